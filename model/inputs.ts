@@ -1,0 +1,32 @@
+import type { EndpointSliceRecord, KubeServiceRecord, NodeRecord, PodRecord } from './types.ts';
+
+/** What the snapshot is built from: each kube cluster's reduced objects plus the mesh settings. */
+export interface KubeClusterObjects {
+  readonly name: string;
+  /** The kube cluster's network from the config file, if set. */
+  readonly network?: string;
+  readonly services: ReadonlyMap<string, KubeServiceRecord>;
+  readonly endpointSlices: ReadonlyMap<string, EndpointSliceRecord>;
+  readonly pods: ReadonlyMap<string, PodRecord>;
+  readonly nodes: ReadonlyMap<string, NodeRecord>;
+}
+
+export type NetworkEndpointsSelector = { readonly fromRegistry: string } | { readonly fromCidr: string };
+
+export type NetworkGatewaySpec =
+  | { readonly address: string; readonly port: number; readonly locality?: string }
+  | { readonly registryServiceName: string; readonly port: number; readonly locality?: string };
+
+/** Istio's MeshNetworks. */
+export interface MeshNetworksSpec {
+  readonly networks: Readonly<
+    Record<string, { readonly endpoints: readonly NetworkEndpointsSelector[]; readonly gateways: readonly NetworkGatewaySpec[] }>
+  >;
+}
+
+export interface SnapshotInput {
+  readonly domainSuffix: string;
+  readonly trustDomain: string;
+  readonly kubeClusters: readonly KubeClusterObjects[];
+  readonly meshNetworks: MeshNetworksSpec;
+}

@@ -1,0 +1,35 @@
+import { localityKey } from './locality.ts';
+import type { Locality } from './types.ts';
+
+export type Generator = 'envoy' | 'grpc';
+export type ProxyType = 'sidecar' | 'router';
+
+/**
+ * Everything about a proxy that its generated configuration depends on. Proxies with equal views
+ * receive identical bytes, so the cache computes and encodes once per view.
+ */
+export interface ProxyView {
+  readonly generator: Generator;
+  readonly proxyType: ProxyType;
+  /** ROUTER_MODE: `sni-dnat` for east-west gateways. */
+  readonly routerMode: 'standard' | 'sni-dnat';
+  readonly network: string;
+  readonly locality: Locality;
+  readonly kubeCluster: string;
+  readonly namespace: string;
+  /** ISTIO_META_REQUESTED_NETWORK_VIEW: networks a gateway may see; empty = all. */
+  readonly requestedNetworkView: readonly string[];
+}
+
+export function viewKey(view: ProxyView): string {
+  return [
+    view.generator,
+    view.proxyType,
+    view.routerMode,
+    view.network,
+    localityKey(view.locality),
+    view.kubeCluster,
+    view.namespace,
+    view.requestedNetworkView.join(','),
+  ].join('|');
+}

@@ -1,0 +1,132 @@
+/**
+ * The mesh model: an immutable snapshot of every kube cluster's services and endpoints, merged.
+ * Objects here are already reduced to the fields meshpilot needs (see server/registry/reduce.ts).
+ */
+
+export interface Locality {
+  readonly region: string;
+  readonly zone: string;
+  readonly subZone: string;
+}
+
+export const NO_LOCALITY: Locality = { region: '', zone: '', subZone: '' };
+
+export type TlsMode = 'istio' | 'disabled';
+
+export interface ServicePort {
+  readonly name: string;
+  readonly port: number;
+  /** Numeric target port, or the name of a container port, or undefined (= port). */
+  readonly targetPort?: number | string;
+  readonly protocol: string;
+  readonly appProtocol?: string;
+  readonly nodePort?: number;
+}
+
+/** A Service as one kube cluster sees it. */
+export interface KubeServiceRecord {
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly type: string;
+  readonly clusterIP?: string;
+  readonly headless: boolean;
+  readonly ports: readonly ServicePort[];
+  readonly loadBalancerIPs: readonly string[];
+  readonly externalIPs: readonly string[];
+}
+
+export interface EndpointSliceRecord {
+  readonly namespace: string;
+  readonly name: string;
+  readonly serviceName: string;
+  readonly addressType: string;
+  readonly ports: readonly { readonly name: string; readonly port: number; readonly protocol: string }[];
+  readonly endpoints: readonly SliceEndpointRecord[];
+}
+
+export interface SliceEndpointRecord {
+  readonly addresses: readonly string[];
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  readonly nodeName?: string;
+  readonly zone?: string;
+  readonly podName?: string;
+}
+
+export interface PodRecord {
+  readonly namespace: string;
+  readonly name: string;
+  readonly ip?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly serviceAccount: string;
+  readonly nodeName?: string;
+}
+
+export interface NodeRecord {
+  readonly name: string;
+  readonly locality: Locality;
+  readonly internalIPs: readonly string[];
+  readonly externalIPs: readonly string[];
+}
+
+/** One workload endpoint of a service port, in one kube cluster. */
+export interface WorkloadEndpoint {
+  readonly kubeCluster: string;
+  readonly address: string;
+  /** The port the workload listens on for this service port. */
+  readonly port: number;
+  readonly servicePortName: string;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  readonly podName?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly serviceAccount?: string;
+  readonly network: string;
+  readonly locality: Locality;
+  readonly tlsMode: TlsMode;
+}
+
+/** A service merged across kube clusters by namespace/name ("namespace sameness"). */
+export interface MeshService {
+  readonly hostname: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly ports: readonly ServicePort[];
+  /** ClusterIP per kube cluster that has the service. */
+  readonly vips: Readonly<Record<string, string>>;
+  readonly headless: boolean;
+  readonly kubeClusters: readonly string[];
+  readonly serviceAccounts: readonly string[];
+}
+
+export interface NetworkGateway {
+  readonly network: string;
+  readonly address: string;
+  readonly port: number;
+  readonly kubeCluster?: string;
+  readonly locality?: Locality;
+}
+
+export interface ProxyWorkload {
+  readonly kubeCluster: string;
+  readonly pod: PodRecord;
+  readonly network: string;
+  readonly locality: Locality;
+}
+
+export interface MeshSnapshot {
+  readonly domainSuffix: string;
+  readonly trustDomain: string;
+  /** Services by FQDN, sorted by FQDN. */
+  readonly services: ReadonlyMap<string, MeshService>;
+  /** Endpoints by FQDN, then service port number; shards of all kube clusters, sorted deterministically. */
+  readonly endpoints: ReadonlyMap<string, ReadonlyMap<number, readonly WorkloadEndpoint[]>>;
+  /** Gateways per network, sorted by address:port. */
+  readonly gateways: ReadonlyMap<string, readonly NetworkGateway[]>;
+  /** Workloads (pods) by IP, for inferring missing proxy metadata. Several when IPs overlap across clusters. */
+  readonly workloadsByIp: ReadonlyMap<string, readonly ProxyWorkload[]>;
+  readonly kubeClusters: readonly string[];
+}

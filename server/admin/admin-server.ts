@@ -1,0 +1,97 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { MeshSnapshot } from '../../model/types.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { KubeClusterHealth } from '../registry/kube-cluster-source.ts';
+import type { XdsService } from '../xds/xds-server.ts';
+import { configDump } from './config-dump.ts';
+import { syncStatus } from './syncz.ts';
+
+export interface AdminSources {
+  readonly metrics: Metrics;
+  readonly xds: XdsService;
+  readonly logger: Logger;
+  readonly snapshot: () => MeshSnapshot | undefined;
+  readonly kubeClusters: () => readonly KubeClusterHealth[];
+  /** Undefined when ready; otherwise why not (e.g. which kube clusters have not synced). */
+  readonly notReadyReason: () => string | undefined;
+}
+
+type Handler = (url: URL, res: ServerResponse) => Promise<void> | void;
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(`${JSON.stringify(body, null, 2)}\n`);
+}
+
+/** Read-only admin HTTP: health, readiness, Prometheus metrics and /debug views. */
+export function createAdminServer(sources: AdminSources): Server {
+  const routes: Record<string, Handler> = {
+    '/healthz': (_url, res) => json(res, 200, { status: 'ok' }),
+    '/readyz': (_url, res) => {
+      const reason = sources.notReadyReason();
+      json(res, reason ? 503 : 200, reason ? { status: 'not ready', reason } : { status: 'ready' });
+    },
+    '/metrics': async (_url, res) => {
+      res.writeHead(200, { 'content-type': sources.metrics.registry.contentType });
+      res.end(await sources.metrics.registry.metrics());
+    },
+    '/debug/syncz': (_url, res) => json(res, 200, syncStatus(sources.xds.connected())),
+    '/debug/config_dump': (url, res) => {
+      const proxyId = url.searchParams.get('proxyID');
+      if (!proxyId) return json(res, 400, { error: 'query parameter proxyID is required' });
+      const connection = sources.xds.connected().find((c) => c.proxy?.id === proxyId || c.id === proxyId);
+      if (!connection) return json(res, 404, { error: `no connected proxy with id ${proxyId}` });
+      json(res, 200, configDump(connection));
+    },
+    '/debug/registryz': (_url, res) => json(res, 200, registryView(sources.snapshot())),
+    '/debug/endpointz': (_url, res) => json(res, 200, endpointView(sources.snapshot())),
+    '/debug/clusterz': (_url, res) => json(res, 200, sources.kubeClusters()),
+  };
+  return createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const handler = routes[url.pathname];
+    if (req.method !== 'GET' || !handler) return json(res, 404, { error: `no ${req.method} ${url.pathname}`, paths: Object.keys(routes) });
+    Promise.resolve(handler(url, res)).catch((error: unknown) => {
+      sources.logger.error({ path: url.pathname, error: error instanceof Error ? error.message : String(error) }, 'admin handler failed');
+      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+    });
+  });
+}
+
+function registryView(snapshot: MeshSnapshot | undefined): unknown {
+  if (!snapshot) return { services: [] };
+  return {
+    kubeClusters: snapshot.kubeClusters,
+    services: [...snapshot.services.values()].map((service) => ({
+      ...service,
+      endpoints: Object.fromEntries([...(snapshot.endpoints.get(service.hostname) ?? new Map())].map(([port, list]) => [port, list.length])),
+    })),
+    gateways: Object.fromEntries(snapshot.gateways),
+  };
+}
+
+function endpointView(snapshot: MeshSnapshot | undefined): unknown {
+  if (!snapshot) return {};
+  return Object.fromEntries(
+    [...snapshot.endpoints].map(([hostname, byPort]) => [hostname, Object.fromEntries([...byPort].map(([port, list]) => [port, list]))]),
+  );
+}
+
+export async function listenHttp(server: Server, address: string): Promise<number> {
+  const { host, port } = splitHostPort(address);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const bound = server.address();
+      resolve(typeof bound === 'object' && bound ? bound.port : port);
+    });
+  });
+}
+
+export function splitHostPort(address: string): { host: string; port: number } {
+  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(address);
+  if (!match) throw new Error(`address "${address}" is not host:port`);
+  return { host: match[1]!, port: Number(match[2]) };
+}

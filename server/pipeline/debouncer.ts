@@ -1,0 +1,58 @@
+export interface DebounceOptions {
+  /** Flush after this long without a new item. */
+  readonly quietMs: number;
+  /** Flush at the latest this long after the first item of a batch. */
+  readonly maxMs: number;
+}
+
+/**
+ * Merges items into batches, as istiod's debounce does: a batch is flushed once no item arrived
+ * for `quietMs`, or `maxMs` after its first item, whichever comes first.
+ */
+export class Debouncer<T> {
+  private readonly options: DebounceOptions;
+  private readonly flushBatch: (batch: T[], firstAt: number) => void;
+  private batch: T[] = [];
+  private firstAt = 0;
+  private quietTimer: NodeJS.Timeout | undefined;
+  private maxTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: DebounceOptions, flush: (batch: T[], firstAt: number) => void) {
+    this.options = options;
+    this.flushBatch = flush;
+  }
+
+  add(items: Iterable<T>): void {
+    for (const item of items) this.batch.push(item);
+    if (this.batch.length === 0) return;
+    if (this.maxTimer === undefined) {
+      this.firstAt = performance.now();
+      this.maxTimer = setTimeout(() => this.flush(), this.options.maxMs);
+    }
+    clearTimeout(this.quietTimer);
+    this.quietTimer = setTimeout(() => this.flush(), this.options.quietMs);
+  }
+
+  flush(): void {
+    clearTimeout(this.quietTimer);
+    clearTimeout(this.maxTimer);
+    this.quietTimer = undefined;
+    this.maxTimer = undefined;
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.flushBatch(batch, this.firstAt);
+  }
+
+  pending(): number {
+    return this.batch.length;
+  }
+
+  stop(): void {
+    clearTimeout(this.quietTimer);
+    clearTimeout(this.maxTimer);
+    this.quietTimer = undefined;
+    this.maxTimer = undefined;
+    this.batch = [];
+  }
+}

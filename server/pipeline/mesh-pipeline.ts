@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import { buildSnapshot } from '../../model/build-snapshot.ts';
+import type { MeshNetworksSpec } from '../../model/inputs.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
+import type { XdsCache } from '../cache/xds-cache.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { RegistryChange } from '../registry/events.ts';
+import type { KubeClusterHealth, KubeClusterSource } from '../registry/kube-cluster-source.ts';
+import { Debouncer, type DebounceOptions } from './debouncer.ts';
+
+export interface MeshSettings {
+  readonly domainSuffix: string;
+  readonly trustDomain: string;
+  readonly meshNetworks: MeshNetworksSpec;
+  /** Configured network per kube cluster name. */
+  readonly kubeClusterNetworks: Readonly<Record<string, string | undefined>>;
+}
+
+export interface MeshPipelineOptions {
+  readonly settings: MeshSettings;
+  readonly cache: XdsCache;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly debounce: DebounceOptions;
+  /** Called after each new snapshot is in the cache: the server pushes. */
+  readonly onSnapshot: (snapshot: MeshSnapshot, changes: readonly RegistryChange[]) => void;
+}
+
+/**
+ * registry → model → cache: collects change events from every kube cluster, debounces them,
+ * builds an immutable snapshot and hands it to the cache, then lets the server push.
+ */
+export class MeshPipeline {
+  private readonly options: MeshPipelineOptions;
+  private readonly sources = new Map<string, KubeClusterSource>();
+  private readonly debouncer: Debouncer<RegistryChange>;
+  private snapshotCount = 0;
+
+  constructor(options: MeshPipelineOptions) {
+    this.options = options;
+    this.debouncer = new Debouncer(options.debounce, (batch, firstAt) => {
+      options.metrics.debounceTime.observe((performance.now() - firstAt) / 1000);
+      this.rebuild(batch);
+    });
+  }
+
+  /** Adds a kube cluster and waits for its first sync. */
+  async addKubeCluster(source: KubeClusterSource): Promise<void> {
+    this.sources.set(source.name, source);
+    this.options.metrics.managedKubeClusters.set(this.sources.size);
+    await source.start((changes) => {
+      for (const change of changes) this.options.metrics.inboundUpdates.inc({ type: change.kind });
+      this.debouncer.add(changes);
+    });
+  }
+
+  async removeKubeCluster(name: string): Promise<void> {
+    const source = this.sources.get(name);
+    if (!source) return;
+    this.sources.delete(name);
+    this.options.metrics.managedKubeClusters.set(this.sources.size);
+    await source.stop();
+    this.rebuild([]);
+  }
+
+  /** Builds a snapshot from every kube cluster's current store and hands it on. */
+  rebuild(changes: readonly RegistryChange[]): MeshSnapshot {
+    const { settings } = this.options;
+    const snapshot = buildSnapshot({
+      domainSuffix: settings.domainSuffix,
+      trustDomain: settings.trustDomain,
+      meshNetworks: settings.meshNetworks,
+      kubeClusters: [...this.sources.values()].map((source) => {
+        const network = settings.kubeClusterNetworks[source.name];
+        return {
+          name: source.name,
+          ...(network ? { network } : {}),
+          services: source.store.records('Service'),
+          endpointSlices: source.store.records('EndpointSlice'),
+          pods: source.store.records('Pod'),
+          nodes: source.store.records('Node'),
+        };
+      }),
+    });
+    this.snapshotCount += 1;
+    this.options.cache.setSnapshot(snapshot);
+    this.options.logger.debug({ snapshot: this.snapshotCount, services: snapshot.services.size, changes: changes.length }, 'mesh snapshot built');
+    this.options.onSnapshot(snapshot, changes);
+    return snapshot;
+  }
+
+  health(): KubeClusterHealth[] {
+    return [...this.sources.values()].map((source) => source.health());
+  }
+
+  async stop(): Promise<void> {
+    this.debouncer.stop();
+    await Promise.all([...this.sources.values()].map((source) => source.stop()));
+  }
+}

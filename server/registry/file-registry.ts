@@ -1,0 +1,118 @@
+import { watch, type FSWatcher } from 'node:fs';
+import type { Logger } from 'pino';
+import { readManifestFolder } from '../config/manifests.ts';
+import { objectKey, type KubeKind, type KubeRecords, type RegistryListener } from './events.ts';
+import { KubeClusterStore } from './kube-cluster-store.ts';
+import type { KubeClusterHealth, KubeClusterSource } from './kube-cluster-source.ts';
+import { reduceEndpointSlice, reduceNode, reducePod, reduceService } from './reduce.ts';
+
+export interface FileRegistryOptions {
+  readonly name: string;
+  readonly dir: string;
+  readonly logger: Logger;
+  /** Quiet time after a file event before re-reading the folder. */
+  readonly settleMs?: number;
+  /** Full re-read interval, repairing any missed file event; 0 disables. */
+  readonly resyncMs?: number;
+}
+
+type Listing = { [K in KubeKind]: Map<string, KubeRecords[K]> };
+
+/** A kube cluster whose objects come from a folder of manifests, watched for changes. */
+export class FileRegistry implements KubeClusterSource {
+  readonly name: string;
+  readonly store: KubeClusterStore;
+  private readonly options: FileRegistryOptions;
+  private watcher: FSWatcher | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private listener: RegistryListener = () => {};
+  private syncedAt: string | undefined;
+  private lastError: string | undefined;
+  private reading: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(options: FileRegistryOptions) {
+    this.options = options;
+    this.name = options.name;
+    this.store = new KubeClusterStore(options.name);
+  }
+
+  async start(listener: RegistryListener): Promise<void> {
+    this.listener = listener;
+    const started = Date.now();
+    await this.reload();
+    const counts = this.store.counts();
+    this.options.logger.info(
+      { kubeCluster: this.name, source: 'manifests', ...counts, ms: Date.now() - started },
+      'kube cluster synced',
+    );
+    this.watcher = watch(this.options.dir, { recursive: true }, () => this.scheduleReload());
+    this.watcher.on('error', (error: unknown) => {
+      this.lastError = error instanceof Error ? error.message : String(error);
+    });
+    const resyncMs = this.options.resyncMs ?? 5_000;
+    if (resyncMs > 0) this.resyncTimer = setInterval(() => this.scheduleReload(), resyncMs);
+  }
+
+  private scheduleReload(): void {
+    if (this.stopped) return;
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      this.reading = this.reading.then(() => this.reload());
+    }, this.options.settleMs ?? 30);
+  }
+
+  private async reload(): Promise<void> {
+    if (this.stopped) return;
+    const { objects, errors } = await readManifestFolder(this.options.dir);
+    if (errors.length > 0) {
+      this.lastError = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+      this.options.logger.warn({ kubeCluster: this.name, errors: errors.length, first: this.lastError.slice(0, 300) }, 'invalid manifests skipped');
+    } else {
+      this.lastError = undefined;
+    }
+    const listing: Listing = { Service: new Map(), EndpointSlice: new Map(), Pod: new Map(), Node: new Map() };
+    for (const object of objects) {
+      const namespace = object.metadata.namespace ?? 'default';
+      switch (object.kind) {
+        case 'Service':
+          listing.Service.set(objectKey(namespace, object.metadata.name), reduceService(object));
+          break;
+        case 'EndpointSlice':
+          listing.EndpointSlice.set(objectKey(namespace, object.metadata.name), reduceEndpointSlice(object));
+          break;
+        case 'Pod':
+          listing.Pod.set(objectKey(namespace, object.metadata.name), reducePod(object));
+          break;
+        case 'Node':
+          listing.Node.set(object.metadata.name, reduceNode(object));
+          break;
+        default:
+          break;
+      }
+    }
+    const changes = this.store.apply(this.store.diffAgainst(listing));
+    this.syncedAt ??= new Date().toISOString();
+    if (changes.length > 0 && !this.stopped) this.listener(changes);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watcher?.close();
+    clearTimeout(this.settleTimer);
+    clearInterval(this.resyncTimer);
+    await this.reading;
+  }
+
+  health(): KubeClusterHealth {
+    return {
+      name: this.name,
+      source: 'manifests',
+      state: this.syncedAt ? 'synced' : 'syncing',
+      ...(this.syncedAt ? { syncedAt: this.syncedAt } : {}),
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      objects: this.store.counts(),
+    };
+  }
+}

@@ -1,0 +1,24 @@
+import type { KubeClusterStore } from './kube-cluster-store.ts';
+import type { RegistryListener } from './events.ts';
+
+export type KubeClusterSyncState = 'syncing' | 'synced' | 'unreachable';
+
+export interface KubeClusterHealth {
+  readonly name: string;
+  readonly source: 'manifests' | 'kubeconfig' | 'remote-secret';
+  readonly state: KubeClusterSyncState;
+  readonly syncedAt?: string;
+  readonly unreachableSince?: string;
+  readonly lastError?: string;
+  readonly objects: Readonly<Record<string, number>>;
+}
+
+/** One member kube cluster: where its objects come from, and the store they land in. */
+export interface KubeClusterSource {
+  readonly name: string;
+  readonly store: KubeClusterStore;
+  /** Starts watching; resolves after the first sync (or its failure, reported in health()). */
+  start(listener: RegistryListener): Promise<void>;
+  stop(): Promise<void>;
+  health(): KubeClusterHealth;
+}

@@ -1,0 +1,104 @@
+import { Server } from '@grpc/grpc-js';
+import type { Server as HttpServer } from 'node:http';
+import { hostname } from 'node:os';
+import pino, { type Logger } from 'pino';
+import type { MeshpilotConfig } from './config/schema.ts';
+import { XdsCache } from './cache/xds-cache.ts';
+import { Metrics } from './metrics/metrics.ts';
+import { MeshPipeline } from './pipeline/mesh-pipeline.ts';
+import { FileRegistry } from './registry/file-registry.ts';
+import type { KubeClusterHealth } from './registry/kube-cluster-source.ts';
+import { XdsService, listenGrpc } from './xds/xds-server.ts';
+import { createAdminServer, listenHttp } from './admin/admin-server.ts';
+
+export interface RuntimeOptions {
+  readonly logger?: Logger;
+  /** Overrides config.listen.xds / listen.admin (tests use port 0). */
+  readonly xdsAddress?: string | false;
+  readonly adminAddress?: string;
+  /** Prometheus default process metrics (off in tests that start many runtimes). */
+  readonly defaultMetrics?: boolean;
+  readonly fileResyncMs?: number;
+}
+
+export interface Runtime {
+  readonly xdsPort: number | undefined;
+  readonly adminPort: number;
+  readonly logger: Logger;
+  readonly xds: XdsService;
+  readonly pipeline: MeshPipeline;
+  readonly cache: XdsCache;
+  readonly metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+/** Wires config → registry → pipeline → cache → ADS server → admin, and starts them. */
+export async function startRuntime(config: MeshpilotConfig, options: RuntimeOptions = {}): Promise<Runtime> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const cache = new XdsCache();
+  const xds = new XdsService({ cache, metrics, logger, controlPlane: { identifier: `meshpilot@${hostname()}` } });
+  const kubeClusterNetworks = Object.fromEntries(config.clusters.map((c) => [c.name, c.network]));
+  const pipeline = new MeshPipeline({
+    settings: { domainSuffix: config.domainSuffix, trustDomain: config.trustDomain, meshNetworks: config.meshNetworks, kubeClusterNetworks },
+    cache,
+    metrics,
+    logger,
+    debounce: config.debounce,
+    onSnapshot: () => xds.pushAll(),
+  });
+
+  const unsupported: KubeClusterHealth[] = [];
+  await Promise.all(
+    config.clusters.map(async (cluster) => {
+      if (cluster.manifests !== undefined) {
+        await pipeline.addKubeCluster(
+          new FileRegistry({ name: cluster.name, dir: cluster.manifests, logger, ...(options.fileResyncMs !== undefined ? { resyncMs: options.fileResyncMs } : {}) }),
+        );
+      } else {
+        const lastError = 'kubeconfig kube clusters are not supported yet by this build';
+        logger.error({ kubeCluster: cluster.name, code: 'MESHPILOT_ERR_KUBECONFIG_UNSUPPORTED' }, lastError);
+        unsupported.push({ name: cluster.name, source: 'kubeconfig', state: 'unreachable', unreachableSince: new Date().toISOString(), lastError, objects: {} });
+      }
+    }),
+  );
+  pipeline.rebuild([]);
+
+  const grpcServer = new Server({ 'grpc.max_send_message_length': 64 * 1024 * 1024, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  xds.addTo(grpcServer);
+  const xdsAddress = options.xdsAddress ?? config.listen.xds;
+  const xdsPort = xdsAddress === false ? undefined : await listenGrpc(grpcServer, xdsAddress);
+
+  const startedAt = Date.now();
+  const admin: HttpServer = createAdminServer({
+    metrics,
+    xds,
+    logger,
+    snapshot: () => cache.currentSnapshot(),
+    kubeClusters: () => [...pipeline.health(), ...unsupported],
+    notReadyReason: () => {
+      const missing = pipeline.health().filter((h) => h.state !== 'synced').map((h) => h.name);
+      if (missing.length === 0 || Date.now() - startedAt > config.readiness.remoteClusterTimeoutMs) return undefined;
+      return `kube clusters not synced yet: ${missing.join(', ')}`;
+    },
+  });
+  const adminPort = await listenHttp(admin, options.adminAddress ?? config.listen.admin);
+  logger.info({ xds: xdsAddress === false ? 'off' : `${xdsAddress.replace(/:\d+$/, '')}:${xdsPort}`, admin: `${(options.adminAddress ?? config.listen.admin).replace(/:\d+$/, '')}:${adminPort}`, kubeClusters: config.clusters.length }, 'meshpilot serving');
+
+  return {
+    xdsPort,
+    adminPort,
+    logger,
+    xds,
+    pipeline,
+    cache,
+    metrics,
+    async stop() {
+      xds.closeAll();
+      grpcServer.forceShutdown();
+      await new Promise<void>((resolve) => admin.close(() => resolve()));
+      admin.closeAllConnections();
+      await pipeline.stop();
+    },
+  };
+}

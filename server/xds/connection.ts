@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { isKnownTypeUrl, PUSH_ORDER, shortTypeName, type XdsTypeUrl } from '../../protos/type-urls.ts';
+import type { ResourceMap, XdsCache } from '../cache/xds-cache.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { parseProxyNode, type ConnectedProxy } from './proxy-identity.ts';
+import { TypeState } from './type-state.ts';
+import type { ControlPlaneId, NodeMessage } from './wire.ts';
+
+export interface ConnectionContext {
+  readonly cache: XdsCache;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly controlPlane: ControlPlaneId;
+  readonly register: (connection: XdsConnection) => void;
+  readonly unregister: (connection: XdsConnection) => void;
+}
+
+export class RequestError extends Error {
+  readonly code = 'MESHPILOT_ERR_XDS_REQUEST';
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** What ADS SotW and Delta streams share: proxy identity, per-type state, nonces, ending with a status. */
+export abstract class XdsConnection {
+  readonly id: string;
+  readonly kind: 'sotw' | 'delta';
+  readonly connectedAt = new Date().toISOString();
+  proxy: ConnectedProxy | undefined;
+  protected readonly types = new Map<XdsTypeUrl, TypeState>();
+  protected readonly context: ConnectionContext;
+  protected readonly call: ServerDuplexStream<Buffer, Buffer>;
+  private nonceCounter = 0;
+  private readonly noncePrefix = randomBytes(3).toString('hex');
+  private closed = false;
+  private readonly warnedUnknownTypes = new Set<string>();
+
+  protected constructor(kind: 'sotw' | 'delta', call: ServerDuplexStream<Buffer, Buffer>, context: ConnectionContext, id: string) {
+    this.kind = kind;
+    this.call = call;
+    this.context = context;
+    this.id = id;
+    call.on('data', (bytes: Buffer) => this.onData(bytes));
+    call.on('end', () => this.close());
+    call.on('error', () => this.close());
+    call.on('cancelled', () => this.close());
+    call.on('close', () => this.close());
+  }
+
+  protected abstract handle(bytes: Buffer): void;
+  /** Sends whatever changed since the last push for every subscribed type, in CDS, EDS, LDS, RDS order. */
+  abstract push(): void;
+
+  typeStates(): readonly TypeState[] {
+    return [...this.types.values()];
+  }
+
+  private onData(bytes: Buffer): void {
+    if (this.closed) return;
+    try {
+      this.handle(bytes);
+    } catch (error: unknown) {
+      if (error instanceof RequestError) this.fail(error.reason, error.message);
+      else this.fail('internal', error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /** On the first request: identify the proxy from its node, or end the stream. */
+  protected identify(node: NodeMessage | undefined): ConnectedProxy {
+    if (this.proxy) return this.proxy;
+    const parsed = parseProxyNode(node, this.context.cache.currentSnapshot());
+    if (!parsed.ok) throw new RequestError('node', parsed.error);
+    this.proxy = parsed.proxy;
+    this.context.register(this);
+    this.context.metrics.connectedStreams.inc({ kind: this.kind });
+    this.context.logger.info(
+      { connection: this.id, proxy: parsed.proxy.id, kind: this.kind, kubeCluster: parsed.proxy.view.kubeCluster, network: parsed.proxy.view.network, generator: parsed.proxy.view.generator },
+      'proxy connected',
+    );
+    return parsed.proxy;
+  }
+
+  /** The state for a type URL, or undefined (and counted) for a type meshpilot does not serve. */
+  protected stateFor(typeUrl: string | undefined): TypeState | undefined {
+    if (!typeUrl) throw new RequestError('type_url', 'type_url is empty: every ADS request must name its resource type');
+    if (!isKnownTypeUrl(typeUrl)) {
+      this.context.metrics.unknownTypeRequests.inc();
+      if (!this.warnedUnknownTypes.has(typeUrl)) {
+        this.warnedUnknownTypes.add(typeUrl);
+        this.context.logger.warn({ connection: this.id, typeUrl }, 'request for an unknown type URL ignored');
+      }
+      return undefined;
+    }
+    let state = this.types.get(typeUrl);
+    if (!state) this.types.set(typeUrl, (state = new TypeState(typeUrl)));
+    return state;
+  }
+
+  protected available(state: TypeState): ResourceMap {
+    return this.context.cache.resources(this.proxy!.view, state.typeUrl);
+  }
+
+  protected nextNonce(): string {
+    this.nonceCounter += 1;
+    return `${this.noncePrefix}-${this.nonceCounter}`;
+  }
+
+  protected orderedStates(): TypeState[] {
+    return PUSH_ORDER.map((t) => this.types.get(t)).filter((s): s is TypeState => s !== undefined);
+  }
+
+  protected recordNack(state: TypeState, message: string, nonce: string): void {
+    state.lastNack = { message, nonce, ...(state.version ? { version: state.version } : {}), at: new Date().toISOString() };
+    this.context.metrics.rejects.inc({ type: shortTypeName(state.typeUrl) });
+    this.context.logger.warn({ connection: this.id, proxy: this.proxy?.id, type: shortTypeName(state.typeUrl), nonce, error: message }, 'NACK');
+  }
+
+  protected write(state: TypeState, bytes: Buffer, started: number): void {
+    if (this.closed) return;
+    this.call.write(bytes);
+    state.sentAt = new Date().toISOString();
+    const type = shortTypeName(state.typeUrl);
+    this.context.metrics.pushes.inc({ type });
+    this.context.metrics.pushTime.observe({ type }, (performance.now() - started) / 1000);
+    this.context.logger.debug({ connection: this.id, proxy: this.proxy?.id, type, nonce: state.nonce, version: state.version }, 'push');
+  }
+
+  protected fail(reason: string, message: string): void {
+    if (this.closed) return;
+    this.context.metrics.malformedRequests.inc({ reason });
+    this.context.logger.warn({ connection: this.id, proxy: this.proxy?.id, reason, error: message }, 'stream ended: invalid request');
+    const code = reason === 'internal' ? status.INTERNAL : status.INVALID_ARGUMENT;
+    this.call.emit('error', { code, details: message, message, name: 'RequestError' });
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.proxy) {
+      this.context.unregister(this);
+      this.context.metrics.connectedStreams.dec({ kind: this.kind });
+      this.context.logger.info({ connection: this.id, proxy: this.proxy.id, kind: this.kind }, 'proxy disconnected');
+    }
+  }
+}

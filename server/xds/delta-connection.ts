@@ -1,0 +1,107 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { setVersion, type EncodedResource } from '../cache/encoded-resource.ts';
+import { RequestError, XdsConnection, type ConnectionContext } from './connection.ts';
+import type { TypeState } from './type-state.ts';
+import { decodeDeltaDiscoveryRequest, encodeDeltaDiscoveryResponse, type DeltaDiscoveryRequestMessage } from './wire.ts';
+
+/**
+ * DeltaAggregatedResources (incremental). The client's known versions are tracked per resource;
+ * a response carries changed resources whole and names removed ones in removed_resources.
+ */
+export class DeltaConnection extends XdsConnection {
+  /** Per type: name → version the client holds (from initial_resource_versions and our sends). */
+  private readonly held = new Map<string, Map<string, string>>();
+
+  constructor(call: ServerDuplexStream<Buffer, Buffer>, context: ConnectionContext, id: string) {
+    super('delta', call, context, id);
+  }
+
+  protected handle(bytes: Buffer): void {
+    let request: DeltaDiscoveryRequestMessage;
+    try {
+      request = decodeDeltaDiscoveryRequest(bytes);
+    } catch (error: unknown) {
+      throw new RequestError('decode', `DeltaDiscoveryRequest does not decode: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.identify(request.node);
+    const state = this.stateFor(request.type_url);
+    if (!state) return;
+    const firstRequest = state.requests === 0;
+    state.requests += 1;
+
+    const nonce = request.response_nonce ?? '';
+    if (nonce !== '') {
+      if (nonce !== state.nonce) this.context.metrics.staleNonces.inc();
+      else if (request.error_detail) this.recordNack(state, request.error_detail.message ?? '', nonce);
+      else state.ackedVersion = state.version;
+    }
+
+    const subscribe = request.resource_names_subscribe ?? [];
+    const unsubscribe = request.resource_names_unsubscribe ?? [];
+    if (firstRequest) {
+      this.held.set(state.typeUrl, new Map(Object.entries(request.initial_resource_versions ?? {})));
+      if (subscribe.length === 0 && state.allowsWildcard) state.wildcard = true;
+    }
+    for (const name of subscribe) {
+      if (name === '*') state.wildcard = state.allowsWildcard;
+      else state.names.add(name);
+    }
+    for (const name of unsubscribe) {
+      if (name === '*') state.wildcard = false;
+      else state.names.delete(name);
+      if (!state.wants(name)) {
+        state.sent.delete(name);
+        this.heldBy(state).delete(name);
+      }
+    }
+    if (firstRequest || subscribe.length > 0 || unsubscribe.length > 0) this.send(state, firstRequest, new Set(subscribe));
+  }
+
+  push(): void {
+    for (const state of this.orderedStates()) if (state.requests > 0) this.send(state, false, new Set());
+  }
+
+  /**
+   * Sends resources whose version the client does not hold, and removals of resources it holds
+   * that are gone. `resend` names are sent even when unchanged (an explicit re-subscribe).
+   */
+  private heldBy(state: TypeState): Map<string, string> {
+    let map = this.held.get(state.typeUrl);
+    if (!map) this.held.set(state.typeUrl, (map = new Map()));
+    return map;
+  }
+
+  private send(state: TypeState, initial: boolean, resend: ReadonlySet<string>): void {
+    const started = performance.now();
+    const current = state.select(this.available(state));
+    const held = this.heldBy(state);
+    const changed: EncodedResource[] = [];
+    for (const resource of current.values()) {
+      if (held.get(resource.name) !== resource.version || resend.has(resource.name)) changed.push(resource);
+    }
+    const removed: string[] = [];
+    for (const name of [...held.keys()]) {
+      if (current.has(name)) continue;
+      held.delete(name);
+      state.sent.delete(name);
+      if (state.wants(name)) removed.push(name);
+    }
+    if (changed.length === 0 && removed.length === 0 && !(initial && state.wildcard)) return;
+
+    state.nonce = this.nextNonce();
+    state.version = setVersion(current.values());
+    for (const resource of changed) {
+      state.sent.set(resource.name, resource);
+      held.set(resource.name, resource.version);
+    }
+    const bytes = encodeDeltaDiscoveryResponse({
+      systemVersionInfo: state.version,
+      resources: changed,
+      typeUrl: state.typeUrl,
+      removedResources: removed.sort(),
+      nonce: state.nonce,
+      controlPlane: this.context.controlPlane,
+    });
+    this.write(state, bytes, started);
+  }
+}

@@ -1,0 +1,93 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { setVersion, type EncodedResource } from '../cache/encoded-resource.ts';
+import { XdsConnection, type ConnectionContext } from './connection.ts';
+import type { TypeState } from './type-state.ts';
+import { decodeDiscoveryRequest, encodeDiscoveryResponse, type DiscoveryRequestMessage } from './wire.ts';
+import { RequestError } from './connection.ts';
+
+/**
+ * StreamAggregatedResources (state of the world). CDS and LDS responses carry every subscribed
+ * resource (absence = removal); EDS and RDS responses carry only what changed.
+ */
+export class SotwConnection extends XdsConnection {
+  constructor(call: ServerDuplexStream<Buffer, Buffer>, context: ConnectionContext, id: string) {
+    super('sotw', call, context, id);
+  }
+
+  protected handle(bytes: Buffer): void {
+    let request: DiscoveryRequestMessage;
+    try {
+      request = decodeDiscoveryRequest(bytes);
+    } catch (error: unknown) {
+      throw new RequestError('decode', `DiscoveryRequest does not decode: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.identify(request.node);
+    const state = this.stateFor(request.type_url);
+    if (!state) return;
+    const firstRequest = state.requests === 0;
+    state.requests += 1;
+
+    const nonce = request.response_nonce ?? '';
+    if (nonce !== '' && nonce !== state.nonce) {
+      // A newer response is in flight: this request answers an older one and is superseded.
+      this.context.metrics.staleNonces.inc();
+      return;
+    }
+    if (nonce !== '') {
+      if (request.error_detail) this.recordNack(state, request.error_detail.message ?? '', nonce);
+      else state.ackedVersion = request.version_info ?? '';
+    }
+
+    const before = state.subscriptionKey();
+    updateSubscription(state, request.resource_names ?? [], firstRequest);
+    if (firstRequest || state.subscriptionKey() !== before || (nonce === '' && !firstRequest)) this.send(state, true);
+  }
+
+  push(): void {
+    for (const state of this.orderedStates()) if (state.requests > 0) this.send(state, false);
+  }
+
+  /** Sends the subscribed resources of one type if any changed (or always, when `resend`). */
+  private send(state: TypeState, resend: boolean): void {
+    const started = performance.now();
+    const current = state.select(this.available(state));
+    const fullState = state.allowsWildcard;
+    const changed: EncodedResource[] = [];
+    for (const resource of current.values()) if (resend || state.sent.get(resource.name) !== resource) changed.push(resource);
+    let removed = false;
+    for (const name of [...state.sent.keys()]) {
+      if (!current.has(name)) {
+        state.sent.delete(name);
+        removed = true;
+      }
+    }
+    const mustAnswer = resend && (fullState || changed.length > 0);
+    if (!mustAnswer && changed.length === 0 && !(fullState && removed)) return;
+
+    const resources = fullState ? [...current.values()] : changed;
+    state.nonce = this.nextNonce();
+    state.version = setVersion(current.values());
+    for (const resource of resources) state.sent.set(resource.name, resource);
+    const bytes = encodeDiscoveryResponse({
+      versionInfo: state.version,
+      resources,
+      typeUrl: state.typeUrl,
+      nonce: state.nonce,
+      controlPlane: this.context.controlPlane,
+    });
+    this.write(state, bytes, started);
+  }
+}
+
+/**
+ * xDS subscription rules: for CDS/LDS an empty first request means wildcard (legacy) and keeps
+ * meaning it while the list stays empty; `*` asks for wildcard explicitly; once a client names
+ * resources, an empty list means "none".
+ */
+export function updateSubscription(state: TypeState, names: readonly string[], firstRequest: boolean): void {
+  if (firstRequest && names.length === 0 && state.allowsWildcard) state.legacyWildcard = true;
+  if (names.length > 0) state.legacyWildcard = false;
+  state.wildcard = state.allowsWildcard && (state.legacyWildcard || names.includes('*'));
+  state.names.clear();
+  for (const name of names) if (name !== '*') state.names.add(name);
+}

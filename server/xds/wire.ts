@@ -1,0 +1,120 @@
+import protobuf from 'protobufjs';
+import { lookupMessage } from '../../protos/load.ts';
+import type { EncodedResource } from '../cache/encoded-resource.ts';
+
+/**
+ * DiscoveryResponse / DeltaDiscoveryResponse written by hand around the cached Any bytes, so a
+ * push copies each resource's encoding instead of re-encoding the message per stream.
+ * Field numbers from envoy/service/discovery/v3/discovery.proto.
+ */
+
+export interface ControlPlaneId {
+  readonly identifier: string;
+}
+
+function writeControlPlane(writer: protobuf.Writer, field: number, controlPlane: ControlPlaneId): void {
+  writer.uint32((field << 3) | 2).fork().uint32(10).string(controlPlane.identifier).ldelim();
+}
+
+export function encodeDiscoveryResponse(response: {
+  versionInfo: string;
+  resources: readonly EncodedResource[];
+  typeUrl: string;
+  nonce: string;
+  controlPlane: ControlPlaneId;
+}): Buffer {
+  const writer = protobuf.Writer.create();
+  writer.uint32(10).string(response.versionInfo);
+  for (const resource of response.resources) writer.uint32(18).bytes(resource.anyBytes);
+  writer.uint32(34).string(response.typeUrl);
+  writer.uint32(42).string(response.nonce);
+  writeControlPlane(writer, 6, response.controlPlane);
+  return Buffer.from(writer.finish());
+}
+
+export function encodeDeltaDiscoveryResponse(response: {
+  systemVersionInfo: string;
+  resources: readonly EncodedResource[];
+  typeUrl: string;
+  removedResources: readonly string[];
+  nonce: string;
+  controlPlane: ControlPlaneId;
+}): Buffer {
+  const writer = protobuf.Writer.create();
+  writer.uint32(10).string(response.systemVersionInfo);
+  for (const resource of response.resources) {
+    // Resource { version = 1; resource = 2 (Any); name = 3 }
+    writer.uint32(18).fork();
+    writer.uint32(10).string(resource.version);
+    writer.uint32(18).bytes(resource.anyBytes);
+    writer.uint32(26).string(resource.name);
+    writer.ldelim();
+  }
+  writer.uint32(34).string(response.typeUrl);
+  writer.uint32(42).string(response.nonce);
+  for (const name of response.removedResources) writer.uint32(50).string(name);
+  writeControlPlane(writer, 7, response.controlPlane);
+  return Buffer.from(writer.finish());
+}
+
+export interface NodeMessage {
+  readonly id?: string;
+  readonly cluster?: string;
+  readonly metadata?: Record<string, unknown>;
+  readonly locality?: { region?: string; zone?: string; sub_zone?: string };
+  readonly user_agent_name?: string;
+}
+
+export interface ErrorDetail {
+  readonly code?: number;
+  readonly message?: string;
+}
+
+export interface DiscoveryRequestMessage {
+  readonly version_info?: string;
+  readonly node?: NodeMessage;
+  readonly resource_names?: string[];
+  readonly type_url?: string;
+  readonly response_nonce?: string;
+  readonly error_detail?: ErrorDetail;
+}
+
+export interface DeltaDiscoveryRequestMessage {
+  readonly node?: NodeMessage;
+  readonly type_url?: string;
+  readonly resource_names_subscribe?: string[];
+  readonly resource_names_unsubscribe?: string[];
+  readonly initial_resource_versions?: Record<string, string>;
+  readonly response_nonce?: string;
+  readonly error_detail?: ErrorDetail;
+}
+
+const TO_OBJECT: protobuf.IConversionOptions = { enums: String, longs: Number, defaults: false, arrays: true };
+
+export function decodeDiscoveryRequest(bytes: Uint8Array): DiscoveryRequestMessage {
+  const type = lookupMessage('envoy.service.discovery.v3.DiscoveryRequest');
+  return type.toObject(type.decode(bytes), TO_OBJECT) as DiscoveryRequestMessage;
+}
+
+export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRequestMessage {
+  const type = lookupMessage('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+  return type.toObject(type.decode(bytes), TO_OBJECT) as DeltaDiscoveryRequestMessage;
+}
+
+/** google.protobuf.Struct (as protobufjs decodes it) → plain JSON. */
+export function structToJson(struct: unknown): Record<string, unknown> {
+  const fields = (struct as { fields?: Record<string, unknown> } | undefined)?.fields ?? {};
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) out[key] = valueToJson(value);
+  return out;
+}
+
+function valueToJson(value: unknown): unknown {
+  const v = (value ?? {}) as Record<string, unknown>;
+  if ('string_value' in v) return v.string_value;
+  if ('number_value' in v) return v.number_value;
+  if ('bool_value' in v) return v.bool_value;
+  if ('struct_value' in v) return structToJson(v.struct_value);
+  if ('list_value' in v) return ((v.list_value as { values?: unknown[] }).values ?? []).map(valueToJson);
+  return null;
+}

@@ -1,0 +1,164 @@
+import { ENDPOINT_TYPE } from '../protos/type-urls.ts';
+import { localityKey, localityPriority, parseLocalityKey } from '../model/locality.ts';
+import type { ProxyView } from '../model/proxy-view.ts';
+import type { Locality, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
+import { outboundClusterName } from './names.ts';
+import type { XdsResource } from './resource.ts';
+
+/** One endpoint as a proxy will see it: a workload, or a gateway standing for remote workloads. */
+export interface ViewEndpoint {
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly locality: Locality;
+  readonly priority: number;
+  readonly healthStatus: 'HEALTHY' | 'DRAINING';
+  readonly tlsMode: 'istio' | 'disabled';
+  readonly network: string;
+  readonly kubeCluster?: string;
+  /** Set for gateway endpoints: how many workload endpoints this gateway endpoint stands for. */
+  readonly standsFor?: number;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+function lcm(a: number, b: number): number {
+  return (a / gcd(a, b)) * b;
+}
+
+function sameNetwork(proxyNetwork: string, endpointNetwork: string): boolean {
+  return proxyNetwork === '' || endpointNetwork === '' || proxyNetwork === endpointNetwork;
+}
+
+function usable(endpoint: WorkloadEndpoint): 'HEALTHY' | 'DRAINING' | undefined {
+  if (endpoint.ready) return 'HEALTHY';
+  if (endpoint.serving && endpoint.terminating) return 'DRAINING';
+  return undefined;
+}
+
+/**
+ * The endpoints of one service port as seen by a proxy, with Istio's split-horizon rules:
+ * endpoints of the proxy's network are kept; those of another network are replaced by that
+ * network's gateways, one gateway endpoint per (gateway, source locality), weighted by the
+ * endpoints it stands for summed over every locality (not the first one: istio/istio#56355);
+ * all weights are scaled by the LCM of gateway counts so the split across gateways is exact;
+ * endpoints without mTLS never cross networks; a network without gateways is unreachable.
+ */
+export function viewEndpoints(
+  endpoints: readonly WorkloadEndpoint[],
+  gateways: ReadonlyMap<string, readonly NetworkGateway[]>,
+  view: ProxyView,
+): ViewEndpoint[] {
+  const local: { endpoint: WorkloadEndpoint; health: 'HEALTHY' | 'DRAINING' }[] = [];
+  const remote = new Map<string, Map<string, number>>(); // network → locality key → endpoint count
+  for (const endpoint of endpoints) {
+    const health = usable(endpoint);
+    if (!health) continue;
+    if (sameNetwork(view.network, endpoint.network)) {
+      local.push({ endpoint, health });
+      continue;
+    }
+    if (view.requestedNetworkView.length > 0 && !view.requestedNetworkView.includes(endpoint.network)) continue;
+    if (health !== 'HEALTHY' || endpoint.tlsMode !== 'istio') continue;
+    if ((gateways.get(endpoint.network) ?? []).length === 0) continue;
+    let byLocality = remote.get(endpoint.network);
+    if (!byLocality) remote.set(endpoint.network, (byLocality = new Map()));
+    const key = localityKey(endpoint.locality);
+    byLocality.set(key, (byLocality.get(key) ?? 0) + 1);
+  }
+
+  let scale = 1;
+  for (const network of remote.keys()) scale = lcm(scale, gateways.get(network)!.length);
+
+  const out: Omit<ViewEndpoint, 'priority'>[] = local.map(({ endpoint, health }) => ({
+    address: endpoint.address,
+    port: endpoint.port,
+    weight: scale,
+    locality: endpoint.locality,
+    healthStatus: health,
+    tlsMode: endpoint.tlsMode,
+    network: endpoint.network,
+    kubeCluster: endpoint.kubeCluster,
+  }));
+  for (const [network, byLocality] of [...remote].sort(([a], [b]) => a.localeCompare(b))) {
+    const networkGateways = gateways.get(network)!;
+    const share = scale / networkGateways.length;
+    for (const [key, count] of [...byLocality].sort(([a], [b]) => a.localeCompare(b))) {
+      for (const gateway of networkGateways) {
+        out.push({
+          address: gateway.address,
+          port: gateway.port,
+          weight: Math.max(1, count * share),
+          locality: parseLocalityKey(key),
+          healthStatus: 'HEALTHY',
+          tlsMode: 'istio',
+          network,
+          ...(gateway.kubeCluster ? { kubeCluster: gateway.kubeCluster } : {}),
+          standsFor: count,
+        });
+      }
+    }
+  }
+  return withContiguousPriorities(out, view.locality);
+}
+
+function withContiguousPriorities(endpoints: Omit<ViewEndpoint, 'priority'>[], proxyLocality: Locality): ViewEndpoint[] {
+  const raw = endpoints.map((e) => localityPriority(proxyLocality, e.locality));
+  const ranks = [...new Set(raw)].sort((a, b) => a - b);
+  return endpoints.map((e, i) => ({ ...e, priority: ranks.indexOf(raw[i]!) }));
+}
+
+function lbEndpoint(endpoint: ViewEndpoint): Record<string, unknown> {
+  const istioMetadata: Record<string, string> = { network: endpoint.network };
+  if (endpoint.kubeCluster) istioMetadata.cluster = endpoint.kubeCluster;
+  return {
+    endpoint: { address: { socket_address: { address: endpoint.address, port_value: endpoint.port } } },
+    health_status: endpoint.healthStatus,
+    load_balancing_weight: { value: endpoint.weight },
+    metadata: {
+      filter_metadata: {
+        'envoy.transport_socket_match': { tlsMode: endpoint.tlsMode },
+        istio: istioMetadata,
+      },
+    },
+  };
+}
+
+/** A ClusterLoadAssignment: endpoints grouped by (locality, priority), locality weights summed. */
+export function clusterLoadAssignment(clusterName: string, endpoints: readonly ViewEndpoint[]): XdsResource {
+  const groups = new Map<string, ViewEndpoint[]>();
+  for (const endpoint of endpoints) {
+    const key = `${endpoint.priority}|${localityKey(endpoint.locality)}`;
+    const group = groups.get(key) ?? [];
+    group.push(endpoint);
+    groups.set(key, group);
+  }
+  const localityEndpoints = [...groups.values()].map((group) => {
+    const first = group[0]!;
+    return {
+      locality: { region: first.locality.region, zone: first.locality.zone, sub_zone: first.locality.subZone },
+      lb_endpoints: group.map(lbEndpoint),
+      load_balancing_weight: { value: group.reduce((sum, e) => sum + e.weight, 0) },
+      ...(first.priority > 0 ? { priority: first.priority } : {}),
+    };
+  });
+  return {
+    name: clusterName,
+    typeUrl: ENDPOINT_TYPE,
+    object: { cluster_name: clusterName, endpoints: localityEndpoints },
+  };
+}
+
+/** EDS for every outbound cluster of the mesh, as the proxy's view sees it. Pure. */
+export function buildEndpoints(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
+  const out: XdsResource[] = [];
+  for (const service of snapshot.services.values()) {
+    const byPort = snapshot.endpoints.get(service.hostname);
+    for (const port of service.ports) {
+      const endpoints = viewEndpoints(byPort?.get(port.port) ?? [], snapshot.gateways, view);
+      out.push(clusterLoadAssignment(outboundClusterName(port.port, '', service.hostname), endpoints));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,59 @@
+import { typed } from '../protos/any.ts';
+import { LISTENER_TYPE, ROUTE_TYPE } from '../protos/type-urls.ts';
+import type { MeshSnapshot } from '../model/types.ts';
+import { hostPortName, outboundClusterName } from './names.ts';
+import { ADS_CONFIG_SOURCE, type XdsResource } from './resource.ts';
+
+const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+const ROUTER = 'envoy.extensions.filters.http.router.v3.Router';
+
+/** Proxyless gRPC client listeners `<fqdn>:<port>`: api_listener + HttpConnectionManager + RDS. Pure. */
+export function buildGrpcListeners(snapshot: MeshSnapshot): XdsResource[] {
+  const out: XdsResource[] = [];
+  for (const service of snapshot.services.values()) {
+    for (const port of service.ports) {
+      const name = hostPortName(service.hostname, port.port);
+      out.push({
+        name,
+        typeUrl: LISTENER_TYPE,
+        object: {
+          name,
+          api_listener: {
+            api_listener: typed(HCM, {
+              stat_prefix: name,
+              rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: name },
+              http_filters: [{ name: 'envoy.filters.http.router', typed_config: typed(ROUTER, {}) }],
+            }),
+          },
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/** The route configuration of each proxyless listener: one virtual host, default route to the service. Pure. */
+export function buildGrpcRoutes(snapshot: MeshSnapshot): XdsResource[] {
+  const out: XdsResource[] = [];
+  for (const service of snapshot.services.values()) {
+    for (const port of service.ports) {
+      const name = hostPortName(service.hostname, port.port);
+      const shortNames = [`${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`];
+      out.push({
+        name,
+        typeUrl: ROUTE_TYPE,
+        object: {
+          name,
+          virtual_hosts: [
+            {
+              name,
+              domains: [name, service.hostname, ...shortNames.flatMap((host) => [host, `${host}:${port.port}`])],
+              routes: [{ match: { prefix: '' }, route: { cluster: outboundClusterName(port.port, '', service.hostname) } }],
+            },
+          ],
+        },
+      });
+    }
+  }
+  return out;
+}

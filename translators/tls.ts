@@ -1,0 +1,36 @@
+import { typed, type ProtoObject } from '../protos/any.ts';
+import { ADS_CONFIG_SOURCE } from './resource.ts';
+
+export const ISTIO_MTLS_ALPN = ['istio-peer-exchange', 'istio'] as const;
+export const DEFAULT_SECRET = 'default';
+export const ROOTCA_SECRET = 'ROOTCA';
+const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+
+export function spiffeUri(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/** Istio's client-side mTLS for Envoy: SDS secrets `default` / `ROOTCA` over ADS, SNI, SAN match. */
+export function istioUpstreamTls(sni: string, subjectAltNames: readonly string[]): ProtoObject {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: typed(UPSTREAM_TLS, {
+      common_tls_context: {
+        tls_certificate_sds_secret_configs: [{ name: DEFAULT_SECRET, sds_config: ADS_CONFIG_SOURCE }],
+        combined_validation_context: {
+          default_validation_context: {
+            match_typed_subject_alt_names: subjectAltNames.map((san) => ({ san_type: 'URI', matcher: { exact: san } })),
+          },
+          validation_context_sds_secret_config: { name: ROOTCA_SECRET, sds_config: ADS_CONFIG_SOURCE },
+        },
+        alpn_protocols: [...ISTIO_MTLS_ALPN],
+      },
+      sni,
+    }),
+  };
+}
+
+export const RAW_BUFFER_SOCKET: ProtoObject = {
+  name: 'envoy.transport_sockets.raw_buffer',
+  typed_config: typed('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', {}),
+};
