@@ -109,12 +109,13 @@ export function structToJson(struct: unknown): Record<string, unknown> {
   return out;
 }
 
+/** protobufjs's built-in well-known types keep their camelCase JSON names even under keepCase. */
 function valueToJson(value: unknown): unknown {
   const v = (value ?? {}) as Record<string, unknown>;
-  if ('string_value' in v) return v.string_value;
-  if ('number_value' in v) return v.number_value;
-  if ('bool_value' in v) return v.bool_value;
-  if ('struct_value' in v) return structToJson(v.struct_value);
-  if ('list_value' in v) return ((v.list_value as { values?: unknown[] }).values ?? []).map(valueToJson);
+  if ('stringValue' in v) return v.stringValue;
+  if ('numberValue' in v) return v.numberValue;
+  if ('boolValue' in v) return v.boolValue;
+  if ('structValue' in v) return structToJson(v.structValue);
+  if ('listValue' in v) return ((v.listValue as { values?: unknown[] }).values ?? []).map(valueToJson);
   return null;
 }

@@ -1,0 +1,31 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../server/config/load.ts';
+import { startRuntime, type Runtime } from '../../server/runtime.ts';
+
+export interface TestMeshConfig {
+  readonly clusters: readonly { name: string; network?: string; manifests: string }[];
+  readonly meshNetworks?: Record<string, unknown>;
+  readonly debounce?: { quietMs: number; maxMs: number };
+}
+
+/** Starts meshpilot in this process on loopback ephemeral ports, from a config file written to `dir`. */
+export async function startTestMeshpilot(dir: string, mesh: TestMeshConfig): Promise<Runtime & { xdsAddress: string; adminUrl: string }> {
+  const configPath = join(dir, 'meshpilot.yaml');
+  await writeFile(
+    configPath,
+    stringify({
+      clusters: mesh.clusters,
+      ...(mesh.meshNetworks ? { meshNetworks: mesh.meshNetworks } : {}),
+      debounce: mesh.debounce ?? { quietMs: 20, maxMs: 200 },
+      listen: { xds: '127.0.0.1:0', admin: '127.0.0.1:0' },
+      logLevel: 'silent',
+    }),
+  );
+  const loaded = await loadConfig(configPath);
+  if (!loaded.ok) throw new Error(`test config invalid: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  const runtime = await startRuntime(loaded.config, { logger: pino({ level: process.env.MESHPILOT_TEST_LOG ?? 'silent' }), defaultMetrics: false, fileResyncMs: 0 });
+  return Object.assign(runtime, { xdsAddress: `127.0.0.1:${runtime.xdsPort}`, adminUrl: `http://127.0.0.1:${runtime.adminPort}` });
+}

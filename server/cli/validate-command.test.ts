@@ -1,0 +1,104 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runValidate } from './validate-command.ts';
+
+const SEED_CONFIG = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'seed', 'meshpilot.yaml');
+
+let root: string;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'meshpilot-validate-'));
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function writeFiles(files: Record<string, string>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), content);
+  }
+}
+
+async function validate(configPath: string): Promise<{ code: number; lines: string[] }> {
+  const chunks: string[] = [];
+  const code = await runValidate(configPath, { write: (line) => chunks.push(line) });
+  expect(chunks.every((chunk) => chunk.endsWith('\n') && chunk.indexOf('\n') === chunk.length - 1)).toBe(true);
+  return { code, lines: chunks.map((chunk) => chunk.slice(0, -1)) };
+}
+
+const POD = 'apiVersion: v1\nkind: Pod\nmetadata: { name: helloworld, namespace: default }\n';
+
+describe('runValidate', () => {
+  it('passes the bundled seed example', async () => {
+    const { code, lines } = await validate(SEED_CONFIG);
+    expect(lines).toEqual(['config OK: 2 kube clusters, 2 networks, 1 config source, 15 manifest objects in 3 folders']);
+    expect(code).toBe(0);
+  });
+
+  it('prints exactly the three mistakes of a config, with their paths, and fails', async () => {
+    await writeFiles({
+      'cluster-a/pod.yaml': POD,
+      'meshpilot.yaml': `meshId: mesh1
+listen:
+  admin: 127.0.0.1:99999
+clusters:
+  - name: cluster-a
+    network: group20
+    manifests: ./cluster-a/
+    region: cn
+meshNetworks:
+  networks:
+    group20:
+      endpoints:
+        - fromRegistry: cluster-x
+`,
+    });
+    const configPath = join(root, 'meshpilot.yaml');
+    const { code, lines } = await validate(configPath);
+    expect(lines).toEqual([
+      'listen.admin: bad port "99999"; expected "host:port" or "[ipv6]:port" with port 0..65535, e.g. "0.0.0.0:15010" or "[::1]:15010" (line 3) [MESHPILOT_ERR_CONFIG_BAD_ADDRESS]',
+      'clusters[0].region: unknown key "region"; expected one of: name, network, kubeconfig, manifests (line 8) [MESHPILOT_ERR_CONFIG_UNKNOWN_KEY]',
+      'meshNetworks.networks.group20.endpoints[0].fromRegistry: unknown cluster "cluster-x": expected one of the clusters: "cluster-a" (line 13) [MESHPILOT_ERR_CONFIG_UNKNOWN_CLUSTER]',
+      `${configPath}: validation failed: 3 errors in the config (manifest folders are checked once the config is valid)`,
+    ]);
+    expect(code).toBe(1);
+  });
+
+  it('reports a YAML syntax error by line and column', async () => {
+    await writeFiles({ 'meshpilot.yaml': 'meshId: mesh1\nlisten: { admin: 127.0.0.1:15014\n' });
+    const configPath = join(root, 'meshpilot.yaml');
+    const { code, lines } = await validate(configPath);
+    expect(code).toBe(1);
+    expect(lines[0]).toMatch(new RegExp(`^${configPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:1: YAML syntax error at line 3, column 1: .* \\[MESHPILOT_ERR_CONFIG_YAML\\]$`));
+  });
+
+  it('reports errors in every referenced manifests folder, named relative to the config', async () => {
+    await writeFiles({
+      'meshpilot.yaml': 'clusters:\n  - { name: cluster-a, manifests: ./clusters/a/ }\nconfig:\n  - { manifests: ./istio }\n',
+      'clusters/a/pods.yaml': `${POD}---\napiVersion: v1\nkind: Pod\nmetadata: { namespace: default }\n`,
+      'istio/dr.yaml': 'apiVersion: networking.istio.io/v1\nmetadata: { name: dr }\n',
+    });
+    const { code, lines } = await validate(join(root, 'meshpilot.yaml'));
+    expect(lines).toEqual([
+      'clusters/a/pods.yaml#1: metadata.name: required (expected a non-empty string) [MESHPILOT_ERR_MANIFEST_INVALID_OBJECT]',
+      'istio/dr.yaml#0: kind: required (expected a non-empty string) [MESHPILOT_ERR_MANIFEST_INVALID_OBJECT]',
+      `${join(root, 'meshpilot.yaml')}: validation failed: 2 errors in 2 manifests folders`,
+    ]);
+    expect(code).toBe(1);
+  });
+
+  it('counts clusters, networks and objects when all is well', async () => {
+    await writeFiles({
+      'meshpilot.yaml': 'clusters:\n  - { name: a, manifests: ./a }\n  - { name: b, manifests: ./a }\nmeshNetworks: { networks: { n1: { endpoints: [{ fromRegistry: a }] } } }\n',
+      'a/pod.yaml': POD,
+    });
+    const { code, lines } = await validate(join(root, 'meshpilot.yaml'));
+    expect(lines).toEqual(['config OK: 2 kube clusters, 1 network, 0 config sources, 1 manifest object in 1 folder']);
+    expect(code).toBe(0);
+  });
+});

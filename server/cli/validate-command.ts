@@ -1,0 +1,56 @@
+import { dirname, relative, resolve, sep } from 'node:path';
+import type { ConfigError } from '../config/config-error.ts';
+import { loadConfig } from '../config/load.ts';
+import { readManifestFolder } from '../config/manifests.ts';
+
+/** Where `validate` prints. Every call is one whole line ending in "\n", so `process.stdout` fits. */
+export type LineWriter = { write(line: string): void };
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+function printErrors(errors: readonly ConfigError[], out: LineWriter): void {
+  for (const error of errors) out.write(`${error.path}: ${error.message} [${error.code}]\n`);
+}
+
+/** A folder as the user would name it next to the config file: `cluster-a`, `istio`, `../shared/x`. */
+function folderLabel(configDir: string, folder: string): string {
+  const label = relative(configDir, folder).split(sep).join('/');
+  return label === '' ? '.' : label;
+}
+
+/**
+ * `meshpilot validate --config FILE`: checks the config, then every manifests folder it references
+ * (clusters[].manifests, config[].manifests), prints every error as `<path>: <message> [<code>]` and a
+ * summary line. Returns the process exit code: 1 on any error, else 0.
+ */
+export async function runValidate(configPath: string, out: LineWriter): Promise<number> {
+  const loaded = await loadConfig(configPath);
+  if (!loaded.ok) {
+    printErrors(loaded.errors, out);
+    out.write(`${configPath}: validation failed: ${plural(loaded.errors.length, 'error')} in the config (manifest folders are checked once the config is valid)\n`);
+    return 1;
+  }
+  const { config } = loaded;
+  const configDir = dirname(resolve(configPath));
+  const folders = [
+    ...config.clusters.flatMap((c) => (c.manifests === undefined ? [] : [c.manifests])),
+    ...config.config.flatMap((s) => (s.manifests === undefined ? [] : [s.manifests])),
+  ];
+  const uniqueFolders = [...new Set(folders)];
+  const results = await Promise.all(uniqueFolders.map((folder) => readManifestFolder(folder, { errorPrefix: folderLabel(configDir, folder) })));
+  const errors = results.flatMap((r) => r.errors);
+  const objectCount = results.reduce((sum, r) => sum + r.objects.length, 0);
+  printErrors(errors, out);
+  if (errors.length > 0) {
+    out.write(`${configPath}: validation failed: ${plural(errors.length, 'error')} in ${plural(uniqueFolders.length, 'manifests folder')}\n`);
+    return 1;
+  }
+  const networks = Object.keys(config.meshNetworks.networks).length;
+  out.write(
+    `config OK: ${plural(config.clusters.length, 'kube cluster')}, ${plural(networks, 'network')}, ${plural(config.config.length, 'config source')}, ` +
+      `${plural(objectCount, 'manifest object')} in ${plural(uniqueFolders.length, 'folder')}\n`,
+  );
+  return 0;
+}

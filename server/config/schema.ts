@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import { isCidr, isDnsLabel, isDnsSubdomain, isIpOrHostname, parseListenAddress } from './address.ts';
+import { ConfigErrorCode } from './config-error.ts';
+
+// The meshpilot.yaml schema (DESIGN.md "Public contracts"). Every object is strict: unknown keys are errors.
+// Custom issues carry their stable error code in `params.code`; zod-issues.ts turns issues into ConfigErrors.
+
+export const DEFAULT_LISTEN = { xds: '0.0.0.0:15010', xdsTls: '0.0.0.0:15012', admin: '127.0.0.1:15014' } as const;
+export const DEFAULT_GATEWAY_PORT = 15443;
+export const DEFAULT_DEBOUNCE = { quietMs: 100, maxMs: 1000 } as const;
+export const DEFAULT_REMOTE_CLUSTER_TIMEOUT_MS = 30_000;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** setTimeout fires at once for delays above 2^31-1 ms, so longer durations are refused. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function withCode(code: string, message: string) {
+  return { message, params: { code } };
+}
+
+const nonEmptyString = z.string().min(1);
+
+const dnsLabel = z
+  .string()
+  .refine(isDnsLabel, withCode(ConfigErrorCode.badName, 'expected a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters'));
+
+const dnsSubdomain = z
+  .string()
+  .refine(isDnsSubdomain, withCode(ConfigErrorCode.badName, 'expected a DNS name like "cluster.local": dot-separated DNS-1123 labels'));
+
+const trustDomain = z
+  .string()
+  .refine((v) => /^[a-z0-9._-]+$/.test(v), withCode(ConfigErrorCode.badName, 'expected a SPIFFE trust domain like "cluster.local": lowercase letters, digits, ".", "-", "_"'));
+
+const hostPort = z.string().superRefine((value, ctx) => {
+  const parsed = parseListenAddress(value);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message, params: { code: ConfigErrorCode.badAddress } });
+});
+
+/** The plaintext xDS listener may be turned off with `off` or `false`; its output is then `false`. */
+const plaintextXdsAddress = z
+  .union([z.literal(false), z.string()], { error: 'expected "host:port", "[ipv6]:port", or off/false to disable the plaintext xDS listener' })
+  .superRefine((value, ctx) => {
+    if (value === false || value === 'off') return;
+    const parsed = parseListenAddress(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `${parsed.message}, or off/false to disable`, params: { code: ConfigErrorCode.badAddress } });
+  })
+  .transform((value): string | false => (value === 'off' ? false : value));
+
+const durationMs = z.number().int().min(0).max(MAX_TIMER_MS);
+
+/** Adds an issue unless exactly one of the two keys is set; the issue sits on the object's own path. */
+function exactlyOneOf(first: string, second: string) {
+  return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    const has = [first, second].filter((key) => value[key] !== undefined);
+    if (has.length === 1) return;
+    const got = has.length === 0 ? 'neither' : 'both';
+    ctx.addIssue({ code: 'custom', message: `needs exactly one of "${first}" or "${second}", got ${got}`, params: { code: ConfigErrorCode.oneOf } });
+  };
+}
+
+/** Transforms run only when every check passed, so this is unreachable; it keeps the output types honest. */
+function neverBoth(ctx: z.RefinementCtx): never {
+  ctx.addIssue({ code: 'custom', message: 'internal: one-of check skipped', params: { code: ConfigErrorCode.oneOf } });
+  return z.NEVER;
+}
+
+const ListenSchema = z.strictObject({
+  xds: plaintextXdsAddress.default(DEFAULT_LISTEN.xds),
+  xdsTls: hostPort.default(DEFAULT_LISTEN.xdsTls),
+  admin: hostPort.default(DEFAULT_LISTEN.admin),
+});
+
+const KubeClusterSchema = z
+  .strictObject({
+    name: dnsLabel,
+    network: nonEmptyString.optional(),
+    kubeconfig: nonEmptyString.optional(),
+    manifests: nonEmptyString.optional(),
+  })
+  .superRefine(exactlyOneOf('kubeconfig', 'manifests'))
+  .transform((c, ctx): { name: string; network?: string } & ({ kubeconfig: string; manifests?: undefined } | { manifests: string; kubeconfig?: undefined }) => {
+    const base = c.network === undefined ? { name: c.name } : { name: c.name, network: c.network };
+    if (c.kubeconfig !== undefined && c.manifests === undefined) return { ...base, kubeconfig: c.kubeconfig };
+    if (c.manifests !== undefined && c.kubeconfig === undefined) return { ...base, manifests: c.manifests };
+    return neverBoth(ctx);
+  });
+
+const RemoteSecretsSchema = z.strictObject({
+  cluster: nonEmptyString,
+  namespace: dnsLabel.default('istio-system'),
+});
+
+const ConfigSourceSchema = z
+  .strictObject({ manifests: nonEmptyString.optional(), cluster: nonEmptyString.optional() })
+  .superRefine(exactlyOneOf('manifests', 'cluster'))
+  .transform((s, ctx): { manifests: string; cluster?: undefined } | { cluster: string; manifests?: undefined } => {
+    if (s.manifests !== undefined && s.cluster === undefined) return { manifests: s.manifests };
+    if (s.cluster !== undefined && s.manifests === undefined) return { cluster: s.cluster };
+    return neverBoth(ctx);
+  });
+
+const NetworkEndpointSchema = z
+  .strictObject({
+    fromRegistry: nonEmptyString.optional(),
+    fromCidr: z.string().refine(isCidr, withCode(ConfigErrorCode.badCidr, 'expected a CIDR like "10.10.0.0/16" or "fd00::/64"')).optional(),
+  })
+  .superRefine(exactlyOneOf('fromRegistry', 'fromCidr'))
+  .transform((e, ctx): { fromRegistry: string; fromCidr?: undefined } | { fromCidr: string; fromRegistry?: undefined } => {
+    if (e.fromRegistry !== undefined && e.fromCidr === undefined) return { fromRegistry: e.fromRegistry };
+    if (e.fromCidr !== undefined && e.fromRegistry === undefined) return { fromCidr: e.fromCidr };
+    return neverBoth(ctx);
+  });
+
+const GatewaySchema = z
+  .strictObject({
+    address: z.string().refine(isIpOrHostname, withCode(ConfigErrorCode.badAddress, 'expected an IP address or a hostname')).optional(),
+    registryServiceName: z
+      .string()
+      .refine(isDnsSubdomain, withCode(ConfigErrorCode.badName, 'expected a service FQDN like "istio-eastwestgateway.istio-system.svc.cluster.local"'))
+      .optional(),
+    port: z.number().int().min(1).max(65535).default(DEFAULT_GATEWAY_PORT),
+    locality: nonEmptyString.optional(),
+  })
+  .superRefine(exactlyOneOf('address', 'registryServiceName'))
+  .transform(
+    (g, ctx): { port: number; locality?: string } & ({ address: string; registryServiceName?: undefined } | { registryServiceName: string; address?: undefined }) => {
+      const base = g.locality === undefined ? { port: g.port } : { port: g.port, locality: g.locality };
+      if (g.address !== undefined && g.registryServiceName === undefined) return { ...base, address: g.address };
+      if (g.registryServiceName !== undefined && g.address === undefined) return { ...base, registryServiceName: g.registryServiceName };
+      return neverBoth(ctx);
+    },
+  );
+
+const NetworkSchema = z.strictObject({
+  endpoints: z.array(NetworkEndpointSchema).default([]),
+  gateways: z.array(GatewaySchema).default([]),
+});
+
+const MeshNetworksSchema = z.strictObject({
+  networks: z.record(nonEmptyString, NetworkSchema).default({}),
+});
+
+const DebounceSchema = z.strictObject({
+  quietMs: durationMs.default(DEFAULT_DEBOUNCE.quietMs),
+  maxMs: durationMs.default(DEFAULT_DEBOUNCE.maxMs),
+});
+
+const ReadinessSchema = z.strictObject({
+  remoteClusterTimeoutMs: durationMs.default(DEFAULT_REMOTE_CLUSTER_TIMEOUT_MS),
+});
+
+export const MeshpilotConfigSchema = z.strictObject({
+  meshId: nonEmptyString.default('mesh1'),
+  trustDomain: trustDomain.default('cluster.local'),
+  domainSuffix: dnsSubdomain.default('cluster.local'),
+  listen: ListenSchema.prefault({}),
+  clusters: z.array(KubeClusterSchema).default([]),
+  remoteSecrets: RemoteSecretsSchema.optional(),
+  config: z.array(ConfigSourceSchema).default([]),
+  meshNetworks: MeshNetworksSchema.prefault({}),
+  debounce: DebounceSchema.prefault({}),
+  readiness: ReadinessSchema.prefault({}),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+});
+
+/** The config with defaults applied; loadConfig also makes every file path in it absolute. */
+export type MeshpilotConfig = z.output<typeof MeshpilotConfigSchema>;
+export type ListenConfig = z.output<typeof ListenSchema>;
+/** A member Kubernetes cluster: exactly one of `kubeconfig` (file) or `manifests` (folder, file registry). */
+export type KubeClusterConfig = z.output<typeof KubeClusterSchema>;
+export type RemoteSecretsConfig = z.output<typeof RemoteSecretsSchema>;
+/** An Istio config source: a manifests folder, or the Istio CRDs of a member kube cluster. */
+export type ConfigSourceConfig = z.output<typeof ConfigSourceSchema>;
+export type MeshNetworksConfig = z.output<typeof MeshNetworksSchema>;
+export type NetworkConfig = z.output<typeof NetworkSchema>;
+export type NetworkEndpointConfig = z.output<typeof NetworkEndpointSchema>;
+export type GatewayConfig = z.output<typeof GatewaySchema>;
+export type DebounceConfig = z.output<typeof DebounceSchema>;
+export type ReadinessConfig = z.output<typeof ReadinessSchema>;
+export type LogLevel = (typeof LOG_LEVELS)[number];
