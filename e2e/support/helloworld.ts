@@ -1,0 +1,71 @@
+import * as grpc from '@grpc/grpc-js';
+
+/** A tiny greeter service (JSON on the wire) run on loopback addresses standing for pods. */
+
+export interface HelloReply {
+  readonly message: string;
+  readonly server: string;
+}
+
+const json = {
+  serialize: (value: unknown): Buffer => Buffer.from(JSON.stringify(value)),
+  deserialize: (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8')),
+};
+
+export const GREETER_SERVICE: grpc.ServiceDefinition = {
+  SayHello: {
+    path: '/helloworld.Greeter/SayHello',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
+  },
+};
+
+export interface GreeterServer {
+  readonly address: string;
+  readonly port: number;
+  readonly calls: () => number;
+  stop(): Promise<void>;
+}
+
+export async function startGreeter(host: string, port = 0): Promise<GreeterServer> {
+  const server = new grpc.Server();
+  let calls = 0;
+  server.addService(GREETER_SERVICE, {
+    SayHello: (call: grpc.ServerUnaryCall<{ name?: string }, HelloReply>, callback: grpc.sendUnaryData<HelloReply>) => {
+      calls += 1;
+      callback(null, { message: `hello ${call.request.name ?? ''}`, server: host });
+    },
+  });
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+  );
+  return {
+    address: host,
+    port: bound,
+    calls: () => calls,
+    stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
+
+export const GreeterClient = grpc.makeGenericClientConstructor(GREETER_SERVICE, 'Greeter');
+
+export function sayHello(client: grpc.Client, name: string, deadlineMs = 5_000): Promise<HelloReply> {
+  return new Promise((resolve, reject) => {
+    const method = (client as unknown as Record<string, (req: unknown, opts: grpc.CallOptions, cb: grpc.requestCallback<HelloReply>) => void>).SayHello!;
+    method.call(client, { name }, { deadline: Date.now() + deadlineMs }, (error, reply) => (error || !reply ? reject(error ?? new Error('empty reply')) : resolve(reply)));
+  });
+}
+
+/** The bootstrap a proxyless gRPC client of meshpilot uses (what `meshpilot agent` will write). */
+export function xdsBootstrap(xdsAddress: string, nodeId: string, metadata: Record<string, string>, locality?: { region?: string; zone?: string; sub_zone?: string }): string {
+  return JSON.stringify({
+    xds_servers: [{ server_uri: xdsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+    node: { id: nodeId, metadata: { GENERATOR: 'grpc', ...metadata }, locality: locality ?? {} },
+  });
+}
+
+export const XDS_BOOTSTRAP_OPTION = 'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config';
