@@ -1,0 +1,101 @@
+/**
+ * When to renew workload certificates, and a per-identity cache that renews them on time.
+ * Istio renews at about half a certificate's lifetime (SECRET_GRACE_PERIOD_RATIO 0.5, jittered by
+ * 0.01 so a fleet issued together does not renew together).
+ */
+import type { WorkloadCertificate } from './ca.ts';
+import type { WorkloadIdentity } from './spiffe.ts';
+
+export const DEFAULT_ROTATION_FRACTION = 0.5;
+export const DEFAULT_ROTATION_JITTER = 0.01;
+
+/** The time (ms) at which a certificate valid from notBefore to notAfter should be renewed. */
+export function rotationDeadline(notBefore: Date | number, notAfter: Date | number, fraction = DEFAULT_ROTATION_FRACTION): number {
+  const start = typeof notBefore === 'number' ? notBefore : notBefore.getTime();
+  const end = typeof notAfter === 'number' ? notAfter : notAfter.getTime();
+  if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`rotation fraction must be in (0, 1], got ${fraction}`);
+  if (!(end > start)) throw new RangeError(`certificate notAfter (${end}) must be after notBefore (${start})`);
+  return start + Math.floor((end - start) * fraction);
+}
+
+/** base ± jitter, from a random source in [0, 1): the jittered fraction Istio uses. */
+export function jitteredRotationFraction(random: () => number, base = DEFAULT_ROTATION_FRACTION, jitter = DEFAULT_ROTATION_JITTER): number {
+  return base + (random() * 2 - 1) * jitter;
+}
+
+export interface CertificateCacheOptions {
+  issue: (identity: WorkloadIdentity) => Promise<WorkloadCertificate>;
+  clock: () => number;
+  /** Called once per issued certificate. Default: Istio's jittered 0.5 from Math.random; pass `() => 0.5` in tests. */
+  rotationFraction?: () => number;
+}
+
+interface CacheEntry {
+  identity: WorkloadIdentity;
+  certificate: WorkloadCertificate;
+  rotateAt: number;
+}
+
+/** Workload certificates keyed by namespace/serviceAccount, reissued once their rotation deadline passes. */
+export class CertificateCache {
+  readonly #options: CertificateCacheOptions;
+  readonly #entries = new Map<string, CacheEntry>();
+  readonly #inFlight = new Map<string, Promise<WorkloadCertificate>>();
+
+  constructor(options: CertificateCacheOptions) {
+    this.#options = options;
+  }
+
+  /** The cached certificate while it is before its rotation deadline; otherwise a newly issued one. */
+  async get(identity: WorkloadIdentity): Promise<WorkloadCertificate> {
+    const key = cacheKey(identity);
+    const entry = this.#entries.get(key);
+    if (entry !== undefined && this.#options.clock() < entry.rotateAt) return entry.certificate;
+    const pending = this.#inFlight.get(key);
+    if (pending !== undefined) return pending;
+    const issuing = this.#issue(key, identity).finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, issuing);
+    return issuing;
+  }
+
+  /** The earliest rotation deadline (ms) among cached certificates, to schedule the next push. */
+  nextRotationDeadline(): number | undefined {
+    let earliest: number | undefined;
+    for (const entry of this.#entries.values()) {
+      if (earliest === undefined || entry.rotateAt < earliest) earliest = entry.rotateAt;
+    }
+    return earliest;
+  }
+
+  /** Identities whose certificate is at or past its rotation deadline now. */
+  dueIdentities(): WorkloadIdentity[] {
+    const now = this.#options.clock();
+    return [...this.#entries.values()].filter((entry) => now >= entry.rotateAt).map((entry) => ({ ...entry.identity }));
+  }
+
+  /** The rotation deadline of one identity's cached certificate, if any. */
+  rotationDeadlineOf(identity: WorkloadIdentity): number | undefined {
+    return this.#entries.get(cacheKey(identity))?.rotateAt;
+  }
+
+  delete(identity: WorkloadIdentity): boolean {
+    return this.#entries.delete(cacheKey(identity));
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async #issue(key: string, identity: WorkloadIdentity): Promise<WorkloadCertificate> {
+    const certificate = await this.#options.issue(identity);
+    const fraction = this.#options.rotationFraction?.() ?? jitteredRotationFraction(Math.random);
+    const rotateAt = rotationDeadline(certificate.notBefore, certificate.notAfter, fraction);
+    this.#entries.set(key, { identity: { namespace: identity.namespace, serviceAccount: identity.serviceAccount }, certificate, rotateAt });
+    return certificate;
+  }
+}
+
+function cacheKey(identity: WorkloadIdentity): string {
+  // '/' cannot appear in a Kubernetes namespace or service account name.
+  return `${identity.namespace}/${identity.serviceAccount}`;
+}
