@@ -1,0 +1,163 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeMessage } from '../protos/any.ts';
+import { ENDPOINT_TYPE } from '../protos/type-urls.ts';
+import type { ProxyView } from '../model/proxy-view.ts';
+import type { Locality, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
+import { clusterLoadAssignment, viewEndpoints } from './eds.ts';
+
+const NETWORKS = ['n0', 'n1', 'n2', 'n3'];
+const LOCALITIES: Locality[] = [
+  { region: 'r1', zone: 'z1', subZone: 's1' },
+  { region: 'r1', zone: 'z1', subZone: 's2' },
+  { region: 'r1', zone: 'z2', subZone: '' },
+  { region: 'r2', zone: 'z3', subZone: '' },
+];
+
+function view(network: string, locality: Locality): ProxyView {
+  return { generator: 'envoy', proxyType: 'sidecar', routerMode: 'standard', network, locality, kubeCluster: 'c0', namespace: 'default', requestedNetworkView: [] };
+}
+
+function endpoint(i: number, network: string, locality: Locality, extra: Partial<WorkloadEndpoint> = {}): WorkloadEndpoint {
+  return {
+    kubeCluster: `c-${network}`,
+    address: `10.${NETWORKS.indexOf(network)}.0.${i}`,
+    port: 5000,
+    servicePortName: 'grpc',
+    ready: true,
+    serving: true,
+    terminating: false,
+    labels: {},
+    network,
+    locality,
+    tlsMode: 'istio',
+    ...extra,
+  };
+}
+
+const meshArbitrary = fc.record({
+  endpoints: fc.array(
+    fc.record({ network: fc.constantFrom(...NETWORKS), locality: fc.constantFrom(...LOCALITIES), ready: fc.boolean(), mtls: fc.boolean() }),
+    { maxLength: 30 },
+  ),
+  gatewayCounts: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: NETWORKS.length, maxLength: NETWORKS.length }),
+  proxyNetwork: fc.constantFrom(...NETWORKS),
+  proxyLocality: fc.constantFrom(...LOCALITIES),
+});
+
+type Mesh = fc.RecordValue<{
+  endpoints: fc.Arbitrary<{ network: string; locality: Locality; ready: boolean; mtls: boolean }[]>;
+  gatewayCounts: fc.Arbitrary<number[]>;
+  proxyNetwork: fc.Arbitrary<string>;
+  proxyLocality: fc.Arbitrary<Locality>;
+}>;
+
+function build(mesh: Mesh): { endpoints: WorkloadEndpoint[]; gateways: Map<string, NetworkGateway[]> } {
+  const endpoints = mesh.endpoints.map((e, i) => endpoint(i + 1, e.network, e.locality, { ready: e.ready, serving: e.ready, tlsMode: e.mtls ? 'istio' : 'disabled' }));
+  const gateways = new Map<string, NetworkGateway[]>();
+  mesh.gatewayCounts.forEach((count, n) => {
+    const network = NETWORKS[n]!;
+    if (count > 0) gateways.set(network, Array.from({ length: count }, (_, g) => ({ network, address: `192.168.${n}.${g + 1}`, port: 15443 })));
+  });
+  return { endpoints, gateways };
+}
+
+describe('EDS split horizon (property tests over random meshes)', () => {
+  it('the weight a proxy sees per network is proportional to the real endpoint counts', () => {
+    fc.assert(
+      fc.property(meshArbitrary, (mesh) => {
+        const { endpoints, gateways } = build(mesh);
+        const seen = viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality));
+        const reachable = endpoints.filter(
+          (e) => e.ready && (e.network === mesh.proxyNetwork || (e.tlsMode === 'istio' && (gateways.get(e.network)?.length ?? 0) > 0)),
+        );
+        const perNetworkWeight = new Map<string, number>();
+        for (const e of seen) perNetworkWeight.set(e.network, (perNetworkWeight.get(e.network) ?? 0) + e.weight);
+        const scale = seen.length > 0 ? seen.filter((e) => e.network === mesh.proxyNetwork)[0]?.weight ?? undefined : undefined;
+        for (const network of NETWORKS) {
+          const count = reachable.filter((e) => e.network === network).length;
+          const weight = perNetworkWeight.get(network) ?? 0;
+          if (count === 0) expect(weight).toBe(0);
+          if (scale !== undefined) expect(weight).toBe(count * scale);
+        }
+        // Ratios between any two networks equal the ratios of their endpoint counts.
+        const totals = NETWORKS.map((n) => ({ weight: perNetworkWeight.get(n) ?? 0, count: reachable.filter((e) => e.network === n).length }));
+        for (const a of totals) for (const b of totals) expect(a.weight * b.count).toBe(b.weight * a.count);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('priorities are contiguous from 0', () => {
+    fc.assert(
+      fc.property(meshArbitrary, (mesh) => {
+        const { endpoints, gateways } = build(mesh);
+        const priorities = [...new Set(viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality)).map((e) => e.priority))].sort();
+        expect(priorities).toEqual(priorities.map((_, i) => i));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never emits an endpoint of an unreachable network, nor a plaintext endpoint across networks', () => {
+    fc.assert(
+      fc.property(meshArbitrary, (mesh) => {
+        const { endpoints, gateways } = build(mesh);
+        const seen = viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality));
+        const workloadAddresses = new Set(endpoints.map((e) => e.address));
+        for (const e of seen) {
+          if (e.network === mesh.proxyNetwork) continue;
+          expect(gateways.get(e.network)?.length ?? 0).toBeGreaterThan(0);
+          expect(workloadAddresses.has(e.address)).toBe(false);
+          expect(e.tlsMode).toBe('istio');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('same input gives the same bytes', () => {
+    fc.assert(
+      fc.property(meshArbitrary, (mesh) => {
+        const encode = (): string => {
+          const { endpoints, gateways } = build(mesh);
+          const cla = clusterLoadAssignment('outbound|5000||h.default.svc.cluster.local', viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality)));
+          return Buffer.from(encodeMessage(ENDPOINT_TYPE, cla.object)).toString('hex');
+        };
+        expect(encode()).toBe(encode());
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('weighs a gateway by the endpoints of every zone behind it, not the first zone only (istio/istio#56355)', () => {
+    const zoneA = { region: 'r2', zone: 'a', subZone: '' };
+    const zoneB = { region: 'r2', zone: 'b', subZone: '' };
+    const endpoints = [endpoint(1, 'n1', zoneA), endpoint(2, 'n1', zoneB), endpoint(3, 'n1', zoneB), endpoint(4, 'n1', zoneB)];
+    const gateways = new Map([['n1', [{ network: 'n1', address: '192.168.1.1', port: 15443 }]]]);
+    const seen = viewEndpoints(endpoints, gateways, view('n0', LOCALITIES[0]!));
+    expect(seen.map((e) => [e.address, e.locality.zone, e.weight])).toEqual([
+      ['192.168.1.1', 'a', 1],
+      ['192.168.1.1', 'b', 3],
+    ]);
+    expect(seen.reduce((sum, e) => sum + e.weight, 0)).toBe(4);
+  });
+
+  it('splits a network across several gateways exactly, scaling every weight by the LCM of gateway counts', () => {
+    const local = endpoint(1, 'n0', LOCALITIES[0]!);
+    const remote = [endpoint(2, 'n1', LOCALITIES[3]!), endpoint(3, 'n2', LOCALITIES[3]!)];
+    const gateways = new Map([
+      ['n1', [1, 2].map((g) => ({ network: 'n1', address: `192.168.1.${g}`, port: 15443 }))],
+      ['n2', [1, 2, 3].map((g) => ({ network: 'n2', address: `192.168.2.${g}`, port: 15443 }))],
+    ]);
+    const seen = viewEndpoints([local, ...remote], gateways, view('n0', LOCALITIES[0]!));
+    expect(seen.map((e) => [e.address, e.weight, e.priority])).toEqual([
+      ['10.0.0.1', 6, 0],
+      ['192.168.1.1', 3, 1],
+      ['192.168.1.2', 3, 1],
+      ['192.168.2.1', 2, 1],
+      ['192.168.2.2', 2, 1],
+      ['192.168.2.3', 2, 1],
+    ]);
+  });
+});
