@@ -45,12 +45,7 @@ const meshArbitrary = fc.record({
   proxyLocality: fc.constantFrom(...LOCALITIES),
 });
 
-type Mesh = fc.RecordValue<{
-  endpoints: fc.Arbitrary<{ network: string; locality: Locality; ready: boolean; mtls: boolean }[]>;
-  gatewayCounts: fc.Arbitrary<number[]>;
-  proxyNetwork: fc.Arbitrary<string>;
-  proxyLocality: fc.Arbitrary<Locality>;
-}>;
+type Mesh = typeof meshArbitrary extends fc.Arbitrary<infer T> ? T : never;
 
 function build(mesh: Mesh): { endpoints: WorkloadEndpoint[]; gateways: Map<string, NetworkGateway[]> } {
   const endpoints = mesh.endpoints.map((e, i) => endpoint(i + 1, e.network, e.locality, { ready: e.ready, serving: e.ready, tlsMode: e.mtls ? 'istio' : 'disabled' }));
