@@ -32,7 +32,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .requiredOption('--config <file>', 'meshpilot.yaml')
     .action(async (flags: { config: string }) => {
       const { runValidate } = await import('./validate-command.ts');
-      process.exitCode = await runValidate(flags.config, { write: (line: string) => process.stdout.write(`${line}\n`) });
+      process.exitCode = await runValidate(flags.config, process.stdout);
     });
 
   program
