@@ -8,8 +8,17 @@ import { parseProxyNode, type ConnectedProxy } from './proxy-identity.ts';
 import { TypeState } from './type-state.ts';
 import type { ControlPlaneId, NodeMessage } from './wire.ts';
 
+/**
+ * Resources that depend on the proxy itself rather than on its view (SDS: its own identity's
+ * certificate). Registered per type URL; every other type is served from the shared view cache.
+ */
+export interface ProxyResourceSource {
+  resources(connection: XdsConnection): ResourceMap;
+}
+
 export interface ConnectionContext {
   readonly cache: XdsCache;
+  readonly proxySources: ReadonlyMap<string, ProxyResourceSource>;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly controlPlane: ControlPlaneId;
@@ -34,7 +43,7 @@ export abstract class XdsConnection {
   proxy: ConnectedProxy | undefined;
   protected readonly types = new Map<XdsTypeUrl, TypeState>();
   protected readonly context: ConnectionContext;
-  protected readonly call: ServerDuplexStream<Buffer, Buffer>;
+  readonly call: ServerDuplexStream<Buffer, Buffer>;
   private nonceCounter = 0;
   private readonly noncePrefix = randomBytes(3).toString('hex');
   private closed = false;
@@ -102,7 +111,8 @@ export abstract class XdsConnection {
   }
 
   protected available(state: TypeState): ResourceMap {
-    return this.context.cache.resources(this.proxy!.view, state.typeUrl);
+    const source = this.context.proxySources.get(state.typeUrl);
+    return source ? source.resources(this) : this.context.cache.resources(this.proxy!.view, state.typeUrl);
   }
 
   protected nextNonce(): string {

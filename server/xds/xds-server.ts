@@ -2,7 +2,7 @@ import { Server, ServerCredentials, type ServerDuplexStream, type ServiceDefinit
 import type { Logger } from 'pino';
 import type { XdsCache } from '../cache/xds-cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { ConnectionContext, XdsConnection } from './connection.ts';
+import type { ConnectionContext, ProxyResourceSource, XdsConnection } from './connection.ts';
 import { DeltaConnection } from './delta-connection.ts';
 import { SotwConnection } from './sotw-connection.ts';
 import type { ControlPlaneId } from './wire.ts';
@@ -37,6 +37,8 @@ export interface XdsServerOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly controlPlane: ControlPlaneId;
+  /** Per-proxy sources by type URL (e.g. SDS); other types come from the view cache. */
+  readonly proxySources?: ReadonlyMap<string, ProxyResourceSource>;
 }
 
 /** The ADS service: accepts streams, keeps the connected ones, pushes to them on request. */
@@ -48,6 +50,7 @@ export class XdsService {
   constructor(options: XdsServerOptions) {
     this.context = {
       ...options,
+      proxySources: options.proxySources ?? new Map(),
       register: (connection) => this.connections.set(connection.id, connection),
       unregister: (connection) => this.connections.delete(connection.id),
     };
