@@ -1,8 +1,8 @@
 import { ENDPOINT_TYPE } from '../protos/type-urls.ts';
 import { localityKey, localityPriority, parseLocalityKey } from '../model/locality.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
-import type { Locality, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
-import { outboundClusterName } from './names.ts';
+import type { Locality, MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
+import { outboundClusterName, sniName } from './names.ts';
 import type { XdsResource } from './resource.ts';
 
 /** One endpoint as a proxy will see it: a workload, or a gateway standing for remote workloads. */
@@ -150,15 +150,30 @@ export function clusterLoadAssignment(clusterName: string, endpoints: readonly V
   };
 }
 
-/** EDS for every outbound cluster of the mesh, as the proxy's view sees it. Pure. */
-export function buildEndpoints(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
+/** The local-network endpoints only: what an east-west gateway forwards SNI traffic to. */
+function localNetworkEndpoints(endpoints: readonly WorkloadEndpoint[], view: ProxyView): ViewEndpoint[] {
+  const local = endpoints.filter((e) => sameNetwork(view.network, e.network));
+  return viewEndpoints(local, new Map(), view);
+}
+
+/**
+ * EDS of one service as the proxy's view sees it: `outbound|<port>||<fqdn>` per port, and for
+ * east-west gateways in sni-dnat mode also `outbound_.<port>_._.<fqdn>` with local endpoints. Pure.
+ */
+export function serviceEndpoints(snapshot: MeshSnapshot, view: ProxyView, service: MeshService): XdsResource[] {
   const out: XdsResource[] = [];
-  for (const service of snapshot.services.values()) {
-    const byPort = snapshot.endpoints.get(service.hostname);
-    for (const port of service.ports) {
-      const endpoints = viewEndpoints(byPort?.get(port.port) ?? [], snapshot.gateways, view);
-      out.push(clusterLoadAssignment(outboundClusterName(port.port, '', service.hostname), endpoints));
+  const byPort = snapshot.endpoints.get(service.hostname);
+  for (const port of service.ports) {
+    const endpoints = byPort?.get(port.port) ?? [];
+    out.push(clusterLoadAssignment(outboundClusterName(port.port, '', service.hostname), viewEndpoints(endpoints, snapshot.gateways, view)));
+    if (view.proxyType === 'router' && view.routerMode === 'sni-dnat') {
+      out.push(clusterLoadAssignment(sniName(port.port, '', service.hostname), localNetworkEndpoints(endpoints, view)));
     }
   }
   return out;
+}
+
+/** EDS for every service of the mesh, as the proxy's view sees it. Pure. */
+export function buildEndpoints(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
+  return [...snapshot.services.values()].flatMap((service) => serviceEndpoints(snapshot, view, service));
 }

@@ -1,39 +1,78 @@
-import type { XdsTypeUrl } from '../../protos/type-urls.ts';
+import { ENDPOINT_TYPE, type XdsTypeUrl } from '../../protos/type-urls.ts';
 import { viewKey, type ProxyView } from '../../model/proxy-view.ts';
-import type { MeshSnapshot } from '../../model/types.ts';
+import { FULL_DELTA, type SnapshotDelta } from '../../model/snapshot-delta.ts';
+import type { MeshService, MeshSnapshot } from '../../model/types.ts';
+import { serviceEndpoints } from '../../translators/eds.ts';
 import { translatorFor } from '../../translators/index.ts';
+import type { XdsResource } from '../../translators/resource.ts';
 import { encodeResource, type EncodedResource } from './encoded-resource.ts';
 
 export type ResourceMap = ReadonlyMap<string, EncodedResource>;
 
 const EMPTY: ResourceMap = new Map();
+/** Deltas kept to bring a view's memo forward several snapshots at once. */
+const DELTA_HISTORY = 16;
+
+interface MemoEntry {
+  readonly generation: number;
+  readonly map: ResourceMap;
+  /** EDS only: encoded resources per service hostname, reused while that service is unchanged. */
+  readonly perService?: ReadonlyMap<string, readonly EncodedResource[]>;
+}
 
 function internKey(resource: EncodedResource): string {
   return `${resource.typeUrl}#${resource.name}#${resource.version}`;
 }
 
+function mergeDeltas(deltas: readonly SnapshotDelta[]): SnapshotDelta {
+  const services = new Set<string>();
+  const endpoints = new Set<string>();
+  let gateways = false;
+  for (const delta of deltas) {
+    if (delta.full) return FULL_DELTA;
+    for (const hostname of delta.services) services.add(hostname);
+    for (const hostname of delta.endpoints) endpoints.add(hostname);
+    gateways ||= delta.gateways;
+  }
+  return { services, endpoints, gateways, full: false };
+}
+
 /**
  * Resources per proxy view and type, computed and encoded once per snapshot and shared by every
- * stream of that view. Encodings are interned by content across views and snapshots, so a
- * resource that did not change keeps its bytes (and its identity) from one snapshot to the next.
+ * stream of that view. A new snapshot comes with its delta: a view's resources are brought
+ * forward by re-translating only the services that changed (EDS per service; other types only
+ * when services changed), and unchanged resources keep their encoding and identity.
  */
 export class XdsCache {
   private snapshot: MeshSnapshot | undefined;
-  private memo = new Map<string, ResourceMap>();
+  private generation = 0;
+  private deltas: SnapshotDelta[] = [];
+  private memo = new Map<string, MemoEntry>();
   private interned = new Map<string, EncodedResource>();
+  private translatedServices = 0;
 
-  setSnapshot(snapshot: MeshSnapshot): void {
+  setSnapshot(snapshot: MeshSnapshot, delta: SnapshotDelta = FULL_DELTA): void {
     this.snapshot = snapshot;
-    // Keep only the encodings the previous snapshot's memos reached: unchanged resources are
-    // reused, removed ones are dropped, so the intern table never outgrows one snapshot.
-    const live = new Map<string, EncodedResource>();
-    for (const map of this.memo.values()) for (const r of map.values()) live.set(internKey(r), r);
-    this.interned = live;
-    this.memo = new Map();
+    this.generation += 1;
+    this.deltas.push(delta);
+    if (this.deltas.length > DELTA_HISTORY) this.deltas.shift();
+    // Keep only encodings some memo reaches, so the intern table never outgrows the live set.
+    if (delta.full) {
+      const live = new Map<string, EncodedResource>();
+      for (const entry of this.memo.values()) for (const r of entry.map.values()) live.set(internKey(r), r);
+      this.interned = live;
+    }
   }
 
   currentSnapshot(): MeshSnapshot | undefined {
     return this.snapshot;
+  }
+
+  /** The delta from `generation` to now, or undefined when it is too old to know. */
+  private deltaSince(generation: number): SnapshotDelta | undefined {
+    const behind = this.generation - generation;
+    if (behind > this.deltas.length) return undefined;
+    return mergeDeltas(this.deltas.slice(this.deltas.length - behind));
   }
 
   resources(view: ProxyView, typeUrl: XdsTypeUrl): ResourceMap {
@@ -41,21 +80,52 @@ export class XdsCache {
     const translate = translatorFor(typeUrl);
     if (!snapshot || !translate) return EMPTY;
     const memoKey = `${typeUrl}#${viewKey(view)}`;
-    const cached = this.memo.get(memoKey);
-    if (cached) return cached;
+    const entry = this.memo.get(memoKey);
+    if (entry?.generation === this.generation) return entry.map;
+    const delta = entry ? this.deltaSince(entry.generation) : undefined;
+
+    let next: MemoEntry;
+    if (typeUrl === ENDPOINT_TYPE) next = this.endpointsFor(snapshot, view, entry, delta);
+    else if (entry && delta && !delta.full && delta.services.size === 0) next = { generation: this.generation, map: entry.map };
+    else next = { generation: this.generation, map: this.encodeAll(translate(snapshot, view)) };
+    this.memo.set(memoKey, next);
+    return next.map;
+  }
+
+  private endpointsFor(snapshot: MeshSnapshot, view: ProxyView, entry: MemoEntry | undefined, delta: SnapshotDelta | undefined): MemoEntry {
+    const reusable = entry?.perService && delta && !delta.full && !delta.gateways ? entry.perService : undefined;
+    const perService = new Map<string, readonly EncodedResource[]>();
     const map = new Map<string, EncodedResource>();
-    for (const resource of translate(snapshot, view)) {
-      const encoded = encodeResource(resource);
-      const key = internKey(encoded);
-      const shared = this.interned.get(key) ?? encoded;
-      this.interned.set(key, shared);
-      map.set(resource.name, shared);
+    for (const service of snapshot.services.values()) {
+      const unchanged = reusable && !delta!.services.has(service.hostname) && !delta!.endpoints.has(service.hostname);
+      const encoded = (unchanged ? reusable.get(service.hostname) : undefined) ?? this.translateService(snapshot, view, service);
+      perService.set(service.hostname, encoded);
+      for (const resource of encoded) map.set(resource.name, resource);
     }
-    this.memo.set(memoKey, map);
+    return { generation: this.generation, map, perService };
+  }
+
+  private translateService(snapshot: MeshSnapshot, view: ProxyView, service: MeshService): EncodedResource[] {
+    this.translatedServices += 1;
+    return serviceEndpoints(snapshot, view, service).map((resource) => this.encode(resource));
+  }
+
+  private encodeAll(resources: readonly XdsResource[]): Map<string, EncodedResource> {
+    const map = new Map<string, EncodedResource>();
+    for (const resource of resources) map.set(resource.name, this.encode(resource));
     return map;
   }
 
-  stats(): { views: number; interned: number } {
-    return { views: this.memo.size, interned: this.interned.size };
+  private encode(resource: XdsResource): EncodedResource {
+    const encoded = encodeResource(resource);
+    const key = internKey(encoded);
+    const shared = this.interned.get(key);
+    if (shared) return shared;
+    this.interned.set(key, encoded);
+    return encoded;
+  }
+
+  stats(): { views: number; interned: number; generation: number; translatedServices: number } {
+    return { views: this.memo.size, interned: this.interned.size, generation: this.generation, translatedServices: this.translatedServices };
   }
 }
