@@ -6,8 +6,7 @@ import type { MeshpilotConfig } from './config/schema.ts';
 import { XdsCache } from './cache/xds-cache.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { MeshPipeline } from './pipeline/mesh-pipeline.ts';
-import { FileRegistry } from './registry/file-registry.ts';
-import type { KubeClusterHealth } from './registry/kube-cluster-source.ts';
+import { createKubeClusterSource } from './registry/create-source.ts';
 import { XdsService, listenGrpc } from './xds/xds-server.ts';
 import { createAdminServer, listenHttp } from './admin/admin-server.ts';
 
@@ -48,20 +47,8 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     onSnapshot: () => xds.pushAll(),
   });
 
-  const unsupported: KubeClusterHealth[] = [];
-  await Promise.all(
-    config.clusters.map(async (cluster) => {
-      if (cluster.manifests !== undefined) {
-        await pipeline.addKubeCluster(
-          new FileRegistry({ name: cluster.name, dir: cluster.manifests, logger, ...(options.fileResyncMs !== undefined ? { resyncMs: options.fileResyncMs } : {}) }),
-        );
-      } else {
-        const lastError = 'kubeconfig kube clusters are not supported yet by this build';
-        logger.error({ kubeCluster: cluster.name, code: 'MESHPILOT_ERR_KUBECONFIG_UNSUPPORTED' }, lastError);
-        unsupported.push({ name: cluster.name, source: 'kubeconfig', state: 'unreachable', unreachableSince: new Date().toISOString(), lastError, objects: {} });
-      }
-    }),
-  );
+  const sourceOptions = { logger, ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}) };
+  await Promise.all(config.clusters.map((cluster) => pipeline.addKubeCluster(createKubeClusterSource(cluster, sourceOptions))));
   pipeline.rebuild([]);
 
   const grpcServer = new Server({ 'grpc.max_send_message_length': 64 * 1024 * 1024, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
@@ -75,7 +62,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     xds,
     logger,
     snapshot: () => cache.currentSnapshot(),
-    kubeClusters: () => [...pipeline.health(), ...unsupported],
+    kubeClusters: () => pipeline.health(),
     notReadyReason: () => {
       const missing = pipeline.health().filter((h) => h.state !== 'synced').map((h) => h.name);
       if (missing.length === 0 || Date.now() - startedAt > config.readiness.remoteClusterTimeoutMs) return undefined;

@@ -45,8 +45,8 @@ describe('admin HTTP', () => {
     expect(status).toBe(200);
     const configs = (body as { configs: Record<string, unknown>[] }).configs;
     const clusters = configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump') as { dynamic_active_clusters: { cluster: Record<string, unknown> }[] };
-    expect(clusters.dynamic_active_clusters.map((c) => c.cluster.name)).toEqual([HELLO_CLUSTER]);
-    expect(clusters.dynamic_active_clusters[0]!.cluster['@type']).toBe(CLUSTER_TYPE);
+    const hello = clusters.dynamic_active_clusters.find((c) => c.cluster.name === HELLO_CLUSTER);
+    expect(hello?.cluster['@type']).toBe(CLUSTER_TYPE);
     const endpoints = configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump') as { dynamic_endpoint_configs: { endpoint_config: unknown }[] };
     const text = JSON.stringify(endpoints.dynamic_endpoint_configs[0]!.endpoint_config);
     expect(text).toContain('127.0.0.2');

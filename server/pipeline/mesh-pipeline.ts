@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { buildSnapshot } from '../../model/build-snapshot.ts';
 import type { MeshNetworksSpec } from '../../model/inputs.ts';
+import { isEmptyDelta, shareUnchanged, type SnapshotDelta } from '../../model/snapshot-delta.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import type { XdsCache } from '../cache/xds-cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -22,8 +23,8 @@ export interface MeshPipelineOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly debounce: DebounceOptions;
-  /** Called after each new snapshot is in the cache: the server pushes. */
-  readonly onSnapshot: (snapshot: MeshSnapshot, changes: readonly RegistryChange[]) => void;
+  /** Called after each new snapshot that changed something is in the cache: the server pushes. */
+  readonly onSnapshot: (snapshot: MeshSnapshot, delta: SnapshotDelta, changes: readonly RegistryChange[]) => void;
 }
 
 /**
@@ -35,6 +36,7 @@ export class MeshPipeline {
   private readonly sources = new Map<string, KubeClusterSource>();
   private readonly debouncer: Debouncer<RegistryChange>;
   private snapshotCount = 0;
+  private current: MeshSnapshot | undefined;
 
   constructor(options: MeshPipelineOptions) {
     this.options = options;
@@ -66,7 +68,7 @@ export class MeshPipeline {
   /** Builds a snapshot from every kube cluster's current store and hands it on. */
   rebuild(changes: readonly RegistryChange[]): MeshSnapshot {
     const { settings } = this.options;
-    const snapshot = buildSnapshot({
+    const built = buildSnapshot({
       domainSuffix: settings.domainSuffix,
       trustDomain: settings.trustDomain,
       meshNetworks: settings.meshNetworks,
@@ -82,10 +84,16 @@ export class MeshPipeline {
         };
       }),
     });
+    const { snapshot, delta } = shareUnchanged(this.current, built);
+    if (isEmptyDelta(delta)) return this.current!;
+    this.current = snapshot;
     this.snapshotCount += 1;
-    this.options.cache.setSnapshot(snapshot);
-    this.options.logger.debug({ snapshot: this.snapshotCount, services: snapshot.services.size, changes: changes.length }, 'mesh snapshot built');
-    this.options.onSnapshot(snapshot, changes);
+    this.options.cache.setSnapshot(snapshot, delta);
+    this.options.logger.debug(
+      { snapshot: this.snapshotCount, services: snapshot.services.size, changes: changes.length, changedServices: delta.services.size, changedEndpoints: delta.endpoints.size, gateways: delta.gateways },
+      'mesh snapshot built',
+    );
+    this.options.onSnapshot(snapshot, delta, changes);
     return snapshot;
   }
 
