@@ -19,6 +19,12 @@ export interface ProxyView {
   readonly namespace: string;
   /** ISTIO_META_REQUESTED_NETWORK_VIEW: networks a gateway may see; empty = all. */
   readonly requestedNetworkView: readonly string[];
+  /**
+   * The proxy's own IP (from node.id), when known. Sidecar inbound listeners/clusters and proxyless
+   * gRPC server listeners are built from the services whose endpoints carry this IP in `kubeCluster`.
+   * It makes views per workload; types that do not read it are listed by `viewForType` (translators/index.ts).
+   */
+  readonly workloadIp?: string;
 }
 
 export function viewKey(view: ProxyView): string {
@@ -31,5 +37,6 @@ export function viewKey(view: ProxyView): string {
     view.kubeCluster,
     view.namespace,
     view.requestedNetworkView.join(','),
+    view.workloadIp ?? '',
   ].join('|');
 }

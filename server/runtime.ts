@@ -8,12 +8,17 @@ import { Metrics } from './metrics/metrics.ts';
 import { MeshPipeline } from './pipeline/mesh-pipeline.ts';
 import { createKubeClusterSource } from './registry/create-source.ts';
 import { XdsService, listenGrpc } from './xds/xds-server.ts';
+import { scopeFromDelta } from './xds/push-scope.ts';
 import { createAdminServer, listenHttp } from './admin/admin-server.ts';
+import { SECRET_TYPE } from '../protos/type-urls.ts';
+import { startSecurity, type SecurityPlane } from './security/start-security.ts';
 
 export interface RuntimeOptions {
   readonly logger?: Logger;
   /** Overrides config.listen.xds / listen.admin (tests use port 0). */
   readonly xdsAddress?: string | false;
+  /** Overrides config.listen.xdsTls (served only when the config has a `security:` section); false = off. */
+  readonly xdsTlsAddress?: string | false;
   readonly adminAddress?: string;
   /** Prometheus default process metrics (off in tests that start many runtimes). */
   readonly defaultMetrics?: boolean;
@@ -22,6 +27,8 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   readonly xdsPort: number | undefined;
+  readonly xdsTlsPort: number | undefined;
+  readonly security: SecurityPlane | undefined;
   readonly adminPort: number;
   readonly logger: Logger;
   readonly xds: XdsService;
@@ -36,7 +43,16 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
   const logger = options.logger ?? pino({ level: config.logLevel });
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
   const cache = new XdsCache();
-  const xds = new XdsService({ cache, metrics, logger, controlPlane: { identifier: `meshpilot@${hostname()}` } });
+  const security = config.security === undefined
+    ? undefined
+    : await startSecurity({ security: config.security, trustDomain: config.trustDomain, kubeClusters: config.clusters, logger });
+  const xds = new XdsService({
+    cache,
+    metrics,
+    logger,
+    controlPlane: { identifier: `meshpilot@${hostname()}` },
+    ...(security !== undefined ? { proxySources: new Map([[SECRET_TYPE, security.sds]]) } : {}),
+  });
   const kubeClusterNetworks = Object.fromEntries(config.clusters.map((c) => [c.name, c.network]));
   const pipeline = new MeshPipeline({
     settings: { domainSuffix: config.domainSuffix, trustDomain: config.trustDomain, meshNetworks: config.meshNetworks, kubeClusterNetworks },
@@ -44,7 +60,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     metrics,
     logger,
     debounce: config.debounce,
-    onSnapshot: () => xds.pushAll(),
+    onSnapshot: (_snapshot, delta, _changes, changeSeenAt) => xds.pushAll(scopeFromDelta(delta), changeSeenAt),
   });
 
   const sourceOptions = { logger, ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}) };
@@ -55,6 +71,8 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
   xds.addTo(grpcServer);
   const xdsAddress = options.xdsAddress ?? config.listen.xds;
   const xdsPort = xdsAddress === false ? undefined : await listenGrpc(grpcServer, xdsAddress);
+  const xdsTlsAddress = options.xdsTlsAddress ?? config.listen.xdsTls;
+  const xdsTlsPort = security === undefined || xdsTlsAddress === false ? undefined : await security.listen(xds, xdsTlsAddress);
 
   const startedAt = Date.now();
   const admin: HttpServer = createAdminServer({
@@ -70,10 +88,12 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     },
   });
   const adminPort = await listenHttp(admin, options.adminAddress ?? config.listen.admin);
-  logger.info({ xds: xdsAddress === false ? 'off' : `${xdsAddress.replace(/:\d+$/, '')}:${xdsPort}`, admin: `${(options.adminAddress ?? config.listen.admin).replace(/:\d+$/, '')}:${adminPort}`, kubeClusters: config.clusters.length }, 'meshpilot serving');
+  logger.info({ xds: xdsAddress === false ? 'off' : `${xdsAddress.replace(/:\d+$/, '')}:${xdsPort}`, xdsTls: xdsTlsPort === undefined || xdsTlsAddress === false ? 'off' : `${xdsTlsAddress.replace(/:\d+$/, '')}:${xdsTlsPort}`, admin: `${(options.adminAddress ?? config.listen.admin).replace(/:\d+$/, '')}:${adminPort}`, kubeClusters: config.clusters.length }, 'meshpilot serving');
 
   return {
     xdsPort,
+    xdsTlsPort,
+    security,
     adminPort,
     logger,
     xds,
@@ -83,6 +103,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     async stop() {
       xds.closeAll();
       grpcServer.forceShutdown();
+      security?.stop();
       await new Promise<void>((resolve) => admin.close(() => resolve()));
       admin.closeAllConnections();
       await pipeline.stop();

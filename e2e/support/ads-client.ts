@@ -26,10 +26,17 @@ interface RawAny {
   value: Buffer;
 }
 
-type AdsClientConstructor = new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client & {
-  StreamAggregatedResources(): grpc.ClientDuplexStream<unknown, unknown>;
-  DeltaAggregatedResources(): grpc.ClientDuplexStream<unknown, unknown>;
+type AdsClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client & {
+  StreamAggregatedResources(metadata?: grpc.Metadata): grpc.ClientDuplexStream<unknown, unknown>;
+  DeltaAggregatedResources(metadata?: grpc.Metadata): grpc.ClientDuplexStream<unknown, unknown>;
 };
+
+/** How to reach the server: TLS credentials (e.g. a mesh client certificate), call metadata (a bearer token). */
+export interface AdsConnectOptions {
+  readonly credentials?: grpc.ChannelCredentials;
+  readonly metadata?: grpc.Metadata;
+  readonly channelOptions?: grpc.ChannelOptions;
+}
 
 function loadAdsClient(): AdsClientConstructor {
   const definition = protoLoader.loadSync('envoy/service/discovery/v3/ads.proto', {
@@ -110,10 +117,11 @@ export class AdsTestClient {
   readonly deltaResponses = new MessageQueue<DecodedDeltaResponse>();
   private readonly statusPromise: Promise<grpc.StatusObject>;
 
-  constructor(address: string, mode: 'sotw' | 'delta' = 'sotw') {
+  constructor(address: string, mode: 'sotw' | 'delta' = 'sotw', connect: AdsConnectOptions = {}) {
     const Client = loadAdsClient();
-    this.client = new Client(address, grpc.credentials.createInsecure());
-    const call = mode === 'sotw' ? this.client.StreamAggregatedResources() : this.client.DeltaAggregatedResources();
+    this.client = new Client(address, connect.credentials ?? grpc.credentials.createInsecure(), connect.channelOptions ?? {});
+    const metadata = connect.metadata ?? new grpc.Metadata();
+    const call = mode === 'sotw' ? this.client.StreamAggregatedResources(metadata) : this.client.DeltaAggregatedResources(metadata);
     if (mode === 'sotw') this.sotwCall = call;
     else this.deltaCall = call;
     call.on('data', (message: unknown) => {
@@ -156,6 +164,15 @@ export class AdsTestClient {
 
   send(request: Record<string, unknown>): void {
     (this.sotwCall ?? this.deltaCall)!.write(request);
+  }
+
+  /** Stops reading responses (a stuck reader); gRPC flow control then holds the server back. */
+  pause(): void {
+    (this.sotwCall ?? this.deltaCall)!.pause();
+  }
+
+  resume(): void {
+    (this.sotwCall ?? this.deltaCall)!.resume();
   }
 
   status(): Promise<grpc.StatusObject> {

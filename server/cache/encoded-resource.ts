@@ -39,7 +39,7 @@ export function encodeResource(resource: XdsResource): EncodedResource {
 }
 
 /** A version for a whole set of resources: a hash over their names and versions, in name order. */
-export function setVersion(resources: Iterable<EncodedResource>): string {
+export function setVersion(resources: Iterable<{ readonly name: string; readonly version: string }>): string {
   const hash = createHash('sha256');
   const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const resource of sorted) hash.update(resource.name).update('\0').update(resource.version).update('\0');

@@ -1,33 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildSnapshot } from '../../model/build-snapshot.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../protos/type-urls.ts';
-import { reduceEndpointSlice, reduceService } from '../registry/reduce.ts';
-import { serviceManifests } from '../../e2e/support/mesh-fixture.ts';
+import { sidecarView, snapshotOf } from '../../e2e/support/snapshot-fixture.ts';
+import { shareUnchanged } from '../../model/snapshot-delta.ts';
 import { XdsCache } from './xds-cache.ts';
 
-function snapshot(ips: string[]) {
-  const docs = serviceManifests({ name: 'helloworld', port: 5000, endpoints: ips.map((ip) => ({ ip })) });
-  const service = reduceService(docs[0]);
-  const slice = reduceEndpointSlice(docs[1]);
-  return buildSnapshot({
-    domainSuffix: 'cluster.local',
-    trustDomain: 'cluster.local',
-    meshNetworks: { networks: {} },
-    kubeClusters: [{ name: 'c1', services: new Map([['default/helloworld', service]]), endpointSlices: new Map([['default/s', slice]]), pods: new Map(), nodes: new Map() }],
-  });
-}
-
-const view = (network: string): ProxyView => ({
-  generator: 'envoy',
-  proxyType: 'sidecar',
-  routerMode: 'standard',
-  network,
-  locality: { region: '', zone: '', subZone: '' },
-  kubeCluster: 'c1',
-  namespace: 'default',
-  requestedNetworkView: [],
-});
+const snapshot = (ips: string[]) => snapshotOf([{ name: 'helloworld', port: 5000, endpoints: ips.map((ip) => ({ ip })) }]);
+const view = (network: string): ProxyView => sidecarView(network);
 
 describe('XdsCache', () => {
   it('gives the same versions after a restart (versions are content hashes, not counters)', () => {
@@ -59,5 +38,26 @@ describe('XdsCache', () => {
     cache.setSnapshot(snapshot(['10.0.0.2']));
     expect([...cache.resources(view('n1'), CLUSTER_TYPE).values()][0]).toBe(cluster);
     expect([...cache.resources(view('n1'), ENDPOINT_TYPE).values()][0]).not.toBe(endpoints);
+  });
+
+  it('re-translates only the services whose endpoints changed', () => {
+    const services = (moved: string) => [
+      { name: 'a', port: 5000, clusterIP: '10.96.0.1', endpoints: [{ ip: moved }] },
+      { name: 'b', port: 5000, clusterIP: '10.96.0.2', endpoints: [{ ip: '10.0.1.1' }] },
+      { name: 'c', port: 5000, clusterIP: '10.96.0.3', endpoints: [{ ip: '10.0.2.1' }] },
+    ];
+    const cache = new XdsCache();
+    const first = snapshotOf(services('10.0.0.1'));
+    cache.setSnapshot(first);
+    const before = cache.resources(view('n1'), ENDPOINT_TYPE);
+    const translated = cache.stats().translatedServices;
+    const { snapshot: second, delta } = shareUnchanged(first, snapshotOf(services('10.0.0.2')));
+    expect([...delta.endpoints]).toEqual(['a.default.svc.cluster.local']);
+    cache.setSnapshot(second, delta);
+    const after = cache.resources(view('n1'), ENDPOINT_TYPE);
+    expect(cache.stats().translatedServices - translated).toBe(1);
+    expect(after.get('outbound|5000||b.default.svc.cluster.local')).toBe(before.get('outbound|5000||b.default.svc.cluster.local'));
+    expect(after.get('outbound|5000||a.default.svc.cluster.local')).not.toBe(before.get('outbound|5000||a.default.svc.cluster.local'));
+    expect(cache.endpointNames(view('n1'), delta.endpoints)).toEqual(['outbound|5000||a.default.svc.cluster.local']);
   });
 });

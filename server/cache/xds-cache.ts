@@ -92,6 +92,15 @@ export class XdsCache {
     return next.map;
   }
 
+  /** The EDS resource names of the given services in a view (for endpoint-only pushes). */
+  endpointNames(view: ProxyView, hostnames: ReadonlySet<string>): string[] {
+    this.resources(view, ENDPOINT_TYPE);
+    const perService = this.memo.get(`${ENDPOINT_TYPE}#${viewKey(view)}`)?.perService;
+    const names: string[] = [];
+    for (const hostname of hostnames) for (const resource of perService?.get(hostname) ?? []) names.push(resource.name);
+    return names;
+  }
+
   private endpointsFor(snapshot: MeshSnapshot, view: ProxyView, entry: MemoEntry | undefined, delta: SnapshotDelta | undefined): MemoEntry {
     const reusable = entry?.perService && delta && !delta.full && !delta.gateways ? entry.perService : undefined;
     const perService = new Map<string, readonly EncodedResource[]>();

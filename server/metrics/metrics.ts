@@ -37,6 +37,19 @@ export class Metrics {
     buckets: [0.01, 0.1, 0.5, 1, 3, 5, 10],
     registers: [this.registry],
   });
+  readonly convergenceTime = new Histogram({
+    name: 'pilot_proxy_convergence_time',
+    help: 'Seconds from a change being seen to the proxy ACKing the response carrying it',
+    buckets: [0.1, 0.5, 1, 3, 5, 10, 20, 30],
+    registers: [this.registry],
+  });
+  readonly queueTime = new Histogram({
+    name: 'pilot_proxy_queue_time',
+    help: 'Seconds a stream waited in the push queue',
+    buckets: [0.001, 0.01, 0.1, 0.5, 1, 3, 5],
+    registers: [this.registry],
+  });
+  readonly blockedStreams = new Gauge({ name: 'meshpilot_xds_blocked_streams', help: 'Streams whose client is not reading; their pushes wait, merged', registers: [this.registry] });
   readonly managedKubeClusters = new Gauge({ name: 'istiod_managed_clusters', help: 'Kube clusters watched', registers: [this.registry] });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {

@@ -24,7 +24,7 @@ export interface MeshPipelineOptions {
   readonly logger: Logger;
   readonly debounce: DebounceOptions;
   /** Called after each new snapshot that changed something is in the cache: the server pushes. */
-  readonly onSnapshot: (snapshot: MeshSnapshot, delta: SnapshotDelta, changes: readonly RegistryChange[]) => void;
+  readonly onSnapshot: (snapshot: MeshSnapshot, delta: SnapshotDelta, changes: readonly RegistryChange[], changeSeenAt?: number) => void;
 }
 
 /**
@@ -42,7 +42,7 @@ export class MeshPipeline {
     this.options = options;
     this.debouncer = new Debouncer(options.debounce, (batch, firstAt) => {
       options.metrics.debounceTime.observe((performance.now() - firstAt) / 1000);
-      this.rebuild(batch);
+      this.rebuild(batch, firstAt);
     });
   }
 
@@ -66,7 +66,7 @@ export class MeshPipeline {
   }
 
   /** Builds a snapshot from every kube cluster's current store and hands it on. */
-  rebuild(changes: readonly RegistryChange[]): MeshSnapshot {
+  rebuild(changes: readonly RegistryChange[], changeSeenAt?: number): MeshSnapshot {
     const { settings } = this.options;
     const built = buildSnapshot({
       domainSuffix: settings.domainSuffix,
@@ -93,7 +93,7 @@ export class MeshPipeline {
       { snapshot: this.snapshotCount, services: snapshot.services.size, changes: changes.length, changedServices: delta.services.size, changedEndpoints: delta.endpoints.size, gateways: delta.gateways },
       'mesh snapshot built',
     );
-    this.options.onSnapshot(snapshot, delta, changes);
+    this.options.onSnapshot(snapshot, delta, changes, changeSeenAt);
     return snapshot;
   }
 

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { isKnownTypeUrl, PUSH_ORDER, shortTypeName, type XdsTypeUrl } from '../../protos/type-urls.ts';
+import { ENDPOINT_TYPE, isKnownTypeUrl, PUSH_ORDER, shortTypeName, type XdsTypeUrl } from '../../protos/type-urls.ts';
 import type { ResourceMap, XdsCache } from '../cache/xds-cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { parseProxyNode, type ConnectedProxy } from './proxy-identity.ts';
+import { parseProxyNode, type AuthenticatedIdentity, type ConnectedProxy } from './proxy-identity.ts';
+import { FULL_PUSH, mergeScopes, NO_PUSH, type PushScope } from './push-scope.ts';
 import { TypeState } from './type-state.ts';
 import type { ControlPlaneId, NodeMessage } from './wire.ts';
 
@@ -41,6 +42,8 @@ export abstract class XdsConnection {
   readonly kind: 'sotw' | 'delta';
   readonly connectedAt = new Date().toISOString();
   proxy: ConnectedProxy | undefined;
+  /** Set by the TLS listener before the first request; undefined on plaintext streams. */
+  authenticated: AuthenticatedIdentity | undefined;
   protected readonly types = new Map<XdsTypeUrl, TypeState>();
   protected readonly context: ConnectionContext;
   readonly call: ServerDuplexStream<Buffer, Buffer>;
@@ -62,8 +65,66 @@ export abstract class XdsConnection {
   }
 
   protected abstract handle(bytes: Buffer): void;
-  /** Sends whatever changed since the last push for every subscribed type, in CDS, EDS, LDS, RDS order. */
-  abstract push(): void;
+  /** Sends what changed within `scope` for one subscribed type (all of it again when `resend`). */
+  protected abstract send(state: TypeState, resend: boolean, scope: PushScope): void;
+
+  /** While the client does not read, pushes wait here, merged: it gets only the newest state. */
+  private blocked = false;
+  private pendingScope: PushScope = NO_PUSH;
+  private readonly pendingResends = new Set<XdsTypeUrl>();
+  /** When the change now being pushed was first seen (for the convergence metric). */
+  changeSeenAt: number | undefined;
+
+  /**
+   * Sends whatever changed within `scope` for every subscribed type, in CDS, EDS, LDS, RDS order.
+   * A stream whose client stopped reading is skipped until it drains, then gets the latest state once.
+   */
+  push(scope: PushScope = FULL_PUSH, changeSeenAt?: number): void {
+    if (changeSeenAt !== undefined) this.changeSeenAt = changeSeenAt;
+    if (this.closed || !this.proxy) return;
+    if (this.blocked) {
+      this.pendingScope = mergeScopes(this.pendingScope, scope);
+      return;
+    }
+    for (const state of this.orderedStates()) if (state.requests > 0) this.send(state, false, scope);
+  }
+
+  /** Answers a request now, or after the stream drains. */
+  protected respond(state: TypeState): void {
+    if (this.blocked) this.pendingResends.add(state.typeUrl);
+    else this.send(state, true, FULL_PUSH);
+  }
+
+  private onDrain(): void {
+    this.blocked = false;
+    const scope = this.pendingScope;
+    this.pendingScope = NO_PUSH;
+    for (const typeUrl of [...this.pendingResends]) {
+      this.pendingResends.delete(typeUrl);
+      const state = this.types.get(typeUrl);
+      if (state && !this.blocked) this.send(state, true, FULL_PUSH);
+    }
+    if (!this.blocked) this.push(scope);
+  }
+
+  get isBlocked(): boolean {
+    return this.blocked;
+  }
+
+  /** The EDS names a scoped push must look at, or undefined for "all of them". */
+  protected endpointCandidates(state: TypeState, scope: PushScope): readonly string[] | undefined {
+    if (scope.full || scope.allEndpoints || state.typeUrl !== ENDPOINT_TYPE) return undefined;
+    return this.context.cache.endpointNames(this.proxy!.view, scope.endpointHostnames);
+  }
+
+  /** Whether a type is touched by the scope at all. */
+  protected inScope(state: TypeState, scope: PushScope): boolean {
+    return scope.full || (state.typeUrl === ENDPOINT_TYPE && (scope.allEndpoints || scope.endpointHostnames.size > 0));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
 
   typeStates(): readonly TypeState[] {
     return [...this.types.values()];
@@ -88,7 +149,7 @@ export abstract class XdsConnection {
     this.context.register(this);
     this.context.metrics.connectedStreams.inc({ kind: this.kind });
     this.context.logger.info(
-      { connection: this.id, proxy: parsed.proxy.id, kind: this.kind, kubeCluster: parsed.proxy.view.kubeCluster, network: parsed.proxy.view.network, generator: parsed.proxy.view.generator },
+      { connection: this.id, proxy: parsed.proxy.id, kind: this.kind, authenticatedAs: this.authenticated?.spiffeId, kubeCluster: parsed.proxy.view.kubeCluster, network: parsed.proxy.view.network, generator: parsed.proxy.view.generator },
       'proxy connected',
     );
     return parsed.proxy;
@@ -124,6 +185,14 @@ export abstract class XdsConnection {
     return PUSH_ORDER.map((t) => this.types.get(t)).filter((s): s is TypeState => s !== undefined);
   }
 
+  /** An ACK of the latest response: the proxy has converged on the change it carried. */
+  protected recordAck(state: TypeState): void {
+    if (state.sentChangeAt !== undefined) {
+      this.context.metrics.convergenceTime.observe((performance.now() - state.sentChangeAt) / 1000);
+      state.sentChangeAt = undefined;
+    }
+  }
+
   protected recordNack(state: TypeState, message: string, nonce: string): void {
     state.lastNack = { message, nonce, ...(state.version ? { version: state.version } : {}), at: new Date().toISOString() };
     this.context.metrics.rejects.inc({ type: shortTypeName(state.typeUrl) });
@@ -132,8 +201,12 @@ export abstract class XdsConnection {
 
   protected write(state: TypeState, bytes: Buffer, started: number): void {
     if (this.closed) return;
-    this.call.write(bytes);
+    if (!this.call.write(bytes)) {
+      this.blocked = true;
+      this.call.once('drain', () => this.onDrain());
+    }
     state.sentAt = new Date().toISOString();
+    state.sentChangeAt = this.changeSeenAt;
     const type = shortTypeName(state.typeUrl);
     this.context.metrics.pushes.inc({ type });
     this.context.metrics.pushTime.observe({ type }, (performance.now() - started) / 1000);

@@ -1,6 +1,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { setVersion, type EncodedResource } from '../cache/encoded-resource.ts';
 import { RequestError, XdsConnection, type ConnectionContext } from './connection.ts';
+import type { PushScope } from './push-scope.ts';
 import type { TypeState } from './type-state.ts';
 import { decodeDeltaDiscoveryRequest, encodeDeltaDiscoveryResponse, type DeltaDiscoveryRequestMessage } from './wire.ts';
 
@@ -33,7 +34,10 @@ export class DeltaConnection extends XdsConnection {
     if (nonce !== '') {
       if (nonce !== state.nonce) this.context.metrics.staleNonces.inc();
       else if (request.error_detail) this.recordNack(state, request.error_detail.message ?? '', nonce);
-      else state.ackedVersion = state.version;
+      else {
+        state.ackedVersion = state.version;
+        this.recordAck(state);
+      }
     }
 
     const subscribe = request.resource_names_subscribe ?? [];
@@ -54,11 +58,21 @@ export class DeltaConnection extends XdsConnection {
         this.heldBy(state).delete(name);
       }
     }
-    if (firstRequest || subscribe.length > 0 || unsubscribe.length > 0) this.send(state, firstRequest, new Set(subscribe));
+    if (firstRequest || subscribe.length > 0 || unsubscribe.length > 0) {
+      for (const name of subscribe) this.resendNames(state).add(name);
+      if (firstRequest) this.initial.add(state.typeUrl);
+      this.respond(state);
+    }
   }
 
-  push(): void {
-    for (const state of this.orderedStates()) if (state.requests > 0) this.send(state, false, new Set());
+  /** Names explicitly (re-)subscribed since the last response of a type: sent even if unchanged. */
+  private readonly resubscribed = new Map<string, Set<string>>();
+  private readonly initial = new Set<string>();
+
+  private resendNames(state: TypeState): Set<string> {
+    let names = this.resubscribed.get(state.typeUrl);
+    if (!names) this.resubscribed.set(state.typeUrl, (names = new Set()));
+    return names;
   }
 
   /**
@@ -71,25 +85,38 @@ export class DeltaConnection extends XdsConnection {
     return map;
   }
 
-  private send(state: TypeState, initial: boolean, resend: ReadonlySet<string>): void {
+  protected send(state: TypeState, respond: boolean, scope: PushScope): void {
+    if (!respond && !this.inScope(state, scope)) return;
     const started = performance.now();
-    const current = state.select(this.available(state));
+    const initial = respond && this.initial.delete(state.typeUrl);
+    const resend = respond ? this.resendNames(state) : new Set<string>();
+    this.resubscribed.delete(state.typeUrl);
+    const available = this.available(state);
     const held = this.heldBy(state);
     const changed: EncodedResource[] = [];
-    for (const resource of current.values()) {
-      if (held.get(resource.name) !== resource.version || resend.has(resource.name)) changed.push(resource);
-    }
     const removed: string[] = [];
-    for (const name of [...held.keys()]) {
-      if (current.has(name)) continue;
-      held.delete(name);
-      state.sent.delete(name);
-      if (state.wants(name)) removed.push(name);
+    const candidates = respond ? undefined : this.endpointCandidates(state, scope);
+    if (candidates) {
+      for (const name of candidates) {
+        const resource = available.get(name);
+        if (resource && state.wants(name) && held.get(name) !== resource.version) changed.push(resource);
+      }
+    } else {
+      const current = state.select(available);
+      for (const resource of current.values()) {
+        if (held.get(resource.name) !== resource.version || resend.has(resource.name)) changed.push(resource);
+      }
+      for (const name of [...held.keys()]) {
+        if (current.has(name)) continue;
+        held.delete(name);
+        state.sent.delete(name);
+        if (state.wants(name)) removed.push(name);
+      }
     }
     if (changed.length === 0 && removed.length === 0 && !(initial && state.wildcard)) return;
 
     state.nonce = this.nextNonce();
-    state.version = setVersion(current.values());
+    state.version = setVersion([{ name: '', version: state.version ?? '' }, ...changed, ...removed.map((name) => ({ name, version: '-' }))]);
     for (const resource of changed) {
       state.sent.set(resource.name, resource);
       held.set(resource.name, resource.version);

@@ -15,6 +15,17 @@ export interface ConnectedProxy {
   readonly view: ProxyView;
 }
 
+/**
+ * The identity a proxy proved on the TLS xDS port, by a client certificate from the mesh CA or a
+ * Kubernetes service-account token (TokenReview). It, not node metadata, bounds what SDS serves.
+ */
+export interface AuthenticatedIdentity {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly spiffeId: string;
+  readonly method: 'client-certificate' | 'service-account-token';
+}
+
 export type ProxyParseResult = { ok: true; proxy: ConnectedProxy } | { ok: false; error: string };
 
 function stringField(metadata: Record<string, unknown>, key: string): string | undefined {
@@ -98,6 +109,7 @@ export function parseProxyNode(node: NodeMessage | undefined, snapshot: MeshSnap
           .split(',')
           .map((n) => n.trim())
           .filter((n) => n !== ''),
+        ...(ip ? { workloadIp: ip } : {}),
       },
     },
   };

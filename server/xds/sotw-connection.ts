@@ -1,6 +1,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { setVersion, type EncodedResource } from '../cache/encoded-resource.ts';
 import { XdsConnection, type ConnectionContext } from './connection.ts';
+import type { PushScope } from './push-scope.ts';
 import type { TypeState } from './type-state.ts';
 import { decodeDiscoveryRequest, encodeDiscoveryResponse, type DiscoveryRequestMessage } from './wire.ts';
 import { RequestError } from './connection.ts';
@@ -35,21 +36,26 @@ export class SotwConnection extends XdsConnection {
     }
     if (nonce !== '') {
       if (request.error_detail) this.recordNack(state, request.error_detail.message ?? '', nonce);
-      else state.ackedVersion = request.version_info ?? '';
+      else {
+        state.ackedVersion = request.version_info ?? '';
+        this.recordAck(state);
+      }
     }
 
     const before = state.subscriptionKey();
     updateSubscription(state, request.resource_names ?? [], firstRequest);
-    if (firstRequest || state.subscriptionKey() !== before || (nonce === '' && !firstRequest)) this.send(state, true);
+    if (firstRequest || state.subscriptionKey() !== before || (nonce === '' && !firstRequest)) this.respond(state);
   }
 
-  push(): void {
-    for (const state of this.orderedStates()) if (state.requests > 0) this.send(state, false);
-  }
-
-  /** Sends the subscribed resources of one type if any changed (or always, when `resend`). */
-  private send(state: TypeState, resend: boolean): void {
+  /** Sends the subscribed resources of one type if any changed within the scope (or all, when `resend`). */
+  protected send(state: TypeState, resend: boolean, scope: PushScope): void {
+    if (!resend && !this.inScope(state, scope)) return;
     const started = performance.now();
+    const candidates = resend ? undefined : this.endpointCandidates(state, scope);
+    if (candidates) {
+      this.sendChanged(state, candidates, started);
+      return;
+    }
     const current = state.select(this.available(state));
     const fullState = state.allowsWildcard;
     const changed: EncodedResource[] = [];
@@ -75,6 +81,23 @@ export class SotwConnection extends XdsConnection {
       nonce: state.nonce,
       controlPlane: this.context.controlPlane,
     });
+    this.write(state, bytes, started);
+  }
+
+  /** An endpoint-only push: looks only at the named candidates (EDS is not a full-state type). */
+  private sendChanged(state: TypeState, candidates: readonly string[], started: number): void {
+    const available = this.available(state);
+    const changed: EncodedResource[] = [];
+    for (const name of candidates) {
+      const resource = available.get(name);
+      if (resource && state.wants(name) && state.sent.get(name) !== resource) changed.push(resource);
+    }
+    if (changed.length === 0) return;
+    // Chained from the previous version: hashing the whole subscription would cost O(subscribed).
+    state.version = setVersion([{ name: '', version: state.version ?? '' }, ...changed]);
+    state.nonce = this.nextNonce();
+    for (const resource of changed) state.sent.set(resource.name, resource);
+    const bytes = encodeDiscoveryResponse({ versionInfo: state.version, resources: changed, typeUrl: state.typeUrl, nonce: state.nonce, controlPlane: this.context.controlPlane });
     this.write(state, bytes, started);
   }
 }

@@ -22,6 +22,8 @@ export class TypeState {
   ackedVersion: string | undefined;
   lastNack: NackRecord | undefined;
   sentAt: string | undefined;
+  /** performance.now() when the change carried by the last response was first seen. */
+  sentChangeAt: number | undefined;
   requests = 0;
 
   constructor(typeUrl: XdsTypeUrl) {

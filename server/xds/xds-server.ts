@@ -1,10 +1,13 @@
-import { Server, ServerCredentials, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { XdsCache } from '../cache/xds-cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ConnectionContext, ProxyResourceSource, XdsConnection } from './connection.ts';
 import { DeltaConnection } from './delta-connection.ts';
 import { SotwConnection } from './sotw-connection.ts';
+import { PushQueue } from './push-queue.ts';
+import { FULL_PUSH, isEmptyScope, type PushScope } from './push-scope.ts';
+import type { AuthenticatedIdentity } from './proxy-identity.ts';
 import type { ControlPlaneId } from './wire.ts';
 
 const ADS = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
@@ -41,11 +44,24 @@ export interface XdsServerOptions {
   readonly proxySources?: ReadonlyMap<string, ProxyResourceSource>;
 }
 
+export type StreamAuthentication =
+  | { ok: true; identity: AuthenticatedIdentity }
+  | { ok: false; code: status; message: string };
+
+/** Decides who opened a stream (TLS peer certificate, bearer token) before its first request is read. */
+export type StreamAuthenticator = (call: ServerDuplexStream<Buffer, Buffer>) => Promise<StreamAuthentication>;
+
+export interface AddToServerOptions {
+  /** Set on the TLS listener: streams that fail it end with its status; others carry the identity. */
+  readonly authenticate?: StreamAuthenticator;
+}
+
 /** The ADS service: accepts streams, keeps the connected ones, pushes to them on request. */
 export class XdsService {
   private readonly connections = new Map<string, XdsConnection>();
   private readonly context: ConnectionContext;
   private streamCounter = 0;
+  private readonly queue: PushQueue;
 
   constructor(options: XdsServerOptions) {
     this.context = {
@@ -54,13 +70,38 @@ export class XdsService {
       register: (connection) => this.connections.set(connection.id, connection),
       unregister: (connection) => this.connections.delete(connection.id),
     };
+    this.queue = new PushQueue(options.metrics);
   }
 
-  addTo(server: Server): void {
-    server.addService(ADS_SERVICE, {
-      StreamAggregatedResources: (call: ServerDuplexStream<Buffer, Buffer>) => new SotwConnection(call, this.context, this.nextId()),
-      DeltaAggregatedResources: (call: ServerDuplexStream<Buffer, Buffer>) => new DeltaConnection(call, this.context, this.nextId()),
-    });
+  addTo(server: Server, options: AddToServerOptions = {}): void {
+    const open = (kind: 'sotw' | 'delta', call: ServerDuplexStream<Buffer, Buffer>): XdsConnection =>
+      kind === 'sotw' ? new SotwConnection(call, this.context, this.nextId()) : new DeltaConnection(call, this.context, this.nextId());
+    const accept = (kind: 'sotw' | 'delta') => (call: ServerDuplexStream<Buffer, Buffer>): void => {
+      const authenticate = options.authenticate;
+      if (authenticate === undefined) {
+        open(kind, call);
+        return;
+      }
+      // No 'data' listener is attached until the stream is authenticated, so its requests wait buffered.
+      authenticate(call).then(
+        (result) => {
+          if (call.cancelled) return;
+          if (!result.ok) {
+            this.context.logger.warn({ peer: call.getPeer(), code: 'MESHPILOT_ERR_XDS_UNAUTHENTICATED', reason: result.message }, 'xDS stream refused: authentication failed');
+            call.emit('error', { code: result.code, details: result.message, message: result.message, name: 'AuthenticationError' });
+            return;
+          }
+          const connection = open(kind, call);
+          connection.authenticated = result.identity;
+        },
+        (error: unknown) => {
+          const message = `authentication failed: ${error instanceof Error ? error.message : String(error)}`;
+          this.context.logger.error({ peer: call.getPeer(), code: 'MESHPILOT_ERR_XDS_UNAUTHENTICATED', reason: message }, 'xDS stream refused');
+          call.emit('error', { code: status.INTERNAL, details: message, message, name: 'AuthenticationError' });
+        },
+      );
+    };
+    server.addService(ADS_SERVICE, { StreamAggregatedResources: accept('sotw'), DeltaAggregatedResources: accept('delta') });
   }
 
   private nextId(): string {
@@ -68,9 +109,22 @@ export class XdsService {
     return `stream-${this.streamCounter}`;
   }
 
-  /** Pushes to every connected stream whatever changed since its last push. */
-  pushAll(): void {
-    for (const connection of this.connections.values()) connection.push();
+  /** Queues a push of whatever changed within `scope` to every connected stream. */
+  pushAll(scope: PushScope = FULL_PUSH, changeSeenAt?: number): void {
+    if (isEmptyScope(scope)) return;
+    for (const connection of this.connections.values()) this.queue.enqueue(connection, scope, changeSeenAt);
+  }
+
+  pendingPushes(): number {
+    return this.queue.size();
+  }
+
+  /** Pushes one stream (e.g. when its SDS certificate is ready); false when it is gone. */
+  pushConnection(id: string): boolean {
+    const connection = this.connections.get(id);
+    if (connection === undefined) return false;
+    connection.push();
+    return true;
   }
 
   connected(): readonly XdsConnection[] {
@@ -78,12 +132,13 @@ export class XdsService {
   }
 
   closeAll(): void {
+    this.queue.clear();
     for (const connection of this.connections.values()) connection.close();
   }
 }
 
-export async function listenGrpc(server: Server, address: string): Promise<number> {
+export async function listenGrpc(server: Server, address: string, credentials: ServerCredentials = ServerCredentials.createInsecure()): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+    server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)));
   });
 }
