@@ -1,9 +1,32 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { PROXY_CONFIG_KINDS, type ProxyConfigKind } from './proxy-config.ts';
 
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535');
   return n;
+}
+
+const DEFAULT_ADMIN_URL = 'http://127.0.0.1:15014';
+
+function outputFormat(value: string): 'table' | 'json' {
+  if (value !== 'table' && value !== 'json') throw new InvalidArgumentError('expected table or json');
+  return value;
+}
+
+function proxyConfigKind(value: string): ProxyConfigKind {
+  if (!(PROXY_CONFIG_KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${PROXY_CONFIG_KINDS.join(', ')}`);
+  return value as ProxyConfigKind;
+}
+
+/** Admin-reading commands print a one-line error (never a stack) and exit 1. */
+async function reportAdminErrors(run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (error: unknown) {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
 }
 
 /** The `meshpilot` command line. Each subcommand loads its own module so start-up stays light. */
@@ -45,6 +68,28 @@ export async function main(argv: readonly string[]): Promise<void> {
     .action(async (flags: { manifests: string; kubeconfigOut: string; port?: number; host: string }) => {
       const { runKubeSimCommand } = await import('../kube-sim/command.ts');
       await runKubeSimCommand({ manifests: flags.manifests, kubeconfigOut: flags.kubeconfigOut, host: flags.host, ...(flags.port !== undefined ? { port: flags.port } : {}) });
+    });
+
+  program
+    .command('proxy-status')
+    .description('each connected proxy, its kube cluster, and CDS/LDS/EDS/RDS/SDS as SYNCED, STALE, NACKED or NOT SENT')
+    .option('--admin <url>', 'meshpilot admin URL', DEFAULT_ADMIN_URL)
+    .option('-o, --output <format>', 'table or json', outputFormat, 'table')
+    .action(async (flags: { admin: string; output: 'table' | 'json' }) => {
+      const { runProxyStatus } = await import('./proxy-status.ts');
+      process.exitCode = await reportAdminErrors(() => runProxyStatus(flags.admin, process.stdout, flags.output));
+    });
+
+  program
+    .command('proxy-config')
+    .description('what meshpilot sent one proxy: clusters, endpoints, listeners, routes, secret, or all')
+    .argument('<kind>', 'clusters | endpoints | listeners | routes | secret | all', proxyConfigKind)
+    .argument('<proxy>', 'the proxy id (node.id), as proxy-status lists it')
+    .option('--admin <url>', 'meshpilot admin URL', DEFAULT_ADMIN_URL)
+    .option('-o, --output <format>', 'table or json', outputFormat, 'table')
+    .action(async (kind: ProxyConfigKind, proxy: string, flags: { admin: string; output: 'table' | 'json' }) => {
+      const { runProxyConfig } = await import('./proxy-config.ts');
+      process.exitCode = await reportAdminErrors(() => runProxyConfig(flags.admin, kind, proxy, process.stdout, flags.output));
     });
 
   await program.parseAsync([...argv]);

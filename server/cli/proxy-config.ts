@@ -1,0 +1,103 @@
+import { getAdminJson } from './admin-client.ts';
+import { formatTable } from './table.ts';
+
+export const PROXY_CONFIG_KINDS = ['clusters', 'endpoints', 'listeners', 'routes', 'secret', 'all'] as const;
+export type ProxyConfigKind = (typeof PROXY_CONFIG_KINDS)[number];
+
+type Json = Record<string, unknown>;
+const DUMP_TYPES: Record<Exclude<ProxyConfigKind, 'all'>, string> = {
+  clusters: 'ClustersConfigDump',
+  endpoints: 'EndpointsConfigDump',
+  listeners: 'ListenersConfigDump',
+  routes: 'RoutesConfigDump',
+  secret: 'SecretsConfigDump',
+};
+
+function list(value: unknown): Json[] {
+  return Array.isArray(value) ? (value as Json[]) : [];
+}
+function obj(value: unknown): Json {
+  return typeof value === 'object' && value !== null ? (value as Json) : {};
+}
+function str(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+}
+
+function clusterRows(section: Json): string[][] {
+  return list(section.dynamic_active_clusters).map((entry) => {
+    const cluster = obj(entry.cluster);
+    const name = str(cluster.name);
+    const parts = name.split('|');
+    const outbound = parts.length === 4;
+    return [outbound ? parts[3]! : name, outbound ? parts[1]! : '-', outbound ? parts[2] || '-' : '-', outbound ? parts[0]! : '-', str(cluster.type) || 'STATIC', str(cluster.lb_policy) || 'ROUND_ROBIN'];
+  });
+}
+
+function endpointRows(section: Json): string[][] {
+  return list(section.dynamic_endpoint_configs).flatMap((entry) => {
+    const config = obj(entry.endpoint_config);
+    return list(config.endpoints).flatMap((locality) => {
+      const where = obj(locality.locality);
+      const place = [str(where.region), str(where.zone), str(where.sub_zone)].filter((p) => p !== '').join('/') || '-';
+      return list(locality.lb_endpoints).map((lb) => {
+        const socket = obj(obj(obj(lb.endpoint).address).socket_address);
+        return [`${str(socket.address)}:${str(socket.port_value)}`, str(lb.health_status) || 'HEALTHY', str(locality.priority) || '0', str(obj(lb.load_balancing_weight).value) || '1', place, str(config.cluster_name)];
+      });
+    });
+  });
+}
+
+function listenerRows(section: Json): string[][] {
+  return list(section.dynamic_listeners).map((entry) => {
+    const listener = obj(obj(entry.active_state).listener);
+    const socket = obj(obj(listener.address).socket_address);
+    const api = listener.api_listener !== undefined;
+    return [str(entry.name), api ? '-' : str(socket.address), api ? '-' : str(socket.port_value), api ? 'api_listener (proxyless)' : `${list(listener.filter_chains).length} filter chains`];
+  });
+}
+
+function routeRows(section: Json): string[][] {
+  return list(section.dynamic_route_configs).flatMap((entry) => {
+    const config = obj(entry.route_config);
+    return list(config.virtual_hosts).map((vhost) => {
+      const domains = list(vhost.domains).map(str);
+      const shown = domains.length > 2 ? `${domains.slice(0, 2).join(', ')} + ${domains.length - 2} more` : domains.join(', ');
+      return [str(config.name), str(vhost.name), shown, `${list(vhost.routes).length}`];
+    });
+  });
+}
+
+function secretRows(section: Json): string[][] {
+  return list(section.dynamic_active_secrets).map((entry) => [str(entry.name), str(entry.version_info), str(entry.last_updated)]);
+}
+
+const TABLES: Record<Exclude<ProxyConfigKind, 'all'>, { header: string[]; rows: (section: Json) => string[][] }> = {
+  clusters: { header: ['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'LB POLICY'], rows: clusterRows },
+  endpoints: { header: ['ENDPOINT', 'STATUS', 'PRIORITY', 'WEIGHT', 'LOCALITY', 'CLUSTER'], rows: endpointRows },
+  listeners: { header: ['NAME', 'ADDRESS', 'PORT', 'KIND'], rows: listenerRows },
+  routes: { header: ['NAME', 'VIRTUAL HOST', 'DOMAINS', 'ROUTES'], rows: routeRows },
+  secret: { header: ['RESOURCE NAME', 'VERSION', 'LAST UPDATED'], rows: secretRows },
+};
+
+/** `meshpilot proxy-config <kind> <proxy>`: what meshpilot sent that proxy, as tables or JSON. */
+export async function runProxyConfig(
+  adminUrl: string,
+  kind: ProxyConfigKind,
+  proxyId: string,
+  out: { write(text: string): void },
+  format: 'table' | 'json' = 'table',
+): Promise<number> {
+  const dump = obj(await getAdminJson(adminUrl, `/debug/config_dump?proxyID=${encodeURIComponent(proxyId)}`));
+  const sections = list(dump.configs);
+  const kinds = kind === 'all' ? (Object.keys(TABLES) as Exclude<ProxyConfigKind, 'all'>[]) : [kind];
+  const chosen = kinds.map((k) => ({ kind: k, section: sections.find((s) => str(s['@type']).endsWith(DUMP_TYPES[k])) ?? {} }));
+  if (format === 'json') {
+    out.write(`${JSON.stringify(kind === 'all' ? dump : chosen[0]!.section, null, 2)}\n`);
+    return 0;
+  }
+  for (const { kind: k, section } of chosen) {
+    if (kind === 'all') out.write(`\n${k.toUpperCase()}\n`);
+    out.write(formatTable(TABLES[k].header, TABLES[k].rows(section)));
+  }
+  return 0;
+}
