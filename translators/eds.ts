@@ -37,6 +37,25 @@ function usable(endpoint: WorkloadEndpoint): 'HEALTHY' | 'DRAINING' | undefined 
   return undefined;
 }
 
+/** What split horizon does with one workload endpoint for one proxy view, and why. */
+export type EndpointDecision =
+  | { readonly kind: 'local'; readonly health: 'HEALTHY' | 'DRAINING' }
+  | { readonly kind: 'via-gateway' }
+  | { readonly kind: 'dropped'; readonly reason: string };
+
+export function decideEndpoint(endpoint: WorkloadEndpoint, gateways: ReadonlyMap<string, readonly NetworkGateway[]>, view: ProxyView): EndpointDecision {
+  const health = usable(endpoint);
+  if (!health) return { kind: 'dropped', reason: 'not ready and not serving-while-terminating' };
+  if (sameNetwork(view.network, endpoint.network)) return { kind: 'local', health };
+  if (view.requestedNetworkView.length > 0 && !view.requestedNetworkView.includes(endpoint.network)) {
+    return { kind: 'dropped', reason: `network ${endpoint.network} is outside the proxy's REQUESTED_NETWORK_VIEW` };
+  }
+  if (health !== 'HEALTHY') return { kind: 'dropped', reason: 'draining endpoints are not sent across networks' };
+  if (endpoint.tlsMode !== 'istio') return { kind: 'dropped', reason: `no mTLS (tlsMode ${endpoint.tlsMode}): the east-west gateway routes by SNI, which needs Istio mTLS` };
+  if ((gateways.get(endpoint.network) ?? []).length === 0) return { kind: 'dropped', reason: `network ${endpoint.network} has no gateway: unreachable from ${view.network}` };
+  return { kind: 'via-gateway' };
+}
+
 /**
  * The endpoints of one service port as seen by a proxy, with Istio's split-horizon rules:
  * endpoints of the proxy's network are kept; those of another network are replaced by that
@@ -53,15 +72,12 @@ export function viewEndpoints(
   const local: { endpoint: WorkloadEndpoint; health: 'HEALTHY' | 'DRAINING' }[] = [];
   const remote = new Map<string, Map<string, number>>(); // network → locality key → endpoint count
   for (const endpoint of endpoints) {
-    const health = usable(endpoint);
-    if (!health) continue;
-    if (sameNetwork(view.network, endpoint.network)) {
-      local.push({ endpoint, health });
+    const decision = decideEndpoint(endpoint, gateways, view);
+    if (decision.kind === 'dropped') continue;
+    if (decision.kind === 'local') {
+      local.push({ endpoint, health: decision.health });
       continue;
     }
-    if (view.requestedNetworkView.length > 0 && !view.requestedNetworkView.includes(endpoint.network)) continue;
-    if (health !== 'HEALTHY' || endpoint.tlsMode !== 'istio') continue;
-    if ((gateways.get(endpoint.network) ?? []).length === 0) continue;
     let byLocality = remote.get(endpoint.network);
     if (!byLocality) remote.set(endpoint.network, (byLocality = new Map()));
     const key = localityKey(endpoint.locality);

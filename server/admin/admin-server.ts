@@ -4,6 +4,7 @@ import type { MeshSnapshot } from '../../model/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { KubeClusterHealth } from '../registry/kube-cluster-source.ts';
 import type { XdsService } from '../xds/xds-server.ts';
+import { explainServiceEndpoints } from '../../translators/eds-explain.ts';
 import { configDump } from './config-dump.ts';
 import { syncStatus } from './syncz.ts';
 
@@ -44,6 +45,17 @@ export function createAdminServer(sources: AdminSources): Server {
       if (!connection) return json(res, 404, { error: `no connected proxy with id ${proxyId}` });
       json(res, 200, configDump(connection));
     },
+    '/debug/explain': (url, res) => {
+      const proxyId = url.searchParams.get('proxyID');
+      const service = url.searchParams.get('service');
+      if (!proxyId || !service) return json(res, 400, { error: 'query parameters proxyID and service are required' });
+      const connection = sources.xds.connected().find((c) => c.proxy?.id === proxyId || c.id === proxyId);
+      if (!connection?.proxy) return json(res, 404, { error: `no connected proxy with id ${proxyId}` });
+      const snapshot = sources.snapshot();
+      const hostname = snapshot ? resolveServiceName(snapshot, service) : undefined;
+      if (!snapshot || !hostname) return json(res, 404, { error: `no service ${service} in the mesh` });
+      json(res, 200, { proxy: proxyId, view: connection.proxy.view, service: hostname, endpoints: explainServiceEndpoints(snapshot, connection.proxy.view, hostname) });
+    },
     '/debug/registryz': (_url, res) => json(res, 200, registryView(sources.snapshot())),
     '/debug/endpointz': (_url, res) => json(res, 200, endpointView(sources.snapshot())),
     '/debug/clusterz': (_url, res) => json(res, 200, sources.kubeClusters()),
@@ -57,6 +69,12 @@ export function createAdminServer(sources: AdminSources): Server {
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
     });
   });
+}
+
+/** `helloworld.default.svc.cluster.local`, `helloworld.default` or `helloworld.default.svc` → the FQDN. */
+function resolveServiceName(snapshot: MeshSnapshot, name: string): string | undefined {
+  const candidates = [name, `${name}.svc.${snapshot.domainSuffix}`, `${name}.${snapshot.domainSuffix}`];
+  return candidates.find((candidate) => snapshot.services.has(candidate));
 }
 
 function registryView(snapshot: MeshSnapshot | undefined): unknown {

@@ -92,5 +92,46 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = await reportAdminErrors(() => runProxyConfig(flags.admin, kind, proxy, process.stdout, flags.output));
     });
 
+  program
+    .command('explain')
+    .description("why each endpoint of a service has the address and priority a proxy sees (local, rewritten to a gateway, or dropped)")
+    .requiredOption('--proxy <id>', 'a connected proxy id (node.id)')
+    .requiredOption('--service <name>', 'service FQDN or name.namespace')
+    .option('--admin <url>', 'meshpilot admin URL', DEFAULT_ADMIN_URL)
+    .option('-o, --output <format>', 'table or json', outputFormat, 'table')
+    .action(async (flags: { proxy: string; service: string; admin: string; output: 'table' | 'json' }) => {
+      const { runExplain } = await import('./explain.ts');
+      process.exitCode = await reportAdminErrors(() => runExplain(flags.admin, flags.proxy, flags.service, process.stdout, flags.output));
+    });
+
+  program
+    .command('agent')
+    .description('get and rotate a workload certificate over the CSR API and write a gRPC xDS bootstrap (proxyless gRPC)')
+    .requiredOption('--xds-address <host:port>', 'meshpilot xDS address written into the bootstrap (15010 plaintext, or 15012 with --xds-tls)')
+    .option('--ca-address <host:port>', 'CreateCertificate address, the TLS xDS port (default: --xds-address)')
+    .option('--xds-tls', 'bootstrap connects to xDS with mTLS ("tls" channel creds; not read by grpc-js-xds 1.14)')
+    .option('--token-file <file>', 'Kubernetes service-account token (authorization: Bearer)')
+    .option('--root-cert-file <file>', 'mesh root certificate to trust the control plane with')
+    .option('--trust-on-first-use', 'without --root-cert-file, accept the root the first CreateCertificate returns')
+    .requiredOption('--namespace <ns>', 'workload namespace')
+    .requiredOption('--service-account <sa>', 'workload service account')
+    .requiredOption('--pod-name <name>', 'pod name (node id)')
+    .requiredOption('--pod-ip <ip>', 'pod IP (node id)')
+    .requiredOption('--cluster-id <name>', 'kube cluster of the pod (CLUSTER_ID)')
+    .option('--network <name>', 'network of the pod (NETWORK)')
+    .option('--locality <region/zone/subzone>', 'locality of the pod')
+    .option('--trust-domain <domain>', 'SPIFFE trust domain', 'cluster.local')
+    .option('--domain-suffix <suffix>', 'service domain suffix (node id)', 'cluster.local')
+    .requiredOption('--out-dir <dir>', 'where cert-chain.pem, key.pem, root-cert.pem and grpc-bootstrap.json go')
+    .option('--bootstrap-file <file>', 'bootstrap path (default: <out-dir>/grpc-bootstrap.json)')
+    .option('--ttl <duration>', 'requested certificate lifetime, e.g. 24h, 90m, 30s', '24h')
+    .option('--server-name <name>', 'TLS name to check the control plane certificate against')
+    .option('--once', 'exit after writing the first certificate and the bootstrap')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (flags: import('./agent-command.ts').AgentFlags) => {
+      const { runAgent } = await import('./agent-command.ts');
+      process.exitCode = await runAgent(flags);
+    });
+
   await program.parseAsync([...argv]);
 }
