@@ -33,8 +33,11 @@ export const PUSH_ORDER: readonly XdsTypeUrl[] = [
   NAME_TABLE_TYPE,
 ];
 
-/** Types for which a wildcard subscription is allowed (xDS protocol: LDS and CDS only). */
-export const WILDCARD_TYPES: ReadonlySet<string> = new Set([CLUSTER_TYPE, LISTENER_TYPE]);
+/**
+ * Types for which a wildcard subscription is allowed: LDS and CDS (xDS protocol), and Istio's NDS,
+ * whose agent asks for the one unnamed NameTable with an empty list.
+ */
+export const WILDCARD_TYPES: ReadonlySet<string> = new Set([CLUSTER_TYPE, LISTENER_TYPE, NAME_TABLE_TYPE]);
 
 /** Short names used in metrics, logs and the debug endpoints. */
 export const SHORT_TYPE_NAMES: Readonly<Record<XdsTypeUrl, string>> = {

@@ -156,3 +156,18 @@ describe('EDS split horizon (property tests over random meshes)', () => {
     ]);
   });
 });
+
+describe('EDS endpoint metadata on the wire', () => {
+  it('carries tlsMode for transport-socket matching and the network (a Struct, encoded field by field)', async () => {
+    const { decodeMessage } = await import('../protos/any.ts');
+    const gateways = new Map([['n1', [{ network: 'n1', address: '192.168.1.1', port: 15443 }]]]);
+    const endpoints = viewEndpoints([endpoint(1, 'n0', LOCALITIES[0]!, { tlsMode: 'disabled' }), endpoint(2, 'n1', LOCALITIES[0]!)], gateways, view('n0', LOCALITIES[0]!));
+    const cla = clusterLoadAssignment('outbound|5000||h.default.svc.cluster.local', endpoints);
+    const wire = decodeMessage(ENDPOINT_TYPE, encodeMessage(ENDPOINT_TYPE, cla.object)) as {
+      endpoints: { lb_endpoints: { metadata: { filter_metadata: Record<string, { fields: Record<string, { stringValue: string }> }> } }[] }[];
+    };
+    const metadata = wire.endpoints.flatMap((l) => l.lb_endpoints).map((e) => e.metadata.filter_metadata);
+    expect(metadata.map((m) => m['envoy.transport_socket_match']!.fields.tlsMode!.stringValue)).toEqual(['disabled', 'istio']);
+    expect(metadata.map((m) => m.istio!.fields.network!.stringValue)).toEqual(['n0', 'n1']);
+  });
+});

@@ -3,6 +3,8 @@ import { localityKey, localityPriority, parseLocalityKey } from '../model/locali
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { Locality, MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
 import { outboundClusterName, sniName } from './names.ts';
+import { isProxiedPort } from './protocol.ts';
+import { filterMetadata } from './struct.ts';
 import type { XdsResource } from './resource.ts';
 
 /** One endpoint as a proxy will see it: a workload, or a gateway standing for remote workloads. */
@@ -132,12 +134,7 @@ function lbEndpoint(endpoint: ViewEndpoint): Record<string, unknown> {
     endpoint: { address: { socket_address: { address: endpoint.address, port_value: endpoint.port } } },
     health_status: endpoint.healthStatus,
     load_balancing_weight: { value: endpoint.weight },
-    metadata: {
-      filter_metadata: {
-        'envoy.transport_socket_match': { tlsMode: endpoint.tlsMode },
-        istio: istioMetadata,
-      },
-    },
+    metadata: filterMetadata({ 'envoy.transport_socket_match': { tlsMode: endpoint.tlsMode }, istio: istioMetadata }),
   };
 }
 
@@ -182,7 +179,7 @@ export function serviceEndpoints(snapshot: MeshSnapshot, view: ProxyView, servic
   for (const port of service.ports) {
     const endpoints = byPort?.get(port.port) ?? [];
     out.push(clusterLoadAssignment(outboundClusterName(port.port, '', service.hostname), viewEndpoints(endpoints, snapshot.gateways, view)));
-    if (view.proxyType === 'router' && view.routerMode === 'sni-dnat') {
+    if (view.proxyType === 'router' && view.routerMode === 'sni-dnat' && !service.headless && isProxiedPort(port)) {
       out.push(clusterLoadAssignment(sniName(port.port, '', service.hostname), localNetworkEndpoints(endpoints, view)));
     }
   }

@@ -1,11 +1,10 @@
 import { typed } from '../protos/any.ts';
 import { LISTENER_TYPE, ROUTE_TYPE } from '../protos/type-urls.ts';
 import type { MeshSnapshot } from '../model/types.ts';
+import { HCM_TYPE, ROUTER_FILTER } from './filters.ts';
 import { hostPortName, outboundClusterName } from './names.ts';
 import { ADS_CONFIG_SOURCE, type XdsResource } from './resource.ts';
 
-const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ROUTER = 'envoy.extensions.filters.http.router.v3.Router';
 
 /** Proxyless gRPC client listeners `<fqdn>:<port>`: api_listener + HttpConnectionManager + RDS. Pure. */
 export function buildGrpcListeners(snapshot: MeshSnapshot): XdsResource[] {
@@ -19,10 +18,10 @@ export function buildGrpcListeners(snapshot: MeshSnapshot): XdsResource[] {
         object: {
           name,
           api_listener: {
-            api_listener: typed(HCM, {
+            api_listener: typed(HCM_TYPE, {
               stat_prefix: name,
               rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: name },
-              http_filters: [{ name: 'envoy.filters.http.router', typed_config: typed(ROUTER, {}) }],
+              http_filters: [ROUTER_FILTER],
             }),
           },
         },

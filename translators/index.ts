@@ -1,27 +1,55 @@
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, type XdsTypeUrl } from '../protos/type-urls.ts';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, NAME_TABLE_TYPE, ROUTE_TYPE, type XdsTypeUrl } from '../protos/type-urls.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshSnapshot } from '../model/types.ts';
-import { buildClusters } from './cds.ts';
+import { buildClusters, buildSharedClusters, buildWorkloadClusters } from './cds.ts';
 import { buildEndpoints } from './eds.ts';
-import { buildGrpcListeners, buildGrpcRoutes } from './grpc-listeners.ts';
+import { buildListeners, buildRoutes, buildSharedListeners, buildWorkloadListeners } from './lds.ts';
+import { buildNameTable } from './nds.ts';
 import type { XdsResource } from './resource.ts';
 
 export type Translator = (snapshot: MeshSnapshot, view: ProxyView) => XdsResource[];
 
+/**
+ * How a type is generated: `shared` depends only on the view without the proxy's own workload
+ * (so every pod of a view shares it); `perWorkload`, when present, adds what depends on the
+ * workload itself (inbound clusters and listeners). The cache memoizes the two separately.
+ */
+export interface TypeTranslator {
+  readonly shared: Translator;
+  readonly perWorkload?: Translator;
+}
+
 /** The translator for each type URL a view can ask for. */
-export function translatorFor(typeUrl: XdsTypeUrl): Translator | undefined {
+export function translatorFor(typeUrl: XdsTypeUrl): TypeTranslator | undefined {
   switch (typeUrl) {
     case CLUSTER_TYPE:
-      return buildClusters;
+      return { shared: buildSharedClusters, perWorkload: buildWorkloadClusters };
     case ENDPOINT_TYPE:
-      return buildEndpoints;
+      return { shared: buildEndpoints };
     case LISTENER_TYPE:
-      return (snapshot, view) => (view.generator === 'grpc' ? buildGrpcListeners(snapshot) : []);
+      return { shared: buildSharedListeners, perWorkload: buildWorkloadListeners };
     case ROUTE_TYPE:
-      return (snapshot, view) => (view.generator === 'grpc' ? buildGrpcRoutes(snapshot) : []);
+      return { shared: buildRoutes };
+    case NAME_TABLE_TYPE:
+      return { shared: buildNameTable };
     default:
       return undefined;
   }
 }
 
+/** The view without the proxy's own workload: what the shared part of every type depends on. */
+export function sharedView(view: ProxyView): ProxyView {
+  if (view.workloadIp === undefined) return view;
+  const { workloadIp: _dropped, ...rest } = view;
+  return rest;
+}
+
+/** Everything of one type for one proxy, shared and per-workload parts together. Pure. */
+export function translateAll(typeUrl: XdsTypeUrl, snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
+  const translator = translatorFor(typeUrl);
+  if (!translator) return [];
+  return [...translator.shared(snapshot, sharedView(view)), ...(translator.perWorkload?.(snapshot, view) ?? [])];
+}
+
+export { buildClusters, buildListeners };
 export type { XdsResource };

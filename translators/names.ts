@@ -25,3 +25,25 @@ export function parseOutboundClusterName(name: string): { port: number; subset: 
 export function hostPortName(hostname: string, port: number): string {
   return `${hostname}:${port}`;
 }
+
+/** Istio's fixed cluster names for traffic with no service: dropped, and forwarded to the original destination. */
+export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';
+export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
+export const INBOUND_PASSTHROUGH_CLUSTER = 'InboundPassthroughCluster';
+
+/** Sidecar listener names and ports (iptables redirects outbound traffic to 15001, inbound to 15006). */
+export const VIRTUAL_OUTBOUND_LISTENER = 'virtualOutbound';
+export const VIRTUAL_INBOUND_LISTENER = 'virtualInbound';
+export const VIRTUAL_OUTBOUND_PORT = 15001;
+export const VIRTUAL_INBOUND_PORT = 15006;
+/** The east-west gateway's AUTO_PASSTHROUGH port (networking.istio.io/gatewayPort default). */
+export const GATEWAY_PASSTHROUGH_PORT = 15443;
+
+/** Listener names `<address>_<port>`: `0.0.0.0_15443`, `10.96.0.10_5000`. */
+export function addressPortName(address: string, port: number): string {
+  return `${address}_${port}`;
+}
+
+/** The resource-name prefix of proxyless gRPC server listeners (Istio's bootstrap template `…/%s`, %s = `ip:port`). */
+export const GRPC_SERVER_LISTENER_PREFIX = 'xds.istio.io/grpc/lds/inbound/';
+export const GRPC_SERVER_LISTENER_TEMPLATE = `${GRPC_SERVER_LISTENER_PREFIX}%s`;

@@ -2,9 +2,12 @@ import { typed, type ProtoObject } from '../protos/any.ts';
 import { ADS_CONFIG_SOURCE } from './resource.ts';
 
 export const ISTIO_MTLS_ALPN = ['istio-peer-exchange', 'istio'] as const;
+/** The ALPNs an Istio client offers on mTLS connections, as servers and gateways match them (seed order). */
+export const ISTIO_ALPN_MATCH = ['istio', 'istio-peer-exchange', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'] as const;
 export const DEFAULT_SECRET = 'default';
 export const ROOTCA_SECRET = 'ROOTCA';
 const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
 export function spiffeUri(trustDomain: string, namespace: string, serviceAccount: string): string {
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
@@ -34,3 +37,24 @@ export const RAW_BUFFER_SOCKET: ProtoObject = {
   name: 'envoy.transport_sockets.raw_buffer',
   typed_config: typed('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', {}),
 };
+
+/**
+ * Istio's server-side mTLS for a sidecar's inbound chains: SDS `default` / `ROOTCA`, client
+ * certificate required (any workload of the trust bundle; authorization is a separate concern).
+ */
+export function istioDownstreamTls(alpnProtocols: readonly string[]): ProtoObject {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: typed(DOWNSTREAM_TLS, {
+      common_tls_context: {
+        tls_certificate_sds_secret_configs: [{ name: DEFAULT_SECRET, sds_config: ADS_CONFIG_SOURCE }],
+        combined_validation_context: {
+          default_validation_context: {},
+          validation_context_sds_secret_config: { name: ROOTCA_SECRET, sds_config: ADS_CONFIG_SOURCE },
+        },
+        alpn_protocols: [...alpnProtocols],
+      },
+      require_client_certificate: { value: true },
+    }),
+  };
+}

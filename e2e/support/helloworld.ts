@@ -60,11 +60,23 @@ export function sayHello(client: grpc.Client, name: string, deadlineMs = 5_000):
   });
 }
 
-/** The bootstrap a proxyless gRPC client of meshpilot uses (what `meshpilot agent` will write). */
-export function xdsBootstrap(xdsAddress: string, nodeId: string, metadata: Record<string, string>, locality?: { region?: string; zone?: string; sub_zone?: string }): string {
+export interface XdsBootstrapOptions {
+  /** Needed by an XdsServer: the Listener name it asks for, `%s` = the bound `ip:port` (Istio's: `xds.istio.io/grpc/lds/inbound/%s`). */
+  readonly serverListenerResourceNameTemplate?: string;
+}
+
+/** The bootstrap a proxyless gRPC client (or XdsServer) of meshpilot uses (what `meshpilot agent` will write). */
+export function xdsBootstrap(
+  xdsAddress: string,
+  nodeId: string,
+  metadata: Record<string, string>,
+  locality?: { region?: string; zone?: string; sub_zone?: string },
+  options: XdsBootstrapOptions = {},
+): string {
   return JSON.stringify({
     xds_servers: [{ server_uri: xdsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
     node: { id: nodeId, metadata: { GENERATOR: 'grpc', ...metadata }, locality: locality ?? {} },
+    ...(options.serverListenerResourceNameTemplate ? { server_listener_resource_name_template: options.serverListenerResourceNameTemplate } : {}),
   });
 }
 

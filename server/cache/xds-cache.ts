@@ -3,7 +3,8 @@ import { viewKey, type ProxyView } from '../../model/proxy-view.ts';
 import { FULL_DELTA, type SnapshotDelta } from '../../model/snapshot-delta.ts';
 import type { MeshService, MeshSnapshot } from '../../model/types.ts';
 import { serviceEndpoints } from '../../translators/eds.ts';
-import { translatorFor } from '../../translators/index.ts';
+import { sharedView, translatorFor, type Translator } from '../../translators/index.ts';
+import { LayeredMap } from './layered-map.ts';
 import type { XdsResource } from '../../translators/resource.ts';
 import { encodeResource, type EncodedResource } from './encoded-resource.ts';
 
@@ -48,6 +49,8 @@ export class XdsCache {
   private generation = 0;
   private deltas: SnapshotDelta[] = [];
   private memo = new Map<string, MemoEntry>();
+  /** Per type and workload: the resources of the proxy's own workload (inbound), and the layered result. */
+  private workloadMemo = new Map<string, MemoEntry>();
   private interned = new Map<string, EncodedResource>();
   private translatedServices = 0;
 
@@ -57,6 +60,8 @@ export class XdsCache {
     this.deltas.push(delta);
     if (this.deltas.length > DELTA_HISTORY) this.deltas.shift();
     // Keep only encodings some memo reaches, so the intern table never outgrows the live set.
+    // Workload parts are small and recomputed per snapshot; drop those no stream asked for lately.
+    for (const [key, entry] of this.workloadMemo) if (entry.generation < this.generation - 1) this.workloadMemo.delete(key);
     if (delta.full) {
       const live = new Map<string, EncodedResource>();
       for (const entry of this.memo.values()) for (const r of entry.map.values()) live.set(internKey(r), r);
@@ -77,8 +82,20 @@ export class XdsCache {
 
   resources(view: ProxyView, typeUrl: XdsTypeUrl): ResourceMap {
     const snapshot = this.snapshot;
-    const translate = translatorFor(typeUrl);
-    if (!snapshot || !translate) return EMPTY;
+    const translator = translatorFor(typeUrl);
+    if (!snapshot || !translator) return EMPTY;
+    const shared = this.sharedResources(snapshot, sharedView(view), typeUrl, translator.shared);
+    if (!translator.perWorkload || view.workloadIp === undefined) return shared;
+    const key = `${typeUrl}#${viewKey(view)}`;
+    const cached = this.workloadMemo.get(key);
+    if (cached?.generation === this.generation) return cached.map;
+    const own = this.encodeAll(translator.perWorkload(snapshot, view));
+    const map = own.size === 0 ? shared : new LayeredMap(shared, own);
+    this.workloadMemo.set(key, { generation: this.generation, map });
+    return map;
+  }
+
+  private sharedResources(snapshot: MeshSnapshot, view: ProxyView, typeUrl: XdsTypeUrl, translate: Translator): ResourceMap {
     const memoKey = `${typeUrl}#${viewKey(view)}`;
     const entry = this.memo.get(memoKey);
     if (entry?.generation === this.generation) return entry.map;
@@ -95,7 +112,7 @@ export class XdsCache {
   /** The EDS resource names of the given services in a view (for endpoint-only pushes). */
   endpointNames(view: ProxyView, hostnames: ReadonlySet<string>): string[] {
     this.resources(view, ENDPOINT_TYPE);
-    const perService = this.memo.get(`${ENDPOINT_TYPE}#${viewKey(view)}`)?.perService;
+    const perService = this.memo.get(`${ENDPOINT_TYPE}#${viewKey(sharedView(view))}`)?.perService;
     const names: string[] = [];
     for (const hostname of hostnames) for (const resource of perService?.get(hostname) ?? []) names.push(resource.name);
     return names;
@@ -134,7 +151,7 @@ export class XdsCache {
     return encoded;
   }
 
-  stats(): { views: number; interned: number; generation: number; translatedServices: number } {
-    return { views: this.memo.size, interned: this.interned.size, generation: this.generation, translatedServices: this.translatedServices };
+  stats(): { views: number; workloads: number; interned: number; generation: number; translatedServices: number } {
+    return { views: this.memo.size, workloads: this.workloadMemo.size, interned: this.interned.size, generation: this.generation, translatedServices: this.translatedServices };
   }
 }

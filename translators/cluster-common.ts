@@ -1,0 +1,49 @@
+import { duration, typed, type ProtoObject } from '../protos/any.ts';
+import type { MeshService } from '../model/types.ts';
+import { isLoadedProtoType } from './proto-types.ts';
+import { ADS_CONFIG_SOURCE } from './resource.ts';
+import { filterMetadata } from './struct.ts';
+
+/** Field sets every Envoy cluster of Istio's shape shares. */
+
+export const CONNECT_TIMEOUT_MS = 10_000;
+const UNLIMITED = 4_294_967_295;
+
+/** Istio's default circuit breakers: effectively unlimited, with remaining counts tracked. */
+export const DEFAULT_CIRCUIT_BREAKERS: ProtoObject = {
+  thresholds: [
+    {
+      max_connections: { value: UNLIMITED },
+      max_pending_requests: { value: UNLIMITED },
+      max_requests: { value: UNLIMITED },
+      max_retries: { value: UNLIMITED },
+      track_remaining: true,
+    },
+  ],
+};
+
+/** An EDS cluster over ADS whose ClusterLoadAssignment has the cluster's own name. */
+export function edsCluster(name: string): ProtoObject {
+  return {
+    name,
+    type: 'EDS',
+    eds_cluster_config: { eds_config: { ...ADS_CONFIG_SOURCE, initial_fetch_timeout: {} }, service_name: name },
+    connect_timeout: duration(CONNECT_TIMEOUT_MS),
+  };
+}
+
+/** `metadata.filter_metadata.istio.services`: what istioctl and telemetry read to name a cluster's services. */
+export function istioServicesMetadata(services: readonly MeshService[]): ProtoObject {
+  return filterMetadata({ istio: { services: services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) } });
+}
+
+const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+/**
+ * HTTP/2 to the upstream (gRPC, h2c ports), as Istio sets it. Undefined while the
+ * HttpProtocolOptions proto is not loaded (protos/load.ts), rather than an empty Any.
+ */
+export function http2ProtocolOptions(): ProtoObject | undefined {
+  if (!isLoadedProtoType(HTTP_PROTOCOL_OPTIONS)) return undefined;
+  return { [HTTP_PROTOCOL_OPTIONS]: typed(HTTP_PROTOCOL_OPTIONS, { explicit_http_config: { http2_protocol_options: {} } }) };
+}

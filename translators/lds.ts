@@ -1,0 +1,39 @@
+import type { ProxyView } from '../model/proxy-view.ts';
+import type { MeshSnapshot } from '../model/types.ts';
+import { buildGatewayPassthroughListener } from './gateway-listener.ts';
+import { buildGrpcListeners, buildGrpcRoutes } from './grpc-listeners.ts';
+import { buildGrpcServerListeners } from './grpc-server-listeners.ts';
+import type { XdsResource } from './resource.ts';
+import { buildSidecarInboundListener } from './sidecar-inbound-listener.ts';
+import { buildSidecarOutboundListeners } from './sidecar-outbound-listeners.ts';
+import { buildSidecarRoutes } from './sidecar-routes.ts';
+
+/**
+ * LDS. gRPC: client api listeners `<fqdn>:<port>` and server listeners for its own ports.
+ * Sidecars: virtualOutbound, per-service outbound listeners, virtualInbound. Routers: the
+ * 15443 SNI passthrough listener in sni-dnat mode, nothing otherwise (no Gateway resources yet). Pure.
+ */
+export function buildListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
+  return [...buildSharedListeners(snapshot, view), ...buildWorkloadListeners(snapshot, view)];
+}
+
+/** The listeners every pod of a view shares. Pure. */
+export function buildSharedListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
+  if (view.generator === 'grpc') return buildGrpcListeners(snapshot);
+  if (view.proxyType === 'router') return view.routerMode === 'sni-dnat' ? [buildGatewayPassthroughListener(snapshot)] : [];
+  return buildSidecarOutboundListeners(snapshot, view);
+}
+
+/** The listeners of the proxy's own workload: virtualInbound, or a gRPC server's listeners. Pure. */
+export function buildWorkloadListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
+  if (view.generator === 'grpc') return buildGrpcServerListeners(snapshot, view);
+  if (view.proxyType === 'router') return [];
+  return [buildSidecarInboundListener(snapshot, view)];
+}
+
+/** RDS. gRPC: one route configuration per api listener. Sidecars: one per HTTP port. Routers: none. Pure. */
+export function buildRoutes(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
+  if (view.generator === 'grpc') return buildGrpcRoutes(snapshot);
+  if (view.proxyType === 'router') return [];
+  return buildSidecarRoutes(snapshot, view);
+}

@@ -1,0 +1,115 @@
+import { LISTENER_TYPE } from '../protos/type-urls.ts';
+import type { ProxyView } from '../model/proxy-view.ts';
+import type { MeshService, MeshSnapshot, ServicePort } from '../model/types.ts';
+import { httpConnectionManagerFilter, ROUTER_FILTER, socketAddress, tcpProxyFilter } from './filters.ts';
+import {
+  addressPortName,
+  BLACKHOLE_CLUSTER,
+  outboundClusterName,
+  PASSTHROUGH_CLUSTER,
+  VIRTUAL_INBOUND_PORT,
+  VIRTUAL_OUTBOUND_LISTENER,
+  VIRTUAL_OUTBOUND_PORT,
+} from './names.ts';
+import { isHttpPort, isProxiedPort } from './protocol.ts';
+import { ADS_CONFIG_SOURCE, type XdsResource } from './resource.ts';
+
+/**
+ * A sidecar's outbound listeners, in Istio's shape: iptables sends every outbound connection to
+ * `virtualOutbound` (0.0.0.0:15001, use_original_dst), which hands it to the listener bound (not
+ * to a socket: bind_to_port false) at the original destination:
+ * - `<vip>_<port>` per TCP service port and VIP: tcp_proxy to `outbound|<port>||<fqdn>`;
+ * - `0.0.0.0_<port>` per HTTP/gRPC port number: HttpConnectionManager with RDS `<port>`, whose
+ *   virtual hosts pick the service by Host/authority (allow_any → PassthroughCluster otherwise);
+ * - no match: virtualOutbound's default chain → PassthroughCluster (ALLOW_ANY); connections to
+ *   15001 itself → BlackHoleCluster (a loop).
+ * Headless services get no listener (their traffic passes through to the pod IP). Pure.
+ */
+export function buildSidecarOutboundListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
+  return [virtualOutbound(), ...tcpServiceListeners(snapshot, view), ...httpPortListeners(snapshot)];
+}
+
+function listener(name: string, object: Record<string, unknown>): XdsResource {
+  return { name, typeUrl: LISTENER_TYPE, object: { name, ...object } };
+}
+
+function virtualOutbound(): XdsResource {
+  return listener(VIRTUAL_OUTBOUND_LISTENER, {
+    address: socketAddress('0.0.0.0', VIRTUAL_OUTBOUND_PORT),
+    filter_chains: [
+      {
+        name: 'virtualOutbound-blackhole',
+        filter_chain_match: { destination_port: { value: VIRTUAL_OUTBOUND_PORT } },
+        filters: [tcpProxyFilter(BLACKHOLE_CLUSTER)],
+      },
+    ],
+    default_filter_chain: { name: 'PassthroughFilterChain', filters: [tcpProxyFilter(PASSTHROUGH_CLUSTER)] },
+    use_original_dst: { value: true },
+    traffic_direction: 'OUTBOUND',
+  });
+}
+
+/**
+ * One listener per (VIP, TCP port). When two services claim the same VIP and port (ClusterIP
+ * ranges overlap across kube clusters), the one whose VIP is in the proxy's own kube cluster
+ * wins, else the first by hostname: Envoy rejects two listeners with one address.
+ */
+function tcpServiceListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
+  const chosen = new Map<string, { service: MeshService; port: ServicePort; vip: string; own: boolean }>();
+  for (const service of snapshot.services.values()) {
+    if (service.headless) continue;
+    for (const port of service.ports) {
+      if (!isProxiedPort(port) || isHttpPort(port)) continue;
+      for (const [kubeCluster, vip] of Object.entries(service.vips).sort(([a], [b]) => a.localeCompare(b))) {
+        const name = addressPortName(vip, port.port);
+        const own = kubeCluster === view.kubeCluster;
+        const existing = chosen.get(name);
+        if (!existing || (own && !existing.own && existing.service !== service)) chosen.set(name, { service, port, vip, own });
+      }
+    }
+  }
+  return [...chosen.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, { service, port, vip }]) =>
+      listener(name, {
+        address: socketAddress(vip, port.port),
+        filter_chains: [{ filters: [tcpProxyFilter(outboundClusterName(port.port, '', service.hostname))] }],
+        bind_to_port: { value: false },
+        traffic_direction: 'OUTBOUND',
+      }),
+    );
+}
+
+/**
+ * The HTTP port numbers of the mesh (any service), ascending: one `0.0.0.0_<port>` listener and
+ * route each. 15001 and 15006 are left out: Envoy rejects two listeners on one address.
+ */
+export function httpPortNumbers(snapshot: MeshSnapshot): number[] {
+  const ports = new Set<number>();
+  for (const service of snapshot.services.values()) for (const port of service.ports) if (isProxiedPort(port) && isHttpPort(port)) ports.add(port.port);
+  ports.delete(VIRTUAL_OUTBOUND_PORT);
+  ports.delete(VIRTUAL_INBOUND_PORT);
+  return [...ports].sort((a, b) => a - b);
+}
+
+function httpPortListeners(snapshot: MeshSnapshot): XdsResource[] {
+  return httpPortNumbers(snapshot).map((port) => {
+    const name = addressPortName('0.0.0.0', port);
+    return listener(name, {
+      address: socketAddress('0.0.0.0', port),
+      filter_chains: [
+        {
+          filters: [
+            httpConnectionManagerFilter({
+              stat_prefix: `outbound_${name}`,
+              rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: String(port) },
+              http_filters: [ROUTER_FILTER],
+            }),
+          ],
+        },
+      ],
+      bind_to_port: { value: false },
+      traffic_direction: 'OUTBOUND',
+    });
+  });
+}

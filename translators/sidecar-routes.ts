@@ -1,0 +1,80 @@
+import { ROUTE_TYPE } from '../protos/type-urls.ts';
+import type { ProxyView } from '../model/proxy-view.ts';
+import type { MeshService, MeshSnapshot } from '../model/types.ts';
+import { hostPortName, outboundClusterName, PASSTHROUGH_CLUSTER } from './names.ts';
+import { isHttpPort, isProxiedPort } from './protocol.ts';
+import { isLoadedProtoType } from './proto-types.ts';
+import type { XdsResource } from './resource.ts';
+import { httpPortNumbers } from './sidecar-outbound-listeners.ts';
+import { typed, type ProtoObject } from '../protos/any.ts';
+
+const PREVIOUS_HOSTS = 'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
+
+/** Istio's default retry policy (networking/core/route/retry). The previous-hosts predicate only when its proto is loaded. */
+function defaultRetryPolicy(): ProtoObject {
+  return {
+    retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+    num_retries: { value: 2 },
+    ...(isLoadedProtoType(PREVIOUS_HOSTS)
+      ? { retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typed(PREVIOUS_HOSTS, {}) }] }
+      : {}),
+    host_selection_retry_max_attempts: 5,
+    retriable_status_codes: [503],
+  };
+}
+
+/** Istio disables Envoy's 15 s route timeout and lets grpc-timeout headers through unbounded. */
+const NO_TIMEOUTS: ProtoObject = { timeout: {}, max_stream_duration: { max_stream_duration: {}, grpc_timeout_header_max: {} } };
+
+/** Istio's names for a service from a proxy in `proxyNamespace`: the bare name only from its own namespace. */
+function serviceDomains(service: MeshService, port: number, proxyNamespace: string): string[] {
+  const names = [service.hostname];
+  if (service.namespace === proxyNamespace) names.push(service.name);
+  names.push(`${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`);
+  const vips = Object.entries(service.vips)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([, vip]) => vip);
+  return [...names, ...vips].flatMap((host) => [host, `${host}:${port}`]);
+}
+
+function routeConfiguration(snapshot: MeshSnapshot, view: ProxyView, port: number): XdsResource {
+  const name = String(port);
+  const taken = new Set<string>(['*']);
+  const virtualHosts: ProtoObject[] = [];
+  for (const service of snapshot.services.values()) {
+    const servicePort = service.ports.find((p) => p.port === port);
+    if (!servicePort || !isProxiedPort(servicePort) || !isHttpPort(servicePort)) continue;
+    // Envoy rejects a domain in two virtual hosts of one route configuration: first service wins.
+    const domains = [...new Set(serviceDomains(service, port, view.namespace))].filter((d) => !taken.has(d));
+    for (const domain of domains) taken.add(domain);
+    const vhostName = hostPortName(service.hostname, port);
+    virtualHosts.push({
+      name: vhostName,
+      domains,
+      routes: [
+        {
+          name: 'default',
+          match: { prefix: '/' },
+          route: { cluster: outboundClusterName(port, '', service.hostname), ...NO_TIMEOUTS, retry_policy: defaultRetryPolicy() },
+          decorator: { operation: `${vhostName}/*` },
+        },
+      ],
+    });
+  }
+  virtualHosts.push({
+    name: 'allow_any',
+    domains: ['*'],
+    routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, ...NO_TIMEOUTS } }],
+  });
+  return { name, typeUrl: ROUTE_TYPE, object: { name, virtual_hosts: virtualHosts, validate_clusters: { value: false } } };
+}
+
+/**
+ * RDS for a sidecar: route configuration `<port>` per HTTP port of the mesh, one virtual host
+ * `<fqdn>:<port>` per service with that port (domains: FQDN, short forms, VIPs, each with and
+ * without `:<port>`), default route to `outbound|<port>||<fqdn>` with Istio's defaults, and a
+ * final `allow_any` virtual host to PassthroughCluster. Pure.
+ */
+export function buildSidecarRoutes(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
+  return httpPortNumbers(snapshot).map((port) => routeConfiguration(snapshot, view, port));
+}
