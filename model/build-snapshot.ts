@@ -1,4 +1,5 @@
 import { serviceHostname } from './hostnames.ts';
+import { EMPTY_ISTIO_CONFIG } from './istio/config-set.ts';
 import type { KubeClusterObjects, SnapshotInput } from './inputs.ts';
 import { localityFromPodLabel, POD_LOCALITY_LABEL, NO_LOCALITY } from './locality.ts';
 import { NetworkResolver, resolveGateways } from './networks.ts';
@@ -74,6 +75,7 @@ export function buildSnapshot(input: SnapshotInput): MeshSnapshot {
     gateways: resolveGateways(input.meshNetworks, kubeClusters, input.domainSuffix),
     workloadsByIp: workloadsByIp(kubeClusters, resolver),
     kubeClusters: kubeClusters.map((c) => c.name),
+    istioConfig: input.istioConfig ?? EMPTY_ISTIO_CONFIG,
   };
 }
 

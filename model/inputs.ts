@@ -1,3 +1,4 @@
+import type { IstioConfigSet } from './istio/types.ts';
 import type { EndpointSliceRecord, KubeServiceRecord, NodeRecord, PodRecord } from './types.ts';
 
 /** What the snapshot is built from: each kube cluster's reduced objects plus the mesh settings. */
@@ -29,4 +30,6 @@ export interface SnapshotInput {
   readonly trustDomain: string;
   readonly kubeClusters: readonly KubeClusterObjects[];
   readonly meshNetworks: MeshNetworksSpec;
+  /** Validated Istio config; EMPTY_ISTIO_CONFIG when absent. */
+  readonly istioConfig?: IstioConfigSet;
 }

@@ -8,14 +8,20 @@ export interface SnapshotDelta {
   /** Services whose endpoints changed (and nothing else). */
   readonly endpoints: ReadonlySet<string>;
   readonly gateways: boolean;
+  /**
+   * True when the Istio config set changed (any object added, removed or changed). shareUnchanged
+   * always sets it; it is optional only so that deltas merged elsewhere (server/cache) still
+   * compile — absent means false.
+   */
+  readonly config?: boolean;
   /** True when there is no previous snapshot: everything is new. */
   readonly full: boolean;
 }
 
-export const FULL_DELTA: SnapshotDelta = { services: new Set(), endpoints: new Set(), gateways: true, full: true };
+export const FULL_DELTA: SnapshotDelta = { services: new Set(), endpoints: new Set(), gateways: true, config: true, full: true };
 
 export function isEmptyDelta(delta: SnapshotDelta): boolean {
-  return !delta.full && !delta.gateways && delta.services.size === 0 && delta.endpoints.size === 0;
+  return !delta.full && !delta.gateways && delta.config !== true && delta.services.size === 0 && delta.endpoints.size === 0;
 }
 
 /**
@@ -23,8 +29,8 @@ export function isEmptyDelta(delta: SnapshotDelta): boolean {
  * (same object references), and reports what changed. Downstream caches compare by reference,
  * so the cost of a push follows the size of the change, not the size of the mesh. Pure.
  */
-export function shareUnchanged(previous: MeshSnapshot | undefined, next: MeshSnapshot): { snapshot: MeshSnapshot; delta: SnapshotDelta } {
-  if (!previous) return { snapshot: next, delta: FULL_DELTA };
+export function shareUnchanged(previous: MeshSnapshot | undefined, next: MeshSnapshot): { snapshot: MeshSnapshot; delta: SnapshotDelta & { readonly config: boolean } } {
+  if (!previous) return { snapshot: next, delta: { ...FULL_DELTA, config: true } };
   const services = new Map<string, MeshService>();
   const endpoints = new Map<string, ReadonlyMap<number, readonly WorkloadEndpoint[]>>();
   const changedServices = new Set<string>();
@@ -49,8 +55,10 @@ export function shareUnchanged(previous: MeshSnapshot | undefined, next: MeshSna
 
   const gatewaysSame = isDeepStrictEqual(previous.gateways, next.gateways);
   const gateways: ReadonlyMap<string, readonly NetworkGateway[]> = gatewaysSame ? previous.gateways : next.gateways;
+  const configSame = previous.istioConfig === next.istioConfig || isDeepStrictEqual(previous.istioConfig, next.istioConfig);
+  const istioConfig = configSame ? previous.istioConfig : next.istioConfig;
   return {
-    snapshot: { ...next, services, endpoints, gateways },
-    delta: { services: changedServices, endpoints: changedEndpoints, gateways: !gatewaysSame, full: false },
+    snapshot: { ...next, services, endpoints, gateways, istioConfig },
+    delta: { services: changedServices, endpoints: changedEndpoints, gateways: !gatewaysSame, config: !configSame, full: false },
   };
 }

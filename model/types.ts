@@ -3,6 +3,8 @@
  * Objects here are already reduced to the fields meshpilot needs (see server/registry/reduce.ts).
  */
 
+import type { IstioConfigSet } from './istio/types.ts';
+
 export interface Locality {
   readonly region: string;
   readonly zone: string;
@@ -129,4 +131,6 @@ export interface MeshSnapshot {
   /** Workloads (pods) by IP, for inferring missing proxy metadata. Several when IPs overlap across clusters. */
   readonly workloadsByIp: ReadonlyMap<string, readonly ProxyWorkload[]>;
   readonly kubeClusters: readonly string[];
+  /** Accepted Istio config objects (VirtualService, DestinationRule, ...); empty when no config source is set. */
+  readonly istioConfig: IstioConfigSet;
 }

@@ -7,6 +7,7 @@ import { XdsCache } from './cache/xds-cache.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { MeshPipeline } from './pipeline/mesh-pipeline.ts';
 import { createKubeClusterSource } from './registry/create-source.ts';
+import { startMultiClusterRegistry } from './registry/multi-cluster.ts';
 import { XdsService, listenGrpc } from './xds/xds-server.ts';
 import { scopeFromDelta } from './xds/push-scope.ts';
 import { createAdminServer, listenHttp } from './admin/admin-server.ts';
@@ -63,9 +64,10 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     onSnapshot: (_snapshot, delta, _changes, changeSeenAt) => xds.pushAll(scopeFromDelta(delta), changeSeenAt),
   });
 
-  const sourceOptions = { logger, ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}) };
+  const sourceOptions = { logger, registry: config.registry, ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}) };
   await Promise.all(config.clusters.map((cluster) => pipeline.addKubeCluster(createKubeClusterSource(cluster, sourceOptions))));
   pipeline.rebuild([]);
+  const multiCluster = await startMultiClusterRegistry({ config, pipeline, metrics, logger, sourceOptions });
 
   const grpcServer = new Server({ 'grpc.max_send_message_length': 64 * 1024 * 1024, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   xds.addTo(grpcServer);
@@ -106,6 +108,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
       security?.stop();
       await new Promise<void>((resolve) => admin.close(() => resolve()));
       admin.closeAllConnections();
+      await multiCluster.stop();
       await pipeline.stop();
     },
   };

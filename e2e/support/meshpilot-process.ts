@@ -5,10 +5,16 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../server/config/load.ts';
 import { startRuntime, type Runtime } from '../../server/runtime.ts';
 
+/** A kube cluster from a manifest folder or, with `kubeconfig`, from an API server (e.g. kube-sim). */
+export type TestKubeCluster = { name: string; network?: string } & ({ manifests: string } | { kubeconfig: string });
+
 export interface TestMeshConfig {
-  readonly clusters: readonly { name: string; network?: string; manifests: string }[];
+  readonly clusters: readonly TestKubeCluster[];
   readonly meshNetworks?: Record<string, unknown>;
   readonly debounce?: { quietMs: number; maxMs: number };
+  readonly remoteSecrets?: { cluster: string; namespace?: string };
+  readonly registry?: { resyncMs?: number; unreachablePolicy?: 'keep' | 'drop'; dropAfterMs?: number };
+  readonly readiness?: { remoteClusterTimeoutMs?: number };
 }
 
 /** Starts meshpilot in this process on loopback ephemeral ports, from a config file written to `dir`. */
@@ -19,6 +25,9 @@ export async function startTestMeshpilot(dir: string, mesh: TestMeshConfig): Pro
     stringify({
       clusters: mesh.clusters,
       ...(mesh.meshNetworks ? { meshNetworks: mesh.meshNetworks } : {}),
+      ...(mesh.remoteSecrets ? { remoteSecrets: mesh.remoteSecrets } : {}),
+      ...(mesh.registry ? { registry: mesh.registry } : {}),
+      ...(mesh.readiness ? { readiness: mesh.readiness } : {}),
       debounce: mesh.debounce ?? { quietMs: 20, maxMs: 200 },
       listen: { xds: '127.0.0.1:0', admin: '127.0.0.1:0' },
       logLevel: 'silent',

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import type { AgentFlags } from './agent-command.ts';
 import { PROXY_CONFIG_KINDS, type ProxyConfigKind } from './proxy-config.ts';
 
 function port(value: string): number {
@@ -128,7 +129,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--server-name <name>', 'TLS name to check the control plane certificate against')
     .option('--once', 'exit after writing the first certificate and the bootstrap')
     .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (flags: import('./agent-command.ts').AgentFlags) => {
+    .action(async (flags: AgentFlags) => {
       const { runAgent } = await import('./agent-command.ts');
       process.exitCode = await runAgent(flags);
     });

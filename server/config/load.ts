@@ -32,6 +32,7 @@ function withResolvedPaths(config: MeshpilotConfig, baseDir: string): MeshpilotC
         : { ...cluster, manifests: resolveConfigPath(baseDir, cluster.manifests) },
     ),
     config: config.config.map((source) => (source.manifests !== undefined ? { manifests: resolveConfigPath(baseDir, source.manifests) } : source)),
+    ...(config.security !== undefined ? { security: { ...config.security, caDir: resolveConfigPath(baseDir, config.security.caDir) } } : {}),
   };
 }
 

@@ -90,15 +90,26 @@ function meshNetworkIssues(raw: Record<string, unknown>, clusters: readonly Loos
   return issues;
 }
 
+function kubeconfigClusterList(clusters: readonly LooseCluster[]): string {
+  const names = [...new Set(clusters.flatMap((c) => (c.kubeconfig === undefined || c.name === undefined ? [] : [`"${c.name}"`])))];
+  return names.length === 0 ? 'no cluster has a kubeconfig' : `expected one of the kubeconfig clusters: ${names.join(', ')}`;
+}
+
 function clusterReferenceIssues(raw: Record<string, unknown>, clusters: readonly LooseCluster[]): PathIssue[] {
   const issues: PathIssue[] = [];
   const remoteCluster = asString(asRecord(raw['remoteSecrets'])?.['cluster']);
   if (remoteCluster !== undefined) {
     const cluster = clusters.find((c) => c.name === remoteCluster);
-    const kubeconfigNames = [...new Set(clusters.flatMap((c) => (c.kubeconfig === undefined || c.name === undefined ? [] : [`"${c.name}"`])))];
-    const expected = kubeconfigNames.length === 0 ? 'no cluster has a kubeconfig' : `expected one of the kubeconfig clusters: ${kubeconfigNames.join(', ')}`;
+    const expected = kubeconfigClusterList(clusters);
     if (cluster === undefined) issues.push({ segments: ['remoteSecrets', 'cluster'], message: `unknown cluster "${remoteCluster}": ${expected}`, code: ConfigErrorCode.unknownCluster });
     else if (cluster.kubeconfig === undefined) issues.push({ segments: ['remoteSecrets', 'cluster'], message: `cluster "${remoteCluster}" has no kubeconfig, so remote secrets cannot be watched in it: ${expected}`, code: ConfigErrorCode.notKubeconfigCluster });
+  }
+  const tokenReviewCluster = asString(asRecord(raw['security'])?.['tokenReviewCluster']);
+  if (tokenReviewCluster !== undefined) {
+    const cluster = clusters.find((c) => c.name === tokenReviewCluster);
+    const expected = kubeconfigClusterList(clusters);
+    if (cluster === undefined) issues.push({ segments: ['security', 'tokenReviewCluster'], message: `unknown cluster "${tokenReviewCluster}": ${expected}`, code: ConfigErrorCode.unknownCluster });
+    else if (cluster.kubeconfig === undefined) issues.push({ segments: ['security', 'tokenReviewCluster'], message: `cluster "${tokenReviewCluster}" has no kubeconfig, so its TokenReview API cannot be called: ${expected}`, code: ConfigErrorCode.notKubeconfigCluster });
   }
   asArray(raw['config']).forEach((source, index) => {
     const name = asString(asRecord(source)?.['cluster']);

@@ -18,6 +18,7 @@ describe('MeshpilotConfigSchema', () => {
       meshNetworks: { networks: {} },
       debounce: { quietMs: 100, maxMs: 1000 },
       readiness: { remoteClusterTimeoutMs: 30000 },
+      registry: { resyncMs: 300000, unreachablePolicy: 'keep', dropAfterMs: 600000 },
       logLevel: 'info',
     });
   });
@@ -76,6 +77,16 @@ describe('MeshpilotConfigSchema', () => {
     const parsed = MeshpilotConfigSchema.parse({ meshNetworks: { networks } }).meshNetworks.networks;
     expect(parsed['group20']?.endpoints).toEqual([{ fromRegistry: 'cluster-a' }, { fromCidr: '192.192.0.0/16' }]);
     expect(parsed['group30']?.gateways).toEqual([{ registryServiceName: 'istio-eastwestgateway.istio-system.svc.cluster.local', port: 15443 }]);
+  });
+
+  it('accepts registry settings, fills their defaults and rejects bad ones by path', () => {
+    expect(MeshpilotConfigSchema.parse({ registry: { resyncMs: 0, unreachablePolicy: 'drop' } }).registry).toEqual({ resyncMs: 0, unreachablePolicy: 'drop', dropAfterMs: 600000 });
+    expect(issuesOf({ registry: { resyncMs: -5, unreachablePolicy: 'forget', dropAfterMs: 1.5, extra: true } })).toEqual([
+      { path: 'registry.resyncMs', code: 'too_small' },
+      { path: 'registry.unreachablePolicy', code: 'invalid_value' },
+      { path: 'registry.dropAfterMs', code: 'invalid_type' },
+      { path: 'registry', code: 'unrecognized_keys' },
+    ]);
   });
 
   it('rejects unknown keys at every level', () => {

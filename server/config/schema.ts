@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isCidr, isDnsLabel, isDnsSubdomain, isIpOrHostname, parseListenAddress } from './address.ts';
 import { ConfigErrorCode } from './config-error.ts';
@@ -9,6 +10,15 @@ export const DEFAULT_LISTEN = { xds: '0.0.0.0:15010', xdsTls: '0.0.0.0:15012', a
 export const DEFAULT_GATEWAY_PORT = 15443;
 export const DEFAULT_DEBOUNCE = { quietMs: 100, maxMs: 1000 } as const;
 export const DEFAULT_REMOTE_CLUSTER_TIMEOUT_MS = 30_000;
+export const DEFAULT_REGISTRY = { resyncMs: 300_000, unreachablePolicy: 'keep', dropAfterMs: 600_000 } as const;
+export const DEFAULT_SECURITY = {
+  caDir: './.meshpilot/ca',
+  workloadCertTtlMs: 24 * 60 * 60 * 1000,
+  servingDnsNames: ['meshpilot.istio-system.svc', 'istiod.istio-system.svc', 'localhost'],
+  servingIps: ['127.0.0.1'],
+} as const;
+/** Istio's longest workload certificate lifetime (90 days); the CA refuses longer ones. */
+export const MAX_WORKLOAD_CERT_TTL_MS = 90 * 24 * 60 * 60 * 1000;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** setTimeout fires at once for delays above 2^31-1 ms, so longer durations are refused. */
@@ -70,6 +80,30 @@ const ListenSchema = z.strictObject({
   xdsTls: hostPort.default(DEFAULT_LISTEN.xdsTls),
   admin: hostPort.default(DEFAULT_LISTEN.admin),
 });
+
+const lowercaseDnsName = z
+  .string()
+  .refine((v) => v === v.toLowerCase() && isDnsSubdomain(v), withCode(ConfigErrorCode.badName, 'expected a lowercase DNS name like "meshpilot.istio-system.svc"'));
+
+const ipAddress = z.string().refine((v) => isIP(v) !== 0, withCode(ConfigErrorCode.badAddress, 'expected an IPv4 or IPv6 address like "127.0.0.1"'));
+
+/**
+ * Workload identity: the CA (a root made on first start, or Istio plug-in CA files, in caDir), the TLS
+ * xDS port's serving certificate SANs, and which member kube cluster's TokenReview checks proxy tokens.
+ * Present (even as `security: {}`) = the TLS xDS port (listen.xdsTls), SDS and the CSR API are served.
+ */
+const SecuritySchema = z
+  .strictObject({
+    caDir: nonEmptyString.default(DEFAULT_SECURITY.caDir),
+    workloadCertTtlMs: z.number().int().min(1000).max(MAX_WORKLOAD_CERT_TTL_MS).default(DEFAULT_SECURITY.workloadCertTtlMs),
+    servingDnsNames: z.array(lowercaseDnsName).default([...DEFAULT_SECURITY.servingDnsNames]),
+    servingIps: z.array(ipAddress).default([...DEFAULT_SECURITY.servingIps]),
+    tokenReviewCluster: dnsLabel.optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (value.servingDnsNames.length + value.servingIps.length > 0) return;
+    ctx.addIssue({ code: 'custom', message: 'the serving certificate needs at least one of servingDnsNames or servingIps', path: ['servingDnsNames'], params: { code: ConfigErrorCode.invalidValue } });
+  });
 
 const KubeClusterSchema = z
   .strictObject({
@@ -150,6 +184,13 @@ const ReadinessSchema = z.strictObject({
   remoteClusterTimeoutMs: durationMs.default(DEFAULT_REMOTE_CLUSTER_TIMEOUT_MS),
 });
 
+/** Live kube clusters: full re-list period (0 = off), and what to serve while one is unreachable. */
+const RegistrySchema = z.strictObject({
+  resyncMs: durationMs.default(DEFAULT_REGISTRY.resyncMs),
+  unreachablePolicy: z.enum(['keep', 'drop']).default(DEFAULT_REGISTRY.unreachablePolicy),
+  dropAfterMs: durationMs.default(DEFAULT_REGISTRY.dropAfterMs),
+});
+
 export const MeshpilotConfigSchema = z.strictObject({
   meshId: nonEmptyString.default('mesh1'),
   trustDomain: trustDomain.default('cluster.local'),
@@ -161,6 +202,8 @@ export const MeshpilotConfigSchema = z.strictObject({
   meshNetworks: MeshNetworksSchema.prefault({}),
   debounce: DebounceSchema.prefault({}),
   readiness: ReadinessSchema.prefault({}),
+  registry: RegistrySchema.prefault({}),
+  security: SecuritySchema.optional(),
   logLevel: z.enum(LOG_LEVELS).default('info'),
 });
 
@@ -177,5 +220,7 @@ export type NetworkConfig = z.output<typeof NetworkSchema>;
 export type NetworkEndpointConfig = z.output<typeof NetworkEndpointSchema>;
 export type GatewayConfig = z.output<typeof GatewaySchema>;
 export type DebounceConfig = z.output<typeof DebounceSchema>;
+export type SecurityConfig = z.output<typeof SecuritySchema>;
 export type ReadinessConfig = z.output<typeof ReadinessSchema>;
+export type RegistryConfig = z.output<typeof RegistrySchema>;
 export type LogLevel = (typeof LOG_LEVELS)[number];

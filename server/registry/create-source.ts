@@ -1,12 +1,17 @@
 import type { Logger } from 'pino';
 import type { KubeClusterConfig } from '../config/schema.ts';
+import type { BackoffOptions } from './backoff.ts';
 import { FileRegistry } from './file-registry.ts';
-import { KubeClusterStore } from './kube-cluster-store.ts';
-import type { KubeClusterHealth, KubeClusterSource } from './kube-cluster-source.ts';
+import type { KubeClusterSource } from './kube-cluster-source.ts';
+import { KubeWatcher, type RegistrySettings } from './kube-watcher.ts';
 
 export interface SourceOptions {
   readonly logger: Logger;
   readonly fileResyncMs?: number;
+  /** config `registry:` (resync, unreachable policy) for API-server clusters. */
+  readonly registry?: Partial<RegistrySettings>;
+  /** Restart backoff of failed watches (tests shorten it). */
+  readonly backoff?: BackoffOptions;
 }
 
 /** The source for one configured kube cluster: a watched manifest folder, or its API server. */
@@ -19,29 +24,12 @@ export function createKubeClusterSource(cluster: KubeClusterConfig, options: Sou
       ...(options.fileResyncMs !== undefined ? { resyncMs: options.fileResyncMs } : {}),
     });
   }
-  return new UnsupportedSource(cluster.name, options.logger);
-}
-
-/** Placeholder until API-server watching lands: reports the cluster unreachable, serves nothing. */
-class UnsupportedSource implements KubeClusterSource {
-  readonly name: string;
-  readonly store: KubeClusterStore;
-  private readonly since = new Date().toISOString();
-  private readonly logger: Logger;
-
-  constructor(name: string, logger: Logger) {
-    this.name = name;
-    this.store = new KubeClusterStore(name);
-    this.logger = logger;
-  }
-
-  async start(): Promise<void> {
-    this.logger.error({ kubeCluster: this.name, code: 'MESHPILOT_ERR_KUBECONFIG_UNSUPPORTED' }, 'kubeconfig kube clusters are not supported yet by this build');
-  }
-
-  async stop(): Promise<void> {}
-
-  health(): KubeClusterHealth {
-    return { name: this.name, source: 'kubeconfig', state: 'unreachable', unreachableSince: this.since, lastError: 'kubeconfig kube clusters are not supported yet by this build', objects: {} };
-  }
+  return new KubeWatcher({
+    name: cluster.name,
+    kubeconfig: { path: cluster.kubeconfig },
+    source: 'kubeconfig',
+    logger: options.logger,
+    ...(options.registry ? { settings: options.registry } : {}),
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+  });
 }

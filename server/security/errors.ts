@@ -16,7 +16,8 @@ export type SecurityErrorCode =
   | 'MESHPILOT_ERR_CSR_INVALID'
   | 'MESHPILOT_ERR_CSR_IDENTITY'
   | 'MESHPILOT_ERR_SPIFFE_ID_INVALID'
-  | 'MESHPILOT_ERR_PEM_INVALID';
+  | 'MESHPILOT_ERR_PEM_INVALID'
+  | 'MESHPILOT_ERR_SECURITY_CONFIG';
 
 export class SecurityError extends Error {
   readonly code: SecurityErrorCode;

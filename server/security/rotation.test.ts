@@ -96,6 +96,30 @@ describe('CertificateCache', () => {
     expect(cache.nextRotationDeadline()).toBe(rotationDeadline(later.notBefore, later.notAfter, 0.5));
   });
 
+  it('peeks without issuing, and only before the rotation deadline', async () => {
+    time.set(NOW);
+    const { cache, issued } = cacheWithTtl(2 * HOUR);
+    expect(cache.peek(reviews)).toBeUndefined();
+    expect(issued).toHaveLength(0);
+    const first = await cache.get(reviews);
+    expect(cache.peek({ ...reviews })).toBe(first);
+    time.set(cache.rotationDeadlineOf(reviews) ?? 0);
+    expect(cache.peek(reviews)).toBeUndefined();
+    expect(issued).toHaveLength(1);
+  });
+
+  it('measures short lifetimes from issuance when asked, so the backdated notBefore does not make them due at once', async () => {
+    time.set(NOW);
+    const options = { clock: time.clock, rotationFraction: () => 0.5, issue: (identity: WorkloadIdentity) => ca.issueWorkloadCertificate({ ...identity, ttlMs: 4_000 }) };
+    const backdated = new CertificateCache(options);
+    await backdated.get(reviews);
+    expect(backdated.dueIdentities()).toEqual([reviews]);
+    const fromIssuance = new CertificateCache({ ...options, measureFromIssuance: true });
+    await fromIssuance.get(reviews);
+    expect(fromIssuance.dueIdentities()).toEqual([]);
+    expect(fromIssuance.rotationDeadlineOf(reviews)).toBe(NOW + 2_000);
+  });
+
   it('does not cache a failed issuance', async () => {
     time.set(NOW);
     let failures = 1;

@@ -28,6 +28,12 @@ export interface CertificateCacheOptions {
   clock: () => number;
   /** Called once per issued certificate. Default: Istio's jittered 0.5 from Math.random; pass `() => 0.5` in tests. */
   rotationFraction?: () => number;
+  /**
+   * Measure a certificate's lifetime from the moment it was issued instead of its notBefore. The CA
+   * backdates notBefore by a minute for clock skew; with lifetimes of seconds (tests, demos) that
+   * minute would put the rotation deadline in the past.
+   */
+  measureFromIssuance?: boolean;
 }
 
 interface CacheEntry {
@@ -56,6 +62,12 @@ export class CertificateCache {
     const issuing = this.#issue(key, identity).finally(() => this.#inFlight.delete(key));
     this.#inFlight.set(key, issuing);
     return issuing;
+  }
+
+  /** The cached certificate if it is before its rotation deadline, without issuing one. */
+  peek(identity: WorkloadIdentity): WorkloadCertificate | undefined {
+    const entry = this.#entries.get(cacheKey(identity));
+    return entry !== undefined && this.#options.clock() < entry.rotateAt ? entry.certificate : undefined;
   }
 
   /** The earliest rotation deadline (ms) among cached certificates, to schedule the next push. */
@@ -87,9 +99,11 @@ export class CertificateCache {
   }
 
   async #issue(key: string, identity: WorkloadIdentity): Promise<WorkloadCertificate> {
+    const issuedAt = this.#options.clock();
     const certificate = await this.#options.issue(identity);
     const fraction = this.#options.rotationFraction?.() ?? jitteredRotationFraction(Math.random);
-    const rotateAt = rotationDeadline(certificate.notBefore, certificate.notAfter, fraction);
+    const start = this.#options.measureFromIssuance === true ? Math.max(certificate.notBefore.getTime(), issuedAt) : certificate.notBefore;
+    const rotateAt = rotationDeadline(start, certificate.notAfter, fraction);
     this.#entries.set(key, { identity: { namespace: identity.namespace, serviceAccount: identity.serviceAccount }, certificate, rotateAt });
     return certificate;
   }

@@ -16,7 +16,8 @@ export const FULL_PUSH: PushScope = { full: true, allEndpoints: true, endpointHo
 export const NO_PUSH: PushScope = { full: false, allEndpoints: false, endpointHostnames: new Set() };
 
 export function scopeFromDelta(delta: SnapshotDelta): PushScope {
-  if (delta.full || delta.services.size > 0) return FULL_PUSH;
+  // Istio config (routes, subsets, policies) can change any resource type of any proxy.
+  if (delta.full || delta.config === true || delta.services.size > 0) return FULL_PUSH;
   if (delta.gateways) return { full: false, allEndpoints: true, endpointHostnames: new Set() };
   return { full: false, allEndpoints: false, endpointHostnames: delta.endpoints };
 }

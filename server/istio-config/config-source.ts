@@ -1,0 +1,42 @@
+import type { ConfigOrigin, IstioKind } from '../../model/istio/types.ts';
+
+/** One Istio object as a source saw it, not yet validated. */
+export interface RawConfigObject {
+  readonly kind: IstioKind;
+  /** metadata.namespace, "default" when a manifest leaves it out. */
+  readonly namespace: string;
+  readonly name: string;
+  /** resourceVersion from the API server; a content hash for manifest files. */
+  readonly version: string;
+  readonly origin: ConfigOrigin;
+  /** The whole object (apiVersion, kind, metadata, spec) as read. */
+  readonly object: unknown;
+}
+
+export type ConfigSourceState = 'syncing' | 'synced' | 'unreachable';
+
+export interface ConfigSourceHealth {
+  /** "manifests /abs/dir" or "cluster cluster-a". */
+  readonly source: string;
+  readonly state: ConfigSourceState;
+  readonly syncedAt?: string;
+  readonly lastError?: string;
+  /** Problems that are not about one object (YAML syntax, unreadable files), each `<where>: <what>`. */
+  readonly errors?: readonly string[];
+  readonly objects: number;
+}
+
+/** A place Istio config comes from: a manifests folder or a config kube cluster. */
+export interface IstioConfigSource {
+  readonly description: string;
+  /** Starts watching; resolves after the first read (or its failure, reported by health()). */
+  start(onChange: () => void): Promise<void>;
+  /** Every Istio object the source currently holds, in a stable order. */
+  current(): readonly RawConfigObject[];
+  health(): ConfigSourceHealth;
+  stop(): Promise<void>;
+}
+
+export function describeOrigin(origin: ConfigOrigin): string {
+  return origin.type === 'file' ? origin.path : `kube cluster ${origin.kubeCluster}`;
+}

@@ -1,0 +1,159 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import { allConfigs, buildIstioConfigSet, DEFAULT_ROOT_NAMESPACE, EMPTY_ISTIO_CONFIG, ISTIO_KINDS } from '../../model/istio/config-set.ts';
+import type { AnyIstioConfig, ConfigOrigin, IstioConfigSet, IstioKind } from '../../model/istio/types.ts';
+import type { IstioConfigMetrics } from './config-metrics.ts';
+import { describeOrigin, type ConfigSourceHealth, type IstioConfigSource, type RawConfigObject } from './config-source.ts';
+import { IstioConfigErrorCode } from './schema-common.ts';
+import { validateIstioObject, type ValidationResult } from './validate.ts';
+
+export interface ConfigReject {
+  readonly kind: IstioKind;
+  readonly namespace: string;
+  readonly name: string;
+  readonly origin: ConfigOrigin;
+  readonly resourceVersion: string;
+  readonly code: string;
+  readonly errors: readonly string[];
+}
+
+export interface ConfigzView {
+  readonly sources: readonly ConfigSourceHealth[];
+  readonly accepted: readonly { kind: IstioKind; namespace: string; name: string; origin: ConfigOrigin; resourceVersion: string }[];
+  readonly rejected: readonly ConfigReject[];
+}
+
+export interface IstioConfigStoreOptions {
+  /** In precedence order: when two sources define the same kind/namespace/name, the first wins. */
+  readonly sources: readonly IstioConfigSource[];
+  readonly logger: Logger;
+  readonly metrics?: IstioConfigMetrics;
+  readonly rootNamespace?: string;
+  /** Called with each new accepted set (only when it differs from the previous one). */
+  readonly onChange: (set: IstioConfigSet) => void;
+}
+
+function originKey(origin: ConfigOrigin): string {
+  return origin.type === 'file' ? `file:${origin.path}` : `kube:${origin.kubeCluster}`;
+}
+
+/**
+ * Validates every object of every source on its own and keeps the valid ones: an invalid object is
+ * rejected alone (listed with its reasons, logged once per object version, counted), the rest apply.
+ * Validation results are kept per object version, so an unchanged object is neither re-validated
+ * nor re-logged, and keeps its identity in the next set.
+ */
+export class IstioConfigStore {
+  private readonly options: IstioConfigStoreOptions;
+  private validated = new Map<string, ValidationResult<AnyIstioConfig>>();
+  private reported = new Set<string>();
+  private set: IstioConfigSet;
+  private rejectList: readonly ConfigReject[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private stopped = false;
+
+  constructor(options: IstioConfigStoreOptions) {
+    this.options = options;
+    this.set = options.rootNamespace === undefined || options.rootNamespace === DEFAULT_ROOT_NAMESPACE ? EMPTY_ISTIO_CONFIG : { ...EMPTY_ISTIO_CONFIG, rootNamespace: options.rootNamespace };
+  }
+
+  /** Starts every source, waits for their first read, then publishes the first set. */
+  async start(): Promise<void> {
+    await Promise.all(this.options.sources.map((source) => source.start(() => this.schedule())));
+    this.recompute();
+  }
+
+  /** Coalesces bursts (an initial list delivers one event per object) into one recomputation. */
+  private schedule(): void {
+    if (this.stopped || this.scheduled !== undefined) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = undefined;
+      this.recompute();
+    });
+  }
+
+  recompute(): void {
+    if (this.stopped) return;
+    const validated = new Map<string, ValidationResult<AnyIstioConfig>>();
+    const reported = new Set<string>();
+    const winners = new Map<string, ConfigOrigin>();
+    const accepted: AnyIstioConfig[] = [];
+    const rejects: ConfigReject[] = [];
+    for (const source of this.options.sources) {
+      for (const raw of source.current()) {
+        const identity = `${raw.kind} ${raw.namespace}/${raw.name}`;
+        const versionKey = `${originKey(raw.origin)}|${identity}|${raw.version}`;
+        const result = this.validated.get(versionKey) ?? validateIstioObject(raw.object, raw.origin, raw.version);
+        validated.set(versionKey, result);
+        const winner = winners.get(identity);
+        let reject: ConfigReject | undefined;
+        if (winner !== undefined) {
+          reject = this.rejectOf(raw, IstioConfigErrorCode.duplicate, [`${identity} is also defined by ${describeOrigin(winner)}, which takes precedence; this copy is ignored`]);
+        } else {
+          winners.set(identity, raw.origin);
+          if (result.valid) accepted.push(result.result);
+          else reject = this.rejectOf(raw, IstioConfigErrorCode.invalid, result.errors);
+        }
+        if (reject === undefined) continue;
+        rejects.push(reject);
+        const reportKey = `${versionKey}|${reject.code}`;
+        reported.add(reportKey);
+        if (!this.reported.has(reportKey)) this.report(reject);
+      }
+    }
+    this.validated = validated;
+    this.reported = reported;
+    this.rejectList = rejects;
+    this.updateGauges(accepted, rejects);
+    const next = buildIstioConfigSet(accepted, this.set.rootNamespace);
+    if (isDeepStrictEqual(next, this.set)) return;
+    this.set = next;
+    this.options.onChange(next);
+  }
+
+  private rejectOf(raw: RawConfigObject, code: string, errors: readonly string[]): ConfigReject {
+    return { kind: raw.kind, namespace: raw.namespace, name: raw.name, origin: raw.origin, resourceVersion: raw.version, code, errors };
+  }
+
+  private report(reject: ConfigReject): void {
+    this.options.metrics?.rejections.inc({ kind: reject.kind });
+    this.options.logger.warn(
+      { code: reject.code, kind: reject.kind, namespace: reject.namespace, name: reject.name, source: describeOrigin(reject.origin), resourceVersion: reject.resourceVersion, errors: reject.errors },
+      `Istio config rejected: ${reject.kind} ${reject.namespace}/${reject.name}: ${reject.errors[0] ?? ''}`,
+    );
+  }
+
+  private updateGauges(accepted: readonly AnyIstioConfig[], rejects: readonly ConfigReject[]): void {
+    const metrics = this.options.metrics;
+    if (metrics === undefined) return;
+    for (const kind of ISTIO_KINDS) {
+      metrics.accepted.set({ kind }, accepted.filter((c) => c.kind === kind).length);
+      metrics.rejected.set({ kind }, rejects.filter((r) => r.kind === kind).length);
+    }
+  }
+
+  current(): IstioConfigSet {
+    return this.set;
+  }
+
+  rejects(): readonly ConfigReject[] {
+    return this.rejectList;
+  }
+
+  configz(): ConfigzView {
+    const accepted = allConfigs(this.set).map((config) => ({
+      kind: config.kind,
+      namespace: config.meta.namespace,
+      name: config.meta.name,
+      origin: config.meta.origin,
+      resourceVersion: config.meta.resourceVersion,
+    }));
+    return { sources: this.options.sources.map((source) => source.health()), accepted, rejected: this.rejectList };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    await Promise.all(this.options.sources.map((source) => source.stop()));
+  }
+}

@@ -1,0 +1,115 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { IstioKind } from '../../model/istio/types.ts';
+import { errorMessage } from '../config/config-error.ts';
+import type { BackoffOptions } from '../registry/backoff.ts';
+import type { ConfigSourceHealth, IstioConfigSource, RawConfigObject } from './config-source.ts';
+import { CustomObjectInformer } from './custom-object-informer.ts';
+
+export interface KubeConfigSourceOptions {
+  /** The kube cluster's name from meshpilot.yaml (clusters[].name). */
+  readonly kubeCluster: string;
+  readonly kubeconfigPath: string;
+  readonly logger: Logger;
+  readonly backoff?: BackoffOptions;
+}
+
+/** The seven Istio resources, watched across all namespaces at their v1 API. */
+export const ISTIO_RESOURCES: readonly { kind: IstioKind; group: string; plural: string }[] = [
+  { kind: 'VirtualService', group: 'networking.istio.io', plural: 'virtualservices' },
+  { kind: 'DestinationRule', group: 'networking.istio.io', plural: 'destinationrules' },
+  { kind: 'ServiceEntry', group: 'networking.istio.io', plural: 'serviceentries' },
+  { kind: 'Sidecar', group: 'networking.istio.io', plural: 'sidecars' },
+  { kind: 'PeerAuthentication', group: 'security.istio.io', plural: 'peerauthentications' },
+  { kind: 'AuthorizationPolicy', group: 'security.istio.io', plural: 'authorizationpolicies' },
+  { kind: 'Telemetry', group: 'telemetry.istio.io', plural: 'telemetries' },
+];
+
+const KUBECONFIG_INVALID = 'MESHPILOT_ERR_KUBECONFIG_INVALID';
+
+/** Istio config from a config kube cluster's API server: one self-restarting informer per kind. */
+export class KubeConfigSource implements IstioConfigSource {
+  readonly description: string;
+  private readonly options: KubeConfigSourceOptions;
+  private informers: { kind: IstioKind; informer: CustomObjectInformer }[] = [];
+  private loadError: string | undefined;
+  private syncedAt: string | undefined;
+
+  constructor(options: KubeConfigSourceOptions) {
+    this.options = options;
+    this.description = `cluster ${options.kubeCluster}`;
+  }
+
+  async start(onChange: () => void): Promise<void> {
+    const kubeConfig = new KubeConfig();
+    try {
+      kubeConfig.loadFromFile(this.options.kubeconfigPath);
+      if (kubeConfig.getCurrentCluster() === null) throw new Error('it has no current cluster (current-context)');
+    } catch (error: unknown) {
+      this.loadError = `${KUBECONFIG_INVALID}: cannot use kubeconfig ${this.options.kubeconfigPath}: ${errorMessage(error)}`;
+      this.options.logger.error({ kubeCluster: this.options.kubeCluster, code: KUBECONFIG_INVALID, error: this.loadError }, 'Istio config cluster not watched');
+      return;
+    }
+    const token = kubeConfig.getCurrentUser()?.token;
+    const logger = this.options.logger.child({ kubeCluster: this.options.kubeCluster });
+    this.informers = ISTIO_RESOURCES.map(({ kind, group, plural }) => ({
+      kind,
+      informer: new CustomObjectInformer({
+        kubeConfig,
+        group,
+        version: 'v1',
+        plural,
+        logger,
+        onChange,
+        ...(this.options.backoff !== undefined ? { backoff: this.options.backoff } : {}),
+        ...(token !== undefined ? { secrets: [token] } : {}),
+      }),
+    }));
+    const started = Date.now();
+    await Promise.all(this.informers.map(({ informer }) => informer.start()));
+    if (this.informers.every(({ informer }) => informer.state() === 'synced')) {
+      this.syncedAt = new Date().toISOString();
+      logger.info({ objects: this.current().length, ms: Date.now() - started }, 'Istio config cluster synced');
+    }
+    onChange();
+  }
+
+  current(): readonly RawConfigObject[] {
+    const out: RawConfigObject[] = [];
+    for (const { kind, informer } of this.informers) {
+      for (const object of informer.objects()) {
+        const name = object.metadata?.name ?? '';
+        const namespace = object.metadata?.namespace ?? 'default';
+        out.push({ kind, namespace, name, version: object.metadata?.resourceVersion ?? '', origin: { type: 'kube', kubeCluster: this.options.kubeCluster }, object });
+      }
+    }
+    return out.sort((a, b) => (a.kind === b.kind ? 0 : a.kind < b.kind ? -1 : 1) || compareText(a.namespace, b.namespace) || compareText(a.name, b.name));
+  }
+
+  health(): ConfigSourceHealth {
+    const states = this.informers.map(({ informer }) => informer.state());
+    const errors = this.informers.flatMap(({ informer }) => {
+      const error = informer.lastError();
+      return error === undefined ? [] : [`${informer.resource}: ${error}`];
+    });
+    const state = this.loadError !== undefined || states.includes('unreachable') ? 'unreachable' : states.every((s) => s === 'synced') ? 'synced' : 'syncing';
+    if (state === 'synced') this.syncedAt ??= new Date().toISOString();
+    const lastError = this.loadError ?? errors[0];
+    return {
+      source: this.description,
+      state,
+      ...(this.syncedAt !== undefined ? { syncedAt: this.syncedAt } : {}),
+      ...(lastError !== undefined ? { lastError } : {}),
+      ...(errors.length > 1 ? { errors } : {}),
+      objects: this.informers.reduce((sum, { informer }) => sum + informer.objects().length, 0),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.informers.map(({ informer }) => informer.stop()));
+  }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,123 @@
+/**
+ * Starts workload identity for the control plane: the CA, the SDS source, and the TLS xDS port
+ * (ADS with authenticated streams + Istio's CSR API on one gRPC server, serving certificate from the
+ * CA, rotated at half its lifetime). runtime.ts calls this when the config has a `security:` section.
+ */
+import { readFile } from 'node:fs/promises';
+import { Server } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { KubeClusterConfig, SecurityConfig } from '../config/schema.ts';
+import { listenGrpc, type XdsService } from '../xds/xds-server.ts';
+import { loadOrCreateCa, type CertificateAuthority } from './ca.ts';
+import { addCsrService } from './csr-service.ts';
+import { SecurityError, errorMessage } from './errors.ts';
+import { PeerAuthenticator } from './peer-authentication.ts';
+import { CertificateCache, rotationDeadline } from './rotation.ts';
+import { SdsSource } from './sds-source.ts';
+import { ClientCertificateRequestingCredentials } from './serving-credentials.ts';
+import { kubeTokenReviewer, type TokenReviewer } from './token-review.ts';
+
+export interface StartSecurityOptions {
+  readonly security: SecurityConfig;
+  readonly trustDomain: string;
+  readonly kubeClusters: readonly KubeClusterConfig[];
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  /** Replaces the TokenReview client built from security.tokenReviewCluster (tests). */
+  readonly tokenReviewer?: TokenReviewer;
+}
+
+export interface SecurityPlane {
+  readonly ca: CertificateAuthority;
+  readonly sds: SdsSource;
+  readonly authenticator: PeerAuthenticator;
+  /** Serves ADS (authenticated) and CreateCertificate over TLS on `address`; returns the bound port. */
+  listen(xds: XdsService, address: string): Promise<number>;
+  stop(): void;
+}
+
+const GRPC_SERVER_OPTIONS = { 'grpc.max_send_message_length': 64 * 1024 * 1024, 'grpc.max_receive_message_length': 16 * 1024 * 1024 };
+
+async function tokenReviewerFor(options: StartSecurityOptions): Promise<TokenReviewer | undefined> {
+  if (options.tokenReviewer !== undefined) return options.tokenReviewer;
+  const name = options.security.tokenReviewCluster;
+  if (name === undefined) return undefined;
+  const kubeCluster = options.kubeClusters.find((cluster) => cluster.name === name);
+  if (kubeCluster?.kubeconfig === undefined) {
+    throw new SecurityError('MESHPILOT_ERR_SECURITY_CONFIG', `security.tokenReviewCluster "${name}" is not a kube cluster with a kubeconfig`);
+  }
+  let kubeconfig: string;
+  try {
+    kubeconfig = await readFile(kubeCluster.kubeconfig, 'utf8');
+  } catch (error: unknown) {
+    throw new SecurityError('MESHPILOT_ERR_SECURITY_CONFIG', `cannot read the kubeconfig of token review cluster "${name}" (${kubeCluster.kubeconfig}): ${errorMessage(error)}`);
+  }
+  return kubeTokenReviewer({ kubeconfig, kubeCluster: name });
+}
+
+export async function startSecurity(options: StartSecurityOptions): Promise<SecurityPlane> {
+  const clock = options.clock ?? Date.now;
+  const { security, logger } = options;
+  const ca = await loadOrCreateCa({ dir: security.caDir, trustDomain: options.trustDomain, clock });
+  logger.info({ caDir: security.caDir, source: ca.source, trustDomain: ca.trustDomain, signer: ca.describe().signingCertificate.subject }, 'workload CA ready');
+  const certificates = new CertificateCache({
+    clock,
+    measureFromIssuance: true,
+    issue: (identity) => ca.issueWorkloadCertificate({ namespace: identity.namespace, serviceAccount: identity.serviceAccount, ttlMs: security.workloadCertTtlMs }),
+  });
+  const sds = new SdsSource({ certificates, rootCertPem: ca.rootCertPem(), clock, logger });
+  const tokenReviewer = await tokenReviewerFor(options);
+  const authenticator = new PeerAuthenticator({ ca, ...(tokenReviewer !== undefined ? { tokenReviewer } : {}) });
+  const servers: Server[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let stopped = false;
+
+  const issueServing = () => ca.issueServingCertificate({ dnsNames: security.servingDnsNames, ipAddresses: security.servingIps, ttlMs: security.workloadCertTtlMs });
+
+  const scheduleServingRotation = (credentials: ClientCertificateRequestingCredentials, notAfter: Date, issuedAt: number): void => {
+    if (stopped) return;
+    const delay = Math.max(rotationDeadline(issuedAt, Math.max(notAfter.getTime(), issuedAt + 1), 0.5) - clock(), 100);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      const started = clock();
+      issueServing().then(
+        (serving) => {
+          credentials.replaceServingCertificate(serving);
+          logger.info({ notAfter: serving.notAfter.toISOString() }, 'TLS xDS serving certificate rotated');
+          scheduleServingRotation(credentials, serving.notAfter, started);
+        },
+        (error: unknown) => {
+          logger.error({ code: 'MESHPILOT_ERR_SERVING_CERT', error: errorMessage(error) }, 'TLS xDS serving certificate rotation failed; retrying');
+          scheduleServingRotation(credentials, notAfter, started);
+        },
+      );
+    }, delay);
+    timer.unref();
+    timers.add(timer);
+  };
+
+  return {
+    ca,
+    sds,
+    authenticator,
+    async listen(xds: XdsService, address: string): Promise<number> {
+      const issuedAt = clock();
+      const serving = await issueServing();
+      const credentials = new ClientCertificateRequestingCredentials(ca.rootCertPem(), serving);
+      const server = new Server(GRPC_SERVER_OPTIONS);
+      xds.addTo(server, { authenticate: (call) => authenticator.authenticate(call) });
+      addCsrService(server, { ca, authenticator, logger, defaultTtlMs: security.workloadCertTtlMs });
+      const port = await listenGrpc(server, address, credentials);
+      servers.push(server);
+      scheduleServingRotation(credentials, serving.notAfter, issuedAt);
+      return port;
+    },
+    stop(): void {
+      stopped = true;
+      sds.stop();
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      for (const server of servers) server.forceShutdown();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Service-account token authentication through a member kube cluster's TokenReview API
+ * (authentication.k8s.io/v1), as istiod's Kubernetes JWT authenticator does.
+ * Tokens never appear in results, errors or logs: API error texts are scrubbed of the token.
+ */
+import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { errorMessage } from './errors.ts';
+
+export type TokenReviewResult =
+  | { ok: true; namespace: string; serviceAccount: string }
+  | { ok: false; reason: string };
+
+export interface TokenReviewer {
+  review(token: string): Promise<TokenReviewResult>;
+}
+
+const SERVICE_ACCOUNT_USER = /^system:serviceaccount:([^:]+):([^:]+)$/;
+const DEFAULT_TIMEOUT_MS = 10_000;
+const MAX_REASON_LENGTH = 300;
+
+/** Replaces every occurrence of `secret` in `text` and bounds its length. */
+export function redact(text: string, secret: string): string {
+  const scrubbed = secret.length === 0 ? text : text.split(secret).join('[redacted]');
+  return scrubbed.length > MAX_REASON_LENGTH ? `${scrubbed.slice(0, MAX_REASON_LENGTH)}…` : scrubbed;
+}
+
+/** The namespace and service account of a TokenReview username, or why it is not a service account. */
+export function serviceAccountOfUser(username: string | undefined): TokenReviewResult {
+  const match = SERVICE_ACCOUNT_USER.exec(username ?? '');
+  if (match === null) return { ok: false, reason: `the token belongs to "${username ?? ''}", not to a Kubernetes service account` };
+  return { ok: true, namespace: match[1] ?? '', serviceAccount: match[2] ?? '' };
+}
+
+export interface KubeTokenReviewerOptions {
+  /** kubeconfig YAML text of the kube cluster whose tokens are trusted. */
+  kubeconfig: string;
+  kubeCluster: string;
+  timeoutMs?: number;
+}
+
+/** A TokenReviewer that asks one kube cluster's API server (client-node AuthenticationV1Api). */
+export function kubeTokenReviewer(options: KubeTokenReviewerOptions): TokenReviewer {
+  const config = new KubeConfig();
+  config.loadFromString(options.kubeconfig);
+  const api = config.makeApiClient(AuthenticationV1Api);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return {
+    async review(token: string): Promise<TokenReviewResult> {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        const review = await Promise.race([
+          api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } }),
+          timeout,
+        ]);
+        const reviewStatus = review.status;
+        if (reviewStatus?.authenticated !== true) {
+          const why = reviewStatus?.error !== undefined ? `: ${redact(reviewStatus.error, token)}` : '';
+          return { ok: false, reason: `kube cluster "${options.kubeCluster}" did not authenticate the token${why}` };
+        }
+        return serviceAccountOfUser(reviewStatus.user?.username);
+      } catch (error: unknown) {
+        return { ok: false, reason: `TokenReview on kube cluster "${options.kubeCluster}" failed: ${redact(errorMessage(error), token)}` };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
