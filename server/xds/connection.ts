@@ -155,6 +155,29 @@ export abstract class XdsConnection {
     return parsed.proxy;
   }
 
+  /**
+   * The common start of every request: decode it, identify the proxy on the first one, and find
+   * the state of its type (undefined for a type meshpilot does not serve).
+   */
+  protected begin<R extends { readonly node?: NodeMessage; readonly type_url?: string }>(
+    bytes: Buffer,
+    decode: (bytes: Uint8Array) => R,
+    messageName: string,
+  ): { request: R; state: TypeState; firstRequest: boolean } | undefined {
+    let request: R;
+    try {
+      request = decode(bytes);
+    } catch (error: unknown) {
+      throw new RequestError('decode', `${messageName} does not decode: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.identify(request.node);
+    const state = this.stateFor(request.type_url);
+    if (!state) return undefined;
+    const firstRequest = state.requests === 0;
+    state.requests += 1;
+    return { request, state, firstRequest };
+  }
+
   /** The state for a type URL, or undefined (and counted) for a type meshpilot does not serve. */
   protected stateFor(typeUrl: string | undefined): TypeState | undefined {
     if (!typeUrl) throw new RequestError('type_url', 'type_url is empty: every ADS request must name its resource type');

@@ -1,9 +1,9 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { setVersion, type EncodedResource } from '../cache/encoded-resource.ts';
-import { RequestError, XdsConnection, type ConnectionContext } from './connection.ts';
+import { XdsConnection, type ConnectionContext } from './connection.ts';
 import type { PushScope } from './push-scope.ts';
 import type { TypeState } from './type-state.ts';
-import { decodeDeltaDiscoveryRequest, encodeDeltaDiscoveryResponse, type DeltaDiscoveryRequestMessage } from './wire.ts';
+import { decodeDeltaDiscoveryRequest, encodeDeltaDiscoveryResponse } from './wire.ts';
 
 /**
  * DeltaAggregatedResources (incremental). The client's known versions are tracked per resource;
@@ -18,17 +18,9 @@ export class DeltaConnection extends XdsConnection {
   }
 
   protected handle(bytes: Buffer): void {
-    let request: DeltaDiscoveryRequestMessage;
-    try {
-      request = decodeDeltaDiscoveryRequest(bytes);
-    } catch (error: unknown) {
-      throw new RequestError('decode', `DeltaDiscoveryRequest does not decode: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    this.identify(request.node);
-    const state = this.stateFor(request.type_url);
-    if (!state) return;
-    const firstRequest = state.requests === 0;
-    state.requests += 1;
+    const begun = this.begin(bytes, decodeDeltaDiscoveryRequest, 'DeltaDiscoveryRequest');
+    if (!begun) return;
+    const { request, state, firstRequest } = begun;
 
     const nonce = request.response_nonce ?? '';
     if (nonce !== '') {

@@ -3,8 +3,7 @@ import { setVersion, type EncodedResource } from '../cache/encoded-resource.ts';
 import { XdsConnection, type ConnectionContext } from './connection.ts';
 import type { PushScope } from './push-scope.ts';
 import type { TypeState } from './type-state.ts';
-import { decodeDiscoveryRequest, encodeDiscoveryResponse, type DiscoveryRequestMessage } from './wire.ts';
-import { RequestError } from './connection.ts';
+import { decodeDiscoveryRequest, encodeDiscoveryResponse } from './wire.ts';
 
 /**
  * StreamAggregatedResources (state of the world). CDS and LDS responses carry every subscribed
@@ -16,17 +15,9 @@ export class SotwConnection extends XdsConnection {
   }
 
   protected handle(bytes: Buffer): void {
-    let request: DiscoveryRequestMessage;
-    try {
-      request = decodeDiscoveryRequest(bytes);
-    } catch (error: unknown) {
-      throw new RequestError('decode', `DiscoveryRequest does not decode: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    this.identify(request.node);
-    const state = this.stateFor(request.type_url);
-    if (!state) return;
-    const firstRequest = state.requests === 0;
-    state.requests += 1;
+    const begun = this.begin(bytes, decodeDiscoveryRequest, 'DiscoveryRequest');
+    if (!begun) return;
+    const { request, state, firstRequest } = begun;
 
     const nonce = request.response_nonce ?? '';
     if (nonce !== '' && nonce !== state.nonce) {
