@@ -13,6 +13,7 @@ import { scopeFromDelta } from './xds/push-scope.ts';
 import { createAdminServer, listenHttp } from './admin/admin-server.ts';
 import { SECRET_TYPE } from '../protos/type-urls.ts';
 import { startSecurity, type SecurityPlane } from './security/start-security.ts';
+import { startConfigSources, type IstioConfigPlane } from './istio-config/start-config-sources.ts';
 
 export interface RuntimeOptions {
   readonly logger?: Logger;
@@ -36,6 +37,7 @@ export interface Runtime {
   readonly pipeline: MeshPipeline;
   readonly cache: XdsCache;
   readonly metrics: Metrics;
+  readonly istioConfig: IstioConfigPlane;
   stop(): Promise<void>;
 }
 
@@ -64,6 +66,9 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     onSnapshot: (_snapshot, delta, _changes, changeSeenAt) => xds.pushAll(scopeFromDelta(delta), changeSeenAt),
   });
 
+  // Istio config first, so that the first snapshot already carries it.
+  const istioConfig = await startConfigSources({ config, logger, metrics, onChange: (set) => pipeline.setIstioConfig(set), ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}) });
+
   const sourceOptions = { logger, registry: config.registry, ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}) };
   await Promise.all(config.clusters.map((cluster) => pipeline.addKubeCluster(createKubeClusterSource(cluster, sourceOptions))));
   pipeline.rebuild([]);
@@ -83,8 +88,9 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     logger,
     snapshot: () => cache.currentSnapshot(),
     kubeClusters: () => pipeline.health(),
+    istioConfig: () => istioConfig.configz(),
     notReadyReason: () => {
-      const missing = pipeline.health().filter((h) => h.state !== 'synced').map((h) => h.name);
+      const missing = pipeline.health().filter((h) => h.syncedAt === undefined).map((h) => h.name);
       if (missing.length === 0 || Date.now() - startedAt > config.readiness.remoteClusterTimeoutMs) return undefined;
       return `kube clusters not synced yet: ${missing.join(', ')}`;
     },
@@ -102,6 +108,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     pipeline,
     cache,
     metrics,
+    istioConfig,
     async stop() {
       xds.closeAll();
       grpcServer.forceShutdown();
@@ -109,6 +116,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
       await new Promise<void>((resolve) => admin.close(() => resolve()));
       admin.closeAllConnections();
       await multiCluster.stop();
+      await istioConfig.stop();
       await pipeline.stop();
     },
   };

@@ -15,6 +15,8 @@ export interface TestMeshConfig {
   readonly remoteSecrets?: { cluster: string; namespace?: string };
   readonly registry?: { resyncMs?: number; unreachablePolicy?: 'keep' | 'drop'; dropAfterMs?: number };
   readonly readiness?: { remoteClusterTimeoutMs?: number };
+  /** Istio config sources: manifest folders and/or config kube clusters (names from `clusters`). */
+  readonly config?: readonly ({ manifests: string } | { cluster: string })[];
 }
 
 /** Starts meshpilot in this process on loopback ephemeral ports, from a config file written to `dir`. */
@@ -28,6 +30,7 @@ export async function startTestMeshpilot(dir: string, mesh: TestMeshConfig): Pro
       ...(mesh.remoteSecrets ? { remoteSecrets: mesh.remoteSecrets } : {}),
       ...(mesh.registry ? { registry: mesh.registry } : {}),
       ...(mesh.readiness ? { readiness: mesh.readiness } : {}),
+      ...(mesh.config ? { config: mesh.config } : {}),
       debounce: mesh.debounce ?? { quietMs: 20, maxMs: 200 },
       listen: { xds: '127.0.0.1:0', admin: '127.0.0.1:0' },
       logLevel: 'silent',

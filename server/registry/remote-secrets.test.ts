@@ -150,4 +150,18 @@ describe('RemoteSecretsController', () => {
     await c.settled();
     expect(registrar.calls).toEqual(['add cluster-b (new, 1 pods)']);
   });
+
+  it('keeps serving a remote cluster when its secret changes to a kubeconfig that cannot sync', async () => {
+    const b = await remote('b', '10.2.0.1');
+    const c = await start();
+    holder.apply(remoteSecret('istio-remote-secret-b', 'cluster-b', b.kubeconfig));
+    await eventually(() => registrar.podIps('cluster-b').length === 1, 'cluster-b to be added');
+    const broken = b.kubeconfig.replace(/token: .*/, 'token: not-a-valid-token');
+    expect(broken).not.toBe(b.kubeconfig);
+    holder.apply(remoteSecret('istio-remote-secret-b', 'cluster-b', broken));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await c.settled();
+    expect(registrar.calls).toEqual(['add cluster-b (new, 1 pods)']);
+    expect(registrar.podIps('cluster-b')).toEqual(['10.2.0.1']);
+  });
 });

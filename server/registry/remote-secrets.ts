@@ -196,8 +196,18 @@ export class RemoteSecretsController {
       await source.stop();
       return;
     }
-    await this.options.registrar.addKubeCluster(presynced);
     const replaced = this.installed.get(source.name);
+    const newHealth = source.health();
+    if (replaced && newHealth.syncedAt === undefined) {
+      // Continuity: a replacement kubeconfig that cannot sync must not take the cluster's endpoints away.
+      this.options.logger.warn(
+        { kubeCluster: source.name, secret, code: 'MESHPILOT_ERR_REMOTE_SECRET_UNUSABLE', reason: newHealth.lastError },
+        'new kubeconfig for remote kube cluster does not sync; keeping the previous one',
+      );
+      await source.stop();
+      return;
+    }
+    await this.options.registrar.addKubeCluster(presynced);
     this.installed.set(source.name, source);
     await replaced?.stop();
     const health = source.health();
