@@ -4,7 +4,7 @@ import type { MeshSnapshot } from '../model/types.ts';
 import { HCM_TYPE, ROUTER_FILTER } from './filters.ts';
 import { hostPortName, outboundClusterName } from './names.ts';
 import { ADS_CONFIG_SOURCE, type XdsResource } from './resource.ts';
-
+import { defaultRetryPolicy } from './retry.ts';
 
 /** Proxyless gRPC client listeners `<fqdn>:<port>`: api_listener + HttpConnectionManager + RDS. Pure. */
 export function buildGrpcListeners(snapshot: MeshSnapshot): XdsResource[] {
@@ -47,7 +47,7 @@ export function buildGrpcRoutes(snapshot: MeshSnapshot): XdsResource[] {
             {
               name,
               domains: [name, service.hostname, ...shortNames.flatMap((host) => [host, `${host}:${port.port}`])],
-              routes: [{ match: { prefix: '' }, route: { cluster: outboundClusterName(port.port, '', service.hostname) } }],
+              routes: [{ match: { prefix: '' }, route: { cluster: outboundClusterName(port.port, '', service.hostname), retry_policy: defaultRetryPolicy() } }],
             },
           ],
         },

@@ -3,25 +3,10 @@ import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot } from '../model/types.ts';
 import { hostPortName, outboundClusterName, PASSTHROUGH_CLUSTER } from './names.ts';
 import { isHttpPort, isProxiedPort } from './protocol.ts';
-import { isLoadedProtoType } from './proto-types.ts';
 import type { XdsResource } from './resource.ts';
 import { httpPortNumbers } from './sidecar-outbound-listeners.ts';
-import { typed, type ProtoObject } from '../protos/any.ts';
-
-const PREVIOUS_HOSTS = 'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
-
-/** Istio's default retry policy (networking/core/route/retry). The previous-hosts predicate only when its proto is loaded. */
-function defaultRetryPolicy(): ProtoObject {
-  return {
-    retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
-    num_retries: { value: 2 },
-    ...(isLoadedProtoType(PREVIOUS_HOSTS)
-      ? { retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typed(PREVIOUS_HOSTS, {}) }] }
-      : {}),
-    host_selection_retry_max_attempts: 5,
-    retriable_status_codes: [503],
-  };
-}
+import type { ProtoObject } from '../protos/any.ts';
+import { defaultRetryPolicy } from './retry.ts';
 
 /** Istio disables Envoy's 15 s route timeout and lets grpc-timeout headers through unbounded. */
 const NO_TIMEOUTS: ProtoObject = { timeout: {}, max_stream_duration: { max_stream_duration: {}, grpc_timeout_header_max: {} } };
