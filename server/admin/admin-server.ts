@@ -2,11 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import type { MeshSnapshot } from '../../model/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import type { ConfigzView } from '../istio-config/config-store.ts';
 import type { KubeClusterHealth } from '../registry/kube-cluster-source.ts';
 import type { XdsService } from '../xds/xds-server.ts';
 import { explainServiceEndpoints } from '../../translators/eds-explain.ts';
 import { configDump } from './config-dump.ts';
 import { syncStatus } from './syncz.ts';
+import { uiRoutes } from './ui/ui-routes.ts';
 
 export interface AdminSources {
   readonly metrics: Metrics;
@@ -14,6 +16,8 @@ export interface AdminSources {
   readonly logger: Logger;
   readonly snapshot: () => MeshSnapshot | undefined;
   readonly kubeClusters: () => readonly KubeClusterHealth[];
+  /** Istio config sources, accepted objects and rejects (with reasons); absent = no config sources. */
+  readonly istioConfig?: () => ConfigzView;
   /** Undefined when ready; otherwise why not (e.g. which kube clusters have not synced). */
   readonly notReadyReason: () => string | undefined;
 }
@@ -28,6 +32,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 /** Read-only admin HTTP: health, readiness, Prometheus metrics and /debug views. */
 export function createAdminServer(sources: AdminSources): Server {
   const routes: Record<string, Handler> = {
+    ...uiRoutes(),
     '/healthz': (_url, res) => json(res, 200, { status: 'ok' }),
     '/readyz': (_url, res) => {
       const reason = sources.notReadyReason();
@@ -37,6 +42,7 @@ export function createAdminServer(sources: AdminSources): Server {
       res.writeHead(200, { 'content-type': sources.metrics.registry.contentType });
       res.end(await sources.metrics.registry.metrics());
     },
+    '/debug/configz': (_url, res) => json(res, 200, sources.istioConfig?.() ?? { sources: [], accepted: [], rejected: [] }),
     '/debug/syncz': (_url, res) => json(res, 200, syncStatus(sources.xds.connected())),
     '/debug/config_dump': (url, res) => {
       const proxyId = url.searchParams.get('proxyID');

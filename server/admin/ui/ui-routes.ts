@@ -12,6 +12,7 @@ export const UI_ASSETS: Readonly<Record<string, string>> = {
   'dom.js': 'text/javascript; charset=utf-8',
   'sections.js': 'text/javascript; charset=utf-8',
   'service-matrix.js': 'text/javascript; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 };
 
 // The page loads only its own files and talks only to this admin server (no CDN, no inline script).

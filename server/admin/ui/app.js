@@ -1,0 +1,138 @@
+// @ts-check
+/* global document, fetch, location, URLSearchParams */
+// The admin page: loads the /debug endpoints, renders the four sections, refreshes every few seconds.
+import { el, empty, show } from './dom.js';
+import { serviceMatrix } from './service-matrix.js';
+import { explainTable, kubeClustersTable, proxiesTable } from './sections.js';
+
+const DEFAULT_REFRESH_SECONDS = 3;
+
+/** `?refresh=N` (1..3600 seconds) overrides the refresh period. */
+function refreshSeconds() {
+  const asked = Number(new URLSearchParams(location.search).get('refresh'));
+  return Number.isInteger(asked) && asked >= 1 && asked <= 3600 ? asked : DEFAULT_REFRESH_SECONDS;
+}
+
+/**
+ * @param {string} path
+ * @returns {Promise<any>}
+ */
+async function getJson(path) {
+  const response = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
+  /** @type {any} */
+  const body = await response.json().catch(() => undefined);
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${body?.error ?? response.statusText}`);
+  return body;
+}
+
+/**
+ * @template {HTMLElement} [T=HTMLElement]
+ * @param {string} id
+ * @returns {T}
+ */
+function byId(id) {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`page has no element #${id}`);
+  return /** @type {T} */ (/** @type {unknown} */ (element));
+}
+
+/**
+ * Sets a select's options to `values`, keeping the current choice; a choice that disappeared stays
+ * listed as "(gone)" so the user sees why its table turned into an error.
+ * @param {HTMLSelectElement} select
+ * @param {string[]} values
+ * @param {string} placeholder
+ */
+function setOptions(select, values, placeholder) {
+  const current = select.value;
+  const wanted = current && !values.includes(current) ? [...values, current] : values;
+  const listed = [...select.options].slice(1).map((o) => o.value);
+  if (listed.length === wanted.length && listed.every((v, i) => v === wanted[i])) return;
+  select.replaceChildren(
+    el('option', { value: '' }, placeholder),
+    ...wanted.map((v) => el('option', { value: v }, values.includes(v) ? v : `${v} (gone)`)),
+  );
+  select.value = current;
+}
+
+function start() {
+  const seconds = refreshSeconds();
+  show('refresh-seconds', String(seconds));
+  /** @type {HTMLInputElement} */
+  const auto = byId('auto-refresh');
+  /** @type {HTMLSelectElement} */
+  const proxySelect = byId('explain-proxy');
+  /** @type {HTMLSelectElement} */
+  const serviceSelect = byId('explain-service');
+  /** @type {HTMLElement} */
+  const errorBox = byId('load-error');
+  let running = false;
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let timer;
+
+  async function refreshExplain() {
+    const proxy = proxySelect.value;
+    const service = serviceSelect.value;
+    if (!proxy || !service) {
+      show('explain', empty('Choose a proxy and a service to see each endpoint\'s address, priority and why.'));
+      return;
+    }
+    const query = new URLSearchParams({ proxyID: proxy, service });
+    try {
+      const result = await getJson(`/debug/explain?${query}`);
+      // The user may have changed the selection while this was in flight.
+      if (proxySelect.value === proxy && serviceSelect.value === service) show('explain', explainTable(result));
+    } catch (error) {
+      if (proxySelect.value === proxy && serviceSelect.value === service) show('explain', empty(error instanceof Error ? error.message : String(error)));
+    }
+  }
+
+  async function refreshAll() {
+    if (running) return;
+    running = true;
+    try {
+      /** @type {string[]} */
+      const errors = [];
+      const load = async (/** @type {string} */ path) => {
+        try {
+          return await getJson(path);
+        } catch (error) {
+          errors.push(error instanceof Error ? error.message : String(error));
+          return undefined;
+        }
+      };
+      const [clusters, registry, endpoints, proxies] = await Promise.all(['/debug/clusterz', '/debug/registryz', '/debug/endpointz', '/debug/syncz'].map(load));
+      if (clusters) show('kube-clusters', kubeClustersTable(clusters));
+      if (registry && endpoints) {
+        show('service-matrix', ...serviceMatrix(registry, endpoints));
+        setOptions(serviceSelect, (registry.services ?? []).map((/** @type {{hostname: string}} */ s) => s.hostname), 'Choose a service…');
+      }
+      if (proxies) {
+        show('proxies', proxiesTable(proxies));
+        setOptions(proxySelect, proxies.map((/** @type {{proxy: string}} */ p) => p.proxy), 'Choose a proxy…');
+      }
+      await refreshExplain();
+      errorBox.hidden = errors.length === 0;
+      show('load-error', errors.length > 0 ? `Could not load ${errors.join('; ')}` : '');
+      show('refresh-status', `${auto.checked ? 'Updated' : 'Paused; updated'} ${new Date().toLocaleTimeString()}`);
+    } finally {
+      running = false;
+    }
+  }
+
+  function setAutoRefresh() {
+    if (timer !== undefined) clearInterval(timer);
+    timer = auto.checked ? setInterval(() => void refreshAll(), seconds * 1000) : undefined;
+    if (!auto.checked) show('refresh-status', 'Paused');
+  }
+
+  auto.addEventListener('change', setAutoRefresh);
+  byId('refresh-now').addEventListener('click', () => void refreshAll());
+  proxySelect.addEventListener('change', () => void refreshExplain());
+  serviceSelect.addEventListener('change', () => void refreshExplain());
+  byId('explain-form').addEventListener('submit', (event) => event.preventDefault());
+  setAutoRefresh();
+  void refreshAll();
+}
+
+start();

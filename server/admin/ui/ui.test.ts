@@ -1,0 +1,178 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdsTestClient, node, type DecodedResponse } from '../../../e2e/support/ads-client.ts';
+import { startTestMeshpilot } from '../../../e2e/support/meshpilot-process.ts';
+import { tempDir, writeCluster } from '../../../e2e/support/mesh-fixture.ts';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../../../protos/type-urls.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENSHOT = fileURLToPath(new URL('./__screenshots__/ui.png', import.meta.url));
+const PROXY = 'sidecar~127.0.0.9~client-0.default~default.svc.cluster.local';
+const OTHER_PROXY = 'sidecar~127.0.0.10~client-1.default~default.svc.cluster.local';
+const HELLO = 'helloworld.default.svc.cluster.local';
+const MTLS = { 'security.istio.io/tlsMode': 'istio' };
+// A NACK message is proxy-controlled text: the page must show it literally, never as markup.
+const NACK_MESSAGE = '<img src=x id=injected>listener 0.0.0.0_5000 rejected';
+
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`web admin page browser test skipped: ${CHROMIUM} not found (apt-get install chromium; .ci/run installs it)`);
+
+/** Reads responses until one of `typeUrl` arrives (other types may be pushed in between). */
+async function nextOfType(client: AdsTestClient, typeUrl: string): Promise<DecodedResponse> {
+  for (let i = 0; i < 10; i++) {
+    const response = await client.responses.next();
+    if (response.type_url === typeUrl) return response;
+  }
+  throw new Error(`no ${typeUrl} response within 10 responses`);
+}
+
+async function headersOf(table: Locator): Promise<string[]> {
+  await table.waitFor();
+  return (await table.locator('thead th').allInnerTexts()).map((t) => t.trim().replace(/\s+/g, ' '));
+}
+
+/** The text of each cell (th and td) of the one row matching `text`. */
+async function cellsOf(table: Locator, text: string | RegExp): Promise<string[]> {
+  const row = table.getByRole('row').filter({ hasText: text });
+  await row.first().waitFor();
+  expect(await row.count()).toBe(1);
+  return (await row.locator('th, td').allInnerTexts()).map((t) => t.trim());
+}
+
+describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
+  let userDataDir: string;
+  let context: BrowserContext;
+  let page: Page;
+  const clients: AdsTestClient[] = [];
+  const pageProblems: string[] = [];
+
+  beforeAll(async () => {
+    dir = await tempDir('ui');
+    await writeCluster(join(dir.path, 'a'), [{ name: 'helloworld', port: 5000, endpoints: [{ ip: '127.0.0.2', node: 'na', labels: MTLS }] }], [{ name: 'na', region: 'cn', zone: 'z1' }]);
+    await writeCluster(
+      join(dir.path, 'b'),
+      [
+        { name: 'helloworld', port: 5000, endpoints: [{ ip: '10.0.0.5', node: 'nb', labels: MTLS }, { ip: '10.0.0.6', node: 'nb', labels: MTLS }] },
+        { name: 'greeter', port: 6000, clusterIP: '10.96.0.11', endpoints: [{ ip: '10.0.0.7', node: 'nb', labels: MTLS }] },
+      ],
+      [{ name: 'nb', region: 'cn', zone: 'z2' }],
+    );
+    meshpilot = await startTestMeshpilot(dir.path, {
+      clusters: [
+        { name: 'cluster-a', network: 'net-a', manifests: join(dir.path, 'a') },
+        { name: 'cluster-b', network: 'net-b', manifests: join(dir.path, 'b') },
+      ],
+      meshNetworks: { networks: { 'net-b': { endpoints: [{ fromRegistry: 'cluster-b' }], gateways: [{ address: '192.168.0.10', port: 15443 }] } } },
+    });
+
+    const client = new AdsTestClient(meshpilot.xdsAddress);
+    clients.push(client);
+    const proxyNode = node(PROXY, { CLUSTER_ID: 'cluster-a', NETWORK: 'net-a' }, { region: 'cn', zone: 'z1' });
+    client.send({ node: proxyNode, type_url: CLUSTER_TYPE, resource_names: [] });
+    const cds = await nextOfType(client, CLUSTER_TYPE);
+    client.send({ type_url: CLUSTER_TYPE, version_info: cds.version_info, response_nonce: cds.nonce, resource_names: [] });
+    // EDS is left un-ACKed on purpose (STALE); LDS is NACKed (NACKED, with its message).
+    client.send({ type_url: ENDPOINT_TYPE, resource_names: [`outbound|5000||${HELLO}`] });
+    await nextOfType(client, ENDPOINT_TYPE);
+    client.send({ type_url: LISTENER_TYPE, resource_names: [] });
+    const lds = await nextOfType(client, LISTENER_TYPE);
+    client.send({ type_url: LISTENER_TYPE, version_info: '', response_nonce: lds.nonce, resource_names: [], error_detail: { code: 3, message: NACK_MESSAGE } });
+    await client.responses.quiet(100);
+
+    userDataDir = await mkdtemp(join(tmpdir(), 'meshpilot-ui-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1500, height: 900 } });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageProblems.push(`console error: ${message.text()}`);
+    });
+    page.on('response', (response) => {
+      if (response.status() >= 400) pageProblems.push(`HTTP ${response.status()} for ${response.url()}`);
+    });
+    await page.goto(`${meshpilot.adminUrl}/ui?refresh=1`);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+    for (const client of clients) client.close();
+    await meshpilot?.stop();
+    await dir?.remove();
+  });
+
+  it('is an accessible page with a heading per section', async () => {
+    expect(await page.title()).toBe('meshpilot admin');
+    const headings = await page.getByRole('heading', { level: 2 }).allInnerTexts();
+    expect(headings).toEqual(['Kube clusters', 'Services by kube cluster and network', 'Connected proxies', 'Endpoints as a proxy sees them']);
+  });
+
+  it('shows each kube cluster with its health', async () => {
+    const clusters = page.getByRole('table', { name: 'Kube clusters' });
+    const row = await cellsOf(clusters, 'cluster-a');
+    expect(row.slice(0, 3)).toEqual(['cluster-a', 'manifests', 'synced']);
+    expect(row[3]).not.toBe('—'); // synced at
+    expect(row[4]).toBe('—'); // never unreachable
+    expect(row[6]).toMatch(/Pod 1/);
+    expect((await cellsOf(clusters, 'cluster-b'))[2]).toBe('synced');
+  });
+
+  it('shows services × kube clusters × networks with endpoint counts and the gateways of each network', async () => {
+    const matrix = page.getByRole('table', { name: 'Services by kube cluster' });
+    expect(await headersOf(matrix)).toEqual(['Service', 'cluster-a network net-a', 'cluster-b network net-b']);
+    expect((await cellsOf(matrix, HELLO)).slice(1)).toEqual(['1', '2']);
+    expect((await cellsOf(matrix, 'greeter.default.svc.cluster.local')).slice(1)).toEqual(['0', '1']);
+    expect(await cellsOf(matrix, 'East-west gateways')).toEqual(['East-west gateways', 'none', '192.168.0.10:15443']);
+  });
+
+  it('shows the connected proxy with SYNCED, STALE and NACKED types, the NACK message as plain text', async () => {
+    const proxies = page.getByRole('table', { name: 'Connected proxies' });
+    const headers = await headersOf(proxies);
+    const row = await cellsOf(proxies, PROXY);
+    const byHeader = Object.fromEntries(headers.map((h, i) => [h, row[i]]));
+    expect(byHeader).toMatchObject({ 'Kube cluster': 'cluster-a', Network: 'net-a', Locality: 'cn/z1', CDS: 'SYNCED', EDS: 'STALE' });
+    expect(byHeader.LDS).toBe(`NACKED\n${NACK_MESSAGE}`);
+    expect(await page.locator('#injected').count()).toBe(0);
+  });
+
+  it('shows a chosen service as a chosen proxy sees it: the remote endpoint rewritten to the gateway at priority 1', async () => {
+    await page.getByLabel('Proxy', { exact: true }).selectOption(PROXY);
+    await page.getByLabel('Service', { exact: true }).selectOption(HELLO);
+    const explain = page.getByRole('table', { name: 'Endpoints as the proxy sees them' });
+    await explain.waitFor();
+    expect(await explain.locator('caption').innerText()).toBe(`${HELLO} as seen by ${PROXY} (kube cluster cluster-a, network net-a, locality cn/z1)`);
+    expect(await headersOf(explain)).toEqual(['Workload', 'Kube cluster', 'Network', 'Locality', 'Outcome', 'Sent as', 'Priority', 'Why']);
+    const local = await cellsOf(explain, '127.0.0.2:5000');
+    expect(local.slice(0, 7)).toEqual(['127.0.0.2:5000', 'cluster-a', 'net-a', 'cn/z1', 'local', '127.0.0.2:5000', '0']);
+    expect(local[7]).toMatch(/^local: network net-a .*priority 0: same region, zone and subzone/);
+    const remote = await cellsOf(explain, /^10\.0\.0\.5:5000/);
+    expect(remote.slice(0, 7)).toEqual(['10.0.0.5:5000', 'cluster-b', 'net-b', 'cn/z2', 'via-gateway', '→ gateway 192.168.0.10:15443\ninstead of 10.0.0.5:5000', '1']);
+    expect(remote[7]).toMatch(/rewritten to 1 gateway\(s\) of network net-b.*priority 1: same region/);
+    await mkdir(fileURLToPath(new URL('./__screenshots__/', import.meta.url)), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+  });
+
+  it('refreshes by itself, keeping the chosen proxy and service', async () => {
+    const other = new AdsTestClient(meshpilot.xdsAddress);
+    clients.push(other);
+    other.send({ node: node(OTHER_PROXY, { CLUSTER_ID: 'cluster-b', NETWORK: 'net-b' }), type_url: CLUSTER_TYPE, resource_names: [] });
+    await nextOfType(other, CLUSTER_TYPE);
+    const proxies = page.getByRole('table', { name: 'Connected proxies' });
+    // No reload: the page's own refresh (every second here) must bring the new proxy in.
+    await proxies.getByRole('row').filter({ hasText: OTHER_PROXY }).waitFor({ timeout: 10_000 });
+    expect(await page.getByLabel('Proxy', { exact: true }).inputValue()).toBe(PROXY);
+    expect(await page.getByLabel('Service', { exact: true }).inputValue()).toBe(HELLO);
+    await page.getByRole('table', { name: 'Endpoints as the proxy sees them' }).waitFor();
+    await page.getByLabel(/Auto-refresh/).uncheck();
+    expect(await page.getByRole('status').innerText()).toBe('Paused');
+    expect(pageProblems).toEqual([]);
+  });
+});
