@@ -13,7 +13,7 @@ export interface SnapshotDelta {
    * always sets it; it is optional only so that deltas merged elsewhere (server/cache) still
    * compile — absent means false.
    */
-  readonly config?: boolean;
+  readonly config: boolean;
   /** True when there is no previous snapshot: everything is new. */
   readonly full: boolean;
 }
@@ -21,7 +21,7 @@ export interface SnapshotDelta {
 export const FULL_DELTA: SnapshotDelta = { services: new Set(), endpoints: new Set(), gateways: true, config: true, full: true };
 
 export function isEmptyDelta(delta: SnapshotDelta): boolean {
-  return !delta.full && !delta.gateways && delta.config !== true && delta.services.size === 0 && delta.endpoints.size === 0;
+  return !delta.full && !delta.gateways && !delta.config && delta.services.size === 0 && delta.endpoints.size === 0;
 }
 
 /**
@@ -29,8 +29,8 @@ export function isEmptyDelta(delta: SnapshotDelta): boolean {
  * (same object references), and reports what changed. Downstream caches compare by reference,
  * so the cost of a push follows the size of the change, not the size of the mesh. Pure.
  */
-export function shareUnchanged(previous: MeshSnapshot | undefined, next: MeshSnapshot): { snapshot: MeshSnapshot; delta: SnapshotDelta & { readonly config: boolean } } {
-  if (!previous) return { snapshot: next, delta: { ...FULL_DELTA, config: true } };
+export function shareUnchanged(previous: MeshSnapshot | undefined, next: MeshSnapshot): { snapshot: MeshSnapshot; delta: SnapshotDelta } {
+  if (!previous) return { snapshot: next, delta: FULL_DELTA };
   const services = new Map<string, MeshService>();
   const endpoints = new Map<string, ReadonlyMap<number, readonly WorkloadEndpoint[]>>();
   const changedServices = new Set<string>();

@@ -74,7 +74,13 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
   pipeline.rebuild([]);
   const multiCluster = await startMultiClusterRegistry({ config, pipeline, metrics, logger, sourceOptions });
 
-  const grpcServer = new Server({ 'grpc.max_send_message_length': 64 * 1024 * 1024, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  const grpcServer = new Server({
+    'grpc.max_send_message_length': 64 * 1024 * 1024,
+    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    ...(config.xdsServer.maxConnectionAgeMs > 0
+      ? { 'grpc.max_connection_age_ms': config.xdsServer.maxConnectionAgeMs, 'grpc.max_connection_age_grace_ms': config.xdsServer.maxConnectionAgeGraceMs }
+      : {}),
+  });
   xds.addTo(grpcServer);
   const xdsAddress = options.xdsAddress ?? config.listen.xds;
   const xdsPort = xdsAddress === false ? undefined : await listenGrpc(grpcServer, xdsAddress);

@@ -28,7 +28,10 @@ export interface GreeterServer {
   readonly address: string;
   readonly port: number;
   readonly calls: () => number;
+  /** Graceful: in-flight calls finish. */
   stop(): Promise<void>;
+  /** A dying process: every connection and call is cut at once. */
+  kill(): Promise<void>;
 }
 
 export async function startGreeter(host: string, port = 0): Promise<GreeterServer> {
@@ -48,6 +51,7 @@ export async function startGreeter(host: string, port = 0): Promise<GreeterServe
     port: bound,
     calls: () => calls,
     stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+    kill: async () => server.forceShutdown(),
   };
 }
 

@@ -15,6 +15,9 @@ export interface TestMeshConfig {
   readonly remoteSecrets?: { cluster: string; namespace?: string };
   readonly registry?: { resyncMs?: number; unreachablePolicy?: 'keep' | 'drop'; dropAfterMs?: number };
   readonly readiness?: { remoteClusterTimeoutMs?: number };
+  /** Fixed ports (e.g. to restart on the same address); ephemeral when unset. */
+  readonly xdsPort?: number;
+  readonly xdsServer?: { maxConnectionAgeMs?: number; maxConnectionAgeGraceMs?: number };
   /** Istio config sources: manifest folders and/or config kube clusters (names from `clusters`). */
   readonly config?: readonly ({ manifests: string } | { cluster: string })[];
 }
@@ -32,7 +35,8 @@ export async function startTestMeshpilot(dir: string, mesh: TestMeshConfig): Pro
       ...(mesh.readiness ? { readiness: mesh.readiness } : {}),
       ...(mesh.config ? { config: mesh.config } : {}),
       debounce: mesh.debounce ?? { quietMs: 20, maxMs: 200 },
-      listen: { xds: '127.0.0.1:0', admin: '127.0.0.1:0' },
+      ...(mesh.xdsServer ? { xdsServer: mesh.xdsServer } : {}),
+      listen: { xds: `127.0.0.1:${mesh.xdsPort ?? 0}`, admin: '127.0.0.1:0' },
       logLevel: 'silent',
     }),
   );

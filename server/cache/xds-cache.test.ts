@@ -60,4 +60,19 @@ describe('XdsCache', () => {
     expect(after.get('outbound|5000||a.default.svc.cluster.local')).not.toBe(before.get('outbound|5000||a.default.svc.cluster.local'));
     expect(cache.endpointNames(view('n1'), delta.endpoints)).toEqual(['outbound|5000||a.default.svc.cluster.local']);
   });
+
+  it('re-translates every type when Istio config changed, and only EDS when endpoints did', () => {
+    const cache = new XdsCache();
+    const first = snapshot(['10.0.0.1']);
+    cache.setSnapshot(first);
+    const clusters = cache.resources(view('n1'), CLUSTER_TYPE);
+    const quiet = { services: new Set<string>(), endpoints: new Set(['helloworld.default.svc.cluster.local']), gateways: false, config: false, full: false };
+    cache.setSnapshot(first, quiet);
+    expect(cache.resources(view('n1'), CLUSTER_TYPE)).toBe(clusters);
+    cache.setSnapshot(first, { ...quiet, endpoints: new Set<string>(), config: true });
+    const after = cache.resources(view('n1'), CLUSTER_TYPE);
+    expect(after).not.toBe(clusters);
+    // Same content: the encodings themselves are reused.
+    expect([...after.values()]).toEqual([...clusters.values()]);
+  });
 });

@@ -29,13 +29,15 @@ function mergeDeltas(deltas: readonly SnapshotDelta[]): SnapshotDelta {
   const services = new Set<string>();
   const endpoints = new Set<string>();
   let gateways = false;
+  let config = false;
   for (const delta of deltas) {
     if (delta.full) return FULL_DELTA;
     for (const hostname of delta.services) services.add(hostname);
     for (const hostname of delta.endpoints) endpoints.add(hostname);
     gateways ||= delta.gateways;
+    config ||= delta.config;
   }
-  return { services, endpoints, gateways, full: false };
+  return { services, endpoints, gateways, config, full: false };
 }
 
 /**
@@ -103,7 +105,7 @@ export class XdsCache {
 
     let next: MemoEntry;
     if (typeUrl === ENDPOINT_TYPE) next = this.endpointsFor(snapshot, view, entry, delta);
-    else if (entry && delta && !delta.full && delta.services.size === 0) next = { generation: this.generation, map: entry.map };
+    else if (entry && delta && !delta.full && !delta.config && delta.services.size === 0) next = { generation: this.generation, map: entry.map };
     else next = { generation: this.generation, map: this.encodeAll(translate(snapshot, view)) };
     this.memo.set(memoKey, next);
     return next.map;
@@ -119,7 +121,8 @@ export class XdsCache {
   }
 
   private endpointsFor(snapshot: MeshSnapshot, view: ProxyView, entry: MemoEntry | undefined, delta: SnapshotDelta | undefined): MemoEntry {
-    const reusable = entry?.perService && delta && !delta.full && !delta.gateways ? entry.perService : undefined;
+    // Istio config (DestinationRule subsets, locality settings) can change any service's EDS.
+    const reusable = entry?.perService && delta && !delta.full && !delta.gateways && !delta.config ? entry.perService : undefined;
     const perService = new Map<string, readonly EncodedResource[]>();
     const map = new Map<string, EncodedResource>();
     for (const service of snapshot.services.values()) {

@@ -191,6 +191,12 @@ const RegistrySchema = z.strictObject({
   dropAfterMs: durationMs.default(DEFAULT_REGISTRY.dropAfterMs),
 });
 
+/** ADS server tuning. A max connection age makes proxies reconnect now and then, which spreads them over replicas. */
+const XdsServerSchema = z.strictObject({
+  maxConnectionAgeMs: durationMs.default(0),
+  maxConnectionAgeGraceMs: durationMs.default(10_000),
+});
+
 export const MeshpilotConfigSchema = z.strictObject({
   meshId: nonEmptyString.default('mesh1'),
   trustDomain: trustDomain.default('cluster.local'),
@@ -203,6 +209,7 @@ export const MeshpilotConfigSchema = z.strictObject({
   debounce: DebounceSchema.prefault({}),
   readiness: ReadinessSchema.prefault({}),
   registry: RegistrySchema.prefault({}),
+  xdsServer: XdsServerSchema.prefault({}),
   security: SecuritySchema.optional(),
   logLevel: z.enum(LOG_LEVELS).default('info'),
 });
@@ -210,6 +217,7 @@ export const MeshpilotConfigSchema = z.strictObject({
 /** The config with defaults applied; loadConfig also makes every file path in it absolute. */
 export type MeshpilotConfig = z.output<typeof MeshpilotConfigSchema>;
 export type ListenConfig = z.output<typeof ListenSchema>;
+export type XdsServerConfig = z.output<typeof XdsServerSchema>;
 /** A member Kubernetes cluster: exactly one of `kubeconfig` (file) or `manifests` (folder, file registry). */
 export type KubeClusterConfig = z.output<typeof KubeClusterSchema>;
 export type RemoteSecretsConfig = z.output<typeof RemoteSecretsSchema>;

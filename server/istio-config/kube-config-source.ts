@@ -12,6 +12,8 @@ export interface KubeConfigSourceOptions {
   readonly kubeconfigPath: string;
   readonly logger: Logger;
   readonly backoff?: BackoffOptions;
+  /** How long start() waits for the first list of every kind before going on without it (an API server that does not answer). */
+  readonly firstSyncTimeoutMs?: number;
 }
 
 /** The seven Istio resources, watched across all namespaces at their v1 API. */
@@ -66,7 +68,12 @@ export class KubeConfigSource implements IstioConfigSource {
       }),
     }));
     const started = Date.now();
-    await Promise.all(this.informers.map(({ informer }) => informer.start()));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.firstSyncTimeoutMs ?? 10_000);
+    });
+    await Promise.race([Promise.all(this.informers.map(({ informer }) => informer.start())), timeout]);
+    clearTimeout(timer);
     if (this.informers.every(({ informer }) => informer.state() === 'synced')) {
       this.syncedAt = new Date().toISOString();
       logger.info({ objects: this.current().length, ms: Date.now() - started }, 'Istio config cluster synced');

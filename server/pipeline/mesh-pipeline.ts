@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { buildSnapshot } from '../../model/build-snapshot.ts';
 import type { MeshNetworksSpec } from '../../model/inputs.ts';
+import { EMPTY_ISTIO_CONFIG } from '../../model/istio/config-set.ts';
+import type { IstioConfigSet } from '../../model/istio/types.ts';
 import { isEmptyDelta, shareUnchanged, type SnapshotDelta } from '../../model/snapshot-delta.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import type { XdsCache } from '../cache/xds-cache.ts';
@@ -27,6 +29,9 @@ export interface MeshPipelineOptions {
   readonly onSnapshot: (snapshot: MeshSnapshot, delta: SnapshotDelta, changes: readonly RegistryChange[], changeSeenAt?: number) => void;
 }
 
+/** Debouncer item standing for "the Istio config set changed" beside registry changes. */
+const ISTIO_CONFIG_CHANGED = 'istio-config-changed';
+
 /**
  * registry → model → cache: collects change events from every kube cluster, debounces them,
  * builds an immutable snapshot and hands it to the cache, then lets the server push.
@@ -34,16 +39,24 @@ export interface MeshPipelineOptions {
 export class MeshPipeline {
   private readonly options: MeshPipelineOptions;
   private readonly sources = new Map<string, KubeClusterSource>();
-  private readonly debouncer: Debouncer<RegistryChange>;
+  private readonly debouncer: Debouncer<RegistryChange | typeof ISTIO_CONFIG_CHANGED>;
   private snapshotCount = 0;
   private current: MeshSnapshot | undefined;
+  private istioConfig: IstioConfigSet = EMPTY_ISTIO_CONFIG;
 
   constructor(options: MeshPipelineOptions) {
     this.options = options;
     this.debouncer = new Debouncer(options.debounce, (batch, firstAt) => {
       options.metrics.debounceTime.observe((performance.now() - firstAt) / 1000);
-      this.rebuild(batch, firstAt);
+      this.rebuild(batch.filter((item): item is RegistryChange => item !== ISTIO_CONFIG_CHANGED), firstAt);
     });
+  }
+
+  /** Takes a new accepted Istio config set (server/istio-config) and schedules a debounced rebuild. */
+  setIstioConfig(set: IstioConfigSet): void {
+    this.istioConfig = set;
+    this.options.metrics.inboundUpdates.inc({ type: 'config' });
+    this.debouncer.add([ISTIO_CONFIG_CHANGED]);
   }
 
   /** Adds a kube cluster and waits for its first sync. */
@@ -72,6 +85,7 @@ export class MeshPipeline {
       domainSuffix: settings.domainSuffix,
       trustDomain: settings.trustDomain,
       meshNetworks: settings.meshNetworks,
+      istioConfig: this.istioConfig,
       kubeClusters: [...this.sources.values()].map((source) => {
         const network = settings.kubeClusterNetworks[source.name];
         return {
@@ -90,7 +104,7 @@ export class MeshPipeline {
     this.snapshotCount += 1;
     this.options.cache.setSnapshot(snapshot, delta);
     this.options.logger.debug(
-      { snapshot: this.snapshotCount, services: snapshot.services.size, changes: changes.length, changedServices: delta.services.size, changedEndpoints: delta.endpoints.size, gateways: delta.gateways },
+      { snapshot: this.snapshotCount, services: snapshot.services.size, changes: changes.length, changedServices: delta.services.size, changedEndpoints: delta.endpoints.size, gateways: delta.gateways, config: delta.config },
       'mesh snapshot built',
     );
     this.options.onSnapshot(snapshot, delta, changes, changeSeenAt);

@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { SnapshotDelta } from '../model/snapshot-delta.ts';
+import type { ConfigzView } from '../server/istio-config/config-store.ts';
+import { startKubeSim, type KubeSim } from '../server/kube-sim/index.ts';
+import { tempDir } from './support/mesh-fixture.ts';
+import { startTestMeshpilot } from './support/meshpilot-process.ts';
+
+const KUBECTL = '/usr/bin/kubectl';
+function hasKubectl(): boolean {
+  try {
+    accessSync(KUBECTL, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const kubectlPresent = hasKubectl();
+if (!kubectlPresent) console.warn(`Istio config-cluster e2e SKIPPED: ${KUBECTL} is missing (Debian package kubernetes-client provides it)`);
+
+const destinationRule = (subsets: readonly string[], extra = '') => `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: helloworld, namespace: sample}
+spec:
+  host: helloworld.sample.svc.cluster.local
+  trafficPolicy:
+    connectionPool: {http: {maxRequestsPerConnection: 1}}${extra}
+  subsets:
+${subsets.map((s) => `  - {name: ${s}, labels: {version: ${s}}}`).join('\n')}
+`;
+
+async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-sim + kubectl)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let sim: KubeSim;
+  let kubeconfig: string;
+  let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
+  let setSnapshot: ReturnType<typeof vi.spyOn>;
+
+  const configz = async (): Promise<ConfigzView> => (await fetch(`${meshpilot.adminUrl}/debug/configz`)).json() as Promise<ConfigzView>;
+  const kubectl = (...args: string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      execFile(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir.path, 'kube-cache'), ...args], { timeout: 20_000, env: { ...process.env, HOME: dir.path } }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr || error.message}`));
+        else resolve(stdout);
+      });
+    });
+  const apply = async (name: string, yamlText: string): Promise<void> => {
+    const file = join(dir.path, `${name}.yaml`);
+    await writeFile(file, yamlText);
+    await kubectl('apply', '-f', file);
+  };
+  const snapshotRules = () => meshpilot.cache.currentSnapshot()?.istioConfig.destinationRules ?? [];
+  const deltas = (): SnapshotDelta[] => setSnapshot.mock.calls.map((call) => call[1] as SnapshotDelta);
+
+  beforeAll(async () => {
+    dir = await tempDir('istio-config-cluster');
+    sim = await startKubeSim({ clusterName: 'config', bookmarkIntervalMs: 200 });
+    kubeconfig = join(dir.path, 'config.kubeconfig');
+    await sim.writeKubeconfig(kubeconfig);
+    meshpilot = await startTestMeshpilot(dir.path, { clusters: [{ name: 'config', kubeconfig }], config: [{ cluster: 'config' }], readiness: { remoteClusterTimeoutMs: 0 } });
+    setSnapshot = vi.spyOn(meshpilot.cache, 'setSnapshot');
+  });
+
+  afterAll(async () => {
+    await meshpilot?.stop();
+    await sim?.stop();
+    await dir?.remove();
+  });
+
+  it('a DestinationRule applied with kubectl reaches the snapshot; a change is a config delta; deleting it removes it', async () => {
+    expect((await configz()).sources).toEqual([expect.objectContaining({ source: 'cluster config', state: 'synced', objects: 0 })]);
+
+    await apply('dr-v1', destinationRule(['v1']));
+    await eventually(() => snapshotRules().length === 1, 'the DestinationRule in the snapshot');
+    const stored = sim.get('networking.istio.io/v1', 'DestinationRule', 'sample', 'helloworld');
+    const view = await configz();
+    expect(view.accepted).toEqual([
+      { kind: 'DestinationRule', namespace: 'sample', name: 'helloworld', origin: { type: 'kube', kubeCluster: 'config' }, resourceVersion: stored?.metadata.resourceVersion },
+    ]);
+    expect(snapshotRules()[0]?.spec).toEqual({ host: 'helloworld.sample.svc.cluster.local', trafficPolicy: { connectionPool: { http: { maxRequestsPerConnection: 1 } } }, subsets: [{ name: 'v1', labels: { version: 'v1' } }] });
+    expect(deltas().some((d) => d.config === true)).toBe(true);
+
+    setSnapshot.mockClear();
+    await apply('dr-v2', destinationRule(['v1', 'v2']));
+    await eventually(() => snapshotRules()[0]?.spec.subsets?.length === 2, 'the changed DestinationRule');
+    expect(deltas().map((d) => ({ config: d.config, full: d.full }))).toContainEqual({ config: true, full: false });
+
+    setSnapshot.mockClear();
+    await kubectl('delete', 'destinationrule', 'helloworld', '-n', 'sample');
+    await eventually(() => snapshotRules().length === 0, 'the deleted DestinationRule to leave the snapshot');
+    expect((await configz()).accepted).toEqual([]);
+    expect(deltas().some((d) => d.config === true)).toBe(true);
+  });
+
+  it('rejects an invalid object applied with kubectl alone, and keeps the valid one', async () => {
+    await apply('dr-ok', destinationRule(['v1']));
+    await apply('dr-bad', destinationRule(['v1']).replace('name: helloworld', 'name: broken').replace('maxRequestsPerConnection: 1', 'maxRequestsPerConnection: -5'));
+    await eventually(async () => (await configz()).rejected.length === 1 && snapshotRules().length === 1, 'the invalid DestinationRule to be rejected');
+    const view = await configz();
+    expect(view.rejected[0]).toMatchObject({ name: 'broken', code: 'MESHPILOT_ERR_ISTIO_CONFIG_INVALID', errors: ['spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection: must be >= 0, got -5'] });
+    expect(snapshotRules().map((r) => r.meta.name)).toEqual(['helloworld']);
+    await kubectl('delete', 'destinationrule', 'broken', '-n', 'sample');
+    await eventually(async () => (await configz()).rejected.length === 0, 'the reject to go with its object');
+  });
+
+  it('recovers from dropped watches and a 410, reconciling a deletion it never saw as an event', async () => {
+    await eventually(() => snapshotRules().length === 1, 'the DestinationRule from the previous test');
+    sim.faults.force410(7);
+    sim.faults.cutWatches();
+    sim.remove('networking.istio.io/v1', 'DestinationRule', 'sample', 'helloworld');
+    sim.apply({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-all', namespace: 'sample' }, spec: { action: 'DENY', rules: [{}] } });
+    await eventually(() => snapshotRules().length === 0 && meshpilot.cache.currentSnapshot()?.istioConfig.authorizationPolicies.length === 1, 'reconciliation after the re-list', 20_000);
+    await eventually(async () => (await configz()).sources[0]?.state === 'synced', 'the source to report synced again', 20_000);
+  });
+});

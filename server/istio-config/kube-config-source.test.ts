@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../e2e/support/mesh-fixture.ts';
+import { startKubeSim, type KubeSim } from '../kube-sim/index.ts';
+import { KubeConfigSource } from './kube-config-source.ts';
+
+const logger = pino({ level: 'silent' });
+const FAST = { initialMs: 20, maxMs: 100, resetAfterMs: 60_000, jitter: 0 };
+
+async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('KubeConfigSource', () => {
+  let source: KubeConfigSource | undefined;
+  let sim: KubeSim | undefined;
+  let dir: Awaited<ReturnType<typeof tempDir>> | undefined;
+  afterEach(async () => {
+    await source?.stop();
+    await sim?.stop();
+    await dir?.remove();
+    source = undefined;
+    sim = undefined;
+    dir = undefined;
+  });
+
+  it('reports a kubeconfig it cannot load, with a stable code, instead of throwing', async () => {
+    source = new KubeConfigSource({ kubeCluster: 'cfg', kubeconfigPath: '/nonexistent/kubeconfig', logger });
+    await source.start(() => {});
+    expect(source.health()).toMatchObject({ source: 'cluster cfg', state: 'unreachable', lastError: expect.stringContaining('MESHPILOT_ERR_KUBECONFIG_INVALID: cannot use kubeconfig /nonexistent/kubeconfig') });
+    expect(source.current()).toEqual([]);
+  });
+
+  it('starts while the API server is down, then syncs once it is back', async () => {
+    dir = await tempDir('istio-kube-source');
+    sim = await startKubeSim({ clusterName: 'cfg' });
+    const kubeconfigPath = join(dir.path, 'kubeconfig');
+    await sim.writeKubeconfig(kubeconfigPath);
+    sim.apply({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'r', namespace: 'ns' }, spec: { host: 'r' } });
+    await sim.faults.stop();
+    let changes = 0;
+    source = new KubeConfigSource({ kubeCluster: 'cfg', kubeconfigPath, logger, backoff: FAST });
+    await source.start(() => (changes += 1));
+    expect(source.health().state).toBe('unreachable');
+    expect(source.health().lastError).toMatch(/ECONNREFUSED/);
+    await sim.faults.restart();
+    await eventually(() => source?.health().state === 'synced', 'the source to sync after the API server came back');
+    expect(source.current().map((o) => `${o.kind} ${o.namespace}/${o.name} ${o.origin.type}`)).toEqual(['DestinationRule ns/r kube']);
+    expect(changes).toBeGreaterThan(0);
+  });
+});
