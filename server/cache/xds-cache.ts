@@ -1,6 +1,7 @@
 import { ENDPOINT_TYPE, type XdsTypeUrl } from '../../protos/type-urls.ts';
 import { viewKey, type ProxyView } from '../../model/proxy-view.ts';
 import { FULL_DELTA, type SnapshotDelta } from '../../model/snapshot-delta.ts';
+import { scopeSnapshot } from '../../model/sidecar-scope.ts';
 import type { MeshService, MeshSnapshot } from '../../model/types.ts';
 import { serviceEndpoints } from '../../translators/eds.ts';
 import { sharedView, translatorFor, type Translator } from '../../translators/index.ts';
@@ -82,10 +83,22 @@ export class XdsCache {
     return mergeDeltas(this.deltas.slice(this.deltas.length - behind));
   }
 
+  /** Per namespace: the snapshot reduced to what that namespace's Sidecar lets its proxies reach. */
+  private scopes = new Map<string, { generation: number; snapshot: MeshSnapshot }>();
+
+  private scopedFor(snapshot: MeshSnapshot, view: ProxyView): MeshSnapshot {
+    if (view.proxyType !== 'sidecar' || snapshot.istioConfig.sidecars.length === 0) return snapshot;
+    const cached = this.scopes.get(view.namespace);
+    if (cached?.generation === this.generation) return cached.snapshot;
+    const scoped = scopeSnapshot(snapshot, view.namespace);
+    this.scopes.set(view.namespace, { generation: this.generation, snapshot: scoped });
+    return scoped;
+  }
+
   resources(view: ProxyView, typeUrl: XdsTypeUrl): ResourceMap {
-    const snapshot = this.snapshot;
     const translator = translatorFor(typeUrl);
-    if (!snapshot || !translator) return EMPTY;
+    if (!this.snapshot || !translator) return EMPTY;
+    const snapshot = this.scopedFor(this.snapshot, view);
     const shared = this.sharedResources(snapshot, sharedView(view), typeUrl, translator.shared);
     if (!translator.perWorkload || view.workloadIp === undefined) return shared;
     const key = `${typeUrl}#${viewKey(view)}`;
