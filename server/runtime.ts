@@ -93,7 +93,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     xds,
     logger,
     snapshot: () => cache.currentSnapshot(),
-    kubeClusters: () => pipeline.health(),
+    kubeClusters: () => pipeline.health().map((health) => ({ ...health, network: networkOfKubeCluster(config, health.name) })),
     istioConfig: () => istioConfig.configz(),
     notReadyReason: () => {
       const missing = pipeline.health().filter((h) => h.syncedAt === undefined).map((h) => h.name);
@@ -126,4 +126,12 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
       await pipeline.stop();
     },
   };
+}
+
+/** A kube cluster's network: its own `network`, else the meshNetworks network naming it fromRegistry, else ''. */
+function networkOfKubeCluster(config: MeshpilotConfig, name: string): string {
+  const configured = config.clusters.find((cluster) => cluster.name === name)?.network;
+  if (configured) return configured;
+  const entry = Object.entries(config.meshNetworks.networks).find(([, network]) => network.endpoints.some((e) => e.fromRegistry === name));
+  return entry?.[0] ?? '';
 }

@@ -67,7 +67,7 @@ describe('admin HTTP', () => {
       ['127.0.0.3', 'net-a'],
     ]);
     const clusters = (await get('/debug/clusterz')).body as { name: string; state: string }[];
-    expect(clusters).toEqual([expect.objectContaining({ name: 'cluster-a', state: 'synced' })]);
+    expect(clusters).toEqual([expect.objectContaining({ name: 'cluster-a', state: 'synced', network: 'net-a' })]);
   });
 
   it('exports Prometheus metrics with the connected stream and pushes', async () => {

@@ -11,6 +11,8 @@ export interface KubeClusterHealth {
   readonly unreachableSince?: string;
   readonly lastError?: string;
   readonly objects: Readonly<Record<string, number>>;
+  /** The kube cluster's network (config, else meshNetworks fromRegistry); filled in by the runtime. */
+  readonly network?: string;
 }
 
 /** One member kube cluster: where its objects come from, and the store they land in. */
