@@ -19,6 +19,7 @@ describe('MeshpilotConfigSchema', () => {
       debounce: { quietMs: 100, maxMs: 1000 },
       readiness: { remoteClusterTimeoutMs: 30000 },
       registry: { resyncMs: 300000, unreachablePolicy: 'keep', dropAfterMs: 600000 },
+      xdsServer: { maxConnectionAgeMs: 0, maxConnectionAgeGraceMs: 10000 },
       logLevel: 'info',
     });
   });
