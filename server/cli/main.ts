@@ -1,11 +1,25 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { AgentFlags } from './agent-command.ts';
+import type { BootstrapFlags } from './bootstrap-command.ts';
+import type { AuthSource, CreateRemoteSecretFlags } from './create-remote-secret.ts';
 import { PROXY_CONFIG_KINDS, type ProxyConfigKind } from './proxy-config.ts';
 
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535');
   return n;
+}
+
+function milliseconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 600_000) throw new InvalidArgumentError('expected milliseconds 0..600000');
+  return n;
+}
+
+function remoteSecretAuth(value: string): AuthSource {
+  const sources: readonly string[] = ['auto', 'secret', 'token-request', 'kubeconfig'];
+  if (!sources.includes(value)) throw new InvalidArgumentError(`expected one of ${sources.join(', ')}`);
+  return value as AuthSource;
 }
 
 const DEFAULT_ADMIN_URL = 'http://127.0.0.1:15014';
@@ -66,9 +80,16 @@ export async function main(argv: readonly string[]): Promise<void> {
     .requiredOption('--kubeconfig-out <file>', 'where to write a kubeconfig for the simulator')
     .option('--port <n>', 'HTTPS port (default: ephemeral)', port)
     .option('--host <ip>', 'listen address', '127.0.0.1')
-    .action(async (flags: { manifests: string; kubeconfigOut: string; port?: number; host: string }) => {
+    .option('--advertise-address <host>', 'server address written into the kubeconfig (e.g. a compose service name when listening on 0.0.0.0)')
+    .action(async (flags: { manifests: string; kubeconfigOut: string; port?: number; host: string; advertiseAddress?: string }) => {
       const { runKubeSimCommand } = await import('../kube-sim/command.ts');
-      await runKubeSimCommand({ manifests: flags.manifests, kubeconfigOut: flags.kubeconfigOut, host: flags.host, ...(flags.port !== undefined ? { port: flags.port } : {}) });
+      const options = { manifests: flags.manifests, kubeconfigOut: flags.kubeconfigOut, host: flags.host, ...(flags.port !== undefined ? { port: flags.port } : {}) };
+      if (flags.advertiseAddress === undefined) {
+        await runKubeSimCommand(options);
+        return;
+      }
+      const { runAdvertisedKubeSim } = await import('./kube-sim-advertise.ts');
+      await runAdvertisedKubeSim({ ...options, advertiseAddress: flags.advertiseAddress }, runKubeSimCommand);
     });
 
   program
@@ -132,6 +153,53 @@ export async function main(argv: readonly string[]): Promise<void> {
     .action(async (flags: AgentFlags) => {
       const { runAgent } = await import('./agent-command.ts');
       process.exitCode = await runAgent(flags);
+    });
+
+  program
+    .command('bootstrap')
+    .description('print (or write) the Envoy bootstrap JSON of a sidecar or east-west gateway, checked against validate.rules')
+    .requiredOption('--type <type>', 'sidecar | router (router = east-west gateway, ROUTER_MODE sni-dnat)')
+    .option('--node-id <id>', 'node.id (default <type>~<pod-ip>~<pod-name>.<ns>~<ns>.svc.<suffix>)')
+    .requiredOption('--pod-ip <ip>', 'pod IP')
+    .requiredOption('--pod-name <name>', 'pod name')
+    .requiredOption('--namespace <ns>', 'pod namespace')
+    .requiredOption('--service-account <sa>', 'pod service account')
+    .requiredOption('--cluster-id <name>', 'kube cluster of the pod (CLUSTER_ID)')
+    .option('--network <name>', 'network of the pod (NETWORK)')
+    .option('--region <region>', 'locality region')
+    .option('--zone <zone>', 'locality zone')
+    .option('--sub-zone <subzone>', 'locality sub-zone')
+    .option('--label <key=value>', 'pod label (LABELS); repeatable', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--app <name>', 'node.cluster is <app>.<namespace> (default: the app label, else the pod name)')
+    .option('--domain-suffix <suffix>', 'service domain suffix (node id)', 'cluster.local')
+    .option('--requested-network-view <networks>', 'comma-separated networks a gateway may see (REQUESTED_NETWORK_VIEW)')
+    .requiredOption('--xds-address <host:port>', 'meshpilot ADS address: 15010 plaintext, or 15012 with --tls')
+    .option('--tls', 'connect to meshpilot over TLS (port 15012)')
+    .option('--root-cert <file>', 'with --tls: root certificate file Envoy trusts meshpilot with (path as Envoy sees it)')
+    .option('--xds-server-name <name>', 'with --tls: SNI for meshpilot (default: the --xds-address host when it is a name)')
+    .option('--token-file <file>', 'service-account token sent as "authorization: Bearer" on the ADS stream (15012 needs it for SDS "default")')
+    .option('--admin-address <host:port>', 'Envoy admin listen address', '127.0.0.1:15000')
+    .option('-o, --output <file>', 'write the JSON to this file instead of stdout')
+    .action(async (flags: BootstrapFlags) => {
+      const { runBootstrapCommand } = await import('./bootstrap-command.ts');
+      process.exitCode = await runBootstrapCommand(flags, process.stdout, process.stderr);
+    });
+
+  program
+    .command('create-remote-secret')
+    .description("print an Istio remote secret (istio/multiCluster=true) holding a kubeconfig for a member kube cluster's reader service account")
+    .requiredOption('--kubeconfig <file>', "the member cluster's kubeconfig")
+    .option('--context <name>', 'kubeconfig context (default: current)')
+    .requiredOption('--name <cluster>', 'kube cluster name (CLUSTER_ID), the data key of the secret')
+    .option('--namespace <ns>', 'namespace of the reader service account and of the secret', 'istio-system')
+    .option('--server <url>', 'API server URL written into the secret (default: the kubeconfig\'s)')
+    .option('--service-account <sa>', 'reader service account (deploy/member-cluster/)', 'meshpilot-reader')
+    .option('--auth <source>', 'auto | secret | token-request | kubeconfig', remoteSecretAuth, 'auto')
+    .option('--token-wait <ms>', 'how long to wait for the token controller to fill the token Secret', milliseconds, 10_000)
+    .action(async (flags: Omit<CreateRemoteSecretFlags, 'tokenWaitMs'> & { tokenWait: number }) => {
+      const { runCreateRemoteSecret } = await import('./create-remote-secret.ts');
+      const { tokenWait, ...rest } = flags;
+      process.exitCode = await runCreateRemoteSecret({ ...rest, tokenWaitMs: tokenWait }, process.stdout, process.stderr);
     });
 
   await program.parseAsync([...argv]);

@@ -1,0 +1,207 @@
+/**
+ * deploy/: the manifests that host meshpilot and the member-cluster reader. No real API server runs
+ * here, so they are checked structurally, and with kubectl against kube-sim for the kinds it serves.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfigText } from '../server/config/load.ts';
+import { startKubeSim, type KubeSim } from '../server/kube-sim/index.ts';
+import { tokenSecretName } from '../server/cli/create-remote-secret.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DEPLOY = join(ROOT, 'deploy');
+const run = promisify(execFile);
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: unknown;
+}
+type Tree = { [key: string]: Tree } & Tree[];
+
+async function yamlFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile() && /\.ya?ml$/.test(e.name)).map((e) => join(e.parentPath, e.name)).sort();
+}
+
+async function manifests(dir: string): Promise<Manifest[]> {
+  const out: Manifest[] = [];
+  for (const file of await yamlFiles(dir)) {
+    for (const doc of parseAllDocuments(await readFile(file, 'utf8'))) {
+      expect(doc.errors, file).toEqual([]);
+      out.push(doc.toJS() as Manifest);
+    }
+  }
+  return out;
+}
+
+const at = (value: unknown, path: string): unknown =>
+  path.split('.').reduce<unknown>((node, key) => (node === undefined || node === null ? undefined : (node as Tree)[/^\d+$/.test(key) ? Number(key) : key]), value);
+
+const KUBE_SIM_UNSERVED = /no matches for kind "(\w+)" in version "([\w./]+)"/;
+
+async function kubectlAvailable(): Promise<boolean> {
+  return run('kubectl', ['version', '--client'], { timeout: 10_000 }).then(() => true, () => false);
+}
+
+/** kubectl's output, exit code aside: kube-sim serving only some kinds makes kubectl exit 1. */
+async function kubectl(kubeconfig: string, args: string[]): Promise<string> {
+  const result = await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 }).then(
+    (ok) => ok.stdout + ok.stderr,
+    (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
+  );
+  return result;
+}
+
+describe('deploy/ manifests', () => {
+  let all: Manifest[];
+  const find = (kind: string, name: string): Manifest => {
+    const found = all.find((m) => m.kind === kind && m.metadata.name === name);
+    if (found === undefined) throw new Error(`no ${kind} ${name} in deploy/`);
+    return found;
+  };
+  beforeAll(async () => {
+    all = await manifests(DEPLOY);
+  });
+
+  it('every document has apiVersion, kind and metadata.name', () => {
+    expect(all.length).toBeGreaterThanOrEqual(12);
+    for (const m of all) {
+      expect(typeof m.apiVersion, JSON.stringify(m).slice(0, 80)).toBe('string');
+      expect(typeof m.kind).toBe('string');
+      expect(typeof m.metadata?.name).toBe('string');
+    }
+  });
+
+  it('runs 2 non-root replicas kept apart, probed on the admin port, with resources, behind a Service on 15010/15012/15014 and a PDB', () => {
+    const deployment = find('Deployment', 'meshpilot');
+    expect(at(deployment, 'spec.replicas')).toBe(2);
+    const pod = at(deployment, 'spec.template.spec');
+    const container = at(pod, 'containers.0');
+    expect(at(container, 'readinessProbe.httpGet')).toEqual({ path: '/readyz', port: 15014 });
+    expect(at(container, 'livenessProbe.httpGet')).toEqual({ path: '/healthz', port: 15014 });
+    expect(at(container, 'resources.requests')).toBeDefined();
+    expect(at(container, 'resources.limits.memory')).toBeDefined();
+    expect(at(pod, 'securityContext.runAsNonRoot')).toBe(true);
+    expect(at(container, 'securityContext.allowPrivilegeEscalation')).toBe(false);
+    const podLabels = at(deployment, 'spec.template.metadata.labels') as Record<string, string>;
+    expect(at(pod, 'affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.podAffinityTerm.labelSelector.matchLabels')).toEqual(podLabels);
+    expect(at(deployment, 'spec.selector.matchLabels')).toEqual(podLabels);
+
+    const service = find('Service', 'meshpilot');
+    expect((at(service, 'spec.ports') as { port: number }[]).map((p) => p.port).sort()).toEqual([15010, 15012, 15014]);
+    expect(at(service, 'spec.selector')).toEqual(podLabels);
+    const pdb = find('PodDisruptionBudget', 'meshpilot');
+    expect(at(pdb, 'spec.minAvailable')).toBe(1);
+    expect(at(pdb, 'spec.selector.matchLabels')).toEqual(podLabels);
+  });
+
+  it('mounts the ConfigMap where --config points, and its meshpilot.yaml is accepted (mounted files stood in for)', async () => {
+    const deployment = find('Deployment', 'meshpilot');
+    const args = at(deployment, 'spec.template.spec.containers.0.args') as string[];
+    const configPath = args[args.indexOf('--config') + 1] ?? '';
+    const mounts = at(deployment, 'spec.template.spec.containers.0.volumeMounts') as { name: string; mountPath: string }[];
+    const volumes = at(deployment, 'spec.template.spec.volumes') as { name: string; configMap?: { name: string } }[];
+    const configMount = mounts.find((m) => configPath.startsWith(`${m.mountPath}/`));
+    const configMapName = volumes.find((v) => v.name === configMount?.name)?.configMap?.name;
+    expect(configMapName).toBe('meshpilot');
+    const key = configPath.slice((configMount?.mountPath.length ?? 0) + 1);
+    const text = (at(find('ConfigMap', 'meshpilot'), `data`) as Record<string, string>)[key] ?? '';
+    expect(text).toContain('clusters:');
+    const dir = await mkdtemp(join(tmpdir(), 'meshpilot-deploy-config-'));
+    try {
+      await writeFile(join(dir, 'cluster-1'), 'apiVersion: v1\nkind: Config\n');
+      const result = await parseConfigText(text.replaceAll('/etc/meshpilot/config-cluster/', `${dir}/`), join(dir, 'meshpilot.yaml'));
+      expect(result.ok ? [] : result.errors).toEqual([]);
+      if (result.ok) {
+        expect(result.config.listen.admin).toBe('0.0.0.0:15014');
+        expect(result.config.security?.caDir).toBe('/etc/meshpilot/ca');
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives the member-cluster reader what meshpilot reads, TokenReview, and the token Secret create-remote-secret looks for', () => {
+    const role = find('ClusterRole', 'meshpilot-reader');
+    const rules = at(role, 'rules') as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    const allows = (group: string, resource: string, verb: string): boolean => rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+    for (const [group, resource] of [['', 'services'], ['', 'pods'], ['', 'nodes'], ['', 'namespaces'], ['discovery.k8s.io', 'endpointslices'], ['networking.istio.io', 'destinationrules'], ['networking.istio.io', 'virtualservices'], ['security.istio.io', 'peerauthentications']] as const) {
+      for (const verb of ['get', 'list', 'watch']) expect(allows(group, resource, verb), `${verb} ${group}/${resource}`).toBe(true);
+    }
+    expect(allows('authentication.k8s.io', 'tokenreviews', 'create')).toBe(true);
+    expect(at(find('ClusterRoleBinding', 'meshpilot-reader'), 'subjects.0')).toEqual({ kind: 'ServiceAccount', name: 'meshpilot-reader', namespace: 'istio-system' });
+    const secretsRole = find('Role', 'meshpilot-reader-secrets');
+    expect(secretsRole.metadata.namespace).toBe('istio-system');
+    expect(at(secretsRole, 'rules.0')).toEqual({ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] });
+    const token = find('Secret', tokenSecretName('meshpilot-reader'));
+    expect(token.metadata.annotations?.['kubernetes.io/service-account.name']).toBe('meshpilot-reader');
+    expect(token['type']).toBe('kubernetes.io/service-account-token');
+    expect(find('ServiceAccount', 'meshpilot-reader').metadata.namespace).toBe('istio-system');
+  });
+});
+
+describe('deploy/ with kubectl against kube-sim', () => {
+  let sim: KubeSim | undefined;
+  let dir: string;
+  let kubeconfig: string;
+  let hasKubectl = false;
+  beforeAll(async () => {
+    hasKubectl = await kubectlAvailable();
+    if (!hasKubectl) return;
+    sim = await startKubeSim({});
+    dir = await mkdtemp(join(tmpdir(), 'meshpilot-deploy-kubectl-'));
+    kubeconfig = join(dir, 'kubeconfig');
+    await sim.writeKubeconfig(kubeconfig);
+  });
+  afterAll(async () => {
+    await sim?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** kubectl lines: every manifest either went through, or kube-sim does not serve its kind (listed). */
+  function checkOutput(output: string, expectedCreated: string[]): string[] {
+    const lines = output.split('\n').filter((line) => line.trim() !== '' && line !== 'ensure CRDs are installed first');
+    const unserved: string[] = [];
+    for (const line of lines) {
+      const match = KUBE_SIM_UNSERVED.exec(line);
+      if (match !== null) unserved.push(`${match[2]} ${match[1]}`);
+      else expect(line).toMatch(/ (created|configured|unchanged)( \(dry run\))?$/);
+    }
+    for (const created of expectedCreated) expect(output).toContain(created);
+    return unserved;
+  }
+
+  it('kubectl apply --dry-run=client -f deploy/ goes through for every kind kube-sim serves', async () => {
+    if (!hasKubectl) {
+      console.log('kubectl not installed: skipped the kubectl dry run of deploy/');
+      return;
+    }
+    const output = await kubectl(kubeconfig, ['apply', '--dry-run=client', '--validate=false', '-f', DEPLOY]);
+    const unserved = checkOutput(output, ['namespace/meshpilot created (dry run)', 'service/meshpilot created (dry run)']);
+    console.log(`kube-sim does not serve ${unserved.join(', ')}: kubectl could not map those manifests (structure checked above)`);
+    const mayBeUnserved = new Set(['apps/v1 Deployment', 'policy/v1 PodDisruptionBudget', 'v1 ConfigMap', 'v1 ServiceAccount']);
+    for (const kind of unserved) expect(mayBeUnserved.has(kind), `${kind} should have gone through`).toBe(true);
+  });
+
+  it('kubectl apply -f deploy/member-cluster/ creates what kube-sim serves (RBAC and ServiceAccounts it does not)', async () => {
+    if (!hasKubectl || sim === undefined) {
+      console.log('kubectl not installed: skipped kubectl apply of deploy/member-cluster/');
+      return;
+    }
+    // kube-sim's OpenAPI has no RBAC or ServiceAccount schemas, so client validation is off here.
+    const output = await kubectl(kubeconfig, ['apply', '--validate=false', '-f', join(DEPLOY, 'member-cluster')]);
+    const unserved = checkOutput(output, ['namespace/istio-system', `secret/${tokenSecretName('meshpilot-reader')} created`]);
+    console.log(`kube-sim does not serve ${[...new Set(unserved)].join(', ')}: those member-cluster manifests were not applied`);
+    const mayBeUnserved = new Set(['v1 ServiceAccount', 'rbac.authorization.k8s.io/v1 ClusterRole', 'rbac.authorization.k8s.io/v1 ClusterRoleBinding', 'rbac.authorization.k8s.io/v1 Role', 'rbac.authorization.k8s.io/v1 RoleBinding']);
+    for (const kind of unserved) expect(mayBeUnserved.has(kind), `${kind} should have been applied`).toBe(true);
+    expect(sim.get('v1', 'Secret', 'istio-system', tokenSecretName('meshpilot-reader'))?.metadata.annotations).toMatchObject({ 'kubernetes.io/service-account.name': 'meshpilot-reader' });
+  });
+});
