@@ -70,6 +70,8 @@ export abstract class XdsConnection {
 
   /** While the client does not read, pushes wait here, merged: it gets only the newest state. */
   private blocked = false;
+  /** Responses handed to gRPC whose bytes have not been flushed to the connection yet. */
+  private unflushed = 0;
   private pendingScope: PushScope = NO_PUSH;
   private readonly pendingResends = new Set<XdsTypeUrl>();
   /** When the change now being pushed was first seen (for the convergence metric). */
@@ -82,7 +84,9 @@ export abstract class XdsConnection {
   push(scope: PushScope = FULL_PUSH, changeSeenAt?: number): void {
     if (changeSeenAt !== undefined) this.changeSeenAt = changeSeenAt;
     if (this.closed || !this.proxy) return;
-    if (this.blocked) {
+    if (this.unflushed > 0) {
+      // The previous push has not left yet (a slow or stuck reader): merge, send the newest once it has.
+      this.blocked = true;
       this.pendingScope = mergeScopes(this.pendingScope, scope);
       return;
     }
@@ -224,10 +228,11 @@ export abstract class XdsConnection {
 
   protected write(state: TypeState, bytes: Buffer, started: number): void {
     if (this.closed) return;
-    if (!this.call.write(bytes)) {
-      this.blocked = true;
-      this.call.once('drain', () => this.onDrain());
-    }
+    this.unflushed += 1;
+    this.call.write(bytes, () => {
+      this.unflushed -= 1;
+      if (this.unflushed === 0 && this.blocked && !this.closed) this.onDrain();
+    });
     state.sentAt = new Date().toISOString();
     state.sentChangeAt = this.changeSeenAt;
     const type = shortTypeName(state.typeUrl);
