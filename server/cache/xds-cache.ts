@@ -7,7 +7,7 @@ import { serviceEndpoints } from '../../translators/eds.ts';
 import { sharedView, translatorFor, type Translator } from '../../translators/index.ts';
 import { LayeredMap } from './layered-map.ts';
 import type { XdsResource } from '../../translators/resource.ts';
-import { encodeResource, type EncodedResource } from './encoded-resource.ts';
+import { encodeResource, setVersion, type EncodedResource } from './encoded-resource.ts';
 
 export type ResourceMap = ReadonlyMap<string, EncodedResource>;
 
@@ -56,6 +56,7 @@ export class XdsCache {
   private workloadMemo = new Map<string, MemoEntry>();
   private interned = new Map<string, EncodedResource>();
   private translatedServices = 0;
+  private readonly versions = new WeakMap<ReadonlyMap<string, EncodedResource>, string>();
 
   setSnapshot(snapshot: MeshSnapshot, delta: SnapshotDelta = FULL_DELTA): void {
     this.snapshot = snapshot;
@@ -165,6 +166,15 @@ export class XdsCache {
     if (shared) return shared;
     this.interned.set(key, encoded);
     return encoded;
+  }
+
+  /** The version of a set of resources; memoized for shared maps, which many streams send alike. */
+  versionOf(resources: ReadonlyMap<string, EncodedResource>): string {
+    const known = this.versions.get(resources);
+    if (known !== undefined) return known;
+    const version = setVersion(resources.values());
+    this.versions.set(resources, version);
+    return version;
   }
 
   stats(): { views: number; workloads: number; interned: number; generation: number; translatedServices: number } {

@@ -33,9 +33,10 @@ export class SotwConnection extends XdsConnection {
       }
     }
 
-    const before = state.subscriptionKey();
-    updateSubscription(state, request.resource_names ?? [], firstRequest);
-    if (firstRequest || state.subscriptionKey() !== before || (nonce === '' && !firstRequest)) this.respond(state);
+    const available = this.available(state);
+    // Keep the cache's copy of each name: a subscription of thousands of names then costs no strings per stream.
+    const changed = updateSubscription(state, request.resource_names ?? [], firstRequest, (name) => available.get(name)?.name ?? name);
+    if (firstRequest || changed || (nonce === '' && !firstRequest)) this.respond(state);
   }
 
   /** Sends the subscribed resources of one type if any changed within the scope (or all, when `resend`). */
@@ -63,8 +64,9 @@ export class SotwConnection extends XdsConnection {
 
     const resources = fullState ? [...current.values()] : changed;
     state.nonce = this.nextNonce();
-    state.version = setVersion(current.values());
-    for (const resource of resources) state.sent.set(resource.name, resource);
+    state.version = this.context.cache.versionOf(current);
+    if (fullState || changed.length === current.size) state.sent.replaceAll(current);
+    else for (const resource of resources) state.sent.set(resource.name, resource);
     const bytes = encodeDiscoveryResponse({
       versionInfo: state.version,
       resources,
@@ -98,10 +100,21 @@ export class SotwConnection extends XdsConnection {
  * meaning it while the list stays empty; `*` asks for wildcard explicitly; once a client names
  * resources, an empty list means "none".
  */
-export function updateSubscription(state: TypeState, names: readonly string[], firstRequest: boolean): void {
+export function updateSubscription(
+  state: TypeState,
+  names: readonly string[],
+  firstRequest: boolean,
+  canonical: (name: string) => string = (name) => name,
+): boolean {
   if (firstRequest && names.length === 0 && state.allowsWildcard) state.legacyWildcard = true;
   if (names.length > 0) state.legacyWildcard = false;
-  state.wildcard = state.allowsWildcard && (state.legacyWildcard || names.includes('*'));
+  const wildcard = state.allowsWildcard && (state.legacyWildcard || names.includes('*'));
+  const listed = [...new Set(names)].filter((name) => name !== '*');
+  // An ACK repeats the subscription: recognise that without rebuilding or sorting anything.
+  const unchanged = wildcard === state.wildcard && listed.length === state.names.size && listed.every((name) => state.names.has(name));
+  if (unchanged) return false;
+  state.wildcard = wildcard;
   state.names.clear();
-  for (const name of names) if (name !== '*') state.names.add(name);
+  for (const name of listed) state.names.add(canonical(name));
+  return true;
 }

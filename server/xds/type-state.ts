@@ -16,7 +16,7 @@ export class TypeState {
   legacyWildcard = false;
   readonly names = new Set<string>();
   /** name → the resource last sent (what the client holds, for config_dump and diffs). */
-  readonly sent = new Map<string, EncodedResource>();
+  readonly sent = new SentResources();
   nonce: string | undefined;
   version: string | undefined;
   ackedVersion: string | undefined;
@@ -38,9 +38,13 @@ export class TypeState {
     return (this.wildcard && this.allowsWildcard) || this.names.has(name);
   }
 
-  /** The subscribed subset of the available resources. */
-  select(available: ReadonlyMap<string, EncodedResource>): Map<string, EncodedResource> {
-    if (this.wildcard && this.allowsWildcard) return new Map(available);
+  /**
+   * The subscribed subset of the available resources. When the subscription covers all of them
+   * (wildcard, or every name listed, as Envoy's EDS requests do) this is the shared map itself.
+   */
+  select(available: ReadonlyMap<string, EncodedResource>): ReadonlyMap<string, EncodedResource> {
+    if (this.wildcard && this.allowsWildcard) return available;
+    if (this.names.size >= available.size && [...available.keys()].every((name) => this.names.has(name))) return available;
     const out = new Map<string, EncodedResource>();
     for (const name of this.names) {
       const resource = available.get(name);
@@ -48,8 +52,57 @@ export class TypeState {
     }
     return out;
   }
+}
 
-  subscriptionKey(): string {
-    return `${this.wildcard ? '*' : ''}|${[...this.names].sort().join(',')}`;
+/**
+ * What a stream holds of one type. After a full send of a shared map, it is that map itself (no
+ * per-stream copy: an idle stream costs O(1) here); later single-resource sends go to an overlay.
+ */
+export class SentResources {
+  private base: ReadonlyMap<string, EncodedResource> = new Map();
+  private readonly overlay = new Map<string, EncodedResource | null>();
+
+  get(name: string): EncodedResource | undefined {
+    const own = this.overlay.get(name);
+    if (own !== undefined) return own ?? undefined;
+    return this.base.get(name);
+  }
+
+  set(name: string, resource: EncodedResource): void {
+    this.overlay.set(name, resource);
+  }
+
+  delete(name: string): void {
+    if (this.base.has(name)) this.overlay.set(name, null);
+    else this.overlay.delete(name);
+  }
+
+  /** The stream now holds exactly `resources` (shared, not copied). */
+  replaceAll(resources: ReadonlyMap<string, EncodedResource>): void {
+    this.base = resources;
+    this.overlay.clear();
+  }
+
+  *entries(): IterableIterator<[string, EncodedResource]> {
+    for (const [name, resource] of this.base) {
+      const own = this.overlay.get(name);
+      if (own === undefined) yield [name, resource];
+      else if (own !== null) yield [name, own];
+    }
+    for (const [name, own] of this.overlay) if (own !== null && !this.base.has(name)) yield [name, own];
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [name] of this.entries()) yield name;
+  }
+
+  *values(): IterableIterator<EncodedResource> {
+    for (const [, resource] of this.entries()) yield resource;
+  }
+
+  get size(): number {
+    let size = 0;
+    for (const _ of this.entries()) size += 1;
+    return size;
   }
 }

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../protos/type-urls.ts';
+import type { EncodedResource } from '../cache/encoded-resource.ts';
+import { updateSubscription } from './sotw-connection.ts';
+import { SentResources, TypeState } from './type-state.ts';
+
+const resource = (name: string, version = '1'): EncodedResource => ({ name, typeUrl: ENDPOINT_TYPE, version, anyBytes: new Uint8Array(), valueBytes: new Uint8Array() });
+const shared = new Map(['a', 'b', 'c'].map((name) => [name, resource(name)]));
+
+describe('TypeState', () => {
+  it('selects the shared map itself when the subscription covers it, a subset otherwise', () => {
+    const eds = new TypeState(ENDPOINT_TYPE);
+    updateSubscription(eds, ['a', 'b', 'c', 'later'], true);
+    expect(eds.select(shared)).toBe(shared);
+    updateSubscription(eds, ['a'], false);
+    expect([...eds.select(shared).keys()]).toEqual(['a']);
+    const cds = new TypeState(CLUSTER_TYPE);
+    updateSubscription(cds, [], true);
+    expect(cds.select(shared)).toBe(shared);
+  });
+
+  it('tells an ACK repeating the subscription (in any order, with duplicates) from a change', () => {
+    const eds = new TypeState(ENDPOINT_TYPE);
+    expect(updateSubscription(eds, ['a', 'b'], true)).toBe(true);
+    expect(updateSubscription(eds, ['b', 'a', 'a'], false)).toBe(false);
+    expect(updateSubscription(eds, ['b'], false)).toBe(true);
+    const cds = new TypeState(CLUSTER_TYPE);
+    expect(updateSubscription(cds, [], true)).toBe(true);
+    expect(updateSubscription(cds, [], false)).toBe(false);
+    expect(cds.wildcard).toBe(true);
+    expect(updateSubscription(cds, ['x'], false)).toBe(true);
+    expect(cds.wildcard).toBe(false);
+  });
+
+  it('uses the canonical name strings it is given', () => {
+    const eds = new TypeState(ENDPOINT_TYPE);
+    const canonical = 'outbound|5000||a.default.svc.cluster.local';
+    updateSubscription(eds, [`outbound|5000||a.default.svc.cluster.local`.slice(0)], true, () => canonical);
+    expect([...eds.names][0]).toBe(canonical);
+  });
+});
+
+describe('SentResources', () => {
+  it('holds a shared map without copying it, with per-stream changes and removals on top', () => {
+    const sent = new SentResources();
+    sent.replaceAll(shared);
+    expect(sent.get('a')).toBe(shared.get('a'));
+    const newer = resource('b', '2');
+    sent.set('b', newer);
+    sent.set('d', resource('d'));
+    sent.delete('c');
+    expect(sent.get('b')).toBe(newer);
+    expect(sent.get('c')).toBeUndefined();
+    expect([...sent.keys()]).toEqual(['a', 'b', 'd']);
+    expect(sent.size).toBe(3);
+    expect(shared.get('b')!.version).toBe('1');
+    sent.delete('d');
+    expect([...sent.keys()]).toEqual(['a', 'b']);
+    sent.replaceAll(shared);
+    expect([...sent.values()]).toEqual([...shared.values()]);
+  });
+});
