@@ -55,6 +55,8 @@ export interface SliceEndpointRecord {
   readonly nodeName?: string;
   readonly zone?: string;
   readonly podName?: string;
+  /** `namespace/podName`, the key of the pod in its kube cluster's store (computed once, on arrival). */
+  readonly podKey?: string;
 }
 
 export interface PodRecord {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { buildSnapshot } from '../../model/build-snapshot.ts';
+import { buildSnapshotIncremental, type SnapshotMemo } from '../../model/build-snapshot.ts';
 import type { MeshNetworksSpec } from '../../model/inputs.ts';
 import { EMPTY_ISTIO_CONFIG } from '../../model/istio/config-set.ts';
 import type { IstioConfigSet } from '../../model/istio/types.ts';
@@ -42,6 +42,8 @@ export class MeshPipeline {
   private readonly debouncer: Debouncer<RegistryChange | typeof ISTIO_CONFIG_CHANGED>;
   private snapshotCount = 0;
   private current: MeshSnapshot | undefined;
+  /** Lets the next build reuse every service whose input records did not change. */
+  private memo: SnapshotMemo | undefined;
   private istioConfig: IstioConfigSet = EMPTY_ISTIO_CONFIG;
 
   constructor(options: MeshPipelineOptions) {
@@ -81,7 +83,7 @@ export class MeshPipeline {
   /** Builds a snapshot from every kube cluster's current store and hands it on. */
   rebuild(changes: readonly RegistryChange[], changeSeenAt?: number): MeshSnapshot {
     const { settings } = this.options;
-    const built = buildSnapshot({
+    const { snapshot: built, memo } = buildSnapshotIncremental({
       domainSuffix: settings.domainSuffix,
       trustDomain: settings.trustDomain,
       meshNetworks: settings.meshNetworks,
@@ -97,7 +99,8 @@ export class MeshPipeline {
           nodes: source.store.records('Node'),
         };
       }),
-    });
+    }, this.memo);
+    this.memo = memo;
     const { snapshot, delta } = shareUnchanged(this.current, built);
     if (isEmptyDelta(delta)) return this.current!;
     this.current = snapshot;

@@ -88,7 +88,7 @@ export function reduceEndpointSlice(object: unknown): EndpointSliceRecord {
       terminating: bool(conditions.terminating, false),
       ...(str(endpoint.nodeName) ? { nodeName: str(endpoint.nodeName) } : {}),
       ...(str(endpoint.zone) ? { zone: str(endpoint.zone) } : {}),
-      ...(podName ? { podName } : {}),
+      ...(podName ? { podName, podKey: `${str(targetRef.namespace) ?? namespace}/${podName}` } : {}),
     };
   });
   return {
