@@ -7,6 +7,9 @@ import type { MeshSnapshot } from '../model/types.ts';
 import { translateAll } from './index.ts';
 import { richSnapshot, richView } from './test-support/rich-snapshot.ts';
 import { loadSeedSnapshot, SEED_VIEWS } from './test-support/seed-snapshot.ts';
+import { securedRichSnapshot } from './test-support/secured-snapshot.ts';
+import { withIstioConfig } from './test-support/istio-config.ts';
+import { TRAFFIC_SCENARIOS } from './test-support/traffic-config.ts';
 
 /** Every kind of proxy in every network (and in none), with and without a known workload. */
 function viewsFor(networks: readonly string[], base: ProxyView): { label: string; view: ProxyView }[] {
@@ -47,9 +50,17 @@ function untypedAnys(value: unknown, path = ''): string[] {
 
 let meshes: { name: string; snapshot: MeshSnapshot; views: { label: string; view: ProxyView }[] }[];
 beforeAll(async () => {
+  const seed = await loadSeedSnapshot();
   meshes = [
-    { name: 'seed', snapshot: await loadSeedSnapshot(), views: viewsFor(['group20', 'group30'], SEED_VIEWS.sidecarGroup20) },
+    { name: 'seed', snapshot: seed, views: viewsFor(['group20', 'group30'], SEED_VIEWS.sidecarGroup20) },
+    // VirtualService / DestinationRule output, one traffic field group at a time.
+    ...Object.entries(TRAFFIC_SCENARIOS).map(([group, objects]) => ({
+      name: `seed with ${group} traffic config`,
+      snapshot: withIstioConfig(seed, objects),
+      views: viewsFor(['group20', 'group30'], SEED_VIEWS.sidecarGroup20),
+    })),
     { name: 'rich', snapshot: richSnapshot(), views: viewsFor(['net-east', 'net-west'], richView()) },
+    { name: 'rich with security and telemetry config', snapshot: securedRichSnapshot(), views: viewsFor(['net-east', 'net-west'], richView()) },
   ];
 });
 

@@ -1,50 +1,72 @@
 import { CLUSTER_TYPE } from '../protos/type-urls.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot, ServicePort } from '../model/types.ts';
-import { DEFAULT_CIRCUIT_BREAKERS, edsCluster, http2ProtocolOptions, istioServicesMetadata } from './cluster-common.ts';
+import type { Subset } from '../model/istio/types.ts';
+import { edsCluster, istioClusterMetadata } from './cluster-common.ts';
+import { grpcUpstreamTls } from './grpc-tls.ts';
 import { buildInboundClusters } from './inbound-clusters.ts';
 import { outboundClusterName, sniName } from './names.ts';
 import { portProtocol } from './protocol.ts';
 import type { XdsResource } from './resource.ts';
 import { buildSniDnatClusters } from './sni-clusters.ts';
 import { blackHoleCluster, inboundPassthroughCluster, passthroughCluster } from './special-clusters.ts';
-import { structValue } from './struct.ts';
-import { istioUpstreamTls, RAW_BUFFER_SOCKET, spiffeUri } from './tls.ts';
+import { spiffeUri } from './tls.ts';
+import { envoyPolicyFields, grpcPolicyFields } from './traffic/cluster-policy.ts';
+import { destinationRuleFor, effectivePolicy, subsetsOf, type DestinationRule } from './traffic/destination-rule.ts';
+import { envoyTransport } from './traffic/envoy-tls.ts';
+import { mayHoldGatewayEndpoints } from './traffic/gateway-ejection.ts';
 
-function envoyOutboundCluster(snapshot: MeshSnapshot, service: MeshService, port: ServicePort): XdsResource {
-  const name = outboundClusterName(port.port, '', service.hostname);
+interface ClusterTarget {
+  readonly service: MeshService;
+  readonly port: ServicePort;
+  readonly subset?: Subset;
+  readonly rule?: DestinationRule;
+}
+
+function envoyOutboundCluster(snapshot: MeshSnapshot, view: ProxyView, { service, port, subset, rule }: ClusterTarget): XdsResource {
+  const subsetName = subset?.name ?? '';
+  const name = outboundClusterName(port.port, subsetName, service.hostname);
+  const policy = effectivePolicy(rule, port.port, subset);
   const sans = service.serviceAccounts.map((sa) => spiffeUri(snapshot.trustDomain, service.namespace, sa));
-  const h2 = portProtocol(port) === 'http2' ? http2ProtocolOptions() : undefined;
+  const remedy = policy.outlierDetection !== undefined && mayHoldGatewayEndpoints(snapshot, service, view);
   return {
     name,
     typeUrl: CLUSTER_TYPE,
     object: {
       ...edsCluster(name),
-      lb_policy: 'LEAST_REQUEST',
-      circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
-      common_lb_config: { locality_weighted_lb_config: {} },
-      metadata: istioServicesMetadata([service]),
-      ...(h2 ? { typed_extension_protocol_options: h2 } : {}),
-      transport_socket_matches: [
-        { name: 'tlsMode-istio', match: structValue({ tlsMode: 'istio' }), transport_socket: istioUpstreamTls(sniName(port.port, '', service.hostname), sans) },
-        { name: 'tlsMode-disabled', match: structValue({}), transport_socket: RAW_BUFFER_SOCKET },
-      ],
+      ...envoyPolicyFields(policy, portProtocol(port) === 'http2', remedy),
+      metadata: istioClusterMetadata(service, rule),
+      ...envoyTransport(policy.tls, sniName(port.port, subsetName, service.hostname), sans),
     },
   };
 }
 
-/** Proxyless gRPC supports neither LEAST_REQUEST nor transport-socket matches: plain round robin. */
-function grpcOutboundCluster(service: MeshService, port: number): XdsResource {
-  const name = outboundClusterName(port, '', service.hostname);
-  return { name, typeUrl: CLUSTER_TYPE, object: { ...edsCluster(name), lb_policy: 'ROUND_ROBIN' } };
+/** Proxyless gRPC: EDS, ROUND_ROBIN or RING_HASH, max_requests, outlier detection, and TLS only when a DestinationRule asks for it. */
+function grpcOutboundCluster(snapshot: MeshSnapshot, view: ProxyView, { service, port, subset, rule }: ClusterTarget): XdsResource {
+  const name = outboundClusterName(port.port, subset?.name ?? '', service.hostname);
+  const policy = effectivePolicy(rule, port.port, subset);
+  const remedy = policy.outlierDetection !== undefined && mayHoldGatewayEndpoints(snapshot, service, view);
+  const tls = policy.tls && policy.tls.mode !== 'DISABLE';
+  const sans = policy.tls?.subjectAltNames ?? service.serviceAccounts.map((sa) => spiffeUri(snapshot.trustDomain, service.namespace, sa));
+  return {
+    name,
+    typeUrl: CLUSTER_TYPE,
+    object: { ...edsCluster(name), ...grpcPolicyFields(policy, remedy), ...(tls ? { transport_socket: grpcUpstreamTls(sans) } : {}) },
+  };
 }
 
-/** One outbound cluster per service port. Pure. */
+/**
+ * One outbound cluster per service port, plus `outbound|<port>|<subset>|<fqdn>` per subset of the
+ * service's DestinationRule, each with the rule's policy for that port and subset. Pure.
+ */
 export function buildOutboundClusters(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
   const out: XdsResource[] = [];
+  const build = view.generator === 'grpc' ? grpcOutboundCluster : envoyOutboundCluster;
   for (const service of snapshot.services.values()) {
+    const rule = destinationRuleFor(snapshot.istioConfig, service, view.namespace, snapshot.domainSuffix);
     for (const port of service.ports) {
-      out.push(view.generator === 'grpc' ? grpcOutboundCluster(service, port.port) : envoyOutboundCluster(snapshot, service, port));
+      out.push(build(snapshot, view, { service, port, ...(rule ? { rule } : {}) }));
+      for (const subset of subsetsOf(rule)) out.push(build(snapshot, view, { service, port, subset, ...(rule ? { rule } : {}) }));
     }
   }
   return out;

@@ -37,6 +37,13 @@ export function istioServicesMetadata(services: readonly MeshService[]): ProtoOb
   return filterMetadata({ istio: { services: services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) } });
 }
 
+/** As istioServicesMetadata, plus `config`: the DestinationRule that shaped the cluster, in Istio's path form. */
+export function istioClusterMetadata(service: MeshService, rule: { readonly meta: { readonly namespace: string; readonly name: string } } | undefined): ProtoObject {
+  const services = [{ host: service.hostname, name: service.name, namespace: service.namespace }];
+  if (!rule) return filterMetadata({ istio: { services } });
+  return filterMetadata({ istio: { config: `/apis/networking.istio.io/v1/namespaces/${rule.meta.namespace}/destination-rule/${rule.meta.name}`, services } });
+}
+
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 /**

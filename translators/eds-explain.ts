@@ -1,8 +1,7 @@
-import { localityKey, localityPriority } from '../model/locality.ts';
+import { localityKey } from '../model/locality.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { Locality, MeshSnapshot } from '../model/types.ts';
-import { decideEndpoint, viewEndpoints, type ViewEndpoint } from './eds.ts';
-import { outboundClusterName } from './names.ts';
+import { decideEndpoint, serviceClusters, type ViewEndpoint } from './eds.ts';
 
 /** Why one workload endpoint appears (or not) in a proxy's EDS, with what address and priority. */
 export interface EndpointExplanation {
@@ -19,31 +18,21 @@ export interface EndpointExplanation {
   readonly reason: string;
 }
 
-const PRIORITY_MATCH = ['same region, zone and subzone', 'same region and zone', 'same region', 'another region'];
-
 function where(locality: Locality): string {
   return [locality.region, locality.zone, locality.subZone].filter((p) => p !== '').join('/') || '(none)';
-}
-
-function priorityReason(proxy: Locality, endpoint: Locality, priority: number): string {
-  const raw = localityPriority(proxy, endpoint);
-  const match = proxy.region === '' && proxy.zone === '' ? 'the proxy has no locality' : PRIORITY_MATCH[raw]!;
-  return raw === priority ? `priority ${priority}: ${match}` : `priority ${priority}: ${match} (raw ${raw}, compressed to contiguous priorities)`;
 }
 
 /**
  * For every endpoint of a service, as a proxy's view sees it: kept as is, rewritten to the
  * gateways of its network, or dropped, and the locality match that set its priority. Pure, and
- * derived from the same decisions as the EDS translator, so it explains exactly what is sent.
+ * derived from the same decisions as the EDS translator (subset clusters and DestinationRule
+ * locality settings included), so it explains exactly what is sent.
  */
 export function explainServiceEndpoints(snapshot: MeshSnapshot, view: ProxyView, hostname: string): EndpointExplanation[] {
   const service = snapshot.services.get(hostname);
   if (!service) return [];
   const out: EndpointExplanation[] = [];
-  for (const port of service.ports) {
-    const cluster = outboundClusterName(port.port, '', hostname);
-    const endpoints = snapshot.endpoints.get(hostname)?.get(port.port) ?? [];
-    const sent = viewEndpoints(endpoints, snapshot.gateways, view);
+  for (const { cluster, endpoints, sent } of serviceClusters(snapshot, view, service)) {
     for (const endpoint of endpoints) {
       const decision = decideEndpoint(endpoint, snapshot.gateways, view);
       const base = { cluster, workload: `${endpoint.address}:${endpoint.port}`, kubeCluster: endpoint.kubeCluster, network: endpoint.network || '(none)', locality: where(endpoint.locality) };
@@ -56,6 +45,10 @@ export function explainServiceEndpoints(snapshot: MeshSnapshot, view: ProxyView,
           ? sent.filter((e) => e.address === endpoint.address && e.port === endpoint.port && e.standsFor === undefined)
           : sent.filter((e) => e.standsFor !== undefined && e.network === endpoint.network && localityKey(e.locality) === localityKey(endpoint.locality));
       const priority = matches[0]?.priority ?? 0;
+      if (matches.length === 0) {
+        out.push({ ...base, outcome: 'dropped', sentAs: [], reason: 'localityLbSetting distribute gives its locality no weight' });
+        continue;
+      }
       const how =
         decision.kind === 'local'
           ? `local: network ${endpoint.network || '(none)'} is the proxy's network (${view.network || '(none)'})`
@@ -66,7 +59,7 @@ export function explainServiceEndpoints(snapshot: MeshSnapshot, view: ProxyView,
         sentAs: matches.map((e) => `${e.address}:${e.port}`),
         priority,
         weight: matches.reduce((sum, e) => sum + e.weight, 0),
-        reason: `${how}; ${priorityReason(view.locality, endpoint.locality, priority)}`,
+        reason: `${how}; ${matches[0]!.priorityReason}`,
       });
     }
   }

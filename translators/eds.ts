@@ -1,11 +1,13 @@
 import { ENDPOINT_TYPE } from '../protos/type-urls.ts';
-import { localityKey, localityPriority, parseLocalityKey } from '../model/locality.ts';
+import { localityKey, parseLocalityKey } from '../model/locality.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { Locality, MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
 import { outboundClusterName, sniName } from './names.ts';
 import { isProxiedPort } from './protocol.ts';
 import { filterMetadata } from './struct.ts';
 import type { XdsResource } from './resource.ts';
+import { destinationRuleFor, effectivePolicy, labelsMatch, subsetsOf, type EffectivePolicy } from './traffic/destination-rule.ts';
+import { contiguousPriorities, distributeWeights, NO_LOCALITY_POLICY, priorityRank, type LocalityPolicy } from './traffic/locality-lb.ts';
 
 /** One endpoint as a proxy will see it: a workload, or a gateway standing for remote workloads. */
 export interface ViewEndpoint {
@@ -20,6 +22,10 @@ export interface ViewEndpoint {
   readonly kubeCluster?: string;
   /** Set for gateway endpoints: how many workload endpoints this gateway endpoint stands for. */
   readonly standsFor?: number;
+  /** Why the endpoint has its priority (for /debug explanations; not sent). */
+  readonly priorityReason: string;
+  /** localityLbSetting.distribute: the weight of the endpoint's locality, replacing the sum of endpoint weights. */
+  readonly localityWeight?: number;
 }
 
 function gcd(a: number, b: number): number {
@@ -70,6 +76,7 @@ export function viewEndpoints(
   endpoints: readonly WorkloadEndpoint[],
   gateways: ReadonlyMap<string, readonly NetworkGateway[]>,
   view: ProxyView,
+  localityPolicy: LocalityPolicy = NO_LOCALITY_POLICY,
 ): ViewEndpoint[] {
   const local: { endpoint: WorkloadEndpoint; health: 'HEALTHY' | 'DRAINING' }[] = [];
   const remote = new Map<string, Map<string, number>>(); // network → locality key → endpoint count
@@ -89,7 +96,7 @@ export function viewEndpoints(
   let scale = 1;
   for (const network of remote.keys()) scale = lcm(scale, gateways.get(network)!.length);
 
-  const out: Omit<ViewEndpoint, 'priority'>[] = local.map(({ endpoint, health }) => ({
+  const out: Unprioritized[] = local.map(({ endpoint, health }) => ({
     address: endpoint.address,
     port: endpoint.port,
     weight: scale,
@@ -118,13 +125,27 @@ export function viewEndpoints(
       }
     }
   }
-  return withContiguousPriorities(out, view.locality);
+  return withPriorities(out, view, localityPolicy);
 }
 
-function withContiguousPriorities(endpoints: Omit<ViewEndpoint, 'priority'>[], proxyLocality: Locality): ViewEndpoint[] {
-  const raw = endpoints.map((e) => localityPriority(proxyLocality, e.locality));
-  const ranks = [...new Set(raw)].sort((a, b) => a - b);
-  return endpoints.map((e, i) => ({ ...e, priority: ranks.indexOf(raw[i]!) }));
+type Unprioritized = Omit<ViewEndpoint, 'priority' | 'priorityReason' | 'localityWeight'>;
+
+/** Priorities (made contiguous) and distribute weights from the locality rules; distribute may drop localities. */
+function withPriorities(endpoints: readonly Unprioritized[], view: ProxyView, policy: LocalityPolicy): ViewEndpoint[] {
+  const ranks = endpoints.map((e) => priorityRank(view, e, policy));
+  const priorities = contiguousPriorities(ranks.map((r) => r.rank));
+  const weights = distributeWeights(view, endpoints, policy.setting);
+  const out: ViewEndpoint[] = [];
+  endpoints.forEach((e, i) => {
+    const localityWeight = weights?.[i];
+    if (weights && localityWeight === undefined) return;
+    const priority = priorities[i]!;
+    const { rank, reason } = ranks[i]!;
+    const raw = rank.join('.');
+    const compressed = raw === String(priority) ? '' : ` (raw ${raw}, compressed to contiguous priorities)`;
+    out.push({ ...e, priority, priorityReason: `priority ${priority}: ${reason}${compressed}`, ...(localityWeight !== undefined ? { localityWeight } : {}) });
+  });
+  return out;
 }
 
 function lbEndpoint(endpoint: ViewEndpoint): Record<string, unknown> {
@@ -152,7 +173,7 @@ export function clusterLoadAssignment(clusterName: string, endpoints: readonly V
     return {
       locality: { region: first.locality.region, zone: first.locality.zone, sub_zone: first.locality.subZone },
       lb_endpoints: group.map(lbEndpoint),
-      load_balancing_weight: { value: group.reduce((sum, e) => sum + e.weight, 0) },
+      load_balancing_weight: { value: first.localityWeight ?? group.reduce((sum, e) => sum + e.weight, 0) },
       ...(first.priority > 0 ? { priority: first.priority } : {}),
     };
   });
@@ -169,19 +190,52 @@ function localNetworkEndpoints(endpoints: readonly WorkloadEndpoint[], view: Pro
   return viewEndpoints(local, new Map(), view);
 }
 
+/** One EDS cluster of a service for a view: its name, the workload endpoints it draws from, and what is sent. */
+export interface ServiceCluster {
+  readonly cluster: string;
+  readonly endpoints: readonly WorkloadEndpoint[];
+  readonly sent: readonly ViewEndpoint[];
+}
+
+function localityPolicyFor(policy: EffectivePolicy, view: ProxyView): LocalityPolicy {
+  const setting = policy.loadBalancer?.localityLbSetting;
+  return { ...(setting ? { setting } : {}), applyFailover: view.generator === 'grpc' || policy.outlierDetection !== undefined };
+}
+
 /**
- * EDS of one service as the proxy's view sees it: `outbound|<port>||<fqdn>` per port, and for
+ * The outbound EDS clusters of a service for a view: `outbound|<port>||<fqdn>` per port and
+ * `outbound|<port>|<subset>|<fqdn>` per subset of its DestinationRule (endpoints whose pod labels
+ * match the subset's labels; remote ones through their gateways, standing for the matching ones
+ * only), each with the rule's locality settings for that port and subset. Pure.
+ */
+export function serviceClusters(snapshot: MeshSnapshot, view: ProxyView, service: MeshService): ServiceCluster[] {
+  const out: ServiceCluster[] = [];
+  const byPort = snapshot.endpoints.get(service.hostname);
+  const rule = destinationRuleFor(snapshot.istioConfig, service, view.namespace, snapshot.domainSuffix);
+  for (const port of service.ports) {
+    const endpoints = byPort?.get(port.port) ?? [];
+    const policy = localityPolicyFor(effectivePolicy(rule, port.port), view);
+    out.push({ cluster: outboundClusterName(port.port, '', service.hostname), endpoints, sent: viewEndpoints(endpoints, snapshot.gateways, view, policy) });
+    for (const subset of subsetsOf(rule)) {
+      const selected = endpoints.filter((e) => labelsMatch(subset.labels, e.labels));
+      const subsetPolicy = localityPolicyFor(effectivePolicy(rule, port.port, subset), view);
+      out.push({ cluster: outboundClusterName(port.port, subset.name, service.hostname), endpoints: selected, sent: viewEndpoints(selected, snapshot.gateways, view, subsetPolicy) });
+    }
+  }
+  return out;
+}
+
+/**
+ * EDS of one service as the proxy's view sees it: the clusters of serviceClusters, and for
  * east-west gateways in sni-dnat mode also `outbound_.<port>_._.<fqdn>` with local endpoints. Pure.
  */
 export function serviceEndpoints(snapshot: MeshSnapshot, view: ProxyView, service: MeshService): XdsResource[] {
-  const out: XdsResource[] = [];
+  const out = serviceClusters(snapshot, view, service).map(({ cluster, sent }) => clusterLoadAssignment(cluster, sent));
+  if (view.proxyType !== 'router' || view.routerMode !== 'sni-dnat' || service.headless) return out;
   const byPort = snapshot.endpoints.get(service.hostname);
   for (const port of service.ports) {
-    const endpoints = byPort?.get(port.port) ?? [];
-    out.push(clusterLoadAssignment(outboundClusterName(port.port, '', service.hostname), viewEndpoints(endpoints, snapshot.gateways, view)));
-    if (view.proxyType === 'router' && view.routerMode === 'sni-dnat' && !service.headless && isProxiedPort(port)) {
-      out.push(clusterLoadAssignment(sniName(port.port, '', service.hostname), localNetworkEndpoints(endpoints, view)));
-    }
+    if (!isProxiedPort(port)) continue;
+    out.push(clusterLoadAssignment(sniName(port.port, '', service.hostname), localNetworkEndpoints(byPort?.get(port.port) ?? [], view)));
   }
   return out;
 }

@@ -1,10 +1,11 @@
 import { typed } from '../protos/any.ts';
 import { LISTENER_TYPE, ROUTE_TYPE } from '../protos/type-urls.ts';
 import type { MeshSnapshot } from '../model/types.ts';
-import { HCM_TYPE, ROUTER_FILTER } from './filters.ts';
-import { hostPortName, outboundClusterName } from './names.ts';
+import { HCM_TYPE, OUTBOUND_HTTP_FILTERS } from './filters.ts';
+import type { ProxyView } from '../model/proxy-view.ts';
+import { hostPortName } from './names.ts';
 import { ADS_CONFIG_SOURCE, type XdsResource } from './resource.ts';
-import { defaultRetryPolicy } from './retry.ts';
+import { serviceRoutes } from './traffic/http-routes.ts';
 
 /** Proxyless gRPC client listeners `<fqdn>:<port>`: api_listener + HttpConnectionManager + RDS. Pure. */
 export function buildGrpcListeners(snapshot: MeshSnapshot): XdsResource[] {
@@ -21,7 +22,7 @@ export function buildGrpcListeners(snapshot: MeshSnapshot): XdsResource[] {
             api_listener: typed(HCM_TYPE, {
               stat_prefix: name,
               rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: name },
-              http_filters: [ROUTER_FILTER],
+              http_filters: OUTBOUND_HTTP_FILTERS,
             }),
           },
         },
@@ -31,8 +32,11 @@ export function buildGrpcListeners(snapshot: MeshSnapshot): XdsResource[] {
   return out;
 }
 
-/** The route configuration of each proxyless listener: one virtual host, default route to the service. Pure. */
-export function buildGrpcRoutes(snapshot: MeshSnapshot): XdsResource[] {
+/**
+ * The route configuration of each proxyless listener: one virtual host whose routes come from the
+ * service's VirtualService, else the default route to the service (traffic/http-routes.ts). Pure.
+ */
+export function buildGrpcRoutes(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
   const out: XdsResource[] = [];
   for (const service of snapshot.services.values()) {
     for (const port of service.ports) {
@@ -47,7 +51,7 @@ export function buildGrpcRoutes(snapshot: MeshSnapshot): XdsResource[] {
             {
               name,
               domains: [name, service.hostname, ...shortNames.flatMap((host) => [host, `${host}:${port.port}`])],
-              routes: [{ match: { prefix: '' }, route: { cluster: outboundClusterName(port.port, '', service.hostname), retry_policy: defaultRetryPolicy() } }],
+              routes: serviceRoutes({ snapshot, view, service, port: port.port, vhostName: name }),
             },
           ],
         },

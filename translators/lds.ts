@@ -33,7 +33,7 @@ export function buildWorkloadListeners(snapshot: MeshSnapshot, view: ProxyView):
 
 /** RDS. gRPC: one route configuration per api listener. Sidecars: one per HTTP port. Routers: none. Pure. */
 export function buildRoutes(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
-  if (view.generator === 'grpc') return buildGrpcRoutes(snapshot);
+  if (view.generator === 'grpc') return buildGrpcRoutes(snapshot, view);
   if (view.proxyType === 'router') return [];
   return buildSidecarRoutes(snapshot, view);
 }

@@ -1,7 +1,9 @@
-import { typed, type ProtoObject } from '../protos/any.ts';
+import { duration, typed, type ProtoObject } from '../protos/any.ts';
+import type { HTTPRetry } from '../model/istio/types.ts';
 import { isLoadedProtoType } from './proto-types.ts';
 
 const PREVIOUS_HOSTS = 'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
+const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 
 /**
  * Istio's default retry policy (networking/core/route/retry), for Envoy and proxyless gRPC alike:
@@ -10,7 +12,7 @@ const PREVIOUS_HOSTS = 'envoy.extensions.retry.host.previous_hosts.v3.PreviousHo
  */
 export function defaultRetryPolicy(): ProtoObject {
   return {
-    retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+    retry_on: DEFAULT_RETRY_ON,
     num_retries: { value: 2 },
     ...(isLoadedProtoType(PREVIOUS_HOSTS)
       ? { retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typed(PREVIOUS_HOSTS, {}) }] }
@@ -18,4 +20,26 @@ export function defaultRetryPolicy(): ProtoObject {
     host_selection_retry_max_attempts: 5,
     retriable_status_codes: [503],
   };
+}
+
+/**
+ * A VirtualService route's retries, as Istio's retry.ConvertPolicy: absent = the default policy;
+ * attempts 0 = no retries (undefined); else the default with attempts, perTryTimeout and retryOn
+ * replaced — numeric retryOn entries become retriable status codes (with `retriable-status-codes`).
+ */
+export function virtualServiceRetryPolicy(retries: HTTPRetry | undefined): ProtoObject | undefined {
+  if (!retries) return defaultRetryPolicy();
+  if (retries.attempts === 0) return undefined;
+  const policy: ProtoObject = { ...defaultRetryPolicy(), num_retries: { value: retries.attempts } };
+  if (retries.perTryTimeout !== undefined && retries.perTryTimeout > 0) policy.per_try_timeout = duration(retries.perTryTimeout);
+  if (retries.retryOn) {
+    const parts = retries.retryOn.split(',').map((p) => p.trim()).filter((p) => p !== '');
+    const codes = parts.filter((p) => /^\d+$/.test(p)).map(Number);
+    const names = parts.filter((p) => !/^\d+$/.test(p));
+    if (codes.length > 0 && !names.includes('retriable-status-codes')) names.push('retriable-status-codes');
+    policy.retry_on = names.join(',');
+    if (codes.length > 0) policy.retriable_status_codes = codes;
+    else delete policy.retriable_status_codes;
+  }
+  return policy;
 }

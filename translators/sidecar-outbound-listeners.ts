@@ -1,17 +1,17 @@
 import { LISTENER_TYPE } from '../protos/type-urls.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot, ServicePort } from '../model/types.ts';
-import { httpConnectionManagerFilter, ROUTER_FILTER, socketAddress, tcpProxyFilter } from './filters.ts';
+import { httpConnectionManagerFilter, OUTBOUND_HTTP_FILTERS, socketAddress, tcpProxyFilter } from './filters.ts';
 import {
   addressPortName,
   BLACKHOLE_CLUSTER,
-  outboundClusterName,
   PASSTHROUGH_CLUSTER,
   VIRTUAL_INBOUND_PORT,
   VIRTUAL_OUTBOUND_LISTENER,
   VIRTUAL_OUTBOUND_PORT,
 } from './names.ts';
 import { isHttpPort, isProxiedPort } from './protocol.ts';
+import { serviceTcpProxyFilter } from './traffic/tcp-routes.ts';
 import { ADS_CONFIG_SOURCE, type XdsResource } from './resource.ts';
 
 /**
@@ -73,7 +73,7 @@ function tcpServiceListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResour
     .map(([name, { service, port, vip }]) =>
       listener(name, {
         address: socketAddress(vip, port.port),
-        filter_chains: [{ filters: [tcpProxyFilter(outboundClusterName(port.port, '', service.hostname))] }],
+        filter_chains: [{ filters: [serviceTcpProxyFilter(snapshot, view, service, port.port)] }],
         bind_to_port: { value: false },
         traffic_direction: 'OUTBOUND',
       }),
@@ -103,7 +103,7 @@ function httpPortListeners(snapshot: MeshSnapshot): XdsResource[] {
             httpConnectionManagerFilter({
               stat_prefix: `outbound_${name}`,
               rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: String(port) },
-              http_filters: [ROUTER_FILTER],
+              http_filters: OUTBOUND_HTTP_FILTERS,
             }),
           ],
         },

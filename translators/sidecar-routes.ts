@@ -1,15 +1,13 @@
 import { ROUTE_TYPE } from '../protos/type-urls.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot } from '../model/types.ts';
-import { hostPortName, outboundClusterName, PASSTHROUGH_CLUSTER } from './names.ts';
+import { hostPortName, PASSTHROUGH_CLUSTER } from './names.ts';
 import { isHttpPort, isProxiedPort } from './protocol.ts';
 import type { XdsResource } from './resource.ts';
 import { httpPortNumbers } from './sidecar-outbound-listeners.ts';
 import type { ProtoObject } from '../protos/any.ts';
-import { defaultRetryPolicy } from './retry.ts';
+import { NO_TIMEOUTS, serviceRoutes } from './traffic/http-routes.ts';
 
-/** Istio disables Envoy's 15 s route timeout and lets grpc-timeout headers through unbounded. */
-const NO_TIMEOUTS: ProtoObject = { timeout: {}, max_stream_duration: { max_stream_duration: {}, grpc_timeout_header_max: {} } };
 
 /** Istio's names for a service from a proxy in `proxyNamespace`: the bare name only from its own namespace. */
 function serviceDomains(service: MeshService, port: number, proxyNamespace: string): string[] {
@@ -36,14 +34,7 @@ function routeConfiguration(snapshot: MeshSnapshot, view: ProxyView, port: numbe
     virtualHosts.push({
       name: vhostName,
       domains,
-      routes: [
-        {
-          name: 'default',
-          match: { prefix: '/' },
-          route: { cluster: outboundClusterName(port, '', service.hostname), ...NO_TIMEOUTS, retry_policy: defaultRetryPolicy() },
-          decorator: { operation: `${vhostName}/*` },
-        },
-      ],
+      routes: serviceRoutes({ snapshot, view, service, port, vhostName }),
     });
   }
   virtualHosts.push({
@@ -57,7 +48,8 @@ function routeConfiguration(snapshot: MeshSnapshot, view: ProxyView, port: numbe
 /**
  * RDS for a sidecar: route configuration `<port>` per HTTP port of the mesh, one virtual host
  * `<fqdn>:<port>` per service with that port (domains: FQDN, short forms, VIPs, each with and
- * without `:<port>`), default route to `outbound|<port>||<fqdn>` with Istio's defaults, and a
+ * without `:<port>`), routes from the service's VirtualService (traffic/http-routes.ts) or the
+ * default route to `outbound|<port>||<fqdn>` with Istio's defaults, and a
  * final `allow_any` virtual host to PassthroughCluster. Pure.
  */
 export function buildSidecarRoutes(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {

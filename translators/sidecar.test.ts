@@ -81,7 +81,7 @@ describe('sidecar LDS', () => {
     });
     expect(listeners.get('0.0.0.0_80')).toMatchObject({
       bind_to_port: { value: false },
-      filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { rds: { route_config_name: '80' }, http_filters: [{ name: 'envoy.filters.http.router' }] } }] }],
+      filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { rds: { route_config_name: '80' }, http_filters: [{ name: 'envoy.filters.http.fault' }, { name: 'envoy.filters.http.router' }] } }] }],
     });
   });
 

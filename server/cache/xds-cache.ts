@@ -119,7 +119,8 @@ export class XdsCache {
 
     let next: MemoEntry;
     if (typeUrl === ENDPOINT_TYPE) next = this.endpointsFor(snapshot, view, entry, delta);
-    else if (entry && delta && !delta.full && !delta.config && delta.services.size === 0) next = { generation: this.generation, map: entry.map };
+    // Non-EDS types depend on services and config, and CDS on gateways too (the ejection remedy).
+    else if (entry && delta && !delta.full && !delta.config && !delta.gateways && delta.services.size === 0) next = { generation: this.generation, map: entry.map };
     else next = { generation: this.generation, map: this.encodeAll(translate(snapshot, view)) };
     this.memo.set(memoKey, next);
     return next.map;

@@ -110,6 +110,19 @@ describe('IstioConfigStore', () => {
     expect(store.configz().accepted).toEqual([{ kind: 'DestinationRule', namespace: 'default', name: 'dr', origin: { type: 'kube', kubeCluster: 'a' }, resourceVersion: '1' }]);
   });
 
+  it('accepts an AuthorizationPolicy with untranslatable parts, lists and logs (once) what cannot be enforced', async () => {
+    const source = new FakeSource('cluster config');
+    store = new IstioConfigStore({ sources: [source], logger, onChange: () => {} });
+    const jwtOnly = { action: 'ALLOW', rules: [{ from: [{ source: { requestPrincipals: ['issuer/subject'] } }] }] };
+    source.objects = [raw('AuthorizationPolicy', 'jwt', jwtOnly)];
+    await store.start();
+    const accepted = store.configz().accepted.find((c) => c.name === 'jwt');
+    expect(accepted?.warnings?.length).toBeGreaterThan(0);
+    expect(accepted?.warnings?.join(' ')).toMatch(/MESHPILOT_ERR_AUTHZ_UNSUPPORTED/);
+    store.recompute();
+    expect(lines.filter((l) => l.msg.startsWith('Istio config accepted with parts that cannot be translated'))).toHaveLength(1);
+  });
+
   it('coalesces a burst of source notifications into one new set, and emits nothing when nothing changed', async () => {
     const source = new FakeSource('cluster c');
     const sets: IstioConfigSet[] = [];

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
+import { authorizationPolicyIssues } from '../../translators/security/authorization-policy.ts';
 import { allConfigs, buildIstioConfigSet, DEFAULT_ROOT_NAMESPACE, EMPTY_ISTIO_CONFIG, ISTIO_KINDS } from '../../model/istio/config-set.ts';
 import type { AnyIstioConfig, ConfigOrigin, IstioConfigSet, IstioKind } from '../../model/istio/types.ts';
 import type { IstioConfigMetrics } from './config-metrics.ts';
@@ -19,7 +20,7 @@ export interface ConfigReject {
 
 export interface ConfigzView {
   readonly sources: readonly ConfigSourceHealth[];
-  readonly accepted: readonly { kind: IstioKind; namespace: string; name: string; origin: ConfigOrigin; resourceVersion: string }[];
+  readonly accepted: readonly { kind: IstioKind; namespace: string; name: string; origin: ConfigOrigin; resourceVersion: string; warnings?: readonly string[] }[];
   readonly rejected: readonly ConfigReject[];
 }
 
@@ -91,8 +92,15 @@ export class IstioConfigStore {
           reject = this.rejectOf(raw, IstioConfigErrorCode.duplicate, [`${identity} is also defined by ${describeOrigin(winner)}, which takes precedence; this copy is ignored`]);
         } else {
           winners.set(identity, raw.origin);
-          if (result.valid) accepted.push(result.result);
-          else reject = this.rejectOf(raw, IstioConfigErrorCode.invalid, result.errors);
+          if (result.valid) {
+            accepted.push(result.result);
+            const warnings = translationWarnings(result.result);
+            const warnKey = `${versionKey}|warnings`;
+            if (warnings.length > 0) {
+              reported.add(warnKey);
+              if (!this.reported.has(warnKey)) this.options.logger.warn({ kind: raw.kind, namespace: raw.namespace, name: raw.name, warnings }, `Istio config accepted with parts that cannot be translated: ${identity}`);
+            }
+          } else reject = this.rejectOf(raw, IstioConfigErrorCode.invalid, result.errors);
         }
         if (reject === undefined) continue;
         rejects.push(reject);
@@ -141,13 +149,17 @@ export class IstioConfigStore {
   }
 
   configz(): ConfigzView {
-    const accepted = allConfigs(this.set).map((config) => ({
-      kind: config.kind,
-      namespace: config.meta.namespace,
-      name: config.meta.name,
-      origin: config.meta.origin,
-      resourceVersion: config.meta.resourceVersion,
-    }));
+    const accepted = allConfigs(this.set).map((config) => {
+      const warnings = translationWarnings(config);
+      return {
+        kind: config.kind,
+        namespace: config.meta.namespace,
+        name: config.meta.name,
+        origin: config.meta.origin,
+        resourceVersion: config.meta.resourceVersion,
+        ...(warnings.length > 0 ? { warnings } : {}),
+      };
+    });
     return { sources: this.options.sources.map((source) => source.health()), accepted, rejected: this.rejectList };
   }
 
@@ -156,4 +168,12 @@ export class IstioConfigStore {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     await Promise.all(this.options.sources.map((source) => source.stop()));
   }
+}
+
+/**
+ * What of a valid object the translators cannot express (e.g. JWT principals in an
+ * AuthorizationPolicy): applied as Istio does (ALLOW rules dropped, DENY rules widened), and said.
+ */
+function translationWarnings(config: AnyIstioConfig): string[] {
+  return config.kind === 'AuthorizationPolicy' ? authorizationPolicyIssues(config) : [];
 }

@@ -1,0 +1,101 @@
+import { Server } from '@grpc/grpc-js';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildIstioConfigSet } from '../model/istio/config-set.ts';
+import type { AnyIstioConfig } from '../model/istio/types.ts';
+import { shareUnchanged } from '../model/snapshot-delta.ts';
+import type { MeshSnapshot } from '../model/types.ts';
+import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../protos/type-urls.ts';
+import { XdsCache } from '../server/cache/xds-cache.ts';
+import { Metrics } from '../server/metrics/metrics.ts';
+import { scopeFromDelta } from '../server/xds/push-scope.ts';
+import { listenGrpc, XdsService } from '../server/xds/xds-server.ts';
+import { istioObject } from '../translators/test-support/istio-config.ts';
+import { AdsTestClient, node } from './support/ads-client.ts';
+import type { FixtureService } from './support/mesh-fixture.ts';
+import { snapshotOf } from './support/snapshot-fixture.ts';
+
+/** Issue 6 item 5: a config change reaches only the streams whose resources it changes. */
+
+const A = 'outbound|5000||a.default.svc.cluster.local';
+const B = 'outbound|5000||b.default.svc.cluster.local';
+const A_V1 = 'outbound|5000|v1|a.default.svc.cluster.local';
+
+const SERVICES: FixtureService[] = [
+  { name: 'a', port: 5000, clusterIP: '10.96.0.1', endpoints: [{ ip: '10.1.0.1', labels: { version: 'v1' } }, { ip: '10.1.0.2', labels: { version: 'v2' } }] },
+  { name: 'b', port: 5000, clusterIP: '10.96.0.2', endpoints: [{ ip: '10.2.0.1' }] },
+];
+
+const poolRule = istioObject('DestinationRule', 'default', 'a', { host: 'a', trafficPolicy: { connectionPool: { http: { maxRequestsPerConnection: 1 } } } });
+const subsetRule = istioObject('DestinationRule', 'default', 'a', { host: 'a', subsets: [{ name: 'v1', labels: { version: 'v1' } }] });
+
+describe('config pushes scoped to the streams whose output changes', () => {
+  let server: Server;
+  let xds: XdsService;
+  let cache: XdsCache;
+  let current: MeshSnapshot | undefined;
+  let address: string;
+  const clients: AdsTestClient[] = [];
+
+  const publish = (config: readonly AnyIstioConfig[]): void => {
+    const { snapshot, delta } = shareUnchanged(current, { ...snapshotOf(SERVICES), istioConfig: buildIstioConfigSet(config) });
+    current = snapshot;
+    cache.setSnapshot(snapshot, delta);
+    xds.pushAll(scopeFromDelta(delta));
+  };
+
+  /** A stream subscribed to the given types (CDS wildcard, EDS by name), every first response ACKed. */
+  const subscribe = async (id: string, subscriptions: readonly (readonly [string, readonly string[]])[]): Promise<AdsTestClient> => {
+    const client = new AdsTestClient(address);
+    clients.push(client);
+    for (const [typeUrl, names] of subscriptions) {
+      client.send({ node: node(`sidecar~127.0.0.${clients.length + 10}~${id}.default~default.svc.cluster.local`), type_url: typeUrl, resource_names: names });
+      const response = await client.responses.next();
+      client.send({ type_url: typeUrl, version_info: response.version_info, response_nonce: response.nonce, resource_names: names });
+    }
+    return client;
+  };
+
+  beforeEach(async () => {
+    cache = new XdsCache();
+    xds = new XdsService({ cache, metrics: new Metrics({ defaultMetrics: false }), logger: pino({ level: 'silent' }), controlPlane: { identifier: 'test' } });
+    server = new Server();
+    xds.addTo(server);
+    address = `127.0.0.1:${await listenGrpc(server, '127.0.0.1:0')}`;
+    current = undefined;
+  });
+
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+    xds.closeAll();
+    server.forceShutdown();
+  });
+
+  it('a DestinationRule changing only CDS pushes CDS to its subscribers and nothing to EDS-only streams', async () => {
+    publish([]);
+    const cds = await subscribe('cds', [[CLUSTER_TYPE, []], [ENDPOINT_TYPE, [A]]]);
+    const edsOnly = await subscribe('eds-only', [[ENDPOINT_TYPE, [A, B]]]);
+    expect(await cds.responses.quiet(100)).toBe(true);
+
+    publish([poolRule]);
+    const pushed = await cds.responses.next();
+    expect(pushed.type_url).toBe(CLUSTER_TYPE);
+    expect(JSON.stringify(pushed.resources.find((r) => r.name === A))).toContain('max_requests_per_connection');
+    expect(await edsOnly.responses.quiet(300)).toBe(true);
+    expect(await cds.responses.quiet(100)).toBe(true);
+  });
+
+  it('a DestinationRule adding a subset of service a pushes nothing to a stream watching only b', async () => {
+    publish([]);
+    const onA = await subscribe('on-a', [[ENDPOINT_TYPE, [A, A_V1]]]);
+    const onB = await subscribe('on-b', [[ENDPOINT_TYPE, [B]]]);
+
+    publish([subsetRule]);
+    const pushed = await onA.responses.next();
+    expect(pushed.type_url).toBe(ENDPOINT_TYPE);
+    expect(pushed.names).toContain(A_V1);
+    expect(JSON.stringify(pushed.resources)).toContain('10.1.0.1');
+    expect(JSON.stringify(pushed.resources.find((r) => r.cluster_name === A_V1))).not.toContain('10.1.0.2');
+    expect(await onB.responses.quiet(300)).toBe(true);
+  });
+});

@@ -1,0 +1,49 @@
+import { duration, typed, type ProtoObject } from '../../protos/any.ts';
+import type { ConnectionPoolSettings } from '../../model/istio/types.ts';
+import { isLoadedProtoType } from '../proto-types.ts';
+
+const UNLIMITED = 4_294_967_295;
+export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+/** circuit_breakers: Istio's unlimited defaults, with the pool's limits where set. */
+export function circuitBreakers(pool: ConnectionPoolSettings | undefined): ProtoObject {
+  return {
+    thresholds: [
+      {
+        max_connections: { value: pool?.tcp?.maxConnections ?? UNLIMITED },
+        max_pending_requests: { value: pool?.http?.http1MaxPendingRequests ?? UNLIMITED },
+        max_requests: { value: pool?.http?.http2MaxRequests ?? UNLIMITED },
+        max_retries: { value: pool?.http?.maxRetries ?? UNLIMITED },
+        track_remaining: true,
+      },
+    ],
+  };
+}
+
+/**
+ * `typed_extension_protocol_options` HttpProtocolOptions: HTTP/2 upstream for h2 ports (as
+ * Istio), common options from the pool (maxRequestsPerConnection — the seed's mitigation for L4
+ * imbalance through east-west gateways —, idleTimeout, tcp.maxConnectionDuration), h2
+ * maxConcurrentStreams. Undefined when nothing is set or the proto is not loaded.
+ */
+export function httpProtocolOptions(pool: ConnectionPoolSettings | undefined, http2: boolean): ProtoObject | undefined {
+  if (!isLoadedProtoType(HTTP_PROTOCOL_OPTIONS)) return undefined;
+  const common: ProtoObject = {
+    ...(pool?.http?.idleTimeout !== undefined ? { idle_timeout: duration(pool.http.idleTimeout) } : {}),
+    ...(pool?.http?.maxRequestsPerConnection ? { max_requests_per_connection: { value: pool.http.maxRequestsPerConnection } } : {}),
+    ...(pool?.tcp?.maxConnectionDuration !== undefined ? { max_connection_duration: duration(pool.tcp.maxConnectionDuration) } : {}),
+  };
+  const hasCommon = Object.keys(common).length > 0;
+  if (!http2 && !hasCommon) return undefined;
+  const streams = pool?.http?.maxConcurrentStreams;
+  const explicit = http2
+    ? { http2_protocol_options: streams ? { max_concurrent_streams: { value: streams } } : {} }
+    : { http_protocol_options: {} };
+  return {
+    [HTTP_PROTOCOL_OPTIONS]: typed(HTTP_PROTOCOL_OPTIONS, { ...(hasCommon ? { common_http_protocol_options: common } : {}), explicit_http_config: explicit }),
+  };
+}
+
+export function connectTimeout(pool: ConnectionPoolSettings | undefined): ProtoObject | undefined {
+  return pool?.tcp?.connectTimeout !== undefined ? duration(pool.tcp.connectTimeout) : undefined;
+}

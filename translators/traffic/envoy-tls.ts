@@ -1,0 +1,64 @@
+import { typed, type ProtoObject } from '../../protos/any.ts';
+import type { ClientTlsSettings } from '../../model/istio/types.ts';
+import { ADS_CONFIG_SOURCE } from '../resource.ts';
+import { structValue } from '../struct.ts';
+import { istioUpstreamTls, RAW_BUFFER_SOCKET } from '../tls.ts';
+
+const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+/** Where Debian (and Istio's proxy image) keep the system trust bundle: SIMPLE/MUTUAL without caCertificates. */
+const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+function sanMatchers(sans: readonly string[]): ProtoObject[] {
+  return sans.map((san) => ({ san_type: san.startsWith('spiffe://') ? 'URI' : 'DNS', matcher: { exact: san } }));
+}
+
+/** SIMPLE / MUTUAL: the user's certificates, from files or (credentialName) from SDS `kubernetes://<name>`, as Istio names them. */
+function userTls(tls: ClientTlsSettings): ProtoObject {
+  const credential = tls.credentialName;
+  const validation: ProtoObject = tls.insecureSkipVerify
+    ? {}
+    : { trusted_ca: { filename: tls.caCertificates ?? SYSTEM_CA_BUNDLE }, ...(tls.subjectAltNames ? { match_typed_subject_alt_names: sanMatchers(tls.subjectAltNames) } : {}) };
+  const common: ProtoObject = credential
+    ? {
+        ...(tls.mode === 'MUTUAL' ? { tls_certificate_sds_secret_configs: [{ name: `kubernetes://${credential}`, sds_config: ADS_CONFIG_SOURCE }] } : {}),
+        ...(tls.insecureSkipVerify
+          ? {}
+          : {
+              combined_validation_context: {
+                default_validation_context: tls.subjectAltNames ? { match_typed_subject_alt_names: sanMatchers(tls.subjectAltNames) } : {},
+                validation_context_sds_secret_config: { name: `kubernetes://${credential}-cacert`, sds_config: ADS_CONFIG_SOURCE },
+              },
+            }),
+      }
+    : {
+        ...(tls.mode === 'MUTUAL' && tls.clientCertificate && tls.privateKey
+          ? { tls_certificates: [{ certificate_chain: { filename: tls.clientCertificate }, private_key: { filename: tls.privateKey } }] }
+          : {}),
+        validation_context: validation,
+      };
+  return { name: 'envoy.transport_sockets.tls', typed_config: typed(UPSTREAM_TLS, { common_tls_context: common, ...(tls.sni ? { sni: tls.sni } : {}) }) };
+}
+
+/**
+ * An Envoy outbound cluster's transport: no DestinationRule tls = Istio's auto mTLS (match on the
+ * endpoint's tlsMode); ISTIO_MUTUAL = always Istio mTLS; DISABLE = plaintext; SIMPLE / MUTUAL =
+ * the user's TLS origination.
+ */
+export function envoyTransport(tls: ClientTlsSettings | undefined, sni: string, sans: readonly string[]): ProtoObject {
+  if (!tls) {
+    return {
+      transport_socket_matches: [
+        { name: 'tlsMode-istio', match: structValue({ tlsMode: 'istio' }), transport_socket: istioUpstreamTls(sni, sans) },
+        { name: 'tlsMode-disabled', match: structValue({}), transport_socket: RAW_BUFFER_SOCKET },
+      ],
+    };
+  }
+  switch (tls.mode) {
+    case 'ISTIO_MUTUAL':
+      return { transport_socket: istioUpstreamTls(tls.sni ?? sni, tls.subjectAltNames ?? sans) };
+    case 'DISABLE':
+      return { transport_socket: RAW_BUFFER_SOCKET };
+    default:
+      return { transport_socket: userTls(tls) };
+  }
+}

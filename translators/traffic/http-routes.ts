@@ -1,0 +1,147 @@
+import { duration, type ProtoObject } from '../../protos/any.ts';
+import type { HTTPMatchRequest, HTTPRoute, StringMatch } from '../../model/istio/types.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
+import type { MeshService, MeshSnapshot } from '../../model/types.ts';
+import { outboundClusterName } from '../names.ts';
+import { defaultRetryPolicy, virtualServiceRetryPolicy } from '../retry.ts';
+import { destinationRuleFor, effectivePolicy } from './destination-rule.ts';
+import { faultPerFilterConfig } from './fault.ts';
+import { hashPolicy } from './load-balancer.ts';
+import { destinationCluster, virtualServiceFor, type VirtualService } from './virtual-service.ts';
+
+/** Istio disables Envoy's 15 s route timeout and lets grpc-timeout headers through unbounded. */
+export const NO_TIMEOUTS: ProtoObject = { timeout: {}, max_stream_duration: { max_stream_duration: {}, grpc_timeout_header_max: {} } };
+
+export interface RouteTarget {
+  readonly snapshot: MeshSnapshot;
+  readonly view: ProxyView;
+  readonly service: MeshService;
+  readonly port: number;
+  /** The virtual host's name, for Envoy's decorator (`<fqdn>:<port>/*`). */
+  readonly vhostName: string;
+}
+
+function stringMatcher(match: StringMatch): ProtoObject {
+  if ('exact' in match) return { exact: match.exact };
+  if ('prefix' in match) return { prefix: match.prefix };
+  return { safe_regex: { regex: match.regex } };
+}
+
+function headerMatcher(name: string, match: StringMatch, invert = false): ProtoObject {
+  return { name: name.toLowerCase(), string_match: stringMatcher(match), ...(invert ? { invert_match: true } : {}) };
+}
+
+function routeMatch(match: HTTPMatchRequest | undefined): ProtoObject {
+  const uri = match?.uri;
+  const path = !uri ? { prefix: '/' } : 'exact' in uri ? { path: uri.exact } : 'prefix' in uri ? { prefix: uri.prefix } : { safe_regex: { regex: uri.regex } };
+  const headers: ProtoObject[] = [];
+  if (match?.method) headers.push(headerMatcher(':method', match.method));
+  if (match?.authority) headers.push(headerMatcher(':authority', match.authority));
+  if (match?.scheme) headers.push(headerMatcher(':scheme', match.scheme));
+  for (const [name, value] of Object.entries(match?.headers ?? {})) headers.push(headerMatcher(name, value));
+  for (const [name, value] of Object.entries(match?.withoutHeaders ?? {})) headers.push(headerMatcher(name, value, true));
+  const query = Object.entries(match?.queryParams ?? {}).map(([name, value]) => ({ name, string_match: stringMatcher(value) }));
+  return {
+    ...path,
+    ...(match?.ignoreUriCase ? { case_sensitive: { value: false } } : {}),
+    ...(headers.length > 0 ? { headers } : {}),
+    ...(query.length > 0 ? { query_parameters: query } : {}),
+  };
+}
+
+/**
+ * Whether a match can apply to this proxy and port. sourceLabels need the proxy's pod labels,
+ * which a view does not carry: such matches are left out (never applied) rather than applied to all.
+ */
+function matchApplies(match: HTTPMatchRequest | undefined, target: RouteTarget): boolean {
+  if (!match) return true;
+  if (match.port !== undefined && match.port !== target.port) return false;
+  if (match.sourceNamespace !== undefined && match.sourceNamespace !== target.view.namespace) return false;
+  if (match.sourceLabels !== undefined && Object.keys(match.sourceLabels).length > 0) return false;
+  if (match.gateways && match.gateways.length > 0 && !match.gateways.includes('mesh')) return false;
+  return true;
+}
+
+/** Consistent-hash routing of the destination's DestinationRule (port and subset level included). */
+function destinationHashPolicy(target: RouteTarget, hostname: string, port: number, subsetName: string | undefined): ProtoObject[] {
+  const service = target.snapshot.services.get(hostname);
+  if (!service) return [];
+  const rule = destinationRuleFor(target.snapshot.istioConfig, service, target.view.namespace, target.snapshot.domainSuffix);
+  const subset = subsetName ? rule?.spec.subsets?.find((s) => s.name === subsetName) : undefined;
+  return hashPolicy(effectivePolicy(rule, port, subset).loadBalancer);
+}
+
+/** Weights as Istio requires them (sum 100); absent weights = an equal split, the remainder to the first ones. */
+function weighted(destinations: readonly { cluster: string; weight?: number }[]): { cluster: string; weight: number }[] {
+  if (destinations.every((d) => d.weight === undefined)) {
+    const base = Math.floor(100 / destinations.length);
+    const remainder = 100 - base * destinations.length;
+    return destinations.map((d, i) => ({ cluster: d.cluster, weight: base + (i < remainder ? 1 : 0) }));
+  }
+  return destinations.filter((d) => (d.weight ?? 0) > 0).map((d) => ({ cluster: d.cluster, weight: d.weight! }));
+}
+
+function timeouts(timeoutMs: number | undefined, target: RouteTarget): ProtoObject {
+  if (timeoutMs === undefined || timeoutMs === 0) return target.view.generator === 'grpc' ? {} : NO_TIMEOUTS;
+  const d = duration(timeoutMs);
+  const stream = { max_stream_duration: { max_stream_duration: d, grpc_timeout_header_max: d } };
+  return target.view.generator === 'grpc' ? stream : { timeout: d, ...stream };
+}
+
+function routeAction(vs: VirtualService, http: HTTPRoute, target: RouteTarget): ProtoObject | undefined {
+  const resolved = http.route.flatMap((d) => {
+    const found = destinationCluster(target.snapshot, vs, d.destination, target.port);
+    return found ? [{ ...found, ...(d.weight !== undefined ? { weight: d.weight } : {}), destination: d.destination }] : [];
+  });
+  if (resolved.length === 0) return undefined;
+  const clusters = weighted(resolved);
+  if (clusters.length === 0) return undefined;
+  const first = resolved[0]!;
+  const firstPort = first.destination.port?.number ?? target.port;
+  const hash = destinationHashPolicy(target, first.hostname, firstPort, first.destination.subset);
+  const retry = virtualServiceRetryPolicy(http.retries);
+  return {
+    ...(clusters.length === 1 ? { cluster: clusters[0]!.cluster } : { weighted_clusters: { clusters: clusters.map((c) => ({ name: c.cluster, weight: { value: c.weight } })) } }),
+    ...timeouts(http.timeout, target),
+    ...(retry ? { retry_policy: retry } : {}),
+    ...(hash.length > 0 ? { hash_policy: hash } : {}),
+  };
+}
+
+/**
+ * The routes of one service port's virtual host: a VirtualService's http routes in order (one
+ * Envoy route per match; matches with another port, another source namespace, sourceLabels or
+ * only non-mesh gateways left out) — with weighted clusters across subsets, retries replacing the
+ * default policy, timeouts (route timeout and max_stream_duration, which gRPC reads) and fault
+ * injection per route — or, with no VirtualService, the default route to `outbound|<port>||<fqdn>`.
+ * Requests matching no VirtualService route get no route (404 / UNIMPLEMENTED), as in Istio. Pure.
+ */
+export function serviceRoutes(target: RouteTarget): ProtoObject[] {
+  const { snapshot, view, service, port } = target;
+  const vs = virtualServiceFor(snapshot.istioConfig, service, view.namespace, snapshot.domainSuffix);
+  const envoy = view.generator !== 'grpc';
+  const decorator = envoy ? { decorator: { operation: `${target.vhostName}/*` } } : {};
+  if (!vs || !vs.spec.http || vs.spec.http.length === 0) {
+    const hash = destinationHashPolicy(target, service.hostname, port, undefined);
+    const route = {
+      cluster: outboundClusterName(port, '', service.hostname),
+      ...(envoy ? NO_TIMEOUTS : {}),
+      retry_policy: defaultRetryPolicy(),
+      ...(hash.length > 0 ? { hash_policy: hash } : {}),
+    };
+    return [envoy ? { name: 'default', match: { prefix: '/' }, route, ...decorator } : { match: { prefix: '' }, route }];
+  }
+  const routes: ProtoObject[] = [];
+  for (const http of vs.spec.http) {
+    const action = routeAction(vs, http, target);
+    if (!action) continue;
+    const fault = http.fault ? { typed_per_filter_config: faultPerFilterConfig(http.fault) } : {};
+    const matches = http.match && http.match.length > 0 ? http.match : [undefined];
+    for (const match of matches) {
+      if (!matchApplies(match, target)) continue;
+      const name = [http.name, match?.name].filter((n) => n !== undefined && n !== '').join('.');
+      routes.push({ ...(name ? { name } : {}), match: routeMatch(match), route: action, ...fault, ...decorator });
+    }
+  }
+  return routes;
+}
