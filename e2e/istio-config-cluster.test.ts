@@ -8,6 +8,9 @@ import type { ConfigzView } from '../server/istio-config/config-store.ts';
 import { startKubeSim, type KubeSim } from '../server/kube-sim/index.ts';
 import { tempDir } from './support/mesh-fixture.ts';
 import { startTestMeshpilot } from './support/meshpilot-process.ts';
+import { AdsTestClient, node, type DecodedResponse } from './support/ads-client.ts';
+import { serviceManifests } from './support/mesh-fixture.ts';
+import { CLUSTER_TYPE } from '../protos/type-urls.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 function hasKubectl(): boolean {
@@ -101,6 +104,33 @@ describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-
     await eventually(() => snapshotRules().length === 0, 'the deleted DestinationRule to leave the snapshot');
     expect((await configz()).accepted).toEqual([]);
     expect(deltas().some((d) => d.config === true)).toBe(true);
+  });
+
+  it('a DestinationRule applied with kubectl changes the CDS pushed to a connected proxy', async () => {
+    for (const object of serviceManifests({ name: 'helloworld', namespace: 'sample', port: 5000, clusterIP: '10.96.0.10', endpoints: [{ ip: '10.1.0.1', labels: { version: 'v1' } }] })) sim.apply(object);
+    const client = new AdsTestClient(meshpilot.xdsAddress);
+    try {
+      client.send({ node: node('sidecar~10.9.0.1~client.sample~sample.svc.cluster.local', { CLUSTER_ID: 'config' }), type_url: CLUSTER_TYPE });
+      const names = async (want: (names: string[]) => boolean): Promise<DecodedResponse> => {
+        for (let i = 0; i < 50; i += 1) {
+          const response = await client.responses.next(10_000);
+          client.send({ type_url: CLUSTER_TYPE, version_info: response.version_info, response_nonce: response.nonce });
+          if (want(response.names)) return response;
+        }
+        throw new Error('no CDS response with the expected clusters');
+      };
+      await names((n) => n.includes('outbound|5000||helloworld.sample.svc.cluster.local'));
+      await apply('dr-subsets', destinationRule(['v1', 'v2']));
+      const withSubsets = await names((n) => n.includes('outbound|5000|v2|helloworld.sample.svc.cluster.local'));
+      expect(withSubsets.names).toContain('outbound|5000|v1|helloworld.sample.svc.cluster.local');
+      const main = withSubsets.resources.find((r) => r.name === 'outbound|5000||helloworld.sample.svc.cluster.local');
+      expect(JSON.stringify(main)).toContain('"max_requests_per_connection":{"value":1}');
+      await kubectl('delete', 'destinationrule', 'helloworld', '-n', 'sample');
+      const without = await names((n) => !n.some((name) => name.includes('|v1|')));
+      expect(without.names).toContain('outbound|5000||helloworld.sample.svc.cluster.local');
+    } finally {
+      client.close();
+    }
   });
 
   it('rejects an invalid object applied with kubectl alone, and keeps the valid one', async () => {
