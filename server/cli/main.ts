@@ -68,9 +68,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     .command('validate')
     .description('check a config file and the manifests it references; print every error')
     .requiredOption('--config <file>', 'meshpilot.yaml')
-    .action(async (flags: { config: string }) => {
+    .option('--proxy-output', 'also translate the mesh (manifest folders) for representative proxies and check every resource against validate.rules')
+    .action(async (flags: { config: string; proxyOutput?: boolean }) => {
       const { runValidate } = await import('./validate-command.ts');
-      process.exitCode = await runValidate(flags.config, process.stdout);
+      process.exitCode = await runValidate(flags.config, process.stdout, { proxyOutput: flags.proxyOutput === true });
     });
 
   program

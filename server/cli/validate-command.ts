@@ -1,5 +1,7 @@
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { ConfigError } from '../config/config-error.ts';
+import { loadOfflineMesh } from './offline-mesh.ts';
+import { representativeViews, validateProxyOutput } from './validate-output.ts';
 import { loadConfig } from '../config/load.ts';
 import { readManifestFolder } from '../config/manifests.ts';
 
@@ -25,7 +27,7 @@ function folderLabel(configDir: string, folder: string): string {
  * (clusters[].manifests, config[].manifests), prints every error as `<path>: <message> [<code>]` and a
  * summary line. Returns the process exit code: 1 on any error, else 0.
  */
-export async function runValidate(configPath: string, out: LineWriter): Promise<number> {
+export async function runValidate(configPath: string, out: LineWriter, options: { proxyOutput?: boolean } = {}): Promise<number> {
   const loaded = await loadConfig(configPath);
   if (!loaded.ok) {
     printErrors(loaded.errors, out);
@@ -46,6 +48,24 @@ export async function runValidate(configPath: string, out: LineWriter): Promise<
   if (errors.length > 0) {
     out.write(`${configPath}: validation failed: ${plural(errors.length, 'error')} in ${plural(uniqueFolders.length, 'manifests folder')}\n`);
     return 1;
+  }
+  // Istio objects are checked as `serve` would check them, each alone; --proxy-output also
+  // translates the mesh for representative proxies and checks every resource against validate.rules.
+  const mesh = await loadOfflineMesh(config);
+  for (const error of mesh.errors) out.write(`${error}\n`);
+  if (mesh.errors.length > 0) {
+    out.write(`${configPath}: validation failed: ${plural(mesh.errors.length, 'error')} in Istio config\n`);
+    return 1;
+  }
+  if (options.proxyOutput) {
+    for (const note of mesh.notes) out.write(`note: ${note}\n`);
+    const { checked, violations } = validateProxyOutput(mesh.snapshot);
+    for (const violation of violations) out.write(`${violation}\n`);
+    if (violations.length > 0) {
+      out.write(`${configPath}: proxy output invalid: ${plural(violations.length, 'violation')} of validate.rules in ${plural(checked, 'resource')}\n`);
+      return 1;
+    }
+    out.write(`proxy output OK: ${plural(checked, 'resource')} for ${plural(representativeViews(mesh.snapshot).length, 'proxy view')} satisfy validate.rules\n`);
   }
   const networks = Object.keys(config.meshNetworks.networks).length;
   out.write(

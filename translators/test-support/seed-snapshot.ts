@@ -3,30 +3,18 @@ import { fileURLToPath } from 'node:url';
 import { buildSnapshot } from '../../model/build-snapshot.ts';
 import type { KubeClusterObjects } from '../../model/inputs.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
-import type { EndpointSliceRecord, KubeServiceRecord, MeshSnapshot, NodeRecord, PodRecord } from '../../model/types.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
 import { loadConfig } from '../../server/config/load.ts';
-import { readManifestFolder } from '../../server/config/manifests.ts';
-import { reduceEndpointSlice, reduceNode, reducePod, reduceService } from '../../server/registry/reduce.ts';
+import { kubeClusterFromFolder } from '../../server/cli/offline-mesh.ts';
 
 /** Test support: the seed mesh of examples/seed, built the way the file registry and pipeline build it. */
 
 export const SEED_CONFIG = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'seed', 'meshpilot.yaml');
 
 async function kubeClusterObjects(name: string, dir: string, network: string | undefined): Promise<KubeClusterObjects> {
-  const { objects, errors } = await readManifestFolder(dir);
-  if (errors.length > 0) throw new Error(`seed manifests of ${name} are invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  const services = new Map<string, KubeServiceRecord>();
-  const endpointSlices = new Map<string, EndpointSliceRecord>();
-  const pods = new Map<string, PodRecord>();
-  const nodes = new Map<string, NodeRecord>();
-  for (const object of objects) {
-    const key = `${object.metadata.namespace ?? 'default'}/${object.metadata.name}`;
-    if (object.kind === 'Service') services.set(key, reduceService(object));
-    else if (object.kind === 'EndpointSlice') endpointSlices.set(key, reduceEndpointSlice(object));
-    else if (object.kind === 'Pod') pods.set(key, reducePod(object));
-    else if (object.kind === 'Node') nodes.set(object.metadata.name, reduceNode(object));
-  }
-  return { name, ...(network ? { network } : {}), services, endpointSlices, pods, nodes };
+  const { objects, errors } = await kubeClusterFromFolder(name, dir, network);
+  if (errors.length > 0) throw new Error(`seed manifests of ${name} are invalid: ${errors.join('; ')}`);
+  return objects;
 }
 
 /** Loads examples/seed (config + every kube cluster's manifest folder) into a snapshot. */

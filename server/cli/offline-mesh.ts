@@ -1,0 +1,72 @@
+import { buildSnapshot } from '../../model/build-snapshot.ts';
+import { buildIstioConfigSet } from '../../model/istio/config-set.ts';
+import type { AnyIstioConfig } from '../../model/istio/types.ts';
+import type { KubeClusterObjects } from '../../model/inputs.ts';
+import type { EndpointSliceRecord, KubeServiceRecord, MeshSnapshot, NodeRecord, PodRecord } from '../../model/types.ts';
+import { readManifestFolder } from '../config/manifests.ts';
+import type { MeshpilotConfig } from '../config/schema.ts';
+import { istioKindOf, validateIstioObject } from '../istio-config/validate.ts';
+import { reduceEndpointSlice, reduceNode, reducePod, reduceService } from '../registry/reduce.ts';
+
+/** A mesh built from files alone (manifest-folder kube clusters and Istio config folders), as the pipeline builds it. */
+export interface OfflineMesh {
+  readonly snapshot: MeshSnapshot;
+  /** What could not be read offline (kubeconfig clusters, config clusters). */
+  readonly notes: readonly string[];
+  /** Invalid Istio objects (rejected alone, as meshpilot serve would) and unreadable manifests. */
+  readonly errors: readonly string[];
+}
+
+export async function kubeClusterFromFolder(name: string, dir: string, network: string | undefined): Promise<{ objects: KubeClusterObjects; errors: string[] }> {
+  const { objects, errors } = await readManifestFolder(dir);
+  const services = new Map<string, KubeServiceRecord>();
+  const endpointSlices = new Map<string, EndpointSliceRecord>();
+  const pods = new Map<string, PodRecord>();
+  const nodes = new Map<string, NodeRecord>();
+  for (const object of objects) {
+    const key = `${object.metadata.namespace ?? 'default'}/${object.metadata.name}`;
+    if (object.kind === 'Service') services.set(key, reduceService(object));
+    else if (object.kind === 'EndpointSlice') endpointSlices.set(key, reduceEndpointSlice(object));
+    else if (object.kind === 'Pod') pods.set(key, reducePod(object));
+    else if (object.kind === 'Node') nodes.set(object.metadata.name, reduceNode(object));
+  }
+  return { objects: { name, ...(network ? { network } : {}), services, endpointSlices, pods, nodes }, errors: errors.map((e) => `${e.path}: ${e.message}`) };
+}
+
+export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineMesh> {
+  const notes: string[] = [];
+  const errors: string[] = [];
+  const kubeClusters: KubeClusterObjects[] = [];
+  for (const cluster of config.clusters) {
+    if (cluster.manifests === undefined) {
+      notes.push(`kube cluster ${cluster.name} is read from its API server: left out offline`);
+      continue;
+    }
+    const read = await kubeClusterFromFolder(cluster.name, cluster.manifests, cluster.network);
+    errors.push(...read.errors);
+    const objects = read.objects;
+    kubeClusters.push(objects);
+  }
+  const istio: AnyIstioConfig[] = [];
+  for (const source of config.config) {
+    if (source.manifests === undefined) {
+      notes.push(`Istio config of kube cluster ${source.cluster} is read from its API server: left out offline`);
+      continue;
+    }
+    const { objects } = await readManifestFolder(source.manifests);
+    for (const object of objects) {
+      if (!istioKindOf(object.apiVersion, object.kind)) continue;
+      const result = validateIstioObject(object, { type: 'file', path: source.manifests });
+      if (result.valid) istio.push(result.result);
+      else errors.push(...result.errors.map((e) => `${object.kind} ${object.metadata.namespace ?? 'default'}/${object.metadata.name}: ${e} [MESHPILOT_ERR_ISTIO_CONFIG_INVALID]`));
+    }
+  }
+  const snapshot = buildSnapshot({
+    domainSuffix: config.domainSuffix,
+    trustDomain: config.trustDomain,
+    meshNetworks: config.meshNetworks,
+    kubeClusters,
+    istioConfig: buildIstioConfigSet(istio),
+  });
+  return { snapshot, notes, errors };
+}
