@@ -86,7 +86,7 @@ export function buildSharedClusters(snapshot: MeshSnapshot, view: ProxyView): Xd
   const outbound = buildOutboundClusters(snapshot, view);
   if (view.generator === 'grpc') return outbound;
   if (view.proxyType === 'router') {
-    return [...outbound, ...(view.routerMode === 'sni-dnat' ? buildSniDnatClusters(snapshot) : []), blackHoleCluster()];
+    return [...outbound, ...(view.routerMode === 'sni-dnat' ? buildSniDnatClusters(snapshot, view.namespace) : []), blackHoleCluster()];
   }
   return [...outbound, blackHoleCluster(), passthroughCluster(), inboundPassthroughCluster()];
 }

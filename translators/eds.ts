@@ -227,15 +227,22 @@ export function serviceClusters(snapshot: MeshSnapshot, view: ProxyView, service
 
 /**
  * EDS of one service as the proxy's view sees it: the clusters of serviceClusters, and for
- * east-west gateways in sni-dnat mode also `outbound_.<port>_._.<fqdn>` with local endpoints. Pure.
+ * east-west gateways in sni-dnat mode also `outbound_.<port>_.<subset>_.<fqdn>` (whole service and
+ * each subset) with local endpoints. Pure.
  */
 export function serviceEndpoints(snapshot: MeshSnapshot, view: ProxyView, service: MeshService): XdsResource[] {
   const out = serviceClusters(snapshot, view, service).map(({ cluster, sent }) => clusterLoadAssignment(cluster, sent));
   if (view.proxyType !== 'router' || view.routerMode !== 'sni-dnat' || service.headless) return out;
   const byPort = snapshot.endpoints.get(service.hostname);
+  const subsets = subsetsOf(destinationRuleFor(snapshot.istioConfig, service, view.namespace, snapshot.domainSuffix));
   for (const port of service.ports) {
     if (!isProxiedPort(port)) continue;
-    out.push(clusterLoadAssignment(sniName(port.port, '', service.hostname), localNetworkEndpoints(byPort?.get(port.port) ?? [], view)));
+    const endpoints = byPort?.get(port.port) ?? [];
+    out.push(clusterLoadAssignment(sniName(port.port, '', service.hostname), localNetworkEndpoints(endpoints, view)));
+    for (const subset of subsets) {
+      const selected = endpoints.filter((e) => labelsMatch(subset.labels ?? {}, e.labels));
+      out.push(clusterLoadAssignment(sniName(port.port, subset.name, service.hostname), localNetworkEndpoints(selected, view)));
+    }
   }
   return out;
 }

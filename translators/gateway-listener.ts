@@ -8,16 +8,16 @@ import { ISTIO_ALPN_MATCH } from './tls.ts';
 
 /**
  * The east-west gateway's AUTO_PASSTHROUGH listener `0.0.0.0_15443` (seed shape): tls_inspector
- * reads the SNI; one filter chain per service port matches `outbound_.<port>_._.<fqdn>` and the
+ * reads the SNI; one filter chain per service port (and subset) matches `outbound_.<port>_.<subset>_.<fqdn>` and the
  * Istio mTLS ALPNs, and tcp_proxies the still-encrypted connection to the cluster of that name.
  * No TLS termination: the mTLS session is between the two sidecars. The istio.stats wasm filter
  * of the seed is left out (its type is not an Envoy proto). REQUESTED_NETWORK_VIEW does not
  * apply here. Pure.
  */
-export function buildGatewayPassthroughListener(snapshot: MeshSnapshot): XdsResource {
+export function buildGatewayPassthroughListener(snapshot: MeshSnapshot, gatewayNamespace: string): XdsResource {
   const name = addressPortName('0.0.0.0', GATEWAY_PASSTHROUGH_PORT);
-  const filterChains = sniDnatTargets(snapshot).map(({ service, port }) => {
-    const sni = sniName(port.port, '', service.hostname);
+  const filterChains = sniDnatTargets(snapshot, gatewayNamespace).map(({ service, port, subset }) => {
+    const sni = sniName(port.port, subset, service.hostname);
     return {
       filter_chain_match: { server_names: [sni], application_protocols: [...ISTIO_ALPN_MATCH] },
       filters: [tcpProxyFilter(sni, sni)],

@@ -3,14 +3,32 @@ import type { MeshService, MeshSnapshot, ServicePort } from '../model/types.ts';
 import { DEFAULT_CIRCUIT_BREAKERS, edsCluster, istioServicesMetadata } from './cluster-common.ts';
 import { sniName } from './names.ts';
 import { isProxiedPort } from './protocol.ts';
+import { destinationRuleFor, subsetsOf } from './traffic/destination-rule.ts';
 import type { XdsResource } from './resource.ts';
 
-/** The service ports an east-west gateway passes through by SNI: every proxied port of every service with a VIP. */
-export function sniDnatTargets(snapshot: MeshSnapshot): { service: MeshService; port: ServicePort }[] {
-  const out: { service: MeshService; port: ServicePort }[] = [];
+export interface SniTarget {
+  readonly service: MeshService;
+  readonly port: ServicePort;
+  /** '' for the whole service, else a DestinationRule subset (its endpoints: those matching `labels`). */
+  readonly subset: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * What an east-west gateway passes through by SNI: every proxied port of every service with a VIP,
+ * and each subset of its DestinationRule (as the gateway's namespace sees it), so that subset
+ * traffic from another network (SNI `outbound_.<port>_.<subset>_.<fqdn>`) finds its chain.
+ */
+export function sniDnatTargets(snapshot: MeshSnapshot, gatewayNamespace: string): SniTarget[] {
+  const out: SniTarget[] = [];
   for (const service of snapshot.services.values()) {
     if (service.headless) continue;
-    for (const port of service.ports) if (isProxiedPort(port)) out.push({ service, port });
+    const subsets = subsetsOf(destinationRuleFor(snapshot.istioConfig, service, gatewayNamespace, snapshot.domainSuffix));
+    for (const port of service.ports) {
+      if (!isProxiedPort(port)) continue;
+      out.push({ service, port, subset: '', labels: {} });
+      for (const subset of subsets) out.push({ service, port, subset: subset.name, labels: subset.labels ?? {} });
+    }
   }
   return out;
 }
@@ -18,11 +36,11 @@ export function sniDnatTargets(snapshot: MeshSnapshot): { service: MeshService; 
 /**
  * The clusters of an sni-dnat router: `outbound_.<port>_._.<fqdn>`, EDS with the same service
  * name (the lead's eds.ts serves them with local-network endpoints only). No TLS: the client's
- * mTLS passes through untouched. Subsets come with DestinationRules (not in the snapshot yet). Pure.
+ * mTLS passes through untouched. Pure.
  */
-export function buildSniDnatClusters(snapshot: MeshSnapshot): XdsResource[] {
-  return sniDnatTargets(snapshot).map(({ service, port }) => {
-    const name = sniName(port.port, '', service.hostname);
+export function buildSniDnatClusters(snapshot: MeshSnapshot, gatewayNamespace: string): XdsResource[] {
+  return sniDnatTargets(snapshot, gatewayNamespace).map(({ service, port, subset }) => {
+    const name = sniName(port.port, subset, service.hostname);
     return {
       name,
       typeUrl: CLUSTER_TYPE,
