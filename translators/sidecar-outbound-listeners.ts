@@ -1,3 +1,4 @@
+import type { ProtoObject } from '../protos/any.ts';
 import { LISTENER_TYPE } from '../protos/type-urls.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot, ServicePort } from '../model/types.ts';
@@ -12,6 +13,7 @@ import {
 } from './names.ts';
 import { isHttpPort, isProxiedPort } from './protocol.ts';
 import { serviceTcpProxyFilter } from './traffic/tcp-routes.ts';
+import { statsFilters } from './telemetry/stats-filter.ts';
 import { ADS_CONFIG_SOURCE, type XdsResource } from './resource.ts';
 
 /**
@@ -26,7 +28,17 @@ import { ADS_CONFIG_SOURCE, type XdsResource } from './resource.ts';
  * Headless services get no listener (their traffic passes through to the pod IP). Pure.
  */
 export function buildSidecarOutboundListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
-  return [virtualOutbound(), ...tcpServiceListeners(snapshot, view), ...httpPortListeners(snapshot)];
+  const stats = clientStatsFilters(snapshot, view);
+  return [virtualOutbound(), ...tcpServiceListeners(snapshot, view, stats), ...httpPortListeners(snapshot, stats)];
+}
+
+/**
+ * Telemetry (CLIENT mode) for outbound traffic. Outbound listeners are shared by every pod of a
+ * view, so only mesh-wide and namespace Telemetry apply here (workload selectors need pod labels).
+ */
+function clientStatsFilters(snapshot: MeshSnapshot, view: ProxyView): ProtoObject[] {
+  const scope = { namespace: view.namespace, labels: {}, rootNamespace: snapshot.istioConfig.rootNamespace };
+  return statsFilters(snapshot.istioConfig.telemetries, scope, 'CLIENT');
 }
 
 function listener(name: string, object: Record<string, unknown>): XdsResource {
@@ -54,7 +66,7 @@ function virtualOutbound(): XdsResource {
  * ranges overlap across kube clusters), the one whose VIP is in the proxy's own kube cluster
  * wins, else the first by hostname: Envoy rejects two listeners with one address.
  */
-function tcpServiceListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
+function tcpServiceListeners(snapshot: MeshSnapshot, view: ProxyView, stats: readonly ProtoObject[]): XdsResource[] {
   const chosen = new Map<string, { service: MeshService; port: ServicePort; vip: string; own: boolean }>();
   for (const service of snapshot.services.values()) {
     if (service.headless) continue;
@@ -73,7 +85,7 @@ function tcpServiceListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResour
     .map(([name, { service, port, vip }]) =>
       listener(name, {
         address: socketAddress(vip, port.port),
-        filter_chains: [{ filters: [serviceTcpProxyFilter(snapshot, view, service, port.port)] }],
+        filter_chains: [{ filters: [...stats, serviceTcpProxyFilter(snapshot, view, service, port.port)] }],
         bind_to_port: { value: false },
         traffic_direction: 'OUTBOUND',
       }),
@@ -92,7 +104,7 @@ export function httpPortNumbers(snapshot: MeshSnapshot): number[] {
   return [...ports].sort((a, b) => a - b);
 }
 
-function httpPortListeners(snapshot: MeshSnapshot): XdsResource[] {
+function httpPortListeners(snapshot: MeshSnapshot, stats: readonly ProtoObject[]): XdsResource[] {
   return httpPortNumbers(snapshot).map((port) => {
     const name = addressPortName('0.0.0.0', port);
     return listener(name, {
@@ -103,7 +115,7 @@ function httpPortListeners(snapshot: MeshSnapshot): XdsResource[] {
             httpConnectionManagerFilter({
               stat_prefix: `outbound_${name}`,
               rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: String(port) },
-              http_filters: OUTBOUND_HTTP_FILTERS,
+              http_filters: [...stats, ...OUTBOUND_HTTP_FILTERS],
             }),
           ],
         },

@@ -58,6 +58,20 @@ describe('istio.stats in the sidecar virtualInbound', () => {
     expectGolden('telemetry.seed.client-stats-filter.json', statsFilters(seed.istioConfig.telemetries, workloadScope(seed, SEED_VIEWS.sidecarGroup20), 'CLIENT'));
   });
 
+  it('the seed Telemetry reaches the outbound side too: the CLIENT filter before the router of the seed sidecar’s HTTP listeners', async () => {
+    const outbound = translateAll(LISTENER_TYPE, seed, SEED_VIEWS.sidecarGroup20).filter((r) => r.name.startsWith('0.0.0.0_'));
+    expect(outbound.length).toBeGreaterThan(0);
+    const client = statsFilters(seed.istioConfig.telemetries, workloadScope(seed, SEED_VIEWS.sidecarGroup20), 'CLIENT');
+    for (const listener of outbound) {
+      const wire = JSON.stringify(onTheWire(listener));
+      expect(wire).toContain('"name":"istio.stats"');
+      expect(wire.indexOf('istio.stats')).toBeLessThan(wire.indexOf('envoy.filters.http.router'));
+    }
+    expect(client).toHaveLength(1);
+    const without = translateAll(LISTENER_TYPE, await loadSeedSnapshot(), SEED_VIEWS.sidecarGroup20).filter((r) => r.name.startsWith('0.0.0.0_'));
+    expect(JSON.stringify(without.map(onTheWire))).not.toContain('istio.stats');
+  });
+
   it('sits after RBAC and before tcp_proxy on chains reaching the app, with the TypedStruct Struct encoded (not empty)', () => {
     const listener = onTheWire(translateAll(LISTENER_TYPE, securedRichSnapshot(), richView()).find((r) => r.name === 'virtualInbound')!) as {
       filter_chains: { name: string; filters: { name: string; typed_config: Record<string, unknown> }[] }[];
