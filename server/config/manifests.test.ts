@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseManifestText, readManifestFolder } from './manifests.ts';
+import { parseManifestText, readManifestFolder, type ManifestParseCache } from './manifests.ts';
 
 let root: string;
 
@@ -119,5 +119,28 @@ describe('readManifestFolder', () => {
     await writeFiles({ 'f.yaml': pod('p') });
     const file = await readManifestFolder(join(root, 'f.yaml'));
     expect(file.errors.map((e) => e.code)).toEqual(['MESHPILOT_ERR_MANIFEST_FOLDER']);
+  });
+});
+
+describe('readManifestFolder with a parse cache', () => {
+  it('parses again only the files whose text changed, and forgets removed files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshpilot-manifest-cache-'));
+    try {
+      const pod = (name: string) => `apiVersion: v1\nkind: Pod\nmetadata: { name: ${name}, namespace: default }\n`;
+      await writeFile(join(dir, 'a.yaml'), pod('a'));
+      await writeFile(join(dir, 'b.yaml'), pod('b'));
+      const cache: ManifestParseCache = new Map();
+      const first = await readManifestFolder(dir, { cache });
+      await writeFile(join(dir, 'b.yaml'), pod('b2'));
+      const second = await readManifestFolder(dir, { cache });
+      expect(second.objects[0]).toBe(first.objects[0]);
+      expect(second.objects.map((o) => o.metadata.name)).toEqual(['a', 'b2']);
+      await rm(join(dir, 'a.yaml'));
+      const third = await readManifestFolder(dir, { cache });
+      expect(third.objects.map((o) => o.metadata.name)).toEqual(['b2']);
+      expect([...cache.keys()].map((f) => f.slice(dir.length + 1))).toEqual(['b.yaml']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

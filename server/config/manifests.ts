@@ -19,8 +19,14 @@ export type KubeObject = {
 
 export type ManifestReadResult = { objects: KubeObject[]; errors: ConfigError[] };
 
-/** `errorPrefix` names the folder in error paths; the folder's own name by default (`cluster-a/pods.yaml#2`). */
-export type ManifestReadOptions = { errorPrefix?: string };
+/**
+ * `errorPrefix` names the folder in error paths; the folder's own name by default (`cluster-a/pods.yaml#2`).
+ * `cache` (kept by a caller that re-reads the folder, like the file registry) skips parsing files whose text did not change.
+ */
+export type ManifestReadOptions = { errorPrefix?: string; cache?: ManifestParseCache };
+
+/** Parsed files by path, with the text they were parsed from. */
+export type ManifestParseCache = Map<string, { readonly text: string; readonly parsed: LocatedObjects }>;
 
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 const MAX_FOLDER_DEPTH = 32;
@@ -103,7 +109,7 @@ export function parseManifestText(text: string, source: string): ManifestReadRes
   return { objects: parsed.located.map((entry) => entry.object), errors: parsed.errors };
 }
 
-type LocatedObjects = { located: { object: KubeObject; path: string }[]; errors: ConfigError[] };
+export type LocatedObjects = { located: { object: KubeObject; path: string }[]; errors: ConfigError[] };
 
 function parseLocated(text: string, source: string): LocatedObjects {
   const lineCounter = new LineCounter();
@@ -178,6 +184,10 @@ export async function readManifestFolder(dir: string, options: ManifestReadOptio
     const reason = errnoCode(error) === 'ENOENT' ? 'does not exist' : `cannot be read: ${errorMessage(error)}`;
     return { objects: [], errors: [{ path: dir, message: `manifests folder "${dir}" ${reason}`, code: ManifestErrorCode.folder }] };
   }
+  if (options.cache) {
+    const present = new Set(files);
+    for (const cachedFile of [...options.cache.keys()]) if (!present.has(cachedFile)) options.cache.delete(cachedFile);
+  }
   const folderName = options.errorPrefix ?? basename(dir);
   const result: ManifestReadResult = { objects: [], errors: [] };
   const firstSeen = new Map<string, string>();
@@ -191,7 +201,9 @@ export async function readManifestFolder(dir: string, options: ManifestReadOptio
       result.errors.push({ path: source, message: `cannot read the file: ${errorMessage(error)}`, code: ManifestErrorCode.read });
       continue;
     }
-    const parsed = parseLocated(text, source);
+    const cached = options.cache?.get(file);
+    const parsed = cached !== undefined && cached.text === text ? cached.parsed : parseLocated(text, source);
+    options.cache?.set(file, { text, parsed });
     result.errors.push(...parsed.errors);
     for (const { object, path } of parsed.located) {
       const key = objectKey(object);

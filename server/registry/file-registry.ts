@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
-import { readManifestFolder } from '../config/manifests.ts';
+import { readManifestFolder, type ManifestParseCache } from '../config/manifests.ts';
 import { objectKey, type KubeKind, type KubeRecords, type RegistryListener } from './events.ts';
 import { KubeClusterStore } from './kube-cluster-store.ts';
 import type { KubeClusterHealth, KubeClusterSource } from './kube-cluster-source.ts';
@@ -31,6 +31,8 @@ export class FileRegistry implements KubeClusterSource {
   private lastError: string | undefined;
   private reading: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Files are re-read on every change, but only the changed ones are parsed again. */
+  private readonly parseCache: ManifestParseCache = new Map();
 
   constructor(options: FileRegistryOptions) {
     this.options = options;
@@ -65,7 +67,7 @@ export class FileRegistry implements KubeClusterSource {
 
   private async reload(): Promise<void> {
     if (this.stopped) return;
-    const { objects, errors } = await readManifestFolder(this.options.dir);
+    const { objects, errors } = await readManifestFolder(this.options.dir, { cache: this.parseCache });
     if (errors.length > 0) {
       this.lastError = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
       this.options.logger.warn({ kubeCluster: this.name, errors: errors.length, first: this.lastError.slice(0, 300) }, 'invalid manifests skipped');
