@@ -86,7 +86,7 @@ export abstract class XdsConnection {
     if (this.closed || !this.proxy) return;
     if (this.unflushed > 0) {
       // The previous push has not left yet (a slow or stuck reader): merge, send the newest once it has.
-      this.blocked = true;
+      this.setBlocked(true);
       this.pendingScope = mergeScopes(this.pendingScope, scope);
       return;
     }
@@ -99,8 +99,15 @@ export abstract class XdsConnection {
     else this.send(state, true, FULL_PUSH);
   }
 
+  private setBlocked(blocked: boolean): void {
+    if (blocked === this.blocked) return;
+    this.blocked = blocked;
+    if (blocked) this.context.metrics.blockedStreams.inc();
+    else this.context.metrics.blockedStreams.dec();
+  }
+
   private onDrain(): void {
-    this.blocked = false;
+    this.setBlocked(false);
     const scope = this.pendingScope;
     this.pendingScope = NO_PUSH;
     for (const typeUrl of [...this.pendingResends]) {
@@ -252,6 +259,7 @@ export abstract class XdsConnection {
 
   close(): void {
     if (this.closed) return;
+    this.setBlocked(false);
     this.closed = true;
     if (this.proxy) {
       this.context.unregister(this);

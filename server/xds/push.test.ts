@@ -103,6 +103,7 @@ describe('push pipeline over real gRPC', () => {
       maxBuffered = Math.max(maxBuffered, connection.call.writableLength);
     }
     expect(await until(() => connection.isBlocked, 5_000)).toBe(true);
+    expect((await metrics.blockedStreams.get()).values[0]?.value).toBe(1);
     // A push waits until the previous one has been flushed: at most one response is ever queued.
     expect(maxBuffered).toBeLessThanOrEqual(1);
     const sentWhileStuck = (await metrics.pushes.get()).values.find((v) => v.labels.type === 'eds')!.value;
@@ -119,6 +120,7 @@ describe('push pipeline over real gRPC', () => {
       stuck.send({ type_url: ENDPOINT_TYPE, version_info: response.version_info, response_nonce: response.nonce, resource_names: [A] });
     }
     expect(last).toContain(`10.200.0.${changes}"`);
+    expect((await metrics.blockedStreams.get()).values[0]?.value).toBe(0);
     expect(received).toBeLessThan(changes / 2);
   });
 });

@@ -1,0 +1,70 @@
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { forkTs } from './child-process.ts';
+import { stopChild, type ServerProcess } from './meshpilot-server.ts';
+
+/** The baseline server in its own process (so its CPU and RSS are its own), driven over IPC. */
+
+const ENTRY = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
+
+export interface BaselineProcess extends ServerProcess {
+  /** Tells the baseline to push new versions of these EDS resources (one response per view) to every stream; resolves with the streams written to. */
+  push(resources: readonly string[]): Promise<number>;
+}
+
+export async function startBaseline(recordingDir: string, timeoutMs: number): Promise<BaselineProcess> {
+  const child: ChildProcess = forkTs(ENTRY, [recordingDir], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+  const tail: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => {
+    tail.push(chunk.toString('utf8').slice(0, 400));
+    if (tail.length > 20) tail.shift();
+  });
+  const waiters = new Map<number, (sent: number) => void>();
+  let nextId = 0;
+  const ready = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`baseline server not ready within ${timeoutMs} ms: ${tail.join('')}`)), timeoutMs);
+    child.on('message', (message: { ready?: boolean; port?: number; id?: number; sent?: number }) => {
+      if (message.ready && message.port !== undefined) {
+        clearTimeout(timer);
+        resolve(message.port);
+      } else if (message.id !== undefined) {
+        waiters.get(message.id)?.(message.sent ?? 0);
+        waiters.delete(message.id);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`baseline server exited (code ${String(code)}): ${tail.join('')}`));
+    });
+  });
+  ready.catch(() => undefined);
+  let port: number;
+  try {
+    port = await ready;
+  } catch (error: unknown) {
+    await stopChild(child, 2_000);
+    throw error;
+  }
+  return {
+    name: 'baseline',
+    pid: child.pid!,
+    xdsPort: port,
+    tail: () => [...tail],
+    push(resources: readonly string[]): Promise<number> {
+      nextId += 1;
+      const id = nextId;
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          waiters.delete(id);
+          resolve(-1);
+        }, 30_000);
+        waiters.set(id, (sent) => {
+          clearTimeout(timer);
+          resolve(sent);
+        });
+        child.send({ op: 'push', id, resources });
+      });
+    },
+    stop: () => stopChild(child),
+  };
+}

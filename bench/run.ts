@@ -1,0 +1,148 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { nowMs } from './clock.ts';
+import { machineInfo, rewriteMarkdown, writeReport } from './report.ts';
+import { runChurn, type ChurnOptions } from './scenarios/churn.ts';
+import type { BenchContext } from './scenarios/context.ts';
+import { runPushSuite } from './scenarios/push-suite.ts';
+import type { ScenarioRow } from './scenarios/result.ts';
+import { runStuckReader, type StuckReaderOptions } from './scenarios/stuck-reader.ts';
+
+/**
+ * `npm run bench [-- --quick] [-- --scenario a,b,c,d,e]`: runs the scenarios against meshpilot and
+ * the bare grpc-js baseline, writes bench/results.json and BENCHMARKS.md.
+ */
+
+type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e';
+const ALL: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e'];
+
+interface Scale {
+  readonly shape: { services: number; kubeClusters: number; endpointsPerKubeCluster: number };
+  readonly pushStreams: readonly number[];
+  readonly edsChanges: number;
+  readonly churn: Omit<ChurnOptions, 'initialTimeoutMs' | 'convergenceTimeoutMs'>;
+  readonly stuck: Omit<StuckReaderOptions, 'initialTimeoutMs'>;
+}
+
+export function scaleFor(quick: boolean): Scale {
+  const shape = { services: quick ? 100 : 1_000, kubeClusters: 3, endpointsPerKubeCluster: 10 };
+  return {
+    shape,
+    pushStreams: quick ? [200, 1_000] : [1_000, 10_000],
+    edsChanges: quick ? 2 : 3,
+    churn: { shape, streams: quick ? 200 : 1_000, ratePerSecond: 100, durationS: quick ? 5 : 30, trackEvery: 10 },
+    stuck: { shape: { ...shape, services: quick ? 100 : 200 }, stuckStreams: quick ? 100 : 200, changes: quick ? 60 : 150, intervalMs: 50 },
+  };
+}
+
+function parseScenarios(value: string | undefined): Set<ScenarioId> {
+  if (value === undefined) return new Set(ALL);
+  const ids = value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const unknown = ids.filter((id) => !(ALL as readonly string[]).includes(id));
+  if (unknown.length > 0 || ids.length === 0) {
+    throw new Error(`MESHPILOT_BENCH_ERR_ARGS: --scenario takes a comma-separated list of ${ALL.join(', ')}; got "${value}"`);
+  }
+  return new Set(ids as ScenarioId[]);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      scenario: { type: 'string' },
+      'streams-per-worker': { type: 'string', default: '2500' },
+      'report-only': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write('usage: npm run bench -- [--quick] [--scenario a,b,c,d,e] [--streams-per-worker N] [--report-only]\n');
+    return 0;
+  }
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const paths = { json: join(root, 'bench', 'results.json'), markdown: join(root, 'BENCHMARKS.md') };
+  if (values['report-only']) {
+    await rewriteMarkdown(paths);
+    process.stdout.write(`rewrote BENCHMARKS.md from bench/results.json\n`);
+    return 0;
+  }
+  const scenarios = parseScenarios(values.scenario);
+  const streamsPerWorker = Number(values['streams-per-worker']);
+  if (!Number.isInteger(streamsPerWorker) || streamsPerWorker < 1 || streamsPerWorker > 10_000) {
+    throw new Error(`MESHPILOT_BENCH_ERR_ARGS: --streams-per-worker must be an integer 1..10000, got "${values['streams-per-worker']}"`);
+  }
+  const quick = values.quick ?? false;
+  const scale = scaleFor(quick);
+  const loadAverageAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+  const workDir = await mkdtemp(join(tmpdir(), 'meshpilot-bench-'));
+  const started = nowMs();
+  const context: BenchContext = {
+    quick,
+    workDir,
+    streamsPerWorker,
+    log: (message) => process.stdout.write(`[${((nowMs() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`),
+  };
+  const rows: ScenarioRow[] = [];
+  try {
+    const suite = new Set([...scenarios].filter((s): s is 'a' | 'b' | 'd' => s === 'a' || s === 'b' || s === 'd'));
+    if (suite.size > 0) {
+      for (const streams of scale.pushStreams) {
+        context.log(`scenarios ${[...suite].join(', ')}: ${streams.toLocaleString('en-US')} streams`);
+        const timeoutMs = quick ? 90_000 : streams >= 10_000 ? 600_000 : 180_000;
+        const result = await runPushSuite(
+          context,
+          {
+            shape: scale.shape,
+            streams,
+            changes: scale.edsChanges,
+            initialTimeoutMs: Math.max(60_000, streams * 25),
+            convergenceTimeoutMs: quick ? 15_000 : 30_000,
+            scenarios: suite,
+          },
+          timeoutMs,
+        );
+        rows.push(...result.rows);
+      }
+    }
+    if (scenarios.has('c')) {
+      context.log(`scenario c: ${scale.churn.ratePerSecond} changes/s for ${scale.churn.durationS} s, ${scale.churn.streams} streams`);
+      rows.push(...(await runChurn(context, { ...scale.churn, initialTimeoutMs: 120_000, convergenceTimeoutMs: 30_000 }, quick ? 90_000 : 300_000)));
+    }
+    if (scenarios.has('e')) {
+      context.log(`scenario e: ${scale.stuck.stuckStreams} stuck readers, ${scale.stuck.changes} service changes`);
+      rows.push(...(await runStuckReader(context, { ...scale.stuck, initialTimeoutMs: 60_000 }, quick ? 60_000 : 180_000)));
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+  const order = (row: ScenarioRow): number => ALL.indexOf(row.scenario) * 1e6 + row.streams;
+  rows.sort((x, y) => order(x) - order(y));
+  const report = {
+    date: new Date().toISOString(),
+    mode: quick ? ('quick' as const) : ('full' as const),
+    durationS: Math.round((nowMs() - started) / 1000),
+    machine: machineInfo(),
+    loadAverageAtStart,
+    scale: { ...scale, streamsPerWorker, scenarios: [...scenarios] },
+    results: rows,
+  };
+  await writeReport(report, paths);
+  context.log(`wrote bench/results.json and BENCHMARKS.md (${rows.length} rows, ${report.durationS} s)`);
+  for (const row of rows) {
+    context.log(`  ${row.id.padEnd(14)} meshpilot ${String(row.meshpilot ?? '—').padStart(8)} ${row.unit.padEnd(5)} baseline ${String(row.baseline ?? '—').padStart(8)}  ${row.status}${row.pass === false ? ' FAIL' : row.pass ? ' pass' : ''}`);
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,222 @@
+import { nowMs, percentile, sleep } from '../clock.ts';
+import type { SummariesResult, TrackedChange } from '../fleet-protocol.ts';
+import type { MeshShape } from '../generate-mesh.ts';
+import { KIB } from '../proc-stats.ts';
+import { withTimeout, type BenchContext, type Cleanup } from './context.ts';
+import { failedRow, ratioOf, round, type ScenarioRow } from './result.ts';
+import { connectFleet, record, settledRss, startBaselineUnderTest, startMeshpilotUnderTest, waitConvergence, type ServerKind } from './servers.ts';
+
+/**
+ * Scenarios (a) full push, (d) RSS per idle stream and (b) one endpoint change, on one fleet of
+ * N streams per server: meshpilot first, started cold (its responses are recorded once its full
+ * push is done, before any change), then the baseline replaying them to a fresh fleet of the
+ * same N streams.
+ */
+
+export interface PushSuiteOptions {
+  readonly shape: MeshShape;
+  readonly streams: number;
+  /** Endpoint changes in (b), one at a time, each to a different service. */
+  readonly changes: number;
+  readonly initialTimeoutMs: number;
+  readonly convergenceTimeoutMs: number;
+  readonly keepNames?: boolean;
+  /** Which of a, b, d to report (all three share the fleet). */
+  readonly scenarios: ReadonlySet<'a' | 'b' | 'd'>;
+}
+
+export interface ServerOutcome {
+  readonly kind: ServerKind;
+  readonly fullPushMs: number | undefined;
+  readonly perStreamInitialP50: number | undefined;
+  readonly initialDone: number;
+  readonly failed: number;
+  readonly firstFailure?: string;
+  readonly rssIdleBytes: number;
+  readonly rssLoadedBytes: number;
+  /** After every stream closed: what the push left behind in the allocator, not per-stream state. */
+  readonly rssAfterCloseBytes: number;
+  readonly latencies: readonly number[];
+  readonly missing: number;
+  readonly convergenceTimedOut: boolean;
+  readonly summaries: SummariesResult;
+}
+
+/** Services changed in (b): spread over the mesh, each in a different kube cluster. */
+function changePlan(shape: MeshShape, count: number): { service: number; kubeCluster: number }[] {
+  return Array.from({ length: count }, (_, i) => ({ service: Math.floor(((i + 0.5) * shape.services) / count), kubeCluster: i % shape.kubeClusters }));
+}
+
+async function measure(
+  context: BenchContext,
+  cleanup: Cleanup,
+  kind: ServerKind,
+  target: { port: number; pid: number },
+  options: PushSuiteOptions,
+  tracked: readonly string[],
+  applyChange: (i: number) => Promise<number>,
+  afterInitialPush: () => Promise<void> = async () => {},
+): Promise<ServerOutcome> {
+  const rssIdleBytes = await settledRss(target.pid);
+  const initial = await connectFleet(context, cleanup, target, {
+    streams: options.streams,
+    tracked,
+    timeoutMs: options.initialTimeoutMs,
+    ...(options.keepNames ? { keepNames: true } : {}),
+  });
+  const summaries = await initial.fleet.summaries();
+  context.log(
+    `  ${kind}: ${initial.status.initialDone}/${options.streams} streams got the full push` +
+      (initial.fullPushMs !== undefined ? ` in ${Math.round(initial.fullPushMs)} ms` : initial.timedOut ? ' (timeout)' : ` (${initial.status.firstFailure ?? 'failed'})`) +
+      `, ${(initial.status.bytesReceived / 2 ** 20).toFixed(0)} MiB`,
+  );
+  await afterInitialPush();
+  const rssLoadedBytes = await settledRss(target.pid, 2_000);
+  const changes: TrackedChange[] = [];
+  const latencies: number[] = [];
+  let missing = 0;
+  let convergenceTimedOut = false;
+  if (options.scenarios.has('b') && initial.fullPushMs !== undefined) {
+    for (let i = 0; i < options.changes; i += 1) {
+      const change = { resource: tracked[i]!, writtenAt: await applyChange(i) };
+      changes.push(change);
+      const { result, timedOut } = await waitConvergence(initial.fleet, [change], options.convergenceTimeoutMs);
+      latencies.push(...result.latencies);
+      missing += result.perChange[0]?.missing ?? 0;
+      convergenceTimedOut ||= timedOut;
+      await sleep(300);
+    }
+    context.log(`  ${kind}: ${options.changes} endpoint change(s): p99 ${round(percentile(latencies, 99), 0) ?? '—'} ms, ${missing} stream×change never converged`);
+  }
+  await initial.fleet.close();
+  const rssAfterCloseBytes = await settledRss(target.pid);
+  return {
+    kind,
+    rssAfterCloseBytes,
+    fullPushMs: initial.fullPushMs,
+    perStreamInitialP50: percentile(summaries.initialMs, 50),
+    initialDone: initial.status.initialDone,
+    failed: initial.status.failed,
+    ...(initial.status.firstFailure ? { firstFailure: initial.status.firstFailure } : {}),
+    rssIdleBytes,
+    rssLoadedBytes,
+    latencies,
+    missing,
+    convergenceTimedOut,
+    summaries,
+  };
+}
+
+export interface PushSuiteResult {
+  readonly rows: ScenarioRow[];
+  readonly meshpilot?: ServerOutcome;
+  readonly baseline?: ServerOutcome;
+}
+
+export async function runPushSuite(context: BenchContext, options: PushSuiteOptions, timeoutMs: number): Promise<PushSuiteResult> {
+  const n = options.streams;
+  const base = { streams: n, services: options.shape.services };
+  const outcomes: Partial<Record<ServerKind, ServerOutcome>> = {};
+  try {
+    await withTimeout(`push suite at ${n} streams`, timeoutMs, async (cleanup) => {
+      const plan = changePlan(options.shape, options.changes);
+      const under = await startMeshpilotUnderTest(context, cleanup, `push-${n}`, options.shape);
+      const tracked = plan.map((p) => under.mesh.services[p.service]!.envoyCluster);
+      outcomes.meshpilot = await measure(context, cleanup, 'meshpilot', { port: under.server.xdsPort, pid: under.server.pid }, options, tracked, async (i) => {
+        const writtenAt = nowMs();
+        await under.mesh.toggleEndpoint(plan[i]!.kubeCluster, plan[i]!.service);
+        return writtenAt;
+      }, () => record(under));
+      await under.server.stop();
+      const baseline = await startBaselineUnderTest(cleanup, under.recordingDir);
+      outcomes.baseline = await measure(context, cleanup, 'baseline', { port: baseline.xdsPort, pid: baseline.pid }, options, tracked, async (i) => {
+        const writtenAt = nowMs();
+        await baseline.push([tracked[i]!]);
+        return writtenAt;
+      });
+    });
+  } catch (error: unknown) {
+    const status = error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
+    const message = error instanceof Error ? error.message : String(error);
+    context.log(`  push suite at ${n} streams: ${status}: ${message}`);
+    if (!outcomes.meshpilot || !outcomes.baseline) {
+      const rows = [...options.scenarios].map((s) =>
+        failedRow({ id: `${s}/${n}`, scenario: s, title: TITLES[s], metric: METRICS[s], unit: UNITS[s], target: TARGETS[s], ...base }, status, message),
+      );
+      return { rows, ...outcomes };
+    }
+  }
+  return { rows: rowsOf(options, outcomes.meshpilot!, outcomes.baseline!), meshpilot: outcomes.meshpilot!, baseline: outcomes.baseline! };
+}
+
+const TITLES = { a: 'Full push (initial CDS+EDS to every stream)', b: 'One endpoint change → every stream ACKed', d: 'RSS per idle stream' } as const;
+const METRICS = { a: 'time to full push', b: 'convergence p99', d: 'RSS per idle stream' } as const;
+const UNITS = { a: 'ms', b: 'ms', d: 'KiB' } as const;
+const TARGETS = { a: '≤ 2× baseline', b: 'p99 ≤ 1000 ms at 10,000 streams', d: '≤ 50 KiB' } as const;
+
+function sameNames(m: ServerOutcome, b: ServerOutcome): boolean {
+  const views = new Set([...Object.keys(m.summaries.digests), ...Object.keys(b.summaries.digests)]);
+  return [...views].every((view) => {
+    const md = Object.keys(m.summaries.digests[view] ?? {});
+    const bd = Object.keys(b.summaries.digests[view] ?? {});
+    return md.length === 1 && bd.length === 1 && md[0] === bd[0];
+  });
+}
+
+function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome): ScenarioRow[] {
+  const n = options.streams;
+  const base = { streams: n, services: options.shape.services };
+  const rows: ScenarioRow[] = [];
+  const complete = (o: ServerOutcome): boolean => o.fullPushMs !== undefined;
+  if (options.scenarios.has('a')) {
+    const mp = round(m.fullPushMs ?? null, 0);
+    const bl = round(b.fullPushMs ?? null, 0);
+    const ratio = round(ratioOf(mp, bl), 2);
+    rows.push({
+      id: `a/${n}`, scenario: 'a', title: TITLES.a, metric: METRICS.a, unit: UNITS.a, target: TARGETS.a, ...base,
+      meshpilot: mp, baseline: bl, ratio, pass: ratio === null ? null : ratio <= 2,
+      status: complete(m) && complete(b) ? 'ok' : 'timeout',
+      details: {
+        perStreamInitialP50Ms: { meshpilot: round(m.perStreamInitialP50, 0), baseline: round(b.perStreamInitialP50, 0) },
+        streamsDone: { meshpilot: m.initialDone, baseline: b.initialDone },
+        failures: { meshpilot: m.firstFailure ?? null, baseline: b.firstFailure ?? null },
+        sameResourceNames: sameNames(m, b),
+      },
+    });
+  }
+  if (options.scenarios.has('d')) {
+    const perStream = (o: ServerOutcome): number | null => (complete(o) ? round((o.rssLoadedBytes - o.rssIdleBytes) / n / KIB, 1) : null);
+    const mp = perStream(m);
+    const bl = perStream(b);
+    rows.push({
+      id: `d/${n}`, scenario: 'd', title: TITLES.d, metric: METRICS.d, unit: UNITS.d, target: TARGETS.d, ...base,
+      meshpilot: mp, baseline: bl, ratio: round(ratioOf(mp, bl), 2), pass: mp === null ? null : mp <= 50,
+      status: complete(m) && complete(b) ? 'ok' : 'timeout',
+      details: {
+        rssMiB: {
+          meshpilot: { idle: round(m.rssIdleBytes / 2 ** 20), withStreams: round(m.rssLoadedBytes / 2 ** 20), afterStreamsClosed: round(m.rssAfterCloseBytes / 2 ** 20) },
+          baseline: { idle: round(b.rssIdleBytes / 2 ** 20), withStreams: round(b.rssLoadedBytes / 2 ** 20), afterStreamsClosed: round(b.rssAfterCloseBytes / 2 ** 20) },
+        },
+      },
+    });
+  }
+  if (options.scenarios.has('b')) {
+    const p = (o: ServerOutcome, q: number): number | null => (o.latencies.length > 0 ? round(percentile(o.latencies, q), 1) : null);
+    const mp = m.missing > 0 ? null : p(m, 99);
+    const bl = b.missing > 0 ? null : p(b, 99);
+    rows.push({
+      id: `b/${n}`, scenario: 'b', title: TITLES.b, metric: METRICS.b, unit: UNITS.b, target: TARGETS.b, ...base,
+      meshpilot: mp, baseline: bl, ratio: round(ratioOf(mp, bl), 1), pass: m.missing > 0 ? false : mp === null ? null : mp <= 1_000,
+      status: m.convergenceTimedOut || b.convergenceTimedOut || !complete(m) || !complete(b) ? 'timeout' : 'ok',
+      details: {
+        changes: options.changes,
+        p50Ms: { meshpilot: p(m, 50), baseline: p(b, 50) },
+        p99Ms: { meshpilot: p(m, 99), baseline: p(b, 99) },
+        maxMs: { meshpilot: p(m, 100), baseline: p(b, 100) },
+        neverConverged: { meshpilot: m.missing, baseline: b.missing },
+      },
+      ...(n < 10_000 ? { notes: 'the target is set for 10,000 streams; at this scale it is indicative' } : {}),
+    });
+  }
+  return rows;
+}
