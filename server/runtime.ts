@@ -102,7 +102,10 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     },
   });
   const adminPort = await listenHttp(admin, options.adminAddress ?? config.listen.admin);
-  logger.info({ xds: xdsAddress === false ? 'off' : `${xdsAddress.replace(/:\d+$/, '')}:${xdsPort}`, xdsTls: xdsTlsPort === undefined || xdsTlsAddress === false ? 'off' : `${xdsTlsAddress.replace(/:\d+$/, '')}:${xdsTlsPort}`, admin: `${(options.adminAddress ?? config.listen.admin).replace(/:\d+$/, '')}:${adminPort}`, kubeClusters: config.clusters.length }, 'meshpilot serving');
+  logger.info(
+    { xds: bound(xdsAddress, xdsPort), xdsTls: bound(xdsTlsAddress, xdsTlsPort), admin: bound(options.adminAddress ?? config.listen.admin, adminPort), kubeClusters: config.clusters.length },
+    'meshpilot serving',
+  );
 
   return {
     xdsPort,
@@ -126,6 +129,11 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
       await pipeline.stop();
     },
   };
+}
+
+/** `host:port` as bound (the configured port may be 0), or `off`. */
+function bound(address: string | false, port: number | undefined): string {
+  return address === false || port === undefined ? 'off' : `${address.replace(/:\d+$/, '')}:${port}`;
 }
 
 /** A kube cluster's network: its own `network`, else the meshNetworks network naming it fromRegistry, else ''. */
