@@ -109,12 +109,22 @@ export function updateSubscription(
   if (firstRequest && names.length === 0 && state.allowsWildcard) state.legacyWildcard = true;
   if (names.length > 0) state.legacyWildcard = false;
   const wildcard = state.allowsWildcard && (state.legacyWildcard || names.includes('*'));
+  // An ACK repeats the subscription: recognise that without copying, rebuilding or sorting anything.
+  if (wildcard === state.wildcard && sameNames(names, state.names)) return false;
   const listed = [...new Set(names)].filter((name) => name !== '*');
-  // An ACK repeats the subscription: recognise that without rebuilding or sorting anything.
-  const unchanged = wildcard === state.wildcard && listed.length === state.names.size && listed.every((name) => state.names.has(name));
-  if (unchanged) return false;
   state.wildcard = wildcard;
   state.names.clear();
   for (const name of listed) state.names.add(canonical(name));
   return true;
+}
+
+/** Whether a request's names (maybe with `*` and duplicates) are exactly the subscribed set. */
+function sameNames(names: readonly string[], subscribed: ReadonlySet<string>): boolean {
+  let listed = 0;
+  for (const name of names) {
+    if (name === '*') continue;
+    if (!subscribed.has(name)) return false;
+    listed += 1;
+  }
+  return listed === subscribed.size || new Set(names.filter((name) => name !== '*')).size === subscribed.size;
 }

@@ -91,9 +91,28 @@ export interface DeltaDiscoveryRequestMessage {
 
 const TO_OBJECT: protobuf.IConversionOptions = { enums: String, longs: Number, defaults: false, arrays: true };
 
+/**
+ * Every ACK of a stream carries its whole subscription (thousands of names for Envoy's EDS), so
+ * requests are decoded without protobufjs's toObject copy; only the rare node and error_detail
+ * (first request, NACKs) are converted.
+ */
 export function decodeDiscoveryRequest(bytes: Uint8Array): DiscoveryRequestMessage {
-  const type = lookupMessage('envoy.service.discovery.v3.DiscoveryRequest');
-  return type.toObject(type.decode(bytes), TO_OBJECT) as DiscoveryRequestMessage;
+  const message = lookupMessage('envoy.service.discovery.v3.DiscoveryRequest').decode(bytes) as protobuf.Message & {
+    version_info: string;
+    node: protobuf.Message | null;
+    resource_names: string[];
+    type_url: string;
+    response_nonce: string;
+    error_detail: protobuf.Message | null;
+  };
+  return {
+    version_info: message.version_info,
+    resource_names: message.resource_names,
+    type_url: message.type_url,
+    response_nonce: message.response_nonce,
+    ...(message.node ? { node: lookupMessage('envoy.config.core.v3.Node').toObject(message.node, TO_OBJECT) as NodeMessage } : {}),
+    ...(message.error_detail ? { error_detail: lookupMessage('google.rpc.Status').toObject(message.error_detail, TO_OBJECT) as ErrorDetail } : {}),
+  };
 }
 
 export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRequestMessage {
