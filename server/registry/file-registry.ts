@@ -33,6 +33,19 @@ export class FileRegistry implements KubeClusterSource {
   private stopped = false;
   /** Files are re-read on every change, but only the changed ones are parsed again. */
   private readonly parseCache: ManifestParseCache = new Map();
+  /**
+   * Reduced records by parsed object: an unchanged file keeps its parsed objects, so its records
+   * stay the same objects and compare in O(1) against the store (and the snapshot reuses them).
+   */
+  private readonly reduced = new WeakMap<object, unknown>();
+
+  private reduceOnce<R>(object: object, reduce: (object: unknown) => R): R {
+    const known = this.reduced.get(object);
+    if (known !== undefined) return known as R;
+    const record = reduce(object);
+    this.reduced.set(object, record);
+    return record;
+  }
 
   constructor(options: FileRegistryOptions) {
     this.options = options;
@@ -77,18 +90,19 @@ export class FileRegistry implements KubeClusterSource {
     const listing: Listing = { Service: new Map(), EndpointSlice: new Map(), Pod: new Map(), Node: new Map() };
     for (const object of objects) {
       const namespace = object.metadata.namespace ?? 'default';
+      const key = objectKey(namespace, object.metadata.name);
       switch (object.kind) {
         case 'Service':
-          listing.Service.set(objectKey(namespace, object.metadata.name), reduceService(object));
+          listing.Service.set(key, this.reduceOnce(object, reduceService));
           break;
         case 'EndpointSlice':
-          listing.EndpointSlice.set(objectKey(namespace, object.metadata.name), reduceEndpointSlice(object));
+          listing.EndpointSlice.set(key, this.reduceOnce(object, reduceEndpointSlice));
           break;
         case 'Pod':
-          listing.Pod.set(objectKey(namespace, object.metadata.name), reducePod(object));
+          listing.Pod.set(key, this.reduceOnce(object, reducePod));
           break;
         case 'Node':
-          listing.Node.set(object.metadata.name, reduceNode(object));
+          listing.Node.set(object.metadata.name, this.reduceOnce(object, reduceNode));
           break;
         default:
           break;
