@@ -1,4 +1,4 @@
-import type { AnyIstioConfig, IstioConfig, IstioConfigSet, IstioKind } from './types.ts';
+import type { AnyIstioConfig, ConfigMeta, IstioConfig, IstioConfigSet, IstioKind } from './types.ts';
 
 export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
 
@@ -75,4 +75,22 @@ export function allConfigs(set: IstioConfigSet): AnyIstioConfig[] {
 
 export function configCount(set: IstioConfigSet): number {
   return ISTIO_KINDS.reduce((sum, kind) => sum + set[SET_FIELD[kind]].length, 0);
+}
+
+/**
+ * Istio's conflict rule: the oldest object wins (creationTimestamp), then namespace/name. Objects
+ * without a timestamp (from files) count as newer than any with one.
+ */
+export function oldestFirst(a: { readonly meta: ConfigMeta }, b: { readonly meta: ConfigMeta }): number {
+  const ta = a.meta.creationTimestamp;
+  const tb = b.meta.creationTimestamp;
+  if (ta !== tb) {
+    if (ta === undefined) return 1;
+    if (tb === undefined) return -1;
+    const diff = Date.parse(ta) - Date.parse(tb);
+    if (diff !== 0 && !Number.isNaN(diff)) return diff;
+  }
+  const ka = `${a.meta.namespace}/${a.meta.name}`;
+  const kb = `${b.meta.namespace}/${b.meta.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }

@@ -44,20 +44,4 @@ export function applicableConfigs<T extends { readonly meta: ConfigMeta; readonl
   });
 }
 
-/**
- * Istio's conflict rule: the oldest object wins (creationTimestamp), then namespace/name. Objects
- * without a timestamp (from files) count as newer than any with one.
- */
-export function oldestFirst(a: { readonly meta: ConfigMeta }, b: { readonly meta: ConfigMeta }): number {
-  const ta = a.meta.creationTimestamp;
-  const tb = b.meta.creationTimestamp;
-  if (ta !== tb) {
-    if (ta === undefined) return 1;
-    if (tb === undefined) return -1;
-    const diff = Date.parse(ta) - Date.parse(tb);
-    if (diff !== 0 && !Number.isNaN(diff)) return diff;
-  }
-  const ka = `${a.meta.namespace}/${a.meta.name}`;
-  const kb = `${b.meta.namespace}/${b.meta.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
+export { oldestFirst } from '../../model/istio/config-set.ts';

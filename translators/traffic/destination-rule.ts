@@ -1,6 +1,7 @@
 import type { IstioConfig, IstioConfigSet, Subset, TrafficPolicy } from '../../model/istio/types.ts';
 import type { MeshService } from '../../model/types.ts';
-import { hostMatches, hostSpecificity, isExportedTo, resolveHost } from './host-match.ts';
+import { oldestFirst } from '../../model/istio/config-set.ts';
+import { hostMatches, hostSpecificity, isExportedTo, namespaceRank, resolveHost } from './host-match.ts';
 
 export type DestinationRule = IstioConfig<'DestinationRule'>;
 
@@ -10,22 +11,6 @@ export interface EffectivePolicy {
   readonly connectionPool?: TrafficPolicy['connectionPool'];
   readonly outlierDetection?: TrafficPolicy['outlierDetection'];
   readonly tls?: TrafficPolicy['tls'];
-}
-
-function namespaceRank(rule: DestinationRule, viewNamespace: string, service: MeshService, rootNamespace: string): number {
-  if (rule.meta.namespace === viewNamespace) return 0;
-  if (rule.meta.namespace === service.namespace) return 1;
-  if (rule.meta.namespace === rootNamespace) return 2;
-  return 3;
-}
-
-function olderFirst(a: DestinationRule, b: DestinationRule): number {
-  const ta = a.meta.creationTimestamp ?? '';
-  const tb = b.meta.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = `${a.meta.namespace}/${a.meta.name}`;
-  const kb = `${b.meta.namespace}/${b.meta.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 /**
@@ -42,11 +27,11 @@ export function destinationRuleFor(config: IstioConfigSet, service: MeshService,
     if (!isExportedTo(rule.spec.exportTo, rule.meta.namespace, viewNamespace)) continue;
     const host = resolveHost(rule.spec.host, rule.meta.namespace, domainSuffix);
     if (!hostMatches(host, service.hostname)) continue;
-    const candidate = { rule, specificity: hostSpecificity(host), rank: namespaceRank(rule, viewNamespace, service, config.rootNamespace) };
+    const candidate = { rule, specificity: hostSpecificity(host), rank: namespaceRank(rule.meta.namespace, viewNamespace, service.namespace, config.rootNamespace) };
     if (
       !best ||
       candidate.specificity > best.specificity ||
-      (candidate.specificity === best.specificity && (candidate.rank < best.rank || (candidate.rank === best.rank && olderFirst(rule, best.rule) < 0)))
+      (candidate.specificity === best.specificity && (candidate.rank < best.rank || (candidate.rank === best.rank && oldestFirst(rule, best.rule) < 0)))
     ) {
       best = candidate;
     }

@@ -26,3 +26,11 @@ export function isExportedTo(exportTo: readonly string[] | undefined, configName
   if (!exportTo || exportTo.length === 0) return true;
   return exportTo.some((entry) => entry === '*' || (entry === '.' ? configNamespace === viewNamespace : entry === viewNamespace));
 }
+
+/** Istio's precedence between configs for one host: the proxy's namespace, the service's, the root namespace, any other. */
+export function namespaceRank(configNamespace: string, viewNamespace: string, serviceNamespace: string, rootNamespace: string): number {
+  if (configNamespace === viewNamespace) return 0;
+  if (configNamespace === serviceNamespace) return 1;
+  if (configNamespace === rootNamespace) return 2;
+  return 3;
+}

@@ -1,29 +1,14 @@
 import type { Destination, IstioConfig, IstioConfigSet } from '../../model/istio/types.ts';
 import type { MeshService, MeshSnapshot } from '../../model/types.ts';
 import { outboundClusterName } from '../names.ts';
-import { hostMatches, hostSpecificity, isExportedTo, resolveHost } from './host-match.ts';
+import { oldestFirst } from '../../model/istio/config-set.ts';
+import { hostMatches, hostSpecificity, isExportedTo, namespaceRank, resolveHost } from './host-match.ts';
 
 export type VirtualService = IstioConfig<'VirtualService'>;
 
 /** The mesh gateway: VirtualServices without `gateways`, or listing "mesh", apply to sidecars and proxyless gRPC. */
 function appliesToMesh(gateways: readonly string[] | undefined): boolean {
   return !gateways || gateways.length === 0 || gateways.includes('mesh');
-}
-
-function namespaceRank(vs: VirtualService, viewNamespace: string, service: MeshService, rootNamespace: string): number {
-  if (vs.meta.namespace === viewNamespace) return 0;
-  if (vs.meta.namespace === service.namespace) return 1;
-  if (vs.meta.namespace === rootNamespace) return 2;
-  return 3;
-}
-
-function olderFirst(a: VirtualService, b: VirtualService): number {
-  const ta = a.meta.creationTimestamp ?? '';
-  const tb = b.meta.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = `${a.meta.namespace}/${a.meta.name}`;
-  const kb = `${b.meta.namespace}/${b.meta.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 /**
@@ -43,8 +28,8 @@ export function virtualServiceFor(config: IstioConfigSet, service: MeshService, 
       ...vs.spec.hosts.map((h) => resolveHost(h, vs.meta.namespace, domainSuffix)).filter((h) => hostMatches(h, service.hostname)).map(hostSpecificity),
     );
     if (specificity < 0) continue;
-    const rank = namespaceRank(vs, viewNamespace, service, config.rootNamespace);
-    if (!best || specificity > best.specificity || (specificity === best.specificity && (rank < best.rank || (rank === best.rank && olderFirst(vs, best.vs) < 0)))) {
+    const rank = namespaceRank(vs.meta.namespace, viewNamespace, service.namespace, config.rootNamespace);
+    if (!best || specificity > best.specificity || (specificity === best.specificity && (rank < best.rank || (rank === best.rank && oldestFirst(vs, best.vs) < 0)))) {
       best = { vs, specificity, rank };
     }
   }
