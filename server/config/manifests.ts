@@ -141,6 +141,11 @@ function parseLocated(text: string, source: string): LocatedObjects {
   return result;
 }
 
+/** Manifest files under `dir` (recursively), sorted by path; dot-files and dot-folders are skipped. Throws if `dir` cannot be read. */
+export function manifestFilesOf(dir: string): Promise<string[]> {
+  return listManifestFiles(dir, 0, new Set());
+}
+
 /** Manifest files under `dir`, sorted by path; dot-files and dot-folders (editor and ConfigMap `..data` copies) are skipped. */
 async function listManifestFiles(dir: string, depth: number, seen: Set<string>): Promise<string[]> {
   const real = await realpath(dir);

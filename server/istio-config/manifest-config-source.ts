@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { errorMessage } from '../config/config-error.ts';
-import { parseManifestText } from '../config/manifests.ts';
+import { FolderWatcher } from '../config/folder-watcher.ts';
+import { manifestFilesOf, parseManifestText } from '../config/manifests.ts';
 import type { ConfigSourceHealth, IstioConfigSource, RawConfigObject } from './config-source.ts';
 import { istioKindOf } from './validate.ts';
 
@@ -15,26 +14,6 @@ export interface ManifestConfigSourceOptions {
   readonly settleMs?: number;
   /** Full re-read interval, repairing any missed file event; 0 disables. */
   readonly resyncMs?: number;
-}
-
-const EXTENSIONS = ['.yaml', '.yml', '.json'];
-const MAX_DEPTH = 32;
-
-/** Manifest files under `dir`, sorted; dot-files and dot-folders (editor and ConfigMap `..data` copies) skipped. */
-async function manifestFiles(dir: string, depth: number, seen: Set<string>): Promise<string[]> {
-  const real = await realpath(dir);
-  if (seen.has(real) || depth > MAX_DEPTH) return [];
-  seen.add(real);
-  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const files: string[] = [];
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    const isDirectory = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory() === true);
-    if (isDirectory) files.push(...(await manifestFiles(path, depth + 1, seen)));
-    else if (EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) files.push(path);
-  }
-  return files;
 }
 
 /** A content hash standing in for resourceVersion: it changes exactly when the object does. */
@@ -55,10 +34,7 @@ export class ManifestConfigSource implements IstioConfigSource {
   private errors: readonly string[] = [];
   private lastError: string | undefined;
   private syncedAt: string | undefined;
-  private watcher: FSWatcher | undefined;
-  private settleTimer: NodeJS.Timeout | undefined;
-  private resyncTimer: NodeJS.Timeout | undefined;
-  private reading: Promise<void> = Promise.resolve();
+  private watcher: FolderWatcher | undefined;
   private onChange: () => void = () => {};
   private stopped = false;
 
@@ -70,25 +46,10 @@ export class ManifestConfigSource implements IstioConfigSource {
   async start(onChange: () => void): Promise<void> {
     this.onChange = onChange;
     await this.reload();
-    try {
-      this.watcher = watch(this.options.dir, { recursive: true }, () => this.scheduleReload());
-      this.watcher.on('error', (error: unknown) => {
-        this.lastError = `watching the folder failed: ${errorMessage(error)}`;
-      });
-    } catch (error: unknown) {
-      // A missing folder cannot be watched; the periodic re-read picks it up once it exists.
-      this.lastError = `cannot watch the folder: ${errorMessage(error)}`;
-    }
-    const resyncMs = this.options.resyncMs ?? 5_000;
-    if (resyncMs > 0) this.resyncTimer = setInterval(() => this.scheduleReload(), resyncMs);
-  }
-
-  private scheduleReload(): void {
-    if (this.stopped) return;
-    clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => {
-      this.reading = this.reading.then(() => this.reload());
-    }, this.options.settleMs ?? 30);
+    this.watcher = new FolderWatcher(this.options.dir, () => this.reload(), this.options, (message) => {
+      this.lastError = message;
+    });
+    this.watcher.start();
   }
 
   private async reload(): Promise<void> {
@@ -97,7 +58,7 @@ export class ManifestConfigSource implements IstioConfigSource {
     const errors: string[] = [];
     let files: string[] = [];
     try {
-      files = await manifestFiles(this.options.dir, 0, new Set());
+      files = await manifestFilesOf(this.options.dir);
       this.lastError = undefined;
     } catch (error: unknown) {
       this.lastError = `cannot read the folder ${this.options.dir}: ${errorMessage(error)}`;
@@ -155,10 +116,7 @@ export class ManifestConfigSource implements IstioConfigSource {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.watcher?.close();
-    clearTimeout(this.settleTimer);
-    clearInterval(this.resyncTimer);
-    await this.reading;
+    await this.watcher?.stop();
   }
 }
 

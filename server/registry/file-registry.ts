@@ -1,5 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
+import { FolderWatcher } from '../config/folder-watcher.ts';
 import { readManifestFolder, type ManifestParseCache } from '../config/manifests.ts';
 import { objectKey, type KubeKind, type KubeRecords, type RegistryListener } from './events.ts';
 import { KubeClusterStore } from './kube-cluster-store.ts';
@@ -23,13 +23,10 @@ export class FileRegistry implements KubeClusterSource {
   readonly name: string;
   readonly store: KubeClusterStore;
   private readonly options: FileRegistryOptions;
-  private watcher: FSWatcher | undefined;
-  private settleTimer: NodeJS.Timeout | undefined;
-  private resyncTimer: NodeJS.Timeout | undefined;
+  private watcher: FolderWatcher | undefined;
   private listener: RegistryListener = () => {};
   private syncedAt: string | undefined;
   private lastError: string | undefined;
-  private reading: Promise<void> = Promise.resolve();
   private stopped = false;
   /** Files are re-read on every change, but only the changed ones are parsed again. */
   private readonly parseCache: ManifestParseCache = new Map();
@@ -62,20 +59,10 @@ export class FileRegistry implements KubeClusterSource {
       { kubeCluster: this.name, source: 'manifests', ...counts, ms: Date.now() - started },
       'kube cluster synced',
     );
-    this.watcher = watch(this.options.dir, { recursive: true }, () => this.scheduleReload());
-    this.watcher.on('error', (error: unknown) => {
-      this.lastError = error instanceof Error ? error.message : String(error);
+    this.watcher = new FolderWatcher(this.options.dir, () => this.reload(), this.options, (message) => {
+      this.lastError = message;
     });
-    const resyncMs = this.options.resyncMs ?? 5_000;
-    if (resyncMs > 0) this.resyncTimer = setInterval(() => this.scheduleReload(), resyncMs);
-  }
-
-  private scheduleReload(): void {
-    if (this.stopped) return;
-    clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => {
-      this.reading = this.reading.then(() => this.reload());
-    }, this.options.settleMs ?? 30);
+    this.watcher.start();
   }
 
   private async reload(): Promise<void> {
@@ -115,10 +102,7 @@ export class FileRegistry implements KubeClusterSource {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.watcher?.close();
-    clearTimeout(this.settleTimer);
-    clearInterval(this.resyncTimer);
-    await this.reading;
+    await this.watcher?.stop();
   }
 
   health(): KubeClusterHealth {
