@@ -40,7 +40,10 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
 }
 
 export async function startMeshpilot(configPath: string, timeoutMs: number): Promise<ServerProcess & { adminUrl: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', configPath, '--xds', '127.0.0.1:0', '--admin', '127.0.0.1:0'], {
+  // MESHPILOT_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each meshpilot process (for finding hot spots).
+  const profileDir = process.env.MESHPILOT_BENCH_CPU_PROF;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, BIN, 'serve', '--config', configPath, '--xds', '127.0.0.1:0', '--admin', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: REPO_ROOT,
   });
