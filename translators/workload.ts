@@ -18,23 +18,56 @@ export function workloadInstances(snapshot: MeshSnapshot, view: ProxyView): Work
   const ip = view.workloadIp;
   if (!ip) return [];
   const out: WorkloadInstance[] = [];
+  for (const { service, servicePort, ports } of instancesByAddress(snapshot).get(ip) ?? []) {
+    const own = view.kubeCluster === '' ? [...ports.values()].flat() : ports.get(view.kubeCluster) ?? [];
+    for (const endpointPort of new Set(own)) out.push({ service, servicePort, endpointPort });
+  }
+  return out.sort(
+    (a, b) => a.endpointPort - b.endpointPort || a.service.hostname.localeCompare(b.service.hostname) || a.servicePort.port - b.servicePort.port,
+  );
+}
+
+interface AddressInstances {
+  readonly service: MeshService;
+  readonly servicePort: ServicePort;
+  /** Endpoint ports by kube cluster. */
+  readonly ports: Map<string, number[]>;
+}
+
+/**
+ * Every proxied service port by endpoint address, indexed once per snapshot: each sidecar asks for
+ * its own instances, and scanning every endpoint of the mesh per proxy is O(proxies × endpoints).
+ * The index is derived data of an immutable snapshot, so a WeakMap keyed by it is safe.
+ */
+const indexes = new WeakMap<MeshSnapshot, ReadonlyMap<string, readonly AddressInstances[]>>();
+
+function instancesByAddress(snapshot: MeshSnapshot): ReadonlyMap<string, readonly AddressInstances[]> {
+  const cached = indexes.get(snapshot);
+  if (cached) return cached;
+  const index = new Map<string, AddressInstances[]>();
   for (const service of snapshot.services.values()) {
     const byPort = snapshot.endpoints.get(service.hostname);
     if (!byPort) continue;
     for (const servicePort of service.ports) {
       if (!isProxiedPort(servicePort)) continue;
-      const ports = new Set<number>();
+      const forPort = new Map<string, AddressInstances>();
       for (const endpoint of byPort.get(servicePort.port) ?? []) {
-        if (endpoint.address !== ip) continue;
-        if (view.kubeCluster !== '' && endpoint.kubeCluster !== view.kubeCluster) continue;
-        ports.add(endpoint.port);
+        let entry = forPort.get(endpoint.address);
+        if (!entry) {
+          entry = { service, servicePort, ports: new Map() };
+          forPort.set(endpoint.address, entry);
+          const list = index.get(endpoint.address) ?? [];
+          list.push(entry);
+          index.set(endpoint.address, list);
+        }
+        const ports = entry.ports.get(endpoint.kubeCluster) ?? [];
+        ports.push(endpoint.port);
+        entry.ports.set(endpoint.kubeCluster, ports);
       }
-      for (const endpointPort of ports) out.push({ service, servicePort, endpointPort });
     }
   }
-  return out.sort(
-    (a, b) => a.endpointPort - b.endpointPort || a.service.hostname.localeCompare(b.service.hostname) || a.servicePort.port - b.servicePort.port,
-  );
+  indexes.set(snapshot, index);
+  return index;
 }
 
 /** The distinct endpoint ports of the workload, ascending. */
