@@ -33,9 +33,14 @@ export class SotwConnection extends XdsConnection {
       }
     }
 
-    const available = this.available(state);
-    // Keep the cache's copy of each name: a subscription of thousands of names then costs no strings per stream.
-    const changed = updateSubscription(state, request.resource_names ?? [], firstRequest, (name) => available.get(name)?.name ?? name);
+    // An ACK repeating the subscription (same bytes) needs no names at all.
+    let changed = false;
+    if (firstRequest || request.namesDigest !== state.namesDigest) {
+      const available = this.available(state);
+      // Keep the cache's copy of each name: a subscription of thousands of names then costs no strings per stream.
+      changed = updateSubscription(state, request.resourceNames(), firstRequest, (name) => available.get(name)?.name ?? name);
+      state.namesDigest = request.namesDigest;
+    }
     if (firstRequest || changed || (nonce === '' && !firstRequest)) this.respond(state);
   }
 

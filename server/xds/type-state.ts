@@ -25,6 +25,8 @@ export class TypeState {
   /** performance.now() when the change carried by the last response was first seen. */
   sentChangeAt: number | undefined;
   requests = 0;
+  /** Digest of the resource names of the last request (SotW): an ACK with the same digest changes nothing. */
+  namesDigest: string | undefined;
 
   constructor(typeUrl: XdsTypeUrl) {
     this.typeUrl = typeUrl;

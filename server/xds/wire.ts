@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 import { lookupMessage } from '../../protos/load.ts';
 import type { EncodedResource } from '../cache/encoded-resource.ts';
@@ -91,27 +92,71 @@ export interface DeltaDiscoveryRequestMessage {
 
 const TO_OBJECT: protobuf.IConversionOptions = { enums: String, longs: Number, defaults: false, arrays: true };
 
+/** A DiscoveryRequest whose resource names are decoded only on demand. */
+export interface ScannedDiscoveryRequest extends Omit<DiscoveryRequestMessage, 'resource_names'> {
+  /** A digest of the resource_names field's bytes: an equal digest means an equal list. */
+  readonly namesDigest: string;
+  resourceNames(): string[];
+}
+
+const LENGTH_DELIMITED = 2;
+
 /**
- * Every ACK of a stream carries its whole subscription (thousands of names for Envoy's EDS), so
- * requests are decoded without protobufjs's toObject copy; only the rare node and error_detail
- * (first request, NACKs) are converted.
+ * Every ACK of a stream repeats its whole subscription (thousands of names for Envoy's EDS), so a
+ * request is scanned, not decoded: the names are hashed as raw bytes and turned into strings only
+ * when that hash changed. node and error_detail (first request, NACKs) are decoded when present.
  */
-export function decodeDiscoveryRequest(bytes: Uint8Array): DiscoveryRequestMessage {
-  const message = lookupMessage('envoy.service.discovery.v3.DiscoveryRequest').decode(bytes) as protobuf.Message & {
-    version_info: string;
-    node: protobuf.Message | null;
-    resource_names: string[];
-    type_url: string;
-    response_nonce: string;
-    error_detail: protobuf.Message | null;
-  };
+export function decodeDiscoveryRequest(bytes: Uint8Array): ScannedDiscoveryRequest {
+  const reader = protobuf.Reader.create(bytes);
+  // Names are normally one contiguous run of field 3: hash that run once; pieces only if interleaved.
+  const pieces: [number, number][] = [];
+  let version_info = '';
+  let type_url = '';
+  let response_nonce = '';
+  let node: Uint8Array | undefined;
+  let errorDetail: Uint8Array | undefined;
+  while (reader.pos < reader.len) {
+    const fieldStart = reader.pos;
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    if (field >= 1 && field <= 6 && (tag & 7) !== LENGTH_DELIMITED) throw new Error(`field ${field} has wire type ${tag & 7}, expected ${LENGTH_DELIMITED}`);
+    switch (field) {
+      case 1:
+        version_info = reader.string();
+        break;
+      case 2:
+        node = reader.bytes();
+        break;
+      case 3: {
+        reader.skip(reader.uint32());
+        const last = pieces.at(-1);
+        if (last && last[1] === fieldStart) last[1] = reader.pos;
+        else pieces.push([fieldStart, reader.pos]);
+        break;
+      }
+      case 4:
+        type_url = reader.string();
+        break;
+      case 5:
+        response_nonce = reader.string();
+        break;
+      case 6:
+        errorDetail = reader.bytes();
+        break;
+      default:
+        reader.skipType(tag & 7);
+    }
+  }
+  const digest = createHash('sha1');
+  for (const [start, end] of pieces) digest.update(bytes.subarray(start, end));
   return {
-    version_info: message.version_info,
-    resource_names: message.resource_names,
-    type_url: message.type_url,
-    response_nonce: message.response_nonce,
-    ...(message.node ? { node: lookupMessage('envoy.config.core.v3.Node').toObject(message.node, TO_OBJECT) as NodeMessage } : {}),
-    ...(message.error_detail ? { error_detail: lookupMessage('google.rpc.Status').toObject(message.error_detail, TO_OBJECT) as ErrorDetail } : {}),
+    version_info,
+    type_url,
+    response_nonce,
+    ...(node ? { node: lookupMessage('envoy.config.core.v3.Node').toObject(lookupMessage('envoy.config.core.v3.Node').decode(node), TO_OBJECT) as NodeMessage } : {}),
+    ...(errorDetail ? { error_detail: lookupMessage('google.rpc.Status').toObject(lookupMessage('google.rpc.Status').decode(errorDetail), TO_OBJECT) as ErrorDetail } : {}),
+    namesDigest: digest.digest('base64'),
+    resourceNames: () => (lookupMessage('envoy.service.discovery.v3.DiscoveryRequest').decode(bytes) as protobuf.Message & { resource_names: string[] }).resource_names,
   };
 }
 
