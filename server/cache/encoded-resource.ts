@@ -45,3 +45,11 @@ export function setVersion(resources: Iterable<{ readonly name: string; readonly
   for (const resource of sorted) hash.update(resource.name).update('\0').update(resource.version).update('\0');
   return hash.digest('hex').slice(0, 16);
 }
+
+/** The `resources` field (2) of a DiscoveryResponse: each resource's Any, tagged and length-prefixed. */
+export function encodeResourcesField(resources: Iterable<EncodedResource>): Buffer {
+  const writer = protobuf.Writer.create();
+  for (const resource of resources) writer.uint32(18).bytes(resource.anyBytes);
+  const bytes = writer.finish();
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

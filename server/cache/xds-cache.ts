@@ -7,7 +7,7 @@ import { serviceEndpoints } from '../../translators/eds.ts';
 import { sharedView, translatorFor, type Translator } from '../../translators/index.ts';
 import { LayeredMap } from './layered-map.ts';
 import type { XdsResource } from '../../translators/resource.ts';
-import { encodeResource, setVersion, type EncodedResource } from './encoded-resource.ts';
+import { encodeResource, encodeResourcesField, setVersion, type EncodedResource } from './encoded-resource.ts';
 
 export type ResourceMap = ReadonlyMap<string, EncodedResource>;
 
@@ -57,6 +57,7 @@ export class XdsCache {
   private interned = new Map<string, EncodedResource>();
   private translatedServices = 0;
   private readonly versions = new WeakMap<ReadonlyMap<string, EncodedResource>, string>();
+  private readonly resourceFields = new WeakMap<ReadonlyMap<string, EncodedResource>, Buffer>();
 
   setSnapshot(snapshot: MeshSnapshot, delta: SnapshotDelta = FULL_DELTA): void {
     this.snapshot = snapshot;
@@ -176,6 +177,15 @@ export class XdsCache {
     const version = setVersion(resources.values());
     this.versions.set(resources, version);
     return version;
+  }
+
+  /** The encoded `resources` field of a shared set, built once for every stream that sends it whole. */
+  resourcesFieldOf(resources: ReadonlyMap<string, EncodedResource>): Buffer {
+    const known = this.resourceFields.get(resources);
+    if (known !== undefined) return known;
+    const field = encodeResourcesField(resources.values());
+    this.resourceFields.set(resources, field);
+    return field;
   }
 
   stats(): { views: number; workloads: number; interned: number; generation: number; translatedServices: number } {

@@ -75,6 +75,8 @@ export class SotwConnection extends XdsConnection {
     const bytes = encodeDiscoveryResponse({
       versionInfo: state.version,
       resources,
+      // Sending a shared set whole (CDS/LDS, or all EDS): its encoded bytes are built once for every stream.
+      ...(resources.length === current.size ? { resourcesField: this.context.cache.resourcesFieldOf(current) } : {}),
       typeUrl: state.typeUrl,
       nonce: state.nonce,
       controlPlane: this.context.controlPlane,

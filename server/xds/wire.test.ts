@@ -37,3 +37,18 @@ describe('decodeDiscoveryRequest (scanned)', () => {
     expect(() => decodeDiscoveryRequest(new Uint8Array([0x18, 0x01]))).toThrow(/field 3 has wire type 0/);
   });
 });
+
+describe('encodeDiscoveryResponse', () => {
+  it('gives the same bytes with a prebuilt shared resources field as without, and decodes', async () => {
+    const { encodeResource, encodeResourcesField } = await import('../cache/encoded-resource.ts');
+    const { CLUSTER_TYPE } = await import('../../protos/type-urls.ts');
+    const { encodeDiscoveryResponse } = await import('./wire.ts');
+    const resources = ['a', 'b', 'c'].map((name) => encodeResource({ name, typeUrl: CLUSTER_TYPE, object: { name, type: 'EDS' } }));
+    const common = { versionInfo: 'v1', resources, typeUrl: CLUSTER_TYPE, nonce: 'n1', controlPlane: { identifier: 'cp' } };
+    const plain = encodeDiscoveryResponse(common);
+    const shared = encodeDiscoveryResponse({ ...common, resourcesField: encodeResourcesField(resources) });
+    expect(shared.equals(plain)).toBe(true);
+    const decoded = lookupMessage('envoy.service.discovery.v3.DiscoveryResponse').decode(shared) as unknown as { version_info: string; nonce: string; resources: unknown[]; type_url: string };
+    expect([decoded.version_info, decoded.nonce, decoded.type_url, decoded.resources.length]).toEqual(['v1', 'n1', CLUSTER_TYPE, 3]);
+  });
+});

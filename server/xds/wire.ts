@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 import { lookupMessage } from '../../protos/load.ts';
-import type { EncodedResource } from '../cache/encoded-resource.ts';
+import { encodeResourcesField, type EncodedResource } from '../cache/encoded-resource.ts';
 
 /**
  * DiscoveryResponse / DeltaDiscoveryResponse written by hand around the cached Any bytes, so a
@@ -17,20 +17,29 @@ function writeControlPlane(writer: protobuf.Writer, field: number, controlPlane:
   writer.uint32((field << 3) | 2).fork().uint32(10).string(controlPlane.identifier).ldelim();
 }
 
+/** protobufjs's Writer yields a Buffer in Node: use it as is instead of copying it again. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * A DiscoveryResponse around already-encoded resources. `resourcesField` (from
+ * encodeResourcesField) lets many streams sending one shared set reuse its bytes: each response
+ * is then one copy of them between a small head and tail.
+ */
 export function encodeDiscoveryResponse(response: {
   versionInfo: string;
   resources: readonly EncodedResource[];
+  resourcesField?: Buffer;
   typeUrl: string;
   nonce: string;
   controlPlane: ControlPlaneId;
 }): Buffer {
-  const writer = protobuf.Writer.create();
-  writer.uint32(10).string(response.versionInfo);
-  for (const resource of response.resources) writer.uint32(18).bytes(resource.anyBytes);
-  writer.uint32(34).string(response.typeUrl);
-  writer.uint32(42).string(response.nonce);
-  writeControlPlane(writer, 6, response.controlPlane);
-  return Buffer.from(writer.finish());
+  const head = protobuf.Writer.create().uint32(10).string(response.versionInfo).finish();
+  const tail = protobuf.Writer.create().uint32(34).string(response.typeUrl).uint32(42).string(response.nonce);
+  writeControlPlane(tail, 6, response.controlPlane);
+  const resources = response.resourcesField ?? encodeResourcesField(response.resources);
+  return Buffer.concat([head, resources, tail.finish()]);
 }
 
 export function encodeDeltaDiscoveryResponse(response: {
@@ -55,7 +64,7 @@ export function encodeDeltaDiscoveryResponse(response: {
   writer.uint32(42).string(response.nonce);
   for (const name of response.removedResources) writer.uint32(50).string(name);
   writeControlPlane(writer, 7, response.controlPlane);
-  return Buffer.from(writer.finish());
+  return asBuffer(writer.finish());
 }
 
 export interface NodeMessage {
