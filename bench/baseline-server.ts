@@ -1,4 +1,5 @@
 import { Server, ServerCredentials, status, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
+import { ADS_SERVICE } from '../server/xds/xds-server.ts';
 import { EDS_TYPE, CDS_TYPE, encodeDiscoveryResponse, forEachField, parseDiscoveryRequest, ProtoWriter, readNodeView } from './proto-wire.ts';
 import { loadRecording, type RecordedView } from './recording.ts';
 import { viewKeyOf } from './views.ts';
@@ -17,20 +18,8 @@ import { viewKeyOf } from './views.ts';
 
 const IN_FLIGHT_BYTES = Number(process.env.MESHPILOT_BENCH_BASELINE_IN_FLIGHT_MIB ?? 2048) * 1024 * 1024;
 const LARGE_WRITE_BYTES = 64 * 1024;
-const passThrough = (bytes: Buffer): Buffer => bytes;
-const ADS = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
-
-const RAW_ADS: ServiceDefinition = {
-  StreamAggregatedResources: {
-    path: `${ADS}/StreamAggregatedResources`,
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: passThrough,
-    requestDeserialize: passThrough,
-    responseSerialize: passThrough,
-    responseDeserialize: passThrough,
-  },
-};
+/** The baseline serves only SotW, on the same raw-bytes service definition meshpilot uses. */
+const RAW_ADS: ServiceDefinition = { StreamAggregatedResources: ADS_SERVICE.StreamAggregatedResources! };
 
 interface ViewReplay {
   readonly recorded: RecordedView;

@@ -1,17 +1,10 @@
-import { Server } from '@grpc/grpc-js';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildIstioConfigSet } from '../model/istio/config-set.ts';
 import type { AnyIstioConfig } from '../model/istio/types.ts';
-import { shareUnchanged } from '../model/snapshot-delta.ts';
-import type { MeshSnapshot } from '../model/types.ts';
 import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../protos/type-urls.ts';
-import { XdsCache } from '../server/cache/xds-cache.ts';
-import { Metrics } from '../server/metrics/metrics.ts';
-import { scopeFromDelta } from '../server/xds/push-scope.ts';
-import { listenGrpc, XdsService } from '../server/xds/xds-server.ts';
 import { istioObject } from '../translators/test-support/istio-config.ts';
-import { AdsTestClient, node } from './support/ads-client.ts';
+import type { AdsTestClient } from './support/ads-client.ts';
+import { XdsHarness } from './support/xds-harness.ts';
 import type { FixtureService } from './support/mesh-fixture.ts';
 import { snapshotOf } from './support/snapshot-fixture.ts';
 
@@ -30,46 +23,15 @@ const poolRule = istioObject('DestinationRule', 'default', 'a', { host: 'a', tra
 const subsetRule = istioObject('DestinationRule', 'default', 'a', { host: 'a', subsets: [{ name: 'v1', labels: { version: 'v1' } }] });
 
 describe('config pushes scoped to the streams whose output changes', () => {
-  let server: Server;
-  let xds: XdsService;
-  let cache: XdsCache;
-  let current: MeshSnapshot | undefined;
-  let address: string;
-  const clients: AdsTestClient[] = [];
-
-  const publish = (config: readonly AnyIstioConfig[]): void => {
-    const { snapshot, delta } = shareUnchanged(current, { ...snapshotOf(SERVICES), istioConfig: buildIstioConfigSet(config) });
-    current = snapshot;
-    cache.setSnapshot(snapshot, delta);
-    xds.pushAll(scopeFromDelta(delta));
-  };
-
-  /** A stream subscribed to the given types (CDS wildcard, EDS by name), every first response ACKed. */
-  const subscribe = async (id: string, subscriptions: readonly (readonly [string, readonly string[]])[]): Promise<AdsTestClient> => {
-    const client = new AdsTestClient(address);
-    clients.push(client);
-    for (const [typeUrl, names] of subscriptions) {
-      client.send({ node: node(`sidecar~127.0.0.${clients.length + 10}~${id}.default~default.svc.cluster.local`), type_url: typeUrl, resource_names: names });
-      const response = await client.responses.next();
-      client.send({ type_url: typeUrl, version_info: response.version_info, response_nonce: response.nonce, resource_names: names });
-    }
-    return client;
-  };
+  let harness: XdsHarness;
+  const publish = (config: readonly AnyIstioConfig[]): void => harness.publish({ ...snapshotOf(SERVICES), istioConfig: buildIstioConfigSet(config) });
+  const subscribe = (id: string, subscriptions: readonly (readonly [string, readonly string[]])[]): Promise<AdsTestClient> => harness.subscribe(id, subscriptions);
 
   beforeEach(async () => {
-    cache = new XdsCache();
-    xds = new XdsService({ cache, metrics: new Metrics({ defaultMetrics: false }), logger: pino({ level: 'silent' }), controlPlane: { identifier: 'test' } });
-    server = new Server();
-    xds.addTo(server);
-    address = `127.0.0.1:${await listenGrpc(server, '127.0.0.1:0')}`;
-    current = undefined;
+    harness = await XdsHarness.start();
   });
 
-  afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
-    xds.closeAll();
-    server.forceShutdown();
-  });
+  afterEach(() => harness.stop());
 
   it('a DestinationRule changing only CDS pushes CDS to its subscribers and nothing to EDS-only streams', async () => {
     publish([]);

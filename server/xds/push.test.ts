@@ -1,16 +1,11 @@
-import { Server } from '@grpc/grpc-js';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AdsTestClient, node } from '../../e2e/support/ads-client.ts';
-import { snapshotOf } from '../../e2e/support/snapshot-fixture.ts';
+import type { AdsTestClient } from '../../e2e/support/ads-client.ts';
 import type { FixtureService } from '../../e2e/support/mesh-fixture.ts';
-import { shareUnchanged } from '../../model/snapshot-delta.ts';
-import type { MeshSnapshot } from '../../model/types.ts';
+import { snapshotOf } from '../../e2e/support/snapshot-fixture.ts';
+import { XdsHarness } from '../../e2e/support/xds-harness.ts';
 import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../protos/type-urls.ts';
-import { XdsCache } from '../cache/xds-cache.ts';
-import { Metrics } from '../metrics/metrics.ts';
-import { scopeFromDelta } from './push-scope.ts';
-import { listenGrpc, XdsService } from './xds-server.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { XdsService } from './xds-server.ts';
 
 const A = 'outbound|5000||a.default.svc.cluster.local';
 const B = 'outbound|5000||b.default.svc.cluster.local';
@@ -28,47 +23,23 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
 }
 
 describe('push pipeline over real gRPC', () => {
-  let server: Server;
-  let xds: XdsService;
-  let cache: XdsCache;
+  let harness: XdsHarness;
   let metrics: Metrics;
-  let current: MeshSnapshot | undefined;
-  let address: string;
-  const clients: AdsTestClient[] = [];
-
-  const publish = (services: FixtureService[]): void => {
-    const { snapshot, delta } = shareUnchanged(current, snapshotOf(services));
-    current = snapshot;
-    cache.setSnapshot(snapshot, delta);
-    xds.pushAll(scopeFromDelta(delta));
-  };
-
-  const subscribe = async (id: string, edsNames: string[]): Promise<AdsTestClient> => {
-    const client = new AdsTestClient(address);
-    clients.push(client);
-    for (const [typeUrl, names] of [[CLUSTER_TYPE, []], [ENDPOINT_TYPE, edsNames]] as const) {
-      client.send({ node: node(`sidecar~127.0.0.${clients.length + 10}~${id}.default~default.svc.cluster.local`), type_url: typeUrl, resource_names: names });
-      const response = await client.responses.next();
-      client.send({ type_url: typeUrl, version_info: response.version_info, response_nonce: response.nonce, resource_names: names });
-    }
-    return client;
-  };
+  let xds: XdsService;
+  const publish = (services: FixtureService[]): void => harness.publish(snapshotOf(services));
+  const subscribe = (id: string, edsNames: string[]): Promise<AdsTestClient> =>
+    harness.subscribe(id, [
+      [CLUSTER_TYPE, []],
+      [ENDPOINT_TYPE, edsNames],
+    ]);
 
   beforeEach(async () => {
-    cache = new XdsCache();
-    metrics = new Metrics({ defaultMetrics: false });
-    xds = new XdsService({ cache, metrics, logger: pino({ level: 'silent' }), controlPlane: { identifier: 'test' } });
-    server = new Server();
-    xds.addTo(server);
-    address = `127.0.0.1:${await listenGrpc(server, '127.0.0.1:0')}`;
-    current = undefined;
+    harness = await XdsHarness.start();
+    metrics = harness.metrics;
+    xds = harness.xds;
   });
 
-  afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
-    xds.closeAll();
-    server.forceShutdown();
-  });
+  afterEach(() => harness.stop());
 
   it('sends an endpoint change as EDS only, and only to the streams subscribed to it', async () => {
     publish([service('a', '10.96.0.1', range('10.1', 10)), service('b', '10.96.0.2', range('10.2', 10))]);
