@@ -150,30 +150,41 @@ function describeResource(cursor: Cursor, anyStart: number, anyEnd: number, type
   return { name, start: anyStart, end: anyEnd, usesEds };
 }
 
-export function parseDiscoveryResponse(bytes: Buffer): ParsedResponse {
-  let versionInfo = '';
-  let typeUrl = '';
-  let nonce = '';
-  const anys: number[] = [];
+/**
+ * Calls `visit` for each length-delimited field of a top-level message (others are skipped), with
+ * the cursor at the field's first byte; afterwards the cursor moves past the field whatever
+ * `visit` read. Returns the cursor, for reading the message again.
+ */
+function forEachLengthDelimited(bytes: Buffer, visit: (field: number, at: Cursor, length: number) => void): Cursor {
   const cursor = new Cursor(bytes, 0, bytes.length);
   while (cursor.offset < cursor.end) {
     const key = cursor.varint();
     const field = key >>> 3;
     const wireType = key & 7;
-    if (wireType !== WIRE_LENGTH || field > 5) {
+    if (wireType !== WIRE_LENGTH) {
       cursor.skip(wireType, field);
       continue;
     }
     const length = cursor.varint();
-    if (cursor.offset + length > cursor.end) throw new WireError(`field ${field} length ${length} runs past the end of the message`);
-    if (field === 1) versionInfo = cursor.text(length);
-    else if (field === 4) typeUrl = cursor.text(length);
-    else if (field === 5) nonce = cursor.text(length);
-    else {
-      if (field === 2) anys.push(cursor.offset, cursor.offset + length);
-      cursor.offset += length;
-    }
+    const end = cursor.offset + length;
+    if (end > cursor.end) throw new WireError(`field ${field} length ${length} runs past the end of the message`);
+    visit(field, cursor, length);
+    cursor.offset = end;
   }
+  return cursor;
+}
+
+export function parseDiscoveryResponse(bytes: Buffer): ParsedResponse {
+  let versionInfo = '';
+  let typeUrl = '';
+  let nonce = '';
+  const anys: number[] = [];
+  const cursor = forEachLengthDelimited(bytes, (field, at, length) => {
+    if (field === 1) versionInfo = at.text(length);
+    else if (field === 4) typeUrl = at.text(length);
+    else if (field === 5) nonce = at.text(length);
+    else if (field === 2) anys.push(at.offset, at.offset + length);
+  });
   const resources: ResponseResource[] = [];
   for (let i = 0; i < anys.length; i += 2) resources.push(describeResource(cursor, anys[i]!, anys[i + 1]!, typeUrl));
   return { versionInfo, typeUrl, nonce, resources };
@@ -196,27 +207,14 @@ export function parseDiscoveryRequest(bytes: Buffer): ParsedRequest {
   let versionInfo = '';
   let resourceNames = 0;
   let nack = false;
-  const cursor = new Cursor(bytes, 0, bytes.length);
-  while (cursor.offset < cursor.end) {
-    const key = cursor.varint();
-    const field = key >>> 3;
-    const wireType = key & 7;
-    if (wireType !== WIRE_LENGTH) {
-      cursor.skip(wireType, field);
-      continue;
-    }
-    const length = cursor.varint();
-    if (cursor.offset + length > cursor.end) throw new WireError(`field ${field} length ${length} runs past the end of the message`);
-    if (field === 1) versionInfo = cursor.text(length);
-    else if (field === 4) typeUrl = cursor.text(length);
-    else if (field === 5) nonce = cursor.text(length);
-    else {
-      if (field === 2) node = bytes.subarray(cursor.offset, cursor.offset + length);
-      else if (field === 3) resourceNames += 1;
-      else if (field === 6) nack = true;
-      cursor.offset += length;
-    }
-  }
+  forEachLengthDelimited(bytes, (field, at, length) => {
+    if (field === 1) versionInfo = at.text(length);
+    else if (field === 4) typeUrl = at.text(length);
+    else if (field === 5) nonce = at.text(length);
+    else if (field === 2) node = bytes.subarray(at.offset, at.offset + length);
+    else if (field === 3) resourceNames += 1;
+    else if (field === 6) nack = true;
+  });
   return { node, typeUrl, nonce, versionInfo, resourceNames, nack };
 }
 
