@@ -1,6 +1,15 @@
 import { AdsStream, SubscriptionCache } from './ads-stream.ts';
 import { convergenceLatency } from './convergence.ts';
-import type { ConvergenceResult, FleetReply, FleetRequest, OpenArgs, OpenResult, StatusResult, StreamInfo, SummariesResult } from './fleet-protocol.ts';
+import type {
+  ConvergenceResult,
+  FleetReply,
+  FleetRequest,
+  OpenArgs,
+  OpenResult,
+  StatusResult,
+  StreamInfo,
+  SummariesResult,
+} from './fleet-protocol.ts';
 import { sidecarNode, viewKeyOf } from './views.ts';
 
 /**
@@ -26,9 +35,21 @@ class LoadClientWorker {
       const outcomes = await Promise.allSettled(
         batch.map(async (index) => {
           const node = sidecarNode(index);
-          const stream = new AdsStream({ subscriptions: this.subscriptions, host: args.host, port: args.port, localAddress: args.localAddress, node, tracked, keepNames: args.keepNames, ...(args.windowBytes ? { windowBytes: args.windowBytes } : {}) });
+          const stream = new AdsStream({
+            subscriptions: this.subscriptions,
+            host: args.host,
+            port: args.port,
+            localAddress: args.localAddress,
+            node,
+            tracked,
+            keepNames: args.keepNames,
+            ...(args.windowBytes ? { windowBytes: args.windowBytes } : {}),
+          });
           this.streams.set(index, stream);
-          this.views.set(index, viewKeyOf({ network: node.metadata.NETWORK ?? '', region: node.locality.region, zone: node.locality.zone }));
+          this.views.set(
+            index,
+            viewKeyOf({ network: node.metadata.NETWORK ?? '', region: node.locality.region, zone: node.locality.zone }),
+          );
           await stream.connect(args.connectTimeoutMs);
         }),
       );
@@ -95,7 +116,8 @@ class LoadClientWorker {
       byDigest[summary.namesDigest] = (byDigest[summary.namesDigest] ?? 0) + 1;
       cdsNames.push(summary.cdsNames);
       edsNames.push(summary.edsNames);
-      if (stream.startedAt !== undefined && stream.initialDoneAt !== undefined) initialMs.push(stream.initialDoneAt - stream.startedAt);
+      if (stream.startedAt !== undefined && stream.initialDoneAt !== undefined)
+        initialMs.push(stream.initialDoneAt - stream.startedAt);
       if (summary.names) names[index] = summary.names;
     }
     return { digests, cdsNames, edsNames, initialMs, ...(Object.keys(names).length > 0 ? { names } : {}) };
@@ -179,12 +201,18 @@ class LoadClientWorker {
 }
 
 function main(): void {
-  if (!process.send) throw new Error('MESHPILOT_BENCH_ERR_WORKER: ads-load-client.ts must be started with child_process.fork');
+  if (!process.send)
+    throw new Error('MESHPILOT_BENCH_ERR_WORKER: ads-load-client.ts must be started with child_process.fork');
   const worker = new LoadClientWorker();
   process.on('message', (message: FleetRequest) => {
     worker.handle(message).then(
       (result) => process.send?.({ id: message.id, ok: true, result } satisfies FleetReply),
-      (error: unknown) => process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies FleetReply),
+      (error: unknown) =>
+        process.send?.({
+          id: message.id,
+          ok: false,
+          error: error instanceof Error ? error.message : String(error),
+        } satisfies FleetReply),
     );
     if (message.op === 'close') setTimeout(() => process.disconnect(), 50);
   });

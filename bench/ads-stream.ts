@@ -57,7 +57,12 @@ export class SubscriptionCache {
     const key = sortedNames.join('\n');
     let subscription = this.byKey.get(key);
     if (!subscription) {
-      subscription = { key, names: sortedNames, index: new Map(sortedNames.map((name, i) => [name, i])), encoded: encodeResourceNames(sortedNames) };
+      subscription = {
+        key,
+        names: sortedNames,
+        index: new Map(sortedNames.map((name, i) => [name, i])),
+        encoded: encodeResourceNames(sortedNames),
+      };
       if (this.byKey.size >= 64) this.byKey.clear();
       this.byKey.set(key, subscription);
     }
@@ -139,20 +144,28 @@ export class AdsStream {
       session.once('connect', () => {
         session.setLocalWindowSize(this.options.windowBytes ?? WINDOW_BYTES);
         const stream = session.request(
-          { ':method': 'POST', ':path': ADS_PATH, 'content-type': 'application/grpc', te: 'trailers', 'user-agent': 'meshpilot-bench' },
+          {
+            ':method': 'POST',
+            ':path': ADS_PATH,
+            'content-type': 'application/grpc',
+            te: 'trailers',
+            'user-agent': 'meshpilot-bench',
+          },
           { endStream: false },
         );
         this.stream = stream;
         stream.on('data', (chunk: Buffer) => this.onData(chunk));
         stream.on('trailers', (headers: http2.IncomingHttpHeaders) => {
           const status = headers['grpc-status'];
-          if (status !== undefined && status !== '0') this.failure ??= `grpc-status ${String(status)}: ${String(headers['grpc-message'] ?? '')}`;
+          if (status !== undefined && status !== '0')
+            this.failure ??= `grpc-status ${String(status)}: ${String(headers['grpc-message'] ?? '')}`;
         });
         stream.on('error', (error: Error) => {
           this.failure ??= error.message;
         });
         stream.on('close', () => {
-          if (!this.closed && this.initialDoneAt === undefined) this.failure ??= 'stream closed before the initial push completed';
+          if (!this.closed && this.initialDoneAt === undefined)
+            this.failure ??= 'stream closed before the initial push completed';
           this.closed = true;
         });
         clearTimeout(timer);
@@ -181,7 +194,9 @@ export class AdsStream {
     if (!this.stream || this.closed) return;
     const node = this.nodeBytes;
     this.nodeBytes = undefined;
-    this.stream.write(grpcFrame(encodeDiscoveryRequest({ typeUrl, versionInfo, nonce, resourceNames, ...(node ? { node } : {}) })));
+    this.stream.write(
+      grpcFrame(encodeDiscoveryRequest({ typeUrl, versionInfo, nonce, resourceNames, ...(node ? { node } : {}) })),
+    );
   }
 
   private onData(chunk: Buffer): void {
@@ -209,7 +224,10 @@ export class AdsStream {
   private onClusters(response: ParsedResponse): void {
     if (this.initialDoneAt === undefined) this.cdsNames = response.resources.map((r) => r.name);
     this.cdsVersion = response.versionInfo;
-    const eds = response.resources.filter((r) => r.usesEds).map((r) => r.name).sort();
+    const eds = response.resources
+      .filter((r) => r.usesEds)
+      .map((r) => r.name)
+      .sort();
     this.send(CDS_TYPE, response.versionInfo, response.nonce, Buffer.alloc(0));
     this.cdsAcked = true;
     const subscription = this.options.subscriptions.get(eds);
@@ -248,12 +266,28 @@ export class AdsStream {
   }
 
   private checkInitialDone(at: number): void {
-    if (this.initialDoneAt !== undefined || !this.cdsAcked || !this.receivedFlags || this.receivedCount < this.receivedFlags.length) return;
+    if (
+      this.initialDoneAt !== undefined ||
+      !this.cdsAcked ||
+      !this.receivedFlags ||
+      this.receivedCount < this.receivedFlags.length
+    )
+      return;
     this.initialDoneAt = at;
     const cds = [...this.cdsNames].sort();
     const eds = [...(this.subscription ?? NO_SUBSCRIPTION).names];
-    const digest = createHash('sha256').update(cds.join('\n')).update('\0').update(eds.join('\n')).digest('hex').slice(0, 16);
-    this.summary = { cdsNames: cds.length, edsNames: eds.length, namesDigest: digest, ...(this.options.keepNames ? { names: { cds, eds } } : {}) };
+    const digest = createHash('sha256')
+      .update(cds.join('\n'))
+      .update('\0')
+      .update(eds.join('\n'))
+      .digest('hex')
+      .slice(0, 16);
+    this.summary = {
+      cdsNames: cds.length,
+      edsNames: eds.length,
+      namesDigest: digest,
+      ...(this.options.keepNames ? { names: { cds, eds } } : {}),
+    };
     this.receivedFlags = undefined;
     this.cdsNames = [];
   }

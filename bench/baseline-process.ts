@@ -22,7 +22,10 @@ export async function startBaseline(recordingDir: string, timeoutMs: number): Pr
   const waiters = new Map<number, (sent: number) => void>();
   let nextId = 0;
   const ready = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`baseline server not ready within ${timeoutMs} ms: ${tail.join('')}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`baseline server not ready within ${timeoutMs} ms: ${tail.join('')}`)),
+      timeoutMs,
+    );
     child.on('message', (message: { ready?: boolean; port?: number; id?: number; sent?: number }) => {
       if (message.ready && message.port !== undefined) {
         clearTimeout(timer);

@@ -1,6 +1,14 @@
 import { Server, ServerCredentials, status, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
 import { ADS_SERVICE } from '../server/xds/xds-server.ts';
-import { EDS_TYPE, CDS_TYPE, encodeDiscoveryResponse, forEachField, parseDiscoveryRequest, ProtoWriter, readNodeView } from './proto-wire.ts';
+import {
+  EDS_TYPE,
+  CDS_TYPE,
+  encodeDiscoveryResponse,
+  forEachField,
+  parseDiscoveryRequest,
+  ProtoWriter,
+  readNodeView,
+} from './proto-wire.ts';
 import { loadRecording, type RecordedView } from './recording.ts';
 import { viewKeyOf } from './views.ts';
 
@@ -44,7 +52,9 @@ function endpointsOf(recorded: RecordedView): Map<string, Uint8Array> {
       if (field !== 2 || typeof any === 'number') return;
       forEachField(any, (anyField, _w, value) => {
         if (anyField !== 2 || typeof value === 'number') return;
-        forEachField(value, (f, _w2, name) => (f === 1 && typeof name !== 'number' ? out.set(Buffer.from(name).toString('utf8'), any) : undefined));
+        forEachField(value, (f, _w2, name) =>
+          f === 1 && typeof name !== 'number' ? out.set(Buffer.from(name).toString('utf8'), any) : undefined,
+        );
       });
     });
   }
@@ -61,7 +71,10 @@ function changedVariant(any: Uint8Array, generation: number): Uint8Array {
     else if (field === 2) value = v;
   });
   const marker = new ProtoWriter().tag(1000, 0).varint(generation).finish();
-  return new ProtoWriter().string(1, typeUrl).bytes(2, Buffer.concat([value, marker])).finish();
+  return new ProtoWriter()
+    .string(1, typeUrl)
+    .bytes(2, Buffer.concat([value, marker]))
+    .finish();
 }
 
 class BaselineServer {
@@ -78,7 +91,14 @@ class BaselineServer {
   }
 
   handle(call: ServerDuplexStream<Buffer, Buffer>): void {
-    const stream: BaselineStream = { call, view: undefined, edsRequested: false, queued: 0, closed: false, inFlight: new Set() };
+    const stream: BaselineStream = {
+      call,
+      view: undefined,
+      edsRequested: false,
+      queued: 0,
+      closed: false,
+      inFlight: new Set(),
+    };
     this.streams.add(stream);
     const close = (): void => {
       stream.closed = true;
@@ -101,7 +121,10 @@ class BaselineServer {
       const key = request.node ? viewKeyOf(readNodeView(request.node)) : '';
       stream.view = this.views.get(key);
       if (!stream.view) {
-        stream.call.emit('error', { code: status.INVALID_ARGUMENT, details: `baseline has no recording for view "${key}"` });
+        stream.call.emit('error', {
+          code: status.INVALID_ARGUMENT,
+          details: `baseline has no recording for view "${key}"`,
+        });
         return;
       }
     }
@@ -125,7 +148,13 @@ class BaselineServer {
   }
 
   private pump(): void {
-    for (let guard = 0; guard < 100_000 && (this.inFlight === 0 || this.inFlight + (this.queue[0]?.bytes.length ?? 0) <= IN_FLIGHT_BYTES) && this.queue.length > 0; guard += 1) {
+    for (
+      let guard = 0;
+      guard < 100_000 &&
+      (this.inFlight === 0 || this.inFlight + (this.queue[0]?.bytes.length ?? 0) <= IN_FLIGHT_BYTES) &&
+      this.queue.length > 0;
+      guard += 1
+    ) {
       const { stream, bytes } = this.queue.shift()!;
       if (stream.closed) {
         stream.queued -= 1;
@@ -162,7 +191,10 @@ class BaselineServer {
       });
       if (anys.length === 0) continue;
       const version = `baseline-${this.pushes}`;
-      byView.set(view, encodeDiscoveryResponse({ versionInfo: version, typeUrl: EDS_TYPE, nonce: version, resources: anys }));
+      byView.set(
+        view,
+        encodeDiscoveryResponse({ versionInfo: version, typeUrl: EDS_TYPE, nonce: version, resources: anys }),
+      );
     }
     let sent = 0;
     for (const stream of this.streams) {
@@ -181,12 +213,20 @@ class BaselineServer {
 
 async function main(): Promise<void> {
   const dir = process.argv[2];
-  if (!dir || !process.send) throw new Error('MESHPILOT_BENCH_ERR_BASELINE: fork baseline-server.ts with the recording folder as its argument');
+  if (!dir || !process.send)
+    throw new Error('MESHPILOT_BENCH_ERR_BASELINE: fork baseline-server.ts with the recording folder as its argument');
   const baseline = new BaselineServer(await loadRecording(dir));
-  const server = new Server({ 'grpc.max_send_message_length': 64 * 1024 * 1024, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-  server.addService(RAW_ADS, { StreamAggregatedResources: (call: ServerDuplexStream<Buffer, Buffer>) => baseline.handle(call) });
+  const server = new Server({
+    'grpc.max_send_message_length': 64 * 1024 * 1024,
+    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+  });
+  server.addService(RAW_ADS, {
+    StreamAggregatedResources: (call: ServerDuplexStream<Buffer, Buffer>) => baseline.handle(call),
+  });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
   );
   process.on('message', (message: { op: string; id: number; resources?: string[] }) => {
     if (message.op === 'push') process.send?.({ id: message.id, sent: baseline.push(message.resources ?? []) });
@@ -200,6 +240,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`baseline server failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(
+    `baseline server failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

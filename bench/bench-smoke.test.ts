@@ -41,7 +41,10 @@ describe('bench smoke: scenarios (a) and (b) at 5 services × 10 streams', () =>
   });
 
   it('every stream of both servers got and ACKed the full CDS + EDS push', () => {
-    expect(result.rows.map((r) => r.status), log.join('\n')).toEqual(['ok', 'ok']);
+    expect(
+      result.rows.map((r) => r.status),
+      log.join('\n'),
+    ).toEqual(['ok', 'ok']);
     for (const outcome of [result.meshpilot!, result.baseline!]) {
       expect(outcome.failed, `${outcome.kind}: ${outcome.firstFailure ?? ''}`).toBe(0);
       expect(outcome.initialDone).toBe(STREAMS);

@@ -5,6 +5,14 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-export function forkTs(entry: string, args: readonly string[], options: { nodeFlags?: readonly string[]; stdio: ForkOptions['stdio'] }): ChildProcess {
-  return fork(entry, [...args], { cwd: REPO_ROOT, execArgv: ['--import', 'tsx', ...(options.nodeFlags ?? [])], stdio: options.stdio });
+export function forkTs(
+  entry: string,
+  args: readonly string[],
+  options: { nodeFlags?: readonly string[]; stdio: ForkOptions['stdio'] },
+): ChildProcess {
+  return fork(entry, [...args], {
+    cwd: REPO_ROOT,
+    execArgv: ['--import', 'tsx', ...(options.nodeFlags ?? [])],
+    stdio: options.stdio,
+  });
 }

@@ -12,7 +12,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes; resolves whether it did. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<boolean> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<boolean> {
   const deadline = nowMs() + timeoutMs;
   const maxPolls = Math.ceil(timeoutMs / intervalMs) + 1;
   for (let poll = 0; poll < maxPolls; poll += 1) {

@@ -7,7 +7,10 @@ import type { TrackedEntry } from './ads-stream.ts';
  * unchanged resources, or a late response for an older change, from counting as convergence.
  * Returns the latency in ms, or undefined when the stream never got new content.
  */
-export function convergenceLatency(history: readonly TrackedEntry[] | undefined, writtenAt: number): number | undefined {
+export function convergenceLatency(
+  history: readonly TrackedEntry[] | undefined,
+  writtenAt: number,
+): number | undefined {
   if (!history) return undefined;
   let before: string | undefined;
   for (const entry of history) {

@@ -47,7 +47,12 @@ const GATEWAYS: Readonly<Record<string, string>> = { 'network-1': '192.0.2.1', '
 export function serviceLayout(index: number): ServiceLayout {
   const name = `svc-${String(index).padStart(4, '0')}`;
   const namespace = `ns-${index % NAMESPACES}`;
-  return { name, namespace, port: SERVICE_PORT, envoyCluster: `outbound|${SERVICE_PORT}||${name}.${namespace}.svc.cluster.local` };
+  return {
+    name,
+    namespace,
+    port: SERVICE_PORT,
+    envoyCluster: `outbound|${SERVICE_PORT}||${name}.${namespace}.svc.cluster.local`,
+  };
 }
 
 function endpointIp(kubeCluster: number, service: number, endpoint: number, perKubeCluster: number): string {
@@ -72,32 +77,49 @@ export class GeneratedMesh {
 
   private constructor(root: string, shape: MeshShape) {
     if (shape.kubeClusters < 1 || shape.kubeClusters > KUBE_CLUSTER_TEMPLATES.length) {
-      throw new RangeError(`MESHPILOT_BENCH_ERR_SHAPE: kubeClusters must be 1..${KUBE_CLUSTER_TEMPLATES.length}, got ${shape.kubeClusters}`);
+      throw new RangeError(
+        `MESHPILOT_BENCH_ERR_SHAPE: kubeClusters must be 1..${KUBE_CLUSTER_TEMPLATES.length}, got ${shape.kubeClusters}`,
+      );
     }
-    if (shape.services < 1 || shape.services > 5_000) throw new RangeError(`MESHPILOT_BENCH_ERR_SHAPE: services must be 1..5000, got ${shape.services}`);
+    if (shape.services < 1 || shape.services > 5_000)
+      throw new RangeError(`MESHPILOT_BENCH_ERR_SHAPE: services must be 1..5000, got ${shape.services}`);
     if (shape.endpointsPerKubeCluster < 1 || shape.endpointsPerKubeCluster > 50) {
-      throw new RangeError(`MESHPILOT_BENCH_ERR_SHAPE: endpointsPerKubeCluster must be 1..50, got ${shape.endpointsPerKubeCluster}`);
+      throw new RangeError(
+        `MESHPILOT_BENCH_ERR_SHAPE: endpointsPerKubeCluster must be 1..50, got ${shape.endpointsPerKubeCluster}`,
+      );
     }
     this.root = root;
     this.shape = shape;
     this.configPath = join(root, 'meshpilot.yaml');
-    this.kubeClusters = KUBE_CLUSTER_TEMPLATES.slice(0, shape.kubeClusters).map((t, i) => ({ name: `kc-${i + 1}`, ...t, dir: join(root, `kc-${i + 1}`) }));
+    this.kubeClusters = KUBE_CLUSTER_TEMPLATES.slice(0, shape.kubeClusters).map((t, i) => ({
+      name: `kc-${i + 1}`,
+      ...t,
+      dir: join(root, `kc-${i + 1}`),
+    }));
     this.services = Array.from({ length: shape.services }, (_, i) => serviceLayout(i));
   }
 
   /** Writes every manifest and the config (debounce and log level as given) under `root`. */
-  static async write(root: string, shape: MeshShape, options: { debounce: { quietMs: number; maxMs: number }; logLevel: string }): Promise<GeneratedMesh> {
+  static async write(
+    root: string,
+    shape: MeshShape,
+    options: { debounce: { quietMs: number; maxMs: number }; logLevel: string },
+  ): Promise<GeneratedMesh> {
     const mesh = new GeneratedMesh(root, shape);
     for (const [k, kubeCluster] of mesh.kubeClusters.entries()) {
       await mkdir(kubeCluster.dir, { recursive: true });
       await writeFile(join(kubeCluster.dir, 'nodes.json'), JSON.stringify(mesh.nodesList(k, kubeCluster)));
       const files = mesh.services.map((_, s) => mesh.serviceFile(k, s));
-      for (let i = 0; i < files.length; i += 64) await Promise.all(files.slice(i, i + 64).map((file) => writeFile(file.path, file.text)));
+      for (let i = 0; i < files.length; i += 64)
+        await Promise.all(files.slice(i, i + 64).map((file) => writeFile(file.path, file.text)));
     }
     const networks = Object.fromEntries(
       [...new Set(mesh.kubeClusters.map((c) => c.network))].map((network) => [
         network,
-        { endpoints: mesh.kubeClusters.filter((c) => c.network === network).map((c) => ({ fromRegistry: c.name })), gateways: [{ address: GATEWAYS[network]!, port: 15443 }] },
+        {
+          endpoints: mesh.kubeClusters.filter((c) => c.network === network).map((c) => ({ fromRegistry: c.name })),
+          gateways: [{ address: GATEWAYS[network]!, port: 15443 }],
+        },
       ]),
     );
     await writeFile(
@@ -120,7 +142,10 @@ export class GeneratedMesh {
   }
 
   private nodesList(k: number, kubeCluster: KubeClusterLayout): Record<string, unknown> {
-    const labels = { 'topology.kubernetes.io/region': kubeCluster.region, 'topology.kubernetes.io/zone': kubeCluster.zone };
+    const labels = {
+      'topology.kubernetes.io/region': kubeCluster.region,
+      'topology.kubernetes.io/zone': kubeCluster.zone,
+    };
     const items = [0, 1].map((n) => ({ metadata: { name: `node-${k + 1}-${n}`, labels } }));
     return { apiVersion: 'v1', kind: 'NodeList', items };
   }

@@ -40,7 +40,10 @@ class WorkerHandle {
 
   constructor(indices: readonly number[]) {
     this.indices = indices;
-    this.child = forkTs(WORKER_ENTRY, [], { nodeFlags: ['--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = forkTs(WORKER_ENTRY, [], {
+      nodeFlags: ['--max-old-space-size=4096'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.child.on('message', (reply: FleetReply) => {
       const waiter = this.pending.get(reply.id);
       if (!waiter) return;
@@ -86,7 +89,8 @@ export class LoadFleet {
   private readonly options: FleetOptions;
 
   constructor(options: FleetOptions) {
-    if (options.streams < 1 || options.streamsPerWorker < 1) throw new RangeError('MESHPILOT_BENCH_ERR_FLEET: streams and streamsPerWorker must be ≥ 1');
+    if (options.streams < 1 || options.streamsPerWorker < 1)
+      throw new RangeError('MESHPILOT_BENCH_ERR_FLEET: streams and streamsPerWorker must be ≥ 1');
     this.options = options;
     this.streams = options.streams;
     const first = options.firstIndex ?? 0;
@@ -158,7 +162,10 @@ export class LoadFleet {
    * Waits (bounded) until every stream ACKed its initial CDS+EDS, a stream failed, or the timeout.
    * `onPoll` runs between polls (the orchestrator samples server memory there).
    */
-  async waitInitial(timeoutMs: number, onPoll?: () => void | Promise<void>): Promise<{ status: StatusResult; timedOut: boolean }> {
+  async waitInitial(
+    timeoutMs: number,
+    onPoll?: () => void | Promise<void>,
+  ): Promise<{ status: StatusResult; timedOut: boolean }> {
     const deadline = nowMs() + timeoutMs;
     let status = await this.status();
     for (let poll = 0; poll < 100_000 && nowMs() < deadline; poll += 1) {
@@ -180,7 +187,10 @@ export class LoadFleet {
         for (const [digest, count] of Object.entries(byDigest)) target[digest] = (target[digest] ?? 0) + count;
       }
     }
-    const names = Object.assign({}, ...results.map((r) => r.names ?? {})) as Record<number, { cds: string[]; eds: string[] }>;
+    const names = Object.assign({}, ...results.map((r) => r.names ?? {})) as Record<
+      number,
+      { cds: string[]; eds: string[] }
+    >;
     return {
       digests,
       cdsNames: results.flatMap((r) => r.cdsNames),
@@ -191,7 +201,9 @@ export class LoadFleet {
   }
 
   async convergence(changes: readonly TrackedChange[]): Promise<ConvergenceResult> {
-    const results = await Promise.all(this.workers.map((w) => w.call<ConvergenceResult>({ op: 'convergence', changes }, 120_000)));
+    const results = await Promise.all(
+      this.workers.map((w) => w.call<ConvergenceResult>({ op: 'convergence', changes }, 120_000)),
+    );
     return {
       latencies: results.flatMap((r) => r.latencies),
       perChange: changes.map((change, i) => ({
@@ -207,11 +219,17 @@ export class LoadFleet {
   }
 
   async setPaused(indices: readonly number[], paused: boolean): Promise<void> {
-    await Promise.all(indices.map((index) => this.owner(index)?.call({ op: paused ? 'pause' : 'resume', indices: [index] }, 10_000)));
+    await Promise.all(
+      indices.map((index) => this.owner(index)?.call({ op: paused ? 'pause' : 'resume', indices: [index] }, 10_000)),
+    );
   }
 
   async streamInfo(indices: readonly number[]): Promise<StreamInfo[]> {
-    const infos = await Promise.all(indices.map((index) => this.owner(index)?.call<StreamInfo[]>({ op: 'streamInfo', indices: [index] }, 10_000) ?? []));
+    const infos = await Promise.all(
+      indices.map(
+        (index) => this.owner(index)?.call<StreamInfo[]>({ op: 'streamInfo', indices: [index] }, 10_000) ?? [],
+      ),
+    );
     return infos.flat();
   }
 

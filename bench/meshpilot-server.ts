@@ -39,14 +39,21 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
   }
 }
 
-export async function startMeshpilot(configPath: string, timeoutMs: number): Promise<ServerProcess & { adminUrl: string }> {
+export async function startMeshpilot(
+  configPath: string,
+  timeoutMs: number,
+): Promise<ServerProcess & { adminUrl: string }> {
   // MESHPILOT_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each meshpilot process (for finding hot spots).
   const profileDir = process.env.MESHPILOT_BENCH_CPU_PROF;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, BIN, 'serve', '--config', configPath, '--xds', '127.0.0.1:0', '--admin', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: REPO_ROOT,
-  });
+  const child = spawn(
+    process.execPath,
+    [...profile, BIN, 'serve', '--config', configPath, '--xds', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: REPO_ROOT,
+    },
+  );
   const tail: string[] = [];
   const remember = (line: string): void => {
     tail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
@@ -64,23 +71,42 @@ export async function startMeshpilot(configPath: string, timeoutMs: number): Pro
         const entry = JSON.parse(line) as { xds?: unknown; admin?: unknown };
         const xdsPort = portOf(entry.xds);
         const adminPort = portOf(entry.admin);
-        if (xdsPort === undefined || adminPort === undefined) reject(new Error(`meshpilot serving line without ports: ${line}`));
+        if (xdsPort === undefined || adminPort === undefined)
+          reject(new Error(`meshpilot serving line without ports: ${line}`));
         else resolve({ xdsPort, adminUrl: `http://127.0.0.1:${adminPort}` });
       } catch (error: unknown) {
-        reject(new Error(`meshpilot serving line is not JSON: ${error instanceof Error ? error.message : String(error)}`));
+        reject(
+          new Error(`meshpilot serving line is not JSON: ${error instanceof Error ? error.message : String(error)}`),
+        );
       }
     });
-    child.once('exit', (code, signal) => reject(new Error(`meshpilot exited before serving (code ${String(code)}, signal ${String(signal)}): ${tail.join(' | ')}`)));
+    child.once('exit', (code, signal) =>
+      reject(
+        new Error(
+          `meshpilot exited before serving (code ${String(code)}, signal ${String(signal)}): ${tail.join(' | ')}`,
+        ),
+      ),
+    );
   });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`meshpilot did not log "meshpilot serving" within ${timeoutMs} ms: ${tail.join(' | ')}`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`meshpilot did not log "meshpilot serving" within ${timeoutMs} ms: ${tail.join(' | ')}`)),
+      timeoutMs,
+    );
   });
   serving.catch(() => undefined);
   try {
     const { xdsPort, adminUrl } = await Promise.race([serving, timeout]);
     clearTimeout(timer);
-    return { name: 'meshpilot', pid: child.pid!, xdsPort, adminUrl, tail: () => [...tail], stop: () => stopChild(child) };
+    return {
+      name: 'meshpilot',
+      pid: child.pid!,
+      xdsPort,
+      adminUrl,
+      tail: () => [...tail],
+      stop: () => stopChild(child),
+    };
   } catch (error: unknown) {
     clearTimeout(timer);
     await stopChild(child, 2_000);

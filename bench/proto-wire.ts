@@ -20,7 +20,10 @@ export class WireError extends Error {
 }
 
 /** Calls `visit(field, wireType, value)` for each top-level field; length-delimited values are subarrays. */
-export function forEachField(bytes: Uint8Array, visit: (field: number, wireType: number, value: Uint8Array | number) => void): void {
+export function forEachField(
+  bytes: Uint8Array,
+  visit: (field: number, wireType: number, value: Uint8Array | number) => void,
+): void {
   let offset = 0;
   const readVarint = (): number => {
     let result = 0;
@@ -41,7 +44,8 @@ export function forEachField(bytes: Uint8Array, visit: (field: number, wireType:
     if (wireType === WIRE_VARINT) visit(field, wireType, readVarint());
     else if (wireType === WIRE_LENGTH) {
       const length = readVarint();
-      if (offset + length > bytes.length) throw new WireError(`field ${field} length ${length} runs past the end of the message`);
+      if (offset + length > bytes.length)
+        throw new WireError(`field ${field} length ${length} runs past the end of the message`);
       visit(field, wireType, bytes.subarray(offset, offset + length));
       offset += length;
     } else if (wireType === WIRE_FIXED64) offset += 8;
@@ -103,7 +107,8 @@ class Cursor {
     if (wireType === WIRE_VARINT) this.varint();
     else if (wireType === WIRE_LENGTH) {
       const length = this.varint();
-      if (this.offset + length > this.end) throw new WireError(`field ${field} length ${length} runs past the end of the message`);
+      if (this.offset + length > this.end)
+        throw new WireError(`field ${field} length ${length} runs past the end of the message`);
       this.offset += length;
       return length;
     } else if (wireType === WIRE_FIXED64) this.offset += 8;
@@ -274,7 +279,10 @@ export interface NodeSpec {
 function encodeStruct(entries: Readonly<Record<string, string | Readonly<Record<string, string>>>>): Buffer {
   const struct = new ProtoWriter();
   for (const [key, value] of Object.entries(entries)) {
-    const encodedValue = typeof value === 'string' ? new ProtoWriter().string(3, value).finish() : new ProtoWriter().bytes(5, encodeStruct(value)).finish();
+    const encodedValue =
+      typeof value === 'string'
+        ? new ProtoWriter().string(3, value).finish()
+        : new ProtoWriter().bytes(5, encodeStruct(value)).finish();
     struct.bytes(1, new ProtoWriter().string(1, key).bytes(2, encodedValue).finish());
   }
   return struct.finish();
@@ -305,7 +313,8 @@ export function readNodeView(node: Uint8Array): { network: string; region: strin
         let text = '';
         forEachField(entry, (entryField, _ew, entryValue) => {
           if (entryField === 1) key = asText(entryValue);
-          else if (entryField === 2 && typeof entryValue !== 'number') forEachField(entryValue, (vf, _vw, v) => (vf === 3 ? (text = asText(v)) : undefined));
+          else if (entryField === 2 && typeof entryValue !== 'number')
+            forEachField(entryValue, (vf, _vw, v) => (vf === 3 ? (text = asText(v)) : undefined));
         });
         if (key === 'NETWORK') network = text;
       });
@@ -327,7 +336,13 @@ export function encodeResourceNames(names: readonly string[]): Buffer {
 }
 
 /** DiscoveryRequest with pre-encoded resource names (and node, on the first request of a stream). */
-export function encodeDiscoveryRequest(request: { typeUrl: string; versionInfo: string; nonce: string; resourceNames: Uint8Array; node?: Uint8Array }): Buffer {
+export function encodeDiscoveryRequest(request: {
+  typeUrl: string;
+  versionInfo: string;
+  nonce: string;
+  resourceNames: Uint8Array;
+  node?: Uint8Array;
+}): Buffer {
   const writer = new ProtoWriter();
   if (request.versionInfo !== '') writer.string(1, request.versionInfo);
   if (request.node) writer.bytes(2, request.node);
@@ -337,7 +352,12 @@ export function encodeDiscoveryRequest(request: { typeUrl: string; versionInfo: 
 }
 
 /** DiscoveryResponse around Any bytes that are already encoded (the baseline's change pushes). */
-export function encodeDiscoveryResponse(response: { versionInfo: string; typeUrl: string; nonce: string; resources: readonly Uint8Array[] }): Buffer {
+export function encodeDiscoveryResponse(response: {
+  versionInfo: string;
+  typeUrl: string;
+  nonce: string;
+  resources: readonly Uint8Array[];
+}): Buffer {
   const writer = new ProtoWriter().string(1, response.versionInfo);
   for (const any of response.resources) writer.bytes(2, any);
   return writer.string(4, response.typeUrl).string(5, response.nonce).finish();
@@ -371,7 +391,8 @@ export class GrpcFrameReader {
       const head = this.chunks[0]!.length >= 5 ? this.chunks[0]! : this.flatten();
       if (head[0] !== 0) throw new WireError('compressed gRPC messages are not supported by the bench client');
       const length = head.readUInt32BE(1);
-      if (length > this.maxMessageBytes) throw new WireError(`gRPC message of ${length} bytes exceeds the bench limit ${this.maxMessageBytes}`);
+      if (length > this.maxMessageBytes)
+        throw new WireError(`gRPC message of ${length} bytes exceeds the bench limit ${this.maxMessageBytes}`);
       if (this.buffered < length + 5) break;
       const all = this.flatten();
       messages.push(all.subarray(5, 5 + length));

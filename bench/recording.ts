@@ -47,8 +47,16 @@ export async function recordViews(port: number, timeoutMs: number): Promise<Reco
       await stream.connect(timeoutMs);
       stream.start();
       const deadline = nowMs() + timeoutMs;
-      for (let poll = 0; poll < 100_000 && stream.initialDoneAt === undefined && stream.failure === undefined && nowMs() < deadline; poll += 1) await sleep(20);
-      if (stream.initialDoneAt === undefined) throw new Error(`recording view ${view.key} failed: ${stream.failure ?? `no complete initial push within ${timeoutMs} ms`}`);
+      for (
+        let poll = 0;
+        poll < 100_000 && stream.initialDoneAt === undefined && stream.failure === undefined && nowMs() < deadline;
+        poll += 1
+      )
+        await sleep(20);
+      if (stream.initialDoneAt === undefined)
+        throw new Error(
+          `recording view ${view.key} failed: ${stream.failure ?? `no complete initial push within ${timeoutMs} ms`}`,
+        );
       recorded.push({ key: view.key, cds, eds });
     } finally {
       stream.close();

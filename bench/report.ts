@@ -76,12 +76,16 @@ function rssNote(row: ScenarioRow): string | undefined {
   const closed = rss.meshpilot.afterStreamsClosed;
   return (
     `meshpilot − baseline = ${over} KiB per stream (the baseline keeps no per-stream state of its own)` +
-    (closed !== undefined ? `; meshpilot's RSS after every stream closed was ${closed} MiB (with streams: ${rss.meshpilot.withStreams} MiB), so most of the figure is what the push left in the allocator` : '')
+    (closed !== undefined
+      ? `; meshpilot's RSS after every stream closed was ${closed} MiB (with streams: ${rss.meshpilot.withStreams} MiB), so most of the figure is what the push left in the allocator`
+      : '')
   );
 }
 
 function notesOf(rows: readonly ScenarioRow[]): string {
-  const notes = rows.flatMap((r) => [r.notes, rssNote(r)].filter((n): n is string => n !== undefined).map((n) => `- \`${r.id}\`: ${n}`));
+  const notes = rows.flatMap((r) =>
+    [r.notes, rssNote(r)].filter((n): n is string => n !== undefined).map((n) => `- \`${r.id}\`: ${n}`),
+  );
   return notes.length > 0 ? `\nNotes on rows:\n${notes.join('\n')}\n` : '';
 }
 
@@ -97,12 +101,16 @@ Every number below comes from that one run; \`bench/results.json\` holds the sam
 
 | CPU | Cores | RAM | Node.js | OS | Load average (1 min) at start / end |
 |---|---:|---:|---|---|---|
-| ${m.cpuModel} | ${m.cores} | ${m.ramGiB} GiB | ${m.node} | ${m.os} | ${report.loadAverageAtStart ?? "—"} / ${m.loadAverage1m ?? "—"} |
+| ${m.cpuModel} | ${m.cores} | ${m.ramGiB} GiB | ${m.node} | ${m.os} | ${report.loadAverageAtStart ?? '—'} / ${m.loadAverage1m ?? '—'} |
 
-${m.cores <= 2 ? `**Only ${m.cores} cores.** meshpilot (or the baseline), the load-client workers that simulate the proxies and the
+${
+  m.cores <= 2
+    ? `**Only ${m.cores} cores.** meshpilot (or the baseline), the load-client workers that simulate the proxies and the
 orchestrator all share them, so every time below includes the clients' own work competing for the same
 CPUs. The baseline pays exactly the same client costs, which is why the ratio is the number to watch.
-` : ''}
+`
+    : ''
+}
 ## Results
 
 ${markdownTable(report.results)}

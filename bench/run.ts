@@ -34,16 +34,26 @@ export function scaleFor(quick: boolean): Scale {
     pushStreams: quick ? [200, 1_000] : [1_000, 10_000],
     edsChanges: quick ? 2 : 3,
     churn: { shape, streams: quick ? 200 : 1_000, ratePerSecond: 100, durationS: quick ? 5 : 30, trackEvery: 10 },
-    stuck: { shape: { ...shape, services: quick ? 100 : 200 }, stuckStreams: quick ? 100 : 200, changes: quick ? 60 : 150, intervalMs: 50 },
+    stuck: {
+      shape: { ...shape, services: quick ? 100 : 200 },
+      stuckStreams: quick ? 100 : 200,
+      changes: quick ? 60 : 150,
+      intervalMs: 50,
+    },
   };
 }
 
 function parseScenarios(value: string | undefined): Set<ScenarioId> {
   if (value === undefined) return new Set(ALL);
-  const ids = value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const ids = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
   const unknown = ids.filter((id) => !(ALL as readonly string[]).includes(id));
   if (unknown.length > 0 || ids.length === 0) {
-    throw new Error(`MESHPILOT_BENCH_ERR_ARGS: --scenario takes a comma-separated list of ${ALL.join(', ')}; got "${value}"`);
+    throw new Error(
+      `MESHPILOT_BENCH_ERR_ARGS: --scenario takes a comma-separated list of ${ALL.join(', ')}; got "${value}"`,
+    );
   }
   return new Set(ids as ScenarioId[]);
 }
@@ -61,7 +71,9 @@ async function main(argv: readonly string[]): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--quick] [--scenario a,b,c,d,e] [--streams-per-worker N] [--report-only]\n');
+    process.stdout.write(
+      'usage: npm run bench -- [--quick] [--scenario a,b,c,d,e] [--streams-per-worker N] [--report-only]\n',
+    );
     return 0;
   }
   const root = fileURLToPath(new URL('..', import.meta.url));
@@ -74,7 +86,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const scenarios = parseScenarios(values.scenario);
   const streamsPerWorker = Number(values['streams-per-worker']);
   if (!Number.isInteger(streamsPerWorker) || streamsPerWorker < 1 || streamsPerWorker > 10_000) {
-    throw new Error(`MESHPILOT_BENCH_ERR_ARGS: --streams-per-worker must be an integer 1..10000, got "${values['streams-per-worker']}"`);
+    throw new Error(
+      `MESHPILOT_BENCH_ERR_ARGS: --streams-per-worker must be an integer 1..10000, got "${values['streams-per-worker']}"`,
+    );
   }
   const quick = values.quick ?? false;
   const scale = scaleFor(quick);
@@ -110,12 +124,22 @@ async function main(argv: readonly string[]): Promise<number> {
       }
     }
     if (scenarios.has('c')) {
-      context.log(`scenario c: ${scale.churn.ratePerSecond} changes/s for ${scale.churn.durationS} s, ${scale.churn.streams} streams`);
-      rows.push(...(await runChurn(context, { ...scale.churn, initialTimeoutMs: 120_000, convergenceTimeoutMs: 30_000 }, quick ? 90_000 : 300_000)));
+      context.log(
+        `scenario c: ${scale.churn.ratePerSecond} changes/s for ${scale.churn.durationS} s, ${scale.churn.streams} streams`,
+      );
+      rows.push(
+        ...(await runChurn(
+          context,
+          { ...scale.churn, initialTimeoutMs: 120_000, convergenceTimeoutMs: 30_000 },
+          quick ? 90_000 : 300_000,
+        )),
+      );
     }
     if (scenarios.has('e')) {
       context.log(`scenario e: ${scale.stuck.stuckStreams} stuck readers, ${scale.stuck.changes} service changes`);
-      rows.push(...(await runStuckReader(context, { ...scale.stuck, initialTimeoutMs: 60_000 }, quick ? 60_000 : 180_000)));
+      rows.push(
+        ...(await runStuckReader(context, { ...scale.stuck, initialTimeoutMs: 60_000 }, quick ? 60_000 : 180_000)),
+      );
     }
   } finally {
     await rm(workDir, { recursive: true, force: true });
@@ -134,7 +158,9 @@ async function main(argv: readonly string[]): Promise<number> {
   await writeReport(report, paths);
   context.log(`wrote bench/results.json and BENCHMARKS.md (${rows.length} rows, ${report.durationS} s)`);
   for (const row of rows) {
-    context.log(`  ${row.id.padEnd(14)} meshpilot ${String(row.meshpilot ?? '—').padStart(8)} ${row.unit.padEnd(5)} baseline ${String(row.baseline ?? '—').padStart(8)}  ${row.status}${row.pass === false ? ' FAIL' : row.pass ? ' pass' : ''}`);
+    context.log(
+      `  ${row.id.padEnd(14)} meshpilot ${String(row.meshpilot ?? '—').padStart(8)} ${row.unit.padEnd(5)} baseline ${String(row.baseline ?? '—').padStart(8)}  ${row.status}${row.pass === false ? ' FAIL' : row.pass ? ' pass' : ''}`,
+    );
   }
   return 0;
 }

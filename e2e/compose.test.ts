@@ -22,7 +22,12 @@ import { startKubeSim, type KubeSim } from '../server/kube-sim/index.ts';
 import { kubeTokenReviewer } from '../server/security/token-review.ts';
 import { parseProxyNode } from '../server/xds/proxy-identity.ts';
 import { BOOTSTRAP_TYPE } from '../translators/bootstrap.ts';
-import { readComposeProxies, registerKubeSimToken, writeComposeBootstraps, type ComposeProxy } from '../examples/compose/write-bootstraps.ts';
+import {
+  readComposeProxies,
+  registerKubeSimToken,
+  writeComposeBootstraps,
+  type ComposeProxy,
+} from '../examples/compose/write-bootstraps.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const COMPOSE_DIR = join(ROOT, 'examples', 'compose');
@@ -49,7 +54,10 @@ const run = promisify(execFile);
 async function composeCli(): Promise<string[] | undefined> {
   for (const candidate of [['docker', 'compose'], ['docker-compose']]) {
     const [bin, ...args] = candidate as [string, ...string[]];
-    const works = await run(bin, [...args, 'version'], { timeout: 10_000 }).then(() => true, () => false);
+    const works = await run(bin, [...args, 'version'], { timeout: 10_000 }).then(
+      () => true,
+      () => false,
+    );
     if (works) return candidate;
   }
   return undefined;
@@ -57,7 +65,8 @@ async function composeCli(): Promise<string[] | undefined> {
 
 function ipOf(compose: ComposeFile, serviceName: string): string | undefined {
   const service = compose.services[serviceName];
-  if (service?.network_mode?.startsWith('service:')) return ipOf(compose, service.network_mode.slice('service:'.length));
+  if (service?.network_mode?.startsWith('service:'))
+    return ipOf(compose, service.network_mode.slice('service:'.length));
   const networks = service?.networks;
   if (networks === undefined || Array.isArray(networks)) return undefined;
   return Object.values(networks).find((n) => n?.ipv4_address !== undefined)?.ipv4_address ?? undefined;
@@ -91,16 +100,34 @@ describe('docker-compose.yml', () => {
   it('is accepted by `docker compose config` when a compose CLI is installed', async () => {
     const cli = await composeCli();
     if (cli === undefined) {
-      console.log('compose CLI not installed (neither `docker compose` nor `docker-compose`): checked by the structural tests only');
+      console.log(
+        'compose CLI not installed (neither `docker compose` nor `docker-compose`): checked by the structural tests only',
+      );
       return;
     }
     const [bin, ...args] = cli as [string, ...string[]];
-    await run(bin, [...args, '-f', join(ROOT, 'docker-compose.yml'), 'config', '--quiet'], { cwd: ROOT, timeout: 60_000 });
+    await run(bin, [...args, '-f', join(ROOT, 'docker-compose.yml'), 'config', '--quiet'], {
+      cwd: ROOT,
+      timeout: 60_000,
+    });
   });
 
   it('has an image or build for every service, declares every named volume and network, and depends only on existing services', () => {
     const names = new Set(Object.keys(compose.services));
-    expect(names).toEqual(new Set(['kube-a', 'kube-b', 'meshpilot', 'bootstrap-init', 'helloworld-a', 'sidecar-helloworld-a', 'helloworld-b', 'sidecar-helloworld-b', 'eastwest-a', 'eastwest-b']));
+    expect(names).toEqual(
+      new Set([
+        'kube-a',
+        'kube-b',
+        'meshpilot',
+        'bootstrap-init',
+        'helloworld-a',
+        'sidecar-helloworld-a',
+        'helloworld-b',
+        'sidecar-helloworld-b',
+        'eastwest-a',
+        'eastwest-b',
+      ]),
+    );
     for (const [name, service] of Object.entries(compose.services)) {
       expect(service.image ?? service.build, `${name} has image or build`).toBeDefined();
       if (service.build !== undefined) {
@@ -109,14 +136,19 @@ describe('docker-compose.yml', () => {
       }
       for (const volume of service.volumes ?? []) {
         const source = volume.split(':')[0] ?? '';
-        if (source.startsWith('.') || source.startsWith('/')) expect(existsSync(join(ROOT, source)), `${name}: bind mount ${source} exists`).toBe(true);
+        if (source.startsWith('.') || source.startsWith('/'))
+          expect(existsSync(join(ROOT, source)), `${name}: bind mount ${source} exists`).toBe(true);
         else expect(compose.volumes, `${name}: volume ${source} declared`).toHaveProperty(source);
       }
       const networks = Array.isArray(service.networks) ? service.networks : Object.keys(service.networks ?? {});
-      for (const network of networks) expect(compose.networks, `${name}: network ${network} declared`).toHaveProperty(network);
+      for (const network of networks)
+        expect(compose.networks, `${name}: network ${network} declared`).toHaveProperty(network);
       if (service.network_mode !== undefined) {
         expect(service.network_mode).toMatch(/^service:/);
-        expect(names.has(service.network_mode.slice('service:'.length)), `${name}: ${service.network_mode} exists`).toBe(true);
+        expect(
+          names.has(service.network_mode.slice('service:'.length)),
+          `${name}: ${service.network_mode} exists`,
+        ).toBe(true);
         expect(service.networks).toBeUndefined();
       }
       const dependsOn = Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {});
@@ -126,13 +158,19 @@ describe('docker-compose.yml', () => {
 
   it('refers only to repository files that exist, and gives every container a distinct address in the declared subnet', () => {
     for (const [name, service] of Object.entries(compose.services)) {
-      const words = [...(service.entrypoint ?? []), ...(service.command ?? []), ...Object.values(service.environment ?? {})].flatMap((w) => w.split(/\s+/));
+      const words = [
+        ...(service.entrypoint ?? []),
+        ...(service.command ?? []),
+        ...Object.values(service.environment ?? {}),
+      ].flatMap((w) => w.split(/\s+/));
       for (const word of words.filter((w) => w.startsWith('examples/') || w.startsWith('/app/'))) {
         expect(existsSync(join(ROOT, word.replace(/^\/app\//, ''))), `${name}: ${word} exists`).toBe(true);
       }
     }
     const subnet = compose.networks?.['mesh']?.ipam?.config?.[0]?.subnet ?? '';
-    const addresses = Object.keys(compose.services).flatMap((name) => (compose.services[name]?.network_mode === undefined ? [ipOf(compose, name)].filter((ip) => ip !== undefined) : []));
+    const addresses = Object.keys(compose.services).flatMap((name) =>
+      compose.services[name]?.network_mode === undefined ? [ipOf(compose, name)].filter((ip) => ip !== undefined) : [],
+    );
     expect(new Set(addresses).size).toBe(addresses.length);
     for (const ip of addresses) expect(inSubnet(ip as string, subnet), `${ip} in ${subnet}`).toBe(true);
   });
@@ -145,18 +183,25 @@ describe('docker-compose.yml', () => {
       const service = compose.services[proxy.name];
       expect(service?.command).toEqual(expect.arrayContaining(['-c', `/bootstrap/${proxy.name}.json`]));
       expect(ipOf(compose, proxy.name), `${proxy.name} address`).toBe(proxy.podIp);
-      const pod = pods[proxy.clusterId as keyof typeof pods].find((p) => (p as { metadata: { name: string } }).metadata.name === proxy.podName) as
+      const pod = pods[proxy.clusterId as keyof typeof pods].find(
+        (p) => (p as { metadata: { name: string } }).metadata.name === proxy.podName,
+      ) as
         | { metadata: { namespace: string }; spec: { serviceAccountName: string }; status: { podIP: string } }
         | undefined;
       expect(pod, `${proxy.name}: pod ${proxy.podName} in ${proxy.clusterId}`).toBeDefined();
-      expect([pod?.metadata.namespace, pod?.spec.serviceAccountName, pod?.status.podIP]).toEqual([proxy.namespace, proxy.serviceAccount, proxy.podIp]);
+      expect([pod?.metadata.namespace, pod?.spec.serviceAccountName, pod?.status.podIP]).toEqual([
+        proxy.namespace,
+        proxy.serviceAccount,
+        proxy.podIp,
+      ]);
     }
   });
 
   it('ships a meshpilot.yaml that meshpilot accepts (kubeconfig paths pointed at stand-in files)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'meshpilot-compose-config-'));
     try {
-      for (const name of ['cluster-a', 'cluster-b']) await writeFile(join(dir, `${name}.kubeconfig`), 'apiVersion: v1\nkind: Config\n');
+      for (const name of ['cluster-a', 'cluster-b'])
+        await writeFile(join(dir, `${name}.kubeconfig`), 'apiVersion: v1\nkind: Config\n');
       const text = (await readFile(join(COMPOSE_DIR, 'meshpilot.yaml'), 'utf8')).replaceAll('/shared/', `${dir}/`);
       const result = await parseConfigText(text, join(COMPOSE_DIR, 'meshpilot.yaml'));
       expect(result.ok ? [] : result.errors).toEqual([]);
@@ -173,7 +218,11 @@ describe('compose bootstrap-init', () => {
   let tokens: Map<string, string>;
 
   beforeAll(async () => {
-    kubeA = await startKubeSim({ manifestsDir: join(COMPOSE_DIR, 'cluster-a'), clusterName: 'cluster-a', logger: pino({ level: 'silent' }) });
+    kubeA = await startKubeSim({
+      manifestsDir: join(COMPOSE_DIR, 'cluster-a'),
+      clusterName: 'cluster-a',
+      logger: pino({ level: 'silent' }),
+    });
     dir = await mkdtemp(join(tmpdir(), 'meshpilot-compose-bootstrap-'));
     await writeFile(join(dir, 'root-cert.pem'), '-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n');
     tokens = new Map();
@@ -197,7 +246,10 @@ describe('compose bootstrap-init', () => {
   it('writes one bootstrap per proxy that Envoy would parse and that passes validate.rules with zero violations', async () => {
     expect(written).toHaveLength(4);
     for (const file of written) {
-      const bytes = encodeMessage(BOOTSTRAP_TYPE, fromProto3Json(BOOTSTRAP_TYPE, JSON.parse(await readFile(file, 'utf8'))));
+      const bytes = encodeMessage(
+        BOOTSTRAP_TYPE,
+        fromProto3Json(BOOTSTRAP_TYPE, JSON.parse(await readFile(file, 'utf8'))),
+      );
       const violations = validateResourceBytes(BOOTSTRAP_TYPE, bytes, { reportUnknownAny: true });
       expect(formatViolations(violations), file).toBe('');
     }
@@ -209,17 +261,35 @@ describe('compose bootstrap-init', () => {
     const reviewer = kubeTokenReviewer({ kubeconfig: kubeA.kubeconfig, kubeCluster: 'cluster-a' });
     for (const proxy of proxies) {
       const json = JSON.parse(await readFile(join(dir, 'out', `${proxy.name}.json`), 'utf8'));
-      const decoded = decodeMessage(BOOTSTRAP_TYPE, encodeMessage(BOOTSTRAP_TYPE, fromProto3Json(BOOTSTRAP_TYPE, json)));
+      const decoded = decodeMessage(
+        BOOTSTRAP_TYPE,
+        encodeMessage(BOOTSTRAP_TYPE, fromProto3Json(BOOTSTRAP_TYPE, json)),
+      );
       const parsed = parseProxyNode(decoded['node'] as Parameters<typeof parseProxyNode>[0], undefined);
       if (!parsed.ok) throw new Error(parsed.error);
-      expect(parsed.proxy.view).toMatchObject({ proxyType: proxy.type, kubeCluster: proxy.clusterId, network: proxy.network, namespace: proxy.namespace, routerMode: proxy.type === 'router' ? 'sni-dnat' : 'standard' });
+      expect(parsed.proxy.view).toMatchObject({
+        proxyType: proxy.type,
+        kubeCluster: proxy.clusterId,
+        network: proxy.network,
+        namespace: proxy.namespace,
+        routerMode: proxy.type === 'router' ? 'sni-dnat' : 'standard',
+      });
       const xds = json.static_resources.clusters[0];
-      expect(xds.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: 'meshpilot', port_value: 15012 });
-      expect(xds.transport_socket.typed_config.common_tls_context.validation_context.trusted_ca.filename).toBe('/bootstrap/root-cert.pem');
+      expect(xds.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({
+        address: 'meshpilot',
+        port_value: 15012,
+      });
+      expect(xds.transport_socket.typed_config.common_tls_context.validation_context.trusted_ca.filename).toBe(
+        '/bootstrap/root-cert.pem',
+      );
       expect(json.admin.address.socket_address.port_value).toBe(15000);
       const header = json.dynamic_resources.ads_config.grpc_services[0].initial_metadata[0];
       expect(header).toEqual({ key: 'authorization', value: `Bearer ${tokens.get(proxy.name)}` });
-      expect(await reviewer.review(tokens.get(proxy.name) ?? '')).toEqual({ ok: true, namespace: proxy.namespace, serviceAccount: proxy.serviceAccount });
+      expect(await reviewer.review(tokens.get(proxy.name) ?? '')).toEqual({
+        ok: true,
+        namespace: proxy.namespace,
+        serviceAccount: proxy.serviceAccount,
+      });
     }
   });
 });

@@ -15,17 +15,35 @@ const B = 'outbound|5000||b.default.svc.cluster.local';
 const A_V1 = 'outbound|5000|v1|a.default.svc.cluster.local';
 
 const SERVICES: FixtureService[] = [
-  { name: 'a', port: 5000, clusterIP: '10.96.0.1', endpoints: [{ ip: '10.1.0.1', labels: { version: 'v1' } }, { ip: '10.1.0.2', labels: { version: 'v2' } }] },
+  {
+    name: 'a',
+    port: 5000,
+    clusterIP: '10.96.0.1',
+    endpoints: [
+      { ip: '10.1.0.1', labels: { version: 'v1' } },
+      { ip: '10.1.0.2', labels: { version: 'v2' } },
+    ],
+  },
   { name: 'b', port: 5000, clusterIP: '10.96.0.2', endpoints: [{ ip: '10.2.0.1' }] },
 ];
 
-const poolRule = istioObject('DestinationRule', 'default', 'a', { host: 'a', trafficPolicy: { connectionPool: { http: { maxRequestsPerConnection: 1 } } } });
-const subsetRule = istioObject('DestinationRule', 'default', 'a', { host: 'a', subsets: [{ name: 'v1', labels: { version: 'v1' } }] });
+const poolRule = istioObject('DestinationRule', 'default', 'a', {
+  host: 'a',
+  trafficPolicy: { connectionPool: { http: { maxRequestsPerConnection: 1 } } },
+});
+const subsetRule = istioObject('DestinationRule', 'default', 'a', {
+  host: 'a',
+  subsets: [{ name: 'v1', labels: { version: 'v1' } }],
+});
 
 describe('config pushes scoped to the streams whose output changes', () => {
   let harness: XdsHarness;
-  const publish = (config: readonly AnyIstioConfig[]): void => harness.publish({ ...snapshotOf(SERVICES), istioConfig: buildIstioConfigSet(config) });
-  const subscribe = (id: string, subscriptions: readonly (readonly [string, readonly string[]])[]): Promise<AdsTestClient> => harness.subscribe(id, subscriptions);
+  const publish = (config: readonly AnyIstioConfig[]): void =>
+    harness.publish({ ...snapshotOf(SERVICES), istioConfig: buildIstioConfigSet(config) });
+  const subscribe = (
+    id: string,
+    subscriptions: readonly (readonly [string, readonly string[]])[],
+  ): Promise<AdsTestClient> => harness.subscribe(id, subscriptions);
 
   beforeEach(async () => {
     harness = await XdsHarness.start();
@@ -35,7 +53,10 @@ describe('config pushes scoped to the streams whose output changes', () => {
 
   it('a DestinationRule changing only CDS pushes CDS to its subscribers and nothing to EDS-only streams', async () => {
     publish([]);
-    const cds = await subscribe('cds', [[CLUSTER_TYPE, []], [ENDPOINT_TYPE, [A]]]);
+    const cds = await subscribe('cds', [
+      [CLUSTER_TYPE, []],
+      [ENDPOINT_TYPE, [A]],
+    ]);
     const edsOnly = await subscribe('eds-only', [[ENDPOINT_TYPE, [A, B]]]);
     expect(await cds.responses.quiet(100)).toBe(true);
 

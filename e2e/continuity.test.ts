@@ -25,9 +25,15 @@ describe('continuity under load', () => {
   let client: grpc.Client | undefined;
   let load: RpcLoad | undefined;
 
-  const start = async (layout: Record<string, { zone: string; ips: string[] }>, xdsPort?: number): Promise<Meshpilot> => {
+  const start = async (
+    layout: Record<string, { zone: string; ips: string[] }>,
+    xdsPort?: number,
+  ): Promise<Meshpilot> => {
     mesh ??= await ContinuityMesh.create(dir.path, layout);
-    return startTestMeshpilot(dir.path, { clusters: mesh.kubeClusters(), ...(xdsPort !== undefined ? { xdsPort } : {}) });
+    return startTestMeshpilot(dir.path, {
+      clusters: mesh.kubeClusters(),
+      ...(xdsPort !== undefined ? { xdsPort } : {}),
+    });
   };
 
   beforeEach(async () => {
@@ -49,8 +55,16 @@ describe('continuity under load', () => {
   });
 
   it('(a) all of cluster-a’s pods die: traffic fails over to cluster-b with no failed RPC, and no push empties the service', async () => {
-    meshpilot = await start({ 'cluster-a': { zone: 'zone-a', ips: ['127.0.1.1', '127.0.1.2'] }, 'cluster-b': { zone: 'zone-b', ips: ['127.0.2.1', '127.0.2.2'] } });
-    follower = EdsFollower.connect(meshpilot.xdsAddress, 'sidecar~127.0.0.8~watcher.sample~sample.svc.cluster.local', { CLUSTER_ID: 'cluster-a' }, HELLO_ENVOY_CLUSTER);
+    meshpilot = await start({
+      'cluster-a': { zone: 'zone-a', ips: ['127.0.1.1', '127.0.1.2'] },
+      'cluster-b': { zone: 'zone-b', ips: ['127.0.2.1', '127.0.2.2'] },
+    });
+    follower = EdsFollower.connect(
+      meshpilot.xdsAddress,
+      'sidecar~127.0.0.8~watcher.sample~sample.svc.cluster.local',
+      { CLUSTER_ID: 'cluster-a' },
+      HELLO_ENVOY_CLUSTER,
+    );
     client = mesh.client(meshpilot.xdsAddress, 'zone-a');
     load = new RpcLoad(client);
     await load.next(30);
@@ -61,7 +75,10 @@ describe('continuity under load', () => {
     await sleep(200);
     for (const pod of mesh.clusters.get('cluster-a')!.pods) pod.ready = false;
     mesh.publish('cluster-a');
-    await follower.waitFor((a) => a.length === 2 && a.every((x) => x.startsWith('127.0.2.')), 'only cluster-b endpoints');
+    await follower.waitFor(
+      (a) => a.length === 2 && a.every((x) => x.startsWith('127.0.2.')),
+      'only cluster-b endpoints',
+    );
     const failedOver = load.counts();
     await load.next(50);
     await load.stop();
@@ -75,8 +92,16 @@ describe('continuity under load', () => {
   });
 
   it('(b) Karmada-style migration: replicas move from cluster-a to cluster-b, new ready before old go, no failed RPC', async () => {
-    meshpilot = await start({ 'cluster-a': { zone: 'zone-a', ips: ['127.0.1.1', '127.0.1.2'] }, 'cluster-b': { zone: 'zone-b', ips: [] } });
-    follower = EdsFollower.connect(meshpilot.xdsAddress, 'sidecar~127.0.0.8~watcher.sample~sample.svc.cluster.local', { CLUSTER_ID: 'cluster-a' }, HELLO_ENVOY_CLUSTER);
+    meshpilot = await start({
+      'cluster-a': { zone: 'zone-a', ips: ['127.0.1.1', '127.0.1.2'] },
+      'cluster-b': { zone: 'zone-b', ips: [] },
+    });
+    follower = EdsFollower.connect(
+      meshpilot.xdsAddress,
+      'sidecar~127.0.0.8~watcher.sample~sample.svc.cluster.local',
+      { CLUSTER_ID: 'cluster-a' },
+      HELLO_ENVOY_CLUSTER,
+    );
     client = mesh.client(meshpilot.xdsAddress, 'zone-a');
     load = new RpcLoad(client);
     await load.next(30);
@@ -97,7 +122,10 @@ describe('continuity under load', () => {
     await sleep(300);
     mesh.clusters.get('cluster-a')!.pods = [];
     mesh.publish('cluster-a');
-    await follower.waitFor((a) => a.length === 2 && a.every((x) => x.startsWith('127.0.2.')), 'only cluster-b endpoints');
+    await follower.waitFor(
+      (a) => a.length === 2 && a.every((x) => x.startsWith('127.0.2.')),
+      'only cluster-b endpoints',
+    );
     await mesh.stopServers(old);
     const migrated = load.counts();
     await load.next(40);
@@ -110,7 +138,10 @@ describe('continuity under load', () => {
   });
 
   it('(c) meshpilot restarts under load: clients serve from their last config, then reconverge', async () => {
-    meshpilot = await start({ 'cluster-a': { zone: 'zone-a', ips: ['127.0.1.1'] }, 'cluster-b': { zone: 'zone-b', ips: ['127.0.2.1'] } });
+    meshpilot = await start({
+      'cluster-a': { zone: 'zone-a', ips: ['127.0.1.1'] },
+      'cluster-b': { zone: 'zone-b', ips: ['127.0.2.1'] },
+    });
     const port = meshpilot.xdsPort!;
     client = mesh.client(meshpilot.xdsAddress, 'zone-a');
     load = new RpcLoad(client);
@@ -126,7 +157,10 @@ describe('continuity under load', () => {
     while (!(load.served.get('127.0.1.2') ?? 0) && Date.now() < deadline) await load.next(5);
     await load.stop();
     expect(load.served.get('127.0.1.2') ?? 0).toBeGreaterThan(0);
-    const synced = (await (await fetch(`${meshpilot.adminUrl}/debug/syncz`)).json()) as { proxy: string; types: Record<string, { status: string }> }[];
+    const synced = (await (await fetch(`${meshpilot.adminUrl}/debug/syncz`)).json()) as {
+      proxy: string;
+      types: Record<string, { status: string }>;
+    }[];
     expect(synced.find((p) => p.proxy.includes('client-0'))?.types.cds?.status).toBe('SYNCED');
     console.log(`continuity (c): ${load.total()} RPCs, ${load.failures.length} failed`);
     expect(load.failures).toEqual([]);

@@ -28,7 +28,10 @@ type Tree = { [key: string]: Tree } & Tree[];
 
 async function yamlFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile() && /\.ya?ml$/.test(e.name)).map((e) => join(e.parentPath, e.name)).sort();
+  return entries
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
 }
 
 async function manifests(dir: string): Promise<Manifest[]> {
@@ -43,12 +46,21 @@ async function manifests(dir: string): Promise<Manifest[]> {
 }
 
 const at = (value: unknown, path: string): unknown =>
-  path.split('.').reduce<unknown>((node, key) => (node === undefined || node === null ? undefined : (node as Tree)[/^\d+$/.test(key) ? Number(key) : key]), value);
+  path
+    .split('.')
+    .reduce<unknown>(
+      (node, key) =>
+        node === undefined || node === null ? undefined : (node as Tree)[/^\d+$/.test(key) ? Number(key) : key],
+      value,
+    );
 
 const KUBE_SIM_UNSERVED = /no matches for kind "(\w+)" in version "([\w./]+)"/;
 
 async function kubectlAvailable(): Promise<boolean> {
-  return run('kubectl', ['version', '--client'], { timeout: 10_000 }).then(() => true, () => false);
+  return run('kubectl', ['version', '--client'], { timeout: 10_000 }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** kubectl's output, exit code aside: kube-sim serving only some kinds makes kubectl exit 1. */
@@ -92,7 +104,12 @@ describe('deploy/ manifests', () => {
     expect(at(pod, 'securityContext.runAsNonRoot')).toBe(true);
     expect(at(container, 'securityContext.allowPrivilegeEscalation')).toBe(false);
     const podLabels = at(deployment, 'spec.template.metadata.labels') as Record<string, string>;
-    expect(at(pod, 'affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.podAffinityTerm.labelSelector.matchLabels')).toEqual(podLabels);
+    expect(
+      at(
+        pod,
+        'affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.podAffinityTerm.labelSelector.matchLabels',
+      ),
+    ).toEqual(podLabels);
     expect(at(deployment, 'spec.selector.matchLabels')).toEqual(podLabels);
 
     const service = find('Service', 'meshpilot');
@@ -107,7 +124,10 @@ describe('deploy/ manifests', () => {
     const deployment = find('Deployment', 'meshpilot');
     const args = at(deployment, 'spec.template.spec.containers.0.args') as string[];
     const configPath = args[args.indexOf('--config') + 1] ?? '';
-    const mounts = at(deployment, 'spec.template.spec.containers.0.volumeMounts') as { name: string; mountPath: string }[];
+    const mounts = at(deployment, 'spec.template.spec.containers.0.volumeMounts') as {
+      name: string;
+      mountPath: string;
+    }[];
     const volumes = at(deployment, 'spec.template.spec.volumes') as { name: string; configMap?: { name: string } }[];
     const configMount = mounts.find((m) => configPath.startsWith(`${m.mountPath}/`));
     const configMapName = volumes.find((v) => v.name === configMount?.name)?.configMap?.name;
@@ -118,7 +138,10 @@ describe('deploy/ manifests', () => {
     const dir = await mkdtemp(join(tmpdir(), 'meshpilot-deploy-config-'));
     try {
       await writeFile(join(dir, 'cluster-1'), 'apiVersion: v1\nkind: Config\n');
-      const result = await parseConfigText(text.replaceAll('/etc/meshpilot/config-cluster/', `${dir}/`), join(dir, 'meshpilot.yaml'));
+      const result = await parseConfigText(
+        text.replaceAll('/etc/meshpilot/config-cluster/', `${dir}/`),
+        join(dir, 'meshpilot.yaml'),
+      );
       expect(result.ok ? [] : result.errors).toEqual([]);
       if (result.ok) {
         expect(result.config.listen.admin).toBe('0.0.0.0:15014');
@@ -132,15 +155,34 @@ describe('deploy/ manifests', () => {
   it('gives the member-cluster reader what meshpilot reads, TokenReview, and the token Secret create-remote-secret looks for', () => {
     const role = find('ClusterRole', 'meshpilot-reader');
     const rules = at(role, 'rules') as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
-    const allows = (group: string, resource: string, verb: string): boolean => rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
-    for (const [group, resource] of [['', 'services'], ['', 'pods'], ['', 'nodes'], ['', 'namespaces'], ['discovery.k8s.io', 'endpointslices'], ['networking.istio.io', 'destinationrules'], ['networking.istio.io', 'virtualservices'], ['security.istio.io', 'peerauthentications']] as const) {
-      for (const verb of ['get', 'list', 'watch']) expect(allows(group, resource, verb), `${verb} ${group}/${resource}`).toBe(true);
+    const allows = (group: string, resource: string, verb: string): boolean =>
+      rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+    for (const [group, resource] of [
+      ['', 'services'],
+      ['', 'pods'],
+      ['', 'nodes'],
+      ['', 'namespaces'],
+      ['discovery.k8s.io', 'endpointslices'],
+      ['networking.istio.io', 'destinationrules'],
+      ['networking.istio.io', 'virtualservices'],
+      ['security.istio.io', 'peerauthentications'],
+    ] as const) {
+      for (const verb of ['get', 'list', 'watch'])
+        expect(allows(group, resource, verb), `${verb} ${group}/${resource}`).toBe(true);
     }
     expect(allows('authentication.k8s.io', 'tokenreviews', 'create')).toBe(true);
-    expect(at(find('ClusterRoleBinding', 'meshpilot-reader'), 'subjects.0')).toEqual({ kind: 'ServiceAccount', name: 'meshpilot-reader', namespace: 'istio-system' });
+    expect(at(find('ClusterRoleBinding', 'meshpilot-reader'), 'subjects.0')).toEqual({
+      kind: 'ServiceAccount',
+      name: 'meshpilot-reader',
+      namespace: 'istio-system',
+    });
     const secretsRole = find('Role', 'meshpilot-reader-secrets');
     expect(secretsRole.metadata.namespace).toBe('istio-system');
-    expect(at(secretsRole, 'rules.0')).toEqual({ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] });
+    expect(at(secretsRole, 'rules.0')).toEqual({
+      apiGroups: [''],
+      resources: ['secrets'],
+      verbs: ['get', 'list', 'watch'],
+    });
     const token = find('Secret', tokenSecretName('meshpilot-reader'));
     expect(token.metadata.annotations?.['kubernetes.io/service-account.name']).toBe('meshpilot-reader');
     expect(token['type']).toBe('kubernetes.io/service-account-token');
@@ -185,9 +227,19 @@ describe('deploy/ with kubectl against kube-sim', () => {
       return;
     }
     const output = await kubectl(kubeconfig, ['apply', '--dry-run=client', '--validate=false', '-f', DEPLOY]);
-    const unserved = checkOutput(output, ['namespace/meshpilot created (dry run)', 'service/meshpilot created (dry run)']);
-    console.log(`kube-sim does not serve ${unserved.join(', ')}: kubectl could not map those manifests (structure checked above)`);
-    const mayBeUnserved = new Set(['apps/v1 Deployment', 'policy/v1 PodDisruptionBudget', 'v1 ConfigMap', 'v1 ServiceAccount']);
+    const unserved = checkOutput(output, [
+      'namespace/meshpilot created (dry run)',
+      'service/meshpilot created (dry run)',
+    ]);
+    console.log(
+      `kube-sim does not serve ${unserved.join(', ')}: kubectl could not map those manifests (structure checked above)`,
+    );
+    const mayBeUnserved = new Set([
+      'apps/v1 Deployment',
+      'policy/v1 PodDisruptionBudget',
+      'v1 ConfigMap',
+      'v1 ServiceAccount',
+    ]);
     for (const kind of unserved) expect(mayBeUnserved.has(kind), `${kind} should have gone through`).toBe(true);
   });
 
@@ -198,10 +250,23 @@ describe('deploy/ with kubectl against kube-sim', () => {
     }
     // kube-sim's OpenAPI has no RBAC or ServiceAccount schemas, so client validation is off here.
     const output = await kubectl(kubeconfig, ['apply', '--validate=false', '-f', join(DEPLOY, 'member-cluster')]);
-    const unserved = checkOutput(output, ['namespace/istio-system', `secret/${tokenSecretName('meshpilot-reader')} created`]);
-    console.log(`kube-sim does not serve ${[...new Set(unserved)].join(', ')}: those member-cluster manifests were not applied`);
-    const mayBeUnserved = new Set(['v1 ServiceAccount', 'rbac.authorization.k8s.io/v1 ClusterRole', 'rbac.authorization.k8s.io/v1 ClusterRoleBinding', 'rbac.authorization.k8s.io/v1 Role', 'rbac.authorization.k8s.io/v1 RoleBinding']);
+    const unserved = checkOutput(output, [
+      'namespace/istio-system',
+      `secret/${tokenSecretName('meshpilot-reader')} created`,
+    ]);
+    console.log(
+      `kube-sim does not serve ${[...new Set(unserved)].join(', ')}: those member-cluster manifests were not applied`,
+    );
+    const mayBeUnserved = new Set([
+      'v1 ServiceAccount',
+      'rbac.authorization.k8s.io/v1 ClusterRole',
+      'rbac.authorization.k8s.io/v1 ClusterRoleBinding',
+      'rbac.authorization.k8s.io/v1 Role',
+      'rbac.authorization.k8s.io/v1 RoleBinding',
+    ]);
     for (const kind of unserved) expect(mayBeUnserved.has(kind), `${kind} should have been applied`).toBe(true);
-    expect(sim.get('v1', 'Secret', 'istio-system', tokenSecretName('meshpilot-reader'))?.metadata.annotations).toMatchObject({ 'kubernetes.io/service-account.name': 'meshpilot-reader' });
+    expect(
+      sim.get('v1', 'Secret', 'istio-system', tokenSecretName('meshpilot-reader'))?.metadata.annotations,
+    ).toMatchObject({ 'kubernetes.io/service-account.name': 'meshpilot-reader' });
   });
 });

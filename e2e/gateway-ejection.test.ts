@@ -5,7 +5,16 @@ import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestMeshpilot } from './support/meshpilot-process.ts';
 import { serviceManifests, tempDir, toYaml } from './support/mesh-fixture.ts';
-import { GREETER_SERVICE, GreeterClient, sayHello, startGreeter, xdsBootstrap, XDS_BOOTSTRAP_OPTION, type GreeterServer, type HelloReply } from './support/helloworld.ts';
+import {
+  GREETER_SERVICE,
+  GreeterClient,
+  sayHello,
+  startGreeter,
+  xdsBootstrap,
+  XDS_BOOTSTRAP_OPTION,
+  type GreeterServer,
+  type HelloReply,
+} from './support/helloworld.ts';
 
 grpcXds.register();
 
@@ -42,7 +51,9 @@ async function startFlakyGreeter(host: string, port = 0): Promise<FlakyGreeter> 
     },
   });
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) =>
+      error ? reject(error) : resolve(p),
+    ),
   );
   return { port: bound, calls: () => calls, setFailing: (f) => (failing = f), stop: () => server.forceShutdown() };
 }
@@ -84,25 +95,53 @@ describe('east-west gateway ejection remedy (proxyless gRPC)', () => {
     await writeFile(
       join(clusterA, 'mesh.yaml'),
       toYaml([
-        ...serviceManifests({ name: 'helloworld', port: 5000, targetPort: first.port, endpoints: LOCAL.map((ip) => ({ ip })) }),
-        ...serviceManifests({ name: 'control', port: 6000, targetPort: flakyControl.port, clusterIP: '10.96.0.11', endpoints: CONTROL.map((ip) => ({ ip })) }),
+        ...serviceManifests({
+          name: 'helloworld',
+          port: 5000,
+          targetPort: first.port,
+          endpoints: LOCAL.map((ip) => ({ ip })),
+        }),
+        ...serviceManifests({
+          name: 'control',
+          port: 6000,
+          targetPort: flakyControl.port,
+          clusterIP: '10.96.0.11',
+          endpoints: CONTROL.map((ip) => ({ ip })),
+        }),
       ]),
     );
     // net-b: one remote helloworld pod (Istio mTLS-capable, so it may cross networks) behind one gateway Service.
     await writeFile(
       join(clusterB, 'mesh.yaml'),
       toYaml([
-        ...serviceManifests({ name: 'helloworld', port: 5000, targetPort: first.port, endpoints: [{ ip: '10.77.0.1', labels: { 'security.istio.io/tlsMode': 'istio' } }] }),
+        ...serviceManifests({
+          name: 'helloworld',
+          port: 5000,
+          targetPort: first.port,
+          endpoints: [{ ip: '10.77.0.1', labels: { 'security.istio.io/tlsMode': 'istio' } }],
+        }),
         {
           apiVersion: 'v1',
           kind: 'Service',
-          metadata: { name: 'istio-eastwestgateway', namespace: 'istio-system', labels: { 'topology.istio.io/network': 'net-b', 'networking.istio.io/gatewayPort': String(gateway.port) } },
-          spec: { type: 'LoadBalancer', clusterIP: '10.96.1.1', externalIPs: [GATEWAY], ports: [{ name: 'tls', port: gateway.port, targetPort: gateway.port, protocol: 'TCP' }] },
+          metadata: {
+            name: 'istio-eastwestgateway',
+            namespace: 'istio-system',
+            labels: { 'topology.istio.io/network': 'net-b', 'networking.istio.io/gatewayPort': String(gateway.port) },
+          },
+          spec: {
+            type: 'LoadBalancer',
+            clusterIP: '10.96.1.1',
+            externalIPs: [GATEWAY],
+            ports: [{ name: 'tls', port: gateway.port, targetPort: gateway.port, protocol: 'TCP' }],
+          },
         },
       ]),
     );
     await mkdir(join(dir.path, 'istio'), { recursive: true });
-    await writeFile(join(dir.path, 'istio', 'rules.yaml'), `${outlierRule('helloworld')}---\n${outlierRule('control')}`);
+    await writeFile(
+      join(dir.path, 'istio', 'rules.yaml'),
+      `${outlierRule('helloworld')}---\n${outlierRule('control')}`,
+    );
     meshpilot = await startTestMeshpilot(dir.path, {
       clusters: [
         { name: 'cluster-a', network: 'net-a', manifests: clusterA },
@@ -110,9 +149,19 @@ describe('east-west gateway ejection remedy (proxyless gRPC)', () => {
       ],
       config: [{ manifests: join(dir.path, 'istio') }],
     });
-    const bootstrap = xdsBootstrap(meshpilot.xdsAddress, 'sidecar~127.0.7.9~client-0.default~default.svc.cluster.local', { CLUSTER_ID: 'cluster-a', NETWORK: 'net-a' });
-    helloworld = new GreeterClient('xds:///helloworld.default.svc.cluster.local:5000', grpc.credentials.createInsecure(), { [XDS_BOOTSTRAP_OPTION]: bootstrap });
-    control = new GreeterClient('xds:///control.default.svc.cluster.local:6000', grpc.credentials.createInsecure(), { [XDS_BOOTSTRAP_OPTION]: bootstrap });
+    const bootstrap = xdsBootstrap(
+      meshpilot.xdsAddress,
+      'sidecar~127.0.7.9~client-0.default~default.svc.cluster.local',
+      { CLUSTER_ID: 'cluster-a', NETWORK: 'net-a' },
+    );
+    helloworld = new GreeterClient(
+      'xds:///helloworld.default.svc.cluster.local:5000',
+      grpc.credentials.createInsecure(),
+      { [XDS_BOOTSTRAP_OPTION]: bootstrap },
+    );
+    control = new GreeterClient('xds:///control.default.svc.cluster.local:6000', grpc.credentials.createInsecure(), {
+      [XDS_BOOTSTRAP_OPTION]: bootstrap,
+    });
   });
 
   afterAll(async () => {

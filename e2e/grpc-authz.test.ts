@@ -20,7 +20,12 @@ const ISTIO_CONFIG = [
     metadata: { name: 'greeter', namespace: MTLS_NS },
     spec: { host: `greeter.${MTLS_NS}.svc.cluster.local`, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
   },
-  { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: MTLS_NS }, spec: { mtls: { mode: 'STRICT' } } },
+  {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'PeerAuthentication',
+    metadata: { name: 'default', namespace: MTLS_NS },
+    spec: { mtls: { mode: 'STRICT' } },
+  },
 ];
 
 const DENY_CLIENT = {
@@ -30,7 +35,12 @@ const DENY_CLIENT = {
   spec: {
     selector: { matchLabels: { app: 'greeter' } },
     action: 'DENY',
-    rules: [{ from: [{ source: { principals: [CLIENT_ID.replace('spiffe://', '')] } }], to: [{ operation: { paths: ['/helloworld.Greeter/*'] } }] }],
+    rules: [
+      {
+        from: [{ source: { principals: [CLIENT_ID.replace('spiffe://', '')] } }],
+        to: [{ operation: { paths: ['/helloworld.Greeter/*'] } }],
+      },
+    ],
   },
 };
 
@@ -50,14 +60,20 @@ describe('AuthorizationPolicy DENY on a proxyless gRPC server', () => {
 
   it('yields PERMISSION_DENIED at the client, without running the handler', async () => {
     mesh.configCluster.sim.apply(DENY_CLIENT);
-    await eventually(async () => (await failureCode(sayHello(greeter, 'denied?', 5_000))) === grpc.status.PERMISSION_DENIED, 'the DENY policy to reach the server', 20_000);
+    await eventually(
+      async () => (await failureCode(sayHello(greeter, 'denied?', 5_000))) === grpc.status.PERMISSION_DENIED,
+      'the DENY policy to reach the server',
+      20_000,
+    );
     const before = mesh.peers.length;
     expect(await failureCode(sayHello(greeter, 'denied', 5_000))).toBe(grpc.status.PERMISSION_DENIED);
     expect(mesh.peers.length).toBe(before);
   }, 30_000);
 
   it('allows the client again once the policy is deleted', async () => {
-    expect(mesh.configCluster.sim.remove('security.istio.io/v1', 'AuthorizationPolicy', MTLS_NS, 'deny-client')).toBe(true);
+    expect(mesh.configCluster.sim.remove('security.istio.io/v1', 'AuthorizationPolicy', MTLS_NS, 'deny-client')).toBe(
+      true,
+    );
     const reply = await eventuallyResolves(() => sayHello(greeter, 'again', 5_000), 'RPCs allowed again', 20_000);
     expect(reply.message).toBe('hello again');
     expect(mesh.peers.at(-1)).toBe(`URI:${CLIENT_ID}`);

@@ -3,7 +3,16 @@ import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sayHello } from './support/helloworld.ts';
-import { CLIENT_ID, CLIENT_TOKEN, CLIENT_WORKLOAD, failureCode, MTLS_NS, SERVER_ID, startMtlsMesh, type MtlsMesh } from './support/mtls-mesh.ts';
+import {
+  CLIENT_ID,
+  CLIENT_TOKEN,
+  CLIENT_WORKLOAD,
+  failureCode,
+  MTLS_NS,
+  SERVER_ID,
+  startMtlsMesh,
+  type MtlsMesh,
+} from './support/mtls-mesh.ts';
 import { impostorCertificate, runWorkloadAgent } from './support/secure-mesh.ts';
 import { eventuallyResolves } from './support/xds-server-support.ts';
 
@@ -21,7 +30,12 @@ const ISTIO_CONFIG = [
     metadata: { name: 'greeter', namespace: MTLS_NS },
     spec: { host: `greeter.${MTLS_NS}.svc.cluster.local`, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
   },
-  { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: MTLS_NS }, spec: { mtls: { mode: 'STRICT' } } },
+  {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'PeerAuthentication',
+    metadata: { name: 'default', namespace: MTLS_NS },
+    spec: { mtls: { mode: 'STRICT' } },
+  },
 ];
 
 describe('mTLS between a grpc-js-xds client and an XdsServer, identities from meshpilot agent, in two kube-sim clusters', () => {
@@ -50,17 +64,31 @@ describe('mTLS between a grpc-js-xds client and an XdsServer, identities from me
 
   it('a client whose certificate comes from another CA is refused, and the handler never runs', async () => {
     const impostorDir = await mesh.agentDir('impostor');
-    const impostor = await runWorkloadAgent(mesh.meshpilot, { ...CLIENT_WORKLOAD, podName: 'client-1' }, CLIENT_TOKEN, impostorDir);
+    const impostor = await runWorkloadAgent(
+      mesh.meshpilot,
+      { ...CLIENT_WORKLOAD, podName: 'client-1' },
+      CLIENT_TOKEN,
+      impostorDir,
+    );
     impostor.stop();
-    expect(await impostorCertificate(impostorDir, join(mesh.dir, 'foreign-ca'), { namespace: MTLS_NS, serviceAccount: 'client' })).toBe(CLIENT_ID);
+    expect(
+      await impostorCertificate(impostorDir, join(mesh.dir, 'foreign-ca'), {
+        namespace: MTLS_NS,
+        serviceAccount: 'client',
+      }),
+    ).toBe(CLIENT_ID);
     const before = mesh.peers.length;
-    expect(await failureCode(sayHello(mesh.client(impostor.bootstrap), 'impostor', 5_000))).toBe(grpc.status.UNAVAILABLE);
+    expect(await failureCode(sayHello(mesh.client(impostor.bootstrap), 'impostor', 5_000))).toBe(
+      grpc.status.UNAVAILABLE,
+    );
     expect(mesh.peers.length).toBe(before);
   }, 30_000);
 
   it('STRICT refuses a plaintext client', async () => {
     const before = mesh.peers.length;
-    expect(await failureCode(sayHello(mesh.directClient(grpc.credentials.createInsecure()), 'plaintext', 5_000))).toBe(grpc.status.UNAVAILABLE);
+    expect(await failureCode(sayHello(mesh.directClient(grpc.credentials.createInsecure()), 'plaintext', 5_000))).toBe(
+      grpc.status.UNAVAILABLE,
+    );
     expect(mesh.peers.length).toBe(before);
   }, 30_000);
 });

@@ -4,7 +4,14 @@ import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestMeshpilot } from './support/meshpilot-process.ts';
 import { tempDir, writeCluster } from './support/mesh-fixture.ts';
-import { GreeterClient, sayHello, startGreeter, xdsBootstrap, XDS_BOOTSTRAP_OPTION, type GreeterServer } from './support/helloworld.ts';
+import {
+  GreeterClient,
+  sayHello,
+  startGreeter,
+  xdsBootstrap,
+  XDS_BOOTSTRAP_OPTION,
+  type GreeterServer,
+} from './support/helloworld.ts';
 
 grpcXds.register();
 
@@ -21,9 +28,17 @@ describe('a @grpc/grpc-js-xds client configured by meshpilot', () => {
     first = await startGreeter('127.0.0.2');
     second = await startGreeter('127.0.0.3', first.port);
     dir = await tempDir('grpc-xds');
-    await writeCluster(join(dir.path, 'cluster-a'), [{ name: 'helloworld', port: 5000, targetPort: first.port, endpoints: [{ ip: '127.0.0.2' }] }]);
-    meshpilot = await startTestMeshpilot(dir.path, { clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'cluster-a') }] });
-    const bootstrap = xdsBootstrap(meshpilot.xdsAddress, 'sidecar~127.0.0.9~client-0.default~default.svc.cluster.local', { CLUSTER_ID: 'cluster-a' });
+    await writeCluster(join(dir.path, 'cluster-a'), [
+      { name: 'helloworld', port: 5000, targetPort: first.port, endpoints: [{ ip: '127.0.0.2' }] },
+    ]);
+    meshpilot = await startTestMeshpilot(dir.path, {
+      clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'cluster-a') }],
+    });
+    const bootstrap = xdsBootstrap(
+      meshpilot.xdsAddress,
+      'sidecar~127.0.0.9~client-0.default~default.svc.cluster.local',
+      { CLUSTER_ID: 'cluster-a' },
+    );
     client = new GreeterClient(TARGET, grpc.credentials.createInsecure(), { [XDS_BOOTSTRAP_OPTION]: bootstrap });
   });
 
@@ -38,7 +53,9 @@ describe('a @grpc/grpc-js-xds client configured by meshpilot', () => {
     const reply = await sayHello(client, 'mesh', 15_000);
     expect(reply).toEqual({ message: 'hello mesh', server: '127.0.0.2' });
 
-    await writeCluster(join(dir.path, 'cluster-a'), [{ name: 'helloworld', port: 5000, targetPort: first.port, endpoints: [{ ip: '127.0.0.3' }] }]);
+    await writeCluster(join(dir.path, 'cluster-a'), [
+      { name: 'helloworld', port: 5000, targetPort: first.port, endpoints: [{ ip: '127.0.0.3' }] },
+    ]);
     const deadline = Date.now() + 15_000;
     let moved = false;
     for (let attempt = 0; attempt < 300 && Date.now() < deadline && !moved; attempt += 1) {

@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPC_SERVER_LISTENER_TEMPLATE } from '../translators/names.ts';
 import { startTestMeshpilot } from './support/meshpilot-process.ts';
 import { tempDir, writeCluster } from './support/mesh-fixture.ts';
-import { GREETER_SERVICE, GreeterClient, sayHello, xdsBootstrap, XDS_BOOTSTRAP_OPTION, type HelloReply } from './support/helloworld.ts';
+import {
+  GREETER_SERVICE,
+  GreeterClient,
+  sayHello,
+  xdsBootstrap,
+  XDS_BOOTSTRAP_OPTION,
+  type HelloReply,
+} from './support/helloworld.ts';
 
 grpcXds.register();
 
@@ -25,7 +32,10 @@ async function freePort(host: string): Promise<number> {
 /** Binds an XdsServer and resolves once meshpilot's Listener made it serve (bindAsync calls back only then). */
 function bindServing(server: grpcXds.XdsServer, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`XdsServer on ${address} not serving after ${SERVING_TIMEOUT_MS} ms: no usable Listener`)), SERVING_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`XdsServer on ${address} not serving after ${SERVING_TIMEOUT_MS} ms: no usable Listener`)),
+      SERVING_TIMEOUT_MS,
+    );
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
       clearTimeout(timer);
       if (error) reject(error);
@@ -45,8 +55,12 @@ describe('a @grpc/grpc-js-xds XdsServer configured by meshpilot', () => {
   beforeAll(async () => {
     port = await freePort(POD_IP);
     dir = await tempDir('grpc-xds-server');
-    await writeCluster(join(dir.path, 'cluster-a'), [{ name: 'helloworld', port: 5000, targetPort: port, endpoints: [{ ip: POD_IP, pod: 'helloworld-0' }] }]);
-    meshpilot = await startTestMeshpilot(dir.path, { clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'cluster-a') }] });
+    await writeCluster(join(dir.path, 'cluster-a'), [
+      { name: 'helloworld', port: 5000, targetPort: port, endpoints: [{ ip: POD_IP, pod: 'helloworld-0' }] },
+    ]);
+    meshpilot = await startTestMeshpilot(dir.path, {
+      clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'cluster-a') }],
+    });
   });
 
   afterAll(async () => {
@@ -66,15 +80,24 @@ describe('a @grpc/grpc-js-xds XdsServer configured by meshpilot', () => {
     );
     server = new grpcXds.XdsServer({ [XDS_BOOTSTRAP_OPTION]: serverBootstrap });
     server.addService(GREETER_SERVICE, {
-      SayHello: (call: grpc.ServerUnaryCall<{ name?: string }, HelloReply>, callback: grpc.sendUnaryData<HelloReply>) => {
+      SayHello: (
+        call: grpc.ServerUnaryCall<{ name?: string }, HelloReply>,
+        callback: grpc.sendUnaryData<HelloReply>,
+      ) => {
         calls += 1;
         callback(null, { message: `hello ${call.request.name ?? ''}`, server: 'xds-server' });
       },
     });
     expect(await bindServing(server, `${POD_IP}:${port}`)).toBe(port);
 
-    const clientBootstrap = xdsBootstrap(meshpilot.xdsAddress, 'sidecar~127.0.0.9~client-0.default~default.svc.cluster.local', { CLUSTER_ID: 'cluster-a' });
-    client = new GreeterClient('xds:///helloworld.default.svc.cluster.local:5000', grpc.credentials.createInsecure(), { [XDS_BOOTSTRAP_OPTION]: clientBootstrap });
+    const clientBootstrap = xdsBootstrap(
+      meshpilot.xdsAddress,
+      'sidecar~127.0.0.9~client-0.default~default.svc.cluster.local',
+      { CLUSTER_ID: 'cluster-a' },
+    );
+    client = new GreeterClient('xds:///helloworld.default.svc.cluster.local:5000', grpc.credentials.createInsecure(), {
+      [XDS_BOOTSTRAP_OPTION]: clientBootstrap,
+    });
     expect(await sayHello(client, 'mesh', 15_000)).toEqual({ message: 'hello mesh', server: 'xds-server' });
     expect(calls).toBe(1);
   });

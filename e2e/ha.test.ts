@@ -36,7 +36,10 @@ describe('HA: two meshpilot replicas', () => {
 
   beforeEach(async () => {
     dir = await tempDir('ha');
-    mesh = await ContinuityMesh.create(dir.path, { 'cluster-a': { zone: 'zone-a', ips: ['127.0.1.1', '127.0.1.2'] }, 'cluster-b': { zone: 'zone-b', ips: ['127.0.2.1'] } });
+    mesh = await ContinuityMesh.create(dir.path, {
+      'cluster-a': { zone: 'zone-a', ips: ['127.0.1.1', '127.0.1.2'] },
+      'cluster-b': { zone: 'zone-b', ips: ['127.0.2.1'] },
+    });
   });
 
   afterEach(async () => {
@@ -58,24 +61,37 @@ describe('HA: two meshpilot replicas', () => {
     const [one, two] = [await startReplica(), await startReplica()];
     replicas.push(one, two);
     const portOne = one.xdsPort!;
-    const both = (first: Meshpilot, second: Meshpilot): string => `ipv4:127.0.0.1:${first.xdsPort},127.0.0.1:${second.xdsPort}`;
-    for (const [id, uri] of [['client-1', both(one, two)], ['client-2', both(two, one)]] as const) {
+    const both = (first: Meshpilot, second: Meshpilot): string =>
+      `ipv4:127.0.0.1:${first.xdsPort},127.0.0.1:${second.xdsPort}`;
+    for (const [id, uri] of [
+      ['client-1', both(one, two)],
+      ['client-2', both(two, one)],
+    ] as const) {
       const client = mesh.client(uri, 'zone-a', id);
       clients.push(client);
       loads.push(new RpcLoad(client, { intervalMs: 20 }));
     }
     for (const load of loads) await load.next(20);
-    await eventually(async () => (await proxiesOn(one)).includes('client-1') && (await proxiesOn(two)).includes('client-2'), 'clients spread over both replicas');
+    await eventually(
+      async () => (await proxiesOn(one)).includes('client-1') && (await proxiesOn(two)).includes('client-2'),
+      'clients spread over both replicas',
+    );
 
     await one.stop();
     replicas[0] = undefined;
-    await eventually(async () => (await proxiesOn(two)).join() === 'client-1,client-2', 'client-1 to reconnect to the other replica');
+    await eventually(
+      async () => (await proxiesOn(two)).join() === 'client-1,client-2',
+      'client-1 to reconnect to the other replica',
+    );
     for (const load of loads) await load.next(30);
 
     // The replica comes back; connections age out on the survivor and client-1 returns to its first choice.
     const back = await startReplica(portOne);
     replicas[0] = back;
-    await eventually(async () => (await proxiesOn(back)).includes('client-1'), 'max connection age to rebalance client-1');
+    await eventually(
+      async () => (await proxiesOn(back)).includes('client-1'),
+      'max connection age to rebalance client-1',
+    );
     for (const load of loads) await load.next(20);
 
     const failures = loads.flatMap((load) => load.failures);

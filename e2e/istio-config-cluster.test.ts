@@ -22,7 +22,10 @@ function hasKubectl(): boolean {
   }
 }
 const kubectlPresent = hasKubectl();
-if (!kubectlPresent) console.warn(`Istio config-cluster e2e SKIPPED: ${KUBECTL} is missing (Debian package kubernetes-client provides it)`);
+if (!kubectlPresent)
+  console.warn(
+    `Istio config-cluster e2e SKIPPED: ${KUBECTL} is missing (Debian package kubernetes-client provides it)`,
+  );
 
 const destinationRule = (subsets: readonly string[], extra = '') => `apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -50,13 +53,19 @@ describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-
   let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
   let setSnapshot: ReturnType<typeof vi.spyOn>;
 
-  const configz = async (): Promise<ConfigzView> => (await fetch(`${meshpilot.adminUrl}/debug/configz`)).json() as Promise<ConfigzView>;
+  const configz = async (): Promise<ConfigzView> =>
+    (await fetch(`${meshpilot.adminUrl}/debug/configz`)).json() as Promise<ConfigzView>;
   const kubectl = (...args: string[]): Promise<string> =>
     new Promise((resolve, reject) => {
-      execFile(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir.path, 'kube-cache'), ...args], { timeout: 20_000, env: { ...process.env, HOME: dir.path } }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr || error.message}`));
-        else resolve(stdout);
-      });
+      execFile(
+        KUBECTL,
+        ['--kubeconfig', kubeconfig, '--cache-dir', join(dir.path, 'kube-cache'), ...args],
+        { timeout: 20_000, env: { ...process.env, HOME: dir.path } },
+        (error, stdout, stderr) => {
+          if (error) reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr || error.message}`));
+          else resolve(stdout);
+        },
+      );
     });
   const apply = async (name: string, yamlText: string): Promise<void> => {
     const file = join(dir.path, `${name}.yaml`);
@@ -71,7 +80,11 @@ describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-
     sim = await startKubeSim({ clusterName: 'config', bookmarkIntervalMs: 200 });
     kubeconfig = join(dir.path, 'config.kubeconfig');
     await sim.writeKubeconfig(kubeconfig);
-    meshpilot = await startTestMeshpilot(dir.path, { clusters: [{ name: 'config', kubeconfig }], config: [{ cluster: 'config' }], readiness: { remoteClusterTimeoutMs: 0 } });
+    meshpilot = await startTestMeshpilot(dir.path, {
+      clusters: [{ name: 'config', kubeconfig }],
+      config: [{ cluster: 'config' }],
+      readiness: { remoteClusterTimeoutMs: 0 },
+    });
     setSnapshot = vi.spyOn(meshpilot.cache, 'setSnapshot');
   });
 
@@ -82,16 +95,28 @@ describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-
   });
 
   it('a DestinationRule applied with kubectl reaches the snapshot; a change is a config delta; deleting it removes it', async () => {
-    expect((await configz()).sources).toEqual([expect.objectContaining({ source: 'cluster config', state: 'synced', objects: 0 })]);
+    expect((await configz()).sources).toEqual([
+      expect.objectContaining({ source: 'cluster config', state: 'synced', objects: 0 }),
+    ]);
 
     await apply('dr-v1', destinationRule(['v1']));
     await eventually(() => snapshotRules().length === 1, 'the DestinationRule in the snapshot');
     const stored = sim.get('networking.istio.io/v1', 'DestinationRule', 'sample', 'helloworld');
     const view = await configz();
     expect(view.accepted).toEqual([
-      { kind: 'DestinationRule', namespace: 'sample', name: 'helloworld', origin: { type: 'kube', kubeCluster: 'config' }, resourceVersion: stored?.metadata.resourceVersion },
+      {
+        kind: 'DestinationRule',
+        namespace: 'sample',
+        name: 'helloworld',
+        origin: { type: 'kube', kubeCluster: 'config' },
+        resourceVersion: stored?.metadata.resourceVersion,
+      },
     ]);
-    expect(snapshotRules()[0]?.spec).toEqual({ host: 'helloworld.sample.svc.cluster.local', trafficPolicy: { connectionPool: { http: { maxRequestsPerConnection: 1 } } }, subsets: [{ name: 'v1', labels: { version: 'v1' } }] });
+    expect(snapshotRules()[0]?.spec).toEqual({
+      host: 'helloworld.sample.svc.cluster.local',
+      trafficPolicy: { connectionPool: { http: { maxRequestsPerConnection: 1 } } },
+      subsets: [{ name: 'v1', labels: { version: 'v1' } }],
+    });
     expect(deltas().some((d) => d.config === true)).toBe(true);
 
     setSnapshot.mockClear();
@@ -107,10 +132,20 @@ describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-
   });
 
   it('a DestinationRule applied with kubectl changes the CDS pushed to a connected proxy', async () => {
-    for (const object of serviceManifests({ name: 'helloworld', namespace: 'sample', port: 5000, clusterIP: '10.96.0.10', endpoints: [{ ip: '10.1.0.1', labels: { version: 'v1' } }] })) sim.apply(object);
+    for (const object of serviceManifests({
+      name: 'helloworld',
+      namespace: 'sample',
+      port: 5000,
+      clusterIP: '10.96.0.10',
+      endpoints: [{ ip: '10.1.0.1', labels: { version: 'v1' } }],
+    }))
+      sim.apply(object);
     const client = new AdsTestClient(meshpilot.xdsAddress);
     try {
-      client.send({ node: node('sidecar~10.9.0.1~client.sample~sample.svc.cluster.local', { CLUSTER_ID: 'config' }), type_url: CLUSTER_TYPE });
+      client.send({
+        node: node('sidecar~10.9.0.1~client.sample~sample.svc.cluster.local', { CLUSTER_ID: 'config' }),
+        type_url: CLUSTER_TYPE,
+      });
       const names = async (want: (names: string[]) => boolean): Promise<DecodedResponse> => {
         for (let i = 0; i < 50; i += 1) {
           const response = await client.responses.next(10_000);
@@ -135,10 +170,22 @@ describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-
 
   it('rejects an invalid object applied with kubectl alone, and keeps the valid one', async () => {
     await apply('dr-ok', destinationRule(['v1']));
-    await apply('dr-bad', destinationRule(['v1']).replace('name: helloworld', 'name: broken').replace('maxRequestsPerConnection: 1', 'maxRequestsPerConnection: -5'));
-    await eventually(async () => (await configz()).rejected.length === 1 && snapshotRules().length === 1, 'the invalid DestinationRule to be rejected');
+    await apply(
+      'dr-bad',
+      destinationRule(['v1'])
+        .replace('name: helloworld', 'name: broken')
+        .replace('maxRequestsPerConnection: 1', 'maxRequestsPerConnection: -5'),
+    );
+    await eventually(
+      async () => (await configz()).rejected.length === 1 && snapshotRules().length === 1,
+      'the invalid DestinationRule to be rejected',
+    );
     const view = await configz();
-    expect(view.rejected[0]).toMatchObject({ name: 'broken', code: 'MESHPILOT_ERR_ISTIO_CONFIG_INVALID', errors: ['spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection: must be >= 0, got -5'] });
+    expect(view.rejected[0]).toMatchObject({
+      name: 'broken',
+      code: 'MESHPILOT_ERR_ISTIO_CONFIG_INVALID',
+      errors: ['spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection: must be >= 0, got -5'],
+    });
     expect(snapshotRules().map((r) => r.meta.name)).toEqual(['helloworld']);
     await kubectl('delete', 'destinationrule', 'broken', '-n', 'sample');
     await eventually(async () => (await configz()).rejected.length === 0, 'the reject to go with its object');
@@ -149,8 +196,23 @@ describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-
     sim.faults.force410(7);
     sim.faults.cutWatches();
     sim.remove('networking.istio.io/v1', 'DestinationRule', 'sample', 'helloworld');
-    sim.apply({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-all', namespace: 'sample' }, spec: { action: 'DENY', rules: [{}] } });
-    await eventually(() => snapshotRules().length === 0 && meshpilot.cache.currentSnapshot()?.istioConfig.authorizationPolicies.length === 1, 'reconciliation after the re-list', 20_000);
-    await eventually(async () => (await configz()).sources[0]?.state === 'synced', 'the source to report synced again', 20_000);
+    sim.apply({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'deny-all', namespace: 'sample' },
+      spec: { action: 'DENY', rules: [{}] },
+    });
+    await eventually(
+      () =>
+        snapshotRules().length === 0 &&
+        meshpilot.cache.currentSnapshot()?.istioConfig.authorizationPolicies.length === 1,
+      'reconciliation after the re-list',
+      20_000,
+    );
+    await eventually(
+      async () => (await configz()).sources[0]?.state === 'synced',
+      'the source to report synced again',
+      20_000,
+    );
   });
 });

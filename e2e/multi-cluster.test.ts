@@ -6,7 +6,14 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClusterHealth } from '../server/registry/kube-cluster-source.ts';
 import { EdsFollower } from './support/eds-follower.ts';
-import { helloworld, HELLO_ENVOY_CLUSTER, HELLO_NAMESPACE, remoteSecret, startSimCluster, type SimCluster } from './support/kube-sim-clusters.ts';
+import {
+  helloworld,
+  HELLO_ENVOY_CLUSTER,
+  HELLO_NAMESPACE,
+  remoteSecret,
+  startSimCluster,
+  type SimCluster,
+} from './support/kube-sim-clusters.ts';
 import { tempDir } from './support/mesh-fixture.ts';
 import { startTestMeshpilot } from './support/meshpilot-process.ts';
 
@@ -19,11 +26,15 @@ const hasKubectl = ((): boolean => {
     return false;
   }
 })();
-if (!hasKubectl) console.warn(`multi-cluster kubectl test SKIPPED: ${KUBECTL} not found (Debian package kubernetes-client provides it)`);
+if (!hasKubectl)
+  console.warn(
+    `multi-cluster kubectl test SKIPPED: ${KUBECTL} not found (Debian package kubernetes-client provides it)`,
+  );
 
 const BASELINE = ['10.1.0.1:5000', '10.2.0.1:5000', '10.3.0.1:5000'];
 const PROXY = 'sidecar~10.1.0.99~client-0.sample~sample.svc.cluster.local';
-const sameSet = (expected: readonly string[]) => (addresses: readonly string[]) => addresses.length === expected.length && [...expected].sort().every((a, i) => addresses[i] === a);
+const sameSet = (expected: readonly string[]) => (addresses: readonly string[]) =>
+  addresses.length === expected.length && [...expected].sort().every((a, i) => addresses[i] === a);
 
 async function clusterz(adminUrl: string): Promise<KubeClusterHealth[]> {
   return (await (await fetch(`${adminUrl}/debug/clusterz`)).json()) as KubeClusterHealth[];
@@ -49,11 +60,19 @@ describe('three kube-sim clusters watched live by meshpilot', () => {
   let follower: EdsFollower;
 
   const restoreBaseline = async (): Promise<void> => {
-    for (const [cluster, tag, ip] of [[a, 'a', '10.1.0.1'], [b, 'b', '10.2.0.1'], [c, 'c', '10.3.0.1']] as const) {
+    for (const [cluster, tag, ip] of [
+      [a, 'a', '10.1.0.1'],
+      [b, 'b', '10.2.0.1'],
+      [c, 'c', '10.3.0.1'],
+    ] as const) {
       for (const object of helloworld(tag, [ip])) cluster.sim.apply(object);
-      for (const pod of cluster.sim.list('v1', 'Pod', HELLO_NAMESPACE)) if (pod.metadata.name !== `helloworld-${tag}-0`) cluster.sim.remove('v1', 'Pod', HELLO_NAMESPACE, pod.metadata.name);
+      for (const pod of cluster.sim.list('v1', 'Pod', HELLO_NAMESPACE))
+        if (pod.metadata.name !== `helloworld-${tag}-0`)
+          cluster.sim.remove('v1', 'Pod', HELLO_NAMESPACE, pod.metadata.name);
     }
-    await follower.waitFor(sameSet(BASELINE), 'the baseline endpoints', { since: Math.max(0, follower.updates.length - 1) });
+    await follower.waitFor(sameSet(BASELINE), 'the baseline endpoints', {
+      since: Math.max(0, follower.updates.length - 1),
+    });
   };
 
   beforeAll(async () => {
@@ -68,7 +87,12 @@ describe('three kube-sim clusters watched live by meshpilot', () => {
       remoteSecrets: { cluster: 'cluster-a', namespace: 'istio-system' },
       registry: { resyncMs: 2_000 },
     });
-    follower = EdsFollower.connect(meshpilot.xdsAddress, PROXY, { CLUSTER_ID: 'cluster-a', NAMESPACE: HELLO_NAMESPACE }, HELLO_ENVOY_CLUSTER);
+    follower = EdsFollower.connect(
+      meshpilot.xdsAddress,
+      PROXY,
+      { CLUSTER_ID: 'cluster-a', NAMESPACE: HELLO_NAMESPACE },
+      HELLO_ENVOY_CLUSTER,
+    );
   });
 
   afterAll(async () => {
@@ -99,10 +123,15 @@ describe('three kube-sim clusters watched live by meshpilot', () => {
     await restoreBaseline();
     const kubectl = (...args: string[]): Promise<string> =>
       new Promise((resolve, reject) => {
-        execFile(KUBECTL, ['--kubeconfig', b.kubeconfigPath, '--cache-dir', join(dir.path, 'kubectl-cache'), ...args], { timeout: 20_000, env: { ...process.env, HOME: dir.path } }, (error, stdout, stderr) => {
-          if (error) reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr || error.message}`));
-          else resolve(stdout);
-        });
+        execFile(
+          KUBECTL,
+          ['--kubeconfig', b.kubeconfigPath, '--cache-dir', join(dir.path, 'kubectl-cache'), ...args],
+          { timeout: 20_000, env: { ...process.env, HOME: dir.path } },
+          (error, stdout, stderr) => {
+            if (error) reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr || error.message}`));
+            else resolve(stdout);
+          },
+        );
       });
     const manifest = join(dir.path, 'cluster-b-helloworld.yaml');
     const step = async (what: string, run: () => Promise<unknown>, expected: readonly string[]): Promise<void> => {
@@ -113,12 +142,21 @@ describe('three kube-sim clusters watched live by meshpilot', () => {
       console.info(`kubectl ${what}: reached the xDS client ${update.at - started} ms after kubectl started`);
     };
     const apply = (ips: string[]) => async () => {
-      await writeFile(manifest, helloworld('b', ips).map((doc) => stringify(doc)).join('---\n'));
+      await writeFile(
+        manifest,
+        helloworld('b', ips)
+          .map((doc) => stringify(doc))
+          .join('---\n'),
+      );
       await kubectl('apply', '-f', manifest);
     };
     await step('add a pod and its endpoint', apply(['10.2.0.1', '10.2.0.2']), [...BASELINE, '10.2.0.2:5000']);
     await step('move the pod to a new address', apply(['10.2.0.1', '10.2.0.3']), [...BASELINE, '10.2.0.3:5000']);
-    await step('remove the endpoint slice', () => kubectl('delete', 'endpointslice', 'helloworld-slice', '-n', HELLO_NAMESPACE), ['10.1.0.1:5000', '10.3.0.1:5000']);
+    await step(
+      'remove the endpoint slice',
+      () => kubectl('delete', 'endpointslice', 'helloworld-slice', '-n', HELLO_NAMESPACE),
+      ['10.1.0.1:5000', '10.3.0.1:5000'],
+    );
     await restoreBaseline();
   });
 
@@ -130,45 +168,80 @@ describe('three kube-sim clusters watched live by meshpilot', () => {
       a.sim.apply(remoteSecret('istio-remote-secret-cluster-d', 'cluster-d', d.sim.kubeconfig));
       await follower.waitFor(sameSet([...BASELINE, '10.4.0.1:5000']), 'the remote cluster endpoints', { since });
       const added = (await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'cluster-d');
-      expect(added).toMatchObject({ source: 'remote-secret', state: 'synced', objects: { Service: 1, EndpointSlice: 1, Pod: 1, Node: 1 } });
+      expect(added).toMatchObject({
+        source: 'remote-secret',
+        state: 'synced',
+        objects: { Service: 1, EndpointSlice: 1, Pod: 1, Node: 1 },
+      });
 
       // A broken kubeconfig in another secret marks only that cluster unhealthy.
       const dead = d.sim.kubeconfig.replace(`:${d.sim.port}`, ':1');
       a.sim.apply(remoteSecret('istio-remote-secret-cluster-e', 'cluster-e', dead));
-      const broken = await until(async () => (await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'cluster-e' && h.state === 'unreachable'), 'cluster-e to be reported unreachable');
+      const broken = await until(
+        async () =>
+          (await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'cluster-e' && h.state === 'unreachable'),
+        'cluster-e to be reported unreachable',
+      );
       expect(broken.lastError).toMatch(/^cluster-e: list [a-z]+: connect ECONNREFUSED 127\.0\.0\.1:1$/);
-      expect((await clusterz(meshpilot.adminUrl)).filter((h) => h.name !== 'cluster-e').map((h) => h.state)).toEqual(['synced', 'synced', 'synced', 'synced']);
+      expect((await clusterz(meshpilot.adminUrl)).filter((h) => h.name !== 'cluster-e').map((h) => h.state)).toEqual([
+        'synced',
+        'synced',
+        'synced',
+        'synced',
+      ]);
 
       const beforeRemoval = follower.updates.length;
       a.sim.remove('v1', 'Secret', 'istio-system', 'istio-remote-secret-cluster-d');
-      const removed = await follower.waitFor((addresses) => !addresses.includes('10.4.0.1:5000'), 'cluster-d endpoints gone', { since: beforeRemoval });
+      const removed = await follower.waitFor(
+        (addresses) => !addresses.includes('10.4.0.1:5000'),
+        'cluster-d endpoints gone',
+        { since: beforeRemoval },
+      );
       expect(removed.addresses).toEqual(BASELINE);
-      await until(async () => ((await clusterz(meshpilot.adminUrl)).some((h) => h.name === 'cluster-d') ? undefined : true), 'cluster-d to leave /debug/clusterz');
+      await until(
+        async () => ((await clusterz(meshpilot.adminUrl)).some((h) => h.name === 'cluster-d') ? undefined : true),
+        'cluster-d to leave /debug/clusterz',
+      );
       a.sim.remove('v1', 'Secret', 'istio-system', 'istio-remote-secret-cluster-e');
-      await until(async () => ((await clusterz(meshpilot.adminUrl)).length === 3 ? true : undefined), 'only the configured clusters to remain');
+      await until(
+        async () => ((await clusterz(meshpilot.adminUrl)).length === 3 ? true : undefined),
+        'only the configured clusters to remain',
+      );
       expect(follower.latest()).toEqual(BASELINE);
     } finally {
       await d.sim.stop();
     }
   });
 
-  it('keeps serving a stopped cluster\'s endpoints while it is down, and the same ones after it is back', async () => {
+  it("keeps serving a stopped cluster's endpoints while it is down, and the same ones after it is back", async () => {
     await restoreBaseline();
     const since = follower.updates.length;
     await b.sim.faults.stop();
-    await until(async () => (await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'cluster-b' && h.state === 'unreachable'), 'cluster-b to be reported unreachable');
+    await until(
+      async () => (await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'cluster-b' && h.state === 'unreachable'),
+      'cluster-b to be reported unreachable',
+    );
     // Force a push while cluster-b is down: it must still carry cluster-b's endpoint.
     for (const object of helloworld('a', ['10.1.0.1', '10.1.0.2'])) a.sim.apply(object);
     await follower.waitFor(sameSet([...BASELINE, '10.1.0.2:5000']), 'a push during the outage', { since });
     // The first error may be the dropped connection ("Premature close"); the retries then say why.
-    const down = await until(async () => (await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'cluster-b' && /ECONNREFUSED/.test(h.lastError ?? '')), 'the reason cluster-b is down');
+    const down = await until(
+      async () =>
+        (await clusterz(meshpilot.adminUrl)).find(
+          (h) => h.name === 'cluster-b' && /ECONNREFUSED/.test(h.lastError ?? ''),
+        ),
+      'the reason cluster-b is down',
+    );
     expect(down.state).toBe('unreachable');
     expect(down.unreachableSince).toBeDefined();
     expect(down.lastError).toMatch(/^cluster-b: (list|watch) [a-z]+: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
     expect(down.objects).toEqual({ Service: 1, EndpointSlice: 1, Pod: 1, Node: 1 });
 
     await b.sim.faults.restart();
-    await until(async () => (await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'cluster-b' && h.state === 'synced'), 'cluster-b to be synced again');
+    await until(
+      async () => (await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'cluster-b' && h.state === 'synced'),
+      'cluster-b to be synced again',
+    );
     for (const update of follower.updates.slice(since)) expect(update.addresses).toContain('10.2.0.1:5000');
     expect(follower.latest()).toEqual([...BASELINE, '10.1.0.2:5000'].sort());
     await restoreBaseline();
@@ -184,7 +257,8 @@ describe('three kube-sim clusters watched live by meshpilot', () => {
     for (const object of helloworld('c', ['10.3.0.2', '10.3.0.3'])) c.sim.apply(object);
     const expected = ['10.1.0.1:5000', '10.2.0.1:5000', '10.3.0.2:5000', '10.3.0.3:5000'];
     await follower.waitFor(sameSet(expected), 'cluster-c endpoints after the re-list', { since });
-    for (const update of follower.updates.slice(since)) expect(new Set(update.addresses).size).toBe(update.addresses.length);
+    for (const update of follower.updates.slice(since))
+      expect(new Set(update.addresses).size).toBe(update.addresses.length);
     await restoreBaseline();
   });
 
@@ -193,7 +267,11 @@ describe('three kube-sim clusters watched live by meshpilot', () => {
     const since = follower.updates.length;
     for (const cluster of [a, b, c]) cluster.sim.faults.cutWatches();
     for (const object of helloworld('b', ['10.2.0.9'])) b.sim.apply(object);
-    await follower.waitFor(sameSet(['10.1.0.1:5000', '10.2.0.9:5000', '10.3.0.1:5000']), 'the change made after the cut', { since });
+    await follower.waitFor(
+      sameSet(['10.1.0.1:5000', '10.2.0.9:5000', '10.3.0.1:5000']),
+      'the change made after the cut',
+      { since },
+    );
     await restoreBaseline();
   });
 });
@@ -228,10 +306,16 @@ describe('kube clusters that cannot be reached at start', () => {
   it('marks only those clusters unhealthy, says which and why, serves the others, and is ready after the timeout', async () => {
     const notReady = await fetch(`${meshpilot.adminUrl}/readyz`);
     expect(notReady.status).toBe(503);
-    expect(((await notReady.json()) as { reason: string }).reason).toBe('kube clusters not synced yet: cluster-c, cluster-d');
+    expect(((await notReady.json()) as { reason: string }).reason).toBe(
+      'kube clusters not synced yet: cluster-c, cluster-d',
+    );
 
     const health = await clusterz(meshpilot.adminUrl);
-    expect(health.map((h) => [h.name, h.state])).toEqual([['cluster-a', 'synced'], ['cluster-c', 'unreachable'], ['cluster-d', 'unreachable']]);
+    expect(health.map((h) => [h.name, h.state])).toEqual([
+      ['cluster-a', 'synced'],
+      ['cluster-c', 'unreachable'],
+      ['cluster-d', 'unreachable'],
+    ]);
     expect(health[1]?.lastError).toMatch(/^cluster-c: list [a-z]+: connect ECONNREFUSED 127\.0\.0\.1:1$/);
     expect(health[2]?.lastError).toMatch(/^cluster-d: list [a-z]+: 401 Unauthorized/);
     expect(JSON.stringify(health)).not.toContain(badToken);
@@ -242,7 +326,11 @@ describe('kube clusters that cannot be reached at start', () => {
     } finally {
       await follower.close();
     }
-    await until(async () => ((await fetch(`${meshpilot.adminUrl}/readyz`)).status === 200 ? true : undefined), 'ready after the timeout', 10_000);
+    await until(
+      async () => ((await fetch(`${meshpilot.adminUrl}/readyz`)).status === 200 ? true : undefined),
+      'ready after the timeout',
+      10_000,
+    );
     const metrics = await (await fetch(`${meshpilot.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/remote_cluster_sync_timeouts_total 1/);
     expect(metrics).toMatch(/meshpilot_kube_cluster_synced\{cluster="cluster-c"\} 0/);

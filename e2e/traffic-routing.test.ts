@@ -5,7 +5,14 @@ import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestMeshpilot } from './support/meshpilot-process.ts';
 import { tempDir, writeCluster } from './support/mesh-fixture.ts';
-import { GreeterClient, startGreeter, xdsBootstrap, XDS_BOOTSTRAP_OPTION, type GreeterServer, type HelloReply } from './support/helloworld.ts';
+import {
+  GreeterClient,
+  startGreeter,
+  xdsBootstrap,
+  XDS_BOOTSTRAP_OPTION,
+  type GreeterServer,
+  type HelloReply,
+} from './support/helloworld.ts';
 
 grpcXds.register();
 
@@ -44,8 +51,15 @@ function call(client: grpc.Client, metadata: Record<string, string> = {}): Promi
   const md = new grpc.Metadata();
   for (const [key, value] of Object.entries(metadata)) md.set(key, value);
   return new Promise((resolve, reject) => {
-    const method = (client as unknown as Record<string, (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: grpc.requestCallback<HelloReply>) => void>).SayHello!;
-    method.call(client, { name: 'split' }, md, { deadline: Date.now() + 5_000 }, (error, reply) => (error || !reply ? reject(error ?? new Error('empty reply')) : resolve(reply)));
+    const method = (
+      client as unknown as Record<
+        string,
+        (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: grpc.requestCallback<HelloReply>) => void
+      >
+    ).SayHello!;
+    method.call(client, { name: 'split' }, md, { deadline: Date.now() + 5_000 }, (error, reply) =>
+      error || !reply ? reject(error ?? new Error('empty reply')) : resolve(reply),
+    );
   });
 }
 
@@ -61,12 +75,27 @@ describe('VirtualService + DestinationRule subsets, through a @grpc/grpc-js-xds 
     v2 = await startGreeter(V2, v1.port);
     dir = await tempDir('traffic-routing');
     await writeCluster(join(dir.path, 'cluster-a'), [
-      { name: 'helloworld', port: 5000, targetPort: v1.port, endpoints: [{ ip: V1, labels: { version: 'v1' } }, { ip: V2, labels: { version: 'v2' } }] },
+      {
+        name: 'helloworld',
+        port: 5000,
+        targetPort: v1.port,
+        endpoints: [
+          { ip: V1, labels: { version: 'v1' } },
+          { ip: V2, labels: { version: 'v2' } },
+        ],
+      },
     ]);
     await mkdir(join(dir.path, 'istio'), { recursive: true });
     await writeFile(join(dir.path, 'istio', 'helloworld.yaml'), ISTIO_CONFIG);
-    meshpilot = await startTestMeshpilot(dir.path, { clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'cluster-a') }], config: [{ manifests: join(dir.path, 'istio') }] });
-    const bootstrap = xdsBootstrap(meshpilot.xdsAddress, 'sidecar~127.0.6.9~client-0.default~default.svc.cluster.local', { CLUSTER_ID: 'cluster-a' });
+    meshpilot = await startTestMeshpilot(dir.path, {
+      clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'cluster-a') }],
+      config: [{ manifests: join(dir.path, 'istio') }],
+    });
+    const bootstrap = xdsBootstrap(
+      meshpilot.xdsAddress,
+      'sidecar~127.0.6.9~client-0.default~default.svc.cluster.local',
+      { CLUSTER_ID: 'cluster-a' },
+    );
     client = new GreeterClient(TARGET, grpc.credentials.createInsecure(), { [XDS_BOOTSTRAP_OPTION]: bootstrap });
     // The canary route exists only once the VirtualService is applied: wait for it (bounded).
     const deadline = Date.now() + 15_000;

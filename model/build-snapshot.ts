@@ -27,7 +27,10 @@ export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 export interface SnapshotMemo {
   readonly settings: readonly unknown[];
   readonly services: ReadonlyMap<string, ServiceMemo>;
-  readonly workloads: { readonly inputs: readonly unknown[]; readonly byIp: ReadonlyMap<string, readonly ProxyWorkload[]> };
+  readonly workloads: {
+    readonly inputs: readonly unknown[];
+    readonly byIp: ReadonlyMap<string, readonly ProxyWorkload[]>;
+  };
 }
 
 interface ServiceMemo {
@@ -42,7 +45,10 @@ export function buildSnapshot(input: SnapshotInput): MeshSnapshot {
 }
 
 /** buildSnapshot, reusing the previous build's results for every service whose inputs are the same objects. Pure. */
-export function buildSnapshotIncremental(input: SnapshotInput, memo: SnapshotMemo | undefined): { snapshot: MeshSnapshot; memo: SnapshotMemo } {
+export function buildSnapshotIncremental(
+  input: SnapshotInput,
+  memo: SnapshotMemo | undefined,
+): { snapshot: MeshSnapshot; memo: SnapshotMemo } {
   const resolver = new NetworkResolver(input.meshNetworks, input.kubeClusters);
   const kubeClusters = [...input.kubeClusters].sort((a, b) => a.name.localeCompare(b.name));
   const settings = [input.meshNetworks, input.domainSuffix, ...kubeClusters.map((c) => `${c.name}=${c.network ?? ''}`)];
@@ -66,7 +72,10 @@ export function buildSnapshotIncremental(input: SnapshotInput, memo: SnapshotMem
     const records = merged.get(hostname)!;
     const inputs = serviceInputs(records, slicesByService);
     const previous = reusable?.get(hostname);
-    const built = previous && sameRefs(previous.inputs, inputs) ? previous : { inputs, ...buildService(hostname, records, slicesByService, resolver) };
+    const built =
+      previous && sameRefs(previous.inputs, inputs)
+        ? previous
+        : { inputs, ...buildService(hostname, records, slicesByService, resolver) };
     nextMemo.set(hostname, built);
     services.set(hostname, built.service);
     endpoints.set(hostname, built.endpoints);
@@ -74,7 +83,9 @@ export function buildSnapshotIncremental(input: SnapshotInput, memo: SnapshotMem
 
   const workloadInputs = kubeClusters.flatMap((c) => [c.name, ...c.pods.values(), ...c.nodes.values()]);
   const workloads =
-    reusable && memo && sameRefs(memo.workloads.inputs, workloadInputs) ? memo.workloads : { inputs: workloadInputs, byIp: workloadsByIp(kubeClusters, resolver) };
+    reusable && memo && sameRefs(memo.workloads.inputs, workloadInputs)
+      ? memo.workloads
+      : { inputs: workloadInputs, byIp: workloadsByIp(kubeClusters, resolver) };
 
   return {
     snapshot: {
@@ -91,7 +102,11 @@ export function buildSnapshotIncremental(input: SnapshotInput, memo: SnapshotMem
   };
 }
 
-function podOf(cluster: KubeClusterObjects, slice: EndpointSliceRecord, endpoint: SliceEndpointRecord): PodRecord | undefined {
+function podOf(
+  cluster: KubeClusterObjects,
+  slice: EndpointSliceRecord,
+  endpoint: SliceEndpointRecord,
+): PodRecord | undefined {
   const key = endpoint.podKey ?? (endpoint.podName ? `${slice.namespace}/${endpoint.podName}` : undefined);
   return key ? cluster.pods.get(key) : undefined;
 }
@@ -120,7 +135,10 @@ function slicesOf(records: SliceIndex | undefined, service: KubeServiceRecord): 
 }
 
 /** Every record a service's result depends on: its Service, EndpointSlices, and their pods and nodes. */
-function serviceInputs(records: readonly { cluster: KubeClusterObjects; service: KubeServiceRecord }[], slices: ReadonlyMap<string, SliceIndex>): unknown[] {
+function serviceInputs(
+  records: readonly { cluster: KubeClusterObjects; service: KubeServiceRecord }[],
+  slices: ReadonlyMap<string, SliceIndex>,
+): unknown[] {
   const inputs: unknown[] = [];
   for (const { cluster, service } of records) {
     inputs.push(cluster.name, service);
@@ -146,7 +164,9 @@ function buildService(
   const ports = mergePorts(records.map((r) => r.service));
   for (const { cluster, service } of records) {
     for (const endpoint of endpointsOf(cluster, slicesOf(slices.get(cluster.name), service), resolver)) {
-      const port = ports.find((p) => p.name === endpoint.servicePortName || (ports.length === 1 && endpoint.servicePortName === ''));
+      const port = ports.find(
+        (p) => p.name === endpoint.servicePortName || (ports.length === 1 && endpoint.servicePortName === ''),
+      );
       if (!port) continue;
       let list = byPort.get(port.port);
       if (!list) byPort.set(port.port, (list = []));
@@ -177,11 +197,16 @@ function buildService(
 /** Ports of a service present in several kube clusters: the union, by port number, first definition wins. */
 function mergePorts(services: readonly KubeServiceRecord[]): ServicePort[] {
   const byNumber = new Map<number, ServicePort>();
-  for (const service of services) for (const port of service.ports) if (!byNumber.has(port.port)) byNumber.set(port.port, port);
+  for (const service of services)
+    for (const port of service.ports) if (!byNumber.has(port.port)) byNumber.set(port.port, port);
   return [...byNumber.values()].sort((a, b) => a.port - b.port);
 }
 
-function endpointsOf(cluster: KubeClusterObjects, slices: readonly EndpointSliceRecord[], resolver: NetworkResolver): WorkloadEndpoint[] {
+function endpointsOf(
+  cluster: KubeClusterObjects,
+  slices: readonly EndpointSliceRecord[],
+  resolver: NetworkResolver,
+): WorkloadEndpoint[] {
   const out: WorkloadEndpoint[] = [];
   for (const slice of slices) {
     for (const slicePort of slice.ports) {
@@ -211,7 +236,12 @@ function endpointsOf(cluster: KubeClusterObjects, slices: readonly EndpointSlice
   return out;
 }
 
-function localityOf(cluster: KubeClusterObjects, pod: PodRecord | undefined, nodeName: string | undefined, zone: string | undefined): Locality {
+function localityOf(
+  cluster: KubeClusterObjects,
+  pod: PodRecord | undefined,
+  nodeName: string | undefined,
+  zone: string | undefined,
+): Locality {
   const fromLabel = localityFromPodLabel(pod?.labels[POD_LOCALITY_LABEL]);
   if (fromLabel) return fromLabel;
   const node = nodeName ? cluster.nodes.get(nodeName) : undefined;
@@ -227,7 +257,10 @@ function compareEndpoints(a: WorkloadEndpoint, b: WorkloadEndpoint): number {
   return a.kubeCluster.localeCompare(b.kubeCluster) || a.address.localeCompare(b.address) || a.port - b.port;
 }
 
-function workloadsByIp(kubeClusters: readonly KubeClusterObjects[], resolver: NetworkResolver): ReadonlyMap<string, readonly ProxyWorkload[]> {
+function workloadsByIp(
+  kubeClusters: readonly KubeClusterObjects[],
+  resolver: NetworkResolver,
+): ReadonlyMap<string, readonly ProxyWorkload[]> {
   const out = new Map<string, ProxyWorkload[]>();
   for (const cluster of kubeClusters) {
     for (const pod of cluster.pods.values()) {

@@ -21,7 +21,10 @@ export type NetworkGatewaySpec =
 /** Istio's MeshNetworks. */
 export interface MeshNetworksSpec {
   readonly networks: Readonly<
-    Record<string, { readonly endpoints: readonly NetworkEndpointsSelector[]; readonly gateways: readonly NetworkGatewaySpec[] }>
+    Record<
+      string,
+      { readonly endpoints: readonly NetworkEndpointsSelector[]; readonly gateways: readonly NetworkGatewaySpec[] }
+    >
   >;
 }
 

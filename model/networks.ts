@@ -95,13 +95,17 @@ export function resolveGateways(
       const network = service.labels[NETWORK_LABEL];
       if (!network) continue;
       const port = Number(service.labels[GATEWAY_PORT_LABEL] ?? DEFAULT_GATEWAY_PORT);
-      for (const address of gatewayAddresses(service, cluster, port)) add({ network, ...address, kubeCluster: cluster.name });
+      for (const address of gatewayAddresses(service, cluster, port))
+        add({ network, ...address, kubeCluster: cluster.name });
     }
   }
 
   const result = new Map<string, NetworkGateway[]>();
   for (const [network, byAddress] of [...found].sort(([a], [b]) => a.localeCompare(b))) {
-    result.set(network, [...byAddress.values()].sort((a, b) => compareAddress(a, b)));
+    result.set(
+      network,
+      [...byAddress.values()].sort((a, b) => compareAddress(a, b)),
+    );
   }
   return result;
 }

@@ -10,7 +10,14 @@ import type { MeshSnapshot } from './types.ts';
 function sidecar(namespace: string, hosts: string[], workloadSelector?: Record<string, string>): AnyIstioConfig {
   return {
     kind: 'Sidecar',
-    meta: { namespace, name: 'default', resourceVersion: '1', labels: {}, annotations: {}, origin: { type: 'file', path: 'sidecar.yaml' } },
+    meta: {
+      namespace,
+      name: 'default',
+      resourceVersion: '1',
+      labels: {},
+      annotations: {},
+      origin: { type: 'file', path: 'sidecar.yaml' },
+    },
     spec: { egress: [{ hosts }], ...(workloadSelector ? { workloadSelector: { labels: workloadSelector } } : {}) },
   };
 }
@@ -29,14 +36,26 @@ const hosts = (snapshot: MeshSnapshot): string[] => [...snapshot.services.keys()
 describe('Sidecar egress scoping', () => {
   it('keeps only the hosts a namespace’s Sidecar allows: "./*" is its own namespace, "ns/*" another', () => {
     const snapshot = mesh(buildIstioConfigSet([sidecar('team-a', ['./*', 'shared/*'])]));
-    expect(hosts(scopeSnapshot(snapshot, 'team-a'))).toEqual(['a.team-a.svc.cluster.local', 'c.shared.svc.cluster.local']);
+    expect(hosts(scopeSnapshot(snapshot, 'team-a'))).toEqual([
+      'a.team-a.svc.cluster.local',
+      'c.shared.svc.cluster.local',
+    ]);
     expect(hosts(scopeSnapshot(snapshot, 'team-b'))).toHaveLength(3);
   });
 
   it('falls back to the root namespace Sidecar, prefers the namespace’s own, and ignores workload-selected ones', () => {
-    const snapshot = mesh(buildIstioConfigSet([sidecar('istio-system', ['./*', '*/c.shared.svc.cluster.local']), sidecar('team-b', ['*/*']), sidecar('team-a', ['~/*'], { app: 'x' })]));
+    const snapshot = mesh(
+      buildIstioConfigSet([
+        sidecar('istio-system', ['./*', '*/c.shared.svc.cluster.local']),
+        sidecar('team-b', ['*/*']),
+        sidecar('team-a', ['~/*'], { app: 'x' }),
+      ]),
+    );
     // In the root namespace's Sidecar, "." means the proxy's own namespace, as in Istio.
-    expect(hosts(scopeSnapshot(snapshot, 'team-a'))).toEqual(['a.team-a.svc.cluster.local', 'c.shared.svc.cluster.local']);
+    expect(hosts(scopeSnapshot(snapshot, 'team-a'))).toEqual([
+      'a.team-a.svc.cluster.local',
+      'c.shared.svc.cluster.local',
+    ]);
     expect(hosts(scopeSnapshot(snapshot, 'team-b'))).toHaveLength(3);
   });
 
@@ -44,7 +63,9 @@ describe('Sidecar egress scoping', () => {
     const cache = new XdsCache();
     cache.setSnapshot(mesh(buildIstioConfigSet([sidecar('team-a', ['./*'])])));
     const inTeamA = { ...sidecarView(), namespace: 'team-a' };
-    expect([...cache.resources(inTeamA, CLUSTER_TYPE).keys()].filter((n) => n.startsWith('outbound|'))).toEqual(['outbound|5000||a.team-a.svc.cluster.local']);
+    expect([...cache.resources(inTeamA, CLUSTER_TYPE).keys()].filter((n) => n.startsWith('outbound|'))).toEqual([
+      'outbound|5000||a.team-a.svc.cluster.local',
+    ]);
     expect([...cache.resources(inTeamA, ENDPOINT_TYPE).keys()]).toEqual(['outbound|5000||a.team-a.svc.cluster.local']);
     const router = { ...inTeamA, proxyType: 'router' as const };
     expect([...cache.resources(router, CLUSTER_TYPE).keys()].filter((n) => n.startsWith('outbound|'))).toHaveLength(3);

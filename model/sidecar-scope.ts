@@ -18,7 +18,10 @@ export function egressScopeFor(config: IstioConfigSet, namespace: string): Egres
     config.sidecars.find((s) => s.meta.namespace === ns && s.spec.workloadSelector === undefined);
   const sidecar = namespaceWide(namespace) ?? namespaceWide(config.rootNamespace);
   if (!sidecar?.spec.egress) return undefined;
-  return { sidecar: `${sidecar.meta.namespace}/${sidecar.meta.name}`, hosts: sidecar.spec.egress.flatMap((listener) => listener.hosts) };
+  return {
+    sidecar: `${sidecar.meta.namespace}/${sidecar.meta.name}`,
+    hosts: sidecar.spec.egress.flatMap((listener) => listener.hosts),
+  };
 }
 
 function hostMatches(pattern: string, hostname: string): boolean {

@@ -18,7 +18,13 @@ export interface SnapshotDelta {
   readonly full: boolean;
 }
 
-export const FULL_DELTA: SnapshotDelta = { services: new Set(), endpoints: new Set(), gateways: true, config: true, full: true };
+export const FULL_DELTA: SnapshotDelta = {
+  services: new Set(),
+  endpoints: new Set(),
+  gateways: true,
+  config: true,
+  full: true,
+};
 
 export function isEmptyDelta(delta: SnapshotDelta): boolean {
   return !delta.full && !delta.gateways && !delta.config && delta.services.size === 0 && delta.endpoints.size === 0;
@@ -29,7 +35,10 @@ export function isEmptyDelta(delta: SnapshotDelta): boolean {
  * (same object references), and reports what changed. Downstream caches compare by reference,
  * so the cost of a push follows the size of the change, not the size of the mesh. Pure.
  */
-export function shareUnchanged(previous: MeshSnapshot | undefined, next: MeshSnapshot): { snapshot: MeshSnapshot; delta: SnapshotDelta } {
+export function shareUnchanged(
+  previous: MeshSnapshot | undefined,
+  next: MeshSnapshot,
+): { snapshot: MeshSnapshot; delta: SnapshotDelta } {
   if (!previous) return { snapshot: next, delta: FULL_DELTA };
   const services = new Map<string, MeshService>();
   const endpoints = new Map<string, ReadonlyMap<number, readonly WorkloadEndpoint[]>>();
@@ -55,10 +64,17 @@ export function shareUnchanged(previous: MeshSnapshot | undefined, next: MeshSna
 
   const gatewaysSame = isDeepStrictEqual(previous.gateways, next.gateways);
   const gateways: ReadonlyMap<string, readonly NetworkGateway[]> = gatewaysSame ? previous.gateways : next.gateways;
-  const configSame = previous.istioConfig === next.istioConfig || isDeepStrictEqual(previous.istioConfig, next.istioConfig);
+  const configSame =
+    previous.istioConfig === next.istioConfig || isDeepStrictEqual(previous.istioConfig, next.istioConfig);
   const istioConfig = configSame ? previous.istioConfig : next.istioConfig;
   return {
     snapshot: { ...next, services, endpoints, gateways, istioConfig },
-    delta: { services: changedServices, endpoints: changedEndpoints, gateways: !gatewaysSame, config: !configSame, full: false },
+    delta: {
+      services: changedServices,
+      endpoints: changedEndpoints,
+      gateways: !gatewaysSame,
+      config: !configSame,
+      full: false,
+    },
   };
 }

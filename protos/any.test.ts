@@ -24,7 +24,9 @@ describe('Any packing', () => {
   });
 
   it('rejects a field of the wrong type with a message naming it', () => {
-    expect(() => encodeMessage(LISTENER_TYPE, { name: 'l', address: 'not-an-object' })).toThrow(/address: object expected/);
+    expect(() => encodeMessage(LISTENER_TYPE, { name: 'l', address: 'not-an-object' })).toThrow(
+      /address: object expected/,
+    );
   });
 
   it('encodes deterministically', () => {

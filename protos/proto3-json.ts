@@ -34,13 +34,26 @@ const WRAPPERS: Readonly<Record<string, 'number' | 'int64' | 'bool' | 'string' |
 const WRAPPER_DEFAULTS = { number: 0, int64: '0', bool: false, string: '', bytes: '' } as const;
 
 const fullName = (type: protobuf.Type): string => type.fullName.replace(/^\./, '');
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
-const join = (path: string, key: string | number): string => (typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`);
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const join = (path: string, key: string | number): string =>
+  typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`;
 const lowerCamel = (name: string): string => name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 
 function isWellKnown(type: protobuf.Type): boolean {
   const name = fullName(type);
-  return name in WRAPPERS || ['google.protobuf.Duration', 'google.protobuf.Timestamp', 'google.protobuf.Struct', 'google.protobuf.Value', 'google.protobuf.ListValue', 'google.protobuf.Empty', 'google.protobuf.FieldMask'].includes(name);
+  return (
+    name in WRAPPERS ||
+    [
+      'google.protobuf.Duration',
+      'google.protobuf.Timestamp',
+      'google.protobuf.Struct',
+      'google.protobuf.Value',
+      'google.protobuf.ListValue',
+      'google.protobuf.Empty',
+      'google.protobuf.FieldMask',
+    ].includes(name)
+  );
 }
 
 function anyType(url: unknown, path: string): protobuf.Type {
@@ -98,7 +111,9 @@ function messageToJson(type: protobuf.Type, decoded: JsonObject, path: string): 
     case 'google.protobuf.Duration':
       return durationString(Number(decoded['seconds'] ?? 0), Number(decoded['nanos'] ?? 0));
     case 'google.protobuf.Timestamp':
-      return new Date(Number(decoded['seconds'] ?? 0) * 1000 + Math.floor(Number(decoded['nanos'] ?? 0) / 1e6)).toISOString();
+      return new Date(
+        Number(decoded['seconds'] ?? 0) * 1000 + Math.floor(Number(decoded['nanos'] ?? 0) / 1e6),
+      ).toISOString();
     case 'google.protobuf.Struct':
       return structToJson(decoded);
     case 'google.protobuf.Value':
@@ -130,7 +145,8 @@ function fieldToJson(field: protobuf.Field, value: unknown, path: string): Json 
   const message = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
   if (message === undefined) return value;
   const one = (v: unknown, p: string): Json => (isObject(v) ? messageToJson(message, v, p) : v);
-  if (field.map) return Object.fromEntries(Object.entries(isObject(value) ? value : {}).map(([k, v]) => [k, one(v, join(path, k))]));
+  if (field.map)
+    return Object.fromEntries(Object.entries(isObject(value) ? value : {}).map(([k, v]) => [k, one(v, join(path, k))]));
   if (field.repeated) return (Array.isArray(value) ? value : []).map((v: unknown, i) => one(v, join(path, i)));
   return one(value, path);
 }
@@ -148,7 +164,8 @@ const DURATION = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
 
 function durationFromJson(json: unknown, path: string): JsonObject {
   const match = typeof json === 'string' ? DURATION.exec(json) : null;
-  if (match === null) throw new Proto3JsonError(path, `a Duration must be a string like "1.5s", got ${JSON.stringify(json)}`);
+  if (match === null)
+    throw new Proto3JsonError(path, `a Duration must be a string like "1.5s", got ${JSON.stringify(json)}`);
   const sign = match[1] === '-' ? -1 : 1;
   const seconds = sign * Number(match[2]);
   const nanos = sign * Number((match[3] ?? '').padEnd(9, '0'));
@@ -165,7 +182,9 @@ function valueFromJson(json: unknown): JsonObject {
 }
 
 function structFromJson(json: unknown): JsonObject {
-  return { fields: Object.fromEntries(Object.entries(isObject(json) ? json : {}).map(([key, v]) => [key, valueFromJson(v)])) };
+  return {
+    fields: Object.fromEntries(Object.entries(isObject(json) ? json : {}).map(([key, v]) => [key, valueFromJson(v)])),
+  };
 }
 
 function fieldsByJsonName(type: protobuf.Type): Map<string, protobuf.Field> {
@@ -186,7 +205,8 @@ function messageFromJson(type: protobuf.Type, json: unknown, path: string): unkn
       return durationFromJson(json, path);
     case 'google.protobuf.Timestamp': {
       const ms = typeof json === 'string' ? Date.parse(json) : Number.NaN;
-      if (Number.isNaN(ms)) throw new Proto3JsonError(path, `a Timestamp must be an RFC 3339 string, got ${JSON.stringify(json)}`);
+      if (Number.isNaN(ms))
+        throw new Proto3JsonError(path, `a Timestamp must be an RFC 3339 string, got ${JSON.stringify(json)}`);
       return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
     }
     case 'google.protobuf.Struct':
@@ -202,13 +222,16 @@ function messageFromJson(type: protobuf.Type, json: unknown, path: string): unkn
     case 'google.protobuf.Any': {
       if (!isObject(json)) throw new Proto3JsonError(path, 'an Any must be a JSON object');
       const inner = anyType(json['@type'], path);
-      const url = String(json['@type']).startsWith(TYPE_PREFIX) ? json['@type'] : `${TYPE_PREFIX}${String(json['@type'])}`;
+      const url = String(json['@type']).startsWith(TYPE_PREFIX)
+        ? json['@type']
+        : `${TYPE_PREFIX}${String(json['@type'])}`;
       const { '@type': _url, ...fields } = json;
       const body = messageFromJson(inner, isWellKnown(inner) ? fields['value'] : fields, path);
       return { '@type': url, ...(body as JsonObject) };
     }
   }
-  if (!isObject(json)) throw new Proto3JsonError(path, `expected a JSON object for ${name}, got ${JSON.stringify(json)}`);
+  if (!isObject(json))
+    throw new Proto3JsonError(path, `expected a JSON object for ${name}, got ${JSON.stringify(json)}`);
   const fields = fieldsByJsonName(type);
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(json)) {

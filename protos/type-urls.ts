@@ -16,12 +16,7 @@ export type SecretTypeUrl = typeof SECRET_TYPE;
 export type NameTableTypeUrl = typeof NAME_TABLE_TYPE;
 
 export type XdsTypeUrl =
-  | ClusterTypeUrl
-  | EndpointTypeUrl
-  | ListenerTypeUrl
-  | RouteTypeUrl
-  | SecretTypeUrl
-  | NameTableTypeUrl;
+  ClusterTypeUrl | EndpointTypeUrl | ListenerTypeUrl | RouteTypeUrl | SecretTypeUrl | NameTableTypeUrl;
 
 /** Push order, as istiod's: CDS, EDS, LDS, RDS, then the rest. */
 export const PUSH_ORDER: readonly XdsTypeUrl[] = [

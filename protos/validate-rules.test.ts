@@ -63,21 +63,34 @@ describe('validateMessage on realistic resources', () => {
   });
 
   it('accepts the output of decodeMessage (enum names, 64-bit strings, Any as @type)', () => {
-    const bad = { ...edsCluster(), name: '', connect_timeout: { seconds: -3 }, lb_policy: 42, transport_socket_matches: [] };
+    const bad = {
+      ...edsCluster(),
+      name: '',
+      connect_timeout: { seconds: -3 },
+      lb_policy: 42,
+      transport_socket_matches: [],
+    };
     const decoded = decodeMessage(CLUSTER_TYPE, encodeUnchecked(CLUSTER_TYPE, bad));
     expect(pathsAndRules(validateMessage(CLUSTER_TYPE, decoded))).toEqual([
       'name string.min_len',
       'connect_timeout duration.gt',
       'lb_policy enum.defined_only',
     ]);
-    const hcm = decodeMessage(LISTENER_TYPE, encodeMessage(LISTENER_TYPE, listener(httpConnectionManager({ stat_prefix: '' }))));
-    expect(pathsAndRules(validateMessage(LISTENER_TYPE, hcm))).toEqual(['filter_chains[0].filters[0].typed_config.stat_prefix string.min_len']);
+    const hcm = decodeMessage(
+      LISTENER_TYPE,
+      encodeMessage(LISTENER_TYPE, listener(httpConnectionManager({ stat_prefix: '' }))),
+    );
+    expect(pathsAndRules(validateMessage(LISTENER_TYPE, hcm))).toEqual([
+      'filter_chains[0].filters[0].typed_config.stat_prefix string.min_len',
+    ]);
   });
 
   it('accepts protobufjs message instances and full type names', () => {
     const type = lookupMessage('envoy.config.cluster.v3.Cluster');
     const instance = type.fromObject({ ...edsCluster(), name: '' });
-    expect(pathsAndRules(validateMessage('envoy.config.cluster.v3.Cluster', instance))).toEqual(['name string.min_len']);
+    expect(pathsAndRules(validateMessage('envoy.config.cluster.v3.Cluster', instance))).toEqual([
+      'name string.min_len',
+    ]);
   });
 });
 
@@ -85,7 +98,9 @@ describe('each rule family reports the exact path', () => {
   it('string.min_len: a Cluster with an empty name (a proto3 default is still checked)', () => {
     const { name: _name, ...withoutName } = edsCluster();
     const violations = check(CLUSTER_TYPE, withoutName);
-    expect(violations).toEqual([{ path: 'name', rule: 'string.min_len', message: 'value length must be at least 1 runes (got "")' }]);
+    expect(violations).toEqual([
+      { path: 'name', rule: 'string.min_len', message: 'value length must be at least 1 runes (got "")' },
+    ]);
   });
 
   it('wrapper uint32.gte: an LbEndpoint with load_balancing_weight 0, on `.value`', () => {
@@ -119,7 +134,9 @@ describe('each rule family reports the exact path', () => {
   });
 
   it('enum.defined_only: an out-of-range enum number', () => {
-    expect(pathsAndRules(check(CLUSTER_TYPE, { ...edsCluster(), lb_policy: 42 }))).toEqual(['lb_policy enum.defined_only']);
+    expect(pathsAndRules(check(CLUSTER_TYPE, { ...edsCluster(), lb_policy: 42 }))).toEqual([
+      'lb_policy enum.defined_only',
+    ]);
   });
 
   it('repeated.min_items and repeated.items.* with the item index', () => {
@@ -134,7 +151,10 @@ describe('each rule family reports the exact path', () => {
   });
 
   it('repeated.max_items', () => {
-    const routes = { ...routeConfiguration(), request_headers_to_add: Array.from({ length: 1001 }, () => ({ header: { key: 'x-a', value: 'b' } })) };
+    const routes = {
+      ...routeConfiguration(),
+      request_headers_to_add: Array.from({ length: 1001 }, () => ({ header: { key: 'x-a', value: 'b' } })),
+    };
     expect(pathsAndRules(check(ROUTE_TYPE, routes))).toEqual(['request_headers_to_add repeated.max_items']);
   });
 
@@ -142,9 +162,13 @@ describe('each rule family reports the exact path', () => {
     expect(check(CLUSTER_TYPE, { ...edsCluster(), connect_timeout: { seconds: -1 } })).toEqual([
       { path: 'connect_timeout', rule: 'duration.gt', message: 'value must be greater than 0s (got -1s)' },
     ]);
-    expect(pathsAndRules(check(CLUSTER_TYPE, { ...edsCluster(), connect_timeout: {} }))).toEqual(['connect_timeout duration.gt']);
+    expect(pathsAndRules(check(CLUSTER_TYPE, { ...edsCluster(), connect_timeout: {} }))).toEqual([
+      'connect_timeout duration.gt',
+    ]);
     expect(check(CLUSTER_TYPE, { ...edsCluster(), connect_timeout: undefined })).toEqual([]);
-    expect(pathsAndRules(check(CLUSTER_TYPE, { ...edsCluster(), dns_refresh_rate: duration(0.5) }))).toEqual(['dns_refresh_rate duration.gt']);
+    expect(pathsAndRules(check(CLUSTER_TYPE, { ...edsCluster(), dns_refresh_rate: duration(0.5) }))).toEqual([
+      'dns_refresh_rate duration.gt',
+    ]);
   });
 
   it('duration.required, message.required and oneof.required in a HealthCheck', () => {
@@ -170,15 +194,23 @@ describe('each rule family reports the exact path', () => {
   });
 
   it('well_known_regex: strict header names reject spaces, non-strict only NUL/CR/LF; ignore_empty skips ""', () => {
-    const cluster = (sniHeader: string): ProtoObject => ({ ...edsCluster(), upstream_http_protocol_options: { override_auto_sni_header: sniHeader } });
+    const cluster = (sniHeader: string): ProtoObject => ({
+      ...edsCluster(),
+      upstream_http_protocol_options: { override_auto_sni_header: sniHeader },
+    });
     expect(pathsAndRules(check(CLUSTER_TYPE, cluster('x sni')))).toEqual([
       'upstream_http_protocol_options.override_auto_sni_header string.well_known_regex',
     ]);
     expect(check(CLUSTER_TYPE, cluster(''))).toEqual([]);
     expect(check(CLUSTER_TYPE, cluster(':authority'))).toEqual([]);
-    const headerAdd = (key: string): ProtoObject => ({ ...routeConfiguration(), request_headers_to_add: [{ header: { key, value: 'v' } }] });
+    const headerAdd = (key: string): ProtoObject => ({
+      ...routeConfiguration(),
+      request_headers_to_add: [{ header: { key, value: 'v' } }],
+    });
     expect(check(ROUTE_TYPE, headerAdd('x with space'))).toEqual([]);
-    expect(pathsAndRules(check(ROUTE_TYPE, headerAdd('x-bad\r\n')))).toEqual(['request_headers_to_add[0].header.key string.well_known_regex']);
+    expect(pathsAndRules(check(ROUTE_TYPE, headerAdd('x-bad\r\n')))).toEqual([
+      'request_headers_to_add[0].header.key string.well_known_regex',
+    ]);
   });
 
   it('string.max_bytes counts UTF-8 bytes (UpstreamTlsContext.sni ≤ 255)', () => {
@@ -193,17 +225,27 @@ describe('each rule family reports the exact path', () => {
 
   it('double.gte on a DoubleValue wrapper', () => {
     const cluster = { ...edsCluster(), preconnect_policy: { per_upstream_preconnect_ratio: { value: 0.5 } } };
-    expect(pathsAndRules(check(CLUSTER_TYPE, cluster))).toEqual(['preconnect_policy.per_upstream_preconnect_ratio.value double.gte']);
+    expect(pathsAndRules(check(CLUSTER_TYPE, cluster))).toEqual([
+      'preconnect_policy.per_upstream_preconnect_ratio.value double.gte',
+    ]);
   });
 
   it('bool.const on a oneof member set to false', () => {
     const withFilter = { ...listener(), listener_filters: [{ name: 'f', filter_disabled: { any_match: false } }] };
-    expect(pathsAndRules(check(LISTENER_TYPE, withFilter))).toEqual(['listener_filters[0].filter_disabled.any_match bool.const']);
+    expect(pathsAndRules(check(LISTENER_TYPE, withFilter))).toEqual([
+      'listener_filters[0].filter_disabled.any_match bool.const',
+    ]);
   });
 
   it('any.required on TypedExtensionConfig.typed_config', () => {
-    const cluster = { ...edsCluster(), lb_policy: undefined, load_balancing_policy: { policies: [{ typed_extension_config: { name: 'rr' } }] } };
-    expect(pathsAndRules(check(CLUSTER_TYPE, cluster))).toEqual(['load_balancing_policy.policies[0].typed_extension_config.typed_config any.required']);
+    const cluster = {
+      ...edsCluster(),
+      lb_policy: undefined,
+      load_balancing_policy: { policies: [{ typed_extension_config: { name: 'rr' } }] },
+    };
+    expect(pathsAndRules(check(CLUSTER_TYPE, cluster))).toEqual([
+      'load_balancing_policy.policies[0].typed_extension_config.typed_config any.required',
+    ]);
   });
 
   it('violations inside an Any are reported through the Any field', () => {
@@ -211,7 +253,9 @@ describe('each rule family reports the exact path', () => {
       'filter_chains[0].filters[0].typed_config.stat_prefix string.min_len',
     ]);
     const noRoutes = httpConnectionManager({ rds: undefined });
-    expect(pathsAndRules(check(LISTENER_TYPE, listener(noRoutes)))).toEqual(['filter_chains[0].filters[0].typed_config.route_specifier oneof.required']);
+    expect(pathsAndRules(check(LISTENER_TYPE, listener(noRoutes)))).toEqual([
+      'filter_chains[0].filters[0].typed_config.route_specifier oneof.required',
+    ]);
     const noConfigSource = httpConnectionManager({ rds: { route_config_name: '5000' } });
     expect(pathsAndRules(check(LISTENER_TYPE, listener(noConfigSource)))).toEqual([
       'filter_chains[0].filters[0].typed_config.rds.config_source message.required',
@@ -221,13 +265,20 @@ describe('each rule family reports the exact path', () => {
   it('a violation inside a map value (an Any in typed_per_filter_config) and on a map key', () => {
     const routes = routeConfiguration();
     const [host] = routes.virtual_hosts as ProtoObject[];
-    const perFilter = { 'envoy.filters.http.fault': typed(FAULT_TYPE, { abort: { http_status: 700 } }), other: typed(FAULT_TYPE, { abort: {} }) };
-    expect(pathsAndRules(check(ROUTE_TYPE, { ...routes, virtual_hosts: [{ ...host, typed_per_filter_config: perFilter }] }))).toEqual([
+    const perFilter = {
+      'envoy.filters.http.fault': typed(FAULT_TYPE, { abort: { http_status: 700 } }),
+      other: typed(FAULT_TYPE, { abort: {} }),
+    };
+    expect(
+      pathsAndRules(check(ROUTE_TYPE, { ...routes, virtual_hosts: [{ ...host, typed_per_filter_config: perFilter }] })),
+    ).toEqual([
       'virtual_hosts[0].typed_per_filter_config["envoy.filters.http.fault"].abort.http_status uint32.lt',
       'virtual_hosts[0].typed_per_filter_config["other"].abort.error_type oneof.required',
     ]);
     const metadata = { filter_metadata: { '': { fields: {} } } };
-    expect(pathsAndRules(check(CLUSTER_TYPE, { ...edsCluster(), metadata }))).toEqual(['metadata.filter_metadata[""] map.keys.string.min_len']);
+    expect(pathsAndRules(check(CLUSTER_TYPE, { ...edsCluster(), metadata }))).toEqual([
+      'metadata.filter_metadata[""] map.keys.string.min_len',
+    ]);
   });
 
   it('several violations in one resource come out in field order, all of them', () => {
@@ -242,8 +293,14 @@ describe('each rule family reports the exact path', () => {
 });
 
 describe('Any whose content cannot be checked', () => {
-  const unknownAny = { type_url: 'type.googleapis.com/example.NotLoaded', value: Buffer.from([8, 1]).toString('base64') };
-  const withSocket = (typedConfig: ProtoObject): ProtoObject => ({ ...edsCluster(), transport_socket: { name: 't', typed_config: typedConfig } });
+  const unknownAny = {
+    type_url: 'type.googleapis.com/example.NotLoaded',
+    value: Buffer.from([8, 1]).toString('base64'),
+  };
+  const withSocket = (typedConfig: ProtoObject): ProtoObject => ({
+    ...edsCluster(),
+    transport_socket: { name: 't', typed_config: typedConfig },
+  });
 
   it('skips an unknown type unless asked to report it', () => {
     expect(validateMessage(CLUSTER_TYPE, withSocket(unknownAny))).toEqual([]);
@@ -253,8 +310,13 @@ describe('Any whose content cannot be checked', () => {
   });
 
   it('reports packed bytes that do not decode as their type', () => {
-    const broken = { type_url: `type.googleapis.com/${'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext'}`, value: Buffer.from([0x0a, 0x05, 0x01]).toString('base64') };
-    expect(pathsAndRules(validateMessage(CLUSTER_TYPE, withSocket(broken)))).toEqual(['transport_socket.typed_config any.decode']);
+    const broken = {
+      type_url: `type.googleapis.com/${'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext'}`,
+      value: Buffer.from([0x0a, 0x05, 0x01]).toString('base64'),
+    };
+    expect(pathsAndRules(validateMessage(CLUSTER_TYPE, withSocket(broken)))).toEqual([
+      'transport_socket.typed_config any.decode',
+    ]);
   });
 });
 
@@ -262,7 +324,9 @@ describe('bad input', () => {
   it('reports resource bytes that do not decode as one violation', () => {
     const violations = validateResourceBytes(CLUSTER_TYPE, Uint8Array.from([0x0a, 0x7f, 0x41]));
     expect(pathsAndRules(violations)).toEqual([' decode']);
-    expect(formatViolations(violations)).toMatch(/^\(message\): cannot decode envoy\.config\.cluster\.v3\.Cluster: .+ \[decode\]$/);
+    expect(formatViolations(violations)).toMatch(
+      /^\(message\): cannot decode envoy\.config\.cluster\.v3\.Cluster: .+ \[decode\]$/,
+    );
   });
 
   it('throws a coded error for an unknown type or a value of the wrong shape', () => {
@@ -289,7 +353,9 @@ describe('properties', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 6 }), (weights) => {
         const expected = weights.flatMap((weight, index) =>
-          weight === 0 ? [`load_assignment.endpoints[0].lb_endpoints[${index}].load_balancing_weight.value uint32.gte`] : [],
+          weight === 0
+            ? [`load_assignment.endpoints[0].lb_endpoints[${index}].load_balancing_weight.value uint32.gte`]
+            : [],
         );
         expect(pathsAndRules(check(CLUSTER_TYPE, clusterWithEndpoints(weights)))).toEqual(expected);
       }),
@@ -299,18 +365,28 @@ describe('properties', () => {
 
   it('a header name of token characters passes strict HTTP_HEADER_NAME; adding any other ASCII character fails it', () => {
     const tokenChars = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!#$%&'*+,-.^_|~`".split('');
-    const otherAscii = Array.from({ length: 128 }, (_, code) => String.fromCharCode(code)).filter((char) => !tokenChars.includes(char));
-    const cluster = (header: string): ProtoObject => ({ ...edsCluster(), upstream_http_protocol_options: { override_auto_sni_header: header } });
+    const otherAscii = Array.from({ length: 128 }, (_, code) => String.fromCharCode(code)).filter(
+      (char) => !tokenChars.includes(char),
+    );
+    const cluster = (header: string): ProtoObject => ({
+      ...edsCluster(),
+      upstream_http_protocol_options: { override_auto_sni_header: header },
+    });
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...tokenChars), { minLength: 1, maxLength: 20 }).map((chars) => chars.join('')), fc.constantFrom(...otherAscii), fc.nat(20), (name, bad, at) => {
-        expect(validateMessage(CLUSTER_TYPE, cluster(name))).toEqual([]);
-        // A leading ':' is allowed (HTTP/2 pseudo-headers), anywhere else it is not.
-        const position = Math.min(bad === ':' ? Math.max(at, 1) : at, name.length);
-        const broken = `${name.slice(0, position)}${bad}${name.slice(position)}`;
-        expect(pathsAndRules(validateMessage(CLUSTER_TYPE, cluster(broken)))).toEqual([
-          'upstream_http_protocol_options.override_auto_sni_header string.well_known_regex',
-        ]);
-      }),
+      fc.property(
+        fc.array(fc.constantFrom(...tokenChars), { minLength: 1, maxLength: 20 }).map((chars) => chars.join('')),
+        fc.constantFrom(...otherAscii),
+        fc.nat(20),
+        (name, bad, at) => {
+          expect(validateMessage(CLUSTER_TYPE, cluster(name))).toEqual([]);
+          // A leading ':' is allowed (HTTP/2 pseudo-headers), anywhere else it is not.
+          const position = Math.min(bad === ':' ? Math.max(at, 1) : at, name.length);
+          const broken = `${name.slice(0, position)}${bad}${name.slice(position)}`;
+          expect(pathsAndRules(validateMessage(CLUSTER_TYPE, cluster(broken)))).toEqual([
+            'upstream_http_protocol_options.override_auto_sni_header string.well_known_regex',
+          ]);
+        },
+      ),
       { numRuns: 80 },
     );
   });

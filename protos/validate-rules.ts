@@ -68,7 +68,11 @@ export function validateMessage(fullTypeName: string, message: object, options: 
  * Validates encoded resource bytes (e.g. what the cache holds) without re-encoding. Bytes that do
  * not decode are one violation with rule `decode`.
  */
-export function validateResourceBytes(typeUrl: string, bytes: Uint8Array, options: ValidateOptions = {}): RuleViolation[] {
+export function validateResourceBytes(
+  typeUrl: string,
+  bytes: Uint8Array,
+  options: ValidateOptions = {},
+): RuleViolation[] {
   const type = lookup(typeUrl);
   let decoded: protobuf.Message;
   try {
@@ -82,5 +86,7 @@ export function validateResourceBytes(typeUrl: string, bytes: Uint8Array, option
 
 /** One line per violation: `<path>: <message> [<rule>]` (the message itself has path `(message)`). */
 export function formatViolations(violations: readonly RuleViolation[]): string {
-  return violations.map((violation) => `${violation.path || '(message)'}: ${violation.message} [${violation.rule}]`).join('\n');
+  return violations
+    .map((violation) => `${violation.path || '(message)'}: ${violation.message} [${violation.rule}]`)
+    .join('\n');
 }

@@ -46,9 +46,15 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
   const logger = options.logger ?? pino({ level: config.logLevel });
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
   const cache = new XdsCache();
-  const security = config.security === undefined
-    ? undefined
-    : await startSecurity({ security: config.security, trustDomain: config.trustDomain, kubeClusters: config.clusters, logger });
+  const security =
+    config.security === undefined
+      ? undefined
+      : await startSecurity({
+          security: config.security,
+          trustDomain: config.trustDomain,
+          kubeClusters: config.clusters,
+          logger,
+        });
   const xds = new XdsService({
     cache,
     metrics,
@@ -58,7 +64,12 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
   });
   const kubeClusterNetworks = Object.fromEntries(config.clusters.map((c) => [c.name, c.network]));
   const pipeline = new MeshPipeline({
-    settings: { domainSuffix: config.domainSuffix, trustDomain: config.trustDomain, meshNetworks: config.meshNetworks, kubeClusterNetworks },
+    settings: {
+      domainSuffix: config.domainSuffix,
+      trustDomain: config.trustDomain,
+      meshNetworks: config.meshNetworks,
+      kubeClusterNetworks,
+    },
     cache,
     metrics,
     logger,
@@ -67,10 +78,22 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
   });
 
   // Istio config first, so that the first snapshot already carries it.
-  const istioConfig = await startConfigSources({ config, logger, metrics, onChange: (set) => pipeline.setIstioConfig(set), ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}) });
+  const istioConfig = await startConfigSources({
+    config,
+    logger,
+    metrics,
+    onChange: (set) => pipeline.setIstioConfig(set),
+    ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}),
+  });
 
-  const sourceOptions = { logger, registry: config.registry, ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}) };
-  await Promise.all(config.clusters.map((cluster) => pipeline.addKubeCluster(createKubeClusterSource(cluster, sourceOptions))));
+  const sourceOptions = {
+    logger,
+    registry: config.registry,
+    ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}),
+  };
+  await Promise.all(
+    config.clusters.map((cluster) => pipeline.addKubeCluster(createKubeClusterSource(cluster, sourceOptions))),
+  );
   pipeline.rebuild([]);
   const multiCluster = await startMultiClusterRegistry({ config, pipeline, metrics, logger, sourceOptions });
 
@@ -78,14 +101,18 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     'grpc.max_send_message_length': 64 * 1024 * 1024,
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
     ...(config.xdsServer.maxConnectionAgeMs > 0
-      ? { 'grpc.max_connection_age_ms': config.xdsServer.maxConnectionAgeMs, 'grpc.max_connection_age_grace_ms': config.xdsServer.maxConnectionAgeGraceMs }
+      ? {
+          'grpc.max_connection_age_ms': config.xdsServer.maxConnectionAgeMs,
+          'grpc.max_connection_age_grace_ms': config.xdsServer.maxConnectionAgeGraceMs,
+        }
       : {}),
   });
   xds.addTo(grpcServer);
   const xdsAddress = options.xdsAddress ?? config.listen.xds;
   const xdsPort = xdsAddress === false ? undefined : await listenGrpc(grpcServer, xdsAddress);
   const xdsTlsAddress = options.xdsTlsAddress ?? config.listen.xdsTls;
-  const xdsTlsPort = security === undefined || xdsTlsAddress === false ? undefined : await security.listen(xds, xdsTlsAddress);
+  const xdsTlsPort =
+    security === undefined || xdsTlsAddress === false ? undefined : await security.listen(xds, xdsTlsAddress);
 
   const startedAt = Date.now();
   const admin: HttpServer = createAdminServer({
@@ -93,17 +120,26 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     xds,
     logger,
     snapshot: () => cache.currentSnapshot(),
-    kubeClusters: () => pipeline.health().map((health) => ({ ...health, network: networkOfKubeCluster(config, health.name) })),
+    kubeClusters: () =>
+      pipeline.health().map((health) => ({ ...health, network: networkOfKubeCluster(config, health.name) })),
     istioConfig: () => istioConfig.configz(),
     notReadyReason: () => {
-      const missing = pipeline.health().filter((h) => h.syncedAt === undefined).map((h) => h.name);
+      const missing = pipeline
+        .health()
+        .filter((h) => h.syncedAt === undefined)
+        .map((h) => h.name);
       if (missing.length === 0 || Date.now() - startedAt > config.readiness.remoteClusterTimeoutMs) return undefined;
       return `kube clusters not synced yet: ${missing.join(', ')}`;
     },
   });
   const adminPort = await listenHttp(admin, options.adminAddress ?? config.listen.admin);
   logger.info(
-    { xds: bound(xdsAddress, xdsPort), xdsTls: bound(xdsTlsAddress, xdsTlsPort), admin: bound(options.adminAddress ?? config.listen.admin, adminPort), kubeClusters: config.clusters.length },
+    {
+      xds: bound(xdsAddress, xdsPort),
+      xdsTls: bound(xdsTlsAddress, xdsTlsPort),
+      admin: bound(options.adminAddress ?? config.listen.admin, adminPort),
+      kubeClusters: config.clusters.length,
+    },
     'meshpilot serving',
   );
 
@@ -140,6 +176,8 @@ function bound(address: string | false, port: number | undefined): string {
 function networkOfKubeCluster(config: MeshpilotConfig, name: string): string {
   const configured = config.clusters.find((cluster) => cluster.name === name)?.network;
   if (configured) return configured;
-  const entry = Object.entries(config.meshNetworks.networks).find(([, network]) => network.endpoints.some((e) => e.fromRegistry === name));
+  const entry = Object.entries(config.meshNetworks.networks).find(([, network]) =>
+    network.endpoints.some((e) => e.fromRegistry === name),
+  );
   return entry?.[0] ?? '';
 }

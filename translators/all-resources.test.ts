@@ -17,7 +17,10 @@ function viewsFor(networks: readonly string[], base: ProxyView): { label: string
     { label: 'sidecar', patch: {} },
     { label: 'sidecar without workload', patch: { workloadIp: undefined } },
     { label: 'router sni-dnat', patch: { proxyType: 'router', routerMode: 'sni-dnat' } },
-    { label: 'router sni-dnat with network view', patch: { proxyType: 'router', routerMode: 'sni-dnat', requestedNetworkView: [networks[0]!] } },
+    {
+      label: 'router sni-dnat with network view',
+      patch: { proxyType: 'router', routerMode: 'sni-dnat', requestedNetworkView: [networks[0]!] },
+    },
     { label: 'router standard', patch: { proxyType: 'router' } },
     { label: 'grpc', patch: { generator: 'grpc' } },
   ];
@@ -43,7 +46,9 @@ function untypedAnys(value: unknown, path = ''): string[] {
     const childPath = `${path}.${key}`;
     const isAny = ANY_FIELDS.has(key) && typeof child === 'object' && child !== null && !('api_listener' in child);
     const anys = key === 'typed_extension_protocol_options' ? Object.values(child as object) : isAny ? [child] : [];
-    const missing = anys.filter((any) => typeof any !== 'object' || any === null || !('@type' in any)).map(() => childPath);
+    const missing = anys
+      .filter((any) => typeof any !== 'object' || any === null || !('@type' in any))
+      .map(() => childPath);
     return [...missing, ...untypedAnys(child, childPath)];
   });
 }
@@ -60,7 +65,11 @@ beforeAll(async () => {
       views: viewsFor(['group20', 'group30'], SEED_VIEWS.sidecarGroup20),
     })),
     { name: 'rich', snapshot: richSnapshot(), views: viewsFor(['net-east', 'net-west'], richView()) },
-    { name: 'rich with security and telemetry config', snapshot: securedRichSnapshot(), views: viewsFor(['net-east', 'net-west'], richView()) },
+    {
+      name: 'rich with security and telemetry config',
+      snapshot: securedRichSnapshot(),
+      views: viewsFor(['net-east', 'net-west'], richView()),
+    },
   ];
 });
 
@@ -73,7 +82,9 @@ describe('every resource every translator emits', () => {
           const translate = (s: typeof snapshot, v: typeof view) => translateAll(typeUrl, s, v);
           const resources = translate(snapshot, view);
           const names = resources.map((r) => r.name);
-          expect(new Set(names).size, `${name} / ${label} / ${typeUrl}: duplicate names ${names.join(', ')}`).toBe(names.length);
+          expect(new Set(names).size, `${name} / ${label} / ${typeUrl}: duplicate names ${names.join(', ')}`).toBe(
+            names.length,
+          );
           const again = translate(snapshot, view);
           resources.forEach((resource, i) => {
             const bytes = encodeMessage(typeUrl, resource.object);

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, type ProtoObject } from '../protos/any.ts';
 import { formatViolations, validateResourceBytes } from '../protos/validate-rules.ts';
-import { BOOTSTRAP_TYPE, buildEnvoyBootstrap, istioProxyNodeId, XDS_ENVOY_CLUSTER, type EnvoyBootstrapInput } from './bootstrap.ts';
+import {
+  BOOTSTRAP_TYPE,
+  buildEnvoyBootstrap,
+  istioProxyNodeId,
+  XDS_ENVOY_CLUSTER,
+  type EnvoyBootstrapInput,
+} from './bootstrap.ts';
 
 const SIDECAR: EnvoyBootstrapInput = {
   proxyType: 'sidecar',
@@ -25,7 +31,11 @@ const ROUTER: EnvoyBootstrapInput = {
   serviceAccount: 'istio-eastwestgateway',
   labels: { app: 'istio-eastwestgateway', istio: 'eastwestgateway' },
   requestedNetworkView: ['net-a'],
-  xds: { address: { host: 'meshpilot', port: 15012 }, tls: { rootCertFile: '/etc/meshpilot/root-cert.pem' }, bearerToken: 'sa-token' },
+  xds: {
+    address: { host: 'meshpilot', port: 15012 },
+    tls: { rootCertFile: '/etc/meshpilot/root-cert.pem' },
+    bearerToken: 'sa-token',
+  },
 };
 
 /** Encodes, checks validate.rules, and decodes back: what Envoy would read. */
@@ -38,7 +48,13 @@ function roundTrip(input: EnvoyBootstrapInput): ProtoObject {
 
 type Tree = Record<string, never> & { [key: string]: Tree };
 const at = (object: ProtoObject, path: string): unknown =>
-  path.split('.').reduce<unknown>((node, key) => (node === undefined || node === null ? undefined : (node as Tree)[/^\d+$/.test(key) ? Number(key) : key]), object);
+  path
+    .split('.')
+    .reduce<unknown>(
+      (node, key) =>
+        node === undefined || node === null ? undefined : (node as Tree)[/^\d+$/.test(key) ? Number(key) : key],
+      object,
+    );
 
 describe('buildEnvoyBootstrap', () => {
   it('gives a sidecar the Istio node id, node.cluster <app>.<ns>, metadata as a non-empty Struct, and its locality', () => {
@@ -72,7 +88,10 @@ describe('buildEnvoyBootstrap', () => {
     const cluster = at(roundTrip(SIDECAR), 'static_resources.clusters.0') as ProtoObject;
     expect(cluster['name']).toBe('xds-grpc');
     expect(cluster['type']).toBe('STATIC');
-    expect(at(cluster, 'load_assignment.endpoints.0.lb_endpoints.0.endpoint.address.socket_address')).toEqual({ address: '10.0.0.2', port_value: 15010 });
+    expect(at(cluster, 'load_assignment.endpoints.0.lb_endpoints.0.endpoint.address.socket_address')).toEqual({
+      address: '10.0.0.2',
+      port_value: 15010,
+    });
     const http = at(cluster, 'typed_extension_protocol_options') as Record<string, ProtoObject>;
     const options = http['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
     expect(options?.['@type']).toBe('type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions');
@@ -82,7 +101,9 @@ describe('buildEnvoyBootstrap', () => {
 
   it('gives a router ROUTER_MODE sni-dnat, REQUESTED_NETWORK_VIEW, and TLS to a named 15012 with the root file, SNI and a bearer token', () => {
     const decoded = roundTrip(ROUTER);
-    expect(at(decoded, 'node.id')).toBe('router~10.0.1.10~istio-eastwestgateway-0.istio-system~istio-system.svc.cluster.local');
+    expect(at(decoded, 'node.id')).toBe(
+      'router~10.0.1.10~istio-eastwestgateway-0.istio-system~istio-system.svc.cluster.local',
+    );
     expect(at(decoded, 'node.cluster')).toBe('istio-eastwestgateway.istio-system');
     expect(at(decoded, 'node.metadata.fields.ROUTER_MODE.stringValue')).toBe('sni-dnat');
     expect(at(decoded, 'node.metadata.fields.REQUESTED_NETWORK_VIEW.stringValue')).toBe('net-a');
@@ -92,7 +113,9 @@ describe('buildEnvoyBootstrap', () => {
     expect(tls['@type']).toBe('type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext');
     expect(at(tls, 'common_tls_context.validation_context.trusted_ca.filename')).toBe('/etc/meshpilot/root-cert.pem');
     expect(at(tls, 'sni')).toBe('meshpilot');
-    expect(at(decoded, 'dynamic_resources.ads_config.grpc_services.0.initial_metadata')).toEqual([{ key: 'authorization', value: 'Bearer sa-token' }]);
+    expect(at(decoded, 'dynamic_resources.ads_config.grpc_services.0.initial_metadata')).toEqual([
+      { key: 'authorization', value: 'Bearer sa-token' },
+    ]);
   });
 
   it('lets an explicit node id and app win', () => {
@@ -102,6 +125,14 @@ describe('buildEnvoyBootstrap', () => {
   });
 
   it('formats node ids with the domain suffix', () => {
-    expect(istioProxyNodeId({ proxyType: 'router', podIp: '::1', podName: 'gw', namespace: 'ns', domainSuffix: 'example.org' })).toBe('router~::1~gw.ns~ns.svc.example.org');
+    expect(
+      istioProxyNodeId({
+        proxyType: 'router',
+        podIp: '::1',
+        podName: 'gw',
+        namespace: 'ns',
+        domainSuffix: 'example.org',
+      }),
+    ).toBe('router~::1~gw.ns~ns.svc.example.org');
   });
 });

@@ -62,7 +62,9 @@ export interface EnvoyBootstrapInput {
   readonly admin?: HostPort;
 }
 
-export function istioProxyNodeId(input: Pick<EnvoyBootstrapInput, 'proxyType' | 'podIp' | 'podName' | 'namespace' | 'domainSuffix'>): string {
+export function istioProxyNodeId(
+  input: Pick<EnvoyBootstrapInput, 'proxyType' | 'podIp' | 'podName' | 'namespace' | 'domainSuffix'>,
+): string {
   const suffix = input.domainSuffix ?? 'cluster.local';
   return `${input.proxyType}~${input.podIp}~${input.podName}.${input.namespace}~${input.namespace}.svc.${suffix}`;
 }
@@ -104,7 +106,10 @@ function node(input: EnvoyBootstrapInput): ProtoObject {
   };
 }
 
-function xdsTransportSocket(tls: { readonly rootCertFile: string; readonly serverName?: string }, host: string): ProtoObject {
+function xdsTransportSocket(
+  tls: { readonly rootCertFile: string; readonly serverName?: string },
+  host: string,
+): ProtoObject {
   const sni = tls.serverName ?? (isIP(host) === 0 ? host : undefined);
   return {
     name: 'envoy.transport_sockets.tls',
@@ -138,8 +143,18 @@ function xdsCluster(input: EnvoyBootstrapInput): ProtoObject {
     upstream_connection_options: { tcp_keepalive: { keepalive_time: { value: 300 } } },
     circuit_breakers: {
       thresholds: [
-        { priority: 'DEFAULT', max_connections: { value: 100_000 }, max_pending_requests: { value: 100_000 }, max_requests: { value: 100_000 } },
-        { priority: 'HIGH', max_connections: { value: 100_000 }, max_pending_requests: { value: 100_000 }, max_requests: { value: 100_000 } },
+        {
+          priority: 'DEFAULT',
+          max_connections: { value: 100_000 },
+          max_pending_requests: { value: 100_000 },
+          max_requests: { value: 100_000 },
+        },
+        {
+          priority: 'HIGH',
+          max_connections: { value: 100_000 },
+          max_pending_requests: { value: 100_000 },
+          max_requests: { value: 100_000 },
+        },
       ],
     },
     ...(tls !== undefined ? { transport_socket: xdsTransportSocket(tls, address.host) } : {}),
@@ -149,7 +164,9 @@ function xdsCluster(input: EnvoyBootstrapInput): ProtoObject {
 function adsGrpcService(input: EnvoyBootstrapInput): ProtoObject {
   return {
     envoy_grpc: { cluster_name: XDS_ENVOY_CLUSTER },
-    ...(input.xds.bearerToken !== undefined ? { initial_metadata: [{ key: 'authorization', value: `Bearer ${input.xds.bearerToken}` }] } : {}),
+    ...(input.xds.bearerToken !== undefined
+      ? { initial_metadata: [{ key: 'authorization', value: `Bearer ${input.xds.bearerToken}` }] }
+      : {}),
   };
 }
 

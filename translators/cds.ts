@@ -23,7 +23,11 @@ interface ClusterTarget {
   readonly rule?: DestinationRule;
 }
 
-function envoyOutboundCluster(snapshot: MeshSnapshot, view: ProxyView, { service, port, subset, rule }: ClusterTarget): XdsResource {
+function envoyOutboundCluster(
+  snapshot: MeshSnapshot,
+  view: ProxyView,
+  { service, port, subset, rule }: ClusterTarget,
+): XdsResource {
   const subsetName = subset?.name ?? '';
   const name = outboundClusterName(port.port, subsetName, service.hostname);
   const policy = effectivePolicy(rule, port.port, subset);
@@ -42,16 +46,26 @@ function envoyOutboundCluster(snapshot: MeshSnapshot, view: ProxyView, { service
 }
 
 /** Proxyless gRPC: EDS, ROUND_ROBIN or RING_HASH, max_requests, outlier detection, and TLS only when a DestinationRule asks for it. */
-function grpcOutboundCluster(snapshot: MeshSnapshot, view: ProxyView, { service, port, subset, rule }: ClusterTarget): XdsResource {
+function grpcOutboundCluster(
+  snapshot: MeshSnapshot,
+  view: ProxyView,
+  { service, port, subset, rule }: ClusterTarget,
+): XdsResource {
   const name = outboundClusterName(port.port, subset?.name ?? '', service.hostname);
   const policy = effectivePolicy(rule, port.port, subset);
   const remedy = policy.outlierDetection !== undefined && mayHoldGatewayEndpoints(snapshot, service, view);
   const tls = policy.tls && policy.tls.mode !== 'DISABLE';
-  const sans = policy.tls?.subjectAltNames ?? service.serviceAccounts.map((sa) => spiffeUri(snapshot.trustDomain, service.namespace, sa));
+  const sans =
+    policy.tls?.subjectAltNames ??
+    service.serviceAccounts.map((sa) => spiffeUri(snapshot.trustDomain, service.namespace, sa));
   return {
     name,
     typeUrl: CLUSTER_TYPE,
-    object: { ...edsCluster(name), ...grpcPolicyFields(policy, remedy), ...(tls ? { transport_socket: grpcUpstreamTls(sans) } : {}) },
+    object: {
+      ...edsCluster(name),
+      ...grpcPolicyFields(policy, remedy),
+      ...(tls ? { transport_socket: grpcUpstreamTls(sans) } : {}),
+    },
   };
 }
 
@@ -66,7 +80,8 @@ export function buildOutboundClusters(snapshot: MeshSnapshot, view: ProxyView): 
     const rule = destinationRuleFor(snapshot.istioConfig, service, view.namespace, snapshot.domainSuffix);
     for (const port of service.ports) {
       out.push(build(snapshot, view, { service, port, ...(rule ? { rule } : {}) }));
-      for (const subset of subsetsOf(rule)) out.push(build(snapshot, view, { service, port, subset, ...(rule ? { rule } : {}) }));
+      for (const subset of subsetsOf(rule))
+        out.push(build(snapshot, view, { service, port, subset, ...(rule ? { rule } : {}) }));
     }
   }
   return out;
@@ -86,7 +101,11 @@ export function buildSharedClusters(snapshot: MeshSnapshot, view: ProxyView): Xd
   const outbound = buildOutboundClusters(snapshot, view);
   if (view.generator === 'grpc') return outbound;
   if (view.proxyType === 'router') {
-    return [...outbound, ...(view.routerMode === 'sni-dnat' ? buildSniDnatClusters(snapshot, view.namespace) : []), blackHoleCluster()];
+    return [
+      ...outbound,
+      ...(view.routerMode === 'sni-dnat' ? buildSniDnatClusters(snapshot, view.namespace) : []),
+      blackHoleCluster(),
+    ];
   }
   return [...outbound, blackHoleCluster(), passthroughCluster(), inboundPassthroughCluster()];
 }

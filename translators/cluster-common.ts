@@ -34,14 +34,24 @@ export function edsCluster(name: string): ProtoObject {
 
 /** `metadata.filter_metadata.istio.services`: what istioctl and telemetry read to name a cluster's services. */
 export function istioServicesMetadata(services: readonly MeshService[]): ProtoObject {
-  return filterMetadata({ istio: { services: services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) } });
+  return filterMetadata({
+    istio: { services: services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) },
+  });
 }
 
 /** As istioServicesMetadata, plus `config`: the DestinationRule that shaped the cluster, in Istio's path form. */
-export function istioClusterMetadata(service: MeshService, rule: { readonly meta: { readonly namespace: string; readonly name: string } } | undefined): ProtoObject {
+export function istioClusterMetadata(
+  service: MeshService,
+  rule: { readonly meta: { readonly namespace: string; readonly name: string } } | undefined,
+): ProtoObject {
   const services = [{ host: service.hostname, name: service.name, namespace: service.namespace }];
   if (!rule) return filterMetadata({ istio: { services } });
-  return filterMetadata({ istio: { config: `/apis/networking.istio.io/v1/namespaces/${rule.meta.namespace}/destination-rule/${rule.meta.name}`, services } });
+  return filterMetadata({
+    istio: {
+      config: `/apis/networking.istio.io/v1/namespaces/${rule.meta.namespace}/destination-rule/${rule.meta.name}`,
+      services,
+    },
+  });
 }
 
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -52,5 +62,7 @@ const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOp
  */
 export function http2ProtocolOptions(): ProtoObject | undefined {
   if (!isLoadedProtoType(HTTP_PROTOCOL_OPTIONS)) return undefined;
-  return { [HTTP_PROTOCOL_OPTIONS]: typed(HTTP_PROTOCOL_OPTIONS, { explicit_http_config: { http2_protocol_options: {} } }) };
+  return {
+    [HTTP_PROTOCOL_OPTIONS]: typed(HTTP_PROTOCOL_OPTIONS, { explicit_http_config: { http2_protocol_options: {} } }),
+  };
 }

@@ -28,14 +28,24 @@ function where(locality: Locality): string {
  * derived from the same decisions as the EDS translator (subset clusters and DestinationRule
  * locality settings included), so it explains exactly what is sent.
  */
-export function explainServiceEndpoints(snapshot: MeshSnapshot, view: ProxyView, hostname: string): EndpointExplanation[] {
+export function explainServiceEndpoints(
+  snapshot: MeshSnapshot,
+  view: ProxyView,
+  hostname: string,
+): EndpointExplanation[] {
   const service = snapshot.services.get(hostname);
   if (!service) return [];
   const out: EndpointExplanation[] = [];
   for (const { cluster, endpoints, sent } of serviceClusters(snapshot, view, service)) {
     for (const endpoint of endpoints) {
       const decision = decideEndpoint(endpoint, snapshot.gateways, view);
-      const base = { cluster, workload: `${endpoint.address}:${endpoint.port}`, kubeCluster: endpoint.kubeCluster, network: endpoint.network || '(none)', locality: where(endpoint.locality) };
+      const base = {
+        cluster,
+        workload: `${endpoint.address}:${endpoint.port}`,
+        kubeCluster: endpoint.kubeCluster,
+        network: endpoint.network || '(none)',
+        locality: where(endpoint.locality),
+      };
       if (decision.kind === 'dropped') {
         out.push({ ...base, outcome: 'dropped', sentAs: [], reason: decision.reason });
         continue;
@@ -43,10 +53,20 @@ export function explainServiceEndpoints(snapshot: MeshSnapshot, view: ProxyView,
       const matches: ViewEndpoint[] =
         decision.kind === 'local'
           ? sent.filter((e) => e.address === endpoint.address && e.port === endpoint.port && e.standsFor === undefined)
-          : sent.filter((e) => e.standsFor !== undefined && e.network === endpoint.network && localityKey(e.locality) === localityKey(endpoint.locality));
+          : sent.filter(
+              (e) =>
+                e.standsFor !== undefined &&
+                e.network === endpoint.network &&
+                localityKey(e.locality) === localityKey(endpoint.locality),
+            );
       const priority = matches[0]?.priority ?? 0;
       if (matches.length === 0) {
-        out.push({ ...base, outcome: 'dropped', sentAs: [], reason: 'localityLbSetting distribute gives its locality no weight' });
+        out.push({
+          ...base,
+          outcome: 'dropped',
+          sentAs: [],
+          reason: 'localityLbSetting distribute gives its locality no weight',
+        });
         continue;
       }
       const how =

@@ -15,10 +15,24 @@ const LOCALITIES: Locality[] = [
 ];
 
 function view(network: string, locality: Locality): ProxyView {
-  return { generator: 'envoy', proxyType: 'sidecar', routerMode: 'standard', network, locality, kubeCluster: 'c0', namespace: 'default', requestedNetworkView: [] };
+  return {
+    generator: 'envoy',
+    proxyType: 'sidecar',
+    routerMode: 'standard',
+    network,
+    locality,
+    kubeCluster: 'c0',
+    namespace: 'default',
+    requestedNetworkView: [],
+  };
 }
 
-function endpoint(i: number, network: string, locality: Locality, extra: Partial<WorkloadEndpoint> = {}): WorkloadEndpoint {
+function endpoint(
+  i: number,
+  network: string,
+  locality: Locality,
+  extra: Partial<WorkloadEndpoint> = {},
+): WorkloadEndpoint {
   return {
     kubeCluster: `c-${network}`,
     address: `10.${NETWORKS.indexOf(network)}.0.${i}`,
@@ -37,7 +51,12 @@ function endpoint(i: number, network: string, locality: Locality, extra: Partial
 
 const meshArbitrary = fc.record({
   endpoints: fc.array(
-    fc.record({ network: fc.constantFrom(...NETWORKS), locality: fc.constantFrom(...LOCALITIES), ready: fc.boolean(), mtls: fc.boolean() }),
+    fc.record({
+      network: fc.constantFrom(...NETWORKS),
+      locality: fc.constantFrom(...LOCALITIES),
+      ready: fc.boolean(),
+      mtls: fc.boolean(),
+    }),
     { maxLength: 30 },
   ),
   gatewayCounts: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: NETWORKS.length, maxLength: NETWORKS.length }),
@@ -48,11 +67,21 @@ const meshArbitrary = fc.record({
 type Mesh = typeof meshArbitrary extends fc.Arbitrary<infer T> ? T : never;
 
 function build(mesh: Mesh): { endpoints: WorkloadEndpoint[]; gateways: Map<string, NetworkGateway[]> } {
-  const endpoints = mesh.endpoints.map((e, i) => endpoint(i + 1, e.network, e.locality, { ready: e.ready, serving: e.ready, tlsMode: e.mtls ? 'istio' : 'disabled' }));
+  const endpoints = mesh.endpoints.map((e, i) =>
+    endpoint(i + 1, e.network, e.locality, {
+      ready: e.ready,
+      serving: e.ready,
+      tlsMode: e.mtls ? 'istio' : 'disabled',
+    }),
+  );
   const gateways = new Map<string, NetworkGateway[]>();
   mesh.gatewayCounts.forEach((count, n) => {
     const network = NETWORKS[n]!;
-    if (count > 0) gateways.set(network, Array.from({ length: count }, (_, g) => ({ network, address: `192.168.${n}.${g + 1}`, port: 15443 })));
+    if (count > 0)
+      gateways.set(
+        network,
+        Array.from({ length: count }, (_, g) => ({ network, address: `192.168.${n}.${g + 1}`, port: 15443 })),
+      );
   });
   return { endpoints, gateways };
 }
@@ -64,11 +93,14 @@ describe('EDS split horizon (property tests over random meshes)', () => {
         const { endpoints, gateways } = build(mesh);
         const seen = viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality));
         const reachable = endpoints.filter(
-          (e) => e.ready && (e.network === mesh.proxyNetwork || (e.tlsMode === 'istio' && (gateways.get(e.network)?.length ?? 0) > 0)),
+          (e) =>
+            e.ready &&
+            (e.network === mesh.proxyNetwork || (e.tlsMode === 'istio' && (gateways.get(e.network)?.length ?? 0) > 0)),
         );
         const perNetworkWeight = new Map<string, number>();
         for (const e of seen) perNetworkWeight.set(e.network, (perNetworkWeight.get(e.network) ?? 0) + e.weight);
-        const scale = seen.length > 0 ? seen.filter((e) => e.network === mesh.proxyNetwork)[0]?.weight ?? undefined : undefined;
+        const scale =
+          seen.length > 0 ? (seen.filter((e) => e.network === mesh.proxyNetwork)[0]?.weight ?? undefined) : undefined;
         for (const network of NETWORKS) {
           const count = reachable.filter((e) => e.network === network).length;
           const weight = perNetworkWeight.get(network) ?? 0;
@@ -76,7 +108,10 @@ describe('EDS split horizon (property tests over random meshes)', () => {
           if (scale !== undefined) expect(weight).toBe(count * scale);
         }
         // Ratios between any two networks equal the ratios of their endpoint counts.
-        const totals = NETWORKS.map((n) => ({ weight: perNetworkWeight.get(n) ?? 0, count: reachable.filter((e) => e.network === n).length }));
+        const totals = NETWORKS.map((n) => ({
+          weight: perNetworkWeight.get(n) ?? 0,
+          count: reachable.filter((e) => e.network === n).length,
+        }));
         for (const a of totals) for (const b of totals) expect(a.weight * b.count).toBe(b.weight * a.count);
       }),
       { numRuns: 300 },
@@ -87,7 +122,11 @@ describe('EDS split horizon (property tests over random meshes)', () => {
     fc.assert(
       fc.property(meshArbitrary, (mesh) => {
         const { endpoints, gateways } = build(mesh);
-        const priorities = [...new Set(viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality)).map((e) => e.priority))].sort();
+        const priorities = [
+          ...new Set(
+            viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality)).map((e) => e.priority),
+          ),
+        ].sort();
         expect(priorities).toEqual(priorities.map((_, i) => i));
       }),
       { numRuns: 300 },
@@ -116,7 +155,10 @@ describe('EDS split horizon (property tests over random meshes)', () => {
       fc.property(meshArbitrary, (mesh) => {
         const encode = (): string => {
           const { endpoints, gateways } = build(mesh);
-          const cla = clusterLoadAssignment('outbound|5000||h.default.svc.cluster.local', viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality)));
+          const cla = clusterLoadAssignment(
+            'outbound|5000||h.default.svc.cluster.local',
+            viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality)),
+          );
           return Buffer.from(encodeMessage(ENDPOINT_TYPE, cla.object)).toString('hex');
         };
         expect(encode()).toBe(encode());
@@ -128,7 +170,12 @@ describe('EDS split horizon (property tests over random meshes)', () => {
   it('weighs a gateway by the endpoints of every zone behind it, not the first zone only (istio/istio#56355)', () => {
     const zoneA = { region: 'r2', zone: 'a', subZone: '' };
     const zoneB = { region: 'r2', zone: 'b', subZone: '' };
-    const endpoints = [endpoint(1, 'n1', zoneA), endpoint(2, 'n1', zoneB), endpoint(3, 'n1', zoneB), endpoint(4, 'n1', zoneB)];
+    const endpoints = [
+      endpoint(1, 'n1', zoneA),
+      endpoint(2, 'n1', zoneB),
+      endpoint(3, 'n1', zoneB),
+      endpoint(4, 'n1', zoneB),
+    ];
     const gateways = new Map([['n1', [{ network: 'n1', address: '192.168.1.1', port: 15443 }]]]);
     const seen = viewEndpoints(endpoints, gateways, view('n0', LOCALITIES[0]!));
     expect(seen.map((e) => [e.address, e.locality.zone, e.weight])).toEqual([
@@ -161,13 +208,24 @@ describe('EDS endpoint metadata on the wire', () => {
   it('carries tlsMode for transport-socket matching and the network (a Struct, encoded field by field)', async () => {
     const { decodeMessage } = await import('../protos/any.ts');
     const gateways = new Map([['n1', [{ network: 'n1', address: '192.168.1.1', port: 15443 }]]]);
-    const endpoints = viewEndpoints([endpoint(1, 'n0', LOCALITIES[0]!, { tlsMode: 'disabled' }), endpoint(2, 'n1', LOCALITIES[0]!)], gateways, view('n0', LOCALITIES[0]!));
+    const endpoints = viewEndpoints(
+      [endpoint(1, 'n0', LOCALITIES[0]!, { tlsMode: 'disabled' }), endpoint(2, 'n1', LOCALITIES[0]!)],
+      gateways,
+      view('n0', LOCALITIES[0]!),
+    );
     const cla = clusterLoadAssignment('outbound|5000||h.default.svc.cluster.local', endpoints);
     const wire = decodeMessage(ENDPOINT_TYPE, encodeMessage(ENDPOINT_TYPE, cla.object)) as {
-      endpoints: { lb_endpoints: { metadata: { filter_metadata: Record<string, { fields: Record<string, { stringValue: string }> }> } }[] }[];
+      endpoints: {
+        lb_endpoints: {
+          metadata: { filter_metadata: Record<string, { fields: Record<string, { stringValue: string }> }> };
+        }[];
+      }[];
     };
     const metadata = wire.endpoints.flatMap((l) => l.lb_endpoints).map((e) => e.metadata.filter_metadata);
-    expect(metadata.map((m) => m['envoy.transport_socket_match']!.fields.tlsMode!.stringValue)).toEqual(['disabled', 'istio']);
+    expect(metadata.map((m) => m['envoy.transport_socket_match']!.fields.tlsMode!.stringValue)).toEqual([
+      'disabled',
+      'istio',
+    ]);
     expect(metadata.map((m) => m.istio!.fields.network!.stringValue)).toEqual(['n0', 'n1']);
   });
 });

@@ -6,8 +6,20 @@ import { outboundClusterName, sniName } from './names.ts';
 import { isProxiedPort } from './protocol.ts';
 import { filterMetadata } from './struct.ts';
 import type { XdsResource } from './resource.ts';
-import { destinationRuleFor, effectivePolicy, labelsMatch, subsetsOf, type EffectivePolicy } from './traffic/destination-rule.ts';
-import { contiguousPriorities, distributeWeights, NO_LOCALITY_POLICY, priorityRank, type LocalityPolicy } from './traffic/locality-lb.ts';
+import {
+  destinationRuleFor,
+  effectivePolicy,
+  labelsMatch,
+  subsetsOf,
+  type EffectivePolicy,
+} from './traffic/destination-rule.ts';
+import {
+  contiguousPriorities,
+  distributeWeights,
+  NO_LOCALITY_POLICY,
+  priorityRank,
+  type LocalityPolicy,
+} from './traffic/locality-lb.ts';
 
 /** One endpoint as a proxy will see it: a workload, or a gateway standing for remote workloads. */
 export interface ViewEndpoint {
@@ -51,7 +63,11 @@ export type EndpointDecision =
   | { readonly kind: 'via-gateway' }
   | { readonly kind: 'dropped'; readonly reason: string };
 
-export function decideEndpoint(endpoint: WorkloadEndpoint, gateways: ReadonlyMap<string, readonly NetworkGateway[]>, view: ProxyView): EndpointDecision {
+export function decideEndpoint(
+  endpoint: WorkloadEndpoint,
+  gateways: ReadonlyMap<string, readonly NetworkGateway[]>,
+  view: ProxyView,
+): EndpointDecision {
   const health = usable(endpoint);
   if (!health) return { kind: 'dropped', reason: 'not ready and not serving-while-terminating' };
   if (sameNetwork(view.network, endpoint.network)) return { kind: 'local', health };
@@ -59,8 +75,13 @@ export function decideEndpoint(endpoint: WorkloadEndpoint, gateways: ReadonlyMap
     return { kind: 'dropped', reason: `network ${endpoint.network} is outside the proxy's REQUESTED_NETWORK_VIEW` };
   }
   if (health !== 'HEALTHY') return { kind: 'dropped', reason: 'draining endpoints are not sent across networks' };
-  if (endpoint.tlsMode !== 'istio') return { kind: 'dropped', reason: `no mTLS (tlsMode ${endpoint.tlsMode}): the east-west gateway routes by SNI, which needs Istio mTLS` };
-  if ((gateways.get(endpoint.network) ?? []).length === 0) return { kind: 'dropped', reason: `network ${endpoint.network} has no gateway: unreachable from ${view.network}` };
+  if (endpoint.tlsMode !== 'istio')
+    return {
+      kind: 'dropped',
+      reason: `no mTLS (tlsMode ${endpoint.tlsMode}): the east-west gateway routes by SNI, which needs Istio mTLS`,
+    };
+  if ((gateways.get(endpoint.network) ?? []).length === 0)
+    return { kind: 'dropped', reason: `network ${endpoint.network} has no gateway: unreachable from ${view.network}` };
   return { kind: 'via-gateway' };
 }
 
@@ -143,7 +164,12 @@ function withPriorities(endpoints: readonly Unprioritized[], view: ProxyView, po
     const { rank, reason } = ranks[i]!;
     const raw = rank.join('.');
     const compressed = raw === String(priority) ? '' : ` (raw ${raw}, compressed to contiguous priorities)`;
-    out.push({ ...e, priority, priorityReason: `priority ${priority}: ${reason}${compressed}`, ...(localityWeight !== undefined ? { localityWeight } : {}) });
+    out.push({
+      ...e,
+      priority,
+      priorityReason: `priority ${priority}: ${reason}${compressed}`,
+      ...(localityWeight !== undefined ? { localityWeight } : {}),
+    });
   });
   return out;
 }
@@ -199,7 +225,10 @@ export interface ServiceCluster {
 
 function localityPolicyFor(policy: EffectivePolicy, view: ProxyView): LocalityPolicy {
   const setting = policy.loadBalancer?.localityLbSetting;
-  return { ...(setting ? { setting } : {}), applyFailover: view.generator === 'grpc' || policy.outlierDetection !== undefined };
+  return {
+    ...(setting ? { setting } : {}),
+    applyFailover: view.generator === 'grpc' || policy.outlierDetection !== undefined,
+  };
 }
 
 /**
@@ -215,11 +244,19 @@ export function serviceClusters(snapshot: MeshSnapshot, view: ProxyView, service
   for (const port of service.ports) {
     const endpoints = byPort?.get(port.port) ?? [];
     const policy = localityPolicyFor(effectivePolicy(rule, port.port), view);
-    out.push({ cluster: outboundClusterName(port.port, '', service.hostname), endpoints, sent: viewEndpoints(endpoints, snapshot.gateways, view, policy) });
+    out.push({
+      cluster: outboundClusterName(port.port, '', service.hostname),
+      endpoints,
+      sent: viewEndpoints(endpoints, snapshot.gateways, view, policy),
+    });
     for (const subset of subsetsOf(rule)) {
       const selected = endpoints.filter((e) => labelsMatch(subset.labels, e.labels));
       const subsetPolicy = localityPolicyFor(effectivePolicy(rule, port.port, subset), view);
-      out.push({ cluster: outboundClusterName(port.port, subset.name, service.hostname), endpoints: selected, sent: viewEndpoints(selected, snapshot.gateways, view, subsetPolicy) });
+      out.push({
+        cluster: outboundClusterName(port.port, subset.name, service.hostname),
+        endpoints: selected,
+        sent: viewEndpoints(selected, snapshot.gateways, view, subsetPolicy),
+      });
     }
   }
   return out;
@@ -241,7 +278,9 @@ export function serviceEndpoints(snapshot: MeshSnapshot, view: ProxyView, servic
     out.push(clusterLoadAssignment(sniName(port.port, '', service.hostname), localNetworkEndpoints(endpoints, view)));
     for (const subset of subsets) {
       const selected = endpoints.filter((e) => labelsMatch(subset.labels ?? {}, e.labels));
-      out.push(clusterLoadAssignment(sniName(port.port, subset.name, service.hostname), localNetworkEndpoints(selected, view)));
+      out.push(
+        clusterLoadAssignment(sniName(port.port, subset.name, service.hostname), localNetworkEndpoints(selected, view)),
+      );
     }
   }
   return out;

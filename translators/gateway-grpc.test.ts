@@ -11,7 +11,10 @@ describe('east-west gateway (sni-dnat)', () => {
   const router = richView({ proxyType: 'router', routerMode: 'sni-dnat' });
 
   it('passes every proxied port of every non-headless service through by SNI, with a matching cluster each', () => {
-    const listener = onTheWire(translateAll(LISTENER_TYPE, snapshot, router)[0]!) as { name: string; filter_chains: { filter_chain_match: { server_names: string[] } }[] };
+    const listener = onTheWire(translateAll(LISTENER_TYPE, snapshot, router)[0]!) as {
+      name: string;
+      filter_chains: { filter_chain_match: { server_names: string[] } }[];
+    };
     expect(listener.name).toBe('0.0.0.0_15443');
     const snis = listener.filter_chains.map((c) => c.filter_chain_match.server_names[0]);
     expect(snis).toContain('outbound_.9000_._.app.default.svc.cluster.local');
@@ -32,9 +35,13 @@ describe('proxyless gRPC server listeners', () => {
   const grpc = richView({ generator: 'grpc' });
 
   it('exist for each workload port at the pod IP and both wildcards, with the exact socket_address and a non-forwarding route', () => {
-    const listeners = translateAll(LISTENER_TYPE, snapshot, grpc).filter((r) => r.name.startsWith('xds.istio.io/grpc/lds/inbound/'));
+    const listeners = translateAll(LISTENER_TYPE, snapshot, grpc).filter((r) =>
+      r.name.startsWith('xds.istio.io/grpc/lds/inbound/'),
+    );
     expect(listeners.map((l) => l.name)).toEqual(
-      [3306, 8080, 9000].flatMap((p) => [`${RICH_APP_IP}:${p}`, `0.0.0.0:${p}`, `[::]:${p}`].map((a) => `xds.istio.io/grpc/lds/inbound/${a}`)),
+      [3306, 8080, 9000].flatMap((p) =>
+        [`${RICH_APP_IP}:${p}`, `0.0.0.0:${p}`, `[::]:${p}`].map((a) => `xds.istio.io/grpc/lds/inbound/${a}`),
+      ),
     );
     const v6 = onTheWire(listeners.find((l) => l.name.endsWith('[::]:9000'))!);
     expect(v6).toMatchObject({
@@ -44,7 +51,9 @@ describe('proxyless gRPC server listeners', () => {
           filters: [
             {
               typed_config: {
-                route_config: { virtual_hosts: [{ domains: ['*'], routes: [{ match: { prefix: '/' }, non_forwarding_action: {} }] }] },
+                route_config: {
+                  virtual_hosts: [{ domains: ['*'], routes: [{ match: { prefix: '/' }, non_forwarding_action: {} }] }],
+                },
                 http_filters: [{ name: 'envoy.filters.http.router' }],
               },
             },
@@ -76,10 +85,17 @@ describe('shared and per-workload parts', () => {
   });
 
   it('shared plus per-workload is everything, and only CDS and LDS have a per-workload part', () => {
-    for (const view of [richView(), richView({ generator: 'grpc' }), richView({ proxyType: 'router', routerMode: 'sni-dnat' })]) {
+    for (const view of [
+      richView(),
+      richView({ generator: 'grpc' }),
+      richView({ proxyType: 'router', routerMode: 'sni-dnat' }),
+    ]) {
       for (const typeUrl of [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, NAME_TABLE_TYPE]) {
         const translator = translatorFor(typeUrl)!;
-        const parts = [...translator.shared(snapshot, sharedView(view)), ...(translator.perWorkload?.(snapshot, view) ?? [])];
+        const parts = [
+          ...translator.shared(snapshot, sharedView(view)),
+          ...(translator.perWorkload?.(snapshot, view) ?? []),
+        ];
         expect(translateAll(typeUrl, snapshot, view)).toEqual(parts);
         expect(translator.perWorkload !== undefined).toBe(typeUrl === CLUSTER_TYPE || typeUrl === LISTENER_TYPE);
       }

@@ -7,14 +7,23 @@ import { loadSeedSnapshot, SEED_VIEWS } from './test-support/seed-snapshot.ts';
 
 const HELLO = 'helloworld.default.svc.cluster.local';
 const SNI = `outbound_.5000_._.${HELLO}`;
-const GOLDEN_TYPES: Record<string, XdsTypeUrl> = { cds: CLUSTER_TYPE, lds: LISTENER_TYPE, rds: ROUTE_TYPE, nds: NAME_TABLE_TYPE };
+const GOLDEN_TYPES: Record<string, XdsTypeUrl> = {
+  cds: CLUSTER_TYPE,
+  lds: LISTENER_TYPE,
+  rds: ROUTE_TYPE,
+  nds: NAME_TABLE_TYPE,
+};
 
 let snapshot: MeshSnapshot;
 beforeAll(async () => {
   snapshot = await loadSeedSnapshot();
 });
 
-function resource(typeUrl: XdsTypeUrl, view: (typeof SEED_VIEWS)[keyof typeof SEED_VIEWS], name: string): Record<string, unknown> {
+function resource(
+  typeUrl: XdsTypeUrl,
+  view: (typeof SEED_VIEWS)[keyof typeof SEED_VIEWS],
+  name: string,
+): Record<string, unknown> {
   const found = translateAll(typeUrl, snapshot, view).find((r) => r.name === name);
   if (!found) throw new Error(`no ${typeUrl} resource named ${name}`);
   return onTheWire(found);
@@ -36,12 +45,23 @@ describe('the seed talk shapes', () => {
     expect(cluster).toMatchObject({
       name: `outbound|5000||${HELLO}`,
       type: 'EDS',
-      eds_cluster_config: { eds_config: { ads: {}, initial_fetch_timeout: {}, resource_api_version: 'V3' }, service_name: `outbound|5000||${HELLO}` },
+      eds_cluster_config: {
+        eds_config: { ads: {}, initial_fetch_timeout: {}, resource_api_version: 'V3' },
+        service_name: `outbound|5000||${HELLO}`,
+      },
       connect_timeout: { seconds: '10' },
       lb_policy: 'LEAST_REQUEST',
       circuit_breakers: { thresholds: [{ max_connections: { value: 4294967295 }, track_remaining: true }] },
       common_lb_config: { locality_weighted_lb_config: {} },
-      metadata: { filter_metadata: { istio: { fields: { services: { listValue: { values: [{ structValue: { fields: { host: { stringValue: HELLO } } } }] } } } } } },
+      metadata: {
+        filter_metadata: {
+          istio: {
+            fields: {
+              services: { listValue: { values: [{ structValue: { fields: { host: { stringValue: HELLO } } } }] } },
+            },
+          },
+        },
+      },
     });
     const matches = cluster.transport_socket_matches as Record<string, unknown>[];
     expect(matches[0]).toMatchObject({
@@ -49,7 +69,10 @@ describe('the seed talk shapes', () => {
       match: { fields: { tlsMode: { stringValue: 'istio' } } },
       transport_socket: {
         name: 'envoy.transport_sockets.tls',
-        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', sni: SNI },
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+          sni: SNI,
+        },
       },
     });
   });
@@ -67,21 +90,35 @@ describe('the seed talk shapes', () => {
       filters: [
         {
           name: 'envoy.filters.network.tcp_proxy',
-          typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', stat_prefix: SNI, cluster: SNI },
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+            stat_prefix: SNI,
+            cluster: SNI,
+          },
         },
       ],
     });
     expect(listener.listener_filters).toEqual([
-      { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' } },
+      {
+        name: 'envoy.filters.listener.tls_inspector',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
+        },
+      },
     ]);
   });
 
   it('the gateway gets an EDS cluster for every SNI its listener forwards to', () => {
     const clusters = new Set(translateAll(CLUSTER_TYPE, snapshot, SEED_VIEWS.routerGroup30).map((r) => r.name));
     const listener = resource(LISTENER_TYPE, SEED_VIEWS.routerGroup30, '0.0.0.0_15443');
-    const targets = (listener.filter_chains as { filter_chain_match: { server_names: string[] } }[]).map((c) => c.filter_chain_match.server_names[0]!);
+    const targets = (listener.filter_chains as { filter_chain_match: { server_names: string[] } }[]).map(
+      (c) => c.filter_chain_match.server_names[0]!,
+    );
     expect(targets).toContain(SNI);
     for (const target of targets) expect(clusters.has(target)).toBe(true);
-    expect(resource(CLUSTER_TYPE, SEED_VIEWS.routerGroup30, SNI)).toMatchObject({ type: 'EDS', eds_cluster_config: { service_name: SNI } });
+    expect(resource(CLUSTER_TYPE, SEED_VIEWS.routerGroup30, SNI)).toMatchObject({
+      type: 'EDS',
+      eds_cluster_config: { service_name: SNI },
+    });
   });
 });

@@ -51,7 +51,13 @@ export function buildGrpcServerListeners(snapshot: MeshSnapshot, view: ProxyView
           stat_prefix: `inbound_${port}`,
           route_config: {
             name: 'inbound',
-            virtual_hosts: [{ name: `inbound|http|${port}`, domains: ['*'], routes: [{ match: { prefix: '/' }, non_forwarding_action: {} }] }],
+            virtual_hosts: [
+              {
+                name: `inbound|http|${port}`,
+                domains: ['*'],
+                routes: [{ match: { prefix: '/' }, non_forwarding_action: {} }],
+              },
+            ],
           },
           http_filters: [...authz, ROUTER_FILTER],
         }),
@@ -60,7 +66,11 @@ export function buildGrpcServerListeners(snapshot: MeshSnapshot, view: ProxyView
     };
     for (const host of bindHosts(ip)) {
       const name = `${GRPC_SERVER_LISTENER_PREFIX}${hostPort(host, port)}`;
-      out.push({ name, typeUrl: LISTENER_TYPE, object: { name, address: socketAddress(host, port), filter_chains: [chain] } });
+      out.push({
+        name,
+        typeUrl: LISTENER_TYPE,
+        object: { name, address: socketAddress(host, port), filter_chains: [chain] },
+      });
     }
   }
   return out;

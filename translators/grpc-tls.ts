@@ -7,8 +7,14 @@ import { typed, type ProtoObject } from '../protos/any.ts';
  * `default` of it and the trust bundle certificate `ROOTCA`.
  */
 export const GRPC_CERTIFICATE_PROVIDER_INSTANCE = 'default';
-export const GRPC_IDENTITY_CERTIFICATE = { instance_name: GRPC_CERTIFICATE_PROVIDER_INSTANCE, certificate_name: 'default' } as const;
-export const GRPC_ROOT_CERTIFICATE = { instance_name: GRPC_CERTIFICATE_PROVIDER_INSTANCE, certificate_name: 'ROOTCA' } as const;
+export const GRPC_IDENTITY_CERTIFICATE = {
+  instance_name: GRPC_CERTIFICATE_PROVIDER_INSTANCE,
+  certificate_name: 'default',
+} as const;
+export const GRPC_ROOT_CERTIFICATE = {
+  instance_name: GRPC_CERTIFICATE_PROVIDER_INSTANCE,
+  certificate_name: 'ROOTCA',
+} as const;
 
 const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 

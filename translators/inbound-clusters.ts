@@ -18,7 +18,9 @@ export function buildInboundClusters(snapshot: MeshSnapshot, view: ProxyView): X
   const instances = workloadInstances(snapshot, view);
   return workloadPorts(instances).map((port) => {
     const name = inboundClusterName(port);
-    const services = [...new Map(instances.filter((i) => i.endpointPort === port).map((i) => [i.service.hostname, i.service])).values()];
+    const services = [
+      ...new Map(instances.filter((i) => i.endpointPort === port).map((i) => [i.service.hostname, i.service])).values(),
+    ];
     return {
       name,
       typeUrl: CLUSTER_TYPE,
@@ -30,7 +32,9 @@ export function buildInboundClusters(snapshot: MeshSnapshot, view: ProxyView): X
         metadata: istioServicesMetadata(services),
         load_assignment: {
           cluster_name: name,
-          endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: LOCALHOST, port_value: port } } } }] }],
+          endpoints: [
+            { lb_endpoints: [{ endpoint: { address: { socket_address: { address: LOCALHOST, port_value: port } } } }] },
+          ],
         },
       },
     };

@@ -1,4 +1,11 @@
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, NAME_TABLE_TYPE, ROUTE_TYPE, type XdsTypeUrl } from '../protos/type-urls.ts';
+import {
+  CLUSTER_TYPE,
+  ENDPOINT_TYPE,
+  LISTENER_TYPE,
+  NAME_TABLE_TYPE,
+  ROUTE_TYPE,
+  type XdsTypeUrl,
+} from '../protos/type-urls.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshSnapshot } from '../model/types.ts';
 import { buildClusters, buildSharedClusters, buildWorkloadClusters } from './cds.ts';

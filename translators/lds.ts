@@ -20,7 +20,8 @@ export function buildListeners(snapshot: MeshSnapshot, view: ProxyView): XdsReso
 /** The listeners every pod of a view shares. Pure. */
 export function buildSharedListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
   if (view.generator === 'grpc') return buildGrpcListeners(snapshot);
-  if (view.proxyType === 'router') return view.routerMode === 'sni-dnat' ? [buildGatewayPassthroughListener(snapshot, view.namespace)] : [];
+  if (view.proxyType === 'router')
+    return view.routerMode === 'sni-dnat' ? [buildGatewayPassthroughListener(snapshot, view.namespace)] : [];
   return buildSidecarOutboundListeners(snapshot, view);
 }
 

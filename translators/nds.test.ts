@@ -13,18 +13,35 @@ function table(view = richView()): Table {
 }
 
 describe('NDS name table', () => {
-  it('lists every service of the mesh, including those only in another kube cluster, with every VIP, its own kube cluster\'s first', () => {
+  it("lists every service of the mesh, including those only in another kube cluster, with every VIP, its own kube cluster's first", () => {
     const east = table();
-    expect(east['remote-only.default.svc.cluster.local']).toEqual({ ips: ['10.200.0.2'], registry: 'Kubernetes', shortname: 'remote-only', namespace: 'default' });
+    expect(east['remote-only.default.svc.cluster.local']).toEqual({
+      ips: ['10.200.0.2'],
+      registry: 'Kubernetes',
+      shortname: 'remote-only',
+      namespace: 'default',
+    });
     expect(east['app.default.svc.cluster.local']!.ips).toEqual(['10.0.0.1', '10.200.0.1']);
-    expect(table(richView({ kubeCluster: 'west', network: 'net-west' }))['app.default.svc.cluster.local']!.ips).toEqual(['10.200.0.1', '10.0.0.1']);
+    expect(table(richView({ kubeCluster: 'west', network: 'net-west' }))['app.default.svc.cluster.local']!.ips).toEqual(
+      ['10.200.0.1', '10.0.0.1'],
+    );
     expect(Object.keys(east).sort()).toEqual(
-      ['api.default', 'app.default', 'app.other', 'db.default', 'remote-only.default', 'shared-a.default', 'shared-b.default'].map((h) => `${h}.svc.cluster.local`),
+      [
+        'api.default',
+        'app.default',
+        'app.other',
+        'db.default',
+        'remote-only.default',
+        'shared-a.default',
+        'shared-b.default',
+      ].map((h) => `${h}.svc.cluster.local`),
     );
   });
 
-  it('resolves a headless service to its ready endpoints on the proxy\'s network only', () => {
+  it("resolves a headless service to its ready endpoints on the proxy's network only", () => {
     expect(table()['db.default.svc.cluster.local']!.ips).toEqual(['10.1.0.7']);
-    expect(table(richView({ kubeCluster: 'west', network: 'net-west' }))['db.default.svc.cluster.local']!.ips).toEqual(['10.2.0.7']);
+    expect(table(richView({ kubeCluster: 'west', network: 'net-west' }))['db.default.svc.cluster.local']!.ips).toEqual([
+      '10.2.0.7',
+    ]);
   });
 });

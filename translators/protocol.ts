@@ -3,7 +3,12 @@ import type { ServicePort } from '../model/types.ts';
 /** Istio's protocol selection, reduced to what listeners need: HTTP (any HTTP version, gRPC) or opaque TCP. */
 export type PortProtocol = 'http' | 'http2' | 'tcp';
 
-const NAME_PROTOCOLS: Readonly<Record<string, PortProtocol>> = { http: 'http', http2: 'http2', grpc: 'http2', 'grpc-web': 'http' };
+const NAME_PROTOCOLS: Readonly<Record<string, PortProtocol>> = {
+  http: 'http',
+  http2: 'http2',
+  grpc: 'http2',
+  'grpc-web': 'http',
+};
 const APP_PROTOCOLS: Readonly<Record<string, PortProtocol>> = { ...NAME_PROTOCOLS, 'kubernetes.io/h2c': 'http2' };
 
 /**

@@ -15,7 +15,11 @@ export function defaultRetryPolicy(): ProtoObject {
     retry_on: DEFAULT_RETRY_ON,
     num_retries: { value: 2 },
     ...(isLoadedProtoType(PREVIOUS_HOSTS)
-      ? { retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typed(PREVIOUS_HOSTS, {}) }] }
+      ? {
+          retry_host_predicate: [
+            { name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typed(PREVIOUS_HOSTS, {}) },
+          ],
+        }
       : {}),
     host_selection_retry_max_attempts: 5,
     retriable_status_codes: [503],
@@ -31,9 +35,13 @@ export function virtualServiceRetryPolicy(retries: HTTPRetry | undefined): Proto
   if (!retries) return defaultRetryPolicy();
   if (retries.attempts === 0) return undefined;
   const policy: ProtoObject = { ...defaultRetryPolicy(), num_retries: { value: retries.attempts } };
-  if (retries.perTryTimeout !== undefined && retries.perTryTimeout > 0) policy.per_try_timeout = duration(retries.perTryTimeout);
+  if (retries.perTryTimeout !== undefined && retries.perTryTimeout > 0)
+    policy.per_try_timeout = duration(retries.perTryTimeout);
   if (retries.retryOn) {
-    const parts = retries.retryOn.split(',').map((p) => p.trim()).filter((p) => p !== '');
+    const parts = retries.retryOn
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
     const codes = parts.filter((p) => /^\d+$/.test(p)).map(Number);
     const names = parts.filter((p) => !/^\d+$/.test(p));
     if (codes.length > 0 && !names.includes('retriable-status-codes')) names.push('retriable-status-codes');

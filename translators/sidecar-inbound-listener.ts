@@ -3,7 +3,13 @@ import { LISTENER_TYPE } from '../protos/type-urls.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshSnapshot } from '../model/types.ts';
 import { ORIGINAL_DST, socketAddress, TLS_INSPECTOR, tcpProxyFilter } from './filters.ts';
-import { BLACKHOLE_CLUSTER, inboundClusterName, INBOUND_PASSTHROUGH_CLUSTER, VIRTUAL_INBOUND_LISTENER, VIRTUAL_INBOUND_PORT } from './names.ts';
+import {
+  BLACKHOLE_CLUSTER,
+  inboundClusterName,
+  INBOUND_PASSTHROUGH_CLUSTER,
+  VIRTUAL_INBOUND_LISTENER,
+  VIRTUAL_INBOUND_PORT,
+} from './names.ts';
 import type { XdsResource } from './resource.ts';
 import { workloadRbac } from './security/authorization-policy.ts';
 import { mtlsModeForPort, workloadMtls, type EffectiveMtlsMode } from './security/peer-authentication.ts';
@@ -42,15 +48,27 @@ function portChains(port: number, mode: EffectiveMtlsMode, authz: readonly Proto
     case 'STRICT':
       return [
         mtls({}),
-        { name: `${cluster}-plaintext-refused`, filter_chain_match: { destination_port, transport_protocol: 'raw_buffer' }, filters: [tcpProxyFilter(BLACKHOLE_CLUSTER)] },
+        {
+          name: `${cluster}-plaintext-refused`,
+          filter_chain_match: { destination_port, transport_protocol: 'raw_buffer' },
+          filters: [tcpProxyFilter(BLACKHOLE_CLUSTER)],
+        },
       ];
     case 'DISABLE':
       return [{ name: `${cluster}-plaintext`, filter_chain_match: { destination_port }, filters: forward() }];
     case 'PERMISSIVE':
       return [
         mtls({ application_protocols: [...ISTIO_ALPN_MATCH] }),
-        { name: `${cluster}-tls-passthrough`, filter_chain_match: { destination_port, transport_protocol: 'tls' }, filters: forward() },
-        { name: `${cluster}-plaintext`, filter_chain_match: { destination_port, transport_protocol: 'raw_buffer' }, filters: forward() },
+        {
+          name: `${cluster}-tls-passthrough`,
+          filter_chain_match: { destination_port, transport_protocol: 'tls' },
+          filters: forward(),
+        },
+        {
+          name: `${cluster}-plaintext`,
+          filter_chain_match: { destination_port, transport_protocol: 'raw_buffer' },
+          filters: forward(),
+        },
       ];
   }
 }
@@ -68,7 +86,11 @@ function strictPassthroughChains(authz: readonly ProtoObject[]): ProtoObject[] {
       transport_socket: istioDownstreamTls(INBOUND_TLS_ALPN),
       filters: [...authz, tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER)],
     },
-    { name: 'InboundPassthroughFilterChain-plaintext-refused', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: [tcpProxyFilter(BLACKHOLE_CLUSTER)] },
+    {
+      name: 'InboundPassthroughFilterChain-plaintext-refused',
+      filter_chain_match: { transport_protocol: 'raw_buffer' },
+      filters: [tcpProxyFilter(BLACKHOLE_CLUSTER)],
+    },
   ];
 }
 
@@ -85,11 +107,19 @@ export function buildSidecarInboundListener(snapshot: MeshSnapshot, view: ProxyV
   const scope = workloadScope(snapshot, view);
   const mtls = workloadMtls(snapshot.istioConfig.peerAuthentications, scope);
   const { authorizationPolicies, telemetries } = snapshot.istioConfig;
-  const authz = [...networkRbacFilters(workloadRbac(authorizationPolicies, scope, 'tcp')), ...statsFilters(telemetries, scope, 'SERVER')];
-  const chains: ProtoObject[] = [
-    { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: VIRTUAL_INBOUND_PORT } }, filters: [tcpProxyFilter(BLACKHOLE_CLUSTER)] },
+  const authz = [
+    ...networkRbacFilters(workloadRbac(authorizationPolicies, scope, 'tcp')),
+    ...statsFilters(telemetries, scope, 'SERVER'),
   ];
-  for (const port of workloadPorts(workloadInstances(snapshot, view))) chains.push(...portChains(port, mtlsModeForPort(mtls, port), authz));
+  const chains: ProtoObject[] = [
+    {
+      name: 'virtualInbound-blackhole',
+      filter_chain_match: { destination_port: { value: VIRTUAL_INBOUND_PORT } },
+      filters: [tcpProxyFilter(BLACKHOLE_CLUSTER)],
+    },
+  ];
+  for (const port of workloadPorts(workloadInstances(snapshot, view)))
+    chains.push(...portChains(port, mtlsModeForPort(mtls, port), authz));
   if (mtls.mode === 'STRICT') chains.push(...strictPassthroughChains(authz));
   return {
     name: VIRTUAL_INBOUND_LISTENER,
@@ -98,7 +128,10 @@ export function buildSidecarInboundListener(snapshot: MeshSnapshot, view: ProxyV
       name: VIRTUAL_INBOUND_LISTENER,
       address: socketAddress('0.0.0.0', VIRTUAL_INBOUND_PORT),
       filter_chains: chains,
-      default_filter_chain: { name: 'InboundPassthroughFilterChain', filters: [...authz, tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER)] },
+      default_filter_chain: {
+        name: 'InboundPassthroughFilterChain',
+        filters: [...authz, tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER)],
+      },
       listener_filters: [ORIGINAL_DST, TLS_INSPECTOR],
       listener_filters_timeout: duration(INSPECTION_TIMEOUT_MS),
       continue_on_listener_filters_timeout: true,

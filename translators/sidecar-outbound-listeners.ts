@@ -76,7 +76,8 @@ function tcpServiceListeners(snapshot: MeshSnapshot, view: ProxyView, stats: rea
         const name = addressPortName(vip, port.port);
         const own = kubeCluster === view.kubeCluster;
         const existing = chosen.get(name);
-        if (!existing || (own && !existing.own && existing.service !== service)) chosen.set(name, { service, port, vip, own });
+        if (!existing || (own && !existing.own && existing.service !== service))
+          chosen.set(name, { service, port, vip, own });
       }
     }
   }
@@ -98,7 +99,8 @@ function tcpServiceListeners(snapshot: MeshSnapshot, view: ProxyView, stats: rea
  */
 export function httpPortNumbers(snapshot: MeshSnapshot): number[] {
   const ports = new Set<number>();
-  for (const service of snapshot.services.values()) for (const port of service.ports) if (isProxiedPort(port) && isHttpPort(port)) ports.add(port.port);
+  for (const service of snapshot.services.values())
+    for (const port of service.ports) if (isProxiedPort(port) && isHttpPort(port)) ports.add(port.port);
   ports.delete(VIRTUAL_OUTBOUND_PORT);
   ports.delete(VIRTUAL_INBOUND_PORT);
   return [...ports].sort((a, b) => a - b);

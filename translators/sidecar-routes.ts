@@ -8,7 +8,6 @@ import { httpPortNumbers } from './sidecar-outbound-listeners.ts';
 import type { ProtoObject } from '../protos/any.ts';
 import { NO_TIMEOUTS, serviceRoutes } from './traffic/http-routes.ts';
 
-
 /** Istio's names for a service from a proxy in `proxyNamespace`: the bare name only from its own namespace. */
 function serviceDomains(service: MeshService, port: number, proxyNamespace: string): string[] {
   const names = [service.hostname];
@@ -42,7 +41,11 @@ function routeConfiguration(snapshot: MeshSnapshot, view: ProxyView, port: numbe
     domains: ['*'],
     routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, ...NO_TIMEOUTS } }],
   });
-  return { name, typeUrl: ROUTE_TYPE, object: { name, virtual_hosts: virtualHosts, validate_clusters: { value: false } } };
+  return {
+    name,
+    typeUrl: ROUTE_TYPE,
+    object: { name, virtual_hosts: virtualHosts, validate_clusters: { value: false } },
+  };
 }
 
 /**

@@ -23,7 +23,9 @@ export function sniDnatTargets(snapshot: MeshSnapshot, gatewayNamespace: string)
   const out: SniTarget[] = [];
   for (const service of snapshot.services.values()) {
     if (service.headless) continue;
-    const subsets = subsetsOf(destinationRuleFor(snapshot.istioConfig, service, gatewayNamespace, snapshot.domainSuffix));
+    const subsets = subsetsOf(
+      destinationRuleFor(snapshot.istioConfig, service, gatewayNamespace, snapshot.domainSuffix),
+    );
     for (const port of service.ports) {
       if (!isProxiedPort(port)) continue;
       out.push({ service, port, subset: '', labels: {} });

@@ -24,7 +24,9 @@ function protoValue(value: JsonValue): ProtoObject {
 }
 
 /** envoy.config.core.v3.Metadata: `filter_metadata` is a map of Structs. */
-export function filterMetadata(byFilter: { readonly [filter: string]: { readonly [key: string]: JsonValue } }): ProtoObject {
+export function filterMetadata(byFilter: {
+  readonly [filter: string]: { readonly [key: string]: JsonValue };
+}): ProtoObject {
   const out: Record<string, ProtoObject> = {};
   for (const [filter, json] of Object.entries(byFilter)) out[filter] = structValue(json);
   return { filter_metadata: out };

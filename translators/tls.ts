@@ -3,7 +3,13 @@ import { ADS_CONFIG_SOURCE } from './resource.ts';
 
 export const ISTIO_MTLS_ALPN = ['istio-peer-exchange', 'istio'] as const;
 /** The ALPNs an Istio client offers on mTLS connections, as servers and gateways match them (seed order). */
-export const ISTIO_ALPN_MATCH = ['istio', 'istio-peer-exchange', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'] as const;
+export const ISTIO_ALPN_MATCH = [
+  'istio',
+  'istio-peer-exchange',
+  'istio-http/1.0',
+  'istio-http/1.1',
+  'istio-h2',
+] as const;
 export const DEFAULT_SECRET = 'default';
 export const ROOTCA_SECRET = 'ROOTCA';
 const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';

@@ -19,11 +19,14 @@ export function workloadInstances(snapshot: MeshSnapshot, view: ProxyView): Work
   if (!ip) return [];
   const out: WorkloadInstance[] = [];
   for (const { service, servicePort, ports } of instancesByAddress(snapshot).get(ip) ?? []) {
-    const own = view.kubeCluster === '' ? [...ports.values()].flat() : ports.get(view.kubeCluster) ?? [];
+    const own = view.kubeCluster === '' ? [...ports.values()].flat() : (ports.get(view.kubeCluster) ?? []);
     for (const endpointPort of new Set(own)) out.push({ service, servicePort, endpointPort });
   }
   return out.sort(
-    (a, b) => a.endpointPort - b.endpointPort || a.service.hostname.localeCompare(b.service.hostname) || a.servicePort.port - b.servicePort.port,
+    (a, b) =>
+      a.endpointPort - b.endpointPort ||
+      a.service.hostname.localeCompare(b.service.hostname) ||
+      a.servicePort.port - b.servicePort.port,
   );
 }
 

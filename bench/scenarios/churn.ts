@@ -4,7 +4,14 @@ import type { MeshShape } from '../generate-mesh.ts';
 import { cpuSeconds } from '../proc-stats.ts';
 import { withTimeout, type BenchContext, type Cleanup } from './context.ts';
 import { failedRow, ratioOf, round, type ScenarioRow } from './result.ts';
-import { connectFleet, record, startBaselineUnderTest, startMeshpilotUnderTest, waitConvergence, type ServerKind } from './servers.ts';
+import {
+  connectFleet,
+  record,
+  startBaselineUnderTest,
+  startMeshpilotUnderTest,
+  waitConvergence,
+  type ServerKind,
+} from './servers.ts';
 
 /**
  * Scenario (c): endpoint changes at a fixed rate for a fixed time. Every `trackEvery`-th change
@@ -63,8 +70,13 @@ async function churnOn(
   flush: () => Promise<unknown> = async () => {},
 ): Promise<ChurnOutcome> {
   const tracked = plan.filter((c) => c.tracked).map((c) => resourceOf(c.service));
-  const initial = await connectFleet(context, cleanup, target, { streams: options.streams, tracked, timeoutMs: options.initialTimeoutMs });
-  if (initial.fullPushMs === undefined) throw new Error(`${kind}: the initial push did not complete (${initial.status.initialDone}/${options.streams})`);
+  const initial = await connectFleet(context, cleanup, target, {
+    streams: options.streams,
+    tracked,
+    timeoutMs: options.initialTimeoutMs,
+  });
+  if (initial.fullPushMs === undefined)
+    throw new Error(`${kind}: the initial push did not complete (${initial.status.initialDone}/${options.streams})`);
   await sleep(1_000);
   const intervalMs = 1_000 / options.ratePerSecond;
   const deadline = nowMs() + options.durationS * 3_000;
@@ -89,7 +101,9 @@ async function churnOn(
   const missing = result.perChange.reduce((sum, c) => sum + c.missing, 0);
   context.log(
     `  ${kind}: ${applied} changes at ${(applied / ((end - start) / 1000)).toFixed(0)}/s, convergence p99 ${round(percentile(result.latencies, 99), 0) ?? '—'} ms` +
-      (cpuStart !== undefined && cpuEnd !== undefined ? `, ${((cpuEnd - cpuStart) / ((end - start) / 1000)).toFixed(2)} cores` : ''),
+      (cpuStart !== undefined && cpuEnd !== undefined
+        ? `, ${((cpuEnd - cpuStart) / ((end - start) / 1000)).toFixed(2)} cores`
+        : ''),
   );
   await initial.fleet.close();
   return {
@@ -104,7 +118,11 @@ async function churnOn(
   };
 }
 
-export async function runChurn(context: BenchContext, options: ChurnOptions, timeoutMs: number): Promise<ScenarioRow[]> {
+export async function runChurn(
+  context: BenchContext,
+  options: ChurnOptions,
+  timeoutMs: number,
+): Promise<ScenarioRow[]> {
   const base = { scenario: 'c' as const, streams: options.streams, services: options.shape.services };
   const title = `${options.ratePerSecond} endpoint changes/s for ${options.durationS} s`;
   const plan = churnPlan(options.shape, options.ratePerSecond * options.durationS, options.trackEvery);
@@ -114,27 +132,49 @@ export async function runChurn(context: BenchContext, options: ChurnOptions, tim
       const under = await startMeshpilotUnderTest(context, cleanup, 'churn', options.shape);
       await record(under);
       const resourceOf = (service: number): string => under.mesh.services[service]!.envoyCluster;
-      outcomes.meshpilot = await churnOn(context, cleanup, 'meshpilot', { port: under.server.xdsPort, pid: under.server.pid }, options, plan, resourceOf, (c) =>
-        under.mesh.toggleEndpoint(c.kubeCluster, c.service),
+      outcomes.meshpilot = await churnOn(
+        context,
+        cleanup,
+        'meshpilot',
+        { port: under.server.xdsPort, pid: under.server.pid },
+        options,
+        plan,
+        resourceOf,
+        (c) => under.mesh.toggleEndpoint(c.kubeCluster, c.service),
       );
       await under.server.stop();
       const baseline = await startBaselineUnderTest(cleanup, under.recordingDir);
       const batcher = new PushBatcher((resources) => baseline.push(resources));
       cleanup.defer(() => batcher.stop());
       outcomes.baseline = await churnOn(
-        context, cleanup, 'baseline', { port: baseline.xdsPort, pid: baseline.pid }, options, plan, resourceOf,
+        context,
+        cleanup,
+        'baseline',
+        { port: baseline.xdsPort, pid: baseline.pid },
+        options,
+        plan,
+        resourceOf,
         async (c) => batcher.add(resourceOf(c.service)),
         () => batcher.flush(),
       );
     });
   } catch (error: unknown) {
-    const status = error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
+    const status =
+      error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
     const message = error instanceof Error ? error.message : String(error);
     context.log(`  churn: ${status}: ${message}`);
     if (!outcomes.meshpilot) {
       return [
-        failedRow({ ...base, id: 'c/cpu', title, metric: 'server CPU during changes', unit: 'cores', target: 'informational' }, status, message),
-        failedRow({ ...base, id: 'c/convergence', title, metric: 'convergence p99', unit: 'ms', target: 'p99 ≤ 1000 ms' }, status, message),
+        failedRow(
+          { ...base, id: 'c/cpu', title, metric: 'server CPU during changes', unit: 'cores', target: 'informational' },
+          status,
+          message,
+        ),
+        failedRow(
+          { ...base, id: 'c/convergence', title, metric: 'convergence p99', unit: 'ms', target: 'p99 ≤ 1000 ms' },
+          status,
+          message,
+        ),
       ];
     }
     return rowsOf(base, title, plan, outcomes.meshpilot, outcomes.baseline, `baseline: ${status}: ${message}`);
@@ -150,7 +190,8 @@ function rowsOf(
   b: ChurnOutcome | undefined,
   failure?: string,
 ): ScenarioRow[] {
-  const p = (o: ChurnOutcome | undefined, q: number): number | null => (o && o.latencies.length > 0 ? round(percentile(o.latencies, q), 1) : null);
+  const p = (o: ChurnOutcome | undefined, q: number): number | null =>
+    o && o.latencies.length > 0 ? round(percentile(o.latencies, q), 1) : null;
   const cpuM = round(m.cpuCores, 2);
   const cpuB = round(b?.cpuCores, 2);
   const p99M = m.missing > 0 ? null : p(m, 99);
@@ -169,10 +210,35 @@ function rowsOf(
   const status = failure !== undefined ? 'timeout' : m.timedOut || b?.timedOut ? 'timeout' : 'ok';
   const notes = failure?.slice(0, 300);
   return [
-    { ...base, id: 'c/cpu', title, metric: 'server CPU during changes', unit: 'cores', meshpilot: cpuM, baseline: cpuB, ratio: round(ratioOf(cpuM, cpuB), 1), target: 'informational', pass: null, status, details, ...(notes ? { notes } : {}) },
     {
-      ...base, id: 'c/convergence', title, metric: 'convergence p99', unit: 'ms', meshpilot: p99M, baseline: p99B, ratio: round(ratioOf(p99M, p99B), 1), target: 'p99 ≤ 1000 ms',
-      pass: m.missing > 0 ? false : p99M === null ? null : p99M <= 1_000, status, details, ...(notes ? { notes } : {}),
+      ...base,
+      id: 'c/cpu',
+      title,
+      metric: 'server CPU during changes',
+      unit: 'cores',
+      meshpilot: cpuM,
+      baseline: cpuB,
+      ratio: round(ratioOf(cpuM, cpuB), 1),
+      target: 'informational',
+      pass: null,
+      status,
+      details,
+      ...(notes ? { notes } : {}),
+    },
+    {
+      ...base,
+      id: 'c/convergence',
+      title,
+      metric: 'convergence p99',
+      unit: 'ms',
+      meshpilot: p99M,
+      baseline: p99B,
+      ratio: round(ratioOf(p99M, p99B), 1),
+      target: 'p99 ≤ 1000 ms',
+      pass: m.missing > 0 ? false : p99M === null ? null : p99M <= 1_000,
+      status,
+      details,
+      ...(notes ? { notes } : {}),
     },
   ];
 }

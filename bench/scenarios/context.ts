@@ -38,11 +38,18 @@ export class Cleanup {
 }
 
 /** Runs `work` with its own cleanups; on timeout the cleanups run (killing what it started) and TimeoutError is thrown. */
-export async function withTimeout<T>(label: string, timeoutMs: number, work: (cleanup: Cleanup) => Promise<T>): Promise<T> {
+export async function withTimeout<T>(
+  label: string,
+  timeoutMs: number,
+  work: (cleanup: Cleanup) => Promise<T>,
+): Promise<T> {
   const cleanup = new Cleanup();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`${label}: timeout after ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new TimeoutError(`${label}: timeout after ${Math.round(timeoutMs / 1000)} s`)),
+      timeoutMs,
+    );
   });
   const running = work(cleanup);
   running.catch(() => undefined);
@@ -59,6 +66,8 @@ export async function checkMemory(pids: readonly number[], fraction = 0.75): Pro
   const used = (await Promise.all(pids.map(rssBytes))).reduce<number>((sum, rss) => sum + (rss ?? 0), 0);
   const limit = totalmem() * fraction;
   if (used > limit) {
-    throw new MemoryGuardError(`bench processes use ${(used / 2 ** 30).toFixed(1)} GiB, over ${Math.round(fraction * 100)}% of this machine's memory: stopped`);
+    throw new MemoryGuardError(
+      `bench processes use ${(used / 2 ** 30).toFixed(1)} GiB, over ${Math.round(fraction * 100)}% of this machine's memory: stopped`,
+    );
   }
 }

@@ -4,7 +4,15 @@ import type { MeshShape } from '../generate-mesh.ts';
 import { KIB } from '../proc-stats.ts';
 import { withTimeout, type BenchContext, type Cleanup } from './context.ts';
 import { failedRow, ratioOf, round, type ScenarioRow } from './result.ts';
-import { connectFleet, record, settledRss, startBaselineUnderTest, startMeshpilotUnderTest, waitConvergence, type ServerKind } from './servers.ts';
+import {
+  connectFleet,
+  record,
+  settledRss,
+  startBaselineUnderTest,
+  startMeshpilotUnderTest,
+  waitConvergence,
+  type ServerKind,
+} from './servers.ts';
 
 /**
  * Scenarios (a) full push, (d) RSS per idle stream and (b) one endpoint change, on one fleet of
@@ -44,7 +52,10 @@ export interface ServerOutcome {
 
 /** Services changed in (b): spread over the mesh, each in a different kube cluster. */
 function changePlan(shape: MeshShape, count: number): { service: number; kubeCluster: number }[] {
-  return Array.from({ length: count }, (_, i) => ({ service: Math.floor(((i + 0.5) * shape.services) / count), kubeCluster: i % shape.kubeClusters }));
+  return Array.from({ length: count }, (_, i) => ({
+    service: Math.floor(((i + 0.5) * shape.services) / count),
+    kubeCluster: i % shape.kubeClusters,
+  }));
 }
 
 async function measure(
@@ -67,7 +78,11 @@ async function measure(
   const summaries = await initial.fleet.summaries();
   context.log(
     `  ${kind}: ${initial.status.initialDone}/${options.streams} streams got the full push` +
-      (initial.fullPushMs !== undefined ? ` in ${Math.round(initial.fullPushMs)} ms` : initial.timedOut ? ' (timeout)' : ` (${initial.status.firstFailure ?? 'failed'})`) +
+      (initial.fullPushMs !== undefined
+        ? ` in ${Math.round(initial.fullPushMs)} ms`
+        : initial.timedOut
+          ? ' (timeout)'
+          : ` (${initial.status.firstFailure ?? 'failed'})`) +
       `, ${(initial.status.bytesReceived / 2 ** 20).toFixed(0)} MiB`,
   );
   await afterInitialPush();
@@ -86,7 +101,9 @@ async function measure(
       convergenceTimedOut ||= timedOut;
       await sleep(300);
     }
-    context.log(`  ${kind}: ${options.changes} endpoint change(s): p99 ${round(percentile(latencies, 99), 0) ?? '—'} ms, ${missing} stream×change never converged`);
+    context.log(
+      `  ${kind}: ${options.changes} endpoint change(s): p99 ${round(percentile(latencies, 99), 0) ?? '—'} ms, ${missing} stream×change never converged`,
+    );
   }
   await initial.fleet.close();
   const rssAfterCloseBytes = await settledRss(target.pid);
@@ -113,7 +130,11 @@ export interface PushSuiteResult {
   readonly baseline?: ServerOutcome;
 }
 
-export async function runPushSuite(context: BenchContext, options: PushSuiteOptions, timeoutMs: number): Promise<PushSuiteResult> {
+export async function runPushSuite(
+  context: BenchContext,
+  options: PushSuiteOptions,
+  timeoutMs: number,
+): Promise<PushSuiteResult> {
   const n = options.streams;
   const base = { streams: n, services: options.shape.services };
   const outcomes: Partial<Record<ServerKind, ServerOutcome>> = {};
@@ -122,34 +143,72 @@ export async function runPushSuite(context: BenchContext, options: PushSuiteOpti
       const plan = changePlan(options.shape, options.changes);
       const under = await startMeshpilotUnderTest(context, cleanup, `push-${n}`, options.shape);
       const tracked = plan.map((p) => under.mesh.services[p.service]!.envoyCluster);
-      outcomes.meshpilot = await measure(context, cleanup, 'meshpilot', { port: under.server.xdsPort, pid: under.server.pid }, options, tracked, async (i) => {
-        const writtenAt = nowMs();
-        await under.mesh.toggleEndpoint(plan[i]!.kubeCluster, plan[i]!.service);
-        return writtenAt;
-      }, () => record(under));
+      outcomes.meshpilot = await measure(
+        context,
+        cleanup,
+        'meshpilot',
+        { port: under.server.xdsPort, pid: under.server.pid },
+        options,
+        tracked,
+        async (i) => {
+          const writtenAt = nowMs();
+          await under.mesh.toggleEndpoint(plan[i]!.kubeCluster, plan[i]!.service);
+          return writtenAt;
+        },
+        () => record(under),
+      );
       await under.server.stop();
       const baseline = await startBaselineUnderTest(cleanup, under.recordingDir);
-      outcomes.baseline = await measure(context, cleanup, 'baseline', { port: baseline.xdsPort, pid: baseline.pid }, options, tracked, async (i) => {
-        const writtenAt = nowMs();
-        await baseline.push([tracked[i]!]);
-        return writtenAt;
-      });
+      outcomes.baseline = await measure(
+        context,
+        cleanup,
+        'baseline',
+        { port: baseline.xdsPort, pid: baseline.pid },
+        options,
+        tracked,
+        async (i) => {
+          const writtenAt = nowMs();
+          await baseline.push([tracked[i]!]);
+          return writtenAt;
+        },
+      );
     });
   } catch (error: unknown) {
-    const status = error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
+    const status =
+      error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
     const message = error instanceof Error ? error.message : String(error);
     context.log(`  push suite at ${n} streams: ${status}: ${message}`);
     if (!outcomes.meshpilot || !outcomes.baseline) {
       const rows = [...options.scenarios].map((s) =>
-        failedRow({ id: `${s}/${n}`, scenario: s, title: TITLES[s], metric: METRICS[s], unit: UNITS[s], target: TARGETS[s], ...base }, status, message),
+        failedRow(
+          {
+            id: `${s}/${n}`,
+            scenario: s,
+            title: TITLES[s],
+            metric: METRICS[s],
+            unit: UNITS[s],
+            target: TARGETS[s],
+            ...base,
+          },
+          status,
+          message,
+        ),
       );
       return { rows, ...outcomes };
     }
   }
-  return { rows: rowsOf(options, outcomes.meshpilot!, outcomes.baseline!), meshpilot: outcomes.meshpilot!, baseline: outcomes.baseline! };
+  return {
+    rows: rowsOf(options, outcomes.meshpilot!, outcomes.baseline!),
+    meshpilot: outcomes.meshpilot!,
+    baseline: outcomes.baseline!,
+  };
 }
 
-const TITLES = { a: 'Full push (initial CDS+EDS to every stream)', b: 'One endpoint change → every stream ACKed', d: 'RSS per idle stream' } as const;
+const TITLES = {
+  a: 'Full push (initial CDS+EDS to every stream)',
+  b: 'One endpoint change → every stream ACKed',
+  d: 'RSS per idle stream',
+} as const;
 const METRICS = { a: 'time to full push', b: 'convergence p99', d: 'RSS per idle stream' } as const;
 const UNITS = { a: 'ms', b: 'ms', d: 'KiB' } as const;
 const TARGETS = { a: '≤ 2× baseline', b: 'p99 ≤ 1000 ms at 10,000 streams', d: '≤ 50 KiB' } as const;
@@ -173,11 +232,23 @@ function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome): 
     const bl = round(b.fullPushMs ?? null, 0);
     const ratio = round(ratioOf(mp, bl), 2);
     rows.push({
-      id: `a/${n}`, scenario: 'a', title: TITLES.a, metric: METRICS.a, unit: UNITS.a, target: TARGETS.a, ...base,
-      meshpilot: mp, baseline: bl, ratio, pass: ratio === null ? null : ratio <= 2,
+      id: `a/${n}`,
+      scenario: 'a',
+      title: TITLES.a,
+      metric: METRICS.a,
+      unit: UNITS.a,
+      target: TARGETS.a,
+      ...base,
+      meshpilot: mp,
+      baseline: bl,
+      ratio,
+      pass: ratio === null ? null : ratio <= 2,
       status: complete(m) && complete(b) ? 'ok' : 'timeout',
       details: {
-        perStreamInitialP50Ms: { meshpilot: round(m.perStreamInitialP50, 0), baseline: round(b.perStreamInitialP50, 0) },
+        perStreamInitialP50Ms: {
+          meshpilot: round(m.perStreamInitialP50, 0),
+          baseline: round(b.perStreamInitialP50, 0),
+        },
         streamsDone: { meshpilot: m.initialDone, baseline: b.initialDone },
         failures: { meshpilot: m.firstFailure ?? null, baseline: b.firstFailure ?? null },
         sameResourceNames: sameNames(m, b),
@@ -185,28 +256,56 @@ function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome): 
     });
   }
   if (options.scenarios.has('d')) {
-    const perStream = (o: ServerOutcome): number | null => (complete(o) ? round((o.rssLoadedBytes - o.rssIdleBytes) / n / KIB, 1) : null);
+    const perStream = (o: ServerOutcome): number | null =>
+      complete(o) ? round((o.rssLoadedBytes - o.rssIdleBytes) / n / KIB, 1) : null;
     const mp = perStream(m);
     const bl = perStream(b);
     rows.push({
-      id: `d/${n}`, scenario: 'd', title: TITLES.d, metric: METRICS.d, unit: UNITS.d, target: TARGETS.d, ...base,
-      meshpilot: mp, baseline: bl, ratio: round(ratioOf(mp, bl), 2), pass: mp === null ? null : mp <= 50,
+      id: `d/${n}`,
+      scenario: 'd',
+      title: TITLES.d,
+      metric: METRICS.d,
+      unit: UNITS.d,
+      target: TARGETS.d,
+      ...base,
+      meshpilot: mp,
+      baseline: bl,
+      ratio: round(ratioOf(mp, bl), 2),
+      pass: mp === null ? null : mp <= 50,
       status: complete(m) && complete(b) ? 'ok' : 'timeout',
       details: {
         rssMiB: {
-          meshpilot: { idle: round(m.rssIdleBytes / 2 ** 20), withStreams: round(m.rssLoadedBytes / 2 ** 20), afterStreamsClosed: round(m.rssAfterCloseBytes / 2 ** 20) },
-          baseline: { idle: round(b.rssIdleBytes / 2 ** 20), withStreams: round(b.rssLoadedBytes / 2 ** 20), afterStreamsClosed: round(b.rssAfterCloseBytes / 2 ** 20) },
+          meshpilot: {
+            idle: round(m.rssIdleBytes / 2 ** 20),
+            withStreams: round(m.rssLoadedBytes / 2 ** 20),
+            afterStreamsClosed: round(m.rssAfterCloseBytes / 2 ** 20),
+          },
+          baseline: {
+            idle: round(b.rssIdleBytes / 2 ** 20),
+            withStreams: round(b.rssLoadedBytes / 2 ** 20),
+            afterStreamsClosed: round(b.rssAfterCloseBytes / 2 ** 20),
+          },
         },
       },
     });
   }
   if (options.scenarios.has('b')) {
-    const p = (o: ServerOutcome, q: number): number | null => (o.latencies.length > 0 ? round(percentile(o.latencies, q), 1) : null);
+    const p = (o: ServerOutcome, q: number): number | null =>
+      o.latencies.length > 0 ? round(percentile(o.latencies, q), 1) : null;
     const mp = m.missing > 0 ? null : p(m, 99);
     const bl = b.missing > 0 ? null : p(b, 99);
     rows.push({
-      id: `b/${n}`, scenario: 'b', title: TITLES.b, metric: METRICS.b, unit: UNITS.b, target: TARGETS.b, ...base,
-      meshpilot: mp, baseline: bl, ratio: round(ratioOf(mp, bl), 1), pass: m.missing > 0 ? false : mp === null ? null : mp <= 1_000,
+      id: `b/${n}`,
+      scenario: 'b',
+      title: TITLES.b,
+      metric: METRICS.b,
+      unit: UNITS.b,
+      target: TARGETS.b,
+      ...base,
+      meshpilot: mp,
+      baseline: bl,
+      ratio: round(ratioOf(mp, bl), 1),
+      pass: m.missing > 0 ? false : mp === null ? null : mp <= 1_000,
       status: m.convergenceTimedOut || b.convergenceTimedOut || !complete(m) || !complete(b) ? 'timeout' : 'ok',
       details: {
         changes: options.changes,

@@ -32,6 +32,10 @@ export function round(value: number | null | undefined, digits = 1): number | nu
 }
 
 /** A row for a scenario that could not produce numbers (timeout or error), so the table still lists it. */
-export function failedRow(base: Omit<ScenarioRow, 'meshpilot' | 'baseline' | 'ratio' | 'pass' | 'status'>, status: 'timeout' | 'error', message: string): ScenarioRow {
+export function failedRow(
+  base: Omit<ScenarioRow, 'meshpilot' | 'baseline' | 'ratio' | 'pass' | 'status'>,
+  status: 'timeout' | 'error',
+  message: string,
+): ScenarioRow {
   return { ...base, meshpilot: null, baseline: null, ratio: null, pass: null, status, notes: message.slice(0, 300) };
 }

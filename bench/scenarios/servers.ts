@@ -40,7 +40,9 @@ export async function startMeshpilotUnderTest(
   const started = nowMs();
   const server = await startMeshpilot(mesh.configPath, 180_000);
   cleanup.defer(() => server.stop());
-  context.log(`  meshpilot up in ${Math.round(nowMs() - started)} ms (pid ${server.pid}, ${shape.services} services × ${shape.kubeClusters} kube clusters)`);
+  context.log(
+    `  meshpilot up in ${Math.round(nowMs() - started)} ms (pid ${server.pid}, ${shape.services} services × ${shape.kubeClusters} kube clusters)`,
+  );
   return { mesh, server, recordingDir: join(root, 'recording') };
 }
 
@@ -75,7 +77,14 @@ export async function connectFleet(
   context: BenchContext,
   cleanup: Cleanup,
   target: { port: number; pid: number },
-  options: { streams: number; tracked: readonly string[]; keepNames?: boolean; timeoutMs: number; firstIndex?: number; windowBytes?: number },
+  options: {
+    streams: number;
+    tracked: readonly string[];
+    keepNames?: boolean;
+    timeoutMs: number;
+    firstIndex?: number;
+    windowBytes?: number;
+  },
 ): Promise<InitialPush> {
   const fleet = new LoadFleet({
     streams: options.streams,
@@ -87,15 +96,26 @@ export async function connectFleet(
   });
   cleanup.defer(() => fleet.close());
   const opened = await fleet.open(target.port, Math.max(30_000, options.streams * 10));
-  if (opened.failed > 0) throw new Error(`${opened.failed} of ${options.streams} streams did not connect: ${opened.firstError ?? ''}`);
+  if (opened.failed > 0)
+    throw new Error(`${opened.failed} of ${options.streams} streams did not connect: ${opened.firstError ?? ''}`);
   const startedAt = await fleet.start();
-  const { status, timedOut } = await fleet.waitInitial(options.timeoutMs, () => checkMemory([target.pid, ...fleet.pids()]));
-  const complete = !timedOut && status.failed === 0 && status.initialDone === options.streams && status.lastInitialDoneAt !== undefined;
+  const { status, timedOut } = await fleet.waitInitial(options.timeoutMs, () =>
+    checkMemory([target.pid, ...fleet.pids()]),
+  );
+  const complete =
+    !timedOut &&
+    status.failed === 0 &&
+    status.initialDone === options.streams &&
+    status.lastInitialDoneAt !== undefined;
   return { fleet, status, timedOut, fullPushMs: complete ? status.lastInitialDoneAt! - startedAt : undefined };
 }
 
 /** Polls (bounded) until every subscribed stream converged on every change, or the timeout. */
-export async function waitConvergence(fleet: LoadFleet, changes: readonly TrackedChange[], timeoutMs: number): Promise<{ result: ConvergenceResult; timedOut: boolean }> {
+export async function waitConvergence(
+  fleet: LoadFleet,
+  changes: readonly TrackedChange[],
+  timeoutMs: number,
+): Promise<{ result: ConvergenceResult; timedOut: boolean }> {
   let result = await fleet.convergence(changes);
   const converged = await waitUntil(
     async () => {

@@ -31,7 +31,10 @@ const MIN_REFERENCE_MIB = 64;
 async function metricValue(adminUrl: string, name: string): Promise<number | null> {
   try {
     const text = await (await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-    const values = text.split('\n').filter((line) => line.startsWith(name)).map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+    const values = text
+      .split('\n')
+      .filter((line) => line.startsWith(name))
+      .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
     return values.length > 0 ? values.reduce((a, b) => a + b, 0) : null;
   } catch {
     return null;
@@ -52,7 +55,13 @@ interface Phase {
 }
 
 /** One round of changes; `paused` streams stop reading before it and read again after it. */
-async function phase(under: MeshpilotUnderTest, fleet: LoadFleet, paused: readonly number[], options: StuckReaderOptions, offset: number): Promise<Phase> {
+async function phase(
+  under: MeshpilotUnderTest,
+  fleet: LoadFleet,
+  paused: readonly number[],
+  options: StuckReaderOptions,
+  offset: number,
+): Promise<Phase> {
   if (paused.length > 0) await fleet.setPaused(paused, true);
   const before = await settledRss(under.server.pid);
   const [witnessBefore] = await fleet.streamInfo([0]);
@@ -77,9 +86,12 @@ async function phase(under: MeshpilotUnderTest, fleet: LoadFleet, paused: readon
   await waitUntil(async () => (await caughtUp()) === paused.length, 30_000, 250);
   await sleep(500);
   const pausedAfter = await fleet.streamInfo(paused);
-  const resumedResponses = pausedAfter.map((info, i) => info.responses - (pausedBefore[i]?.responses ?? info.responses));
+  const resumedResponses = pausedAfter.map(
+    (info, i) => info.responses - (pausedBefore[i]?.responses ?? info.responses),
+  );
   return {
-    responsesAfterResume: resumedResponses.length > 0 ? resumedResponses.reduce((a, b) => a + b, 0) / resumedResponses.length : null,
+    responsesAfterResume:
+      resumedResponses.length > 0 ? resumedResponses.reduce((a, b) => a + b, 0) / resumedResponses.length : null,
     before,
     peak: sampler.peak,
     after,
@@ -107,29 +119,51 @@ const describePhase = (p: Phase): Record<string, number | null> => ({
  * reads (it warms the allocator and shows how much RSS moves without stuck readers), then the
  * measured round with the stuck streams paused.
  */
-export async function runStuckReader(context: BenchContext, options: StuckReaderOptions, timeoutMs: number): Promise<ScenarioRow[]> {
+export async function runStuckReader(
+  context: BenchContext,
+  options: StuckReaderOptions,
+  timeoutMs: number,
+): Promise<ScenarioRow[]> {
   const total = options.stuckStreams + 1;
   const base = {
-    id: 'e/stuck', scenario: 'e' as const, title: `${options.stuckStreams} stuck readers while ${options.changes} service changes are pushed`,
-    streams: total, services: options.shape.services, metric: 'server RSS growth', unit: 'MiB', target: 'bounded (≪ what an unbounded queue would hold)',
+    id: 'e/stuck',
+    scenario: 'e' as const,
+    title: `${options.stuckStreams} stuck readers while ${options.changes} service changes are pushed`,
+    streams: total,
+    services: options.shape.services,
+    metric: 'server RSS growth',
+    unit: 'MiB',
+    target: 'bounded (≪ what an unbounded queue would hold)',
   };
   try {
     return await withTimeout('stuck reader', timeoutMs, async (cleanup) => {
       const under = await startMeshpilotUnderTest(context, cleanup, 'stuck', options.shape, STUCK_DEBOUNCE);
-      const initial = await connectFleet(context, cleanup, { port: under.server.xdsPort, pid: under.server.pid }, {
-        streams: total, tracked: [], timeoutMs: options.initialTimeoutMs, windowBytes: STUCK_WINDOW_BYTES,
-      });
-      if (initial.fullPushMs === undefined) throw new Error(`the initial push did not complete (${initial.status.initialDone}/${total})`);
+      const initial = await connectFleet(
+        context,
+        cleanup,
+        { port: under.server.xdsPort, pid: under.server.pid },
+        {
+          streams: total,
+          tracked: [],
+          timeoutMs: options.initialTimeoutMs,
+          windowBytes: STUCK_WINDOW_BYTES,
+        },
+      );
+      if (initial.fullPushMs === undefined)
+        throw new Error(`the initial push did not complete (${initial.status.initialDone}/${total})`);
       const stuck = Array.from({ length: options.stuckStreams }, (_, i) => i + 1);
       const control = await phase(under, initial.fleet, [], options, 0);
-      context.log(`  control (all reading): RSS ${round(control.before / MIB)} → ${round(Math.max(control.peak, control.after) / MIB)} MiB, witness got ${control.witnessPushes} pushes`);
+      context.log(
+        `  control (all reading): RSS ${round(control.before / MIB)} → ${round(Math.max(control.peak, control.after) / MIB)} MiB, witness got ${control.witnessPushes} pushes`,
+      );
       const withStuck = await phase(under, initial.fleet, stuck, options, options.changes);
       const growth = withStuck.growthMiB;
       const reference = withStuck.witnessMiB * options.stuckStreams;
       const conclusive = reference >= MIN_REFERENCE_MIB;
       const bound = Math.max(NOISE_FLOOR_MIB, 0.25 * reference);
       // A server that queued every push would deliver them all once the stream reads again.
-      const merged = withStuck.responsesAfterResume !== null && withStuck.responsesAfterResume < withStuck.witnessPushes;
+      const merged =
+        withStuck.responsesAfterResume !== null && withStuck.responsesAfterResume < withStuck.witnessPushes;
       context.log(
         `  ${options.stuckStreams} stuck: RSS ${round(withStuck.before / MIB)} → ${round(Math.max(withStuck.peak, withStuck.after) / MIB)} MiB; ` +
           `an unbounded queue would hold ~${round(reference, 0)} MiB; ${withStuck.caughtUp}/${stuck.length} caught up after reading again`,
@@ -157,7 +191,8 @@ export async function runStuckReader(context: BenchContext, options: StuckReader
       ];
     });
   } catch (error: unknown) {
-    const status = error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
+    const status =
+      error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
     const message = error instanceof Error ? error.message : String(error);
     context.log(`  stuck reader: ${status}: ${message}`);
     return [failedRow(base, status, message)];

@@ -26,7 +26,11 @@ interface RawAny {
   value: Buffer;
 }
 
-type AdsClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client & {
+type AdsClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ChannelOptions,
+) => grpc.Client & {
   StreamAggregatedResources(metadata?: grpc.Metadata): grpc.ClientDuplexStream<unknown, unknown>;
   DeltaAggregatedResources(metadata?: grpc.Metadata): grpc.ClientDuplexStream<unknown, unknown>;
 };
@@ -60,7 +64,8 @@ function decodeAny(any: RawAny): ProtoObject {
 /** Queues incoming messages so a test can await them one by one, with a timeout. */
 class MessageQueue<T> {
   private readonly items: T[] = [];
-  private readonly waiters: { resolve: (item: T) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }[] = [];
+  private readonly waiters: { resolve: (item: T) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }[] =
+    [];
   ended: grpc.StatusObject | undefined;
 
   push(item: T): void {
@@ -119,9 +124,16 @@ export class AdsTestClient {
 
   constructor(address: string, mode: 'sotw' | 'delta' = 'sotw', connect: AdsConnectOptions = {}) {
     const Client = loadAdsClient();
-    this.client = new Client(address, connect.credentials ?? grpc.credentials.createInsecure(), connect.channelOptions ?? {});
+    this.client = new Client(
+      address,
+      connect.credentials ?? grpc.credentials.createInsecure(),
+      connect.channelOptions ?? {},
+    );
     const metadata = connect.metadata ?? new grpc.Metadata();
-    const call = mode === 'sotw' ? this.client.StreamAggregatedResources(metadata) : this.client.DeltaAggregatedResources(metadata);
+    const call =
+      mode === 'sotw'
+        ? this.client.StreamAggregatedResources(metadata)
+        : this.client.DeltaAggregatedResources(metadata);
     if (mode === 'sotw') this.sotwCall = call;
     else this.deltaCall = call;
     call.on('data', (message: unknown) => {
@@ -147,7 +159,11 @@ export class AdsTestClient {
           system_version_info: raw.system_version_info ?? '',
           type_url: raw.type_url,
           nonce: raw.nonce,
-          resources: (raw.resources ?? []).map((r) => ({ name: r.name, version: r.version, resource: decodeAny(r.resource) })),
+          resources: (raw.resources ?? []).map((r) => ({
+            name: r.name,
+            version: r.version,
+            resource: decodeAny(r.resource),
+          })),
           removed_resources: raw.removed_resources ?? [],
         });
       }
@@ -185,7 +201,11 @@ export class AdsTestClient {
   }
 }
 
-export function node(id: string, metadata: Record<string, string> = {}, locality?: { region?: string; zone?: string; sub_zone?: string }): Record<string, unknown> {
+export function node(
+  id: string,
+  metadata: Record<string, string> = {},
+  locality?: { region?: string; zone?: string; sub_zone?: string },
+): Record<string, unknown> {
   return {
     id,
     metadata: { fields: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, { stringValue: v }])) },

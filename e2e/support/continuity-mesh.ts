@@ -32,7 +32,14 @@ export class ContinuityMesh {
     const mesh = new ContinuityMesh(port);
     for (const [name, { zone, ips }] of Object.entries(layout)) {
       const pods: Pod[] = [];
-      for (const [i, ip] of ips.entries()) pods.push({ ip, name: `helloworld-${name}-${i}`, ready: true, terminating: false, server: await startGreeter(ip, port) });
+      for (const [i, ip] of ips.entries())
+        pods.push({
+          ip,
+          name: `helloworld-${name}-${i}`,
+          ready: true,
+          terminating: false,
+          server: await startGreeter(ip, port),
+        });
       const sim = await startSimCluster(dir, name, []);
       mesh.clusters.set(name, { sim, zone, pods });
       mesh.publish(name);
@@ -55,14 +62,29 @@ export class ContinuityMesh {
         endpoints: entry.pods.map((pod) => ({ ip: pod.ip, pod: pod.name, node, ready: pod.ready })),
       }),
     ];
-    const slice = docs.find((d) => d.kind === 'EndpointSlice') as { endpoints: { conditions: Record<string, boolean> }[] };
-    entry.pods.forEach((pod, i) => (slice.endpoints[i]!.conditions = { ready: pod.ready, serving: pod.ready || pod.terminating, terminating: pod.terminating }));
+    const slice = docs.find((d) => d.kind === 'EndpointSlice') as {
+      endpoints: { conditions: Record<string, boolean> }[];
+    };
+    entry.pods.forEach(
+      (pod, i) =>
+        (slice.endpoints[i]!.conditions = {
+          ready: pod.ready,
+          serving: pod.ready || pod.terminating,
+          terminating: pod.terminating,
+        }),
+    );
     for (const doc of docs) entry.sim.sim.apply(doc);
   }
 
   async addPod(cluster: string, ip: string): Promise<void> {
     const entry = this.clusters.get(cluster)!;
-    entry.pods.push({ ip, name: `helloworld-${cluster}-${entry.pods.length}`, ready: true, terminating: false, server: await startGreeter(ip, this.port) });
+    entry.pods.push({
+      ip,
+      name: `helloworld-${cluster}-${entry.pods.length}`,
+      ready: true,
+      terminating: false,
+      server: await startGreeter(ip, this.port),
+    });
     this.publish(cluster);
   }
 
@@ -86,7 +108,12 @@ export class ContinuityMesh {
   }
 
   client(xdsServerUri: string, zone: string, id = 'client-0'): grpc.Client {
-    const bootstrap = xdsBootstrap(xdsServerUri, `sidecar~127.0.0.9~${id}.sample~sample.svc.cluster.local`, { CLUSTER_ID: 'cluster-a' }, { region: 'region-1', zone });
+    const bootstrap = xdsBootstrap(
+      xdsServerUri,
+      `sidecar~127.0.0.9~${id}.sample~sample.svc.cluster.local`,
+      { CLUSTER_ID: 'cluster-a' },
+      { region: 'region-1', zone },
+    );
     return new GreeterClient(TARGET, grpc.credentials.createInsecure(), { [XDS_BOOTSTRAP_OPTION]: bootstrap });
   }
 

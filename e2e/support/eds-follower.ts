@@ -38,7 +38,12 @@ export class EdsFollower {
     this.reading = this.read();
   }
 
-  static connect(xdsAddress: string, proxyId: string, metadata: Record<string, string>, envoyCluster: string): EdsFollower {
+  static connect(
+    xdsAddress: string,
+    proxyId: string,
+    metadata: Record<string, string>,
+    envoyCluster: string,
+  ): EdsFollower {
     const client = new AdsTestClient(xdsAddress);
     client.send({ node: node(proxyId, metadata), type_url: CLUSTER_TYPE, resource_names: [] });
     client.send({ type_url: ENDPOINT_TYPE, resource_names: [envoyCluster] });
@@ -55,7 +60,12 @@ export class EdsFollower {
         continue;
       }
       const names = response.type_url === ENDPOINT_TYPE ? [this.envoyCluster] : [];
-      this.client.send({ type_url: response.type_url, version_info: response.version_info, response_nonce: response.nonce, resource_names: names });
+      this.client.send({
+        type_url: response.type_url,
+        version_info: response.version_info,
+        response_nonce: response.nonce,
+        resource_names: names,
+      });
       if (response.type_url === CLUSTER_TYPE) this.clusters.push(response.names);
       if (response.type_url === ENDPOINT_TYPE) {
         const assignment = response.resources.find((r) => r['cluster_name'] === this.envoyCluster);
@@ -69,13 +79,18 @@ export class EdsFollower {
   }
 
   /** Resolves with the first update, among those after the `since`-th, that satisfies `predicate`. */
-  async waitFor(predicate: (addresses: readonly string[]) => boolean, what: string, options: { since?: number; timeoutMs?: number } = {}): Promise<EdsUpdate> {
+  async waitFor(
+    predicate: (addresses: readonly string[]) => boolean,
+    what: string,
+    options: { since?: number; timeoutMs?: number } = {},
+  ): Promise<EdsUpdate> {
     const timeoutMs = options.timeoutMs ?? 15_000;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.updates.slice(options.since ?? 0).find((u) => predicate(u.addresses));
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no EDS update with ${what} within ${timeoutMs} ms; last: ${JSON.stringify(this.latest())}`);
+      if (Date.now() > deadline)
+        throw new Error(`no EDS update with ${what} within ${timeoutMs} ms; last: ${JSON.stringify(this.latest())}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

@@ -44,7 +44,9 @@ export async function startGreeter(host: string, port = 0): Promise<GreeterServe
     },
   });
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) =>
+      error ? reject(error) : resolve(p),
+    ),
   );
   return {
     address: host,
@@ -59,8 +61,15 @@ export const GreeterClient = grpc.makeGenericClientConstructor(GREETER_SERVICE, 
 
 export function sayHello(client: grpc.Client, name: string, deadlineMs = 5_000): Promise<HelloReply> {
   return new Promise((resolve, reject) => {
-    const method = (client as unknown as Record<string, (req: unknown, opts: grpc.CallOptions, cb: grpc.requestCallback<HelloReply>) => void>).SayHello!;
-    method.call(client, { name }, { deadline: Date.now() + deadlineMs }, (error, reply) => (error || !reply ? reject(error ?? new Error('empty reply')) : resolve(reply)));
+    const method = (
+      client as unknown as Record<
+        string,
+        (req: unknown, opts: grpc.CallOptions, cb: grpc.requestCallback<HelloReply>) => void
+      >
+    ).SayHello!;
+    method.call(client, { name }, { deadline: Date.now() + deadlineMs }, (error, reply) =>
+      error || !reply ? reject(error ?? new Error('empty reply')) : resolve(reply),
+    );
   });
 }
 
@@ -80,7 +89,9 @@ export function xdsBootstrap(
   return JSON.stringify({
     xds_servers: [{ server_uri: xdsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
     node: { id: nodeId, metadata: { GENERATOR: 'grpc', ...metadata }, locality: locality ?? {} },
-    ...(options.serverListenerResourceNameTemplate ? { server_listener_resource_name_template: options.serverListenerResourceNameTemplate } : {}),
+    ...(options.serverListenerResourceNameTemplate
+      ? { server_listener_resource_name_template: options.serverListenerResourceNameTemplate }
+      : {}),
   });
 }
 

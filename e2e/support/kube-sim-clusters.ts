@@ -26,7 +26,11 @@ export interface SimCluster {
 }
 
 /** A kube-sim named `name`, holding `objects`, with its admin kubeconfig written to `<dir>/<name>.kubeconfig`. */
-export async function startSimCluster(dir: string, name: string, objects: readonly Record<string, unknown>[]): Promise<SimCluster> {
+export async function startSimCluster(
+  dir: string,
+  name: string,
+  objects: readonly Record<string, unknown>[],
+): Promise<SimCluster> {
   const sim = await startKubeSim({ clusterName: name, bookmarkIntervalMs: 1_000 });
   for (const object of objects) sim.apply(object);
   const kubeconfigPath = join(dir, `${name}.kubeconfig`);
@@ -35,7 +39,12 @@ export async function startSimCluster(dir: string, name: string, objects: readon
 }
 
 /** An Istio remote secret for `cluster`, holding `kubeconfig`. */
-export function remoteSecret(secretName: string, cluster: string, kubeconfig: string, namespace = 'istio-system'): Record<string, unknown> {
+export function remoteSecret(
+  secretName: string,
+  cluster: string,
+  kubeconfig: string,
+  namespace = 'istio-system',
+): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Secret',

@@ -39,7 +39,11 @@ export function serviceManifests(service: FixtureService): Record<string, unknow
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: service.name, namespace },
-      spec: { clusterIP: service.clusterIP ?? '10.96.0.10', selector: { app: service.name }, ports: [{ name: portName, port: service.port, targetPort, protocol: 'TCP' }] },
+      spec: {
+        clusterIP: service.clusterIP ?? '10.96.0.10',
+        selector: { app: service.name },
+        ports: [{ name: portName, port: service.port, targetPort, protocol: 'TCP' }],
+      },
     },
     {
       apiVersion: 'discovery.k8s.io/v1',
@@ -78,7 +82,11 @@ export function toYaml(docs: readonly Record<string, unknown>[]): string {
   return docs.map((doc) => stringify(doc)).join('---\n');
 }
 
-export async function writeCluster(dir: string, services: readonly FixtureService[], nodes: readonly FixtureNode[] = []): Promise<void> {
+export async function writeCluster(
+  dir: string,
+  services: readonly FixtureService[],
+  nodes: readonly FixtureNode[] = [],
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'mesh.yaml'), toYaml([...nodes.map(nodeManifest), ...services.flatMap(serviceManifests)]));
 }

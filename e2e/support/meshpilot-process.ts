@@ -23,7 +23,10 @@ export interface TestMeshConfig {
 }
 
 /** Starts meshpilot in this process on loopback ephemeral ports, from a config file written to `dir`. */
-export async function startTestMeshpilot(dir: string, mesh: TestMeshConfig): Promise<Runtime & { xdsAddress: string; adminUrl: string }> {
+export async function startTestMeshpilot(
+  dir: string,
+  mesh: TestMeshConfig,
+): Promise<Runtime & { xdsAddress: string; adminUrl: string }> {
   const configPath = join(dir, 'meshpilot.yaml');
   await writeFile(
     configPath,
@@ -41,7 +44,15 @@ export async function startTestMeshpilot(dir: string, mesh: TestMeshConfig): Pro
     }),
   );
   const loaded = await loadConfig(configPath);
-  if (!loaded.ok) throw new Error(`test config invalid: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  const runtime = await startRuntime(loaded.config, { logger: pino({ level: process.env.MESHPILOT_TEST_LOG ?? 'silent' }), defaultMetrics: false, fileResyncMs: 0 });
-  return Object.assign(runtime, { xdsAddress: `127.0.0.1:${runtime.xdsPort}`, adminUrl: `http://127.0.0.1:${runtime.adminPort}` });
+  if (!loaded.ok)
+    throw new Error(`test config invalid: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  const runtime = await startRuntime(loaded.config, {
+    logger: pino({ level: process.env.MESHPILOT_TEST_LOG ?? 'silent' }),
+    defaultMetrics: false,
+    fileResyncMs: 0,
+  });
+  return Object.assign(runtime, {
+    xdsAddress: `127.0.0.1:${runtime.xdsPort}`,
+    adminUrl: `http://127.0.0.1:${runtime.adminPort}`,
+  });
 }

@@ -5,7 +5,13 @@ import * as grpcXds from '@grpc/grpc-js-xds';
 import { serviceManifests, tempDir } from './mesh-fixture.ts';
 import { GREETER_SERVICE, GreeterClient, XDS_BOOTSTRAP_OPTION, type HelloReply } from './helloworld.ts';
 import { startSimCluster, type SimCluster } from './kube-sim-clusters.ts';
-import { runWorkloadAgent, startSecureMeshpilot, type AgentOutput, type SecureMeshpilot, type TestWorkload } from './secure-mesh.ts';
+import {
+  runWorkloadAgent,
+  startSecureMeshpilot,
+  type AgentOutput,
+  type SecureMeshpilot,
+  type TestWorkload,
+} from './secure-mesh.ts';
 import { bindXdsServer, freePort } from './xds-server-support.ts';
 
 /**
@@ -20,7 +26,13 @@ export const CLIENT_IP = '127.0.0.3';
 export const GREETER_TARGET = `xds:///greeter.${MTLS_NS}.svc.cluster.local:5000`;
 export const CLIENT_ID = `spiffe://cluster.local/ns/${MTLS_NS}/sa/client`;
 export const SERVER_ID = `spiffe://cluster.local/ns/${MTLS_NS}/sa/greeter`;
-export const CLIENT_WORKLOAD: TestWorkload = { namespace: MTLS_NS, serviceAccount: 'client', podName: 'client-0', podIp: CLIENT_IP, kubeCluster: 'cluster-b' };
+export const CLIENT_WORKLOAD: TestWorkload = {
+  namespace: MTLS_NS,
+  serviceAccount: 'client',
+  podName: 'client-0',
+  podIp: CLIENT_IP,
+  kubeCluster: 'cluster-b',
+};
 export const CLIENT_TOKEN = 'token-client';
 
 export interface MtlsMesh {
@@ -51,11 +63,28 @@ export async function startMtlsMesh(name: string, istioConfig: readonly Record<s
   };
   try {
     const clusterA = await startSimCluster(dir.path, 'cluster-a', [
-      ...serviceManifests({ name: 'greeter', namespace: MTLS_NS, port: 5000, targetPort: port, clusterIP: '10.96.0.20', endpoints: [{ ip: SERVER_IP, pod: 'greeter-0' }] }),
+      ...serviceManifests({
+        name: 'greeter',
+        namespace: MTLS_NS,
+        port: 5000,
+        targetPort: port,
+        clusterIP: '10.96.0.20',
+        endpoints: [{ ip: SERVER_IP, pod: 'greeter-0' }],
+      }),
       ...istioConfig,
     ]);
     stops.push(() => clusterA.sim.stop());
-    const clusterB = await startSimCluster(dir.path, 'cluster-b', serviceManifests({ name: 'client', namespace: MTLS_NS, port: 7000, clusterIP: '10.96.0.21', endpoints: [{ ip: CLIENT_IP, pod: 'client-0' }] }));
+    const clusterB = await startSimCluster(
+      dir.path,
+      'cluster-b',
+      serviceManifests({
+        name: 'client',
+        namespace: MTLS_NS,
+        port: 7000,
+        clusterIP: '10.96.0.21',
+        endpoints: [{ ip: CLIENT_IP, pod: 'client-0' }],
+      }),
+    );
     stops.push(() => clusterB.sim.stop());
     clusterA.sim.registerServiceAccountToken('token-greeter', MTLS_NS, 'greeter');
     clusterA.sim.registerServiceAccountToken(CLIENT_TOKEN, MTLS_NS, 'client');
@@ -73,7 +102,13 @@ export async function startMtlsMesh(name: string, istioConfig: readonly Record<s
       await mkdir(path, { recursive: true });
       return path;
     };
-    const serverWorkload = { namespace: MTLS_NS, serviceAccount: 'greeter', podName: 'greeter-0', podIp: SERVER_IP, kubeCluster: 'cluster-a' };
+    const serverWorkload = {
+      namespace: MTLS_NS,
+      serviceAccount: 'greeter',
+      podName: 'greeter-0',
+      podIp: SERVER_IP,
+      kubeCluster: 'cluster-a',
+    };
     const serverAgent = await runWorkloadAgent(meshpilot, serverWorkload, 'token-greeter', await agentDir('greeter'));
     stops.push(() => serverAgent.stop());
     const clientAgent = await runWorkloadAgent(meshpilot, CLIENT_WORKLOAD, CLIENT_TOKEN, await agentDir('client'));
@@ -83,12 +118,19 @@ export async function startMtlsMesh(name: string, istioConfig: readonly Record<s
     const server = new grpcXds.XdsServer({ [XDS_BOOTSTRAP_OPTION]: serverAgent.bootstrap });
     stops.push(() => server.forceShutdown());
     server.addService(GREETER_SERVICE, {
-      SayHello: (call: grpc.ServerUnaryCall<{ name?: string }, HelloReply>, callback: grpc.sendUnaryData<HelloReply>) => {
+      SayHello: (
+        call: grpc.ServerUnaryCall<{ name?: string }, HelloReply>,
+        callback: grpc.sendUnaryData<HelloReply>,
+      ) => {
         peers.push(call.getAuthContext().sslPeerCertificate?.subjectaltname);
         callback(null, { message: `hello ${call.request.name ?? ''}`, server: 'greeter-0' });
       },
     });
-    await bindXdsServer(server, `${SERVER_IP}:${port}`, new grpcXds.XdsServerCredentials(grpc.ServerCredentials.createInsecure()));
+    await bindXdsServer(
+      server,
+      `${SERVER_IP}:${port}`,
+      new grpcXds.XdsServerCredentials(grpc.ServerCredentials.createInsecure()),
+    );
     const track = (client: grpc.Client) => {
       clients.push(client);
       return client;

@@ -36,7 +36,8 @@ export class RpcLoad {
     const target = this.total() + count;
     const deadline = Date.now() + timeoutMs;
     while (this.total() < target) {
-      if (Date.now() > deadline) throw new Error(`load stalled: ${this.total()} of ${target} RPCs within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`load stalled: ${this.total()} of ${target} RPCs within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
@@ -54,6 +55,7 @@ export class RpcLoad {
 
 export function servedSince(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
   const out = new Map<string, number>();
-  for (const [server, n] of after) if (n - (before.get(server) ?? 0) > 0) out.set(server, n - (before.get(server) ?? 0));
+  for (const [server, n] of after)
+    if (n - (before.get(server) ?? 0) > 0) out.set(server, n - (before.get(server) ?? 0));
   return out;
 }

@@ -24,7 +24,11 @@ export interface SecureMeshpilot extends Runtime {
 
 export async function startSecureMeshpilot(
   dir: string,
-  mesh: { clusters: readonly TestKubeCluster[]; config?: readonly ({ manifests: string } | { cluster: string })[]; tokenReviewCluster: string },
+  mesh: {
+    clusters: readonly TestKubeCluster[];
+    config?: readonly ({ manifests: string } | { cluster: string })[];
+    tokenReviewCluster: string;
+  },
 ): Promise<SecureMeshpilot> {
   const configPath = join(dir, 'meshpilot.yaml');
   await writeFile(
@@ -34,14 +38,25 @@ export async function startSecureMeshpilot(
       ...(mesh.config ? { config: mesh.config } : {}),
       debounce: { quietMs: 20, maxMs: 200 },
       listen: { xds: '127.0.0.1:0', xdsTls: '127.0.0.1:0', admin: '127.0.0.1:0' },
-      security: { caDir: join(dir, 'ca'), servingDnsNames: ['localhost'], servingIps: ['127.0.0.1'], tokenReviewCluster: mesh.tokenReviewCluster },
+      security: {
+        caDir: join(dir, 'ca'),
+        servingDnsNames: ['localhost'],
+        servingIps: ['127.0.0.1'],
+        tokenReviewCluster: mesh.tokenReviewCluster,
+      },
       logLevel: 'silent',
     }),
   );
   const loaded = await loadConfig(configPath);
-  if (!loaded.ok) throw new Error(`test config invalid: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  const runtime = await startRuntime(loaded.config, { logger: pino({ level: process.env.MESHPILOT_TEST_LOG ?? 'silent' }), defaultMetrics: false, fileResyncMs: 0 });
-  if (runtime.security === undefined || runtime.xdsTlsPort === undefined) throw new Error('meshpilot started without its security plane');
+  if (!loaded.ok)
+    throw new Error(`test config invalid: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  const runtime = await startRuntime(loaded.config, {
+    logger: pino({ level: process.env.MESHPILOT_TEST_LOG ?? 'silent' }),
+    defaultMetrics: false,
+    fileResyncMs: 0,
+  });
+  if (runtime.security === undefined || runtime.xdsTlsPort === undefined)
+    throw new Error('meshpilot started without its security plane');
   return Object.assign(runtime, {
     xdsAddress: `127.0.0.1:${runtime.xdsPort}`,
     xdsTlsAddress: `127.0.0.1:${runtime.xdsTlsPort}`,
@@ -96,7 +111,12 @@ export async function runWorkloadAgent(
     logger,
   });
   const issued = await agent.start();
-  return { outDir, bootstrap: await readFile(agent.bootstrapPath, 'utf8'), spiffeId: issued.spiffeId, stop: () => agent.stop() };
+  return {
+    outDir,
+    bootstrap: await readFile(agent.bootstrapPath, 'utf8'),
+    spiffeId: issued.spiffeId,
+    stop: () => agent.stop(),
+  };
 }
 
 /**
@@ -104,7 +124,11 @@ export async function runWorkloadAgent(
  * CA (made in `caDir`), keeping root-cert.pem (the mesh root): the workload still trusts the mesh,
  * but the mesh must not trust it.
  */
-export async function impostorCertificate(outDir: string, caDir: string, identity: { namespace: string; serviceAccount: string }): Promise<string> {
+export async function impostorCertificate(
+  outDir: string,
+  caDir: string,
+  identity: { namespace: string; serviceAccount: string },
+): Promise<string> {
   const foreign = await loadOrCreateCa({ dir: caDir, trustDomain: 'cluster.local' });
   const issued = await foreign.issueWorkloadCertificate(identity);
   await writeFile(join(outDir, KEY_FILE), issued.privateKeyPem, { mode: 0o600 });

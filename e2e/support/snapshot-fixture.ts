@@ -7,7 +7,8 @@ import { serviceManifests, type FixtureService } from './mesh-fixture.ts';
 /** A mesh snapshot of one kube cluster built from fixture services, without files or servers. */
 export function snapshotOf(services: readonly FixtureService[], kubeCluster = 'c1'): MeshSnapshot {
   const docs = services.flatMap(serviceManifests);
-  const keyed = (kind: string) => docs.filter((d) => d.kind === kind).map((d) => [`default/${(d.metadata as { name: string }).name}`, d] as const);
+  const keyed = (kind: string) =>
+    docs.filter((d) => d.kind === kind).map((d) => [`default/${(d.metadata as { name: string }).name}`, d] as const);
   return buildSnapshot({
     domainSuffix: 'cluster.local',
     trustDomain: 'cluster.local',

@@ -15,7 +15,12 @@ import { AdsTestClient, node } from './ads-client.ts';
 export class XdsHarness {
   readonly cache = new XdsCache();
   readonly metrics = new Metrics({ defaultMetrics: false });
-  readonly xds = new XdsService({ cache: this.cache, metrics: this.metrics, logger: pino({ level: 'silent' }), controlPlane: { identifier: 'test' } });
+  readonly xds = new XdsService({
+    cache: this.cache,
+    metrics: this.metrics,
+    logger: pino({ level: 'silent' }),
+    controlPlane: { identifier: 'test' },
+  });
   private readonly server = new Server();
   private readonly clients: AdsTestClient[] = [];
   private current: MeshSnapshot | undefined;
@@ -36,13 +41,25 @@ export class XdsHarness {
   }
 
   /** A stream subscribed to each type in turn, every first response ACKed. */
-  async subscribe(id: string, subscriptions: readonly (readonly [string, readonly string[]])[]): Promise<AdsTestClient> {
+  async subscribe(
+    id: string,
+    subscriptions: readonly (readonly [string, readonly string[]])[],
+  ): Promise<AdsTestClient> {
     const client = new AdsTestClient(this.address);
     this.clients.push(client);
     for (const [typeUrl, names] of subscriptions) {
-      client.send({ node: node(`sidecar~127.0.0.${this.clients.length + 10}~${id}.default~default.svc.cluster.local`), type_url: typeUrl, resource_names: names });
+      client.send({
+        node: node(`sidecar~127.0.0.${this.clients.length + 10}~${id}.default~default.svc.cluster.local`),
+        type_url: typeUrl,
+        resource_names: names,
+      });
       const response = await client.responses.next();
-      client.send({ type_url: typeUrl, version_info: response.version_info, response_nonce: response.nonce, resource_names: names });
+      client.send({
+        type_url: typeUrl,
+        version_info: response.version_info,
+        response_nonce: response.nonce,
+        resource_names: names,
+      });
     }
     return client;
   }

@@ -17,7 +17,10 @@ export async function freePort(host: string): Promise<number> {
 /** Binds an XdsServer and resolves once meshpilot's Listener made it serve (bindAsync calls back only then). */
 export function bindXdsServer(server: XdsServer, address: string, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`XdsServer on ${address} not serving after ${SERVING_TIMEOUT_MS} ms: no usable Listener`)), SERVING_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`XdsServer on ${address} not serving after ${SERVING_TIMEOUT_MS} ms: no usable Listener`)),
+      SERVING_TIMEOUT_MS,
+    );
     server.bindAsync(address, credentials, (error, port) => {
       clearTimeout(timer);
       if (error) reject(error);
@@ -30,7 +33,12 @@ export function bindXdsServer(server: XdsServer, address: string, credentials: S
  * Retries `attempt` until it resolves (at most `maxAttempts`, and not past `timeoutMs`), for results
  * that depend on config still propagating; the last error is reported.
  */
-export async function eventuallyResolves<T>(attempt: () => Promise<T>, what: string, timeoutMs: number, maxAttempts = 200): Promise<T> {
+export async function eventuallyResolves<T>(
+  attempt: () => Promise<T>,
+  what: string,
+  timeoutMs: number,
+  maxAttempts = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (let i = 0; i < maxAttempts && Date.now() < deadline; i += 1) {
@@ -41,11 +49,18 @@ export async function eventuallyResolves<T>(attempt: () => Promise<T>, what: str
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  throw new Error(`${what}: still failing after ${timeoutMs} ms: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+  throw new Error(
+    `${what}: still failing after ${timeoutMs} ms: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+  );
 }
 
 /** Retries `check` until it is true (bounded like eventuallyResolves). */
-export async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs: number, maxAttempts = 400): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs: number,
+  maxAttempts = 400,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < maxAttempts && Date.now() < deadline; i += 1) {
     if (await check()) return;

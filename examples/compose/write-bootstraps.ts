@@ -29,7 +29,18 @@ export interface ComposeProxy {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-const STRING_KEYS = ['name', 'type', 'podIp', 'podName', 'namespace', 'serviceAccount', 'clusterId', 'network', 'region', 'zone'] as const;
+const STRING_KEYS = [
+  'name',
+  'type',
+  'podIp',
+  'podName',
+  'namespace',
+  'serviceAccount',
+  'clusterId',
+  'network',
+  'region',
+  'zone',
+] as const;
 
 export async function readComposeProxies(file: string): Promise<ComposeProxy[]> {
   const document: unknown = parse(await readFile(file, 'utf8'));
@@ -37,11 +48,19 @@ export async function readComposeProxies(file: string): Promise<ComposeProxy[]> 
   return document.map((entry: unknown, index): ComposeProxy => {
     const record = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
     for (const key of STRING_KEYS) {
-      if (typeof record[key] !== 'string' || record[key] === '') throw new Error(`${file}: [${index}].${key} must be a non-empty string`);
+      if (typeof record[key] !== 'string' || record[key] === '')
+        throw new Error(`${file}: [${index}].${key} must be a non-empty string`);
     }
-    if (record['type'] !== 'sidecar' && record['type'] !== 'router') throw new Error(`${file}: [${index}].type must be sidecar or router`);
-    const labels = typeof record['labels'] === 'object' && record['labels'] !== null ? (record['labels'] as Record<string, unknown>) : {};
-    return { ...(record as unknown as ComposeProxy), labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)])) };
+    if (record['type'] !== 'sidecar' && record['type'] !== 'router')
+      throw new Error(`${file}: [${index}].type must be sidecar or router`);
+    const labels =
+      typeof record['labels'] === 'object' && record['labels'] !== null
+        ? (record['labels'] as Record<string, unknown>)
+        : {};
+    return {
+      ...(record as unknown as ComposeProxy),
+      labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)])),
+    };
   });
 }
 
@@ -77,14 +96,20 @@ export function bootstrapFlagsFor(proxy: ComposeProxy, paths: EnvoyPaths, outDir
 }
 
 /** kube-sim's admin path: TokenReview then answers system:serviceaccount:<ns>:<sa> for the token. */
-export async function registerKubeSimToken(kubeconfigYaml: string, token: string, namespace: string, serviceAccount: string): Promise<void> {
+export async function registerKubeSimToken(
+  kubeconfigYaml: string,
+  token: string,
+  namespace: string,
+  serviceAccount: string,
+): Promise<void> {
   const config = parse(kubeconfigYaml) as {
     clusters?: { cluster?: Record<string, string> }[];
     users?: { user?: { token?: string } }[];
   };
   const cluster = config.clusters?.[0]?.cluster ?? {};
   const adminToken = config.users?.[0]?.user?.token;
-  if (cluster['server'] === undefined || adminToken === undefined) throw new Error('the kube-sim kubeconfig needs a server and a token');
+  if (cluster['server'] === undefined || adminToken === undefined)
+    throw new Error('the kube-sim kubeconfig needs a server and a token');
   const url = new URL('/_sim/serviceaccount-tokens', cluster['server']);
   const body = JSON.stringify({ token, namespace, serviceAccount, access: 'none' });
   await new Promise<void>((resolvePost, reject) => {
@@ -94,12 +119,20 @@ export async function registerKubeSimToken(kubeconfigYaml: string, token: string
         method: 'POST',
         ca: Buffer.from(cluster['certificate-authority-data'] ?? '', 'base64'),
         ...(cluster['tls-server-name'] !== undefined ? { servername: cluster['tls-server-name'] } : {}),
-        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          authorization: `Bearer ${adminToken}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
         timeout: 10_000,
       },
       (response) => {
         response.resume();
-        response.on('end', () => (response.statusCode !== undefined && response.statusCode < 300 ? resolvePost() : reject(new Error(`kube-sim answered ${response.statusCode} to the token registration`))));
+        response.on('end', () =>
+          response.statusCode !== undefined && response.statusCode < 300
+            ? resolvePost()
+            : reject(new Error(`kube-sim answered ${response.statusCode} to the token registration`)),
+        );
       },
     );
     post.on('timeout', () => post.destroy(new Error('kube-sim did not answer the token registration within 10 s')));
@@ -111,7 +144,13 @@ export async function registerKubeSimToken(kubeconfigYaml: string, token: string
 async function waitForFile(path: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; attempt < 1_000; attempt += 1) {
-    if (await stat(path).then(() => true, () => false)) return;
+    if (
+      await stat(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     if (Date.now() > deadline) break;
     await sleep(500);
   }

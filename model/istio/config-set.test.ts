@@ -4,16 +4,42 @@ import { shareUnchanged, FULL_DELTA, isEmptyDelta } from '../snapshot-delta.ts';
 import { buildIstioConfigSet, EMPTY_ISTIO_CONFIG, allConfigs, configCount } from './config-set.ts';
 import type { AnyIstioConfig, IstioConfig } from './types.ts';
 
-function rule(namespace: string, name: string, host = 'reviews', resourceVersion = '1'): IstioConfig<'DestinationRule'> {
-  return { kind: 'DestinationRule', meta: { namespace, name, resourceVersion, labels: {}, annotations: {}, origin: { type: 'kube', kubeCluster: 'c' } }, spec: { host } };
+function rule(
+  namespace: string,
+  name: string,
+  host = 'reviews',
+  resourceVersion = '1',
+): IstioConfig<'DestinationRule'> {
+  return {
+    kind: 'DestinationRule',
+    meta: { namespace, name, resourceVersion, labels: {}, annotations: {}, origin: { type: 'kube', kubeCluster: 'c' } },
+    spec: { host },
+  };
 }
 
 function policy(namespace: string, name: string): AnyIstioConfig {
-  return { kind: 'AuthorizationPolicy', meta: { namespace, name, resourceVersion: '1', labels: {}, annotations: {}, origin: { type: 'file', path: '/p.yaml' } }, spec: { action: 'ALLOW' } };
+  return {
+    kind: 'AuthorizationPolicy',
+    meta: {
+      namespace,
+      name,
+      resourceVersion: '1',
+      labels: {},
+      annotations: {},
+      origin: { type: 'file', path: '/p.yaml' },
+    },
+    spec: { action: 'ALLOW' },
+  };
 }
 
 const snapshotWith = (istioConfig = EMPTY_ISTIO_CONFIG) =>
-  buildSnapshot({ domainSuffix: 'cluster.local', trustDomain: 'cluster.local', kubeClusters: [], meshNetworks: { networks: {} }, istioConfig });
+  buildSnapshot({
+    domainSuffix: 'cluster.local',
+    trustDomain: 'cluster.local',
+    kubeClusters: [],
+    meshNetworks: { networks: {} },
+    istioConfig,
+  });
 
 describe('IstioConfigSet', () => {
   it('groups objects per kind, sorted by namespace then name in code-point order', () => {
@@ -23,7 +49,13 @@ describe('IstioConfigSet', () => {
     expect(set.virtualServices).toEqual([]);
     expect(set.rootNamespace).toBe('istio-system');
     expect(configCount(set)).toBe(5);
-    expect(allConfigs(set).map((c) => c.kind)).toEqual(['DestinationRule', 'DestinationRule', 'DestinationRule', 'DestinationRule', 'AuthorizationPolicy']);
+    expect(allConfigs(set).map((c) => c.kind)).toEqual([
+      'DestinationRule',
+      'DestinationRule',
+      'DestinationRule',
+      'DestinationRule',
+      'AuthorizationPolicy',
+    ]);
   });
 
   it('is empty in snapshots built without config', () => {

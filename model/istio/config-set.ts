@@ -35,7 +35,10 @@ export const EMPTY_ISTIO_CONFIG: IstioConfigSet = {
 };
 
 /** "Kind namespace/name": one object's identity across sources. */
-export function configKey(config: { readonly kind: IstioKind; readonly meta: { readonly namespace: string; readonly name: string } }): string {
+export function configKey(config: {
+  readonly kind: IstioKind;
+  readonly meta: { readonly namespace: string; readonly name: string };
+}): string {
   return `${config.kind} ${config.meta.namespace}/${config.meta.name}`;
 }
 
@@ -54,7 +57,10 @@ function ofKind<K extends IstioKind>(sorted: readonly AnyIstioConfig[], kind: K)
  * Groups accepted objects per kind, sorted by namespace then name (code-point order, so the
  * result does not depend on the locale). The caller guarantees one object per key. Pure.
  */
-export function buildIstioConfigSet(objects: readonly AnyIstioConfig[], rootNamespace: string = DEFAULT_ROOT_NAMESPACE): IstioConfigSet {
+export function buildIstioConfigSet(
+  objects: readonly AnyIstioConfig[],
+  rootNamespace: string = DEFAULT_ROOT_NAMESPACE,
+): IstioConfigSet {
   const sorted = [...objects].sort(byNamespaceThenName);
   return {
     rootNamespace,

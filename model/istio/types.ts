@@ -8,7 +8,14 @@
 /** A duration in milliseconds, parsed from Istio's "1.5s" / "100ms" / "5m" / "1h" strings. */
 export type DurationMs = number;
 
-export type IstioKind = 'VirtualService' | 'DestinationRule' | 'ServiceEntry' | 'Sidecar' | 'PeerAuthentication' | 'AuthorizationPolicy' | 'Telemetry';
+export type IstioKind =
+  | 'VirtualService'
+  | 'DestinationRule'
+  | 'ServiceEntry'
+  | 'Sidecar'
+  | 'PeerAuthentication'
+  | 'AuthorizationPolicy'
+  | 'Telemetry';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -376,7 +383,9 @@ export interface MetricsOverride {
   };
   readonly disabled?: boolean;
   /** Tag name (e.g. "source_cluster") → UPSERT with a CEL value expression, or REMOVE. */
-  readonly tagOverrides?: Readonly<Record<string, { readonly operation: 'UPSERT'; readonly value: string } | { readonly operation: 'REMOVE' }>>;
+  readonly tagOverrides?: Readonly<
+    Record<string, { readonly operation: 'UPSERT'; readonly value: string } | { readonly operation: 'REMOVE' }>
+  >;
 }
 
 export interface MetricsConfig {
@@ -422,7 +431,8 @@ export interface IstioSpecs {
 }
 
 /** Where an object came from: a file of a manifests folder, or a kube cluster's API server. */
-export type ConfigOrigin = { readonly type: 'file'; readonly path: string } | { readonly type: 'kube'; readonly kubeCluster: string };
+export type ConfigOrigin =
+  { readonly type: 'file'; readonly path: string } | { readonly type: 'kube'; readonly kubeCluster: string };
 
 export interface ConfigMeta {
   readonly namespace: string;

@@ -48,7 +48,9 @@ describe('checkRange (protoc-gen-validate bound semantics)', () => {
 
   it('checks const first, then in and not_in, on bigint too', () => {
     expect(checkRange('uint64', 5n, { const: 6n, in: [], notIn: [] }, String)?.rule).toBe('uint64.const');
-    expect(checkRange('uint64', 5n, { in: [1n, 2n], notIn: [] }, String)?.message).toBe('value must be in list [1, 2] (got 5)');
+    expect(checkRange('uint64', 5n, { in: [1n, 2n], notIn: [] }, String)?.message).toBe(
+      'value must be in list [1, 2] (got 5)',
+    );
     expect(checkRange('uint64', 2n, { in: [], notIn: [2n] }, String)?.rule).toBe('uint64.not_in');
     expect(checkRange('uint64', 18446744073709551615n, { gt: 0n, in: [], notIn: [] }, String)).toBeUndefined();
   });
@@ -56,11 +58,18 @@ describe('checkRange (protoc-gen-validate bound semantics)', () => {
 
 describe('helpers', () => {
   it('formats durations as protobuf JSON does', () => {
-    expect([0n, 1_000_000n, 1_500_000_000n, -2_000_000_000n].map(formatDuration)).toEqual(['0s', '0.001s', '1.5s', '-2s']);
+    expect([0n, 1_000_000n, 1_500_000_000n, -2_000_000_000n].map(formatDuration)).toEqual([
+      '0s',
+      '0.001s',
+      '1.5s',
+      '-2s',
+    ]);
   });
 
   it('accepts hostnames by PGV rules', () => {
     expect(['example.com', 'example.com.', 'a-b.c', 'x'.repeat(63)].every(isHostname)).toBe(true);
-    expect(['', '.', 'a_b.com', '-a.com', 'a-.com', 'x'.repeat(64), `${'a.'.repeat(127)}ab`].some(isHostname)).toBe(false);
+    expect(['', '.', 'a_b.com', '-a.com', 'a-.com', 'x'.repeat(64), `${'a.'.repeat(127)}ab`].some(isHostname)).toBe(
+      false,
+    );
   });
 });

@@ -11,8 +11,18 @@ interface Bounds<T extends Ordered> {
 }
 
 function bounds<T extends Ordered>(rules: RangeRules<T>): Bounds<T> {
-  const low = rules.gt !== undefined ? { lowKey: 'gt' as const, low: rules.gt } : rules.gte !== undefined ? { lowKey: 'gte' as const, low: rules.gte } : {};
-  const high = rules.lt !== undefined ? { highKey: 'lt' as const, high: rules.lt } : rules.lte !== undefined ? { highKey: 'lte' as const, high: rules.lte } : {};
+  const low =
+    rules.gt !== undefined
+      ? { lowKey: 'gt' as const, low: rules.gt }
+      : rules.gte !== undefined
+        ? { lowKey: 'gte' as const, low: rules.gte }
+        : {};
+  const high =
+    rules.lt !== undefined
+      ? { highKey: 'lt' as const, high: rules.lt }
+      : rules.lte !== undefined
+        ? { highKey: 'lte' as const, high: rules.lte }
+        : {};
   return { ...low, ...high };
 }
 
@@ -51,10 +61,16 @@ export function checkRange<T extends Ordered>(
     const close = highKey === 'lt' ? ')' : ']';
     if (high > low) {
       if (!aboveLow(value, lowKey, low)) {
-        return { rule: `${family}.${lowKey}`, message: `value must be inside range ${open}${format(low)}, ${format(high)}${close}${got}` };
+        return {
+          rule: `${family}.${lowKey}`,
+          message: `value must be inside range ${open}${format(low)}, ${format(high)}${close}${got}`,
+        };
       }
       if (!belowHigh(value, highKey, high)) {
-        return { rule: `${family}.${highKey}`, message: `value must be inside range ${open}${format(low)}, ${format(high)}${close}${got}` };
+        return {
+          rule: `${family}.${highKey}`,
+          message: `value must be inside range ${open}${format(low)}, ${format(high)}${close}${got}`,
+        };
       }
     } else if (!aboveLow(value, lowKey, low) && !belowHigh(value, highKey, high)) {
       const outsideOpen = highKey === 'lt' ? '[' : '(';
@@ -67,13 +83,19 @@ export function checkRange<T extends Ordered>(
   } else if (lowKey !== undefined && low !== undefined && !aboveLow(value, lowKey, low)) {
     return { rule: `${family}.${lowKey}`, message: `value must be ${SINGLE_BOUND_TEXT[lowKey]} ${format(low)}${got}` };
   } else if (highKey !== undefined && high !== undefined && !belowHigh(value, highKey, high)) {
-    return { rule: `${family}.${highKey}`, message: `value must be ${SINGLE_BOUND_TEXT[highKey]} ${format(high)}${got}` };
+    return {
+      rule: `${family}.${highKey}`,
+      message: `value must be ${SINGLE_BOUND_TEXT[highKey]} ${format(high)}${got}`,
+    };
   }
   if (rules.in.length > 0 && !rules.in.includes(value)) {
     return { rule: `${family}.in`, message: `value must be in list [${rules.in.map(format).join(', ')}]${got}` };
   }
   if (rules.notIn.includes(value)) {
-    return { rule: `${family}.not_in`, message: `value must not be in list [${rules.notIn.map(format).join(', ')}]${got}` };
+    return {
+      rule: `${family}.not_in`,
+      message: `value must not be in list [${rules.notIn.map(format).join(', ')}]${got}`,
+    };
   }
   return undefined;
 }

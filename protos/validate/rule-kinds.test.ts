@@ -33,7 +33,9 @@ describe('validate.rules kinds in the loaded data-plane-api protos', () => {
   }
 
   it('are each either checked or listed as ignored with a reason', () => {
-    const unhandled = [...found.keys()].filter((kind) => !SUPPORTED_RULE_KINDS.has(kind) && !IGNORED_RULE_KINDS.has(kind));
+    const unhandled = [...found.keys()].filter(
+      (kind) => !SUPPORTED_RULE_KINDS.has(kind) && !IGNORED_RULE_KINDS.has(kind),
+    );
     expect(unhandled).toEqual([]);
   });
 
@@ -79,7 +81,9 @@ describe('validate.rules kinds in the loaded data-plane-api protos', () => {
 
   it('find the (validate.required) oneofs', () => {
     const required = types.flatMap((type) => messagePlan(type).requiredOneofs);
-    const declared = types.flatMap((type) => type.oneofsArray.filter((oneof) => oneof.options?.[REQUIRED_ONEOF_OPTION] === true));
+    const declared = types.flatMap((type) =>
+      type.oneofsArray.filter((oneof) => oneof.options?.[REQUIRED_ONEOF_OPTION] === true),
+    );
     expect(required.length).toBe(declared.length);
     expect(required.length).toBeGreaterThan(20);
   });

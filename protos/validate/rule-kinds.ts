@@ -9,14 +9,46 @@ import { BIGINT_FAMILIES, NUMBER_FAMILIES } from './rule-types.ts';
 const NUMERIC_RULES = ['const', 'lt', 'lte', 'gt', 'gte', 'in', 'not_in', 'ignore_empty'];
 
 const STRING_RULES = [
-  'const', 'len', 'min_len', 'max_len', 'len_bytes', 'min_bytes', 'max_bytes', 'pattern', 'prefix', 'suffix',
-  'contains', 'not_contains', 'in', 'not_in', 'hostname', 'ip', 'ipv4', 'ipv6', 'address', 'uuid',
-  'well_known_regex', 'strict', 'ignore_empty',
+  'const',
+  'len',
+  'min_len',
+  'max_len',
+  'len_bytes',
+  'min_bytes',
+  'max_bytes',
+  'pattern',
+  'prefix',
+  'suffix',
+  'contains',
+  'not_contains',
+  'in',
+  'not_in',
+  'hostname',
+  'ip',
+  'ipv4',
+  'ipv6',
+  'address',
+  'uuid',
+  'well_known_regex',
+  'strict',
+  'ignore_empty',
 ];
 
 const BYTES_RULES = [
-  'const', 'len', 'min_len', 'max_len', 'pattern', 'prefix', 'suffix', 'contains', 'in', 'not_in', 'ip', 'ipv4',
-  'ipv6', 'ignore_empty',
+  'const',
+  'len',
+  'min_len',
+  'max_len',
+  'pattern',
+  'prefix',
+  'suffix',
+  'contains',
+  'in',
+  'not_in',
+  'ip',
+  'ipv4',
+  'ipv6',
+  'ignore_empty',
 ];
 
 function kinds(family: string, rules: readonly string[]): string[] {

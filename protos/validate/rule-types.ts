@@ -58,15 +58,7 @@ export interface BoolRules {
 
 /** The checks PGV calls `well_known`, plus the header regexes chosen by `well_known_regex` + `strict`. */
 export type WellKnownString =
-  | 'hostname'
-  | 'ip'
-  | 'ipv4'
-  | 'ipv6'
-  | 'address'
-  | 'uuid'
-  | 'http_header_name'
-  | 'http_header_value'
-  | 'header_string';
+  'hostname' | 'ip' | 'ipv4' | 'ipv6' | 'address' | 'uuid' | 'http_header_name' | 'http_header_value' | 'header_string';
 
 export interface CompiledPattern {
   readonly source: string;

@@ -115,7 +115,11 @@ export function checkBytes(value: Uint8Array, rules: BytesRules): Failure | unde
   if (rules.prefix !== undefined && !buffer.subarray(0, rules.prefix.length).equals(Buffer.from(rules.prefix))) {
     return fail('bytes.prefix', `value does not have prefix ${showBytes(rules.prefix)}${got}`);
   }
-  if (rules.suffix !== undefined && (rules.suffix.length > value.length || !buffer.subarray(value.length - rules.suffix.length).equals(Buffer.from(rules.suffix)))) {
+  if (
+    rules.suffix !== undefined &&
+    (rules.suffix.length > value.length ||
+      !buffer.subarray(value.length - rules.suffix.length).equals(Buffer.from(rules.suffix)))
+  ) {
     return fail('bytes.suffix', `value does not have suffix ${showBytes(rules.suffix)}${got}`);
   }
   if (rules.contains !== undefined && !buffer.includes(Buffer.from(rules.contains))) {
@@ -142,8 +146,13 @@ export function checkBool(value: boolean, rules: BoolRules): Failure | undefined
 }
 
 /** `names` maps enum numbers to names (protobufjs Enum.valuesById). */
-export function checkEnum(value: number, rules: EnumRules, names: Readonly<Record<number, string>>): Failure | undefined {
-  const format = (number: number): string => (names[number] === undefined ? String(number) : `${names[number]}(${number})`);
+export function checkEnum(
+  value: number,
+  rules: EnumRules,
+  names: Readonly<Record<number, string>>,
+): Failure | undefined {
+  const format = (number: number): string =>
+    names[number] === undefined ? String(number) : `${names[number]}(${number})`;
   const constFailure = checkRange('enum', value, { const: rules.const, in: [], notIn: [] }, format);
   if (constFailure) return constFailure;
   if (rules.definedOnly && names[value] === undefined) {

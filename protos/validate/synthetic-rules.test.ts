@@ -75,7 +75,12 @@ message Required {
 
 function syntheticRoot(): protobuf.Root {
   const root = new protobuf.Root();
-  for (const file of ['google/protobuf/any.proto', 'google/protobuf/duration.proto', 'google/protobuf/timestamp.proto', 'google/protobuf/wrappers.proto']) {
+  for (const file of [
+    'google/protobuf/any.proto',
+    'google/protobuf/duration.proto',
+    'google/protobuf/timestamp.proto',
+    'google/protobuf/wrappers.proto',
+  ]) {
     const json = protobuf.common.get(file);
     if (json?.nested) root.addJSON(json.nested);
   }
@@ -211,19 +216,22 @@ describe('rule kinds on a synthetic proto', () => {
   it('checks repeated ignore_empty, min_items, unique and item rules with indexes', () => {
     expect(validate('synth.Probe', { tags: ['a'] })).toEqual(['tags repeated.min_items']);
     expect(validate('synth.Probe', { tags: ['a', 'b', 'a'] })).toEqual(['tags[2] repeated.unique']);
-    expect(validate('synth.Probe', { nums: [1, '2', '1', 0] })).toEqual(['nums[2] repeated.unique', 'nums[3] repeated.items.int64.gt']);
+    expect(validate('synth.Probe', { nums: [1, '2', '1', 0] })).toEqual([
+      'nums[2] repeated.unique',
+      'nums[3] repeated.items.int64.gt',
+    ]);
     expect(validate('synth.Probe', { leaf_list: [{ name: '' }] })).toEqual([]);
   });
 
   it('checks map pairs, 64-bit and bool keys, and values, with the key in the path', () => {
-    expect(validate('synth.Probe', { leaves: { '1': { name: 'a' }, '-2': { name: 'b' }, '3': { name: '' } } })).toEqual([
-      'leaves map.max_pairs',
-      'leaves[3].name string.min_len',
-      'leaves[-2] map.keys.int64.gt',
-    ]);
+    expect(validate('synth.Probe', { leaves: { '1': { name: 'a' }, '-2': { name: 'b' }, '3': { name: '' } } })).toEqual(
+      ['leaves map.max_pairs', 'leaves[3].name string.min_len', 'leaves[-2] map.keys.int64.gt'],
+    );
     expect(validate('synth.Probe', { counts: { a: 1, b: -1 } })).toEqual(['counts["b"] map.values.int32.gte']);
     // No round trip: protobufjs encodes the object key 'false' of a bool-keyed map as true.
-    expect(validate('synth.Probe', { flags: { true: 'x', false: 'y' } }, false)).toEqual(['flags[false] map.keys.bool.const']);
+    expect(validate('synth.Probe', { flags: { true: 'x', false: 'y' } }, false)).toEqual([
+      'flags[false] map.keys.bool.const',
+    ]);
   });
 
   it('reports absent required Timestamp and Any', () => {

@@ -44,7 +44,9 @@ function upstreamTls(sni: string): ProtoObject {
       alpn_protocols: ['istio-peer-exchange', 'istio'],
       tls_certificate_sds_secret_configs: [{ name: 'default', sds_config: ADS }],
       combined_validation_context: {
-        default_validation_context: { match_subject_alt_names: [{ exact: 'spiffe://cluster.local/ns/default/sa/helloworld' }] },
+        default_validation_context: {
+          match_subject_alt_names: [{ exact: 'spiffe://cluster.local/ns/default/sa/helloworld' }],
+        },
         validation_context_sds_secret_config: { name: 'ROOTCA', sds_config: ADS },
       },
     },
@@ -65,7 +67,10 @@ export function edsCluster(): ProtoObject {
       {
         name: 'tlsMode-istio',
         match: { fields: { tlsMode: { string_value: 'istio' } } },
-        transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: upstreamTls(`outbound_.5000_._.${FQDN}`) },
+        transport_socket: {
+          name: 'envoy.transport_sockets.tls',
+          typed_config: upstreamTls(`outbound_.5000_._.${FQDN}`),
+        },
       },
       {
         name: 'tlsMode-disabled',

@@ -35,12 +35,15 @@ function parts(message: unknown): { seconds: bigint; nanos: bigint } | undefined
 function invalidReason(kind: TimeRules['kind'], seconds: bigint, nanos: bigint): string | undefined {
   if (nanos <= -NANOS_PER_SECOND || nanos >= NANOS_PER_SECOND) return 'nanos must be within ±999,999,999';
   if (kind === 'duration') {
-    if (seconds < -MAX_DURATION_SECONDS || seconds > MAX_DURATION_SECONDS) return 'seconds must be within ±315,576,000,000';
-    if ((seconds > 0n && nanos < 0n) || (seconds < 0n && nanos > 0n)) return 'seconds and nanos must have the same sign';
+    if (seconds < -MAX_DURATION_SECONDS || seconds > MAX_DURATION_SECONDS)
+      return 'seconds must be within ±315,576,000,000';
+    if ((seconds > 0n && nanos < 0n) || (seconds < 0n && nanos > 0n))
+      return 'seconds and nanos must have the same sign';
     return undefined;
   }
   if (nanos < 0n) return 'nanos must not be negative';
-  if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS) return 'seconds must be within years 1 to 9999';
+  if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS)
+    return 'seconds must be within years 1 to 9999';
   return undefined;
 }
 

@@ -29,7 +29,9 @@ interface ValueType {
 
 const ANY = '.google.protobuf.Any';
 const WRAPPERS: ReadonlySet<string> = new Set(
-  ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((name) => `.google.protobuf.${name}Value`),
+  ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map(
+    (name) => `.google.protobuf.${name}Value`,
+  ),
 );
 const LONG_TYPES: ReadonlySet<string> = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 
@@ -81,7 +83,10 @@ function unpackAny(context: WalkContext, anyType: protobuf.Type, any: MessageLik
   const packedType = anyType.root.lookup(typeUrl.slice(typeUrl.lastIndexOf('/') + 1));
   if (!(packedType instanceof protobuf.Type)) {
     if (context.reportUnknownAny) {
-      report(context, path, '', { rule: 'any.known_type', message: `type ${typeUrl} is not among the loaded protos; its content was not checked` });
+      report(context, path, '', {
+        rule: 'any.known_type',
+        message: `type ${typeUrl} is not among the loaded protos; its content was not checked`,
+      });
     }
     return;
   }
@@ -96,11 +101,19 @@ function unpackAny(context: WalkContext, anyType: protobuf.Type, any: MessageLik
   walkMessage(context, packedType, packed, path);
 }
 
-function walkMessageValue(context: WalkContext, type: protobuf.Type, rules: FieldRules | undefined, value: unknown, path: string, rulePrefix: string): void {
+function walkMessageValue(
+  context: WalkContext,
+  type: protobuf.Type,
+  rules: FieldRules | undefined,
+  value: unknown,
+  path: string,
+  rulePrefix: string,
+): void {
   const typeRules = rules?.type;
   const message = asRecord(value);
   if (!message) {
-    if (rules?.message?.required) report(context, path, rulePrefix, { rule: 'message.required', message: 'value is required' });
+    if (rules?.message?.required)
+      report(context, path, rulePrefix, { rule: 'message.required', message: 'value is required' });
     else if (typeRules && 'required' in typeRules && typeRules.required) {
       report(context, path, rulePrefix, { rule: `${typeRules.kind}.required`, message: 'value is required' });
     }
@@ -117,9 +130,15 @@ function walkMessageValue(context: WalkContext, type: protobuf.Type, rules: Fiel
   if (type.fullName === ANY && typeRules?.kind === 'any') {
     const typeUrl = typeof message.type_url === 'string' ? message.type_url : '';
     if (typeRules.in.length > 0 && !typeRules.in.includes(typeUrl)) {
-      report(context, path, rulePrefix, { rule: 'any.in', message: `type URL must be in list [${typeRules.in.join(', ')}] (got ${typeUrl})` });
+      report(context, path, rulePrefix, {
+        rule: 'any.in',
+        message: `type URL must be in list [${typeRules.in.join(', ')}] (got ${typeUrl})`,
+      });
     } else if (typeRules.notIn.includes(typeUrl)) {
-      report(context, path, rulePrefix, { rule: 'any.not_in', message: `type URL must not be in list [${typeRules.notIn.join(', ')}] (got ${typeUrl})` });
+      report(context, path, rulePrefix, {
+        rule: 'any.not_in',
+        message: `type URL must not be in list [${typeRules.notIn.join(', ')}] (got ${typeUrl})`,
+      });
     }
   }
   if (rules?.message?.skip) return;
@@ -128,7 +147,14 @@ function walkMessageValue(context: WalkContext, type: protobuf.Type, rules: Fiel
 }
 
 /** One value of a declared type: a singular field, a repeated item, or a map value. */
-function walkValue(context: WalkContext, valueType: ValueType, rules: FieldRules | undefined, value: unknown, path: string, rulePrefix: string): void {
+function walkValue(
+  context: WalkContext,
+  valueType: ValueType,
+  rules: FieldRules | undefined,
+  value: unknown,
+  path: string,
+  rulePrefix: string,
+): void {
   const resolved = valueType.resolvedType;
   if (resolved instanceof protobuf.Type) {
     walkMessageValue(context, resolved, rules, value, path, rulePrefix);
@@ -151,20 +177,36 @@ function uniqueKey(value: unknown, long: boolean): string {
   return `${typeof value}:${String(value)}`;
 }
 
-function walkRepeated(context: WalkContext, field: protobuf.Field, rules: RepeatedRules | undefined, value: unknown, path: string): void {
+function walkRepeated(
+  context: WalkContext,
+  field: protobuf.Field,
+  rules: RepeatedRules | undefined,
+  value: unknown,
+  path: string,
+): void {
   const items: readonly unknown[] = Array.isArray(value) ? value : [];
   if (rules && !(rules.ignoreEmpty && items.length === 0)) {
     if (rules.minItems !== undefined && items.length < rules.minItems) {
-      report(context, path, '', { rule: 'repeated.min_items', message: `value must contain at least ${rules.minItems} item(s) (got ${items.length})` });
+      report(context, path, '', {
+        rule: 'repeated.min_items',
+        message: `value must contain at least ${rules.minItems} item(s) (got ${items.length})`,
+      });
     }
     if (rules.maxItems !== undefined && items.length > rules.maxItems) {
-      report(context, path, '', { rule: 'repeated.max_items', message: `value must contain no more than ${rules.maxItems} item(s) (got ${items.length})` });
+      report(context, path, '', {
+        rule: 'repeated.max_items',
+        message: `value must contain no more than ${rules.maxItems} item(s) (got ${items.length})`,
+      });
     }
     if (rules.unique) {
       const seen = new Set<string>();
       items.forEach((item, index) => {
         const key = uniqueKey(item, field.long);
-        if (seen.has(key)) report(context, `${path}[${index}]`, '', { rule: 'repeated.unique', message: 'repeated value must contain unique items' });
+        if (seen.has(key))
+          report(context, `${path}[${index}]`, '', {
+            rule: 'repeated.unique',
+            message: 'repeated value must contain unique items',
+          });
         seen.add(key);
       });
     }
@@ -177,26 +219,43 @@ function mapKeyValue(keyType: string, key: string): unknown {
   if (keyType === 'bool') return key === 'true';
   if (keyType === 'string') return key;
   if (LONG_TYPES.has(keyType)) {
-    return /^-?\d+$/.test(key) ? BigInt(key) : asBigint(protobuf.util.longFromHash(key, keyType.startsWith('u') || keyType === 'fixed64'));
+    return /^-?\d+$/.test(key)
+      ? BigInt(key)
+      : asBigint(protobuf.util.longFromHash(key, keyType.startsWith('u') || keyType === 'fixed64'));
   }
   return Number(key);
 }
 
-function walkMap(context: WalkContext, field: protobuf.MapField, rules: MapRules | undefined, value: unknown, path: string): void {
+function walkMap(
+  context: WalkContext,
+  field: protobuf.MapField,
+  rules: MapRules | undefined,
+  value: unknown,
+  path: string,
+): void {
   const entries = Object.entries(asRecord(value) ?? {});
   if (rules && !(rules.ignoreEmpty && entries.length === 0)) {
     if (rules.minPairs !== undefined && entries.length < rules.minPairs) {
-      report(context, path, '', { rule: 'map.min_pairs', message: `value must contain at least ${rules.minPairs} pair(s) (got ${entries.length})` });
+      report(context, path, '', {
+        rule: 'map.min_pairs',
+        message: `value must contain at least ${rules.minPairs} pair(s) (got ${entries.length})`,
+      });
     }
     if (rules.maxPairs !== undefined && entries.length > rules.maxPairs) {
-      report(context, path, '', { rule: 'map.max_pairs', message: `value must contain no more than ${rules.maxPairs} pair(s) (got ${entries.length})` });
+      report(context, path, '', {
+        rule: 'map.max_pairs',
+        message: `value must contain no more than ${rules.maxPairs} pair(s) (got ${entries.length})`,
+      });
     }
   }
   for (const [key, entry] of entries) {
     const typedKey = mapKeyValue(field.keyType, key);
     const entryPath = `${path}[${typeof typedKey === 'string' ? JSON.stringify(key) : String(typedKey)}]`;
     if (rules?.noSparse && (entry === null || entry === undefined)) {
-      report(context, entryPath, '', { rule: 'map.no_sparse', message: 'value cannot be sparse, all pairs must be non-nil' });
+      report(context, entryPath, '', {
+        rule: 'map.no_sparse',
+        message: 'value cannot be sparse, all pairs must be non-nil',
+      });
     }
     const keyFailure = rules?.keys?.type && checkScalar(rules.keys.type, typedKey);
     if (keyFailure) report(context, entryPath, 'map.keys.', keyFailure);
@@ -211,7 +270,10 @@ export function walkMessage(context: WalkContext, type: protobuf.Type, message: 
   for (const oneof of plan.requiredOneofs) {
     if (!oneof.fieldsArray.some((member) => isPresent(message, member))) {
       const members = oneof.fieldsArray.map((member) => member.name).join(', ');
-      report(context, fieldPath(path, oneof.name), '', { rule: 'oneof.required', message: `value is required: set one of ${members}` });
+      report(context, fieldPath(path, oneof.name), '', {
+        rule: 'oneof.required',
+        message: `value is required: set one of ${members}`,
+      });
     }
   }
   for (const { field, rules } of plan.fields) {
@@ -220,8 +282,10 @@ export function walkMessage(context: WalkContext, type: protobuf.Type, message: 
     const value = message[field.name];
     const childPath = fieldPath(path, field.name);
     const typeRules = rules?.type;
-    if (field instanceof protobuf.MapField) walkMap(context, field, typeRules?.kind === 'map' ? typeRules : undefined, value, childPath);
-    else if (field.repeated) walkRepeated(context, field, typeRules?.kind === 'repeated' ? typeRules : undefined, value, childPath);
+    if (field instanceof protobuf.MapField)
+      walkMap(context, field, typeRules?.kind === 'map' ? typeRules : undefined, value, childPath);
+    else if (field.repeated)
+      walkRepeated(context, field, typeRules?.kind === 'repeated' ? typeRules : undefined, value, childPath);
     else walkValue(context, field, rules, value, childPath, '');
   }
 }

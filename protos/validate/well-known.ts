@@ -34,12 +34,17 @@ function isIp(value: string): boolean {
   return isIPv4(value) || isIpv6(value);
 }
 
-const CHECKS: Readonly<Record<WellKnownString, { readonly test: (value: string) => boolean; readonly message: string }>> = {
+const CHECKS: Readonly<
+  Record<WellKnownString, { readonly test: (value: string) => boolean; readonly message: string }>
+> = {
   hostname: { test: isHostname, message: 'value must be a valid hostname' },
   ip: { test: isIp, message: 'value must be a valid IP address' },
   ipv4: { test: isIPv4, message: 'value must be a valid IPv4 address' },
   ipv6: { test: isIpv6, message: 'value must be a valid IPv6 address' },
-  address: { test: (value) => isIp(value) || isHostname(value), message: 'value must be a valid hostname, or ip address' },
+  address: {
+    test: (value) => isIp(value) || isHostname(value),
+    message: 'value must be a valid hostname, or ip address',
+  },
   uuid: { test: (value) => UUID.test(value), message: 'value must be a valid UUID' },
   http_header_name: {
     test: (value) => HTTP_HEADER_NAME.test(value),

@@ -42,7 +42,8 @@ export function createAdminServer(sources: AdminSources): Server {
       res.writeHead(200, { 'content-type': sources.metrics.registry.contentType });
       res.end(await sources.metrics.registry.metrics());
     },
-    '/debug/configz': (_url, res) => json(res, 200, sources.istioConfig?.() ?? { sources: [], accepted: [], rejected: [] }),
+    '/debug/configz': (_url, res) =>
+      json(res, 200, sources.istioConfig?.() ?? { sources: [], accepted: [], rejected: [] }),
     '/debug/syncz': (_url, res) => json(res, 200, syncStatus(sources.xds.connected())),
     '/debug/config_dump': (url, res) => {
       const proxyId = url.searchParams.get('proxyID');
@@ -60,7 +61,12 @@ export function createAdminServer(sources: AdminSources): Server {
       const snapshot = sources.snapshot();
       const hostname = snapshot ? resolveServiceName(snapshot, service) : undefined;
       if (!snapshot || !hostname) return json(res, 404, { error: `no service ${service} in the mesh` });
-      json(res, 200, { proxy: proxyId, view: connection.proxy.view, service: hostname, endpoints: explainServiceEndpoints(snapshot, connection.proxy.view, hostname) });
+      json(res, 200, {
+        proxy: proxyId,
+        view: connection.proxy.view,
+        service: hostname,
+        endpoints: explainServiceEndpoints(snapshot, connection.proxy.view, hostname),
+      });
     },
     '/debug/registryz': (_url, res) => json(res, 200, registryView(sources.snapshot())),
     '/debug/endpointz': (_url, res) => json(res, 200, endpointView(sources.snapshot())),
@@ -69,9 +75,13 @@ export function createAdminServer(sources: AdminSources): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://admin');
     const handler = routes[url.pathname];
-    if (req.method !== 'GET' || !handler) return json(res, 404, { error: `no ${req.method} ${url.pathname}`, paths: Object.keys(routes) });
+    if (req.method !== 'GET' || !handler)
+      return json(res, 404, { error: `no ${req.method} ${url.pathname}`, paths: Object.keys(routes) });
     Promise.resolve(handler(url, res)).catch((error: unknown) => {
-      sources.logger.error({ path: url.pathname, error: error instanceof Error ? error.message : String(error) }, 'admin handler failed');
+      sources.logger.error(
+        { path: url.pathname, error: error instanceof Error ? error.message : String(error) },
+        'admin handler failed',
+      );
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
     });
   });
@@ -89,7 +99,9 @@ function registryView(snapshot: MeshSnapshot | undefined): unknown {
     kubeClusters: snapshot.kubeClusters,
     services: [...snapshot.services.values()].map((service) => ({
       ...service,
-      endpoints: Object.fromEntries([...(snapshot.endpoints.get(service.hostname) ?? new Map())].map(([port, list]) => [port, list.length])),
+      endpoints: Object.fromEntries(
+        [...(snapshot.endpoints.get(service.hostname) ?? new Map())].map(([port, list]) => [port, list.length]),
+      ),
     })),
     gateways: Object.fromEntries(snapshot.gateways),
   };
@@ -98,7 +110,10 @@ function registryView(snapshot: MeshSnapshot | undefined): unknown {
 function endpointView(snapshot: MeshSnapshot | undefined): unknown {
   if (!snapshot) return {};
   return Object.fromEntries(
-    [...snapshot.endpoints].map(([hostname, byPort]) => [hostname, Object.fromEntries([...byPort].map(([port, list]) => [port, list]))]),
+    [...snapshot.endpoints].map(([hostname, byPort]) => [
+      hostname,
+      Object.fromEntries([...byPort].map(([port, list]) => [port, list])),
+    ]),
   );
 }
 

@@ -15,13 +15,20 @@ describe('admin HTTP', () => {
   const get = async (path: string): Promise<{ status: number; body: unknown }> => {
     const response = await fetch(`${meshpilot.adminUrl}${path}`);
     const text = await response.text();
-    return { status: response.status, body: response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+    return {
+      status: response.status,
+      body: response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
+    };
   };
 
   beforeAll(async () => {
     dir = await tempDir('admin');
-    await writeCluster(join(dir.path, 'cluster-a'), [{ name: 'helloworld', port: 5000, endpoints: [{ ip: '127.0.0.2' }, { ip: '127.0.0.3' }] }]);
-    meshpilot = await startTestMeshpilot(dir.path, { clusters: [{ name: 'cluster-a', network: 'net-a', manifests: join(dir.path, 'cluster-a') }] });
+    await writeCluster(join(dir.path, 'cluster-a'), [
+      { name: 'helloworld', port: 5000, endpoints: [{ ip: '127.0.0.2' }, { ip: '127.0.0.3' }] },
+    ]);
+    meshpilot = await startTestMeshpilot(dir.path, {
+      clusters: [{ name: 'cluster-a', network: 'net-a', manifests: join(dir.path, 'cluster-a') }],
+    });
     client = new AdsTestClient(meshpilot.xdsAddress);
     client.send({ node: node(PROXY_ID, { CLUSTER_ID: 'cluster-a' }), type_url: CLUSTER_TYPE });
     await client.responses.next();
@@ -44,10 +51,14 @@ describe('admin HTTP', () => {
     const { status, body } = await get(`/debug/config_dump?proxyID=${encodeURIComponent(PROXY_ID)}`);
     expect(status).toBe(200);
     const configs = (body as { configs: Record<string, unknown>[] }).configs;
-    const clusters = configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump') as { dynamic_active_clusters: { cluster: Record<string, unknown> }[] };
+    const clusters = configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump') as {
+      dynamic_active_clusters: { cluster: Record<string, unknown> }[];
+    };
     const hello = clusters.dynamic_active_clusters.find((c) => c.cluster.name === HELLO_CLUSTER);
     expect(hello?.cluster['@type']).toBe(CLUSTER_TYPE);
-    const endpoints = configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump') as { dynamic_endpoint_configs: { endpoint_config: unknown }[] };
+    const endpoints = configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump') as {
+      dynamic_endpoint_configs: { endpoint_config: unknown }[];
+    };
     const text = JSON.stringify(endpoints.dynamic_endpoint_configs[0]!.endpoint_config);
     expect(text).toContain('127.0.0.2');
     expect(text).toContain('127.0.0.3');
@@ -55,13 +66,23 @@ describe('admin HTTP', () => {
 
   it('says what is wrong with a config_dump request', async () => {
     expect((await get('/debug/config_dump')).status).toBe(400);
-    expect(await get('/debug/config_dump?proxyID=nobody')).toEqual({ status: 404, body: { error: 'no connected proxy with id nobody' } });
+    expect(await get('/debug/config_dump?proxyID=nobody')).toEqual({
+      status: 404,
+      body: { error: 'no connected proxy with id nobody' },
+    });
   });
 
   it('shows the registry, endpoints and kube cluster health', async () => {
-    const registry = (await get('/debug/registryz')).body as { services: { hostname: string; endpoints: Record<string, number> }[] };
-    expect(registry.services).toEqual([expect.objectContaining({ hostname: 'helloworld.default.svc.cluster.local', endpoints: { 5000: 2 } })]);
-    const endpoints = (await get('/debug/endpointz')).body as Record<string, Record<string, { address: string; network: string }[]>>;
+    const registry = (await get('/debug/registryz')).body as {
+      services: { hostname: string; endpoints: Record<string, number> }[];
+    };
+    expect(registry.services).toEqual([
+      expect.objectContaining({ hostname: 'helloworld.default.svc.cluster.local', endpoints: { 5000: 2 } }),
+    ]);
+    const endpoints = (await get('/debug/endpointz')).body as Record<
+      string,
+      Record<string, { address: string; network: string }[]>
+    >;
     expect(endpoints['helloworld.default.svc.cluster.local']!['5000']!.map((e) => [e.address, e.network])).toEqual([
       ['127.0.0.2', 'net-a'],
       ['127.0.0.3', 'net-a'],

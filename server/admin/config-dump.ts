@@ -8,7 +8,10 @@ const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
 function decoded(state: TypeState): { name: string; object: ProtoObject }[] {
   return [...state.sent.values()]
     .sort((a, b) => a.name.localeCompare(b.name))
-    .map((resource) => ({ name: resource.name, object: { '@type': resource.typeUrl, ...decodeMessage(resource.typeUrl, resource.valueBytes) } }));
+    .map((resource) => ({
+      name: resource.name,
+      object: { '@type': resource.typeUrl, ...decodeMessage(resource.typeUrl, resource.valueBytes) },
+    }));
 }
 
 /** What a proxy was sent, as an Envoy-style admin ConfigDump (JSON). */
@@ -20,23 +23,38 @@ export function configDump(connection: XdsConnection): ProtoObject {
     const items = decoded(state);
     switch (state.typeUrl) {
       case CLUSTER_TYPE:
-        configs.push({ '@type': `${ADMIN}ClustersConfigDump`, dynamic_active_clusters: items.map((i) => ({ version_info, cluster: i.object, last_updated })) });
+        configs.push({
+          '@type': `${ADMIN}ClustersConfigDump`,
+          dynamic_active_clusters: items.map((i) => ({ version_info, cluster: i.object, last_updated })),
+        });
         break;
       case ENDPOINT_TYPE:
-        configs.push({ '@type': `${ADMIN}EndpointsConfigDump`, dynamic_endpoint_configs: items.map((i) => ({ version_info, endpoint_config: i.object, last_updated })) });
+        configs.push({
+          '@type': `${ADMIN}EndpointsConfigDump`,
+          dynamic_endpoint_configs: items.map((i) => ({ version_info, endpoint_config: i.object, last_updated })),
+        });
         break;
       case LISTENER_TYPE:
         configs.push({
           '@type': `${ADMIN}ListenersConfigDump`,
-          dynamic_listeners: items.map((i) => ({ name: i.name, active_state: { version_info, listener: i.object, last_updated } })),
+          dynamic_listeners: items.map((i) => ({
+            name: i.name,
+            active_state: { version_info, listener: i.object, last_updated },
+          })),
         });
         break;
       case ROUTE_TYPE:
-        configs.push({ '@type': `${ADMIN}RoutesConfigDump`, dynamic_route_configs: items.map((i) => ({ version_info, route_config: i.object, last_updated })) });
+        configs.push({
+          '@type': `${ADMIN}RoutesConfigDump`,
+          dynamic_route_configs: items.map((i) => ({ version_info, route_config: i.object, last_updated })),
+        });
         break;
       case SECRET_TYPE:
         // Secrets are named, never dumped: key material stays out of debug output.
-        configs.push({ '@type': `${ADMIN}SecretsConfigDump`, dynamic_active_secrets: items.map((i) => ({ name: i.name, version_info, last_updated })) });
+        configs.push({
+          '@type': `${ADMIN}SecretsConfigDump`,
+          dynamic_active_secrets: items.map((i) => ({ name: i.name, version_info, last_updated })),
+        });
         break;
       default:
         break;

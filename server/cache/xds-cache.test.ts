@@ -5,7 +5,8 @@ import { sidecarView, snapshotOf } from '../../e2e/support/snapshot-fixture.ts';
 import { shareUnchanged } from '../../model/snapshot-delta.ts';
 import { XdsCache } from './xds-cache.ts';
 
-const snapshot = (ips: string[]) => snapshotOf([{ name: 'helloworld', port: 5000, endpoints: ips.map((ip) => ({ ip })) }]);
+const snapshot = (ips: string[]) =>
+  snapshotOf([{ name: 'helloworld', port: 5000, endpoints: ips.map((ip) => ({ ip })) }]);
 const view = (network: string): ProxyView => sidecarView(network);
 
 describe('XdsCache', () => {
@@ -14,7 +15,8 @@ describe('XdsCache', () => {
     before.setSnapshot(snapshot(['10.0.0.1']));
     const after = new XdsCache();
     after.setSnapshot(snapshot(['10.0.0.1']));
-    const versions = (cache: XdsCache) => [...cache.resources(view('n1'), ENDPOINT_TYPE).values()].map((r) => r.version);
+    const versions = (cache: XdsCache) =>
+      [...cache.resources(view('n1'), ENDPOINT_TYPE).values()].map((r) => r.version);
     expect(versions(after)).toEqual(versions(before));
     const moved = new XdsCache();
     moved.setSnapshot(snapshot(['10.0.0.2']));
@@ -56,8 +58,12 @@ describe('XdsCache', () => {
     cache.setSnapshot(second, delta);
     const after = cache.resources(view('n1'), ENDPOINT_TYPE);
     expect(cache.stats().translatedServices - translated).toBe(1);
-    expect(after.get('outbound|5000||b.default.svc.cluster.local')).toBe(before.get('outbound|5000||b.default.svc.cluster.local'));
-    expect(after.get('outbound|5000||a.default.svc.cluster.local')).not.toBe(before.get('outbound|5000||a.default.svc.cluster.local'));
+    expect(after.get('outbound|5000||b.default.svc.cluster.local')).toBe(
+      before.get('outbound|5000||b.default.svc.cluster.local'),
+    );
+    expect(after.get('outbound|5000||a.default.svc.cluster.local')).not.toBe(
+      before.get('outbound|5000||a.default.svc.cluster.local'),
+    );
     expect(cache.endpointNames(view('n1'), delta.endpoints)).toEqual(['outbound|5000||a.default.svc.cluster.local']);
   });
 
@@ -66,7 +72,13 @@ describe('XdsCache', () => {
     const first = snapshot(['10.0.0.1']);
     cache.setSnapshot(first);
     const clusters = cache.resources(view('n1'), CLUSTER_TYPE);
-    const quiet = { services: new Set<string>(), endpoints: new Set(['helloworld.default.svc.cluster.local']), gateways: false, config: false, full: false };
+    const quiet = {
+      services: new Set<string>(),
+      endpoints: new Set(['helloworld.default.svc.cluster.local']),
+      gateways: false,
+      config: false,
+      full: false,
+    };
     cache.setSnapshot(first, quiet);
     expect(cache.resources(view('n1'), CLUSTER_TYPE)).toBe(clusters);
     cache.setSnapshot(first, { ...quiet, endpoints: new Set<string>(), config: true });

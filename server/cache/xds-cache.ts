@@ -66,7 +66,8 @@ export class XdsCache {
     if (this.deltas.length > DELTA_HISTORY) this.deltas.shift();
     // Keep only encodings some memo reaches, so the intern table never outgrows the live set.
     // Workload parts are small and recomputed per snapshot; drop those no stream asked for lately.
-    for (const [key, entry] of this.workloadMemo) if (entry.generation < this.generation - 1) this.workloadMemo.delete(key);
+    for (const [key, entry] of this.workloadMemo)
+      if (entry.generation < this.generation - 1) this.workloadMemo.delete(key);
     if (delta.full) {
       const live = new Map<string, EncodedResource>();
       for (const entry of this.memo.values()) for (const r of entry.map.values()) live.set(internKey(r), r);
@@ -112,7 +113,12 @@ export class XdsCache {
     return map;
   }
 
-  private sharedResources(snapshot: MeshSnapshot, view: ProxyView, typeUrl: XdsTypeUrl, translate: Translator): ResourceMap {
+  private sharedResources(
+    snapshot: MeshSnapshot,
+    view: ProxyView,
+    typeUrl: XdsTypeUrl,
+    translate: Translator,
+  ): ResourceMap {
     const memoKey = `${typeUrl}#${viewKey(view)}`;
     const entry = this.memo.get(memoKey);
     if (entry?.generation === this.generation) return entry.map;
@@ -121,7 +127,8 @@ export class XdsCache {
     let next: MemoEntry;
     if (typeUrl === ENDPOINT_TYPE) next = this.endpointsFor(snapshot, view, entry, delta);
     // Non-EDS types depend on services and config, and CDS on gateways too (the ejection remedy).
-    else if (entry && delta && !delta.full && !delta.config && !delta.gateways && delta.services.size === 0) next = { generation: this.generation, map: entry.map };
+    else if (entry && delta && !delta.full && !delta.config && !delta.gateways && delta.services.size === 0)
+      next = { generation: this.generation, map: entry.map };
     else next = { generation: this.generation, map: this.encodeAll(translate(snapshot, view)) };
     this.memo.set(memoKey, next);
     return next.map;
@@ -136,14 +143,21 @@ export class XdsCache {
     return names;
   }
 
-  private endpointsFor(snapshot: MeshSnapshot, view: ProxyView, entry: MemoEntry | undefined, delta: SnapshotDelta | undefined): MemoEntry {
+  private endpointsFor(
+    snapshot: MeshSnapshot,
+    view: ProxyView,
+    entry: MemoEntry | undefined,
+    delta: SnapshotDelta | undefined,
+  ): MemoEntry {
     // Istio config (DestinationRule subsets, locality settings) can change any service's EDS.
-    const reusable = entry?.perService && delta && !delta.full && !delta.gateways && !delta.config ? entry.perService : undefined;
+    const reusable =
+      entry?.perService && delta && !delta.full && !delta.gateways && !delta.config ? entry.perService : undefined;
     const perService = new Map<string, readonly EncodedResource[]>();
     const map = new Map<string, EncodedResource>();
     for (const service of snapshot.services.values()) {
       const unchanged = reusable && !delta!.services.has(service.hostname) && !delta!.endpoints.has(service.hostname);
-      const encoded = (unchanged ? reusable.get(service.hostname) : undefined) ?? this.translateService(snapshot, view, service);
+      const encoded =
+        (unchanged ? reusable.get(service.hostname) : undefined) ?? this.translateService(snapshot, view, service);
       perService.set(service.hostname, encoded);
       for (const resource of encoded) map.set(resource.name, resource);
     }
@@ -189,6 +203,12 @@ export class XdsCache {
   }
 
   stats(): { views: number; workloads: number; interned: number; generation: number; translatedServices: number } {
-    return { views: this.memo.size, workloads: this.workloadMemo.size, interned: this.interned.size, generation: this.generation, translatedServices: this.translatedServices };
+    return {
+      views: this.memo.size,
+      workloads: this.workloadMemo.size,
+      interned: this.interned.size,
+      generation: this.generation,
+      translatedServices: this.translatedServices,
+    };
   }
 }

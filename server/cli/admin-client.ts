@@ -10,7 +10,9 @@ export async function getAdminJson(adminUrl: string, path: string): Promise<unkn
     response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   } catch (error: unknown) {
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    throw new AdminClientError(`cannot reach meshpilot admin at ${adminUrl}${cause} (is meshpilot running? use --admin URL)`);
+    throw new AdminClientError(
+      `cannot reach meshpilot admin at ${adminUrl}${cause} (is meshpilot running? use --admin URL)`,
+    );
   }
   const body = (await response.json().catch(() => ({}))) as { error?: string };
   if (!response.ok) throw new AdminClientError(`${path}: ${response.status} ${body.error ?? response.statusText}`);

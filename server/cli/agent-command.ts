@@ -36,9 +36,14 @@ const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 }
 /** "24h", "90m", "30s" or a number of seconds, as whole seconds (at least 1). */
 export function parseTtlSeconds(value: string): number {
   const match = DURATION.exec(value.trim());
-  if (match === null) throw new AgentError('MESHPILOT_ERR_AGENT_FLAGS', `--ttl ${JSON.stringify(value)} is not a duration like "24h", "90m" or "30s"`);
+  if (match === null)
+    throw new AgentError(
+      'MESHPILOT_ERR_AGENT_FLAGS',
+      `--ttl ${JSON.stringify(value)} is not a duration like "24h", "90m" or "30s"`,
+    );
   const seconds = Math.floor(Number(match[1]) * (UNIT_SECONDS[match[2] ?? 's'] ?? 1));
-  if (seconds < 1) throw new AgentError('MESHPILOT_ERR_AGENT_FLAGS', `--ttl ${JSON.stringify(value)} is shorter than one second`);
+  if (seconds < 1)
+    throw new AgentError('MESHPILOT_ERR_AGENT_FLAGS', `--ttl ${JSON.stringify(value)} is shorter than one second`);
   return seconds;
 }
 
@@ -55,7 +60,9 @@ function checkFlags(flags: AgentFlags): void {
     serviceAccountProblem(flags.serviceAccount),
     trustDomainProblem(flags.trustDomain),
     isIP(flags.podIp) === 0 ? `--pod-ip ${JSON.stringify(flags.podIp)} is not an IP address` : undefined,
-    flags.podName === '' || flags.podName.includes('~') ? `--pod-name ${JSON.stringify(flags.podName)} must be a non-empty pod name without "~"` : undefined,
+    flags.podName === '' || flags.podName.includes('~')
+      ? `--pod-name ${JSON.stringify(flags.podName)} must be a non-empty pod name without "~"`
+      : undefined,
     flags.clusterId === '' ? '--cluster-id is empty' : undefined,
   ].filter((problem): problem is string => problem !== undefined);
   if (problems.length > 0) throw new AgentError('MESHPILOT_ERR_AGENT_FLAGS', problems.join('; '));

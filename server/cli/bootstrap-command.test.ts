@@ -65,15 +65,29 @@ describe('meshpilot bootstrap', () => {
     if (!parsed.ok) throw new Error(parsed.error);
     expect(parsed.proxy.type).toBe('router');
     expect(parsed.proxy.serviceAccount).toBe('istio-eastwestgateway');
-    expect(parsed.proxy.view).toMatchObject({ routerMode: 'sni-dnat', network: 'net-b', kubeCluster: 'cluster-b', namespace: 'istio-system', locality: { region: 'cn', zone: 'beijing-30', subZone: '' } });
+    expect(parsed.proxy.view).toMatchObject({
+      routerMode: 'sni-dnat',
+      network: 'net-b',
+      kubeCluster: 'cluster-b',
+      namespace: 'istio-system',
+      locality: { region: 'cn', zone: 'beijing-30', subZone: '' },
+    });
     expect(parsed.proxy.labels).toMatchObject({ istio: 'eastwestgateway' });
-    expect(JSON.parse(json).dynamic_resources.ads_config.grpc_services[0].initial_metadata).toEqual([{ key: 'authorization', value: 'Bearer the-token' }]);
+    expect(JSON.parse(json).dynamic_resources.ads_config.grpc_services[0].initial_metadata).toEqual([
+      { key: 'authorization', value: 'Bearer the-token' },
+    ]);
   });
 
   it('prints JSON with proto3 forms Envoy needs (duration strings, metadata as a plain object) and no token file means a world-readable file', async () => {
     const output = join(dir, 'sidecar.json');
     const { tls: _tls, rootCert: _root, ...plaintext } = ROUTER_FLAGS;
-    expect(await runBootstrapCommand({ ...plaintext, type: 'sidecar', xdsAddress: '172.28.0.2:15010', output }, sink(), sink())).toBe(0);
+    expect(
+      await runBootstrapCommand(
+        { ...plaintext, type: 'sidecar', xdsAddress: '172.28.0.2:15010', output },
+        sink(),
+        sink(),
+      ),
+    ).toBe(0);
     const json = JSON.parse(await readFile(output, 'utf8'));
     expect((await stat(output)).mode & 0o777).toBe(0o644);
     expect(json.static_resources.clusters[0].connect_timeout).toBe('1s');
@@ -103,7 +117,13 @@ describe('meshpilot bootstrap', () => {
 
   it('refuses to render a bootstrap that breaks validate.rules, naming the path', () => {
     const bootstrap = buildEnvoyBootstrap({
-      proxyType: 'sidecar', podIp: '10.0.0.1', podName: 'p', namespace: 'n', serviceAccount: 's', kubeCluster: 'c', xds: { address: { host: '10.0.0.2', port: 15010 } },
+      proxyType: 'sidecar',
+      podIp: '10.0.0.1',
+      podName: 'p',
+      namespace: 'n',
+      serviceAccount: 's',
+      kubeCluster: 'c',
+      xds: { address: { host: '10.0.0.2', port: 15010 } },
     });
     const clusters = (bootstrap['static_resources'] as { clusters: Record<string, unknown>[] }).clusters;
     clusters[0] = { ...clusters[0], name: '' };
@@ -113,7 +133,27 @@ describe('meshpilot bootstrap', () => {
   });
 
   it('runs as a subcommand: prints the JSON to stdout and exits 0', async () => {
-    const args = ['bootstrap', '--type', 'sidecar', '--pod-ip', '10.0.0.5', '--pod-name', 'p-0', '--namespace', 'default', '--service-account', 'sa', '--cluster-id', 'cluster-a', '--xds-address', 'meshpilot:15010', '--label', 'app=p', '--label', 'version=v1'];
+    const args = [
+      'bootstrap',
+      '--type',
+      'sidecar',
+      '--pod-ip',
+      '10.0.0.5',
+      '--pod-name',
+      'p-0',
+      '--namespace',
+      'default',
+      '--service-account',
+      'sa',
+      '--cluster-id',
+      'cluster-a',
+      '--xds-address',
+      'meshpilot:15010',
+      '--label',
+      'app=p',
+      '--label',
+      'version=v1',
+    ];
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn(process.execPath, [join(ROOT, 'bin', 'meshpilot.js'), ...args], { cwd: ROOT });
       let stdout = '';

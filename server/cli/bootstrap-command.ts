@@ -6,7 +6,13 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { decodeMessage, encodeMessage, ProtoEncodeError, type ProtoObject } from '../../protos/any.ts';
 import { toProto3Json } from '../../protos/proto3-json.ts';
 import { formatViolations, validateResourceBytes, type RuleViolation } from '../../protos/validate-rules.ts';
-import { BOOTSTRAP_TYPE, buildEnvoyBootstrap, type EnvoyBootstrapInput, type HostPort, type ProxyType } from '../../translators/bootstrap.ts';
+import {
+  BOOTSTRAP_TYPE,
+  buildEnvoyBootstrap,
+  type EnvoyBootstrapInput,
+  type HostPort,
+  type ProxyType,
+} from '../../translators/bootstrap.ts';
 
 export const BootstrapErrorCode = {
   badInput: 'MESHPILOT_ERR_BOOTSTRAP_INPUT',
@@ -72,7 +78,8 @@ function parseLabels(pairs: readonly string[]): Record<string, string> {
 }
 
 function proxyType(value: string): ProxyType {
-  if (value !== 'sidecar' && value !== 'router') throw new BootstrapInputError(`--type: expected sidecar or router, got "${value}"`);
+  if (value !== 'sidecar' && value !== 'router')
+    throw new BootstrapInputError(`--type: expected sidecar or router, got "${value}"`);
   return value;
 }
 
@@ -83,18 +90,25 @@ function required(value: string | undefined, flag: string): string {
 
 /** The translator input the flags describe; reads the token file (its content is never printed). */
 export async function bootstrapInputFromFlags(flags: BootstrapFlags): Promise<EnvoyBootstrapInput> {
-  if (flags.tls === true && flags.rootCert === undefined) throw new BootstrapInputError('--tls needs --root-cert FILE: the root certificate Envoy trusts meshpilot with');
-  if (flags.tls !== true && flags.rootCert !== undefined) throw new BootstrapInputError('--root-cert is only used with --tls');
+  if (flags.tls === true && flags.rootCert === undefined)
+    throw new BootstrapInputError('--tls needs --root-cert FILE: the root certificate Envoy trusts meshpilot with');
+  if (flags.tls !== true && flags.rootCert !== undefined)
+    throw new BootstrapInputError('--root-cert is only used with --tls');
   let bearerToken: string | undefined;
   if (flags.tokenFile !== undefined) {
     try {
       bearerToken = (await readFile(flags.tokenFile, 'utf8')).trim();
     } catch (error: unknown) {
-      throw new BootstrapInputError(`--token-file: cannot read ${flags.tokenFile}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new BootstrapInputError(
+        `--token-file: cannot read ${flags.tokenFile}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     if (bearerToken === '') throw new BootstrapInputError(`--token-file: ${flags.tokenFile} is empty`);
   }
-  const view = (flags.requestedNetworkView ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const view = (flags.requestedNetworkView ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   return {
     proxyType: proxyType(flags.type),
     ...(flags.nodeId !== undefined ? { nodeId: required(flags.nodeId, '--node-id') } : {}),
@@ -117,7 +131,12 @@ export async function bootstrapInputFromFlags(flags: BootstrapFlags): Promise<En
     xds: {
       address: parseHostPort(flags.xdsAddress, '--xds-address'),
       ...(flags.tls === true && flags.rootCert !== undefined
-        ? { tls: { rootCertFile: flags.rootCert, ...(flags.xdsServerName !== undefined ? { serverName: flags.xdsServerName } : {}) } }
+        ? {
+            tls: {
+              rootCertFile: flags.rootCert,
+              ...(flags.xdsServerName !== undefined ? { serverName: flags.xdsServerName } : {}),
+            },
+          }
         : {}),
       ...(bearerToken !== undefined ? { bearerToken } : {}),
     },
@@ -130,7 +149,10 @@ export function renderBootstrap(bootstrap: ProtoObject): RenderResult {
   const bytes = encodeMessage(BOOTSTRAP_TYPE, bootstrap);
   const violations = validateResourceBytes(BOOTSTRAP_TYPE, bytes, { reportUnknownAny: true });
   if (violations.length > 0) return { ok: false, violations };
-  return { ok: true, json: `${JSON.stringify(toProto3Json(BOOTSTRAP_TYPE, decodeMessage(BOOTSTRAP_TYPE, bytes)), null, 2)}\n` };
+  return {
+    ok: true,
+    json: `${JSON.stringify(toProto3Json(BOOTSTRAP_TYPE, decodeMessage(BOOTSTRAP_TYPE, bytes)), null, 2)}\n`,
+  };
 }
 
 function message(error: unknown): string {
@@ -138,7 +160,11 @@ function message(error: unknown): string {
 }
 
 /** Runs the command; returns the exit code. Errors go to `stderr`, the JSON to `stdout` or `--output`. */
-export async function runBootstrapCommand(flags: BootstrapFlags, stdout: CommandOutput, stderr: CommandOutput): Promise<number> {
+export async function runBootstrapCommand(
+  flags: BootstrapFlags,
+  stdout: CommandOutput,
+  stderr: CommandOutput,
+): Promise<number> {
   let rendered: RenderResult;
   let input: EnvoyBootstrapInput;
   try {
@@ -152,7 +178,9 @@ export async function runBootstrapCommand(flags: BootstrapFlags, stdout: Command
     throw error;
   }
   if (!rendered.ok) {
-    stderr.write(`error [${BootstrapErrorCode.invalid}]: the bootstrap breaks validate.rules:\n${formatViolations(rendered.violations)}\n`);
+    stderr.write(
+      `error [${BootstrapErrorCode.invalid}]: the bootstrap breaks validate.rules:\n${formatViolations(rendered.violations)}\n`,
+    );
     return 1;
   }
   if (flags.output === undefined) {

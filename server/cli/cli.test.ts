@@ -70,7 +70,20 @@ describe('meshpilot command line (subprocess)', () => {
   });
 
   it('serve runs the bundled example, answers /readyz, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--config', join(ROOT, 'examples/seed/meshpilot.yaml'), '--xds', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { cwd: ROOT });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'serve',
+        '--config',
+        join(ROOT, 'examples/seed/meshpilot.yaml'),
+        '--xds',
+        '127.0.0.1:0',
+        '--admin',
+        '127.0.0.1:0',
+      ],
+      { cwd: ROOT },
+    );
     try {
       const adminAddress = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -86,7 +99,9 @@ describe('meshpilot command line (subprocess)', () => {
       });
       const ready = await fetch(`http://${adminAddress}/readyz`);
       expect(ready.status).toBe(200);
-      const registry = (await (await fetch(`http://${adminAddress}/debug/registryz`)).json()) as { services: { hostname: string; kubeClusters: string[] }[] };
+      const registry = (await (await fetch(`http://${adminAddress}/debug/registryz`)).json()) as {
+        services: { hostname: string; kubeClusters: string[] }[];
+      };
       const hello = registry.services.find((s) => s.hostname === 'helloworld.default.svc.cluster.local');
       expect(hello?.kubeClusters).toEqual(['cluster-a', 'cluster-b']);
     } finally {

@@ -62,11 +62,16 @@ export function tokenSecretName(serviceAccount: string): string {
   return `${serviceAccount}-remote-secret-token`;
 }
 
-async function waitForToken(api: MemberClusterApi, options: RemoteSecretOptions, secretName: string): Promise<Credentials | undefined> {
+async function waitForToken(
+  api: MemberClusterApi,
+  options: RemoteSecretOptions,
+  secretName: string,
+): Promise<Credentials | undefined> {
   const deadline = Date.now() + (options.tokenWaitMs ?? 10_000);
   for (let attempt = 0; attempt < 10_000; attempt += 1) {
     const secret = await api.readTokenSecret(options.namespace, secretName);
-    if (secret?.token !== undefined) return { user: { token: secret.token }, ...(secret.caPem !== undefined ? { caPem: secret.caPem } : {}) };
+    if (secret?.token !== undefined)
+      return { user: { token: secret.token }, ...(secret.caPem !== undefined ? { caPem: secret.caPem } : {}) };
     if (Date.now() >= deadline) return undefined;
     await sleep(POLL_MS);
   }
@@ -79,14 +84,26 @@ async function tokenFromSecret(api: MemberClusterApi, options: RemoteSecretOptio
   const existing = await api.readTokenSecret(options.namespace, secretName);
   if (existing === undefined) await api.createTokenSecret(options.namespace, secretName, options.serviceAccount);
   const credentials = await waitForToken(api, options, secretName);
-  if (credentials === undefined && existing === undefined) await api.deleteSecret(options.namespace, secretName).catch(() => undefined);
+  if (credentials === undefined && existing === undefined)
+    await api.deleteSecret(options.namespace, secretName).catch(() => undefined);
   return credentials;
 }
 
-async function tokenFromTokenRequest(api: MemberClusterApi, options: RemoteSecretOptions, warn: (text: string) => void): Promise<Credentials> {
-  const { token, expiresAt } = await api.requestToken(options.namespace, options.serviceAccount, options.tokenTtlSeconds ?? 365 * 24 * 3600);
-  if (token === '') throw new RemoteSecretError(RemoteSecretErrorCode.noToken, 'the TokenRequest API answered without a token');
-  warn(`warning: the token comes from the TokenRequest API and expires${expiresAt !== undefined ? ` at ${expiresAt.toISOString()}` : ''}; re-run create-remote-secret before then\n`);
+async function tokenFromTokenRequest(
+  api: MemberClusterApi,
+  options: RemoteSecretOptions,
+  warn: (text: string) => void,
+): Promise<Credentials> {
+  const { token, expiresAt } = await api.requestToken(
+    options.namespace,
+    options.serviceAccount,
+    options.tokenTtlSeconds ?? 365 * 24 * 3600,
+  );
+  if (token === '')
+    throw new RemoteSecretError(RemoteSecretErrorCode.noToken, 'the TokenRequest API answered without a token');
+  warn(
+    `warning: the token comes from the TokenRequest API and expires${expiresAt !== undefined ? ` at ${expiresAt.toISOString()}` : ''}; re-run create-remote-secret before then\n`,
+  );
   return { user: { token } };
 }
 
@@ -105,7 +122,8 @@ async function fileBase64(path: string | undefined): Promise<string | undefined>
 
 /** The kubeconfig's current user, made self-contained (file references read in). */
 async function kubeconfigUser(user: User | null): Promise<Record<string, string>> {
-  if (user === null) throw new RemoteSecretError(RemoteSecretErrorCode.credentials, 'the kubeconfig has no current user');
+  if (user === null)
+    throw new RemoteSecretError(RemoteSecretErrorCode.credentials, 'the kubeconfig has no current user');
   if (user.token !== undefined && user.token !== '') return { token: user.token };
   const cert = user.certData ?? (await fileBase64(user.certFile));
   const key = user.keyData ?? (await fileBase64(user.keyFile));
@@ -116,9 +134,16 @@ async function kubeconfigUser(user: User | null): Promise<Record<string, string>
   );
 }
 
-async function obtainCredentials(api: MemberClusterApi, config: KubeConfig, options: RemoteSecretOptions, warn: (text: string) => void): Promise<Credentials> {
+async function obtainCredentials(
+  api: MemberClusterApi,
+  config: KubeConfig,
+  options: RemoteSecretOptions,
+  warn: (text: string) => void,
+): Promise<Credentials> {
   const fallback = async (why: string): Promise<Credentials> => {
-    warn(`warning [${REMOTE_SECRET_FALLBACK_WARNING}]: ${why}; the secret carries the kubeconfig's own credentials, with all their rights\n`);
+    warn(
+      `warning [${REMOTE_SECRET_FALLBACK_WARNING}]: ${why}; the secret carries the kubeconfig's own credentials, with all their rights\n`,
+    );
     return { user: await kubeconfigUser(config.getCurrentUser()) };
   };
   if (options.auth === 'kubeconfig') return fallback('--auth kubeconfig');
@@ -128,7 +153,9 @@ async function obtainCredentials(api: MemberClusterApi, config: KubeConfig, opti
   }
   const served = await api.coreResources();
   if (options.auth === 'auto' && !served.has('serviceaccounts')) {
-    return fallback('the member API server serves no ServiceAccounts (a simulator such as kube-sim?), so no reader token can be made');
+    return fallback(
+      'the member API server serves no ServiceAccounts (a simulator such as kube-sim?), so no reader token can be made',
+    );
   }
   if (served.has('serviceaccounts')) await requireServiceAccount(api, options);
   const fromSecret = await tokenFromSecret(api, options);
@@ -146,10 +173,20 @@ async function clusterCaBase64(cluster: Cluster, credentials: Credentials): Prom
 }
 
 /** The Secret YAML; `config` is the member cluster's kubeconfig, `api` talks to it. */
-export async function createRemoteSecret(config: KubeConfig, api: MemberClusterApi, options: RemoteSecretOptions, warn: (text: string) => void): Promise<string> {
-  if (!DNS_LABEL.test(options.name)) throw new RemoteSecretError(RemoteSecretErrorCode.badInput, `--name "${options.name}" must be a DNS label (lowercase letters, digits, '-')`);
+export async function createRemoteSecret(
+  config: KubeConfig,
+  api: MemberClusterApi,
+  options: RemoteSecretOptions,
+  warn: (text: string) => void,
+): Promise<string> {
+  if (!DNS_LABEL.test(options.name))
+    throw new RemoteSecretError(
+      RemoteSecretErrorCode.badInput,
+      `--name "${options.name}" must be a DNS label (lowercase letters, digits, '-')`,
+    );
   const cluster = config.getCurrentCluster();
-  if (cluster === null) throw new RemoteSecretError(RemoteSecretErrorCode.badInput, 'the kubeconfig has no current cluster');
+  if (cluster === null)
+    throw new RemoteSecretError(RemoteSecretErrorCode.badInput, 'the kubeconfig has no current cluster');
   const credentials = await obtainCredentials(api, config, options, warn);
   const caData = await clusterCaBase64(cluster, credentials);
   const kubeconfig = stringify({
@@ -196,13 +233,20 @@ export interface CreateRemoteSecretFlags {
   tokenWaitMs?: number;
 }
 
-export async function runCreateRemoteSecret(flags: CreateRemoteSecretFlags, stdout: { write(text: string): unknown }, stderr: { write(text: string): unknown }): Promise<number> {
+export async function runCreateRemoteSecret(
+  flags: CreateRemoteSecretFlags,
+  stdout: { write(text: string): unknown },
+  stderr: { write(text: string): unknown },
+): Promise<number> {
   try {
     const config = new KubeConfig();
     try {
       config.loadFromFile(flags.kubeconfig);
     } catch (error: unknown) {
-      throw new RemoteSecretError(RemoteSecretErrorCode.badInput, `--kubeconfig ${flags.kubeconfig}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new RemoteSecretError(
+        RemoteSecretErrorCode.badInput,
+        `--kubeconfig ${flags.kubeconfig}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     if (flags.context !== undefined) config.setCurrentContext(flags.context);
     const options: RemoteSecretOptions = {

@@ -16,20 +16,40 @@ describe('meshpilot explain', () => {
 
   beforeAll(async () => {
     dir = await tempDir('explain');
-    const hello = (endpoints: { ip: string; node: string; labels?: Record<string, string> }[]) => [{ name: 'helloworld', port: 5000, endpoints }];
-    await writeCluster(join(dir.path, 'a'), hello([{ ip: '127.0.0.2', node: 'na', labels: MTLS }]), [{ name: 'na', region: 'cn', zone: 'z1' }]);
-    await writeCluster(join(dir.path, 'b'), hello([{ ip: '10.0.0.5', node: 'nb', labels: MTLS }, { ip: '10.0.0.6', node: 'nb' }]), [{ name: 'nb', region: 'cn', zone: 'z2' }]);
-    await writeCluster(join(dir.path, 'c'), hello([{ ip: '10.1.0.5', node: 'nc', labels: MTLS }]), [{ name: 'nc', region: 'eu', zone: 'z9' }]);
+    const hello = (endpoints: { ip: string; node: string; labels?: Record<string, string> }[]) => [
+      { name: 'helloworld', port: 5000, endpoints },
+    ];
+    await writeCluster(join(dir.path, 'a'), hello([{ ip: '127.0.0.2', node: 'na', labels: MTLS }]), [
+      { name: 'na', region: 'cn', zone: 'z1' },
+    ]);
+    await writeCluster(
+      join(dir.path, 'b'),
+      hello([
+        { ip: '10.0.0.5', node: 'nb', labels: MTLS },
+        { ip: '10.0.0.6', node: 'nb' },
+      ]),
+      [{ name: 'nb', region: 'cn', zone: 'z2' }],
+    );
+    await writeCluster(join(dir.path, 'c'), hello([{ ip: '10.1.0.5', node: 'nc', labels: MTLS }]), [
+      { name: 'nc', region: 'eu', zone: 'z9' },
+    ]);
     meshpilot = await startTestMeshpilot(dir.path, {
       clusters: [
         { name: 'cluster-a', network: 'net-a', manifests: join(dir.path, 'a') },
         { name: 'cluster-b', network: 'net-b', manifests: join(dir.path, 'b') },
         { name: 'cluster-c', network: 'net-c', manifests: join(dir.path, 'c') },
       ],
-      meshNetworks: { networks: { 'net-b': { endpoints: [{ fromRegistry: 'cluster-b' }], gateways: [{ address: '192.168.0.10', port: 15443 }] } } },
+      meshNetworks: {
+        networks: {
+          'net-b': { endpoints: [{ fromRegistry: 'cluster-b' }], gateways: [{ address: '192.168.0.10', port: 15443 }] },
+        },
+      },
     });
     client = new AdsTestClient(meshpilot.xdsAddress);
-    client.send({ node: node(PROXY, { CLUSTER_ID: 'cluster-a', NETWORK: 'net-a' }, { region: 'cn', zone: 'z1' }), type_url: CLUSTER_TYPE });
+    client.send({
+      node: node(PROXY, { CLUSTER_ID: 'cluster-a', NETWORK: 'net-a' }, { region: 'cn', zone: 'z1' }),
+      type_url: CLUSTER_TYPE,
+    });
     await client.responses.next();
   });
 
@@ -41,14 +61,27 @@ describe('meshpilot explain', () => {
 
   it('says for each endpoint whether it is local, behind a gateway or dropped, and why it has its priority', async () => {
     let text = '';
-    expect(await runExplain(meshpilot.adminUrl, PROXY, 'helloworld.default', { write: (t) => void (text += t) }, 'json')).toBe(0);
-    const result = JSON.parse(text) as { service: string; endpoints: { workload: string; outcome: string; sentAs: string[]; priority?: number; reason: string }[] };
+    expect(
+      await runExplain(meshpilot.adminUrl, PROXY, 'helloworld.default', { write: (t) => void (text += t) }, 'json'),
+    ).toBe(0);
+    const result = JSON.parse(text) as {
+      service: string;
+      endpoints: { workload: string; outcome: string; sentAs: string[]; priority?: number; reason: string }[];
+    };
     expect(result.service).toBe('helloworld.default.svc.cluster.local');
     const byWorkload = Object.fromEntries(result.endpoints.map((e) => [e.workload, e]));
     expect(byWorkload['127.0.0.2:5000']).toMatchObject({ outcome: 'local', sentAs: ['127.0.0.2:5000'], priority: 0 });
-    expect(byWorkload['127.0.0.2:5000']!.reason).toMatch(/local: network net-a .*priority 0: same region, zone and subzone/);
-    expect(byWorkload['10.0.0.5:5000']).toMatchObject({ outcome: 'via-gateway', sentAs: ['192.168.0.10:15443'], priority: 1 });
-    expect(byWorkload['10.0.0.5:5000']!.reason).toMatch(/rewritten to 1 gateway\(s\) of network net-b.*priority 1: same region \(raw 2, compressed/);
+    expect(byWorkload['127.0.0.2:5000']!.reason).toMatch(
+      /local: network net-a .*priority 0: same region, zone and subzone/,
+    );
+    expect(byWorkload['10.0.0.5:5000']).toMatchObject({
+      outcome: 'via-gateway',
+      sentAs: ['192.168.0.10:15443'],
+      priority: 1,
+    });
+    expect(byWorkload['10.0.0.5:5000']!.reason).toMatch(
+      /rewritten to 1 gateway\(s\) of network net-b.*priority 1: same region \(raw 2, compressed/,
+    );
     expect(byWorkload['10.0.0.6:5000']).toMatchObject({ outcome: 'dropped', sentAs: [] });
     expect(byWorkload['10.0.0.6:5000']!.reason).toMatch(/no mTLS/);
     expect(byWorkload['10.1.0.5:5000']!.reason).toMatch(/network net-c has no gateway/);
@@ -56,9 +89,17 @@ describe('meshpilot explain', () => {
 
   it('prints a table, and names an unknown service', async () => {
     let text = '';
-    await runExplain(meshpilot.adminUrl, PROXY, 'helloworld.default.svc.cluster.local', { write: (t) => void (text += t) });
-    expect(text).toMatch(/^service helloworld\.default\.svc\.cluster\.local as seen by .* \(network net-a, locality cn\/z1\)/);
-    expect(text).toMatch(/10\.0\.0\.5:5000\s+cluster-b\s+net-b\s+cn\/z2\s+via-gateway\s+192\.168\.0\.10:15443\s+1\s+rewritten/);
-    await expect(runExplain(meshpilot.adminUrl, PROXY, 'nope.default', { write: () => {} })).rejects.toThrow(/404 no service nope.default in the mesh/);
+    await runExplain(meshpilot.adminUrl, PROXY, 'helloworld.default.svc.cluster.local', {
+      write: (t) => void (text += t),
+    });
+    expect(text).toMatch(
+      /^service helloworld\.default\.svc\.cluster\.local as seen by .* \(network net-a, locality cn\/z1\)/,
+    );
+    expect(text).toMatch(
+      /10\.0\.0\.5:5000\s+cluster-b\s+net-b\s+cn\/z2\s+via-gateway\s+192\.168\.0\.10:15443\s+1\s+rewritten/,
+    );
+    await expect(runExplain(meshpilot.adminUrl, PROXY, 'nope.default', { write: () => {} })).rejects.toThrow(
+      /404 no service nope.default in the mesh/,
+    );
   });
 });

@@ -3,16 +3,42 @@ import { formatTable } from './table.ts';
 import type { EndpointExplanation } from '../../translators/eds-explain.ts';
 
 /** `meshpilot explain`: why each endpoint of a service has the address and priority a proxy sees. */
-export async function runExplain(adminUrl: string, proxyId: string, service: string, out: { write(text: string): void }, format: 'table' | 'json' = 'table'): Promise<number> {
+export async function runExplain(
+  adminUrl: string,
+  proxyId: string,
+  service: string,
+  out: { write(text: string): void },
+  format: 'table' | 'json' = 'table',
+): Promise<number> {
   const query = `proxyID=${encodeURIComponent(proxyId)}&service=${encodeURIComponent(service)}`;
-  const result = (await getAdminJson(adminUrl, `/debug/explain?${query}`)) as { service: string; view: { network: string; locality: { region: string; zone: string; subZone: string } }; endpoints: EndpointExplanation[] };
+  const result = (await getAdminJson(adminUrl, `/debug/explain?${query}`)) as {
+    service: string;
+    view: { network: string; locality: { region: string; zone: string; subZone: string } };
+    endpoints: EndpointExplanation[];
+  };
   if (format === 'json') {
     out.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   }
-  const locality = [result.view.locality.region, result.view.locality.zone, result.view.locality.subZone].filter((p) => p !== '').join('/') || '(none)';
-  out.write(`service ${result.service} as seen by ${proxyId} (network ${result.view.network || '(none)'}, locality ${locality})\n`);
-  const rows = result.endpoints.map((e) => [e.workload, e.kubeCluster, e.network, e.locality, e.outcome, e.sentAs.join(',') || '-', e.priority === undefined ? '-' : String(e.priority), e.reason]);
-  out.write(formatTable(['WORKLOAD', 'KUBE CLUSTER', 'NETWORK', 'LOCALITY', 'OUTCOME', 'SENT AS', 'PRIORITY', 'WHY'], rows));
+  const locality =
+    [result.view.locality.region, result.view.locality.zone, result.view.locality.subZone]
+      .filter((p) => p !== '')
+      .join('/') || '(none)';
+  out.write(
+    `service ${result.service} as seen by ${proxyId} (network ${result.view.network || '(none)'}, locality ${locality})\n`,
+  );
+  const rows = result.endpoints.map((e) => [
+    e.workload,
+    e.kubeCluster,
+    e.network,
+    e.locality,
+    e.outcome,
+    e.sentAs.join(',') || '-',
+    e.priority === undefined ? '-' : String(e.priority),
+    e.reason,
+  ]);
+  out.write(
+    formatTable(['WORKLOAD', 'KUBE CLUSTER', 'NETWORK', 'LOCALITY', 'OUTCOME', 'SENT AS', 'PRIORITY', 'WHY'], rows),
+  );
   return 0;
 }

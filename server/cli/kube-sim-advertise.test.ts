@@ -29,7 +29,15 @@ describe('kube-sim --advertise-address', () => {
     dir = await mkdtemp(join(tmpdir(), 'meshpilot-advertise-'));
     kubeconfigPath = join(dir, 'cluster-a.kubeconfig');
     sim = await runAdvertisedKubeSim(
-      { manifests: dir, kubeconfigOut: kubeconfigPath, host: '127.0.0.1', port: 0, handleSignals: false, logger: pino({ level: 'silent' }), advertiseAddress: '127.0.0.1' },
+      {
+        manifests: dir,
+        kubeconfigOut: kubeconfigPath,
+        host: '127.0.0.1',
+        port: 0,
+        handleSignals: false,
+        logger: pino({ level: 'silent' }),
+        advertiseAddress: '127.0.0.1',
+      },
       runKubeSimCommand,
     );
   });
@@ -42,12 +50,17 @@ describe('kube-sim --advertise-address', () => {
     const doc = parse(advertiseKubeconfig(sim.kubeconfig, 'kube-a', 6443)) as KubeconfigDoc;
     expect(doc.clusters[0]?.cluster).toMatchObject({ server: 'https://kube-a:6443', 'tls-server-name': 'localhost' });
     expect(doc.clusters[0]?.cluster['certificate-authority-data']).toBe(Buffer.from(sim.caCertPem).toString('base64'));
-    expect((parse(advertiseKubeconfig(sim.kubeconfig, 'fd00::1', 6443)) as KubeconfigDoc).clusters[0]?.cluster['server']).toBe('https://[fd00::1]:6443');
+    expect(
+      (parse(advertiseKubeconfig(sim.kubeconfig, 'fd00::1', 6443)) as KubeconfigDoc).clusters[0]?.cluster['server'],
+    ).toBe('https://[fd00::1]:6443');
   });
 
   it('leaves only the advertised kubeconfig, which client-node uses against the simulator', async () => {
     const yaml = await readFile(kubeconfigPath, 'utf8');
-    expect((parse(yaml) as KubeconfigDoc).clusters[0]?.cluster).toMatchObject({ server: `https://127.0.0.1:${sim.port}`, 'tls-server-name': 'localhost' });
+    expect((parse(yaml) as KubeconfigDoc).clusters[0]?.cluster).toMatchObject({
+      server: `https://127.0.0.1:${sim.port}`,
+      'tls-server-name': 'localhost',
+    });
     await expect(access(`${kubeconfigPath}.listen-address`)).rejects.toThrow();
     await expect(access(`${kubeconfigPath}.tmp`)).rejects.toThrow();
     expect(await namespaces(yaml)).toContain('default');

@@ -22,7 +22,8 @@ function formatHost(host: string): string {
 /** The kubeconfig YAML with every cluster's server set to https://host:port and tls-server-name localhost. */
 export function advertiseKubeconfig(kubeconfigYaml: string, host: string, port: number): string {
   const document: unknown = parse(kubeconfigYaml);
-  const clusters = typeof document === 'object' && document !== null ? (document as { clusters?: unknown }).clusters : undefined;
+  const clusters =
+    typeof document === 'object' && document !== null ? (document as { clusters?: unknown }).clusters : undefined;
   if (!Array.isArray(clusters)) throw new Error('MESHPILOT_ERR_KUBECONFIG: the kubeconfig has no clusters list');
   for (const entry of clusters as { cluster?: Record<string, unknown> }[]) {
     if (entry.cluster === undefined) continue;

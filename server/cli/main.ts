@@ -30,7 +30,8 @@ function outputFormat(value: string): 'table' | 'json' {
 }
 
 function proxyConfigKind(value: string): ProxyConfigKind {
-  if (!(PROXY_CONFIG_KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${PROXY_CONFIG_KINDS.join(', ')}`);
+  if (!(PROXY_CONFIG_KINDS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${PROXY_CONFIG_KINDS.join(', ')}`);
   return value as ProxyConfigKind;
 }
 
@@ -68,7 +69,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     .command('validate')
     .description('check a config file and the manifests it references; print every error')
     .requiredOption('--config <file>', 'meshpilot.yaml')
-    .option('--proxy-output', 'also translate the mesh (manifest folders) for representative proxies and check every resource against validate.rules')
+    .option(
+      '--proxy-output',
+      'also translate the mesh (manifest folders) for representative proxies and check every resource against validate.rules',
+    )
     .action(async (flags: { config: string; proxyOutput?: boolean }) => {
       const { runValidate } = await import('./validate-command.ts');
       process.exitCode = await runValidate(flags.config, process.stdout, { proxyOutput: flags.proxyOutput === true });
@@ -81,17 +85,33 @@ export async function main(argv: readonly string[]): Promise<void> {
     .requiredOption('--kubeconfig-out <file>', 'where to write a kubeconfig for the simulator')
     .option('--port <n>', 'HTTPS port (default: ephemeral)', port)
     .option('--host <ip>', 'listen address', '127.0.0.1')
-    .option('--advertise-address <host>', 'server address written into the kubeconfig (e.g. a compose service name when listening on 0.0.0.0)')
-    .action(async (flags: { manifests: string; kubeconfigOut: string; port?: number; host: string; advertiseAddress?: string }) => {
-      const { runKubeSimCommand } = await import('../kube-sim/command.ts');
-      const options = { manifests: flags.manifests, kubeconfigOut: flags.kubeconfigOut, host: flags.host, ...(flags.port !== undefined ? { port: flags.port } : {}) };
-      if (flags.advertiseAddress === undefined) {
-        await runKubeSimCommand(options);
-        return;
-      }
-      const { runAdvertisedKubeSim } = await import('./kube-sim-advertise.ts');
-      await runAdvertisedKubeSim({ ...options, advertiseAddress: flags.advertiseAddress }, runKubeSimCommand);
-    });
+    .option(
+      '--advertise-address <host>',
+      'server address written into the kubeconfig (e.g. a compose service name when listening on 0.0.0.0)',
+    )
+    .action(
+      async (flags: {
+        manifests: string;
+        kubeconfigOut: string;
+        port?: number;
+        host: string;
+        advertiseAddress?: string;
+      }) => {
+        const { runKubeSimCommand } = await import('../kube-sim/command.ts');
+        const options = {
+          manifests: flags.manifests,
+          kubeconfigOut: flags.kubeconfigOut,
+          host: flags.host,
+          ...(flags.port !== undefined ? { port: flags.port } : {}),
+        };
+        if (flags.advertiseAddress === undefined) {
+          await runKubeSimCommand(options);
+          return;
+        }
+        const { runAdvertisedKubeSim } = await import('./kube-sim-advertise.ts');
+        await runAdvertisedKubeSim({ ...options, advertiseAddress: flags.advertiseAddress }, runKubeSimCommand);
+      },
+    );
 
   program
     .command('proxy-status')
@@ -112,25 +132,36 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('-o, --output <format>', 'table or json', outputFormat, 'table')
     .action(async (kind: ProxyConfigKind, proxy: string, flags: { admin: string; output: 'table' | 'json' }) => {
       const { runProxyConfig } = await import('./proxy-config.ts');
-      process.exitCode = await reportAdminErrors(() => runProxyConfig(flags.admin, kind, proxy, process.stdout, flags.output));
+      process.exitCode = await reportAdminErrors(() =>
+        runProxyConfig(flags.admin, kind, proxy, process.stdout, flags.output),
+      );
     });
 
   program
     .command('explain')
-    .description("why each endpoint of a service has the address and priority a proxy sees (local, rewritten to a gateway, or dropped)")
+    .description(
+      'why each endpoint of a service has the address and priority a proxy sees (local, rewritten to a gateway, or dropped)',
+    )
     .requiredOption('--proxy <id>', 'a connected proxy id (node.id)')
     .requiredOption('--service <name>', 'service FQDN or name.namespace')
     .option('--admin <url>', 'meshpilot admin URL', DEFAULT_ADMIN_URL)
     .option('-o, --output <format>', 'table or json', outputFormat, 'table')
     .action(async (flags: { proxy: string; service: string; admin: string; output: 'table' | 'json' }) => {
       const { runExplain } = await import('./explain.ts');
-      process.exitCode = await reportAdminErrors(() => runExplain(flags.admin, flags.proxy, flags.service, process.stdout, flags.output));
+      process.exitCode = await reportAdminErrors(() =>
+        runExplain(flags.admin, flags.proxy, flags.service, process.stdout, flags.output),
+      );
     });
 
   program
     .command('agent')
-    .description('get and rotate a workload certificate over the CSR API and write a gRPC xDS bootstrap (proxyless gRPC)')
-    .requiredOption('--xds-address <host:port>', 'meshpilot xDS address written into the bootstrap (15010 plaintext, or 15012 with --xds-tls)')
+    .description(
+      'get and rotate a workload certificate over the CSR API and write a gRPC xDS bootstrap (proxyless gRPC)',
+    )
+    .requiredOption(
+      '--xds-address <host:port>',
+      'meshpilot xDS address written into the bootstrap (15010 plaintext, or 15012 with --xds-tls)',
+    )
     .option('--ca-address <host:port>', 'CreateCertificate address, the TLS xDS port (default: --xds-address)')
     .option('--xds-tls', 'bootstrap connects to xDS with mTLS ("tls" channel creds; not read by grpc-js-xds 1.14)')
     .option('--token-file <file>', 'Kubernetes service-account token (authorization: Bearer)')
@@ -158,7 +189,9 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   program
     .command('bootstrap')
-    .description('print (or write) the Envoy bootstrap JSON of a sidecar or east-west gateway, checked against validate.rules')
+    .description(
+      'print (or write) the Envoy bootstrap JSON of a sidecar or east-west gateway, checked against validate.rules',
+    )
     .requiredOption('--type <type>', 'sidecar | router (router = east-west gateway, ROUTER_MODE sni-dnat)')
     .option('--node-id <id>', 'node.id (default <type>~<pod-ip>~<pod-name>.<ns>~<ns>.svc.<suffix>)')
     .requiredOption('--pod-ip <ip>', 'pod IP')
@@ -170,15 +203,30 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--region <region>', 'locality region')
     .option('--zone <zone>', 'locality zone')
     .option('--sub-zone <subzone>', 'locality sub-zone')
-    .option('--label <key=value>', 'pod label (LABELS); repeatable', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--label <key=value>', 'pod label (LABELS); repeatable', (value: string, previous: string[] = []) => [
+      ...previous,
+      value,
+    ])
     .option('--app <name>', 'node.cluster is <app>.<namespace> (default: the app label, else the pod name)')
     .option('--domain-suffix <suffix>', 'service domain suffix (node id)', 'cluster.local')
-    .option('--requested-network-view <networks>', 'comma-separated networks a gateway may see (REQUESTED_NETWORK_VIEW)')
+    .option(
+      '--requested-network-view <networks>',
+      'comma-separated networks a gateway may see (REQUESTED_NETWORK_VIEW)',
+    )
     .requiredOption('--xds-address <host:port>', 'meshpilot ADS address: 15010 plaintext, or 15012 with --tls')
     .option('--tls', 'connect to meshpilot over TLS (port 15012)')
-    .option('--root-cert <file>', 'with --tls: root certificate file Envoy trusts meshpilot with (path as Envoy sees it)')
-    .option('--xds-server-name <name>', 'with --tls: SNI for meshpilot (default: the --xds-address host when it is a name)')
-    .option('--token-file <file>', 'service-account token sent as "authorization: Bearer" on the ADS stream (15012 needs it for SDS "default")')
+    .option(
+      '--root-cert <file>',
+      'with --tls: root certificate file Envoy trusts meshpilot with (path as Envoy sees it)',
+    )
+    .option(
+      '--xds-server-name <name>',
+      'with --tls: SNI for meshpilot (default: the --xds-address host when it is a name)',
+    )
+    .option(
+      '--token-file <file>',
+      'service-account token sent as "authorization: Bearer" on the ADS stream (15012 needs it for SDS "default")',
+    )
     .option('--admin-address <host:port>', 'Envoy admin listen address', '127.0.0.1:15000')
     .option('-o, --output <file>', 'write the JSON to this file instead of stdout')
     .action(async (flags: BootstrapFlags) => {
@@ -188,19 +236,30 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   program
     .command('create-remote-secret')
-    .description("print an Istio remote secret (istio/multiCluster=true) holding a kubeconfig for a member kube cluster's reader service account")
+    .description(
+      "print an Istio remote secret (istio/multiCluster=true) holding a kubeconfig for a member kube cluster's reader service account",
+    )
     .requiredOption('--kubeconfig <file>', "the member cluster's kubeconfig")
     .option('--context <name>', 'kubeconfig context (default: current)')
     .requiredOption('--name <cluster>', 'kube cluster name (CLUSTER_ID), the data key of the secret')
     .option('--namespace <ns>', 'namespace of the reader service account and of the secret', 'istio-system')
-    .option('--server <url>', 'API server URL written into the secret (default: the kubeconfig\'s)')
+    .option('--server <url>', "API server URL written into the secret (default: the kubeconfig's)")
     .option('--service-account <sa>', 'reader service account (deploy/member-cluster/)', 'meshpilot-reader')
     .option('--auth <source>', 'auto | secret | token-request | kubeconfig', remoteSecretAuth, 'auto')
-    .option('--token-wait <ms>', 'how long to wait for the token controller to fill the token Secret', milliseconds, 10_000)
+    .option(
+      '--token-wait <ms>',
+      'how long to wait for the token controller to fill the token Secret',
+      milliseconds,
+      10_000,
+    )
     .action(async (flags: Omit<CreateRemoteSecretFlags, 'tokenWaitMs'> & { tokenWait: number }) => {
       const { runCreateRemoteSecret } = await import('./create-remote-secret.ts');
       const { tokenWait, ...rest } = flags;
-      process.exitCode = await runCreateRemoteSecret({ ...rest, tokenWaitMs: tokenWait }, process.stdout, process.stderr);
+      process.exitCode = await runCreateRemoteSecret(
+        { ...rest, tokenWaitMs: tokenWait },
+        process.stdout,
+        process.stderr,
+      );
     });
 
   await program.parseAsync([...argv]);

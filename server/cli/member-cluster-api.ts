@@ -20,7 +20,11 @@ export interface MemberClusterApi {
   createTokenSecret(namespace: string, name: string, serviceAccount: string): Promise<void>;
   deleteSecret(namespace: string, name: string): Promise<void>;
   /** TokenRequest API: a bound token and when it expires. */
-  requestToken(namespace: string, serviceAccount: string, expirationSeconds: number): Promise<{ token: string; expiresAt?: Date }>;
+  requestToken(
+    namespace: string,
+    serviceAccount: string,
+    expirationSeconds: number,
+  ): Promise<{ token: string; expiresAt?: Date }>;
 }
 
 /** The HTTP status of a client-node ApiException, if it is one. */
@@ -29,7 +33,8 @@ export function statusCodeOf(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-const decode = (value: string | undefined): string | undefined => (value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8'));
+const decode = (value: string | undefined): string | undefined =>
+  value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
 
 export function clientNodeMemberApi(config: KubeConfig): MemberClusterApi {
   const core = config.makeApiClient(CoreV1Api);
@@ -76,10 +81,17 @@ export function clientNodeMemberApi(config: KubeConfig): MemberClusterApi {
       const answer = await core.createNamespacedServiceAccountToken({
         namespace,
         name: serviceAccount,
-        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds } },
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: { audiences: [], expirationSeconds },
+        },
       });
       const expiresAt = answer.status?.expirationTimestamp;
-      return { token: answer.status?.token ?? '', ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt) } : {}) };
+      return {
+        token: answer.status?.token ?? '',
+        ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt) } : {}),
+      };
     },
   };
 }

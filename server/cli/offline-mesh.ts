@@ -17,7 +17,11 @@ export interface OfflineMesh {
   readonly errors: readonly string[];
 }
 
-export async function kubeClusterFromFolder(name: string, dir: string, network: string | undefined): Promise<{ objects: KubeClusterObjects; errors: string[] }> {
+export async function kubeClusterFromFolder(
+  name: string,
+  dir: string,
+  network: string | undefined,
+): Promise<{ objects: KubeClusterObjects; errors: string[] }> {
   const { objects, errors } = await readManifestFolder(dir);
   const services = new Map<string, KubeServiceRecord>();
   const endpointSlices = new Map<string, EndpointSliceRecord>();
@@ -30,7 +34,10 @@ export async function kubeClusterFromFolder(name: string, dir: string, network: 
     else if (object.kind === 'Pod') pods.set(key, reducePod(object));
     else if (object.kind === 'Node') nodes.set(object.metadata.name, reduceNode(object));
   }
-  return { objects: { name, ...(network ? { network } : {}), services, endpointSlices, pods, nodes }, errors: errors.map((e) => `${e.path}: ${e.message}`) };
+  return {
+    objects: { name, ...(network ? { network } : {}), services, endpointSlices, pods, nodes },
+    errors: errors.map((e) => `${e.path}: ${e.message}`),
+  };
 }
 
 export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineMesh> {
@@ -58,7 +65,13 @@ export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineM
       if (!istioKindOf(object.apiVersion, object.kind)) continue;
       const result = validateIstioObject(object, { type: 'file', path: source.manifests });
       if (result.valid) istio.push(result.result);
-      else errors.push(...result.errors.map((e) => `${object.kind} ${object.metadata.namespace ?? 'default'}/${object.metadata.name}: ${e} [MESHPILOT_ERR_ISTIO_CONFIG_INVALID]`));
+      else
+        errors.push(
+          ...result.errors.map(
+            (e) =>
+              `${object.kind} ${object.metadata.namespace ?? 'default'}/${object.metadata.name}: ${e} [MESHPILOT_ERR_ISTIO_CONFIG_INVALID]`,
+          ),
+        );
     }
   }
   const snapshot = buildSnapshot({

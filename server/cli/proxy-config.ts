@@ -29,7 +29,14 @@ function clusterRows(section: Json): string[][] {
     const name = str(cluster.name);
     const parts = name.split('|');
     const outbound = parts.length === 4;
-    return [outbound ? parts[3]! : name, outbound ? parts[1]! : '-', outbound ? parts[2] || '-' : '-', outbound ? parts[0]! : '-', str(cluster.type) || 'STATIC', str(cluster.lb_policy) || 'ROUND_ROBIN'];
+    return [
+      outbound ? parts[3]! : name,
+      outbound ? parts[1]! : '-',
+      outbound ? parts[2] || '-' : '-',
+      outbound ? parts[0]! : '-',
+      str(cluster.type) || 'STATIC',
+      str(cluster.lb_policy) || 'ROUND_ROBIN',
+    ];
   });
 }
 
@@ -41,7 +48,14 @@ function endpointRows(section: Json): string[][] {
       const place = [str(where.region), str(where.zone), str(where.sub_zone)].filter((p) => p !== '').join('/') || '-';
       return list(locality.lb_endpoints).map((lb) => {
         const socket = obj(obj(obj(lb.endpoint).address).socket_address);
-        return [`${str(socket.address)}:${str(socket.port_value)}`, str(lb.health_status) || 'HEALTHY', str(locality.priority) || '0', str(obj(lb.load_balancing_weight).value) || '1', place, str(config.cluster_name)];
+        return [
+          `${str(socket.address)}:${str(socket.port_value)}`,
+          str(lb.health_status) || 'HEALTHY',
+          str(locality.priority) || '0',
+          str(obj(lb.load_balancing_weight).value) || '1',
+          place,
+          str(config.cluster_name),
+        ];
       });
     });
   });
@@ -52,7 +66,12 @@ function listenerRows(section: Json): string[][] {
     const listener = obj(obj(entry.active_state).listener);
     const socket = obj(obj(listener.address).socket_address);
     const api = listener.api_listener !== undefined;
-    return [str(entry.name), api ? '-' : str(socket.address), api ? '-' : str(socket.port_value), api ? 'api_listener (proxyless)' : `${list(listener.filter_chains).length} filter chains`];
+    return [
+      str(entry.name),
+      api ? '-' : str(socket.address),
+      api ? '-' : str(socket.port_value),
+      api ? 'api_listener (proxyless)' : `${list(listener.filter_chains).length} filter chains`,
+    ];
   });
 }
 
@@ -61,14 +80,19 @@ function routeRows(section: Json): string[][] {
     const config = obj(entry.route_config);
     return list(config.virtual_hosts).map((vhost) => {
       const domains = list(vhost.domains).map(str);
-      const shown = domains.length > 2 ? `${domains.slice(0, 2).join(', ')} + ${domains.length - 2} more` : domains.join(', ');
+      const shown =
+        domains.length > 2 ? `${domains.slice(0, 2).join(', ')} + ${domains.length - 2} more` : domains.join(', ');
       return [str(config.name), str(vhost.name), shown, `${list(vhost.routes).length}`];
     });
   });
 }
 
 function secretRows(section: Json): string[][] {
-  return list(section.dynamic_active_secrets).map((entry) => [str(entry.name), str(entry.version_info), str(entry.last_updated)]);
+  return list(section.dynamic_active_secrets).map((entry) => [
+    str(entry.name),
+    str(entry.version_info),
+    str(entry.last_updated),
+  ]);
 }
 
 const TABLES: Record<Exclude<ProxyConfigKind, 'all'>, { header: string[]; rows: (section: Json) => string[][] }> = {
@@ -90,7 +114,10 @@ export async function runProxyConfig(
   const dump = obj(await getAdminJson(adminUrl, `/debug/config_dump?proxyID=${encodeURIComponent(proxyId)}`));
   const sections = list(dump.configs);
   const kinds = kind === 'all' ? (Object.keys(TABLES) as Exclude<ProxyConfigKind, 'all'>[]) : [kind];
-  const chosen = kinds.map((k) => ({ kind: k, section: sections.find((s) => str(s['@type']).endsWith(DUMP_TYPES[k])) ?? {} }));
+  const chosen = kinds.map((k) => ({
+    kind: k,
+    section: sections.find((s) => str(s['@type']).endsWith(DUMP_TYPES[k])) ?? {},
+  }));
   if (format === 'json') {
     out.write(`${JSON.stringify(kind === 'all' ? dump : chosen[0]!.section, null, 2)}\n`);
     return 0;

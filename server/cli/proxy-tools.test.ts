@@ -24,7 +24,9 @@ describe('proxy-status and proxy-config against a running meshpilot', () => {
   beforeAll(async () => {
     dir = await tempDir('proxy-tools');
     await writeCluster(join(dir.path, 'a'), [{ name: 'helloworld', port: 5000, endpoints: [{ ip: '127.0.0.2' }] }]);
-    meshpilot = await startTestMeshpilot(dir.path, { clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'a') }] });
+    meshpilot = await startTestMeshpilot(dir.path, {
+      clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'a') }],
+    });
     client = new AdsTestClient(meshpilot.xdsAddress);
     const subscriptions: [string, string[], boolean][] = [
       [CLUSTER_TYPE, [], true],
@@ -33,10 +35,20 @@ describe('proxy-status and proxy-config against a running meshpilot', () => {
       [ROUTE_TYPE, [`${HOST}:5000`], false],
     ];
     for (const [typeUrl, names, ack] of subscriptions) {
-      client.send({ node: node(PROXY, { GENERATOR: 'grpc', CLUSTER_ID: 'cluster-a' }), type_url: typeUrl, resource_names: names });
+      client.send({
+        node: node(PROXY, { GENERATOR: 'grpc', CLUSTER_ID: 'cluster-a' }),
+        type_url: typeUrl,
+        resource_names: names,
+      });
       const response = await client.responses.next();
       // RDS is left un-ACKed on purpose: proxy-status must show it STALE.
-      if (ack) client.send({ type_url: typeUrl, version_info: response.version_info, response_nonce: response.nonce, resource_names: names });
+      if (ack)
+        client.send({
+          type_url: typeUrl,
+          version_info: response.version_info,
+          response_nonce: response.nonce,
+          resource_names: names,
+        });
     }
     await client.responses.quiet(100);
   });
@@ -51,14 +63,36 @@ describe('proxy-status and proxy-config against a running meshpilot', () => {
     const { out, text } = capture();
     expect(await runProxyStatus(meshpilot.adminUrl, out)).toBe(0);
     const [header, row] = text().trim().split('\n');
-    expect(header!.split(/\s{2,}/)).toEqual(['NAME', 'CLUSTER', 'NETWORK', 'CDS', 'LDS', 'EDS', 'RDS', 'SDS', 'STREAM']);
-    expect(row!.split(/\s{2,}/)).toEqual([PROXY, 'cluster-a', '-', 'SYNCED', 'SYNCED', 'SYNCED', 'STALE', 'IGNORED', 'sotw']);
+    expect(header!.split(/\s{2,}/)).toEqual([
+      'NAME',
+      'CLUSTER',
+      'NETWORK',
+      'CDS',
+      'LDS',
+      'EDS',
+      'RDS',
+      'SDS',
+      'STREAM',
+    ]);
+    expect(row!.split(/\s{2,}/)).toEqual([
+      PROXY,
+      'cluster-a',
+      '-',
+      'SYNCED',
+      'SYNCED',
+      'SYNCED',
+      'STALE',
+      'IGNORED',
+      'sotw',
+    ]);
   });
 
   it('proxy-config prints clusters, endpoints, listeners and routes as tables', async () => {
     const clusters = capture();
     await runProxyConfig(meshpilot.adminUrl, 'clusters', PROXY, clusters.out);
-    expect(clusters.text()).toMatch(new RegExp(`${HOST.replaceAll('.', '\\.')}\\s+5000\\s+-\\s+outbound\\s+EDS\\s+ROUND_ROBIN`));
+    expect(clusters.text()).toMatch(
+      new RegExp(`${HOST.replaceAll('.', '\\.')}\\s+5000\\s+-\\s+outbound\\s+EDS\\s+ROUND_ROBIN`),
+    );
     const endpoints = capture();
     await runProxyConfig(meshpilot.adminUrl, 'endpoints', PROXY, endpoints.out);
     expect(endpoints.text()).toMatch(/127\.0\.0\.2:5000\s+HEALTHY\s+0\s+1\s+-\s+outbound\|5000\|\|helloworld/);
@@ -67,7 +101,9 @@ describe('proxy-status and proxy-config against a running meshpilot', () => {
     expect(listeners.text()).toContain(`${HOST}:5000`);
     const routes = capture();
     await runProxyConfig(meshpilot.adminUrl, 'routes', PROXY, routes.out);
-    expect(routes.text()).toMatch(new RegExp(`${HOST.replaceAll('.', '\\.')}:5000\\s+${HOST.replaceAll('.', '\\.')}:5000`));
+    expect(routes.text()).toMatch(
+      new RegExp(`${HOST.replaceAll('.', '\\.')}:5000\\s+${HOST.replaceAll('.', '\\.')}:5000`),
+    );
   });
 
   it('proxy-config -o json prints the Envoy config dump section', async () => {
@@ -79,8 +115,15 @@ describe('proxy-status and proxy-config against a running meshpilot', () => {
   });
 
   it('says which proxy is unknown, and exits 1 from the command line', async () => {
-    await expect(runProxyConfig(meshpilot.adminUrl, 'clusters', 'nobody', capture().out)).rejects.toThrow(/404 no connected proxy with id nobody/);
-    const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'meshpilot.js'), 'proxy-status', '--admin', 'http://127.0.0.1:1']);
+    await expect(runProxyConfig(meshpilot.adminUrl, 'clusters', 'nobody', capture().out)).rejects.toThrow(
+      /404 no connected proxy with id nobody/,
+    );
+    const child = spawn(process.execPath, [
+      join(import.meta.dirname, '..', '..', 'bin', 'meshpilot.js'),
+      'proxy-status',
+      '--admin',
+      'http://127.0.0.1:1',
+    ]);
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

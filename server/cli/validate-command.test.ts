@@ -36,7 +36,9 @@ const POD = 'apiVersion: v1\nkind: Pod\nmetadata: { name: helloworld, namespace:
 describe('runValidate', () => {
   it('passes the bundled seed example', async () => {
     const { code, lines } = await validate(SEED_CONFIG);
-    expect(lines).toEqual(['config OK: 2 kube clusters, 2 networks, 1 config source, 15 manifest objects in 3 folders']);
+    expect(lines).toEqual([
+      'config OK: 2 kube clusters, 2 networks, 1 config source, 15 manifest objects in 3 folders',
+    ]);
     expect(code).toBe(0);
   });
 
@@ -74,12 +76,17 @@ meshNetworks:
     const configPath = join(root, 'meshpilot.yaml');
     const { code, lines } = await validate(configPath);
     expect(code).toBe(1);
-    expect(lines[0]).toMatch(new RegExp(`^${configPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:1: YAML syntax error at line 3, column 1: .* \\[MESHPILOT_ERR_CONFIG_YAML\\]$`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^${configPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:1: YAML syntax error at line 3, column 1: .* \\[MESHPILOT_ERR_CONFIG_YAML\\]$`,
+      ),
+    );
   });
 
   it('reports errors in every referenced manifests folder, named relative to the config', async () => {
     await writeFiles({
-      'meshpilot.yaml': 'clusters:\n  - { name: cluster-a, manifests: ./clusters/a/ }\nconfig:\n  - { manifests: ./istio }\n',
+      'meshpilot.yaml':
+        'clusters:\n  - { name: cluster-a, manifests: ./clusters/a/ }\nconfig:\n  - { manifests: ./istio }\n',
       'clusters/a/pods.yaml': `${POD}---\napiVersion: v1\nkind: Pod\nmetadata: { namespace: default }\n`,
       'istio/dr.yaml': 'apiVersion: networking.istio.io/v1\nmetadata: { name: dr }\n',
     });
@@ -94,7 +101,8 @@ meshNetworks:
 
   it('counts clusters, networks and objects when all is well', async () => {
     await writeFiles({
-      'meshpilot.yaml': 'clusters:\n  - { name: a, manifests: ./a }\n  - { name: b, manifests: ./a }\nmeshNetworks: { networks: { n1: { endpoints: [{ fromRegistry: a }] } } }\n',
+      'meshpilot.yaml':
+        'clusters:\n  - { name: a, manifests: ./a }\n  - { name: b, manifests: ./a }\nmeshNetworks: { networks: { n1: { endpoints: [{ fromRegistry: a }] } } }\n',
       'a/pod.yaml': POD,
     });
     const { code, lines } = await validate(join(root, 'meshpilot.yaml'));

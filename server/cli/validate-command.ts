@@ -27,11 +27,17 @@ function folderLabel(configDir: string, folder: string): string {
  * (clusters[].manifests, config[].manifests), prints every error as `<path>: <message> [<code>]` and a
  * summary line. Returns the process exit code: 1 on any error, else 0.
  */
-export async function runValidate(configPath: string, out: LineWriter, options: { proxyOutput?: boolean } = {}): Promise<number> {
+export async function runValidate(
+  configPath: string,
+  out: LineWriter,
+  options: { proxyOutput?: boolean } = {},
+): Promise<number> {
   const loaded = await loadConfig(configPath);
   if (!loaded.ok) {
     printErrors(loaded.errors, out);
-    out.write(`${configPath}: validation failed: ${plural(loaded.errors.length, 'error')} in the config (manifest folders are checked once the config is valid)\n`);
+    out.write(
+      `${configPath}: validation failed: ${plural(loaded.errors.length, 'error')} in the config (manifest folders are checked once the config is valid)\n`,
+    );
     return 1;
   }
   const { config } = loaded;
@@ -41,12 +47,16 @@ export async function runValidate(configPath: string, out: LineWriter, options: 
     ...config.config.flatMap((s) => (s.manifests === undefined ? [] : [s.manifests])),
   ];
   const uniqueFolders = [...new Set(folders)];
-  const results = await Promise.all(uniqueFolders.map((folder) => readManifestFolder(folder, { errorPrefix: folderLabel(configDir, folder) })));
+  const results = await Promise.all(
+    uniqueFolders.map((folder) => readManifestFolder(folder, { errorPrefix: folderLabel(configDir, folder) })),
+  );
   const errors = results.flatMap((r) => r.errors);
   const objectCount = results.reduce((sum, r) => sum + r.objects.length, 0);
   printErrors(errors, out);
   if (errors.length > 0) {
-    out.write(`${configPath}: validation failed: ${plural(errors.length, 'error')} in ${plural(uniqueFolders.length, 'manifests folder')}\n`);
+    out.write(
+      `${configPath}: validation failed: ${plural(errors.length, 'error')} in ${plural(uniqueFolders.length, 'manifests folder')}\n`,
+    );
     return 1;
   }
   // Istio objects are checked as `serve` would check them, each alone; --proxy-output also
@@ -62,10 +72,14 @@ export async function runValidate(configPath: string, out: LineWriter, options: 
     const { checked, violations } = validateProxyOutput(mesh.snapshot);
     for (const violation of violations) out.write(`${violation}\n`);
     if (violations.length > 0) {
-      out.write(`${configPath}: proxy output invalid: ${plural(violations.length, 'violation')} of validate.rules in ${plural(checked, 'resource')}\n`);
+      out.write(
+        `${configPath}: proxy output invalid: ${plural(violations.length, 'violation')} of validate.rules in ${plural(checked, 'resource')}\n`,
+      );
       return 1;
     }
-    out.write(`proxy output OK: ${plural(checked, 'resource')} for ${plural(representativeViews(mesh.snapshot).length, 'proxy view')} satisfy validate.rules\n`);
+    out.write(
+      `proxy output OK: ${plural(checked, 'resource')} for ${plural(representativeViews(mesh.snapshot).length, 'proxy view')} satisfy validate.rules\n`,
+    );
   }
   const networks = Object.keys(config.meshNetworks.networks).length;
   out.write(

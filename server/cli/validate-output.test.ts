@@ -30,13 +30,21 @@ describe('meshpilot validate --proxy-output', () => {
   });
 
   it('names each resource that breaks validate.rules, with its path, and exits 1', async () => {
-    await writeCluster(join(dir.path, 'a'), [{ name: 'hello', port: 5000, targetPort: 70_000, endpoints: [{ ip: '10.0.0.1' }] }]);
+    await writeCluster(join(dir.path, 'a'), [
+      { name: 'hello', port: 5000, targetPort: 70_000, endpoints: [{ ip: '10.0.0.1' }] },
+    ]);
     const config = join(dir.path, 'meshpilot.yaml');
     await writeFile(config, stringify({ clusters: [{ name: 'a', manifests: './a/' }] }));
     expect((await validate(config, false)).code).toBe(0);
     const { code, lines } = await validate(config, true);
     expect(code).toBe(1);
-    expect(lines.some((l) => /^sidecar default\/hello-0 \(a\) eds outbound\|5000\|\|hello\.default\.svc\.cluster\.local: endpoints\[0\]\.lb_endpoints\[0\]\.endpoint\.address\.socket_address\.port_value: .*\[uint32\.lte\]$/.test(l))).toBe(true);
+    expect(
+      lines.some((l) =>
+        /^sidecar default\/hello-0 \(a\) eds outbound\|5000\|\|hello\.default\.svc\.cluster\.local: endpoints\[0\]\.lb_endpoints\[0\]\.endpoint\.address\.socket_address\.port_value: .*\[uint32\.lte\]$/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
     expect(lines.at(-1)).toMatch(/proxy output invalid: \d+ violations? of validate\.rules in \d+ resources/);
   });
 
@@ -45,12 +53,32 @@ describe('meshpilot validate --proxy-output', () => {
     await writeCluster(join(dir.path, 'istio'), []);
     await writeFile(
       join(dir.path, 'istio', 'istio.yaml'),
-      stringify({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'split', namespace: 'default' }, spec: { hosts: ['hello'], http: [{ route: [{ destination: { host: 'hello' }, weight: 30 }, { destination: { host: 'hello' }, weight: 30 }] }] } }),
+      stringify({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'VirtualService',
+        metadata: { name: 'split', namespace: 'default' },
+        spec: {
+          hosts: ['hello'],
+          http: [
+            {
+              route: [
+                { destination: { host: 'hello' }, weight: 30 },
+                { destination: { host: 'hello' }, weight: 30 },
+              ],
+            },
+          ],
+        },
+      }),
     );
     const config = join(dir.path, 'meshpilot.yaml');
-    await writeFile(config, stringify({ clusters: [{ name: 'a', manifests: './a/' }], config: [{ manifests: './istio/' }] }));
+    await writeFile(
+      config,
+      stringify({ clusters: [{ name: 'a', manifests: './a/' }], config: [{ manifests: './istio/' }] }),
+    );
     const { code, lines } = await validate(config, false);
     expect(code).toBe(1);
-    expect(lines[0]).toMatch(/^VirtualService default\/split: spec\.http\[0\]\.route: the weights of the 2 destinations sum to 60.*\[MESHPILOT_ERR_ISTIO_CONFIG_INVALID\]$/);
+    expect(lines[0]).toMatch(
+      /^VirtualService default\/split: spec\.http\[0\]\.route: the weights of the 2 destinations sum to 60.*\[MESHPILOT_ERR_ISTIO_CONFIG_INVALID\]$/,
+    );
   });
 });

@@ -17,9 +17,23 @@ export function representativeViews(snapshot: MeshSnapshot): { label: string; vi
       const key = `${workload.kubeCluster}/${workload.pod.namespace}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const base = { routerMode: 'standard' as const, network: workload.network, locality: workload.locality, kubeCluster: workload.kubeCluster, namespace: workload.pod.namespace, requestedNetworkView: [], workloadIp: ip };
-      views.push({ label: `sidecar ${workload.pod.namespace}/${workload.pod.name} (${workload.kubeCluster})`, view: { ...base, generator: 'envoy', proxyType: 'sidecar' } });
-      views.push({ label: `grpc ${workload.pod.namespace}/${workload.pod.name} (${workload.kubeCluster})`, view: { ...base, generator: 'grpc', proxyType: 'sidecar' } });
+      const base = {
+        routerMode: 'standard' as const,
+        network: workload.network,
+        locality: workload.locality,
+        kubeCluster: workload.kubeCluster,
+        namespace: workload.pod.namespace,
+        requestedNetworkView: [],
+        workloadIp: ip,
+      };
+      views.push({
+        label: `sidecar ${workload.pod.namespace}/${workload.pod.name} (${workload.kubeCluster})`,
+        view: { ...base, generator: 'envoy', proxyType: 'sidecar' },
+      });
+      views.push({
+        label: `grpc ${workload.pod.namespace}/${workload.pod.name} (${workload.kubeCluster})`,
+        view: { ...base, generator: 'grpc', proxyType: 'sidecar' },
+      });
     }
   }
   for (const [network, gateways] of snapshot.gateways) {
@@ -27,7 +41,17 @@ export function representativeViews(snapshot: MeshSnapshot): { label: string; vi
     if (!gateway) continue;
     views.push({
       label: `east-west gateway ${gateway.address} (${network})`,
-      view: { generator: 'envoy', proxyType: 'router', routerMode: 'sni-dnat', network, locality: gateway.locality ?? { region: '', zone: '', subZone: '' }, kubeCluster: gateway.kubeCluster ?? '', namespace: 'istio-system', requestedNetworkView: [], workloadIp: gateway.address },
+      view: {
+        generator: 'envoy',
+        proxyType: 'router',
+        routerMode: 'sni-dnat',
+        network,
+        locality: gateway.locality ?? { region: '', zone: '', subZone: '' },
+        kubeCluster: gateway.kubeCluster ?? '',
+        namespace: 'istio-system',
+        requestedNetworkView: [],
+        workloadIp: gateway.address,
+      },
     });
   }
   return views;
@@ -45,10 +69,13 @@ export function validateProxyOutput(snapshot: MeshSnapshot): { checked: number; 
         try {
           bytes = encodeMessage(typeUrl, resource.object);
         } catch (error: unknown) {
-          violations.push(`${label} ${shortTypeName(typeUrl)} ${resource.name}: does not encode: ${error instanceof Error ? error.message : String(error)}`);
+          violations.push(
+            `${label} ${shortTypeName(typeUrl)} ${resource.name}: does not encode: ${error instanceof Error ? error.message : String(error)}`,
+          );
           continue;
         }
-        for (const v of validateResourceBytes(typeUrl, bytes, { reportUnknownAny: true })) violations.push(`${label} ${shortTypeName(typeUrl)} ${resource.name}: ${v.path}: ${v.message} [${v.rule}]`);
+        for (const v of validateResourceBytes(typeUrl, bytes, { reportUnknownAny: true }))
+          violations.push(`${label} ${shortTypeName(typeUrl)} ${resource.name}: ${v.path}: ${v.message} [${v.rule}]`);
       }
     }
   }

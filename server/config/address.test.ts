@@ -49,7 +49,8 @@ describe('name and CIDR checks', () => {
   });
 
   it('IP or hostname', () => {
-    for (const good of ['10.64.31.204', 'fd00::1', 'gw.example.com', 'GW.Example.com']) expect(isIpOrHostname(good)).toBe(true);
+    for (const good of ['10.64.31.204', 'fd00::1', 'gw.example.com', 'GW.Example.com'])
+      expect(isIpOrHostname(good)).toBe(true);
     for (const bad of ['10.64.31.300', 'gw_example', '', 'a..b']) expect(isIpOrHostname(bad)).toBe(false);
   });
 

@@ -49,17 +49,21 @@ export function parseListenAddress(value: string): AddressCheck<ListenAddress> {
   if (bracketed) {
     const host = bracketed[1] ?? '';
     const port = parsePort(bracketed[2] ?? '');
-    if (isIP(host) !== 6) return { ok: false, message: `"${host}" inside brackets is not an IPv6 address; ${ADDRESS_HELP}` };
+    if (isIP(host) !== 6)
+      return { ok: false, message: `"${host}" inside brackets is not an IPv6 address; ${ADDRESS_HELP}` };
     if (port === undefined) return { ok: false, message: `bad port "${bracketed[2] ?? ''}"; ${ADDRESS_HELP}` };
     return { ok: true, value: { host, port } };
   }
-  if (isIP(value) === 6) return { ok: false, message: `"${value}" is an IPv6 address without brackets and port; ${ADDRESS_HELP}` };
+  if (isIP(value) === 6)
+    return { ok: false, message: `"${value}" is an IPv6 address without brackets and port; ${ADDRESS_HELP}` };
   const colon = value.lastIndexOf(':');
   if (colon < 0) return { ok: false, message: `"${value}" has no port; ${ADDRESS_HELP}` };
   const host = value.slice(0, colon);
   const portText = value.slice(colon + 1);
-  if (host.includes(':')) return { ok: false, message: `IPv6 addresses need brackets: "[${host}]:${portText}"; ${ADDRESS_HELP}` };
-  if (!isIpOrHostname(host)) return { ok: false, message: `"${host}" is not an IP address or hostname; ${ADDRESS_HELP}` };
+  if (host.includes(':'))
+    return { ok: false, message: `IPv6 addresses need brackets: "[${host}]:${portText}"; ${ADDRESS_HELP}` };
+  if (!isIpOrHostname(host))
+    return { ok: false, message: `"${host}" is not an IP address or hostname; ${ADDRESS_HELP}` };
   const port = parsePort(portText);
   if (port === undefined) return { ok: false, message: `bad port "${portText}"; ${ADDRESS_HELP}` };
   return { ok: true, value: { host, port } };

@@ -67,6 +67,7 @@ export function errorMessage(error: unknown): string {
 
 /** `ENOENT` and friends, from an error thrown by node:fs. */
 export function errnoCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string')
+    return error.code;
   return undefined;
 }

@@ -23,7 +23,12 @@ export class FolderWatcher {
   private reading: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(dir: string, reload: () => Promise<void>, options: FolderWatcherOptions, onError: (message: string) => void) {
+  constructor(
+    dir: string,
+    reload: () => Promise<void>,
+    options: FolderWatcherOptions,
+    onError: (message: string) => void,
+  ) {
     this.dir = dir;
     this.reload = reload;
     this.options = options;
@@ -33,7 +38,9 @@ export class FolderWatcher {
   start(): void {
     try {
       this.watcher = watch(this.dir, { recursive: true }, () => this.schedule());
-      this.watcher.on('error', (error: unknown) => this.onError(`watching the folder failed: ${error instanceof Error ? error.message : String(error)}`));
+      this.watcher.on('error', (error: unknown) =>
+        this.onError(`watching the folder failed: ${error instanceof Error ? error.message : String(error)}`),
+      );
     } catch (error: unknown) {
       // A missing folder cannot be watched; the periodic reload picks it up once it exists.
       this.onError(`cannot watch the folder: ${error instanceof Error ? error.message : String(error)}`);

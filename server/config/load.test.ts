@@ -68,7 +68,8 @@ meshNetworks:
   });
 
   it('formats schema error paths and says what is expected', async () => {
-    const errors = await errorsFor(`
+    const errors = await errorsFor(
+      `
 listen: { admin: "127.0.0.1:70000" }
 clusters:
   - { name: cluster-a, manifests: ./a/ }
@@ -77,27 +78,45 @@ meshNetworks:
   networks:
     group20: { gateways: [{ address: 10.64.31.204, port: "15443" }] }
 logLevel: verbose
-`, { 'a/': '', 'b/': '' });
+`,
+      { 'a/': '', 'b/': '' },
+    );
     expect(errors.map((e) => [e.path, e.code])).toEqual([
       ['listen.admin', 'MESHPILOT_ERR_CONFIG_BAD_ADDRESS'],
       ['clusters[1].network', 'MESHPILOT_ERR_CONFIG_INVALID_TYPE'],
       ['meshNetworks.networks.group20.gateways[0].port', 'MESHPILOT_ERR_CONFIG_INVALID_TYPE'],
       ['logLevel', 'MESHPILOT_ERR_CONFIG_INVALID_VALUE'],
     ]);
-    expect(errors[0]?.message).toBe('bad port "70000"; expected "host:port" or "[ipv6]:port" with port 0..65535, e.g. "0.0.0.0:15010" or "[::1]:15010" (line 2)');
+    expect(errors[0]?.message).toBe(
+      'bad port "70000"; expected "host:port" or "[ipv6]:port" with port 0..65535, e.g. "0.0.0.0:15010" or "[::1]:15010" (line 2)',
+    );
     expect(errors[1]?.message).toBe('expected a string, got 30 (line 5)');
     expect(errors[2]?.message).toBe('expected a number, got "15443" (line 8)');
-    expect(errors[3]?.message).toContain('expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"; got "verbose"');
+    expect(errors[3]?.message).toContain(
+      'expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"; got "verbose"',
+    );
   });
 
   it('names unknown keys one by one with the accepted keys and a suggestion', async () => {
-    const errors = await errorsFor(`
+    const errors = await errorsFor(
+      `
 clusters:
   - { name: cluster-a, manifests: ./a/, kubeConfig: x, zone: z }
-`, { 'a/': '' });
+`,
+      { 'a/': '' },
+    );
     expect(errors).toEqual([
-      { path: 'clusters[0].kubeConfig', code: 'MESHPILOT_ERR_CONFIG_UNKNOWN_KEY', message: 'unknown key "kubeConfig" (did you mean "kubeconfig"?); expected one of: name, network, kubeconfig, manifests (line 3)' },
-      { path: 'clusters[0].zone', code: 'MESHPILOT_ERR_CONFIG_UNKNOWN_KEY', message: 'unknown key "zone"; expected one of: name, network, kubeconfig, manifests (line 3)' },
+      {
+        path: 'clusters[0].kubeConfig',
+        code: 'MESHPILOT_ERR_CONFIG_UNKNOWN_KEY',
+        message:
+          'unknown key "kubeConfig" (did you mean "kubeconfig"?); expected one of: name, network, kubeconfig, manifests (line 3)',
+      },
+      {
+        path: 'clusters[0].zone',
+        code: 'MESHPILOT_ERR_CONFIG_UNKNOWN_KEY',
+        message: 'unknown key "zone"; expected one of: name, network, kubeconfig, manifests (line 3)',
+      },
     ]);
   });
 
@@ -126,7 +145,9 @@ clusters:
   it('rejects an empty file and an unreadable path', async () => {
     expect((await errorsFor('# nothing\n')).map((e) => e.code)).toEqual(['MESHPILOT_ERR_CONFIG_EMPTY']);
     const missing = await loadConfig(join(root, 'nope.yaml'));
-    expect(missing.ok ? [] : missing.errors.map((e) => [e.path, e.code])).toEqual([[join(root, 'nope.yaml'), 'MESHPILOT_ERR_CONFIG_READ']]);
+    expect(missing.ok ? [] : missing.errors.map((e) => [e.path, e.code])).toEqual([
+      [join(root, 'nope.yaml'), 'MESHPILOT_ERR_CONFIG_READ'],
+    ]);
   });
 
   it('a top-level list is an error at the root', async () => {
@@ -135,22 +156,32 @@ clusters:
   });
 
   it('quotes map keys that are not plain words in paths', async () => {
-    const errors = await errorsFor('meshNetworks:\n  networks:\n    "net.20": { gateways: [{ address: "bad host" }] }\n');
+    const errors = await errorsFor(
+      'meshNetworks:\n  networks:\n    "net.20": { gateways: [{ address: "bad host" }] }\n',
+    );
     expect(errors.map((e) => e.path)).toEqual(['meshNetworks.networks["net.20"].gateways[0].address']);
   });
 });
 
 describe('loadConfig semantic checks', () => {
-  async function semanticErrors(configText: string, tree: Record<string, string> = TWO_CLUSTER_FILES): Promise<string[]> {
+  async function semanticErrors(
+    configText: string,
+    tree: Record<string, string> = TWO_CLUSTER_FILES,
+  ): Promise<string[]> {
     return (await errorsFor(configText, tree)).map((e) => `${e.path} ${e.code}`);
   }
 
   it('duplicate cluster names', async () => {
-    expect(await semanticErrors(`${TWO_CLUSTERS}  - { name: cluster-a, manifests: ./cluster-b/ }\n`)).toEqual(['clusters[2].name MESHPILOT_ERR_CONFIG_DUPLICATE_CLUSTER']);
+    expect(await semanticErrors(`${TWO_CLUSTERS}  - { name: cluster-a, manifests: ./cluster-b/ }\n`)).toEqual([
+      'clusters[2].name MESHPILOT_ERR_CONFIG_DUPLICATE_CLUSTER',
+    ]);
   });
 
   it('fromRegistry naming an unknown cluster', async () => {
-    const errors = await errorsFor(`${TWO_CLUSTERS}meshNetworks: { networks: { group20: { endpoints: [{ fromRegistry: cluster-z }] } } }\n`, TWO_CLUSTER_FILES);
+    const errors = await errorsFor(
+      `${TWO_CLUSTERS}meshNetworks: { networks: { group20: { endpoints: [{ fromRegistry: cluster-z }] } } }\n`,
+      TWO_CLUSTER_FILES,
+    );
     expect(errors).toEqual([
       {
         path: 'meshNetworks.networks.group20.endpoints[0].fromRegistry',
@@ -161,28 +192,44 @@ describe('loadConfig semantic checks', () => {
   });
 
   it('a cluster network that disagrees with its fromRegistry network', async () => {
-    const errors = await errorsFor(`${TWO_CLUSTERS}meshNetworks: { networks: { group20: { endpoints: [{ fromRegistry: cluster-b }] } } }\n`, TWO_CLUSTER_FILES);
-    expect(errors.map((e) => [e.path, e.code])).toEqual([['clusters[1].network', 'MESHPILOT_ERR_CONFIG_NETWORK_MISMATCH']]);
-    expect(errors[0]?.message).toContain('cluster "cluster-b" says network "group30" but meshNetworks puts it in network "group20"');
+    const errors = await errorsFor(
+      `${TWO_CLUSTERS}meshNetworks: { networks: { group20: { endpoints: [{ fromRegistry: cluster-b }] } } }\n`,
+      TWO_CLUSTER_FILES,
+    );
+    expect(errors.map((e) => [e.path, e.code])).toEqual([
+      ['clusters[1].network', 'MESHPILOT_ERR_CONFIG_NETWORK_MISMATCH'],
+    ]);
+    expect(errors[0]?.message).toContain(
+      'cluster "cluster-b" says network "group30" but meshNetworks puts it in network "group20"',
+    );
   });
 
   it('a cluster without a network takes the fromRegistry network without complaint', async () => {
-    const text = 'clusters: [{ name: cluster-b, manifests: ./cluster-b/ }]\nmeshNetworks: { networks: { group20: { endpoints: [{ fromRegistry: cluster-b }] } } }\n';
+    const text =
+      'clusters: [{ name: cluster-b, manifests: ./cluster-b/ }]\nmeshNetworks: { networks: { group20: { endpoints: [{ fromRegistry: cluster-b }] } } }\n';
     expect(await semanticErrors(text)).toEqual([]);
   });
 
   it('one cluster claimed by two networks', async () => {
     const text = `${TWO_CLUSTERS}meshNetworks:\n  networks:\n    group20: { endpoints: [{ fromRegistry: cluster-a }] }\n    group21: { endpoints: [{ fromRegistry: cluster-a }] }\n`;
-    expect(await semanticErrors(text)).toEqual(['meshNetworks.networks.group21.endpoints[0].fromRegistry MESHPILOT_ERR_CONFIG_CLUSTER_IN_TWO_NETWORKS']);
+    expect(await semanticErrors(text)).toEqual([
+      'meshNetworks.networks.group21.endpoints[0].fromRegistry MESHPILOT_ERR_CONFIG_CLUSTER_IN_TWO_NETWORKS',
+    ]);
   });
 
   it('remoteSecrets.cluster must be a kubeconfig cluster', async () => {
-    expect(await semanticErrors(`${TWO_CLUSTERS}remoteSecrets: { cluster: cluster-b }\n`)).toEqual(['remoteSecrets.cluster MESHPILOT_ERR_CONFIG_NOT_KUBECONFIG_CLUSTER']);
-    expect(await semanticErrors(`${TWO_CLUSTERS}remoteSecrets: { cluster: cluster-z }\n`)).toEqual(['remoteSecrets.cluster MESHPILOT_ERR_CONFIG_UNKNOWN_CLUSTER']);
+    expect(await semanticErrors(`${TWO_CLUSTERS}remoteSecrets: { cluster: cluster-b }\n`)).toEqual([
+      'remoteSecrets.cluster MESHPILOT_ERR_CONFIG_NOT_KUBECONFIG_CLUSTER',
+    ]);
+    expect(await semanticErrors(`${TWO_CLUSTERS}remoteSecrets: { cluster: cluster-z }\n`)).toEqual([
+      'remoteSecrets.cluster MESHPILOT_ERR_CONFIG_UNKNOWN_CLUSTER',
+    ]);
   });
 
   it('config[].cluster must name a cluster', async () => {
-    expect(await semanticErrors(`${TWO_CLUSTERS}config: [{ cluster: cluster-b }, { cluster: cluster-z }]\n`)).toEqual(['config[1].cluster MESHPILOT_ERR_CONFIG_UNKNOWN_CLUSTER']);
+    expect(await semanticErrors(`${TWO_CLUSTERS}config: [{ cluster: cluster-b }, { cluster: cluster-z }]\n`)).toEqual([
+      'config[1].cluster MESHPILOT_ERR_CONFIG_UNKNOWN_CLUSTER',
+    ]);
   });
 
   it('referenced kubeconfig files and manifests folders must exist with the right kind', async () => {
@@ -203,13 +250,19 @@ config:
       'clusters[3].manifests MESHPILOT_ERR_CONFIG_NOT_A_FOLDER',
       'config[0].manifests MESHPILOT_ERR_CONFIG_FOLDER_NOT_FOUND',
     ]);
-    expect(errors[0]?.message).toBe(`kubeconfig file "./missing.kubeconfig" (${join(root, 'missing.kubeconfig')}) does not exist (line 3)`);
+    expect(errors[0]?.message).toBe(
+      `kubeconfig file "./missing.kubeconfig" (${join(root, 'missing.kubeconfig')}) does not exist (line 3)`,
+    );
     expect(errors[4]?.message).toBe(`manifests folder "${join(root, 'absent')}" does not exist (line 8)`);
   });
 
   it('debounce.quietMs must not exceed maxMs, defaults included', async () => {
-    expect(await semanticErrors('debounce: { quietMs: 200, maxMs: 100 }\n')).toEqual(['debounce.quietMs MESHPILOT_ERR_CONFIG_DEBOUNCE_RANGE']);
-    expect(await semanticErrors('debounce: { quietMs: 1500 }\n')).toEqual(['debounce.quietMs MESHPILOT_ERR_CONFIG_DEBOUNCE_RANGE']);
+    expect(await semanticErrors('debounce: { quietMs: 200, maxMs: 100 }\n')).toEqual([
+      'debounce.quietMs MESHPILOT_ERR_CONFIG_DEBOUNCE_RANGE',
+    ]);
+    expect(await semanticErrors('debounce: { quietMs: 1500 }\n')).toEqual([
+      'debounce.quietMs MESHPILOT_ERR_CONFIG_DEBOUNCE_RANGE',
+    ]);
     expect(await semanticErrors('debounce: { quietMs: 1000, maxMs: 1000 }\n')).toEqual([]);
   });
 

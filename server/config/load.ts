@@ -31,8 +31,12 @@ function withResolvedPaths(config: MeshpilotConfig, baseDir: string): MeshpilotC
         ? { ...cluster, kubeconfig: resolveConfigPath(baseDir, cluster.kubeconfig) }
         : { ...cluster, manifests: resolveConfigPath(baseDir, cluster.manifests) },
     ),
-    config: config.config.map((source) => (source.manifests !== undefined ? { manifests: resolveConfigPath(baseDir, source.manifests) } : source)),
-    ...(config.security !== undefined ? { security: { ...config.security, caDir: resolveConfigPath(baseDir, config.security.caDir) } } : {}),
+    config: config.config.map((source) =>
+      source.manifests !== undefined ? { manifests: resolveConfigPath(baseDir, source.manifests) } : source,
+    ),
+    ...(config.security !== undefined
+      ? { security: { ...config.security, caDir: resolveConfigPath(baseDir, config.security.caDir) } }
+      : {}),
   };
 }
 
@@ -49,10 +53,24 @@ export async function parseConfigText(text: string, configPath: string): Promise
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
   } catch (error: unknown) {
-    return { ok: false, errors: [{ path: configPath, message: `cannot read the YAML: ${errorMessage(error)}`, code: ConfigErrorCode.yaml }] };
+    return {
+      ok: false,
+      errors: [
+        { path: configPath, message: `cannot read the YAML: ${errorMessage(error)}`, code: ConfigErrorCode.yaml },
+      ],
+    };
   }
   if (raw === null || raw === undefined) {
-    return { ok: false, errors: [{ path: '(root)', message: `the config file ${configPath} is empty: expected a mapping with meshId, clusters, meshNetworks, ...`, code: ConfigErrorCode.empty }] };
+    return {
+      ok: false,
+      errors: [
+        {
+          path: '(root)',
+          message: `the config file ${configPath} is empty: expected a mapping with meshId, clusters, meshNetworks, ...`,
+          code: ConfigErrorCode.empty,
+        },
+      ],
+    };
   }
 
   const baseDir = dirname(resolve(configPath));
@@ -64,7 +82,11 @@ export async function parseConfigText(text: string, configPath: string): Promise
   if (issues.length > 0 || !parsed.success) {
     const errors = issues.map((issue): ConfigError => {
       const line = lineOfPath(doc, lineCounter, issue.segments);
-      return { path: formatConfigPath(issue.segments), message: line === undefined ? issue.message : `${issue.message} (line ${line})`, code: issue.code };
+      return {
+        path: formatConfigPath(issue.segments),
+        message: line === undefined ? issue.message : `${issue.message} (line ${line})`,
+        code: issue.code,
+      };
     });
     return { ok: false, errors };
   }
@@ -77,7 +99,10 @@ export async function loadConfig(path: string): Promise<ConfigResult> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error: unknown) {
-    return { ok: false, errors: [{ path, message: `cannot read the config file: ${errorMessage(error)}`, code: ConfigErrorCode.read }] };
+    return {
+      ok: false,
+      errors: [{ path, message: `cannot read the config file: ${errorMessage(error)}`, code: ConfigErrorCode.read }],
+    };
   }
   return parseConfigText(text, path);
 }

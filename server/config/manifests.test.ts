@@ -21,8 +21,10 @@ async function writeFiles(files: Record<string, string>): Promise<void> {
   }
 }
 
-const pod = (name: string) => `apiVersion: v1\nkind: Pod\nmetadata: { name: ${name}, namespace: default, labels: { app: helloworld } }\n`;
-const names = (objects: { kind: string; metadata: { name: string } }[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`);
+const pod = (name: string) =>
+  `apiVersion: v1\nkind: Pod\nmetadata: { name: ${name}, namespace: default, labels: { app: helloworld } }\n`;
+const names = (objects: { kind: string; metadata: { name: string } }[]) =>
+  objects.map((o) => `${o.kind}/${o.metadata.name}`);
 
 describe('parseManifestText', () => {
   it('reads every document of a multi-document file and skips empty ones', () => {
@@ -34,12 +36,28 @@ describe('parseManifestText', () => {
   });
 
   it('flattens kind: List and fills apiVersion/kind for typed lists', () => {
-    const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 's1' } }, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1' } }] };
-    const podList = { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: '7' }, items: [{ metadata: { name: 'p2', namespace: 'default' } }] };
+    const list = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 's1' } },
+        { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1' } },
+      ],
+    };
+    const podList = {
+      apiVersion: 'v1',
+      kind: 'PodList',
+      metadata: { resourceVersion: '7' },
+      items: [{ metadata: { name: 'p2', namespace: 'default' } }],
+    };
     const result = parseManifestText(`${JSON.stringify(list)}\n---\n${JSON.stringify(podList)}\n`, 'lists.yaml');
     expect(result.errors).toEqual([]);
     expect(names(result.objects)).toEqual(['Service/s1', 'Pod/p1', 'Pod/p2']);
-    expect(result.objects[2]).toEqual({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p2', namespace: 'default' } });
+    expect(result.objects[2]).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p2', namespace: 'default' },
+    });
   });
 
   it('reports bad documents with file#index and the field, keeping the good ones', () => {
@@ -98,24 +116,39 @@ describe('readManifestFolder', () => {
   });
 
   it('names errors by folder name, relative file and document index', async () => {
-    await writeFiles({ 'cluster-a/nested/pods.yaml': `${pod('ok')}---\n${pod('ok2')}---\napiVersion: v1\nkind: Pod\nmetadata: {}\n` });
+    await writeFiles({
+      'cluster-a/nested/pods.yaml': `${pod('ok')}---\n${pod('ok2')}---\napiVersion: v1\nkind: Pod\nmetadata: {}\n`,
+    });
     const result = await readManifestFolder(join(root, 'cluster-a'));
-    expect(result.errors.map((e) => `${e.path}: ${e.message}`)).toEqual(['cluster-a/nested/pods.yaml#2: metadata.name: required (expected a non-empty string)']);
+    expect(result.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      'cluster-a/nested/pods.yaml#2: metadata.name: required (expected a non-empty string)',
+    ]);
     const labelled = await readManifestFolder(join(root, 'cluster-a'), { errorPrefix: 'examples/a' });
     expect(labelled.errors[0]?.path).toBe('examples/a/nested/pods.yaml#2');
   });
 
   it('reports an object defined twice and keeps the first copy', async () => {
-    await writeFiles({ 'm/a.yaml': pod('p'), 'm/b.yaml': `${pod('other')}---\n${pod('p').replace('labels: { app: helloworld }', 'labels: { app: copy }')}` });
+    await writeFiles({
+      'm/a.yaml': pod('p'),
+      'm/b.yaml': `${pod('other')}---\n${pod('p').replace('labels: { app: helloworld }', 'labels: { app: copy }')}`,
+    });
     const result = await readManifestFolder(join(root, 'm'));
     expect(names(result.objects)).toEqual(['Pod/p', 'Pod/other']);
     expect(result.objects[0]?.metadata.labels).toEqual({ app: 'helloworld' });
-    expect(result.errors).toEqual([{ path: 'm/b.yaml#1', message: 'Pod default/p is defined twice (first in m/a.yaml#0); this copy is ignored', code: 'MESHPILOT_ERR_MANIFEST_DUPLICATE_OBJECT' }]);
+    expect(result.errors).toEqual([
+      {
+        path: 'm/b.yaml#1',
+        message: 'Pod default/p is defined twice (first in m/a.yaml#0); this copy is ignored',
+        code: 'MESHPILOT_ERR_MANIFEST_DUPLICATE_OBJECT',
+      },
+    ]);
   });
 
   it('reports a missing folder or a file given as folder', async () => {
     const missing = await readManifestFolder(join(root, 'nope'));
-    expect(missing.errors.map((e) => [e.code, e.message])).toEqual([['MESHPILOT_ERR_MANIFEST_FOLDER', `manifests folder "${join(root, 'nope')}" does not exist`]]);
+    expect(missing.errors.map((e) => [e.code, e.message])).toEqual([
+      ['MESHPILOT_ERR_MANIFEST_FOLDER', `manifests folder "${join(root, 'nope')}" does not exist`],
+    ]);
     await writeFiles({ 'f.yaml': pod('p') });
     const file = await readManifestFolder(join(root, 'f.yaml'));
     expect(file.errors.map((e) => e.code)).toEqual(['MESHPILOT_ERR_MANIFEST_FOLDER']);

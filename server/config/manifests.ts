@@ -41,7 +41,8 @@ function asRecord(value: unknown): Json | undefined {
 function requireString(object: Json, key: string, field: string, problems: string[]): void {
   const value = object[key];
   if (value === undefined) problems.push(`${field}: required (expected a non-empty string)`);
-  else if (typeof value !== 'string' || value === '') problems.push(`${field}: expected a non-empty string, got ${describeValue(value)}`);
+  else if (typeof value !== 'string' || value === '')
+    problems.push(`${field}: expected a non-empty string, got ${describeValue(value)}`);
 }
 
 function checkStringMap(metadata: Json, key: 'labels' | 'annotations', field: string, problems: string[]): void {
@@ -53,25 +54,35 @@ function checkStringMap(metadata: Json, key: 'labels' | 'annotations', field: st
     return;
   }
   for (const [name, entry] of Object.entries(map)) {
-    if (typeof entry !== 'string') problems.push(`${field}.${key}.${name}: expected a string (quote numbers and booleans), got ${describeValue(entry)}`);
+    if (typeof entry !== 'string')
+      problems.push(
+        `${field}.${key}.${name}: expected a string (quote numbers and booleans), got ${describeValue(entry)}`,
+      );
   }
 }
 
 /** Problems that keep `value` from being a KubeObject, each as `<field>: <what is wrong>`. */
 function kubeObjectProblems(value: unknown, prefix: string): string[] {
   const object = asRecord(value);
-  if (object === undefined) return [`${prefix === '' ? '(document)' : prefix.slice(0, -1)}: expected a mapping (a Kubernetes object), got ${describeValue(value)}`];
+  if (object === undefined)
+    return [
+      `${prefix === '' ? '(document)' : prefix.slice(0, -1)}: expected a mapping (a Kubernetes object), got ${describeValue(value)}`,
+    ];
   const problems: string[] = [];
   requireString(object, 'apiVersion', `${prefix}apiVersion`, problems);
   requireString(object, 'kind', `${prefix}kind`, problems);
   const metadata = asRecord(object['metadata']);
   if (metadata === undefined) {
-    const got = object['metadata'] === undefined ? 'required (expected a mapping with name)' : `expected a mapping, got ${describeValue(object['metadata'])}`;
+    const got =
+      object['metadata'] === undefined
+        ? 'required (expected a mapping with name)'
+        : `expected a mapping, got ${describeValue(object['metadata'])}`;
     problems.push(`${prefix}metadata: ${got}`);
     return problems;
   }
   requireString(metadata, 'name', `${prefix}metadata.name`, problems);
-  if (metadata['namespace'] !== undefined) requireString(metadata, 'namespace', `${prefix}metadata.namespace`, problems);
+  if (metadata['namespace'] !== undefined)
+    requireString(metadata, 'namespace', `${prefix}metadata.namespace`, problems);
   checkStringMap(metadata, 'labels', `${prefix}metadata`, problems);
   checkStringMap(metadata, 'annotations', `${prefix}metadata`, problems);
   return problems;
@@ -83,14 +94,22 @@ function isList(object: Json): boolean {
 }
 
 /** Flattens `kind: List` (and `PodList`-style lists, whose items may omit apiVersion and kind). */
-function collectObjects(value: unknown, prefix: string, depth: number, out: { objects: KubeObject[]; problems: string[] }): void {
+function collectObjects(
+  value: unknown,
+  prefix: string,
+  depth: number,
+  out: { objects: KubeObject[]; problems: string[] },
+): void {
   const object = asRecord(value);
   if (object !== undefined && isList(object) && depth < MAX_LIST_NESTING) {
     const listKind = String(object['kind']);
     const itemKind = listKind === 'List' ? undefined : listKind.slice(0, -'List'.length);
     (object['items'] as unknown[]).forEach((item, index) => {
       const itemObject = asRecord(item);
-      const filled = itemObject !== undefined && itemKind !== undefined ? { apiVersion: object['apiVersion'], kind: itemKind, ...itemObject } : item;
+      const filled =
+        itemObject !== undefined && itemKind !== undefined
+          ? { apiVersion: object['apiVersion'], kind: itemKind, ...itemObject }
+          : item;
       collectObjects(filled, `${prefix}items[${index}].`, depth + 1, out);
     });
     return;
@@ -121,7 +140,11 @@ function parseLocated(text: string, source: string): LocatedObjects {
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
         const { line, col } = lineCounter.linePos(error.pos[0]);
-        result.errors.push({ path, message: `YAML syntax error at line ${line}, column ${col}: ${error.message.split('\n')[0] ?? ''} (${error.code})`, code: ManifestErrorCode.yaml });
+        result.errors.push({
+          path,
+          message: `YAML syntax error at line ${line}, column ${col}: ${error.message.split('\n')[0] ?? ''} (${error.code})`,
+          code: ManifestErrorCode.yaml,
+        });
       }
       return;
     }
@@ -129,14 +152,19 @@ function parseLocated(text: string, source: string): LocatedObjects {
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (error: unknown) {
-      result.errors.push({ path, message: `cannot read the YAML: ${errorMessage(error)}`, code: ManifestErrorCode.yaml });
+      result.errors.push({
+        path,
+        message: `cannot read the YAML: ${errorMessage(error)}`,
+        code: ManifestErrorCode.yaml,
+      });
       return;
     }
     if (value === null || value === undefined) return;
     const collected = { objects: [] as KubeObject[], problems: [] as string[] };
     collectObjects(value, '', 0, collected);
     for (const object of collected.objects) result.located.push({ object, path });
-    for (const problem of collected.problems) result.errors.push({ path, message: problem, code: ManifestErrorCode.invalidObject });
+    for (const problem of collected.problems)
+      result.errors.push({ path, message: problem, code: ManifestErrorCode.invalidObject });
   });
   return result;
 }
@@ -156,7 +184,9 @@ async function listManifestFiles(dir: string, depth: number, seen: Set<string>):
   const files: string[] = [];
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    const isDirectory = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory() === true);
+    const isDirectory =
+      entry.isDirectory() ||
+      (entry.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory() === true);
     if (isDirectory) files.push(...(await listManifestFiles(path, depth + 1, seen)));
     else if (MANIFEST_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) files.push(path);
   }
@@ -183,11 +213,18 @@ export async function readManifestFolder(dir: string, options: ManifestReadOptio
   let files: string[];
   try {
     const info = await stat(dir);
-    if (!info.isDirectory()) return { objects: [], errors: [{ path: dir, message: `manifests folder "${dir}" is not a folder`, code: ManifestErrorCode.folder }] };
+    if (!info.isDirectory())
+      return {
+        objects: [],
+        errors: [{ path: dir, message: `manifests folder "${dir}" is not a folder`, code: ManifestErrorCode.folder }],
+      };
     files = await listManifestFiles(dir, 0, new Set());
   } catch (error: unknown) {
     const reason = errnoCode(error) === 'ENOENT' ? 'does not exist' : `cannot be read: ${errorMessage(error)}`;
-    return { objects: [], errors: [{ path: dir, message: `manifests folder "${dir}" ${reason}`, code: ManifestErrorCode.folder }] };
+    return {
+      objects: [],
+      errors: [{ path: dir, message: `manifests folder "${dir}" ${reason}`, code: ManifestErrorCode.folder }],
+    };
   }
   if (options.cache) {
     const present = new Set(files);
@@ -203,7 +240,11 @@ export async function readManifestFolder(dir: string, options: ManifestReadOptio
     try {
       text = await readFile(file, 'utf8');
     } catch (error: unknown) {
-      result.errors.push({ path: source, message: `cannot read the file: ${errorMessage(error)}`, code: ManifestErrorCode.read });
+      result.errors.push({
+        path: source,
+        message: `cannot read the file: ${errorMessage(error)}`,
+        code: ManifestErrorCode.read,
+      });
       continue;
     }
     const cached = options.cache?.get(file);
@@ -217,7 +258,11 @@ export async function readManifestFolder(dir: string, options: ManifestReadOptio
         firstSeen.set(key, path);
         result.objects.push(object);
       } else {
-        result.errors.push({ path, message: `${describeObject(object)} is defined twice (first in ${first}); this copy is ignored`, code: ManifestErrorCode.duplicateObject });
+        result.errors.push({
+          path,
+          message: `${describeObject(object)} is defined twice (first in ${first}); this copy is ignored`,
+          code: ManifestErrorCode.duplicateObject,
+        });
       }
     }
   }

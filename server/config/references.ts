@@ -12,7 +12,9 @@ type Segments = readonly PropertyKey[];
 type LooseCluster = { index: number; name?: string; network?: string; kubeconfig?: string; manifests?: string };
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function asArray(value: unknown): readonly unknown[] {
@@ -53,7 +55,12 @@ function duplicateClusterIssues(clusters: readonly LooseCluster[]): PathIssue[] 
     if (cluster.name === undefined) continue;
     const first = firstIndex.get(cluster.name);
     if (first === undefined) firstIndex.set(cluster.name, cluster.index);
-    else issues.push({ segments: ['clusters', cluster.index, 'name'], message: `duplicate cluster name "${cluster.name}": already used by clusters[${first}]; cluster names must be unique`, code: ConfigErrorCode.duplicateCluster });
+    else
+      issues.push({
+        segments: ['clusters', cluster.index, 'name'],
+        message: `duplicate cluster name "${cluster.name}": already used by clusters[${first}]; cluster names must be unique`,
+        code: ConfigErrorCode.duplicateCluster,
+      });
   }
   return issues;
 }
@@ -69,12 +76,20 @@ function meshNetworkIssues(raw: Record<string, unknown>, clusters: readonly Loos
       const segments: Segments = ['meshNetworks', 'networks', network, 'endpoints', index, 'fromRegistry'];
       const cluster = clusters.find((c) => c.name === registry);
       if (cluster === undefined) {
-        issues.push({ segments, message: `unknown cluster "${registry}": ${clusterList(clusters)}`, code: ConfigErrorCode.unknownCluster });
+        issues.push({
+          segments,
+          message: `unknown cluster "${registry}": ${clusterList(clusters)}`,
+          code: ConfigErrorCode.unknownCluster,
+        });
         return;
       }
       const earlier = claimedBy.get(registry);
       if (earlier !== undefined && earlier.network !== network) {
-        issues.push({ segments, message: `cluster "${registry}" is already in network "${earlier.network}"; a cluster's registry belongs to one network only`, code: ConfigErrorCode.clusterInTwoNetworks });
+        issues.push({
+          segments,
+          message: `cluster "${registry}" is already in network "${earlier.network}"; a cluster's registry belongs to one network only`,
+          code: ConfigErrorCode.clusterInTwoNetworks,
+        });
         return;
       }
       claimedBy.set(registry, { network, segments });
@@ -91,8 +106,12 @@ function meshNetworkIssues(raw: Record<string, unknown>, clusters: readonly Loos
 }
 
 function kubeconfigClusterList(clusters: readonly LooseCluster[]): string {
-  const names = [...new Set(clusters.flatMap((c) => (c.kubeconfig === undefined || c.name === undefined ? [] : [`"${c.name}"`])))];
-  return names.length === 0 ? 'no cluster has a kubeconfig' : `expected one of the kubeconfig clusters: ${names.join(', ')}`;
+  const names = [
+    ...new Set(clusters.flatMap((c) => (c.kubeconfig === undefined || c.name === undefined ? [] : [`"${c.name}"`]))),
+  ];
+  return names.length === 0
+    ? 'no cluster has a kubeconfig'
+    : `expected one of the kubeconfig clusters: ${names.join(', ')}`;
 }
 
 function clusterReferenceIssues(raw: Record<string, unknown>, clusters: readonly LooseCluster[]): PathIssue[] {
@@ -101,20 +120,44 @@ function clusterReferenceIssues(raw: Record<string, unknown>, clusters: readonly
   if (remoteCluster !== undefined) {
     const cluster = clusters.find((c) => c.name === remoteCluster);
     const expected = kubeconfigClusterList(clusters);
-    if (cluster === undefined) issues.push({ segments: ['remoteSecrets', 'cluster'], message: `unknown cluster "${remoteCluster}": ${expected}`, code: ConfigErrorCode.unknownCluster });
-    else if (cluster.kubeconfig === undefined) issues.push({ segments: ['remoteSecrets', 'cluster'], message: `cluster "${remoteCluster}" has no kubeconfig, so remote secrets cannot be watched in it: ${expected}`, code: ConfigErrorCode.notKubeconfigCluster });
+    if (cluster === undefined)
+      issues.push({
+        segments: ['remoteSecrets', 'cluster'],
+        message: `unknown cluster "${remoteCluster}": ${expected}`,
+        code: ConfigErrorCode.unknownCluster,
+      });
+    else if (cluster.kubeconfig === undefined)
+      issues.push({
+        segments: ['remoteSecrets', 'cluster'],
+        message: `cluster "${remoteCluster}" has no kubeconfig, so remote secrets cannot be watched in it: ${expected}`,
+        code: ConfigErrorCode.notKubeconfigCluster,
+      });
   }
   const tokenReviewCluster = asString(asRecord(raw['security'])?.['tokenReviewCluster']);
   if (tokenReviewCluster !== undefined) {
     const cluster = clusters.find((c) => c.name === tokenReviewCluster);
     const expected = kubeconfigClusterList(clusters);
-    if (cluster === undefined) issues.push({ segments: ['security', 'tokenReviewCluster'], message: `unknown cluster "${tokenReviewCluster}": ${expected}`, code: ConfigErrorCode.unknownCluster });
-    else if (cluster.kubeconfig === undefined) issues.push({ segments: ['security', 'tokenReviewCluster'], message: `cluster "${tokenReviewCluster}" has no kubeconfig, so its TokenReview API cannot be called: ${expected}`, code: ConfigErrorCode.notKubeconfigCluster });
+    if (cluster === undefined)
+      issues.push({
+        segments: ['security', 'tokenReviewCluster'],
+        message: `unknown cluster "${tokenReviewCluster}": ${expected}`,
+        code: ConfigErrorCode.unknownCluster,
+      });
+    else if (cluster.kubeconfig === undefined)
+      issues.push({
+        segments: ['security', 'tokenReviewCluster'],
+        message: `cluster "${tokenReviewCluster}" has no kubeconfig, so its TokenReview API cannot be called: ${expected}`,
+        code: ConfigErrorCode.notKubeconfigCluster,
+      });
   }
   asArray(raw['config']).forEach((source, index) => {
     const name = asString(asRecord(source)?.['cluster']);
     if (name !== undefined && !clusters.some((c) => c.name === name)) {
-      issues.push({ segments: ['config', index, 'cluster'], message: `unknown cluster "${name}": ${clusterList(clusters)}`, code: ConfigErrorCode.unknownCluster });
+      issues.push({
+        segments: ['config', index, 'cluster'],
+        message: `unknown cluster "${name}": ${clusterList(clusters)}`,
+        code: ConfigErrorCode.unknownCluster,
+      });
     }
   });
   return issues;
@@ -126,17 +169,30 @@ function debounceIssues(raw: Record<string, unknown>): PathIssue[] {
   const quiet = debounce['quietMs'] ?? DEFAULT_DEBOUNCE.quietMs;
   const max = debounce['maxMs'] ?? DEFAULT_DEBOUNCE.maxMs;
   if (typeof quiet !== 'number' || typeof max !== 'number' || quiet <= max) return [];
-  return [{ segments: ['debounce', 'quietMs'], message: `quietMs (${quiet}) must not exceed maxMs (${max}): a push waits at most maxMs`, code: ConfigErrorCode.debounceRange }];
+  return [
+    {
+      segments: ['debounce', 'quietMs'],
+      message: `quietMs (${quiet}) must not exceed maxMs (${max}): a push waits at most maxMs`,
+      code: ConfigErrorCode.debounceRange,
+    },
+  ];
 }
 
-async function pathIssue(segments: Segments, baseDir: string, given: string, want: 'file' | 'folder'): Promise<PathIssue[]> {
+async function pathIssue(
+  segments: Segments,
+  baseDir: string,
+  given: string,
+  want: 'file' | 'folder',
+): Promise<PathIssue[]> {
   const absolute = resolveConfigPath(baseDir, given);
   const shown = absolute === given ? `"${given}"` : `"${given}" (${absolute})`;
   const what = want === 'file' ? 'kubeconfig file' : 'manifests folder';
   try {
     const info = await stat(absolute);
-    if (want === 'file' && !info.isFile()) return [{ segments, message: `${what} ${shown} is not a file`, code: ConfigErrorCode.notAFile }];
-    if (want === 'folder' && !info.isDirectory()) return [{ segments, message: `${what} ${shown} is not a folder`, code: ConfigErrorCode.notAFolder }];
+    if (want === 'file' && !info.isFile())
+      return [{ segments, message: `${what} ${shown} is not a file`, code: ConfigErrorCode.notAFile }];
+    if (want === 'folder' && !info.isDirectory())
+      return [{ segments, message: `${what} ${shown} is not a folder`, code: ConfigErrorCode.notAFolder }];
     return [];
   } catch (error: unknown) {
     const code = want === 'file' ? ConfigErrorCode.fileNotFound : ConfigErrorCode.folderNotFound;
@@ -145,10 +201,18 @@ async function pathIssue(segments: Segments, baseDir: string, given: string, wan
   }
 }
 
-function fileIssues(raw: Record<string, unknown>, clusters: readonly LooseCluster[], baseDir: string): Promise<PathIssue[]>[] {
+function fileIssues(
+  raw: Record<string, unknown>,
+  clusters: readonly LooseCluster[],
+  baseDir: string,
+): Promise<PathIssue[]>[] {
   const checks = clusters.flatMap((c) => [
-    ...(c.kubeconfig === undefined ? [] : [pathIssue(['clusters', c.index, 'kubeconfig'], baseDir, c.kubeconfig, 'file')]),
-    ...(c.manifests === undefined ? [] : [pathIssue(['clusters', c.index, 'manifests'], baseDir, c.manifests, 'folder')]),
+    ...(c.kubeconfig === undefined
+      ? []
+      : [pathIssue(['clusters', c.index, 'kubeconfig'], baseDir, c.kubeconfig, 'file')]),
+    ...(c.manifests === undefined
+      ? []
+      : [pathIssue(['clusters', c.index, 'manifests'], baseDir, c.manifests, 'folder')]),
   ]);
   asArray(raw['config']).forEach((source, index) => {
     const folder = asString(asRecord(source)?.['manifests']);

@@ -34,7 +34,10 @@ describe('MeshpilotConfigSchema', () => {
     expect(config.listen).toEqual({ xds: '0.0.0.0:15010', xdsTls: '0.0.0.0:15012', admin: '127.0.0.1:9' });
     expect(config.debounce).toEqual({ quietMs: 100, maxMs: 5000 });
     expect(config.remoteSecrets).toEqual({ cluster: 'cluster-a', namespace: 'istio-system' });
-    expect(config.meshNetworks.networks['group20']).toEqual({ endpoints: [], gateways: [{ address: '10.64.31.204', port: 15443 }] });
+    expect(config.meshNetworks.networks['group20']).toEqual({
+      endpoints: [],
+      gateways: [{ address: '10.64.31.204', port: 15443 }],
+    });
   });
 
   it('turns plaintext xDS off with "off" or false, but not the other listeners', () => {
@@ -48,8 +51,15 @@ describe('MeshpilotConfigSchema', () => {
   });
 
   it('needs exactly one of kubeconfig or manifests per cluster and narrows the output type', () => {
-    const config = MeshpilotConfigSchema.parse({ clusters: [{ name: 'cluster-a', kubeconfig: 'a.kubeconfig' }, { name: 'cluster-b', network: 'group30', manifests: './b/' }] });
-    const described = config.clusters.map((c: KubeClusterConfig) => (c.kubeconfig !== undefined ? `kube:${c.kubeconfig}` : `files:${c.manifests}`));
+    const config = MeshpilotConfigSchema.parse({
+      clusters: [
+        { name: 'cluster-a', kubeconfig: 'a.kubeconfig' },
+        { name: 'cluster-b', network: 'group30', manifests: './b/' },
+      ],
+    });
+    const described = config.clusters.map((c: KubeClusterConfig) =>
+      c.kubeconfig !== undefined ? `kube:${c.kubeconfig}` : `files:${c.manifests}`,
+    );
     expect(described).toEqual(['kube:a.kubeconfig', 'files:./b/']);
     expect(config.clusters[1]).toEqual({ name: 'cluster-b', network: 'group30', manifests: './b/' });
     expect(issuesOf({ clusters: [{ name: 'a' }, { name: 'b', kubeconfig: 'k', manifests: 'm' }] })).toEqual([
@@ -72,17 +82,28 @@ describe('MeshpilotConfigSchema', () => {
 
   it('accepts the Istio MeshNetworks forms', () => {
     const networks = {
-      group20: { endpoints: [{ fromRegistry: 'cluster-a' }, { fromCidr: '192.192.0.0/16' }], gateways: [{ address: 'gw.example.com', port: 443, locality: 'cn/shanghai-20' }] },
+      group20: {
+        endpoints: [{ fromRegistry: 'cluster-a' }, { fromCidr: '192.192.0.0/16' }],
+        gateways: [{ address: 'gw.example.com', port: 443, locality: 'cn/shanghai-20' }],
+      },
       group30: { gateways: [{ registryServiceName: 'istio-eastwestgateway.istio-system.svc.cluster.local' }] },
     };
     const parsed = MeshpilotConfigSchema.parse({ meshNetworks: { networks } }).meshNetworks.networks;
     expect(parsed['group20']?.endpoints).toEqual([{ fromRegistry: 'cluster-a' }, { fromCidr: '192.192.0.0/16' }]);
-    expect(parsed['group30']?.gateways).toEqual([{ registryServiceName: 'istio-eastwestgateway.istio-system.svc.cluster.local', port: 15443 }]);
+    expect(parsed['group30']?.gateways).toEqual([
+      { registryServiceName: 'istio-eastwestgateway.istio-system.svc.cluster.local', port: 15443 },
+    ]);
   });
 
   it('accepts registry settings, fills their defaults and rejects bad ones by path', () => {
-    expect(MeshpilotConfigSchema.parse({ registry: { resyncMs: 0, unreachablePolicy: 'drop' } }).registry).toEqual({ resyncMs: 0, unreachablePolicy: 'drop', dropAfterMs: 600000 });
-    expect(issuesOf({ registry: { resyncMs: -5, unreachablePolicy: 'forget', dropAfterMs: 1.5, extra: true } })).toEqual([
+    expect(MeshpilotConfigSchema.parse({ registry: { resyncMs: 0, unreachablePolicy: 'drop' } }).registry).toEqual({
+      resyncMs: 0,
+      unreachablePolicy: 'drop',
+      dropAfterMs: 600000,
+    });
+    expect(
+      issuesOf({ registry: { resyncMs: -5, unreachablePolicy: 'forget', dropAfterMs: 1.5, extra: true } }),
+    ).toEqual([
       { path: 'registry.resyncMs', code: 'too_small' },
       { path: 'registry.unreachablePolicy', code: 'invalid_value' },
       { path: 'registry.dropAfterMs', code: 'invalid_type' },
@@ -91,7 +112,14 @@ describe('MeshpilotConfigSchema', () => {
   });
 
   it('rejects unknown keys at every level', () => {
-    expect(issuesOf({ extra: 1, listen: { grpc: 'x' }, debounce: { quiet: 1 }, clusters: [{ name: 'a', manifests: 'm', locality: 'x' }] })).toEqual([
+    expect(
+      issuesOf({
+        extra: 1,
+        listen: { grpc: 'x' },
+        debounce: { quiet: 1 },
+        clusters: [{ name: 'a', manifests: 'm', locality: 'x' }],
+      }),
+    ).toEqual([
       { path: 'listen', code: 'unrecognized_keys' },
       { path: 'clusters.0', code: 'unrecognized_keys' },
       { path: 'debounce', code: 'unrecognized_keys' },
@@ -100,15 +128,24 @@ describe('MeshpilotConfigSchema', () => {
   });
 
   it('rejects bad values', () => {
-    expect(issuesOf({
-      clusters: [{ name: 'Cluster_A', manifests: 'm' }],
-      meshNetworks: { networks: { n: { endpoints: [{ fromCidr: '10.0.0.0/40' }], gateways: [{ address: 'gw', port: 0 }, { address: 'not an address' }] } } },
-      debounce: { quietMs: -1, maxMs: 2.5 },
-      readiness: { remoteClusterTimeoutMs: 2 ** 31 },
-      logLevel: 'verbose',
-      trustDomain: 'Cluster Local',
-      domainSuffix: 'cluster..local',
-    }).map((i) => i.path)).toEqual([
+    expect(
+      issuesOf({
+        clusters: [{ name: 'Cluster_A', manifests: 'm' }],
+        meshNetworks: {
+          networks: {
+            n: {
+              endpoints: [{ fromCidr: '10.0.0.0/40' }],
+              gateways: [{ address: 'gw', port: 0 }, { address: 'not an address' }],
+            },
+          },
+        },
+        debounce: { quietMs: -1, maxMs: 2.5 },
+        readiness: { remoteClusterTimeoutMs: 2 ** 31 },
+        logLevel: 'verbose',
+        trustDomain: 'Cluster Local',
+        domainSuffix: 'cluster..local',
+      }).map((i) => i.path),
+    ).toEqual([
       'trustDomain',
       'domainSuffix',
       'clusters.0.name',

@@ -32,28 +32,51 @@ const nonEmptyString = z.string().min(1);
 
 const dnsLabel = z
   .string()
-  .refine(isDnsLabel, withCode(ConfigErrorCode.badName, 'expected a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters'));
+  .refine(
+    isDnsLabel,
+    withCode(
+      ConfigErrorCode.badName,
+      'expected a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
+    ),
+  );
 
 const dnsSubdomain = z
   .string()
-  .refine(isDnsSubdomain, withCode(ConfigErrorCode.badName, 'expected a DNS name like "cluster.local": dot-separated DNS-1123 labels'));
+  .refine(
+    isDnsSubdomain,
+    withCode(ConfigErrorCode.badName, 'expected a DNS name like "cluster.local": dot-separated DNS-1123 labels'),
+  );
 
 const trustDomain = z
   .string()
-  .refine((v) => /^[a-z0-9._-]+$/.test(v), withCode(ConfigErrorCode.badName, 'expected a SPIFFE trust domain like "cluster.local": lowercase letters, digits, ".", "-", "_"'));
+  .refine(
+    (v) => /^[a-z0-9._-]+$/.test(v),
+    withCode(
+      ConfigErrorCode.badName,
+      'expected a SPIFFE trust domain like "cluster.local": lowercase letters, digits, ".", "-", "_"',
+    ),
+  );
 
 const hostPort = z.string().superRefine((value, ctx) => {
   const parsed = parseListenAddress(value);
-  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message, params: { code: ConfigErrorCode.badAddress } });
+  if (!parsed.ok)
+    ctx.addIssue({ code: 'custom', message: parsed.message, params: { code: ConfigErrorCode.badAddress } });
 });
 
 /** The plaintext xDS listener may be turned off with `off` or `false`; its output is then `false`. */
 const plaintextXdsAddress = z
-  .union([z.literal(false), z.string()], { error: 'expected "host:port", "[ipv6]:port", or off/false to disable the plaintext xDS listener' })
+  .union([z.literal(false), z.string()], {
+    error: 'expected "host:port", "[ipv6]:port", or off/false to disable the plaintext xDS listener',
+  })
   .superRefine((value, ctx) => {
     if (value === false || value === 'off') return;
     const parsed = parseListenAddress(value);
-    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `${parsed.message}, or off/false to disable`, params: { code: ConfigErrorCode.badAddress } });
+    if (!parsed.ok)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${parsed.message}, or off/false to disable`,
+        params: { code: ConfigErrorCode.badAddress },
+      });
   })
   .transform((value): string | false => (value === 'off' ? false : value));
 
@@ -65,7 +88,11 @@ function exactlyOneOf(first: string, second: string) {
     const has = [first, second].filter((key) => value[key] !== undefined);
     if (has.length === 1) return;
     const got = has.length === 0 ? 'neither' : 'both';
-    ctx.addIssue({ code: 'custom', message: `needs exactly one of "${first}" or "${second}", got ${got}`, params: { code: ConfigErrorCode.oneOf } });
+    ctx.addIssue({
+      code: 'custom',
+      message: `needs exactly one of "${first}" or "${second}", got ${got}`,
+      params: { code: ConfigErrorCode.oneOf },
+    });
   };
 }
 
@@ -83,9 +110,17 @@ const ListenSchema = z.strictObject({
 
 const lowercaseDnsName = z
   .string()
-  .refine((v) => v === v.toLowerCase() && isDnsSubdomain(v), withCode(ConfigErrorCode.badName, 'expected a lowercase DNS name like "meshpilot.istio-system.svc"'));
+  .refine(
+    (v) => v === v.toLowerCase() && isDnsSubdomain(v),
+    withCode(ConfigErrorCode.badName, 'expected a lowercase DNS name like "meshpilot.istio-system.svc"'),
+  );
 
-const ipAddress = z.string().refine((v) => isIP(v) !== 0, withCode(ConfigErrorCode.badAddress, 'expected an IPv4 or IPv6 address like "127.0.0.1"'));
+const ipAddress = z
+  .string()
+  .refine(
+    (v) => isIP(v) !== 0,
+    withCode(ConfigErrorCode.badAddress, 'expected an IPv4 or IPv6 address like "127.0.0.1"'),
+  );
 
 /**
  * Workload identity: the CA (a root made on first start, or Istio plug-in CA files, in caDir), the TLS
@@ -95,14 +130,24 @@ const ipAddress = z.string().refine((v) => isIP(v) !== 0, withCode(ConfigErrorCo
 const SecuritySchema = z
   .strictObject({
     caDir: nonEmptyString.default(DEFAULT_SECURITY.caDir),
-    workloadCertTtlMs: z.number().int().min(1000).max(MAX_WORKLOAD_CERT_TTL_MS).default(DEFAULT_SECURITY.workloadCertTtlMs),
+    workloadCertTtlMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(MAX_WORKLOAD_CERT_TTL_MS)
+      .default(DEFAULT_SECURITY.workloadCertTtlMs),
     servingDnsNames: z.array(lowercaseDnsName).default([...DEFAULT_SECURITY.servingDnsNames]),
     servingIps: z.array(ipAddress).default([...DEFAULT_SECURITY.servingIps]),
     tokenReviewCluster: dnsLabel.optional(),
   })
   .superRefine((value, ctx) => {
     if (value.servingDnsNames.length + value.servingIps.length > 0) return;
-    ctx.addIssue({ code: 'custom', message: 'the serving certificate needs at least one of servingDnsNames or servingIps', path: ['servingDnsNames'], params: { code: ConfigErrorCode.invalidValue } });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'the serving certificate needs at least one of servingDnsNames or servingIps',
+      path: ['servingDnsNames'],
+      params: { code: ConfigErrorCode.invalidValue },
+    });
   });
 
 const KubeClusterSchema = z
@@ -113,12 +158,19 @@ const KubeClusterSchema = z
     manifests: nonEmptyString.optional(),
   })
   .superRefine(exactlyOneOf('kubeconfig', 'manifests'))
-  .transform((c, ctx): { name: string; network?: string } & ({ kubeconfig: string; manifests?: undefined } | { manifests: string; kubeconfig?: undefined }) => {
-    const base = c.network === undefined ? { name: c.name } : { name: c.name, network: c.network };
-    if (c.kubeconfig !== undefined && c.manifests === undefined) return { ...base, kubeconfig: c.kubeconfig };
-    if (c.manifests !== undefined && c.kubeconfig === undefined) return { ...base, manifests: c.manifests };
-    return neverBoth(ctx);
-  });
+  .transform(
+    (
+      c,
+      ctx,
+    ): { name: string; network?: string } & (
+      { kubeconfig: string; manifests?: undefined } | { manifests: string; kubeconfig?: undefined }
+    ) => {
+      const base = c.network === undefined ? { name: c.name } : { name: c.name, network: c.network };
+      if (c.kubeconfig !== undefined && c.manifests === undefined) return { ...base, kubeconfig: c.kubeconfig };
+      if (c.manifests !== undefined && c.kubeconfig === undefined) return { ...base, manifests: c.manifests };
+      return neverBoth(ctx);
+    },
+  );
 
 const RemoteSecretsSchema = z.strictObject({
   cluster: nonEmptyString,
@@ -137,31 +189,51 @@ const ConfigSourceSchema = z
 const NetworkEndpointSchema = z
   .strictObject({
     fromRegistry: nonEmptyString.optional(),
-    fromCidr: z.string().refine(isCidr, withCode(ConfigErrorCode.badCidr, 'expected a CIDR like "10.10.0.0/16" or "fd00::/64"')).optional(),
+    fromCidr: z
+      .string()
+      .refine(isCidr, withCode(ConfigErrorCode.badCidr, 'expected a CIDR like "10.10.0.0/16" or "fd00::/64"'))
+      .optional(),
   })
   .superRefine(exactlyOneOf('fromRegistry', 'fromCidr'))
-  .transform((e, ctx): { fromRegistry: string; fromCidr?: undefined } | { fromCidr: string; fromRegistry?: undefined } => {
-    if (e.fromRegistry !== undefined && e.fromCidr === undefined) return { fromRegistry: e.fromRegistry };
-    if (e.fromCidr !== undefined && e.fromRegistry === undefined) return { fromCidr: e.fromCidr };
-    return neverBoth(ctx);
-  });
+  .transform(
+    (e, ctx): { fromRegistry: string; fromCidr?: undefined } | { fromCidr: string; fromRegistry?: undefined } => {
+      if (e.fromRegistry !== undefined && e.fromCidr === undefined) return { fromRegistry: e.fromRegistry };
+      if (e.fromCidr !== undefined && e.fromRegistry === undefined) return { fromCidr: e.fromCidr };
+      return neverBoth(ctx);
+    },
+  );
 
 const GatewaySchema = z
   .strictObject({
-    address: z.string().refine(isIpOrHostname, withCode(ConfigErrorCode.badAddress, 'expected an IP address or a hostname')).optional(),
+    address: z
+      .string()
+      .refine(isIpOrHostname, withCode(ConfigErrorCode.badAddress, 'expected an IP address or a hostname'))
+      .optional(),
     registryServiceName: z
       .string()
-      .refine(isDnsSubdomain, withCode(ConfigErrorCode.badName, 'expected a service FQDN like "istio-eastwestgateway.istio-system.svc.cluster.local"'))
+      .refine(
+        isDnsSubdomain,
+        withCode(
+          ConfigErrorCode.badName,
+          'expected a service FQDN like "istio-eastwestgateway.istio-system.svc.cluster.local"',
+        ),
+      )
       .optional(),
     port: z.number().int().min(1).max(65535).default(DEFAULT_GATEWAY_PORT),
     locality: nonEmptyString.optional(),
   })
   .superRefine(exactlyOneOf('address', 'registryServiceName'))
   .transform(
-    (g, ctx): { port: number; locality?: string } & ({ address: string; registryServiceName?: undefined } | { registryServiceName: string; address?: undefined }) => {
+    (
+      g,
+      ctx,
+    ): { port: number; locality?: string } & (
+      { address: string; registryServiceName?: undefined } | { registryServiceName: string; address?: undefined }
+    ) => {
       const base = g.locality === undefined ? { port: g.port } : { port: g.port, locality: g.locality };
       if (g.address !== undefined && g.registryServiceName === undefined) return { ...base, address: g.address };
-      if (g.registryServiceName !== undefined && g.address === undefined) return { ...base, registryServiceName: g.registryServiceName };
+      if (g.registryServiceName !== undefined && g.address === undefined)
+        return { ...base, registryServiceName: g.registryServiceName };
       return neverBoth(ctx);
     },
   );

@@ -23,13 +23,36 @@ describe('security config section', () => {
 
   it('keeps what the user sets', () => {
     const security = MeshpilotConfigSchema.parse({
-      security: { caDir: '/etc/meshpilot/ca', workloadCertTtlMs: 3_600_000, servingDnsNames: ['meshpilot.example.com'], servingIps: ['10.0.0.5', '::1'], tokenReviewCluster: 'cluster-a' },
+      security: {
+        caDir: '/etc/meshpilot/ca',
+        workloadCertTtlMs: 3_600_000,
+        servingDnsNames: ['meshpilot.example.com'],
+        servingIps: ['10.0.0.5', '::1'],
+        tokenReviewCluster: 'cluster-a',
+      },
     }).security;
-    expect(security).toEqual({ caDir: '/etc/meshpilot/ca', workloadCertTtlMs: 3_600_000, servingDnsNames: ['meshpilot.example.com'], servingIps: ['10.0.0.5', '::1'], tokenReviewCluster: 'cluster-a' });
+    expect(security).toEqual({
+      caDir: '/etc/meshpilot/ca',
+      workloadCertTtlMs: 3_600_000,
+      servingDnsNames: ['meshpilot.example.com'],
+      servingIps: ['10.0.0.5', '::1'],
+      tokenReviewCluster: 'cluster-a',
+    });
   });
 
   it('names each bad value by its path', () => {
-    expect(issuesOf({ security: { servingDnsNames: ['Meshpilot.Example'], servingIps: ['300.1.1.1'], workloadCertTtlMs: 10, caDir: '', tokenReviewCluster: 'Cluster_A', extra: 1 } })).toEqual(
+    expect(
+      issuesOf({
+        security: {
+          servingDnsNames: ['Meshpilot.Example'],
+          servingIps: ['300.1.1.1'],
+          workloadCertTtlMs: 10,
+          caDir: '',
+          tokenReviewCluster: 'Cluster_A',
+          extra: 1,
+        },
+      }),
+    ).toEqual(
       expect.arrayContaining([
         { path: 'security', code: 'unrecognized_keys' },
         { path: 'security.caDir', code: 'too_small' },
@@ -39,8 +62,12 @@ describe('security config section', () => {
         { path: 'security.tokenReviewCluster', code: 'custom' },
       ]),
     );
-    expect(issuesOf({ security: { workloadCertTtlMs: 91 * 24 * 3_600_000 } })).toEqual([{ path: 'security.workloadCertTtlMs', code: 'too_big' }]);
-    expect(issuesOf({ security: { servingDnsNames: [], servingIps: [] } })).toEqual([{ path: 'security.servingDnsNames', code: 'custom' }]);
+    expect(issuesOf({ security: { workloadCertTtlMs: 91 * 24 * 3_600_000 } })).toEqual([
+      { path: 'security.workloadCertTtlMs', code: 'too_big' },
+    ]);
+    expect(issuesOf({ security: { servingDnsNames: [], servingIps: [] } })).toEqual([
+      { path: 'security.servingDnsNames', code: 'custom' },
+    ]);
   });
 });
 
@@ -61,7 +88,8 @@ describe('security config in a config file', () => {
     return parseConfigText(text, join(root, 'meshpilot.yaml'));
   }
 
-  const CLUSTERS = 'clusters:\n  - { name: cluster-a, kubeconfig: ./a.kubeconfig }\n  - { name: cluster-b, manifests: ./cluster-b/ }\n';
+  const CLUSTERS =
+    'clusters:\n  - { name: cluster-a, kubeconfig: ./a.kubeconfig }\n  - { name: cluster-b, manifests: ./cluster-b/ }\n';
 
   it('resolves caDir against the config file folder', async () => {
     const result = await parse('security: {}\n');
@@ -73,9 +101,13 @@ describe('security config in a config file', () => {
   it('accepts a kubeconfig cluster as tokenReviewCluster and refuses others with a stable code', async () => {
     expect((await parse(`${CLUSTERS}security: { tokenReviewCluster: cluster-a }\n`)).ok).toBe(true);
     const unknown = await parse(`${CLUSTERS}security: { tokenReviewCluster: cluster-z }\n`);
-    expect(unknown.ok ? [] : unknown.errors.map((e) => [e.path, e.code])).toEqual([['security.tokenReviewCluster', 'MESHPILOT_ERR_CONFIG_UNKNOWN_CLUSTER']]);
+    expect(unknown.ok ? [] : unknown.errors.map((e) => [e.path, e.code])).toEqual([
+      ['security.tokenReviewCluster', 'MESHPILOT_ERR_CONFIG_UNKNOWN_CLUSTER'],
+    ]);
     const manifests = await parse(`${CLUSTERS}security: { tokenReviewCluster: cluster-b }\n`);
-    expect(manifests.ok ? [] : manifests.errors.map((e) => [e.path, e.code])).toEqual([['security.tokenReviewCluster', 'MESHPILOT_ERR_CONFIG_NOT_KUBECONFIG_CLUSTER']]);
+    expect(manifests.ok ? [] : manifests.errors.map((e) => [e.path, e.code])).toEqual([
+      ['security.tokenReviewCluster', 'MESHPILOT_ERR_CONFIG_NOT_KUBECONFIG_CLUSTER'],
+    ]);
     expect(manifests.ok ? '' : manifests.errors[0]?.message).toMatch(/has no kubeconfig.*"cluster-a"/);
   });
 });

@@ -10,7 +10,11 @@ function startOf(node: unknown): number | undefined {
  * The 1-based line of the deepest YAML node on `segments` that exists in the document: the key itself
  * for a mapping entry, the item for a list entry, the nearest parent for a key that is missing.
  */
-export function lineOfPath(doc: Document, lineCounter: LineCounter, segments: readonly PropertyKey[]): number | undefined {
+export function lineOfPath(
+  doc: Document,
+  lineCounter: LineCounter,
+  segments: readonly PropertyKey[],
+): number | undefined {
   let node: unknown = doc.contents;
   let best = startOf(node);
   for (const segment of segments) {

@@ -60,7 +60,9 @@ function editDistance(a: string, b: string): number {
 }
 
 function suggestion(key: string, allowed: readonly string[]): string {
-  const close = allowed.find((candidate) => candidate.toLowerCase() === key.toLowerCase() || editDistance(candidate, key) <= 2);
+  const close = allowed.find(
+    (candidate) => candidate.toLowerCase() === key.toLowerCase() || editDistance(candidate, key) <= 2,
+  );
   return close === undefined ? '' : ` (did you mean "${close}"?)`;
 }
 
@@ -100,18 +102,37 @@ export function issuesFromZod(issues: readonly z.core.$ZodIssue[], raw: unknown,
         return unknownKeyIssues(issue, schema);
       case 'invalid_type': {
         const expected = EXPECTED_WORDS[issue.expected] ?? issue.expected;
-        if (value === undefined) return [{ segments: issue.path, message: `required: expected ${expected}`, code: ConfigErrorCode.required }];
-        return [{ segments: issue.path, message: `expected ${expected}, got ${describeValue(value)}`, code: ConfigErrorCode.invalidType }];
+        if (value === undefined)
+          return [{ segments: issue.path, message: `required: expected ${expected}`, code: ConfigErrorCode.required }];
+        return [
+          {
+            segments: issue.path,
+            message: `expected ${expected}, got ${describeValue(value)}`,
+            code: ConfigErrorCode.invalidType,
+          },
+        ];
       }
       case 'too_small':
       case 'too_big':
         return [{ segments: issue.path, message: boundMessage(issue, value), code: ConfigErrorCode.invalidValue }];
       case 'invalid_value': {
         const options = issue.values.map((v) => JSON.stringify(v)).join(', ');
-        return [{ segments: issue.path, message: `expected one of ${options}; got ${describeValue(value)}`, code: ConfigErrorCode.invalidValue }];
+        return [
+          {
+            segments: issue.path,
+            message: `expected one of ${options}; got ${describeValue(value)}`,
+            code: ConfigErrorCode.invalidValue,
+          },
+        ];
       }
       case 'invalid_union':
-        return [{ segments: issue.path, message: `${issue.message}; got ${describeValue(value)}`, code: ConfigErrorCode.invalidValue }];
+        return [
+          {
+            segments: issue.path,
+            message: `${issue.message}; got ${describeValue(value)}`,
+            code: ConfigErrorCode.invalidValue,
+          },
+        ];
       default:
         return [{ segments: issue.path, message: issue.message, code: customCode(issue) }];
     }

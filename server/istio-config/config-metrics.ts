@@ -7,8 +7,18 @@ export class IstioConfigMetrics {
   readonly rejections: Counter;
 
   constructor(registry: Registry) {
-    this.accepted = new Gauge({ name: 'meshpilot_istio_config_objects', help: 'Istio config objects currently applied, by kind', labelNames: ['kind'], registers: [registry] });
-    this.rejected = new Gauge({ name: 'meshpilot_istio_config_rejected', help: 'Istio config objects currently rejected as invalid or duplicate, by kind', labelNames: ['kind'], registers: [registry] });
+    this.accepted = new Gauge({
+      name: 'meshpilot_istio_config_objects',
+      help: 'Istio config objects currently applied, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    this.rejected = new Gauge({
+      name: 'meshpilot_istio_config_rejected',
+      help: 'Istio config objects currently rejected as invalid or duplicate, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
     this.rejections = new Counter({
       name: 'meshpilot_istio_config_rejections_total',
       help: 'Istio config object versions rejected (each version counted once), by kind',

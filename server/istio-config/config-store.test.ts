@@ -38,16 +38,34 @@ function raw(kind: IstioKind, name: string, spec: unknown, version = '1', cluste
     name,
     version,
     origin: { type: 'kube', kubeCluster: cluster },
-    object: { apiVersion: `${group}/v1`, kind, metadata: { name, namespace: 'default', resourceVersion: version }, spec },
+    object: {
+      apiVersion: `${group}/v1`,
+      kind,
+      metadata: { name, namespace: 'default', resourceVersion: version },
+      spec,
+    },
   };
 }
 
 const goodVs = (host: string) => ({ hosts: [host], http: [{ route: [{ destination: { host } }] }] });
-const badVs = { hosts: ['bad'], http: [{ route: [{ destination: { host: 'a' }, weight: 30 }, { destination: { host: 'b' }, weight: 30 }] }] };
+const badVs = {
+  hosts: ['bad'],
+  http: [
+    {
+      route: [
+        { destination: { host: 'a' }, weight: 30 },
+        { destination: { host: 'b' }, weight: 30 },
+      ],
+    },
+  ],
+};
 
 describe('IstioConfigStore', () => {
   const lines: { msg: string; code?: string }[] = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+  const logger = pino(
+    { level: 'warn' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) },
+  );
   let store: IstioConfigStore | undefined;
   afterEach(async () => {
     await store?.stop();
@@ -58,17 +76,36 @@ describe('IstioConfigStore', () => {
     const registry = new Registry();
     const source = new FakeSource('cluster config');
     const sets: IstioConfigSet[] = [];
-    store = new IstioConfigStore({ sources: [source], logger, metrics: new IstioConfigMetrics(registry), onChange: (set) => sets.push(set) });
-    source.objects = [raw('VirtualService', 'good', goodVs('good')), raw('VirtualService', 'bad', badVs), raw('DestinationRule', 'dr', { host: 'good', subsets: [{ name: 'v1', labels: { v: '1' } }] })];
+    store = new IstioConfigStore({
+      sources: [source],
+      logger,
+      metrics: new IstioConfigMetrics(registry),
+      onChange: (set) => sets.push(set),
+    });
+    source.objects = [
+      raw('VirtualService', 'good', goodVs('good')),
+      raw('VirtualService', 'bad', badVs),
+      raw('DestinationRule', 'dr', { host: 'good', subsets: [{ name: 'v1', labels: { v: '1' } }] }),
+    ];
     await store.start();
 
     expect(sets).toHaveLength(1);
     expect(sets[0]?.virtualServices.map((v) => v.meta.name)).toEqual(['good']);
     expect(sets[0]?.destinationRules.map((v) => v.meta.name)).toEqual(['dr']);
     expect(store.rejects()).toEqual([
-      expect.objectContaining({ kind: 'VirtualService', name: 'bad', resourceVersion: '1', code: 'MESHPILOT_ERR_ISTIO_CONFIG_INVALID', errors: ['spec.http[0].route: the weights of the 2 destinations sum to 60, expected 100 (or omit every weight for an equal split)'] }),
+      expect.objectContaining({
+        kind: 'VirtualService',
+        name: 'bad',
+        resourceVersion: '1',
+        code: 'MESHPILOT_ERR_ISTIO_CONFIG_INVALID',
+        errors: [
+          'spec.http[0].route: the weights of the 2 destinations sum to 60, expected 100 (or omit every weight for an equal split)',
+        ],
+      }),
     ]);
-    expect(lines.map((l) => l.msg)).toEqual(['Istio config rejected: VirtualService default/bad: spec.http[0].route: the weights of the 2 destinations sum to 60, expected 100 (or omit every weight for an equal split)']);
+    expect(lines.map((l) => l.msg)).toEqual([
+      'Istio config rejected: VirtualService default/bad: spec.http[0].route: the weights of the 2 destinations sum to 60, expected 100 (or omit every weight for an equal split)',
+    ]);
 
     // The same version again (a re-list, another object changing): neither logged nor counted again.
     source.objects = [...source.objects, raw('VirtualService', 'other', goodVs('other'))];
@@ -79,23 +116,36 @@ describe('IstioConfigStore', () => {
     expect(sets.at(-1)?.virtualServices[0]).toBe(sets[0]?.virtualServices[0]);
 
     // A new version of the bad object is reported again; fixing it applies it and clears the reject.
-    source.objects = source.objects.map((o) => (o.name === 'bad' ? raw('VirtualService', 'bad', { ...badVs, hosts: ['bad', 'bad'] }, '2') : o));
+    source.objects = source.objects.map((o) =>
+      o.name === 'bad' ? raw('VirtualService', 'bad', { ...badVs, hosts: ['bad', 'bad'] }, '2') : o,
+    );
     store.recompute();
     expect(lines).toHaveLength(2);
     const metrics = await registry.getMetricsAsJSON();
-    const valueOf = (name: string) => metrics.find((m) => m.name === name)?.values.find((v) => v.labels['kind'] === 'VirtualService')?.value;
+    const valueOf = (name: string) =>
+      metrics.find((m) => m.name === name)?.values.find((v) => v.labels['kind'] === 'VirtualService')?.value;
     expect(valueOf('meshpilot_istio_config_rejections_total')).toBe(2);
     expect(valueOf('meshpilot_istio_config_rejected')).toBe(1);
-    source.objects = source.objects.map((o) => (o.name === 'bad' ? raw('VirtualService', 'bad', goodVs('bad'), '3') : o));
+    source.objects = source.objects.map((o) =>
+      o.name === 'bad' ? raw('VirtualService', 'bad', goodVs('bad'), '3') : o,
+    );
     store.recompute();
     expect(store.rejects()).toEqual([]);
     expect(sets.at(-1)?.virtualServices.map((v) => v.meta.name)).toEqual(['bad', 'good', 'other']);
     const after = await registry.getMetricsAsJSON();
-    expect(after.find((m) => m.name === 'meshpilot_istio_config_rejected')?.values.find((v) => v.labels['kind'] === 'VirtualService')?.value).toBe(0);
-    expect(after.find((m) => m.name === 'meshpilot_istio_config_objects')?.values.find((v) => v.labels['kind'] === 'VirtualService')?.value).toBe(3);
+    expect(
+      after
+        .find((m) => m.name === 'meshpilot_istio_config_rejected')
+        ?.values.find((v) => v.labels['kind'] === 'VirtualService')?.value,
+    ).toBe(0);
+    expect(
+      after
+        .find((m) => m.name === 'meshpilot_istio_config_objects')
+        ?.values.find((v) => v.labels['kind'] === 'VirtualService')?.value,
+    ).toBe(3);
   });
 
-  it('keeps the first source\'s copy of an object defined twice and lists the other as a duplicate', async () => {
+  it("keeps the first source's copy of an object defined twice and lists the other as a duplicate", async () => {
     const first = new FakeSource('manifests /a');
     const second = new FakeSource('cluster b');
     first.objects = [raw('DestinationRule', 'dr', { host: 'one' }, '1', 'a')];
@@ -105,9 +155,23 @@ describe('IstioConfigStore', () => {
     await store.start();
     expect(sets[0]?.destinationRules.map((d) => d.spec.host)).toEqual(['one']);
     expect(store.configz().rejected).toEqual([
-      expect.objectContaining({ code: 'MESHPILOT_ERR_ISTIO_CONFIG_DUPLICATE', origin: { type: 'kube', kubeCluster: 'b' }, errors: ['DestinationRule default/dr is also defined by kube cluster a, which takes precedence; this copy is ignored'] }),
+      expect.objectContaining({
+        code: 'MESHPILOT_ERR_ISTIO_CONFIG_DUPLICATE',
+        origin: { type: 'kube', kubeCluster: 'b' },
+        errors: [
+          'DestinationRule default/dr is also defined by kube cluster a, which takes precedence; this copy is ignored',
+        ],
+      }),
     ]);
-    expect(store.configz().accepted).toEqual([{ kind: 'DestinationRule', namespace: 'default', name: 'dr', origin: { type: 'kube', kubeCluster: 'a' }, resourceVersion: '1' }]);
+    expect(store.configz().accepted).toEqual([
+      {
+        kind: 'DestinationRule',
+        namespace: 'default',
+        name: 'dr',
+        origin: { type: 'kube', kubeCluster: 'a' },
+        resourceVersion: '1',
+      },
+    ]);
   });
 
   it('accepts an AuthorizationPolicy with untranslatable parts, lists and logs (once) what cannot be enforced', async () => {
@@ -120,7 +184,9 @@ describe('IstioConfigStore', () => {
     expect(accepted?.warnings?.length).toBeGreaterThan(0);
     expect(accepted?.warnings?.join(' ')).toMatch(/MESHPILOT_ERR_AUTHZ_UNSUPPORTED/);
     store.recompute();
-    expect(lines.filter((l) => l.msg.startsWith('Istio config accepted with parts that cannot be translated'))).toHaveLength(1);
+    expect(
+      lines.filter((l) => l.msg.startsWith('Istio config accepted with parts that cannot be translated')),
+    ).toHaveLength(1);
   });
 
   it('coalesces a burst of source notifications into one new set, and emits nothing when nothing changed', async () => {
@@ -129,7 +195,8 @@ describe('IstioConfigStore', () => {
     store = new IstioConfigStore({ sources: [source], logger, onChange: (set) => sets.push(set) });
     await store.start();
     expect(sets).toHaveLength(0);
-    for (let i = 0; i < 50; i += 1) source.set([...source.objects, raw('DestinationRule', `dr-${String(i).padStart(2, '0')}`, { host: 'h' })]);
+    for (let i = 0; i < 50; i += 1)
+      source.set([...source.objects, raw('DestinationRule', `dr-${String(i).padStart(2, '0')}`, { host: 'h' })]);
     await new Promise((resolve) => setImmediate(resolve));
     expect(sets).toHaveLength(1);
     expect(sets[0]?.destinationRules).toHaveLength(50);
@@ -139,7 +206,11 @@ describe('IstioConfigStore', () => {
   });
 
   it('makes a config-only snapshot delta a full push', () => {
-    expect(scopeFromDelta({ services: new Set(), endpoints: new Set(), gateways: false, config: true, full: false }).full).toBe(true);
-    expect(scopeFromDelta({ services: new Set(), endpoints: new Set(), gateways: false, config: false, full: false }).full).toBe(false);
+    expect(
+      scopeFromDelta({ services: new Set(), endpoints: new Set(), gateways: false, config: true, full: false }).full,
+    ).toBe(true);
+    expect(
+      scopeFromDelta({ services: new Set(), endpoints: new Set(), gateways: false, config: false, full: false }).full,
+    ).toBe(false);
   });
 });

@@ -1,10 +1,21 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { authorizationPolicyIssues } from '../../translators/security/authorization-policy.ts';
-import { allConfigs, buildIstioConfigSet, DEFAULT_ROOT_NAMESPACE, EMPTY_ISTIO_CONFIG, ISTIO_KINDS } from '../../model/istio/config-set.ts';
+import {
+  allConfigs,
+  buildIstioConfigSet,
+  DEFAULT_ROOT_NAMESPACE,
+  EMPTY_ISTIO_CONFIG,
+  ISTIO_KINDS,
+} from '../../model/istio/config-set.ts';
 import type { AnyIstioConfig, ConfigOrigin, IstioConfigSet, IstioKind } from '../../model/istio/types.ts';
 import type { IstioConfigMetrics } from './config-metrics.ts';
-import { describeOrigin, type ConfigSourceHealth, type IstioConfigSource, type RawConfigObject } from './config-source.ts';
+import {
+  describeOrigin,
+  type ConfigSourceHealth,
+  type IstioConfigSource,
+  type RawConfigObject,
+} from './config-source.ts';
 import { IstioConfigErrorCode } from './schema-common.ts';
 import { validateIstioObject, type ValidationResult } from './validate.ts';
 
@@ -20,7 +31,14 @@ export interface ConfigReject {
 
 export interface ConfigzView {
   readonly sources: readonly ConfigSourceHealth[];
-  readonly accepted: readonly { kind: IstioKind; namespace: string; name: string; origin: ConfigOrigin; resourceVersion: string; warnings?: readonly string[] }[];
+  readonly accepted: readonly {
+    kind: IstioKind;
+    namespace: string;
+    name: string;
+    origin: ConfigOrigin;
+    resourceVersion: string;
+    warnings?: readonly string[];
+  }[];
   readonly rejected: readonly ConfigReject[];
 }
 
@@ -55,7 +73,10 @@ export class IstioConfigStore {
 
   constructor(options: IstioConfigStoreOptions) {
     this.options = options;
-    this.set = options.rootNamespace === undefined || options.rootNamespace === DEFAULT_ROOT_NAMESPACE ? EMPTY_ISTIO_CONFIG : { ...EMPTY_ISTIO_CONFIG, rootNamespace: options.rootNamespace };
+    this.set =
+      options.rootNamespace === undefined || options.rootNamespace === DEFAULT_ROOT_NAMESPACE
+        ? EMPTY_ISTIO_CONFIG
+        : { ...EMPTY_ISTIO_CONFIG, rootNamespace: options.rootNamespace };
   }
 
   /** Starts every source, waits for their first read, then publishes the first set. */
@@ -89,7 +110,9 @@ export class IstioConfigStore {
         const winner = winners.get(identity);
         let reject: ConfigReject | undefined;
         if (winner !== undefined) {
-          reject = this.rejectOf(raw, IstioConfigErrorCode.duplicate, [`${identity} is also defined by ${describeOrigin(winner)}, which takes precedence; this copy is ignored`]);
+          reject = this.rejectOf(raw, IstioConfigErrorCode.duplicate, [
+            `${identity} is also defined by ${describeOrigin(winner)}, which takes precedence; this copy is ignored`,
+          ]);
         } else {
           winners.set(identity, raw.origin);
           if (result.valid) {
@@ -98,7 +121,11 @@ export class IstioConfigStore {
             const warnKey = `${versionKey}|warnings`;
             if (warnings.length > 0) {
               reported.add(warnKey);
-              if (!this.reported.has(warnKey)) this.options.logger.warn({ kind: raw.kind, namespace: raw.namespace, name: raw.name, warnings }, `Istio config accepted with parts that cannot be translated: ${identity}`);
+              if (!this.reported.has(warnKey))
+                this.options.logger.warn(
+                  { kind: raw.kind, namespace: raw.namespace, name: raw.name, warnings },
+                  `Istio config accepted with parts that cannot be translated: ${identity}`,
+                );
             }
           } else reject = this.rejectOf(raw, IstioConfigErrorCode.invalid, result.errors);
         }
@@ -120,13 +147,29 @@ export class IstioConfigStore {
   }
 
   private rejectOf(raw: RawConfigObject, code: string, errors: readonly string[]): ConfigReject {
-    return { kind: raw.kind, namespace: raw.namespace, name: raw.name, origin: raw.origin, resourceVersion: raw.version, code, errors };
+    return {
+      kind: raw.kind,
+      namespace: raw.namespace,
+      name: raw.name,
+      origin: raw.origin,
+      resourceVersion: raw.version,
+      code,
+      errors,
+    };
   }
 
   private report(reject: ConfigReject): void {
     this.options.metrics?.rejections.inc({ kind: reject.kind });
     this.options.logger.warn(
-      { code: reject.code, kind: reject.kind, namespace: reject.namespace, name: reject.name, source: describeOrigin(reject.origin), resourceVersion: reject.resourceVersion, errors: reject.errors },
+      {
+        code: reject.code,
+        kind: reject.kind,
+        namespace: reject.namespace,
+        name: reject.name,
+        source: describeOrigin(reject.origin),
+        resourceVersion: reject.resourceVersion,
+        errors: reject.errors,
+      },
       `Istio config rejected: ${reject.kind} ${reject.namespace}/${reject.name}: ${reject.errors[0] ?? ''}`,
     );
   }

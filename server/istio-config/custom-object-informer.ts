@@ -1,4 +1,12 @@
-import { CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../registry/backoff.ts';
 import { describeKubeError } from '../registry/kube-error.ts';
@@ -100,7 +108,10 @@ export class CustomObjectInformer {
     this.lastErrorText = describeKubeError(error, this.options.secrets ?? []);
     this.failedSince ??= new Date().toISOString();
     const delay = this.backoff.next();
-    this.options.logger.warn({ resource: this.resource, error: this.lastErrorText, retryInMs: delay }, 'Istio config watch failed; restarting');
+    this.options.logger.warn(
+      { resource: this.resource, error: this.lastErrorText, retryInMs: delay },
+      'Istio config watch failed; restarting',
+    );
     this.settleFirst();
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => void this.run(), delay);

@@ -32,7 +32,13 @@ describe('KubeConfigSource', () => {
   it('reports a kubeconfig it cannot load, with a stable code, instead of throwing', async () => {
     source = new KubeConfigSource({ kubeCluster: 'cfg', kubeconfigPath: '/nonexistent/kubeconfig', logger });
     await source.start(() => {});
-    expect(source.health()).toMatchObject({ source: 'cluster cfg', state: 'unreachable', lastError: expect.stringContaining('MESHPILOT_ERR_KUBECONFIG_INVALID: cannot use kubeconfig /nonexistent/kubeconfig') });
+    expect(source.health()).toMatchObject({
+      source: 'cluster cfg',
+      state: 'unreachable',
+      lastError: expect.stringContaining(
+        'MESHPILOT_ERR_KUBECONFIG_INVALID: cannot use kubeconfig /nonexistent/kubeconfig',
+      ),
+    });
     expect(source.current()).toEqual([]);
   });
 
@@ -41,7 +47,12 @@ describe('KubeConfigSource', () => {
     sim = await startKubeSim({ clusterName: 'cfg' });
     const kubeconfigPath = join(dir.path, 'kubeconfig');
     await sim.writeKubeconfig(kubeconfigPath);
-    sim.apply({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'r', namespace: 'ns' }, spec: { host: 'r' } });
+    sim.apply({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'r', namespace: 'ns' },
+      spec: { host: 'r' },
+    });
     await sim.faults.stop();
     let changes = 0;
     source = new KubeConfigSource({ kubeCluster: 'cfg', kubeconfigPath, logger, backoff: FAST });
@@ -50,7 +61,9 @@ describe('KubeConfigSource', () => {
     expect(source.health().lastError).toMatch(/ECONNREFUSED/);
     await sim.faults.restart();
     await eventually(() => source?.health().state === 'synced', 'the source to sync after the API server came back');
-    expect(source.current().map((o) => `${o.kind} ${o.namespace}/${o.name} ${o.origin.type}`)).toEqual(['DestinationRule ns/r kube']);
+    expect(source.current().map((o) => `${o.kind} ${o.namespace}/${o.name} ${o.origin.type}`)).toEqual([
+      'DestinationRule ns/r kube',
+    ]);
     expect(changes).toBeGreaterThan(0);
   });
 });

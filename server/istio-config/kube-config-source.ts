@@ -49,7 +49,10 @@ export class KubeConfigSource implements IstioConfigSource {
       if (kubeConfig.getCurrentCluster() === null) throw new Error('it has no current cluster (current-context)');
     } catch (error: unknown) {
       this.loadError = `${KUBECONFIG_INVALID}: cannot use kubeconfig ${this.options.kubeconfigPath}: ${errorMessage(error)}`;
-      this.options.logger.error({ kubeCluster: this.options.kubeCluster, code: KUBECONFIG_INVALID, error: this.loadError }, 'Istio config cluster not watched');
+      this.options.logger.error(
+        { kubeCluster: this.options.kubeCluster, code: KUBECONFIG_INVALID, error: this.loadError },
+        'Istio config cluster not watched',
+      );
       return;
     }
     const token = kubeConfig.getCurrentUser()?.token;
@@ -87,10 +90,22 @@ export class KubeConfigSource implements IstioConfigSource {
       for (const object of informer.objects()) {
         const name = object.metadata?.name ?? '';
         const namespace = object.metadata?.namespace ?? 'default';
-        out.push({ kind, namespace, name, version: object.metadata?.resourceVersion ?? '', origin: { type: 'kube', kubeCluster: this.options.kubeCluster }, object });
+        out.push({
+          kind,
+          namespace,
+          name,
+          version: object.metadata?.resourceVersion ?? '',
+          origin: { type: 'kube', kubeCluster: this.options.kubeCluster },
+          object,
+        });
       }
     }
-    return out.sort((a, b) => (a.kind === b.kind ? 0 : a.kind < b.kind ? -1 : 1) || compareText(a.namespace, b.namespace) || compareText(a.name, b.name));
+    return out.sort(
+      (a, b) =>
+        (a.kind === b.kind ? 0 : a.kind < b.kind ? -1 : 1) ||
+        compareText(a.namespace, b.namespace) ||
+        compareText(a.name, b.name),
+    );
   }
 
   health(): ConfigSourceHealth {
@@ -99,7 +114,12 @@ export class KubeConfigSource implements IstioConfigSource {
       const error = informer.lastError();
       return error === undefined ? [] : [`${informer.resource}: ${error}`];
     });
-    const state = this.loadError !== undefined || states.includes('unreachable') ? 'unreachable' : states.every((s) => s === 'synced') ? 'synced' : 'syncing';
+    const state =
+      this.loadError !== undefined || states.includes('unreachable')
+        ? 'unreachable'
+        : states.every((s) => s === 'synced')
+          ? 'synced'
+          : 'syncing';
     if (state === 'synced') this.syncedAt ??= new Date().toISOString();
     const lastError = this.loadError ?? errors[0];
     return {

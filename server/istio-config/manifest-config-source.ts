@@ -46,9 +46,14 @@ export class ManifestConfigSource implements IstioConfigSource {
   async start(onChange: () => void): Promise<void> {
     this.onChange = onChange;
     await this.reload();
-    this.watcher = new FolderWatcher(this.options.dir, () => this.reload(), this.options, (message) => {
-      this.lastError = message;
-    });
+    this.watcher = new FolderWatcher(
+      this.options.dir,
+      () => this.reload(),
+      this.options,
+      (message) => {
+        this.lastError = message;
+      },
+    );
     this.watcher.start();
   }
 
@@ -88,7 +93,10 @@ export class ManifestConfigSource implements IstioConfigSource {
     }
     if (this.stopped) return;
     if (errors.length > 0 && errors.join('\n') !== this.errors.join('\n')) {
-      this.options.logger.warn({ source: this.description, errors: errors.length, first: errors[0] }, 'unreadable Istio config manifests skipped');
+      this.options.logger.warn(
+        { source: this.description, errors: errors.length, first: errors[0] },
+        'unreadable Istio config manifests skipped',
+      );
     }
     const signature = objects.map((o) => `${o.origin.type === 'file' ? o.origin.path : ''} ${o.version}`).join('\n');
     const changed = signature !== this.signature;
@@ -119,4 +127,3 @@ export class ManifestConfigSource implements IstioConfigSource {
     await this.watcher?.stop();
   }
 }
-

@@ -46,16 +46,22 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 describe('Istio config from a manifests folder', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
-  const configz = async (): Promise<ConfigzView> => (await fetch(`${meshpilot.adminUrl}/debug/configz`)).json() as Promise<ConfigzView>;
+  const configz = async (): Promise<ConfigzView> =>
+    (await fetch(`${meshpilot.adminUrl}/debug/configz`)).json() as Promise<ConfigzView>;
 
   beforeAll(async () => {
     dir = await tempDir('istio-config');
-    await writeCluster(join(dir.path, 'cluster-a'), [{ name: 'helloworld', port: 5000, endpoints: [{ ip: '127.0.0.2' }] }]);
+    await writeCluster(join(dir.path, 'cluster-a'), [
+      { name: 'helloworld', port: 5000, endpoints: [{ ip: '127.0.0.2' }] },
+    ]);
     const istio = join(dir.path, 'istio');
     await mkdir(istio);
     await writeFile(join(istio, 'helloworld.yaml'), `${GOOD_VS}---\n${DR}`);
     await writeFile(join(istio, 'broken.yaml'), badVs(20));
-    meshpilot = await startTestMeshpilot(dir.path, { clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'cluster-a') }], config: [{ manifests: istio }] });
+    meshpilot = await startTestMeshpilot(dir.path, {
+      clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'cluster-a') }],
+      config: [{ manifests: istio }],
+    });
   });
 
   afterAll(async () => {
@@ -66,10 +72,15 @@ describe('Istio config from a manifests folder', () => {
   it('rejects the invalid VirtualService alone, naming its field, and applies the others', async () => {
     const snapshot = meshpilot.cache.currentSnapshot();
     expect(snapshot?.istioConfig.virtualServices.map((v) => v.meta.name)).toEqual(['helloworld']);
-    expect(snapshot?.istioConfig.destinationRules.map((d) => d.spec.subsets?.map((s) => s.name))).toEqual([['v1', 'v2']]);
+    expect(snapshot?.istioConfig.destinationRules.map((d) => d.spec.subsets?.map((s) => s.name))).toEqual([
+      ['v1', 'v2'],
+    ]);
 
     const view = await configz();
-    expect(view.accepted.map((a) => `${a.kind} ${a.namespace}/${a.name}`)).toEqual(['VirtualService default/helloworld', 'DestinationRule default/helloworld']);
+    expect(view.accepted.map((a) => `${a.kind} ${a.namespace}/${a.name}`)).toEqual([
+      'VirtualService default/helloworld',
+      'DestinationRule default/helloworld',
+    ]);
     expect(view.accepted[0]?.origin).toEqual({ type: 'file', path: join(dir.path, 'istio', 'helloworld.yaml') });
     expect(view.accepted[0]?.resourceVersion).toMatch(/^sha256:[0-9a-f]{16}$/);
     expect(view.rejected).toEqual([
@@ -80,10 +91,14 @@ describe('Istio config from a manifests folder', () => {
         origin: { type: 'file', path: join(dir.path, 'istio', 'broken.yaml') },
         resourceVersion: expect.stringMatching(/^sha256:/),
         code: 'MESHPILOT_ERR_ISTIO_CONFIG_INVALID',
-        errors: ['spec.http[0].route: the weights of the 2 destinations sum to 110, expected 100 (or omit every weight for an equal split)'],
+        errors: [
+          'spec.http[0].route: the weights of the 2 destinations sum to 110, expected 100 (or omit every weight for an equal split)',
+        ],
       },
     ]);
-    expect(view.sources).toEqual([expect.objectContaining({ source: `manifests ${join(dir.path, 'istio')}`, state: 'synced', objects: 3 })]);
+    expect(view.sources).toEqual([
+      expect.objectContaining({ source: `manifests ${join(dir.path, 'istio')}`, state: 'synced', objects: 3 }),
+    ]);
     const metrics = await (await fetch(`${meshpilot.adminUrl}/metrics`)).text();
     expect(metrics).toContain('meshpilot_istio_config_rejected{kind="VirtualService"} 1');
     expect(metrics).toContain('meshpilot_istio_config_rejections_total{kind="VirtualService"} 1');
@@ -92,7 +107,13 @@ describe('Istio config from a manifests folder', () => {
   it('applies the object once the file is fixed (watched folder)', async () => {
     await writeFile(join(dir.path, 'istio', 'broken.yaml'), badVs(10));
     await eventually(async () => (await configz()).rejected.length === 0, 'the fixed VirtualService to be accepted');
-    await eventually(async () => meshpilot.cache.currentSnapshot()?.istioConfig.virtualServices.length === 2, 'the snapshot to carry it');
-    expect(meshpilot.cache.currentSnapshot()?.istioConfig.virtualServices.map((v) => v.meta.name)).toEqual(['broken', 'helloworld']);
+    await eventually(
+      async () => meshpilot.cache.currentSnapshot()?.istioConfig.virtualServices.length === 2,
+      'the snapshot to carry it',
+    );
+    expect(meshpilot.cache.currentSnapshot()?.istioConfig.virtualServices.map((v) => v.meta.name)).toEqual([
+      'broken',
+      'helloworld',
+    ]);
   });
 });

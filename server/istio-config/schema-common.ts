@@ -38,17 +38,21 @@ export function wildcardDomainProblem(host: string): string | undefined {
   if (host.length > 255) return `domain name is longer than 255 characters`;
   const labels = host.split('.');
   const last = labels.at(-1) ?? '';
-  if (labels.length > 1 && /^\d+$/.test(last)) return `domain name ${JSON.stringify(host)} is invalid: the top-level domain ${JSON.stringify(last)} cannot be all digits`;
+  if (labels.length > 1 && /^\d+$/.test(last))
+    return `domain name ${JSON.stringify(host)} is invalid: the top-level domain ${JSON.stringify(last)} cannot be all digits`;
   for (const [index, label] of labels.entries()) {
     if (index === labels.length - 1 && label === '' && index > 0) break;
     const ok = index === 0 ? isWildcardDnsLabel(label) : isDnsLabel(label);
-    if (!ok) return `domain name ${JSON.stringify(host)} is invalid: label ${JSON.stringify(label)} is not a lowercase DNS-1123 label${label.includes('*') && index > 0 ? ' (a wildcard is allowed only in the first label)' : ''}`;
+    if (!ok)
+      return `domain name ${JSON.stringify(host)} is invalid: label ${JSON.stringify(label)} is not a lowercase DNS-1123 label${label.includes('*') && index > 0 ? ' (a wildcard is allowed only in the first label)' : ''}`;
   }
   return undefined;
 }
 
 /** A lowercase Kubernetes-style name ("reviews", "my-ns"). */
-export const dnsLabel = z.string().refine(isDnsLabel, 'expected a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters');
+export const dnsLabel = z
+  .string()
+  .refine(isDnsLabel, 'expected a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters');
 
 export const hostname = z.string().superRefine((value, ctx) => {
   const problem = wildcardDomainProblem(value);
@@ -67,9 +71,18 @@ export const labels = z.record(z.string(), z.string()).superRefine((map, ctx) =>
     const name = slash === -1 ? key : key.slice(slash + 1);
     const prefixOk = prefix === undefined || (prefix.length <= 253 && prefix.split('.').every(isDnsLabel));
     if (key === '' || !prefixOk || name.length > 63 || !LABEL_NAME.test(name)) {
-      issue(ctx, [key], `invalid label key ${JSON.stringify(key)}: expected [prefix/]name, name of letters, digits, "-", "_", "." (at most 63)`);
+      issue(
+        ctx,
+        [key],
+        `invalid label key ${JSON.stringify(key)}: expected [prefix/]name, name of letters, digits, "-", "_", "." (at most 63)`,
+      );
     }
-    if (value.length > 63 || !LABEL_VALUE.test(value)) issue(ctx, [key], `invalid label value ${JSON.stringify(value)}: letters, digits, "-", "_", ".", at most 63, starting and ending alphanumeric`);
+    if (value.length > 63 || !LABEL_VALUE.test(value))
+      issue(
+        ctx,
+        [key],
+        `invalid label value ${JSON.stringify(value)}: letters, digits, "-", "_", ".", at most 63, starting and ending alphanumeric`,
+      );
   }
 });
 
@@ -99,8 +112,10 @@ export const percent = z.strictObject({ value: z.number().min(0).max(100) }).sup
 
 /** Compiles as JavaScript after mapping RE2's `(?P<name>` groups; lookaround and backreferences (not in RE2) are refused. */
 export function re2Problem(source: string): string | undefined {
-  if (/\(\?<?[=!]/.test(source)) return `regex ${JSON.stringify(source)} uses lookahead or lookbehind, which RE2 (Envoy's regex engine) does not support`;
-  if (/(^|[^\\])(\\\\)*\\[1-9]/.test(source)) return `regex ${JSON.stringify(source)} uses a backreference, which RE2 (Envoy's regex engine) does not support`;
+  if (/\(\?<?[=!]/.test(source))
+    return `regex ${JSON.stringify(source)} uses lookahead or lookbehind, which RE2 (Envoy's regex engine) does not support`;
+  if (/(^|[^\\])(\\\\)*\\[1-9]/.test(source))
+    return `regex ${JSON.stringify(source)} uses a backreference, which RE2 (Envoy's regex engine) does not support`;
   try {
     new RegExp(source.replaceAll('(?P<', '(?<'));
     return undefined;
@@ -114,7 +129,11 @@ export const stringMatch = z
   .transform((m, ctx): StringMatch => {
     const set = (['exact', 'prefix', 'regex'] as const).filter((key) => m[key] !== undefined);
     if (set.length !== 1) {
-      issue(ctx, [], `needs exactly one of "exact", "prefix" or "regex", got ${set.length === 0 ? 'none' : set.map((k) => `"${k}"`).join(' and ')}`);
+      issue(
+        ctx,
+        [],
+        `needs exactly one of "exact", "prefix" or "regex", got ${set.length === 0 ? 'none' : set.map((k) => `"${k}"`).join(' and ')}`,
+      );
       return z.NEVER;
     }
     if (m.exact !== undefined) return { exact: m.exact };
@@ -131,10 +150,12 @@ export const stringMatch = z
 export function ipOrCidrProblem(value: string): string | undefined {
   const [address = '', bits, extra] = value.split('/');
   const family = isIP(address);
-  if (family === 0 || extra !== undefined) return `expected an IP address or CIDR block like "10.0.0.0/16", got ${JSON.stringify(value)}`;
+  if (family === 0 || extra !== undefined)
+    return `expected an IP address or CIDR block like "10.0.0.0/16", got ${JSON.stringify(value)}`;
   if (bits === undefined) return undefined;
   const max = family === 4 ? 32 : 128;
-  if (!/^\d+$/.test(bits) || Number(bits) > max) return `CIDR prefix length must be 0..${max}, got ${JSON.stringify(value)}`;
+  if (!/^\d+$/.test(bits) || Number(bits) > max)
+    return `CIDR prefix length must be 0..${max}, got ${JSON.stringify(value)}`;
   return undefined;
 }
 
@@ -149,11 +170,17 @@ export function exportTo(allowNone: boolean) {
     const seen = new Set<string>();
     entries.forEach((entry, index) => {
       const ok = entry === '.' || entry === '*' || (allowNone && entry === '~') || isDnsLabel(entry);
-      if (!ok) issue(ctx, [index], `expected ".", "*"${allowNone ? ', "~"' : ''} or a namespace name, got ${JSON.stringify(entry)}`);
+      if (!ok)
+        issue(
+          ctx,
+          [index],
+          `expected ".", "*"${allowNone ? ', "~"' : ''} or a namespace name, got ${JSON.stringify(entry)}`,
+        );
       if (seen.has(entry)) issue(ctx, [index], `duplicate entry ${JSON.stringify(entry)}`);
       seen.add(entry);
     });
-    if (entries.length > 1 && (seen.has('*') || seen.has('~'))) issue(ctx, [], `"*" and "~" cannot be combined with other entries`);
+    if (entries.length > 1 && (seen.has('*') || seen.has('~')))
+      issue(ctx, [], `"*" and "~" cannot be combined with other entries`);
   });
 }
 
@@ -162,7 +189,11 @@ export function unsupported(what: string) {
   return z
     .unknown()
     .superRefine((value, ctx) => {
-      if (value !== undefined) ctx.addIssue({ code: 'custom', message: `${what} is not supported by meshpilot yet (${IstioConfigErrorCode.unsupported})` });
+      if (value !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          message: `${what} is not supported by meshpilot yet (${IstioConfigErrorCode.unsupported})`,
+        });
     })
     .optional();
 }

@@ -1,6 +1,19 @@
 import { z } from 'zod';
 import type { DestinationRuleSpec, TrafficPolicy } from '../../model/istio/types.ts';
-import { dnsLabel, duration, exportTo, hostname, ignored, issue, labels, nonNegativeInt, port, unsupported, without, workloadSelector } from './schema-common.ts';
+import {
+  dnsLabel,
+  duration,
+  exportTo,
+  hostname,
+  ignored,
+  issue,
+  labels,
+  nonNegativeInt,
+  port,
+  unsupported,
+  without,
+  workloadSelector,
+} from './schema-common.ts';
 
 // networking.istio.io/v1 DestinationRule; rules from Istio's ValidateDestinationRule,
 // validateTrafficPolicy, validateLoadBalancer, validateLocalityLbSetting, validateTLS.
@@ -10,10 +23,12 @@ const LOCALITY_PART = /^[^/*]+$/;
 /** "region[/zone[/subzone]]", where only the last part may be "*" (Istio's validateLocalities). */
 function localityProblem(locality: string): string | undefined {
   const parts = locality.split('/');
-  if (locality === '' || parts.length > 3) return `expected "region", "region/zone" or "region/zone/subzone", got ${JSON.stringify(locality)}`;
+  if (locality === '' || parts.length > 3)
+    return `expected "region", "region/zone" or "region/zone/subzone", got ${JSON.stringify(locality)}`;
   for (const [index, part] of parts.entries()) {
     if (part === '*' && index === parts.length - 1) continue;
-    if (!LOCALITY_PART.test(part)) return `locality ${JSON.stringify(locality)}: only the last part may be "*", and parts must not be empty`;
+    if (!LOCALITY_PART.test(part))
+      return `locality ${JSON.stringify(locality)}: only the last part may be "*", and parts must not be empty`;
   }
   return undefined;
 }
@@ -26,7 +41,9 @@ const locality = z.string().superRefine((value, ctx) => {
 const localityLbSetting = z
   .strictObject({
     enabled: z.boolean().optional(),
-    distribute: z.array(z.strictObject({ from: locality, to: z.record(locality, z.number().int().min(0).max(100)) })).optional(),
+    distribute: z
+      .array(z.strictObject({ from: locality, to: z.record(locality, z.number().int().min(0).max(100)) }))
+      .optional(),
     failover: z.array(z.strictObject({ from: z.string(), to: z.string() })).optional(),
     failoverPriority: z.array(z.string().min(1)).optional(),
   })
@@ -41,10 +58,19 @@ const localityLbSetting = z
     setting.failover?.forEach((entry, index) => {
       for (const side of ['from', 'to'] as const) {
         if (entry[side] === '' || entry[side].includes('/') || entry[side].includes('*')) {
-          issue(ctx, ['failover', index, side], `failover is between regions: expected a region name without "/" or "*", got ${JSON.stringify(entry[side])}`);
+          issue(
+            ctx,
+            ['failover', index, side],
+            `failover is between regions: expected a region name without "/" or "*", got ${JSON.stringify(entry[side])}`,
+          );
         }
       }
-      if (entry.from === entry.to) issue(ctx, ['failover', index], `"from" and "to" must be different regions, both are ${JSON.stringify(entry.from)}`);
+      if (entry.from === entry.to)
+        issue(
+          ctx,
+          ['failover', index],
+          `"from" and "to" must be different regions, both are ${JSON.stringify(entry.from)}`,
+        );
     });
     const seen = new Set<string>();
     setting.failoverPriority?.forEach((label, index) => {
@@ -56,7 +82,15 @@ const localityLbSetting = z
 const consistentHash = z
   .strictObject({
     httpHeaderName: z.string().min(1).optional(),
-    httpCookie: z.strictObject({ name: z.string().min(1), path: z.string().optional(), ttl: duration(0).optional(), attributes: ignored }).transform((c) => without(c, ['attributes'])).optional(),
+    httpCookie: z
+      .strictObject({
+        name: z.string().min(1),
+        path: z.string().optional(),
+        ttl: duration(0).optional(),
+        attributes: ignored,
+      })
+      .transform((c) => without(c, ['attributes']))
+      .optional(),
     useSourceIp: z.boolean().optional(),
     httpQueryParameterName: z.string().min(1).optional(),
     ringHash: z.strictObject({ minimumRingSize: nonNegativeInt.optional() }).optional(),
@@ -64,11 +98,18 @@ const consistentHash = z
     minimumRingSize: nonNegativeInt.optional(),
   })
   .superRefine((hash, ctx) => {
-    const keys = (['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'] as const).filter((k) => hash[k] !== undefined && hash[k] !== false);
+    const keys = (['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'] as const).filter(
+      (k) => hash[k] !== undefined && hash[k] !== false,
+    );
     if (keys.length !== 1) {
-      issue(ctx, [], `needs exactly one hash key of httpHeaderName, httpCookie, useSourceIp (true) or httpQueryParameterName, got ${keys.length === 0 ? 'none' : keys.join(' and ')}`);
+      issue(
+        ctx,
+        [],
+        `needs exactly one hash key of httpHeaderName, httpCookie, useSourceIp (true) or httpQueryParameterName, got ${keys.length === 0 ? 'none' : keys.join(' and ')}`,
+      );
     }
-    if (hash.ringHash !== undefined && hash.maglev !== undefined) issue(ctx, [], 'cannot set both "ringHash" and "maglev"');
+    if (hash.ringHash !== undefined && hash.maglev !== undefined)
+      issue(ctx, [], 'cannot set both "ringHash" and "maglev"');
   });
 
 const loadBalancer = z
@@ -80,7 +121,8 @@ const loadBalancer = z
     warmup: ignored,
   })
   .superRefine((lb, ctx) => {
-    if (lb.simple !== undefined && lb.consistentHash !== undefined) issue(ctx, [], 'cannot set both "simple" and "consistentHash"');
+    if (lb.simple !== undefined && lb.consistentHash !== undefined)
+      issue(ctx, [], 'cannot set both "simple" and "consistentHash"');
   })
   .transform((lb) => without(lb, ['warmupDurationSecs', 'warmup']));
 
@@ -109,17 +151,19 @@ const connectionPool = z.strictObject({
     .optional(),
 });
 
-const outlierDetection = z.strictObject({
-  consecutive5xxErrors: nonNegativeInt.optional(),
-  consecutiveGatewayErrors: nonNegativeInt.optional(),
-  consecutiveLocalOriginFailures: nonNegativeInt.optional(),
-  splitExternalLocalOriginErrors: z.boolean().optional(),
-  interval: duration().optional(),
-  baseEjectionTime: duration().optional(),
-  maxEjectionPercent: z.number().int().min(0).max(100).optional(),
-  minHealthPercent: z.number().int().min(0).max(100).optional(),
-  consecutiveErrors: unsupported('outlierDetection.consecutiveErrors (deprecated; use consecutive5xxErrors)'),
-}).transform((o) => without(o, ['consecutiveErrors']));
+const outlierDetection = z
+  .strictObject({
+    consecutive5xxErrors: nonNegativeInt.optional(),
+    consecutiveGatewayErrors: nonNegativeInt.optional(),
+    consecutiveLocalOriginFailures: nonNegativeInt.optional(),
+    splitExternalLocalOriginErrors: z.boolean().optional(),
+    interval: duration().optional(),
+    baseEjectionTime: duration().optional(),
+    maxEjectionPercent: z.number().int().min(0).max(100).optional(),
+    minHealthPercent: z.number().int().min(0).max(100).optional(),
+    consecutiveErrors: unsupported('outlierDetection.consecutiveErrors (deprecated; use consecutive5xxErrors)'),
+  })
+  .transform((o) => without(o, ['consecutiveErrors']));
 
 const clientTls = z
   .strictObject({
@@ -134,12 +178,14 @@ const clientTls = z
     caCrl: ignored,
   })
   .superRefine((tls, ctx) => {
-    const files = tls.clientCertificate !== undefined || tls.privateKey !== undefined || tls.caCertificates !== undefined;
+    const files =
+      tls.clientCertificate !== undefined || tls.privateKey !== undefined || tls.caCertificates !== undefined;
     if ((tls.mode === 'SIMPLE' || tls.mode === 'MUTUAL') && tls.credentialName !== undefined && files) {
       issue(ctx, ['credentialName'], 'cannot be combined with clientCertificate, privateKey or caCertificates');
     }
     if (tls.mode === 'MUTUAL' && tls.credentialName === undefined) {
-      if (tls.clientCertificate === undefined) issue(ctx, ['clientCertificate'], 'required for mode MUTUAL (or set credentialName)');
+      if (tls.clientCertificate === undefined)
+        issue(ctx, ['clientCertificate'], 'required for mode MUTUAL (or set credentialName)');
       if (tls.privateKey === undefined) issue(ctx, ['privateKey'], 'required for mode MUTUAL (or set credentialName)');
     }
   })
@@ -154,26 +200,33 @@ const policyFields = {
   proxyProtocol: unsupported('trafficPolicy.proxyProtocol'),
 };
 
-const portTrafficPolicy = z.strictObject({ port: z.strictObject({ number: port }), ...policyFields }).transform((p) => without(p, ['tunnel', 'proxyProtocol']));
+const portTrafficPolicy = z
+  .strictObject({ port: z.strictObject({ number: port }), ...policyFields })
+  .transform((p) => without(p, ['tunnel', 'proxyProtocol']));
 
 export const trafficPolicy = z
   .strictObject({ ...policyFields, portLevelSettings: z.array(portTrafficPolicy).optional() })
   .superRefine((policy, ctx) => {
     const seen = new Set<number>();
     policy.portLevelSettings?.forEach((setting, index) => {
-      if (seen.has(setting.port.number)) issue(ctx, ['portLevelSettings', index, 'port', 'number'], `duplicate port ${setting.port.number}`);
+      if (seen.has(setting.port.number))
+        issue(ctx, ['portLevelSettings', index, 'port', 'number'], `duplicate port ${setting.port.number}`);
       seen.add(setting.port.number);
     });
   })
   .transform((policy): TrafficPolicy => without(policy, ['tunnel', 'proxyProtocol']));
 
-const subset = z.strictObject({
-  name: dnsLabel,
-  labels: labels.optional(),
-  trafficPolicy: trafficPolicy.optional(),
-}).superRefine((s, ctx) => {
-  if (s.labels === undefined || Object.keys(s.labels).length === 0) issue(ctx, ['labels'], 'a subset needs at least one label to select its endpoints');
-}).transform((s) => ({ ...s, labels: s.labels ?? {} }));
+const subset = z
+  .strictObject({
+    name: dnsLabel,
+    labels: labels.optional(),
+    trafficPolicy: trafficPolicy.optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.labels === undefined || Object.keys(s.labels).length === 0)
+      issue(ctx, ['labels'], 'a subset needs at least one label to select its endpoints');
+  })
+  .transform((s) => ({ ...s, labels: s.labels ?? {} }));
 
 export const DestinationRuleSchema = z
   .strictObject({
@@ -187,11 +240,20 @@ export const DestinationRuleSchema = z
     const seen = new Map<string, number>();
     rule.subsets?.forEach((s, index) => {
       const first = seen.get(s.name);
-      if (first !== undefined) issue(ctx, ['subsets', index, 'name'], `duplicate subset name ${JSON.stringify(s.name)} (first at subsets[${first}])`);
+      if (first !== undefined)
+        issue(
+          ctx,
+          ['subsets', index, 'name'],
+          `duplicate subset name ${JSON.stringify(s.name)} (first at subsets[${first}])`,
+        );
       else seen.set(s.name, index);
     });
     if (rule.workloadSelector !== undefined && rule.exportTo !== undefined && rule.exportTo.some((e) => e !== '.')) {
-      issue(ctx, ['exportTo'], 'a DestinationRule with a workloadSelector can only be exported to its own namespace (".")');
+      issue(
+        ctx,
+        ['exportTo'],
+        'a DestinationRule with a workloadSelector can only be exported to its own namespace (".")',
+      );
     }
   })
   .transform((rule): DestinationRuleSpec => rule);

@@ -18,11 +18,16 @@ export const PeerAuthenticationSchema = z
     const ports = Object.keys(pa.portLevelMtls);
     if (ports.length === 0) issue(ctx, ['portLevelMtls'], 'if set, needs at least one port');
     if (ports.length > 0 && Object.keys(pa.selector?.matchLabels ?? {}).length === 0) {
-      issue(ctx, ['portLevelMtls'], 'needs a selector with matchLabels: mesh-wide and namespace-wide PeerAuthentications cannot set port-level mTLS');
+      issue(
+        ctx,
+        ['portLevelMtls'],
+        'needs a selector with matchLabels: mesh-wide and namespace-wide PeerAuthentications cannot set port-level mTLS',
+      );
     }
     for (const port of ports) {
       const number = Number(port);
-      if (!/^\d+$/.test(port) || number < 1 || number > 65535) issue(ctx, ['portLevelMtls', port], `expected a port number 1..65535 as key, got ${JSON.stringify(port)}`);
+      if (!/^\d+$/.test(port) || number < 1 || number > 65535)
+        issue(ctx, ['portLevelMtls', port], `expected a port number 1..65535 as key, got ${JSON.stringify(port)}`);
     }
   })
   .transform((pa): PeerAuthenticationSpec => pa);
@@ -44,7 +49,8 @@ const ipBlocks = z.array(z.string()).superRefine((values, ctx) => {
 const ports = z.array(z.string()).superRefine((values, ctx) => {
   values.forEach((value, index) => {
     const number = Number(value);
-    if (!/^\d+$/.test(value) || number < 1 || number > 65535) issue(ctx, [index], `expected a port number 1..65535 (as a string), got ${JSON.stringify(value)}`);
+    if (!/^\d+$/.test(value) || number < 1 || number > 65535)
+      issue(ctx, [index], `expected a port number 1..65535 (as a string), got ${JSON.stringify(value)}`);
   });
 });
 
@@ -64,7 +70,8 @@ const source = z
     notServiceAccounts: unsupported('source.notServiceAccounts'),
   })
   .superRefine((s, ctx) => {
-    if (Object.values(s).every((v) => v === undefined || (Array.isArray(v) && v.length === 0))) issue(ctx, [], 'must not be empty: set principals, namespaces, ipBlocks or their not- forms');
+    if (Object.values(s).every((v) => v === undefined || (Array.isArray(v) && v.length === 0)))
+      issue(ctx, [], 'must not be empty: set principals, namespaces, ipBlocks or their not- forms');
   })
   .transform((s) => without(s, ['serviceAccounts', 'notServiceAccounts']));
 
@@ -80,7 +87,8 @@ const operation = z
     notPaths: nonEmptyStrings('notPaths').optional(),
   })
   .superRefine((o, ctx) => {
-    if (Object.values(o).every((v) => v === undefined || v.length === 0)) issue(ctx, [], 'must not be empty: set hosts, ports, methods, paths or their not- forms');
+    if (Object.values(o).every((v) => v === undefined || v.length === 0))
+      issue(ctx, [], 'must not be empty: set hosts, ports, methods, paths or their not- forms');
   });
 
 const CONDITION_KEYS = [
@@ -94,13 +102,22 @@ const CONDITION_KEYS = [
 ];
 
 const condition = z
-  .strictObject({ key: z.string(), values: nonEmptyStrings('values').optional(), notValues: nonEmptyStrings('notValues').optional() })
+  .strictObject({
+    key: z.string(),
+    values: nonEmptyStrings('values').optional(),
+    notValues: nonEmptyStrings('notValues').optional(),
+  })
   .superRefine((c, ctx) => {
     if (!CONDITION_KEYS.some((pattern) => pattern.test(c.key))) {
-      issue(ctx, ['key'], `unknown condition key ${JSON.stringify(c.key)}; expected e.g. source.ip, source.namespace, source.principal, request.headers[name], destination.port, connection.sni`);
+      issue(
+        ctx,
+        ['key'],
+        `unknown condition key ${JSON.stringify(c.key)}; expected e.g. source.ip, source.namespace, source.principal, request.headers[name], destination.port, connection.sni`,
+      );
       return;
     }
-    if ((c.values?.length ?? 0) === 0 && (c.notValues?.length ?? 0) === 0) issue(ctx, [], `needs values or notValues for key ${c.key}`);
+    if ((c.values?.length ?? 0) === 0 && (c.notValues?.length ?? 0) === 0)
+      issue(ctx, [], `needs values or notValues for key ${c.key}`);
     for (const field of ['values', 'notValues'] as const) {
       c[field]?.forEach((value, index) => {
         if (/^(source\.(ip|remote\.ip)|destination\.ip)$/.test(c.key)) {
@@ -135,7 +152,8 @@ export const AuthorizationPolicySchema = z
     targetRefs: unsupported('targetRefs'),
   })
   .superRefine((policy, ctx) => {
-    if (policy.action === 'CUSTOM') issue(ctx, ['action'], 'CUSTOM is not supported by meshpilot yet (MESHPILOT_ERR_ISTIO_CONFIG_UNSUPPORTED)');
+    if (policy.action === 'CUSTOM')
+      issue(ctx, ['action'], 'CUSTOM is not supported by meshpilot yet (MESHPILOT_ERR_ISTIO_CONFIG_UNSUPPORTED)');
     if (policy.action === 'DENY' && (policy.rules === undefined || policy.rules.length === 0)) {
       issue(ctx, ['rules'], 'a DENY policy without rules never matches; add an empty rule `{}` to deny every request');
     }

@@ -1,11 +1,34 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { ServiceEntrySpec, SidecarSpec } from '../../model/istio/types.ts';
-import { exportTo, ignored, ipOrCidr, isDnsLabel, issue, labels, port, unsupported, wildcardDomainProblem, without } from './schema-common.ts';
+import {
+  exportTo,
+  ignored,
+  ipOrCidr,
+  isDnsLabel,
+  issue,
+  labels,
+  port,
+  unsupported,
+  wildcardDomainProblem,
+  without,
+} from './schema-common.ts';
 
 // networking.istio.io/v1 ServiceEntry and Sidecar; rules from Istio's ValidateServiceEntry and ValidateSidecar.
 
-const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'HTTP2', 'GRPC', 'GRPC-WEB', 'MONGO', 'REDIS', 'MYSQL', 'TCP', 'TLS', 'UDP']);
+const PROTOCOLS = new Set([
+  'HTTP',
+  'HTTPS',
+  'HTTP2',
+  'GRPC',
+  'GRPC-WEB',
+  'MONGO',
+  'REDIS',
+  'MYSQL',
+  'TCP',
+  'TLS',
+  'UDP',
+]);
 
 const servicePort = z.strictObject({
   number: port,
@@ -47,7 +70,8 @@ export const ServiceEntrySchema = z
         if (problem !== undefined) issue(ctx, ['hosts', index], problem);
       }
     });
-    if (se.workloadSelector !== undefined && se.endpoints !== undefined) issue(ctx, [], 'only one of workloadSelector or endpoints is allowed');
+    if (se.workloadSelector !== undefined && se.endpoints !== undefined)
+      issue(ctx, [], 'only one of workloadSelector or endpoints is allowed');
     if ((se.addresses ?? []).some((a) => a.includes('/')) && se.resolution !== 'NONE' && se.resolution !== 'STATIC') {
       issue(ctx, ['addresses'], 'CIDR addresses are allowed only with resolution NONE or STATIC');
     }
@@ -60,18 +84,37 @@ export const ServiceEntrySchema = z
       numbers.add(p.number);
     });
     const endpoints = se.endpoints ?? [];
-    if (se.resolution === 'NONE' && endpoints.length > 0) issue(ctx, ['endpoints'], 'resolution NONE takes no endpoints');
+    if (se.resolution === 'NONE' && endpoints.length > 0)
+      issue(ctx, ['endpoints'], 'resolution NONE takes no endpoints');
     endpoints.forEach((endpoint, index) => {
-      if (se.resolution === 'STATIC' && (endpoint.address === undefined || isIP(endpoint.address) === 0) && !endpoint.address?.startsWith('unix://')) {
-        issue(ctx, ['endpoints', index, 'address'], `resolution STATIC needs an IP address, got ${JSON.stringify(endpoint.address ?? '')}`);
+      if (
+        se.resolution === 'STATIC' &&
+        (endpoint.address === undefined || isIP(endpoint.address) === 0) &&
+        !endpoint.address?.startsWith('unix://')
+      ) {
+        issue(
+          ctx,
+          ['endpoints', index, 'address'],
+          `resolution STATIC needs an IP address, got ${JSON.stringify(endpoint.address ?? '')}`,
+        );
       }
       for (const name of Object.keys(endpoint.ports ?? {})) {
-        if (!names.has(name)) issue(ctx, ['endpoints', index, 'ports', name], `port ${JSON.stringify(name)} is not one of the ServiceEntry's port names`);
+        if (!names.has(name))
+          issue(
+            ctx,
+            ['endpoints', index, 'ports', name],
+            `port ${JSON.stringify(name)} is not one of the ServiceEntry's port names`,
+          );
       }
     });
     if ((se.resolution === 'DNS' || se.resolution === 'DNS_ROUND_ROBIN') && endpoints.length === 0) {
       se.hosts.forEach((host, index) => {
-        if (host.startsWith('*')) issue(ctx, ['hosts', index], `resolution ${se.resolution} without endpoints needs hosts that resolve; wildcard ${JSON.stringify(host)} cannot`);
+        if (host.startsWith('*'))
+          issue(
+            ctx,
+            ['hosts', index],
+            `resolution ${se.resolution} without endpoints needs hosts that resolve; wildcard ${JSON.stringify(host)} cannot`,
+          );
       });
     }
   })
@@ -80,25 +123,33 @@ export const ServiceEntrySchema = z
 /** "namespace/dnsName" of a Sidecar egress listener (Istio's validateNamespaceSlashWildcardHostname). */
 function egressHostProblem(host: string): string | undefined {
   const slash = host.indexOf('/');
-  if (slash === -1) return `expected "namespace/dnsName" (e.g. "./*", "istio-system/*", "*/reviews.default.svc.cluster.local"), got ${JSON.stringify(host)}`;
+  if (slash === -1)
+    return `expected "namespace/dnsName" (e.g. "./*", "istio-system/*", "*/reviews.default.svc.cluster.local"), got ${JSON.stringify(host)}`;
   const namespace = host.slice(0, slash);
   const dnsName = host.slice(slash + 1);
   if (namespace === '' || dnsName === '') return `namespace and dnsName must not be empty in ${JSON.stringify(host)}`;
-  if (namespace !== '*' && namespace !== '.' && namespace !== '~' && !isDnsLabel(namespace)) return `invalid namespace ${JSON.stringify(namespace)} in ${JSON.stringify(host)}: expected "*", ".", "~" or a namespace name`;
-  if (dnsName !== '*' && !dnsName.includes('.')) return `short names are not allowed in ${JSON.stringify(host)}: use an FQDN like "reviews.default.svc.cluster.local"`;
+  if (namespace !== '*' && namespace !== '.' && namespace !== '~' && !isDnsLabel(namespace))
+    return `invalid namespace ${JSON.stringify(namespace)} in ${JSON.stringify(host)}: expected "*", ".", "~" or a namespace name`;
+  if (dnsName !== '*' && !dnsName.includes('.'))
+    return `short names are not allowed in ${JSON.stringify(host)}: use an FQDN like "reviews.default.svc.cluster.local"`;
   return wildcardDomainProblem(dnsName);
 }
 
 const egressListener = z.strictObject({
-  port: z.strictObject({ number: port, protocol: z.string().optional(), name: z.string().optional(), targetPort: ignored }).transform((p) => without(p, ['targetPort'])).optional(),
+  port: z
+    .strictObject({ number: port, protocol: z.string().optional(), name: z.string().optional(), targetPort: ignored })
+    .transform((p) => without(p, ['targetPort']))
+    .optional(),
   bind: z.string().optional(),
   captureMode: z.enum(['DEFAULT', 'IPTABLES', 'NONE']).optional(),
-  hosts: z.array(
-    z.string().superRefine((host, ctx) => {
-      const problem = egressHostProblem(host);
-      if (problem !== undefined) issue(ctx, [], problem);
-    }),
-  ).min(1),
+  hosts: z
+    .array(
+      z.string().superRefine((host, ctx) => {
+        const problem = egressHostProblem(host);
+        if (problem !== undefined) issue(ctx, [], problem);
+      }),
+    )
+    .min(1),
 });
 
 export const SidecarSchema = z
@@ -106,11 +157,18 @@ export const SidecarSchema = z
     workloadSelector: z.strictObject({ labels: labels.default({}) }).optional(),
     egress: z.array(egressListener).optional(),
     ingress: unsupported('Sidecar ingress listeners'),
-    outboundTrafficPolicy: z.strictObject({ mode: z.enum(['REGISTRY_ONLY', 'ALLOW_ANY']), egressProxy: unsupported('outboundTrafficPolicy.egressProxy') }).transform((o) => without(o, ['egressProxy'])).optional(),
+    outboundTrafficPolicy: z
+      .strictObject({
+        mode: z.enum(['REGISTRY_ONLY', 'ALLOW_ANY']),
+        egressProxy: unsupported('outboundTrafficPolicy.egressProxy'),
+      })
+      .transform((o) => without(o, ['egressProxy']))
+      .optional(),
     inboundConnectionPool: ignored,
   })
   .superRefine((sidecar, ctx) => {
-    if ((sidecar.egress ?? []).length === 0 && sidecar.outboundTrafficPolicy === undefined) issue(ctx, [], 'empty Sidecar: set egress or outboundTrafficPolicy');
+    if ((sidecar.egress ?? []).length === 0 && sidecar.outboundTrafficPolicy === undefined)
+      issue(ctx, [], 'empty Sidecar: set egress or outboundTrafficPolicy');
     sidecar.egress?.forEach((listener, index) => {
       if (listener.port === undefined && index !== (sidecar.egress?.length ?? 0) - 1) {
         issue(ctx, ['egress', index], 'the egress listener without a port (the catch-all) must be the last one');

@@ -6,8 +6,17 @@ import { duration, ignored, issue, unsupported, without, workloadSelector } from
 // logging and tracing do not change any xDS meshpilot sends yet, so they are accepted and dropped.
 
 const METRICS = [
-  'ALL_METRICS', 'REQUEST_COUNT', 'REQUEST_DURATION', 'REQUEST_SIZE', 'RESPONSE_SIZE', 'TCP_OPENED_CONNECTIONS',
-  'TCP_CLOSED_CONNECTIONS', 'TCP_SENT_BYTES', 'TCP_RECEIVED_BYTES', 'GRPC_REQUEST_MESSAGES', 'GRPC_RESPONSE_MESSAGES',
+  'ALL_METRICS',
+  'REQUEST_COUNT',
+  'REQUEST_DURATION',
+  'REQUEST_SIZE',
+  'RESPONSE_SIZE',
+  'TCP_OPENED_CONNECTIONS',
+  'TCP_CLOSED_CONNECTIONS',
+  'TCP_SENT_BYTES',
+  'TCP_RECEIVED_BYTES',
+  'GRPC_REQUEST_MESSAGES',
+  'GRPC_RESPONSE_MESSAGES',
 ] as const;
 
 const tagOverride = z
@@ -21,7 +30,11 @@ const tagOverride = z
       return { operation: 'REMOVE' };
     }
     if (t.value === undefined || t.value === '') {
-      issue(ctx, ['value'], 'required when operation is UPSERT (a CEL expression like "node.metadata[\'CLUSTER_ID\']")');
+      issue(
+        ctx,
+        ['value'],
+        'required when operation is UPSERT (a CEL expression like "node.metadata[\'CLUSTER_ID\']")',
+      );
       return z.NEVER;
     }
     return { operation: 'UPSERT', value: t.value };
@@ -36,7 +49,8 @@ const override = z
         mode: z.enum(['CLIENT_AND_SERVER', 'CLIENT', 'SERVER']).optional(),
       })
       .superRefine((m, ctx) => {
-        if (m.metric !== undefined && m.customMetric !== undefined) issue(ctx, [], 'cannot set both "metric" and "customMetric"');
+        if (m.metric !== undefined && m.customMetric !== undefined)
+          issue(ctx, [], 'cannot set both "metric" and "customMetric"');
       })
       .optional(),
     disabled: z.boolean().optional(),

@@ -1,20 +1,63 @@
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import type { GrpcStatusName, HTTPFaultAbort, VirtualServiceSpec } from '../../model/istio/types.ts';
-import { dnsLabel, duration, exportTo, ignored, issue, labels, nonNegativeInt, percent, port, stringMatch, unsupported, weight, wildcardDomainProblem, without } from './schema-common.ts';
+import {
+  dnsLabel,
+  duration,
+  exportTo,
+  ignored,
+  issue,
+  labels,
+  nonNegativeInt,
+  percent,
+  port,
+  stringMatch,
+  unsupported,
+  weight,
+  wildcardDomainProblem,
+  without,
+} from './schema-common.ts';
 
 // networking.istio.io/v1 VirtualService, the fields meshpilot routes by; rules from Istio's
 // pkg/config/validation (validateHTTPRoute, validateHTTPRouteDestinations, validateHTTPRetry, ...).
 
 const RETRY_ON = new Set([
-  '5xx', 'gateway-error', 'reset', 'reset-before-request', 'connect-failure', 'envoy-ratelimited', 'retriable-4xx', 'refused-stream',
-  'retriable-status-codes', 'retriable-headers', 'http3-post-connect-failure',
-  'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
+  '5xx',
+  'gateway-error',
+  'reset',
+  'reset-before-request',
+  'connect-failure',
+  'envoy-ratelimited',
+  'retriable-4xx',
+  'refused-stream',
+  'retriable-status-codes',
+  'retriable-headers',
+  'http3-post-connect-failure',
+  'cancelled',
+  'deadline-exceeded',
+  'internal',
+  'resource-exhausted',
+  'unavailable',
 ]);
 
 export const GRPC_STATUS_NAMES: readonly GrpcStatusName[] = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
 ];
 
 const HTTP_METHOD_MATCH = /^[A-Z]+$/;
@@ -52,20 +95,35 @@ const httpMatch = z
   })
   .superRefine((match, ctx) => {
     if (match.method && 'exact' in match.method && !HTTP_METHOD_MATCH.test(match.method.exact)) {
-      issue(ctx, ['method', 'exact'], `expected an upper-case HTTP method like "GET", got ${JSON.stringify(match.method.exact)}`);
+      issue(
+        ctx,
+        ['method', 'exact'],
+        `expected an upper-case HTTP method like "GET", got ${JSON.stringify(match.method.exact)}`,
+      );
     }
   })
   .transform((match) => without(match, ['statPrefix']));
 
-const routeDestination = z.strictObject({ destination, weight: weight.optional(), headers: ignored }).transform((d) => without(d, ['headers']));
+const routeDestination = z
+  .strictObject({ destination, weight: weight.optional(), headers: ignored })
+  .transform((d) => without(d, ['headers']));
 
 /** Istio: with several destinations the weights sum to 100. meshpilot also accepts all weights absent (equal split). */
-function checkWeights(route: readonly { weight?: number | undefined }[], ctx: z.RefinementCtx, path: readonly PropertyKey[]): void {
+function checkWeights(
+  route: readonly { weight?: number | undefined }[],
+  ctx: z.RefinementCtx,
+  path: readonly PropertyKey[],
+): void {
   if (route.length < 2) return;
   const given = route.filter((d) => d.weight !== undefined);
   if (given.length === 0) return;
   const total = route.reduce((sum, d) => sum + (d.weight ?? 0), 0);
-  if (total !== 100) issue(ctx, path, `the weights of the ${route.length} destinations sum to ${total}, expected 100 (or omit every weight for an equal split)`);
+  if (total !== 100)
+    issue(
+      ctx,
+      path,
+      `the weights of the ${route.length} destinations sum to ${total}, expected 100 (or omit every weight for an equal split)`,
+    );
 }
 
 const retries = z
@@ -78,23 +136,33 @@ const retries = z
   })
   .superRefine((r, ctx) => {
     if (r.attempts === 0 && (r.perTryTimeout !== undefined || r.retryOn !== undefined)) {
-      issue(ctx, ['attempts'], 'is 0 (retries disabled) but perTryTimeout or retryOn is set; set attempts > 0 or remove them');
+      issue(
+        ctx,
+        ['attempts'],
+        'is 0 (retries disabled) but perTryTimeout or retryOn is set; set attempts > 0 or remove them',
+      );
     }
     if (r.retryOn === undefined) return;
     for (const policy of r.retryOn.split(',')) {
       const code = Number(policy);
       if (RETRY_ON.has(policy) || (Number.isInteger(code) && STATUS_CODES[code] !== undefined)) continue;
-      issue(ctx, ['retryOn'], `${JSON.stringify(policy)} is not a retry policy; expected HTTP status codes or ${[...RETRY_ON].join(', ')}`);
+      issue(
+        ctx,
+        ['retryOn'],
+        `${JSON.stringify(policy)} is not a retry policy; expected HTTP status codes or ${[...RETRY_ON].join(', ')}`,
+      );
     }
   })
   .transform((r) => without(r, ['retryRemoteLocalities', 'backoff']));
 
-const faultDelay = z.strictObject({
-  fixedDelay: duration(),
-  percentage: percent.optional(),
-  percent: unsupported('delay.percent (deprecated; use percentage.value)'),
-  exponentialDelay: unsupported('delay.exponentialDelay'),
-}).transform((d) => without(d, ['percent', 'exponentialDelay']));
+const faultDelay = z
+  .strictObject({
+    fixedDelay: duration(),
+    percentage: percent.optional(),
+    percent: unsupported('delay.percent (deprecated; use percentage.value)'),
+    exponentialDelay: unsupported('delay.exponentialDelay'),
+  })
+  .transform((d) => without(d, ['percent', 'exponentialDelay']));
 
 const faultAbort = z
   .strictObject({
@@ -107,15 +175,17 @@ const faultAbort = z
     const pct = a.percentage === undefined ? {} : { percentage: a.percentage };
     if (a.httpStatus !== undefined && a.grpcStatus === undefined) return { httpStatus: a.httpStatus, ...pct };
     if (a.grpcStatus !== undefined && a.httpStatus === undefined) return { grpcStatus: a.grpcStatus, ...pct };
-    issue(ctx, [], `needs exactly one of "httpStatus" or "grpcStatus", got ${a.httpStatus === undefined ? 'neither' : 'both'}`);
+    issue(
+      ctx,
+      [],
+      `needs exactly one of "httpStatus" or "grpcStatus", got ${a.httpStatus === undefined ? 'neither' : 'both'}`,
+    );
     return z.NEVER;
   });
 
-const fault = z
-  .strictObject({ delay: faultDelay.optional(), abort: faultAbort.optional() })
-  .superRefine((f, ctx) => {
-    if (f.delay === undefined && f.abort === undefined) issue(ctx, [], 'fault injection needs an abort and/or a delay');
-  });
+const fault = z.strictObject({ delay: faultDelay.optional(), abort: faultAbort.optional() }).superRefine((f, ctx) => {
+  if (f.delay === undefined && f.abort === undefined) issue(ctx, [], 'fault injection needs an abort and/or a delay');
+});
 
 const httpRoute = z
   .strictObject({
@@ -142,7 +212,20 @@ const httpRoute = z
     }
     checkWeights(r.route, ctx, ['route']);
   })
-  .transform((r) => ({ ...without(r, ['headers', 'corsPolicy', 'mirror', 'mirrors', 'mirrorPercentage', 'redirect', 'directResponse', 'rewrite', 'delegate']), route: r.route ?? [] }));
+  .transform((r) => ({
+    ...without(r, [
+      'headers',
+      'corsPolicy',
+      'mirror',
+      'mirrors',
+      'mirrorPercentage',
+      'redirect',
+      'directResponse',
+      'rewrite',
+      'delegate',
+    ]),
+    route: r.route ?? [],
+  }));
 
 const l4Match = z.strictObject({
   destinationSubnets: z.array(z.string()).optional(),
@@ -153,7 +236,10 @@ const l4Match = z.strictObject({
 });
 
 const tcpRoute = z
-  .strictObject({ match: z.array(l4Match).optional(), route: z.array(z.strictObject({ destination, weight: weight.optional() })).min(1) })
+  .strictObject({
+    match: z.array(l4Match).optional(),
+    route: z.array(z.strictObject({ destination, weight: weight.optional() })).min(1),
+  })
   .superRefine((r, ctx) => checkWeights(r.route, ctx, ['route']));
 
 export const VirtualServiceSchema = z
@@ -167,16 +253,23 @@ export const VirtualServiceSchema = z
   })
   .superRefine((vs, ctx) => {
     const hosts = vs.hosts ?? [];
-    if (hosts.length === 0) issue(ctx, ['hosts'], 'at least one host is required (delegate VirtualServices are not supported)');
+    if (hosts.length === 0)
+      issue(ctx, ['hosts'], 'at least one host is required (delegate VirtualServices are not supported)');
     const mesh = vs.gateways === undefined || vs.gateways.length === 0 || vs.gateways.includes('mesh');
     const seen = new Set<string>();
     hosts.forEach((host, index) => {
       const problem = wildcardDomainProblem(host);
       if (problem !== undefined) issue(ctx, ['hosts', index], problem);
-      else if (host === '*' && mesh) issue(ctx, ['hosts', index], 'the wildcard host "*" is not allowed for VirtualServices bound to the mesh gateway');
+      else if (host === '*' && mesh)
+        issue(
+          ctx,
+          ['hosts', index],
+          'the wildcard host "*" is not allowed for VirtualServices bound to the mesh gateway',
+        );
       if (seen.has(host)) issue(ctx, ['hosts', index], `duplicate host ${JSON.stringify(host)}`);
       seen.add(host);
     });
-    if ((vs.http ?? []).length === 0 && (vs.tcp ?? []).length === 0) issue(ctx, [], 'needs at least one http or tcp route');
+    if ((vs.http ?? []).length === 0 && (vs.tcp ?? []).length === 0)
+      issue(ctx, [], 'needs at least one http or tcp route');
   })
   .transform((vs): VirtualServiceSpec => ({ ...without(vs, ['tls']), hosts: vs.hosts ?? [] }));

@@ -33,10 +33,19 @@ function createSources(options: ConfigSourcesOptions): IstioConfigSource[] {
   return config.config.map((source): IstioConfigSource => {
     if (source.manifests !== undefined) return new ManifestConfigSource({ dir: source.manifests, ...fileOptions });
     const kubeCluster = config.clusters.find((c) => c.name === source.cluster);
-    if (kubeCluster === undefined) throw new Error(`MESHPILOT_ERR_CONFIG_UNKNOWN_CLUSTER: config source cluster "${source.cluster}" is not in clusters[]`);
+    if (kubeCluster === undefined)
+      throw new Error(
+        `MESHPILOT_ERR_CONFIG_UNKNOWN_CLUSTER: config source cluster "${source.cluster}" is not in clusters[]`,
+      );
     // A kube cluster simulated by a manifests folder holds its Istio objects in that same folder.
-    if (kubeCluster.manifests !== undefined) return new ManifestConfigSource({ dir: kubeCluster.manifests, ...fileOptions });
-    return new KubeConfigSource({ kubeCluster: kubeCluster.name, kubeconfigPath: kubeCluster.kubeconfig, logger, ...(options.backoff !== undefined ? { backoff: options.backoff } : {}) });
+    if (kubeCluster.manifests !== undefined)
+      return new ManifestConfigSource({ dir: kubeCluster.manifests, ...fileOptions });
+    return new KubeConfigSource({
+      kubeCluster: kubeCluster.name,
+      kubeconfigPath: kubeCluster.kubeconfig,
+      logger,
+      ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
+    });
   });
 }
 

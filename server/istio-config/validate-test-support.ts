@@ -12,8 +12,16 @@ export function accepted(yamlText: string): AnyIstioConfig {
 }
 
 /** The errors of an object of `kind` (apiVersion derived) with `spec`; [] when it is valid. */
-export function errorsOf(kind: string, spec: unknown, metadata: Record<string, unknown> = { name: 'test', namespace: 'default' }): string[] {
-  const group = ['PeerAuthentication', 'AuthorizationPolicy'].includes(kind) ? 'security.istio.io' : kind === 'Telemetry' ? 'telemetry.istio.io' : 'networking.istio.io';
+export function errorsOf(
+  kind: string,
+  spec: unknown,
+  metadata: Record<string, unknown> = { name: 'test', namespace: 'default' },
+): string[] {
+  const group = ['PeerAuthentication', 'AuthorizationPolicy'].includes(kind)
+    ? 'security.istio.io'
+    : kind === 'Telemetry'
+      ? 'telemetry.istio.io'
+      : 'networking.istio.io';
   const result = validateIstioObject({ apiVersion: `${group}/v1`, kind, metadata, spec }, ORIGIN, 'v1');
   return result.valid ? [] : result.errors;
 }

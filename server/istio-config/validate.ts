@@ -52,7 +52,9 @@ export function istioKindOf(apiVersion: unknown, kind: unknown): IstioKind | und
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function stringMap(value: unknown): Record<string, string> {
@@ -65,12 +67,21 @@ function isDnsSubdomain(value: string): boolean {
   return value.length <= 253 && value.split('.').every(isDnsLabel);
 }
 
-function metaOf(object: Record<string, unknown>, origin: ConfigOrigin, fallbackVersion: string, errors: string[]): ConfigMeta {
+function metaOf(
+  object: Record<string, unknown>,
+  origin: ConfigOrigin,
+  fallbackVersion: string,
+  errors: string[],
+): ConfigMeta {
   const metadata = asRecord(object['metadata']) ?? {};
   const name = metadata['name'];
   const namespace = metadata['namespace'] ?? 'default';
-  if (typeof name !== 'string' || !isDnsSubdomain(name)) errors.push(`metadata.name: expected a lowercase DNS name like "reviews-route", got ${JSON.stringify(name ?? null)}`);
-  if (typeof namespace !== 'string' || !isDnsLabel(namespace)) errors.push(`metadata.namespace: expected a namespace name like "default", got ${JSON.stringify(namespace)}`);
+  if (typeof name !== 'string' || !isDnsSubdomain(name))
+    errors.push(
+      `metadata.name: expected a lowercase DNS name like "reviews-route", got ${JSON.stringify(name ?? null)}`,
+    );
+  if (typeof namespace !== 'string' || !isDnsLabel(namespace))
+    errors.push(`metadata.namespace: expected a namespace name like "default", got ${JSON.stringify(namespace)}`);
   const resourceVersion = metadata['resourceVersion'];
   const generation = metadata['generation'];
   const created = metadata['creationTimestamp'];
@@ -92,22 +103,34 @@ function metaOf(object: Record<string, unknown>, origin: ConfigOrigin, fallbackV
  * `fallbackVersion` is the version to record when the object has no metadata.resourceVersion
  * (manifest files: a content hash). Pure.
  */
-export function validateIstioObject(raw: unknown, origin: ConfigOrigin, fallbackVersion = ''): ValidationResult<AnyIstioConfig> {
+export function validateIstioObject(
+  raw: unknown,
+  origin: ConfigOrigin,
+  fallbackVersion = '',
+): ValidationResult<AnyIstioConfig> {
   const object = asRecord(raw);
   if (object === undefined) return { valid: false, errors: ['(object): expected a Kubernetes object (a mapping)'] };
   const { apiVersion, kind } = object;
   const istioKind = istioKindOf(apiVersion, kind);
-  if (istioKind === undefined) return { valid: false, errors: [`kind: ${JSON.stringify(kind)} of ${JSON.stringify(apiVersion)} is not an Istio kind meshpilot reads`] };
+  if (istioKind === undefined)
+    return {
+      valid: false,
+      errors: [`kind: ${JSON.stringify(kind)} of ${JSON.stringify(apiVersion)} is not an Istio kind meshpilot reads`],
+    };
   const [group, version] = String(apiVersion).split('/');
   const errors: string[] = [];
   const versions = VERSIONS_OF_GROUP[group ?? ''] ?? [];
-  if (version === undefined || !versions.includes(version)) errors.push(`apiVersion: expected one of ${versions.map((v) => `${group}/${v}`).join(', ')}, got ${JSON.stringify(apiVersion)}`);
+  if (version === undefined || !versions.includes(version))
+    errors.push(
+      `apiVersion: expected one of ${versions.map((v) => `${group}/${v}`).join(', ')}, got ${JSON.stringify(apiVersion)}`,
+    );
   const meta = metaOf(object, origin, fallbackVersion, errors);
   const rawSpec = object['spec'] ?? {};
   const schema = SPEC_SCHEMAS[istioKind];
   const parsed = schema.safeParse(rawSpec);
   if (!parsed.success) {
-    for (const problem of issuesFromZod(parsed.error.issues, rawSpec, schema)) errors.push(`${formatConfigPath(['spec', ...problem.segments])}: ${problem.message}`);
+    for (const problem of issuesFromZod(parsed.error.issues, rawSpec, schema))
+      errors.push(`${formatConfigPath(['spec', ...problem.segments])}: ${problem.message}`);
   }
   if (errors.length > 0 || !parsed.success) return { valid: false, errors };
   // The schema map ties each kind to its spec type; TypeScript cannot follow the correlation through the lookup.

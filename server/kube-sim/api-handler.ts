@@ -20,12 +20,16 @@ function isTrue(value: string | null): boolean {
 function optionalInt(query: URLSearchParams, name: string): number | undefined {
   const value = query.get(name);
   if (value === null || value === '') return undefined;
-  if (!/^\d+$/.test(value)) throw apiErrors.badRequest(`${name}: Invalid value: "${value}": must be a non-negative integer`);
+  if (!/^\d+$/.test(value))
+    throw apiErrors.badRequest(`${name}: Invalid value: "${value}": must be a non-negative integer`);
   return Number(value);
 }
 
 function filterFrom(query: URLSearchParams, type: ResourceType): ObjectFilter {
-  return { labels: parseLabelSelector(query.get('labelSelector') ?? ''), fields: parseFieldSelector(query.get('fieldSelector') ?? '', type.kind) };
+  return {
+    labels: parseLabelSelector(query.get('labelSelector') ?? ''),
+    fields: parseFieldSelector(query.get('fieldSelector') ?? '', type.kind),
+  };
 }
 
 /** The REST verbs on one resource type: get, list, watch, create, update, patch, delete, deletecollection. */
@@ -36,16 +40,24 @@ export class ResourceApi {
     private readonly tokens: TokenRegistry,
   ) {}
 
-  async handle(request: IncomingMessage, response: ServerResponse, query: URLSearchParams, identity: Identity, target: ResourceRequest): Promise<void> {
+  async handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    query: URLSearchParams,
+    identity: Identity,
+    target: ResourceRequest,
+  ): Promise<void> {
     const { type, namespace, name, subresource } = target;
-    if (subresource !== undefined && !(subresource === 'status' && statusSubresourceKinds.has(type.kind))) throw apiErrors.pathNotFound();
+    if (subresource !== undefined && !(subresource === 'status' && statusSubresourceKinds.has(type.kind)))
+      throw apiErrors.pathNotFound();
     const method = request.method ?? 'GET';
     const verb = this.verbOf(method, name, query);
     if (!type.verbs.includes(verb)) throw apiErrors.methodNotAllowed(verb, type.resource);
     authorize(identity, verb, type.resource, type.group, namespace ?? (type.kind === 'Namespace' ? name : undefined));
     if (query.has('dryRun')) throw apiErrors.badRequest('dryRun is not supported by kube-sim');
 
-    if (type.kind === 'TokenReview') return sendJson(response, 201, this.tokenReview(await this.readObject(request, 'TokenReview')));
+    if (type.kind === 'TokenReview')
+      return sendJson(response, 201, this.tokenReview(await this.readObject(request, 'TokenReview')));
     switch (verb) {
       case 'get':
         return this.get(request, response, type, namespace ?? '', name ?? '');
@@ -63,9 +75,20 @@ export class ResourceApi {
           asTable: wantsTable(request),
         });
       case 'create':
-        return sendJson(response, 201, this.store.create(type, this.checkedBody(await this.readObject(request, type.kind), type, namespace, undefined)));
+        return sendJson(
+          response,
+          201,
+          this.store.create(
+            type,
+            this.checkedBody(await this.readObject(request, type.kind), type, namespace, undefined),
+          ),
+        );
       case 'update':
-        return sendJson(response, 200, this.update(type, namespace ?? '', name ?? '', subresource, await this.readObject(request, type.kind)));
+        return sendJson(
+          response,
+          200,
+          this.update(type, namespace ?? '', name ?? '', subresource, await this.readObject(request, type.kind)),
+        );
       case 'patch':
         return this.patch(request, response, type, namespace ?? '', name ?? '', subresource);
       case 'delete':
@@ -95,40 +118,69 @@ export class ResourceApi {
   }
 
   private async readObject(request: IncomingMessage, what: string): Promise<JsonObject> {
-    return asObject(parseBody(await readBody(request), request.headers['content-type'] ?? 'application/json'), `the ${what} in the request body`);
+    return asObject(
+      parseBody(await readBody(request), request.headers['content-type'] ?? 'application/json'),
+      `the ${what} in the request body`,
+    );
   }
 
   /** Checks apiVersion/kind/namespace/name of a body against the URL, filling what is missing. */
-  private checkedBody(body: JsonObject, type: ResourceType, namespace: string | undefined, name: string | undefined): KubeObject {
+  private checkedBody(
+    body: JsonObject,
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string | undefined,
+  ): KubeObject {
     const apiVersion = stringField(body, 'apiVersion') ?? apiVersionOf(type);
     const kind = stringField(body, 'kind') ?? type.kind;
     if (apiVersion !== apiVersionOf(type) || kind !== type.kind) {
-      throw apiErrors.badRequest(`the body is ${apiVersion}, Kind=${kind} but this URL serves ${apiVersionOf(type)}, Kind=${type.kind}`);
+      throw apiErrors.badRequest(
+        `the body is ${apiVersion}, Kind=${kind} but this URL serves ${apiVersionOf(type)}, Kind=${type.kind}`,
+      );
     }
     const metadata = isJsonObject(body['metadata']) ? { ...body['metadata'] } : {};
     if (type.namespaced) {
       if (namespace === undefined) throw apiErrors.methodNotAllowed('create', type.resource);
       const bodyNamespace = stringField(metadata, 'namespace');
       if (bodyNamespace !== undefined && bodyNamespace !== '' && bodyNamespace !== namespace) {
-        throw apiErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        throw apiErrors.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       }
       metadata['namespace'] = namespace;
     }
     const bodyName = stringField(metadata, 'name');
     if (name !== undefined) {
-      if (bodyName !== undefined && bodyName !== name) throw apiErrors.badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
+      if (bodyName !== undefined && bodyName !== name)
+        throw apiErrors.badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
       metadata['name'] = name;
     }
     return { ...body, apiVersion, kind, metadata: { ...metadata, name: stringField(metadata, 'name') ?? '' } };
   }
 
-  private get(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string, name: string): void {
+  private get(
+    request: IncomingMessage,
+    response: ServerResponse,
+    type: ResourceType,
+    namespace: string,
+    name: string,
+  ): void {
     const object = this.store.get(type, namespace, name);
     if (!object) throw apiErrors.notFound(type.resource, type.group, name);
-    sendJson(response, 200, wantsTable(request) ? tableFor(type, [object], object.metadata['resourceVersion']) : object);
+    sendJson(
+      response,
+      200,
+      wantsTable(request) ? tableFor(type, [object], object.metadata['resourceVersion']) : object,
+    );
   }
 
-  private list(request: IncomingMessage, response: ServerResponse, query: URLSearchParams, type: ResourceType, namespace: string | undefined): void {
+  private list(
+    request: IncomingMessage,
+    response: ServerResponse,
+    query: URLSearchParams,
+    type: ResourceType,
+    namespace: string | undefined,
+  ): void {
     const list = listObjects(this.store, {
       type,
       namespace,
@@ -145,9 +197,17 @@ export class ResourceApi {
   }
 
   /** Keeps what an update may not change: status on the main resource, everything else on /status. */
-  private withSubresourceRules(type: ResourceType, existing: KubeObject, updated: KubeObject, subresource: string | undefined): KubeObject {
+  private withSubresourceRules(
+    type: ResourceType,
+    existing: KubeObject,
+    updated: KubeObject,
+    subresource: string | undefined,
+  ): KubeObject {
     if (subresource === 'status') {
-      const result: KubeObject = { ...existing, metadata: { ...existing.metadata, resourceVersion: updated.metadata['resourceVersion'] ?? '' } };
+      const result: KubeObject = {
+        ...existing,
+        metadata: { ...existing.metadata, resourceVersion: updated.metadata['resourceVersion'] ?? '' },
+      };
       if (updated['status'] !== undefined) result['status'] = updated['status'];
       return result;
     }
@@ -158,23 +218,53 @@ export class ResourceApi {
     return result;
   }
 
-  private update(type: ResourceType, namespace: string, name: string, subresource: string | undefined, body: JsonObject): KubeObject {
+  private update(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    subresource: string | undefined,
+    body: JsonObject,
+  ): KubeObject {
     const object = this.checkedBody(body, type, type.namespaced ? namespace : undefined, name);
     const existing = this.store.get(type, namespace, name);
     if (!existing) throw apiErrors.notFound(type.resource, type.group, name);
     return this.store.update(type, this.withSubresourceRules(type, existing, object, subresource));
   }
 
-  private async patch(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string, name: string, subresource: string | undefined): Promise<void> {
+  private async patch(
+    request: IncomingMessage,
+    response: ServerResponse,
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    subresource: string | undefined,
+  ): Promise<void> {
     const mediaType = mediaTypeOf(request);
     const patchBody: JsonValue = parseBody(await readBody(request), mediaType);
     const existing = this.store.get(type, namespace, name);
     if (mediaType === 'application/apply-patch+yaml') {
       // Server-side apply, approximated: create when absent, else merge (no field ownership).
       const applied = asObject(patchBody, 'the apply configuration');
-      if (!existing) return sendJson(response, 201, this.store.create(type, this.checkedBody(applied, type, type.namespaced ? namespace : undefined, name)));
+      if (!existing)
+        return sendJson(
+          response,
+          201,
+          this.store.create(type, this.checkedBody(applied, type, type.namespaced ? namespace : undefined, name)),
+        );
       const merged = asObject(mergePatch(existing, applied), 'the patched object');
-      return sendJson(response, 200, this.store.update(type, this.withSubresourceRules(type, existing, this.checkedBody(merged, type, type.namespaced ? namespace : undefined, name), subresource)));
+      return sendJson(
+        response,
+        200,
+        this.store.update(
+          type,
+          this.withSubresourceRules(
+            type,
+            existing,
+            this.checkedBody(merged, type, type.namespaced ? namespace : undefined, name),
+            subresource,
+          ),
+        ),
+      );
     }
     if (!existing) throw apiErrors.notFound(type.resource, type.group, name);
     let patched: JsonValue;
@@ -182,11 +272,22 @@ export class ResourceApi {
     else if (mediaType === 'application/strategic-merge-patch+json') patched = strategicMergePatch(existing, patchBody);
     else if (mediaType === 'application/json-patch+json') patched = jsonPatch(existing, patchBody);
     else throw apiErrors.unsupportedMediaType(mediaType);
-    const object = this.checkedBody(asObject(patched, 'the patched object'), type, type.namespaced ? namespace : undefined, name);
+    const object = this.checkedBody(
+      asObject(patched, 'the patched object'),
+      type,
+      type.namespaced ? namespace : undefined,
+      name,
+    );
     sendJson(response, 200, this.store.update(type, this.withSubresourceRules(type, existing, object, subresource)));
   }
 
-  private async delete(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string, name: string): Promise<void> {
+  private async delete(
+    request: IncomingMessage,
+    response: ServerResponse,
+    type: ResourceType,
+    namespace: string,
+    name: string,
+  ): Promise<void> {
     const text = await readBody(request);
     const options = text.trim() === '' ? {} : asObject(parseBody(text, 'application/json'), 'the DeleteOptions');
     const preconditions = isJsonObject(options['preconditions']) ? options['preconditions'] : {};
@@ -194,19 +295,45 @@ export class ResourceApi {
     if (!existing) throw apiErrors.notFound(type.resource, type.group, name);
     const wantedVersion = stringField(preconditions, 'resourceVersion');
     const wantedUid = stringField(preconditions, 'uid');
-    if ((wantedVersion && wantedVersion !== existing.metadata['resourceVersion']) || (wantedUid && wantedUid !== existing.metadata['uid'])) {
+    if (
+      (wantedVersion && wantedVersion !== existing.metadata['resourceVersion']) ||
+      (wantedUid && wantedUid !== existing.metadata['uid'])
+    ) {
       throw apiErrors.conflict(type.resource, type.group, name);
     }
     const deleted = this.store.delete(type, namespace, name);
-    sendJson(response, 200, successStatus({ name, group: type.group, kind: type.resource, uid: stringField(deleted.metadata, 'uid') ?? '' }));
+    sendJson(
+      response,
+      200,
+      successStatus({ name, group: type.group, kind: type.resource, uid: stringField(deleted.metadata, 'uid') ?? '' }),
+    );
   }
 
-  private deleteCollection(response: ServerResponse, query: URLSearchParams, type: ResourceType, namespace: string | undefined): void {
+  private deleteCollection(
+    response: ServerResponse,
+    query: URLSearchParams,
+    type: ResourceType,
+    namespace: string | undefined,
+  ): void {
     const filter = filterFrom(query, type);
-    const list = listObjects(this.store, { type, namespace, filter, limit: undefined, continueToken: undefined, resourceVersion: undefined, resourceVersionMatch: undefined });
+    const list = listObjects(this.store, {
+      type,
+      namespace,
+      filter,
+      limit: undefined,
+      continueToken: undefined,
+      resourceVersion: undefined,
+      resourceVersionMatch: undefined,
+    });
     const items = Array.isArray(list['items']) ? (list['items'] as KubeObject[]) : [];
-    for (const item of items) this.store.delete(type, stringField(item.metadata, 'namespace') ?? '', item.metadata.name);
-    sendJson(response, 200, { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: { resourceVersion: String(this.store.currentRevision()) }, items });
+    for (const item of items)
+      this.store.delete(type, stringField(item.metadata, 'namespace') ?? '', item.metadata.name);
+    sendJson(response, 200, {
+      kind: `${type.kind}List`,
+      apiVersion: apiVersionOf(type),
+      metadata: { resourceVersion: String(this.store.currentRevision()) },
+      items,
+    });
   }
 
   private tokenReview(body: JsonObject): JsonObject {
@@ -219,6 +346,12 @@ export class ResourceApi {
       ? { authenticated: true, user: { username: identity.username, uid: identity.uid, groups: identity.groups } }
       : { authenticated: false, user: {}, error: 'invalid bearer token' };
     if (identity && audiences) status['audiences'] = audiences;
-    return { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status };
+    return {
+      kind: 'TokenReview',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { creationTimestamp: null },
+      spec,
+      status,
+    };
   }
 }

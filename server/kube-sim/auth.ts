@@ -35,20 +35,44 @@ export class TokenRegistry {
     this.noRightsToken = options.noRightsToken ?? newToken();
     const tokens = [this.adminToken, this.readOnlyToken, this.noRightsToken];
     if (new Set(tokens).size !== tokens.length || tokens.some((token) => token === '')) {
-      throw new KubeSimError(KubeSimErrorCode.badOption, 'adminToken, readOnlyToken and noRightsToken must be distinct, non-empty strings');
+      throw new KubeSimError(
+        KubeSimErrorCode.badOption,
+        'adminToken, readOnlyToken and noRightsToken must be distinct, non-empty strings',
+      );
     }
-    this.identities.set(this.adminToken, { username: 'kube-sim:admin', uid: 'kube-sim-admin', groups: ['system:masters', 'system:authenticated'], access: 'admin' });
-    this.identities.set(this.readOnlyToken, { username: 'kube-sim:read-only', uid: 'kube-sim-read-only', groups: ['system:authenticated'], access: 'read-only' });
-    this.identities.set(this.noRightsToken, { username: 'kube-sim:no-rights', uid: 'kube-sim-no-rights', groups: ['system:authenticated'], access: 'none' });
+    this.identities.set(this.adminToken, {
+      username: 'kube-sim:admin',
+      uid: 'kube-sim-admin',
+      groups: ['system:masters', 'system:authenticated'],
+      access: 'admin',
+    });
+    this.identities.set(this.readOnlyToken, {
+      username: 'kube-sim:read-only',
+      uid: 'kube-sim-read-only',
+      groups: ['system:authenticated'],
+      access: 'read-only',
+    });
+    this.identities.set(this.noRightsToken, {
+      username: 'kube-sim:no-rights',
+      uid: 'kube-sim-no-rights',
+      groups: ['system:authenticated'],
+      access: 'none',
+    });
   }
 
   /** A service-account token: TokenReview answers for it, and it may call the API with `access`. */
   registerServiceAccountToken(token: string, namespace: string, serviceAccount: string, access: Access = 'none'): void {
     if (token === '' || namespace === '' || serviceAccount === '') {
-      throw new KubeSimError(KubeSimErrorCode.badOption, 'registerServiceAccountToken needs a non-empty token, namespace and serviceAccount');
+      throw new KubeSimError(
+        KubeSimErrorCode.badOption,
+        'registerServiceAccountToken needs a non-empty token, namespace and serviceAccount',
+      );
     }
     if (this.identities.get(token) && !this.identities.get(token)?.username.startsWith('system:serviceaccount:')) {
-      throw new KubeSimError(KubeSimErrorCode.badOption, 'that token is already the admin, read-only or no-rights token');
+      throw new KubeSimError(
+        KubeSimErrorCode.badOption,
+        'that token is already the admin, read-only or no-rights token',
+      );
     }
     this.identities.set(token, {
       username: `system:serviceaccount:${namespace}:${serviceAccount}`,
@@ -76,7 +100,13 @@ export function allows(identity: Identity, verb: string): boolean {
   return false;
 }
 
-export function authorize(identity: Identity, verb: string, resource: string, group: string, namespace: string | undefined): void {
+export function authorize(
+  identity: Identity,
+  verb: string,
+  resource: string,
+  group: string,
+  namespace: string | undefined,
+): void {
   if (!allows(identity, verb)) throw apiErrors.forbidden(identity.username, verb, resource, group, namespace);
 }
 

@@ -1,8 +1,19 @@
-import { CoreV1Api, DiscoveryV1Api, KubeConfig, makeInformer, type Informer, type V1EndpointSlice } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  makeInformer,
+  type Informer,
+  type V1EndpointSlice,
+} from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startKubeSim, type KubeSim } from './index.ts';
 
-function slice(name: string, address: string, labels: Record<string, string> = {}): V1EndpointSlice & { apiVersion: string; kind: string } {
+function slice(
+  name: string,
+  address: string,
+  labels: Record<string, string> = {},
+): V1EndpointSlice & { apiVersion: string; kind: string } {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -34,8 +45,18 @@ describe('kube-sim with @kubernetes/client-node', () => {
   });
 
   it('lists services, pods and endpoint slices through the kubeconfig', async () => {
-    sim.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'helloworld', namespace: 'sample' }, spec: { ports: [{ port: 5000 }] } });
-    sim.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'helloworld-1', namespace: 'sample', labels: { app: 'helloworld' } }, spec: { containers: [{ name: 'app', image: 'x' }] } });
+    sim.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'helloworld', namespace: 'sample' },
+      spec: { ports: [{ port: 5000 }] },
+    });
+    sim.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'helloworld-1', namespace: 'sample', labels: { app: 'helloworld' } },
+      spec: { containers: [{ name: 'app', image: 'x' }] },
+    });
     sim.apply(slice('helloworld-a', '10.0.0.1'));
     const config = new KubeConfig();
     config.loadFromString(sim.kubeconfig);
@@ -62,7 +83,8 @@ describe('kube-sim with @kubernetes/client-node', () => {
     });
     informer = started;
     const seen: string[] = [];
-    const record = (type: string) => (object: V1EndpointSlice) => seen.push(`${type} ${object.metadata?.name ?? ''} ${object.endpoints[0]?.addresses[0] ?? ''}`);
+    const record = (type: string) => (object: V1EndpointSlice) =>
+      seen.push(`${type} ${object.metadata?.name ?? ''} ${object.endpoints[0]?.addresses[0] ?? ''}`);
     started.on('add', record('add'));
     started.on('update', record('update'));
     started.on('delete', record('delete'));
@@ -87,7 +109,10 @@ describe('kube-sim with @kubernetes/client-node', () => {
     expect(sim.faults.cutWatches()).toBe(1);
     sim.apply(slice('c', '10.0.0.3'));
     sim.apply(slice('a', '10.0.0.12'));
-    await eventually(() => seen.includes('update a 10.0.0.12') && seen.includes('add c 10.0.0.3'), 'recovery after the cut');
+    await eventually(
+      () => seen.includes('update a 10.0.0.12') && seen.includes('add c 10.0.0.3'),
+      'recovery after the cut',
+    );
     expect(lists).toBe(1);
 
     // (b) forced 410: the informer must re-list and reconcile a deletion it never saw as an event.
@@ -96,13 +121,22 @@ describe('kube-sim with @kubernetes/client-node', () => {
     sim.remove('discovery.k8s.io/v1', 'EndpointSlice', 'sample', 'c');
     sim.apply(slice('d', '10.0.0.4'));
     await eventually(() => lists === 2, 'a re-list after 410');
-    await eventually(() => seen.includes('delete c 10.0.0.3') && seen.includes('add d 10.0.0.4'), 'reconciliation after the re-list');
+    await eventually(
+      () => seen.includes('delete c 10.0.0.3') && seen.includes('add d 10.0.0.4'),
+      'reconciliation after the re-list',
+    );
     await eventually(() => sim.openWatchCount() === 1, 'the watch to be open again');
 
     sim.apply(slice('d', '10.0.0.44'));
     await eventually(() => seen.includes('update d 10.0.0.44'), 'events after recovery');
-    const cached = started.list().map((s) => `${s.metadata?.name ?? ''} ${s.endpoints[0]?.addresses[0] ?? ''}`).sort();
-    const truth = sim.list('discovery.k8s.io/v1', 'EndpointSlice').map((s) => `${s.metadata.name} ${JSON.stringify(s['endpoints']).match(/10\.[\d.]+/)?.[0] ?? ''}`).sort();
+    const cached = started
+      .list()
+      .map((s) => `${s.metadata?.name ?? ''} ${s.endpoints[0]?.addresses[0] ?? ''}`)
+      .sort();
+    const truth = sim
+      .list('discovery.k8s.io/v1', 'EndpointSlice')
+      .map((s) => `${s.metadata.name} ${JSON.stringify(s['endpoints']).match(/10\.[\d.]+/)?.[0] ?? ''}`)
+      .sort();
     expect(cached).toEqual(truth);
     expect(cached).toEqual(['a 10.0.0.12', 'd 10.0.0.44']);
     expect(errors).toBeGreaterThanOrEqual(1);

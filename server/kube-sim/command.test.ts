@@ -23,14 +23,25 @@ describe('runKubeSimCommand and manifest loading', () => {
 
   it('loads every YAML file recursively, writes the kubeconfig and logs where it listens', async () => {
     await mkdir(join(dir, 'm', 'nested'), { recursive: true });
-    await writeFile(join(dir, 'm', 'a.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n');
+    await writeFile(
+      join(dir, 'm', 'a.yaml'),
+      'apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n',
+    );
     await writeFile(
       join(dir, 'm', 'nested', 'b.yml'),
       'apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Node, metadata: {name: node-1, labels: {topology.kubernetes.io/zone: z1}}}\n- {apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: default, namespace: istio-system}, spec: {mtls: {mode: STRICT}}}\n',
     );
     await writeFile(join(dir, 'm', 'notes.txt'), 'not yaml: [');
     const lines: string[] = [];
-    const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _encoding, done) => { lines.push(chunk.toString()); done(); } }));
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    );
     const kubeconfigOut = join(dir, 'out', 'kubeconfig');
     await mkdir(join(dir, 'out'));
     sim = await runKubeSimCommand({ manifests: join(dir, 'm'), kubeconfigOut, port: 0, logger, handleSignals: false });
@@ -56,16 +67,24 @@ describe('runKubeSimCommand and manifest loading', () => {
 
   it('names the file of a manifest it cannot read', async () => {
     await writeFile(join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {namespace: x}\n');
-    await expect(startKubeSim({ manifestsDir: dir })).rejects.toThrow(/MESHPILOT_ERR_KUBESIM_BAD_MANIFEST: .*bad\.yaml \(document 1\): metadata\.name is required/);
+    await expect(startKubeSim({ manifestsDir: dir })).rejects.toThrow(
+      /MESHPILOT_ERR_KUBESIM_BAD_MANIFEST: .*bad\.yaml \(document 1\): metadata\.name is required/,
+    );
     await writeFile(join(dir, 'bad.yaml'), 'kind: [\n');
-    await expect(startKubeSim({ manifestsDir: dir })).rejects.toThrow(/MESHPILOT_ERR_KUBESIM_BAD_MANIFEST: .*bad\.yaml.*invalid YAML/);
+    await expect(startKubeSim({ manifestsDir: dir })).rejects.toThrow(
+      /MESHPILOT_ERR_KUBESIM_BAD_MANIFEST: .*bad\.yaml.*invalid YAML/,
+    );
     await expect(startKubeSim({ manifestsDir: join(dir, 'missing') })).rejects.toThrow(/cannot read manifests folder/);
   });
 
   it('stops and restarts on the same port through the admin path', async () => {
     sim = await startKubeSim({});
     const started = sim;
-    const stop = await simRequest(started, { method: 'POST', path: '/_sim/faults/stop?restartAfterMs=100', token: started.adminToken });
+    const stop = await simRequest(started, {
+      method: 'POST',
+      path: '/_sim/faults/stop?restartAfterMs=100',
+      token: started.adminToken,
+    });
     expect(stop.status).toBe(200);
     const refused = await simRequest(started, { path: '/version', token: started.adminToken }).then(
       () => 'answered',
@@ -75,9 +94,14 @@ describe('runKubeSimCommand and manifest loading', () => {
     let answered = false;
     for (let attempt = 0; attempt < 50 && !answered; attempt += 1) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      answered = await simRequest(started, { path: '/version', token: started.adminToken }).then((r) => r.status === 200, () => false);
+      answered = await simRequest(started, { path: '/version', token: started.adminToken }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
     }
     expect(answered).toBe(true);
-    expect((await simRequest(started, { method: 'POST', path: '/_sim/faults/stop', token: started.adminToken })).status).toBe(400);
+    expect(
+      (await simRequest(started, { method: 'POST', path: '/_sim/faults/stop', token: started.adminToken })).status,
+    ).toBe(400);
   });
 });

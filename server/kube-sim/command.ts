@@ -32,7 +32,12 @@ export async function runKubeSimCommand(options: KubeSimCommandOptions): Promise
     logger.warn({ file: skipped.file, document: skipped.document }, `kube-sim skipped a manifest: ${skipped.reason}`);
   }
   logger.info(
-    { url: sim.url, kubeconfig: kubeconfigPath, manifests: resolve(options.manifests), resourceVersion: sim.resourceVersion() },
+    {
+      url: sim.url,
+      kubeconfig: kubeconfigPath,
+      manifests: resolve(options.manifests),
+      resourceVersion: sim.resourceVersion(),
+    },
     `kube-sim listening on ${sim.url}; kubeconfig written to ${kubeconfigPath}`,
   );
   if (options.handleSignals ?? true) {

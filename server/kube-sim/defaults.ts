@@ -22,7 +22,9 @@ export function defaultService(object: KubeObject, usedIps: Set<string>): KubeOb
   spec['type'] = type;
   if (Array.isArray(spec['ports'])) {
     spec['ports'] = spec['ports'].map((port: JsonValue) =>
-      isJsonObject(port) && port['port'] !== undefined ? { protocol: 'TCP', ...port, targetPort: port['targetPort'] ?? port['port'] } : port,
+      isJsonObject(port) && port['port'] !== undefined
+        ? { protocol: 'TCP', ...port, targetPort: port['targetPort'] ?? port['port'] }
+        : port,
     );
   }
   if (type !== 'ExternalName' && (spec['clusterIP'] === undefined || spec['clusterIP'] === '')) {
@@ -34,7 +36,8 @@ export function defaultService(object: KubeObject, usedIps: Set<string>): KubeOb
       }
     }
   }
-  if (typeof spec['clusterIP'] === 'string' && spec['clusterIP'] !== 'None' && spec['clusterIPs'] === undefined) spec['clusterIPs'] = [spec['clusterIP']];
+  if (typeof spec['clusterIP'] === 'string' && spec['clusterIP'] !== 'None' && spec['clusterIPs'] === undefined)
+    spec['clusterIPs'] = [spec['clusterIP']];
   if (spec['clusterIP'] === 'None' && spec['clusterIPs'] === undefined) spec['clusterIPs'] = ['None'];
   if (spec['sessionAffinity'] === undefined) spec['sessionAffinity'] = 'None';
   return { ...object, spec };

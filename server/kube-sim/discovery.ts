@@ -20,7 +20,11 @@ export function versionInfo(): JsonObject {
 }
 
 export function coreApiVersions(serverAddress: string): JsonObject {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 function apiGroup(group: string): JsonObject {
@@ -31,7 +35,13 @@ function apiGroup(group: string): JsonObject {
 }
 
 export function apiGroupList(): JsonObject {
-  const groups = [...new Set(groupVersions().map((gv) => gv.group).filter((group) => group !== ''))];
+  const groups = [
+    ...new Set(
+      groupVersions()
+        .map((gv) => gv.group)
+        .filter((group) => group !== ''),
+    ),
+  ];
   return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map(apiGroup) };
 }
 
@@ -49,16 +59,33 @@ export function apiResourceList(group: string, version: string): JsonObject | un
   if (types.length === 0) return undefined;
   const resources: JsonObject[] = [];
   for (const type of types) {
-    const resource: JsonObject = { name: type.resource, singularName: type.singular, namespaced: type.namespaced, kind: type.kind, verbs: type.verbs };
+    const resource: JsonObject = {
+      name: type.resource,
+      singularName: type.singular,
+      namespaced: type.namespaced,
+      kind: type.kind,
+      verbs: type.verbs,
+    };
     if (type.shortNames.length > 0) resource['shortNames'] = type.shortNames;
     if (type.categories.length > 0) resource['categories'] = type.categories;
     if (type.verbs.includes('get')) resource['storageVersionHash'] = storageVersionHash(type);
     resources.push(resource);
     if (statusSubresourceKinds.has(type.kind)) {
-      resources.push({ name: `${type.resource}/status`, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: ['get', 'patch', 'update'] });
+      resources.push({
+        name: `${type.resource}/status`,
+        singularName: '',
+        namespaced: type.namespaced,
+        kind: type.kind,
+        verbs: ['get', 'patch', 'update'],
+      });
     }
   }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group === '' ? version : `${group}/${version}`, resources };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group === '' ? version : `${group}/${version}`,
+    resources,
+  };
 }
 
 function openApiPathKey(group: string, version: string): string {
@@ -70,13 +97,21 @@ export function openApiV3Index(): JsonObject {
   const paths: JsonObject = {};
   for (const gv of groupVersions()) {
     const key = openApiPathKey(gv.group, gv.version);
-    const hash = createHash('sha256').update(JSON.stringify(openApiV3Document(gv.group, gv.version))).digest('hex').slice(0, 16).toUpperCase();
+    const hash = createHash('sha256')
+      .update(JSON.stringify(openApiV3Document(gv.group, gv.version)))
+      .digest('hex')
+      .slice(0, 16)
+      .toUpperCase();
     paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${hash}` };
   }
   return { paths };
 }
 
-const queryParameter = (name: string): JsonObject => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } });
+const queryParameter = (name: string): JsonObject => ({
+  name,
+  in: 'query',
+  schema: { type: 'string', uniqueItems: true },
+});
 
 /**
  * A minimal OpenAPI v3 document per group version. kubectl reads it to learn that the server does
@@ -107,13 +142,20 @@ export function openApiV3Document(group: string, version: string): JsonObject | 
       parameters: ['dryRun', 'fieldManager', 'fieldValidation', ...extra].map(queryParameter),
       responses: { '200': { description: 'OK', content } },
     });
-    const collection = type.namespaced ? `${prefix}/namespaces/{namespace}/${type.resource}` : `${prefix}/${type.resource}`;
+    const collection = type.namespaced
+      ? `${prefix}/namespaces/{namespace}/${type.resource}`
+      : `${prefix}/${type.resource}`;
     if (!type.verbs.includes('get')) {
       paths[collection] = { post: operation('post') };
       continue;
     }
     paths[collection] = { get: operation('list'), post: operation('post') };
-    paths[`${collection}/{name}`] = { get: operation('get'), put: operation('put'), patch: operation('patch', ['force']), delete: operation('delete') };
+    paths[`${collection}/{name}`] = {
+      get: operation('get'),
+      put: operation('put'),
+      patch: operation('patch', ['force']),
+      delete: operation('delete'),
+    };
   }
   return {
     openapi: '3.0.0',

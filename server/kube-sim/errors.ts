@@ -114,9 +114,17 @@ export const apiErrors = {
   expired: (message: string) => new ApiStatusError(410, 'Expired', message),
   gone: (message: string) => new ApiStatusError(410, 'Gone', message),
   methodNotAllowed: (verb: string, resource: string) =>
-    new ApiStatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${verb} ${resource})`),
+    new ApiStatusError(
+      405,
+      'MethodNotAllowed',
+      `the server does not allow this method on the requested resource (${verb} ${resource})`,
+    ),
   unsupportedMediaType: (contentType: string) =>
-    new ApiStatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got "${contentType}")`),
+    new ApiStatusError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got "${contentType}")`,
+    ),
   unauthorized: () => new ApiStatusError(401, 'Unauthorized', 'Unauthorized'),
   forbidden: (user: string, verb: string, resource: string, group: string, namespace: string | undefined) =>
     new ApiStatusError(

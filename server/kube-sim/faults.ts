@@ -6,7 +6,11 @@ export class FaultState {
   private forced410 = 0;
 
   setDelay(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new KubeSimError(KubeSimErrorCode.badOption, `delay must be a non-negative number of milliseconds, got ${ms}`);
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new KubeSimError(
+        KubeSimErrorCode.badOption,
+        `delay must be a non-negative number of milliseconds, got ${ms}`,
+      );
     this.delayMs = ms;
   }
 
@@ -15,7 +19,8 @@ export class FaultState {
   }
 
   forceWatch410(count: number): void {
-    if (!Number.isInteger(count) || count < 0) throw new KubeSimError(KubeSimErrorCode.badOption, `force410 count must be a non-negative integer, got ${count}`);
+    if (!Number.isInteger(count) || count < 0)
+      throw new KubeSimError(KubeSimErrorCode.badOption, `force410 count must be a non-negative integer, got ${count}`);
     this.forced410 = count;
   }
 

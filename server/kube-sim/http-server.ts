@@ -4,7 +4,15 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ResourceApi } from './api-handler.ts';
 import type { TokenRegistry } from './auth.ts';
-import { apiGroupDocument, apiGroupList, apiResourceList, coreApiVersions, openApiV3Document, openApiV3Index, versionInfo } from './discovery.ts';
+import {
+  apiGroupDocument,
+  apiGroupList,
+  apiResourceList,
+  coreApiVersions,
+  openApiV3Document,
+  openApiV3Index,
+  versionInfo,
+} from './discovery.ts';
 import { ApiStatusError, apiErrors, errorMessage, KubeSimError, KubeSimErrorCode } from './errors.ts';
 import type { FaultState, KubeSimFaults } from './faults.ts';
 import { sendJson, sendStatusError } from './http-util.ts';
@@ -46,15 +54,21 @@ export class KubeSimHttpServer {
 
   async listen(port: number): Promise<number> {
     if (this.server) return this.port;
-    const server = createServer({ key: this.deps.material.keyPem, cert: this.deps.material.certPem }, (request, response) => {
-      void this.handle(request, response);
-    });
+    const server = createServer(
+      { key: this.deps.material.keyPem, cert: this.deps.material.certPem },
+      (request, response) => {
+        void this.handle(request, response);
+      },
+    );
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
     await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => reject(new KubeSimError(KubeSimErrorCode.listen, `cannot listen on ${this.deps.host}:${port}: ${error.message}`));
+      const onError = (error: Error): void =>
+        reject(
+          new KubeSimError(KubeSimErrorCode.listen, `cannot listen on ${this.deps.host}:${port}: ${error.message}`),
+        );
       server.once('error', onError);
       server.listen(port, this.deps.host, () => {
         server.off('error', onError);
@@ -89,7 +103,9 @@ export class KubeSimHttpServer {
     void this.close().then(() => {
       const timer = setTimeout(() => {
         this.restartTimers.delete(timer);
-        this.listen(this.port).catch((error: unknown) => this.deps.logger?.error({ err: errorMessage(error) }, 'kube-sim restart failed'));
+        this.listen(this.port).catch((error: unknown) =>
+          this.deps.logger?.error({ err: errorMessage(error) }, 'kube-sim restart failed'),
+        );
       }, afterMs);
       this.restartTimers.add(timer);
     });
@@ -101,8 +117,11 @@ export class KubeSimHttpServer {
       this.deps.logger?.debug({ method: request.method, path: url.pathname }, 'kube-sim request');
       const identity = this.deps.tokens.authenticate(request.headers.authorization);
       if (url.pathname.startsWith('/_sim/')) {
-        if (identity.access !== 'admin') throw apiErrors.forbidden(identity.username, 'post', 'faults', 'kube-sim', undefined);
-        await handleSimAdmin(request, response, url, this.deps.faults(), this.deps.tokens, (afterMs) => this.scheduleRestart(afterMs));
+        if (identity.access !== 'admin')
+          throw apiErrors.forbidden(identity.username, 'post', 'faults', 'kube-sim', undefined);
+        await handleSimAdmin(request, response, url, this.deps.faults(), this.deps.tokens, (afterMs) =>
+          this.scheduleRestart(afterMs),
+        );
         return;
       }
       const delayMs = this.deps.faultState.delay();
@@ -114,7 +133,8 @@ export class KubeSimHttpServer {
       }
       const document = this.nonResourceDocument(url.pathname, request);
       if (document !== undefined) {
-        if (request.method !== 'GET' && request.method !== 'HEAD') throw apiErrors.methodNotAllowed(request.method ?? '', url.pathname);
+        if (request.method !== 'GET' && request.method !== 'HEAD')
+          throw apiErrors.methodNotAllowed(request.method ?? '', url.pathname);
         return sendJson(response, 200, document);
       }
       const parsed = parseResourcePath(url.pathname);
@@ -123,7 +143,10 @@ export class KubeSimHttpServer {
     } catch (error: unknown) {
       if (error instanceof ApiStatusError) return sendStatusError(response, error);
       this.deps.logger?.error({ err: errorMessage(error) }, 'kube-sim request failed');
-      sendStatusError(response, new ApiStatusError(500, 'InternalError', `Internal error occurred: ${errorMessage(error)}`));
+      sendStatusError(
+        response,
+        new ApiStatusError(500, 'InternalError', `Internal error occurred: ${errorMessage(error)}`),
+      );
     }
   }
 
@@ -137,9 +160,12 @@ export class KubeSimHttpServer {
     if (path === '/openapi/v3') return openApiV3Index();
     if (parts[0] === 'api' && parts.length === 2) return apiResourceList('', parts[1] ?? '') ?? this.notFound();
     if (parts[0] === 'apis' && parts.length === 2) return apiGroupDocument(parts[1] ?? '') ?? this.notFound();
-    if (parts[0] === 'apis' && parts.length === 3) return apiResourceList(parts[1] ?? '', parts[2] ?? '') ?? this.notFound();
-    if (parts[0] === 'openapi' && parts[1] === 'v3' && parts[2] === 'api' && parts.length === 4) return openApiV3Document('', parts[3] ?? '') ?? this.notFound();
-    if (parts[0] === 'openapi' && parts[1] === 'v3' && parts[2] === 'apis' && parts.length === 5) return openApiV3Document(parts[3] ?? '', parts[4] ?? '') ?? this.notFound();
+    if (parts[0] === 'apis' && parts.length === 3)
+      return apiResourceList(parts[1] ?? '', parts[2] ?? '') ?? this.notFound();
+    if (parts[0] === 'openapi' && parts[1] === 'v3' && parts[2] === 'api' && parts.length === 4)
+      return openApiV3Document('', parts[3] ?? '') ?? this.notFound();
+    if (parts[0] === 'openapi' && parts[1] === 'v3' && parts[2] === 'apis' && parts.length === 5)
+      return openApiV3Document(parts[3] ?? '', parts[4] ?? '') ?? this.notFound();
     return undefined;
   }
 

@@ -8,7 +8,11 @@ const maxBodyBytes = 3 * 1024 * 1024;
 export function sendJson(response: ServerResponse, status: number, body: JsonValue): void {
   if (response.headersSent || response.destroyed) return;
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  response.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
   response.end(text);
 }
 
@@ -23,7 +27,8 @@ export async function readBody(request: IncomingMessage): Promise<string> {
   for await (const chunk of request) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += buffer.length;
-    if (size > maxBodyBytes) throw new ApiStatusError(413, 'RequestEntityTooLarge', `the request body is larger than ${maxBodyBytes} bytes`);
+    if (size > maxBodyBytes)
+      throw new ApiStatusError(413, 'RequestEntityTooLarge', `the request body is larger than ${maxBodyBytes} bytes`);
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -33,10 +38,13 @@ export async function readBody(request: IncomingMessage): Promise<string> {
 export function parseBody(text: string, contentType: string): JsonValue {
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   try {
-    if (mediaType === 'application/yaml' || mediaType === 'application/apply-patch+yaml') return parseYaml(text) as JsonValue;
+    if (mediaType === 'application/yaml' || mediaType === 'application/apply-patch+yaml')
+      return parseYaml(text) as JsonValue;
     return JSON.parse(text) as JsonValue;
   } catch (error: unknown) {
-    throw apiErrors.badRequest(`the request body is not valid ${mediaType.includes('yaml') ? 'YAML' : 'JSON'}: ${errorMessage(error)}`);
+    throw apiErrors.badRequest(
+      `the request body is not valid ${mediaType.includes('yaml') ? 'YAML' : 'JSON'}: ${errorMessage(error)}`,
+    );
   }
 }
 
@@ -45,6 +53,7 @@ export function mediaTypeOf(request: IncomingMessage): string {
 }
 
 export function asObject(value: JsonValue, what: string): JsonObject {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw apiErrors.badRequest(`${what} must be a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw apiErrors.badRequest(`${what} must be a JSON object`);
   return value;
 }

@@ -77,7 +77,8 @@ export interface KubeSim {
 
 function storedType(apiVersion: string, kind: string): ResourceType {
   const type = findByKind(apiVersion, kind);
-  if (!type || !isStored(type)) throw new KubeSimError(KubeSimErrorCode.unknownKind, `kind ${kind} of ${apiVersion} is not served by kube-sim`);
+  if (!type || !isStored(type))
+    throw new KubeSimError(KubeSimErrorCode.unknownKind, `kind ${kind} of ${apiVersion} is not served by kube-sim`);
   return type;
 }
 
@@ -87,9 +88,14 @@ function formatHost(host: string): string {
 
 function checkOptions(options: KubeSimOptions): void {
   const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KubeSimError(KubeSimErrorCode.badOption, `port must be an integer 0..65535, got ${port}`);
-  for (const [name, value] of [['bookmarkIntervalMs', options.bookmarkIntervalMs], ['historyLimit', options.historyLimit]] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new KubeSimError(KubeSimErrorCode.badOption, `${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new KubeSimError(KubeSimErrorCode.badOption, `port must be an integer 0..65535, got ${port}`);
+  for (const [name, value] of [
+    ['bookmarkIntervalMs', options.bookmarkIntervalMs],
+    ['historyLimit', options.historyLimit],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1))
+      throw new KubeSimError(KubeSimErrorCode.badOption, `${name} must be a positive integer, got ${value}`);
   }
 }
 
@@ -100,7 +106,8 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   const clusterName = options.clusterName ?? 'kube-sim';
   const tokens = new TokenRegistry(options);
   const store = new ObjectStore({ historyLimit: options.historyLimit ?? 1000 });
-  for (const namespace of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) store.ensureNamespace(namespace);
+  for (const namespace of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+    store.ensureNamespace(namespace);
   const skippedManifests: SkippedManifest[] = [];
   if (options.manifestsDir !== undefined) {
     const loaded = await loadManifestDir(options.manifestsDir);
@@ -132,7 +139,8 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   });
   const port = await server.listen(options.port ?? 0);
   const url = `https://${formatHost(host)}:${port}`;
-  const kubeconfigFor = (token: string): string => renderKubeconfig({ name: clusterName, server: url, caCertPem: material.caCertPem, token });
+  const kubeconfigFor = (token: string): string =>
+    renderKubeconfig({ name: clusterName, server: url, caCertPem: material.caCertPem, token });
 
   return {
     url,
@@ -155,10 +163,12 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       return true;
     },
     get: (apiVersion, kind, namespace, name) => store.get(storedType(apiVersion, kind), namespace, name),
-    list: (apiVersion, kind, namespace) => store.list(storedType(apiVersion, kind), namespace).map(({ object }) => structuredClone(object)),
+    list: (apiVersion, kind, namespace) =>
+      store.list(storedType(apiVersion, kind), namespace).map(({ object }) => structuredClone(object)),
     resourceVersion: () => String(store.currentRevision()),
     openWatchCount: () => watches.openCount(),
-    registerServiceAccountToken: (token, namespace, serviceAccount, access) => tokens.registerServiceAccountToken(token, namespace, serviceAccount, access),
+    registerServiceAccountToken: (token, namespace, serviceAccount, access) =>
+      tokens.registerServiceAccountToken(token, namespace, serviceAccount, access),
     faults,
     stop: () => {
       watches.cutAll();
@@ -176,5 +186,7 @@ function upsert(store: ObjectStore, input: unknown): KubeObject {
   const { resourceVersion: _ignored, ...metadata } = object.metadata;
   const unconditional: KubeObject = { ...object, metadata: { ...metadata, name: object.metadata.name } };
   if (type.namespaced) unconditional.metadata['namespace'] = namespace;
-  return store.get(type, namespace, object.metadata.name) ? store.update(type, unconditional) : store.create(type, unconditional);
+  return store.get(type, namespace, object.metadata.name)
+    ? store.update(type, unconditional)
+    : store.create(type, unconditional);
 }

@@ -14,7 +14,15 @@ export function renderKubeconfig(params: KubeconfigParams): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: params.name, cluster: { server: params.server, 'certificate-authority-data': Buffer.from(params.caCertPem).toString('base64') } }],
+    clusters: [
+      {
+        name: params.name,
+        cluster: {
+          server: params.server,
+          'certificate-authority-data': Buffer.from(params.caCertPem).toString('base64'),
+        },
+      },
+    ],
     users: [{ name: `${params.name}-admin`, user: { token: params.token } }],
     contexts: [{ name: params.name, context: { cluster: params.name, user: `${params.name}-admin` } }],
     'current-context': params.name,

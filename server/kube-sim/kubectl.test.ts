@@ -20,7 +20,8 @@ function findOnPath(command: string): string | undefined {
 }
 
 const kubectl = findOnPath('kubectl');
-if (!kubectl) console.warn('kube-sim kubectl tests SKIPPED: kubectl is not on PATH (Debian package kubernetes-client provides it)');
+if (!kubectl)
+  console.warn('kube-sim kubectl tests SKIPPED: kubectl is not on PATH (Debian package kubernetes-client provides it)');
 
 interface Run {
   code: number;
@@ -36,10 +37,15 @@ describe.skipIf(!kubectl)('kube-sim with kubectl', () => {
   const run = (...args: string[]): Promise<Run> => runWith(kubeconfigPath, ...args);
   const runWith = (kubeconfig: string, ...args: string[]): Promise<Run> =>
     new Promise((resolve) => {
-      execFile(kubectl ?? 'kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], { timeout: 20_000, env: { ...process.env, HOME: dir } }, (error, stdout, stderr) => {
-        const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0;
-        resolve({ code, stdout, stderr });
-      });
+      execFile(
+        kubectl ?? 'kubectl',
+        ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
+        { timeout: 20_000, env: { ...process.env, HOME: dir } },
+        (error, stdout, stderr) => {
+          const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
     });
 
   beforeAll(async () => {
@@ -65,7 +71,9 @@ describe.skipIf(!kubectl)('kube-sim with kubectl', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/sample\s+service\/helloworld\s+ClusterIP\s+10\.96\.\d+\.\d+\s+<none>\s+5000\/TCP/);
-    expect(result.stdout).toMatch(/sample\s+endpointslice\.discovery\.k8s\.io\/helloworld-x1\s+IPv4\s+5000\s+10\.1\.2\.3/);
+    expect(result.stdout).toMatch(
+      /sample\s+endpointslice\.discovery\.k8s\.io\/helloworld-x1\s+IPv4\s+5000\s+10\.1\.2\.3/,
+    );
   });
 
   it('applies a file (create, then update) and deletes it', async () => {
@@ -86,7 +94,9 @@ describe.skipIf(!kubectl)('kube-sim with kubectl', () => {
     const service = sim.get('v1', 'Service', 'demo', 'web');
     expect(service?.['spec']).toMatchObject({ ports: [{ name: 'http', port: 80, targetPort: 8081, protocol: 'TCP' }] });
     expect(JSON.stringify(service)).not.toContain('$setElementOrder');
-    expect(sim.get('networking.istio.io/v1', 'VirtualService', 'demo', 'web')?.['spec']).toMatchObject({ http: [{ route: [{ destination: { port: { number: 8081 } } }] }] });
+    expect(sim.get('networking.istio.io/v1', 'VirtualService', 'demo', 'web')?.['spec']).toMatchObject({
+      http: [{ route: [{ destination: { port: { number: 8081 } } }] }],
+    });
 
     const unchanged = await run('apply', '-f', file);
     expect(unchanged.stdout).toContain('service/web unchanged');
@@ -107,18 +117,39 @@ describe.skipIf(!kubectl)('kube-sim with kubectl', () => {
   });
 
   it('streams watch events as table rows to kubectl get -w', async () => {
-    const child = spawn(kubectl ?? 'kubectl', ['--kubeconfig', kubeconfigPath, '--cache-dir', join(dir, 'cache'), 'get', 'svc', '-n', 'sample', '-w', '--output-watch-events'], {
-      env: { ...process.env, HOME: dir },
-    });
+    const child = spawn(
+      kubectl ?? 'kubectl',
+      [
+        '--kubeconfig',
+        kubeconfigPath,
+        '--cache-dir',
+        join(dir, 'cache'),
+        'get',
+        'svc',
+        '-n',
+        'sample',
+        '-w',
+        '--output-watch-events',
+      ],
+      {
+        env: { ...process.env, HOME: dir },
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
       const waitFor = async (pattern: RegExp): Promise<void> => {
-        for (let attempt = 0; attempt < 200 && !pattern.test(output); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+        for (let attempt = 0; attempt < 200 && !pattern.test(output); attempt += 1)
+          await new Promise((resolve) => setTimeout(resolve, 25));
         expect(output).toMatch(pattern);
       };
       await waitFor(/ADDED\s+helloworld\s+ClusterIP/);
-      sim.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'helloworld', namespace: 'sample', labels: { app: 'helloworld' } }, spec: { ports: [{ name: 'http', port: 5001 }] } });
+      sim.apply({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'helloworld', namespace: 'sample', labels: { app: 'helloworld' } },
+        spec: { ports: [{ name: 'http', port: 5001 }] },
+      });
       await waitFor(/MODIFIED\s+helloworld\s+ClusterIP\s+10\.96\.\d+\.\d+\s+<none>\s+5001\/TCP/);
     } finally {
       child.kill('SIGTERM');

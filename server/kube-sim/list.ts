@@ -63,7 +63,9 @@ export function listObjects(store: ObjectStore, params: ListParams): JsonObject 
       });
     }
     if (params.resourceVersionMatch === 'Exact' && requested !== current) {
-      throw apiErrors.expired(`too old resource version: ${requested} (${current}); kube-sim serves only the current state for resourceVersionMatch=Exact`);
+      throw apiErrors.expired(
+        `too old resource version: ${requested} (${current}); kube-sim serves only the current state for resourceVersionMatch=Exact`,
+      );
     }
     if (requested < store.oldestWatchableRevision()) {
       throw apiErrors.expired(`too old resource version: ${requested} (${store.oldestWatchableRevision()})`);
@@ -71,14 +73,22 @@ export function listObjects(store: ObjectStore, params: ListParams): JsonObject 
   }
   const matching = store
     .list(params.type, params.namespace)
-    .filter(({ key, object }) => (startAfter === undefined || key > startAfter) && matchesFilter(params.filter, object));
+    .filter(
+      ({ key, object }) => (startAfter === undefined || key > startAfter) && matchesFilter(params.filter, object),
+    );
   const limit = params.limit !== undefined && params.limit > 0 ? params.limit : matching.length;
   const page = matching.slice(0, limit);
   const metadata: JsonObject = { resourceVersion: String(listRevision) };
   const last = page[page.length - 1];
   if (matching.length > page.length && last) {
     metadata['continue'] = encodeContinue({ rv: listRevision, start: last.key });
-    if (params.filter.labels.length === 0 && params.filter.fields.length === 0) metadata['remainingItemCount'] = matching.length - page.length;
+    if (params.filter.labels.length === 0 && params.filter.fields.length === 0)
+      metadata['remainingItemCount'] = matching.length - page.length;
   }
-  return { kind: `${params.type.kind}List`, apiVersion: apiVersionOf(params.type), metadata, items: page.map(({ object }) => object) };
+  return {
+    kind: `${params.type.kind}List`,
+    apiVersion: apiVersionOf(params.type),
+    metadata,
+    items: page.map(({ object }) => object),
+  };
 }

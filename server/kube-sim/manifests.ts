@@ -44,15 +44,19 @@ async function yamlFiles(dir: string): Promise<string[]> {
  * does not serve are reported, not fatal (a folder may also hold Deployments and the like).
  */
 export function checkManifestObject(value: unknown, where: string): { object: KubeObject } | { skip: string } {
-  if (!isJsonObject(value)) throw new KubeSimError(KubeSimErrorCode.badManifest, `${where}: a manifest must be a YAML mapping`);
+  if (!isJsonObject(value))
+    throw new KubeSimError(KubeSimErrorCode.badManifest, `${where}: a manifest must be a YAML mapping`);
   const apiVersion = stringField(value, 'apiVersion');
   const kind = stringField(value, 'kind');
   const metadata = value['metadata'];
-  if (!apiVersion || !kind) throw new KubeSimError(KubeSimErrorCode.badManifest, `${where}: apiVersion and kind are required strings`);
+  if (!apiVersion || !kind)
+    throw new KubeSimError(KubeSimErrorCode.badManifest, `${where}: apiVersion and kind are required strings`);
   const type = findByKind(apiVersion, kind);
-  if (!type || !isStored(type)) return { skip: `kind ${kind} of ${apiVersion} is not served by kube-sim (${KubeSimErrorCode.unknownKind})` };
+  if (!type || !isStored(type))
+    return { skip: `kind ${kind} of ${apiVersion} is not served by kube-sim (${KubeSimErrorCode.unknownKind})` };
   const name = isJsonObject(metadata) ? stringField(metadata, 'name') : undefined;
-  if (!isJsonObject(metadata) || !name) throw new KubeSimError(KubeSimErrorCode.badManifest, `${where}: metadata.name is required`);
+  if (!isJsonObject(metadata) || !name)
+    throw new KubeSimError(KubeSimErrorCode.badManifest, `${where}: metadata.name is required`);
   const object: KubeObject = { ...value, apiVersion, kind, metadata: { ...metadata, name } };
   return { object };
 }
@@ -66,10 +70,15 @@ export async function loadManifestDir(dir: string): Promise<ManifestLoad> {
     const docs = Array.isArray(documents) ? documents : [documents];
     docs.forEach((doc, index) => {
       const where = `${join(dir, file)} (document ${index + 1})`;
-      if (doc.errors.length > 0) throw new KubeSimError(KubeSimErrorCode.badManifest, `${where}: invalid YAML: ${doc.errors[0]?.message ?? 'parse error'}`);
+      if (doc.errors.length > 0)
+        throw new KubeSimError(
+          KubeSimErrorCode.badManifest,
+          `${where}: invalid YAML: ${doc.errors[0]?.message ?? 'parse error'}`,
+        );
       const value: unknown = doc.toJS();
       if (value === null || value === undefined) return;
-      const items = isJsonObject(value) && value['kind'] === 'List' && Array.isArray(value['items']) ? value['items'] : [value];
+      const items =
+        isJsonObject(value) && value['kind'] === 'List' && Array.isArray(value['items']) ? value['items'] : [value];
       for (const item of items) {
         const checked = checkManifestObject(item, where);
         if ('skip' in checked) result.skipped.push({ file, document: index, reason: checked.skip });
@@ -79,4 +88,3 @@ export async function loadManifestDir(dir: string): Promise<ManifestLoad> {
   }
   return result;
 }
-

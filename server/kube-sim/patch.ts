@@ -16,7 +16,9 @@ const orderPrefix = '$setElementOrder/';
 const deletePrimitivePrefix = '$deleteFromPrimitiveList/';
 
 function sameMergeKey(element: JsonValue, reference: JsonObject, mergeKeys: string[]): boolean {
-  return isJsonObject(element) && mergeKeys.every((key) => JSON.stringify(element[key]) === JSON.stringify(reference[key]));
+  return (
+    isJsonObject(element) && mergeKeys.every((key) => JSON.stringify(element[key]) === JSON.stringify(reference[key]))
+  );
 }
 
 /**
@@ -24,14 +26,21 @@ function sameMergeKey(element: JsonValue, reference: JsonObject, mergeKeys: stri
  * `$setElementOrder/<field>` for merging lists; the merge key is the field those entries carry).
  * Without such a directive a list is replaced, as in a JSON merge patch.
  */
-function mergeList(original: JsonValue | undefined, patchList: JsonValue[], order: JsonValue[] | undefined, removals: JsonValue[]): JsonValue[] {
+function mergeList(
+  original: JsonValue | undefined,
+  patchList: JsonValue[],
+  order: JsonValue[] | undefined,
+  removals: JsonValue[],
+): JsonValue[] {
   const base = Array.isArray(original) ? original : [];
   const first = order?.[0] ?? patchList.find((element) => isJsonObject(element));
   if (order === undefined && !patchList.some((element) => isJsonObject(element) && element['$patch'] === 'delete')) {
     return patchList.map((element) => strategicMergePatch(undefined, element));
   }
   if (first !== undefined && !isJsonObject(first)) {
-    const values = [...base.filter((value) => !removals.some((removed) => JSON.stringify(removed) === JSON.stringify(value)))];
+    const values = [
+      ...base.filter((value) => !removals.some((removed) => JSON.stringify(removed) === JSON.stringify(value))),
+    ];
     for (const value of [...patchList, ...(order ?? [])]) {
       if (!values.some((existing) => JSON.stringify(existing) === JSON.stringify(value))) values.push(value);
     }
@@ -52,7 +61,11 @@ function mergeList(original: JsonValue | undefined, patchList: JsonValue[], orde
   return sortByOrder(merged, order, (value, entry) => isJsonObject(entry) && sameMergeKey(value, entry, mergeKeys));
 }
 
-function sortByOrder(values: JsonValue[], order: JsonValue[] | undefined, same: (value: JsonValue, entry: JsonValue) => boolean): JsonValue[] {
+function sortByOrder(
+  values: JsonValue[],
+  order: JsonValue[] | undefined,
+  same: (value: JsonValue, entry: JsonValue) => boolean,
+): JsonValue[] {
   if (!order) return values;
   const ordered: JsonValue[] = [];
   for (const entry of order) {
@@ -82,7 +95,12 @@ export function strategicMergePatch(target: JsonValue | undefined, patch: JsonVa
     } else if (Array.isArray(value)) {
       const order = patch[`${orderPrefix}${key}`];
       const removals = patch[`${deletePrimitivePrefix}${key}`];
-      result[key] = mergeList(result[key], value, Array.isArray(order) ? order : undefined, Array.isArray(removals) ? removals : []);
+      result[key] = mergeList(
+        result[key],
+        value,
+        Array.isArray(order) ? order : undefined,
+        Array.isArray(removals) ? removals : [],
+      );
     } else {
       const merged = strategicMergePatch(result[key], value);
       if (merged === null) delete result[key];
@@ -91,11 +109,20 @@ export function strategicMergePatch(target: JsonValue | undefined, patch: JsonVa
   }
   // A list named only by its order directive (all its changes were deletions of other elements).
   for (const [key, value] of Object.entries(patch)) {
-    const field = key.startsWith(orderPrefix) ? key.slice(orderPrefix.length) : key.startsWith(deletePrimitivePrefix) ? key.slice(deletePrimitivePrefix.length) : undefined;
+    const field = key.startsWith(orderPrefix)
+      ? key.slice(orderPrefix.length)
+      : key.startsWith(deletePrimitivePrefix)
+        ? key.slice(deletePrimitivePrefix.length)
+        : undefined;
     if (field === undefined || !Array.isArray(value) || Object.hasOwn(patch, field)) continue;
     const order = patch[`${orderPrefix}${field}`];
     const removals = patch[`${deletePrimitivePrefix}${field}`];
-    const merged = mergeList(result[field], [], Array.isArray(order) ? order : [], Array.isArray(removals) ? removals : []);
+    const merged = mergeList(
+      result[field],
+      [],
+      Array.isArray(order) ? order : [],
+      Array.isArray(removals) ? removals : [],
+    );
     result[field] = merged;
   }
   const retain = patch['$retainKeys'];
@@ -110,13 +137,20 @@ type JsonPatchOperation = { op: string; path: string; value?: JsonValue; from?: 
 function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw apiErrors.badRequest(`json patch: path "${pointer}" must start with "/"`);
-  return pointer.slice(1).split('/').map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function containerAt(document: JsonValue, segments: string[], path: string): JsonValue {
   let current: JsonValue = document;
   for (const segment of segments) {
-    const next: JsonValue | undefined = Array.isArray(current) ? current[Number(segment)] : isJsonObject(current) ? current[segment] : undefined;
+    const next: JsonValue | undefined = Array.isArray(current)
+      ? current[Number(segment)]
+      : isJsonObject(current)
+        ? current[segment]
+        : undefined;
     if (next === undefined) throw apiErrors.badRequest(`json patch: path "${path}" does not exist`);
     current = next;
   }
@@ -131,7 +165,12 @@ export function jsonPatch(document: JsonValue, operations: JsonValue): JsonValue
     if (!isJsonObject(raw) || typeof raw['op'] !== 'string' || typeof raw['path'] !== 'string') {
       throw apiErrors.badRequest('json patch: every operation needs string "op" and "path"');
     }
-    const operation: JsonPatchOperation = { op: raw['op'], path: raw['path'], value: raw['value'], from: typeof raw['from'] === 'string' ? raw['from'] : undefined };
+    const operation: JsonPatchOperation = {
+      op: raw['op'],
+      path: raw['path'],
+      value: raw['value'],
+      from: typeof raw['from'] === 'string' ? raw['from'] : undefined,
+    };
     result = applyOperation(result, operation);
   }
   return result;
@@ -142,8 +181,10 @@ function applyOperation(document: JsonValue, operation: JsonPatchOperation): Jso
   const parentPath = segments.slice(0, -1);
   const last = segments[segments.length - 1];
   const readValue = (): JsonValue => {
-    if (operation.op === 'move' || operation.op === 'copy') return structuredClone(containerAt(document, parsePointer(operation.from ?? ''), operation.from ?? ''));
-    if (operation.value === undefined) throw apiErrors.badRequest(`json patch: "${operation.op}" at "${operation.path}" needs a value`);
+    if (operation.op === 'move' || operation.op === 'copy')
+      return structuredClone(containerAt(document, parsePointer(operation.from ?? ''), operation.from ?? ''));
+    if (operation.value === undefined)
+      throw apiErrors.badRequest(`json patch: "${operation.op}" at "${operation.path}" needs a value`);
     return operation.value;
   };
   switch (operation.op) {
@@ -165,7 +206,8 @@ function applyOperation(document: JsonValue, operation: JsonPatchOperation): Jso
       const parent = containerAt(document, parentPath, operation.path);
       if (Array.isArray(parent)) {
         const index = last === '-' ? parent.length : Number(last);
-        if (!Number.isInteger(index) || index < 0 || index > parent.length) throw apiErrors.badRequest(`json patch: bad array index in "${operation.path}"`);
+        if (!Number.isInteger(index) || index < 0 || index > parent.length)
+          throw apiErrors.badRequest(`json patch: bad array index in "${operation.path}"`);
         if (operation.op === 'remove') parent.splice(index, 1);
         else if (operation.op === 'replace') parent[index] = readValue();
         else parent.splice(index, 0, readValue());

@@ -17,7 +17,10 @@ export type ParsedPath =
 const namespaceSubresources = new Set(['status', 'finalize']);
 
 export function parseResourcePath(pathname: string): ParsedPath {
-  const parts = pathname.split('/').filter((part) => part !== '').map((part) => decodeURIComponent(part));
+  const parts = pathname
+    .split('/')
+    .filter((part) => part !== '')
+    .map((part) => decodeURIComponent(part));
   let group: string;
   let version: string;
   let rest: string[];
@@ -42,7 +45,8 @@ export function parseResourcePath(pathname: string): ParsedPath {
   const type = findByResource(group, version, resource);
   if (!type) return { kind: 'unknown-resource', group, version, resource };
   const namespacedPath = namespace !== undefined && resource !== 'namespaces';
-  if (rest.length > 3 || (namespacedPath && !type.namespaced)) return { kind: 'unknown-resource', group, version, resource: rest.join('/') };
+  if (rest.length > 3 || (namespacedPath && !type.namespaced))
+    return { kind: 'unknown-resource', group, version, resource: rest.join('/') };
   return {
     kind: 'resource',
     request: { type, namespace: type.namespaced ? namespace : undefined, name: rest[1], subresource: rest[2] },

@@ -37,20 +37,47 @@ function type(
 const istio = ['istio-io'];
 
 export const resourceTypes: readonly ResourceType[] = [
-  type('', 'v1', 'Namespace', false, { shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
+  type('', 'v1', 'Namespace', false, {
+    shortNames: ['ns'],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+  }),
   type('', 'v1', 'Node', false, { shortNames: ['no'] }),
   type('', 'v1', 'Pod', true, { shortNames: ['po'], categories: ['all'] }),
   type('', 'v1', 'Secret', true),
   type('', 'v1', 'Service', true, { shortNames: ['svc'], categories: ['all'] }),
   type('discovery.k8s.io', 'v1', 'EndpointSlice', true),
-  type('networking.istio.io', 'v1', 'VirtualService', true, { shortNames: ['vs'], categories: [...istio, 'networking-istio-io'] }),
-  type('networking.istio.io', 'v1', 'DestinationRule', true, { shortNames: ['dr'], categories: [...istio, 'networking-istio-io'] }),
-  type('networking.istio.io', 'v1', 'ServiceEntry', true, { shortNames: ['se'], categories: [...istio, 'networking-istio-io'], resource: 'serviceentries' }),
+  type('networking.istio.io', 'v1', 'VirtualService', true, {
+    shortNames: ['vs'],
+    categories: [...istio, 'networking-istio-io'],
+  }),
+  type('networking.istio.io', 'v1', 'DestinationRule', true, {
+    shortNames: ['dr'],
+    categories: [...istio, 'networking-istio-io'],
+  }),
+  type('networking.istio.io', 'v1', 'ServiceEntry', true, {
+    shortNames: ['se'],
+    categories: [...istio, 'networking-istio-io'],
+    resource: 'serviceentries',
+  }),
   type('networking.istio.io', 'v1', 'Sidecar', true, { categories: [...istio, 'networking-istio-io'] }),
-  type('networking.istio.io', 'v1', 'Gateway', true, { shortNames: ['gw'], categories: [...istio, 'networking-istio-io'] }),
-  type('security.istio.io', 'v1', 'PeerAuthentication', true, { shortNames: ['pa'], categories: [...istio, 'security-istio-io'] }),
-  type('security.istio.io', 'v1', 'AuthorizationPolicy', true, { shortNames: ['ap'], categories: [...istio, 'security-istio-io'], resource: 'authorizationpolicies' }),
-  type('telemetry.istio.io', 'v1', 'Telemetry', true, { shortNames: ['telemetry'], categories: [...istio, 'telemetry-istio-io'], resource: 'telemetries' }),
+  type('networking.istio.io', 'v1', 'Gateway', true, {
+    shortNames: ['gw'],
+    categories: [...istio, 'networking-istio-io'],
+  }),
+  type('security.istio.io', 'v1', 'PeerAuthentication', true, {
+    shortNames: ['pa'],
+    categories: [...istio, 'security-istio-io'],
+  }),
+  type('security.istio.io', 'v1', 'AuthorizationPolicy', true, {
+    shortNames: ['ap'],
+    categories: [...istio, 'security-istio-io'],
+    resource: 'authorizationpolicies',
+  }),
+  type('telemetry.istio.io', 'v1', 'Telemetry', true, {
+    shortNames: ['telemetry'],
+    categories: [...istio, 'telemetry-istio-io'],
+    resource: 'telemetries',
+  }),
   type('authentication.k8s.io', 'v1', 'TokenReview', false, { verbs: ['create'] }),
 ];
 
@@ -60,7 +87,9 @@ export function apiVersionOf(type: ResourceType): string {
 
 export function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.indexOf('/');
-  return slash < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+  return slash < 0
+    ? { group: '', version: apiVersion }
+    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
 export function findByResource(group: string, version: string, resource: string): ResourceType | undefined {

@@ -15,7 +15,9 @@ describe('selectors', () => {
   it('rejects malformed selectors with a 400 naming the bad part', () => {
     expect(() => parseLabelSelector('app=web,,x')).toThrow(/empty requirement/);
     expect(() => parseLabelSelector('a b=c')).toThrow(/invalid label key "a b"/);
-    expect(() => parseFieldSelector('spec.clusterIP=1.2.3.4', 'Service')).toThrow(/field label not supported: spec.clusterIP/);
+    expect(() => parseFieldSelector('spec.clusterIP=1.2.3.4', 'Service')).toThrow(
+      /field label not supported: spec.clusterIP/,
+    );
     expect(() => parseFieldSelector('metadata.name', 'Service')).toThrow(/can't understand/);
   });
 

@@ -13,12 +13,14 @@ const keyPattern = /^([a-z0-9A-Z]([-a-z0-9A-Z.]*[a-z0-9A-Z])?\/)?[a-zA-Z0-9]([-a
 const valuePattern = /^([a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?)?$/;
 
 function checkKey(key: string, text: string): string {
-  if (!keyPattern.test(key)) throw apiErrors.badRequest(`unable to parse requirement: invalid label key "${key}" in selector "${text}"`);
+  if (!keyPattern.test(key))
+    throw apiErrors.badRequest(`unable to parse requirement: invalid label key "${key}" in selector "${text}"`);
   return key;
 }
 
 function checkValue(value: string, text: string): string {
-  if (!valuePattern.test(value)) throw apiErrors.badRequest(`unable to parse requirement: invalid label value "${value}" in selector "${text}"`);
+  if (!valuePattern.test(value))
+    throw apiErrors.badRequest(`unable to parse requirement: invalid label value "${value}" in selector "${text}"`);
   return value;
 }
 
@@ -54,7 +56,11 @@ export function parseLabelSelector(text: string): LabelSelector {
     const compareMatch = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);
     if (compareMatch) {
       const op = compareMatch[2] === '!=' ? '!=' : '=';
-      return { key: checkKey(compareMatch[1] ?? '', text), op, value: checkValue((compareMatch[3] ?? '').trim(), text) };
+      return {
+        key: checkKey(compareMatch[1] ?? '', text),
+        op,
+        value: checkValue((compareMatch[3] ?? '').trim(), text),
+      };
     }
     if (part.startsWith('!')) return { key: checkKey(part.slice(1).trim(), text), op: '!exists' };
     return { key: checkKey(part, text), op: 'exists' };
@@ -92,7 +98,16 @@ export interface FieldRequirement {
 /** Field labels every resource supports; some kinds add their own (as the real API server does). */
 const commonFields = ['metadata.name', 'metadata.namespace'];
 const extraFieldsByKind: Record<string, string[]> = {
-  Pod: ['spec.nodeName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'spec.restartPolicy', 'spec.schedulerName', 'status.nominatedNodeName'],
+  Pod: [
+    'spec.nodeName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'status.nominatedNodeName',
+  ],
   Secret: ['type'],
   Node: ['spec.unschedulable'],
   Namespace: ['status.phase'],
@@ -131,7 +146,10 @@ function fieldValue(object: JsonObject, path: string): string {
 
 export function matchesFields(requirements: FieldRequirement[], object: JsonObject): boolean {
   return requirements.every((requirement) => {
-    const actual = requirement.field === 'metadata.namespace' ? (stringField(metadataOf(object), 'namespace') ?? '') : fieldValue(object, requirement.field);
+    const actual =
+      requirement.field === 'metadata.namespace'
+        ? (stringField(metadataOf(object), 'namespace') ?? '')
+        : fieldValue(object, requirement.field);
     return requirement.op === '=' ? actual === requirement.value : actual !== requirement.value;
   });
 }

@@ -11,7 +11,8 @@ function numberParam(query: URLSearchParams, name: string, fallback: number | un
     if (fallback === undefined) throw apiErrors.badRequest(`query parameter ${name} is required`);
     return fallback;
   }
-  if (!/^\d+$/.test(value)) throw apiErrors.badRequest(`query parameter ${name} must be a non-negative integer, got "${value}"`);
+  if (!/^\d+$/.test(value))
+    throw apiErrors.badRequest(`query parameter ${name} must be a non-negative integer, got "${value}"`);
   return Number(value);
 }
 
@@ -54,13 +55,18 @@ export async function handleSimAdmin(
       faults.reset();
       return sendJson(response, 200, { reset: true });
     case '/_sim/serviceaccount-tokens': {
-      const body = asObject(parseBody(await readBody(request), 'application/json'), 'the service-account token registration');
+      const body = asObject(
+        parseBody(await readBody(request), 'application/json'),
+        'the service-account token registration',
+      );
       const token = stringField(body, 'token');
       const namespace = stringField(body, 'namespace');
       const serviceAccount = stringField(body, 'serviceAccount');
       const access = stringField(body, 'access') ?? 'none';
-      if (!token || !namespace || !serviceAccount) throw apiErrors.badRequest('token, namespace and serviceAccount are required strings');
-      if (access !== 'admin' && access !== 'read-only' && access !== 'none') throw apiErrors.badRequest(`access must be admin, read-only or none, got "${access}"`);
+      if (!token || !namespace || !serviceAccount)
+        throw apiErrors.badRequest('token, namespace and serviceAccount are required strings');
+      if (access !== 'admin' && access !== 'read-only' && access !== 'none')
+        throw apiErrors.badRequest(`access must be admin, read-only or none, got "${access}"`);
       tokens.registerServiceAccountToken(token, namespace, serviceAccount, access satisfies Access);
       return sendJson(response, 201, { registered: `system:serviceaccount:${namespace}:${serviceAccount}` });
     }

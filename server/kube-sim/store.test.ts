@@ -11,7 +11,12 @@ function typeOf(apiVersion: string, kind: string): ResourceType {
 
 const secretType = typeOf('v1', 'Secret');
 const namespaceType = typeOf('v1', 'Namespace');
-const secret = (name: string, namespace: string, data: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data });
+const secret = (name: string, namespace: string, data: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, namespace },
+  data,
+});
 
 describe('ObjectStore', () => {
   it('stamps a global, increasing resourceVersion on every write and creates namespaces on demand', () => {
@@ -22,7 +27,11 @@ describe('ObjectStore', () => {
     const b = store.create(secretType, secret('b', 'ns1'));
     expect(store.get(namespaceType, '', 'ns1')).toBeDefined();
     expect(Number(b.metadata['resourceVersion'])).toBeGreaterThan(Number(a.metadata['resourceVersion']));
-    expect(events.map((e) => `${e.type} ${e.object.kind} ${e.object.metadata.name}`)).toEqual(['ADDED Namespace ns1', 'ADDED Secret a', 'ADDED Secret b']);
+    expect(events.map((e) => `${e.type} ${e.object.kind} ${e.object.metadata.name}`)).toEqual([
+      'ADDED Namespace ns1',
+      'ADDED Secret a',
+      'ADDED Secret b',
+    ]);
     expect(events.map((e) => e.resourceVersion)).toEqual([1, 2, 3]);
   });
 
@@ -50,7 +59,11 @@ describe('ObjectStore', () => {
     store.delete(secretType, 'ns', 'a');
     expect(store.eventsSince(start)).toBe('expired');
     const recent = store.eventsSince(start + 1);
-    expect(recent === 'expired' ? [] : recent.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED b', 'ADDED c', 'DELETED a']);
+    expect(recent === 'expired' ? [] : recent.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual([
+      'ADDED b',
+      'ADDED c',
+      'DELETED a',
+    ]);
     store.compact();
     expect(store.eventsSince(start + 1)).toBe('expired');
     expect(store.eventsSince(store.currentRevision())).toEqual([]);

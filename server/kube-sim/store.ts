@@ -140,7 +140,8 @@ export class ObjectStore {
     if (type.namespaced) metadata['namespace'] = namespace;
     else delete metadata['namespace'];
     let stored: KubeObject = { ...object, metadata: { ...metadata, name } };
-    if (type.kind === 'Service' && type.group === '') stored = defaultService(keepAllocatedServiceFields(stored, existing), this.usedClusterIps(type));
+    if (type.kind === 'Service' && type.group === '')
+      stored = defaultService(keepAllocatedServiceFields(stored, existing), this.usedClusterIps(type));
     // A write that changes nothing is a no-op, as in the real API server: no new resourceVersion, no event.
     if (withoutVolatileMeta(stored) === withoutVolatileMeta(existing)) return cloneJson(existing);
     return this.write(type, key, stored, 'MODIFIED', existing);
@@ -154,8 +155,17 @@ export class ObjectStore {
     if (type.kind === 'Namespace') this.deleteNamespaceContents(name);
     byKey.delete(key);
     this.revision += 1;
-    const deleted: KubeObject = { ...existing, metadata: { ...existing.metadata, resourceVersion: String(this.revision) } };
-    this.emit({ type: 'DELETED', resourceVersion: this.revision, typeKey: typeKey(type), namespace: type.namespaced ? namespace : '', object: deleted });
+    const deleted: KubeObject = {
+      ...existing,
+      metadata: { ...existing.metadata, resourceVersion: String(this.revision) },
+    };
+    this.emit({
+      type: 'DELETED',
+      resourceVersion: this.revision,
+      typeKey: typeKey(type),
+      namespace: type.namespaced ? namespace : '',
+      object: deleted,
+    });
     return cloneJson(deleted);
   }
 
@@ -176,12 +186,24 @@ export class ObjectStore {
     return () => this.listeners.delete(listener);
   }
 
-  private write(type: ResourceType, key: string, object: KubeObject, eventType: 'ADDED' | 'MODIFIED', previous?: KubeObject): KubeObject {
+  private write(
+    type: ResourceType,
+    key: string,
+    object: KubeObject,
+    eventType: 'ADDED' | 'MODIFIED',
+    previous?: KubeObject,
+  ): KubeObject {
     this.revision += 1;
     const stored: KubeObject = { ...object, metadata: { ...object.metadata, resourceVersion: String(this.revision) } };
     this.typeMap(type).set(key, stored);
     const namespace = type.namespaced ? (stringField(stored.metadata, 'namespace') ?? '') : '';
-    const event: StoreEvent = { type: eventType, resourceVersion: this.revision, typeKey: typeKey(type), namespace, object: stored };
+    const event: StoreEvent = {
+      type: eventType,
+      resourceVersion: this.revision,
+      typeKey: typeKey(type),
+      namespace,
+      object: stored,
+    };
     if (previous) event.previous = previous;
     this.emit(event);
     return cloneJson(stored);
@@ -230,7 +252,13 @@ export class ObjectStore {
         if (!this.typeMap(type).has(objectKey(namespace, candidate))) return candidate;
       }
     }
-    throw apiErrors.invalid(type.kind, type.group, '', 'metadata.name', 'Required value: name or generateName is required');
+    throw apiErrors.invalid(
+      type.kind,
+      type.group,
+      '',
+      'metadata.name',
+      'Required value: name or generateName is required',
+    );
   }
 
   /** Namespaces spring into existence when first used, so callers never need to create them. */
@@ -245,7 +273,10 @@ export class ObjectStore {
         if (metadataOf(object)['namespace'] !== namespace) continue;
         byKey.delete(objectKey(namespace, object.metadata.name));
         this.revision += 1;
-        const deleted: KubeObject = { ...object, metadata: { ...object.metadata, resourceVersion: String(this.revision) } };
+        const deleted: KubeObject = {
+          ...object,
+          metadata: { ...object.metadata, resourceVersion: String(this.revision) },
+        };
         this.emit({ type: 'DELETED', resourceVersion: this.revision, typeKey: key, namespace, object: deleted });
       }
     }

@@ -2,12 +2,20 @@ import type { IncomingMessage } from 'node:http';
 import type { ResourceType } from './resources.ts';
 import { isJsonObject, metadataOf, type JsonObject, type JsonValue, type KubeObject } from './types.ts';
 
-type Column = { name: string; type: string; format?: string; priority?: number; cell: (object: KubeObject) => JsonValue };
+type Column = {
+  name: string;
+  type: string;
+  format?: string;
+  priority?: number;
+  cell: (object: KubeObject) => JsonValue;
+};
 
 /** kubectl get asks for `application/json;as=Table;v=v1;g=meta.k8s.io` first. */
 export function wantsTable(request: IncomingMessage): boolean {
   const accept = request.headers.accept ?? '';
-  return accept.split(',').some((part) => /;\s*as=Table/.test(part) && /;\s*g=meta\.k8s\.io/.test(part) && /;\s*v=v1(;|$|\s)/.test(part));
+  return accept
+    .split(',')
+    .some((part) => /;\s*as=Table/.test(part) && /;\s*g=meta\.k8s\.io/.test(part) && /;\s*v=v1(;|$|\s)/.test(part));
 }
 
 function field(object: JsonValue | undefined, ...path: string[]): JsonValue | undefined {
@@ -62,7 +70,14 @@ const columnsByKind: Record<string, Column[]> = {
     nameColumn,
     { name: 'Type', type: 'string', cell: (o) => text(field(o, 'spec', 'type'), 'ClusterIP') },
     { name: 'Cluster-IP', type: 'string', cell: (o) => text(field(o, 'spec', 'clusterIP')) },
-    { name: 'External-IP', type: 'string', cell: (o) => list(field(o, 'status', 'loadBalancer', 'ingress')).map((i) => text(field(i, 'ip'), text(field(i, 'hostname'), ''))).join(',') || '<none>' },
+    {
+      name: 'External-IP',
+      type: 'string',
+      cell: (o) =>
+        list(field(o, 'status', 'loadBalancer', 'ingress'))
+          .map((i) => text(field(i, 'ip'), text(field(i, 'hostname'), '')))
+          .join(',') || '<none>',
+    },
     { name: 'Port(s)', type: 'string', cell: servicePorts },
     ageColumn,
   ],
@@ -73,7 +88,11 @@ const columnsByKind: Record<string, Column[]> = {
     { name: 'IP', type: 'string', priority: 1, cell: (o) => text(field(o, 'status', 'podIP')) },
     { name: 'Node', type: 'string', priority: 1, cell: (o) => text(field(o, 'spec', 'nodeName')) },
   ],
-  Namespace: [nameColumn, { name: 'Status', type: 'string', cell: (o) => text(field(o, 'status', 'phase'), 'Active') }, ageColumn],
+  Namespace: [
+    nameColumn,
+    { name: 'Status', type: 'string', cell: (o) => text(field(o, 'status', 'phase'), 'Active') },
+    ageColumn,
+  ],
   Node: [nameColumn, { name: 'Status', type: 'string', cell: () => 'Ready' }, ageColumn],
   Secret: [
     nameColumn,
@@ -84,14 +103,32 @@ const columnsByKind: Record<string, Column[]> = {
   EndpointSlice: [
     nameColumn,
     { name: 'AddressType', type: 'string', cell: (o) => text(o['addressType']) },
-    { name: 'Ports', type: 'string', cell: (o) => list(o['ports']).map((p) => text(field(p, 'port'), '')).join(',') || '<unset>' },
-    { name: 'Endpoints', type: 'string', cell: (o) => list(o['endpoints']).flatMap((e) => list(field(e, 'addresses')).map((a) => text(a, ''))).join(',') || '<unset>' },
+    {
+      name: 'Ports',
+      type: 'string',
+      cell: (o) =>
+        list(o['ports'])
+          .map((p) => text(field(p, 'port'), ''))
+          .join(',') || '<unset>',
+    },
+    {
+      name: 'Endpoints',
+      type: 'string',
+      cell: (o) =>
+        list(o['endpoints'])
+          .flatMap((e) => list(field(e, 'addresses')).map((a) => text(a, '')))
+          .join(',') || '<unset>',
+    },
     ageColumn,
   ],
 };
 
 /** A meta.k8s.io/v1 Table as the server-side printer makes it; kubectl prints it and adds NAMESPACE for -A. */
-export function tableFor(type: ResourceType, objects: KubeObject[], resourceVersion: JsonValue | undefined): JsonObject {
+export function tableFor(
+  type: ResourceType,
+  objects: KubeObject[],
+  resourceVersion: JsonValue | undefined,
+): JsonObject {
   const columns = columnsByKind[type.kind] ?? [nameColumn, ageColumn];
   return {
     kind: 'Table',
@@ -110,4 +147,3 @@ export function tableFor(type: ResourceType, objects: KubeObject[], resourceVers
     })),
   };
 }
-

@@ -13,7 +13,10 @@ const ecdsa = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const crypto = webcrypto as unknown as Crypto;
 
 function pem(label: string, der: ArrayBuffer): string {
-  const base64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  const base64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd();
   return `-----BEGIN ${label}-----\n${base64}\n-----END ${label}-----\n`;
 }
 
@@ -35,7 +38,10 @@ export async function createServingMaterial(host: string, clusterName: string): 
       signingAlgorithm: ecdsa,
       extensions: [
         new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+          true,
+        ),
         await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey, false, crypto),
       ],
     },
@@ -67,5 +73,9 @@ export async function createServingMaterial(host: string, clusterName: string): 
   );
 
   const keyDer = await crypto.subtle.exportKey('pkcs8', servingKeys.privateKey);
-  return { caCertPem: caCert.toString('pem') + '\n', certPem: servingCert.toString('pem') + '\n', keyPem: pem('PRIVATE KEY', keyDer) };
+  return {
+    caCertPem: caCert.toString('pem') + '\n',
+    certPem: servingCert.toString('pem') + '\n',
+    keyPem: pem('PRIVATE KEY', keyDer),
+  };
 }

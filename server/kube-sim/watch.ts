@@ -26,7 +26,10 @@ interface OpenWatch {
 
 /** Parses a resourceVersion query value; 400 BadRequest names the bad value. */
 export function parseResourceVersion(value: string): number {
-  if (!/^\d+$/.test(value)) throw apiErrors.badRequest(`resourceVersion: Invalid value: "${value}": must be a non-negative integer (the simulator's resourceVersions are decimal counters)`);
+  if (!/^\d+$/.test(value))
+    throw apiErrors.badRequest(
+      `resourceVersion: Invalid value: "${value}": must be a non-negative integer (the simulator's resourceVersions are decimal counters)`,
+    );
   return Number(value);
 }
 
@@ -56,7 +59,11 @@ export class WatchHub {
 
   serve(request: IncomingMessage, response: ServerResponse, params: WatchParams): void {
     const start = this.startingPoint(params);
-    response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    response.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-cache, private',
+      'Transfer-Encoding': 'chunked',
+    });
     response.flushHeaders();
     const send = (type: WatchEventType, object: JsonObject): void => {
       if (!response.writableEnded && !response.destroyed) response.write(`${JSON.stringify({ type, object })}\n`);
@@ -72,7 +79,8 @@ export class WatchHub {
     const watch: OpenWatch = { request, response };
     this.open.add(watch);
     const matchesScope = (event: StoreEvent): boolean =>
-      event.typeKey === typeKey(params.type) && (params.namespace === undefined || event.namespace === params.namespace);
+      event.typeKey === typeKey(params.type) &&
+      (params.namespace === undefined || event.namespace === params.namespace);
     const deliver = (event: StoreEvent): void => {
       if (!matchesScope(event)) return;
       const now = matchesFilter(params.filter, event.object);
@@ -113,10 +121,15 @@ export class WatchHub {
     });
   }
 
-  private startingPoint(params: WatchParams): { kind: 'initial-state' } | { kind: 'replay'; replay: StoreEvent[] } | { kind: 'gone'; message: string } {
+  private startingPoint(
+    params: WatchParams,
+  ): { kind: 'initial-state' } | { kind: 'replay'; replay: StoreEvent[] } | { kind: 'gone'; message: string } {
     const requested = params.resourceVersion;
     if (this.faults.takeForced410()) {
-      return { kind: 'gone', message: `too old resource version: ${requested ?? ''} (${this.store.currentRevision()}) (forced by kube-sim fault)` };
+      return {
+        kind: 'gone',
+        message: `too old resource version: ${requested ?? ''} (${this.store.currentRevision()}) (forced by kube-sim fault)`,
+      };
     }
     const fromNow = requested === undefined || requested === '' || requested === '0';
     // sendInitialEvents=false with no resourceVersion means "only changes from now on".
@@ -125,7 +138,10 @@ export class WatchHub {
     const revision = parseResourceVersion(requested);
     const events = this.store.eventsSince(revision);
     if (events === 'expired') {
-      return { kind: 'gone', message: `too old resource version: ${revision} (${this.store.oldestWatchableRevision()})` };
+      return {
+        kind: 'gone',
+        message: `too old resource version: ${revision} (${this.store.oldestWatchableRevision()})`,
+      };
     }
     return { kind: 'replay', replay: events };
   }

@@ -26,7 +26,12 @@ export interface MeshPipelineOptions {
   readonly logger: Logger;
   readonly debounce: DebounceOptions;
   /** Called after each new snapshot that changed something is in the cache: the server pushes. */
-  readonly onSnapshot: (snapshot: MeshSnapshot, delta: SnapshotDelta, changes: readonly RegistryChange[], changeSeenAt?: number) => void;
+  readonly onSnapshot: (
+    snapshot: MeshSnapshot,
+    delta: SnapshotDelta,
+    changes: readonly RegistryChange[],
+    changeSeenAt?: number,
+  ) => void;
 }
 
 /** Debouncer item standing for "the Istio config set changed" beside registry changes. */
@@ -50,7 +55,10 @@ export class MeshPipeline {
     this.options = options;
     this.debouncer = new Debouncer(options.debounce, (batch, firstAt) => {
       options.metrics.debounceTime.observe((performance.now() - firstAt) / 1000);
-      this.rebuild(batch.filter((item): item is RegistryChange => item !== ISTIO_CONFIG_CHANGED), firstAt);
+      this.rebuild(
+        batch.filter((item): item is RegistryChange => item !== ISTIO_CONFIG_CHANGED),
+        firstAt,
+      );
     });
   }
 
@@ -83,23 +91,26 @@ export class MeshPipeline {
   /** Builds a snapshot from every kube cluster's current store and hands it on. */
   rebuild(changes: readonly RegistryChange[], changeSeenAt?: number): MeshSnapshot {
     const { settings } = this.options;
-    const { snapshot: built, memo } = buildSnapshotIncremental({
-      domainSuffix: settings.domainSuffix,
-      trustDomain: settings.trustDomain,
-      meshNetworks: settings.meshNetworks,
-      istioConfig: this.istioConfig,
-      kubeClusters: [...this.sources.values()].map((source) => {
-        const network = settings.kubeClusterNetworks[source.name];
-        return {
-          name: source.name,
-          ...(network ? { network } : {}),
-          services: source.store.records('Service'),
-          endpointSlices: source.store.records('EndpointSlice'),
-          pods: source.store.records('Pod'),
-          nodes: source.store.records('Node'),
-        };
-      }),
-    }, this.memo);
+    const { snapshot: built, memo } = buildSnapshotIncremental(
+      {
+        domainSuffix: settings.domainSuffix,
+        trustDomain: settings.trustDomain,
+        meshNetworks: settings.meshNetworks,
+        istioConfig: this.istioConfig,
+        kubeClusters: [...this.sources.values()].map((source) => {
+          const network = settings.kubeClusterNetworks[source.name];
+          return {
+            name: source.name,
+            ...(network ? { network } : {}),
+            services: source.store.records('Service'),
+            endpointSlices: source.store.records('EndpointSlice'),
+            pods: source.store.records('Pod'),
+            nodes: source.store.records('Node'),
+          };
+        }),
+      },
+      this.memo,
+    );
     this.memo = memo;
     const { snapshot, delta } = shareUnchanged(this.current, built);
     if (isEmptyDelta(delta)) return this.current!;
@@ -107,7 +118,15 @@ export class MeshPipeline {
     this.snapshotCount += 1;
     this.options.cache.setSnapshot(snapshot, delta);
     this.options.logger.debug(
-      { snapshot: this.snapshotCount, services: snapshot.services.size, changes: changes.length, changedServices: delta.services.size, changedEndpoints: delta.endpoints.size, gateways: delta.gateways, config: delta.config },
+      {
+        snapshot: this.snapshotCount,
+        services: snapshot.services.size,
+        changes: changes.length,
+        changedServices: delta.services.size,
+        changedEndpoints: delta.endpoints.size,
+        gateways: delta.gateways,
+        config: delta.config,
+      },
       'mesh snapshot built',
     );
     this.options.onSnapshot(snapshot, delta, changes, changeSeenAt);

@@ -22,8 +22,14 @@ export class Backoff {
   private lastFailureAt: number | undefined;
 
   constructor(options: BackoffOptions = DEFAULT_BACKOFF, random: () => number = Math.random) {
-    if (!(options.initialMs > 0) || !(options.maxMs >= options.initialMs) || !(options.jitter >= 0 && options.jitter <= 1)) {
-      throw new Error(`invalid backoff options: initialMs ${options.initialMs} must be > 0, maxMs ${options.maxMs} >= initialMs, jitter ${options.jitter} within 0..1`);
+    if (
+      !(options.initialMs > 0) ||
+      !(options.maxMs >= options.initialMs) ||
+      !(options.jitter >= 0 && options.jitter <= 1)
+    ) {
+      throw new Error(
+        `invalid backoff options: initialMs ${options.initialMs} must be > 0, maxMs ${options.maxMs} >= initialMs, jitter ${options.jitter} within 0..1`,
+      );
     }
     this.options = options;
     this.random = random;

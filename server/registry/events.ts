@@ -13,7 +13,13 @@ export const KUBE_KINDS: readonly KubeKind[] = ['Service', 'EndpointSlice', 'Pod
 /** One object added, changed or removed in one kube cluster. Live and file registries emit the same. */
 export type RegistryChange = {
   [K in KubeKind]:
-    | { readonly kubeCluster: string; readonly kind: K; readonly op: 'upsert'; readonly key: string; readonly record: KubeRecords[K] }
+    | {
+        readonly kubeCluster: string;
+        readonly kind: K;
+        readonly op: 'upsert';
+        readonly key: string;
+        readonly record: KubeRecords[K];
+      }
     | { readonly kubeCluster: string; readonly kind: K; readonly op: 'delete'; readonly key: string };
 }[KubeKind];
 

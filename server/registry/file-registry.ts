@@ -59,9 +59,14 @@ export class FileRegistry implements KubeClusterSource {
       { kubeCluster: this.name, source: 'manifests', ...counts, ms: Date.now() - started },
       'kube cluster synced',
     );
-    this.watcher = new FolderWatcher(this.options.dir, () => this.reload(), this.options, (message) => {
-      this.lastError = message;
-    });
+    this.watcher = new FolderWatcher(
+      this.options.dir,
+      () => this.reload(),
+      this.options,
+      (message) => {
+        this.lastError = message;
+      },
+    );
     this.watcher.start();
   }
 
@@ -70,7 +75,10 @@ export class FileRegistry implements KubeClusterSource {
     const { objects, errors } = await readManifestFolder(this.options.dir, { cache: this.parseCache });
     if (errors.length > 0) {
       this.lastError = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
-      this.options.logger.warn({ kubeCluster: this.name, errors: errors.length, first: this.lastError.slice(0, 300) }, 'invalid manifests skipped');
+      this.options.logger.warn(
+        { kubeCluster: this.name, errors: errors.length, first: this.lastError.slice(0, 300) },
+        'invalid manifests skipped',
+      );
     } else {
       this.lastError = undefined;
     }

@@ -25,11 +25,18 @@ export type KubeKindResources = { [K in KubeKind]: InformedResource<KubeRecords[
 
 export function pageOf(list: { items: readonly unknown[]; metadata?: V1ListMeta | undefined }): ListPage {
   const continueToken = list.metadata?._continue;
-  return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '', ...(continueToken ? { continueToken } : {}) };
+  return {
+    items: list.items,
+    resourceVersion: list.metadata?.resourceVersion ?? '',
+    ...(continueToken ? { continueToken } : {}),
+  };
 }
 
 function metadataOf(object: unknown): { name: string; namespace: string | undefined } {
-  const metadata = typeof object === 'object' && object !== null ? (object as { metadata?: { name?: unknown; namespace?: unknown } }).metadata : undefined;
+  const metadata =
+    typeof object === 'object' && object !== null
+      ? (object as { metadata?: { name?: unknown; namespace?: unknown } }).metadata
+      : undefined;
   return {
     name: typeof metadata?.name === 'string' ? metadata.name : '',
     namespace: typeof metadata?.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined,
@@ -50,7 +57,10 @@ export function clusterScopedKey(object: unknown): string {
 export function kubeKindResources(kubeConfig: KubeConfig): KubeKindResources {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
-  const page = (limit: number, continueToken: string | undefined) => ({ limit, ...(continueToken ? { _continue: continueToken } : {}) });
+  const page = (limit: number, continueToken: string | undefined) => ({
+    limit,
+    ...(continueToken ? { _continue: continueToken } : {}),
+  });
   return {
     Service: {
       resource: 'services',

@@ -36,14 +36,21 @@ function stored(watcher: KubeWatcher): Record<string, Record<string, unknown>> {
 }
 
 function helloworld(ips: string[], name = 'helloworld') {
-  return serviceManifests({ name, namespace: 'sample', port: 5000, clusterIP: '10.96.0.10', endpoints: ips.map((ip, i) => ({ ip, pod: `${name}-${i}`, node: 'node-1' })) });
+  return serviceManifests({
+    name,
+    namespace: 'sample',
+    port: 5000,
+    clusterIP: '10.96.0.10',
+    endpoints: ips.map((ip, i) => ({ ip, pod: `${name}-${i}`, node: 'node-1' })),
+  });
 }
 
 function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
       callback();
     },
   });
@@ -56,7 +63,9 @@ describe('KubeWatcher against kube-sim', () => {
   let batches: RegistryChange[][];
   let log: ReturnType<typeof capturingLogger>;
 
-  const watch = async (options: { yaml?: string; settings?: Partial<RegistrySettings>; name?: string } = {}): Promise<KubeWatcher> => {
+  const watch = async (
+    options: { yaml?: string; settings?: Partial<RegistrySettings>; name?: string } = {},
+  ): Promise<KubeWatcher> => {
     watcher = new KubeWatcher({
       name: options.name ?? 'cluster-a',
       kubeconfig: { yaml: options.yaml ?? sim.kubeconfig },
@@ -71,7 +80,11 @@ describe('KubeWatcher against kube-sim', () => {
 
   beforeEach(async () => {
     sim = await startKubeSim({ clusterName: 'cluster-a' });
-    for (const object of [nodeManifest({ name: 'node-1', region: 'r1', zone: 'z1' }), ...helloworld(['10.0.0.1', '10.0.0.2'])]) sim.apply(object);
+    for (const object of [
+      nodeManifest({ name: 'node-1', region: 'r1', zone: 'z1' }),
+      ...helloworld(['10.0.0.1', '10.0.0.2']),
+    ])
+      sim.apply(object);
     batches = [];
     log = capturingLogger();
   });
@@ -89,7 +102,12 @@ describe('KubeWatcher against kube-sim', () => {
     expect(batches).toHaveLength(1);
     expect(batches[0]).toHaveLength(5);
     const health = w.health();
-    expect(health).toMatchObject({ name: 'cluster-a', source: 'kubeconfig', state: 'synced', objects: { Service: 1, EndpointSlice: 1, Pod: 2, Node: 1 } });
+    expect(health).toMatchObject({
+      name: 'cluster-a',
+      source: 'kubeconfig',
+      state: 'synced',
+      objects: { Service: 1, EndpointSlice: 1, Pod: 2, Node: 1 },
+    });
     expect(health.syncedAt).toBeDefined();
     expect(health.lastError).toBeUndefined();
     const synced = log.lines.filter((l) => l.msg === 'kube cluster synced');
@@ -104,7 +122,12 @@ describe('KubeWatcher against kube-sim', () => {
     sim.remove('v1', 'Pod', 'sample', 'helloworld-0');
     await eventually(() => isDeepStrictEqual(stored(w), truth(sim)), 'the store to follow the simulator');
     expect(w.store.records('Pod').has('sample/helloworld-0')).toBe(false);
-    expect(w.store.records('EndpointSlice').get('sample/helloworld-slice')?.endpoints.map((e) => e.addresses[0])).toEqual(['10.0.0.1', '10.0.0.3']);
+    expect(
+      w.store
+        .records('EndpointSlice')
+        .get('sample/helloworld-slice')
+        ?.endpoints.map((e) => e.addresses[0]),
+    ).toEqual(['10.0.0.1', '10.0.0.3']);
   });
 
   it('keeps the last-known records while the API server is down, and matches it again after restart', async () => {
@@ -120,7 +143,9 @@ describe('KubeWatcher against kube-sim', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(stored(w)).toEqual(before);
     expect(batches.length).toBe(batchesBefore);
-    expect(log.lines.filter((l) => l.msg === 'kube cluster unreachable; serving its last-known records')).toHaveLength(1);
+    expect(log.lines.filter((l) => l.msg === 'kube cluster unreachable; serving its last-known records')).toHaveLength(
+      1,
+    );
 
     // A change made "while down" (applied to the simulator's store, not served) must arrive after recovery.
     for (const object of helloworld(['10.0.0.1', '10.0.0.2', '10.0.0.4'])) sim.apply(object);
@@ -142,7 +167,10 @@ describe('KubeWatcher against kube-sim', () => {
     for (const object of helloworld(['10.0.0.1', '10.0.0.9'], 'other')) sim.apply(object);
     await eventually(() => isDeepStrictEqual(stored(w), truth(sim)), 'the store to match after the re-list');
     expect(w.store.counts()).toEqual({ Service: 2, EndpointSlice: 2, Pod: 3, Node: 1 });
-    const upserts = batches.flat().filter((c) => c.op === 'upsert').map((c) => `${c.kind} ${c.key}`);
+    const upserts = batches
+      .flat()
+      .filter((c) => c.op === 'upsert')
+      .map((c) => `${c.kind} ${c.key}`);
     expect(new Set(upserts).size).toBe(upserts.length);
   });
 
@@ -165,7 +193,10 @@ describe('KubeWatcher against kube-sim', () => {
       { kubeCluster: 'cluster-a', kind: 'Pod', op: 'delete', key: 'sample/helloworld-0' },
     ]);
     await eventually(() => isDeepStrictEqual(stored(w), truth(sim)), 'the resync to repair the store');
-    const repaired = batches.flat().filter((c) => c.kind === 'Pod').map((c) => `${c.op} ${c.key}`);
+    const repaired = batches
+      .flat()
+      .filter((c) => c.kind === 'Pod')
+      .map((c) => `${c.op} ${c.key}`);
     expect(repaired).toEqual(expect.arrayContaining(['delete sample/ghost', 'upsert sample/helloworld-0']));
   });
 
@@ -200,7 +231,10 @@ describe('KubeWatcher against kube-sim', () => {
 
   it('reports an invalid kubeconfig as unreachable with a searchable code', async () => {
     const w = await watch({ yaml: 'apiVersion: v1\nkind: Config\n', name: 'cluster-e' });
-    expect(w.health()).toMatchObject({ state: 'unreachable', lastError: 'cluster-e: invalid kubeconfig: it has no current context with a cluster' });
+    expect(w.health()).toMatchObject({
+      state: 'unreachable',
+      lastError: 'cluster-e: invalid kubeconfig: it has no current context with a cluster',
+    });
     expect(log.lines.some((l) => l.code === 'MESHPILOT_ERR_KUBECONFIG_INVALID')).toBe(true);
   });
 });

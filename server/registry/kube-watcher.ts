@@ -19,7 +19,11 @@ export interface RegistrySettings {
   readonly dropAfterMs: number;
 }
 
-export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = { resyncMs: 300_000, unreachablePolicy: 'keep', dropAfterMs: 600_000 };
+export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = {
+  resyncMs: 300_000,
+  unreachablePolicy: 'keep',
+  dropAfterMs: 600_000,
+};
 
 export interface KubeWatcherOptions {
   readonly name: string;
@@ -90,7 +94,10 @@ export class KubeWatcher implements KubeClusterSource {
       this.lastError = this.configError;
       this.unreachableSince = Date.now();
       this.pending = undefined;
-      this.options.logger.error({ kubeCluster: this.name, code: KubeRegistryErrorCode.badKubeconfig, reason: this.configError }, 'kube cluster not watched: invalid kubeconfig');
+      this.options.logger.error(
+        { kubeCluster: this.name, code: KubeRegistryErrorCode.badKubeconfig, reason: this.configError },
+        'kube cluster not watched: invalid kubeconfig',
+      );
       return;
     }
     const user = kubeConfig.getCurrentUser();
@@ -103,12 +110,20 @@ export class KubeWatcher implements KubeClusterSource {
     this.pending = undefined;
     if (batch.length > 0) this.listener(batch);
     if (this.failing.size === 0) {
-      this.options.logger.info({ kubeCluster: this.name, source: this.sourceKind(), ...this.store.counts(), ms: Date.now() - started }, 'kube cluster synced');
+      this.options.logger.info(
+        { kubeCluster: this.name, source: this.sourceKind(), ...this.store.counts(), ms: Date.now() - started },
+        'kube cluster synced',
+      );
     }
     if (this.settings.resyncMs > 0) this.resyncTimer = setInterval(() => void this.resync(), this.settings.resyncMs);
   }
 
-  private createInformer<K extends KubeKind>(kind: K, kubeConfig: KubeConfig, resources: KubeKindResources, secrets: string[]): ResilientInformer<KubeRecords[KubeKind]> {
+  private createInformer<K extends KubeKind>(
+    kind: K,
+    kubeConfig: KubeConfig,
+    resources: KubeKindResources,
+    secrets: string[],
+  ): ResilientInformer<KubeRecords[KubeKind]> {
     const resource = resources[kind];
     const informer = new ResilientInformer<KubeRecords[K]>({
       kubeConfig,
@@ -119,7 +134,8 @@ export class KubeWatcher implements KubeClusterSource {
       ...(this.options.listTimeoutMs ? { listTimeoutMs: this.options.listTimeoutMs } : {}),
       handlers: {
         onListing: (listing) => this.emit(this.store.diffAgainst(this.withListing(kind, listing))),
-        onUpsert: (key, record) => this.emit([{ kubeCluster: this.name, kind, op: 'upsert', key, record } as RegistryChange]),
+        onUpsert: (key, record) =>
+          this.emit([{ kubeCluster: this.name, kind, op: 'upsert', key, record } as RegistryChange]),
         onDelete: (key) => this.emit([{ kubeCluster: this.name, kind, op: 'delete', key } as RegistryChange]),
         onSynced: () => this.kindSynced(kind),
         onFailure: (reason) => this.kindFailed(kind, reason),
@@ -159,7 +175,15 @@ export class KubeWatcher implements KubeClusterSource {
     clearTimeout(this.dropTimer);
     this.dropTimer = undefined;
     if (wasDownSince !== undefined && this.pending === undefined) {
-      this.options.logger.info({ kubeCluster: this.name, source: this.sourceKind(), ...this.store.counts(), downMs: Date.now() - wasDownSince }, 'kube cluster reachable again, re-listed');
+      this.options.logger.info(
+        {
+          kubeCluster: this.name,
+          source: this.sourceKind(),
+          ...this.store.counts(),
+          downMs: Date.now() - wasDownSince,
+        },
+        'kube cluster reachable again, re-listed',
+      );
     }
   }
 
@@ -174,8 +198,16 @@ export class KubeWatcher implements KubeClusterSource {
     this.unreachableSince = Date.now();
     const policy = this.settings.unreachablePolicy;
     this.options.logger.warn(
-      { kubeCluster: this.name, code: KubeRegistryErrorCode.unreachable, reason: this.lastError, policy, ...(policy === 'drop' ? { dropAfterMs: this.settings.dropAfterMs } : {}) },
-      policy === 'keep' ? 'kube cluster unreachable; serving its last-known records' : 'kube cluster unreachable; its records are dropped if it stays so',
+      {
+        kubeCluster: this.name,
+        code: KubeRegistryErrorCode.unreachable,
+        reason: this.lastError,
+        policy,
+        ...(policy === 'drop' ? { dropAfterMs: this.settings.dropAfterMs } : {}),
+      },
+      policy === 'keep'
+        ? 'kube cluster unreachable; serving its last-known records'
+        : 'kube cluster unreachable; its records are dropped if it stays so',
     );
     if (policy === 'drop') this.dropTimer = setTimeout(() => this.dropFailingKinds(), this.settings.dropAfterMs);
   }
@@ -186,8 +218,12 @@ export class KubeWatcher implements KubeClusterSource {
     if (this.stopped || this.failing.size === 0) return;
     const empty = new Map<string, never>();
     let changes: RegistryChange[] = [];
-    for (const kind of this.failing.keys()) changes = changes.concat(this.store.diffAgainst(this.withListing(kind, empty)));
-    this.options.logger.warn({ kubeCluster: this.name, dropped: changes.length, kinds: [...this.failing.keys()] }, 'kube cluster unreachable too long; its records are dropped');
+    for (const kind of this.failing.keys())
+      changes = changes.concat(this.store.diffAgainst(this.withListing(kind, empty)));
+    this.options.logger.warn(
+      { kubeCluster: this.name, dropped: changes.length, kinds: [...this.failing.keys()] },
+      'kube cluster unreachable too long; its records are dropped',
+    );
     this.emit(changes);
   }
 
@@ -220,7 +256,9 @@ export class KubeWatcher implements KubeClusterSource {
       source: this.sourceKind(),
       state: unreachable ? 'unreachable' : this.syncedAt ? 'synced' : 'syncing',
       ...(this.syncedAt ? { syncedAt: this.syncedAt } : {}),
-      ...(unreachable && this.unreachableSince !== undefined ? { unreachableSince: new Date(this.unreachableSince).toISOString() } : {}),
+      ...(unreachable && this.unreachableSince !== undefined
+        ? { unreachableSince: new Date(this.unreachableSince).toISOString() }
+        : {}),
       ...(unreachable && this.lastError ? { lastError: this.lastError } : {}),
       objects: this.store.counts(),
     };

@@ -48,7 +48,11 @@ export async function startMultiClusterRegistry(options: MultiClusterRegistryOpt
     if (missing.length === 0) return;
     syncTimeouts.inc();
     logger.warn(
-      { kubeClusters: missing.map((h) => h.name), errors: missing.flatMap((h) => (h.lastError ? [h.lastError] : [])), timeoutMs },
+      {
+        kubeClusters: missing.map((h) => h.name),
+        errors: missing.flatMap((h) => (h.lastError ? [h.lastError] : [])),
+        timeoutMs,
+      },
       'kube clusters not synced within the readiness timeout; ready without them',
     );
   }, timeoutMs);

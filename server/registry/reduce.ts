@@ -36,7 +36,11 @@ function bool(value: unknown, fallback: boolean): boolean {
 
 function metadataOf(object: unknown): { name: string; namespace: string; labels: Record<string, string> } {
   const metadata = record(record(object).metadata);
-  return { name: str(metadata.name) ?? '', namespace: str(metadata.namespace) ?? 'default', labels: stringMap(metadata.labels) };
+  return {
+    name: str(metadata.name) ?? '',
+    namespace: str(metadata.namespace) ?? 'default',
+    labels: stringMap(metadata.labels),
+  };
 }
 
 export function reduceService(object: unknown): KubeServiceRecord {
@@ -124,6 +128,14 @@ export function reduceNode(object: unknown): NodeRecord {
   const { name, labels } = metadataOf(object);
   const addresses = list(record(record(object).status).addresses).map(record);
   const ofType = (type: string): string[] =>
-    addresses.filter((a) => a.type === type).map((a) => str(a.address)).filter((a): a is string => a !== undefined);
-  return { name, locality: localityFromNodeLabels(labels), internalIPs: ofType('InternalIP'), externalIPs: ofType('ExternalIP') };
+    addresses
+      .filter((a) => a.type === type)
+      .map((a) => str(a.address))
+      .filter((a): a is string => a !== undefined);
+  return {
+    name,
+    locality: localityFromNodeLabels(labels),
+    internalIPs: ofType('InternalIP'),
+    externalIPs: ofType('ExternalIP'),
+  };
 }

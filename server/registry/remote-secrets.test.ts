@@ -26,7 +26,9 @@ class FakeRegistrar implements KubeClusterRegistrar {
   readonly changes: RegistryChange[] = [];
 
   async addKubeCluster(source: KubeClusterSource): Promise<void> {
-    this.calls.push(`add ${source.name} (${this.sources.has(source.name) ? 'replace' : 'new'}, ${source.store.counts().Pod} pods)`);
+    this.calls.push(
+      `add ${source.name} (${this.sources.has(source.name) ? 'replace' : 'new'}, ${source.store.counts().Pod} pods)`,
+    );
     this.sources.set(source.name, source);
     await source.start((changes) => this.changes.push(...changes));
   }
@@ -44,7 +46,15 @@ class FakeRegistrar implements KubeClusterRegistrar {
 }
 
 function workload(tag: string, ip: string): Record<string, unknown>[] {
-  return [nodeManifest({ name: `node-${tag}` }), ...serviceManifests({ name: 'helloworld', namespace: 'sample', port: 5000, endpoints: [{ ip, pod: `pod-${tag}` }] })];
+  return [
+    nodeManifest({ name: `node-${tag}` }),
+    ...serviceManifests({
+      name: 'helloworld',
+      namespace: 'sample',
+      port: 5000,
+      endpoints: [{ ip, pod: `pod-${tag}` }],
+    }),
+  ];
 }
 
 describe('RemoteSecretsController', () => {
@@ -67,7 +77,15 @@ describe('RemoteSecretsController', () => {
       namespace: 'istio-system',
       registrar,
       reservedNames: new Set(reserved),
-      createSource: (name, yaml) => new KubeWatcher({ name, kubeconfig: { yaml }, source: 'remote-secret', logger, backoff: FAST_BACKOFF, settings: { resyncMs: 0 } }),
+      createSource: (name, yaml) =>
+        new KubeWatcher({
+          name,
+          kubeconfig: { yaml },
+          source: 'remote-secret',
+          logger,
+          backoff: FAST_BACKOFF,
+          settings: { resyncMs: 0 },
+        }),
       logger,
       backoff: FAST_BACKOFF,
     });
@@ -91,7 +109,10 @@ describe('RemoteSecretsController', () => {
     const b = await remote('b', '10.2.0.1');
     holder.apply(remoteSecret('istio-remote-secret-b', 'cluster-b', b.kubeconfig));
     // Not labelled: ignored.
-    holder.apply({ ...remoteSecret('unrelated', 'cluster-x', b.kubeconfig), metadata: { name: 'unrelated', namespace: 'istio-system' } });
+    holder.apply({
+      ...remoteSecret('unrelated', 'cluster-x', b.kubeconfig),
+      metadata: { name: 'unrelated', namespace: 'istio-system' },
+    });
     const c = await start();
     await c.settled();
     expect(registrar.calls).toEqual(['add cluster-b (new, 1 pods)']);
@@ -119,18 +140,30 @@ describe('RemoteSecretsController', () => {
     await eventually(() => b.openWatchCount() === 0, 'the replaced source to stop watching its API server');
 
     // A second key in another secret, and a key naming a configured cluster (ignored).
-    holder.apply({ ...remoteSecret('istio-remote-secret-d', 'cluster-d', d.kubeconfig), data: { 'cluster-d': Buffer.from(d.kubeconfig).toString('base64'), 'cluster-c': Buffer.from(d.kubeconfig).toString('base64') } });
+    holder.apply({
+      ...remoteSecret('istio-remote-secret-d', 'cluster-d', d.kubeconfig),
+      data: {
+        'cluster-d': Buffer.from(d.kubeconfig).toString('base64'),
+        'cluster-c': Buffer.from(d.kubeconfig).toString('base64'),
+      },
+    });
     await eventually(() => registrar.podIps('cluster-d').length === 1, 'cluster-d to be added');
     await c.settled();
     expect(registrar.sources.has('cluster-c')).toBe(false);
 
     // Removing cluster-d's key leaves cluster-b alone; deleting cluster-b's secret removes it.
     holder.apply(remoteSecret('istio-remote-secret-d', 'cluster-other', d.kubeconfig));
-    await eventually(() => !registrar.sources.has('cluster-d') && registrar.sources.has('cluster-other'), 'cluster-d removed, cluster-other added');
+    await eventually(
+      () => !registrar.sources.has('cluster-d') && registrar.sources.has('cluster-other'),
+      'cluster-d removed, cluster-other added',
+    );
     holder.remove('v1', 'Secret', 'istio-system', 'istio-remote-secret-b');
     await eventually(() => !registrar.sources.has('cluster-b'), 'cluster-b removed');
     await c.settled();
-    expect(registrar.calls.filter((call) => call.startsWith('remove'))).toEqual(['remove cluster-d', 'remove cluster-b']);
+    expect(registrar.calls.filter((call) => call.startsWith('remove'))).toEqual([
+      'remove cluster-d',
+      'remove cluster-b',
+    ]);
     expect([...registrar.sources.keys()]).toEqual(['cluster-other']);
   });
 

@@ -87,7 +87,10 @@ export class RemoteSecretsController {
       else kubeConfig.loadFromString(this.options.kubeconfig.yaml);
     } catch (error: unknown) {
       this.watchError = `${configCluster}: invalid kubeconfig: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
-      this.options.logger.error({ kubeCluster: configCluster, code: KubeRegistryErrorCode.badKubeconfig, reason: this.watchError }, 'remote secrets not watched');
+      this.options.logger.error(
+        { kubeCluster: configCluster, code: KubeRegistryErrorCode.badKubeconfig, reason: this.watchError },
+        'remote secrets not watched',
+      );
       return;
     }
     const core = kubeConfig.makeApiClient(CoreV1Api);
@@ -96,7 +99,10 @@ export class RemoteSecretsController {
       resource: 'secrets',
       path: `/api/v1/namespaces/${namespace}/secrets`,
       labelSelector,
-      listPage: async (limit, token) => pageOf(await core.listNamespacedSecret({ namespace, labelSelector, limit, ...(token ? { _continue: token } : {}) })),
+      listPage: async (limit, token) =>
+        pageOf(
+          await core.listNamespacedSecret({ namespace, labelSelector, limit, ...(token ? { _continue: token } : {}) }),
+        ),
       key: namespacedKey,
       reduce: decodeSecretData,
     };
@@ -121,12 +127,22 @@ export class RemoteSecretsController {
           this.reconcile();
         },
         onSynced: () => {
-          if (this.watchError) this.options.logger.info({ kubeCluster: configCluster, namespace }, 'remote secrets watched again');
+          if (this.watchError)
+            this.options.logger.info({ kubeCluster: configCluster, namespace }, 'remote secrets watched again');
           this.watchError = undefined;
         },
         onFailure: (reason) => {
           // Keeps the remote kube clusters it has: a broken secret watch is no reason to drop them.
-          if (!this.watchError) this.options.logger.warn({ kubeCluster: configCluster, namespace, code: KubeRegistryErrorCode.unreachable, reason: `${configCluster}: ${reason}` }, 'remote secrets watch failed; keeping the remote kube clusters it added');
+          if (!this.watchError)
+            this.options.logger.warn(
+              {
+                kubeCluster: configCluster,
+                namespace,
+                code: KubeRegistryErrorCode.unreachable,
+                reason: `${configCluster}: ${reason}`,
+              },
+              'remote secrets watch failed; keeping the remote kube clusters it added',
+            );
           this.watchError = `${configCluster}: ${reason}`;
         },
       },
@@ -146,7 +162,8 @@ export class RemoteSecretsController {
 
   /** Resolves once every queued add, replace and remove has finished. */
   async settled(): Promise<void> {
-    for (let round = 0; round < 100 && this.operations.size > 0; round += 1) await Promise.all([...this.operations.values()]);
+    for (let round = 0; round < 100 && this.operations.size > 0; round += 1)
+      await Promise.all([...this.operations.values()]);
   }
 
   private desired(): Map<string, { secret: string; kubeconfig: string }> {
@@ -155,9 +172,15 @@ export class RemoteSecretsController {
       for (const [name, kubeconfig] of this.secrets.get(secret) ?? []) {
         const taken = wanted.get(name);
         if (this.options.reservedNames.has(name)) {
-          this.options.logger.warn({ kubeCluster: name, secret, code: KubeRegistryErrorCode.badRemoteSecret }, 'remote secret names a kube cluster of the config file; ignored');
+          this.options.logger.warn(
+            { kubeCluster: name, secret, code: KubeRegistryErrorCode.badRemoteSecret },
+            'remote secret names a kube cluster of the config file; ignored',
+          );
         } else if (taken) {
-          this.options.logger.warn({ kubeCluster: name, secret, usedFrom: taken.secret, code: KubeRegistryErrorCode.badRemoteSecret }, 'kube cluster named in two remote secrets; the first (by name) is used');
+          this.options.logger.warn(
+            { kubeCluster: name, secret, usedFrom: taken.secret, code: KubeRegistryErrorCode.badRemoteSecret },
+            'kube cluster named in two remote secrets; the first (by name) is used',
+          );
         } else {
           wanted.set(name, { secret, kubeconfig });
         }
@@ -211,7 +234,15 @@ export class RemoteSecretsController {
     this.installed.set(source.name, source);
     await replaced?.stop();
     const health = source.health();
-    this.options.logger.info({ kubeCluster: source.name, secret, state: health.state, ...(health.lastError ? { reason: health.lastError } : {}) }, replaced ? 'remote kube cluster replaced (kubeconfig changed)' : 'remote kube cluster added');
+    this.options.logger.info(
+      {
+        kubeCluster: source.name,
+        secret,
+        state: health.state,
+        ...(health.lastError ? { reason: health.lastError } : {}),
+      },
+      replaced ? 'remote kube cluster replaced (kubeconfig changed)' : 'remote kube cluster added',
+    );
   }
 
   private enqueue(name: string, operation: () => Promise<void>): void {
@@ -219,7 +250,10 @@ export class RemoteSecretsController {
     const next = previous
       .then(operation)
       .catch((error: unknown) => {
-        this.options.logger.error({ kubeCluster: name, reason: error instanceof Error ? error.message : String(error) }, 'remote kube cluster change failed');
+        this.options.logger.error(
+          { kubeCluster: name, reason: error instanceof Error ? error.message : String(error) },
+          'remote kube cluster change failed',
+        );
       })
       .finally(() => {
         if (this.operations.get(name) === next) this.operations.delete(name);
@@ -232,7 +266,11 @@ export class RemoteSecretsController {
     this.stopped = true;
     await this.informer?.stop();
     const installed = new Set(this.installed.values());
-    await Promise.all([...this.active.values()].filter((cluster) => !installed.has(cluster.source)).map((cluster) => cluster.source.stop()));
+    await Promise.all(
+      [...this.active.values()]
+        .filter((cluster) => !installed.has(cluster.source))
+        .map((cluster) => cluster.source.stop()),
+    );
     await this.settled();
   }
 }

@@ -1,4 +1,10 @@
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type V1ObjectMeta } from '@kubernetes/client-node';
+import {
+  ListWatch,
+  Watch,
+  type KubeConfig,
+  type KubernetesListObject,
+  type V1ObjectMeta,
+} from '@kubernetes/client-node';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 import { describeKubeError } from './kube-error.ts';
 import type { InformedResource } from './kube-kinds.ts';
@@ -43,7 +49,8 @@ export interface ResilientInformerOptions<R> {
 const MAX_LIST_PAGES = 10_000;
 
 function metadataOf(object: unknown): V1ObjectMeta {
-  const metadata = typeof object === 'object' && object !== null ? (object as { metadata?: V1ObjectMeta }).metadata : undefined;
+  const metadata =
+    typeof object === 'object' && object !== null ? (object as { metadata?: V1ObjectMeta }).metadata : undefined;
   return metadata ?? {};
 }
 
@@ -62,11 +69,17 @@ class ReducingWatch<R> extends Watch {
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
-    return super.watch(path, queryParams, (phase: string, object: unknown) => {
-      if (phase === 'ERROR') callback(phase, object);
-      else if (phase === 'BOOKMARK') callback(phase, { metadata: { resourceVersion: metadataOf(object).resourceVersion } });
-      else callback(phase, this.reduceObject(object));
-    }, done);
+    return super.watch(
+      path,
+      queryParams,
+      (phase: string, object: unknown) => {
+        if (phase === 'ERROR') callback(phase, object);
+        else if (phase === 'BOOKMARK')
+          callback(phase, { metadata: { resourceVersion: metadataOf(object).resourceVersion } });
+        else callback(phase, this.reduceObject(object));
+      },
+      done,
+    );
   }
 }
 
@@ -167,7 +180,11 @@ export class ResilientInformer<R> {
   private reduce(object: unknown): ReducedObject<R> {
     const { name, namespace, resourceVersion } = metadataOf(object);
     return {
-      metadata: { ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}), ...(resourceVersion !== undefined ? { resourceVersion } : {}) },
+      metadata: {
+        ...(name !== undefined ? { name } : {}),
+        ...(namespace !== undefined ? { namespace } : {}),
+        ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+      },
       key: this.options.resource.key(object),
       record: this.options.resource.reduce(object),
     };
@@ -182,7 +199,11 @@ export class ResilientInformer<R> {
     let resourceVersion = '';
     let continueToken: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page += 1) {
-      const result = await withTimeout(resource.listPage(pageSize, continueToken), timeoutMs, `no answer within ${timeoutMs} ms`);
+      const result = await withTimeout(
+        resource.listPage(pageSize, continueToken),
+        timeoutMs,
+        `no answer within ${timeoutMs} ms`,
+      );
       // The list's version is the first page's: watching from it replays anything later pages missed.
       if (page === 0) resourceVersion = result.resourceVersion;
       for (const object of result.items) items.push(this.reduce(object));
@@ -205,7 +226,9 @@ export class ResilientInformer<R> {
     const brokenWatch = this.stateValue === 'synced' && this.phase === 'watch';
     if (!brokenWatch) {
       this.stateValue = 'failed';
-      this.options.handlers.onFailure(`${this.phase} ${this.options.resource.resource}: ${describeKubeError(error, this.options.secrets)}`);
+      this.options.handlers.onFailure(
+        `${this.phase} ${this.options.resource.resource}: ${describeKubeError(error, this.options.secrets)}`,
+      );
     }
     this.settle?.();
     this.retryTimer = setTimeout(() => {

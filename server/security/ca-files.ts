@@ -72,7 +72,10 @@ export async function writeCaFiles(dir: string, texts: CaFileTexts): Promise<voi
       await rename(temporaryPath, path);
     }
   } catch (error: unknown) {
-    throw new SecurityError('MESHPILOT_ERR_CA_WRITE_FAILED', `cannot write the generated CA files to ${dir}: ${errorMessage(error)}`);
+    throw new SecurityError(
+      'MESHPILOT_ERR_CA_WRITE_FAILED',
+      `cannot write the generated CA files to ${dir}: ${errorMessage(error)}`,
+    );
   }
 }
 

@@ -62,7 +62,8 @@ export async function validateCaMaterial(dir: string, texts: CaFileTexts, now: D
   }
   await requireChainReachesRoot(chain, roots, fileName('certChain'), fileName('rootCert'));
 
-  const isRoot = (certificate: x509.X509Certificate): boolean => roots.some((root) => sameCertificate(root, certificate));
+  const isRoot = (certificate: x509.X509Certificate): boolean =>
+    roots.some((root) => sameCertificate(root, certificate));
   return {
     signer: { certificate: caCertificate, key: key.value },
     intermediates: chain.filter((certificate) => !isRoot(certificate)),
@@ -82,7 +83,10 @@ function requireCa(certificate: x509.X509Certificate, file: string): void {
 
 function requireCurrentlyValid(certificate: x509.X509Certificate, file: string, now: Date): void {
   if (now.getTime() > certificate.notAfter.getTime()) {
-    throw new SecurityError('MESHPILOT_ERR_CA_EXPIRED', `${file}: certificate "${certificate.subject}" expired at ${certificate.notAfter.toISOString()}`);
+    throw new SecurityError(
+      'MESHPILOT_ERR_CA_EXPIRED',
+      `${file}: certificate "${certificate.subject}" expired at ${certificate.notAfter.toISOString()}`,
+    );
   }
   if (now.getTime() < certificate.notBefore.getTime()) {
     throw new SecurityError(
@@ -100,7 +104,10 @@ async function requireChainReachesRoot(
   rootFile: string,
 ): Promise<void> {
   if (chain.length > MAX_CHAIN_LENGTH) {
-    throw new SecurityError('MESHPILOT_ERR_CA_CHAIN_INVALID', `${chainFile} holds ${chain.length} certificates; at most ${MAX_CHAIN_LENGTH} are supported`);
+    throw new SecurityError(
+      'MESHPILOT_ERR_CA_CHAIN_INVALID',
+      `${chainFile} holds ${chain.length} certificates; at most ${MAX_CHAIN_LENGTH} are supported`,
+    );
   }
   for (const [index, certificate] of chain.entries()) {
     if (roots.some((root) => sameCertificate(root, certificate))) return;
@@ -116,7 +123,10 @@ async function requireChainReachesRoot(
       );
     }
     if (!isCaCertificate(next)) {
-      throw new SecurityError('MESHPILOT_ERR_CA_NOT_A_CA', `${chainFile}: certificate ${index + 2} ("${next.subject}") is not a CA certificate`);
+      throw new SecurityError(
+        'MESHPILOT_ERR_CA_NOT_A_CA',
+        `${chainFile}: certificate ${index + 2} ("${next.subject}") is not a CA certificate`,
+      );
     }
   }
 }

@@ -31,10 +31,16 @@ async function tempDir(): Promise<string> {
 }
 
 function nodeCertificates(chainPem: string): X509Certificate[] {
-  return [...chainPem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map((match) => new X509Certificate(match[0]));
+  return [...chainPem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map(
+    (match) => new X509Certificate(match[0]),
+  );
 }
 
-async function expectSecurityError(promise: Promise<unknown>, code: string, ...fragments: string[]): Promise<SecurityError> {
+async function expectSecurityError(
+  promise: Promise<unknown>,
+  code: string,
+  ...fragments: string[]
+): Promise<SecurityError> {
   const error = await promise.then(
     () => undefined,
     (reason: unknown) => reason,
@@ -123,15 +129,25 @@ describe('workload certificates', () => {
     expect(keyUsage?.critical).toBe(true);
     expect(keyUsage?.usages).toBe(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment);
     expect(leaf.getExtension(x509.BasicConstraintsExtension)?.ca).toBe(false);
-    expect(leaf.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId).toBe(root.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId);
+    expect(leaf.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId).toBe(
+      root.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId,
+    );
     expect(leaf.publicKey.algorithm).toMatchObject({ name: 'ECDSA', namedCurve: 'P-256' });
   });
 
   it('rejects bad identities and TTLs with clear errors', async () => {
     const dir = await tempDir();
     const ca = await loadOrCreateCa({ dir, trustDomain: TRUST_DOMAIN, clock: fakeClock(NOW).clock });
-    await expectSecurityError(ca.issueWorkloadCertificate({ namespace: 'Bad_NS', serviceAccount: 'sa' }), 'MESHPILOT_ERR_SPIFFE_ID_INVALID', 'namespace "Bad_NS"');
-    await expectSecurityError(ca.issueWorkloadCertificate({ namespace: 'ns', serviceAccount: 'sa', ttlMs: 0 }), 'MESHPILOT_ERR_CA_INVALID_REQUEST', 'TTL');
+    await expectSecurityError(
+      ca.issueWorkloadCertificate({ namespace: 'Bad_NS', serviceAccount: 'sa' }),
+      'MESHPILOT_ERR_SPIFFE_ID_INVALID',
+      'namespace "Bad_NS"',
+    );
+    await expectSecurityError(
+      ca.issueWorkloadCertificate({ namespace: 'ns', serviceAccount: 'sa', ttlMs: 0 }),
+      'MESHPILOT_ERR_CA_INVALID_REQUEST',
+      'TTL',
+    );
     await expectSecurityError(
       ca.issueWorkloadCertificate({ namespace: 'ns', serviceAccount: 'sa', ttlMs: 91 * 24 * 3_600_000 }),
       'MESHPILOT_ERR_CA_INVALID_REQUEST',
@@ -148,8 +164,15 @@ describe('workload certificates', () => {
     const issued = await ca.issueWorkloadCertificate({ namespace: 'ns', serviceAccount: 'sa' });
     expect(issued.notAfter.getTime()).toBe(Math.floor((NOW + rootLifetimeMs) / 1000) * 1000);
     time.advance(2 * 3_600_000);
-    await expectSecurityError(ca.issueWorkloadCertificate({ namespace: 'ns', serviceAccount: 'sa' }), 'MESHPILOT_ERR_CA_EXPIRED');
-    await expectSecurityError(loadOrCreateCa({ dir, trustDomain: TRUST_DOMAIN, clock: time.clock }), 'MESHPILOT_ERR_CA_EXPIRED', join(dir, 'ca-cert.pem'));
+    await expectSecurityError(
+      ca.issueWorkloadCertificate({ namespace: 'ns', serviceAccount: 'sa' }),
+      'MESHPILOT_ERR_CA_EXPIRED',
+    );
+    await expectSecurityError(
+      loadOrCreateCa({ dir, trustDomain: TRUST_DOMAIN, clock: time.clock }),
+      'MESHPILOT_ERR_CA_EXPIRED',
+      join(dir, 'ca-cert.pem'),
+    );
   });
 });
 
@@ -185,7 +208,10 @@ describe('plug-in CA files', () => {
     expect(verified).toMatchObject({ ok: true, namespace: 'default', serviceAccount: 'helloworld' });
 
     const csrKeys = await generateTestKeys();
-    const csrChain = await ca.signCsr({ csrPem: await createTestCsr(csrKeys, []), identity: { namespace: 'default', serviceAccount: 'helloworld' } });
+    const csrChain = await ca.signCsr({
+      csrPem: await createTestCsr(csrKeys, []),
+      identity: { namespace: 'default', serviceAccount: 'helloworld' },
+    });
     expect(csrChain).toHaveLength(3);
     expect(csrChain[1]).toBe(intermediate.pem);
     expect(csrChain[2]).toBe(root.pem);
@@ -198,8 +224,20 @@ describe('plug-in CA files', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
     const keys: CryptoKeyPair = {
-      privateKey: await subtle.importKey('pkcs8', rsa.privateKey.export({ type: 'pkcs8', format: 'der' }), algorithm, true, ['sign']),
-      publicKey: await subtle.importKey('spki', rsa.publicKey.export({ type: 'spki', format: 'der' }), algorithm, true, ['verify']),
+      privateKey: await subtle.importKey(
+        'pkcs8',
+        rsa.privateKey.export({ type: 'pkcs8', format: 'der' }),
+        algorithm,
+        true,
+        ['sign'],
+      ),
+      publicKey: await subtle.importKey(
+        'spki',
+        rsa.publicKey.export({ type: 'spki', format: 'der' }),
+        algorithm,
+        true,
+        ['verify'],
+      ),
     };
     const certificate = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: '01',
@@ -225,13 +263,19 @@ describe('plug-in CA files', () => {
   });
 
   describe('bad files are named in the error', () => {
-    async function pluginSetup(): Promise<{ dir: string; root: Awaited<ReturnType<typeof createTestRoot>>; intermediate: Awaited<ReturnType<typeof createTestIntermediate>>; keyPem: string }> {
+    async function pluginSetup(): Promise<{
+      dir: string;
+      root: Awaited<ReturnType<typeof createTestRoot>>;
+      intermediate: Awaited<ReturnType<typeof createTestIntermediate>>;
+      keyPem: string;
+    }> {
       const dir = await tempDir();
       const root = await createTestRoot('shared mesh root', NOW);
       const intermediate = await createTestIntermediate('cluster intermediate', root, NOW);
       return { dir, root, intermediate, keyPem: await sec1KeyPem(intermediate.keys.privateKey) };
     }
-    const load = (dir: string): Promise<unknown> => loadOrCreateCa({ dir, trustDomain: TRUST_DOMAIN, clock: fakeClock(NOW).clock });
+    const load = (dir: string): Promise<unknown> =>
+      loadOrCreateCa({ dir, trustDomain: TRUST_DOMAIN, clock: fakeClock(NOW).clock });
 
     it('a missing file', async () => {
       const { dir, root, intermediate, keyPem } = await pluginSetup();
@@ -242,8 +286,18 @@ describe('plug-in CA files', () => {
     it('a key that does not match ca-cert.pem, without leaking the key', async () => {
       const { dir, root, intermediate } = await pluginSetup();
       const otherKeyPem = await sec1KeyPem(root.keys.privateKey);
-      await writePluginFiles(dir, { 'ca-cert.pem': intermediate.pem, 'ca-key.pem': otherKeyPem, 'root-cert.pem': root.pem, 'cert-chain.pem': intermediate.pem + root.pem });
-      const error = await expectSecurityError(load(dir), 'MESHPILOT_ERR_CA_KEY_MISMATCH', join(dir, 'ca-key.pem'), 'ca-cert.pem');
+      await writePluginFiles(dir, {
+        'ca-cert.pem': intermediate.pem,
+        'ca-key.pem': otherKeyPem,
+        'root-cert.pem': root.pem,
+        'cert-chain.pem': intermediate.pem + root.pem,
+      });
+      const error = await expectSecurityError(
+        load(dir),
+        'MESHPILOT_ERR_CA_KEY_MISMATCH',
+        join(dir, 'ca-key.pem'),
+        'ca-cert.pem',
+      );
       const keyBody = otherKeyPem.split('\n')[1] ?? '';
       expect(keyBody.length).toBeGreaterThan(20);
       expect(error.message).not.toContain(keyBody);
@@ -251,41 +305,91 @@ describe('plug-in CA files', () => {
 
     it('a key file that is not a key', async () => {
       const { dir, root, intermediate } = await pluginSetup();
-      await writePluginFiles(dir, { 'ca-cert.pem': intermediate.pem, 'ca-key.pem': 'not a key', 'root-cert.pem': root.pem, 'cert-chain.pem': intermediate.pem + root.pem });
+      await writePluginFiles(dir, {
+        'ca-cert.pem': intermediate.pem,
+        'ca-key.pem': 'not a key',
+        'root-cert.pem': root.pem,
+        'cert-chain.pem': intermediate.pem + root.pem,
+      });
       await expectSecurityError(load(dir), 'MESHPILOT_ERR_CA_UNSUPPORTED_KEY', join(dir, 'ca-key.pem'));
     });
 
     it('a ca-cert.pem that is not a CA', async () => {
       const { dir, root } = await pluginSetup();
       const leaf = await createTestIntermediate('not a ca', root, NOW, { ca: false });
-      await writePluginFiles(dir, { 'ca-cert.pem': leaf.pem, 'ca-key.pem': await sec1KeyPem(leaf.keys.privateKey), 'root-cert.pem': root.pem, 'cert-chain.pem': leaf.pem + root.pem });
+      await writePluginFiles(dir, {
+        'ca-cert.pem': leaf.pem,
+        'ca-key.pem': await sec1KeyPem(leaf.keys.privateKey),
+        'root-cert.pem': root.pem,
+        'cert-chain.pem': leaf.pem + root.pem,
+      });
       await expectSecurityError(load(dir), 'MESHPILOT_ERR_CA_NOT_A_CA', join(dir, 'ca-cert.pem'), 'CN=not a ca');
     });
 
     it('a root-cert.pem that is not PEM', async () => {
       const { dir, root, intermediate, keyPem } = await pluginSetup();
-      await writePluginFiles(dir, { 'ca-cert.pem': intermediate.pem, 'ca-key.pem': keyPem, 'root-cert.pem': 'garbage', 'cert-chain.pem': intermediate.pem + root.pem });
-      await expectSecurityError(load(dir), 'MESHPILOT_ERR_CA_FILE_INVALID', join(dir, 'root-cert.pem'), 'no PEM CERTIFICATE block');
+      await writePluginFiles(dir, {
+        'ca-cert.pem': intermediate.pem,
+        'ca-key.pem': keyPem,
+        'root-cert.pem': 'garbage',
+        'cert-chain.pem': intermediate.pem + root.pem,
+      });
+      await expectSecurityError(
+        load(dir),
+        'MESHPILOT_ERR_CA_FILE_INVALID',
+        join(dir, 'root-cert.pem'),
+        'no PEM CERTIFICATE block',
+      );
     });
 
     it('a key where a certificate belongs', async () => {
       const { dir, root, keyPem } = await pluginSetup();
-      await writePluginFiles(dir, { 'ca-cert.pem': keyPem, 'ca-key.pem': keyPem, 'root-cert.pem': root.pem, 'cert-chain.pem': root.pem });
-      const error = await expectSecurityError(load(dir), 'MESHPILOT_ERR_CA_FILE_INVALID', join(dir, 'ca-cert.pem'), 'EC PRIVATE KEY');
+      await writePluginFiles(dir, {
+        'ca-cert.pem': keyPem,
+        'ca-key.pem': keyPem,
+        'root-cert.pem': root.pem,
+        'cert-chain.pem': root.pem,
+      });
+      const error = await expectSecurityError(
+        load(dir),
+        'MESHPILOT_ERR_CA_FILE_INVALID',
+        join(dir, 'ca-cert.pem'),
+        'EC PRIVATE KEY',
+      );
       expect(error.message).not.toContain(keyPem.split('\n')[1] ?? 'unreachable');
     });
 
     it('a chain that does not reach root-cert.pem', async () => {
       const { dir, intermediate, keyPem } = await pluginSetup();
       const unrelatedRoot = await createTestRoot('unrelated root', NOW);
-      await writePluginFiles(dir, { 'ca-cert.pem': intermediate.pem, 'ca-key.pem': keyPem, 'root-cert.pem': unrelatedRoot.pem, 'cert-chain.pem': intermediate.pem });
-      await expectSecurityError(load(dir), 'MESHPILOT_ERR_CA_CHAIN_INVALID', join(dir, 'cert-chain.pem'), 'CN=cluster intermediate');
+      await writePluginFiles(dir, {
+        'ca-cert.pem': intermediate.pem,
+        'ca-key.pem': keyPem,
+        'root-cert.pem': unrelatedRoot.pem,
+        'cert-chain.pem': intermediate.pem,
+      });
+      await expectSecurityError(
+        load(dir),
+        'MESHPILOT_ERR_CA_CHAIN_INVALID',
+        join(dir, 'cert-chain.pem'),
+        'CN=cluster intermediate',
+      );
     });
 
     it('a cert-chain.pem that does not start with ca-cert.pem', async () => {
       const { dir, root, intermediate, keyPem } = await pluginSetup();
-      await writePluginFiles(dir, { 'ca-cert.pem': intermediate.pem, 'ca-key.pem': keyPem, 'root-cert.pem': root.pem, 'cert-chain.pem': root.pem });
-      await expectSecurityError(load(dir), 'MESHPILOT_ERR_CA_CHAIN_INVALID', join(dir, 'cert-chain.pem'), 'must start with');
+      await writePluginFiles(dir, {
+        'ca-cert.pem': intermediate.pem,
+        'ca-key.pem': keyPem,
+        'root-cert.pem': root.pem,
+        'cert-chain.pem': root.pem,
+      });
+      await expectSecurityError(
+        load(dir),
+        'MESHPILOT_ERR_CA_CHAIN_INVALID',
+        join(dir, 'cert-chain.pem'),
+        'must start with',
+      );
     });
   });
 });

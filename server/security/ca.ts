@@ -159,19 +159,32 @@ export class CertificateAuthority {
   }
 
   /** The control plane's own TLS server certificate (port 15012), with the given DNS and IP SANs. */
-  async issueServingCertificate(request: { dnsNames: readonly string[]; ipAddresses?: readonly string[]; ttlMs?: number }): Promise<ServingCertificate> {
+  async issueServingCertificate(request: {
+    dnsNames: readonly string[];
+    ipAddresses?: readonly string[];
+    ttlMs?: number;
+  }): Promise<ServingCertificate> {
     const ipAddresses = request.ipAddresses ?? [];
     if (request.dnsNames.length === 0 && ipAddresses.length === 0) {
-      throw new SecurityError('MESHPILOT_ERR_CA_INVALID_REQUEST', 'a serving certificate needs at least one DNS name or IP address');
+      throw new SecurityError(
+        'MESHPILOT_ERR_CA_INVALID_REQUEST',
+        'a serving certificate needs at least one DNS name or IP address',
+      );
     }
     for (const dnsName of request.dnsNames) {
       if (dnsName.length > 253 || !DNS_NAME_PATTERN.test(dnsName)) {
-        throw new SecurityError('MESHPILOT_ERR_CA_INVALID_REQUEST', `serving certificate DNS name ${JSON.stringify(dnsName)} is not a valid lowercase DNS name`);
+        throw new SecurityError(
+          'MESHPILOT_ERR_CA_INVALID_REQUEST',
+          `serving certificate DNS name ${JSON.stringify(dnsName)} is not a valid lowercase DNS name`,
+        );
       }
     }
     for (const address of ipAddresses) {
       if (isIP(address) === 0) {
-        throw new SecurityError('MESHPILOT_ERR_CA_INVALID_REQUEST', `serving certificate IP address ${JSON.stringify(address)} is not an IPv4 or IPv6 address`);
+        throw new SecurityError(
+          'MESHPILOT_ERR_CA_INVALID_REQUEST',
+          `serving certificate IP address ${JSON.stringify(address)} is not an IPv4 or IPv6 address`,
+        );
       }
     }
     const validity = this.#validityWindow(request.ttlMs ?? DEFAULT_WORKLOAD_TTL_MS);
@@ -214,15 +227,24 @@ export class CertificateAuthority {
 
   #validityWindow(ttlMs: number): { notBefore: Date; notAfter: Date } {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-      throw new SecurityError('MESHPILOT_ERR_CA_INVALID_REQUEST', `certificate TTL must be a positive number of milliseconds, got ${ttlMs}`);
+      throw new SecurityError(
+        'MESHPILOT_ERR_CA_INVALID_REQUEST',
+        `certificate TTL must be a positive number of milliseconds, got ${ttlMs}`,
+      );
     }
     if (ttlMs > this.#maxCertificateTtlMs) {
-      throw new SecurityError('MESHPILOT_ERR_CA_INVALID_REQUEST', `certificate TTL ${ttlMs} ms exceeds the maximum of ${this.#maxCertificateTtlMs} ms`);
+      throw new SecurityError(
+        'MESHPILOT_ERR_CA_INVALID_REQUEST',
+        `certificate TTL ${ttlMs} ms exceeds the maximum of ${this.#maxCertificateTtlMs} ms`,
+      );
     }
     const now = this.#clock();
     const caCertificate = this.#material.signer.certificate;
     if (now >= caCertificate.notAfter.getTime()) {
-      throw new SecurityError('MESHPILOT_ERR_CA_EXPIRED', `the signing CA certificate "${caCertificate.subject}" expired at ${caCertificate.notAfter.toISOString()}`);
+      throw new SecurityError(
+        'MESHPILOT_ERR_CA_EXPIRED',
+        `the signing CA certificate "${caCertificate.subject}" expired at ${caCertificate.notAfter.toISOString()}`,
+      );
     }
     // A leaf never outlives its issuer: peers would reject it at the CA's expiry anyway.
     const notAfter = Math.min(now + ttlMs, caCertificate.notAfter.getTime());

@@ -34,7 +34,13 @@ describe('IstioCertificateService/CreateCertificate', () => {
 
   it('signs a CSR for the identity of a service-account token: leaf first, root last', async () => {
     const { csrPem } = await createKeyAndCsr(SA2);
-    const chain = await createCertificate({ caAddress: fixture.tlsAddress, rootPem, authentication: { kind: 'token', token: 'csr-token-sa2' }, csrPem, ttlSeconds: 600 });
+    const chain = await createCertificate({
+      caAddress: fixture.tlsAddress,
+      rootPem,
+      authentication: { kind: 'token', token: 'csr-token-sa2' },
+      csrPem,
+      ttlSeconds: 600,
+    });
     expect(describeCertificate(chain[0] ?? '').subjectAltNames).toEqual([`URI:${SA2}`]);
     expect(chain[chain.length - 1]).toBe(rootPem);
     const leaf = describeCertificate(chain[0] ?? '');
@@ -56,16 +62,40 @@ describe('IstioCertificateService/CreateCertificate', () => {
 
   it('answers UNAUTHENTICATED to an unknown token and to a caller without credentials', async () => {
     const { csrPem } = await createKeyAndCsr(SA1);
-    const unknown = await failure(createCertificate({ caAddress: fixture.tlsAddress, rootPem, authentication: { kind: 'token', token: 'no-such-token-123' }, csrPem, ttlSeconds: 600 }));
+    const unknown = await failure(
+      createCertificate({
+        caAddress: fixture.tlsAddress,
+        rootPem,
+        authentication: { kind: 'token', token: 'no-such-token-123' },
+        csrPem,
+        ttlSeconds: 600,
+      }),
+    );
     expect(unknown.grpcCode).toBe(status.UNAUTHENTICATED);
     expect(unknown.message).not.toContain('no-such-token-123');
-    const anonymous = await failure(createCertificate({ caAddress: fixture.tlsAddress, rootPem, authentication: { kind: 'token', token: '' }, csrPem, ttlSeconds: 600 }));
+    const anonymous = await failure(
+      createCertificate({
+        caAddress: fixture.tlsAddress,
+        rootPem,
+        authentication: { kind: 'token', token: '' },
+        csrPem,
+        ttlSeconds: 600,
+      }),
+    );
     expect(anonymous.grpcCode).toBe(status.UNAUTHENTICATED);
   });
 
   it('answers PERMISSION_DENIED to a CSR for another identity, naming both and no secret', async () => {
     const { csrPem } = await createKeyAndCsr(SA1);
-    const denied = await failure(createCertificate({ caAddress: fixture.tlsAddress, rootPem, authentication: { kind: 'token', token: 'csr-token-sa2' }, csrPem, ttlSeconds: 600 }));
+    const denied = await failure(
+      createCertificate({
+        caAddress: fixture.tlsAddress,
+        rootPem,
+        authentication: { kind: 'token', token: 'csr-token-sa2' },
+        csrPem,
+        ttlSeconds: 600,
+      }),
+    );
     expect(denied.grpcCode).toBe(status.PERMISSION_DENIED);
     expect(denied.message).toContain(SA1);
     expect(denied.message).toContain(SA2);
@@ -74,7 +104,15 @@ describe('IstioCertificateService/CreateCertificate', () => {
   });
 
   it('answers INVALID_ARGUMENT to a malformed CSR', async () => {
-    const invalid = await failure(createCertificate({ caAddress: fixture.tlsAddress, rootPem, authentication: { kind: 'token', token: 'csr-token-sa2' }, csrPem: 'not a csr', ttlSeconds: 600 }));
+    const invalid = await failure(
+      createCertificate({
+        caAddress: fixture.tlsAddress,
+        rootPem,
+        authentication: { kind: 'token', token: 'csr-token-sa2' },
+        csrPem: 'not a csr',
+        ttlSeconds: 600,
+      }),
+    );
     expect(invalid.grpcCode).toBe(status.INVALID_ARGUMENT);
   });
 });

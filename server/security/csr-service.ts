@@ -67,36 +67,67 @@ type Outcome = { ok: true; response: CertificateResponseMessage } | { ok: false;
 
 export function addCsrService(server: Server, options: CsrServiceOptions): void {
   server.addService(CSR_SERVICE, {
-    CreateCertificate: (call: ServerUnaryCall<CertificateRequestMessage, CertificateResponseMessage>, callback: sendUnaryData<CertificateResponseMessage>) => {
+    CreateCertificate: (
+      call: ServerUnaryCall<CertificateRequestMessage, CertificateResponseMessage>,
+      callback: sendUnaryData<CertificateResponseMessage>,
+    ) => {
       createCertificate(call, options).then(
-        (outcome) => (outcome.ok ? callback(null, outcome.response) : callback({ code: outcome.code, details: outcome.message })),
+        (outcome) =>
+          outcome.ok ? callback(null, outcome.response) : callback({ code: outcome.code, details: outcome.message }),
         (error: unknown) => {
-          options.logger.error({ code: 'MESHPILOT_ERR_CSR_SIGNING', error: errorMessage(error) }, 'CreateCertificate failed');
-          callback({ code: status.INTERNAL, details: 'MESHPILOT_ERR_CSR_SIGNING: the certificate could not be issued' });
+          options.logger.error(
+            { code: 'MESHPILOT_ERR_CSR_SIGNING', error: errorMessage(error) },
+            'CreateCertificate failed',
+          );
+          callback({
+            code: status.INTERNAL,
+            details: 'MESHPILOT_ERR_CSR_SIGNING: the certificate could not be issued',
+          });
         },
       );
     },
   });
 }
 
-async function createCertificate(call: ServerUnaryCall<CertificateRequestMessage, CertificateResponseMessage>, options: CsrServiceOptions): Promise<Outcome> {
+async function createCertificate(
+  call: ServerUnaryCall<CertificateRequestMessage, CertificateResponseMessage>,
+  options: CsrServiceOptions,
+): Promise<Outcome> {
   const peer = call.getPeer();
   const authentication = await options.authenticator.authenticate(call);
   if (!authentication.ok) {
-    options.logger.warn({ peer, code: 'MESHPILOT_ERR_UNAUTHENTICATED', reason: authentication.message }, 'CreateCertificate refused: caller not authenticated');
+    options.logger.warn(
+      { peer, code: 'MESHPILOT_ERR_UNAUTHENTICATED', reason: authentication.message },
+      'CreateCertificate refused: caller not authenticated',
+    );
     return authentication;
   }
   const identity = authentication.identity;
   const requestedSeconds = call.request.validity_duration ?? 0;
   const ttlMs = requestedSeconds > 0 ? requestedSeconds * 1000 : options.defaultTtlMs;
   try {
-    const chain = await options.ca.signCsr({ csrPem: call.request.csr, identity: { namespace: identity.namespace, serviceAccount: identity.serviceAccount }, ttlMs });
-    options.logger.info({ peer, identity: identity.spiffeId, method: identity.method, ttlMs }, 'CreateCertificate: certificate issued');
+    const chain = await options.ca.signCsr({
+      csrPem: call.request.csr,
+      identity: { namespace: identity.namespace, serviceAccount: identity.serviceAccount },
+      ttlMs,
+    });
+    options.logger.info(
+      { peer, identity: identity.spiffeId, method: identity.method, ttlMs },
+      'CreateCertificate: certificate issued',
+    );
     return { ok: true, response: { cert_chain: chain } };
   } catch (error: unknown) {
     if (!(error instanceof SecurityError)) throw error;
-    const code = error.code === 'MESHPILOT_ERR_CSR_IDENTITY' ? status.PERMISSION_DENIED : INVALID_ARGUMENT_CODES.has(error.code) ? status.INVALID_ARGUMENT : status.INTERNAL;
-    options.logger.warn({ peer, identity: identity.spiffeId, code: error.code, error: error.message }, 'CreateCertificate refused');
+    const code =
+      error.code === 'MESHPILOT_ERR_CSR_IDENTITY'
+        ? status.PERMISSION_DENIED
+        : INVALID_ARGUMENT_CODES.has(error.code)
+          ? status.INVALID_ARGUMENT
+          : status.INTERNAL;
+    options.logger.warn(
+      { peer, identity: identity.spiffeId, code: error.code, error: error.message },
+      'CreateCertificate refused',
+    );
     return { ok: false, code, message: error.message };
   }
 }

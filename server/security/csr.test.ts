@@ -36,7 +36,11 @@ async function signError(csrPem: string): Promise<SecurityError> {
 
 describe('signCsr', () => {
   it('signs the CSR key for the authenticated identity and returns leaf … root like Istio', async () => {
-    const chain = await ca.signCsr({ csrPem: await createTestCsr(keys, [authenticatedId]), identity, ttlMs: 3_600_000 });
+    const chain = await ca.signCsr({
+      csrPem: await createTestCsr(keys, [authenticatedId]),
+      identity,
+      ttlMs: 3_600_000,
+    });
     expect(chain).toHaveLength(2);
     const leaf = new X509Certificate(chain[0] ?? '');
     const root = new X509Certificate(chain[1] ?? '');
@@ -44,7 +48,11 @@ describe('signCsr', () => {
     expect(leaf.subjectAltName).toBe(`URI:${authenticatedId}`);
     expect(leaf.verify(root.publicKey)).toBe(true);
     expect(leaf.checkIssued(root)).toBe(true);
-    const requestedKey = createPublicKey({ key: Buffer.from(await subtle.exportKey('spki', keys.publicKey)), format: 'der', type: 'spki' });
+    const requestedKey = createPublicKey({
+      key: Buffer.from(await subtle.exportKey('spki', keys.publicKey)),
+      format: 'der',
+      type: 'spki',
+    });
     expect(leaf.publicKey.equals(requestedKey)).toBe(true);
     expect(new Date(leaf.validTo).getTime()).toBe(NOW + 3_600_000);
   });

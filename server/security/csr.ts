@@ -12,19 +12,29 @@ import { publicKeyFromSpki, workloadPublicKeyProblem } from './keys.ts';
 const CSR_PEM_TYPES = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
 const SUBJECT_ALT_NAME_OID = '2.5.29.17';
 
-export async function readCertificateRequest(csrPem: string, authenticatedSpiffeId: string): Promise<x509.Pkcs10CertificateRequest> {
+export async function readCertificateRequest(
+  csrPem: string,
+  authenticatedSpiffeId: string,
+): Promise<x509.Pkcs10CertificateRequest> {
   const request = parseCertificateRequest(csrPem);
   let signatureValid: boolean;
   try {
     signatureValid = await request.verify();
   } catch (error: unknown) {
-    throw new SecurityError('MESHPILOT_ERR_CSR_INVALID', `certificate request signature cannot be checked: ${errorMessage(error)}`);
+    throw new SecurityError(
+      'MESHPILOT_ERR_CSR_INVALID',
+      `certificate request signature cannot be checked: ${errorMessage(error)}`,
+    );
   }
   if (!signatureValid) {
-    throw new SecurityError('MESHPILOT_ERR_CSR_INVALID', 'certificate request signature does not verify against the public key it carries');
+    throw new SecurityError(
+      'MESHPILOT_ERR_CSR_INVALID',
+      'certificate request signature does not verify against the public key it carries',
+    );
   }
   const keyProblem = workloadPublicKeyProblem(publicKeyFromSpki(request.publicKey.rawData));
-  if (keyProblem !== undefined) throw new SecurityError('MESHPILOT_ERR_CSR_INVALID', `certificate request key: ${keyProblem}`);
+  if (keyProblem !== undefined)
+    throw new SecurityError('MESHPILOT_ERR_CSR_INVALID', `certificate request key: ${keyProblem}`);
 
   for (const requested of requestedUris(request)) {
     if (requested !== authenticatedSpiffeId) {
@@ -41,17 +51,27 @@ function parseCertificateRequest(csrPem: string): x509.Pkcs10CertificateRequest 
   const decoded = decodePemBlocks(csrPem);
   if (!decoded.ok) throw new SecurityError('MESHPILOT_ERR_CSR_INVALID', `certificate request PEM: ${decoded.reason}`);
   const [block, ...extra] = decoded.value;
-  if (block === undefined) throw new SecurityError('MESHPILOT_ERR_CSR_INVALID', 'no PEM CERTIFICATE REQUEST block found');
+  if (block === undefined)
+    throw new SecurityError('MESHPILOT_ERR_CSR_INVALID', 'no PEM CERTIFICATE REQUEST block found');
   if (extra.length > 0) {
-    throw new SecurityError('MESHPILOT_ERR_CSR_INVALID', `expected one PEM CERTIFICATE REQUEST block, found ${decoded.value.length} blocks`);
+    throw new SecurityError(
+      'MESHPILOT_ERR_CSR_INVALID',
+      `expected one PEM CERTIFICATE REQUEST block, found ${decoded.value.length} blocks`,
+    );
   }
   if (!CSR_PEM_TYPES.has(block.type)) {
-    throw new SecurityError('MESHPILOT_ERR_CSR_INVALID', `PEM block is a ${block.type}, expected a CERTIFICATE REQUEST`);
+    throw new SecurityError(
+      'MESHPILOT_ERR_CSR_INVALID',
+      `PEM block is a ${block.type}, expected a CERTIFICATE REQUEST`,
+    );
   }
   try {
     return new x509.Pkcs10CertificateRequest(block.der);
   } catch (error: unknown) {
-    throw new SecurityError('MESHPILOT_ERR_CSR_INVALID', `certificate request is not valid DER PKCS#10 (${errorMessage(error)})`);
+    throw new SecurityError(
+      'MESHPILOT_ERR_CSR_INVALID',
+      `certificate request is not valid DER PKCS#10 (${errorMessage(error)})`,
+    );
   }
 }
 
@@ -63,7 +83,10 @@ function requestedUris(request: x509.Pkcs10CertificateRequest): string[] {
     try {
       names = new x509.SubjectAlternativeNameExtension(extension.rawData);
     } catch (error: unknown) {
-      throw new SecurityError('MESHPILOT_ERR_CSR_INVALID', `certificate request subjectAltName extension is malformed (${errorMessage(error)})`);
+      throw new SecurityError(
+        'MESHPILOT_ERR_CSR_INVALID',
+        `certificate request subjectAltName extension is malformed (${errorMessage(error)})`,
+      );
     }
     for (const name of names.names.items) {
       if (name.type === 'url') uris.push(name.value);

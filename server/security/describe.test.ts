@@ -20,7 +20,11 @@ afterAll(async () => {
 
 describe('describeCertificate', () => {
   it('summarises subject, SANs, serial and validity', async () => {
-    const issued = await ca.issueWorkloadCertificate({ namespace: 'default', serviceAccount: 'sleep', ttlMs: 3_600_000 });
+    const issued = await ca.issueWorkloadCertificate({
+      namespace: 'default',
+      serviceAccount: 'sleep',
+      ttlMs: 3_600_000,
+    });
     const description = describeCertificate(issued.certChainPem);
     expect(description).toMatchObject({
       subject: '',
@@ -30,11 +34,23 @@ describe('describeCertificate', () => {
       notAfter: new Date(NOW + 3_600_000).toISOString(),
       isCa: false,
     });
-    expect(description.serialNumber.toUpperCase()).toBe(new X509Certificate(issued.certChainPem).serialNumber.toUpperCase());
+    expect(description.serialNumber.toUpperCase()).toBe(
+      new X509Certificate(issued.certChainPem).serialNumber.toUpperCase(),
+    );
 
-    const serving = await ca.issueServingCertificate({ dnsNames: ['meshpilot.istio-system.svc'], ipAddresses: ['10.0.0.1', '::1'] });
-    expect(describeCertificate(serving.certChainPem).subjectAltNames).toEqual(['DNS:meshpilot.istio-system.svc', 'IP:10.0.0.1', 'IP:::1']);
-    expect(describeCertificateChain(ca.rootCertPem())[0]).toMatchObject({ isCa: true, subject: 'O=cluster.local, CN=meshpilot root CA' });
+    const serving = await ca.issueServingCertificate({
+      dnsNames: ['meshpilot.istio-system.svc'],
+      ipAddresses: ['10.0.0.1', '::1'],
+    });
+    expect(describeCertificate(serving.certChainPem).subjectAltNames).toEqual([
+      'DNS:meshpilot.istio-system.svc',
+      'IP:10.0.0.1',
+      'IP:::1',
+    ]);
+    expect(describeCertificateChain(ca.rootCertPem())[0]).toMatchObject({
+      isCa: true,
+      subject: 'O=cluster.local, CN=meshpilot root CA',
+    });
   });
 
   it('refuses key material without echoing it', async () => {

@@ -24,7 +24,9 @@ export function describeX509(certificate: x509.X509Certificate): CertificateDesc
     subject: certificate.subject,
     issuer: certificate.issuer,
     serialNumber: certificate.serialNumber,
-    subjectAltNames: subjectAltNames(certificate).map((name) => `${SAN_PREFIXES[name.type] ?? name.type}:${name.value}`),
+    subjectAltNames: subjectAltNames(certificate).map(
+      (name) => `${SAN_PREFIXES[name.type] ?? name.type}:${name.value}`,
+    ),
     notBefore: certificate.notBefore.toISOString(),
     notAfter: certificate.notAfter.toISOString(),
     isCa: isCaCertificate(certificate),

@@ -46,18 +46,25 @@ export async function importSigningKeyPem(pem: string): Promise<ParseResult<Sign
   if (keyObject.asymmetricKeyType === 'ec') {
     const curveName = keyObject.asymmetricKeyDetails?.namedCurve ?? 'unknown';
     const curve = EC_CURVES[curveName];
-    if (curve === undefined) return { ok: false, reason: `EC curve ${curveName} is not supported (use P-256 or P-384)` };
-    const privateKey = await subtle.importKey('pkcs8', pkcs8, { name: 'ECDSA', namedCurve: curve.webCurve }, false, ['sign']);
+    if (curve === undefined)
+      return { ok: false, reason: `EC curve ${curveName} is not supported (use P-256 or P-384)` };
+    const privateKey = await subtle.importKey('pkcs8', pkcs8, { name: 'ECDSA', namedCurve: curve.webCurve }, false, [
+      'sign',
+    ]);
     return { ok: true, value: { privateKey, publicKey, signingAlgorithm: { name: 'ECDSA', hash: curve.hash } } };
   }
   if (keyObject.asymmetricKeyType === 'rsa') {
     const bits = keyObject.asymmetricKeyDetails?.modulusLength ?? 0;
-    if (bits < MIN_RSA_BITS) return { ok: false, reason: `RSA key of ${bits} bits is too weak (at least ${MIN_RSA_BITS} needed)` };
+    if (bits < MIN_RSA_BITS)
+      return { ok: false, reason: `RSA key of ${bits} bits is too weak (at least ${MIN_RSA_BITS} needed)` };
     const algorithm: RsaHashedImportParams = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
     const privateKey = await subtle.importKey('pkcs8', pkcs8, algorithm, false, ['sign']);
     return { ok: true, value: { privateKey, publicKey, signingAlgorithm: algorithm } };
   }
-  return { ok: false, reason: `key type ${keyObject.asymmetricKeyType ?? 'unknown'} is not supported (use ECDSA P-256/P-384 or RSA)` };
+  return {
+    ok: false,
+    reason: `key type ${keyObject.asymmetricKeyType ?? 'unknown'} is not supported (use ECDSA P-256/P-384 or RSA)`,
+  };
 }
 
 /** Node's view of a DER SubjectPublicKeyInfo, for comparing and inspecting public keys. */

@@ -66,35 +66,68 @@ describe('no keys or tokens in logs, errors or debug output', () => {
     const clients: AdsTestClient[] = [];
     try {
       // SDS: certificate-authenticated, token-authenticated and plaintext streams, across a rotation.
-      const certificate = await fixture.security.ca.issueWorkloadCertificate({ namespace: 'ns1', serviceAccount: 'sa1' });
+      const certificate = await fixture.security.ca.issueWorkloadCertificate({
+        namespace: 'ns1',
+        serviceAccount: 'sa1',
+      });
       privateKeys.push(certificate.privateKeyPem);
       const streams = [
-        new AdsTestClient(fixture.tlsAddress, 'sotw', { credentials: await fixture.channelCredentials(), metadata: bearer(TOKENS[1] ?? '') }),
-        new AdsTestClient(fixture.tlsAddress, 'delta', { credentials: await fixture.channelCredentials({ namespace: 'ns1', serviceAccount: 'sa1' }) }),
+        new AdsTestClient(fixture.tlsAddress, 'sotw', {
+          credentials: await fixture.channelCredentials(),
+          metadata: bearer(TOKENS[1] ?? ''),
+        }),
+        new AdsTestClient(fixture.tlsAddress, 'delta', {
+          credentials: await fixture.channelCredentials({ namespace: 'ns1', serviceAccount: 'sa1' }),
+        }),
         new AdsTestClient(fixture.plaintextAddress, 'sotw'),
-        new AdsTestClient(fixture.tlsAddress, 'sotw', { credentials: await fixture.channelCredentials(), metadata: bearer(TOKENS[2] ?? '') }),
+        new AdsTestClient(fixture.tlsAddress, 'sotw', {
+          credentials: await fixture.channelCredentials(),
+          metadata: bearer(TOKENS[2] ?? ''),
+        }),
       ];
       clients.push(...streams);
-      const [sotwToken, deltaCert, plaintext, rejected] = streams as [AdsTestClient, AdsTestClient, AdsTestClient, AdsTestClient];
+      const [sotwToken, deltaCert, plaintext, rejected] = streams as [
+        AdsTestClient,
+        AdsTestClient,
+        AdsTestClient,
+        AdsTestClient,
+      ];
       for (const client of [sotwToken, plaintext, rejected]) {
-        client.send({ node: node('sidecar~10.0.0.9~scan.ns1~ns1.svc.cluster.local', { SERVICE_ACCOUNT: 'sa1' }), type_url: SECRET_TYPE, resource_names: ['default', 'ROOTCA', 'other'] });
+        client.send({
+          node: node('sidecar~10.0.0.9~scan.ns1~ns1.svc.cluster.local', { SERVICE_ACCOUNT: 'sa1' }),
+          type_url: SECRET_TYPE,
+          resource_names: ['default', 'ROOTCA', 'other'],
+        });
       }
-      deltaCert.send({ node: node('sidecar~10.0.0.8~scan2.ns1~ns1.svc.cluster.local', { SERVICE_ACCOUNT: 'sa2' }), type_url: SECRET_TYPE, resource_names_subscribe: ['default', 'ROOTCA'] });
+      deltaCert.send({
+        node: node('sidecar~10.0.0.8~scan2.ns1~ns1.svc.cluster.local', { SERVICE_ACCOUNT: 'sa2' }),
+        type_url: SECRET_TYPE,
+        resource_names_subscribe: ['default', 'ROOTCA'],
+      });
       output.push((await rejected.status()).details);
 
       const received: string[] = [];
       for (let index = 0; index < 8 && received.length < 2; index += 1) {
         const response = await sotwToken.responses.next(5_000);
-        sotwToken.send({ type_url: SECRET_TYPE, version_info: response.version_info, response_nonce: response.nonce, resource_names: ['default', 'ROOTCA', 'other'] });
+        sotwToken.send({
+          type_url: SECRET_TYPE,
+          version_info: response.version_info,
+          response_nonce: response.nonce,
+          resource_names: ['default', 'ROOTCA', 'other'],
+        });
         for (const resource of response.resources) {
-          const key = ((resource.tls_certificate as { private_key?: { inline_bytes?: string } } | undefined)?.private_key?.inline_bytes) ?? '';
+          const key =
+            (resource.tls_certificate as { private_key?: { inline_bytes?: string } } | undefined)?.private_key
+              ?.inline_bytes ?? '';
           if (key !== '') received.push(Buffer.from(key, 'base64').toString('utf8'));
         }
       }
       for (let index = 0; index < 4; index += 1) {
         const response = await deltaCert.deltaResponses.next(5_000);
         for (const { resource } of response.resources) {
-          const key = ((resource.tls_certificate as { private_key?: { inline_bytes?: string } } | undefined)?.private_key?.inline_bytes) ?? '';
+          const key =
+            (resource.tls_certificate as { private_key?: { inline_bytes?: string } } | undefined)?.private_key
+              ?.inline_bytes ?? '';
           if (key !== '') received.push(Buffer.from(key, 'base64').toString('utf8'));
         }
         if (received.length >= 3) break;
@@ -106,10 +139,22 @@ describe('no keys or tokens in logs, errors or debug output', () => {
       // CSR: success, unknown token, another identity.
       const { csrPem, privateKeyPem } = await createKeyAndCsr('spiffe://cluster.local/ns/ns1/sa/sa2');
       privateKeys.push(privateKeyPem);
-      await createCertificate({ caAddress: fixture.tlsAddress, rootPem: fixture.security.ca.rootCertPem(), authentication: { kind: 'token', token: TOKENS[1] ?? '' }, csrPem, ttlSeconds: 60 });
+      await createCertificate({
+        caAddress: fixture.tlsAddress,
+        rootPem: fixture.security.ca.rootCertPem(),
+        authentication: { kind: 'token', token: TOKENS[1] ?? '' },
+        csrPem,
+        ttlSeconds: 60,
+      });
       for (const token of [TOKENS[2] ?? '', TOKENS[0] ?? '']) {
         try {
-          await createCertificate({ caAddress: fixture.tlsAddress, rootPem: fixture.security.ca.rootCertPem(), authentication: { kind: 'token', token }, csrPem, ttlSeconds: 60 });
+          await createCertificate({
+            caAddress: fixture.tlsAddress,
+            rootPem: fixture.security.ca.rootCertPem(),
+            authentication: { kind: 'token', token },
+            csrPem,
+            ttlSeconds: 60,
+          });
         } catch (error: unknown) {
           output.push(errorMessage(error));
         }
@@ -122,7 +167,14 @@ describe('no keys or tokens in logs, errors or debug output', () => {
       await writeFile(rootFile, fixture.security.ca.rootCertPem());
       const agentLog: string[] = [];
       const agent = new WorkloadAgent({
-        workload: { namespace: 'ns1', serviceAccount: 'sa1', podName: 'scan', podIp: '10.0.0.9', kubeCluster: 'cluster-a', domainSuffix: 'cluster.local' },
+        workload: {
+          namespace: 'ns1',
+          serviceAccount: 'sa1',
+          podName: 'scan',
+          podIp: '10.0.0.9',
+          kubeCluster: 'cluster-a',
+          domainSuffix: 'cluster.local',
+        },
         trustDomain: 'cluster.local',
         caAddress: fixture.tlsAddress,
         xdsAddress: fixture.plaintextAddress,
@@ -143,9 +195,36 @@ describe('no keys or tokens in logs, errors or debug output', () => {
       output.push(...agentLog);
 
       const cliOutDir = join(temp.dir, 'cli');
-      const agentArgs = ['agent', '--xds-address', fixture.plaintextAddress, '--ca-address', fixture.tlsAddress, '--server-name', 'localhost', '--token-file', tokenFile,
-        '--root-cert-file', rootFile, '--namespace', 'ns1', '--service-account', 'sa1', '--pod-name', 'scan', '--pod-ip', '10.0.0.9', '--cluster-id', 'cluster-a',
-        '--out-dir', cliOutDir, '--ttl', '1h', '--once', '--log-level', 'trace'];
+      const agentArgs = [
+        'agent',
+        '--xds-address',
+        fixture.plaintextAddress,
+        '--ca-address',
+        fixture.tlsAddress,
+        '--server-name',
+        'localhost',
+        '--token-file',
+        tokenFile,
+        '--root-cert-file',
+        rootFile,
+        '--namespace',
+        'ns1',
+        '--service-account',
+        'sa1',
+        '--pod-name',
+        'scan',
+        '--pod-ip',
+        '10.0.0.9',
+        '--cluster-id',
+        'cluster-a',
+        '--out-dir',
+        cliOutDir,
+        '--ttl',
+        '1h',
+        '--once',
+        '--log-level',
+        'trace',
+      ];
       output.push(await runCli(agentArgs));
       privateKeys.push(await readFile(join(cliOutDir, 'key.pem'), 'utf8'));
       const badTokenFile = join(temp.dir, 'bad-token');
@@ -169,7 +248,8 @@ describe('no keys or tokens in logs, errors or debug output', () => {
     const keys = privateKeys.filter((key) => key !== '');
     expect(keys.length).toBeGreaterThanOrEqual(8);
     for (const key of keys) {
-      for (const fragment of keyFragments(key)) expect(everything.includes(fragment), `a fragment of a private key appears in the output`).toBe(false);
+      for (const fragment of keyFragments(key))
+        expect(everything.includes(fragment), `a fragment of a private key appears in the output`).toBe(false);
     }
   }, 60_000);
 });

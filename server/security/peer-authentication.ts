@@ -12,8 +12,7 @@ import type { TokenReviewer } from './token-review.ts';
 import { errorMessage } from './errors.ts';
 
 export type PeerAuthentication =
-  | { ok: true; identity: AuthenticatedIdentity }
-  | { ok: false; code: status; message: string };
+  { ok: true; identity: AuthenticatedIdentity } | { ok: false; code: status; message: string };
 
 /** What a server call exposes about its caller (ServerDuplexStream and ServerUnaryCall both have these). */
 export interface CallerCredentials {
@@ -48,20 +47,40 @@ export class PeerAuthenticator {
     if (peerCertificate?.raw !== undefined) {
       const verified = await this.#ca.verifyWorkloadChain([new Uint8Array(peerCertificate.raw)]);
       if (!verified.ok) return unauthenticated(`client certificate rejected: ${verified.error}`);
-      return { ok: true, identity: { namespace: verified.namespace, serviceAccount: verified.serviceAccount, spiffeId: verified.spiffeId, method: 'client-certificate' } };
+      return {
+        ok: true,
+        identity: {
+          namespace: verified.namespace,
+          serviceAccount: verified.serviceAccount,
+          spiffeId: verified.spiffeId,
+          method: 'client-certificate',
+        },
+      };
     }
     const token = bearerTokenOf(call.metadata);
     if (token === undefined) {
-      return unauthenticated('no client certificate from the mesh CA and no "authorization: Bearer <service-account token>" metadata');
+      return unauthenticated(
+        'no client certificate from the mesh CA and no "authorization: Bearer <service-account token>" metadata',
+      );
     }
     if (this.#tokenReviewer === undefined) {
-      return unauthenticated('a bearer token was sent but token authentication is not configured (security.tokenReviewCluster)');
+      return unauthenticated(
+        'a bearer token was sent but token authentication is not configured (security.tokenReviewCluster)',
+      );
     }
     const review = await this.#tokenReviewer.review(token);
     if (!review.ok) return unauthenticated(`service-account token rejected: ${review.reason}`);
     try {
       const id = spiffeId(this.#ca.trustDomain, review.namespace, review.serviceAccount);
-      return { ok: true, identity: { namespace: review.namespace, serviceAccount: review.serviceAccount, spiffeId: id, method: 'service-account-token' } };
+      return {
+        ok: true,
+        identity: {
+          namespace: review.namespace,
+          serviceAccount: review.serviceAccount,
+          spiffeId: id,
+          method: 'service-account-token',
+        },
+      };
     } catch (error: unknown) {
       return unauthenticated(`service-account token names an unusable identity: ${errorMessage(error)}`);
     }

@@ -24,7 +24,10 @@ export function decodePemBlocks(text: string): ParseResult<PemBlock[]> {
   }
   const beginMarkers = text.match(/-----BEGIN /g)?.length ?? 0;
   if (beginMarkers !== blocks.length) {
-    return { ok: false, reason: `found ${beginMarkers} PEM BEGIN markers but only ${blocks.length} well-formed blocks (truncated or corrupted PEM)` };
+    return {
+      ok: false,
+      reason: `found ${beginMarkers} PEM BEGIN markers but only ${blocks.length} well-formed blocks (truncated or corrupted PEM)`,
+    };
   }
   return { ok: true, value: blocks };
 }

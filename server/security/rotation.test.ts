@@ -110,7 +110,11 @@ describe('CertificateCache', () => {
 
   it('measures short lifetimes from issuance when asked, so the backdated notBefore does not make them due at once', async () => {
     time.set(NOW);
-    const options = { clock: time.clock, rotationFraction: () => 0.5, issue: (identity: WorkloadIdentity) => ca.issueWorkloadCertificate({ ...identity, ttlMs: 4_000 }) };
+    const options = {
+      clock: time.clock,
+      rotationFraction: () => 0.5,
+      issue: (identity: WorkloadIdentity) => ca.issueWorkloadCertificate({ ...identity, ttlMs: 4_000 }),
+    };
     const backdated = new CertificateCache(options);
     await backdated.get(reviews);
     expect(backdated.dueIdentities()).toEqual([reviews]);

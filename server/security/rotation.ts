@@ -10,7 +10,11 @@ export const DEFAULT_ROTATION_FRACTION = 0.5;
 export const DEFAULT_ROTATION_JITTER = 0.01;
 
 /** The time (ms) at which a certificate valid from notBefore to notAfter should be renewed. */
-export function rotationDeadline(notBefore: Date | number, notAfter: Date | number, fraction = DEFAULT_ROTATION_FRACTION): number {
+export function rotationDeadline(
+  notBefore: Date | number,
+  notAfter: Date | number,
+  fraction = DEFAULT_ROTATION_FRACTION,
+): number {
   const start = typeof notBefore === 'number' ? notBefore : notBefore.getTime();
   const end = typeof notAfter === 'number' ? notAfter : notAfter.getTime();
   if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`rotation fraction must be in (0, 1], got ${fraction}`);
@@ -19,7 +23,11 @@ export function rotationDeadline(notBefore: Date | number, notAfter: Date | numb
 }
 
 /** base ± jitter, from a random source in [0, 1): the jittered fraction Istio uses. */
-export function jitteredRotationFraction(random: () => number, base = DEFAULT_ROTATION_FRACTION, jitter = DEFAULT_ROTATION_JITTER): number {
+export function jitteredRotationFraction(
+  random: () => number,
+  base = DEFAULT_ROTATION_FRACTION,
+  jitter = DEFAULT_ROTATION_JITTER,
+): number {
   return base + (random() * 2 - 1) * jitter;
 }
 
@@ -102,9 +110,16 @@ export class CertificateCache {
     const issuedAt = this.#options.clock();
     const certificate = await this.#options.issue(identity);
     const fraction = this.#options.rotationFraction?.() ?? jitteredRotationFraction(Math.random);
-    const start = this.#options.measureFromIssuance === true ? Math.max(certificate.notBefore.getTime(), issuedAt) : certificate.notBefore;
+    const start =
+      this.#options.measureFromIssuance === true
+        ? Math.max(certificate.notBefore.getTime(), issuedAt)
+        : certificate.notBefore;
     const rotateAt = rotationDeadline(start, certificate.notAfter, fraction);
-    this.#entries.set(key, { identity: { namespace: identity.namespace, serviceAccount: identity.serviceAccount }, certificate, rotateAt });
+    this.#entries.set(key, {
+      identity: { namespace: identity.namespace, serviceAccount: identity.serviceAccount },
+      certificate,
+      rotateAt,
+    });
     return certificate;
   }
 }

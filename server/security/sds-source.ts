@@ -36,7 +36,10 @@ export function rootCaSecret(rootCertPem: string): EncodedResource {
   return encodeResource({
     name: ROOTCA_SECRET_NAME,
     typeUrl: SECRET_TYPE,
-    object: { name: ROOTCA_SECRET_NAME, validation_context: { trusted_ca: { inline_bytes: Buffer.from(rootCertPem) } } },
+    object: {
+      name: ROOTCA_SECRET_NAME,
+      validation_context: { trusted_ca: { inline_bytes: Buffer.from(rootCertPem) } },
+    },
   });
 }
 
@@ -90,7 +93,13 @@ export class SdsSource implements ProxyResourceSource {
     if (identity === undefined) {
       this.#logOnce(connection, 'unauthenticated', () =>
         this.#options.logger.warn(
-          { connection: connection.id, proxy: connection.proxy?.id, claimedServiceAccount: connection.proxy?.serviceAccount, claimedNamespace: connection.proxy?.view.namespace, code: 'MESHPILOT_ERR_SDS_DENIED' },
+          {
+            connection: connection.id,
+            proxy: connection.proxy?.id,
+            claimedServiceAccount: connection.proxy?.serviceAccount,
+            claimedNamespace: connection.proxy?.view.namespace,
+            code: 'MESHPILOT_ERR_SDS_DENIED',
+          },
           'SDS secret "default" denied: the stream is not authenticated (use the TLS xDS port with a mesh client certificate or a service-account token)',
         ),
       );
@@ -133,7 +142,11 @@ export class SdsSource implements ProxyResourceSource {
       .then(
         (certificate) => {
           this.#options.logger.info(
-            { identity: certificate.spiffeId, notAfter: certificate.notAfter.toISOString(), streams: this.#openWatchers(key).length },
+            {
+              identity: certificate.spiffeId,
+              notAfter: certificate.notAfter.toISOString(),
+              streams: this.#openWatchers(key).length,
+            },
             'workload certificate issued for SDS',
           );
           this.#issuing.delete(key);
@@ -142,7 +155,12 @@ export class SdsSource implements ProxyResourceSource {
         (error: unknown) => {
           this.#issuing.delete(key);
           this.#options.logger.error(
-            { namespace: identity.namespace, serviceAccount: identity.serviceAccount, code: 'MESHPILOT_ERR_SDS_ISSUE', error: errorMessage(error) },
+            {
+              namespace: identity.namespace,
+              serviceAccount: identity.serviceAccount,
+              code: 'MESHPILOT_ERR_SDS_ISSUE',
+              error: errorMessage(error),
+            },
             'workload certificate issuance failed; retrying at the next rotation check',
           );
         },
@@ -193,12 +211,20 @@ export class SdsSource implements ProxyResourceSource {
   #warnOnClaimMismatch(connection: XdsConnection, identity: WorkloadIdentity): void {
     const claimedServiceAccount = connection.proxy?.serviceAccount;
     const claimedNamespace = connection.proxy?.view.namespace;
-    const differs = (claimedServiceAccount !== undefined && claimedServiceAccount !== identity.serviceAccount) ||
+    const differs =
+      (claimedServiceAccount !== undefined && claimedServiceAccount !== identity.serviceAccount) ||
       (claimedNamespace !== undefined && claimedNamespace !== '' && claimedNamespace !== identity.namespace);
     if (!differs) return;
     this.#logOnce(connection, 'claim-mismatch', () =>
       this.#options.logger.warn(
-        { connection: connection.id, proxy: connection.proxy?.id, claimedServiceAccount, claimedNamespace, authenticatedAs: `${identity.namespace}/${identity.serviceAccount}`, code: 'MESHPILOT_ERR_SDS_DENIED' },
+        {
+          connection: connection.id,
+          proxy: connection.proxy?.id,
+          claimedServiceAccount,
+          claimedNamespace,
+          authenticatedAs: `${identity.namespace}/${identity.serviceAccount}`,
+          code: 'MESHPILOT_ERR_SDS_DENIED',
+        },
         'SDS: node metadata claims another identity than the stream authenticated as; only the authenticated identity\'s "default" is served',
       ),
     );

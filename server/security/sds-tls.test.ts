@@ -27,12 +27,21 @@ function inlineText(value: unknown): string {
 }
 
 /** Reads SDS responses until `name` arrives (at most `limit` responses). */
-async function awaitSecret(client: AdsTestClient, name: string, limit = 5): Promise<{ secret: ReceivedSecret; seen: ReceivedSecret[] }> {
+async function awaitSecret(
+  client: AdsTestClient,
+  name: string,
+  limit = 5,
+): Promise<{ secret: ReceivedSecret; seen: ReceivedSecret[] }> {
   const seen: ReceivedSecret[] = [];
   for (let index = 0; index < limit; index += 1) {
     const response = await client.responses.next(5_000);
     expect(response.type_url).toBe(SECRET_TYPE);
-    client.send({ type_url: SECRET_TYPE, version_info: response.version_info, response_nonce: response.nonce, resource_names: ['default', 'ROOTCA'] });
+    client.send({
+      type_url: SECRET_TYPE,
+      version_info: response.version_info,
+      response_nonce: response.nonce,
+      resource_names: ['default', 'ROOTCA'],
+    });
     seen.push(...secretsOf(response));
     const secret = seen.find((s) => s.name === name);
     if (secret !== undefined) return { secret, seen };
@@ -64,7 +73,9 @@ describe('SDS over ADS on the TLS xDS port', () => {
   }
 
   it('gives a proxy authenticated by its client certificate its own default and ROOTCA', async () => {
-    const client = open(fixture.tlsAddress, { credentials: await fixture.channelCredentials({ namespace: 'ns1', serviceAccount: 'sa1' }) });
+    const client = open(fixture.tlsAddress, {
+      credentials: await fixture.channelCredentials({ namespace: 'ns1', serviceAccount: 'sa1' }),
+    });
     subscribe(client, { SERVICE_ACCOUNT: 'sa1', NAMESPACE: 'ns1' });
     const { secret, seen } = await awaitSecret(client, 'default');
 
@@ -77,17 +88,27 @@ describe('SDS over ADS on the TLS xDS port', () => {
     expect(Buffer.from(fromKey).equals(Buffer.from(fromCert))).toBe(true);
 
     const rootCa = seen.find((s) => s.name === 'ROOTCA');
-    expect(inlineText((rootCa?.object.validation_context as Record<string, unknown>).trusted_ca)).toBe(fixture.security.ca.rootCertPem());
+    expect(inlineText((rootCa?.object.validation_context as Record<string, unknown>).trusted_ca)).toBe(
+      fixture.security.ca.rootCertPem(),
+    );
   });
 
   it('serves the authenticated identity, not the one the node metadata claims, and logs the mismatch', async () => {
-    const client = open(fixture.tlsAddress, { credentials: await fixture.channelCredentials({ namespace: 'ns1', serviceAccount: 'sa1' }) });
-    subscribe(client, { SERVICE_ACCOUNT: 'sa2', NAMESPACE: 'ns1' }, ['default', 'ROOTCA', 'spiffe://cluster.local/ns/ns1/sa/sa2']);
+    const client = open(fixture.tlsAddress, {
+      credentials: await fixture.channelCredentials({ namespace: 'ns1', serviceAccount: 'sa1' }),
+    });
+    subscribe(client, { SERVICE_ACCOUNT: 'sa2', NAMESPACE: 'ns1' }, [
+      'default',
+      'ROOTCA',
+      'spiffe://cluster.local/ns/ns1/sa/sa2',
+    ]);
     const { secret, seen } = await awaitSecret(client, 'default');
     const chainPem = inlineText((secret.object.tls_certificate as Record<string, unknown>).certificate_chain);
     expect(describeCertificate(chainPem).subjectAltNames).toEqual(['URI:spiffe://cluster.local/ns/ns1/sa/sa1']);
     expect(seen.map((s) => s.name).sort()).toEqual(['ROOTCA', 'default']);
-    const denials = logRecords(fixture.logLines).filter((r) => r.code === 'MESHPILOT_ERR_SDS_DENIED' && r.proxy === NODE_ID);
+    const denials = logRecords(fixture.logLines).filter(
+      (r) => r.code === 'MESHPILOT_ERR_SDS_DENIED' && r.proxy === NODE_ID,
+    );
     expect(denials.some((r) => r.claimedServiceAccount === 'sa2' && r.authenticatedAs === 'ns1/sa1')).toBe(true);
     expect(denials.some((r) => r.secret === 'spiffe://cluster.local/ns/ns1/sa/sa2')).toBe(true);
   });
@@ -97,15 +118,26 @@ describe('SDS over ADS on the TLS xDS port', () => {
     subscribe(client, { SERVICE_ACCOUNT: 'sa1', NAMESPACE: 'ns1' });
     const first = await client.responses.next(5_000);
     expect(secretsOf(first).map((s) => s.name)).toEqual(['ROOTCA']);
-    client.send({ type_url: SECRET_TYPE, version_info: first.version_info, response_nonce: first.nonce, resource_names: ['default', 'ROOTCA'] });
+    client.send({
+      type_url: SECRET_TYPE,
+      version_info: first.version_info,
+      response_nonce: first.nonce,
+      resource_names: ['default', 'ROOTCA'],
+    });
     expect(await client.responses.quiet(300)).toBe(true);
-    const denial = logRecords(fixture.logLines).find((r) => r.code === 'MESHPILOT_ERR_SDS_DENIED' && r.claimedServiceAccount === 'sa1' && r.authenticatedAs === undefined);
+    const denial = logRecords(fixture.logLines).find(
+      (r) =>
+        r.code === 'MESHPILOT_ERR_SDS_DENIED' && r.claimedServiceAccount === 'sa1' && r.authenticatedAs === undefined,
+    );
     expect(denial?.msg).toMatch(/not authenticated/);
   });
 
   it('authenticates a service-account token with the kube cluster TokenReview API', async () => {
     fixture.kubeSim.registerServiceAccountToken('token-for-ns1-sa2', 'ns1', 'sa2');
-    const client = open(fixture.tlsAddress, { credentials: await fixture.channelCredentials(), metadata: bearer('token-for-ns1-sa2') });
+    const client = open(fixture.tlsAddress, {
+      credentials: await fixture.channelCredentials(),
+      metadata: bearer('token-for-ns1-sa2'),
+    });
     subscribe(client, { SERVICE_ACCOUNT: 'sa2', NAMESPACE: 'ns1' });
     const { secret } = await awaitSecret(client, 'default');
     const chainPem = inlineText((secret.object.tls_certificate as Record<string, unknown>).certificate_chain);
@@ -119,9 +151,18 @@ describe('SDS over ADS on the TLS xDS port', () => {
       const foreign = await otherCa.issueWorkloadCertificate({ namespace: 'ns1', serviceAccount: 'sa1' });
       const root = Buffer.from(fixture.security.ca.rootCertPem());
       const attempts = [
-        open(fixture.tlsAddress, { credentials: await fixture.channelCredentials(), metadata: bearer('not-a-registered-token') }),
+        open(fixture.tlsAddress, {
+          credentials: await fixture.channelCredentials(),
+          metadata: bearer('not-a-registered-token'),
+        }),
         open(fixture.tlsAddress, { credentials: await fixture.channelCredentials() }),
-        open(fixture.tlsAddress, { credentials: credentials.createSsl(root, Buffer.from(foreign.privateKeyPem), Buffer.from(foreign.certChainPem)) }),
+        open(fixture.tlsAddress, {
+          credentials: credentials.createSsl(
+            root,
+            Buffer.from(foreign.privateKeyPem),
+            Buffer.from(foreign.certChainPem),
+          ),
+        }),
       ];
       for (const client of attempts) subscribe(client, { SERVICE_ACCOUNT: 'sa1', NAMESPACE: 'ns1' });
       const statuses = await Promise.all(attempts.map((client) => client.status()));
@@ -151,7 +192,9 @@ describe('SDS rotation', () => {
   });
 
   it('pushes a new default before the current one expires', async () => {
-    client = new AdsTestClient(fixture.tlsAddress, 'sotw', { credentials: await fixture.channelCredentials({ namespace: 'ns1', serviceAccount: 'sa1' }) });
+    client = new AdsTestClient(fixture.tlsAddress, 'sotw', {
+      credentials: await fixture.channelCredentials({ namespace: 'ns1', serviceAccount: 'sa1' }),
+    });
     subscribe(client, { SERVICE_ACCOUNT: 'sa1', NAMESPACE: 'ns1' });
     const first = await awaitSecret(client, 'default');
     const firstPem = inlineText((first.secret.object.tls_certificate as Record<string, unknown>).certificate_chain);

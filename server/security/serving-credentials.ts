@@ -26,7 +26,11 @@ export class ClientCertificateRequestingCredentials extends ServerCredentials {
 
   /** Serves new connections with a new certificate (rotation); open connections keep theirs. */
   replaceServingCertificate(serving: ServingKeyPair): void {
-    this.updateSecureContextOptions({ ca: Buffer.from(this.#caPem), cert: Buffer.from(serving.certChainPem), key: Buffer.from(serving.privateKeyPem) });
+    this.updateSecureContextOptions({
+      ca: Buffer.from(this.#caPem),
+      cert: Buffer.from(serving.certChainPem),
+      key: Buffer.from(serving.privateKeyPem),
+    });
   }
 
   _equals(other: ServerCredentials): boolean {

@@ -7,7 +7,9 @@ describe('spiffeId', () => {
   });
 
   it('rejects invalid parts, naming them', () => {
-    expect(() => spiffeId('Cluster.Local', 'default', 'sa')).toThrow(/MESHPILOT_ERR_SPIFFE_ID_INVALID.*trust domain "Cluster.Local"/);
+    expect(() => spiffeId('Cluster.Local', 'default', 'sa')).toThrow(
+      /MESHPILOT_ERR_SPIFFE_ID_INVALID.*trust domain "Cluster.Local"/,
+    );
     expect(() => spiffeId('cluster.local', 'bad/ns', 'sa')).toThrow(/namespace "bad\/ns"/);
     expect(() => spiffeId('cluster.local', 'default', '')).toThrow(/service account is empty/);
     expect(() => spiffeId('cluster.local', 'a'.repeat(64), 'sa')).toThrow(/at most 63/);

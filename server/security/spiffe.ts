@@ -36,8 +36,10 @@ export function trustDomainProblem(trustDomain: string): string | undefined {
 export function namespaceProblem(namespace: string): string | undefined {
   if (namespace.length === 0) return 'namespace is empty';
   if (namespace.length > MAX_NAMESPACE_LENGTH || !DNS_LABEL_PATTERN.test(namespace)) {
-    return `namespace ${JSON.stringify(namespace)} is not a valid Kubernetes namespace name ` +
-      `(lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${MAX_NAMESPACE_LENGTH} characters)`;
+    return (
+      `namespace ${JSON.stringify(namespace)} is not a valid Kubernetes namespace name ` +
+      `(lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${MAX_NAMESPACE_LENGTH} characters)`
+    );
   }
   return undefined;
 }
@@ -46,22 +48,29 @@ export function serviceAccountProblem(serviceAccount: string): string | undefine
   if (serviceAccount.length === 0) return 'service account is empty';
   const labels = serviceAccount.split('.');
   if (serviceAccount.length > MAX_SERVICE_ACCOUNT_LENGTH || labels.some((label) => !DNS_LABEL_PATTERN.test(label))) {
-    return `service account ${JSON.stringify(serviceAccount)} is not a valid Kubernetes service account name ` +
-      `(dot-separated lowercase labels of letters, digits and '-', at most ${MAX_SERVICE_ACCOUNT_LENGTH} characters)`;
+    return (
+      `service account ${JSON.stringify(serviceAccount)} is not a valid Kubernetes service account name ` +
+      `(dot-separated lowercase labels of letters, digits and '-', at most ${MAX_SERVICE_ACCOUNT_LENGTH} characters)`
+    );
   }
   return undefined;
 }
 
 /** Builds the SPIFFE id of a workload; throws MESHPILOT_ERR_SPIFFE_ID_INVALID naming the bad part. */
 export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
-  const problem = trustDomainProblem(trustDomain) ?? namespaceProblem(namespace) ?? serviceAccountProblem(serviceAccount);
-  if (problem !== undefined) throw new SecurityError('MESHPILOT_ERR_SPIFFE_ID_INVALID', `cannot build a SPIFFE id: ${problem}`);
+  const problem =
+    trustDomainProblem(trustDomain) ?? namespaceProblem(namespace) ?? serviceAccountProblem(serviceAccount);
+  if (problem !== undefined)
+    throw new SecurityError('MESHPILOT_ERR_SPIFFE_ID_INVALID', `cannot build a SPIFFE id: ${problem}`);
   return `${SPIFFE_SCHEME}${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }
 
 /** Parses spiffe://<td>/ns/<ns>/sa/<sa>; the error says which part is wrong. */
 export function parseSpiffeId(uri: string): SpiffeIdParseResult {
-  const fail = (reason: string): SpiffeIdParseResult => ({ ok: false, error: `invalid SPIFFE id ${JSON.stringify(uri)}: ${reason}` });
+  const fail = (reason: string): SpiffeIdParseResult => ({
+    ok: false,
+    error: `invalid SPIFFE id ${JSON.stringify(uri)}: ${reason}`,
+  });
   if (!uri.startsWith(SPIFFE_SCHEME)) return fail(`it must start with "${SPIFFE_SCHEME}"`);
   const rest = uri.slice(SPIFFE_SCHEME.length);
   if (/[?#]/.test(rest)) return fail('a SPIFFE id has no query or fragment');

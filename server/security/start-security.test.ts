@@ -27,7 +27,14 @@ describe('runtime with a security section', () => {
 
   async function start(listen: Record<string, string | boolean>): Promise<Runtime> {
     const path = join(temp.dir, 'meshpilot.yaml');
-    await writeFile(path, stringify({ listen: { admin: '127.0.0.1:0', ...listen }, security: { caDir: './ca', servingDnsNames: ['localhost'] }, logLevel: 'silent' }));
+    await writeFile(
+      path,
+      stringify({
+        listen: { admin: '127.0.0.1:0', ...listen },
+        security: { caDir: './ca', servingDnsNames: ['localhost'] },
+        logLevel: 'silent',
+      }),
+    );
     const loaded = await loadConfig(path);
     if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; '));
     const runtime = await startRuntime(loaded.config, { logger: pino({ level: 'silent' }), defaultMetrics: false });
@@ -44,11 +51,19 @@ describe('runtime with a security section', () => {
 
     const issued = await runtime.security!.ca.issueWorkloadCertificate({ namespace: 'ns1', serviceAccount: 'sa1' });
     const client = new AdsTestClient(`127.0.0.1:${runtime.xdsTlsPort}`, 'sotw', {
-      credentials: credentials.createSsl(Buffer.from(rootPem), Buffer.from(issued.privateKeyPem), Buffer.from(issued.certChainPem)),
+      credentials: credentials.createSsl(
+        Buffer.from(rootPem),
+        Buffer.from(issued.privateKeyPem),
+        Buffer.from(issued.certChainPem),
+      ),
       channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
     });
     clients.push(client);
-    client.send({ node: node('sidecar~10.1.0.7~app-1.ns1~ns1.svc.cluster.local', { SERVICE_ACCOUNT: 'sa1' }), type_url: SECRET_TYPE, resource_names: ['ROOTCA'] });
+    client.send({
+      node: node('sidecar~10.1.0.7~app-1.ns1~ns1.svc.cluster.local', { SERVICE_ACCOUNT: 'sa1' }),
+      type_url: SECRET_TYPE,
+      resource_names: ['ROOTCA'],
+    });
     const response = await client.responses.next(5_000);
     expect(response.names).toEqual(['ROOTCA']);
 

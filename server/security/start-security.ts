@@ -36,7 +36,10 @@ export interface SecurityPlane {
   stop(): void;
 }
 
-const GRPC_SERVER_OPTIONS = { 'grpc.max_send_message_length': 64 * 1024 * 1024, 'grpc.max_receive_message_length': 16 * 1024 * 1024 };
+const GRPC_SERVER_OPTIONS = {
+  'grpc.max_send_message_length': 64 * 1024 * 1024,
+  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+};
 
 async function tokenReviewerFor(options: StartSecurityOptions): Promise<TokenReviewer | undefined> {
   if (options.tokenReviewer !== undefined) return options.tokenReviewer;
@@ -44,13 +47,19 @@ async function tokenReviewerFor(options: StartSecurityOptions): Promise<TokenRev
   if (name === undefined) return undefined;
   const kubeCluster = options.kubeClusters.find((cluster) => cluster.name === name);
   if (kubeCluster?.kubeconfig === undefined) {
-    throw new SecurityError('MESHPILOT_ERR_SECURITY_CONFIG', `security.tokenReviewCluster "${name}" is not a kube cluster with a kubeconfig`);
+    throw new SecurityError(
+      'MESHPILOT_ERR_SECURITY_CONFIG',
+      `security.tokenReviewCluster "${name}" is not a kube cluster with a kubeconfig`,
+    );
   }
   let kubeconfig: string;
   try {
     kubeconfig = await readFile(kubeCluster.kubeconfig, 'utf8');
   } catch (error: unknown) {
-    throw new SecurityError('MESHPILOT_ERR_SECURITY_CONFIG', `cannot read the kubeconfig of token review cluster "${name}" (${kubeCluster.kubeconfig}): ${errorMessage(error)}`);
+    throw new SecurityError(
+      'MESHPILOT_ERR_SECURITY_CONFIG',
+      `cannot read the kubeconfig of token review cluster "${name}" (${kubeCluster.kubeconfig}): ${errorMessage(error)}`,
+    );
   }
   return kubeTokenReviewer({ kubeconfig, kubeCluster: name });
 }
@@ -59,11 +68,24 @@ export async function startSecurity(options: StartSecurityOptions): Promise<Secu
   const clock = options.clock ?? Date.now;
   const { security, logger } = options;
   const ca = await loadOrCreateCa({ dir: security.caDir, trustDomain: options.trustDomain, clock });
-  logger.info({ caDir: security.caDir, source: ca.source, trustDomain: ca.trustDomain, signer: ca.describe().signingCertificate.subject }, 'workload CA ready');
+  logger.info(
+    {
+      caDir: security.caDir,
+      source: ca.source,
+      trustDomain: ca.trustDomain,
+      signer: ca.describe().signingCertificate.subject,
+    },
+    'workload CA ready',
+  );
   const certificates = new CertificateCache({
     clock,
     measureFromIssuance: true,
-    issue: (identity) => ca.issueWorkloadCertificate({ namespace: identity.namespace, serviceAccount: identity.serviceAccount, ttlMs: security.workloadCertTtlMs }),
+    issue: (identity) =>
+      ca.issueWorkloadCertificate({
+        namespace: identity.namespace,
+        serviceAccount: identity.serviceAccount,
+        ttlMs: security.workloadCertTtlMs,
+      }),
   });
   const sds = new SdsSource({ certificates, rootCertPem: ca.rootCertPem(), clock, logger });
   const tokenReviewer = await tokenReviewerFor(options);
@@ -72,9 +94,18 @@ export async function startSecurity(options: StartSecurityOptions): Promise<Secu
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
 
-  const issueServing = () => ca.issueServingCertificate({ dnsNames: security.servingDnsNames, ipAddresses: security.servingIps, ttlMs: security.workloadCertTtlMs });
+  const issueServing = () =>
+    ca.issueServingCertificate({
+      dnsNames: security.servingDnsNames,
+      ipAddresses: security.servingIps,
+      ttlMs: security.workloadCertTtlMs,
+    });
 
-  const scheduleServingRotation = (credentials: ClientCertificateRequestingCredentials, notAfter: Date, issuedAt: number): void => {
+  const scheduleServingRotation = (
+    credentials: ClientCertificateRequestingCredentials,
+    notAfter: Date,
+    issuedAt: number,
+  ): void => {
     if (stopped) return;
     const delay = Math.max(rotationDeadline(issuedAt, Math.max(notAfter.getTime(), issuedAt + 1), 0.5) - clock(), 100);
     const timer = setTimeout(() => {
@@ -87,7 +118,10 @@ export async function startSecurity(options: StartSecurityOptions): Promise<Secu
           scheduleServingRotation(credentials, serving.notAfter, started);
         },
         (error: unknown) => {
-          logger.error({ code: 'MESHPILOT_ERR_SERVING_CERT', error: errorMessage(error) }, 'TLS xDS serving certificate rotation failed; retrying');
+          logger.error(
+            { code: 'MESHPILOT_ERR_SERVING_CERT', error: errorMessage(error) },
+            'TLS xDS serving certificate rotation failed; retrying',
+          );
           scheduleServingRotation(credentials, notAfter, started);
         },
       );

@@ -67,9 +67,15 @@ export async function createTestRoot(name: string, nowMs: number, keys?: CryptoK
   return { certificate, keys: rootKeys, pem: encodePem('CERTIFICATE', certificate.rawData) };
 }
 
-export async function createTestIntermediate(name: string, issuer: TestCa, nowMs: number, options: { ca?: boolean } = {}): Promise<TestCa> {
+export async function createTestIntermediate(
+  name: string,
+  issuer: TestCa,
+  nowMs: number,
+  options: { ca?: boolean } = {},
+): Promise<TestCa> {
   const keys = await generateTestKeys();
-  const extensions = options.ca === false ? [new x509.BasicConstraintsExtension(false, undefined, true)] : await caExtensions(keys);
+  const extensions =
+    options.ca === false ? [new x509.BasicConstraintsExtension(false, undefined, true)] : await caExtensions(keys);
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: randomBytes(8).toString('hex'),
     subject: `CN=${name}`,
@@ -87,10 +93,15 @@ export async function createTestIntermediate(name: string, issuer: TestCa, nowMs
 /** The key as an SEC1 "EC PRIVATE KEY" PEM, the form `openssl ecparam -genkey` writes. */
 export async function sec1KeyPem(privateKey: CryptoKey): Promise<string> {
   const pkcs8 = Buffer.from(await subtle.exportKey('pkcs8', privateKey));
-  return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ type: 'sec1', format: 'pem' }).toString();
+  return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })
+    .export({ type: 'sec1', format: 'pem' })
+    .toString();
 }
 
-export async function writePluginFiles(dir: string, files: Partial<Record<'ca-cert.pem' | 'ca-key.pem' | 'root-cert.pem' | 'cert-chain.pem', string>>): Promise<void> {
+export async function writePluginFiles(
+  dir: string,
+  files: Partial<Record<'ca-cert.pem' | 'ca-key.pem' | 'root-cert.pem' | 'cert-chain.pem', string>>,
+): Promise<void> {
   for (const [name, text] of Object.entries(files)) {
     await writeFile(join(dir, name), text, { mode: name === 'ca-key.pem' ? 0o600 : 0o644 });
   }
@@ -98,7 +109,14 @@ export async function writePluginFiles(dir: string, files: Partial<Record<'ca-ce
 
 /** A PKCS#10 request signed by `keys`, asking for the given URI SANs (none: no SAN extension). */
 export async function createTestCsr(keys: CryptoKeyPair, requestedUris: string[]): Promise<string> {
-  const extensions = requestedUris.length === 0 ? [] : [new x509.SubjectAlternativeNameExtension(requestedUris.map((value) => ({ type: 'url' as const, value })))];
-  const request = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: ECDSA_SHA256, extensions });
+  const extensions =
+    requestedUris.length === 0
+      ? []
+      : [new x509.SubjectAlternativeNameExtension(requestedUris.map((value) => ({ type: 'url' as const, value })))];
+  const request = await x509.Pkcs10CertificateRequestGenerator.create({
+    keys,
+    signingAlgorithm: ECDSA_SHA256,
+    extensions,
+  });
   return request.toString('pem');
 }

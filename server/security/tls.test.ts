@@ -39,7 +39,9 @@ afterAll(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function startMtlsServer(options: tls.TlsOptions): Promise<{ port: number; secureConnections: tls.TLSSocket[]; clientErrors: Error[]; listening: tls.Server }> {
+async function startMtlsServer(
+  options: tls.TlsOptions,
+): Promise<{ port: number; secureConnections: tls.TLSSocket[]; clientErrors: Error[]; listening: tls.Server }> {
   const secureConnections: tls.TLSSocket[] = [];
   const clientErrors: Error[] = [];
   const listening = tls.createServer({ requestCert: true, rejectUnauthorized: true, ...options }, (socket) => {
@@ -55,14 +57,22 @@ async function startMtlsServer(options: tls.TlsOptions): Promise<{ port: number;
 }
 
 /** Accepts the server only if its certificate carries the expected SPIFFE id (hostname checks do not apply). */
-function expectSpiffeServer(expected: string): (hostname: string, certificate: tls.PeerCertificate) => Error | undefined {
+function expectSpiffeServer(
+  expected: string,
+): (hostname: string, certificate: tls.PeerCertificate) => Error | undefined {
   return (_hostname, certificate) =>
-    certificate.subjectaltname === `URI:${expected}` ? undefined : new Error(`server is ${certificate.subjectaltname}, expected ${expected}`);
+    certificate.subjectaltname === `URI:${expected}`
+      ? undefined
+      : new Error(`server is ${certificate.subjectaltname}, expected ${expected}`);
 }
 
 describe('workload certificates in TLS', () => {
   it('mutual TLS between two workloads: the server sees the client SPIFFE id', async () => {
-    const { port, secureConnections } = await startMtlsServer({ key: server.privateKeyPem, cert: server.certChainPem, ca: ca.rootCertPem() });
+    const { port, secureConnections } = await startMtlsServer({
+      key: server.privateKeyPem,
+      cert: server.certChainPem,
+      ca: ca.rootCertPem(),
+    });
     const socket = tls.connect({
       host: LOOPBACK,
       port,
@@ -89,7 +99,11 @@ describe('workload certificates in TLS', () => {
 
   it('rejects a client certificate from another CA', async () => {
     const intruder = await foreignCa.issueWorkloadCertificate({ namespace: 'sleep', serviceAccount: 'sleep' });
-    const { port, secureConnections, clientErrors, listening } = await startMtlsServer({ key: server.privateKeyPem, cert: server.certChainPem, ca: ca.rootCertPem() });
+    const { port, secureConnections, clientErrors, listening } = await startMtlsServer({
+      key: server.privateKeyPem,
+      cert: server.certChainPem,
+      ca: ca.rootCertPem(),
+    });
     const rejected = once(listening, 'tlsClientError');
     const socket = tls.connect({
       host: LOOPBACK,
@@ -107,13 +121,28 @@ describe('workload certificates in TLS', () => {
     expect(clientErrors).toHaveLength(1);
     expect(secureConnections).toHaveLength(0);
     expect(received).toHaveLength(0);
-    expect(await ca.verifyWorkloadChain(intruder.certChainPem)).toMatchObject({ ok: false, code: 'MESHPILOT_ERR_PEER_UNKNOWN_ISSUER' });
+    expect(await ca.verifyWorkloadChain(intruder.certChainPem)).toMatchObject({
+      ok: false,
+      code: 'MESHPILOT_ERR_PEER_UNKNOWN_ISSUER',
+    });
   });
 
   it('a server that inspects instead of rejecting sees why the foreign client failed', async () => {
     const intruder = await foreignCa.issueWorkloadCertificate({ namespace: 'sleep', serviceAccount: 'sleep' });
-    const { port, secureConnections } = await startMtlsServer({ key: server.privateKeyPem, cert: server.certChainPem, ca: ca.rootCertPem(), rejectUnauthorized: false });
-    const socket = tls.connect({ host: LOOPBACK, port, key: intruder.privateKeyPem, cert: intruder.certChainPem, ca: ca.rootCertPem(), checkServerIdentity: expectSpiffeServer(server.spiffeId) });
+    const { port, secureConnections } = await startMtlsServer({
+      key: server.privateKeyPem,
+      cert: server.certChainPem,
+      ca: ca.rootCertPem(),
+      rejectUnauthorized: false,
+    });
+    const socket = tls.connect({
+      host: LOOPBACK,
+      port,
+      key: intruder.privateKeyPem,
+      cert: intruder.certChainPem,
+      ca: ca.rootCertPem(),
+      checkServerIdentity: expectSpiffeServer(server.spiffeId),
+    });
     openSockets.push(socket);
     await once(socket, 'data');
     const accepted = secureConnections[0];
@@ -122,8 +151,18 @@ describe('workload certificates in TLS', () => {
   });
 
   it('a client trusting another root refuses our server', async () => {
-    const { port } = await startMtlsServer({ key: server.privateKeyPem, cert: server.certChainPem, ca: ca.rootCertPem() });
-    const socket = tls.connect({ host: LOOPBACK, port, key: client.privateKeyPem, cert: client.certChainPem, ca: foreignCa.rootCertPem() });
+    const { port } = await startMtlsServer({
+      key: server.privateKeyPem,
+      cert: server.certChainPem,
+      ca: ca.rootCertPem(),
+    });
+    const socket = tls.connect({
+      host: LOOPBACK,
+      port,
+      key: client.privateKeyPem,
+      cert: client.certChainPem,
+      ca: foreignCa.rootCertPem(),
+    });
     openSockets.push(socket);
     const [error] = (await once(socket, 'error').catch((reason: unknown) => [reason])) as [Error];
     expect(error.message).toMatch(/self.signed|unable to (get|verify)|certificate/i);
@@ -132,15 +171,37 @@ describe('workload certificates in TLS', () => {
 
 describe('serving certificate', () => {
   it('passes standard hostname verification for its DNS name and IP', async () => {
-    const serving = await ca.issueServingCertificate({ dnsNames: ['meshpilot.istio-system.svc'], ipAddresses: [LOOPBACK], ttlMs: 3_600_000 });
-    const { port } = await startMtlsServer({ key: serving.privateKeyPem, cert: serving.certChainPem, ca: ca.rootCertPem() });
+    const serving = await ca.issueServingCertificate({
+      dnsNames: ['meshpilot.istio-system.svc'],
+      ipAddresses: [LOOPBACK],
+      ttlMs: 3_600_000,
+    });
+    const { port } = await startMtlsServer({
+      key: serving.privateKeyPem,
+      cert: serving.certChainPem,
+      ca: ca.rootCertPem(),
+    });
     for (const servername of ['meshpilot.istio-system.svc', undefined]) {
-      const socket = tls.connect({ host: LOOPBACK, port, servername, key: client.privateKeyPem, cert: client.certChainPem, ca: ca.rootCertPem() });
+      const socket = tls.connect({
+        host: LOOPBACK,
+        port,
+        servername,
+        key: client.privateKeyPem,
+        cert: client.certChainPem,
+        ca: ca.rootCertPem(),
+      });
       openSockets.push(socket);
       const [data] = (await once(socket, 'data')) as [Buffer];
       expect(data.toString()).toBe('hello');
     }
-    const wrongName = tls.connect({ host: LOOPBACK, port, servername: 'other.example', key: client.privateKeyPem, cert: client.certChainPem, ca: ca.rootCertPem() });
+    const wrongName = tls.connect({
+      host: LOOPBACK,
+      port,
+      servername: 'other.example',
+      key: client.privateKeyPem,
+      cert: client.certChainPem,
+      ca: ca.rootCertPem(),
+    });
     openSockets.push(wrongName);
     const [error] = (await once(wrongName, 'error').catch((reason: unknown) => [reason])) as [Error];
     expect(error.message).toMatch(/other\.example/);

@@ -6,9 +6,7 @@
 import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { errorMessage } from './errors.ts';
 
-export type TokenReviewResult =
-  | { ok: true; namespace: string; serviceAccount: string }
-  | { ok: false; reason: string };
+export type TokenReviewResult = { ok: true; namespace: string; serviceAccount: string } | { ok: false; reason: string };
 
 export interface TokenReviewer {
   review(token: string): Promise<TokenReviewResult>;
@@ -27,7 +25,8 @@ export function redact(text: string, secret: string): string {
 /** The namespace and service account of a TokenReview username, or why it is not a service account. */
 export function serviceAccountOfUser(username: string | undefined): TokenReviewResult {
   const match = SERVICE_ACCOUNT_USER.exec(username ?? '');
-  if (match === null) return { ok: false, reason: `the token belongs to "${username ?? ''}", not to a Kubernetes service account` };
+  if (match === null)
+    return { ok: false, reason: `the token belongs to "${username ?? ''}", not to a Kubernetes service account` };
   return { ok: true, namespace: match[1] ?? '', serviceAccount: match[2] ?? '' };
 }
 
@@ -52,7 +51,9 @@ export function kubeTokenReviewer(options: KubeTokenReviewerOptions): TokenRevie
       });
       try {
         const review = await Promise.race([
-          api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } }),
+          api.createTokenReview({
+            body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+          }),
           timeout,
         ]);
         const reviewStatus = review.status;
@@ -62,7 +63,10 @@ export function kubeTokenReviewer(options: KubeTokenReviewerOptions): TokenRevie
         }
         return serviceAccountOfUser(reviewStatus.user?.username);
       } catch (error: unknown) {
-        return { ok: false, reason: `TokenReview on kube cluster "${options.kubeCluster}" failed: ${redact(errorMessage(error), token)}` };
+        return {
+          ok: false,
+          reason: `TokenReview on kube cluster "${options.kubeCluster}" failed: ${redact(errorMessage(error), token)}`,
+        };
       } finally {
         clearTimeout(timer);
       }

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateCa, type CertificateAuthority } from './ca.ts';
-import { createTestIntermediate, createTestRoot, fakeClock, makeTempDir, sec1KeyPem, writePluginFiles, type FakeClock, type TestCa } from './test-support.ts';
+import {
+  createTestIntermediate,
+  createTestRoot,
+  fakeClock,
+  makeTempDir,
+  sec1KeyPem,
+  writePluginFiles,
+  type FakeClock,
+  type TestCa,
+} from './test-support.ts';
 import { decodePemBlocks } from './pem.ts';
 
 const NOW = Date.parse('2031-03-04T05:06:07.000Z');
@@ -47,8 +56,18 @@ function leafOnly(chainPem: string): string {
 describe('verifyWorkloadChain', () => {
   it('authenticates its own leaf, with or without the intermediate, as PEM or DER', async () => {
     time.set(NOW);
-    const issued = await clusterA.issueWorkloadCertificate({ namespace: 'bookinfo', serviceAccount: 'ratings', ttlMs: HOUR });
-    const expected = { ok: true, spiffeId: 'spiffe://cluster.local/ns/bookinfo/sa/ratings', trustDomain: 'cluster.local', namespace: 'bookinfo', serviceAccount: 'ratings' };
+    const issued = await clusterA.issueWorkloadCertificate({
+      namespace: 'bookinfo',
+      serviceAccount: 'ratings',
+      ttlMs: HOUR,
+    });
+    const expected = {
+      ok: true,
+      spiffeId: 'spiffe://cluster.local/ns/bookinfo/sa/ratings',
+      trustDomain: 'cluster.local',
+      namespace: 'bookinfo',
+      serviceAccount: 'ratings',
+    };
     expect(await clusterA.verifyWorkloadChain(issued.certChainPem)).toEqual(expected);
     expect(await clusterA.verifyWorkloadChain(leafOnly(issued.certChainPem))).toEqual(expected);
     const blocks = decodePemBlocks(issued.certChainPem);
@@ -83,23 +102,44 @@ describe('verifyWorkloadChain', () => {
     expect(expired).toMatchObject({ ok: false, code: 'MESHPILOT_ERR_PEER_CERT_EXPIRED' });
     expect(!expired.ok && expired.error).toContain(issued.notAfter.toISOString());
     time.set(issued.notBefore.getTime() - 1000);
-    expect(await clusterA.verifyWorkloadChain(issued.certChainPem)).toMatchObject({ ok: false, code: 'MESHPILOT_ERR_PEER_CERT_NOT_YET_VALID' });
+    expect(await clusterA.verifyWorkloadChain(issued.certChainPem)).toMatchObject({
+      ok: false,
+      code: 'MESHPILOT_ERR_PEER_CERT_NOT_YET_VALID',
+    });
   });
 
   it('rejects certificates without a SPIFFE id or in another trust domain', async () => {
     time.set(NOW);
     const serving = await clusterA.issueServingCertificate({ dnsNames: ['meshpilot.example'] });
-    expect(await clusterA.verifyWorkloadChain(serving.certChainPem)).toMatchObject({ ok: false, code: 'MESHPILOT_ERR_PEER_NO_SPIFFE_ID' });
-    const foreignDomain = await otherTrustDomain.issueWorkloadCertificate({ namespace: 'default', serviceAccount: 'helloworld' });
+    expect(await clusterA.verifyWorkloadChain(serving.certChainPem)).toMatchObject({
+      ok: false,
+      code: 'MESHPILOT_ERR_PEER_NO_SPIFFE_ID',
+    });
+    const foreignDomain = await otherTrustDomain.issueWorkloadCertificate({
+      namespace: 'default',
+      serviceAccount: 'helloworld',
+    });
     const result = await clusterA.verifyWorkloadChain(foreignDomain.certChainPem);
     expect(result).toMatchObject({ ok: false, code: 'MESHPILOT_ERR_PEER_TRUST_DOMAIN' });
     expect(!result.ok && result.error).toContain('"other.local"');
   });
 
   it('rejects malformed input and CA certificates posing as leaves', async () => {
-    expect(await clusterA.verifyWorkloadChain('not pem')).toMatchObject({ ok: false, code: 'MESHPILOT_ERR_PEER_CHAIN_INVALID' });
-    expect(await clusterA.verifyWorkloadChain([])).toMatchObject({ ok: false, code: 'MESHPILOT_ERR_PEER_CHAIN_INVALID' });
-    expect(await clusterA.verifyWorkloadChain([new Uint8Array([1, 2, 3])])).toMatchObject({ ok: false, code: 'MESHPILOT_ERR_PEER_CHAIN_INVALID' });
-    expect(await clusterA.verifyWorkloadChain(clusterA.rootCertPem())).toMatchObject({ ok: false, code: 'MESHPILOT_ERR_PEER_CHAIN_INVALID' });
+    expect(await clusterA.verifyWorkloadChain('not pem')).toMatchObject({
+      ok: false,
+      code: 'MESHPILOT_ERR_PEER_CHAIN_INVALID',
+    });
+    expect(await clusterA.verifyWorkloadChain([])).toMatchObject({
+      ok: false,
+      code: 'MESHPILOT_ERR_PEER_CHAIN_INVALID',
+    });
+    expect(await clusterA.verifyWorkloadChain([new Uint8Array([1, 2, 3])])).toMatchObject({
+      ok: false,
+      code: 'MESHPILOT_ERR_PEER_CHAIN_INVALID',
+    });
+    expect(await clusterA.verifyWorkloadChain(clusterA.rootCertPem())).toMatchObject({
+      ok: false,
+      code: 'MESHPILOT_ERR_PEER_CHAIN_INVALID',
+    });
   });
 });

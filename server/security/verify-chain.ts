@@ -18,8 +18,7 @@ export type PeerChainErrorCode =
   | 'MESHPILOT_ERR_PEER_TRUST_DOMAIN';
 
 export type ChainVerification =
-  | ({ ok: true; spiffeId: string } & SpiffeIdentity)
-  | { ok: false; code: PeerChainErrorCode; error: string };
+  ({ ok: true; spiffeId: string } & SpiffeIdentity) | { ok: false; code: PeerChainErrorCode; error: string };
 
 /** A PEM text (leaf first), or one entry per certificate: PEM text or DER bytes (e.g. from a TLS socket). */
 export type PresentedChain = string | ReadonlyArray<string | Uint8Array>;
@@ -33,13 +32,25 @@ export interface TrustAnchors {
 
 const MAX_PATH_LENGTH = 8;
 
-export async function verifyPresentedChain(presented: PresentedChain, trust: TrustAnchors, now: Date): Promise<ChainVerification> {
-  const fail = (code: PeerChainErrorCode, error: string): ChainVerification => ({ ok: false, code, error: `${code}: ${error}` });
+export async function verifyPresentedChain(
+  presented: PresentedChain,
+  trust: TrustAnchors,
+  now: Date,
+): Promise<ChainVerification> {
+  const fail = (code: PeerChainErrorCode, error: string): ChainVerification => ({
+    ok: false,
+    code,
+    error: `${code}: ${error}`,
+  });
   const parsed = parsePresentedChain(presented);
   if (!parsed.ok) return fail('MESHPILOT_ERR_PEER_CHAIN_INVALID', parsed.reason);
   const [leaf, ...presentedIntermediates] = parsed.certificates;
   if (leaf === undefined) return fail('MESHPILOT_ERR_PEER_CHAIN_INVALID', 'the chain is empty');
-  if (isCaCertificate(leaf)) return fail('MESHPILOT_ERR_PEER_CHAIN_INVALID', `leaf certificate "${leaf.subject}" is a CA certificate, not a workload certificate`);
+  if (isCaCertificate(leaf))
+    return fail(
+      'MESHPILOT_ERR_PEER_CHAIN_INVALID',
+      `leaf certificate "${leaf.subject}" is a CA certificate, not a workload certificate`,
+    );
 
   const path = await buildPathToRoot(leaf, [...presentedIntermediates, ...trust.intermediates], trust.roots);
   if (!path.ok) return fail('MESHPILOT_ERR_PEER_UNKNOWN_ISSUER', path.reason);
@@ -47,27 +58,49 @@ export async function verifyPresentedChain(presented: PresentedChain, trust: Tru
   for (const [index, certificate] of path.certificates.entries()) {
     const which = index === 0 ? 'leaf certificate' : `issuing certificate "${certificate.subject}"`;
     if (now.getTime() > certificate.notAfter.getTime()) {
-      return fail('MESHPILOT_ERR_PEER_CERT_EXPIRED', `${which} expired at ${certificate.notAfter.toISOString()} (now ${now.toISOString()})`);
+      return fail(
+        'MESHPILOT_ERR_PEER_CERT_EXPIRED',
+        `${which} expired at ${certificate.notAfter.toISOString()} (now ${now.toISOString()})`,
+      );
     }
     if (now.getTime() < certificate.notBefore.getTime()) {
-      return fail('MESHPILOT_ERR_PEER_CERT_NOT_YET_VALID', `${which} is not valid before ${certificate.notBefore.toISOString()} (now ${now.toISOString()})`);
+      return fail(
+        'MESHPILOT_ERR_PEER_CERT_NOT_YET_VALID',
+        `${which} is not valid before ${certificate.notBefore.toISOString()} (now ${now.toISOString()})`,
+      );
     }
   }
 
-  const uris = subjectAltNames(leaf).filter((name) => name.type === 'url').map((name) => name.value);
+  const uris = subjectAltNames(leaf)
+    .filter((name) => name.type === 'url')
+    .map((name) => name.value);
   const spiffeUris = uris.filter((uri) => uri.startsWith('spiffe://'));
   if (spiffeUris.length !== 1) {
-    return fail('MESHPILOT_ERR_PEER_NO_SPIFFE_ID', `leaf certificate must carry exactly one spiffe:// URI SAN, found ${spiffeUris.length} (URI SANs: ${uris.join(', ') || 'none'})`);
+    return fail(
+      'MESHPILOT_ERR_PEER_NO_SPIFFE_ID',
+      `leaf certificate must carry exactly one spiffe:// URI SAN, found ${spiffeUris.length} (URI SANs: ${uris.join(', ') || 'none'})`,
+    );
   }
   const identity = parseSpiffeId(spiffeUris[0] ?? '');
   if (!identity.ok) return fail('MESHPILOT_ERR_PEER_NO_SPIFFE_ID', identity.error);
   if (identity.trustDomain !== trust.trustDomain) {
-    return fail('MESHPILOT_ERR_PEER_TRUST_DOMAIN', `peer identity ${spiffeUris[0] ?? ''} is in trust domain "${identity.trustDomain}", not "${trust.trustDomain}"`);
+    return fail(
+      'MESHPILOT_ERR_PEER_TRUST_DOMAIN',
+      `peer identity ${spiffeUris[0] ?? ''} is in trust domain "${identity.trustDomain}", not "${trust.trustDomain}"`,
+    );
   }
-  return { ok: true, spiffeId: spiffeUris[0] ?? '', trustDomain: identity.trustDomain, namespace: identity.namespace, serviceAccount: identity.serviceAccount };
+  return {
+    ok: true,
+    spiffeId: spiffeUris[0] ?? '',
+    trustDomain: identity.trustDomain,
+    namespace: identity.namespace,
+    serviceAccount: identity.serviceAccount,
+  };
 }
 
-function parsePresentedChain(presented: PresentedChain): { ok: true; certificates: x509.X509Certificate[] } | { ok: false; reason: string } {
+function parsePresentedChain(
+  presented: PresentedChain,
+): { ok: true; certificates: x509.X509Certificate[] } | { ok: false; reason: string } {
   if (typeof presented === 'string') {
     const parsed = parseCertificates(presented);
     return parsed.ok ? { ok: true, certificates: parsed.value } : { ok: false, reason: parsed.reason };
@@ -109,7 +142,10 @@ async function buildPathToRoot(
     }
     if (issuer === undefined) {
       const whose = current === leaf ? 'leaf certificate' : `certificate "${current.subject}"`;
-      return { ok: false, reason: `${whose} was issued by "${current.issuer}", which does not lead to a trust root of this mesh` };
+      return {
+        ok: false,
+        reason: `${whose} was issued by "${current.issuer}", which does not lead to a trust root of this mesh`,
+      };
     }
     path.push(issuer);
     current = issuer;

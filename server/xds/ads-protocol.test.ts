@@ -9,7 +9,10 @@ import { ADS_SERVICE } from './xds-server.ts';
 
 const HELLO = 'helloworld.default.svc.cluster.local';
 const HELLO_CLUSTER = `outbound|5000||${HELLO}`;
-const GRPC_NODE = node('sidecar~127.0.0.9~client-0.default~default.svc.cluster.local', { GENERATOR: 'grpc', CLUSTER_ID: 'cluster-a' });
+const GRPC_NODE = node('sidecar~127.0.0.9~client-0.default~default.svc.cluster.local', {
+  GENERATOR: 'grpc',
+  CLUSTER_ID: 'cluster-a',
+});
 
 function hello(ips: string[]): FixtureService {
   return { name: 'helloworld', port: 5000, endpoints: ips.map((ip) => ({ ip })) };
@@ -25,7 +28,8 @@ describe('ADS protocol over real gRPC', () => {
     clients.push(client);
     return client;
   };
-  const syncz = async (): Promise<Record<string, unknown>[]> => (await fetch(`${meshpilot.adminUrl}/debug/syncz`)).json() as Promise<Record<string, unknown>[]>;
+  const syncz = async (): Promise<Record<string, unknown>[]> =>
+    (await fetch(`${meshpilot.adminUrl}/debug/syncz`)).json() as Promise<Record<string, unknown>[]>;
 
   beforeEach(async () => {
     dir = await tempDir('ads');
@@ -46,20 +50,34 @@ describe('ADS protocol over real gRPC', () => {
     expect(response.type_url).toBe(CLUSTER_TYPE);
     expect(response.names).toEqual([HELLO_CLUSTER]);
     expect(response.nonce).not.toBe('');
-    client.send({ type_url: CLUSTER_TYPE, version_info: response.version_info, response_nonce: response.nonce, resource_names: [] });
+    client.send({
+      type_url: CLUSTER_TYPE,
+      version_info: response.version_info,
+      response_nonce: response.nonce,
+      resource_names: [],
+    });
     expect(await client.responses.quiet(300)).toBe(true);
     const [status] = await syncz();
-    expect((status!.types as Record<string, { ackedVersion: string; status: string }>).cds).toMatchObject({ ackedVersion: response.version_info, status: 'SYNCED' });
+    expect((status!.types as Record<string, { ackedVersion: string; status: string }>).cds).toMatchObject({
+      ackedVersion: response.version_info,
+      status: 'SYNCED',
+    });
   });
 
   it('records a NACK with its message in /debug/syncz and does not resend', async () => {
     const client = connect();
     client.send({ node: GRPC_NODE, type_url: CLUSTER_TYPE });
     const response = await client.responses.next();
-    client.send({ type_url: CLUSTER_TYPE, version_info: '', response_nonce: response.nonce, error_detail: { code: 3, message: 'cluster rejected: bad lb policy' } });
+    client.send({
+      type_url: CLUSTER_TYPE,
+      version_info: '',
+      response_nonce: response.nonce,
+      error_detail: { code: 3, message: 'cluster rejected: bad lb policy' },
+    });
     expect(await client.responses.quiet(300)).toBe(true);
     const [status] = await syncz();
-    const cds = (status!.types as Record<string, { status: string; lastNack: { message: string; nonce: string } }>).cds!;
+    const cds = (status!.types as Record<string, { status: string; lastNack: { message: string; nonce: string } }>)
+      .cds!;
     expect(cds.status).toBe('NACKED');
     expect(cds.lastNack).toMatchObject({ message: 'cluster rejected: bad lb policy', nonce: response.nonce });
     const metrics = await (await fetch(`${meshpilot.adminUrl}/metrics`)).text();
@@ -70,12 +88,22 @@ describe('ADS protocol over real gRPC', () => {
     const client = connect();
     client.send({ node: GRPC_NODE, type_url: ENDPOINT_TYPE, resource_names: [HELLO_CLUSTER] });
     const first = await client.responses.next();
-    client.send({ type_url: ENDPOINT_TYPE, version_info: first.version_info, response_nonce: first.nonce, resource_names: [HELLO_CLUSTER] });
+    client.send({
+      type_url: ENDPOINT_TYPE,
+      version_info: first.version_info,
+      response_nonce: first.nonce,
+      resource_names: [HELLO_CLUSTER],
+    });
     await writeCluster(clusterDir(), [hello(['127.0.0.3'])]);
     const second = await client.responses.next();
     expect(second.nonce).not.toBe(first.nonce);
     // Answering the first response again, with a new subscription: superseded, so ignored.
-    client.send({ type_url: ENDPOINT_TYPE, version_info: first.version_info, response_nonce: first.nonce, resource_names: [HELLO_CLUSTER, 'outbound|1||other'] });
+    client.send({
+      type_url: ENDPOINT_TYPE,
+      version_info: first.version_info,
+      response_nonce: first.nonce,
+      resource_names: [HELLO_CLUSTER, 'outbound|1||other'],
+    });
     expect(await client.responses.quiet(300)).toBe(true);
     const [status] = await syncz();
     expect((status!.types as Record<string, { subscribed: string[] }>).eds!.subscribed).toEqual([HELLO_CLUSTER]);
@@ -86,7 +114,10 @@ describe('ADS protocol over real gRPC', () => {
     const future = 'outbound|7000||later.default.svc.cluster.local';
     client.send({ node: GRPC_NODE, type_url: ENDPOINT_TYPE, resource_names: [future] });
     expect(await client.responses.quiet(200)).toBe(true);
-    await writeCluster(clusterDir(), [hello(['127.0.0.2']), { name: 'later', port: 7000, clusterIP: '10.96.0.11', endpoints: [{ ip: '127.0.0.4' }] }]);
+    await writeCluster(clusterDir(), [
+      hello(['127.0.0.2']),
+      { name: 'later', port: 7000, clusterIP: '10.96.0.11', endpoints: [{ ip: '127.0.0.4' }] },
+    ]);
     const response = await client.responses.next();
     expect(response.type_url).toBe(ENDPOINT_TYPE);
     expect(response.names).toEqual([future]);
@@ -104,7 +135,12 @@ describe('ADS protocol over real gRPC', () => {
       client.send({ node: GRPC_NODE, type_url: typeUrl, resource_names: names });
       const response = await client.responses.next();
       expect(response.type_url).toBe(typeUrl);
-      client.send({ type_url: typeUrl, version_info: response.version_info, response_nonce: response.nonce, resource_names: names });
+      client.send({
+        type_url: typeUrl,
+        version_info: response.version_info,
+        response_nonce: response.nonce,
+        resource_names: names,
+      });
     }
     expect(await client.responses.quiet(200)).toBe(true);
     await writeCluster(clusterDir(), [hello(['127.0.0.2', '127.0.0.5'])]);
@@ -146,7 +182,12 @@ describe('ADS protocol over real gRPC', () => {
     const held = await first.deltaResponses.next();
     const version = held.resources[0]!.version;
     const second = connect('delta');
-    second.send({ node: GRPC_NODE, type_url: CLUSTER_TYPE, resource_names_subscribe: ['*'], initial_resource_versions: { [HELLO_CLUSTER]: version } });
+    second.send({
+      node: GRPC_NODE,
+      type_url: CLUSTER_TYPE,
+      resource_names_subscribe: ['*'],
+      initial_resource_versions: { [HELLO_CLUSTER]: version },
+    });
     const response = await second.deltaResponses.next();
     expect(response.resources).toEqual([]);
     expect(response.removed_resources).toEqual([]);
@@ -176,14 +217,18 @@ describe('ADS protocol over real gRPC', () => {
     expect((await noNode.status()).details).toMatch(/must carry node/);
     // The good stream still works: ACK, then a re-request of CDS is answered.
     good.send({ type_url: CLUSTER_TYPE, version_info: before.version_info, response_nonce: before.nonce });
-    await writeCluster(clusterDir(), [hello(['127.0.0.2']), { name: 'more', port: 6000, clusterIP: '10.96.0.12', endpoints: [] }]);
+    await writeCluster(clusterDir(), [
+      hello(['127.0.0.2']),
+      { name: 'more', port: 6000, clusterIP: '10.96.0.12', endpoints: [] },
+    ]);
     const after = await good.responses.next();
     expect(after.names).toContain(`outbound|6000||more.default.svc.cluster.local`);
   });
 
   it('ends a stream whose request bytes do not decode with INVALID_ARGUMENT', async () => {
     const RawClient = grpc.makeGenericClientConstructor(ADS_SERVICE, 'AggregatedDiscoveryService');
-    const raw = new RawClient(meshpilot.xdsAddress, grpc.credentials.createInsecure()) as grpc.Client & Record<string, () => grpc.ClientDuplexStream<Buffer, Buffer>>;
+    const raw = new RawClient(meshpilot.xdsAddress, grpc.credentials.createInsecure()) as grpc.Client &
+      Record<string, () => grpc.ClientDuplexStream<Buffer, Buffer>>;
     const call = raw.StreamAggregatedResources!();
     const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
     call.on('error', () => {});

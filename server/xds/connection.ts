@@ -52,7 +52,12 @@ export abstract class XdsConnection {
   private closed = false;
   private readonly warnedUnknownTypes = new Set<string>();
 
-  protected constructor(kind: 'sotw' | 'delta', call: ServerDuplexStream<Buffer, Buffer>, context: ConnectionContext, id: string) {
+  protected constructor(
+    kind: 'sotw' | 'delta',
+    call: ServerDuplexStream<Buffer, Buffer>,
+    context: ConnectionContext,
+    id: string,
+  ) {
     this.kind = kind;
     this.call = call;
     this.context = context;
@@ -160,7 +165,15 @@ export abstract class XdsConnection {
     this.context.register(this);
     this.context.metrics.connectedStreams.inc({ kind: this.kind });
     this.context.logger.info(
-      { connection: this.id, proxy: parsed.proxy.id, kind: this.kind, authenticatedAs: this.authenticated?.spiffeId, kubeCluster: parsed.proxy.view.kubeCluster, network: parsed.proxy.view.network, generator: parsed.proxy.view.generator },
+      {
+        connection: this.id,
+        proxy: parsed.proxy.id,
+        kind: this.kind,
+        authenticatedAs: this.authenticated?.spiffeId,
+        kubeCluster: parsed.proxy.view.kubeCluster,
+        network: parsed.proxy.view.network,
+        generator: parsed.proxy.view.generator,
+      },
       'proxy connected',
     );
     return parsed.proxy;
@@ -179,7 +192,10 @@ export abstract class XdsConnection {
     try {
       request = decode(bytes);
     } catch (error: unknown) {
-      throw new RequestError('decode', `${messageName} does not decode: ${error instanceof Error ? error.message : String(error)}`);
+      throw new RequestError(
+        'decode',
+        `${messageName} does not decode: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     this.identify(request.node);
     const state = this.stateFor(request.type_url);
@@ -191,7 +207,8 @@ export abstract class XdsConnection {
 
   /** The state for a type URL, or undefined (and counted) for a type meshpilot does not serve. */
   protected stateFor(typeUrl: string | undefined): TypeState | undefined {
-    if (!typeUrl) throw new RequestError('type_url', 'type_url is empty: every ADS request must name its resource type');
+    if (!typeUrl)
+      throw new RequestError('type_url', 'type_url is empty: every ADS request must name its resource type');
     if (!isKnownTypeUrl(typeUrl)) {
       this.context.metrics.unknownTypeRequests.inc();
       if (!this.warnedUnknownTypes.has(typeUrl)) {
@@ -228,9 +245,17 @@ export abstract class XdsConnection {
   }
 
   protected recordNack(state: TypeState, message: string, nonce: string): void {
-    state.lastNack = { message, nonce, ...(state.version ? { version: state.version } : {}), at: new Date().toISOString() };
+    state.lastNack = {
+      message,
+      nonce,
+      ...(state.version ? { version: state.version } : {}),
+      at: new Date().toISOString(),
+    };
     this.context.metrics.rejects.inc({ type: shortTypeName(state.typeUrl) });
-    this.context.logger.warn({ connection: this.id, proxy: this.proxy?.id, type: shortTypeName(state.typeUrl), nonce, error: message }, 'NACK');
+    this.context.logger.warn(
+      { connection: this.id, proxy: this.proxy?.id, type: shortTypeName(state.typeUrl), nonce, error: message },
+      'NACK',
+    );
   }
 
   protected write(state: TypeState, bytes: Buffer, started: number): void {
@@ -245,13 +270,19 @@ export abstract class XdsConnection {
     const type = shortTypeName(state.typeUrl);
     this.context.metrics.pushes.inc({ type });
     this.context.metrics.pushTime.observe({ type }, (performance.now() - started) / 1000);
-    this.context.logger.debug({ connection: this.id, proxy: this.proxy?.id, type, nonce: state.nonce, version: state.version }, 'push');
+    this.context.logger.debug(
+      { connection: this.id, proxy: this.proxy?.id, type, nonce: state.nonce, version: state.version },
+      'push',
+    );
   }
 
   protected fail(reason: string, message: string): void {
     if (this.closed) return;
     this.context.metrics.malformedRequests.inc({ reason });
-    this.context.logger.warn({ connection: this.id, proxy: this.proxy?.id, reason, error: message }, 'stream ended: invalid request');
+    this.context.logger.warn(
+      { connection: this.id, proxy: this.proxy?.id, reason, error: message },
+      'stream ended: invalid request',
+    );
     const code = reason === 'internal' ? status.INTERNAL : status.INVALID_ARGUMENT;
     this.call.emit('error', { code, details: message, message, name: 'RequestError' });
     this.close();

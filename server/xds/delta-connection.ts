@@ -108,7 +108,11 @@ export class DeltaConnection extends XdsConnection {
     if (changed.length === 0 && removed.length === 0 && !(initial && state.wildcard)) return;
 
     state.nonce = this.nextNonce();
-    state.version = setVersion([{ name: '', version: state.version ?? '' }, ...changed, ...removed.map((name) => ({ name, version: '-' }))]);
+    state.version = setVersion([
+      { name: '', version: state.version ?? '' },
+      ...changed,
+      ...removed.map((name) => ({ name, version: '-' })),
+    ]);
     for (const resource of changed) {
       state.sent.set(resource.name, resource);
       held.set(resource.name, resource.version);

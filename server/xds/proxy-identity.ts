@@ -59,7 +59,10 @@ export function parseProxyNode(node: NodeMessage | undefined, snapshot: MeshSnap
   if (id.includes('~')) {
     const parts = id.split('~');
     if (parts.length !== 4) {
-      return { ok: false, error: `node.id "${id}" must have 4 parts <type>~<ip>~<pod>.<namespace>~<namespace>.svc.<suffix>, got ${parts.length}` };
+      return {
+        ok: false,
+        error: `node.id "${id}" must have 4 parts <type>~<ip>~<pod>.<namespace>~<namespace>.svc.<suffix>, got ${parts.length}`,
+      };
     }
     const [kind, address, podPart, domain] = parts as [string, string, string, string];
     if (kind !== 'sidecar' && kind !== 'router') {
@@ -80,7 +83,7 @@ export function parseProxyNode(node: NodeMessage | undefined, snapshot: MeshSnap
     zone: node.locality?.zone ?? '',
     subZone: node.locality?.sub_zone ?? '',
   };
-  const locality = !isEmptyLocality(nodeLocality) ? nodeLocality : workload?.locality ?? NO_LOCALITY;
+  const locality = !isEmptyLocality(nodeLocality) ? nodeLocality : (workload?.locality ?? NO_LOCALITY);
   const generatorValue = stringField(metadata, 'GENERATOR');
   const generator: Generator = generatorValue === 'grpc' ? 'grpc' : 'envoy';
   const labels = { ...workload?.pod.labels, ...labelsField(metadata) };
@@ -115,8 +118,16 @@ export function parseProxyNode(node: NodeMessage | undefined, snapshot: MeshSnap
   };
 }
 
-function inferWorkload(snapshot: MeshSnapshot | undefined, ip: string | undefined, kubeCluster: string | undefined): ProxyWorkload | undefined {
+function inferWorkload(
+  snapshot: MeshSnapshot | undefined,
+  ip: string | undefined,
+  kubeCluster: string | undefined,
+): ProxyWorkload | undefined {
   if (!snapshot || !ip) return undefined;
   const candidates = snapshot.workloadsByIp.get(ip) ?? [];
-  return kubeCluster ? candidates.find((w) => w.kubeCluster === kubeCluster) : candidates.length === 1 ? candidates[0] : undefined;
+  return kubeCluster
+    ? candidates.find((w) => w.kubeCluster === kubeCluster)
+    : candidates.length === 1
+      ? candidates[0]
+      : undefined;
 }

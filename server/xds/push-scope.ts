@@ -27,7 +27,11 @@ export function mergeScopes(a: PushScope, b: PushScope): PushScope {
   if (a.allEndpoints || b.allEndpoints) return { full: false, allEndpoints: true, endpointHostnames: new Set() };
   if (a.endpointHostnames.size === 0) return b;
   if (b.endpointHostnames.size === 0) return a;
-  return { full: false, allEndpoints: false, endpointHostnames: new Set([...a.endpointHostnames, ...b.endpointHostnames]) };
+  return {
+    full: false,
+    allEndpoints: false,
+    endpointHostnames: new Set([...a.endpointHostnames, ...b.endpointHostnames]),
+  };
 }
 
 export function isEmptyScope(scope: PushScope): boolean {

@@ -13,7 +13,8 @@ const B = 'outbound|5000||b.default.svc.cluster.local';
 function service(name: string, clusterIP: string, ips: string[]): FixtureService {
   return { name, port: 5000, clusterIP, endpoints: ips.map((ip) => ({ ip })) };
 }
-const range = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+const range = (prefix: string, count: number): string[] =>
+  Array.from({ length: count }, (_, i) => `${prefix}.${Math.floor(i / 250)}.${(i % 250) + 1}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -48,7 +49,10 @@ describe('push pipeline over real gRPC', () => {
     expect(await onA.responses.quiet(100)).toBe(true);
     const pushesBefore = (await metrics.pushes.get()).values.reduce((sum, v) => sum + v.value, 0);
 
-    publish([service('a', '10.96.0.1', [...range('10.1', 9), '10.9.9.9']), service('b', '10.96.0.2', range('10.2', 10))]);
+    publish([
+      service('a', '10.96.0.1', [...range('10.1', 9), '10.9.9.9']),
+      service('b', '10.96.0.2', range('10.2', 10)),
+    ]);
     const pushed = await onA.responses.next();
     expect(pushed.type_url).toBe(ENDPOINT_TYPE);
     expect(pushed.names).toEqual([A]);
@@ -88,7 +92,12 @@ describe('push pipeline over real gRPC', () => {
       const response = await stuck.responses.next(5_000);
       received += 1;
       last = JSON.stringify(response.resources);
-      stuck.send({ type_url: ENDPOINT_TYPE, version_info: response.version_info, response_nonce: response.nonce, resource_names: [A] });
+      stuck.send({
+        type_url: ENDPOINT_TYPE,
+        version_info: response.version_info,
+        response_nonce: response.nonce,
+        resource_names: [A],
+      });
     }
     expect(last).toContain(`10.200.0.${changes}"`);
     expect((await metrics.blockedStreams.get()).values[0]?.value).toBe(0);

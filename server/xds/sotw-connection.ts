@@ -38,7 +38,12 @@ export class SotwConnection extends XdsConnection {
     if (firstRequest || request.namesDigest !== state.namesDigest) {
       const available = this.available(state);
       // Keep the cache's copy of each name: a subscription of thousands of names then costs no strings per stream.
-      changed = updateSubscription(state, request.resourceNames(), firstRequest, (name) => available.get(name)?.name ?? name);
+      changed = updateSubscription(
+        state,
+        request.resourceNames(),
+        firstRequest,
+        (name) => available.get(name)?.name ?? name,
+      );
       state.namesDigest = request.namesDigest;
     }
     if (firstRequest || changed || (nonce === '' && !firstRequest)) this.respond(state);
@@ -56,7 +61,8 @@ export class SotwConnection extends XdsConnection {
     const current = state.select(this.available(state));
     const fullState = state.allowsWildcard;
     const changed: EncodedResource[] = [];
-    for (const resource of current.values()) if (resend || state.sent.get(resource.name) !== resource) changed.push(resource);
+    for (const resource of current.values())
+      if (resend || state.sent.get(resource.name) !== resource) changed.push(resource);
     let removed = false;
     for (const name of [...state.sent.keys()]) {
       if (!current.has(name)) {
@@ -97,7 +103,13 @@ export class SotwConnection extends XdsConnection {
     state.version = setVersion([{ name: '', version: state.version ?? '' }, ...changed]);
     state.nonce = this.nextNonce();
     for (const resource of changed) state.sent.set(resource.name, resource);
-    const bytes = encodeDiscoveryResponse({ versionInfo: state.version, resources: changed, typeUrl: state.typeUrl, nonce: state.nonce, controlPlane: this.context.controlPlane });
+    const bytes = encodeDiscoveryResponse({
+      versionInfo: state.version,
+      resources: changed,
+      typeUrl: state.typeUrl,
+      nonce: state.nonce,
+      controlPlane: this.context.controlPlane,
+    });
     this.write(state, bytes, started);
   }
 }

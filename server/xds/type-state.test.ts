@@ -4,7 +4,13 @@ import type { EncodedResource } from '../cache/encoded-resource.ts';
 import { updateSubscription } from './sotw-connection.ts';
 import { SentResources, TypeState } from './type-state.ts';
 
-const resource = (name: string, version = '1'): EncodedResource => ({ name, typeUrl: ENDPOINT_TYPE, version, anyBytes: new Uint8Array(), valueBytes: new Uint8Array() });
+const resource = (name: string, version = '1'): EncodedResource => ({
+  name,
+  typeUrl: ENDPOINT_TYPE,
+  version,
+  anyBytes: new Uint8Array(),
+  valueBytes: new Uint8Array(),
+});
 const shared = new Map(['a', 'b', 'c'].map((name) => [name, resource(name)]));
 
 describe('TypeState', () => {

@@ -46,7 +46,8 @@ export class TypeState {
    */
   select(available: ReadonlyMap<string, EncodedResource>): ReadonlyMap<string, EncodedResource> {
     if (this.wildcard && this.allowsWildcard) return available;
-    if (this.names.size >= available.size && [...available.keys()].every((name) => this.names.has(name))) return available;
+    if (this.names.size >= available.size && [...available.keys()].every((name) => this.names.has(name)))
+      return available;
     const out = new Map<string, EncodedResource>();
     for (const name of this.names) {
       const resource = available.get(name);

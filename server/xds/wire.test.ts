@@ -9,7 +9,14 @@ const encode = (object: Record<string, unknown>): Uint8Array => Request.encode(R
 describe('decodeDiscoveryRequest (scanned)', () => {
   it('reads the scalar fields, node and error_detail, and decodes names on demand', () => {
     const request = decodeDiscoveryRequest(
-      encode({ version_info: 'v1', type_url: 't', response_nonce: 'n', resource_names: ['a', 'b'], node: { id: 'x' }, error_detail: { code: 3, message: 'bad' } }),
+      encode({
+        version_info: 'v1',
+        type_url: 't',
+        response_nonce: 'n',
+        resource_names: ['a', 'b'],
+        node: { id: 'x' },
+        error_detail: { code: 3, message: 'bad' },
+      }),
     );
     expect([request.version_info, request.type_url, request.response_nonce]).toEqual(['v1', 't', 'n']);
     expect(request.node?.id).toBe('x');
@@ -18,7 +25,10 @@ describe('decodeDiscoveryRequest (scanned)', () => {
   });
 
   it('gives equal names equal digests whatever else differs, and different names different ones', () => {
-    const ack = (nonce: string, names: string[]) => decodeDiscoveryRequest(encode({ version_info: nonce, response_nonce: nonce, type_url: 't', resource_names: names })).namesDigest;
+    const ack = (nonce: string, names: string[]) =>
+      decodeDiscoveryRequest(
+        encode({ version_info: nonce, response_nonce: nonce, type_url: 't', resource_names: names }),
+      ).namesDigest;
     expect(ack('1', ['a', 'b'])).toBe(ack('2', ['a', 'b']));
     expect(ack('1', ['a', 'b'])).not.toBe(ack('1', ['b', 'a']));
     expect(ack('1', ['a', 'b'])).not.toBe(ack('1', ['a']));
@@ -30,7 +40,9 @@ describe('decodeDiscoveryRequest (scanned)', () => {
     writer.uint32(26).string('a').uint32(34).string('t').uint32(26).string('b');
     const interleaved = decodeDiscoveryRequest(writer.finish());
     expect(interleaved.resourceNames()).toEqual(['a', 'b']);
-    expect(interleaved.namesDigest).toBe(decodeDiscoveryRequest(encode({ type_url: 't', resource_names: ['a', 'b'] })).namesDigest);
+    expect(interleaved.namesDigest).toBe(
+      decodeDiscoveryRequest(encode({ type_url: 't', resource_names: ['a', 'b'] })).namesDigest,
+    );
   });
 
   it('rejects a known field with the wrong wire type', () => {
@@ -43,12 +55,30 @@ describe('encodeDiscoveryResponse', () => {
     const { encodeResource, encodeResourcesField } = await import('../cache/encoded-resource.ts');
     const { CLUSTER_TYPE } = await import('../../protos/type-urls.ts');
     const { encodeDiscoveryResponse } = await import('./wire.ts');
-    const resources = ['a', 'b', 'c'].map((name) => encodeResource({ name, typeUrl: CLUSTER_TYPE, object: { name, type: 'EDS' } }));
-    const common = { versionInfo: 'v1', resources, typeUrl: CLUSTER_TYPE, nonce: 'n1', controlPlane: { identifier: 'cp' } };
+    const resources = ['a', 'b', 'c'].map((name) =>
+      encodeResource({ name, typeUrl: CLUSTER_TYPE, object: { name, type: 'EDS' } }),
+    );
+    const common = {
+      versionInfo: 'v1',
+      resources,
+      typeUrl: CLUSTER_TYPE,
+      nonce: 'n1',
+      controlPlane: { identifier: 'cp' },
+    };
     const plain = encodeDiscoveryResponse(common);
     const shared = encodeDiscoveryResponse({ ...common, resourcesField: encodeResourcesField(resources) });
     expect(shared.equals(plain)).toBe(true);
-    const decoded = lookupMessage('envoy.service.discovery.v3.DiscoveryResponse').decode(shared) as unknown as { version_info: string; nonce: string; resources: unknown[]; type_url: string };
-    expect([decoded.version_info, decoded.nonce, decoded.type_url, decoded.resources.length]).toEqual(['v1', 'n1', CLUSTER_TYPE, 3]);
+    const decoded = lookupMessage('envoy.service.discovery.v3.DiscoveryResponse').decode(shared) as unknown as {
+      version_info: string;
+      nonce: string;
+      resources: unknown[];
+      type_url: string;
+    };
+    expect([decoded.version_info, decoded.nonce, decoded.type_url, decoded.resources.length]).toEqual([
+      'v1',
+      'n1',
+      CLUSTER_TYPE,
+      3,
+    ]);
   });
 });

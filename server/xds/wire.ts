@@ -14,7 +14,12 @@ export interface ControlPlaneId {
 }
 
 function writeControlPlane(writer: protobuf.Writer, field: number, controlPlane: ControlPlaneId): void {
-  writer.uint32((field << 3) | 2).fork().uint32(10).string(controlPlane.identifier).ldelim();
+  writer
+    .uint32((field << 3) | 2)
+    .fork()
+    .uint32(10)
+    .string(controlPlane.identifier)
+    .ldelim();
 }
 
 /** protobufjs's Writer yields a Buffer in Node: use it as is instead of copying it again. */
@@ -128,7 +133,8 @@ export function decodeDiscoveryRequest(bytes: Uint8Array): ScannedDiscoveryReque
     const fieldStart = reader.pos;
     const tag = reader.uint32();
     const field = tag >>> 3;
-    if (field >= 1 && field <= 6 && (tag & 7) !== LENGTH_DELIMITED) throw new Error(`field ${field} has wire type ${tag & 7}, expected ${LENGTH_DELIMITED}`);
+    if (field >= 1 && field <= 6 && (tag & 7) !== LENGTH_DELIMITED)
+      throw new Error(`field ${field} has wire type ${tag & 7}, expected ${LENGTH_DELIMITED}`);
     switch (field) {
       case 1:
         version_info = reader.string();
@@ -162,10 +168,29 @@ export function decodeDiscoveryRequest(bytes: Uint8Array): ScannedDiscoveryReque
     version_info,
     type_url,
     response_nonce,
-    ...(node ? { node: lookupMessage('envoy.config.core.v3.Node').toObject(lookupMessage('envoy.config.core.v3.Node').decode(node), TO_OBJECT) as NodeMessage } : {}),
-    ...(errorDetail ? { error_detail: lookupMessage('google.rpc.Status').toObject(lookupMessage('google.rpc.Status').decode(errorDetail), TO_OBJECT) as ErrorDetail } : {}),
+    ...(node
+      ? {
+          node: lookupMessage('envoy.config.core.v3.Node').toObject(
+            lookupMessage('envoy.config.core.v3.Node').decode(node),
+            TO_OBJECT,
+          ) as NodeMessage,
+        }
+      : {}),
+    ...(errorDetail
+      ? {
+          error_detail: lookupMessage('google.rpc.Status').toObject(
+            lookupMessage('google.rpc.Status').decode(errorDetail),
+            TO_OBJECT,
+          ) as ErrorDetail,
+        }
+      : {}),
     namesDigest: digest.digest('base64'),
-    resourceNames: () => (lookupMessage('envoy.service.discovery.v3.DiscoveryRequest').decode(bytes) as protobuf.Message & { resource_names: string[] }).resource_names,
+    resourceNames: () =>
+      (
+        lookupMessage('envoy.service.discovery.v3.DiscoveryRequest').decode(bytes) as protobuf.Message & {
+          resource_names: string[];
+        }
+      ).resource_names,
   };
 }
 

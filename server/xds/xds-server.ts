@@ -45,8 +45,7 @@ export interface XdsServerOptions {
 }
 
 export type StreamAuthentication =
-  | { ok: true; identity: AuthenticatedIdentity }
-  | { ok: false; code: status; message: string };
+  { ok: true; identity: AuthenticatedIdentity } | { ok: false; code: status; message: string };
 
 /** Decides who opened a stream (TLS peer certificate, bearer token) before its first request is read. */
 export type StreamAuthenticator = (call: ServerDuplexStream<Buffer, Buffer>) => Promise<StreamAuthentication>;
@@ -75,33 +74,51 @@ export class XdsService {
 
   addTo(server: Server, options: AddToServerOptions = {}): void {
     const open = (kind: 'sotw' | 'delta', call: ServerDuplexStream<Buffer, Buffer>): XdsConnection =>
-      kind === 'sotw' ? new SotwConnection(call, this.context, this.nextId()) : new DeltaConnection(call, this.context, this.nextId());
-    const accept = (kind: 'sotw' | 'delta') => (call: ServerDuplexStream<Buffer, Buffer>): void => {
-      const authenticate = options.authenticate;
-      if (authenticate === undefined) {
-        open(kind, call);
-        return;
-      }
-      // No 'data' listener is attached until the stream is authenticated, so its requests wait buffered.
-      authenticate(call).then(
-        (result) => {
-          if (call.cancelled) return;
-          if (!result.ok) {
-            this.context.logger.warn({ peer: call.getPeer(), code: 'MESHPILOT_ERR_XDS_UNAUTHENTICATED', reason: result.message }, 'xDS stream refused: authentication failed');
-            call.emit('error', { code: result.code, details: result.message, message: result.message, name: 'AuthenticationError' });
-            return;
-          }
-          const connection = open(kind, call);
-          connection.authenticated = result.identity;
-        },
-        (error: unknown) => {
-          const message = `authentication failed: ${error instanceof Error ? error.message : String(error)}`;
-          this.context.logger.error({ peer: call.getPeer(), code: 'MESHPILOT_ERR_XDS_UNAUTHENTICATED', reason: message }, 'xDS stream refused');
-          call.emit('error', { code: status.INTERNAL, details: message, message, name: 'AuthenticationError' });
-        },
-      );
-    };
-    server.addService(ADS_SERVICE, { StreamAggregatedResources: accept('sotw'), DeltaAggregatedResources: accept('delta') });
+      kind === 'sotw'
+        ? new SotwConnection(call, this.context, this.nextId())
+        : new DeltaConnection(call, this.context, this.nextId());
+    const accept =
+      (kind: 'sotw' | 'delta') =>
+      (call: ServerDuplexStream<Buffer, Buffer>): void => {
+        const authenticate = options.authenticate;
+        if (authenticate === undefined) {
+          open(kind, call);
+          return;
+        }
+        // No 'data' listener is attached until the stream is authenticated, so its requests wait buffered.
+        authenticate(call).then(
+          (result) => {
+            if (call.cancelled) return;
+            if (!result.ok) {
+              this.context.logger.warn(
+                { peer: call.getPeer(), code: 'MESHPILOT_ERR_XDS_UNAUTHENTICATED', reason: result.message },
+                'xDS stream refused: authentication failed',
+              );
+              call.emit('error', {
+                code: result.code,
+                details: result.message,
+                message: result.message,
+                name: 'AuthenticationError',
+              });
+              return;
+            }
+            const connection = open(kind, call);
+            connection.authenticated = result.identity;
+          },
+          (error: unknown) => {
+            const message = `authentication failed: ${error instanceof Error ? error.message : String(error)}`;
+            this.context.logger.error(
+              { peer: call.getPeer(), code: 'MESHPILOT_ERR_XDS_UNAUTHENTICATED', reason: message },
+              'xDS stream refused',
+            );
+            call.emit('error', { code: status.INTERNAL, details: message, message, name: 'AuthenticationError' });
+          },
+        );
+      };
+    server.addService(ADS_SERVICE, {
+      StreamAggregatedResources: accept('sotw'),
+      DeltaAggregatedResources: accept('delta'),
+    });
   }
 
   private nextId(): string {
@@ -137,7 +154,11 @@ export class XdsService {
   }
 }
 
-export async function listenGrpc(server: Server, address: string, credentials: ServerCredentials = ServerCredentials.createInsecure()): Promise<number> {
+export async function listenGrpc(
+  server: Server,
+  address: string,
+  credentials: ServerCredentials = ServerCredentials.createInsecure(),
+): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)));
   });

@@ -1,5 +1,12 @@
 import type { ProtoObject } from '../../protos/any.ts';
-import type { AuthorizationAction, AuthorizationCondition, AuthorizationOperation, AuthorizationRule, AuthorizationSource, IstioConfig } from '../../model/istio/types.ts';
+import type {
+  AuthorizationAction,
+  AuthorizationCondition,
+  AuthorizationOperation,
+  AuthorizationRule,
+  AuthorizationSource,
+  IstioConfig,
+} from '../../model/istio/types.ts';
 import {
   andIds,
   andRules,
@@ -39,7 +46,12 @@ export const AUTHZ_UNSUPPORTED = 'MESHPILOT_ERR_AUTHZ_UNSUPPORTED';
 type Piece = { side: 'principal' | 'permission'; match: ProtoObject } | { skip: string };
 
 /** Values of one field: OR of their matches (negated for not-fields), or a skip naming the first bad value. */
-function values(list: readonly string[] | undefined, negate: boolean, side: 'principal' | 'permission', map: (v: string) => ProtoObject | string): Piece[] {
+function values(
+  list: readonly string[] | undefined,
+  negate: boolean,
+  side: 'principal' | 'permission',
+  map: (v: string) => ProtoObject | string,
+): Piece[] {
   if (!list || list.length === 0) return [];
   const mapped = list.map(map);
   const bad = mapped.find((m): m is string => typeof m === 'string');
@@ -55,7 +67,9 @@ function sourcePieces(source: AuthorizationSource): Piece[] {
     return range ? { [field]: range } : `"${v}" is not an IP address or CIDR block`;
   };
   const jwt = (list: readonly string[] | undefined, name: string): Piece[] =>
-    list && list.length > 0 ? [{ skip: `source.${name} needs request authentication (JWT), which meshpilot does not support` }] : [];
+    list && list.length > 0
+      ? [{ skip: `source.${name} needs request authentication (JWT), which meshpilot does not support` }]
+      : [];
   return [
     ...values(source.principals, false, 'principal', principalId),
     ...values(source.notPrincipals, true, 'principal', principalId),
@@ -75,9 +89,15 @@ function operationPieces(operation: AuthorizationOperation, target: RbacTarget):
     const n = portNumber(v);
     return n === undefined ? `"${v}" is not a port number` : { destination_port: n };
   };
-  const httpOnly = (list: readonly string[] | undefined, name: string, negate: boolean, map: (v: string) => ProtoObject): Piece[] => {
+  const httpOnly = (
+    list: readonly string[] | undefined,
+    name: string,
+    negate: boolean,
+    map: (v: string) => ProtoObject,
+  ): Piece[] => {
     if (!list || list.length === 0) return [];
-    if (target === 'tcp') return [{ skip: `to.operation.${name} applies to HTTP only; this workload port is served as TCP` }];
+    if (target === 'tcp')
+      return [{ skip: `to.operation.${name} applies to HTTP only; this workload port is served as TCP` }];
     return values(list, negate, 'permission', map);
   };
   return [
@@ -106,7 +126,8 @@ function conditionPieces(condition: AuthorizationCondition, target: RbacTarget):
   };
   const header = HEADER_KEY.exec(condition.key);
   if (header) {
-    if (target === 'tcp') return [{ skip: `when ${condition.key} applies to HTTP only; this workload port is served as TCP` }];
+    if (target === 'tcp')
+      return [{ skip: `when ${condition.key} applies to HTTP only; this workload port is served as TCP` }];
     return both('principal', (v) => headerMatch(header[1]!, v));
   }
   switch (condition.key) {
@@ -121,7 +142,11 @@ function conditionPieces(condition: AuthorizationCondition, target: RbacTarget):
     case 'destination.ip':
       return both('permission', ip('destination_ip'));
     case 'destination.port':
-      return both('permission', (v) => portNumber(v) === undefined ? `when destination.port: "${v}" is not a port number` : { destination_port: portNumber(v)! });
+      return both('permission', (v) =>
+        portNumber(v) === undefined
+          ? `when destination.port: "${v}" is not a port number`
+          : { destination_port: portNumber(v)! },
+      );
     case 'connection.sni':
       return both('permission', (v) => ({ requested_server_name: wildcardMatcher(v) }));
     default:
@@ -134,7 +159,11 @@ function conditionPieces(condition: AuthorizationCondition, target: RbacTarget):
  * field cannot apply (HTTP-only field on TCP, JWT, unsupported condition): an ALLOW rule is dropped
  * (it allows nothing), a DENY (or AUDIT) rule loses that field (it matches more). Pure.
  */
-export function translateRule(rule: AuthorizationRule, action: AuthorizationAction, target: RbacTarget): { policy?: ProtoObject; issues: string[] } {
+export function translateRule(
+  rule: AuthorizationRule,
+  action: AuthorizationAction,
+  target: RbacTarget,
+): { policy?: ProtoObject; issues: string[] } {
   const issues: string[] = [];
   const keep = (pieces: Piece[], side: 'principal' | 'permission'): ProtoObject[] => {
     const out: ProtoObject[] = [];
@@ -166,8 +195,16 @@ const ENVOY_ACTION = { ALLOW: 'ALLOW', DENY: 'DENY', AUDIT: 'LOG' } as const;
  * A filter exists for an action as soon as one policy of it applies: an ALLOW policy without rules
  * (or whose rules were all dropped) therefore denies everything, as in Istio. Pure.
  */
-export function workloadRbac(policies: readonly IstioConfig<'AuthorizationPolicy'>[], scope: WorkloadScope, target: RbacTarget): WorkloadRbac {
-  const byAction: Record<AuthorizationAction, Record<string, ProtoObject> | undefined> = { ALLOW: undefined, DENY: undefined, AUDIT: undefined };
+export function workloadRbac(
+  policies: readonly IstioConfig<'AuthorizationPolicy'>[],
+  scope: WorkloadScope,
+  target: RbacTarget,
+): WorkloadRbac {
+  const byAction: Record<AuthorizationAction, Record<string, ProtoObject> | undefined> = {
+    ALLOW: undefined,
+    DENY: undefined,
+    AUDIT: undefined,
+  };
   const issues: string[] = [];
   for (const policy of applicableConfigs(policies, scope)) {
     const { action } = policy.spec;
@@ -175,7 +212,10 @@ export function workloadRbac(policies: readonly IstioConfig<'AuthorizationPolicy
     (policy.spec.rules ?? []).forEach((rule, i) => {
       const name = `ns[${policy.meta.namespace}]-policy[${policy.meta.name}]-rule[${i}]`;
       const translated = translateRule(rule, action, target);
-      for (const issue of translated.issues) issues.push(`${AUTHZ_UNSUPPORTED}: AuthorizationPolicy ${policy.meta.namespace}/${policy.meta.name} rules[${i}] (${action}): ${issue}${action === 'ALLOW' ? '; rule dropped' : '; condition ignored, the rule matches more'}`);
+      for (const issue of translated.issues)
+        issues.push(
+          `${AUTHZ_UNSUPPORTED}: AuthorizationPolicy ${policy.meta.namespace}/${policy.meta.name} rules[${i}] (${action}): ${issue}${action === 'ALLOW' ? '; rule dropped' : '; condition ignored, the rule matches more'}`,
+        );
       if (translated.policy) entries[name] = translated.policy;
     });
   }
@@ -195,7 +235,14 @@ export function workloadRbac(policies: readonly IstioConfig<'AuthorizationPolicy
  * once and show on /debug/configz (translators stay pure and do not log). Pure.
  */
 export function authorizationPolicyIssues(policy: IstioConfig<'AuthorizationPolicy'>): string[] {
-  const scope = { namespace: policy.meta.namespace, labels: policy.spec.selector?.matchLabels ?? {}, rootNamespace: policy.meta.namespace };
-  const issues = (target: RbacTarget) => workloadRbac([policy], scope, target).issues.map((issue) => `${issue} [${target === 'tcp' ? 'sidecar TCP chains' : 'proxyless gRPC'}]`);
+  const scope = {
+    namespace: policy.meta.namespace,
+    labels: policy.spec.selector?.matchLabels ?? {},
+    rootNamespace: policy.meta.namespace,
+  };
+  const issues = (target: RbacTarget) =>
+    workloadRbac([policy], scope, target).issues.map(
+      (issue) => `${issue} [${target === 'tcp' ? 'sidecar TCP chains' : 'proxyless gRPC'}]`,
+    );
   return [...issues('http'), ...issues('tcp')];
 }

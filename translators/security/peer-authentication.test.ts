@@ -10,8 +10,12 @@ import { workloadScope } from './workload-scope.ts';
 
 const base = withPodLabels(richSnapshot(), RICH_APP_IP, { app: 'app', version: 'v1' });
 const mode = (m: MutualTlsMode) => ({ mtls: { mode: m } });
-const pa = (namespace: string, name: string, spec: PeerAuthenticationSpec, created?: string): IstioConfig<'PeerAuthentication'> =>
-  istioObject('PeerAuthentication', namespace, name, spec, created);
+const pa = (
+  namespace: string,
+  name: string,
+  spec: PeerAuthenticationSpec,
+  created?: string,
+): IstioConfig<'PeerAuthentication'> => istioObject('PeerAuthentication', namespace, name, spec, created);
 
 function mtlsOf(policies: IstioConfig<'PeerAuthentication'>[], view = richView()) {
   const snapshot = withIstioConfig(base, policies);
@@ -30,13 +34,19 @@ describe('PeerAuthentication composition (Istio ComposePeerAuthentication)', () 
     const mesh = pa('istio-system', 'mesh', mode('STRICT'));
     const ns = pa('default', 'ns', mode('DISABLE'));
     expect(mtlsOf([mesh, ns])).toEqual({ mode: 'DISABLE', ports: {} });
-    expect(mtlsOf([mesh, ns, pa('default', 'wl', { selector: { matchLabels: { app: 'app' } }, ...mode('STRICT') })]).mode).toBe('STRICT');
-    expect(mtlsOf([mesh, ns, pa('default', 'wl', { selector: { matchLabels: { app: 'other' } }, ...mode('STRICT') })]).mode).toBe('DISABLE');
+    expect(
+      mtlsOf([mesh, ns, pa('default', 'wl', { selector: { matchLabels: { app: 'app' } }, ...mode('STRICT') })]).mode,
+    ).toBe('STRICT');
+    expect(
+      mtlsOf([mesh, ns, pa('default', 'wl', { selector: { matchLabels: { app: 'other' } }, ...mode('STRICT') })]).mode,
+    ).toBe('DISABLE');
     expect(mtlsOf([mesh, pa('default', 'ns', mode('UNSET'))]).mode).toBe('STRICT');
   });
 
   it('ignores selector policies in the root namespace, as Istio does', () => {
-    expect(mtlsOf([pa('istio-system', 'sel', { selector: { matchLabels: { app: 'app' } }, ...mode('STRICT') })]).mode).toBe('PERMISSIVE');
+    expect(
+      mtlsOf([pa('istio-system', 'sel', { selector: { matchLabels: { app: 'app' } }, ...mode('STRICT') })]).mode,
+    ).toBe('PERMISSIVE');
   });
 
   it('keeps the oldest policy of a level', () => {
@@ -60,7 +70,11 @@ describe('PeerAuthentication composition (Istio ComposePeerAuthentication)', () 
   });
 });
 
-type Chain = { name: string; filter_chain_match?: { destination_port?: { value: number }; transport_protocol?: string }; transport_socket?: unknown };
+type Chain = {
+  name: string;
+  filter_chain_match?: { destination_port?: { value: number }; transport_protocol?: string };
+  transport_socket?: unknown;
+};
 
 function inboundChains(policies: IstioConfig<'PeerAuthentication'>[]): Chain[] {
   const snapshot = withIstioConfig(base, policies);
@@ -69,10 +83,15 @@ function inboundChains(policies: IstioConfig<'PeerAuthentication'>[]): Chain[] {
 }
 
 describe('sidecar virtualInbound per PeerAuthentication mode', () => {
-  const portChainNames = (chains: Chain[], port: number) => chains.filter((c) => c.filter_chain_match?.destination_port?.value === port).map((c) => c.name);
+  const portChainNames = (chains: Chain[], port: number) =>
+    chains.filter((c) => c.filter_chain_match?.destination_port?.value === port).map((c) => c.name);
 
   it('PERMISSIVE: Istio mTLS, the app’s own TLS and plaintext all reach the app', () => {
-    expect(portChainNames(inboundChains([]), 8080)).toEqual(['inbound|8080||-mtls', 'inbound|8080||-tls-passthrough', 'inbound|8080||-plaintext']);
+    expect(portChainNames(inboundChains([]), 8080)).toEqual([
+      'inbound|8080||-mtls',
+      'inbound|8080||-tls-passthrough',
+      'inbound|8080||-plaintext',
+    ]);
   });
 
   it('STRICT: TLS is terminated as mTLS, plaintext is refused on service ports and on passthrough ports', () => {
@@ -81,12 +100,18 @@ describe('sidecar virtualInbound per PeerAuthentication mode', () => {
     const mtls = chains.find((c) => c.name === 'inbound|8080||-mtls')!;
     expect(mtls.filter_chain_match).toEqual({ destination_port: { value: 8080 }, transport_protocol: 'tls' });
     expect(JSON.stringify(mtls.transport_socket)).toContain('"require_client_certificate":{"value":true}');
-    expect(JSON.stringify(chains.find((c) => c.name === 'inbound|8080||-plaintext-refused'))).toContain('BlackHoleCluster');
+    expect(JSON.stringify(chains.find((c) => c.name === 'inbound|8080||-plaintext-refused'))).toContain(
+      'BlackHoleCluster',
+    );
     expect(chains.map((c) => c.name)).toContain('InboundPassthroughFilterChain-plaintext-refused');
   });
 
   it('DISABLE: one chain, nothing terminated; portLevelMtls mixes modes per port', () => {
-    const wl = pa('default', 'wl', { selector: { matchLabels: { app: 'app' } }, ...mode('DISABLE'), portLevelMtls: { '9000': { mode: 'STRICT' } } });
+    const wl = pa('default', 'wl', {
+      selector: { matchLabels: { app: 'app' } },
+      ...mode('DISABLE'),
+      portLevelMtls: { '9000': { mode: 'STRICT' } },
+    });
     const chains = inboundChains([wl]);
     expect(portChainNames(chains, 8080)).toEqual(['inbound|8080||-plaintext']);
     expect(chains.find((c) => c.name === 'inbound|8080||-plaintext')).not.toHaveProperty('transport_socket');
@@ -98,7 +123,9 @@ describe('sidecar virtualInbound per PeerAuthentication mode', () => {
 describe('proxyless gRPC server listeners per PeerAuthentication mode', () => {
   function serverChain(policies: IstioConfig<'PeerAuthentication'>[], port: number) {
     const snapshot = withIstioConfig(base, policies);
-    const listener = translateAll(LISTENER_TYPE, snapshot, richView({ generator: 'grpc' })).find((r) => r.name === `xds.istio.io/grpc/lds/inbound/${RICH_APP_IP}:${port}`)!;
+    const listener = translateAll(LISTENER_TYPE, snapshot, richView({ generator: 'grpc' })).find(
+      (r) => r.name === `xds.istio.io/grpc/lds/inbound/${RICH_APP_IP}:${port}`,
+    )!;
     return (onTheWire(listener) as { filter_chains: Chain[] }).filter_chains;
   }
 
@@ -112,7 +139,9 @@ describe('proxyless gRPC server listeners per PeerAuthentication mode', () => {
         '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
         common_tls_context: {
           tls_certificate_provider_instance: { instance_name: 'default', certificate_name: 'default' },
-          validation_context: { ca_certificate_provider_instance: { instance_name: 'default', certificate_name: 'ROOTCA' } },
+          validation_context: {
+            ca_certificate_provider_instance: { instance_name: 'default', certificate_name: 'ROOTCA' },
+          },
         },
         require_client_certificate: { value: true },
       },
@@ -125,7 +154,11 @@ describe('proxyless gRPC server listeners per PeerAuthentication mode', () => {
       expect(chain).not.toHaveProperty('transport_socket');
       expect(chain!.name).toBe('inbound-plaintext');
     }
-    const wl = pa('default', 'wl', { selector: { matchLabels: { app: 'app' } }, ...mode('STRICT'), portLevelMtls: { '9000': { mode: 'PERMISSIVE' } } });
+    const wl = pa('default', 'wl', {
+      selector: { matchLabels: { app: 'app' } },
+      ...mode('STRICT'),
+      portLevelMtls: { '9000': { mode: 'PERMISSIVE' } },
+    });
     expect(serverChain([wl], 9000)[0]).not.toHaveProperty('transport_socket');
     expect(serverChain([wl], 8080)[0]).toHaveProperty('transport_socket');
   });

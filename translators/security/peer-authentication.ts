@@ -22,7 +22,10 @@ function isSet(mtls: { readonly mode: MutualTlsMode } | undefined): mtls is { re
  * override what is set (UNSET inherits). portLevelMtls only counts on the workload policy; an UNSET
  * port inherits the workload's mode. Pure.
  */
-export function workloadMtls(policies: readonly IstioConfig<'PeerAuthentication'>[], scope: WorkloadScope): WorkloadMtls {
+export function workloadMtls(
+  policies: readonly IstioConfig<'PeerAuthentication'>[],
+  scope: WorkloadScope,
+): WorkloadMtls {
   const applicable = applicableConfigs(policies, scope).sort(oldestFirst);
   const mesh = applicable.find((p) => !hasSelector(p.spec.selector) && p.meta.namespace === scope.rootNamespace);
   const namespace = applicable.find((p) => !hasSelector(p.spec.selector) && p.meta.namespace !== scope.rootNamespace);

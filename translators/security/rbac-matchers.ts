@@ -24,7 +24,14 @@ export function principalId(value: string): ProtoObject {
 
 /** Source namespace: Istio's regex on the peer principal (any trust domain, then `/ns/<ns>/`). */
 export function namespaceId(value: string): ProtoObject {
-  const ns = value === '*' ? '.+' : value.endsWith('*') ? `${escapeRegex(value.slice(0, -1))}.*` : value.startsWith('*') ? `.*${escapeRegex(value.slice(1))}` : escapeRegex(value);
+  const ns =
+    value === '*'
+      ? '.+'
+      : value.endsWith('*')
+        ? `${escapeRegex(value.slice(0, -1))}.*`
+        : value.startsWith('*')
+          ? `.*${escapeRegex(value.slice(1))}`
+          : escapeRegex(value);
   return { authenticated: { principal_name: { safe_regex: { regex: `.*/ns/${ns}/.*` } } } };
 }
 

@@ -17,7 +17,11 @@ export interface WorkloadScope {
 export function workloadScope(snapshot: MeshSnapshot, view: ProxyView): WorkloadScope {
   const candidates = view.workloadIp === undefined ? [] : (snapshot.workloadsByIp.get(view.workloadIp) ?? []);
   const workload = candidates.find((w) => view.kubeCluster === '' || w.kubeCluster === view.kubeCluster);
-  return { namespace: view.namespace, labels: workload?.pod.labels ?? {}, rootNamespace: snapshot.istioConfig.rootNamespace };
+  return {
+    namespace: view.namespace,
+    labels: workload?.pod.labels ?? {},
+    rootNamespace: snapshot.istioConfig.rootNamespace,
+  };
 }
 
 /** True when every selector label is on the workload. An absent or empty selector is handled by the caller. */
@@ -33,10 +37,9 @@ export function hasSelector(selector: WorkloadSelector | undefined): selector is
  * The objects of `configs` that apply to the workload, as Istio selects them: from the root
  * namespace or the workload's own, without a selector or with one the labels satisfy.
  */
-export function applicableConfigs<T extends { readonly meta: ConfigMeta; readonly spec: { readonly selector?: WorkloadSelector } }>(
-  configs: readonly T[],
-  scope: WorkloadScope,
-): T[] {
+export function applicableConfigs<
+  T extends { readonly meta: ConfigMeta; readonly spec: { readonly selector?: WorkloadSelector } },
+>(configs: readonly T[], scope: WorkloadScope): T[] {
   return configs.filter((config) => {
     const ns = config.meta.namespace;
     if (ns !== scope.rootNamespace && ns !== scope.namespace) return false;

@@ -40,7 +40,8 @@ function appliesTo(override: MetricsOverride, mode: StatsMode): boolean {
 
 /** Istio's level order: mesh (root namespace), then namespace, then workload (selector); within a level oldest first. */
 function byLevel(scope: WorkloadScope) {
-  const level = (t: IstioConfig<'Telemetry'>) => (hasSelector(t.spec.selector) ? 2 : t.meta.namespace === scope.rootNamespace ? 0 : 1);
+  const level = (t: IstioConfig<'Telemetry'>) =>
+    hasSelector(t.spec.selector) ? 2 : t.meta.namespace === scope.rootNamespace ? 0 : 1;
   return (a: IstioConfig<'Telemetry'>, b: IstioConfig<'Telemetry'>) => level(a) - level(b) || oldestFirst(a, b);
 }
 
@@ -51,7 +52,11 @@ function byLevel(scope: WorkloadScope) {
  * more specific Telemetry wins per tag; UPSERT sets a dimension (a CEL expression), REMOVE lists the
  * tag in tags_to_remove, `disabled` drops the metric. Pure.
  */
-export function statsMetrics(telemetries: readonly IstioConfig<'Telemetry'>[], scope: WorkloadScope, mode: StatsMode): StatsMetricConfig[] | undefined {
+export function statsMetrics(
+  telemetries: readonly IstioConfig<'Telemetry'>[],
+  scope: WorkloadScope,
+  mode: StatsMode,
+): StatsMetricConfig[] | undefined {
   const applicable = applicableConfigs(telemetries, scope).sort(byLevel(scope));
   if (applicable.length === 0) return undefined;
   const merged = new Map<string, { dimensions: Record<string, string>; remove: Set<string>; drop?: boolean }>();
@@ -99,11 +104,18 @@ export function istioStatsFilter(metrics: readonly StatsMetricConfig[], mode: St
     })),
     ...(mode === 'SERVER' ? { disable_host_header_fallback: true } : {}),
   };
-  return { name: 'istio.stats', typed_config: typed(TYPED_STRUCT, { type_url: STATS_PLUGIN_CONFIG, value: structValue(config) }) };
+  return {
+    name: 'istio.stats',
+    typed_config: typed(TYPED_STRUCT, { type_url: STATS_PLUGIN_CONFIG, value: structValue(config) }),
+  };
 }
 
 /** The istio.stats filters (zero or one) for a workload and mode. Pure. */
-export function statsFilters(telemetries: readonly IstioConfig<'Telemetry'>[], scope: WorkloadScope, mode: StatsMode): ProtoObject[] {
+export function statsFilters(
+  telemetries: readonly IstioConfig<'Telemetry'>[],
+  scope: WorkloadScope,
+  mode: StatsMode,
+): ProtoObject[] {
   const metrics = statsMetrics(telemetries, scope, mode);
   return metrics === undefined ? [] : [istioStatsFilter(metrics, mode)];
 }

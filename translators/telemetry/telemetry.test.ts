@@ -12,26 +12,59 @@ import { workloadScope, type WorkloadScope } from '../security/workload-scope.ts
 import { statsFilters, statsMetrics } from './stats-filter.ts';
 
 const SCOPE: WorkloadScope = { namespace: 'default', labels: { app: 'app' }, rootNamespace: 'istio-system' };
-const telemetry = (namespace: string, name: string, spec: TelemetrySpec): IstioConfig<'Telemetry'> => istioObject('Telemetry', namespace, name, spec);
+const telemetry = (namespace: string, name: string, spec: TelemetrySpec): IstioConfig<'Telemetry'> =>
+  istioObject('Telemetry', namespace, name, spec);
 const upsert = (value: string) => ({ operation: 'UPSERT' as const, value });
 
 describe('Telemetry → istio.stats metric configs', () => {
   it('maps the seed example per mode: CLIENT for outbound, SERVER for inbound', () => {
     expect(statsMetrics([SEED_TELEMETRY as IstioConfig<'Telemetry'>], SCOPE, 'CLIENT')).toEqual([
-      { name: '', dimensions: { destination_cluster: 'upstream_peer.cluster_id', source_cluster: "node.metadata['CLUSTER_ID']" }, tags_to_remove: [] },
+      {
+        name: '',
+        dimensions: { destination_cluster: 'upstream_peer.cluster_id', source_cluster: "node.metadata['CLUSTER_ID']" },
+        tags_to_remove: [],
+      },
     ]);
     expect(statsMetrics([SEED_TELEMETRY as IstioConfig<'Telemetry'>], SCOPE, 'SERVER')).toEqual([
-      { name: '', dimensions: { destination_cluster: "node.metadata['CLUSTER_ID']", source_cluster: 'downstream_peer.cluster_id' }, tags_to_remove: [] },
+      {
+        name: '',
+        dimensions: {
+          destination_cluster: "node.metadata['CLUSTER_ID']",
+          source_cluster: 'downstream_peer.cluster_id',
+        },
+        tags_to_remove: [],
+      },
     ]);
   });
 
   it('applies only when a Telemetry selects the workload; more specific levels win per tag; REMOVE and disabled', () => {
-    expect(statsMetrics([telemetry('other', 't', { metrics: [{ overrides: [{ tagOverrides: { a: upsert('x') } }] }] })], SCOPE, 'SERVER')).toBeUndefined();
-    expect(statsMetrics([telemetry('default', 't', { selector: { matchLabels: { app: 'nope' } }, metrics: [] })], SCOPE, 'SERVER')).toBeUndefined();
-    const mesh = telemetry('istio-system', 'mesh', { metrics: [{ overrides: [{ tagOverrides: { a: upsert('mesh'), b: upsert('mesh') } }] }] });
+    expect(
+      statsMetrics(
+        [telemetry('other', 't', { metrics: [{ overrides: [{ tagOverrides: { a: upsert('x') } }] }] })],
+        SCOPE,
+        'SERVER',
+      ),
+    ).toBeUndefined();
+    expect(
+      statsMetrics(
+        [telemetry('default', 't', { selector: { matchLabels: { app: 'nope' } }, metrics: [] })],
+        SCOPE,
+        'SERVER',
+      ),
+    ).toBeUndefined();
+    const mesh = telemetry('istio-system', 'mesh', {
+      metrics: [{ overrides: [{ tagOverrides: { a: upsert('mesh'), b: upsert('mesh') } }] }],
+    });
     const workload = telemetry('default', 'wl', {
       selector: { matchLabels: { app: 'app' } },
-      metrics: [{ overrides: [{ tagOverrides: { a: upsert('workload'), b: { operation: 'REMOVE' } } }, { match: { metric: 'REQUEST_COUNT' }, disabled: true }] }],
+      metrics: [
+        {
+          overrides: [
+            { tagOverrides: { a: upsert('workload'), b: { operation: 'REMOVE' } } },
+            { match: { metric: 'REQUEST_COUNT' }, disabled: true },
+          ],
+        },
+      ],
     });
     const ns = telemetry('default', 'ns', { metrics: [{ overrides: [{ tagOverrides: { a: upsert('namespace') } }] }] });
     expect(statsMetrics([workload, ns, mesh], SCOPE, 'CLIENT')).toEqual([
@@ -41,7 +74,9 @@ describe('Telemetry → istio.stats metric configs', () => {
   });
 
   it('ignores metrics sections for other providers', () => {
-    const other = telemetry('default', 't', { metrics: [{ providers: [{ name: 'stackdriver' }], overrides: [{ tagOverrides: { a: upsert('x') } }] }] });
+    const other = telemetry('default', 't', {
+      metrics: [{ providers: [{ name: 'stackdriver' }], overrides: [{ tagOverrides: { a: upsert('x') } }] }],
+    });
     expect(statsMetrics([other], SCOPE, 'SERVER')).toEqual([]);
   });
 });
@@ -53,13 +88,20 @@ describe('istio.stats in the sidecar virtualInbound', () => {
   });
 
   it('the seed Telemetry: golden virtualInbound of the seed helloworld sidecar, and the CLIENT filter for its outbound side', () => {
-    const inbound = translateAll(LISTENER_TYPE, seed, SEED_VIEWS.sidecarGroup20).filter((r) => r.name === 'virtualInbound');
+    const inbound = translateAll(LISTENER_TYPE, seed, SEED_VIEWS.sidecarGroup20).filter(
+      (r) => r.name === 'virtualInbound',
+    );
     expectGolden('telemetry.seed.sidecar-inbound.lds.json', wireResources(inbound));
-    expectGolden('telemetry.seed.client-stats-filter.json', statsFilters(seed.istioConfig.telemetries, workloadScope(seed, SEED_VIEWS.sidecarGroup20), 'CLIENT'));
+    expectGolden(
+      'telemetry.seed.client-stats-filter.json',
+      statsFilters(seed.istioConfig.telemetries, workloadScope(seed, SEED_VIEWS.sidecarGroup20), 'CLIENT'),
+    );
   });
 
   it('the seed Telemetry reaches the outbound side too: the CLIENT filter before the router of the seed sidecar’s HTTP listeners', async () => {
-    const outbound = translateAll(LISTENER_TYPE, seed, SEED_VIEWS.sidecarGroup20).filter((r) => r.name.startsWith('0.0.0.0_'));
+    const outbound = translateAll(LISTENER_TYPE, seed, SEED_VIEWS.sidecarGroup20).filter((r) =>
+      r.name.startsWith('0.0.0.0_'),
+    );
     expect(outbound.length).toBeGreaterThan(0);
     const client = statsFilters(seed.istioConfig.telemetries, workloadScope(seed, SEED_VIEWS.sidecarGroup20), 'CLIENT');
     for (const listener of outbound) {
@@ -68,12 +110,16 @@ describe('istio.stats in the sidecar virtualInbound', () => {
       expect(wire.indexOf('istio.stats')).toBeLessThan(wire.indexOf('envoy.filters.http.router'));
     }
     expect(client).toHaveLength(1);
-    const without = translateAll(LISTENER_TYPE, await loadSeedSnapshot(), SEED_VIEWS.sidecarGroup20).filter((r) => r.name.startsWith('0.0.0.0_'));
+    const without = translateAll(LISTENER_TYPE, await loadSeedSnapshot(), SEED_VIEWS.sidecarGroup20).filter((r) =>
+      r.name.startsWith('0.0.0.0_'),
+    );
     expect(JSON.stringify(without.map(onTheWire))).not.toContain('istio.stats');
   });
 
   it('sits after RBAC and before tcp_proxy on chains reaching the app, with the TypedStruct Struct encoded (not empty)', () => {
-    const listener = onTheWire(translateAll(LISTENER_TYPE, securedRichSnapshot(), richView()).find((r) => r.name === 'virtualInbound')!) as {
+    const listener = onTheWire(
+      translateAll(LISTENER_TYPE, securedRichSnapshot(), richView()).find((r) => r.name === 'virtualInbound')!,
+    ) as {
       filter_chains: { name: string; filters: { name: string; typed_config: Record<string, unknown> }[] }[];
     };
     const chain = listener.filter_chains.find((c) => c.name === 'inbound|9000||-mtls')!;
@@ -92,10 +138,16 @@ describe('istio.stats in the sidecar virtualInbound', () => {
   });
 
   it('is absent without Telemetry, and for a workload no Telemetry selects beyond the mesh-wide one', () => {
-    const none = JSON.stringify(translateAll(LISTENER_TYPE, withIstioConfig(securedRichSnapshot(), []), richView()).map(onTheWire));
+    const none = JSON.stringify(
+      translateAll(LISTENER_TYPE, withIstioConfig(securedRichSnapshot(), []), richView()).map(onTheWire),
+    );
     expect(none).not.toContain('istio.stats');
     const meshOnly = securedRichSnapshot(TELEMETRIES.slice(1));
-    expect(JSON.stringify(translateAll(LISTENER_TYPE, meshOnly, richView({ workloadIp: '10.1.0.6' })).map(onTheWire))).not.toContain('istio.stats');
-    expect(JSON.stringify(translateAll(LISTENER_TYPE, meshOnly, richView({ workloadIp: RICH_APP_IP })).map(onTheWire))).toContain('istio.stats');
+    expect(
+      JSON.stringify(translateAll(LISTENER_TYPE, meshOnly, richView({ workloadIp: '10.1.0.6' })).map(onTheWire)),
+    ).not.toContain('istio.stats');
+    expect(
+      JSON.stringify(translateAll(LISTENER_TYPE, meshOnly, richView({ workloadIp: RICH_APP_IP })).map(onTheWire)),
+    ).toContain('istio.stats');
   });
 });

@@ -11,10 +11,14 @@ export const TESTDATA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 
 
 /** What a client receives: the resource encoded, decoded back, as plain JSON (enums as names, Any as `@type`). */
 export function onTheWire(resource: XdsResource): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(decodeMessage(resource.typeUrl, encodeMessage(resource.typeUrl, resource.object)))) as Record<string, unknown>;
+  return JSON.parse(
+    JSON.stringify(decodeMessage(resource.typeUrl, encodeMessage(resource.typeUrl, resource.object))),
+  ) as Record<string, unknown>;
 }
 
-export function wireResources(resources: readonly XdsResource[]): { name: string; resource: Record<string, unknown> }[] {
+export function wireResources(
+  resources: readonly XdsResource[],
+): { name: string; resource: Record<string, unknown> }[] {
   return resources.map((r) => ({ name: r.name, resource: onTheWire(r) }));
 }
 
@@ -27,6 +31,7 @@ export function expectGolden(file: string, value: unknown): void {
     writeFileSync(path, text);
     return;
   }
-  if (!existsSync(path)) throw new Error(`golden file ${path} is missing: run UPDATE_GOLDEN=1 npx vitest run translators`);
+  if (!existsSync(path))
+    throw new Error(`golden file ${path} is missing: run UPDATE_GOLDEN=1 npx vitest run translators`);
   expect(JSON.parse(text)).toEqual(JSON.parse(readFileSync(path, 'utf8')));
 }

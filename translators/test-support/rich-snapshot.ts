@@ -1,7 +1,13 @@
 import { buildSnapshot } from '../../model/build-snapshot.ts';
 import type { KubeClusterObjects } from '../../model/inputs.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
-import type { EndpointSliceRecord, KubeServiceRecord, MeshSnapshot, PodRecord, ServicePort } from '../../model/types.ts';
+import type {
+  EndpointSliceRecord,
+  KubeServiceRecord,
+  MeshSnapshot,
+  PodRecord,
+  ServicePort,
+} from '../../model/types.ts';
 
 /**
  * Test support: a small two-cluster mesh exercising what the seed lacks — HTTP, gRPC (by name and
@@ -39,7 +45,13 @@ function kubeCluster(name: string, network: string, specs: readonly ServiceSpec[
     const endpoints = spec.endpoints ?? [];
     endpoints.forEach((e, i) => {
       const podName = `${spec.name}-${i}`;
-      pods.set(`${namespace}/${podName}`, { namespace, name: podName, ip: e.ip, labels: { 'security.istio.io/tlsMode': 'istio' }, serviceAccount: spec.name });
+      pods.set(`${namespace}/${podName}`, {
+        namespace,
+        name: podName,
+        ip: e.ip,
+        labels: { 'security.istio.io/tlsMode': 'istio' },
+        serviceAccount: spec.name,
+      });
     });
     for (const port of spec.ports) {
       endpointSlices.set(`${namespace}/${spec.name}-${port.name}`, {
@@ -48,14 +60,25 @@ function kubeCluster(name: string, network: string, specs: readonly ServiceSpec[
         serviceName: spec.name,
         addressType: 'IPv4',
         ports: [{ name: port.name, port: endpoints[0]?.ports[port.name] ?? port.port, protocol: port.protocol }],
-        endpoints: endpoints.map((e, i) => ({ addresses: [e.ip], ready: true, serving: true, terminating: false, podName: `${spec.name}-${i}` })),
+        endpoints: endpoints.map((e, i) => ({
+          addresses: [e.ip],
+          ready: true,
+          serving: true,
+          terminating: false,
+          podName: `${spec.name}-${i}`,
+        })),
       });
     }
   }
   return { name, network, services, endpointSlices, pods, nodes: new Map() };
 }
 
-const tcp = (name: string, port: number, extra: Partial<ServicePort> = {}): ServicePort => ({ name, port, protocol: 'TCP', ...extra });
+const tcp = (name: string, port: number, extra: Partial<ServicePort> = {}): ServicePort => ({
+  name,
+  port,
+  protocol: 'TCP',
+  ...extra,
+});
 
 export const RICH_APP_IP = '10.1.0.5';
 
@@ -64,16 +87,31 @@ export function richSnapshot(): MeshSnapshot {
     {
       name: 'app',
       clusterIP: '10.0.0.1',
-      ports: [tcp('http-web', 80, { targetPort: 'web' }), tcp('grpc', 9000), tcp('mysql', 3306), tcp('dns', 53, { protocol: 'UDP' })],
+      ports: [
+        tcp('http-web', 80, { targetPort: 'web' }),
+        tcp('grpc', 9000),
+        tcp('mysql', 3306),
+        tcp('dns', 53, { protocol: 'UDP' }),
+      ],
       endpoints: [{ ip: RICH_APP_IP, ports: { 'http-web': 8080, grpc: 9000, mysql: 3306, dns: 53 } }],
     },
-    { name: 'api', clusterIP: '10.0.0.2', ports: [tcp('tcp-api', 80, { appProtocol: 'kubernetes.io/h2c' })], endpoints: [{ ip: '10.1.0.6', ports: { 'tcp-api': 8080 } }] },
+    {
+      name: 'api',
+      clusterIP: '10.0.0.2',
+      ports: [tcp('tcp-api', 80, { appProtocol: 'kubernetes.io/h2c' })],
+      endpoints: [{ ip: '10.1.0.6', ports: { 'tcp-api': 8080 } }],
+    },
     { name: 'app', namespace: 'other', clusterIP: '10.0.0.3', ports: [tcp('http', 80)] },
     { name: 'db', ports: [tcp('tcp', 5432)], endpoints: [{ ip: '10.1.0.7', ports: { tcp: 5432 } }] },
     { name: 'shared-a', clusterIP: '10.0.0.9', ports: [tcp('tcp', 7000)] },
   ]);
   const west = kubeCluster('west', 'net-west', [
-    { name: 'app', clusterIP: '10.200.0.1', ports: [tcp('http-web', 80)], endpoints: [{ ip: '10.2.0.5', ports: { 'http-web': 8080 } }] },
+    {
+      name: 'app',
+      clusterIP: '10.200.0.1',
+      ports: [tcp('http-web', 80)],
+      endpoints: [{ ip: '10.2.0.5', ports: { 'http-web': 8080 } }],
+    },
     { name: 'remote-only', clusterIP: '10.200.0.2', ports: [tcp('http', 8080)] },
     { name: 'shared-b', clusterIP: '10.0.0.9', ports: [tcp('tcp', 7000)] },
     { name: 'db', ports: [tcp('tcp', 5432)], endpoints: [{ ip: '10.2.0.7', ports: { tcp: 5432 } }] },

@@ -21,8 +21,20 @@ export const AUTHORIZATION_POLICIES: readonly AnyIstioConfig[] = [
     action: 'ALLOW',
     rules: [
       {
-        from: [{ source: { principals: ['cluster.local/ns/default/sa/*'], notPrincipals: ['cluster.local/ns/default/sa/banned'] } }, { source: { ipBlocks: ['10.0.0.0/8', '192.0.2.7'] } }],
-        to: [{ operation: { ports: ['9000'], methods: ['POST'], paths: ['/helloworld.Greeter/*'], notPaths: ['*/Admin'] } }],
+        from: [
+          {
+            source: {
+              principals: ['cluster.local/ns/default/sa/*'],
+              notPrincipals: ['cluster.local/ns/default/sa/banned'],
+            },
+          },
+          { source: { ipBlocks: ['10.0.0.0/8', '192.0.2.7'] } },
+        ],
+        to: [
+          {
+            operation: { ports: ['9000'], methods: ['POST'], paths: ['/helloworld.Greeter/*'], notPaths: ['*/Admin'] },
+          },
+        ],
         when: [{ key: 'request.headers[x-tenant]', values: ['blue', 'green*'] }],
       },
       { from: [{ source: { namespaces: ['ops', 'team-*'] } }], to: [{ operation: { ports: ['3306', '8080'] } }] },
@@ -33,10 +45,17 @@ export const AUTHORIZATION_POLICIES: readonly AnyIstioConfig[] = [
     action: 'DENY',
     rules: [
       { from: [{ source: { notNamespaces: ['default', 'ops'] } }], to: [{ operation: { notPorts: ['8080'] } }] },
-      { to: [{ operation: { paths: ['/admin*'], hosts: ['*.internal'] } }], when: [{ key: 'source.ip', notValues: ['10.1.0.0/16'] }] },
+      {
+        to: [{ operation: { paths: ['/admin*'], hosts: ['*.internal'] } }],
+        when: [{ key: 'source.ip', notValues: ['10.1.0.0/16'] }],
+      },
     ],
   }),
-  istioObject('AuthorizationPolicy', 'default', 'app-audit', { selector: { matchLabels: { app: 'app' } }, action: 'AUDIT', rules: [{ to: [{ operation: { ports: ['3306'] } }] }] }),
+  istioObject('AuthorizationPolicy', 'default', 'app-audit', {
+    selector: { matchLabels: { app: 'app' } },
+    action: 'AUDIT',
+    rules: [{ to: [{ operation: { ports: ['3306'] } }] }],
+  }),
   istioObject('AuthorizationPolicy', 'other', 'not-for-app', { action: 'DENY', rules: [{}] }),
 ];
 
@@ -69,11 +88,25 @@ export const TELEMETRIES: readonly AnyIstioConfig[] = [
   SEED_TELEMETRY,
   istioObject('Telemetry', 'default', 'app-metrics', {
     selector: { matchLabels: { app: 'app' } },
-    metrics: [{ overrides: [{ match: { metric: 'REQUEST_COUNT', mode: 'SERVER' }, tagOverrides: { request_protocol: { operation: 'REMOVE' } } }, { match: { metric: 'TCP_SENT_BYTES' }, disabled: true }] }],
+    metrics: [
+      {
+        overrides: [
+          {
+            match: { metric: 'REQUEST_COUNT', mode: 'SERVER' },
+            tagOverrides: { request_protocol: { operation: 'REMOVE' } },
+          },
+          { match: { metric: 'TCP_SENT_BYTES' }, disabled: true },
+        ],
+      },
+    ],
   }),
 ];
 
-export const SECURED_CONFIG: readonly AnyIstioConfig[] = [...PEER_AUTHENTICATIONS, ...AUTHORIZATION_POLICIES, ...TELEMETRIES];
+export const SECURED_CONFIG: readonly AnyIstioConfig[] = [
+  ...PEER_AUTHENTICATIONS,
+  ...AUTHORIZATION_POLICIES,
+  ...TELEMETRIES,
+];
 
 export function securedRichSnapshot(config: readonly AnyIstioConfig[] = SECURED_CONFIG): MeshSnapshot {
   return withIstioConfig(withPodLabels(richSnapshot(), RICH_APP_IP, { app: 'app', version: 'v1' }), config);

@@ -9,7 +9,14 @@ import { kubeClusterFromFolder } from '../../server/cli/offline-mesh.ts';
 
 /** Test support: the seed mesh of examples/seed, built the way the file registry and pipeline build it. */
 
-export const SEED_CONFIG = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'seed', 'meshpilot.yaml');
+export const SEED_CONFIG = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'examples',
+  'seed',
+  'meshpilot.yaml',
+);
 
 async function kubeClusterObjects(name: string, dir: string, network: string | undefined): Promise<KubeClusterObjects> {
   const { objects, errors } = await kubeClusterFromFolder(name, dir, network);
@@ -20,15 +27,24 @@ async function kubeClusterObjects(name: string, dir: string, network: string | u
 /** Loads examples/seed (config + every kube cluster's manifest folder) into a snapshot. */
 export async function loadSeedSnapshot(configPath: string = SEED_CONFIG): Promise<MeshSnapshot> {
   const result = await loadConfig(configPath);
-  if (!result.ok) throw new Error(`seed config ${configPath} is invalid: ${result.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  if (!result.ok)
+    throw new Error(
+      `seed config ${configPath} is invalid: ${result.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    );
   const { config } = result;
   const kubeClusters = await Promise.all(
     config.clusters.map((cluster) => {
-      if (cluster.manifests === undefined) throw new Error(`seed kube cluster ${cluster.name} must be a manifest folder`);
+      if (cluster.manifests === undefined)
+        throw new Error(`seed kube cluster ${cluster.name} must be a manifest folder`);
       return kubeClusterObjects(cluster.name, cluster.manifests, cluster.network);
     }),
   );
-  return buildSnapshot({ domainSuffix: config.domainSuffix, trustDomain: config.trustDomain, meshNetworks: config.meshNetworks, kubeClusters });
+  return buildSnapshot({
+    domainSuffix: config.domainSuffix,
+    trustDomain: config.trustDomain,
+    meshNetworks: config.meshNetworks,
+    kubeClusters,
+  });
 }
 
 /** The seed's views: the helloworld pod's sidecar in group20, the gateway of group30, a proxyless client. */

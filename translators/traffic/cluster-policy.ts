@@ -17,7 +17,9 @@ export function envoyPolicyFields(policy: EffectivePolicy, http2: boolean, gatew
     circuit_breakers: circuitBreakers(pool),
     common_lb_config: {
       locality_weighted_lb_config: {},
-      ...(outlier ? { healthy_panic_threshold: { value: envoyPanicThreshold(outlier.minHealthPercent, gatewayRemedy) } } : {}),
+      ...(outlier
+        ? { healthy_panic_threshold: { value: envoyPanicThreshold(outlier.minHealthPercent, gatewayRemedy) } }
+        : {}),
     },
     ...(outlier ? { outlier_detection: envoyOutlierDetection(outlier) } : {}),
     ...(protocolOptions ? { typed_extension_protocol_options: protocolOptions } : {}),

@@ -30,8 +30,12 @@ export function httpProtocolOptions(pool: ConnectionPoolSettings | undefined, ht
   if (!isLoadedProtoType(HTTP_PROTOCOL_OPTIONS)) return undefined;
   const common: ProtoObject = {
     ...(pool?.http?.idleTimeout !== undefined ? { idle_timeout: duration(pool.http.idleTimeout) } : {}),
-    ...(pool?.http?.maxRequestsPerConnection ? { max_requests_per_connection: { value: pool.http.maxRequestsPerConnection } } : {}),
-    ...(pool?.tcp?.maxConnectionDuration !== undefined ? { max_connection_duration: duration(pool.tcp.maxConnectionDuration) } : {}),
+    ...(pool?.http?.maxRequestsPerConnection
+      ? { max_requests_per_connection: { value: pool.http.maxRequestsPerConnection } }
+      : {}),
+    ...(pool?.tcp?.maxConnectionDuration !== undefined
+      ? { max_connection_duration: duration(pool.tcp.maxConnectionDuration) }
+      : {}),
   };
   const hasCommon = Object.keys(common).length > 0;
   if (!http2 && !hasCommon) return undefined;
@@ -40,7 +44,10 @@ export function httpProtocolOptions(pool: ConnectionPoolSettings | undefined, ht
     ? { http2_protocol_options: streams ? { max_concurrent_streams: { value: streams } } : {} }
     : { http_protocol_options: {} };
   return {
-    [HTTP_PROTOCOL_OPTIONS]: typed(HTTP_PROTOCOL_OPTIONS, { ...(hasCommon ? { common_http_protocol_options: common } : {}), explicit_http_config: explicit }),
+    [HTTP_PROTOCOL_OPTIONS]: typed(HTTP_PROTOCOL_OPTIONS, {
+      ...(hasCommon ? { common_http_protocol_options: common } : {}),
+      explicit_http_config: explicit,
+    }),
   };
 }
 

@@ -20,18 +20,28 @@ export interface EffectivePolicy {
  * (exact, then the longest wildcard); on a tie the rule in the proxy's namespace, then in the
  * service's namespace, then in the root namespace, then the oldest. Rules are not merged. Pure.
  */
-export function destinationRuleFor(config: IstioConfigSet, service: MeshService, viewNamespace: string, domainSuffix: string): DestinationRule | undefined {
+export function destinationRuleFor(
+  config: IstioConfigSet,
+  service: MeshService,
+  viewNamespace: string,
+  domainSuffix: string,
+): DestinationRule | undefined {
   let best: { rule: DestinationRule; specificity: number; rank: number } | undefined;
   for (const rule of config.destinationRules) {
     if (rule.spec.workloadSelector) continue;
     if (!isExportedTo(rule.spec.exportTo, rule.meta.namespace, viewNamespace)) continue;
     const host = resolveHost(rule.spec.host, rule.meta.namespace, domainSuffix);
     if (!hostMatches(host, service.hostname)) continue;
-    const candidate = { rule, specificity: hostSpecificity(host), rank: namespaceRank(rule.meta.namespace, viewNamespace, service.namespace, config.rootNamespace) };
+    const candidate = {
+      rule,
+      specificity: hostSpecificity(host),
+      rank: namespaceRank(rule.meta.namespace, viewNamespace, service.namespace, config.rootNamespace),
+    };
     if (
       !best ||
       candidate.specificity > best.specificity ||
-      (candidate.specificity === best.specificity && (candidate.rank < best.rank || (candidate.rank === best.rank && oldestFirst(rule, best.rule) < 0)))
+      (candidate.specificity === best.specificity &&
+        (candidate.rank < best.rank || (candidate.rank === best.rank && oldestFirst(rule, best.rule) < 0)))
     ) {
       best = candidate;
     }
@@ -72,6 +82,9 @@ export function subsetsOf(rule: DestinationRule | undefined): readonly Subset[] 
   return rule?.spec.subsets ?? [];
 }
 
-export function labelsMatch(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
+export function labelsMatch(
+  selector: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>>,
+): boolean {
   return Object.entries(selector).every(([key, value]) => labels[key] === value);
 }

@@ -17,26 +17,47 @@ function userTls(tls: ClientTlsSettings): ProtoObject {
   const credential = tls.credentialName;
   const validation: ProtoObject = tls.insecureSkipVerify
     ? {}
-    : { trusted_ca: { filename: tls.caCertificates ?? SYSTEM_CA_BUNDLE }, ...(tls.subjectAltNames ? { match_typed_subject_alt_names: sanMatchers(tls.subjectAltNames) } : {}) };
+    : {
+        trusted_ca: { filename: tls.caCertificates ?? SYSTEM_CA_BUNDLE },
+        ...(tls.subjectAltNames ? { match_typed_subject_alt_names: sanMatchers(tls.subjectAltNames) } : {}),
+      };
   const common: ProtoObject = credential
     ? {
-        ...(tls.mode === 'MUTUAL' ? { tls_certificate_sds_secret_configs: [{ name: `kubernetes://${credential}`, sds_config: ADS_CONFIG_SOURCE }] } : {}),
+        ...(tls.mode === 'MUTUAL'
+          ? {
+              tls_certificate_sds_secret_configs: [
+                { name: `kubernetes://${credential}`, sds_config: ADS_CONFIG_SOURCE },
+              ],
+            }
+          : {}),
         ...(tls.insecureSkipVerify
           ? {}
           : {
               combined_validation_context: {
-                default_validation_context: tls.subjectAltNames ? { match_typed_subject_alt_names: sanMatchers(tls.subjectAltNames) } : {},
-                validation_context_sds_secret_config: { name: `kubernetes://${credential}-cacert`, sds_config: ADS_CONFIG_SOURCE },
+                default_validation_context: tls.subjectAltNames
+                  ? { match_typed_subject_alt_names: sanMatchers(tls.subjectAltNames) }
+                  : {},
+                validation_context_sds_secret_config: {
+                  name: `kubernetes://${credential}-cacert`,
+                  sds_config: ADS_CONFIG_SOURCE,
+                },
               },
             }),
       }
     : {
         ...(tls.mode === 'MUTUAL' && tls.clientCertificate && tls.privateKey
-          ? { tls_certificates: [{ certificate_chain: { filename: tls.clientCertificate }, private_key: { filename: tls.privateKey } }] }
+          ? {
+              tls_certificates: [
+                { certificate_chain: { filename: tls.clientCertificate }, private_key: { filename: tls.privateKey } },
+              ],
+            }
           : {}),
         validation_context: validation,
       };
-  return { name: 'envoy.transport_sockets.tls', typed_config: typed(UPSTREAM_TLS, { common_tls_context: common, ...(tls.sni ? { sni: tls.sni } : {}) }) };
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: typed(UPSTREAM_TLS, { common_tls_context: common, ...(tls.sni ? { sni: tls.sni } : {}) }),
+  };
 }
 
 /**
@@ -48,7 +69,11 @@ export function envoyTransport(tls: ClientTlsSettings | undefined, sni: string, 
   if (!tls) {
     return {
       transport_socket_matches: [
-        { name: 'tlsMode-istio', match: structValue({ tlsMode: 'istio' }), transport_socket: istioUpstreamTls(sni, sans) },
+        {
+          name: 'tlsMode-istio',
+          match: structValue({ tlsMode: 'istio' }),
+          transport_socket: istioUpstreamTls(sni, sans),
+        },
         { name: 'tlsMode-disabled', match: structValue({}), transport_socket: RAW_BUFFER_SOCKET },
       ],
     };

@@ -31,11 +31,15 @@ function fraction(percentage: Percent | undefined): ProtoObject {
 
 /** The route's `typed_per_filter_config` entry for the fault filter (Envoy and grpc-js-xds read the same). */
 export function faultPerFilterConfig(fault: HTTPFaultInjection): ProtoObject {
-  const delay = fault.delay ? { delay: { fixed_delay: duration(fault.delay.fixedDelay), percentage: fraction(fault.delay.percentage) } } : {};
+  const delay = fault.delay
+    ? { delay: { fixed_delay: duration(fault.delay.fixedDelay), percentage: fraction(fault.delay.percentage) } }
+    : {};
   const abort = fault.abort
     ? {
         abort: {
-          ...('httpStatus' in fault.abort ? { http_status: fault.abort.httpStatus } : { grpc_status: GRPC_CODES[fault.abort.grpcStatus] }),
+          ...('httpStatus' in fault.abort
+            ? { http_status: fault.abort.httpStatus }
+            : { grpc_status: GRPC_CODES[fault.abort.grpcStatus] }),
           percentage: fraction(fault.abort.percentage),
         },
       }

@@ -22,13 +22,24 @@ export function hostSpecificity(pattern: string): number {
 }
 
 /** Istio's exportTo: absent or "*" = every namespace, "." = the config's own namespace, else the listed ones. */
-export function isExportedTo(exportTo: readonly string[] | undefined, configNamespace: string, viewNamespace: string): boolean {
+export function isExportedTo(
+  exportTo: readonly string[] | undefined,
+  configNamespace: string,
+  viewNamespace: string,
+): boolean {
   if (!exportTo || exportTo.length === 0) return true;
-  return exportTo.some((entry) => entry === '*' || (entry === '.' ? configNamespace === viewNamespace : entry === viewNamespace));
+  return exportTo.some(
+    (entry) => entry === '*' || (entry === '.' ? configNamespace === viewNamespace : entry === viewNamespace),
+  );
 }
 
 /** Istio's precedence between configs for one host: the proxy's namespace, the service's, the root namespace, any other. */
-export function namespaceRank(configNamespace: string, viewNamespace: string, serviceNamespace: string, rootNamespace: string): number {
+export function namespaceRank(
+  configNamespace: string,
+  viewNamespace: string,
+  serviceNamespace: string,
+  rootNamespace: string,
+): number {
   if (configNamespace === viewNamespace) return 0;
   if (configNamespace === serviceNamespace) return 1;
   if (configNamespace === rootNamespace) return 2;

@@ -10,7 +10,10 @@ import { hashPolicy } from './load-balancer.ts';
 import { destinationCluster, virtualServiceFor, type VirtualService } from './virtual-service.ts';
 
 /** Istio disables Envoy's 15 s route timeout and lets grpc-timeout headers through unbounded. */
-export const NO_TIMEOUTS: ProtoObject = { timeout: {}, max_stream_duration: { max_stream_duration: {}, grpc_timeout_header_max: {} } };
+export const NO_TIMEOUTS: ProtoObject = {
+  timeout: {},
+  max_stream_duration: { max_stream_duration: {}, grpc_timeout_header_max: {} },
+};
 
 export interface RouteTarget {
   readonly snapshot: MeshSnapshot;
@@ -33,14 +36,24 @@ function headerMatcher(name: string, match: StringMatch, invert = false): ProtoO
 
 function routeMatch(match: HTTPMatchRequest | undefined): ProtoObject {
   const uri = match?.uri;
-  const path = !uri ? { prefix: '/' } : 'exact' in uri ? { path: uri.exact } : 'prefix' in uri ? { prefix: uri.prefix } : { safe_regex: { regex: uri.regex } };
+  const path = !uri
+    ? { prefix: '/' }
+    : 'exact' in uri
+      ? { path: uri.exact }
+      : 'prefix' in uri
+        ? { prefix: uri.prefix }
+        : { safe_regex: { regex: uri.regex } };
   const headers: ProtoObject[] = [];
   if (match?.method) headers.push(headerMatcher(':method', match.method));
   if (match?.authority) headers.push(headerMatcher(':authority', match.authority));
   if (match?.scheme) headers.push(headerMatcher(':scheme', match.scheme));
   for (const [name, value] of Object.entries(match?.headers ?? {})) headers.push(headerMatcher(name, value));
-  for (const [name, value] of Object.entries(match?.withoutHeaders ?? {})) headers.push(headerMatcher(name, value, true));
-  const query = Object.entries(match?.queryParams ?? {}).map(([name, value]) => ({ name, string_match: stringMatcher(value) }));
+  for (const [name, value] of Object.entries(match?.withoutHeaders ?? {}))
+    headers.push(headerMatcher(name, value, true));
+  const query = Object.entries(match?.queryParams ?? {}).map(([name, value]) => ({
+    name,
+    string_match: stringMatcher(value),
+  }));
   return {
     ...path,
     ...(match?.ignoreUriCase ? { case_sensitive: { value: false } } : {}),
@@ -63,16 +76,28 @@ function matchApplies(match: HTTPMatchRequest | undefined, target: RouteTarget):
 }
 
 /** Consistent-hash routing of the destination's DestinationRule (port and subset level included). */
-function destinationHashPolicy(target: RouteTarget, hostname: string, port: number, subsetName: string | undefined): ProtoObject[] {
+function destinationHashPolicy(
+  target: RouteTarget,
+  hostname: string,
+  port: number,
+  subsetName: string | undefined,
+): ProtoObject[] {
   const service = target.snapshot.services.get(hostname);
   if (!service) return [];
-  const rule = destinationRuleFor(target.snapshot.istioConfig, service, target.view.namespace, target.snapshot.domainSuffix);
+  const rule = destinationRuleFor(
+    target.snapshot.istioConfig,
+    service,
+    target.view.namespace,
+    target.snapshot.domainSuffix,
+  );
   const subset = subsetName ? rule?.spec.subsets?.find((s) => s.name === subsetName) : undefined;
   return hashPolicy(effectivePolicy(rule, port, subset).loadBalancer);
 }
 
 /** Weights as Istio requires them (sum 100); absent weights = an equal split, the remainder to the first ones. */
-function weighted(destinations: readonly { cluster: string; weight?: number }[]): { cluster: string; weight: number }[] {
+function weighted(
+  destinations: readonly { cluster: string; weight?: number }[],
+): { cluster: string; weight: number }[] {
   if (destinations.every((d) => d.weight === undefined)) {
     const base = Math.floor(100 / destinations.length);
     const remainder = 100 - base * destinations.length;
@@ -91,7 +116,9 @@ function timeouts(timeoutMs: number | undefined, target: RouteTarget): ProtoObje
 function routeAction(vs: VirtualService, http: HTTPRoute, target: RouteTarget): ProtoObject | undefined {
   const resolved = http.route.flatMap((d) => {
     const found = destinationCluster(target.snapshot, vs, d.destination, target.port);
-    return found ? [{ ...found, ...(d.weight !== undefined ? { weight: d.weight } : {}), destination: d.destination }] : [];
+    return found
+      ? [{ ...found, ...(d.weight !== undefined ? { weight: d.weight } : {}), destination: d.destination }]
+      : [];
   });
   if (resolved.length === 0) return undefined;
   const clusters = weighted(resolved);
@@ -101,7 +128,9 @@ function routeAction(vs: VirtualService, http: HTTPRoute, target: RouteTarget): 
   const hash = destinationHashPolicy(target, first.hostname, firstPort, first.destination.subset);
   const retry = virtualServiceRetryPolicy(http.retries);
   return {
-    ...(clusters.length === 1 ? { cluster: clusters[0]!.cluster } : { weighted_clusters: { clusters: clusters.map((c) => ({ name: c.cluster, weight: { value: c.weight } })) } }),
+    ...(clusters.length === 1
+      ? { cluster: clusters[0]!.cluster }
+      : { weighted_clusters: { clusters: clusters.map((c) => ({ name: c.cluster, weight: { value: c.weight } })) } }),
     ...timeouts(http.timeout, target),
     ...(retry ? { retry_policy: retry } : {}),
     ...(hash.length > 0 ? { hash_policy: hash } : {}),
@@ -129,7 +158,9 @@ export function serviceRoutes(target: RouteTarget): ProtoObject[] {
       retry_policy: defaultRetryPolicy(),
       ...(hash.length > 0 ? { hash_policy: hash } : {}),
     };
-    return [envoy ? { name: 'default', match: { prefix: '/' }, route, ...decorator } : { match: { prefix: '' }, route }];
+    return [
+      envoy ? { name: 'default', match: { prefix: '/' }, route, ...decorator } : { match: { prefix: '' }, route },
+    ];
   }
   const routes: ProtoObject[] = [];
   for (const http of vs.spec.http) {

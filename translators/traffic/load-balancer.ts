@@ -12,7 +12,11 @@ function ringSize(hash: ConsistentHashLb): number | undefined {
 /** Envoy: lb_policy and its config. PASSTHROUGH (an ORIGINAL_DST cluster in Istio) is not supported: the default applies. */
 export function envoyLoadBalancer(lb: LoadBalancerSettings | undefined): ProtoObject {
   const hash = lb?.consistentHash;
-  if (hash?.maglev) return { lb_policy: 'MAGLEV', ...(hash.maglev.tableSize ? { maglev_lb_config: { table_size: { value: hash.maglev.tableSize } } } : {}) };
+  if (hash?.maglev)
+    return {
+      lb_policy: 'MAGLEV',
+      ...(hash.maglev.tableSize ? { maglev_lb_config: { table_size: { value: hash.maglev.tableSize } } } : {}),
+    };
   if (hash) {
     const size = ringSize(hash);
     return { lb_policy: 'RING_HASH', ...(size ? { ring_hash_lb_config: { minimum_ring_size: { value: size } } } : {}) };
@@ -36,7 +40,10 @@ export function grpcLoadBalancer(lb: LoadBalancerSettings | undefined): ProtoObj
   const hash = lb?.consistentHash;
   if (!hash) return { lb_policy: 'ROUND_ROBIN' };
   const size = ringSize(hash);
-  return { lb_policy: 'RING_HASH', ...(size ? { ring_hash_lb_config: { minimum_ring_size: { value: Math.min(size, 8_388_608) } } } : {}) };
+  return {
+    lb_policy: 'RING_HASH',
+    ...(size ? { ring_hash_lb_config: { minimum_ring_size: { value: Math.min(size, 8_388_608) } } } : {}),
+  };
 }
 
 /** Route hash_policy for a consistent-hash destination: header, cookie, source IP or query parameter. */

@@ -69,7 +69,8 @@ export interface PriorityRank {
 
 function defaultRank(view: ProxyView, endpoint: LocatedEndpoint): PriorityRank {
   const raw = localityPriority(view.locality, endpoint.locality);
-  const match = view.locality.region === '' && view.locality.zone === '' ? 'the proxy has no locality' : PRIORITY_MATCH[raw]!;
+  const match =
+    view.locality.region === '' && view.locality.zone === '' ? 'the proxy has no locality' : PRIORITY_MATCH[raw]!;
   return { rank: [raw], reason: match };
 }
 
@@ -77,7 +78,8 @@ function defaultRank(view: ProxyView, endpoint: LocatedEndpoint): PriorityRank {
 export function priorityRank(view: ProxyView, endpoint: LocatedEndpoint, policy: LocalityPolicy): PriorityRank {
   const setting = policy.setting;
   if (setting?.enabled === false) return { rank: [0], reason: 'localityLbSetting disabled: one priority' };
-  if (setting?.distribute?.some((d) => localityMatches(d.from, view.locality))) return { rank: [0], reason: 'localityLbSetting distribute: one priority, weighted localities' };
+  if (setting?.distribute?.some((d) => localityMatches(d.from, view.locality)))
+    return { rank: [0], reason: 'localityLbSetting distribute: one priority, weighted localities' };
   if (!policy.applyFailover) return defaultRank(view, endpoint);
   const proxy: LocatedEndpoint = { locality: view.locality, network: view.network, kubeCluster: view.kubeCluster };
   const labels = setting?.failoverPriority ?? [];
@@ -89,14 +91,23 @@ export function priorityRank(view: ProxyView, endpoint: LocatedEndpoint, policy:
       matched += 1;
     }
     const locality = defaultRank(view, endpoint);
-    const which = matched === 0 ? 'no failoverPriority label matches' : `failoverPriority matches ${labels.slice(0, matched).join(', ')}`;
+    const which =
+      matched === 0
+        ? 'no failoverPriority label matches'
+        : `failoverPriority matches ${labels.slice(0, matched).join(', ')}`;
     return { rank: [labels.length - matched, ...locality.rank], reason: `${which}; then ${locality.reason}` };
   }
   const rule = setting?.failover?.find((f) => localityMatches(f.from, view.locality));
   if (rule && view.locality.region !== endpoint.locality.region) {
     return localityMatches(rule.to, endpoint.locality)
-      ? { rank: [3], reason: `failover from ${rule.from} to ${rule.to}: ${where(endpoint.locality)} is the failover target` }
-      : { rank: [4], reason: `failover from ${rule.from} to ${rule.to}: ${where(endpoint.locality)} is neither local nor the failover target` };
+      ? {
+          rank: [3],
+          reason: `failover from ${rule.from} to ${rule.to}: ${where(endpoint.locality)} is the failover target`,
+        }
+      : {
+          rank: [4],
+          reason: `failover from ${rule.from} to ${rule.to}: ${where(endpoint.locality)} is neither local nor the failover target`,
+        };
   }
   return defaultRank(view, endpoint);
 }
@@ -123,7 +134,11 @@ export function contiguousPriorities(ranks: readonly (readonly number[])[]): num
  * split between the localities it matches in proportion to their endpoints, as Istio does;
  * weights are scaled by 1000 to stay integers. Undefined when no distribute rule applies.
  */
-export function distributeWeights(view: ProxyView, endpoints: readonly LocatedEndpoint[], setting: LocalityLbSetting | undefined): (number | undefined)[] | undefined {
+export function distributeWeights(
+  view: ProxyView,
+  endpoints: readonly LocatedEndpoint[],
+  setting: LocalityLbSetting | undefined,
+): (number | undefined)[] | undefined {
   if (setting?.enabled === false) return undefined;
   const rule = setting?.distribute?.find((d) => localityMatches(d.from, view.locality));
   if (!rule) return undefined;

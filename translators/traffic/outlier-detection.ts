@@ -8,7 +8,9 @@ function timing(outlier: OutlierDetection): ProtoObject {
   return {
     ...(outlier.interval !== undefined ? { interval: duration(outlier.interval) } : {}),
     ...(outlier.baseEjectionTime !== undefined ? { base_ejection_time: duration(outlier.baseEjectionTime) } : {}),
-    ...(outlier.maxEjectionPercent !== undefined ? { max_ejection_percent: { value: outlier.maxEjectionPercent } } : {}),
+    ...(outlier.maxEjectionPercent !== undefined
+      ? { max_ejection_percent: { value: outlier.maxEjectionPercent } }
+      : {}),
   };
 }
 
@@ -19,13 +21,23 @@ export function envoyOutlierDetection(outlier: OutlierDetection): ProtoObject {
   const localOrigin = outlier.splitExternalLocalOriginErrors === true;
   return {
     ...timing(outlier),
-    ...(consecutive5xx !== undefined ? { consecutive_5xx: { value: consecutive5xx }, enforcing_consecutive_5xx: consecutive5xx > 0 ? ENFORCE : OFF } : {}),
-    ...(gateway !== undefined ? { consecutive_gateway_failure: { value: gateway }, enforcing_consecutive_gateway_failure: gateway > 0 ? ENFORCE : OFF } : {}),
+    ...(consecutive5xx !== undefined
+      ? { consecutive_5xx: { value: consecutive5xx }, enforcing_consecutive_5xx: consecutive5xx > 0 ? ENFORCE : OFF }
+      : {}),
+    ...(gateway !== undefined
+      ? {
+          consecutive_gateway_failure: { value: gateway },
+          enforcing_consecutive_gateway_failure: gateway > 0 ? ENFORCE : OFF,
+        }
+      : {}),
     ...(localOrigin
       ? {
           split_external_local_origin_errors: true,
           ...(outlier.consecutiveLocalOriginFailures !== undefined
-            ? { consecutive_local_origin_failure: { value: outlier.consecutiveLocalOriginFailures }, enforcing_consecutive_local_origin_failure: ENFORCE }
+            ? {
+                consecutive_local_origin_failure: { value: outlier.consecutiveLocalOriginFailures },
+                enforcing_consecutive_local_origin_failure: ENFORCE,
+              }
             : {}),
         }
       : {}),

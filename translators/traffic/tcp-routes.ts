@@ -20,10 +20,17 @@ function applies(match: L4MatchAttributes, port: number, view: ProxyView): boole
  * destinations, else the service's own cluster. Routes needing several filter chains
  * (destinationSubnets) or pod labels are not supported yet and are skipped. Pure.
  */
-export function serviceTcpProxyFilter(snapshot: MeshSnapshot, view: ProxyView, service: MeshService, port: number): ProtoObject {
+export function serviceTcpProxyFilter(
+  snapshot: MeshSnapshot,
+  view: ProxyView,
+  service: MeshService,
+  port: number,
+): ProtoObject {
   const fallback = tcpProxyFilter(outboundClusterName(port, '', service.hostname));
   const vs = virtualServiceFor(snapshot.istioConfig, service, view.namespace, snapshot.domainSuffix);
-  const route = vs?.spec.tcp?.find((r) => !r.match || r.match.length === 0 || r.match.some((m) => applies(m, port, view)));
+  const route = vs?.spec.tcp?.find(
+    (r) => !r.match || r.match.length === 0 || r.match.some((m) => applies(m, port, view)),
+  );
   if (!vs || !route) return fallback;
   const targets = route.route.flatMap((d) => {
     const found = destinationCluster(snapshot, vs, d.destination, port);
@@ -33,7 +40,10 @@ export function serviceTcpProxyFilter(snapshot: MeshSnapshot, view: ProxyView, s
   if (targets.length === 1) return tcpProxyFilter(targets[0]!.cluster, outboundClusterName(port, '', service.hostname));
   const equal = targets.every((t) => t.weight === undefined);
   const weighted = targets
-    .map((t, i) => ({ name: t.cluster, weight: equal ? Math.floor(100 / targets.length) + (i < 100 % targets.length ? 1 : 0) : (t.weight ?? 0) }))
+    .map((t, i) => ({
+      name: t.cluster,
+      weight: equal ? Math.floor(100 / targets.length) + (i < 100 % targets.length ? 1 : 0) : (t.weight ?? 0),
+    }))
     .filter((t) => t.weight > 0);
   return tcpProxyWeightedFilter(weighted, outboundClusterName(port, '', service.hostname));
 }

@@ -24,7 +24,9 @@ describe('Istio traffic config per field group, on the wire, against golden file
     for (const [viewName, view] of Object.entries(VIEWS)) {
       for (const [short, typeUrl] of Object.entries(TYPES)) {
         it(`${group} ${viewName} ${short}`, () => {
-          const resources = translateAll(typeUrl, withIstioConfig(seed, objects), view).filter((r) => r.name.includes(HOST) || (typeUrl === ROUTE_TYPE && r.name === '5000'));
+          const resources = translateAll(typeUrl, withIstioConfig(seed, objects), view).filter(
+            (r) => r.name.includes(HOST) || (typeUrl === ROUTE_TYPE && r.name === '5000'),
+          );
           expectGolden(`traffic/${group}.${viewName}.${short}.json`, wireResources(resources));
         });
       }

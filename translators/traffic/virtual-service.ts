@@ -18,18 +18,30 @@ function appliesToMesh(gateways: readonly string[] | undefined): boolean {
  * never: the most specific host, then the proxy's namespace, the service's, the root namespace,
  * then the oldest. Pure.
  */
-export function virtualServiceFor(config: IstioConfigSet, service: MeshService, viewNamespace: string, domainSuffix: string): VirtualService | undefined {
+export function virtualServiceFor(
+  config: IstioConfigSet,
+  service: MeshService,
+  viewNamespace: string,
+  domainSuffix: string,
+): VirtualService | undefined {
   let best: { vs: VirtualService; specificity: number; rank: number } | undefined;
   for (const vs of config.virtualServices) {
     if (!appliesToMesh(vs.spec.gateways)) continue;
     if (!isExportedTo(vs.spec.exportTo, vs.meta.namespace, viewNamespace)) continue;
     const specificity = Math.max(
       -1,
-      ...vs.spec.hosts.map((h) => resolveHost(h, vs.meta.namespace, domainSuffix)).filter((h) => hostMatches(h, service.hostname)).map(hostSpecificity),
+      ...vs.spec.hosts
+        .map((h) => resolveHost(h, vs.meta.namespace, domainSuffix))
+        .filter((h) => hostMatches(h, service.hostname))
+        .map(hostSpecificity),
     );
     if (specificity < 0) continue;
     const rank = namespaceRank(vs.meta.namespace, viewNamespace, service.namespace, config.rootNamespace);
-    if (!best || specificity > best.specificity || (specificity === best.specificity && (rank < best.rank || (rank === best.rank && oldestFirst(vs, best.vs) < 0)))) {
+    if (
+      !best ||
+      specificity > best.specificity ||
+      (specificity === best.specificity && (rank < best.rank || (rank === best.rank && oldestFirst(vs, best.vs) < 0)))
+    ) {
       best = { vs, specificity, rank };
     }
   }
@@ -41,7 +53,12 @@ export function virtualServiceFor(config: IstioConfigSet, service: MeshService, 
  * from the destination, else the port being routed if the target has it, else the target's only
  * port. Undefined when the port cannot be decided (Istio rejects such a route).
  */
-export function destinationCluster(snapshot: MeshSnapshot, vs: VirtualService, destination: Destination, routedPort: number): { cluster: string; hostname: string } | undefined {
+export function destinationCluster(
+  snapshot: MeshSnapshot,
+  vs: VirtualService,
+  destination: Destination,
+  routedPort: number,
+): { cluster: string; hostname: string } | undefined {
   const hostname = resolveHost(destination.host, vs.meta.namespace, snapshot.domainSuffix);
   const target = snapshot.services.get(hostname);
   let port = destination.port?.number;

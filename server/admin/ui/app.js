@@ -74,7 +74,7 @@ function start() {
     const proxy = proxySelect.value;
     const service = serviceSelect.value;
     if (!proxy || !service) {
-      show('explain', empty('Choose a proxy and a service to see each endpoint\'s address, priority and why.'));
+      show('explain', empty("Choose a proxy and a service to see each endpoint's address, priority and why."));
       return;
     }
     const query = new URLSearchParams({ proxyID: proxy, service });
@@ -83,7 +83,8 @@ function start() {
       // The user may have changed the selection while this was in flight.
       if (proxySelect.value === proxy && serviceSelect.value === service) show('explain', explainTable(result));
     } catch (error) {
-      if (proxySelect.value === proxy && serviceSelect.value === service) show('explain', empty(error instanceof Error ? error.message : String(error)));
+      if (proxySelect.value === proxy && serviceSelect.value === service)
+        show('explain', empty(error instanceof Error ? error.message : String(error)));
     }
   }
 
@@ -101,15 +102,25 @@ function start() {
           return undefined;
         }
       };
-      const [clusters, registry, endpoints, proxies] = await Promise.all(['/debug/clusterz', '/debug/registryz', '/debug/endpointz', '/debug/syncz'].map(load));
+      const [clusters, registry, endpoints, proxies] = await Promise.all(
+        ['/debug/clusterz', '/debug/registryz', '/debug/endpointz', '/debug/syncz'].map(load),
+      );
       if (clusters) show('kube-clusters', kubeClustersTable(clusters));
       if (registry && endpoints) {
         show('service-matrix', ...serviceMatrix(registry, endpoints));
-        setOptions(serviceSelect, (registry.services ?? []).map((/** @type {{hostname: string}} */ s) => s.hostname), 'Choose a service…');
+        setOptions(
+          serviceSelect,
+          (registry.services ?? []).map((/** @type {{hostname: string}} */ s) => s.hostname),
+          'Choose a service…',
+        );
       }
       if (proxies) {
         show('proxies', proxiesTable(proxies));
-        setOptions(proxySelect, proxies.map((/** @type {{proxy: string}} */ p) => p.proxy), 'Choose a proxy…');
+        setOptions(
+          proxySelect,
+          proxies.map((/** @type {{proxy: string}} */ p) => p.proxy),
+          'Choose a proxy…',
+        );
       }
       await refreshExplain();
       errorBox.hidden = errors.length === 0;

@@ -27,7 +27,9 @@ export function el(tag, attributes = {}, ...children) {
 function append(parent, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+    parent.appendChild(
+      typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child,
+    );
   }
 }
 
@@ -59,12 +61,25 @@ export function badge(text, kind, title) {
  * @param {{ caption: string, headers: Child[], rows: Child[][], footer?: Child[][], label?: string }} spec
  */
 export function table(spec) {
-  const toRow = (/** @type {Child[]} */ cells) => el('tr', {}, cells.map((c) => (c instanceof HTMLTableCellElement ? c : el('td', {}, c))));
+  const toRow = (/** @type {Child[]} */ cells) =>
+    el(
+      'tr',
+      {},
+      cells.map((c) => (c instanceof HTMLTableCellElement ? c : el('td', {}, c))),
+    );
   return el(
     'table',
     { 'aria-label': spec.label },
     el('caption', {}, spec.caption),
-    el('thead', {}, el('tr', {}, spec.headers.map((h) => el('th', { scope: 'col' }, h)))),
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        spec.headers.map((h) => el('th', { scope: 'col' }, h)),
+      ),
+    ),
     el('tbody', {}, spec.rows.map(toRow)),
     spec.footer ? el('tfoot', {}, spec.footer.map(toRow)) : null,
   );

@@ -72,9 +72,20 @@ export function proxiesTable(proxies) {
   return table({
     caption: `${proxies.length} connected prox${proxies.length === 1 ? 'y' : 'ies'}`,
     label: 'Connected proxies',
-    headers: ['Proxy', 'Kube cluster', 'Network', 'Locality', 'Stream', 'Connected', ...types.map((t) => t.toUpperCase())],
+    headers: [
+      'Proxy',
+      'Kube cluster',
+      'Network',
+      'Locality',
+      'Stream',
+      'Connected',
+      ...types.map((t) => t.toUpperCase()),
+    ],
     rows: proxies.map((p) => [
-      rowHeader(el('span', { class: 'mono' }, p.proxy), p.generator ? el('span', { class: 'sub' }, `generator ${p.generator}`) : null),
+      rowHeader(
+        el('span', { class: 'mono' }, p.proxy),
+        p.generator ? el('span', { class: 'sub' }, `generator ${p.generator}`) : null,
+      ),
       p.kubeCluster || '—',
       p.network || '(none)',
       localityText(p.locality),
@@ -110,7 +121,17 @@ export function explainTable(result) {
   return table({
     caption,
     label: 'Endpoints as the proxy sees them',
-    headers: [...(severalClusters ? ['Envoy cluster'] : []), 'Workload', 'Kube cluster', 'Network', 'Locality', 'Outcome', 'Sent as', 'Priority', 'Why'],
+    headers: [
+      ...(severalClusters ? ['Envoy cluster'] : []),
+      'Workload',
+      'Kube cluster',
+      'Network',
+      'Locality',
+      'Outcome',
+      'Sent as',
+      'Priority',
+      'Why',
+    ],
     rows: result.endpoints.map((e) => [
       ...(severalClusters ? [cell({ class: 'mono' }, e.cluster)] : []),
       rowHeader(el('span', { class: 'mono' }, e.workload)),

@@ -24,7 +24,8 @@ export function matrixColumns(registry, endpoints) {
   const columns = new Map();
   for (const byPort of Object.values(endpoints)) {
     for (const list of Object.values(byPort)) {
-      for (const e of list) columns.set(`${e.kubeCluster}\n${e.network}`, { kubeCluster: e.kubeCluster, network: e.network });
+      for (const e of list)
+        columns.set(`${e.kubeCluster}\n${e.network}`, { kubeCluster: e.kubeCluster, network: e.network });
     }
   }
   const gateways = Object.values(registry.gateways ?? {}).flat();
@@ -33,7 +34,9 @@ export function matrixColumns(registry, endpoints) {
     const network = gateways.find((g) => g.kubeCluster === kubeCluster)?.network ?? '';
     columns.set(`${kubeCluster}\n${network}`, { kubeCluster, network });
   }
-  return [...columns.values()].sort((a, b) => a.kubeCluster.localeCompare(b.kubeCluster) || a.network.localeCompare(b.network));
+  return [...columns.values()].sort(
+    (a, b) => a.kubeCluster.localeCompare(b.kubeCluster) || a.network.localeCompare(b.network),
+  );
 }
 
 /**
@@ -66,15 +69,28 @@ export function serviceMatrix(registry, endpoints) {
   if (services.length === 0) return [empty('No services in the mesh yet.')];
   const headers = [
     'Service',
-    ...columns.map((c) => el('span', {}, c.kubeCluster, el('span', { class: 'sub' }, `network ${c.network || '(none)'}`))),
+    ...columns.map((c) =>
+      el('span', {}, c.kubeCluster, el('span', { class: 'sub' }, `network ${c.network || '(none)'}`)),
+    ),
   ];
   const rows = services.map((service) => [
-    rowHeader(service.hostname, el('span', { class: 'sub' }, (service.ports ?? []).map((p) => `${p.port}/${p.name || p.protocol || ''}`).join(', '))),
+    rowHeader(
+      service.hostname,
+      el(
+        'span',
+        { class: 'sub' },
+        (service.ports ?? []).map((p) => `${p.port}/${p.name || p.protocol || ''}`).join(', '),
+      ),
+    ),
     ...columns.map((column) => {
       const { total, ready, perPort } = countEndpoints(endpoints[service.hostname], column);
       const notReady = total - ready;
       return cell(
-        { class: total === 0 ? 'count zero' : 'count', title: perPort.join(', ') || undefined, 'data-kube-cluster': column.kubeCluster },
+        {
+          class: total === 0 ? 'count zero' : 'count',
+          title: perPort.join(', ') || undefined,
+          'data-kube-cluster': column.kubeCluster,
+        },
         String(total),
         notReady > 0 ? el('span', { class: 'sub' }, `${notReady} not ready`) : null,
       );
@@ -86,15 +102,30 @@ export function serviceMatrix(registry, endpoints) {
       rowHeader('East-west gateways'),
       ...columns.map((c) => {
         const gateways = gatewaysByNetwork[c.network] ?? [];
-        return cell({ class: 'mono' }, gateways.length === 0 ? 'none' : gateways.map((g) => `${g.address}:${g.port}`).join(', '));
+        return cell(
+          { class: 'mono' },
+          gateways.length === 0 ? 'none' : gateways.map((g) => `${g.address}:${g.port}`).join(', '),
+        );
       }),
     ],
   ];
-  const otherNetworks = Object.entries(gatewaysByNetwork).filter(([network, list]) => list.length > 0 && !columns.some((c) => c.network === network));
+  const otherNetworks = Object.entries(gatewaysByNetwork).filter(
+    ([network, list]) => list.length > 0 && !columns.some((c) => c.network === network),
+  );
   return [
-    table({ caption: `${services.length} service(s), ${columns.length} kube cluster/network column(s)`, label: 'Services by kube cluster', headers, rows, footer }),
+    table({
+      caption: `${services.length} service(s), ${columns.length} kube cluster/network column(s)`,
+      label: 'Services by kube cluster',
+      headers,
+      rows,
+      footer,
+    }),
     otherNetworks.length > 0
-      ? el('p', { class: 'hint' }, `Gateways of networks with no endpoints here: ${otherNetworks.map(([network, list]) => `${network}: ${list.map((g) => `${g.address}:${g.port}`).join(', ')}`).join('; ')}`)
+      ? el(
+          'p',
+          { class: 'hint' },
+          `Gateways of networks with no endpoints here: ${otherNetworks.map(([network, list]) => `${network}: ${list.map((g) => `${g.address}:${g.port}`).join(', ')}`).join('; ')}`,
+        )
       : null,
   ];
 }

@@ -11,7 +11,16 @@ import { tempDir, writeCluster } from '../../../e2e/support/mesh-fixture.ts';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../../../protos/type-urls.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SCREENSHOT = fileURLToPath(new URL('./__screenshots__/ui.png', import.meta.url));
 const PROXY = 'sidecar~127.0.0.9~client-0.default~default.svc.cluster.local';
 const OTHER_PROXY = 'sidecar~127.0.0.10~client-1.default~default.svc.cluster.local';
@@ -21,7 +30,10 @@ const MTLS = { 'security.istio.io/tlsMode': 'istio' };
 const NACK_MESSAGE = '<img src=x id=injected>listener 0.0.0.0_5000 rejected';
 
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`web admin page browser test skipped: ${CHROMIUM} not found (apt-get install chromium; .ci/run installs it)`);
+if (!haveChromium)
+  console.warn(
+    `web admin page browser test skipped: ${CHROMIUM} not found (apt-get install chromium; .ci/run installs it)`,
+  );
 
 /** Reads responses until one of `typeUrl` arrives (other types may be pushed in between). */
 async function nextOfType(client: AdsTestClient, typeUrl: string): Promise<DecodedResponse> {
@@ -56,12 +68,28 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
 
   beforeAll(async () => {
     dir = await tempDir('ui');
-    await writeCluster(join(dir.path, 'a'), [{ name: 'helloworld', port: 5000, endpoints: [{ ip: '127.0.0.2', node: 'na', labels: MTLS }] }], [{ name: 'na', region: 'cn', zone: 'z1' }]);
+    await writeCluster(
+      join(dir.path, 'a'),
+      [{ name: 'helloworld', port: 5000, endpoints: [{ ip: '127.0.0.2', node: 'na', labels: MTLS }] }],
+      [{ name: 'na', region: 'cn', zone: 'z1' }],
+    );
     await writeCluster(
       join(dir.path, 'b'),
       [
-        { name: 'helloworld', port: 5000, endpoints: [{ ip: '10.0.0.5', node: 'nb', labels: MTLS }, { ip: '10.0.0.6', node: 'nb', labels: MTLS }] },
-        { name: 'greeter', port: 6000, clusterIP: '10.96.0.11', endpoints: [{ ip: '10.0.0.7', node: 'nb', labels: MTLS }] },
+        {
+          name: 'helloworld',
+          port: 5000,
+          endpoints: [
+            { ip: '10.0.0.5', node: 'nb', labels: MTLS },
+            { ip: '10.0.0.6', node: 'nb', labels: MTLS },
+          ],
+        },
+        {
+          name: 'greeter',
+          port: 6000,
+          clusterIP: '10.96.0.11',
+          endpoints: [{ ip: '10.0.0.7', node: 'nb', labels: MTLS }],
+        },
       ],
       [{ name: 'nb', region: 'cn', zone: 'z2' }],
     );
@@ -70,7 +98,11 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
         { name: 'cluster-a', network: 'net-a', manifests: join(dir.path, 'a') },
         { name: 'cluster-b', network: 'net-b', manifests: join(dir.path, 'b') },
       ],
-      meshNetworks: { networks: { 'net-b': { endpoints: [{ fromRegistry: 'cluster-b' }], gateways: [{ address: '192.168.0.10', port: 15443 }] } } },
+      meshNetworks: {
+        networks: {
+          'net-b': { endpoints: [{ fromRegistry: 'cluster-b' }], gateways: [{ address: '192.168.0.10', port: 15443 }] },
+        },
+      },
     });
 
     const client = new AdsTestClient(meshpilot.xdsAddress);
@@ -78,17 +110,33 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
     const proxyNode = node(PROXY, { CLUSTER_ID: 'cluster-a', NETWORK: 'net-a' }, { region: 'cn', zone: 'z1' });
     client.send({ node: proxyNode, type_url: CLUSTER_TYPE, resource_names: [] });
     const cds = await nextOfType(client, CLUSTER_TYPE);
-    client.send({ type_url: CLUSTER_TYPE, version_info: cds.version_info, response_nonce: cds.nonce, resource_names: [] });
+    client.send({
+      type_url: CLUSTER_TYPE,
+      version_info: cds.version_info,
+      response_nonce: cds.nonce,
+      resource_names: [],
+    });
     // EDS is left un-ACKed on purpose (STALE); LDS is NACKed (NACKED, with its message).
     client.send({ type_url: ENDPOINT_TYPE, resource_names: [`outbound|5000||${HELLO}`] });
     await nextOfType(client, ENDPOINT_TYPE);
     client.send({ type_url: LISTENER_TYPE, resource_names: [] });
     const lds = await nextOfType(client, LISTENER_TYPE);
-    client.send({ type_url: LISTENER_TYPE, version_info: '', response_nonce: lds.nonce, resource_names: [], error_detail: { code: 3, message: NACK_MESSAGE } });
+    client.send({
+      type_url: LISTENER_TYPE,
+      version_info: '',
+      response_nonce: lds.nonce,
+      resource_names: [],
+      error_detail: { code: 3, message: NACK_MESSAGE },
+    });
     await client.responses.quiet(100);
 
     userDataDir = await mkdtemp(join(tmpdir(), 'meshpilot-ui-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1500, height: 900 } });
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1500, height: 900 },
+    });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
@@ -111,7 +159,12 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
   it('is an accessible page with a heading per section', async () => {
     expect(await page.title()).toBe('meshpilot admin');
     const headings = await page.getByRole('heading', { level: 2 }).allInnerTexts();
-    expect(headings).toEqual(['Kube clusters', 'Services by kube cluster and network', 'Connected proxies', 'Endpoints as a proxy sees them']);
+    expect(headings).toEqual([
+      'Kube clusters',
+      'Services by kube cluster and network',
+      'Connected proxies',
+      'Endpoints as a proxy sees them',
+    ]);
   });
 
   it('shows each kube cluster with its health', async () => {
@@ -137,7 +190,13 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
     const headers = await headersOf(proxies);
     const row = await cellsOf(proxies, PROXY);
     const byHeader = Object.fromEntries(headers.map((h, i) => [h, row[i]]));
-    expect(byHeader).toMatchObject({ 'Kube cluster': 'cluster-a', Network: 'net-a', Locality: 'cn/z1', CDS: 'SYNCED', EDS: 'STALE' });
+    expect(byHeader).toMatchObject({
+      'Kube cluster': 'cluster-a',
+      Network: 'net-a',
+      Locality: 'cn/z1',
+      CDS: 'SYNCED',
+      EDS: 'STALE',
+    });
     expect(byHeader.LDS).toBe(`NACKED\n${NACK_MESSAGE}`);
     expect(await page.locator('#injected').count()).toBe(0);
   });
@@ -147,13 +206,40 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
     await page.getByLabel('Service', { exact: true }).selectOption(HELLO);
     const explain = page.getByRole('table', { name: 'Endpoints as the proxy sees them' });
     await explain.waitFor();
-    expect(await explain.locator('caption').innerText()).toBe(`${HELLO} as seen by ${PROXY} (kube cluster cluster-a, network net-a, locality cn/z1)`);
-    expect(await headersOf(explain)).toEqual(['Workload', 'Kube cluster', 'Network', 'Locality', 'Outcome', 'Sent as', 'Priority', 'Why']);
+    expect(await explain.locator('caption').innerText()).toBe(
+      `${HELLO} as seen by ${PROXY} (kube cluster cluster-a, network net-a, locality cn/z1)`,
+    );
+    expect(await headersOf(explain)).toEqual([
+      'Workload',
+      'Kube cluster',
+      'Network',
+      'Locality',
+      'Outcome',
+      'Sent as',
+      'Priority',
+      'Why',
+    ]);
     const local = await cellsOf(explain, '127.0.0.2:5000');
-    expect(local.slice(0, 7)).toEqual(['127.0.0.2:5000', 'cluster-a', 'net-a', 'cn/z1', 'local', '127.0.0.2:5000', '0']);
+    expect(local.slice(0, 7)).toEqual([
+      '127.0.0.2:5000',
+      'cluster-a',
+      'net-a',
+      'cn/z1',
+      'local',
+      '127.0.0.2:5000',
+      '0',
+    ]);
     expect(local[7]).toMatch(/^local: network net-a .*priority 0: same region, zone and subzone/);
     const remote = await cellsOf(explain, /^10\.0\.0\.5:5000/);
-    expect(remote.slice(0, 7)).toEqual(['10.0.0.5:5000', 'cluster-b', 'net-b', 'cn/z2', 'via-gateway', '→ gateway 192.168.0.10:15443\ninstead of 10.0.0.5:5000', '1']);
+    expect(remote.slice(0, 7)).toEqual([
+      '10.0.0.5:5000',
+      'cluster-b',
+      'net-b',
+      'cn/z2',
+      'via-gateway',
+      '→ gateway 192.168.0.10:15443\ninstead of 10.0.0.5:5000',
+      '1',
+    ]);
     expect(remote[7]).toMatch(/rewritten to 1 gateway\(s\) of network net-b.*priority 1: same region/);
     await mkdir(fileURLToPath(new URL('./__screenshots__/', import.meta.url)), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -163,7 +249,11 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
   it('refreshes by itself, keeping the chosen proxy and service', async () => {
     const other = new AdsTestClient(meshpilot.xdsAddress);
     clients.push(other);
-    other.send({ node: node(OTHER_PROXY, { CLUSTER_ID: 'cluster-b', NETWORK: 'net-b' }), type_url: CLUSTER_TYPE, resource_names: [] });
+    other.send({
+      node: node(OTHER_PROXY, { CLUSTER_ID: 'cluster-b', NETWORK: 'net-b' }),
+      type_url: CLUSTER_TYPE,
+      resource_names: [],
+    });
     await nextOfType(other, CLUSTER_TYPE);
     const proxies = page.getByRole('table', { name: 'Connected proxies' });
     // No reload: the page's own refresh (every second here) must bring the new proxy in.

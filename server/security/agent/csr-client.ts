@@ -24,7 +24,8 @@ export async function createKeyAndCsr(spiffeId: string): Promise<KeyAndCsr> {
   return { privateKeyPem: await exportPrivateKeyPem(keys.privateKey), csrPem: request.toString('pem') };
 }
 
-export type CsrAuthentication = { kind: 'token'; token: string } | { kind: 'certificate'; certChainPem: string; privateKeyPem: string };
+export type CsrAuthentication =
+  { kind: 'token'; token: string } | { kind: 'certificate'; certChainPem: string; privateKeyPem: string };
 
 export interface CreateCertificateCall {
   /** host:port of meshpilot's TLS xDS port (CreateCertificate is served there). */
@@ -43,40 +44,74 @@ const CsrClient = grpc.makeGenericClientConstructor(CSR_SERVICE, 'IstioCertifica
 
 function channelCredentials(call: CreateCertificateCall): grpc.ChannelCredentials {
   const root = call.rootPem === undefined ? null : Buffer.from(call.rootPem);
-  const verify: grpc.VerifyOptions = call.rootPem === undefined ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {};
+  const verify: grpc.VerifyOptions =
+    call.rootPem === undefined ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {};
   if (call.authentication.kind === 'certificate') {
-    return grpc.credentials.createSsl(root, Buffer.from(call.authentication.privateKeyPem), Buffer.from(call.authentication.certChainPem), verify);
+    return grpc.credentials.createSsl(
+      root,
+      Buffer.from(call.authentication.privateKeyPem),
+      Buffer.from(call.authentication.certChainPem),
+      verify,
+    );
   }
   return grpc.credentials.createSsl(root, null, null, verify);
 }
 
 /** The issued chain, leaf first and root last. Errors carry the server's status, never the token. */
 export async function createCertificate(call: CreateCertificateCall): Promise<string[]> {
-  const options: grpc.ChannelOptions = call.serverName !== undefined ? { 'grpc.ssl_target_name_override': call.serverName } : {};
+  const options: grpc.ChannelOptions =
+    call.serverName !== undefined ? { 'grpc.ssl_target_name_override': call.serverName } : {};
   const client = new CsrClient(call.caAddress, channelCredentials(call), options);
   const metadata = new grpc.Metadata();
   if (call.authentication.kind === 'token') metadata.set('authorization', `Bearer ${call.authentication.token}`);
   const request: CertificateRequestMessage = { csr: call.csrPem, validity_duration: call.ttlSeconds };
   try {
     return await new Promise<string[]>((resolve, reject) => {
-      const method = (client as unknown as Record<string, (r: CertificateRequestMessage, m: grpc.Metadata, o: grpc.CallOptions, cb: grpc.requestCallback<CertificateResponseMessage>) => void>).CreateCertificate;
+      const method = (
+        client as unknown as Record<
+          string,
+          (
+            r: CertificateRequestMessage,
+            m: grpc.Metadata,
+            o: grpc.CallOptions,
+            cb: grpc.requestCallback<CertificateResponseMessage>,
+          ) => void
+        >
+      ).CreateCertificate;
       if (method === undefined) {
         reject(new AgentError('MESHPILOT_ERR_AGENT_CSR', 'internal: CreateCertificate method missing'));
         return;
       }
-      method.call(client, request, metadata, { deadline: Date.now() + (call.timeoutMs ?? 10_000) }, (error, response) => {
-        if (error) {
-          const name = grpc.status[error.code] ?? String(error.code);
-          reject(new AgentError('MESHPILOT_ERR_AGENT_CSR', `CreateCertificate on ${call.caAddress} failed: ${name}: ${error.details}`, error.code));
-          return;
-        }
-        const chain = response?.cert_chain ?? [];
-        if (chain.length < 2) {
-          reject(new AgentError('MESHPILOT_ERR_AGENT_CSR', `CreateCertificate on ${call.caAddress} returned ${chain.length} certificate(s); expected leaf … root`));
-          return;
-        }
-        resolve(chain);
-      });
+      method.call(
+        client,
+        request,
+        metadata,
+        { deadline: Date.now() + (call.timeoutMs ?? 10_000) },
+        (error, response) => {
+          if (error) {
+            const name = grpc.status[error.code] ?? String(error.code);
+            reject(
+              new AgentError(
+                'MESHPILOT_ERR_AGENT_CSR',
+                `CreateCertificate on ${call.caAddress} failed: ${name}: ${error.details}`,
+                error.code,
+              ),
+            );
+            return;
+          }
+          const chain = response?.cert_chain ?? [];
+          if (chain.length < 2) {
+            reject(
+              new AgentError(
+                'MESHPILOT_ERR_AGENT_CSR',
+                `CreateCertificate on ${call.caAddress} returned ${chain.length} certificate(s); expected leaf … root`,
+              ),
+            );
+            return;
+          }
+          resolve(chain);
+        },
+      );
     });
   } finally {
     client.close();

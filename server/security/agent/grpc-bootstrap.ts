@@ -41,7 +41,11 @@ export function istioNodeId(workload: WorkloadFacts): string {
   return `sidecar~${workload.podIp}~${workload.podName}.${workload.namespace}~${workload.namespace}.svc.${workload.domainSuffix}`;
 }
 
-export function certificateFiles(outDir: string): { certificate_file: string; private_key_file: string; ca_certificate_file: string } {
+export function certificateFiles(outDir: string): {
+  certificate_file: string;
+  private_key_file: string;
+  ca_certificate_file: string;
+} {
   return {
     certificate_file: join(outDir, CERT_CHAIN_FILE),
     private_key_file: join(outDir, KEY_FILE),
@@ -52,7 +56,10 @@ export function certificateFiles(outDir: string): { certificate_file: string; pr
 export function buildGrpcBootstrap(workload: WorkloadFacts, settings: BootstrapSettings): Record<string, unknown> {
   const files = certificateFiles(settings.outDir);
   const refreshInterval = `${Math.max(1, Math.floor(settings.refreshIntervalSeconds))}s`;
-  const channelCreds = settings.xdsCredentials === 'tls' ? [{ type: 'tls', config: { ...files, refresh_interval: refreshInterval } }] : [{ type: 'insecure' }];
+  const channelCreds =
+    settings.xdsCredentials === 'tls'
+      ? [{ type: 'tls', config: { ...files, refresh_interval: refreshInterval } }]
+      : [{ type: 'insecure' }];
   return {
     xds_servers: [{ server_uri: settings.xdsAddress, channel_creds: channelCreds, server_features: ['xds_v3'] }],
     node: {
@@ -68,7 +75,10 @@ export function buildGrpcBootstrap(workload: WorkloadFacts, settings: BootstrapS
       locality: workload.locality ?? {},
     },
     certificate_providers: {
-      [CERTIFICATE_PROVIDER_INSTANCE]: { plugin_name: 'file_watcher', config: { ...files, refresh_interval: refreshInterval } },
+      [CERTIFICATE_PROVIDER_INSTANCE]: {
+        plugin_name: 'file_watcher',
+        config: { ...files, refresh_interval: refreshInterval },
+      },
     },
     server_listener_resource_name_template: SERVER_LISTENER_TEMPLATE,
   };

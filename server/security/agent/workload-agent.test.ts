@@ -58,18 +58,30 @@ describe('meshpilot agent', () => {
 
   const baseArgs = (outDir: string): string[] => [
     'agent',
-    '--xds-address', fixture.plaintextAddress,
-    '--ca-address', fixture.tlsAddress,
-    '--server-name', 'localhost',
-    '--token-file', tokenFile,
-    '--namespace', 'ns1',
-    '--service-account', 'sa1',
-    '--pod-name', 'app-1',
-    '--pod-ip', '10.1.0.7',
-    '--cluster-id', 'cluster-a',
-    '--locality', 'region1/zone1/sub1',
-    '--out-dir', outDir,
-    '--ttl', '1h',
+    '--xds-address',
+    fixture.plaintextAddress,
+    '--ca-address',
+    fixture.tlsAddress,
+    '--server-name',
+    'localhost',
+    '--token-file',
+    tokenFile,
+    '--namespace',
+    'ns1',
+    '--service-account',
+    'sa1',
+    '--pod-name',
+    'app-1',
+    '--pod-ip',
+    '10.1.0.7',
+    '--cluster-id',
+    'cluster-a',
+    '--locality',
+    'region1/zone1/sub1',
+    '--out-dir',
+    outDir,
+    '--ttl',
+    '1h',
     '--once',
   ];
 
@@ -84,10 +96,15 @@ describe('meshpilot agent', () => {
     expect(describeCertificate(chainPem).subjectAltNames).toEqual([`URI:${SA1}`]);
     expect(await readFile(join(outDir, 'root-cert.pem'), 'utf8')).toBe(fixture.security.ca.rootCertPem());
     const fromKey = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
-    expect(Buffer.from(fromKey).equals(Buffer.from(createPublicKey(chainPem).export({ type: 'spki', format: 'der' })))).toBe(true);
+    expect(
+      Buffer.from(fromKey).equals(Buffer.from(createPublicKey(chainPem).export({ type: 'spki', format: 'der' }))),
+    ).toBe(true);
     expect((await stat(join(outDir, 'key.pem'))).mode & 0o077).toBe(0);
 
-    const bootstrap = JSON.parse(await readFile(join(outDir, 'grpc-bootstrap.json'), 'utf8')) as Record<string, unknown>;
+    const bootstrap = JSON.parse(await readFile(join(outDir, 'grpc-bootstrap.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     const parsed = validateBootstrapConfig(bootstrap);
     expect(parsed.node.id).toBe('sidecar~10.1.0.7~app-1.ns1~ns1.svc.cluster.local');
     expect(parsed.node.locality).toEqual({ region: 'region1', zone: 'zone1', sub_zone: 'sub1' });
@@ -103,7 +120,12 @@ describe('meshpilot agent', () => {
       },
     });
     const metadata = (bootstrap.node as { metadata: Record<string, string> }).metadata;
-    expect(metadata).toMatchObject({ GENERATOR: 'grpc', CLUSTER_ID: 'cluster-a', NAMESPACE: 'ns1', SERVICE_ACCOUNT: 'sa1' });
+    expect(metadata).toMatchObject({
+      GENERATOR: 'grpc',
+      CLUSTER_ID: 'cluster-a',
+      NAMESPACE: 'ns1',
+      SERVICE_ACCOUNT: 'sa1',
+    });
   }, 30_000);
 
   it('trusts the returned root only with --trust-on-first-use, and says why otherwise', async () => {
@@ -132,7 +154,14 @@ describe('meshpilot agent', () => {
     const outDir = join(temp.dir, 'rotating');
     const logLines: string[] = [];
     const agent = new WorkloadAgent({
-      workload: { namespace: 'ns1', serviceAccount: 'sa1', podName: 'app-1', podIp: '10.1.0.7', kubeCluster: 'cluster-a', domainSuffix: 'cluster.local' },
+      workload: {
+        namespace: 'ns1',
+        serviceAccount: 'sa1',
+        podName: 'app-1',
+        podIp: '10.1.0.7',
+        kubeCluster: 'cluster-a',
+        domainSuffix: 'cluster.local',
+      },
       trustDomain: 'cluster.local',
       caAddress: fixture.tlsAddress,
       xdsAddress: fixture.plaintextAddress,

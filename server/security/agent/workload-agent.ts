@@ -14,7 +14,14 @@ import { verifyPresentedChain } from '../verify-chain.ts';
 import { AgentError } from './agent-error.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { createCertificate, createKeyAndCsr, type CsrAuthentication } from './csr-client.ts';
-import { BOOTSTRAP_FILE, buildGrpcBootstrap, CERT_CHAIN_FILE, KEY_FILE, ROOT_CERT_FILE, type WorkloadFacts } from './grpc-bootstrap.ts';
+import {
+  BOOTSTRAP_FILE,
+  buildGrpcBootstrap,
+  CERT_CHAIN_FILE,
+  KEY_FILE,
+  ROOT_CERT_FILE,
+  type WorkloadFacts,
+} from './grpc-bootstrap.ts';
 
 export interface WorkloadAgentOptions {
   readonly workload: WorkloadFacts;
@@ -81,7 +88,10 @@ export class WorkloadAgent {
       refreshIntervalSeconds,
     });
     await this.#write(this.bootstrapPath, `${JSON.stringify(bootstrap, null, 2)}\n`, 0o644);
-    this.#options.logger.info({ path: this.bootstrapPath, xdsServer: this.#options.xdsAddress }, 'gRPC xDS bootstrap written');
+    this.#options.logger.info(
+      { path: this.bootstrapPath, xdsServer: this.#options.xdsAddress },
+      'gRPC xDS bootstrap written',
+    );
   }
 
   /** Gets a new certificate and writes the files. */
@@ -100,7 +110,10 @@ export class WorkloadAgent {
     const returnedRoot = chain[chain.length - 1] ?? '';
     const trustedRoot = rootPem ?? returnedRoot;
     if (rootPem === undefined) {
-      this.#options.logger.warn({ caAddress: this.#options.caAddress }, 'no root certificate given: trusting the root the control plane returned (trust on first use)');
+      this.#options.logger.warn(
+        { caAddress: this.#options.caAddress },
+        'no root certificate given: trusting the root the control plane returned (trust on first use)',
+      );
     }
     const certChainPem = chain.slice(0, -1).join('');
     const leaf = await this.#verify(certChainPem, trustedRoot);
@@ -109,9 +122,18 @@ export class WorkloadAgent {
     await this.#write(join(this.#options.outDir, CERT_CHAIN_FILE), certChainPem, 0o644);
     await this.#write(join(this.#options.outDir, ROOT_CERT_FILE), trustedRoot, 0o644);
     this.#current = { certChainPem, privateKeyPem, notAfter: leaf.notAfter };
-    const renewAt = rotationDeadline(Math.max(leaf.notBefore.getTime(), this.#clock()), Math.max(leaf.notAfter.getTime(), this.#clock() + 1), 0.5);
+    const renewAt = rotationDeadline(
+      Math.max(leaf.notBefore.getTime(), this.#clock()),
+      Math.max(leaf.notAfter.getTime(), this.#clock() + 1),
+      0.5,
+    );
     this.#options.logger.info(
-      { identity: this.#spiffeId, notAfter: leaf.notAfter.toISOString(), renewAt: new Date(renewAt).toISOString(), outDir: this.#options.outDir },
+      {
+        identity: this.#spiffeId,
+        notAfter: leaf.notAfter.toISOString(),
+        renewAt: new Date(renewAt).toISOString(),
+        outDir: this.#options.outDir,
+      },
       'workload certificate written',
     );
     return { spiffeId: this.#spiffeId, notBefore: leaf.notBefore, notAfter: leaf.notAfter, renewAt };
@@ -124,31 +146,44 @@ export class WorkloadAgent {
 
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.renew().then(
-        (issued) => this.#schedule(issued.renewAt - this.#clock()),
-        (error: unknown) => {
-          this.#options.logger.error({ error: errorMessage(error) }, 'certificate renewal failed; retrying');
-          this.#schedule(RETRY_DELAY_MS);
-        },
-      );
-    }, Math.max(delayMs, 0));
+    this.#timer = setTimeout(
+      () => {
+        this.renew().then(
+          (issued) => this.#schedule(issued.renewAt - this.#clock()),
+          (error: unknown) => {
+            this.#options.logger.error({ error: errorMessage(error) }, 'certificate renewal failed; retrying');
+            this.#schedule(RETRY_DELAY_MS);
+          },
+        );
+      },
+      Math.max(delayMs, 0),
+    );
   }
 
   async #trustedRoot(): Promise<string | undefined> {
     if (this.#trustedRootPem !== undefined) return this.#trustedRootPem;
     if (this.#options.rootCertFile === undefined) {
       if (this.#options.trustOnFirstUse) return undefined;
-      throw new AgentError('MESHPILOT_ERR_AGENT_ROOT', 'no --root-cert-file given: pass the mesh root certificate (or --trust-on-first-use to accept the one the control plane returns)');
+      throw new AgentError(
+        'MESHPILOT_ERR_AGENT_ROOT',
+        'no --root-cert-file given: pass the mesh root certificate (or --trust-on-first-use to accept the one the control plane returns)',
+      );
     }
     let text: string;
     try {
       text = await readFile(this.#options.rootCertFile, 'utf8');
     } catch (error: unknown) {
-      throw new AgentError('MESHPILOT_ERR_AGENT_ROOT', `cannot read the root certificate file ${this.#options.rootCertFile}: ${errorMessage(error)}`);
+      throw new AgentError(
+        'MESHPILOT_ERR_AGENT_ROOT',
+        `cannot read the root certificate file ${this.#options.rootCertFile}: ${errorMessage(error)}`,
+      );
     }
     const parsed = parseCertificates(text);
-    if (!parsed.ok) throw new AgentError('MESHPILOT_ERR_AGENT_ROOT', `root certificate file ${this.#options.rootCertFile}: ${parsed.reason}`);
+    if (!parsed.ok)
+      throw new AgentError(
+        'MESHPILOT_ERR_AGENT_ROOT',
+        `root certificate file ${this.#options.rootCertFile}: ${parsed.reason}`,
+      );
     return text;
   }
 
@@ -159,27 +194,51 @@ export class WorkloadAgent {
       try {
         token = (await readFile(this.#options.tokenFile, 'utf8')).trim();
       } catch (error: unknown) {
-        throw new AgentError('MESHPILOT_ERR_AGENT_TOKEN', `cannot read the token file ${this.#options.tokenFile}: ${errorMessage(error)}`);
+        throw new AgentError(
+          'MESHPILOT_ERR_AGENT_TOKEN',
+          `cannot read the token file ${this.#options.tokenFile}: ${errorMessage(error)}`,
+        );
       }
-      if (token === '') throw new AgentError('MESHPILOT_ERR_AGENT_TOKEN', `the token file ${this.#options.tokenFile} is empty`);
+      if (token === '')
+        throw new AgentError('MESHPILOT_ERR_AGENT_TOKEN', `the token file ${this.#options.tokenFile} is empty`);
       return { kind: 'token', token };
     }
     if (this.#current !== undefined && this.#current.notAfter.getTime() > this.#clock()) {
-      return { kind: 'certificate', certChainPem: this.#current.certChainPem, privateKeyPem: this.#current.privateKeyPem };
+      return {
+        kind: 'certificate',
+        certChainPem: this.#current.certChainPem,
+        privateKeyPem: this.#current.privateKeyPem,
+      };
     }
-    throw new AgentError('MESHPILOT_ERR_AGENT_TOKEN', 'no --token-file given and no valid workload certificate to authenticate with');
+    throw new AgentError(
+      'MESHPILOT_ERR_AGENT_TOKEN',
+      'no --token-file given and no valid workload certificate to authenticate with',
+    );
   }
 
   async #verify(certChainPem: string, rootPem: string): Promise<{ notBefore: Date; notAfter: Date }> {
     const roots = parseCertificates(rootPem);
-    if (!roots.ok) throw new AgentError('MESHPILOT_ERR_AGENT_CERTIFICATE', `the root certificate is not usable: ${roots.reason}`);
-    const verified = await verifyPresentedChain(certChainPem, { trustDomain: this.#options.trustDomain, roots: roots.value, intermediates: [] }, new Date(this.#clock()));
-    if (!verified.ok) throw new AgentError('MESHPILOT_ERR_AGENT_CERTIFICATE', `the issued certificate does not verify: ${verified.error}`);
+    if (!roots.ok)
+      throw new AgentError('MESHPILOT_ERR_AGENT_CERTIFICATE', `the root certificate is not usable: ${roots.reason}`);
+    const verified = await verifyPresentedChain(
+      certChainPem,
+      { trustDomain: this.#options.trustDomain, roots: roots.value, intermediates: [] },
+      new Date(this.#clock()),
+    );
+    if (!verified.ok)
+      throw new AgentError(
+        'MESHPILOT_ERR_AGENT_CERTIFICATE',
+        `the issued certificate does not verify: ${verified.error}`,
+      );
     if (verified.spiffeId !== this.#spiffeId) {
-      throw new AgentError('MESHPILOT_ERR_AGENT_CERTIFICATE', `the issued certificate is for ${verified.spiffeId}, expected ${this.#spiffeId}`);
+      throw new AgentError(
+        'MESHPILOT_ERR_AGENT_CERTIFICATE',
+        `the issued certificate is for ${verified.spiffeId}, expected ${this.#spiffeId}`,
+      );
     }
     const leaf = parseCertificates(certChainPem);
-    if (!leaf.ok || leaf.value[0] === undefined) throw new AgentError('MESHPILOT_ERR_AGENT_CERTIFICATE', 'the issued chain has no leaf certificate');
+    if (!leaf.ok || leaf.value[0] === undefined)
+      throw new AgentError('MESHPILOT_ERR_AGENT_CERTIFICATE', 'the issued chain has no leaf certificate');
     return { notBefore: leaf.value[0].notBefore, notAfter: leaf.value[0].notAfter };
   }
 
