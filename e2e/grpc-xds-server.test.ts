@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRPC_SERVER_LISTENER_TEMPLATE } from '../translators/names.ts';
+import { GRPC_SERVER_LISTENER_TEMPLATE } from '../translators/common/names.ts';
 import { startTestMeshpilot } from './support/meshpilot-process.ts';
 import { tempDir, writeCluster } from './support/mesh-fixture.ts';
 import {

@@ -8,7 +8,7 @@
 import { isIP } from 'node:net';
 import { duration, typed, type ProtoObject } from '../protos/any.ts';
 import { ADS_CONFIG_SOURCE } from './resource.ts';
-import { structValue, type JsonValue } from './struct.ts';
+import { structValue, type JsonValue } from './common/struct.ts';
 
 export const BOOTSTRAP_TYPE = 'type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap' as const;
 export const XDS_ENVOY_CLUSTER = 'xds-grpc';

@@ -2,9 +2,9 @@ import { ENDPOINT_TYPE } from '../protos/type-urls.ts';
 import { localityKey, parseLocalityKey } from '../model/locality.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { Locality, MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
-import { outboundClusterName, sniName } from './names.ts';
-import { isProxiedPort } from './protocol.ts';
-import { filterMetadata } from './struct.ts';
+import { outboundClusterName, sniName } from './common/names.ts';
+import { isProxiedPort } from './common/protocol.ts';
+import { filterMetadata } from './common/struct.ts';
 import type { XdsResource } from './resource.ts';
 import {
   destinationRuleFor,

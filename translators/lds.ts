@@ -1,12 +1,12 @@
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshSnapshot } from '../model/types.ts';
-import { buildGatewayPassthroughListener } from './gateway-listener.ts';
-import { buildGrpcListeners, buildGrpcRoutes } from './grpc-listeners.ts';
-import { buildGrpcServerListeners } from './grpc-server-listeners.ts';
+import { buildGatewayPassthroughListener } from './gateway/passthrough-listener.ts';
+import { buildGrpcListeners, buildGrpcRoutes } from './grpc/client-listeners.ts';
+import { buildGrpcServerListeners } from './grpc/server-listeners.ts';
 import type { XdsResource } from './resource.ts';
-import { buildSidecarInboundListener } from './sidecar-inbound-listener.ts';
-import { buildSidecarOutboundListeners } from './sidecar-outbound-listeners.ts';
-import { buildSidecarRoutes } from './sidecar-routes.ts';
+import { buildSidecarInboundListener } from './sidecar/inbound-listener.ts';
+import { buildSidecarOutboundListeners } from './sidecar/outbound-listeners.ts';
+import { buildSidecarRoutes } from './sidecar/routes.ts';
 
 /**
  * LDS. gRPC: client api listeners `<fqdn>:<port>` and server listeners for its own ports.

@@ -1,6 +1,6 @@
 import { typed, type ProtoObject } from '../../protos/any.ts';
 import type { IstioConfig, MetricSelectorMetric, MetricsOverride } from '../../model/istio/types.ts';
-import { structValue, type JsonValue } from '../struct.ts';
+import { structValue, type JsonValue } from '../common/struct.ts';
 import { applicableConfigs, hasSelector, oldestFirst, type WorkloadScope } from '../security/workload-scope.ts';
 
 /** Which side of a connection a proxy reports: outbound (CLIENT) or inbound (SERVER), as Telemetry's match.mode. */

@@ -1,6 +1,6 @@
 import { duration, typed, type ProtoObject } from '../../protos/any.ts';
 import type { ConnectionPoolSettings } from '../../model/istio/types.ts';
-import { isLoadedProtoType } from '../proto-types.ts';
+import { isLoadedProtoType } from '../common/proto-types.ts';
 
 const UNLIMITED = 4_294_967_295;
 export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';

@@ -1,8 +1,8 @@
 import { typed, type ProtoObject } from '../../protos/any.ts';
 import type { ClientTlsSettings } from '../../model/istio/types.ts';
 import { ADS_CONFIG_SOURCE } from '../resource.ts';
-import { structValue } from '../struct.ts';
-import { istioUpstreamTls, RAW_BUFFER_SOCKET } from '../tls.ts';
+import { structValue } from '../common/struct.ts';
+import { istioUpstreamTls, RAW_BUFFER_SOCKET } from '../security/istio-tls.ts';
 
 const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 /** Where Debian (and Istio's proxy image) keep the system trust bundle: SIMPLE/MUTUAL without caCertificates. */

@@ -2,8 +2,8 @@ import type { ProtoObject } from '../../protos/any.ts';
 import type { L4MatchAttributes } from '../../model/istio/types.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot } from '../../model/types.ts';
-import { tcpProxyFilter, tcpProxyWeightedFilter } from '../filters.ts';
-import { outboundClusterName } from '../names.ts';
+import { tcpProxyFilter, tcpProxyWeightedFilter } from '../common/filters.ts';
+import { outboundClusterName } from '../common/names.ts';
 import { destinationCluster, virtualServiceFor } from './virtual-service.ts';
 
 function applies(match: L4MatchAttributes, port: number, view: ProxyView): boolean {

@@ -5,7 +5,7 @@ import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { explainServiceEndpoints } from '../eds-explain.ts';
 import { translateAll } from '../index.ts';
-import { virtualServiceRetryPolicy } from '../retry.ts';
+import { virtualServiceRetryPolicy } from './retry.ts';
 import { onTheWire } from '../test-support/golden.ts';
 import { istioObject, withIstioConfig } from '../test-support/istio-config.ts';
 import { loadSeedSnapshot, SEED_VIEWS } from '../test-support/seed-snapshot.ts';

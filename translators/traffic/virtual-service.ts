@@ -1,6 +1,6 @@
 import type { Destination, IstioConfig, IstioConfigSet } from '../../model/istio/types.ts';
 import type { MeshService, MeshSnapshot } from '../../model/types.ts';
-import { outboundClusterName } from '../names.ts';
+import { outboundClusterName } from '../common/names.ts';
 import { oldestFirst } from '../../model/istio/config-set.ts';
 import { hostMatches, hostSpecificity, isExportedTo, namespaceRank, resolveHost } from './host-match.ts';
 

@@ -1,11 +1,11 @@
-import { typed } from '../protos/any.ts';
-import { LISTENER_TYPE, ROUTE_TYPE } from '../protos/type-urls.ts';
-import type { MeshSnapshot } from '../model/types.ts';
-import { HCM_TYPE, OUTBOUND_HTTP_FILTERS } from './filters.ts';
-import type { ProxyView } from '../model/proxy-view.ts';
-import { hostPortName } from './names.ts';
-import { ADS_CONFIG_SOURCE, type XdsResource } from './resource.ts';
-import { serviceRoutes } from './traffic/http-routes.ts';
+import { typed } from '../../protos/any.ts';
+import { LISTENER_TYPE, ROUTE_TYPE } from '../../protos/type-urls.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
+import { HCM_TYPE, OUTBOUND_HTTP_FILTERS } from '../common/filters.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
+import { hostPortName } from '../common/names.ts';
+import { ADS_CONFIG_SOURCE, type XdsResource } from '../resource.ts';
+import { serviceRoutes } from '../traffic/http-routes.ts';
 
 /** Proxyless gRPC client listeners `<fqdn>:<port>`: api_listener + HttpConnectionManager + RDS. Pure. */
 export function buildGrpcListeners(snapshot: MeshSnapshot): XdsResource[] {

@@ -1,4 +1,4 @@
-import type { ProtoObject } from '../protos/any.ts';
+import type { ProtoObject } from '../../protos/any.ts';
 
 /**
  * google.protobuf.Struct in the form protobufjs encodes (`{fields: {k: {stringValue: …}}}`: its

@@ -1,4 +1,4 @@
-import { protoRoot } from '../protos/load.ts';
+import { protoRoot } from '../../protos/load.ts';
 import protobuf from 'protobufjs';
 
 /**

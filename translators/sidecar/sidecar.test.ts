@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../protos/type-urls.ts';
-import type { ProxyView } from '../model/proxy-view.ts';
-import { translateAll } from './index.ts';
-import { isLoadedProtoType } from './proto-types.ts';
-import { portProtocol } from './protocol.ts';
-import { onTheWire } from './test-support/golden.ts';
-import { richSnapshot, richView } from './test-support/rich-snapshot.ts';
+import { CLUSTER_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../protos/type-urls.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
+import { translateAll } from '../index.ts';
+import { isLoadedProtoType } from '../common/proto-types.ts';
+import { portProtocol } from '../common/protocol.ts';
+import { onTheWire } from '../test-support/golden.ts';
+import { richSnapshot, richView } from '../test-support/rich-snapshot.ts';
 
 const snapshot = richSnapshot();
 type Wire = Record<string, unknown> & { name: string };

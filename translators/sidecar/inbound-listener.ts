@@ -1,23 +1,23 @@
-import { duration, type ProtoObject } from '../protos/any.ts';
-import { LISTENER_TYPE } from '../protos/type-urls.ts';
-import type { ProxyView } from '../model/proxy-view.ts';
-import type { MeshSnapshot } from '../model/types.ts';
-import { ORIGINAL_DST, socketAddress, TLS_INSPECTOR, tcpProxyFilter } from './filters.ts';
+import { duration, type ProtoObject } from '../../protos/any.ts';
+import { LISTENER_TYPE } from '../../protos/type-urls.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
+import { ORIGINAL_DST, socketAddress, TLS_INSPECTOR, tcpProxyFilter } from '../common/filters.ts';
 import {
   BLACKHOLE_CLUSTER,
   inboundClusterName,
   INBOUND_PASSTHROUGH_CLUSTER,
   VIRTUAL_INBOUND_LISTENER,
   VIRTUAL_INBOUND_PORT,
-} from './names.ts';
-import type { XdsResource } from './resource.ts';
-import { workloadRbac } from './security/authorization-policy.ts';
-import { mtlsModeForPort, workloadMtls, type EffectiveMtlsMode } from './security/peer-authentication.ts';
-import { networkRbacFilters } from './security/rbac-filters.ts';
-import { workloadScope } from './security/workload-scope.ts';
-import { statsFilters } from './telemetry/stats-filter.ts';
-import { ISTIO_ALPN_MATCH, istioDownstreamTls } from './tls.ts';
-import { workloadInstances, workloadPorts } from './workload.ts';
+} from '../common/names.ts';
+import type { XdsResource } from '../resource.ts';
+import { workloadRbac } from '../security/authorization-policy.ts';
+import { mtlsModeForPort, workloadMtls, type EffectiveMtlsMode } from '../security/peer-authentication.ts';
+import { networkRbacFilters } from '../security/rbac-filters.ts';
+import { workloadScope } from '../security/workload-scope.ts';
+import { statsFilters } from '../telemetry/stats-filter.ts';
+import { ISTIO_ALPN_MATCH, istioDownstreamTls } from '../security/istio-tls.ts';
+import { workloadInstances, workloadPorts } from '../common/workload.ts';
 
 /** Istio's PILOT_INBOUND_PROTOCOL_DETECTION_TIMEOUT: how long tls_inspector waits for a server-first protocol. */
 const INSPECTION_TIMEOUT_MS = 1_000;

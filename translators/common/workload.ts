@@ -1,5 +1,5 @@
-import type { ProxyView } from '../model/proxy-view.ts';
-import type { MeshService, MeshSnapshot, ServicePort } from '../model/types.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
+import type { MeshService, MeshSnapshot, ServicePort } from '../../model/types.ts';
 import { isProxiedPort } from './protocol.ts';
 
 /** One service port the proxy's own workload serves (Istio's "service instance"). */

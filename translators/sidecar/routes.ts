@@ -1,12 +1,12 @@
-import { ROUTE_TYPE } from '../protos/type-urls.ts';
-import type { ProxyView } from '../model/proxy-view.ts';
-import type { MeshService, MeshSnapshot } from '../model/types.ts';
-import { hostPortName, PASSTHROUGH_CLUSTER } from './names.ts';
-import { isHttpPort, isProxiedPort } from './protocol.ts';
-import type { XdsResource } from './resource.ts';
-import { httpPortNumbers } from './sidecar-outbound-listeners.ts';
-import type { ProtoObject } from '../protos/any.ts';
-import { NO_TIMEOUTS, serviceRoutes } from './traffic/http-routes.ts';
+import { ROUTE_TYPE } from '../../protos/type-urls.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
+import type { MeshService, MeshSnapshot } from '../../model/types.ts';
+import { hostPortName, PASSTHROUGH_CLUSTER } from '../common/names.ts';
+import { isHttpPort, isProxiedPort } from '../common/protocol.ts';
+import type { XdsResource } from '../resource.ts';
+import { httpPortNumbers } from './outbound-listeners.ts';
+import type { ProtoObject } from '../../protos/any.ts';
+import { NO_TIMEOUTS, serviceRoutes } from '../traffic/http-routes.ts';
 
 /** Istio's names for a service from a proxy in `proxyNamespace`: the bare name only from its own namespace. */
 function serviceDomains(service: MeshService, port: number, proxyNamespace: string): string[] {

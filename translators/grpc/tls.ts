@@ -1,4 +1,4 @@
-import { typed, type ProtoObject } from '../protos/any.ts';
+import { typed, type ProtoObject } from '../../protos/any.ts';
 
 /**
  * TLS for proxyless gRPC (gRFC A29): certificates come from the bootstrap's certificate provider

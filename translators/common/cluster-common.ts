@@ -1,7 +1,7 @@
-import { duration, typed, type ProtoObject } from '../protos/any.ts';
-import type { MeshService } from '../model/types.ts';
+import { duration, typed, type ProtoObject } from '../../protos/any.ts';
+import type { MeshService } from '../../model/types.ts';
 import { isLoadedProtoType } from './proto-types.ts';
-import { ADS_CONFIG_SOURCE } from './resource.ts';
+import { ADS_CONFIG_SOURCE } from '../resource.ts';
 import { filterMetadata } from './struct.ts';
 
 /** Field sets every Envoy cluster of Istio's shape shares. */

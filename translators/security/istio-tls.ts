@@ -1,5 +1,5 @@
-import { typed, type ProtoObject } from '../protos/any.ts';
-import { ADS_CONFIG_SOURCE } from './resource.ts';
+import { typed, type ProtoObject } from '../../protos/any.ts';
+import { ADS_CONFIG_SOURCE } from '../resource.ts';
 
 export const ISTIO_MTLS_ALPN = ['istio-peer-exchange', 'istio'] as const;
 /** The ALPNs an Istio client offers on mTLS connections, as servers and gateways match them (seed order). */

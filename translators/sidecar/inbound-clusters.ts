@@ -1,11 +1,11 @@
-import { duration } from '../protos/any.ts';
-import { CLUSTER_TYPE } from '../protos/type-urls.ts';
-import type { ProxyView } from '../model/proxy-view.ts';
-import type { MeshSnapshot } from '../model/types.ts';
-import { CONNECT_TIMEOUT_MS, DEFAULT_CIRCUIT_BREAKERS, istioServicesMetadata } from './cluster-common.ts';
-import { inboundClusterName } from './names.ts';
-import type { XdsResource } from './resource.ts';
-import { workloadInstances, workloadPorts } from './workload.ts';
+import { duration } from '../../protos/any.ts';
+import { CLUSTER_TYPE } from '../../protos/type-urls.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
+import { CONNECT_TIMEOUT_MS, DEFAULT_CIRCUIT_BREAKERS, istioServicesMetadata } from '../common/cluster-common.ts';
+import { inboundClusterName } from '../common/names.ts';
+import type { XdsResource } from '../resource.ts';
+import { workloadInstances, workloadPorts } from '../common/workload.ts';
 
 const LOCALHOST = '127.0.0.1';
 

@@ -1,8 +1,8 @@
-import { duration } from '../protos/any.ts';
-import { CLUSTER_TYPE } from '../protos/type-urls.ts';
+import { duration } from '../../protos/any.ts';
+import { CLUSTER_TYPE } from '../../protos/type-urls.ts';
 import { CONNECT_TIMEOUT_MS, DEFAULT_CIRCUIT_BREAKERS } from './cluster-common.ts';
 import { BLACKHOLE_CLUSTER, INBOUND_PASSTHROUGH_CLUSTER, PASSTHROUGH_CLUSTER } from './names.ts';
-import type { XdsResource } from './resource.ts';
+import type { XdsResource } from '../resource.ts';
 
 /** Istio's BlackHoleCluster: STATIC with no endpoints, so whatever is routed there is dropped. */
 export function blackHoleCluster(): XdsResource {

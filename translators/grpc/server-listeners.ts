@@ -1,16 +1,16 @@
-import type { ProtoObject } from '../protos/any.ts';
-import { LISTENER_TYPE } from '../protos/type-urls.ts';
-import type { ProxyView } from '../model/proxy-view.ts';
-import type { MeshSnapshot } from '../model/types.ts';
-import { httpConnectionManagerFilter, ROUTER_FILTER, socketAddress } from './filters.ts';
-import { grpcDownstreamTls } from './grpc-tls.ts';
-import { GRPC_SERVER_LISTENER_PREFIX } from './names.ts';
-import type { XdsResource } from './resource.ts';
-import { workloadRbac } from './security/authorization-policy.ts';
-import { httpRbacFilters } from './security/rbac-filters.ts';
-import { mtlsModeForPort, workloadMtls } from './security/peer-authentication.ts';
-import { workloadScope } from './security/workload-scope.ts';
-import { workloadInstances, workloadPorts } from './workload.ts';
+import type { ProtoObject } from '../../protos/any.ts';
+import { LISTENER_TYPE } from '../../protos/type-urls.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
+import { httpConnectionManagerFilter, ROUTER_FILTER, socketAddress } from '../common/filters.ts';
+import { grpcDownstreamTls } from './tls.ts';
+import { GRPC_SERVER_LISTENER_PREFIX } from '../common/names.ts';
+import type { XdsResource } from '../resource.ts';
+import { workloadRbac } from '../security/authorization-policy.ts';
+import { httpRbacFilters } from '../security/rbac-filters.ts';
+import { mtlsModeForPort, workloadMtls } from '../security/peer-authentication.ts';
+import { workloadScope } from '../security/workload-scope.ts';
+import { workloadInstances, workloadPorts } from '../common/workload.ts';
 
 /** The addresses a proxyless gRPC server may bind a port on: its pod IP and the IPv4/IPv6 wildcards. */
 function bindHosts(workloadIp: string): string[] {

@@ -1,10 +1,10 @@
-import { LISTENER_TYPE } from '../protos/type-urls.ts';
-import type { MeshSnapshot } from '../model/types.ts';
-import { socketAddress, TLS_INSPECTOR, tcpProxyFilter } from './filters.ts';
-import { addressPortName, GATEWAY_PASSTHROUGH_PORT, sniName } from './names.ts';
-import type { XdsResource } from './resource.ts';
+import { LISTENER_TYPE } from '../../protos/type-urls.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
+import { socketAddress, TLS_INSPECTOR, tcpProxyFilter } from '../common/filters.ts';
+import { addressPortName, GATEWAY_PASSTHROUGH_PORT, sniName } from '../common/names.ts';
+import type { XdsResource } from '../resource.ts';
 import { sniDnatTargets } from './sni-clusters.ts';
-import { ISTIO_ALPN_MATCH } from './tls.ts';
+import { ISTIO_ALPN_MATCH } from '../security/istio-tls.ts';
 
 /**
  * The east-west gateway's AUTO_PASSTHROUGH listener `0.0.0.0_15443` (seed shape): tls_inspector

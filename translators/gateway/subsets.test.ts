@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { snapshotOf } from '../e2e/support/snapshot-fixture.ts';
-import { buildIstioConfigSet } from '../model/istio/config-set.ts';
-import type { AnyIstioConfig } from '../model/istio/types.ts';
-import type { ProxyView } from '../model/proxy-view.ts';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../protos/type-urls.ts';
-import { translateAll } from './index.ts';
-import { onTheWire } from './test-support/golden.ts';
+import { snapshotOf } from '../../e2e/support/snapshot-fixture.ts';
+import { buildIstioConfigSet } from '../../model/istio/config-set.ts';
+import type { AnyIstioConfig } from '../../model/istio/types.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../../protos/type-urls.ts';
+import { translateAll } from '../index.ts';
+import { onTheWire } from '../test-support/golden.ts';
 
 const HOST = 'hello.default.svc.cluster.local';
 const rule: AnyIstioConfig = {

@@ -1,4 +1,4 @@
-import type { ServicePort } from '../model/types.ts';
+import type { ServicePort } from '../../model/types.ts';
 
 /** Istio's protocol selection, reduced to what listeners need: HTTP (any HTTP version, gRPC) or opaque TCP. */
 export type PortProtocol = 'http' | 'http2' | 'tcp';

@@ -1,8 +1,13 @@
-import type { ProtoObject } from '../protos/any.ts';
-import { LISTENER_TYPE } from '../protos/type-urls.ts';
-import type { ProxyView } from '../model/proxy-view.ts';
-import type { MeshService, MeshSnapshot, ServicePort } from '../model/types.ts';
-import { httpConnectionManagerFilter, OUTBOUND_HTTP_FILTERS, socketAddress, tcpProxyFilter } from './filters.ts';
+import type { ProtoObject } from '../../protos/any.ts';
+import { LISTENER_TYPE } from '../../protos/type-urls.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
+import type { MeshService, MeshSnapshot, ServicePort } from '../../model/types.ts';
+import {
+  httpConnectionManagerFilter,
+  OUTBOUND_HTTP_FILTERS,
+  socketAddress,
+  tcpProxyFilter,
+} from '../common/filters.ts';
 import {
   addressPortName,
   BLACKHOLE_CLUSTER,
@@ -10,11 +15,11 @@ import {
   VIRTUAL_INBOUND_PORT,
   VIRTUAL_OUTBOUND_LISTENER,
   VIRTUAL_OUTBOUND_PORT,
-} from './names.ts';
-import { isHttpPort, isProxiedPort } from './protocol.ts';
-import { serviceTcpProxyFilter } from './traffic/tcp-routes.ts';
-import { statsFilters } from './telemetry/stats-filter.ts';
-import { ADS_CONFIG_SOURCE, type XdsResource } from './resource.ts';
+} from '../common/names.ts';
+import { isHttpPort, isProxiedPort } from '../common/protocol.ts';
+import { serviceTcpProxyFilter } from '../traffic/tcp-routes.ts';
+import { statsFilters } from '../telemetry/stats-filter.ts';
+import { ADS_CONFIG_SOURCE, type XdsResource } from '../resource.ts';
 
 /**
  * A sidecar's outbound listeners, in Istio's shape: iptables sends every outbound connection to

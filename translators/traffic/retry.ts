@@ -1,6 +1,6 @@
-import { duration, typed, type ProtoObject } from '../protos/any.ts';
-import type { HTTPRetry } from '../model/istio/types.ts';
-import { isLoadedProtoType } from './proto-types.ts';
+import { duration, typed, type ProtoObject } from '../../protos/any.ts';
+import type { HTTPRetry } from '../../model/istio/types.ts';
+import { isLoadedProtoType } from '../common/proto-types.ts';
 
 const PREVIOUS_HOSTS = 'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
 const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';

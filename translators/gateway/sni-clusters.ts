@@ -1,10 +1,10 @@
-import { CLUSTER_TYPE } from '../protos/type-urls.ts';
-import type { MeshService, MeshSnapshot, ServicePort } from '../model/types.ts';
-import { DEFAULT_CIRCUIT_BREAKERS, edsCluster, istioServicesMetadata } from './cluster-common.ts';
-import { sniName } from './names.ts';
-import { isProxiedPort } from './protocol.ts';
-import { destinationRuleFor, subsetsOf } from './traffic/destination-rule.ts';
-import type { XdsResource } from './resource.ts';
+import { CLUSTER_TYPE } from '../../protos/type-urls.ts';
+import type { MeshService, MeshSnapshot, ServicePort } from '../../model/types.ts';
+import { DEFAULT_CIRCUIT_BREAKERS, edsCluster, istioServicesMetadata } from '../common/cluster-common.ts';
+import { sniName } from '../common/names.ts';
+import { isProxiedPort } from '../common/protocol.ts';
+import { destinationRuleFor, subsetsOf } from '../traffic/destination-rule.ts';
+import type { XdsResource } from '../resource.ts';
 
 export interface SniTarget {
   readonly service: MeshService;

@@ -1,4 +1,4 @@
-import { typed, type ProtoObject } from '../protos/any.ts';
+import { typed, type ProtoObject } from '../../protos/any.ts';
 
 /** Envoy filter building blocks shared by the listener translators. */
 
