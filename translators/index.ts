@@ -10,7 +10,8 @@ import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshSnapshot } from '../model/types.ts';
 import { buildClusters, buildSharedClusters, buildWorkloadClusters } from './cds.ts';
 import { buildEndpoints } from './eds.ts';
-import { buildListeners, buildRoutes, buildSharedListeners, buildWorkloadListeners } from './lds.ts';
+import { buildListeners, buildSharedListeners, buildWorkloadListeners } from './lds.ts';
+import { buildRoutes } from './rds.ts';
 import { buildNameTable } from './nds.ts';
 import type { XdsResource } from './resource.ts';
 

@@ -1,12 +1,11 @@
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshSnapshot } from '../model/types.ts';
 import { buildGatewayPassthroughListener } from './gateway/passthrough-listener.ts';
-import { buildGrpcListeners, buildGrpcRoutes } from './grpc/client-listeners.ts';
+import { buildGrpcListeners } from './grpc/client-listeners.ts';
 import { buildGrpcServerListeners } from './grpc/server-listeners.ts';
 import type { XdsResource } from './resource.ts';
 import { buildSidecarInboundListener } from './sidecar/inbound-listener.ts';
 import { buildSidecarOutboundListeners } from './sidecar/outbound-listeners.ts';
-import { buildSidecarRoutes } from './sidecar/routes.ts';
 
 /**
  * LDS. gRPC: client api listeners `<fqdn>:<port>` and server listeners for its own ports.
@@ -30,11 +29,4 @@ export function buildWorkloadListeners(snapshot: MeshSnapshot, view: ProxyView):
   if (view.generator === 'grpc') return buildGrpcServerListeners(snapshot, view);
   if (view.proxyType === 'router') return [];
   return [buildSidecarInboundListener(snapshot, view)];
-}
-
-/** RDS. gRPC: one route configuration per api listener. Sidecars: one per HTTP port. Routers: none. Pure. */
-export function buildRoutes(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
-  if (view.generator === 'grpc') return buildGrpcRoutes(snapshot, view);
-  if (view.proxyType === 'router') return [];
-  return buildSidecarRoutes(snapshot, view);
 }
