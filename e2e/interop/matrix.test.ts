@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { CLIENTS } from './support/clients.ts';
+import { MatrixReport } from './support/matrix-report.ts';
+import type { ScenarioRun } from './support/scenario.ts';
+import { plainRpc } from './scenarios/plain-rpc.ts';
+
+/**
+ * The gRPC xDS interop matrix (issue 19): every scenario against every client — grpc-go, grpc-java, the C-core
+ * through grpc-python (interop/<client>/, built by `npm run harnesses`) and @grpc/grpc-js-xds — configured by
+ * meshpilot. The outcome table goes to .cache/interop/matrix.{json,md}.
+ */
+const SCENARIOS = [plainRpc];
+
+const report = new MatrixReport();
+
+afterAll(() => {
+  report.write(CLIENTS);
+});
+
+for (const scenario of SCENARIOS) {
+  describe(scenario.name, () => {
+    let run: ScenarioRun | undefined;
+    beforeAll(async () => {
+      run = await scenario.setup();
+    }, 60_000);
+    afterAll(async () => {
+      await run?.stop();
+    });
+    for (const client of CLIENTS) {
+      const reason = scenario.unsupported?.[client];
+      if (reason) {
+        it.skip(`${client}: not supported (${reason})`, () => {});
+        report.record(scenario.name, client, { outcome: 'not supported', detail: reason });
+        continue;
+      }
+      it(
+        client,
+        async () => {
+          if (!run) throw new Error(`${scenario.name}: setup failed`);
+          await report.run(scenario.name, client, () =>
+            run!.cell(client, (version) => report.version(client, version)),
+          );
+        },
+        90_000,
+      );
+    }
+  });
+}

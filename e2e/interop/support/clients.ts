@@ -1,0 +1,30 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { harnessDir } from '../../support/harness.ts';
+import type { ProcessCommand } from './client-process.ts';
+
+/**
+ * The four gRPC xDS client implementations of the interop matrix. Go, Java and Python are built by
+ * interop/<name>/build.sh; grpc-js runs from this repository's own dependencies.
+ */
+export type ClientName = 'grpc-go' | 'grpc-java' | 'grpc-python' | 'grpc-js';
+
+export const CLIENTS: readonly ClientName[] = ['grpc-go', 'grpc-java', 'grpc-python', 'grpc-js'];
+
+export interface ClientOptions {
+  readonly target: string;
+  /** `xds`: XdsChannelCredentials (mTLS from the xDS Cluster's UpstreamTlsContext), plaintext fallback. */
+  readonly creds?: 'insecure' | 'xds';
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export function clientCommand(name: ClientName, options: ClientOptions): ProcessCommand {
+  const args = [`--target=${options.target}`, `--creds=${options.creds ?? 'insecure'}`];
+  if (name === 'grpc-js')
+    return {
+      file: process.execPath,
+      args: ['--import', 'tsx', join(here, '..', 'clients', 'grpc-js-client.ts'), ...args],
+    };
+  return { file: join(harnessDir(name), 'bin', 'client'), args };
+}

@@ -1,0 +1,28 @@
+import type { ClientName } from './clients.ts';
+
+/**
+ * One row of the interop matrix: a mesh set up once, then one cell per client. A cell throws when the client
+ * fails the scenario. `unsupported` names clients whose documented feature set lacks what the scenario needs,
+ * with the reason (never a way to hide a failure).
+ */
+export interface Scenario {
+  readonly name: string;
+  readonly unsupported?: Partial<Record<ClientName, string>>;
+  setup(): Promise<ScenarioRun>;
+}
+
+export interface ScenarioRun {
+  /** Runs the scenario for one client; reports the client's version once it started. */
+  cell(client: ClientName, version: (version: string) => void): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Polls `check` until it returns true (bounded in attempts and time). */
+export async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 200 && Date.now() < deadline; i += 1) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
