@@ -5,13 +5,14 @@ import type { ScenarioRun } from './support/scenario.ts';
 import { plainRpc } from './scenarios/plain-rpc.ts';
 import { endpointMove } from './scenarios/endpoint-move.ts';
 import { headerMatch, weightedSplit } from './scenarios/traffic-routing.ts';
+import { localityFailover } from './scenarios/locality-failover.ts';
 
 /**
  * The gRPC xDS interop matrix (issue 19): every scenario against every client — grpc-go, grpc-java, the C-core
  * through grpc-python (interop/<client>/, built by `npm run harnesses`) and @grpc/grpc-js-xds — configured by
  * meshpilot. The outcome table goes to .cache/interop/matrix.{json,md}.
  */
-const SCENARIOS = [plainRpc, endpointMove, weightedSplit, headerMatch];
+const SCENARIOS = [plainRpc, endpointMove, weightedSplit, headerMatch, localityFailover];
 
 const report = new MatrixReport();
 
