@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { startKubeSim, type KubeSim } from '../server/kube-sim/index.ts';
+import { startKubeSim, type KubeSim } from '../kube-sim/index.ts';
 import { KubeWatcher } from '../server/registry/kube-watcher.ts';
 
 const { values } = parseArgs({

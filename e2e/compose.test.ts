@@ -18,7 +18,7 @@ import { decodeMessage, encodeMessage } from '../protos/any.ts';
 import { fromProto3Json } from '../protos/proto3-json.ts';
 import { formatViolations, validateResourceBytes } from '../protos/validate-rules.ts';
 import { parseConfigText } from '../server/config/load.ts';
-import { startKubeSim, type KubeSim } from '../server/kube-sim/index.ts';
+import { startKubeSim, type KubeSim } from '../kube-sim/index.ts';
 import { kubeTokenReviewer } from '../server/security/token-review.ts';
 import { parseProxyNode } from '../server/xds/proxy-identity.ts';
 import { BOOTSTRAP_TYPE } from '../translators/bootstrap.ts';

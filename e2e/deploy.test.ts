@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../server/config/load.ts';
-import { startKubeSim, type KubeSim } from '../server/kube-sim/index.ts';
-import { tokenSecretName } from '../server/cli/create-remote-secret.ts';
+import { startKubeSim, type KubeSim } from '../kube-sim/index.ts';
+import { tokenSecretName } from '../cli/create-remote-secret.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEPLOY = join(ROOT, 'deploy');

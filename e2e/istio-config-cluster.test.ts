@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SnapshotDelta } from '../model/snapshot-delta.ts';
 import type { ConfigzView } from '../server/istio-config/config-store.ts';
-import { startKubeSim, type KubeSim } from '../server/kube-sim/index.ts';
+import { startKubeSim, type KubeSim } from '../kube-sim/index.ts';
 import { tempDir } from './support/mesh-fixture.ts';
 import { startTestMeshpilot } from './support/meshpilot-process.ts';
 import { AdsTestClient, node, type DecodedResponse } from './support/ads-client.ts';

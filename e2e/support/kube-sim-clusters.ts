@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { startKubeSim, type KubeSim } from '../../server/kube-sim/index.ts';
+import { startKubeSim, type KubeSim } from '../../kube-sim/index.ts';
 import { nodeManifest, serviceManifests } from './mesh-fixture.ts';
 
 export const HELLO_NAMESPACE = 'sample';

@@ -5,8 +5,8 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../server/config/load.ts';
 import { startRuntime, type Runtime } from '../../server/runtime.ts';
 import { loadOrCreateCa } from '../../server/security/ca.ts';
-import { CERT_CHAIN_FILE, KEY_FILE } from '../../server/security/agent/grpc-bootstrap.ts';
-import { WorkloadAgent } from '../../server/security/agent/workload-agent.ts';
+import { CERT_CHAIN_FILE, KEY_FILE } from '../../agent/grpc-bootstrap.ts';
+import { WorkloadAgent } from '../../agent/workload-agent.ts';
 import type { TestKubeCluster } from './meshpilot-process.ts';
 
 /**

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
-import { runBootstrapCommand, type BootstrapFlags } from '../../server/cli/bootstrap-command.ts';
+import { runBootstrapCommand, type BootstrapFlags } from '../../cli/bootstrap-command.ts';
 
 export interface ComposeProxy {
   readonly name: string;

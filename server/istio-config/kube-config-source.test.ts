@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../e2e/support/mesh-fixture.ts';
-import { startKubeSim, type KubeSim } from '../kube-sim/index.ts';
+import { startKubeSim, type KubeSim } from '../../kube-sim/index.ts';
 import { KubeConfigSource } from './kube-config-source.ts';
 
 const logger = pino({ level: 'silent' });

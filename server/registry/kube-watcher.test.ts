@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import pino, { type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nodeManifest, serviceManifests } from '../../e2e/support/mesh-fixture.ts';
-import { startKubeSim, type KubeSim } from '../kube-sim/index.ts';
+import { startKubeSim, type KubeSim } from '../../kube-sim/index.ts';
 import { KUBE_KINDS, type RegistryChange } from './events.ts';
 import { clusterScopedKey, namespacedKey } from './kube-kinds.ts';
 import { KubeWatcher, type RegistrySettings } from './kube-watcher.ts';

@@ -5,7 +5,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { SecurityError, errorMessage } from './errors.ts';
+import { SecurityError, errorMessage } from '../../pki/errors.ts';
 
 export const CA_FILE_NAMES = {
   caCert: 'ca-cert.pem',

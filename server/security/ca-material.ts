@@ -2,12 +2,12 @@
  * Turns the four CA file texts into a validated signer, chain and trust bundle. Each error names the
  * file at fault and why: unreadable, not a CA, key not matching, chain not reaching the root, expired.
  */
-import { x509 } from './x509-library.ts';
-import { SecurityError } from './errors.ts';
+import { x509 } from '../../pki/x509-library.ts';
+import { SecurityError } from '../../pki/errors.ts';
 import { caFilePath, type CaFileRole, type CaFileTexts } from './ca-files.ts';
-import { parseCertificates, sameCertificate } from './pem.ts';
-import { importSigningKeyPem, publicKeyFromSpki } from './keys.ts';
-import { isCaCertificate, isIssuedBy, type CaSigner } from './certificate-profiles.ts';
+import { parseCertificates, sameCertificate } from '../../pki/pem.ts';
+import { importSigningKeyPem, publicKeyFromSpki } from '../../pki/keys.ts';
+import { isCaCertificate, isIssuedBy, type CaSigner } from '../../pki/certificate-profiles.ts';
 
 export interface CaMaterial {
   signer: CaSigner;

@@ -2,9 +2,9 @@ import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:cry
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { subtle, x509 } from './x509-library.ts';
+import { subtle, x509 } from '../../pki/x509-library.ts';
 import { CLOCK_SKEW_ALLOWANCE_MS, loadOrCreateCa } from './ca.ts';
-import { SecurityError } from './errors.ts';
+import { SecurityError } from '../../pki/errors.ts';
 import {
   createTestCsr,
   createTestIntermediate,
@@ -14,7 +14,7 @@ import {
   makeTempDir,
   sec1KeyPem,
   writePluginFiles,
-} from './test-support.ts';
+} from '../../pki/test-support.ts';
 
 const NOW = Date.parse('2031-03-04T05:06:07.000Z');
 const TRUST_DOMAIN = 'mesh.example';

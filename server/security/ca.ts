@@ -4,17 +4,17 @@
  * by their certificate chains. All time comes from the injected clock.
  */
 import { isIP } from 'node:net';
-import { x509 } from './x509-library.ts';
-import { SecurityError } from './errors.ts';
+import { x509 } from '../../pki/x509-library.ts';
+import { SecurityError } from '../../pki/errors.ts';
 import { readCaFiles, writeCaFiles, type CaFileTexts } from './ca-files.ts';
 import { validateCaMaterial, type CaMaterial } from './ca-material.ts';
-import { createSelfSignedRoot, signLeafCertificate } from './certificate-profiles.ts';
-import { exportPrivateKeyPem, generateEcdsaKeyPair } from './keys.ts';
-import { certificateToPem, certificatesToPem } from './pem.ts';
+import { createSelfSignedRoot, signLeafCertificate } from '../../pki/certificate-profiles.ts';
+import { exportPrivateKeyPem, generateEcdsaKeyPair } from '../../pki/keys.ts';
+import { certificateToPem, certificatesToPem } from '../../pki/pem.ts';
 import { readCertificateRequest } from './csr.ts';
-import { spiffeId, trustDomainProblem, type WorkloadIdentity } from './spiffe.ts';
-import { verifyPresentedChain, type ChainVerification, type PresentedChain } from './verify-chain.ts';
-import { describeX509, type CertificateDescription } from './describe.ts';
+import { spiffeId, trustDomainProblem, type WorkloadIdentity } from '../../pki/spiffe.ts';
+import { verifyPresentedChain, type ChainVerification, type PresentedChain } from '../../pki/verify-chain.ts';
+import { describeX509, type CertificateDescription } from '../../pki/describe.ts';
 
 export type Clock = () => number;
 

@@ -1,8 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCertificate, createKeyAndCsr } from './agent/csr-client.ts';
-import { AgentError } from './agent/agent-error.ts';
-import { describeCertificate } from './describe.ts';
+import { createCertificate, createKeyAndCsr } from '../../agent/csr-client.ts';
+import { AgentError } from '../../agent/agent-error.ts';
+import { describeCertificate } from '../../pki/describe.ts';
 import { startSecurityFixture, type SecurityFixture } from './security-test-support.ts';
 
 const SA1 = 'spiffe://cluster.local/ns/ns1/sa/sa1';

@@ -8,7 +8,7 @@ import { status, type Server, type ServerUnaryCall, type sendUnaryData, type Ser
 import type { Logger } from 'pino';
 import { lookupMessage } from '../../protos/load.ts';
 import type { CertificateAuthority } from './ca.ts';
-import { SecurityError, errorMessage, type SecurityErrorCode } from './errors.ts';
+import { SecurityError, errorMessage, type SecurityErrorCode } from '../../pki/errors.ts';
 import type { PeerAuthenticator } from './peer-authentication.ts';
 
 export const CSR_SERVICE_NAME = 'istio.v1.auth.IstioCertificateService';

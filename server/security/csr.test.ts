@@ -1,10 +1,10 @@
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateCa, type CertificateAuthority } from './ca.ts';
-import { SecurityError } from './errors.ts';
-import { decodePemBlocks, encodePem } from './pem.ts';
-import { subtle } from './x509-library.ts';
-import { createTestCsr, fakeClock, generateTestKeys, makeTempDir } from './test-support.ts';
+import { SecurityError } from '../../pki/errors.ts';
+import { decodePemBlocks, encodePem } from '../../pki/pem.ts';
+import { subtle } from '../../pki/x509-library.ts';
+import { createTestCsr, fakeClock, generateTestKeys, makeTempDir } from '../../pki/test-support.ts';
 
 const NOW = Date.parse('2031-03-04T05:06:07.000Z');
 const identity = { namespace: 'default', serviceAccount: 'helloworld' };

@@ -4,10 +4,10 @@
  * The issued certificate never copies SANs from the request; this check only turns a mismatch into a
  * clear error instead of silently issuing a different identity than the one asked for.
  */
-import { x509 } from './x509-library.ts';
-import { SecurityError, errorMessage } from './errors.ts';
-import { decodePemBlocks } from './pem.ts';
-import { publicKeyFromSpki, workloadPublicKeyProblem } from './keys.ts';
+import { x509 } from '../../pki/x509-library.ts';
+import { SecurityError, errorMessage } from '../../pki/errors.ts';
+import { decodePemBlocks } from '../../pki/pem.ts';
+import { publicKeyFromSpki, workloadPublicKeyProblem } from '../../pki/keys.ts';
 
 const CSR_PEM_TYPES = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
 const SUBJECT_ALT_NAME_OID = '2.5.29.17';

@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdsTestClient, node } from '../../e2e/support/ads-client.ts';
 import { SECRET_TYPE } from '../../protos/type-urls.ts';
 import { configDump } from '../admin/config-dump.ts';
-import { createCertificate, createKeyAndCsr } from './agent/csr-client.ts';
-import { WorkloadAgent } from './agent/workload-agent.ts';
-import { errorMessage } from './errors.ts';
-import { makeTempDir } from './test-support.ts';
+import { createCertificate, createKeyAndCsr } from '../../agent/csr-client.ts';
+import { WorkloadAgent } from '../../agent/workload-agent.ts';
+import { errorMessage } from '../../pki/errors.ts';
+import { makeTempDir } from '../../pki/test-support.ts';
 import { bearer, startSecurityFixture, type SecurityFixture } from './security-test-support.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/meshpilot.js');

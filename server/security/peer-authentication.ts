@@ -7,9 +7,9 @@ import { status, type Metadata } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
 import type { AuthenticatedIdentity } from '../xds/proxy-identity.ts';
 import type { CertificateAuthority } from './ca.ts';
-import { spiffeId } from './spiffe.ts';
+import { spiffeId } from '../../pki/spiffe.ts';
 import type { TokenReviewer } from './token-review.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage } from '../../pki/errors.ts';
 
 export type PeerAuthentication =
   { ok: true; identity: AuthenticatedIdentity } | { ok: false; code: status; message: string };

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateCa, type CertificateAuthority } from './ca.ts';
 import { CertificateCache, jitteredRotationFraction, rotationDeadline } from './rotation.ts';
-import { fakeClock, makeTempDir, type FakeClock } from './test-support.ts';
-import type { WorkloadIdentity } from './spiffe.ts';
+import { fakeClock, makeTempDir, type FakeClock } from '../../pki/test-support.ts';
+import type { WorkloadIdentity } from '../../pki/spiffe.ts';
 
 const NOW = Date.parse('2031-03-04T05:06:07.000Z');
 const HOUR = 3_600_000;

@@ -4,7 +4,7 @@
  * 0.01 so a fleet issued together does not renew together).
  */
 import type { WorkloadCertificate } from './ca.ts';
-import type { WorkloadIdentity } from './spiffe.ts';
+import type { WorkloadIdentity } from '../../pki/spiffe.ts';
 
 export const DEFAULT_ROTATION_FRACTION = 0.5;
 export const DEFAULT_ROTATION_JITTER = 0.01;

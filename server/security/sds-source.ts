@@ -16,8 +16,8 @@ import type { ResourceMap } from '../cache/xds-cache.ts';
 import type { ProxyResourceSource, XdsConnection } from '../xds/connection.ts';
 import type { WorkloadCertificate } from './ca.ts';
 import type { CertificateCache } from './rotation.ts';
-import type { WorkloadIdentity } from './spiffe.ts';
-import { errorMessage } from './errors.ts';
+import type { WorkloadIdentity } from '../../pki/spiffe.ts';
+import { errorMessage } from '../../pki/errors.ts';
 
 export const DEFAULT_SECRET_NAME = 'default';
 export const ROOTCA_SECRET_NAME = 'ROOTCA';

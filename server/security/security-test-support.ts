@@ -8,12 +8,12 @@ import { XdsCache } from '../cache/xds-cache.ts';
 import { Metrics } from '../metrics/metrics.ts';
 import { XdsService, listenGrpc } from '../xds/xds-server.ts';
 import { SECRET_TYPE } from '../../protos/type-urls.ts';
-import { startKubeSim, type KubeSim } from '../kube-sim/index.ts';
+import { startKubeSim, type KubeSim } from '../../kube-sim/index.ts';
 import { DEFAULT_SECURITY, type SecurityConfig } from '../config/schema.ts';
 import { startSecurity, type SecurityPlane } from './start-security.ts';
 import { kubeTokenReviewer } from './token-review.ts';
-import { makeTempDir } from './test-support.ts';
-import type { WorkloadIdentity } from './spiffe.ts';
+import { makeTempDir } from '../../pki/test-support.ts';
+import type { WorkloadIdentity } from '../../pki/spiffe.ts';
 
 export interface SecurityFixture {
   readonly security: SecurityPlane;

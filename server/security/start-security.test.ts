@@ -8,7 +8,7 @@ import { AdsTestClient, node } from '../../e2e/support/ads-client.ts';
 import { SECRET_TYPE } from '../../protos/type-urls.ts';
 import { loadConfig } from '../config/load.ts';
 import { startRuntime, type Runtime } from '../runtime.ts';
-import { makeTempDir } from './test-support.ts';
+import { makeTempDir } from '../../pki/test-support.ts';
 
 describe('runtime with a security section', () => {
   let temp: { dir: string; cleanup: () => Promise<void> };

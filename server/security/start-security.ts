@@ -10,7 +10,7 @@ import type { KubeClusterConfig, SecurityConfig } from '../config/schema.ts';
 import { listenGrpc, type XdsService } from '../xds/xds-server.ts';
 import { loadOrCreateCa, type CertificateAuthority } from './ca.ts';
 import { addCsrService } from './csr-service.ts';
-import { SecurityError, errorMessage } from './errors.ts';
+import { SecurityError, errorMessage } from '../../pki/errors.ts';
 import { PeerAuthenticator } from './peer-authentication.ts';
 import { CertificateCache, rotationDeadline } from './rotation.ts';
 import { SdsSource } from './sds-source.ts';

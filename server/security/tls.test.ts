@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateCa, type CertificateAuthority, type WorkloadCertificate } from './ca.ts';
-import { makeTempDir } from './test-support.ts';
+import { makeTempDir } from '../../pki/test-support.ts';
 
 const LOOPBACK = '127.0.0.1';
 let ca: CertificateAuthority;

@@ -4,7 +4,7 @@
  * Tokens never appear in results, errors or logs: API error texts are scrubbed of the token.
  */
 import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
-import { errorMessage } from './errors.ts';
+import { errorMessage } from '../../pki/errors.ts';
 
 export type TokenReviewResult = { ok: true; namespace: string; serviceAccount: string } | { ok: false; reason: string };
 

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdsTestClient, node } from '../../e2e/support/ads-client.ts';
-import { startTestMeshpilot } from '../../e2e/support/meshpilot-process.ts';
-import { tempDir, writeCluster } from '../../e2e/support/mesh-fixture.ts';
-import { CLUSTER_TYPE } from '../../protos/type-urls.ts';
+import { AdsTestClient, node } from '../e2e/support/ads-client.ts';
+import { startTestMeshpilot } from '../e2e/support/meshpilot-process.ts';
+import { tempDir, writeCluster } from '../e2e/support/mesh-fixture.ts';
+import { CLUSTER_TYPE } from '../protos/type-urls.ts';
 import { runExplain } from './explain.ts';
 
 const PROXY = 'sidecar~127.0.0.9~client-0.default~default.svc.cluster.local';

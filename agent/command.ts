@@ -1,10 +1,10 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import pino from 'pino';
-import { AgentError } from '../security/agent/agent-error.ts';
-import { WorkloadAgent } from '../security/agent/workload-agent.ts';
-import { errorMessage } from '../security/errors.ts';
-import { namespaceProblem, serviceAccountProblem, trustDomainProblem } from '../security/spiffe.ts';
+import { AgentError } from './agent-error.ts';
+import { WorkloadAgent } from './workload-agent.ts';
+import { errorMessage } from '../pki/errors.ts';
+import { namespaceProblem, serviceAccountProblem, trustDomainProblem } from '../pki/spiffe.ts';
 
 export interface AgentFlags {
   readonly xdsAddress: string;

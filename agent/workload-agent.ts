@@ -6,11 +6,11 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { errorMessage } from '../errors.ts';
-import { parseCertificates } from '../pem.ts';
-import { rotationDeadline } from '../rotation.ts';
-import { spiffeId } from '../spiffe.ts';
-import { verifyPresentedChain } from '../verify-chain.ts';
+import { errorMessage } from '../pki/errors.ts';
+import { parseCertificates } from '../pki/pem.ts';
+import { rotationDeadline } from '../server/security/rotation.ts';
+import { spiffeId } from '../pki/spiffe.ts';
+import { verifyPresentedChain } from '../pki/verify-chain.ts';
 import { AgentError } from './agent-error.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { createCertificate, createKeyAndCsr, type CsrAuthentication } from './csr-client.ts';

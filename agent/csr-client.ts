@@ -4,9 +4,13 @@
  * service-account token or the workload's current certificate.
  */
 import * as grpc from '@grpc/grpc-js';
-import { x509 } from '../x509-library.ts';
-import { exportPrivateKeyPem, generateEcdsaKeyPair, WORKLOAD_SIGNING_ALGORITHM } from '../keys.ts';
-import { CSR_SERVICE, type CertificateRequestMessage, type CertificateResponseMessage } from '../csr-service.ts';
+import { x509 } from '../pki/x509-library.ts';
+import { exportPrivateKeyPem, generateEcdsaKeyPair, WORKLOAD_SIGNING_ALGORITHM } from '../pki/keys.ts';
+import {
+  CSR_SERVICE,
+  type CertificateRequestMessage,
+  type CertificateResponseMessage,
+} from '../server/security/csr-service.ts';
 import { AgentError } from './agent-error.ts';
 
 export interface KeyAndCsr {

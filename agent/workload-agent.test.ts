@@ -5,12 +5,12 @@ import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateBootstrapConfig } from '@grpc/grpc-js-xds/build/src/xds-bootstrap.js';
-import { describeCertificate } from '../describe.ts';
-import { makeTempDir } from '../test-support.ts';
-import { startSecurityFixture, type SecurityFixture } from '../security-test-support.ts';
+import { describeCertificate } from '../pki/describe.ts';
+import { makeTempDir } from '../pki/test-support.ts';
+import { startSecurityFixture, type SecurityFixture } from '../server/security/security-test-support.ts';
 import { WorkloadAgent } from './workload-agent.ts';
 
-const BIN = resolve(import.meta.dirname, '../../../bin/meshpilot.js');
+const BIN = resolve(import.meta.dirname, '../bin/meshpilot.js');
 const SA1 = 'spiffe://cluster.local/ns/ns1/sa/sa1';
 
 interface RunResult {

@@ -5,11 +5,11 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { parse } from 'yaml';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { nodeManifest, serviceManifests } from '../../e2e/support/mesh-fixture.ts';
+import { nodeManifest, serviceManifests } from '../e2e/support/mesh-fixture.ts';
 import { startKubeSim, type KubeSim } from '../kube-sim/index.ts';
-import type { KubeClusterSource } from '../registry/kube-cluster-source.ts';
-import { KubeWatcher } from '../registry/kube-watcher.ts';
-import { RemoteSecretsController } from '../registry/remote-secrets.ts';
+import type { KubeClusterSource } from '../server/registry/kube-cluster-source.ts';
+import { KubeWatcher } from '../server/registry/kube-watcher.ts';
+import { RemoteSecretsController } from '../server/registry/remote-secrets.ts';
 import {
   createRemoteSecret,
   REMOTE_SECRET_FALLBACK_WARNING,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
-import { loadOrCreateCa, type CertificateAuthority } from './ca.ts';
+import { loadOrCreateCa, type CertificateAuthority } from '../server/security/ca.ts';
 import { describeCertificate, describeCertificateChain } from './describe.ts';
 import { fakeClock, makeTempDir } from './test-support.ts';
 

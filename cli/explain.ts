@@ -1,6 +1,6 @@
 import { getAdminJson } from './admin-client.ts';
 import { formatTable } from './table.ts';
-import type { EndpointExplanation } from '../../translators/eds-explain.ts';
+import type { EndpointExplanation } from '../translators/eds-explain.ts';
 
 /** `meshpilot explain`: why each endpoint of a service has the address and priority a proxy sees. */
 export async function runExplain(

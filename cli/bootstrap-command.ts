@@ -3,16 +3,16 @@
  * istio-agent would hand Envoy), checked against validate.rules before it is printed or written.
  */
 import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { decodeMessage, encodeMessage, ProtoEncodeError, type ProtoObject } from '../../protos/any.ts';
-import { toProto3Json } from '../../protos/proto3-json.ts';
-import { formatViolations, validateResourceBytes, type RuleViolation } from '../../protos/validate-rules.ts';
+import { decodeMessage, encodeMessage, ProtoEncodeError, type ProtoObject } from '../protos/any.ts';
+import { toProto3Json } from '../protos/proto3-json.ts';
+import { formatViolations, validateResourceBytes, type RuleViolation } from '../protos/validate-rules.ts';
 import {
   BOOTSTRAP_TYPE,
   buildEnvoyBootstrap,
   type EnvoyBootstrapInput,
   type HostPort,
   type ProxyType,
-} from '../../translators/bootstrap.ts';
+} from '../translators/bootstrap.ts';
 
 export const BootstrapErrorCode = {
   badInput: 'MESHPILOT_ERR_BOOTSTRAP_INPUT',

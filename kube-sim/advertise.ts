@@ -8,9 +8,9 @@
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { KubeSimCommandOptions } from '../kube-sim/command.ts';
-import type { KubeSim } from '../kube-sim/index.ts';
-import { writeKubeconfigFile } from '../kube-sim/kubeconfig.ts';
+import type { KubeSimCommandOptions } from './command.ts';
+import type { KubeSim } from './index.ts';
+import { writeKubeconfigFile } from './kubeconfig.ts';
 
 /** The name every kube-sim serving certificate carries, whatever address it listens on. */
 export const KUBE_SIM_CERT_NAME = 'localhost';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOrCreateCa, type CertificateAuthority } from './ca.ts';
+import { loadOrCreateCa, type CertificateAuthority } from '../server/security/ca.ts';
 import {
   createTestIntermediate,
   createTestRoot,

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import type { AgentFlags } from './agent-command.ts';
+import type { AgentFlags } from '../agent/command.ts';
 import type { BootstrapFlags } from './bootstrap-command.ts';
 import type { AuthSource, CreateRemoteSecretFlags } from './create-remote-secret.ts';
 import { PROXY_CONFIG_KINDS, type ProxyConfigKind } from './proxy-config.ts';
@@ -61,7 +61,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--xds <host:port>', 'plaintext ADS listen address (overrides listen.xds; "off" disables)')
     .option('--admin <host:port>', 'admin HTTP listen address (overrides listen.admin)')
     .action(async (flags: { config: string; xds?: string; admin?: string }) => {
-      const { runServe } = await import('./serve-command.ts');
+      const { runServe } = await import('../server/cli/serve-command.ts');
       process.exitCode = await runServe(flags);
     });
 
@@ -74,7 +74,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       'also translate the mesh (manifest folders) for representative proxies and check every resource against validate.rules',
     )
     .action(async (flags: { config: string; proxyOutput?: boolean }) => {
-      const { runValidate } = await import('./validate-command.ts');
+      const { runValidate } = await import('../server/cli/validate-command.ts');
       process.exitCode = await runValidate(flags.config, process.stdout, { proxyOutput: flags.proxyOutput === true });
     });
 
@@ -108,7 +108,7 @@ export async function main(argv: readonly string[]): Promise<void> {
           await runKubeSimCommand(options);
           return;
         }
-        const { runAdvertisedKubeSim } = await import('./kube-sim-advertise.ts');
+        const { runAdvertisedKubeSim } = await import('../kube-sim/advertise.ts');
         await runAdvertisedKubeSim({ ...options, advertiseAddress: flags.advertiseAddress }, runKubeSimCommand);
       },
     );
@@ -183,7 +183,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--once', 'exit after writing the first certificate and the bootstrap')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (flags: AgentFlags) => {
-      const { runAgent } = await import('./agent-command.ts');
+      const { runAgent } = await import('../agent/command.ts');
       process.exitCode = await runAgent(flags);
     });
 

@@ -1,7 +1,7 @@
 import { webcrypto } from 'node:crypto';
 import type { JsonGeneralName } from '@peculiar/x509';
 import { isIP } from 'node:net';
-import { x509 } from '../security/x509-library.ts';
+import { x509 } from '../pki/x509-library.ts';
 
 export interface ServingMaterial {
   caCertPem: string;

@@ -5,9 +5,9 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runKubeSimCommand } from '../kube-sim/command.ts';
-import type { KubeSim } from '../kube-sim/index.ts';
-import { advertiseKubeconfig, runAdvertisedKubeSim } from './kube-sim-advertise.ts';
+import { runKubeSimCommand } from './command.ts';
+import type { KubeSim } from './index.ts';
+import { advertiseKubeconfig, runAdvertisedKubeSim } from './advertise.ts';
 
 interface KubeconfigDoc {
   clusters: { cluster: Record<string, unknown> }[];

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdsTestClient, node } from '../../e2e/support/ads-client.ts';
-import { startTestMeshpilot } from '../../e2e/support/meshpilot-process.ts';
-import { tempDir, writeCluster } from '../../e2e/support/mesh-fixture.ts';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../protos/type-urls.ts';
+import { AdsTestClient, node } from '../e2e/support/ads-client.ts';
+import { startTestMeshpilot } from '../e2e/support/meshpilot-process.ts';
+import { tempDir, writeCluster } from '../e2e/support/mesh-fixture.ts';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../protos/type-urls.ts';
 import { runProxyConfig } from './proxy-config.ts';
 import { runProxyStatus } from './proxy-status.ts';
 
@@ -119,7 +119,7 @@ describe('proxy-status and proxy-config against a running meshpilot', () => {
       /404 no connected proxy with id nobody/,
     );
     const child = spawn(process.execPath, [
-      join(import.meta.dirname, '..', '..', 'bin', 'meshpilot.js'),
+      join(import.meta.dirname, '..', 'bin', 'meshpilot.js'),
       'proxy-status',
       '--admin',
       'http://127.0.0.1:1',

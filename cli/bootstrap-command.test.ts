@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage } from '../../protos/any.ts';
-import { fromProto3Json } from '../../protos/proto3-json.ts';
-import { validateResourceBytes } from '../../protos/validate-rules.ts';
-import { BOOTSTRAP_TYPE, buildEnvoyBootstrap } from '../../translators/bootstrap.ts';
-import { parseProxyNode } from '../xds/proxy-identity.ts';
+import { decodeMessage, encodeMessage } from '../protos/any.ts';
+import { fromProto3Json } from '../protos/proto3-json.ts';
+import { validateResourceBytes } from '../protos/validate-rules.ts';
+import { BOOTSTRAP_TYPE, buildEnvoyBootstrap } from '../translators/bootstrap.ts';
+import { parseProxyNode } from '../server/xds/proxy-identity.ts';
 import { renderBootstrap, runBootstrapCommand, type BootstrapFlags } from './bootstrap-command.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function sink(): { write(text: string): void; text: () => string } {
   let text = '';
