@@ -6,11 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { x509 } from '../pki/x509-library.ts';
 import { exportPrivateKeyPem, generateEcdsaKeyPair, WORKLOAD_SIGNING_ALGORITHM } from '../pki/keys.ts';
-import {
-  CSR_SERVICE,
-  type CertificateRequestMessage,
-  type CertificateResponseMessage,
-} from '../server/security/csr-service.ts';
+import { CSR_SERVICE, type CertificateRequestMessage, type CertificateResponseMessage } from '../pki/csr-protocol.ts';
 import { AgentError } from './agent-error.ts';
 
 export interface KeyAndCsr {

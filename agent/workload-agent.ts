@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { errorMessage } from '../pki/errors.ts';
 import { parseCertificates } from '../pki/pem.ts';
-import { rotationDeadline } from '../server/security/rotation.ts';
+import { rotationDeadline } from '../pki/rotation-deadline.ts';
 import { spiffeId } from '../pki/spiffe.ts';
 import { verifyPresentedChain } from '../pki/verify-chain.ts';
 import { AgentError } from './agent-error.ts';

@@ -4,49 +4,16 @@
  * gets its chain back, leaf first and root last. The identity in the certificate is always the
  * authenticated one; a CSR that asks for another is refused with PERMISSION_DENIED.
  */
-import { status, type Server, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition } from '@grpc/grpc-js';
+import { status, type Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { lookupMessage } from '../../protos/load.ts';
 import type { CertificateAuthority } from './ca.ts';
 import { SecurityError, errorMessage, type SecurityErrorCode } from '../../pki/errors.ts';
 import type { PeerAuthenticator } from './peer-authentication.ts';
-
-export const CSR_SERVICE_NAME = 'istio.v1.auth.IstioCertificateService';
-const REQUEST_TYPE = 'istio.v1.auth.IstioCertificateRequest';
-const RESPONSE_TYPE = 'istio.v1.auth.IstioCertificateResponse';
-
-export interface CertificateRequestMessage {
-  csr: string;
-  /** Requested lifetime in seconds; 0 or absent = the configured default. */
-  validity_duration?: number;
-}
-
-export interface CertificateResponseMessage {
-  cert_chain: string[];
-}
-
-function encode(typeName: string, value: object): Buffer {
-  const type = lookupMessage(typeName);
-  return Buffer.from(type.encode(type.fromObject(value)).finish());
-}
-
-function decode<T>(typeName: string, bytes: Buffer): T {
-  const type = lookupMessage(typeName);
-  return type.toObject(type.decode(bytes), { longs: Number, defaults: true }) as T;
-}
-
-/** The service definition, shared by the server and the agent's client. */
-export const CSR_SERVICE: ServiceDefinition = {
-  CreateCertificate: {
-    path: `/${CSR_SERVICE_NAME}/CreateCertificate`,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (value: CertificateRequestMessage) => encode(REQUEST_TYPE, value),
-    requestDeserialize: (bytes: Buffer) => decode<CertificateRequestMessage>(REQUEST_TYPE, bytes),
-    responseSerialize: (value: CertificateResponseMessage) => encode(RESPONSE_TYPE, value),
-    responseDeserialize: (bytes: Buffer) => decode<CertificateResponseMessage>(RESPONSE_TYPE, bytes),
-  },
-};
+import {
+  CSR_SERVICE,
+  type CertificateRequestMessage,
+  type CertificateResponseMessage,
+} from '../../pki/csr-protocol.ts';
 
 export interface CsrServiceOptions {
   readonly ca: CertificateAuthority;

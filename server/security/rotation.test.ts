@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateCa, type CertificateAuthority } from './ca.ts';
-import { CertificateCache, jitteredRotationFraction, rotationDeadline } from './rotation.ts';
+import { CertificateCache } from './rotation.ts';
+import { jitteredRotationFraction, rotationDeadline } from '../../pki/rotation-deadline.ts';
 import { fakeClock, makeTempDir, type FakeClock } from '../../pki/test-support.ts';
 import type { WorkloadIdentity } from '../../pki/spiffe.ts';
 

@@ -5,31 +5,7 @@
  */
 import type { WorkloadCertificate } from './ca.ts';
 import type { WorkloadIdentity } from '../../pki/spiffe.ts';
-
-export const DEFAULT_ROTATION_FRACTION = 0.5;
-export const DEFAULT_ROTATION_JITTER = 0.01;
-
-/** The time (ms) at which a certificate valid from notBefore to notAfter should be renewed. */
-export function rotationDeadline(
-  notBefore: Date | number,
-  notAfter: Date | number,
-  fraction = DEFAULT_ROTATION_FRACTION,
-): number {
-  const start = typeof notBefore === 'number' ? notBefore : notBefore.getTime();
-  const end = typeof notAfter === 'number' ? notAfter : notAfter.getTime();
-  if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`rotation fraction must be in (0, 1], got ${fraction}`);
-  if (!(end > start)) throw new RangeError(`certificate notAfter (${end}) must be after notBefore (${start})`);
-  return start + Math.floor((end - start) * fraction);
-}
-
-/** base ± jitter, from a random source in [0, 1): the jittered fraction Istio uses. */
-export function jitteredRotationFraction(
-  random: () => number,
-  base = DEFAULT_ROTATION_FRACTION,
-  jitter = DEFAULT_ROTATION_JITTER,
-): number {
-  return base + (random() * 2 - 1) * jitter;
-}
+import { jitteredRotationFraction, rotationDeadline } from '../../pki/rotation-deadline.ts';
 
 export interface CertificateCacheOptions {
   issue: (identity: WorkloadIdentity) => Promise<WorkloadCertificate>;
