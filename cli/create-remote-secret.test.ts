@@ -9,7 +9,7 @@ import { nodeManifest, serviceManifests } from '../e2e/support/mesh-fixture.ts';
 import { startKubeSim, type KubeSim } from '../kube-sim/index.ts';
 import type { KubeClusterSource } from '../server/registry/kube-cluster-source.ts';
 import { KubeWatcher } from '../server/registry/kube-watcher.ts';
-import { RemoteSecretsController } from '../server/registry/remote-secrets.ts';
+import { RemoteSecretsController } from '../server/kube/remote-secrets.ts';
 import {
   createRemoteSecret,
   REMOTE_SECRET_FALLBACK_WARNING,

@@ -7,7 +7,7 @@ import { XdsCache } from './cache/xds-cache.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { MeshPipeline } from './pipeline/mesh-pipeline.ts';
 import { createKubeClusterSource } from './registry/create-source.ts';
-import { startMultiClusterRegistry } from './registry/multi-cluster.ts';
+import { startMultiClusterRegistry } from './kube/membership.ts';
 import { XdsService, listenGrpc } from './xds/xds-server.ts';
 import { scopeFromDelta } from './xds/push-scope.ts';
 import { createAdminServer, listenHttp } from './admin/admin-server.ts';

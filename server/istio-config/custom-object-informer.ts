@@ -8,8 +8,8 @@ import {
   type ObjectCache,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../registry/backoff.ts';
-import { describeKubeError } from '../registry/kube-error.ts';
+import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../kube/backoff.ts';
+import { describeKubeError } from '../kube/kube-error.ts';
 
 export interface CustomObjectInformerOptions {
   readonly kubeConfig: KubeConfig;

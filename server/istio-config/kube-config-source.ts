@@ -2,7 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { IstioKind } from '../../model/istio/types.ts';
 import { errorMessage } from '../config/config-error.ts';
-import type { BackoffOptions } from '../registry/backoff.ts';
+import type { BackoffOptions } from '../kube/backoff.ts';
 import type { ConfigSourceHealth, IstioConfigSource, RawConfigObject } from './config-source.ts';
 import { CustomObjectInformer } from './custom-object-informer.ts';
 

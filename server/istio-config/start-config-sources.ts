@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { IstioConfigSet } from '../../model/istio/types.ts';
 import type { MeshpilotConfig } from '../config/schema.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { BackoffOptions } from '../registry/backoff.ts';
+import type { BackoffOptions } from '../kube/backoff.ts';
 import { IstioConfigMetrics } from './config-metrics.ts';
 import type { IstioConfigSource } from './config-source.ts';
 import { IstioConfigStore, type ConfigzView } from './config-store.ts';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { KubeClusterConfig } from '../config/schema.ts';
-import type { BackoffOptions } from './backoff.ts';
+import type { BackoffOptions } from '../kube/backoff.ts';
 import { FileRegistry } from './file-registry.ts';
 import type { KubeClusterSource } from './kube-cluster-source.ts';
 import { KubeWatcher, type RegistrySettings } from './kube-watcher.ts';

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nodeManifest, serviceManifests } from '../../e2e/support/mesh-fixture.ts';
 import { startKubeSim, type KubeSim } from '../../kube-sim/index.ts';
 import { KUBE_KINDS, type RegistryChange } from './events.ts';
-import { clusterScopedKey, namespacedKey } from './kube-kinds.ts';
+import { clusterScopedKey, namespacedKey } from '../kube/resource.ts';
 import { KubeWatcher, type RegistrySettings } from './kube-watcher.ts';
 import { reduceEndpointSlice, reduceNode, reducePod, reduceService } from './reduce.ts';
 

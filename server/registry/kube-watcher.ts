@@ -1,12 +1,12 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { BackoffOptions } from './backoff.ts';
+import type { BackoffOptions } from '../kube/backoff.ts';
 import { KUBE_KINDS, type KubeKind, type KubeRecords, type RegistryChange, type RegistryListener } from './events.ts';
 import { KubeClusterStore } from './kube-cluster-store.ts';
 import type { KubeClusterHealth, KubeClusterSource } from './kube-cluster-source.ts';
-import { KubeRegistryErrorCode } from './kube-error.ts';
-import { kubeKindResources, type KubeKindResources } from './kube-kinds.ts';
-import { ResilientInformer } from './resilient-informer.ts';
+import { KubeRegistryErrorCode } from '../kube/kube-error.ts';
+import { kubeKindResources, type KubeKindResources } from '../kube/resource.ts';
+import { ResilientInformer } from '../kube/informer.ts';
 
 export type UnreachablePolicy = 'keep' | 'drop';
 

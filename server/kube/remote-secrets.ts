@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { BackoffOptions } from './backoff.ts';
-import type { KubeClusterSource } from './kube-cluster-source.ts';
+import type { KubeClusterSource } from '../registry/kube-cluster-source.ts';
 import { KubeRegistryErrorCode } from './kube-error.ts';
-import { namespacedKey, pageOf, type InformedResource } from './kube-kinds.ts';
-import { PresyncedSource } from './presynced-source.ts';
-import { ResilientInformer } from './resilient-informer.ts';
+import { namespacedKey, pageOf, type InformedResource } from './resource.ts';
+import { PresyncedSource } from '../registry/presynced-source.ts';
+import { ResilientInformer } from './informer.ts';
 
 /** Istio's label on multi-cluster secrets: each data key a kube cluster name, its value a kubeconfig. */
 export const MULTI_CLUSTER_SECRET_LABEL = 'istio/multiCluster';

@@ -3,9 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nodeManifest, serviceManifests } from '../../e2e/support/mesh-fixture.ts';
 import { remoteSecret } from '../../e2e/support/kube-sim-clusters.ts';
 import { startKubeSim, type KubeSim } from '../../kube-sim/index.ts';
-import type { RegistryChange } from './events.ts';
-import type { KubeClusterSource } from './kube-cluster-source.ts';
-import { KubeWatcher } from './kube-watcher.ts';
+import type { RegistryChange } from '../registry/events.ts';
+import type { KubeClusterSource } from '../registry/kube-cluster-source.ts';
+import { KubeWatcher } from '../registry/kube-watcher.ts';
 import { RemoteSecretsController, type KubeClusterRegistrar } from './remote-secrets.ts';
 
 const logger = pino({ level: 'silent' });

@@ -1,6 +1,6 @@
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1ListMeta } from '@kubernetes/client-node';
-import { objectKey, type KubeKind, type KubeRecords } from './events.ts';
-import { reduceEndpointSlice, reduceNode, reducePod, reduceService } from './reduce.ts';
+import { objectKey, type KubeKind, type KubeRecords } from '../registry/events.ts';
+import { reduceEndpointSlice, reduceNode, reducePod, reduceService } from '../registry/reduce.ts';
 
 /** One page of a list call. */
 export interface ListPage {

@@ -2,9 +2,9 @@ import { Counter, Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { MeshpilotConfig } from '../config/schema.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { SourceOptions } from './create-source.ts';
-import type { KubeClusterHealth } from './kube-cluster-source.ts';
-import { KubeWatcher } from './kube-watcher.ts';
+import type { SourceOptions } from '../registry/create-source.ts';
+import type { KubeClusterHealth } from '../registry/kube-cluster-source.ts';
+import { KubeWatcher } from '../registry/kube-watcher.ts';
 import { RemoteSecretsController, type KubeClusterRegistrar } from './remote-secrets.ts';
 
 export interface MultiClusterRegistryOptions {

@@ -7,7 +7,7 @@ import {
 } from '@kubernetes/client-node';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 import { describeKubeError } from './kube-error.ts';
-import type { InformedResource } from './kube-kinds.ts';
+import type { InformedResource } from './resource.ts';
 
 /**
  * What the informer's own cache keeps per object: its identity and version, and the reduced record
