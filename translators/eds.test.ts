@@ -4,7 +4,7 @@ import { encodeMessage } from '../protos/any.ts';
 import { ENDPOINT_TYPE } from '../protos/type-urls.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { Locality, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
-import { clusterLoadAssignment, viewEndpoints } from './eds.ts';
+import { clusterLoadAssignment, uniqueAddresses, viewEndpoints } from './eds.ts';
 
 const NETWORKS = ['n0', 'n1', 'n2', 'n3'];
 const LOCALITIES: Locality[] = [
@@ -201,6 +201,46 @@ describe('EDS split horizon (property tests over random meshes)', () => {
       ['192.168.2.2', 2, 1],
       ['192.168.2.3', 2, 1],
     ]);
+  });
+});
+
+describe('EDS for proxyless gRPC: every address once (gRFC A27)', () => {
+  it('merges a gateway standing for several localities into its best-priority copy, weights summed', () => {
+    const zoneA = { region: 'r1', zone: 'a', subZone: '' };
+    const zoneB = { region: 'r3', zone: 'b', subZone: '' };
+    const endpoints = [endpoint(1, 'n0', LOCALITIES[0]!), endpoint(2, 'n1', zoneA), endpoint(3, 'n1', zoneB)];
+    const gateways = new Map([['n1', [{ network: 'n1', address: '192.168.1.1', port: 15443 }]]]);
+    const seen = viewEndpoints(endpoints, gateways, view('n0', LOCALITIES[0]!), { applyFailover: true });
+    expect(seen.map((e) => [e.address, e.priority, e.weight])).toEqual([
+      ['10.0.0.1', 0, 1],
+      ['192.168.1.1', 1, 1],
+      ['192.168.1.1', 2, 1],
+    ]);
+    const unique = uniqueAddresses(seen);
+    expect(unique.map((e) => [e.address, e.priority, e.weight, e.locality.zone, e.standsFor])).toEqual([
+      ['10.0.0.1', 0, 1, 'z1', undefined],
+      ['192.168.1.1', 1, 2, 'a', 2],
+    ]);
+  });
+
+  it('keeps weights and makes priorities contiguous over random meshes', () => {
+    fc.assert(
+      fc.property(meshArbitrary, (mesh) => {
+        const { endpoints, gateways } = build(mesh);
+        const seen = viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality), {
+          applyFailover: true,
+        });
+        const unique = uniqueAddresses(seen);
+        const addresses = unique.map((e) => `${e.address}:${e.port}`);
+        expect(new Set(addresses).size).toBe(addresses.length);
+        expect(new Set(addresses)).toEqual(new Set(seen.map((e) => `${e.address}:${e.port}`)));
+        const total = (list: readonly { weight: number }[]) => list.reduce((sum, e) => sum + e.weight, 0);
+        expect(total(unique)).toBe(total(seen));
+        const priorities = [...new Set(unique.map((e) => e.priority))].sort((a, b) => a - b);
+        expect(priorities).toEqual(priorities.map((_, i) => i));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -151,6 +151,51 @@ export function viewEndpoints(
 
 type Unprioritized = Omit<ViewEndpoint, 'priority' | 'priorityReason' | 'localityWeight'>;
 
+/**
+ * One endpoint per address for proxyless gRPC clients: a gateway standing for remote endpoints of
+ * several localities appears once per locality in viewEndpoints (as istiod sends it), but gRPC's xDS
+ * clients NACK a ClusterLoadAssignment with an address twice, across all localities and priorities
+ * (gRFC A27; grpc-go "duplicate endpoint with the same address"). The copies are merged into the one
+ * of the best priority, weights and the endpoints stood for summed.
+ */
+export function uniqueAddresses(endpoints: readonly ViewEndpoint[]): ViewEndpoint[] {
+  const keyOf = (e: ViewEndpoint) => `${e.address}:${e.port}`;
+  const merged = new Map<string, ViewEndpoint>();
+  for (const endpoint of endpoints) {
+    const kept = merged.get(keyOf(endpoint));
+    if (!kept) {
+      merged.set(keyOf(endpoint), endpoint);
+      continue;
+    }
+    const [best, other] = endpoint.priority < kept.priority ? [endpoint, kept] : [kept, endpoint];
+    const standsFor = (best.standsFor ?? 0) + (other.standsFor ?? 0);
+    merged.set(keyOf(endpoint), {
+      ...best,
+      weight: best.weight + other.weight,
+      ...(standsFor > 0 ? { standsFor } : {}),
+    });
+  }
+  if (merged.size === endpoints.length) return [...endpoints];
+  // A priority whose only endpoints were merged away leaves a gap; gRPC needs priorities 0..n-1.
+  const kept = [...merged.values()];
+  const priorities = [...new Set(kept.map((e) => e.priority))].sort((a, b) => a - b);
+  const emitted = new Set<string>();
+  const out: ViewEndpoint[] = [];
+  for (const endpoint of endpoints) {
+    const key = keyOf(endpoint);
+    if (emitted.has(key)) continue;
+    emitted.add(key);
+    const e = merged.get(key)!;
+    const priority = priorities.indexOf(e.priority);
+    out.push(
+      priority === e.priority
+        ? e
+        : { ...e, priority, priorityReason: `${e.priorityReason}; priority ${priority} once merged` },
+    );
+  }
+  return out;
+}
+
 /** Priorities (made contiguous) and distribute weights from the locality rules; distribute may drop localities. */
 function withPriorities(endpoints: readonly Unprioritized[], view: ProxyView, policy: LocalityPolicy): ViewEndpoint[] {
   const ranks = endpoints.map((e) => priorityRank(view, e, policy));
@@ -231,6 +276,10 @@ function localityPolicyFor(policy: EffectivePolicy, view: ProxyView): LocalityPo
   };
 }
 
+function forClient(view: ProxyView, endpoints: ViewEndpoint[]): ViewEndpoint[] {
+  return view.generator === 'grpc' ? uniqueAddresses(endpoints) : endpoints;
+}
+
 /**
  * The outbound EDS clusters of a service for a view: `outbound|<port>||<fqdn>` per port and
  * `outbound|<port>|<subset>|<fqdn>` per subset of its DestinationRule (endpoints whose pod labels
@@ -247,7 +296,7 @@ export function serviceClusters(snapshot: MeshSnapshot, view: ProxyView, service
     out.push({
       cluster: outboundClusterName(port.port, '', service.hostname),
       endpoints,
-      sent: viewEndpoints(endpoints, snapshot.gateways, view, policy),
+      sent: forClient(view, viewEndpoints(endpoints, snapshot.gateways, view, policy)),
     });
     for (const subset of subsetsOf(rule)) {
       const selected = endpoints.filter((e) => labelsMatch(subset.labels, e.labels));
@@ -255,7 +304,7 @@ export function serviceClusters(snapshot: MeshSnapshot, view: ProxyView, service
       out.push({
         cluster: outboundClusterName(port.port, subset.name, service.hostname),
         endpoints: selected,
-        sent: viewEndpoints(selected, snapshot.gateways, view, subsetPolicy),
+        sent: forClient(view, viewEndpoints(selected, snapshot.gateways, view, subsetPolicy)),
       });
     }
   }
