@@ -1,0 +1,5 @@
+package main
+
+import "google.golang.org/grpc"
+
+func grpcVersion() string { return grpc.Version }
