@@ -6,13 +6,15 @@ import { plainRpc } from './scenarios/plain-rpc.ts';
 import { endpointMove } from './scenarios/endpoint-move.ts';
 import { headerMatch, weightedSplit } from './scenarios/traffic-routing.ts';
 import { localityFailover } from './scenarios/locality-failover.ts';
+import { rbac } from './scenarios/rbac.ts';
+import { xdsServers } from './scenarios/xds-servers.ts';
 
 /**
  * The gRPC xDS interop matrix (issue 19): every scenario against every client — grpc-go, grpc-java, the C-core
  * through grpc-python (interop/<client>/, built by `npm run harnesses`) and @grpc/grpc-js-xds — configured by
  * meshpilot. The outcome table goes to .cache/interop/matrix.{json,md}.
  */
-const SCENARIOS = [plainRpc, endpointMove, weightedSplit, headerMatch, localityFailover];
+const SCENARIOS = [plainRpc, endpointMove, weightedSplit, headerMatch, localityFailover, rbac, xdsServers];
 
 const report = new MatrixReport();
 

@@ -2,7 +2,7 @@
 
 Dials an xds:/// target (bootstrap from GRPC_XDS_BOOTSTRAP) and answers JSON commands, one per stdin line, with one
 JSON line on stdout each (the protocol of e2e/interop/support/client-process.ts):
-  {"op":"rpcs","count":N,"intervalMs":0,"deadlineMs":5000,"metadata":{"k":"v"}} -> {"byPeer":{...},"failures":N,"errors":[...]}
+  {"op":"rpcs","count":N,"intervalMs":0,"deadlineMs":5000,"metadata":{"k":"v"}} -> {"byPeer":{...},"byCode":{"7":N},"failures":N,"errors":[...]}
   {"op":"csds"} -> {"csds":"<base64 envoy.service.status.v3.ClientStatusResponse>"}
 The greeter service is e2e/support/helloworld.ts's: /helloworld.Greeter/SayHello with JSON bodies.
 """
@@ -34,18 +34,20 @@ def rpcs(channel, cmd):
     metadata = tuple((k, v) for k, v in (cmd.get("metadata") or {}).items())
     timeout = (cmd.get("deadlineMs") or 5000) / 1000
     interval = (cmd.get("intervalMs") or 0) / 1000
-    by_peer, failures, errors = {}, 0, []
+    by_peer, by_code, failures, errors = {}, {}, 0, []
     for i in range(cmd["count"]):
         try:
             reply = call({"name": f"rpc-{i}"}, timeout=timeout, metadata=metadata)
             by_peer[reply["server"]] = by_peer.get(reply["server"], 0) + 1
         except grpc.RpcError as error:
             failures += 1
+            code = str(error.code().value[0])
+            by_code[code] = by_code.get(code, 0) + 1
             if len(errors) < 5:
                 errors.append(f"{error.code().name}: {error.details()}")
         if interval:
             time.sleep(interval)
-    return {"byPeer": by_peer, "failures": failures, "errors": errors}
+    return {"byPeer": by_peer, "byCode": by_code, "failures": failures, "errors": errors}
 
 
 def csds(status_channel):

@@ -48,6 +48,7 @@ async function rpcs(client: grpc.Client, command: Command): Promise<unknown> {
   const metadata = new grpc.Metadata();
   for (const [key, value] of Object.entries(command.metadata ?? {})) metadata.set(key, value);
   const byPeer: Record<string, number> = {};
+  const byCode: Record<string, number> = {};
   const errors: string[] = [];
   let failures = 0;
   for (let i = 0; i < (command.count ?? 0); i += 1) {
@@ -56,11 +57,13 @@ async function rpcs(client: grpc.Client, command: Command): Promise<unknown> {
       byPeer[reply.server] = (byPeer[reply.server] ?? 0) + 1;
     } catch (error: unknown) {
       failures += 1;
+      const code = String((error as Partial<grpc.ServiceError>).code ?? grpc.status.UNKNOWN);
+      byCode[code] = (byCode[code] ?? 0) + 1;
       if (errors.length < 5) errors.push(errorMessage(error));
     }
     if (command.intervalMs) await new Promise((resolve) => setTimeout(resolve, command.intervalMs));
   }
-  return { byPeer, failures, errors };
+  return { byPeer, byCode, failures, errors };
 }
 
 /** grpc-js-xds's CSDS service, served on a loopback port by grpc-js's admin services and asked like a CSDS client. */

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 /**
  * One interop client process (grpc-go, grpc-java, grpc-python or grpc-js) driven through its line protocol:
  * the process prints {"version"} once, then answers each JSON command on stdin with one JSON line on stdout.
- *   {"op":"rpcs","count","intervalMs","deadlineMs","metadata"} -> {"byPeer":{server:n},"failures","errors"}
+ *   {"op":"rpcs","count","intervalMs","deadlineMs","metadata"} -> {"byPeer":{server:n},"byCode":{code:n},"failures","errors"}
  *   {"op":"csds"} -> {"csds":"<base64 envoy.service.status.v3.ClientStatusResponse>"}
  */
 export interface RpcsCommand {
@@ -16,6 +16,8 @@ export interface RpcsCommand {
 
 export interface RpcsResult {
   readonly byPeer: Record<string, number>;
+  /** Failed RPCs per gRPC status code (numeric, e.g. "7" for PERMISSION_DENIED). */
+  readonly byCode: Record<string, number>;
   readonly failures: number;
   readonly errors: readonly string[];
 }
@@ -72,7 +74,12 @@ export class ClientProcess {
     const result = reply as Partial<RpcsResult>;
     if (typeof result.failures !== 'number' || typeof result.byPeer !== 'object' || result.byPeer === null)
       throw new Error(`${this.name}: bad rpcs reply ${JSON.stringify(reply)}`);
-    return { byPeer: result.byPeer, failures: result.failures, errors: result.errors ?? [] };
+    return {
+      byPeer: result.byPeer,
+      byCode: result.byCode ?? {},
+      failures: result.failures,
+      errors: result.errors ?? [],
+    };
   }
 
   /** The client's own CSDS ClientStatusResponse, serialized. */

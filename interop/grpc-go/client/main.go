@@ -2,7 +2,7 @@
 // GRPC_XDS_BOOTSTRAP) and answers JSON commands, one per stdin line, with one JSON line on stdout each
 // (the protocol of e2e/interop/support/client-process.ts):
 //
-//	{"op":"rpcs","count":N,"intervalMs":0,"deadlineMs":5000,"metadata":{"k":"v"}} -> {"byPeer":{...},"failures":N,"errors":[...]}
+//	{"op":"rpcs","count":N,"intervalMs":0,"deadlineMs":5000,"metadata":{"k":"v"}} -> {"byPeer":{...},"byCode":{"7":N},"failures":N,"errors":[...]}
 //	{"op":"csds"} -> {"csds":"<base64 envoy.service.status.v3.ClientStatusResponse>"}
 package main
 
@@ -14,18 +14,20 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	v3statuspb "github.com/envoyproxy/go-control-plane/envoy/service/status/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	xdscreds "google.golang.org/grpc/credentials/xds"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/xds/csds"
 	"google.golang.org/protobuf/proto"
 
-	"meshpilot.dev/interop/grpc-go/internal/greeter"
 	_ "google.golang.org/grpc/xds" // registers the xds:/// resolver and the xDS balancers
+	"meshpilot.dev/interop/grpc-go/internal/greeter"
 )
 
 type command struct {
@@ -38,6 +40,7 @@ type command struct {
 
 type rpcsResult struct {
 	ByPeer   map[string]int `json:"byPeer"`
+	ByCode   map[string]int `json:"byCode"`
 	Failures int            `json:"failures"`
 	Errors   []string       `json:"errors"`
 }
@@ -59,7 +62,7 @@ func main() {
 		fail(err)
 	}
 	defer conn.Close()
-	status, err := csds.NewClientStatusDiscoveryServer()
+	csdsServer, err := csds.NewClientStatusDiscoveryServer()
 	if err != nil {
 		fail(err)
 	}
@@ -77,7 +80,7 @@ func main() {
 		case "rpcs":
 			_ = out.Encode(rpcs(conn, cmd))
 		case "csds":
-			resp, err := status.FetchClientStatus(context.Background(), &v3statuspb.ClientStatusRequest{})
+			resp, err := csdsServer.FetchClientStatus(context.Background(), &v3statuspb.ClientStatusRequest{})
 			if err != nil {
 				_ = out.Encode(map[string]string{"error": err.Error()})
 				continue
@@ -95,7 +98,7 @@ func main() {
 }
 
 func rpcs(conn *grpc.ClientConn, cmd command) rpcsResult {
-	result := rpcsResult{ByPeer: map[string]int{}, Errors: []string{}}
+	result := rpcsResult{ByPeer: map[string]int{}, ByCode: map[string]int{}, Errors: []string{}}
 	deadline := time.Duration(cmd.DeadlineMs) * time.Millisecond
 	if deadline <= 0 {
 		deadline = 5 * time.Second
@@ -109,6 +112,7 @@ func rpcs(conn *grpc.ClientConn, cmd command) rpcsResult {
 		cancel()
 		if err != nil {
 			result.Failures++
+			result.ByCode[strconv.Itoa(int(status.Code(err)))]++
 			if len(result.Errors) < 5 {
 				result.Errors = append(result.Errors, err.Error())
 			}

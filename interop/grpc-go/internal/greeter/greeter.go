@@ -65,11 +65,7 @@ func Call(ctx context.Context, conn *grpc.ClientConn, name string) (Reply, error
 
 // Register adds the greeter service to s, answering as server `id`; calls counts each handled RPC.
 func Register(s grpc.ServiceRegistrar, id string, calls func()) {
-	handler := func(_ any, _ context.Context, decode func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-		var in []byte
-		if err := decode(&in); err != nil {
-			return nil, err
-		}
+	handle := func(in []byte) (any, error) {
 		var req Request
 		if err := json.Unmarshal(in, &req); err != nil {
 			return nil, fmt.Errorf("greeter request is not JSON: %w", err)
@@ -80,6 +76,18 @@ func Register(s grpc.ServiceRegistrar, id string, calls func()) {
 			return nil, err
 		}
 		return &out, nil
+	}
+	// As generated handlers do: the server's interceptors (the xDS server's routing and RBAC) run around the call.
+	handler := func(_ any, ctx context.Context, decode func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+		var in []byte
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		if interceptor == nil {
+			return handle(in)
+		}
+		info := &grpc.UnaryServerInfo{Server: nil, FullMethod: Method}
+		return interceptor(ctx, in, info, func(_ context.Context, req any) (any, error) { return handle(req.([]byte)) })
 	}
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: "helloworld.Greeter",

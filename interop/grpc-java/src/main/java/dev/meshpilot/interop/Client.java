@@ -87,6 +87,7 @@ public final class Client {
     io.grpc.Channel intercepted =
         io.grpc.ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
     JsonObject byPeer = new JsonObject();
+    JsonObject byCode = new JsonObject();
     JsonArray errors = new JsonArray();
     int failures = 0;
     for (int i = 0; i < count; i++) {
@@ -101,12 +102,15 @@ public final class Client {
         byPeer.addProperty(server, byPeer.has(server) ? byPeer.get(server).getAsInt() + 1 : 1);
       } catch (StatusRuntimeException e) {
         failures++;
+        String code = String.valueOf(e.getStatus().getCode().value());
+        byCode.addProperty(code, byCode.has(code) ? byCode.get(code).getAsInt() + 1 : 1);
         if (errors.size() < 5) errors.add(e.getStatus().toString());
       }
       if (intervalMs > 0) Thread.sleep(intervalMs);
     }
     JsonObject out = new JsonObject();
     out.add("byPeer", byPeer);
+    out.add("byCode", byCode);
     out.addProperty("failures", failures);
     out.add("errors", errors);
     return out;
