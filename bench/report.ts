@@ -193,13 +193,26 @@ npm run bench -- --scenario a,b     # some scenarios only (a, b and d share one 
 `;
 }
 
+/**
+ * BENCHMARKS.md sections written by other measurements (start time, build, ...) follow this line; a bench run
+ * rewrites only what comes before it.
+ */
+export const KEPT_SECTIONS_MARKER = '<!-- Sections below are kept as they are by npm run bench. -->';
+
+/** The generated report followed by the kept sections of the existing file, if any. */
+async function withKeptSections(path: string, generated: string): Promise<string> {
+  const existing = await readFile(path, 'utf8').catch(() => '');
+  const at = existing.indexOf(KEPT_SECTIONS_MARKER);
+  return at < 0 ? generated : `${generated}\n${existing.slice(at)}`;
+}
+
 export async function writeReport(report: BenchReport, paths: { json: string; markdown: string }): Promise<void> {
   await writeFile(paths.json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(paths.markdown, benchmarksMarkdown(report));
+  await writeFile(paths.markdown, await withKeptSections(paths.markdown, benchmarksMarkdown(report)));
 }
 
 /** Re-renders BENCHMARKS.md from an existing results.json (after a change to this file's text). */
 export async function rewriteMarkdown(paths: { json: string; markdown: string }): Promise<void> {
   const report = JSON.parse(await readFile(paths.json, 'utf8')) as BenchReport;
-  await writeFile(paths.markdown, benchmarksMarkdown(report));
+  await writeFile(paths.markdown, await withKeptSections(paths.markdown, benchmarksMarkdown(report)));
 }

@@ -73,7 +73,7 @@ describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-
     await kubectl('apply', '-f', file);
   };
   const snapshotRules = () => meshpilot.cache.currentSnapshot()?.istioConfig.destinationRules ?? [];
-  const deltas = (): SnapshotDelta[] => setSnapshot.mock.calls.map((call) => call[1] as SnapshotDelta);
+  const deltas = (): SnapshotDelta[] => setSnapshot.mock.calls.map((call: unknown[]) => call[1] as SnapshotDelta);
 
   beforeAll(async () => {
     dir = await tempDir('istio-config-cluster');
