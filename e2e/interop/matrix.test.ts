@@ -6,6 +6,7 @@ import { plainRpc } from './scenarios/plain-rpc.ts';
 import { endpointMove } from './scenarios/endpoint-move.ts';
 import { headerMatch, weightedSplit } from './scenarios/traffic-routing.ts';
 import { localityFailover } from './scenarios/locality-failover.ts';
+import { mtls } from './scenarios/mtls.ts';
 import { rbac } from './scenarios/rbac.ts';
 import { xdsServers } from './scenarios/xds-servers.ts';
 
@@ -14,7 +15,7 @@ import { xdsServers } from './scenarios/xds-servers.ts';
  * through grpc-python (interop/<client>/, built by `npm run harnesses`) and @grpc/grpc-js-xds — configured by
  * meshpilot. The outcome table goes to .cache/interop/matrix.{json,md}.
  */
-const SCENARIOS = [plainRpc, endpointMove, weightedSplit, headerMatch, localityFailover, rbac, xdsServers];
+const SCENARIOS = [plainRpc, endpointMove, weightedSplit, headerMatch, localityFailover, rbac, mtls, xdsServers];
 
 const report = new MatrixReport();
 

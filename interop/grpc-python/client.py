@@ -15,6 +15,7 @@ import time
 from concurrent import futures
 
 import grpc
+import grpc.experimental
 import grpc_csds
 
 SAY_HELLO = "/helloworld.Greeter/SayHello"
