@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convergenceLatency } from './convergence.ts';
 import { serviceLayout } from './generate-mesh.ts';
-import { runPushSuite, type PushSuiteResult } from './scenarios/push-suite.ts';
+import { runPushSuite, type PushSuiteResult, type ServerOutcome } from './scenarios/push-suite.ts';
 
 /**
  * The bench's tiniest configuration of scenarios (a) and (b), end to end (meshpilot process,
- * recording, baseline process, load-client workers). Correctness only, never timings.
+ * recording, baseline process, go-control-plane peer process, load-client workers). Correctness only,
+ * never timings.
  */
 
 const SERVICES = 5;
@@ -40,35 +41,54 @@ describe('bench smoke: scenarios (a) and (b) at 5 services × 10 streams', () =>
     await rm(workDir, { recursive: true, force: true });
   });
 
-  it('every stream of both servers got and ACKed the full CDS + EDS push', () => {
+  function peerOutcome(): ServerOutcome {
+    const peer = result.peer;
+    if (!peer?.ok) throw new Error(`the go-control-plane peer did not run: ${peer?.error ?? 'no outcome'}`);
+    return peer.outcome;
+  }
+
+  it('every stream of the three servers got and ACKed the full CDS + EDS push', () => {
     expect(
       result.rows.map((r) => r.status),
       log.join('\n'),
     ).toEqual(['ok', 'ok']);
-    for (const outcome of [result.meshpilot!, result.baseline!]) {
+    for (const outcome of [result.meshpilot!, result.baseline!, peerOutcome()]) {
       expect(outcome.failed, `${outcome.kind}: ${outcome.firstFailure ?? ''}`).toBe(0);
       expect(outcome.initialDone).toBe(STREAMS);
       expect(Object.keys(outcome.summaries.names ?? {})).toHaveLength(STREAMS);
     }
   });
 
-  it('meshpilot and the baseline delivered the same resource names to each stream, and EDS covered every service', () => {
+  it('meshpilot, the baseline and the peer delivered the same resource names to each stream, and EDS covered every service', () => {
     const expectedEds = Array.from({ length: SERVICES }, (_, i) => serviceLayout(i).envoyCluster).sort();
     const meshpilotNames = result.meshpilot!.summaries.names!;
     const baselineNames = result.baseline!.summaries.names!;
+    const peerNames = peerOutcome().summaries.names!;
     for (const [index, names] of Object.entries(meshpilotNames)) {
       expect(names.eds).toEqual(expectedEds);
       expect(names.cds).toEqual(expect.arrayContaining(expectedEds));
       expect(baselineNames[Number(index)]).toEqual(names);
+      expect(peerNames[Number(index)]).toEqual(names);
     }
     expect(result.rows.find((r) => r.scenario === 'a')?.details?.sameResourceNames).toBe(true);
   });
 
   it('after one endpoint change every subscribed stream ACKed new content for the changed cluster', () => {
-    for (const outcome of [result.meshpilot!, result.baseline!]) {
+    for (const outcome of [result.meshpilot!, result.baseline!, peerOutcome()]) {
       expect(outcome.missing, outcome.kind).toBe(0);
       expect(outcome.latencies, outcome.kind).toHaveLength(STREAMS);
     }
+  });
+
+  it('reports the peer with its version, meshpilot / peer ratios and every server CPU-seconds', () => {
+    const fullPush = result.rows.find((r) => r.scenario === 'a')!;
+    const peer = fullPush.peers?.['go-control-plane'];
+    expect(peer?.version).toMatch(/^go-control-plane v\d+\.\d+\.\d+/);
+    expect(peer?.value).toBeGreaterThan(0);
+    expect(peer?.ratio).toBeCloseTo(fullPush.meshpilot! / peer!.value!, 1);
+    for (const row of result.rows)
+      for (const server of ['meshpilot', 'baseline', 'go-control-plane'])
+        expect(row.cpuSeconds?.[server], `${row.id} ${server}`).toBeGreaterThanOrEqual(0);
   });
 });
 

@@ -50,17 +50,78 @@ function verdict(row: ScenarioRow): string {
   return row.notes?.startsWith('inconclusive') ? 'inconclusive' : '—';
 }
 
+function ratioCell(ratio: number | null | undefined): string {
+  return ratio === null || ratio === undefined ? '—' : `${ratio}×`;
+}
+
+/** Names of the peers (real xDS servers) that any row has, in first-seen order. */
+export function peerNames(rows: readonly ScenarioRow[]): string[] {
+  return [...new Set(rows.flatMap((row) => Object.keys(row.peers ?? {})))];
+}
+
 export function markdownTable(rows: readonly ScenarioRow[]): string {
+  const peers = peerNames(rows);
+  const peerHeads = peers.map((p) => ` ${p} | meshpilot / ${p} |`).join('');
   const lines = [
-    '| | Scenario | Streams | Services | Metric | meshpilot | baseline | ratio | Target | Result |',
-    '|---|---|---:|---:|---|---:|---:|---:|---|---|',
+    `| | Scenario | Streams | Services | Metric | meshpilot | baseline | meshpilot / baseline |${peerHeads} Target | Result |`,
+    `|---|---|---:|---:|---|---:|---:|---:|${peers.map(() => '---:|---:|').join('')}---|---|`,
   ];
   for (const row of rows) {
+    const peerCells = peers
+      .map((p) => ` ${cell(row.peers?.[p]?.value ?? null, row.unit)} | ${ratioCell(row.peers?.[p]?.ratio)} |`)
+      .join('');
     lines.push(
-      `| ${row.scenario} | ${row.title} | ${row.streams.toLocaleString('en-US')} | ${row.services.toLocaleString('en-US')} | ${row.metric} | ${cell(row.meshpilot, row.unit)} | ${cell(row.baseline, row.unit)} | ${row.ratio === null ? '—' : `${row.ratio}×`} | ${row.target} | ${verdict(row)} |`,
+      `| ${row.scenario} | ${row.title} | ${row.streams.toLocaleString('en-US')} | ${row.services.toLocaleString('en-US')} | ${row.metric} | ${cell(row.meshpilot, row.unit)} | ${cell(row.baseline, row.unit)} | ${ratioCell(row.ratio)} |${peerCells} ${row.target} | ${verdict(row)} |`,
     );
   }
   return lines.join('\n');
+}
+
+/** Server CPU-seconds per row that measured them, one column per server. */
+export function cpuTable(rows: readonly ScenarioRow[]): string {
+  const measured = rows.filter((row) => row.cpuSeconds !== undefined);
+  if (measured.length === 0) return '';
+  const servers = [...new Set(measured.flatMap((row) => Object.keys(row.cpuSeconds ?? {})))];
+  const lines = [
+    `| Row | Over | ${servers.join(' | ')} | ${servers
+      .filter((s) => s !== 'meshpilot')
+      .map((s) => `meshpilot / ${s}`)
+      .join(' | ')} |`,
+    `|---|---|${servers.map(() => '---:|').join('')}${servers
+      .filter((s) => s !== 'meshpilot')
+      .map(() => '---:|')
+      .join('')}`,
+  ];
+  const over: Record<ScenarioRow['scenario'], string> = {
+    a: 'the full push',
+    b: 'the changes, until converged',
+    c: 'the changes, until converged',
+    d: '',
+    e: '',
+  };
+  for (const row of measured) {
+    const cpu = row.cpuSeconds ?? {};
+    const m = cpu.meshpilot ?? null;
+    const values = servers.map((s) => cell(cpu[s] ?? null, 's')).join(' | ');
+    const ratios = servers
+      .filter((s) => s !== 'meshpilot')
+      .map((s) => {
+        const other = cpu[s] ?? null;
+        return ratioCell(m === null || other === null || other === 0 ? null : Math.round((m / other) * 100) / 100);
+      })
+      .join(' | ');
+    lines.push(`| \`${row.id}\` | ${over[row.scenario]} | ${values} | ${ratios} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Each peer's version, as it reported it. */
+function peerVersions(rows: readonly ScenarioRow[]): string {
+  const versions = new Map<string, string>();
+  for (const row of rows)
+    for (const [name, peer] of Object.entries(row.peers ?? {}))
+      if (peer.version !== undefined && !versions.has(name)) versions.set(name, peer.version);
+  return [...versions].map(([name, version]) => (version.startsWith(name) ? version : `${name} ${version}`)).join('; ');
 }
 
 interface RssDetails {
@@ -104,17 +165,37 @@ Every number below comes from that one run; \`bench/results.json\` holds the sam
 | ${m.cpuModel} | ${m.cores} | ${m.ramGiB} GiB | ${m.node} | ${m.os} | ${report.loadAverageAtStart ?? '—'} / ${m.loadAverage1m ?? '—'} |
 
 ${
-  m.cores <= 2
-    ? `**Only ${m.cores} cores.** meshpilot (or the baseline), the load-client workers that simulate the proxies and the
+  (report.loadAverageAtStart ?? 0) > m.cores
+    ? `**A shared machine.** The load average was ${report.loadAverageAtStart} on ${m.cores} cores before the first scenario
+started: other work was running beside the bench, so absolute times are inflated and noisy; every server ran under
+the same conditions in turn, so compare ratios.
+
+`
+    : ''
+}${
+    m.cores <= 2
+      ? `**Only ${m.cores} cores.** meshpilot (or the baseline), the load-client workers that simulate the proxies and the
 orchestrator all share them, so every time below includes the clients' own work competing for the same
 CPUs. The baseline pays exactly the same client costs, which is why the ratio is the number to watch.
 `
-    : ''
-}
+      : ''
+  }
 ## Results
 
 ${markdownTable(report.results)}
-${notesOf(report.results)}
+${notesOf(report.results)}${
+    peerNames(report.results).length > 0
+      ? `
+Peers: ${peerVersions(report.results) || peerNames(report.results).join(', ')}.
+
+### Server CPU-seconds
+
+utime + stime of each server process over what the row measures (/proc/<pid>/stat).
+
+${cpuTable(report.results)}
+`
+      : ''
+  }
 ## What is measured
 
 - **Servers.** meshpilot runs as users run it, in its own process: \`node bin/meshpilot.js serve --config …\`
@@ -124,6 +205,14 @@ ${notesOf(report.results)}
   (bench/baseline-server.ts) that replays the DiscoveryResponses recorded from that meshpilot, byte for byte,
   one recorded set per proxy view; it answers ACKs with nothing, and for a change sends one pre-built EDS
   response per view (in (c), once per 100 ms with every resource changed since). It caps bytes written but not yet flushed at 2 GiB (grpc-js copies each message).
+- **go-control-plane peer.** An ADS server built the way go-control-plane's users build one
+  (interop/gcp-peer, Go; its version is under the results): CDS from its \`SnapshotCache\` (one snapshot
+  per proxy view, ADS mode), EDS from one \`LinearCache\` per view (it sends only the
+  ClusterLoadAssignments that changed), muxed by type and view, on grpc-go. It serves the same recorded
+  responses as the baseline, unmarshalled into go-control-plane's types (the library marshals each
+  resource once and builds every response from those bytes); a change is a new version of the resource
+  handed to \`LinearCache.UpdateResources\` (in (c) batched every 100 ms, as for the baseline). Go uses
+  both cores; meshpilot serves on one Node.js main thread.
 - **Clients.** Simulated Envoys in forked worker processes (bench/ads-load-client.ts, up to 2,500 streams
   each), one HTTP/2 connection per stream, raw gRPC framing: CDS wildcard, then EDS for every EDS cluster
   CDS names; every response ACKed with its version and nonce (EDS ACKs repeat all resource names, as
@@ -186,7 +275,7 @@ ${JSON.stringify(report.scale, null, 2)}
 ## Reproduce
 
 \`\`\`sh
-npm run bench -- --quick            # under 2 minutes, scaled down
+npm run bench -- --quick            # a few minutes, scaled down
 npm run bench                       # full scale (several minutes)
 npm run bench -- --scenario a,b     # some scenarios only (a, b and d share one fleet)
 \`\`\`

@@ -159,7 +159,11 @@ async function main(argv: readonly string[]): Promise<number> {
   context.log(`wrote bench/results.json and BENCHMARKS.md (${rows.length} rows, ${report.durationS} s)`);
   for (const row of rows) {
     context.log(
-      `  ${row.id.padEnd(14)} meshpilot ${String(row.meshpilot ?? '—').padStart(8)} ${row.unit.padEnd(5)} baseline ${String(row.baseline ?? '—').padStart(8)}  ${row.status}${row.pass === false ? ' FAIL' : row.pass ? ' pass' : ''}`,
+      `  ${row.id.padEnd(14)} meshpilot ${String(row.meshpilot ?? '—').padStart(8)} ${row.unit.padEnd(5)} baseline ${String(row.baseline ?? '—').padStart(8)}` +
+        Object.entries(row.peers ?? {})
+          .map(([name, peer]) => `  ${name} ${String(peer.value ?? '—').padStart(8)}`)
+          .join('') +
+        `  ${row.status}${row.pass === false ? ' FAIL' : row.pass ? ' pass' : ''}`,
     );
   }
   return 0;

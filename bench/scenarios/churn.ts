@@ -1,6 +1,7 @@
 import { nowMs, percentile, sleep } from '../clock.ts';
 import type { TrackedChange } from '../fleet-protocol.ts';
 import type { MeshShape } from '../generate-mesh.ts';
+import { PEER_NAME } from '../peer-process.ts';
 import { cpuSeconds } from '../proc-stats.ts';
 import { withTimeout, type BenchContext, type Cleanup } from './context.ts';
 import { failedRow, ratioOf, round, type ScenarioRow } from './result.ts';
@@ -9,6 +10,7 @@ import {
   record,
   startBaselineUnderTest,
   startMeshpilotUnderTest,
+  startPeerUnderTest,
   waitConvergence,
   type ServerKind,
 } from './servers.ts';
@@ -127,6 +129,7 @@ export async function runChurn(
   const title = `${options.ratePerSecond} endpoint changes/s for ${options.durationS} s`;
   const plan = churnPlan(options.shape, options.ratePerSecond * options.durationS, options.trackEvery);
   const outcomes: Partial<Record<ServerKind, ChurnOutcome>> = {};
+  const peer: { version?: string; error?: string } = {};
   try {
     await withTimeout('churn', timeoutMs, async (cleanup) => {
       const under = await startMeshpilotUnderTest(context, cleanup, 'churn', options.shape);
@@ -157,6 +160,31 @@ export async function runChurn(
         async (c) => batcher.add(resourceOf(c.service)),
         () => batcher.flush(),
       );
+      batcher.stop();
+      await baseline.stop();
+      // The go-control-plane peer is told about changes the same way as the baseline (batched).
+      try {
+        const gcp = await startPeerUnderTest(cleanup, under.recordingDir);
+        peer.version = gcp.version;
+        const peerBatcher = new PushBatcher((resources) => gcp.push(resources));
+        cleanup.defer(() => peerBatcher.stop());
+        outcomes[PEER_NAME] = await churnOn(
+          context,
+          cleanup,
+          PEER_NAME,
+          { port: gcp.xdsPort, pid: gcp.pid },
+          options,
+          plan,
+          resourceOf,
+          async (c) => peerBatcher.add(resourceOf(c.service)),
+          () => peerBatcher.flush(),
+        );
+        peerBatcher.stop();
+        await gcp.stop();
+      } catch (error: unknown) {
+        peer.error = error instanceof Error ? error.message : String(error);
+        context.log(`  ${PEER_NAME}: ${peer.error}`);
+      }
     });
   } catch (error: unknown) {
     const status =
@@ -177,9 +205,17 @@ export async function runChurn(
         ),
       ];
     }
-    return rowsOf(base, title, plan, outcomes.meshpilot, outcomes.baseline, `baseline: ${status}: ${message}`);
+    return rowsOf(
+      base,
+      title,
+      plan,
+      outcomes.meshpilot,
+      outcomes.baseline,
+      { ...peer, outcome: outcomes[PEER_NAME] },
+      `${outcomes.baseline ? PEER_NAME : 'baseline'}: ${status}: ${message}`,
+    );
   }
-  return rowsOf(base, title, plan, outcomes.meshpilot!, outcomes.baseline);
+  return rowsOf(base, title, plan, outcomes.meshpilot!, outcomes.baseline, { ...peer, outcome: outcomes[PEER_NAME] });
 }
 
 function rowsOf(
@@ -188,27 +224,45 @@ function rowsOf(
   plan: readonly PlannedChange[],
   m: ChurnOutcome,
   b: ChurnOutcome | undefined,
+  peer: { version?: string; error?: string; outcome?: ChurnOutcome | undefined },
   failure?: string,
 ): ScenarioRow[] {
+  const g = peer.outcome;
   const p = (o: ChurnOutcome | undefined, q: number): number | null =>
     o && o.latencies.length > 0 ? round(percentile(o.latencies, q), 1) : null;
   const cpuM = round(m.cpuCores, 2);
   const cpuB = round(b?.cpuCores, 2);
   const p99M = m.missing > 0 ? null : p(m, 99);
   const p99B = !b || b.missing > 0 ? null : p(b, 99);
+  const cpuG = round(g?.cpuCores, 2);
+  const p99G = !g || g.missing > 0 ? null : p(g, 99);
   const details = {
-    appliedChanges: { meshpilot: m.applied, baseline: b?.applied ?? null },
-    achievedRatePerS: { meshpilot: round(m.achievedRate), baseline: round(b?.achievedRate) },
+    appliedChanges: { meshpilot: m.applied, baseline: b?.applied ?? null, [PEER_NAME]: g?.applied ?? null },
+    achievedRatePerS: {
+      meshpilot: round(m.achievedRate),
+      baseline: round(b?.achievedRate),
+      [PEER_NAME]: round(g?.achievedRate),
+    },
     trackedChanges: plan.filter((c) => c.tracked).length,
-    p50Ms: { meshpilot: p(m, 50), baseline: p(b, 50) },
-    p99Ms: { meshpilot: p(m, 99), baseline: p(b, 99) },
-    maxMs: { meshpilot: p(m, 100), baseline: p(b, 100) },
-    neverConverged: { meshpilot: m.missing, baseline: b?.missing ?? null },
-    cpuSecondsUntilConverged: { meshpilot: round(m.cpuSecondsTotal), baseline: round(b?.cpuSecondsTotal) },
+    p50Ms: { meshpilot: p(m, 50), baseline: p(b, 50), [PEER_NAME]: p(g, 50) },
+    p99Ms: { meshpilot: p(m, 99), baseline: p(b, 99), [PEER_NAME]: p(g, 99) },
+    maxMs: { meshpilot: p(m, 100), baseline: p(b, 100), [PEER_NAME]: p(g, 100) },
+    neverConverged: { meshpilot: m.missing, baseline: b?.missing ?? null, [PEER_NAME]: g?.missing ?? null },
+    cpuSecondsUntilConverged: {
+      meshpilot: round(m.cpuSecondsTotal),
+      baseline: round(b?.cpuSecondsTotal),
+      [PEER_NAME]: round(g?.cpuSecondsTotal),
+    },
     baselineBatchMs: BASELINE_BATCH_MS,
   };
+  const version = peer.version !== undefined ? { version: peer.version } : {};
+  const cpuSecondsRow = {
+    meshpilot: round(m.cpuSecondsTotal, 2),
+    baseline: round(b?.cpuSecondsTotal, 2),
+    [PEER_NAME]: round(g?.cpuSecondsTotal, 2),
+  };
   const status = failure !== undefined ? 'timeout' : m.timedOut || b?.timedOut ? 'timeout' : 'ok';
-  const notes = failure?.slice(0, 300);
+  const notes = (failure ?? (peer.error !== undefined ? `${PEER_NAME}: ${peer.error}` : undefined))?.slice(0, 300);
   return [
     {
       ...base,
@@ -219,6 +273,8 @@ function rowsOf(
       meshpilot: cpuM,
       baseline: cpuB,
       ratio: round(ratioOf(cpuM, cpuB), 1),
+      peers: { [PEER_NAME]: { value: cpuG, ratio: round(ratioOf(cpuM, cpuG), 1), ...version } },
+      cpuSeconds: cpuSecondsRow,
       target: 'informational',
       pass: null,
       status,
@@ -234,6 +290,8 @@ function rowsOf(
       meshpilot: p99M,
       baseline: p99B,
       ratio: round(ratioOf(p99M, p99B), 1),
+      peers: { [PEER_NAME]: { value: p99G, ratio: round(ratioOf(p99M, p99G), 1), ...version } },
+      cpuSeconds: cpuSecondsRow,
       target: 'p99 ≤ 1000 ms',
       pass: m.missing > 0 ? false : p99M === null ? null : p99M <= 1_000,
       status,

@@ -1,15 +1,17 @@
 import { nowMs, percentile, sleep } from '../clock.ts';
 import type { SummariesResult, TrackedChange } from '../fleet-protocol.ts';
 import type { MeshShape } from '../generate-mesh.ts';
-import { KIB } from '../proc-stats.ts';
+import { PEER_NAME } from '../peer-process.ts';
+import { cpuSeconds, KIB } from '../proc-stats.ts';
 import { withTimeout, type BenchContext, type Cleanup } from './context.ts';
-import { failedRow, ratioOf, round, type ScenarioRow } from './result.ts';
+import { failedRow, ratioOf, round, type PeerCell, type ScenarioRow } from './result.ts';
 import {
   connectFleet,
   record,
   settledRss,
   startBaselineUnderTest,
   startMeshpilotUnderTest,
+  startPeerUnderTest,
   waitConvergence,
   type ServerKind,
 } from './servers.ts';
@@ -18,7 +20,7 @@ import {
  * Scenarios (a) full push, (d) RSS per idle stream and (b) one endpoint change, on one fleet of
  * N streams per server: meshpilot first, started cold (its responses are recorded once its full
  * push is done, before any change), then the baseline replaying them to a fresh fleet of the
- * same N streams.
+ * same N streams, then the go-control-plane peer serving the same recording to another fresh fleet.
  */
 
 export interface PushSuiteOptions {
@@ -48,6 +50,19 @@ export interface ServerOutcome {
   readonly missing: number;
   readonly convergenceTimedOut: boolean;
   readonly summaries: SummariesResult;
+  /** Server CPU-seconds from the fleet's first request to the last stream's full push. */
+  readonly cpuFullPushS: number | null;
+  /** Server CPU-seconds from the first change to the last one's convergence. */
+  readonly cpuChangesS: number | null;
+}
+
+/** The peer's outcome, or why it has none. */
+export type PeerOutcome =
+  | { readonly ok: true; readonly version: string; readonly outcome: ServerOutcome }
+  | { readonly ok: false; readonly version?: string; readonly error: string };
+
+function cpuDelta(start: number | undefined, end: number | undefined): number | null {
+  return start === undefined || end === undefined ? null : end - start;
 }
 
 /** Services changed in (b): spread over the mesh, each in a different kube cluster. */
@@ -69,12 +84,14 @@ async function measure(
   afterInitialPush: () => Promise<void> = async () => {},
 ): Promise<ServerOutcome> {
   const rssIdleBytes = await settledRss(target.pid);
+  const cpuBeforePush = await cpuSeconds(target.pid);
   const initial = await connectFleet(context, cleanup, target, {
     streams: options.streams,
     tracked,
     timeoutMs: options.initialTimeoutMs,
     ...(options.keepNames ? { keepNames: true } : {}),
   });
+  const cpuAfterPush = await cpuSeconds(target.pid);
   const summaries = await initial.fleet.summaries();
   context.log(
     `  ${kind}: ${initial.status.initialDone}/${options.streams} streams got the full push` +
@@ -91,6 +108,7 @@ async function measure(
   const latencies: number[] = [];
   let missing = 0;
   let convergenceTimedOut = false;
+  const cpuBeforeChanges = await cpuSeconds(target.pid);
   if (options.scenarios.has('b') && initial.fullPushMs !== undefined) {
     for (let i = 0; i < options.changes; i += 1) {
       const change = { resource: tracked[i]!, writtenAt: await applyChange(i) };
@@ -105,10 +123,13 @@ async function measure(
       `  ${kind}: ${options.changes} endpoint change(s): p99 ${round(percentile(latencies, 99), 0) ?? '—'} ms, ${missing} stream×change never converged`,
     );
   }
+  const cpuAfterChanges = await cpuSeconds(target.pid);
   await initial.fleet.close();
   const rssAfterCloseBytes = await settledRss(target.pid);
   return {
     kind,
+    cpuFullPushS: cpuDelta(cpuBeforePush, cpuAfterPush),
+    cpuChangesS: latencies.length > 0 ? cpuDelta(cpuBeforeChanges, cpuAfterChanges) : null,
     rssAfterCloseBytes,
     fullPushMs: initial.fullPushMs,
     perStreamInitialP50: percentile(summaries.initialMs, 50),
@@ -128,6 +149,7 @@ export interface PushSuiteResult {
   readonly rows: ScenarioRow[];
   readonly meshpilot?: ServerOutcome;
   readonly baseline?: ServerOutcome;
+  readonly peer?: PeerOutcome;
 }
 
 export async function runPushSuite(
@@ -138,6 +160,7 @@ export async function runPushSuite(
   const n = options.streams;
   const base = { streams: n, services: options.shape.services };
   const outcomes: Partial<Record<ServerKind, ServerOutcome>> = {};
+  let peer: PeerOutcome | undefined;
   try {
     await withTimeout(`push suite at ${n} streams`, timeoutMs, async (cleanup) => {
       const plan = changePlan(options.shape, options.changes);
@@ -172,6 +195,28 @@ export async function runPushSuite(
           return writtenAt;
         },
       );
+      await baseline.stop();
+      try {
+        const gcp = await startPeerUnderTest(cleanup, under.recordingDir);
+        const outcome = await measure(
+          context,
+          cleanup,
+          PEER_NAME,
+          { port: gcp.xdsPort, pid: gcp.pid },
+          options,
+          tracked,
+          async (i) => {
+            const writtenAt = nowMs();
+            await gcp.push([tracked[i]!]);
+            return writtenAt;
+          },
+        );
+        peer = { ok: true, version: gcp.version, outcome };
+        await gcp.stop();
+      } catch (error: unknown) {
+        peer = { ok: false, error: error instanceof Error ? error.message : String(error) };
+        context.log(`  ${PEER_NAME}: ${peer.error}`);
+      }
     });
   } catch (error: unknown) {
     const status =
@@ -197,10 +242,12 @@ export async function runPushSuite(
       return { rows, ...outcomes };
     }
   }
+  peer ??= { ok: false, error: 'not run: the suite ended before the peer' };
   return {
-    rows: rowsOf(options, outcomes.meshpilot!, outcomes.baseline!),
+    rows: rowsOf(options, outcomes.meshpilot!, outcomes.baseline!, peer),
     meshpilot: outcomes.meshpilot!,
     baseline: outcomes.baseline!,
+    peer,
   };
 }
 
@@ -211,7 +258,11 @@ const TITLES = {
 } as const;
 const METRICS = { a: 'time to full push', b: 'convergence p99', d: 'RSS per idle stream' } as const;
 const UNITS = { a: 'ms', b: 'ms', d: 'KiB' } as const;
-const TARGETS = { a: '≤ 2× baseline', b: 'p99 ≤ 1000 ms at 10,000 streams', d: '≤ 50 KiB' } as const;
+const TARGETS = {
+  a: `≤ 2× baseline, ≤ 1.5× ${PEER_NAME}`,
+  b: 'p99 ≤ 1000 ms at 10,000 streams',
+  d: '≤ 50 KiB',
+} as const;
 
 function sameNames(m: ServerOutcome, b: ServerOutcome): boolean {
   const views = new Set([...Object.keys(m.summaries.digests), ...Object.keys(b.summaries.digests)]);
@@ -222,8 +273,39 @@ function sameNames(m: ServerOutcome, b: ServerOutcome): boolean {
   });
 }
 
-function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome): ScenarioRow[] {
+/** The peer's cell for a row: its value (null when it did not run or complete) and meshpilot / it. */
+function peerCells(
+  peer: PeerOutcome,
+  value: (o: ServerOutcome) => number | null,
+  meshpilot: number | null,
+  digits: number,
+): Record<string, PeerCell> {
+  const v = peer.ok ? value(peer.outcome) : null;
+  return {
+    [PEER_NAME]: {
+      value: v,
+      ratio: round(ratioOf(meshpilot, v), digits),
+      ...(peer.version !== undefined ? { version: peer.version } : {}),
+    },
+  };
+}
+
+function cpuOf(
+  m: ServerOutcome,
+  b: ServerOutcome,
+  peer: PeerOutcome,
+  pick: (o: ServerOutcome) => number | null,
+): Record<string, number | null> {
+  return {
+    meshpilot: round(pick(m), 2),
+    baseline: round(pick(b), 2),
+    [PEER_NAME]: peer.ok ? round(pick(peer.outcome), 2) : null,
+  };
+}
+
+function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome, peer: PeerOutcome): ScenarioRow[] {
   const n = options.streams;
+  const peerNote = peer.ok ? undefined : `${PEER_NAME}: ${peer.error.slice(0, 200)}`;
   const base = { streams: n, services: options.shape.services };
   const rows: ScenarioRow[] = [];
   const complete = (o: ServerOutcome): boolean => o.fullPushMs !== undefined;
@@ -231,6 +313,7 @@ function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome): 
     const mp = round(m.fullPushMs ?? null, 0);
     const bl = round(b.fullPushMs ?? null, 0);
     const ratio = round(ratioOf(mp, bl), 2);
+    const peerRatio = peer.ok ? ratioOf(mp, round(peer.outcome.fullPushMs ?? null, 0)) : null;
     rows.push({
       id: `a/${n}`,
       scenario: 'a',
@@ -242,16 +325,28 @@ function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome): 
       meshpilot: mp,
       baseline: bl,
       ratio,
-      pass: ratio === null ? null : ratio <= 2,
+      peers: peerCells(peer, (o) => round(o.fullPushMs ?? null, 0), mp, 2),
+      cpuSeconds: cpuOf(m, b, peer, (o) => o.cpuFullPushS),
+      // Issue #16: push time within 1.5× go-control-plane's for the same bytes (when the peer ran).
+      pass: ratio === null ? null : ratio <= 2 && (peerRatio === null || peerRatio <= 1.5),
       status: complete(m) && complete(b) ? 'ok' : 'timeout',
+      ...(peerNote ? { notes: peerNote } : {}),
       details: {
         perStreamInitialP50Ms: {
           meshpilot: round(m.perStreamInitialP50, 0),
           baseline: round(b.perStreamInitialP50, 0),
         },
-        streamsDone: { meshpilot: m.initialDone, baseline: b.initialDone },
-        failures: { meshpilot: m.firstFailure ?? null, baseline: b.firstFailure ?? null },
-        sameResourceNames: sameNames(m, b),
+        streamsDone: {
+          meshpilot: m.initialDone,
+          baseline: b.initialDone,
+          [PEER_NAME]: peer.ok ? peer.outcome.initialDone : null,
+        },
+        failures: {
+          meshpilot: m.firstFailure ?? null,
+          baseline: b.firstFailure ?? null,
+          [PEER_NAME]: peer.ok ? (peer.outcome.firstFailure ?? null) : peer.error.slice(0, 300),
+        },
+        sameResourceNames: sameNames(m, b) && (!peer.ok || sameNames(m, peer.outcome)),
       },
     });
   }
@@ -271,6 +366,7 @@ function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome): 
       meshpilot: mp,
       baseline: bl,
       ratio: round(ratioOf(mp, bl), 2),
+      peers: peerCells(peer, perStream, mp, 2),
       pass: mp === null ? null : mp <= 50,
       status: complete(m) && complete(b) ? 'ok' : 'timeout',
       details: {
@@ -285,6 +381,13 @@ function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome): 
             withStreams: round(b.rssLoadedBytes / 2 ** 20),
             afterStreamsClosed: round(b.rssAfterCloseBytes / 2 ** 20),
           },
+          [PEER_NAME]: peer.ok
+            ? {
+                idle: round(peer.outcome.rssIdleBytes / 2 ** 20),
+                withStreams: round(peer.outcome.rssLoadedBytes / 2 ** 20),
+                afterStreamsClosed: round(peer.outcome.rssAfterCloseBytes / 2 ** 20),
+              }
+            : null,
         },
       },
     });
@@ -305,14 +408,20 @@ function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome): 
       meshpilot: mp,
       baseline: bl,
       ratio: round(ratioOf(mp, bl), 1),
+      peers: peerCells(peer, (o) => (o.missing > 0 ? null : p(o, 99)), mp, 1),
+      cpuSeconds: cpuOf(m, b, peer, (o) => o.cpuChangesS),
       pass: m.missing > 0 ? false : mp === null ? null : mp <= 1_000,
       status: m.convergenceTimedOut || b.convergenceTimedOut || !complete(m) || !complete(b) ? 'timeout' : 'ok',
       details: {
         changes: options.changes,
-        p50Ms: { meshpilot: p(m, 50), baseline: p(b, 50) },
-        p99Ms: { meshpilot: p(m, 99), baseline: p(b, 99) },
-        maxMs: { meshpilot: p(m, 100), baseline: p(b, 100) },
-        neverConverged: { meshpilot: m.missing, baseline: b.missing },
+        p50Ms: { meshpilot: p(m, 50), baseline: p(b, 50), [PEER_NAME]: peer.ok ? p(peer.outcome, 50) : null },
+        p99Ms: { meshpilot: p(m, 99), baseline: p(b, 99), [PEER_NAME]: peer.ok ? p(peer.outcome, 99) : null },
+        maxMs: { meshpilot: p(m, 100), baseline: p(b, 100), [PEER_NAME]: peer.ok ? p(peer.outcome, 100) : null },
+        neverConverged: {
+          meshpilot: m.missing,
+          baseline: b.missing,
+          [PEER_NAME]: peer.ok ? peer.outcome.missing : null,
+        },
       },
       ...(n < 10_000 ? { notes: 'the target is set for 10,000 streams; at this scale it is indicative' } : {}),
     });

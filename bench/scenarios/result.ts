@@ -16,8 +16,22 @@ export interface ScenarioRow {
   /** null: no target for this row, or the measurement did not complete. */
   readonly pass: boolean | null;
   readonly status: 'ok' | 'timeout' | 'error';
+  /**
+   * Real xDS servers measured on the same fleet, mesh and changes (e.g. go-control-plane): each one's
+   * value and meshpilot / that value.
+   */
+  readonly peers?: Readonly<Record<string, PeerCell>>;
+  /** Server CPU-seconds (utime + stime) over what the row measures, per server. */
+  readonly cpuSeconds?: Readonly<Record<string, number | null>>;
   readonly notes?: string;
   readonly details?: Record<string, unknown>;
+}
+
+export interface PeerCell {
+  readonly value: number | null;
+  /** meshpilot / value. */
+  readonly ratio: number | null;
+  readonly version?: string;
 }
 
 export function ratioOf(meshpilot: number | null, baseline: number | null): number | null {

@@ -5,13 +5,14 @@ import type { ConvergenceResult, StatusResult, TrackedChange } from '../fleet-pr
 import { GeneratedMesh, type MeshShape } from '../generate-mesh.ts';
 import { LoadFleet } from '../load-fleet.ts';
 import { startMeshpilot, type ServerProcess } from '../meshpilot-server.ts';
+import { PEER_NAME, startPeer, type PeerProcess } from '../peer-process.ts';
 import { rssBytes } from '../proc-stats.ts';
 import { recordViews, saveRecording } from '../recording.ts';
 import { checkMemory, type BenchContext, type Cleanup } from './context.ts';
 
 /** The two servers under test and what scenarios do with them: start, connect a fleet, change, measure. */
 
-export type ServerKind = 'meshpilot' | 'baseline';
+export type ServerKind = 'meshpilot' | 'baseline' | typeof PEER_NAME;
 
 export const DEFAULT_DEBOUNCE = { quietMs: 100, maxMs: 1_000 };
 
@@ -50,6 +51,13 @@ export async function startBaselineUnderTest(cleanup: Cleanup, recordingDir: str
   const baseline = await startBaseline(recordingDir, 60_000);
   cleanup.defer(() => baseline.stop());
   return baseline;
+}
+
+/** The go-control-plane peer serving the same recording as the baseline. */
+export async function startPeerUnderTest(cleanup: Cleanup, recordingDir: string): Promise<PeerProcess> {
+  const peer = await startPeer(recordingDir, 60_000);
+  cleanup.defer(() => peer.stop());
+  return peer;
 }
 
 /** Median of a few RSS samples after a settle time: one sample is too noisy on a busy machine. */
