@@ -6,8 +6,7 @@ import type { MeshpilotConfig } from './config/schema.ts';
 import { XdsCache } from './cache/xds-cache.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { MeshPipeline } from './pipeline/mesh-pipeline.ts';
-import { createKubeClusterSource } from './registry/create-source.ts';
-import { startMultiClusterRegistry } from './kube/membership.ts';
+import { startKubeClusterMembership } from './kube/membership.ts';
 import { XdsService, listenGrpc } from './xds/xds-server.ts';
 import { scopeFromDelta } from './xds/push-scope.ts';
 import { createAdminServer, listenHttp } from './admin/admin-server.ts';
@@ -91,11 +90,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     registry: config.registry,
     ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}),
   };
-  await Promise.all(
-    config.clusters.map((cluster) => pipeline.addKubeCluster(createKubeClusterSource(cluster, sourceOptions))),
-  );
-  pipeline.rebuild([]);
-  const multiCluster = await startMultiClusterRegistry({ config, pipeline, metrics, logger, sourceOptions });
+  const membership = await startKubeClusterMembership({ config, pipeline, metrics, logger, sourceOptions });
 
   const grpcServer = new Server({
     'grpc.max_send_message_length': 64 * 1024 * 1024,
@@ -114,23 +109,14 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
   const xdsTlsPort =
     security === undefined || xdsTlsAddress === false ? undefined : await security.listen(xds, xdsTlsAddress);
 
-  const startedAt = Date.now();
   const admin: HttpServer = createAdminServer({
     metrics,
     xds,
     logger,
     snapshot: () => cache.currentSnapshot(),
-    kubeClusters: () =>
-      pipeline.health().map((health) => ({ ...health, network: networkOfKubeCluster(config, health.name) })),
+    kubeClusters: () => membership.health(),
     istioConfig: () => istioConfig.configz(),
-    notReadyReason: () => {
-      const missing = pipeline
-        .health()
-        .filter((h) => h.syncedAt === undefined)
-        .map((h) => h.name);
-      if (missing.length === 0 || Date.now() - startedAt > config.readiness.remoteClusterTimeoutMs) return undefined;
-      return `kube clusters not synced yet: ${missing.join(', ')}`;
-    },
+    notReadyReason: () => membership.notReadyReason(),
   });
   const adminPort = await listenHttp(admin, options.adminAddress ?? config.listen.admin);
   logger.info(
@@ -160,7 +146,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
       security?.stop();
       await new Promise<void>((resolve) => admin.close(() => resolve()));
       admin.closeAllConnections();
-      await multiCluster.stop();
+      await membership.stop();
       await istioConfig.stop();
       await pipeline.stop();
     },
@@ -170,14 +156,4 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
 /** `host:port` as bound (the configured port may be 0), or `off`. */
 function bound(address: string | false, port: number | undefined): string {
   return address === false || port === undefined ? 'off' : `${address.replace(/:\d+$/, '')}:${port}`;
-}
-
-/** A kube cluster's network: its own `network`, else the meshNetworks network naming it fromRegistry, else ''. */
-function networkOfKubeCluster(config: MeshpilotConfig, name: string): string {
-  const configured = config.clusters.find((cluster) => cluster.name === name)?.network;
-  if (configured) return configured;
-  const entry = Object.entries(config.meshNetworks.networks).find(([, network]) =>
-    network.endpoints.some((e) => e.fromRegistry === name),
-  );
-  return entry?.[0] ?? '';
 }

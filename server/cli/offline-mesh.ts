@@ -2,11 +2,11 @@ import { buildSnapshot } from '../../model/build-snapshot.ts';
 import { buildIstioConfigSet } from '../../model/istio/config-set.ts';
 import type { AnyIstioConfig } from '../../model/istio/types.ts';
 import type { KubeClusterObjects } from '../../model/inputs.ts';
-import type { EndpointSliceRecord, KubeServiceRecord, MeshSnapshot, NodeRecord, PodRecord } from '../../model/types.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
 import { readManifestFolder } from '../config/manifests.ts';
 import type { MeshpilotConfig } from '../config/schema.ts';
 import { istioKindOf, validateIstioObject } from '../istio-config/validate.ts';
-import { reduceEndpointSlice, reduceNode, reducePod, reduceService } from '../registry/reduce.ts';
+import { listingOf } from '../registry/kinds.ts';
 
 /** A mesh built from files alone (manifest-folder kube clusters and Istio config folders), as the pipeline builds it. */
 export interface OfflineMesh {
@@ -23,19 +23,16 @@ export async function kubeClusterFromFolder(
   network: string | undefined,
 ): Promise<{ objects: KubeClusterObjects; errors: string[] }> {
   const { objects, errors } = await readManifestFolder(dir);
-  const services = new Map<string, KubeServiceRecord>();
-  const endpointSlices = new Map<string, EndpointSliceRecord>();
-  const pods = new Map<string, PodRecord>();
-  const nodes = new Map<string, NodeRecord>();
-  for (const object of objects) {
-    const key = `${object.metadata.namespace ?? 'default'}/${object.metadata.name}`;
-    if (object.kind === 'Service') services.set(key, reduceService(object));
-    else if (object.kind === 'EndpointSlice') endpointSlices.set(key, reduceEndpointSlice(object));
-    else if (object.kind === 'Pod') pods.set(key, reducePod(object));
-    else if (object.kind === 'Node') nodes.set(object.metadata.name, reduceNode(object));
-  }
+  const listing = listingOf(objects);
   return {
-    objects: { name, ...(network ? { network } : {}), services, endpointSlices, pods, nodes },
+    objects: {
+      name,
+      ...(network ? { network } : {}),
+      services: listing.Service,
+      endpointSlices: listing.EndpointSlice,
+      pods: listing.Pod,
+      nodes: listing.Node,
+    },
     errors: errors.map((e) => `${e.path}: ${e.message}`),
   };
 }

@@ -1,10 +1,12 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { IstioKind } from '../../model/istio/types.ts';
 import { errorMessage } from '../config/config-error.ts';
 import type { BackoffOptions } from '../kube/backoff.ts';
+import { ResilientInformer } from '../kube/informer.ts';
+import { loadKubeConfig } from '../kube/kubeconfig.ts';
+import { customResource } from '../kube/resource.ts';
 import type { ConfigSourceHealth, IstioConfigSource, RawConfigObject } from './config-source.ts';
-import { CustomObjectInformer } from './custom-object-informer.ts';
 
 export interface KubeConfigSourceOptions {
   /** The kube cluster's name from meshpilot.yaml (clusters[].name). */
@@ -29,11 +31,20 @@ export const ISTIO_RESOURCES: readonly { kind: IstioKind; group: string; plural:
 
 const KUBECONFIG_INVALID = 'MESHPILOT_ERR_KUBECONFIG_INVALID';
 
-/** Istio config from a config kube cluster's API server: one self-restarting informer per kind. */
+/** One kind's informer and what it holds. */
+interface KindWatch {
+  readonly kind: IstioKind;
+  readonly resource: string;
+  readonly informer: ResilientInformer<KubernetesObject>;
+  readonly objects: Map<string, KubernetesObject>;
+  lastError: string | undefined;
+}
+
+/** Istio config from a config kube cluster's API server: one resilient informer (server/kube) per kind. */
 export class KubeConfigSource implements IstioConfigSource {
   readonly description: string;
   private readonly options: KubeConfigSourceOptions;
-  private informers: { kind: IstioKind; informer: CustomObjectInformer }[] = [];
+  private informers: KindWatch[] = [];
   private loadError: string | undefined;
   private syncedAt: string | undefined;
 
@@ -43,10 +54,10 @@ export class KubeConfigSource implements IstioConfigSource {
   }
 
   async start(onChange: () => void): Promise<void> {
-    const kubeConfig = new KubeConfig();
+    let kubeConfig: KubeConfig;
+    let credentials: readonly string[];
     try {
-      kubeConfig.loadFromFile(this.options.kubeconfigPath);
-      if (kubeConfig.getCurrentCluster() === null) throw new Error('it has no current cluster (current-context)');
+      ({ kubeConfig, credentials } = loadKubeConfig({ path: this.options.kubeconfigPath }));
     } catch (error: unknown) {
       this.loadError = `${KUBECONFIG_INVALID}: cannot use kubeconfig ${this.options.kubeconfigPath}: ${errorMessage(error)}`;
       this.options.logger.error(
@@ -55,21 +66,13 @@ export class KubeConfigSource implements IstioConfigSource {
       );
       return;
     }
-    const token = kubeConfig.getCurrentUser()?.token;
     const logger = this.options.logger.child({ kubeCluster: this.options.kubeCluster });
-    this.informers = ISTIO_RESOURCES.map(({ kind, group, plural }) => ({
-      kind,
-      informer: new CustomObjectInformer({
-        kubeConfig,
-        group,
-        version: 'v1',
-        plural,
+    this.informers = ISTIO_RESOURCES.map(({ kind, group, plural }) =>
+      this.watchKind(kind, customResource(kubeConfig, { group, version: 'v1', plural }), kubeConfig, credentials, {
         logger,
         onChange,
-        ...(this.options.backoff !== undefined ? { backoff: this.options.backoff } : {}),
-        ...(token !== undefined ? { secrets: [token] } : {}),
       }),
-    }));
+    );
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -77,7 +80,7 @@ export class KubeConfigSource implements IstioConfigSource {
     });
     await Promise.race([Promise.all(this.informers.map(({ informer }) => informer.start())), timeout]);
     clearTimeout(timer);
-    if (this.informers.every(({ informer }) => informer.state() === 'synced')) {
+    if (this.informers.every(({ informer }) => informer.state === 'synced')) {
       this.syncedAt = new Date().toISOString();
       logger.info({ objects: this.current().length, ms: Date.now() - started }, 'Istio config cluster synced');
     }
@@ -86,8 +89,8 @@ export class KubeConfigSource implements IstioConfigSource {
 
   current(): readonly RawConfigObject[] {
     const out: RawConfigObject[] = [];
-    for (const { kind, informer } of this.informers) {
-      for (const object of informer.objects()) {
+    for (const { kind, objects } of this.informers) {
+      for (const object of objects.values()) {
         const name = object.metadata?.name ?? '';
         const namespace = object.metadata?.namespace ?? 'default';
         out.push({
@@ -109,13 +112,10 @@ export class KubeConfigSource implements IstioConfigSource {
   }
 
   health(): ConfigSourceHealth {
-    const states = this.informers.map(({ informer }) => informer.state());
-    const errors = this.informers.flatMap(({ informer }) => {
-      const error = informer.lastError();
-      return error === undefined ? [] : [`${informer.resource}: ${error}`];
-    });
+    const states = this.informers.map(({ informer }) => informer.state);
+    const errors = this.informers.flatMap((watch) => (watch.lastError === undefined ? [] : [watch.lastError]));
     const state =
-      this.loadError !== undefined || states.includes('unreachable')
+      this.loadError !== undefined || states.includes('failed')
         ? 'unreachable'
         : states.every((s) => s === 'synced')
           ? 'synced'
@@ -128,12 +128,56 @@ export class KubeConfigSource implements IstioConfigSource {
       ...(this.syncedAt !== undefined ? { syncedAt: this.syncedAt } : {}),
       ...(lastError !== undefined ? { lastError } : {}),
       ...(errors.length > 1 ? { errors } : {}),
-      objects: this.informers.reduce((sum, { informer }) => sum + informer.objects().length, 0),
+      objects: this.informers.reduce((sum, { objects }) => sum + objects.size, 0),
     };
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.informers.map(({ informer }) => informer.stop()));
+  }
+
+  private watchKind(
+    kind: IstioKind,
+    resource: ReturnType<typeof customResource>,
+    kubeConfig: KubeConfig,
+    secrets: readonly string[],
+    { logger, onChange }: { logger: Logger; onChange: () => void },
+  ): KindWatch {
+    const objects = new Map<string, KubernetesObject>();
+    const watch: KindWatch = {
+      kind,
+      resource: resource.resource,
+      objects,
+      lastError: undefined,
+      informer: new ResilientInformer({
+        kubeConfig,
+        resource,
+        secrets,
+        ...(this.options.backoff !== undefined ? { backoff: this.options.backoff } : {}),
+        handlers: {
+          onListing: (listing) => {
+            objects.clear();
+            for (const [key, object] of listing) objects.set(key, object);
+            onChange();
+          },
+          onUpsert: (key, object) => {
+            objects.set(key, object);
+            onChange();
+          },
+          onDelete: (key) => {
+            if (objects.delete(key)) onChange();
+          },
+          onSynced: () => {
+            watch.lastError = undefined;
+          },
+          onFailure: (reason) => {
+            watch.lastError = reason;
+            logger.warn({ resource: resource.resource, error: reason }, 'Istio config watch failed; restarting');
+          },
+        },
+      }),
+    };
+    return watch;
   }
 }
 

@@ -2,31 +2,40 @@ import { Counter, Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { MeshpilotConfig } from '../config/schema.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { SourceOptions } from '../registry/create-source.ts';
+import { createKubeClusterSource, type SourceOptions } from '../registry/create-source.ts';
 import type { KubeClusterHealth } from '../registry/kube-cluster-source.ts';
 import { KubeWatcher } from '../registry/kube-watcher.ts';
 import { RemoteSecretsController, type KubeClusterRegistrar } from './remote-secrets.ts';
 
-export interface MultiClusterRegistryOptions {
-  readonly config: Pick<MeshpilotConfig, 'clusters' | 'remoteSecrets' | 'readiness'>;
-  /** The mesh pipeline. */
-  readonly pipeline: KubeClusterRegistrar & { health(): KubeClusterHealth[] };
+export interface KubeClusterMembershipOptions {
+  readonly config: Pick<MeshpilotConfig, 'clusters' | 'remoteSecrets' | 'readiness' | 'meshNetworks'>;
+  /** The mesh pipeline: it holds each member's store and builds snapshots from them. */
+  readonly pipeline: KubeClusterRegistrar & { health(): KubeClusterHealth[]; rebuild(changes: readonly []): unknown };
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly sourceOptions: SourceOptions;
 }
 
-export interface MultiClusterRegistry {
+/** Which kube clusters are members, how each is doing, and whether meshpilot is ready because of them. */
+export interface KubeClusterMembership {
   readonly remoteSecrets: RemoteSecretsController | undefined;
+  /** Every member kube cluster's health, with its network. */
+  health(): KubeClusterHealth[];
+  /** Why /readyz answers 503: kube clusters not synced once, until the readiness timeout has passed. */
+  notReadyReason(): string | undefined;
   stop(): Promise<void>;
 }
 
 /**
- * The live parts of the registry beside the configured kube clusters: remote-secret kube clusters,
- * per-cluster sync metrics, and the count of kube clusters that missed the readiness timeout.
+ * Kube cluster membership in one place: the configured kube clusters and those of remote secrets
+ * join the pipeline here; per-cluster sync metrics; readiness and the count of kube clusters that
+ * missed the readiness timeout.
  */
-export async function startMultiClusterRegistry(options: MultiClusterRegistryOptions): Promise<MultiClusterRegistry> {
+export async function startKubeClusterMembership(
+  options: KubeClusterMembershipOptions,
+): Promise<KubeClusterMembership> {
   const { config, pipeline, metrics, logger, sourceOptions } = options;
+  const startedAt = Date.now();
   new Gauge({
     name: 'meshpilot_kube_cluster_synced',
     help: 'Kube cluster watch state: 1 synced, 0 syncing or unreachable',
@@ -57,6 +66,11 @@ export async function startMultiClusterRegistry(options: MultiClusterRegistryOpt
     );
   }, timeoutMs);
 
+  await Promise.all(
+    config.clusters.map((cluster) => pipeline.addKubeCluster(createKubeClusterSource(cluster, sourceOptions))),
+  );
+  pipeline.rebuild([]);
+
   let remoteSecrets: RemoteSecretsController | undefined;
   const secretsConfig = config.remoteSecrets;
   const holder = secretsConfig ? config.clusters.find((cluster) => cluster.name === secretsConfig.cluster) : undefined;
@@ -84,9 +98,29 @@ export async function startMultiClusterRegistry(options: MultiClusterRegistryOpt
 
   return {
     remoteSecrets,
+    health: () =>
+      pipeline.health().map((health) => ({ ...health, network: networkOfKubeCluster(config, health.name) })),
+    notReadyReason() {
+      const missing = pipeline
+        .health()
+        .filter((h) => h.syncedAt === undefined)
+        .map((h) => h.name);
+      if (missing.length === 0 || Date.now() - startedAt > timeoutMs) return undefined;
+      return `kube clusters not synced yet: ${missing.join(', ')}`;
+    },
     async stop() {
       clearTimeout(timeoutTimer);
       await remoteSecrets?.stop();
     },
   };
+}
+
+/** A kube cluster's network: its own `network`, else the meshNetworks network naming it fromRegistry, else ''. */
+function networkOfKubeCluster(config: Pick<MeshpilotConfig, 'clusters' | 'meshNetworks'>, name: string): string {
+  const configured = config.clusters.find((cluster) => cluster.name === name)?.network;
+  if (configured) return configured;
+  const entry = Object.entries(config.meshNetworks.networks).find(([, network]) =>
+    network.endpoints.some((e) => e.fromRegistry === name),
+  );
+  return entry?.[0] ?? '';
 }

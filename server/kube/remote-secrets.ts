@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { BackoffOptions } from './backoff.ts';
 import type { KubeClusterSource } from '../registry/kube-cluster-source.ts';
 import { KubeRegistryErrorCode } from './kube-error.ts';
+import { loadKubeConfig, type KubeconfigSource } from './kubeconfig.ts';
 import { namespacedKey, pageOf, type InformedResource } from './resource.ts';
 import { PresyncedSource } from '../registry/presynced-source.ts';
 import { ResilientInformer } from './informer.ts';
@@ -22,7 +23,7 @@ export interface KubeClusterRegistrar {
 export interface RemoteSecretsOptions {
   /** The kube cluster holding the secrets (config remoteSecrets.cluster). */
   readonly configCluster: string;
-  readonly kubeconfig: { readonly path: string } | { readonly yaml: string };
+  readonly kubeconfig: KubeconfigSource;
   readonly namespace: string;
   readonly registrar: KubeClusterRegistrar;
   /** Kube clusters from the config file: a secret can never replace or remove them. */
@@ -81,10 +82,9 @@ export class RemoteSecretsController {
   async start(): Promise<void> {
     const { configCluster, namespace } = this.options;
     let kubeConfig: KubeConfig;
+    let credentials: readonly string[];
     try {
-      kubeConfig = new KubeConfig();
-      if ('path' in this.options.kubeconfig) kubeConfig.loadFromFile(this.options.kubeconfig.path);
-      else kubeConfig.loadFromString(this.options.kubeconfig.yaml);
+      ({ kubeConfig, credentials } = loadKubeConfig(this.options.kubeconfig));
     } catch (error: unknown) {
       this.watchError = `${configCluster}: invalid kubeconfig: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
       this.options.logger.error(
@@ -106,11 +106,10 @@ export class RemoteSecretsController {
       key: namespacedKey,
       reduce: decodeSecretData,
     };
-    const token = kubeConfig.getCurrentUser()?.token;
     this.informer = new ResilientInformer({
       kubeConfig,
       resource,
-      ...(token ? { secrets: [token] } : {}),
+      secrets: credentials,
       ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
       handlers: {
         onListing: (listing) => {

@@ -1,6 +1,4 @@
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1ListMeta } from '@kubernetes/client-node';
-import { objectKey, type KubeKind, type KubeRecords } from '../registry/events.ts';
-import { reduceEndpointSlice, reduceNode, reducePod, reduceService } from '../registry/reduce.ts';
+import { CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1ListMeta } from '@kubernetes/client-node';
 
 /** One page of a list call. */
 export interface ListPage {
@@ -20,8 +18,6 @@ export interface InformedResource<R> {
   key(object: unknown): string;
   reduce(object: unknown): R;
 }
-
-export type KubeKindResources = { [K in KubeKind]: InformedResource<KubeRecords[K]> };
 
 export function pageOf(list: { items: readonly unknown[]; metadata?: V1ListMeta | undefined }): ListPage {
   const continueToken = list.metadata?._continue;
@@ -46,49 +42,38 @@ function metadataOf(object: unknown): { name: string; namespace: string | undefi
 /** namespace/name as the file registry keys objects (namespace defaults to "default"). */
 export function namespacedKey(object: unknown): string {
   const { name, namespace } = metadataOf(object);
-  return objectKey(namespace ?? 'default', name);
+  return `${namespace ?? 'default'}/${name}`;
 }
 
 export function clusterScopedKey(object: unknown): string {
   return metadataOf(object).name;
 }
 
-/** The four kinds the mesh model needs, across all namespaces, through the kubeconfig's API server. */
-export function kubeKindResources(kubeConfig: KubeConfig): KubeKindResources {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
-  const page = (limit: number, continueToken: string | undefined) => ({
-    limit,
-    ...(continueToken ? { _continue: continueToken } : {}),
-  });
+function isListObject(value: unknown): value is { items: unknown[]; metadata?: V1ListMeta } {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { items?: unknown }).items);
+}
+
+/** A custom resource across all namespaces (Istio's VirtualService, …), objects kept whole. */
+export function customResource(
+  kubeConfig: KubeConfig,
+  { group, version, plural }: { readonly group: string; readonly version: string; readonly plural: string },
+): InformedResource<KubernetesObject> {
+  const api = kubeConfig.makeApiClient(CustomObjectsApi);
   return {
-    Service: {
-      resource: 'services',
-      path: '/api/v1/services',
-      listPage: async (limit, token) => pageOf(await core.listServiceForAllNamespaces(page(limit, token))),
-      key: namespacedKey,
-      reduce: reduceService,
+    resource: `${plural}.${group}`,
+    path: `/apis/${group}/${version}/${plural}`,
+    async listPage(limit, continueToken) {
+      const result: unknown = await api.listClusterCustomObject({
+        group,
+        version,
+        plural,
+        limit,
+        ...(continueToken ? { _continue: continueToken } : {}),
+      });
+      if (!isListObject(result)) throw new Error(`list of ${plural}.${group} returned no items array`);
+      return pageOf(result);
     },
-    EndpointSlice: {
-      resource: 'endpointslices',
-      path: '/apis/discovery.k8s.io/v1/endpointslices',
-      listPage: async (limit, token) => pageOf(await discovery.listEndpointSliceForAllNamespaces(page(limit, token))),
-      key: namespacedKey,
-      reduce: reduceEndpointSlice,
-    },
-    Pod: {
-      resource: 'pods',
-      path: '/api/v1/pods',
-      listPage: async (limit, token) => pageOf(await core.listPodForAllNamespaces(page(limit, token))),
-      key: namespacedKey,
-      reduce: reducePod,
-    },
-    Node: {
-      resource: 'nodes',
-      path: '/api/v1/nodes',
-      listPage: async (limit, token) => pageOf(await core.listNode(page(limit, token))),
-      key: clusterScopedKey,
-      reduce: reduceNode,
-    },
+    key: namespacedKey,
+    reduce: (object) => object as KubernetesObject,
   };
 }

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { FolderWatcher } from '../config/folder-watcher.ts';
 import { readManifestFolder, type ManifestParseCache } from '../config/manifests.ts';
-import { objectKey, type KubeKind, type KubeRecords, type RegistryListener } from './events.ts';
+import type { RegistryListener } from './events.ts';
 import { KubeClusterStore } from './kube-cluster-store.ts';
 import type { KubeClusterHealth, KubeClusterSource } from './kube-cluster-source.ts';
-import { reduceEndpointSlice, reduceNode, reducePod, reduceService } from './reduce.ts';
+import { listingOf } from './kinds.ts';
 
 export interface FileRegistryOptions {
   readonly name: string;
@@ -15,8 +15,6 @@ export interface FileRegistryOptions {
   /** Full re-read interval, repairing any missed file event; 0 disables. */
   readonly resyncMs?: number;
 }
-
-type Listing = { [K in KubeKind]: Map<string, KubeRecords[K]> };
 
 /** A kube cluster whose objects come from a folder of manifests, watched for changes. */
 export class FileRegistry implements KubeClusterSource {
@@ -82,27 +80,7 @@ export class FileRegistry implements KubeClusterSource {
     } else {
       this.lastError = undefined;
     }
-    const listing: Listing = { Service: new Map(), EndpointSlice: new Map(), Pod: new Map(), Node: new Map() };
-    for (const object of objects) {
-      const namespace = object.metadata.namespace ?? 'default';
-      const key = objectKey(namespace, object.metadata.name);
-      switch (object.kind) {
-        case 'Service':
-          listing.Service.set(key, this.reduceOnce(object, reduceService));
-          break;
-        case 'EndpointSlice':
-          listing.EndpointSlice.set(key, this.reduceOnce(object, reduceEndpointSlice));
-          break;
-        case 'Pod':
-          listing.Pod.set(key, this.reduceOnce(object, reducePod));
-          break;
-        case 'Node':
-          listing.Node.set(object.metadata.name, this.reduceOnce(object, reduceNode));
-          break;
-        default:
-          break;
-      }
-    }
+    const listing = listingOf(objects, (object, reduce) => this.reduceOnce(object, reduce));
     const changes = this.store.apply(this.store.diffAgainst(listing));
     this.syncedAt ??= new Date().toISOString();
     if (changes.length > 0 && !this.stopped) this.listener(changes);

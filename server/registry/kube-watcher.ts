@@ -1,11 +1,12 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { BackoffOptions } from '../kube/backoff.ts';
 import { KUBE_KINDS, type KubeKind, type KubeRecords, type RegistryChange, type RegistryListener } from './events.ts';
 import { KubeClusterStore } from './kube-cluster-store.ts';
 import type { KubeClusterHealth, KubeClusterSource } from './kube-cluster-source.ts';
 import { KubeRegistryErrorCode } from '../kube/kube-error.ts';
-import { kubeKindResources, type KubeKindResources } from '../kube/resource.ts';
+import { loadKubeConfig, type KubeconfigSource } from '../kube/kubeconfig.ts';
+import { kubeKindResources, type KubeKindResources } from './kube-kinds.ts';
 import { ResilientInformer } from '../kube/informer.ts';
 
 export type UnreachablePolicy = 'keep' | 'drop';
@@ -28,7 +29,7 @@ export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = {
 export interface KubeWatcherOptions {
   readonly name: string;
   /** A kubeconfig file, or its text (from a remote secret). */
-  readonly kubeconfig: { readonly path: string } | { readonly yaml: string };
+  readonly kubeconfig: KubeconfigSource;
   readonly source?: 'kubeconfig' | 'remote-secret';
   readonly logger: Logger;
   readonly settings?: Partial<RegistrySettings>;
@@ -38,14 +39,6 @@ export interface KubeWatcherOptions {
 }
 
 type KindListing = { [K in KubeKind]: ReadonlyMap<string, KubeRecords[K]> };
-
-function loadKubeConfig(source: KubeWatcherOptions['kubeconfig']): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if ('path' in source) kubeConfig.loadFromFile(source.path);
-  else kubeConfig.loadFromString(source.yaml);
-  if (!kubeConfig.getCurrentCluster()) throw new Error('it has no current context with a cluster');
-  return kubeConfig;
-}
 
 /**
  * A member kube cluster watched through its API server: one resilient client-node informer per kind
@@ -85,8 +78,9 @@ export class KubeWatcher implements KubeClusterSource {
     const started = Date.now();
     let kubeConfig: KubeConfig;
     let resources: KubeKindResources;
+    let secrets: readonly string[];
     try {
-      kubeConfig = loadKubeConfig(this.options.kubeconfig);
+      ({ kubeConfig, credentials: secrets } = loadKubeConfig(this.options.kubeconfig));
       resources = kubeKindResources(kubeConfig);
     } catch (error: unknown) {
       const where = 'path' in this.options.kubeconfig ? ` ${this.options.kubeconfig.path}` : '';
@@ -100,8 +94,6 @@ export class KubeWatcher implements KubeClusterSource {
       );
       return;
     }
-    const user = kubeConfig.getCurrentUser();
-    const secrets = [user?.token, user?.password].filter((s): s is string => typeof s === 'string' && s !== '');
     for (const kind of KUBE_KINDS) this.informers.set(kind, this.createInformer(kind, kubeConfig, resources, secrets));
     await Promise.all([...this.informers.values()].map((informer) => informer.start()));
     if (this.stopped) return;
@@ -122,7 +114,7 @@ export class KubeWatcher implements KubeClusterSource {
     kind: K,
     kubeConfig: KubeConfig,
     resources: KubeKindResources,
-    secrets: string[],
+    secrets: readonly string[],
   ): ResilientInformer<KubeRecords[KubeKind]> {
     const resource = resources[kind];
     const informer = new ResilientInformer<KubeRecords[K]>({

@@ -3,7 +3,8 @@
  * (authentication.k8s.io/v1), as istiod's Kubernetes JWT authenticator does.
  * Tokens never appear in results, errors or logs: API error texts are scrubbed of the token.
  */
-import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AuthenticationV1Api } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import { errorMessage } from '../../pki/errors.ts';
 
 export type TokenReviewResult = { ok: true; namespace: string; serviceAccount: string } | { ok: false; reason: string };
@@ -39,8 +40,7 @@ export interface KubeTokenReviewerOptions {
 
 /** A TokenReviewer that asks one kube cluster's API server (client-node AuthenticationV1Api). */
 export function kubeTokenReviewer(options: KubeTokenReviewerOptions): TokenReviewer {
-  const config = new KubeConfig();
-  config.loadFromString(options.kubeconfig);
+  const { kubeConfig: config } = loadKubeConfig({ yaml: options.kubeconfig });
   const api = config.makeApiClient(AuthenticationV1Api);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return {
