@@ -9,13 +9,25 @@ import { localityFailover } from './scenarios/locality-failover.ts';
 import { mtls } from './scenarios/mtls.ts';
 import { rbac } from './scenarios/rbac.ts';
 import { xdsServers } from './scenarios/xds-servers.ts';
+import { csdsMatchesConfigDump, deltaAds } from './scenarios/xds-protocol.ts';
 
 /**
  * The gRPC xDS interop matrix (issue 19): every scenario against every client — grpc-go, grpc-java, the C-core
  * through grpc-python (interop/<client>/, built by `npm run harnesses`) and @grpc/grpc-js-xds — configured by
  * meshpilot. The outcome table goes to .cache/interop/matrix.{json,md}.
  */
-const SCENARIOS = [plainRpc, endpointMove, weightedSplit, headerMatch, localityFailover, rbac, mtls, xdsServers];
+const SCENARIOS = [
+  plainRpc,
+  endpointMove,
+  weightedSplit,
+  headerMatch,
+  localityFailover,
+  rbac,
+  mtls,
+  xdsServers,
+  deltaAds,
+  csdsMatchesConfigDump,
+];
 
 const report = new MatrixReport();
 

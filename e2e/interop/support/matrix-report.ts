@@ -32,10 +32,14 @@ export class MatrixReport {
   }
 
   /** Runs one cell's test body and records its outcome; a failure is recorded and rethrown (the test fails). */
-  async run(scenario: string, client: ClientName, body: () => Promise<void>): Promise<void> {
+  async run(scenario: string, client: ClientName, body: () => Promise<void | { notSupported: string }>): Promise<void> {
     try {
-      await body();
-      this.record(scenario, client, { outcome: 'pass' });
+      const result = await body();
+      this.record(
+        scenario,
+        client,
+        result ? { outcome: 'not supported', detail: result.notSupported } : { outcome: 'pass' },
+      );
     } catch (error: unknown) {
       this.record(scenario, client, {
         outcome: 'fail',

@@ -12,8 +12,11 @@ export interface Scenario {
 }
 
 export interface ScenarioRun {
-  /** Runs the scenario for one client; reports the client's version once it started. */
-  cell(client: ClientName, version: (version: string) => void): Promise<void>;
+  /**
+   * Runs the scenario for one client; reports the client's version once it started. Resolves with `notSupported`
+   * only when the client was observed lacking the feature its documentation says it lacks.
+   */
+  cell(client: ClientName, version: (version: string) => void): Promise<void | { notSupported: string }>;
   stop(): Promise<void>;
 }
 
