@@ -1,6 +1,64 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The import graph flows one way (README, "How data flows"): registry → model → translators →
+ * generators → cache → ADS streams. Each rule below names what a folder must not import; tests and
+ * test support may wire anything.
+ */
+const TESTS = ['**/*.test.ts', '**/test-support/**'];
+const forbid = (patterns, paths = []) => ({ 'no-restricted-imports': ['error', { patterns, paths }] });
+const IO_MODULES = ['fs', 'fs/promises', 'net', 'http', 'https', 'http2', 'tls', 'dgram', 'dns', 'child_process']
+  .concat(['worker_threads', 'os', 'process', 'readline', 'cluster'])
+  .flatMap((name) => [name, `node:${name}`]);
+const PURE = 'translators are pure (snapshot, proxy view) → resources: no I/O, no clock, no server module';
+export const BOUNDARIES = [
+  {
+    files: ['server/xds/**/*.ts'],
+    ignores: TESTS,
+    rules: forbid([
+      {
+        group: ['**/model/**', '**/translators/**', '**/generators/**', '**/cache/**', '**/admin/**'],
+        message:
+          'server/xds (the ADS streams) knows resources only through resource-source.ts: it imports no model, translator, generator or cache module',
+      },
+    ]),
+  },
+  {
+    files: ['translators/**/*.ts'],
+    ignores: TESTS,
+    rules: forbid(
+      [{ group: ['**/server/**'], message: PURE }],
+      IO_MODULES.map((name) =>
+        name.endsWith('net')
+          ? { name, allowImportNames: ['isIP', 'isIPv4', 'isIPv6'], message: PURE }
+          : { name, message: PURE },
+      ),
+    ),
+  },
+  {
+    files: ['model/**/*.ts'],
+    ignores: TESTS,
+    rules: forbid([
+      {
+        group: ['**/server/**', '**/translators/**'],
+        message: 'model/ is the immutable mesh snapshot: it imports no translator and no server module',
+      },
+    ]),
+  },
+  {
+    files: ['server/generators/**/*.ts'],
+    ignores: TESTS,
+    rules: forbid([
+      {
+        group: ['**/cache/**', '**/pipeline/**', '**/registry/**', '**/admin/**'],
+        message:
+          'generators translate a snapshot for a proxy view: they import no cache, pipeline, registry or admin module',
+      },
+    ]),
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'bench/results/**', '**/*.generated.*'] },
   js.configs.recommended,
@@ -60,4 +118,5 @@ export default tseslint.config(
       ],
     },
   },
+  ...BOUNDARIES,
 );

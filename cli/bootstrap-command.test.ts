@@ -8,7 +8,7 @@ import { decodeMessage, encodeMessage } from '../protos/any.ts';
 import { fromProto3Json } from '../protos/proto3-json.ts';
 import { validateResourceBytes } from '../protos/validate-rules.ts';
 import { BOOTSTRAP_TYPE, buildEnvoyBootstrap } from '../translators/bootstrap.ts';
-import { parseProxyNode } from '../server/xds/proxy-identity.ts';
+import { parseProxyNode } from '../server/generators/proxy-identity.ts';
 import { renderBootstrap, runBootstrapCommand, type BootstrapFlags } from './bootstrap-command.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -20,7 +20,7 @@ import { formatViolations, validateResourceBytes } from '../protos/validate-rule
 import { parseConfigText } from '../server/config/load.ts';
 import { startKubeSim, type KubeSim } from '../kube-sim/index.ts';
 import { kubeTokenReviewer } from '../server/security/token-review.ts';
-import { parseProxyNode } from '../server/xds/proxy-identity.ts';
+import { parseProxyNode } from '../server/generators/proxy-identity.ts';
 import { BOOTSTRAP_TYPE } from '../translators/bootstrap.ts';
 import {
   readComposeProxies,

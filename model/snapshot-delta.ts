@@ -26,6 +26,22 @@ export const FULL_DELTA: SnapshotDelta = {
   full: true,
 };
 
+/** The change from the oldest to the newest of consecutive deltas (the one merge of changes). */
+export function mergeDeltas(deltas: readonly SnapshotDelta[]): SnapshotDelta {
+  const services = new Set<string>();
+  const endpoints = new Set<string>();
+  let gateways = false;
+  let config = false;
+  for (const delta of deltas) {
+    if (delta.full) return FULL_DELTA;
+    for (const hostname of delta.services) services.add(hostname);
+    for (const hostname of delta.endpoints) endpoints.add(hostname);
+    gateways ||= delta.gateways;
+    config ||= delta.config;
+  }
+  return { services, endpoints, gateways, config, full: false };
+}
+
 export function isEmptyDelta(delta: SnapshotDelta): boolean {
   return !delta.full && !delta.gateways && !delta.config && delta.services.size === 0 && delta.endpoints.size === 0;
 }

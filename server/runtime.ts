@@ -7,8 +7,8 @@ import { XdsCache } from './cache/xds-cache.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { MeshPipeline } from './pipeline/mesh-pipeline.ts';
 import { startKubeClusterMembership } from './kube/membership.ts';
-import { XdsService, listenGrpc } from './xds/xds-server.ts';
-import { scopeFromDelta } from './xds/push-scope.ts';
+import { listenGrpc } from './xds/xds-server.ts';
+import { createMeshXdsService, type MeshXdsService } from './cache/mesh-xds-service.ts';
 import { createAdminServer, listenHttp } from './admin/admin-server.ts';
 import { SECRET_TYPE } from '../protos/type-urls.ts';
 import { startSecurity, type SecurityPlane } from './security/start-security.ts';
@@ -32,7 +32,7 @@ export interface Runtime {
   readonly security: SecurityPlane | undefined;
   readonly adminPort: number;
   readonly logger: Logger;
-  readonly xds: XdsService;
+  readonly xds: MeshXdsService;
   readonly pipeline: MeshPipeline;
   readonly cache: XdsCache;
   readonly metrics: Metrics;
@@ -54,12 +54,12 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
           kubeClusters: config.clusters,
           logger,
         });
-  const xds = new XdsService({
+  const xds = createMeshXdsService({
     cache,
     metrics,
     logger,
     controlPlane: { identifier: `meshpilot@${hostname()}` },
-    ...(security !== undefined ? { proxySources: new Map([[SECRET_TYPE, security.sds]]) } : {}),
+    ...(security !== undefined ? { extraSources: new Map([[SECRET_TYPE, security.sds]]) } : {}),
   });
   const kubeClusterNetworks = Object.fromEntries(config.clusters.map((c) => [c.name, c.network]));
   const pipeline = new MeshPipeline({
@@ -73,7 +73,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     metrics,
     logger,
     debounce: config.debounce,
-    onSnapshot: (_snapshot, delta, _changes, changeSeenAt) => xds.pushAll(scopeFromDelta(delta), changeSeenAt),
+    onSnapshot: (_snapshot, delta, _changes, changeSeenAt) => xds.pushAll(delta, changeSeenAt),
   });
 
   // Istio config first, so that the first snapshot already carries it.

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMessage, typed } from '../../protos/any.ts';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../../protos/type-urls.ts';
 import { validateResourceBytes } from '../../protos/validate-rules.ts';
-import { encodeAnyBytes } from '../../server/cache/encoded-resource.ts';
+import { encodeAnyBytes } from '../../server/xds/encoded-resource.ts';
 import { buildGrpcBootstrap } from '../../agent/grpc-bootstrap.ts';
 import { meshOutput, type ResourceRecord } from './proxy-output-records.ts';
 import { runEnvoyValidate, type ValidationReport } from './run-envoy-validate.ts';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../server/config/load.ts';
 import { loadOfflineMesh } from '../../server/cli/offline-mesh.ts';
-import { parseProxyNode } from '../../server/xds/proxy-identity.ts';
+import { parseProxyNode } from '../../server/generators/proxy-identity.ts';
 import type { NodeMessage } from '../../server/xds/wire.ts';
 import { encodeMessage, decodeMessage } from '../../protos/any.ts';
 import { lookupMessage } from '../../protos/load.ts';

@@ -4,8 +4,8 @@ import { shareUnchanged } from '../../model/snapshot-delta.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { XdsCache } from '../../server/cache/xds-cache.ts';
 import { Metrics } from '../../server/metrics/metrics.ts';
-import { scopeFromDelta } from '../../server/xds/push-scope.ts';
-import { listenGrpc, XdsService } from '../../server/xds/xds-server.ts';
+import { createMeshXdsService } from '../../server/cache/mesh-xds-service.ts';
+import { listenGrpc } from '../../server/xds/xds-server.ts';
 import { AdsTestClient, node } from './ads-client.ts';
 
 /**
@@ -15,7 +15,7 @@ import { AdsTestClient, node } from './ads-client.ts';
 export class XdsHarness {
   readonly cache = new XdsCache();
   readonly metrics = new Metrics({ defaultMetrics: false });
-  readonly xds = new XdsService({
+  readonly xds = createMeshXdsService({
     cache: this.cache,
     metrics: this.metrics,
     logger: pino({ level: 'silent' }),
@@ -37,7 +37,7 @@ export class XdsHarness {
     const { snapshot, delta } = shareUnchanged(this.current, next);
     this.current = snapshot;
     this.cache.setSnapshot(snapshot, delta);
-    this.xds.pushAll(scopeFromDelta(delta));
+    this.xds.pushAll(delta);
   }
 
   /** A stream subscribed to each type in turn, every first response ACKed. */

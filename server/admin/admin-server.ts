@@ -4,7 +4,7 @@ import type { MeshSnapshot } from '../../model/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ConfigzView } from '../istio-config/config-store.ts';
 import type { KubeClusterHealth } from '../registry/kube-cluster-source.ts';
-import type { XdsService } from '../xds/xds-server.ts';
+import type { MeshXdsService } from '../cache/mesh-xds-service.ts';
 import { explainServiceEndpoints } from '../../translators/eds-explain.ts';
 import { configDump } from './config-dump.ts';
 import { syncStatus } from './syncz.ts';
@@ -12,7 +12,7 @@ import { uiRoutes } from './ui/ui-routes.ts';
 
 export interface AdminSources {
   readonly metrics: Metrics;
-  readonly xds: XdsService;
+  readonly xds: MeshXdsService;
   readonly logger: Logger;
   readonly snapshot: () => MeshSnapshot | undefined;
   readonly kubeClusters: () => readonly KubeClusterHealth[];

@@ -1,8 +1,8 @@
 import { shortTypeName } from '../../protos/type-urls.ts';
-import type { XdsConnection } from '../xds/connection.ts';
+import type { MeshXdsConnection } from '../cache/mesh-xds-service.ts';
 
 /** Per proxy and type: sent version and nonce, acked version, last NACK (like istiod's /debug/syncz). */
-export function syncStatus(connections: readonly XdsConnection[]): Record<string, unknown>[] {
+export function syncStatus(connections: readonly MeshXdsConnection[]): Record<string, unknown>[] {
   return connections
     .filter((c) => c.proxy !== undefined)
     .map((connection) => {

@@ -1,13 +1,14 @@
-import { ENDPOINT_TYPE, type XdsTypeUrl } from '../../protos/type-urls.ts';
+import type { XdsTypeUrl } from '../../protos/type-urls.ts';
+import { ENDPOINT_TYPE } from '../../protos/type-urls.ts';
 import { viewKey, type ProxyView } from '../../model/proxy-view.ts';
-import { FULL_DELTA, type SnapshotDelta } from '../../model/snapshot-delta.ts';
-import { scopeSnapshot } from '../../model/sidecar-scope.ts';
-import type { MeshService, MeshSnapshot } from '../../model/types.ts';
-import { serviceEndpoints } from '../../translators/eds.ts';
-import { sharedView, translatorFor, type Translator } from '../../translators/index.ts';
-import { LayeredMap } from './layered-map.ts';
+import { FULL_DELTA, mergeDeltas, type SnapshotDelta } from '../../model/snapshot-delta.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
+import { MESH_GENERATORS, type TypeGenerator } from '../generators/index.ts';
+import { scopedSnapshot, scopeKeyOf, sharedView } from '../generators/view-scope.ts';
 import type { XdsResource } from '../../translators/resource.ts';
-import { encodeResource, encodeResourcesField, setVersion, type EncodedResource } from './encoded-resource.ts';
+import type { EncodedResource } from '../xds/encoded-resource.ts';
+import { encodeResource } from './encoded-resource.ts';
+import { LayeredMap } from './layered-map.ts';
 
 export type ResourceMap = ReadonlyMap<string, EncodedResource>;
 
@@ -18,7 +19,7 @@ const DELTA_HISTORY = 16;
 interface MemoEntry {
   readonly generation: number;
   readonly map: ResourceMap;
-  /** EDS only: encoded resources per service hostname, reused while that service is unchanged. */
+  /** Per-service generators (EDS): encoded resources per service hostname, reused while that service is unchanged. */
   readonly perService?: ReadonlyMap<string, readonly EncodedResource[]>;
 }
 
@@ -26,26 +27,12 @@ function internKey(resource: EncodedResource): string {
   return `${resource.typeUrl}#${resource.name}#${resource.version}`;
 }
 
-function mergeDeltas(deltas: readonly SnapshotDelta[]): SnapshotDelta {
-  const services = new Set<string>();
-  const endpoints = new Set<string>();
-  let gateways = false;
-  let config = false;
-  for (const delta of deltas) {
-    if (delta.full) return FULL_DELTA;
-    for (const hostname of delta.services) services.add(hostname);
-    for (const hostname of delta.endpoints) endpoints.add(hostname);
-    gateways ||= delta.gateways;
-    config ||= delta.config;
-  }
-  return { services, endpoints, gateways, config, full: false };
-}
-
 /**
- * Resources per proxy view and type, computed and encoded once per snapshot and shared by every
- * stream of that view. A new snapshot comes with its delta: a view's resources are brought
- * forward by re-translating only the services that changed (EDS per service; other types only
- * when services changed), and unchanged resources keep their encoding and identity.
+ * Resources per proxy view and type, generated (by each type's generator, server/generators) and
+ * encoded once per snapshot and shared by every stream of that view. A new snapshot comes with its
+ * delta: a view's resources are brought forward by asking each generator what the delta touched,
+ * re-translating only that (per service where the generator works per service), and unchanged
+ * resources keep their encoding and identity.
  */
 export class XdsCache {
   private snapshot: MeshSnapshot | undefined;
@@ -56,8 +43,11 @@ export class XdsCache {
   private workloadMemo = new Map<string, MemoEntry>();
   private interned = new Map<string, EncodedResource>();
   private translatedServices = 0;
-  private readonly versions = new WeakMap<ReadonlyMap<string, EncodedResource>, string>();
-  private readonly resourceFields = new WeakMap<ReadonlyMap<string, EncodedResource>, Buffer>();
+  private readonly generators: ReadonlyMap<XdsTypeUrl, TypeGenerator>;
+
+  constructor(generators: ReadonlyMap<XdsTypeUrl, TypeGenerator> = MESH_GENERATORS) {
+    this.generators = generators;
+  }
 
   setSnapshot(snapshot: MeshSnapshot, delta: SnapshotDelta = FULL_DELTA): void {
     this.snapshot = snapshot;
@@ -86,87 +76,89 @@ export class XdsCache {
     return mergeDeltas(this.deltas.slice(this.deltas.length - behind));
   }
 
-  /** Per namespace: the snapshot reduced to what that namespace's Sidecar lets its proxies reach. */
+  /** Per scope key (see view-scope.ts): the snapshot a view's resources are generated from. */
   private scopes = new Map<string, { generation: number; snapshot: MeshSnapshot }>();
 
   private scopedFor(snapshot: MeshSnapshot, view: ProxyView): MeshSnapshot {
-    if (view.proxyType !== 'sidecar' || snapshot.istioConfig.sidecars.length === 0) return snapshot;
-    const cached = this.scopes.get(view.namespace);
+    const key = scopeKeyOf(snapshot, view);
+    if (key === undefined) return snapshot;
+    const cached = this.scopes.get(key);
     if (cached?.generation === this.generation) return cached.snapshot;
-    const scoped = scopeSnapshot(snapshot, view.namespace);
-    this.scopes.set(view.namespace, { generation: this.generation, snapshot: scoped });
+    const scoped = scopedSnapshot(snapshot, key);
+    this.scopes.set(key, { generation: this.generation, snapshot: scoped });
     return scoped;
   }
 
   resources(view: ProxyView, typeUrl: XdsTypeUrl): ResourceMap {
-    const translator = translatorFor(typeUrl);
-    if (!this.snapshot || !translator) return EMPTY;
+    const generator = this.generators.get(typeUrl);
+    if (!this.snapshot || !generator) return EMPTY;
     const snapshot = this.scopedFor(this.snapshot, view);
-    const shared = this.sharedResources(snapshot, sharedView(view), typeUrl, translator.shared);
-    if (!translator.perWorkload || view.workloadIp === undefined) return shared;
+    const shared = this.sharedResources(snapshot, sharedView(view), generator);
+    if (!generator.perWorkload || view.workloadIp === undefined) return shared;
     const key = `${typeUrl}#${viewKey(view)}`;
     const cached = this.workloadMemo.get(key);
     if (cached?.generation === this.generation) return cached.map;
-    const own = this.encodeAll(translator.perWorkload(snapshot, view));
+    const own = this.encodeAll(generator.perWorkload(snapshot, view));
     const map = own.size === 0 ? shared : new LayeredMap(shared, own);
     this.workloadMemo.set(key, { generation: this.generation, map });
     return map;
   }
 
-  private sharedResources(
-    snapshot: MeshSnapshot,
-    view: ProxyView,
-    typeUrl: XdsTypeUrl,
-    translate: Translator,
-  ): ResourceMap {
-    const memoKey = `${typeUrl}#${viewKey(view)}`;
+  private sharedResources(snapshot: MeshSnapshot, view: ProxyView, generator: TypeGenerator): ResourceMap {
+    const memoKey = `${generator.typeUrl}#${viewKey(view)}`;
     const entry = this.memo.get(memoKey);
     if (entry?.generation === this.generation) return entry.map;
     const delta = entry ? this.deltaSince(entry.generation) : undefined;
 
     let next: MemoEntry;
-    if (typeUrl === ENDPOINT_TYPE) next = this.endpointsFor(snapshot, view, entry, delta);
-    // Non-EDS types depend on services and config, and CDS on gateways too (the ejection remedy).
-    else if (entry && delta && !delta.full && !delta.config && !delta.gateways && delta.services.size === 0)
+    if (generator.perService) next = this.perServiceFor(snapshot, view, generator, entry, delta);
+    else if (entry && delta && generator.touchedBy(delta) === 'none')
       next = { generation: this.generation, map: entry.map };
-    else next = { generation: this.generation, map: this.encodeAll(translate(snapshot, view)) };
+    else next = { generation: this.generation, map: this.encodeAll(generator.shared(snapshot, view)) };
     this.memo.set(memoKey, next);
     return next.map;
   }
 
-  /** The EDS resource names of the given services in a view (for endpoint-only pushes). */
-  endpointNames(view: ProxyView, hostnames: ReadonlySet<string>): string[] {
-    this.resources(view, ENDPOINT_TYPE);
-    const perService = this.memo.get(`${ENDPOINT_TYPE}#${viewKey(sharedView(view))}`)?.perService;
+  /** The names of a per-service type's resources of the given services in a view (for pushes of a few services). */
+  namesOf(view: ProxyView, typeUrl: XdsTypeUrl, hostnames: ReadonlySet<string>): string[] {
+    this.resources(view, typeUrl);
+    const perService = this.memo.get(`${typeUrl}#${viewKey(sharedView(view))}`)?.perService;
     const names: string[] = [];
     for (const hostname of hostnames) for (const resource of perService?.get(hostname) ?? []) names.push(resource.name);
     return names;
   }
 
-  private endpointsFor(
+  /** The EDS resource names of the given services in a view (for endpoint-only pushes). */
+  endpointNames(view: ProxyView, hostnames: ReadonlySet<string>): string[] {
+    return this.namesOf(view, ENDPOINT_TYPE, hostnames);
+  }
+
+  private perServiceFor(
     snapshot: MeshSnapshot,
     view: ProxyView,
+    generator: TypeGenerator,
     entry: MemoEntry | undefined,
     delta: SnapshotDelta | undefined,
   ): MemoEntry {
-    // Istio config (DestinationRule subsets, locality settings) can change any service's EDS.
-    const reusable =
-      entry?.perService && delta && !delta.full && !delta.gateways && !delta.config ? entry.perService : undefined;
+    // Services the delta changed, or every one (also when the history is too old to know).
+    const touched = delta === undefined ? 'all' : retranslated(generator, delta);
+    const reusable = entry?.perService && touched !== 'all' ? entry.perService : undefined;
     const perService = new Map<string, readonly EncodedResource[]>();
     const map = new Map<string, EncodedResource>();
     for (const service of snapshot.services.values()) {
-      const unchanged = reusable && !delta!.services.has(service.hostname) && !delta!.endpoints.has(service.hostname);
+      const unchanged = reusable && touched !== 'all' && !touched.has(service.hostname);
       const encoded =
-        (unchanged ? reusable.get(service.hostname) : undefined) ?? this.translateService(snapshot, view, service);
+        (unchanged ? reusable.get(service.hostname) : undefined) ??
+        this.translateService(generator.perService!(snapshot, view, service));
       perService.set(service.hostname, encoded);
       for (const resource of encoded) map.set(resource.name, resource);
     }
     return { generation: this.generation, map, perService };
   }
 
-  private translateService(snapshot: MeshSnapshot, view: ProxyView, service: MeshService): EncodedResource[] {
+  private translateService(resources: readonly XdsResource[]): EncodedResource[] {
     this.translatedServices += 1;
-    return serviceEndpoints(snapshot, view, service).map((resource) => this.encode(resource));
+    return resources.map((resource) => this.encode(resource));
   }
 
   private encodeAll(resources: readonly XdsResource[]): Map<string, EncodedResource> {
@@ -184,24 +176,6 @@ export class XdsCache {
     return encoded;
   }
 
-  /** The version of a set of resources; memoized for shared maps, which many streams send alike. */
-  versionOf(resources: ReadonlyMap<string, EncodedResource>): string {
-    const known = this.versions.get(resources);
-    if (known !== undefined) return known;
-    const version = setVersion(resources.values());
-    this.versions.set(resources, version);
-    return version;
-  }
-
-  /** The encoded `resources` field of a shared set, built once for every stream that sends it whole. */
-  resourcesFieldOf(resources: ReadonlyMap<string, EncodedResource>): Buffer {
-    const known = this.resourceFields.get(resources);
-    if (known !== undefined) return known;
-    const field = encodeResourcesField(resources.values());
-    this.resourceFields.set(resources, field);
-    return field;
-  }
-
   stats(): { views: number; workloads: number; interned: number; generation: number; translatedServices: number } {
     return {
       views: this.memo.size,
@@ -211,4 +185,15 @@ export class XdsCache {
       translatedServices: this.translatedServices,
     };
   }
+}
+
+/**
+ * The services a per-service type must translate again: those the delta names, or all of them when
+ * the generator says everything was touched by something other than a set of services (Istio
+ * config, gateways), since then any service's resources may differ.
+ */
+function retranslated(generator: TypeGenerator, delta: SnapshotDelta): 'all' | ReadonlySet<string> {
+  if (delta.full || delta.config || delta.gateways) return 'all';
+  if (generator.touchedBy(delta) === 'none') return new Set();
+  return new Set([...delta.services, ...delta.endpoints]);
 }

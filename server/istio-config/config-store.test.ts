@@ -2,7 +2,6 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IstioConfigSet, IstioKind } from '../../model/istio/types.ts';
-import { scopeFromDelta } from '../xds/push-scope.ts';
 import { IstioConfigMetrics } from './config-metrics.ts';
 import type { ConfigSourceHealth, IstioConfigSource, RawConfigObject } from './config-source.ts';
 import { IstioConfigStore } from './config-store.ts';
@@ -203,14 +202,5 @@ describe('IstioConfigStore', () => {
     source.set([...source.objects]);
     await new Promise((resolve) => setImmediate(resolve));
     expect(sets).toHaveLength(1);
-  });
-
-  it('makes a config-only snapshot delta a full push', () => {
-    expect(
-      scopeFromDelta({ services: new Set(), endpoints: new Set(), gateways: false, config: true, full: false }).full,
-    ).toBe(true);
-    expect(
-      scopeFromDelta({ services: new Set(), endpoints: new Set(), gateways: false, config: false, full: false }).full,
-    ).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { status, type Metadata } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
-import type { AuthenticatedIdentity } from '../xds/proxy-identity.ts';
+import type { AuthenticatedIdentity } from '../xds/authenticated-identity.ts';
 import type { CertificateAuthority } from './ca.ts';
 import { spiffeId } from '../../pki/spiffe.ts';
 import type { TokenReviewer } from './token-review.ts';

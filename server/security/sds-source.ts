@@ -11,9 +11,11 @@
  */
 import type { Logger } from 'pino';
 import { SECRET_TYPE } from '../../protos/type-urls.ts';
-import { encodeResource, type EncodedResource } from '../cache/encoded-resource.ts';
-import type { ResourceMap } from '../cache/xds-cache.ts';
-import type { ProxyResourceSource, XdsConnection } from '../xds/connection.ts';
+import type { SnapshotDelta } from '../../model/snapshot-delta.ts';
+import { encodeResource } from '../cache/encoded-resource.ts';
+import type { ConnectedProxy } from '../generators/proxy-identity.ts';
+import type { EncodedResource } from '../xds/encoded-resource.ts';
+import type { ResourceMap, ResourceSource, SourceStream, Touched } from '../xds/resource-source.ts';
 import type { WorkloadCertificate } from './ca.ts';
 import type { CertificateCache } from './rotation.ts';
 import type { WorkloadIdentity } from '../../pki/spiffe.ts';
@@ -61,19 +63,21 @@ function identityKey(identity: WorkloadIdentity): string {
   return `${identity.namespace}/${identity.serviceAccount}`;
 }
 
-function requestedSecretNames(connection: XdsConnection): ReadonlySet<string> {
-  return connection.typeStates().find((state) => state.typeUrl === SECRET_TYPE)?.names ?? new Set();
+type SdsStream = SourceStream<ConnectedProxy>;
+
+function requestedSecretNames(connection: SdsStream): ReadonlySet<string> {
+  return connection.subscribed(SECRET_TYPE);
 }
 
-export class SdsSource implements ProxyResourceSource {
+export class SdsSource implements ResourceSource<ConnectedProxy, SnapshotDelta> {
   readonly #options: SdsSourceOptions;
   readonly #rootCa: EncodedResource;
   /** The encoded `default` of each identity, re-encoded only when its certificate changes. */
   readonly #encoded = new Map<string, { certificate: WorkloadCertificate; resource: EncodedResource }>();
   /** Streams of each identity that asked for `default`: pushed when its certificate is (re)issued. */
-  readonly #watchers = new Map<string, Set<XdsConnection>>();
+  readonly #watchers = new Map<string, Set<SdsStream>>();
   readonly #issuing = new Set<string>();
-  readonly #logged = new WeakMap<XdsConnection, Set<string>>();
+  readonly #logged = new WeakMap<SdsStream, Set<string>>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -82,7 +86,7 @@ export class SdsSource implements ProxyResourceSource {
     this.#rootCa = rootCaSecret(options.rootCertPem);
   }
 
-  resources(connection: XdsConnection): ResourceMap {
+  resources(connection: SdsStream): ResourceMap {
     const available = new Map<string, EncodedResource>([[ROOTCA_SECRET_NAME, this.#rootCa]]);
     const requested = requestedSecretNames(connection);
     for (const name of requested) {
@@ -95,9 +99,9 @@ export class SdsSource implements ProxyResourceSource {
         this.#options.logger.warn(
           {
             connection: connection.id,
-            proxy: connection.proxy?.id,
-            claimedServiceAccount: connection.proxy?.serviceAccount,
-            claimedNamespace: connection.proxy?.view.namespace,
+            proxy: connection.proxy.id,
+            claimedServiceAccount: connection.proxy.serviceAccount,
+            claimedNamespace: connection.proxy.view.namespace,
             code: 'MESHPILOT_ERR_SDS_DENIED',
           },
           'SDS secret "default" denied: the stream is not authenticated (use the TLS xDS port with a mesh client certificate or a service-account token)',
@@ -118,6 +122,11 @@ export class SdsSource implements ProxyResourceSource {
     }
     available.set(DEFAULT_SECRET_NAME, this.#encodedFor(key, certificate));
     return available;
+  }
+
+  /** Secrets do not depend on the mesh: a stream is pushed when its certificate is (re)issued. */
+  touched(): Touched {
+    return 'none';
   }
 
   stop(): void {
@@ -168,7 +177,7 @@ export class SdsSource implements ProxyResourceSource {
       .finally(() => this.#schedule());
   }
 
-  #openWatchers(key: string): XdsConnection[] {
+  #openWatchers(key: string): SdsStream[] {
     const watchers = this.#watchers.get(key);
     if (watchers === undefined) return [];
     for (const connection of watchers) if (connection.isClosed) watchers.delete(connection);
@@ -199,18 +208,18 @@ export class SdsSource implements ProxyResourceSource {
     this.#schedule();
   }
 
-  #denyUnknownName(connection: XdsConnection, name: string): void {
+  #denyUnknownName(connection: SdsStream, name: string): void {
     this.#logOnce(connection, `name:${name}`, () =>
       this.#options.logger.warn(
-        { connection: connection.id, proxy: connection.proxy?.id, secret: name, code: 'MESHPILOT_ERR_SDS_DENIED' },
+        { connection: connection.id, proxy: connection.proxy.id, secret: name, code: 'MESHPILOT_ERR_SDS_DENIED' },
         'SDS secret not served: only "default" (the stream\'s own authenticated identity) and "ROOTCA" exist',
       ),
     );
   }
 
-  #warnOnClaimMismatch(connection: XdsConnection, identity: WorkloadIdentity): void {
-    const claimedServiceAccount = connection.proxy?.serviceAccount;
-    const claimedNamespace = connection.proxy?.view.namespace;
+  #warnOnClaimMismatch(connection: SdsStream, identity: WorkloadIdentity): void {
+    const claimedServiceAccount = connection.proxy.serviceAccount;
+    const claimedNamespace = connection.proxy.view.namespace;
     const differs =
       (claimedServiceAccount !== undefined && claimedServiceAccount !== identity.serviceAccount) ||
       (claimedNamespace !== undefined && claimedNamespace !== '' && claimedNamespace !== identity.namespace);
@@ -219,7 +228,7 @@ export class SdsSource implements ProxyResourceSource {
       this.#options.logger.warn(
         {
           connection: connection.id,
-          proxy: connection.proxy?.id,
+          proxy: connection.proxy.id,
           claimedServiceAccount,
           claimedNamespace,
           authenticatedAs: `${identity.namespace}/${identity.serviceAccount}`,
@@ -230,7 +239,7 @@ export class SdsSource implements ProxyResourceSource {
     );
   }
 
-  #logOnce(connection: XdsConnection, what: string, log: () => void): void {
+  #logOnce(connection: SdsStream, what: string, log: () => void): void {
     let seen = this.#logged.get(connection);
     if (seen === undefined) this.#logged.set(connection, (seen = new Set()));
     if (seen.has(what)) return;

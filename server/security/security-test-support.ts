@@ -6,7 +6,8 @@ import { Server, credentials, Metadata, type ChannelCredentials } from '@grpc/gr
 import pino from 'pino';
 import { XdsCache } from '../cache/xds-cache.ts';
 import { Metrics } from '../metrics/metrics.ts';
-import { XdsService, listenGrpc } from '../xds/xds-server.ts';
+import { listenGrpc } from '../xds/xds-server.ts';
+import { createMeshXdsService, type MeshXdsService } from '../cache/mesh-xds-service.ts';
 import { SECRET_TYPE } from '../../protos/type-urls.ts';
 import { startKubeSim, type KubeSim } from '../../kube-sim/index.ts';
 import { DEFAULT_SECURITY, type SecurityConfig } from '../config/schema.ts';
@@ -17,7 +18,7 @@ import type { WorkloadIdentity } from '../../pki/spiffe.ts';
 
 export interface SecurityFixture {
   readonly security: SecurityPlane;
-  readonly xds: XdsService;
+  readonly xds: MeshXdsService;
   readonly kubeSim: KubeSim;
   /** The CA folder (ca-key.pem, root-cert.pem, ...). */
   readonly caDir: string;
@@ -54,12 +55,12 @@ export async function startSecurityFixture(settings: Partial<SecurityConfig> = {
     logger,
     tokenReviewer: kubeTokenReviewer({ kubeconfig: kubeSim.kubeconfig, kubeCluster: 'cluster-a' }),
   });
-  const xds = new XdsService({
+  const xds = createMeshXdsService({
     cache: new XdsCache(),
     metrics: new Metrics({ defaultMetrics: false }),
     logger,
     controlPlane: { identifier: 'meshpilot-test' },
-    proxySources: new Map([[SECRET_TYPE, security.sds]]),
+    extraSources: new Map([[SECRET_TYPE, security.sds]]),
   });
   const tlsPort = await security.listen(xds, '127.0.0.1:0');
   const plaintext = new Server();

@@ -1,30 +1,34 @@
 import { randomBytes } from 'node:crypto';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { ENDPOINT_TYPE, isKnownTypeUrl, PUSH_ORDER, shortTypeName, type XdsTypeUrl } from '../../protos/type-urls.ts';
-import type { ResourceMap, XdsCache } from '../cache/xds-cache.ts';
+import { isKnownTypeUrl, PUSH_ORDER, shortTypeName, type XdsTypeUrl } from '../../protos/type-urls.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { parseProxyNode, type AuthenticatedIdentity, type ConnectedProxy } from './proxy-identity.ts';
-import { FULL_PUSH, mergeScopes, NO_PUSH, type PushScope } from './push-scope.ts';
+import type { AuthenticatedIdentity } from './authenticated-identity.ts';
+import { mergePending, type PendingChanges } from './pending-changes.ts';
+import {
+  touchedByAll,
+  type ProxyIdentifier,
+  type ResourceMap,
+  type ResourceSources,
+  type SourceStream,
+  type StreamProxy,
+  type Touched,
+} from './resource-source.ts';
+import type { SharedSets } from './shared-sets.ts';
 import { TypeState } from './type-state.ts';
 import type { ControlPlaneId, NodeMessage } from './wire.ts';
 
-/**
- * Resources that depend on the proxy itself rather than on its view (SDS: its own identity's
- * certificate). Registered per type URL; every other type is served from the shared view cache.
- */
-export interface ProxyResourceSource {
-  resources(connection: XdsConnection): ResourceMap;
-}
+const EMPTY: ResourceMap = new Map();
 
-export interface ConnectionContext {
-  readonly cache: XdsCache;
-  readonly proxySources: ReadonlyMap<string, ProxyResourceSource>;
+export interface ConnectionContext<P extends StreamProxy, C> {
+  readonly sources: ResourceSources<P, C>;
+  readonly identify: ProxyIdentifier<P>;
+  readonly sharedSets: SharedSets;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly controlPlane: ControlPlaneId;
-  readonly register: (connection: XdsConnection) => void;
-  readonly unregister: (connection: XdsConnection) => void;
+  readonly register: (connection: XdsConnection<P, C>) => void;
+  readonly unregister: (connection: XdsConnection<P, C>) => void;
 }
 
 export class RequestError extends Error {
@@ -37,25 +41,27 @@ export class RequestError extends Error {
 }
 
 /** What ADS SotW and Delta streams share: proxy identity, per-type state, nonces, ending with a status. */
-export abstract class XdsConnection {
+export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unknown> {
   readonly id: string;
   readonly kind: 'sotw' | 'delta';
   readonly connectedAt = new Date().toISOString();
-  proxy: ConnectedProxy | undefined;
+  proxy: P | undefined;
   /** Set by the TLS listener before the first request; undefined on plaintext streams. */
   authenticated: AuthenticatedIdentity | undefined;
   protected readonly types = new Map<XdsTypeUrl, TypeState>();
-  protected readonly context: ConnectionContext;
+  protected readonly context: ConnectionContext<P, C>;
   readonly call: ServerDuplexStream<Buffer, Buffer>;
   private nonceCounter = 0;
   private readonly noncePrefix = randomBytes(3).toString('hex');
   private closed = false;
   private readonly warnedUnknownTypes = new Set<string>();
+  /** What sources see of this stream (set once the proxy is identified). */
+  private sourceStream: SourceStream<P> | undefined;
 
   protected constructor(
     kind: 'sotw' | 'delta',
     call: ServerDuplexStream<Buffer, Buffer>,
-    context: ConnectionContext,
+    context: ConnectionContext<P, C>,
     id: string,
   ) {
     this.kind = kind;
@@ -70,38 +76,54 @@ export abstract class XdsConnection {
   }
 
   protected abstract handle(bytes: Buffer): void;
-  /** Sends what changed within `scope` for one subscribed type (all of it again when `resend`). */
-  protected abstract send(state: TypeState, resend: boolean, scope: PushScope): void;
+  /**
+   * Sends, for one subscribed type, what changed among the `touched` resources; with `resend`
+   * (an answer to a request) the type's whole current state as the protocol asks.
+   */
+  protected abstract send(state: TypeState, resend: boolean, touched: Touched): void;
 
   /** While the client does not read, pushes wait here, merged: it gets only the newest state. */
   private blocked = false;
   /** Responses handed to gRPC whose bytes have not been flushed to the connection yet. */
   private unflushed = 0;
-  private pendingScope: PushScope = NO_PUSH;
+  private pendingChanges: PendingChanges<C> = [];
   private readonly pendingResends = new Set<XdsTypeUrl>();
   /** When the change now being pushed was first seen (for the convergence metric). */
   changeSeenAt: number | undefined;
 
   /**
-   * Sends whatever changed within `scope` for every subscribed type, in CDS, EDS, LDS, RDS order.
-   * A stream whose client stopped reading is skipped until it drains, then gets the latest state once.
+   * Sends whatever `changes` touched (`all`: anything that differs from what was sent) for every
+   * subscribed type, in CDS, EDS, LDS, RDS order. A stream whose client stopped reading is skipped
+   * until it drains, then gets the latest state once.
    */
-  push(scope: PushScope = FULL_PUSH, changeSeenAt?: number): void {
+  push(changes: PendingChanges<C> = 'all', changeSeenAt?: number): void {
     if (changeSeenAt !== undefined) this.changeSeenAt = changeSeenAt;
     if (this.closed || !this.proxy) return;
     if (this.unflushed > 0) {
       // The previous push has not left yet (a slow or stuck reader): merge, send the newest once it has.
       this.setBlocked(true);
-      this.pendingScope = mergeScopes(this.pendingScope, scope);
+      this.pendingChanges = mergePending(this.pendingChanges, changes);
       return;
     }
-    for (const state of this.orderedStates()) if (state.requests > 0) this.send(state, false, scope);
+    for (const state of this.orderedStates()) {
+      if (state.requests === 0) continue;
+      const touched = this.touched(state, changes);
+      if (touched !== 'none') this.send(state, false, touched);
+    }
+  }
+
+  /** Which resources of a type the changes touched, as its source says. */
+  private touched(state: TypeState, changes: PendingChanges<C>): Touched {
+    if (changes === 'all') return 'all';
+    const source = this.context.sources.get(state.typeUrl);
+    if (source === undefined || changes.length === 0) return 'none';
+    return touchedByAll(source, changes, this.stream());
   }
 
   /** Answers a request now, or after the stream drains. */
   protected respond(state: TypeState): void {
     if (this.blocked) this.pendingResends.add(state.typeUrl);
-    else this.send(state, true, FULL_PUSH);
+    else this.send(state, true, 'all');
   }
 
   private setBlocked(blocked: boolean): void {
@@ -113,29 +135,18 @@ export abstract class XdsConnection {
 
   private onDrain(): void {
     this.setBlocked(false);
-    const scope = this.pendingScope;
-    this.pendingScope = NO_PUSH;
+    const changes = this.pendingChanges;
+    this.pendingChanges = [];
     for (const typeUrl of [...this.pendingResends]) {
       this.pendingResends.delete(typeUrl);
       const state = this.types.get(typeUrl);
-      if (state && !this.blocked) this.send(state, true, FULL_PUSH);
+      if (state && !this.blocked) this.send(state, true, 'all');
     }
-    if (!this.blocked) this.push(scope);
+    if (!this.blocked) this.push(changes);
   }
 
   get isBlocked(): boolean {
     return this.blocked;
-  }
-
-  /** The EDS names a scoped push must look at, or undefined for "all of them". */
-  protected endpointCandidates(state: TypeState, scope: PushScope): readonly string[] | undefined {
-    if (scope.full || scope.allEndpoints || state.typeUrl !== ENDPOINT_TYPE) return undefined;
-    return this.context.cache.endpointNames(this.proxy!.view, scope.endpointHostnames);
-  }
-
-  /** Whether a type is touched by the scope at all. */
-  protected inScope(state: TypeState, scope: PushScope): boolean {
-    return scope.full || (state.typeUrl === ENDPOINT_TYPE && (scope.allEndpoints || scope.endpointHostnames.size > 0));
   }
 
   get isClosed(): boolean {
@@ -157,26 +168,45 @@ export abstract class XdsConnection {
   }
 
   /** On the first request: identify the proxy from its node, or end the stream. */
-  protected identify(node: NodeMessage | undefined): ConnectedProxy {
+  protected identify(node: NodeMessage | undefined): P {
     if (this.proxy) return this.proxy;
-    const parsed = parseProxyNode(node, this.context.cache.currentSnapshot());
-    if (!parsed.ok) throw new RequestError('node', parsed.error);
-    this.proxy = parsed.proxy;
+    const identified = this.context.identify(node);
+    if (!identified.ok) throw new RequestError('node', identified.error);
+    this.proxy = identified.proxy;
     this.context.register(this);
     this.context.metrics.connectedStreams.inc({ kind: this.kind });
     this.context.logger.info(
       {
         connection: this.id,
-        proxy: parsed.proxy.id,
+        proxy: identified.proxy.id,
         kind: this.kind,
         authenticatedAs: this.authenticated?.spiffeId,
-        kubeCluster: parsed.proxy.view.kubeCluster,
-        network: parsed.proxy.view.network,
-        generator: parsed.proxy.view.generator,
+        ...identified.logFields,
       },
       'proxy connected',
     );
-    return parsed.proxy;
+    return identified.proxy;
+  }
+
+  /** This stream as its sources see it. */
+  protected stream(): SourceStream<P> {
+    if (this.sourceStream) return this.sourceStream;
+    const proxy = this.proxy;
+    if (proxy === undefined) throw new Error('a stream is served only after its proxy is identified');
+    const connection = this as XdsConnection<P, C>;
+    this.sourceStream = {
+      id: this.id,
+      proxy,
+      get authenticated() {
+        return connection.authenticated;
+      },
+      get isClosed() {
+        return connection.isClosed;
+      },
+      subscribed: (typeUrl) => this.types.get(typeUrl)?.names ?? new Set(),
+      push: () => this.push(),
+    };
+    return this.sourceStream;
   }
 
   /**
@@ -223,8 +253,7 @@ export abstract class XdsConnection {
   }
 
   protected available(state: TypeState): ResourceMap {
-    const source = this.context.proxySources.get(state.typeUrl);
-    return source ? source.resources(this) : this.context.cache.resources(this.proxy!.view, state.typeUrl);
+    return this.context.sources.get(state.typeUrl)?.resources(this.stream()) ?? EMPTY;
   }
 
   protected nextNonce(): string {

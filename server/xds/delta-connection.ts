@@ -1,7 +1,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { setVersion, type EncodedResource } from '../cache/encoded-resource.ts';
+import { setVersion, type EncodedResource } from './encoded-resource.ts';
 import { XdsConnection, type ConnectionContext } from './connection.ts';
-import type { PushScope } from './push-scope.ts';
+import type { StreamProxy, Touched } from './resource-source.ts';
 import type { TypeState } from './type-state.ts';
 import { decodeDeltaDiscoveryRequest, encodeDeltaDiscoveryResponse } from './wire.ts';
 
@@ -9,11 +9,11 @@ import { decodeDeltaDiscoveryRequest, encodeDeltaDiscoveryResponse } from './wir
  * DeltaAggregatedResources (incremental). The client's known versions are tracked per resource;
  * a response carries changed resources whole and names removed ones in removed_resources.
  */
-export class DeltaConnection extends XdsConnection {
+export class DeltaConnection<P extends StreamProxy, C> extends XdsConnection<P, C> {
   /** Per type: name → version the client holds (from initial_resource_versions and our sends). */
   private readonly held = new Map<string, Map<string, string>>();
 
-  constructor(call: ServerDuplexStream<Buffer, Buffer>, context: ConnectionContext, id: string) {
+  constructor(call: ServerDuplexStream<Buffer, Buffer>, context: ConnectionContext<P, C>, id: string) {
     super('delta', call, context, id);
   }
 
@@ -77,8 +77,8 @@ export class DeltaConnection extends XdsConnection {
     return map;
   }
 
-  protected send(state: TypeState, respond: boolean, scope: PushScope): void {
-    if (!respond && !this.inScope(state, scope)) return;
+  protected send(state: TypeState, respond: boolean, touched: Touched): void {
+    if (!respond && touched === 'none') return;
     const started = performance.now();
     const initial = respond && this.initial.delete(state.typeUrl);
     const resend = respond ? this.resendNames(state) : new Set<string>();
@@ -87,11 +87,15 @@ export class DeltaConnection extends XdsConnection {
     const held = this.heldBy(state);
     const changed: EncodedResource[] = [];
     const removed: string[] = [];
-    const candidates = respond ? undefined : this.endpointCandidates(state, scope);
-    if (candidates) {
-      for (const name of candidates) {
+    if (!respond && touched !== 'all' && touched !== 'none') {
+      // Only the touched names can differ from what the client holds.
+      for (const name of touched) {
         const resource = available.get(name);
         if (resource && state.wants(name) && held.get(name) !== resource.version) changed.push(resource);
+        else if (resource === undefined && held.delete(name)) {
+          state.sent.delete(name);
+          if (state.wants(name)) removed.push(name);
+        }
       }
     } else {
       const current = state.select(available);

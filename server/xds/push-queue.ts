@@ -1,20 +1,21 @@
 import type { Metrics } from '../metrics/metrics.ts';
 import type { XdsConnection } from './connection.ts';
-import { mergeScopes, type PushScope } from './push-scope.ts';
+import { mergePending, type PendingChanges } from './pending-changes.ts';
+import type { StreamProxy } from './resource-source.ts';
 
-interface Pending {
-  scope: PushScope;
+interface Pending<C> {
+  changes: PendingChanges<C>;
   changeSeenAt: number | undefined;
   enqueuedAt: number;
 }
 
 /**
- * istiod's PushQueue: a stream queued twice is pushed once, with the merged scope and the newest
+ * istiod's PushQueue: a stream queued twice is pushed once, with the changes merged and the newest
  * state; streams are pushed a batch per event-loop turn so requests and ACKs keep flowing while a
  * large push is under way.
  */
-export class PushQueue {
-  private readonly pending = new Map<XdsConnection, Pending>();
+export class PushQueue<P extends StreamProxy, C> {
+  private readonly pending = new Map<XdsConnection<P, C>, Pending<C>>();
   private scheduled = false;
   private readonly batchSize: number;
   private readonly metrics: Metrics;
@@ -24,13 +25,13 @@ export class PushQueue {
     this.batchSize = batchSize;
   }
 
-  enqueue(connection: XdsConnection, scope: PushScope, changeSeenAt?: number): void {
+  enqueue(connection: XdsConnection<P, C>, changes: PendingChanges<C>, changeSeenAt?: number): void {
     const existing = this.pending.get(connection);
     if (existing) {
-      existing.scope = mergeScopes(existing.scope, scope);
+      existing.changes = mergePending(existing.changes, changes);
       existing.changeSeenAt = existing.changeSeenAt ?? changeSeenAt;
     } else {
-      this.pending.set(connection, { scope, changeSeenAt, enqueuedAt: performance.now() });
+      this.pending.set(connection, { changes, changeSeenAt, enqueuedAt: performance.now() });
     }
     this.schedule();
   }
@@ -53,7 +54,7 @@ export class PushQueue {
       this.pending.delete(connection);
       done += 1;
       this.metrics.queueTime.observe((performance.now() - item.enqueuedAt) / 1000);
-      connection.push(item.scope, item.changeSeenAt);
+      connection.push(item.changes, item.changeSeenAt);
     }
     if (this.pending.size > 0) this.schedule();
   }

@@ -1,7 +1,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { setVersion, type EncodedResource } from '../cache/encoded-resource.ts';
+import { setVersion, type EncodedResource } from './encoded-resource.ts';
 import { XdsConnection, type ConnectionContext } from './connection.ts';
-import type { PushScope } from './push-scope.ts';
+import type { StreamProxy, Touched } from './resource-source.ts';
 import type { TypeState } from './type-state.ts';
 import { decodeDiscoveryRequest, encodeDiscoveryResponse } from './wire.ts';
 
@@ -9,8 +9,8 @@ import { decodeDiscoveryRequest, encodeDiscoveryResponse } from './wire.ts';
  * StreamAggregatedResources (state of the world). CDS and LDS responses carry every subscribed
  * resource (absence = removal); EDS and RDS responses carry only what changed.
  */
-export class SotwConnection extends XdsConnection {
-  constructor(call: ServerDuplexStream<Buffer, Buffer>, context: ConnectionContext, id: string) {
+export class SotwConnection<P extends StreamProxy, C> extends XdsConnection<P, C> {
+  constructor(call: ServerDuplexStream<Buffer, Buffer>, context: ConnectionContext<P, C>, id: string) {
     super('sotw', call, context, id);
   }
 
@@ -49,13 +49,13 @@ export class SotwConnection extends XdsConnection {
     if (firstRequest || changed || (nonce === '' && !firstRequest)) this.respond(state);
   }
 
-  /** Sends the subscribed resources of one type if any changed within the scope (or all, when `resend`). */
-  protected send(state: TypeState, resend: boolean, scope: PushScope): void {
-    if (!resend && !this.inScope(state, scope)) return;
+  /** Sends the subscribed resources of one type if any of the touched ones changed (or all, when `resend`). */
+  protected send(state: TypeState, resend: boolean, touched: Touched): void {
+    if (!resend && touched === 'none') return;
     const started = performance.now();
-    const candidates = resend ? undefined : this.endpointCandidates(state, scope);
-    if (candidates) {
-      this.sendChanged(state, candidates, started);
+    // A full-state type (CDS, LDS) always carries every subscribed resource: it is diffed whole.
+    if (!resend && touched !== 'all' && touched !== 'none' && !state.allowsWildcard) {
+      this.sendChanged(state, touched, started);
       return;
     }
     const current = state.select(this.available(state));
@@ -75,14 +75,16 @@ export class SotwConnection extends XdsConnection {
 
     const resources = fullState ? [...current.values()] : changed;
     state.nonce = this.nextNonce();
-    state.version = this.context.cache.versionOf(current);
+    state.version = this.context.sharedSets.versionOf(current);
     if (fullState || changed.length === current.size) state.sent.replaceAll(current);
     else for (const resource of resources) state.sent.set(resource.name, resource);
     const bytes = encodeDiscoveryResponse({
       versionInfo: state.version,
       resources,
       // Sending a shared set whole (CDS/LDS, or all EDS): its encoded bytes are built once for every stream.
-      ...(resources.length === current.size ? { resourcesField: this.context.cache.resourcesFieldOf(current) } : {}),
+      ...(resources.length === current.size
+        ? { resourcesField: this.context.sharedSets.resourcesFieldOf(current) }
+        : {}),
       typeUrl: state.typeUrl,
       nonce: state.nonce,
       controlPlane: this.context.controlPlane,
@@ -90,13 +92,17 @@ export class SotwConnection extends XdsConnection {
     this.write(state, bytes, started);
   }
 
-  /** An endpoint-only push: looks only at the named candidates (EDS is not a full-state type). */
-  private sendChanged(state: TypeState, candidates: readonly string[], started: number): void {
+  /**
+   * A push that looks only at the touched names (not a full-state type, so a response carries
+   * only what changed): its cost follows the change, not the size of the subscription.
+   */
+  private sendChanged(state: TypeState, touched: readonly string[], started: number): void {
     const available = this.available(state);
     const changed: EncodedResource[] = [];
-    for (const name of candidates) {
+    for (const name of touched) {
       const resource = available.get(name);
-      if (resource && state.wants(name) && state.sent.get(name) !== resource) changed.push(resource);
+      if (resource === undefined) state.sent.delete(name);
+      else if (state.wants(name) && state.sent.get(name) !== resource) changed.push(resource);
     }
     if (changed.length === 0) return;
     // Chained from the previous version: hashing the whole subscription would cost O(subscribed).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../protos/type-urls.ts';
-import type { EncodedResource } from '../cache/encoded-resource.ts';
+import type { EncodedResource } from './encoded-resource.ts';
 import { updateSubscription } from './sotw-connection.ts';
 import { SentResources, TypeState } from './type-state.ts';
 

@@ -1,4 +1,4 @@
-import type { EncodedResource } from '../cache/encoded-resource.ts';
+import type { EncodedResource } from './encoded-resource.ts';
 import { WILDCARD_TYPES, type XdsTypeUrl } from '../../protos/type-urls.ts';
 
 export interface NackRecord {

@@ -52,7 +52,8 @@ describe('decodeDiscoveryRequest (scanned)', () => {
 
 describe('encodeDiscoveryResponse', () => {
   it('gives the same bytes with a prebuilt shared resources field as without, and decodes', async () => {
-    const { encodeResource, encodeResourcesField } = await import('../cache/encoded-resource.ts');
+    const { encodeResource } = await import('../cache/encoded-resource.ts');
+    const { encodeResourcesField } = await import('./encoded-resource.ts');
     const { CLUSTER_TYPE } = await import('../../protos/type-urls.ts');
     const { encodeDiscoveryResponse } = await import('./wire.ts');
     const resources = ['a', 'b', 'c'].map((name) =>

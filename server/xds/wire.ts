@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 import { lookupMessage } from '../../protos/load.ts';
-import { encodeResourcesField, type EncodedResource } from '../cache/encoded-resource.ts';
+import { encodeResourcesField, type EncodedResource } from './encoded-resource.ts';
 
 /**
  * DiscoveryResponse / DeltaDiscoveryResponse written by hand around the cached Any bytes, so a

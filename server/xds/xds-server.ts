@@ -1,13 +1,13 @@
 import { Server, ServerCredentials, status, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { XdsCache } from '../cache/xds-cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { ConnectionContext, ProxyResourceSource, XdsConnection } from './connection.ts';
+import type { AuthenticatedIdentity } from './authenticated-identity.ts';
+import type { ConnectionContext, XdsConnection } from './connection.ts';
 import { DeltaConnection } from './delta-connection.ts';
 import { SotwConnection } from './sotw-connection.ts';
 import { PushQueue } from './push-queue.ts';
-import { FULL_PUSH, isEmptyScope, type PushScope } from './push-scope.ts';
-import type { AuthenticatedIdentity } from './proxy-identity.ts';
+import type { ProxyIdentifier, ResourceSources, StreamProxy } from './resource-source.ts';
+import { SharedSets } from './shared-sets.ts';
 import type { ControlPlaneId } from './wire.ts';
 
 const ADS = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
@@ -35,13 +35,14 @@ export const ADS_SERVICE: ServiceDefinition = {
   },
 };
 
-export interface XdsServerOptions {
-  readonly cache: XdsCache;
+export interface XdsServerOptions<P extends StreamProxy, C> {
+  /** Where each type's resources come from (see resource-source.ts); a type without a source is served empty. */
+  readonly sources: ResourceSources<P, C>;
+  /** Who a stream's proxy is, from the node of its first request. */
+  readonly identify: ProxyIdentifier<P>;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly controlPlane: ControlPlaneId;
-  /** Per-proxy sources by type URL (e.g. SDS); other types come from the view cache. */
-  readonly proxySources?: ReadonlyMap<string, ProxyResourceSource>;
 }
 
 export type StreamAuthentication =
@@ -55,17 +56,20 @@ export interface AddToServerOptions {
   readonly authenticate?: StreamAuthenticator;
 }
 
-/** The ADS service: accepts streams, keeps the connected ones, pushes to them on request. */
-export class XdsService {
-  private readonly connections = new Map<string, XdsConnection>();
-  private readonly context: ConnectionContext;
+/**
+ * The ADS service: accepts streams, keeps the connected ones, pushes changes to them. `P` is the
+ * proxy as the injected identifier describes it, `C` a change as the publisher describes it.
+ */
+export class XdsService<P extends StreamProxy = StreamProxy, C = unknown> {
+  private readonly connections = new Map<string, XdsConnection<P, C>>();
+  private readonly context: ConnectionContext<P, C>;
   private streamCounter = 0;
-  private readonly queue: PushQueue;
+  private readonly queue: PushQueue<P, C>;
 
-  constructor(options: XdsServerOptions) {
+  constructor(options: XdsServerOptions<P, C>) {
     this.context = {
       ...options,
-      proxySources: options.proxySources ?? new Map(),
+      sharedSets: new SharedSets(),
       register: (connection) => this.connections.set(connection.id, connection),
       unregister: (connection) => this.connections.delete(connection.id),
     };
@@ -73,7 +77,7 @@ export class XdsService {
   }
 
   addTo(server: Server, options: AddToServerOptions = {}): void {
-    const open = (kind: 'sotw' | 'delta', call: ServerDuplexStream<Buffer, Buffer>): XdsConnection =>
+    const open = (kind: 'sotw' | 'delta', call: ServerDuplexStream<Buffer, Buffer>): XdsConnection<P, C> =>
       kind === 'sotw'
         ? new SotwConnection(call, this.context, this.nextId())
         : new DeltaConnection(call, this.context, this.nextId());
@@ -126,10 +130,9 @@ export class XdsService {
     return `stream-${this.streamCounter}`;
   }
 
-  /** Queues a push of whatever changed within `scope` to every connected stream. */
-  pushAll(scope: PushScope = FULL_PUSH, changeSeenAt?: number): void {
-    if (isEmptyScope(scope)) return;
-    for (const connection of this.connections.values()) this.queue.enqueue(connection, scope, changeSeenAt);
+  /** Queues a push of what `change` touched (each type's source says what) to every connected stream. */
+  pushAll(change: C, changeSeenAt?: number): void {
+    for (const connection of this.connections.values()) this.queue.enqueue(connection, [change], changeSeenAt);
   }
 
   pendingPushes(): number {
@@ -144,7 +147,7 @@ export class XdsService {
     return true;
   }
 
-  connected(): readonly XdsConnection[] {
+  connected(): readonly XdsConnection<P, C>[] {
     return [...this.connections.values()];
   }
 

@@ -1,7 +1,7 @@
 import type { Generator, ProxyType, ProxyView } from '../../model/proxy-view.ts';
 import { isEmptyLocality, NO_LOCALITY } from '../../model/locality.ts';
 import type { Locality, MeshSnapshot, ProxyWorkload } from '../../model/types.ts';
-import { structToJson, type NodeMessage } from './wire.ts';
+import { structToJson, type NodeMessage } from '../xds/wire.ts';
 
 /** A connected proxy: who it is (from node.id, metadata, locality, or inferred from its pod) and its view. */
 export interface ConnectedProxy {
@@ -13,17 +13,6 @@ export interface ConnectedProxy {
   readonly labels: Readonly<Record<string, string>>;
   readonly istioVersion?: string;
   readonly view: ProxyView;
-}
-
-/**
- * The identity a proxy proved on the TLS xDS port, by a client certificate from the mesh CA or a
- * Kubernetes service-account token (TokenReview). It, not node metadata, bounds what SDS serves.
- */
-export interface AuthenticatedIdentity {
-  readonly namespace: string;
-  readonly serviceAccount: string;
-  readonly spiffeId: string;
-  readonly method: 'client-certificate' | 'service-account-token';
 }
 
 export type ProxyParseResult = { ok: true; proxy: ConnectedProxy } | { ok: false; error: string };

@@ -1,0 +1,51 @@
+import type { XdsTypeUrl } from '../../protos/type-urls.ts';
+import type { SnapshotDelta } from '../../model/snapshot-delta.ts';
+import type { XdsCache } from './xds-cache.ts';
+import type { ProxyIdentifier, ResourceSource, Touched } from '../xds/resource-source.ts';
+import type { NodeMessage } from '../xds/wire.ts';
+import type { TypeGenerator } from '../generators/generator.ts';
+import { MESH_GENERATORS } from '../generators/index.ts';
+import { parseProxyNode, type ConnectedProxy } from '../generators/proxy-identity.ts';
+
+/** A source of the ADS streams as meshpilot runs them: proxies identified from node, changes are snapshot deltas. */
+export type MeshResourceSource = ResourceSource<ConnectedProxy, SnapshotDelta>;
+
+/** The stream-side source of one generated type: the view's resources from the cache, touched names from the generator. */
+function generatedSource(cache: XdsCache, generator: TypeGenerator): MeshResourceSource {
+  return {
+    resources: (stream) => cache.resources(stream.proxy.view, generator.typeUrl),
+    touched(change, stream): Touched {
+      const touched = generator.touchedBy(change);
+      if (touched === 'all' || touched === 'none') return touched;
+      // Only per-service generators can name the resources of a few services.
+      if (!generator.perService) return 'all';
+      return cache.namesOf(stream.proxy.view, generator.typeUrl, touched);
+    },
+  };
+}
+
+/** Every type generated from the mesh snapshot, plus extra sources (e.g. SDS), by type URL. */
+export function meshResourceSources(
+  cache: XdsCache,
+  extra: ReadonlyMap<XdsTypeUrl, MeshResourceSource> = new Map(),
+  generators: ReadonlyMap<XdsTypeUrl, TypeGenerator> = MESH_GENERATORS,
+): ReadonlyMap<XdsTypeUrl, MeshResourceSource> {
+  const sources = new Map<XdsTypeUrl, MeshResourceSource>();
+  for (const [typeUrl, generator] of generators) sources.set(typeUrl, generatedSource(cache, generator));
+  for (const [typeUrl, source] of extra) sources.set(typeUrl, source);
+  return sources;
+}
+
+/** Identifies a proxy from its node, inferring what is missing from the current snapshot's pods. */
+export function meshProxyIdentifier(cache: XdsCache): ProxyIdentifier<ConnectedProxy> {
+  return (node: NodeMessage | undefined) => {
+    const parsed = parseProxyNode(node, cache.currentSnapshot());
+    if (!parsed.ok) return parsed;
+    const { view } = parsed.proxy;
+    return {
+      ok: true,
+      proxy: parsed.proxy,
+      logFields: { kubeCluster: view.kubeCluster, network: view.network, generator: view.generator },
+    };
+  };
+}
