@@ -110,12 +110,12 @@ clusters:
         path: 'clusters[0].kubeConfig',
         code: 'MESHPILOT_ERR_CONFIG_UNKNOWN_KEY',
         message:
-          'unknown key "kubeConfig" (did you mean "kubeconfig"?); expected one of: name, network, kubeconfig, manifests (line 3)',
+          'unknown key "kubeConfig" (did you mean "kubeconfig"?); expected one of: name, network, kubeconfig, manifests, kubeconfigAllow (line 3)',
       },
       {
         path: 'clusters[0].zone',
         code: 'MESHPILOT_ERR_CONFIG_UNKNOWN_KEY',
-        message: 'unknown key "zone"; expected one of: name, network, kubeconfig, manifests (line 3)',
+        message: 'unknown key "zone"; expected one of: name, network, kubeconfig, manifests, kubeconfigAllow (line 3)',
       },
     ]);
   });

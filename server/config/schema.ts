@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isCidr, isDnsLabel, isDnsSubdomain, isIpOrHostname, parseListenAddress } from './address.ts';
 import { ConfigErrorCode } from './config-error.ts';
+import { KUBECONFIG_ALLOWANCES, type KubeconfigAllowance } from '../kube/kubeconfig-policy.ts';
 
 // The meshpilot.yaml schema (DESIGN.md "Public contracts"). Every object is strict: unknown keys are errors.
 // Custom issues carry their stable error code in `params.code`; zod-issues.ts turns issues into ConfigErrors.
@@ -156,16 +157,22 @@ const KubeClusterSchema = z
     network: nonEmptyString.optional(),
     kubeconfig: nonEmptyString.optional(),
     manifests: nonEmptyString.optional(),
+    /** What the operator's own kubeconfig file may use beyond inline credentials (never granted to remote secrets). */
+    kubeconfigAllow: z.array(z.enum(KUBECONFIG_ALLOWANCES)).optional(),
   })
   .superRefine(exactlyOneOf('kubeconfig', 'manifests'))
   .transform(
     (
       c,
       ctx,
-    ): { name: string; network?: string } & (
+    ): { name: string; network?: string; kubeconfigAllow?: KubeconfigAllowance[] } & (
       { kubeconfig: string; manifests?: undefined } | { manifests: string; kubeconfig?: undefined }
     ) => {
-      const base = c.network === undefined ? { name: c.name } : { name: c.name, network: c.network };
+      const base = {
+        name: c.name,
+        ...(c.network !== undefined ? { network: c.network } : {}),
+        ...(c.kubeconfigAllow !== undefined ? { kubeconfigAllow: c.kubeconfigAllow } : {}),
+      };
       if (c.kubeconfig !== undefined && c.manifests === undefined) return { ...base, kubeconfig: c.kubeconfig };
       if (c.manifests !== undefined && c.kubeconfig === undefined) return { ...base, manifests: c.manifests };
       return neverBoth(ctx);

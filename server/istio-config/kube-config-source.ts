@@ -5,6 +5,7 @@ import { errorMessage } from '../config/config-error.ts';
 import type { BackoffOptions } from '../kube/backoff.ts';
 import { ResilientInformer } from '../kube/informer.ts';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
+import type { KubeconfigPolicy } from '../kube/kubeconfig-policy.ts';
 import { customResource } from '../kube/resource.ts';
 import type { ConfigSourceHealth, IstioConfigSource, RawConfigObject } from './config-source.ts';
 
@@ -12,6 +13,8 @@ export interface KubeConfigSourceOptions {
   /** The kube cluster's name from meshpilot.yaml (clusters[].name). */
   readonly kubeCluster: string;
   readonly kubeconfigPath: string;
+  /** What the kubeconfig may use beyond inline credentials (clusters[].kubeconfigAllow). */
+  readonly policy?: KubeconfigPolicy;
   readonly logger: Logger;
   readonly backoff?: BackoffOptions;
   /** How long start() waits for the first list of every kind before going on without it (an API server that does not answer). */
@@ -57,7 +60,7 @@ export class KubeConfigSource implements IstioConfigSource {
     let kubeConfig: KubeConfig;
     let credentials: readonly string[];
     try {
-      ({ kubeConfig, credentials } = loadKubeConfig({ path: this.options.kubeconfigPath }));
+      ({ kubeConfig, credentials } = loadKubeConfig({ path: this.options.kubeconfigPath }, this.options.policy));
     } catch (error: unknown) {
       this.loadError = `${KUBECONFIG_INVALID}: cannot use kubeconfig ${this.options.kubeconfigPath}: ${errorMessage(error)}`;
       this.options.logger.error(

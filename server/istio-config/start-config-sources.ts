@@ -6,6 +6,7 @@ import type { BackoffOptions } from '../kube/backoff.ts';
 import { IstioConfigMetrics } from './config-metrics.ts';
 import type { IstioConfigSource } from './config-source.ts';
 import { IstioConfigStore, type ConfigzView } from './config-store.ts';
+import { operatorKubeconfigPolicy } from '../kube/kubeconfig.ts';
 import { KubeConfigSource } from './kube-config-source.ts';
 import { ManifestConfigSource } from './manifest-config-source.ts';
 
@@ -43,6 +44,7 @@ function createSources(options: ConfigSourcesOptions): IstioConfigSource[] {
     return new KubeConfigSource({
       kubeCluster: kubeCluster.name,
       kubeconfigPath: kubeCluster.kubeconfig,
+      policy: operatorKubeconfigPolicy(kubeCluster),
       logger,
       ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
     });

@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 export const KubeRegistryErrorCode = {
   unreachable: 'MESHPILOT_ERR_KUBE_CLUSTER_UNREACHABLE',
   badKubeconfig: 'MESHPILOT_ERR_KUBECONFIG_INVALID',
+  refusedKubeconfig: 'MESHPILOT_ERR_KUBECONFIG_REFUSED',
   badRemoteSecret: 'MESHPILOT_ERR_REMOTE_SECRET_INVALID',
 } as const;
 

@@ -1,4 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import {
+  describeViolations,
+  kubeconfigViolations,
+  STRICT_KUBECONFIG_POLICY,
+  type KubeconfigAllowance,
+  type KubeconfigPolicy,
+} from './kubeconfig-policy.ts';
 
 /** Where a kubeconfig comes from: a file named in meshpilot.yaml, or the text of a remote secret. */
 export type KubeconfigSource = { readonly path: string } | { readonly yaml: string };
@@ -9,9 +17,27 @@ export interface LoadedKubeConfig {
   readonly credentials: readonly string[];
 }
 
-/** A kubeconfig meshpilot cannot use; the message names the file (never its content). */
+/** A kubeconfig meshpilot cannot use; the message names the file and fields (never a value). */
 export class KubeconfigError extends Error {
   override readonly name = 'KubeconfigError';
+  /** Set when the kubeconfig was refused by policy rather than unreadable. */
+  readonly refused: boolean;
+
+  constructor(message: string, refused = false) {
+    super(message);
+    this.refused = refused;
+  }
+}
+
+/** The policy for a kubeconfig file named in meshpilot.yaml: what its `kubeconfigAllow` grants. */
+export function operatorKubeconfigPolicy(cluster: {
+  readonly name: string;
+  readonly kubeconfigAllow?: readonly KubeconfigAllowance[] | undefined;
+}): KubeconfigPolicy {
+  return {
+    origin: `meshpilot.yaml clusters[${cluster.name}].kubeconfig`,
+    allow: new Set(cluster.kubeconfigAllow ?? []),
+  };
 }
 
 function firstLine(error: unknown): string {
@@ -30,8 +56,23 @@ export function kubeconfigCredentials(kubeConfig: KubeConfig): string[] {
   return out;
 }
 
-/** Loads a kubeconfig that has a current context with a cluster; a KubeconfigError otherwise. */
-export function loadKubeConfig(source: KubeconfigSource): LoadedKubeConfig {
+/**
+ * Loads a kubeconfig that `policy` allows and that has a current context with a cluster; a
+ * KubeconfigError otherwise. The check runs on the text before client-node sees it, so a refused
+ * exec command never runs and a refused file is never read.
+ */
+export function loadKubeConfig(
+  source: KubeconfigSource,
+  policy: KubeconfigPolicy = STRICT_KUBECONFIG_POLICY,
+): LoadedKubeConfig {
+  let text: string;
+  try {
+    text = 'path' in source ? readFileSync(source.path, 'utf8') : source.yaml;
+  } catch (error: unknown) {
+    throw new KubeconfigError(firstLine(error));
+  }
+  const violations = kubeconfigViolations(text, policy);
+  if (violations.length > 0) throw new KubeconfigError(describeViolations(violations, policy), true);
   const kubeConfig = new KubeConfig();
   try {
     if ('path' in source) kubeConfig.loadFromFile(source.path);

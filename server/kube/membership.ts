@@ -5,6 +5,8 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { createKubeClusterSource, type SourceOptions } from '../registry/create-source.ts';
 import type { KubeClusterHealth } from '../registry/kube-cluster-source.ts';
 import { KubeWatcher } from '../registry/kube-watcher.ts';
+import { operatorKubeconfigPolicy } from './kubeconfig.ts';
+import { STRICT_KUBECONFIG_POLICY } from './kubeconfig-policy.ts';
 import { RemoteSecretsController, type KubeClusterRegistrar } from './remote-secrets.ts';
 
 export interface KubeClusterMembershipOptions {
@@ -34,7 +36,11 @@ export interface KubeClusterMembership {
 export async function startKubeClusterMembership(
   options: KubeClusterMembershipOptions,
 ): Promise<KubeClusterMembership> {
-  const { config, pipeline, metrics, logger, sourceOptions } = options;
+  const { config, pipeline, metrics, logger } = options;
+  const sourceOptions: SourceOptions = {
+    ...options.sourceOptions,
+    onKubeconfigRefused: (kubeCluster) => metrics.kubeconfigRefused.inc({ cluster: kubeCluster }),
+  };
   const startedAt = Date.now();
   new Gauge({
     name: 'meshpilot_kube_cluster_synced',
@@ -78,6 +84,7 @@ export async function startKubeClusterMembership(
     remoteSecrets = new RemoteSecretsController({
       configCluster: holder.name,
       kubeconfig: { path: holder.kubeconfig },
+      policy: operatorKubeconfigPolicy(holder),
       namespace: secretsConfig.namespace,
       registrar: pipeline,
       reservedNames: new Set(config.clusters.map((cluster) => cluster.name)),
@@ -86,7 +93,9 @@ export async function startKubeClusterMembership(
           name,
           kubeconfig: { yaml },
           source: 'remote-secret',
+          policy: STRICT_KUBECONFIG_POLICY,
           logger,
+          ...(sourceOptions.onKubeconfigRefused ? { onKubeconfigRefused: sourceOptions.onKubeconfigRefused } : {}),
           ...(sourceOptions.registry ? { settings: sourceOptions.registry } : {}),
           ...(sourceOptions.backoff ? { backoff: sourceOptions.backoff } : {}),
         }),

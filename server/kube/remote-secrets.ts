@@ -5,6 +5,7 @@ import type { BackoffOptions } from './backoff.ts';
 import type { KubeClusterSource } from '../registry/kube-cluster-source.ts';
 import { KubeRegistryErrorCode } from './kube-error.ts';
 import { loadKubeConfig, type KubeconfigSource } from './kubeconfig.ts';
+import type { KubeconfigPolicy } from './kubeconfig-policy.ts';
 import { namespacedKey, pageOf, type InformedResource } from './resource.ts';
 import { PresyncedSource } from '../registry/presynced-source.ts';
 import { ResilientInformer } from './informer.ts';
@@ -24,6 +25,8 @@ export interface RemoteSecretsOptions {
   /** The kube cluster holding the secrets (config remoteSecrets.cluster). */
   readonly configCluster: string;
   readonly kubeconfig: KubeconfigSource;
+  /** What the secrets cluster's own kubeconfig may use (the operator's clusters[].kubeconfigAllow). */
+  readonly policy?: KubeconfigPolicy;
   readonly namespace: string;
   readonly registrar: KubeClusterRegistrar;
   /** Kube clusters from the config file: a secret can never replace or remove them. */
@@ -84,7 +87,7 @@ export class RemoteSecretsController {
     let kubeConfig: KubeConfig;
     let credentials: readonly string[];
     try {
-      ({ kubeConfig, credentials } = loadKubeConfig(this.options.kubeconfig));
+      ({ kubeConfig, credentials } = loadKubeConfig(this.options.kubeconfig, this.options.policy));
     } catch (error: unknown) {
       this.watchError = `${configCluster}: invalid kubeconfig: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
       this.options.logger.error(

@@ -73,6 +73,12 @@ export class Metrics {
     help: 'Streams whose client is not reading; their pushes wait, merged',
     registers: [this.registry],
   });
+  readonly kubeconfigRefused = new Counter({
+    name: 'meshpilot_kubeconfig_refused_total',
+    help: 'Kubeconfigs refused for exec, auth providers, file references or unknown fields (remote secrets; kubeconfig files without clusters[].kubeconfigAllow)',
+    labelNames: ['cluster'],
+    registers: [this.registry],
+  });
   readonly managedKubeClusters = new Gauge({
     name: 'istiod_managed_clusters',
     help: 'Kube clusters watched',

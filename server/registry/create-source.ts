@@ -3,6 +3,7 @@ import type { KubeClusterConfig } from '../config/schema.ts';
 import type { BackoffOptions } from '../kube/backoff.ts';
 import { FileRegistry } from './file-registry.ts';
 import type { KubeClusterSource } from './kube-cluster-source.ts';
+import { operatorKubeconfigPolicy } from '../kube/kubeconfig.ts';
 import { KubeWatcher, type RegistrySettings } from './kube-watcher.ts';
 
 export interface SourceOptions {
@@ -12,6 +13,8 @@ export interface SourceOptions {
   readonly registry?: Partial<RegistrySettings>;
   /** Restart backoff of failed watches (tests shorten it). */
   readonly backoff?: BackoffOptions;
+  /** Counts refused kubeconfigs (the metric meshpilot_kubeconfig_refused_total). */
+  readonly onKubeconfigRefused?: (kubeCluster: string) => void;
 }
 
 /** The source for one configured kube cluster: a watched manifest folder, or its API server. */
@@ -28,7 +31,9 @@ export function createKubeClusterSource(cluster: KubeClusterConfig, options: Sou
     name: cluster.name,
     kubeconfig: { path: cluster.kubeconfig },
     source: 'kubeconfig',
+    policy: operatorKubeconfigPolicy(cluster),
     logger: options.logger,
+    ...(options.onKubeconfigRefused ? { onKubeconfigRefused: options.onKubeconfigRefused } : {}),
     ...(options.registry ? { settings: options.registry } : {}),
     ...(options.backoff ? { backoff: options.backoff } : {}),
   });

@@ -5,7 +5,8 @@ import { KUBE_KINDS, type KubeKind, type KubeRecords, type RegistryChange, type 
 import { KubeClusterStore } from './kube-cluster-store.ts';
 import type { KubeClusterHealth, KubeClusterSource } from './kube-cluster-source.ts';
 import { KubeRegistryErrorCode } from '../kube/kube-error.ts';
-import { loadKubeConfig, type KubeconfigSource } from '../kube/kubeconfig.ts';
+import { KubeconfigError, loadKubeConfig, type KubeconfigSource } from '../kube/kubeconfig.ts';
+import type { KubeconfigPolicy } from '../kube/kubeconfig-policy.ts';
 import { kubeKindResources, type KubeKindResources } from './kube-kinds.ts';
 import { ResilientInformer } from '../kube/informer.ts';
 
@@ -31,6 +32,10 @@ export interface KubeWatcherOptions {
   /** A kubeconfig file, or its text (from a remote secret). */
   readonly kubeconfig: KubeconfigSource;
   readonly source?: 'kubeconfig' | 'remote-secret';
+  /** What the kubeconfig may use beyond inline credentials; default: nothing (as for a remote secret). */
+  readonly policy?: KubeconfigPolicy;
+  /** Called when the policy refuses the kubeconfig (the metric). */
+  readonly onKubeconfigRefused?: (kubeCluster: string) => void;
   readonly logger: Logger;
   readonly settings?: Partial<RegistrySettings>;
   readonly backoff?: BackoffOptions;
@@ -80,17 +85,23 @@ export class KubeWatcher implements KubeClusterSource {
     let resources: KubeKindResources;
     let secrets: readonly string[];
     try {
-      ({ kubeConfig, credentials: secrets } = loadKubeConfig(this.options.kubeconfig));
+      ({ kubeConfig, credentials: secrets } = loadKubeConfig(this.options.kubeconfig, this.options.policy));
       resources = kubeKindResources(kubeConfig);
     } catch (error: unknown) {
       const where = 'path' in this.options.kubeconfig ? ` ${this.options.kubeconfig.path}` : '';
-      this.configError = `${this.name}: invalid kubeconfig${where}: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+      const refused = error instanceof KubeconfigError && error.refused;
+      const code = refused ? KubeRegistryErrorCode.refusedKubeconfig : KubeRegistryErrorCode.badKubeconfig;
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+      this.configError = refused
+        ? `${this.name}: ${code}: kubeconfig${where} ${reason}`
+        : `${this.name}: invalid kubeconfig${where}: ${reason}`;
       this.lastError = this.configError;
       this.unreachableSince = Date.now();
       this.pending = undefined;
+      if (refused) this.options.onKubeconfigRefused?.(this.name);
       this.options.logger.error(
-        { kubeCluster: this.name, code: KubeRegistryErrorCode.badKubeconfig, reason: this.configError },
-        'kube cluster not watched: invalid kubeconfig',
+        { kubeCluster: this.name, code, reason: this.configError },
+        refused ? 'kube cluster not watched: kubeconfig refused' : 'kube cluster not watched: invalid kubeconfig',
       );
       return;
     }

@@ -17,6 +17,7 @@ import { rotationDeadline } from '../../pki/rotation-deadline.ts';
 import { SdsSource } from './sds-source.ts';
 import { ClientCertificateRequestingCredentials } from './serving-credentials.ts';
 import { kubeTokenReviewer, type TokenReviewer } from './token-review.ts';
+import { operatorKubeconfigPolicy } from '../kube/kubeconfig.ts';
 
 export interface StartSecurityOptions {
   readonly security: SecurityConfig;
@@ -62,7 +63,7 @@ async function tokenReviewerFor(options: StartSecurityOptions): Promise<TokenRev
       `cannot read the kubeconfig of token review cluster "${name}" (${kubeCluster.kubeconfig}): ${errorMessage(error)}`,
     );
   }
-  return kubeTokenReviewer({ kubeconfig, kubeCluster: name });
+  return kubeTokenReviewer({ kubeconfig, kubeCluster: name, policy: operatorKubeconfigPolicy(kubeCluster) });
 }
 
 export async function startSecurity(options: StartSecurityOptions): Promise<SecurityPlane> {

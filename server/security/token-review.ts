@@ -5,6 +5,7 @@
  */
 import { AuthenticationV1Api } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
+import type { KubeconfigPolicy } from '../kube/kubeconfig-policy.ts';
 import { errorMessage } from '../../pki/errors.ts';
 
 export type TokenReviewResult = { ok: true; namespace: string; serviceAccount: string } | { ok: false; reason: string };
@@ -35,12 +36,14 @@ export interface KubeTokenReviewerOptions {
   /** kubeconfig YAML text of the kube cluster whose tokens are trusted. */
   kubeconfig: string;
   kubeCluster: string;
+  /** What the kubeconfig may use beyond inline credentials (clusters[].kubeconfigAllow). */
+  policy?: KubeconfigPolicy;
   timeoutMs?: number;
 }
 
 /** A TokenReviewer that asks one kube cluster's API server (client-node AuthenticationV1Api). */
 export function kubeTokenReviewer(options: KubeTokenReviewerOptions): TokenReviewer {
-  const { kubeConfig: config } = loadKubeConfig({ yaml: options.kubeconfig });
+  const { kubeConfig: config } = loadKubeConfig({ yaml: options.kubeconfig }, options.policy);
   const api = config.makeApiClient(AuthenticationV1Api);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return {
