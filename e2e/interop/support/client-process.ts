@@ -68,8 +68,9 @@ export class ClientProcess {
 
   async rpcs(command: RpcsCommand): Promise<RpcsResult> {
     const perRpcMs = (command.deadlineMs ?? 5_000) + (command.intervalMs ?? 0);
-    // Bounded: a stuck client fails the test instead of hanging it.
-    const timeoutMs = Math.min(120_000, 10_000 + command.count * Math.min(perRpcMs, 50));
+    // Bounded (a stuck client fails the test instead of hanging it), yet long enough for every RPC to run into its
+    // deadline on a loaded machine.
+    const timeoutMs = Math.min(180_000, 15_000 + command.count * perRpcMs);
     const reply = await this.request({ op: 'rpcs', ...command }, timeoutMs);
     const result = reply as Partial<RpcsResult>;
     if (typeof result.failures !== 'number' || typeof result.byPeer !== 'object' || result.byPeer === null)

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { harnessDir } from '../../support/harness.ts';
 import type { ProcessCommand } from './client-process.ts';
 
@@ -18,13 +19,15 @@ export interface ClientOptions {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** tsx's loader by absolute URL, so the grpc-js client starts from any working directory. */
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export function clientCommand(name: ClientName, options: ClientOptions): ProcessCommand {
   const args = [`--target=${options.target}`, `--creds=${options.creds ?? 'insecure'}`];
   if (name === 'grpc-js')
     return {
       file: process.execPath,
-      args: ['--import', 'tsx', join(here, '..', 'clients', 'grpc-js-client.ts'), ...args],
+      args: ['--import', tsxLoader, join(here, '..', 'clients', 'grpc-js-client.ts'), ...args],
     };
   return { file: join(harnessDir(name), 'bin', 'client'), args };
 }

@@ -2,12 +2,10 @@ import type { ClientName } from './clients.ts';
 
 /**
  * One row of the interop matrix: a mesh set up once, then one cell per client. A cell throws when the client
- * fails the scenario. `unsupported` names clients whose documented feature set lacks what the scenario needs,
- * with the reason (never a way to hide a failure).
+ * fails the scenario; "not supported" is a cell's observed result backed by the client's documented feature set.
  */
 export interface Scenario {
   readonly name: string;
-  readonly unsupported?: Partial<Record<ClientName, string>>;
   setup(): Promise<ScenarioRun>;
 }
 
