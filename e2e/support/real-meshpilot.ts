@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { parse, stringify } from 'yaml';
+import type { KubeClusterHealth } from '../../server/registry/kube-cluster-source.ts';
+import { loadConfig } from '../../server/config/load.ts';
+import { startRuntime, type Runtime } from '../../server/runtime.ts';
+import type { SecureMeshpilot } from './secure-mesh.ts';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface RealMeshConfig {
+  readonly clusters: readonly { name: string; kubeconfig: string }[];
+  readonly remoteSecrets?: { cluster: string; namespace?: string };
+  readonly config?: readonly { cluster: string }[];
+  readonly tokenReviewCluster?: string;
+  readonly resyncMs?: number;
+}
+
+/** meshpilot in this process on loopback ephemeral ports (plain and TLS xDS, admin), watching real API servers. */
+export async function startRealMeshpilot(dir: string, mesh: RealMeshConfig): Promise<SecureMeshpilot & Runtime> {
+  const configPath = join(dir, 'meshpilot.yaml');
+  await writeFile(
+    configPath,
+    stringify({
+      clusters: mesh.clusters,
+      ...(mesh.remoteSecrets ? { remoteSecrets: mesh.remoteSecrets } : {}),
+      ...(mesh.config ? { config: mesh.config } : {}),
+      registry: { resyncMs: mesh.resyncMs ?? 60_000 },
+      debounce: { quietMs: 20, maxMs: 200 },
+      listen: { xds: '127.0.0.1:0', xdsTls: '127.0.0.1:0', admin: '127.0.0.1:0' },
+      security: {
+        caDir: join(dir, 'mesh-ca'),
+        servingDnsNames: ['localhost'],
+        servingIps: ['127.0.0.1'],
+        ...(mesh.tokenReviewCluster ? { tokenReviewCluster: mesh.tokenReviewCluster } : {}),
+      },
+      logLevel: 'silent',
+    }),
+  );
+  const loaded = await loadConfig(configPath);
+  if (!loaded.ok)
+    throw new Error(`test config invalid: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  const runtime = await startRuntime(loaded.config, {
+    logger: pino({ level: process.env.MESHPILOT_TEST_LOG ?? 'silent' }),
+    defaultMetrics: false,
+    fileResyncMs: 0,
+  });
+  if (runtime.security === undefined || runtime.xdsTlsPort === undefined) {
+    await runtime.stop();
+    throw new Error('meshpilot started without its security plane');
+  }
+  return Object.assign(runtime, {
+    xdsAddress: `127.0.0.1:${runtime.xdsPort}`,
+    xdsTlsAddress: `127.0.0.1:${runtime.xdsTlsPort}`,
+    adminUrl: `http://127.0.0.1:${runtime.adminPort}`,
+    rootCertPem: runtime.security.ca.rootCertPem(),
+  });
+}
+
+export async function clusterz(adminUrl: string): Promise<KubeClusterHealth[]> {
+  return (await (await fetch(`${adminUrl}/debug/clusterz`)).json()) as KubeClusterHealth[];
+}
+
+/** Polls `probe` every 100 ms until it returns a value (at most `timeoutMs`). */
+export async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; attempt < 100_000; attempt += 1) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export interface RemoteSecretRun {
+  readonly code: number;
+  /** The Secret YAML (stdout). */
+  readonly secret: string;
+  readonly stderr: string;
+}
+
+/** Runs the real `meshpilot create-remote-secret` command (bin/meshpilot.js) with `args`. */
+export function createRemoteSecretCli(args: readonly string[]): Promise<RemoteSecretRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'meshpilot.js'), 'create-remote-secret', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({
+        code: code ?? -1,
+        secret: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+  });
+}
+
+/** The kubeconfig a remote Secret carries under its kube cluster's key. */
+export function kubeconfigOfSecret(secretYaml: string, kubeCluster: string): string {
+  const secret = parse(secretYaml) as { data?: Record<string, string> };
+  const encoded = secret.data?.[kubeCluster];
+  if (encoded === undefined) throw new Error(`the remote secret has no key ${kubeCluster}`);
+  return Buffer.from(encoded, 'base64').toString('utf8');
+}
