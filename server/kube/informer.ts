@@ -69,9 +69,11 @@ class ReducingWatch<R> extends Watch {
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
+    // client-node's ListWatch does not ask for BOOKMARKs; without them a quiet resource's watch resumes from an
+    // old resourceVersion, which etcd compaction turns into 410 Gone and a full re-list (client-go asks for them).
     return super.watch(
       path,
-      queryParams,
+      { ...queryParams, allowWatchBookmarks: true },
       (phase: string, object: unknown) => {
         if (phase === 'ERROR') callback(phase, object);
         else if (phase === 'BOOKMARK')
