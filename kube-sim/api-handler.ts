@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authorize, type Identity, type TokenRegistry } from './auth.ts';
+import { API_AUDIENCE, authorize, type Identity, type TokenRegistry } from './auth.ts';
 import { statusSubresourceKinds } from './discovery.ts';
 import { apiErrors, successStatus } from './errors.ts';
 import { asObject, mediaTypeOf, parseBody, readBody, sendJson } from './http-util.ts';
@@ -341,11 +341,27 @@ export class ResourceApi {
     const token = stringField(spec, 'token');
     if (!token) throw apiErrors.invalid('TokenReview', 'authentication.k8s.io', '', 'spec.token', 'Required value');
     const identity = this.tokens.identify(token);
-    const audiences = Array.isArray(spec['audiences']) ? spec['audiences'] : undefined;
-    const status: JsonObject = identity
-      ? { authenticated: true, user: { username: identity.username, uid: identity.uid, groups: identity.groups } }
-      : { authenticated: false, user: {}, error: 'invalid bearer token' };
-    if (identity && audiences) status['audiences'] = audiences;
+    // As a real API server: the answer names the audiences both asked for and the token is for.
+    const requested = Array.isArray(spec['audiences'])
+      ? spec['audiences'].filter((a): a is string => typeof a === 'string')
+      : [];
+    const targets = requested.length > 0 ? requested : [API_AUDIENCE];
+    const tokenAudiences = identity?.audiences ?? [API_AUDIENCE];
+    const matching = targets.filter((audience) => tokenAudiences.includes(audience));
+    const status: JsonObject =
+      identity && matching.length > 0
+        ? {
+            authenticated: true,
+            user: { username: identity.username, uid: identity.uid, groups: identity.groups },
+            audiences: matching,
+          }
+        : {
+            authenticated: false,
+            user: {},
+            error: identity
+              ? `[invalid bearer token, token audiences ${JSON.stringify(tokenAudiences)} is invalid for the target audiences ${JSON.stringify(targets)}]`
+              : 'invalid bearer token',
+          };
     return {
       kind: 'TokenReview',
       apiVersion: 'authentication.k8s.io/v1',

@@ -8,7 +8,14 @@ export interface Identity {
   uid: string;
   groups: string[];
   access: Access;
+  /** A service-account token's audiences; undefined: audience-agnostic (valid only for the API audience). */
+  audiences?: readonly string[];
 }
+
+/** What TokenReview assumes when its spec names no audience (a real API server's --api-audiences default: its issuer). */
+export const API_AUDIENCE = 'https://kubernetes.default.svc.cluster.local';
+/** The audience a registered service-account token is for by default: istiod's, as a proxy's projected token. */
+export const DEFAULT_TOKEN_AUDIENCE = 'istio-ca';
 
 const readVerbs = new Set(['get', 'list', 'watch']);
 
@@ -60,8 +67,14 @@ export class TokenRegistry {
     });
   }
 
-  /** A service-account token: TokenReview answers for it, and it may call the API with `access`. */
-  registerServiceAccountToken(token: string, namespace: string, serviceAccount: string, access: Access = 'none'): void {
+  /** A service-account token for `audiences`: TokenReview answers for it (for those audiences), and it may call the API with `access`. */
+  registerServiceAccountToken(
+    token: string,
+    namespace: string,
+    serviceAccount: string,
+    access: Access = 'none',
+    audiences: readonly string[] = [DEFAULT_TOKEN_AUDIENCE],
+  ): void {
     if (token === '' || namespace === '' || serviceAccount === '') {
       throw new KubeSimError(
         KubeSimErrorCode.badOption,
@@ -79,6 +92,7 @@ export class TokenRegistry {
       uid: `kube-sim-sa-${namespace}-${serviceAccount}`,
       groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
       access,
+      audiences: [...audiences],
     });
   }
 

@@ -297,22 +297,36 @@ describe('kube-sim over raw HTTPS', () => {
     expect(watch.events.filter((e) => e.type === 'ERROR')).toHaveLength(0);
   });
 
-  it('answers TokenReview for registered service-account tokens', async () => {
+  it('answers TokenReview for registered service-account tokens, for their audiences only', async () => {
     sim.registerServiceAccountToken('sa-token-1', 'istio-system', 'istiod');
-    const review = (token: string) =>
+    const review = (token: string, audiences?: string[]) =>
       simRequest(sim, {
         method: 'POST',
         path: '/apis/authentication.k8s.io/v1/tokenreviews',
         token: sim.adminToken,
-        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenReview',
+          spec: audiences ? { token, audiences } : { token },
+        },
       });
-    const known = await review('sa-token-1');
+    const known = await review('sa-token-1', ['istio-ca', 'other']);
     expect(known.status).toBe(201);
-    expect(obj(known.body)['status']).toMatchObject({
+    expect(obj(known.body)['status']).toEqual({
       authenticated: true,
-      user: { username: 'system:serviceaccount:istio-system:istiod' },
+      user: {
+        username: 'system:serviceaccount:istio-system:istiod',
+        uid: 'kube-sim-sa-istio-system-istiod',
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:istio-system', 'system:authenticated'],
+      },
+      audiences: ['istio-ca'],
     });
-    const unknown = await review('who-knows');
+    // No audience asked = the API server's own, which an istio-ca token is not for (as on a real API server).
+    expect(obj(obj((await review('sa-token-1')).body)['status'])).toMatchObject({
+      authenticated: false,
+      error: expect.stringMatching(/token audiences \["istio-ca"\] is invalid for the target audiences/),
+    });
+    const unknown = await review('who-knows', ['istio-ca']);
     expect(obj(obj(unknown.body)['status'])['authenticated']).toBe(false);
     const readOnly = await simRequest(sim, {
       method: 'POST',

@@ -15,6 +15,8 @@ export interface TokenReviewer {
 }
 
 const SERVICE_ACCOUNT_USER = /^system:serviceaccount:([^:]+):([^:]+)$/;
+/** The audience istiod asks TokenReview for (its TOKEN_AUDIENCES default): proxies' projected tokens carry it. */
+export const ISTIO_CA_AUDIENCE = 'istio-ca';
 const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_REASON_LENGTH = 300;
 
@@ -39,6 +41,8 @@ export interface KubeTokenReviewerOptions {
   /** What the kubeconfig may use beyond inline credentials (clusters[].kubeconfigAllow). */
   policy?: KubeconfigPolicy;
   timeoutMs?: number;
+  /** Audiences the token must be for (default [istio-ca]); the answer must name one of them. */
+  audiences?: readonly string[];
 }
 
 /** A TokenReviewer that asks one kube cluster's API server (client-node AuthenticationV1Api). */
@@ -46,6 +50,7 @@ export function kubeTokenReviewer(options: KubeTokenReviewerOptions): TokenRevie
   const { kubeConfig: config } = loadKubeConfig({ yaml: options.kubeconfig }, options.policy);
   const api = config.makeApiClient(AuthenticationV1Api);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const audiences = [...(options.audiences ?? [ISTIO_CA_AUDIENCE])];
   return {
     async review(token: string): Promise<TokenReviewResult> {
       let timer: NodeJS.Timeout | undefined;
@@ -55,7 +60,7 @@ export function kubeTokenReviewer(options: KubeTokenReviewerOptions): TokenRevie
       try {
         const review = await Promise.race([
           api.createTokenReview({
-            body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+            body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } },
           }),
           timeout,
         ]);
@@ -63,6 +68,13 @@ export function kubeTokenReviewer(options: KubeTokenReviewerOptions): TokenRevie
         if (reviewStatus?.authenticated !== true) {
           const why = reviewStatus?.error !== undefined ? `: ${redact(reviewStatus.error, token)}` : '';
           return { ok: false, reason: `kube cluster "${options.kubeCluster}" did not authenticate the token${why}` };
+        }
+        // An audience-aware API server answers the audiences the token is valid for; one that answers none ignored them.
+        if (!(reviewStatus.audiences ?? []).some((audience) => audiences.includes(audience))) {
+          return {
+            ok: false,
+            reason: `kube cluster "${options.kubeCluster}" authenticated the token but not for audience ${audiences.join(', ')}`,
+          };
         }
         return serviceAccountOfUser(reviewStatus.user?.username);
       } catch (error: unknown) {
