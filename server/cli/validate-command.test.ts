@@ -64,7 +64,7 @@ meshNetworks:
     const { code, lines } = await validate(configPath);
     expect(lines).toEqual([
       'listen.admin: bad port "99999"; expected "host:port" or "[ipv6]:port" with port 0..65535, e.g. "0.0.0.0:15010" or "[::1]:15010" (line 3) [MESHPILOT_ERR_CONFIG_BAD_ADDRESS]',
-      'clusters[0].region: unknown key "region"; expected one of: name, network, kubeconfig, manifests (line 8) [MESHPILOT_ERR_CONFIG_UNKNOWN_KEY]',
+      'clusters[0].region: unknown key "region"; expected one of: name, network, kubeconfig, manifests, kubeconfigAllow (line 8) [MESHPILOT_ERR_CONFIG_UNKNOWN_KEY]',
       'meshNetworks.networks.group20.endpoints[0].fromRegistry: unknown cluster "cluster-x": expected one of the clusters: "cluster-a" (line 13) [MESHPILOT_ERR_CONFIG_UNKNOWN_CLUSTER]',
       `${configPath}: validation failed: 3 errors in the config (manifest folders are checked once the config is valid)`,
     ]);
