@@ -10,7 +10,7 @@ import { makeTempDir } from '../pki/test-support.ts';
 import { startSecurityFixture, type SecurityFixture } from '../server/security/security-test-support.ts';
 import { WorkloadAgent } from './workload-agent.ts';
 
-const BIN = resolve(import.meta.dirname, '../bin/meshpilot.js');
+const BIN = resolve(import.meta.dirname, '../bin/meshpilot-ts.js');
 const SA1 = 'spiffe://cluster.local/ns/ns1/sa/sa1';
 
 interface RunResult {

@@ -1,11 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { forkTs } from './child-process.ts';
+import { benchEntry, forkTs } from './child-process.ts';
 import { stopChild, type ServerProcess } from './meshpilot-server.ts';
 
 /** The baseline server in its own process (so its CPU and RSS are its own), driven over IPC. */
 
-const ENTRY = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
+const ENTRY = benchEntry('baseline-server');
 
 export interface BaselineProcess extends ServerProcess {
   /** Tells the baseline to push new versions of these EDS resources (one response per view) to every stream; resolves with the streams written to. */

@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { forkTs } from './child-process.ts';
+import { benchEntry, forkTs } from './child-process.ts';
 import { nowMs, sleep } from './clock.ts';
 import type {
   ConvergenceResult,
@@ -19,7 +18,7 @@ import type {
  * sidecar indices over them and aggregates their answers. Every call has a timeout.
  */
 
-const WORKER_ENTRY = fileURLToPath(new URL('./ads-load-client.ts', import.meta.url));
+const WORKER_ENTRY = benchEntry('ads-load-client');
 
 export interface FleetOptions {
   readonly streams: number;

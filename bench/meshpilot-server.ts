@@ -1,15 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT } from './child-process.ts';
+import { MESHPILOT_BIN, REPO_ROOT } from './child-process.ts';
 import { sleep } from './clock.ts';
 
 /**
- * meshpilot in its own process, as users run it: `node bin/meshpilot.js serve --config FILE`
+ * meshpilot in its own process, as users run it: `node bin/meshpilot.js serve --config FILE` (the compiled
+ * build; bin/meshpilot-ts.js, the sources through tsx, when the bench itself runs from its sources)
  * on ephemeral loopback ports, which it reports in its "meshpilot serving" log line.
  */
 
-const BIN = fileURLToPath(new URL('../bin/meshpilot.js', import.meta.url));
 const LOG_TAIL = 20;
 
 export interface ServerProcess {
@@ -48,7 +47,7 @@ export async function startMeshpilot(
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(
     process.execPath,
-    [...profile, BIN, 'serve', '--config', configPath, '--xds', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+    [...profile, MESHPILOT_BIN, 'serve', '--config', configPath, '--xds', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: REPO_ROOT,

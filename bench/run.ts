@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { REPO_ROOT } from './child-process.ts';
 import { nowMs } from './clock.ts';
 import { machineInfo, rewriteMarkdown, writeReport } from './report.ts';
 import { runChurn, type ChurnOptions } from './scenarios/churn.ts';
@@ -76,8 +76,7 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     return 0;
   }
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const paths = { json: join(root, 'bench', 'results.json'), markdown: join(root, 'BENCHMARKS.md') };
+  const paths = { json: join(REPO_ROOT, 'bench', 'results.json'), markdown: join(REPO_ROOT, 'BENCHMARKS.md') };
   if (values['report-only']) {
     await rewriteMarkdown(paths);
     process.stdout.write(`rewrote BENCHMARKS.md from bench/results.json\n`);

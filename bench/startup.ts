@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { REPO_ROOT } from './child-process.ts';
+import { MESHPILOT_BIN, REPO_ROOT } from './child-process.ts';
 import { nowMs, sleep } from './clock.ts';
 import { stopChild } from './meshpilot-server.ts';
 import { rssBytes } from './proc-stats.ts';
@@ -14,9 +14,10 @@ import { rssBytes } from './proc-stats.ts';
  * Start time and memory of the meshpilot command itself: `--help`, `validate` and `serve` (to a 200 from
  * /readyz) on the seed example, each run `--runs` times; prints the medians as a markdown table row set.
  *
- *   node --import tsx bench/startup.ts [--runs N] [--label TEXT] [-- COMMAND...]
+ *   npm run bench:startup -- [--runs N] [--label TEXT] [-- COMMAND...]
  *
- * COMMAND launches meshpilot (default: this node and bin/meshpilot.js). Peak RSS of the short commands comes
+ * COMMAND launches meshpilot (default: this node and the compiled bin/meshpilot.js; from the sources,
+ * `node --import tsx bench/startup.ts`, bin/meshpilot-ts.js). Peak RSS of the short commands comes
  * from GNU time (`/usr/bin/time -f %M`); for serve it is VmRSS when /readyz first answers 200.
  */
 
@@ -103,7 +104,7 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 50) throw new Error(`--runs must be 1..50, got ${values.runs}`);
-  const command = positionals.length > 0 ? positionals : [process.execPath, join(REPO_ROOT, 'bin', 'meshpilot.js')];
+  const command = positionals.length > 0 ? positionals : [process.execPath, MESHPILOT_BIN];
   const dir = await mkdtemp(join(tmpdir(), 'meshpilot-startup-'));
   try {
     const config = await seedConfigOnEphemeralPorts(dir);

@@ -155,7 +155,7 @@ describe('meshpilot bootstrap', () => {
       'version=v1',
     ];
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(ROOT, 'bin', 'meshpilot.js'), ...args], { cwd: ROOT });
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'meshpilot-ts.js'), ...args], { cwd: ROOT });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(ROOT, 'bin', 'meshpilot.js');
+const BIN = join(ROOT, 'bin', 'meshpilot-ts.js');
 
 interface Run {
   code: number | null;

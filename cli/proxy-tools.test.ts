@@ -119,7 +119,7 @@ describe('proxy-status and proxy-config against a running meshpilot', () => {
       /404 no connected proxy with id nobody/,
     );
     const child = spawn(process.execPath, [
-      join(import.meta.dirname, '..', 'bin', 'meshpilot.js'),
+      join(import.meta.dirname, '..', 'bin', 'meshpilot-ts.js'),
       'proxy-status',
       '--admin',
       'http://127.0.0.1:1',

@@ -18,7 +18,7 @@ import { errorMessage } from '../../pki/errors.ts';
 import { makeTempDir } from '../../pki/test-support.ts';
 import { bearer, startSecurityFixture, type SecurityFixture } from './security-test-support.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/meshpilot.js');
+const BIN = resolve(import.meta.dirname, '../../bin/meshpilot-ts.js');
 const TOKENS = ['scan-token-sa1-Zq81', 'scan-token-sa2-Mw07', 'scan-unknown-token-Pk33'];
 
 function runCli(args: readonly string[]): Promise<string> {
