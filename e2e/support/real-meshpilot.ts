@@ -83,10 +83,10 @@ export interface RemoteSecretRun {
   readonly stderr: string;
 }
 
-/** Runs the real `meshpilot create-remote-secret` command (bin/meshpilot.js) with `args`. */
+/** Runs the real `meshpilot create-remote-secret` command (bin/meshpilot-ts.js: the sources, no build) with `args`. */
 export function createRemoteSecretCli(args: readonly string[]): Promise<RemoteSecretRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'meshpilot.js'), 'create-remote-secret', ...args], {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'meshpilot-ts.js'), 'create-remote-secret', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
