@@ -6,7 +6,7 @@ import type { MeshpilotConfig } from './config/schema.ts';
 import { XdsCache } from './cache/xds-cache.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { MeshPipeline } from './pipeline/mesh-pipeline.ts';
-import { startKubeClusterMembership } from './kube/membership.ts';
+import { KubeClusterMembership } from './kube/membership.ts';
 import { listenGrpc } from './xds/xds-server.ts';
 import { createMeshXdsService, type MeshXdsService } from './cache/mesh-xds-service.ts';
 import { createAdminServer, listenHttp } from './admin/admin-server.ts';
@@ -76,22 +76,17 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     onSnapshot: (_snapshot, delta, _changes, changeSeenAt) => xds.pushAll(delta, changeSeenAt),
   });
 
-  // Istio config first, so that the first snapshot already carries it.
-  const istioConfig = await startConfigSources({
-    config,
-    logger,
-    metrics,
-    onChange: (set) => pipeline.setIstioConfig(set),
-    ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}),
-  });
-
   const sourceOptions = {
     logger,
     registry: config.registry,
     ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}),
   };
-  const membership = await startKubeClusterMembership({ config, pipeline, metrics, logger, sourceOptions });
+  const membership = new KubeClusterMembership({ config, pipeline, metrics, logger, sourceOptions });
+  let istioConfig: IstioConfigPlane | undefined;
 
+  // The ports first (issue 13): streams opened before the first snapshot end with UNAVAILABLE and
+  // retry, /readyz says why; no member kube cluster can hold the port back.
+  xds.hold('first snapshot not built yet (kube clusters and Istio config syncing)');
   const grpcServer = new Server({
     'grpc.max_send_message_length': 64 * 1024 * 1024,
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
@@ -115,10 +110,37 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     logger,
     snapshot: () => cache.currentSnapshot(),
     kubeClusters: () => membership.health(),
-    istioConfig: () => istioConfig.configz(),
-    notReadyReason: () => membership.notReadyReason(),
+    istioConfig: () => istioConfig?.configz() ?? { sources: [], accepted: [], rejected: [] },
+    notReadyReason: () => xds.heldBecause() ?? membership.notReadyReason(),
   });
   const adminPort = await listenHttp(admin, options.adminAddress ?? config.listen.admin);
+
+  // Istio config and kube clusters sync side by side; each kube cluster is waited for at most the
+  // readiness timeout, so the first snapshot carries the Istio config and every cluster that synced.
+  try {
+    [istioConfig] = await Promise.all([
+      startConfigSources({
+        config,
+        logger,
+        metrics,
+        onChange: (set) => pipeline.setIstioConfig(set),
+        ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}),
+      }),
+      membership.startConfigured(),
+    ]);
+    pipeline.rebuild([]);
+    xds.release();
+    await membership.startRemoteSecrets();
+  } catch (error: unknown) {
+    grpcServer.forceShutdown();
+    security?.stop();
+    admin.closeAllConnections();
+    await new Promise<void>((resolve) => admin.close(() => resolve()));
+    await membership.stop();
+    await pipeline.stop();
+    throw error;
+  }
+
   logger.info(
     {
       xds: bound(xdsAddress, xdsPort),

@@ -12,76 +12,93 @@ import { RemoteSecretsController, type KubeClusterRegistrar } from './remote-sec
 export interface KubeClusterMembershipOptions {
   readonly config: Pick<MeshpilotConfig, 'clusters' | 'remoteSecrets' | 'readiness' | 'meshNetworks'>;
   /** The mesh pipeline: it holds each member's store and builds snapshots from them. */
-  readonly pipeline: KubeClusterRegistrar & { health(): KubeClusterHealth[]; rebuild(changes: readonly []): unknown };
+  readonly pipeline: KubeClusterRegistrar & { health(): KubeClusterHealth[] };
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly sourceOptions: SourceOptions;
 }
 
-/** Which kube clusters are members, how each is doing, and whether meshpilot is ready because of them. */
-export interface KubeClusterMembership {
-  readonly remoteSecrets: RemoteSecretsController | undefined;
-  /** Every member kube cluster's health, with its network. */
-  health(): KubeClusterHealth[];
-  /** Why /readyz answers 503: kube clusters not synced once, until the readiness timeout has passed. */
-  notReadyReason(): string | undefined;
-  stop(): Promise<void>;
+/** Resolves after `ms`, or at once when `ms` is 0; the timer never holds the process. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /**
  * Kube cluster membership in one place: the configured kube clusters and those of remote secrets
  * join the pipeline here; per-cluster sync metrics; readiness and the count of kube clusters that
- * missed the readiness timeout.
+ * missed the readiness timeout. Each kube cluster syncs in the background: start() waits for each
+ * at most the readiness timeout, so one API server that never answers holds back only itself.
  */
-export async function startKubeClusterMembership(
-  options: KubeClusterMembershipOptions,
-): Promise<KubeClusterMembership> {
-  const { config, pipeline, metrics, logger } = options;
-  const sourceOptions: SourceOptions = {
-    ...options.sourceOptions,
-    onKubeconfigRefused: (kubeCluster) => metrics.kubeconfigRefused.inc({ cluster: kubeCluster }),
-  };
-  const startedAt = Date.now();
-  new Gauge({
-    name: 'meshpilot_kube_cluster_synced',
-    help: 'Kube cluster watch state: 1 synced, 0 syncing or unreachable',
-    labelNames: ['cluster'],
-    registers: [metrics.registry],
-    collect() {
-      this.reset();
-      for (const health of pipeline.health()) this.set({ cluster: health.name }, health.state === 'synced' ? 1 : 0);
-    },
-  });
-  const syncTimeouts = new Counter({
-    name: 'remote_cluster_sync_timeouts_total',
-    help: 'Times the readiness timeout passed before every kube cluster had synced once',
-    registers: [metrics.registry],
-  });
-  const timeoutMs = config.readiness.remoteClusterTimeoutMs;
-  const timeoutTimer = setTimeout(() => {
-    const missing = pipeline.health().filter((health) => health.syncedAt === undefined);
-    if (missing.length === 0) return;
-    syncTimeouts.inc();
-    logger.warn(
-      {
-        kubeClusters: missing.map((h) => h.name),
-        errors: missing.flatMap((h) => (h.lastError ? [h.lastError] : [])),
-        timeoutMs,
+export class KubeClusterMembership {
+  remoteSecrets: RemoteSecretsController | undefined;
+  private readonly options: KubeClusterMembershipOptions;
+  private readonly sourceOptions: SourceOptions;
+  private readonly startedAt = Date.now();
+  private readonly timeoutMs: number;
+  private readonly timeoutTimer: NodeJS.Timeout;
+
+  constructor(options: KubeClusterMembershipOptions) {
+    this.options = options;
+    const { config, pipeline, metrics, logger } = options;
+    this.sourceOptions = {
+      ...options.sourceOptions,
+      onKubeconfigRefused: (kubeCluster) => metrics.kubeconfigRefused.inc({ cluster: kubeCluster }),
+    };
+    new Gauge({
+      name: 'meshpilot_kube_cluster_synced',
+      help: 'Kube cluster watch state: 1 synced, 0 syncing or unreachable',
+      labelNames: ['cluster'],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        for (const health of pipeline.health()) this.set({ cluster: health.name }, health.state === 'synced' ? 1 : 0);
       },
-      'kube clusters not synced within the readiness timeout; ready without them',
+    });
+    const syncTimeouts = new Counter({
+      name: 'remote_cluster_sync_timeouts_total',
+      help: 'Times the readiness timeout passed before every kube cluster had synced once',
+      registers: [metrics.registry],
+    });
+    this.timeoutMs = config.readiness.remoteClusterTimeoutMs;
+    this.timeoutTimer = setTimeout(() => {
+      const missing = pipeline.health().filter((health) => health.syncedAt === undefined);
+      if (missing.length === 0) return;
+      syncTimeouts.inc();
+      logger.warn(
+        {
+          kubeClusters: missing.map((h) => h.name),
+          errors: missing.flatMap((h) => (h.lastError ? [h.lastError] : [])),
+          timeoutMs: this.timeoutMs,
+        },
+        'kube clusters not synced within the readiness timeout; ready without them',
+      );
+    }, this.timeoutMs);
+  }
+
+  /**
+   * Adds every configured kube cluster to the pipeline and waits until each has synced once or the
+   * readiness timeout has passed, whichever is first; a late one joins with its first sync.
+   */
+  async startConfigured(): Promise<void> {
+    const { config, pipeline } = this.options;
+    const deadline = delay(this.remainingMs());
+    await Promise.all(
+      config.clusters.map((cluster) =>
+        Promise.race([pipeline.addKubeCluster(createKubeClusterSource(cluster, this.sourceOptions)), deadline]),
+      ),
     );
-  }, timeoutMs);
+  }
 
-  await Promise.all(
-    config.clusters.map((cluster) => pipeline.addKubeCluster(createKubeClusterSource(cluster, sourceOptions))),
-  );
-  pipeline.rebuild([]);
-
-  let remoteSecrets: RemoteSecretsController | undefined;
-  const secretsConfig = config.remoteSecrets;
-  const holder = secretsConfig ? config.clusters.find((cluster) => cluster.name === secretsConfig.cluster) : undefined;
-  if (secretsConfig && holder?.kubeconfig !== undefined) {
-    remoteSecrets = new RemoteSecretsController({
+  /** Starts watching remote secrets (if configured); waits for their first list at most the rest of the readiness timeout. */
+  async startRemoteSecrets(): Promise<void> {
+    const { config, pipeline, logger } = this.options;
+    const sourceOptions = this.sourceOptions;
+    const secretsConfig = config.remoteSecrets;
+    const holder = secretsConfig
+      ? config.clusters.find((cluster) => cluster.name === secretsConfig.cluster)
+      : undefined;
+    if (!secretsConfig || holder?.kubeconfig === undefined) return;
+    this.remoteSecrets = new RemoteSecretsController({
       configCluster: holder.name,
       kubeconfig: { path: holder.kubeconfig },
       policy: operatorKubeconfigPolicy(holder),
@@ -102,28 +119,34 @@ export async function startKubeClusterMembership(
       logger,
       ...(sourceOptions.backoff ? { backoff: sourceOptions.backoff } : {}),
     });
-    await remoteSecrets.start();
+    await Promise.race([this.remoteSecrets.start(), delay(this.remainingMs())]);
   }
 
-  return {
-    remoteSecrets,
-    health: () =>
-      pipeline.health().map((health) => ({ ...health, network: networkOfKubeCluster(config, health.name) })),
-    notReadyReason() {
-      const missing = pipeline
-        .health()
-        .filter((h) => h.syncedAt === undefined)
-        .map((h) => h.name);
-      if (missing.length === 0 || Date.now() - startedAt > timeoutMs) return undefined;
-      return `kube clusters not synced yet: ${missing.join(', ')}`;
-    },
-    async stop() {
-      clearTimeout(timeoutTimer);
-      await remoteSecrets?.stop();
-    },
-  };
-}
+  /** Every member kube cluster's health, with its network. */
+  health(): KubeClusterHealth[] {
+    const { config, pipeline } = this.options;
+    return pipeline.health().map((health) => ({ ...health, network: networkOfKubeCluster(config, health.name) }));
+  }
 
+  /** Why /readyz answers 503: kube clusters not synced once, until the readiness timeout has passed. */
+  notReadyReason(): string | undefined {
+    const missing = this.options.pipeline
+      .health()
+      .filter((h) => h.syncedAt === undefined)
+      .map((h) => h.name);
+    if (missing.length === 0 || this.remainingMs() === 0) return undefined;
+    return `kube clusters not synced yet: ${missing.join(', ')}`;
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timeoutTimer);
+    await this.remoteSecrets?.stop();
+  }
+
+  private remainingMs(): number {
+    return Math.max(0, this.startedAt + this.timeoutMs - Date.now());
+  }
+}
 /** A kube cluster's network: its own `network`, else the meshNetworks network naming it fromRegistry, else ''. */
 function networkOfKubeCluster(config: Pick<MeshpilotConfig, 'clusters' | 'meshNetworks'>, name: string): string {
   const configured = config.clusters.find((cluster) => cluster.name === name)?.network;

@@ -65,6 +65,8 @@ export class XdsService<P extends StreamProxy = StreamProxy, C = unknown> {
   private readonly context: ConnectionContext<P, C>;
   private streamCounter = 0;
   private readonly queue: PushQueue<P, C>;
+  /** While set, new streams end with UNAVAILABLE and this reason (the port is up, the first snapshot is not). */
+  private holdReason: string | undefined;
 
   constructor(options: XdsServerOptions<P, C>) {
     this.context = {
@@ -84,6 +86,12 @@ export class XdsService<P extends StreamProxy = StreamProxy, C = unknown> {
     const accept =
       (kind: 'sotw' | 'delta') =>
       (call: ServerDuplexStream<Buffer, Buffer>): void => {
+        if (this.holdReason !== undefined) {
+          // As istiod: "server is not ready to serve discovery information"; clients retry with backoff.
+          const message = `meshpilot is not ready to serve discovery information: ${this.holdReason}`;
+          call.emit('error', { code: status.UNAVAILABLE, details: message, message, name: 'NotReady' });
+          return;
+        }
         const authenticate = options.authenticate;
         if (authenticate === undefined) {
           open(kind, call);
@@ -123,6 +131,20 @@ export class XdsService<P extends StreamProxy = StreamProxy, C = unknown> {
       StreamAggregatedResources: accept('sotw'),
       DeltaAggregatedResources: accept('delta'),
     });
+  }
+
+  /** New streams end with UNAVAILABLE (`reason`) until release(): the port can listen before there is anything to serve. */
+  hold(reason: string): void {
+    this.holdReason = reason;
+  }
+
+  release(): void {
+    this.holdReason = undefined;
+  }
+
+  /** Why new streams are refused, if they are. */
+  heldBecause(): string | undefined {
+    return this.holdReason;
   }
 
   private nextId(): string {
