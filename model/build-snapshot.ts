@@ -179,6 +179,7 @@ function buildService(
   for (const { cluster, service } of records) if (service.clusterIP) vips[cluster.name] = service.clusterIP;
   const serviceAccounts = new Set<string>();
   for (const list of byPort.values()) for (const e of list) if (e.serviceAccount) serviceAccounts.add(e.serviceAccount);
+  const trafficDistribution = records.find((r) => r.service.trafficDistribution)?.service.trafficDistribution;
   return {
     service: {
       hostname,
@@ -187,6 +188,7 @@ function buildService(
       ports,
       vips,
       headless: records.every((r) => r.service.headless),
+      ...(trafficDistribution ? { trafficDistribution } : {}),
       kubeClusters: records.map((r) => r.cluster.name),
       serviceAccounts: [...serviceAccounts].sort(),
     },

@@ -56,8 +56,9 @@ export class NetworkResolver {
 }
 
 /**
- * Every network's gateways: static addresses and registryServiceName from meshNetworks, and
- * Services labelled topology.istio.io/network. Deduplicated and sorted by address:port.
+ * Every network's gateways: static addresses and registryServiceName from meshNetworks (looked up in
+ * the network's fromRegistry kube clusters), and Services labelled topology.istio.io/network that
+ * listen on the gateway port. Deduplicated and sorted by address:port.
  */
 export function resolveGateways(
   meshNetworks: MeshNetworksSpec,
@@ -79,7 +80,12 @@ export function resolveGateways(
         add({ network, address: gateway.address, port: gateway.port, ...(locality ? { locality } : {}) });
         continue;
       }
+      // As Istio (serviceregistry/kube/controller/network.go): only in the kube clusters of this
+      // network's fromRegistry entries, so a Service of that name in another network's kube
+      // cluster is not one of this network's gateways.
+      const registries = new Set(spec.endpoints.flatMap((e) => ('fromRegistry' in e ? [e.fromRegistry] : [])));
       for (const cluster of kubeClusters) {
+        if (!registries.has(cluster.name)) continue;
         for (const service of cluster.services.values()) {
           if (serviceHostname(service.name, service.namespace, domainSuffix) !== gateway.registryServiceName) continue;
           for (const address of gatewayAddresses(service, cluster, gateway.port)) {
@@ -95,6 +101,7 @@ export function resolveGateways(
       const network = service.labels[NETWORK_LABEL];
       if (!network) continue;
       const port = Number(service.labels[GATEWAY_PORT_LABEL] ?? DEFAULT_GATEWAY_PORT);
+      if (!service.ports.some((p) => p.port === port)) continue;
       for (const address of gatewayAddresses(service, cluster, port))
         add({ network, ...address, kubeCluster: cluster.name });
     }

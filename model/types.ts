@@ -34,6 +34,8 @@ export interface KubeServiceRecord {
   readonly clusterIP?: string;
   readonly headless: boolean;
   readonly ports: readonly ServicePort[];
+  /** spec.trafficDistribution (PreferClose / PreferSameZone turn on locality failover, as in Istio). */
+  readonly trafficDistribution?: string;
   readonly loadBalancerIPs: readonly string[];
   readonly externalIPs: readonly string[];
 }
@@ -102,6 +104,8 @@ export interface MeshService {
   /** ClusterIP per kube cluster that has the service. */
   readonly vips: Readonly<Record<string, string>>;
   readonly headless: boolean;
+  /** spec.trafficDistribution of the first kube cluster's Service that sets it. */
+  readonly trafficDistribution?: string;
   readonly kubeClusters: readonly string[];
   readonly serviceAccounts: readonly string[];
 }

@@ -1,7 +1,7 @@
 import { localityKey } from '../model/locality.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { Locality, MeshSnapshot } from '../model/types.ts';
-import { decideEndpoint, serviceClusters, type ViewEndpoint } from './eds.ts';
+import { serviceClusters, type ViewEndpoint } from './eds.ts';
 
 /** Why one workload endpoint appears (or not) in a proxy's EDS, with what address and priority. */
 export interface EndpointExplanation {
@@ -36,9 +36,9 @@ export function explainServiceEndpoints(
   const service = snapshot.services.get(hostname);
   if (!service) return [];
   const out: EndpointExplanation[] = [];
-  for (const { cluster, endpoints, sent } of serviceClusters(snapshot, view, service)) {
-    for (const endpoint of endpoints) {
-      const decision = decideEndpoint(endpoint, snapshot.gateways, view);
+  for (const { cluster, endpoints, decisions, sent } of serviceClusters(snapshot, view, service)) {
+    for (const [i, endpoint] of endpoints.entries()) {
+      const decision = decisions[i]!;
       const base = {
         cluster,
         workload: `${endpoint.address}:${endpoint.port}`,
@@ -56,7 +56,7 @@ export function explainServiceEndpoints(
           : sent.filter(
               (e) =>
                 e.standsFor !== undefined &&
-                e.network === endpoint.network &&
+                decision.gateways.some((g) => g.address === e.address && g.port === e.port) &&
                 localityKey(e.locality) === localityKey(endpoint.locality),
             );
       const priority = matches[0]?.priority ?? 0;
@@ -71,7 +71,7 @@ export function explainServiceEndpoints(
       }
       const how =
         decision.kind === 'local'
-          ? `local: network ${endpoint.network || '(none)'} is the proxy's network (${view.network || '(none)'})`
+          ? `sent as is: network ${endpoint.network || '(none)'}, proxy network ${view.network || '(none)'} (same network, no network, or a network without gateways, which Istio treats as directly reachable)`
           : `rewritten to ${matches.length} gateway(s) of network ${endpoint.network}, standing for ${matches[0]?.standsFor ?? 0} endpoint(s) of ${where(endpoint.locality)}`;
       out.push({
         ...base,

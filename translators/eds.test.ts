@@ -92,10 +92,11 @@ describe('EDS split horizon (property tests over random meshes)', () => {
       fc.property(meshArbitrary, (mesh) => {
         const { endpoints, gateways } = build(mesh);
         const seen = viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality));
+        // As Istio: a network without gateways is treated as directly reachable; through a gateway only mTLS.
         const reachable = endpoints.filter(
           (e) =>
             e.ready &&
-            (e.network === mesh.proxyNetwork || (e.tlsMode === 'istio' && (gateways.get(e.network)?.length ?? 0) > 0)),
+            (e.network === mesh.proxyNetwork || e.tlsMode === 'istio' || (gateways.get(e.network)?.length ?? 0) === 0),
         );
         const perNetworkWeight = new Map<string, number>();
         for (const e of seen) perNetworkWeight.set(e.network, (perNetworkWeight.get(e.network) ?? 0) + e.weight);
@@ -133,17 +134,17 @@ describe('EDS split horizon (property tests over random meshes)', () => {
     );
   });
 
-  it('never emits an endpoint of an unreachable network, nor a plaintext endpoint across networks', () => {
+  it("sends another network's endpoints as they are only when it has no gateway, and through a gateway only with mTLS", () => {
     fc.assert(
       fc.property(meshArbitrary, (mesh) => {
         const { endpoints, gateways } = build(mesh);
         const seen = viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality));
-        const workloadAddresses = new Set(endpoints.map((e) => e.address));
+        const byAddress = new Map(endpoints.map((e) => [e.address, e]));
         for (const e of seen) {
           if (e.network === mesh.proxyNetwork) continue;
-          expect(gateways.get(e.network)?.length ?? 0).toBeGreaterThan(0);
-          expect(workloadAddresses.has(e.address)).toBe(false);
-          expect(e.tlsMode).toBe('istio');
+          const workload = byAddress.get(e.address);
+          if (workload) expect(gateways.get(e.network)?.length ?? 0).toBe(0);
+          else expect(e.tlsMode).toBe('istio');
         }
       }),
       { numRuns: 300 },
@@ -195,12 +196,60 @@ describe('EDS split horizon (property tests over random meshes)', () => {
     const seen = viewEndpoints([local, ...remote], gateways, view('n0', LOCALITIES[0]!));
     expect(seen.map((e) => [e.address, e.weight, e.priority])).toEqual([
       ['10.0.0.1', 6, 0],
-      ['192.168.1.1', 3, 1],
-      ['192.168.1.2', 3, 1],
-      ['192.168.2.1', 2, 1],
-      ['192.168.2.2', 2, 1],
-      ['192.168.2.3', 2, 1],
+      ['192.168.1.1', 3, 0],
+      ['192.168.1.2', 3, 0],
+      ['192.168.2.1', 2, 0],
+      ['192.168.2.2', 2, 0],
+      ['192.168.2.3', 2, 0],
     ]);
+  });
+
+  it("prefers the gateways in the endpoint's own kube cluster and scales by every network and kube cluster group", () => {
+    const gateways = new Map([
+      [
+        'n1',
+        [
+          { network: 'n1', address: '192.168.1.1', port: 15443, kubeCluster: 'c-n1' },
+          { network: 'n1', address: '192.168.1.2', port: 15443, kubeCluster: 'c-n1' },
+          { network: 'n1', address: '192.168.1.3', port: 15443, kubeCluster: 'other' },
+        ],
+      ],
+    ]);
+    const seen = viewEndpoints(
+      [endpoint(1, 'n1', LOCALITIES[3]!), endpoint(2, 'n1', LOCALITIES[3]!, { kubeCluster: 'elsewhere' })],
+      gateways,
+      view('n0', LOCALITIES[0]!),
+    );
+    // Groups: n1 (3), n1/c-n1 (2), n1/other (1): scale 6. Endpoint 1 → its kube cluster's two gateways (3 each);
+    // endpoint 2's kube cluster has none → all three of the network (2 each).
+    expect(seen.map((e) => [e.address, e.weight])).toEqual([
+      ['192.168.1.1', 5],
+      ['192.168.1.2', 5],
+      ['192.168.1.3', 2],
+    ]);
+  });
+
+  it('treats a network without gateways as directly reachable, and sends a proxy without a network through gateways', () => {
+    const gateways = new Map([['n1', [{ network: 'n1', address: '192.168.1.1', port: 15443 }]]]);
+    const endpoints = [endpoint(1, 'n1', LOCALITIES[0]!), endpoint(2, 'n2', LOCALITIES[0]!, { tlsMode: 'disabled' })];
+    expect(viewEndpoints(endpoints, gateways, view('n0', LOCALITIES[0]!)).map((e) => e.address)).toEqual([
+      '10.2.0.2',
+      '192.168.1.1',
+    ]);
+    expect(viewEndpoints(endpoints, gateways, view('', LOCALITIES[0]!)).map((e) => e.address)).toEqual([
+      '10.2.0.2',
+      '192.168.1.1',
+    ]);
+  });
+
+  it("keeps only the networks of REQUESTED_NETWORK_VIEW (not even the proxy's own) and never sends terminating endpoints", () => {
+    const endpoints = [
+      endpoint(1, 'n0', LOCALITIES[0]!),
+      endpoint(2, 'n1', LOCALITIES[0]!),
+      endpoint(3, 'n1', LOCALITIES[0]!, { ready: false, serving: true, terminating: true }),
+    ];
+    const restricted = { ...view('n1', LOCALITIES[0]!), requestedNetworkView: ['n1'] };
+    expect(viewEndpoints(endpoints, new Map(), restricted).map((e) => e.address)).toEqual(['10.1.0.2']);
   });
 });
 
@@ -245,13 +294,23 @@ describe('EDS for proxyless gRPC: every address once (gRFC A27)', () => {
 });
 
 describe('EDS endpoint metadata on the wire', () => {
-  it('carries tlsMode for transport-socket matching and the network (a Struct, encoded field by field)', async () => {
+  it("carries tlsMode only for Istio mTLS endpoints, and Istio's telemetry label (a Struct, encoded field by field)", async () => {
     const { decodeMessage } = await import('../protos/any.ts');
-    const gateways = new Map([['n1', [{ network: 'n1', address: '192.168.1.1', port: 15443 }]]]);
+    const gateways = new Map([['n1', [{ network: 'n1', address: '192.168.1.1', port: 15443, kubeCluster: 'c-n1' }]]]);
     const endpoints = viewEndpoints(
-      [endpoint(1, 'n0', LOCALITIES[0]!, { tlsMode: 'disabled' }), endpoint(2, 'n1', LOCALITIES[0]!)],
+      [
+        endpoint(1, 'n0', LOCALITIES[0]!, {
+          tlsMode: 'disabled',
+          podName: 'web-0',
+          labels: { app: 'web', version: 'v1' },
+        }),
+        endpoint(2, 'n1', LOCALITIES[0]!),
+      ],
       gateways,
       view('n0', LOCALITIES[0]!),
+      undefined,
+      undefined,
+      'shop',
     );
     const cla = clusterLoadAssignment('outbound|5000||h.default.svc.cluster.local', endpoints);
     const wire = decodeMessage(ENDPOINT_TYPE, encodeMessage(ENDPOINT_TYPE, cla.object)) as {
@@ -262,10 +321,10 @@ describe('EDS endpoint metadata on the wire', () => {
       }[];
     };
     const metadata = wire.endpoints.flatMap((l) => l.lb_endpoints).map((e) => e.metadata.filter_metadata);
-    expect(metadata.map((m) => m['envoy.transport_socket_match']!.fields.tlsMode!.stringValue)).toEqual([
-      'disabled',
+    expect(metadata.map((m) => m['envoy.transport_socket_match']?.fields.tlsMode?.stringValue)).toEqual([
+      undefined,
       'istio',
     ]);
-    expect(metadata.map((m) => m.istio!.fields.network!.stringValue)).toEqual(['n0', 'n1']);
+    expect(metadata.map((m) => m.istio!.fields.workload!.stringValue)).toEqual(['web-0;shop;web;v1;c-n0', ';;;;c-n1']);
   });
 });

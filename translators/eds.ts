@@ -2,24 +2,21 @@ import { ENDPOINT_TYPE } from '../protos/type-urls.ts';
 import { localityKey, parseLocalityKey } from '../model/locality.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { Locality, MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
+import { endpointMtls } from './common/endpoint-mtls.ts';
 import { outboundClusterName, sniName } from './common/names.ts';
+import { gatewayIndex, gatewaysFor, type GatewayIndex } from './common/network-gateways.ts';
 import { isProxiedPort } from './common/protocol.ts';
 import { filterMetadata } from './common/struct.ts';
 import type { XdsResource } from './resource.ts';
+import { destinationRuleFor, effectivePolicy, labelsMatch, subsetsOf } from './traffic/destination-rule.ts';
 import {
-  destinationRuleFor,
-  effectivePolicy,
-  labelsMatch,
-  subsetsOf,
-  type EffectivePolicy,
-} from './traffic/destination-rule.ts';
-import {
-  contiguousPriorities,
-  distributeWeights,
+  distributeLocalityWeights,
+  endpointPriorities,
+  localityPolicyFor,
   NO_LOCALITY_POLICY,
-  priorityRank,
   type LocalityPolicy,
 } from './traffic/locality-lb.ts';
+import { workloadTelemetry } from './common/workload-telemetry.ts';
 
 /** One endpoint as a proxy will see it: a workload, or a gateway standing for remote workloads. */
 export interface ViewEndpoint {
@@ -28,128 +25,145 @@ export interface ViewEndpoint {
   readonly weight: number;
   readonly locality: Locality;
   readonly priority: number;
-  readonly healthStatus: 'HEALTHY' | 'DRAINING';
+  readonly healthStatus: 'HEALTHY';
+  /** `istio`: the client sends Istio mTLS (transport-socket match metadata); `disabled`: no metadata, plaintext. */
   readonly tlsMode: 'istio' | 'disabled';
   readonly network: string;
   readonly kubeCluster?: string;
+  /** Pod labels (undefined for gateway endpoints): what failoverPriority matches. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Istio's endpoint telemetry label `workload;namespace;canonical service;revision;kube cluster`. */
+  readonly telemetry: string;
   /** Set for gateway endpoints: how many workload endpoints this gateway endpoint stands for. */
   readonly standsFor?: number;
   /** Why the endpoint has its priority (for /debug explanations; not sent). */
   readonly priorityReason: string;
-  /** localityLbSetting.distribute: the weight of the endpoint's locality, replacing the sum of endpoint weights. */
+  /** The weight of the endpoint's locality, when localityLbSetting distribute sets it. */
   readonly localityWeight?: number;
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-function lcm(a: number, b: number): number {
-  return (a / gcd(a, b)) * b;
 }
 
 function sameNetwork(proxyNetwork: string, endpointNetwork: string): boolean {
   return proxyNetwork === '' || endpointNetwork === '' || proxyNetwork === endpointNetwork;
 }
 
-function usable(endpoint: WorkloadEndpoint): 'HEALTHY' | 'DRAINING' | undefined {
-  if (endpoint.ready) return 'HEALTHY';
-  if (endpoint.serving && endpoint.terminating) return 'DRAINING';
-  return undefined;
-}
-
 /** What split horizon does with one workload endpoint for one proxy view, and why. */
 export type EndpointDecision =
-  | { readonly kind: 'local'; readonly health: 'HEALTHY' | 'DRAINING' }
-  | { readonly kind: 'via-gateway' }
+  | { readonly kind: 'local' }
+  | { readonly kind: 'via-gateway'; readonly gateways: readonly NetworkGateway[] }
   | { readonly kind: 'dropped'; readonly reason: string };
 
+/**
+ * Istio's rules for one endpoint (pilot/pkg/xds/endpoints: filterIstioEndpoint, EndpointsByNetworkFilter):
+ * only ready endpoints; only networks in the proxy's REQUESTED_NETWORK_VIEW (plus endpoints without a
+ * network); an endpoint is sent as is when the mesh has no gateway at all, when it is in the proxy's
+ * network (or either has none), or when its network has no gateway (treated as directly reachable);
+ * a proxy without a network still goes through a gateway to a network that has one; otherwise it is
+ * replaced by its network's gateways (those in its kube cluster first), and only if the client sends
+ * it Istio mTLS, since the gateway routes by SNI.
+ */
 export function decideEndpoint(
   endpoint: WorkloadEndpoint,
-  gateways: ReadonlyMap<string, readonly NetworkGateway[]>,
+  index: GatewayIndex,
   view: ProxyView,
+  mtls: boolean,
 ): EndpointDecision {
-  const health = usable(endpoint);
-  if (!health) return { kind: 'dropped', reason: 'not ready and not serving-while-terminating' };
-  if (sameNetwork(view.network, endpoint.network)) return { kind: 'local', health };
-  if (view.requestedNetworkView.length > 0 && !view.requestedNetworkView.includes(endpoint.network)) {
-    return { kind: 'dropped', reason: `network ${endpoint.network} is outside the proxy's REQUESTED_NETWORK_VIEW` };
-  }
-  if (health !== 'HEALTHY') return { kind: 'dropped', reason: 'draining endpoints are not sent across networks' };
-  if (endpoint.tlsMode !== 'istio')
+  if (!endpoint.ready)
     return {
       kind: 'dropped',
-      reason: `no mTLS (tlsMode ${endpoint.tlsMode}): the east-west gateway routes by SNI, which needs Istio mTLS`,
+      reason: endpoint.terminating ? 'terminating (as Istio, never sent)' : 'not ready',
     };
-  if ((gateways.get(endpoint.network) ?? []).length === 0)
-    return { kind: 'dropped', reason: `network ${endpoint.network} has no gateway: unreachable from ${view.network}` };
-  return { kind: 'via-gateway' };
+  if (
+    view.requestedNetworkView.length > 0 &&
+    endpoint.network !== '' &&
+    !view.requestedNetworkView.includes(endpoint.network)
+  ) {
+    return { kind: 'dropped', reason: `network ${endpoint.network} is outside the proxy's REQUESTED_NETWORK_VIEW` };
+  }
+  if (!index.multiNetwork) return { kind: 'local' };
+  const gateways = gatewaysFor(index, endpoint.network, endpoint.kubeCluster);
+  const forceGateway = view.network === '' && endpoint.network !== '' && gateways.length > 0;
+  if (!forceGateway && (sameNetwork(view.network, endpoint.network) || gateways.length === 0)) return { kind: 'local' };
+  if (!mtls)
+    return {
+      kind: 'dropped',
+      reason:
+        'no Istio mTLS to it (tlsMode, PeerAuthentication or DestinationRule TLS): the east-west gateway routes by SNI, which needs it',
+    };
+  return { kind: 'via-gateway', gateways };
 }
 
+type Unprioritized = Omit<ViewEndpoint, 'priority' | 'priorityReason' | 'localityWeight'>;
+
 /**
- * The endpoints of one service port as seen by a proxy, with Istio's split-horizon rules:
- * endpoints of the proxy's network are kept; those of another network are replaced by that
- * network's gateways, one gateway endpoint per (gateway, source locality), weighted by the
- * endpoints it stands for summed over every locality (not the first one: istio/istio#56355);
- * all weights are scaled by the LCM of gateway counts so the split across gateways is exact;
- * endpoints without mTLS never cross networks; a network without gateways is unreachable.
+ * The endpoints of one cluster as a proxy will see them, as Istio builds them: every weight scaled by
+ * the mesh-wide gateway factor; per locality, the endpoints kept as they are, then one endpoint per
+ * gateway carrying the sum of the split weights of the remote endpoints it stands for.
  */
 export function viewEndpoints(
   endpoints: readonly WorkloadEndpoint[],
   gateways: ReadonlyMap<string, readonly NetworkGateway[]>,
   view: ProxyView,
   localityPolicy: LocalityPolicy = NO_LOCALITY_POLICY,
+  mtlsOf: (endpoint: WorkloadEndpoint) => boolean = (e) => e.tlsMode === 'istio',
+  namespace = '',
 ): ViewEndpoint[] {
-  const local: { endpoint: WorkloadEndpoint; health: 'HEALTHY' | 'DRAINING' }[] = [];
-  const remote = new Map<string, Map<string, number>>(); // network → locality key → endpoint count
+  const index = gatewayIndex(gateways);
+  const scale = index.multiNetwork ? index.scaleFactor : 1;
+  const byLocality = new Map<string, { direct: Unprioritized[]; viaGateway: Map<NetworkGateway, number[]> }>();
   for (const endpoint of endpoints) {
-    const decision = decideEndpoint(endpoint, gateways, view);
+    const mtls = mtlsOf(endpoint);
+    const decision = decideEndpoint(endpoint, index, view, mtls);
     if (decision.kind === 'dropped') continue;
+    const key = localityKey(endpoint.locality);
+    let group = byLocality.get(key);
+    if (!group) byLocality.set(key, (group = { direct: [], viaGateway: new Map() }));
     if (decision.kind === 'local') {
-      local.push({ endpoint, health: decision.health });
+      group.direct.push({
+        address: endpoint.address,
+        port: endpoint.port,
+        weight: scale,
+        locality: endpoint.locality,
+        healthStatus: 'HEALTHY',
+        tlsMode: mtls ? 'istio' : 'disabled',
+        network: endpoint.network,
+        kubeCluster: endpoint.kubeCluster,
+        labels: endpoint.labels,
+        telemetry: workloadTelemetry(endpoint, namespace),
+      });
       continue;
     }
-    let byLocality = remote.get(endpoint.network);
-    if (!byLocality) remote.set(endpoint.network, (byLocality = new Map()));
-    const key = localityKey(endpoint.locality);
-    byLocality.set(key, (byLocality.get(key) ?? 0) + 1);
-  }
-
-  let scale = 1;
-  for (const network of remote.keys()) scale = lcm(scale, gateways.get(network)!.length);
-
-  const out: Unprioritized[] = local.map(({ endpoint, health }) => ({
-    address: endpoint.address,
-    port: endpoint.port,
-    weight: scale,
-    locality: endpoint.locality,
-    healthStatus: health,
-    tlsMode: endpoint.tlsMode,
-    network: endpoint.network,
-    kubeCluster: endpoint.kubeCluster,
-  }));
-  for (const [network, byLocality] of [...remote].sort(([a], [b]) => a.localeCompare(b))) {
-    const networkGateways = gateways.get(network)!;
-    const share = scale / networkGateways.length;
-    for (const [key, count] of [...byLocality].sort(([a], [b]) => a.localeCompare(b))) {
-      for (const gateway of networkGateways) {
-        out.push({
-          address: gateway.address,
-          port: gateway.port,
-          weight: Math.max(1, count * share),
-          locality: parseLocalityKey(key),
-          healthStatus: 'HEALTHY',
-          tlsMode: 'istio',
-          network,
-          ...(gateway.kubeCluster ? { kubeCluster: gateway.kubeCluster } : {}),
-          standsFor: count,
-        });
-      }
+    const share = Math.floor(scale / decision.gateways.length);
+    for (const gateway of decision.gateways) {
+      const shares = group.viaGateway.get(gateway) ?? [];
+      shares.push(share);
+      group.viaGateway.set(gateway, shares);
     }
   }
-  return withPriorities(out, view, localityPolicy);
+  const out: Unprioritized[] = [];
+  for (const key of [...byLocality.keys()].sort()) {
+    const group = byLocality.get(key)!;
+    out.push(...group.direct);
+    const sorted = [...group.viaGateway].sort(([a], [b]) => a.address.localeCompare(b.address) || a.port - b.port);
+    for (const [gateway, shares] of sorted) {
+      out.push({
+        address: gateway.address,
+        port: gateway.port,
+        weight: Math.max(
+          1,
+          shares.reduce((sum, s) => sum + s, 0),
+        ),
+        locality: parseLocalityKey(key),
+        healthStatus: 'HEALTHY',
+        tlsMode: 'istio',
+        network: gateway.network,
+        ...(gateway.kubeCluster ? { kubeCluster: gateway.kubeCluster } : {}),
+        telemetry: `;;;;${gateway.kubeCluster ?? ''}`,
+        standsFor: shares.length,
+      });
+    }
+  }
+  return withLocalityRules(out, view, localityPolicy);
 }
-
-type Unprioritized = Omit<ViewEndpoint, 'priority' | 'priorityReason' | 'localityWeight'>;
 
 /**
  * One endpoint per address for proxyless gRPC clients: a gateway standing for remote endpoints of
@@ -196,23 +210,29 @@ export function uniqueAddresses(endpoints: readonly ViewEndpoint[]): ViewEndpoin
   return out;
 }
 
-/** Priorities (made contiguous) and distribute weights from the locality rules; distribute may drop localities. */
-function withPriorities(endpoints: readonly Unprioritized[], view: ProxyView, policy: LocalityPolicy): ViewEndpoint[] {
-  const ranks = endpoints.map((e) => priorityRank(view, e, policy));
-  const priorities = contiguousPriorities(ranks.map((r) => r.rank));
-  const weights = distributeWeights(view, endpoints, policy.setting);
+/** Priorities and distribute weights from the locality rules; distribute may drop localities. */
+function withLocalityRules(
+  endpoints: readonly Unprioritized[],
+  view: ProxyView,
+  policy: LocalityPolicy,
+): ViewEndpoint[] {
+  const decisions = endpointPriorities(view, endpoints, policy);
+  const localities = new Map<string, { locality: Locality; weight: number }>();
+  for (const e of endpoints) {
+    const key = localityKey(e.locality);
+    const entry = localities.get(key) ?? { locality: e.locality, weight: 0 };
+    localities.set(key, { ...entry, weight: entry.weight + e.weight });
+  }
+  const weights = distributeLocalityWeights(view, localities, policy);
   const out: ViewEndpoint[] = [];
   endpoints.forEach((e, i) => {
-    const localityWeight = weights?.[i];
+    const localityWeight = weights?.get(localityKey(e.locality));
     if (weights && localityWeight === undefined) return;
-    const priority = priorities[i]!;
-    const { rank, reason } = ranks[i]!;
-    const raw = rank.join('.');
-    const compressed = raw === String(priority) ? '' : ` (raw ${raw}, compressed to contiguous priorities)`;
+    const { priority, reason } = decisions[i]!;
     out.push({
       ...e,
       priority,
-      priorityReason: `priority ${priority}: ${reason}${compressed}`,
+      priorityReason: `priority ${priority}: ${reason}`,
       ...(localityWeight !== undefined ? { localityWeight } : {}),
     });
   });
@@ -220,13 +240,14 @@ function withPriorities(endpoints: readonly Unprioritized[], view: ProxyView, po
 }
 
 function lbEndpoint(endpoint: ViewEndpoint): Record<string, unknown> {
-  const istioMetadata: Record<string, string> = { network: endpoint.network };
-  if (endpoint.kubeCluster) istioMetadata.cluster = endpoint.kubeCluster;
   return {
     endpoint: { address: { socket_address: { address: endpoint.address, port_value: endpoint.port } } },
     health_status: endpoint.healthStatus,
     load_balancing_weight: { value: endpoint.weight },
-    metadata: filterMetadata({ 'envoy.transport_socket_match': { tlsMode: endpoint.tlsMode }, istio: istioMetadata }),
+    metadata: filterMetadata({
+      ...(endpoint.tlsMode === 'istio' ? { 'envoy.transport_socket_match': { tlsMode: 'istio' } } : {}),
+      istio: { workload: endpoint.telemetry },
+    }),
   };
 }
 
@@ -255,36 +276,45 @@ export function clusterLoadAssignment(clusterName: string, endpoints: readonly V
   };
 }
 
-/** The local-network endpoints only: what an east-west gateway forwards SNI traffic to. */
-function localNetworkEndpoints(endpoints: readonly WorkloadEndpoint[], view: ProxyView): ViewEndpoint[] {
-  const local = endpoints.filter((e) => sameNetwork(view.network, e.network));
-  return viewEndpoints(local, new Map(), view);
-}
-
 /** One EDS cluster of a service for a view: its name, the workload endpoints it draws from, and what is sent. */
 export interface ServiceCluster {
   readonly cluster: string;
   readonly endpoints: readonly WorkloadEndpoint[];
+  /** What split horizon decided for each of `endpoints`, in the same order. */
+  readonly decisions: readonly EndpointDecision[];
   readonly sent: readonly ViewEndpoint[];
-}
-
-function localityPolicyFor(policy: EffectivePolicy, view: ProxyView): LocalityPolicy {
-  const setting = policy.loadBalancer?.localityLbSetting;
-  return {
-    ...(setting ? { setting } : {}),
-    applyFailover: view.generator === 'grpc' || policy.outlierDetection !== undefined,
-  };
 }
 
 function forClient(view: ProxyView, endpoints: ViewEndpoint[]): ViewEndpoint[] {
   return view.generator === 'grpc' ? uniqueAddresses(endpoints) : endpoints;
 }
 
+function serviceCluster(
+  snapshot: MeshSnapshot,
+  view: ProxyView,
+  service: MeshService,
+  cluster: string,
+  endpoints: readonly WorkloadEndpoint[],
+  policy: ReturnType<typeof effectivePolicy>,
+): ServiceCluster {
+  const mtlsOf = endpointMtls(snapshot, policy, service.namespace);
+  const index = gatewayIndex(snapshot.gateways);
+  return {
+    cluster,
+    endpoints,
+    decisions: endpoints.map((e) => decideEndpoint(e, index, view, mtlsOf(e))),
+    sent: forClient(
+      view,
+      viewEndpoints(endpoints, snapshot.gateways, view, localityPolicyFor(policy, service), mtlsOf, service.namespace),
+    ),
+  };
+}
+
 /**
  * The outbound EDS clusters of a service for a view: `outbound|<port>||<fqdn>` per port and
  * `outbound|<port>|<subset>|<fqdn>` per subset of its DestinationRule (endpoints whose pod labels
- * match the subset's labels; remote ones through their gateways, standing for the matching ones
- * only), each with the rule's locality settings for that port and subset. Pure.
+ * match the subset's labels), each with the rule's TLS and locality settings for that port and
+ * subset. Pure.
  */
 export function serviceClusters(snapshot: MeshSnapshot, view: ProxyView, service: MeshService): ServiceCluster[] {
   const out: ServiceCluster[] = [];
@@ -292,20 +322,12 @@ export function serviceClusters(snapshot: MeshSnapshot, view: ProxyView, service
   const rule = destinationRuleFor(snapshot.istioConfig, service, view.namespace, snapshot.domainSuffix);
   for (const port of service.ports) {
     const endpoints = byPort?.get(port.port) ?? [];
-    const policy = localityPolicyFor(effectivePolicy(rule, port.port), view);
-    out.push({
-      cluster: outboundClusterName(port.port, '', service.hostname),
-      endpoints,
-      sent: forClient(view, viewEndpoints(endpoints, snapshot.gateways, view, policy)),
-    });
+    const name = outboundClusterName(port.port, '', service.hostname);
+    out.push(serviceCluster(snapshot, view, service, name, endpoints, effectivePolicy(rule, port.port)));
     for (const subset of subsetsOf(rule)) {
       const selected = endpoints.filter((e) => labelsMatch(subset.labels, e.labels));
-      const subsetPolicy = localityPolicyFor(effectivePolicy(rule, port.port, subset), view);
-      out.push({
-        cluster: outboundClusterName(port.port, subset.name, service.hostname),
-        endpoints: selected,
-        sent: forClient(view, viewEndpoints(selected, snapshot.gateways, view, subsetPolicy)),
-      });
+      const subsetName = outboundClusterName(port.port, subset.name, service.hostname);
+      out.push(serviceCluster(snapshot, view, service, subsetName, selected, effectivePolicy(rule, port.port, subset)));
     }
   }
   return out;
@@ -314,23 +336,20 @@ export function serviceClusters(snapshot: MeshSnapshot, view: ProxyView, service
 /**
  * EDS of one service as the proxy's view sees it: the clusters of serviceClusters, and for
  * east-west gateways in sni-dnat mode also `outbound_.<port>_.<subset>_.<fqdn>` (whole service and
- * each subset) with local endpoints. Pure.
+ * each subset): as Istio, the same endpoints as the outbound cluster, only those reached with Istio
+ * mTLS (the gateway passes TLS through and cannot tell plaintext from mTLS). Pure.
  */
 export function serviceEndpoints(snapshot: MeshSnapshot, view: ProxyView, service: MeshService): XdsResource[] {
-  const out = serviceClusters(snapshot, view, service).map(({ cluster, sent }) => clusterLoadAssignment(cluster, sent));
+  const clusters = serviceClusters(snapshot, view, service);
+  const out = clusters.map(({ cluster, sent }) => clusterLoadAssignment(cluster, sent));
   if (view.proxyType !== 'router' || view.routerMode !== 'sni-dnat' || service.headless) return out;
-  const byPort = snapshot.endpoints.get(service.hostname);
-  const subsets = subsetsOf(destinationRuleFor(snapshot.istioConfig, service, view.namespace, snapshot.domainSuffix));
-  for (const port of service.ports) {
-    if (!isProxiedPort(port)) continue;
-    const endpoints = byPort?.get(port.port) ?? [];
-    out.push(clusterLoadAssignment(sniName(port.port, '', service.hostname), localNetworkEndpoints(endpoints, view)));
-    for (const subset of subsets) {
-      const selected = endpoints.filter((e) => labelsMatch(subset.labels ?? {}, e.labels));
-      out.push(
-        clusterLoadAssignment(sniName(port.port, subset.name, service.hostname), localNetworkEndpoints(selected, view)),
-      );
-    }
+  const proxied = new Set(service.ports.filter(isProxiedPort).map((p) => p.port));
+  for (const { cluster, sent } of clusters) {
+    const parts = cluster.split('|');
+    const port = Number(parts[1]);
+    if (!proxied.has(port)) continue;
+    const mtlsOnly = sent.filter((e) => e.tlsMode === 'istio');
+    out.push(clusterLoadAssignment(sniName(port, parts[2] ?? '', service.hostname), mtlsOnly));
   }
   return out;
 }

@@ -6,30 +6,35 @@ import type { XdsResource } from './resource.ts';
 /** Istio sends the NameTable as one resource without a name (pilot/pkg/xds/nds.go). */
 export const NAME_TABLE_RESOURCE_NAME = '';
 
-/** VIPs of every kube cluster, the proxy's own kube cluster's first (a resolver answers with the first). */
+/**
+ * As Istio (Service.GetAllAddressesForProxy): the VIP of the proxy's own kube cluster when the
+ * service exists there, else one VIP, the service's default address (its first kube cluster's).
+ */
 function vipsFor(service: MeshService, view: ProxyView): string[] {
   const own = service.vips[view.kubeCluster];
-  const others = Object.entries(service.vips)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([, vip]) => vip);
-  return [...new Set([...(own ? [own] : []), ...others])];
+  if (own) return [own];
+  const first = service.kubeClusters.map((c) => service.vips[c]).find((vip) => vip !== undefined);
+  return first ? [first] : [];
 }
 
-/** A headless service resolves to its ready endpoints on the proxy's network, as kube-dns does for its own cluster. */
+/**
+ * A headless service resolves to the ready endpoints of its first port on the proxy's network (or
+ * without one), in every kube cluster, as Istio's name table builds it.
+ */
 function headlessIps(snapshot: MeshSnapshot, service: MeshService, view: ProxyView): string[] {
-  const ips = new Set<string>();
-  for (const endpoints of snapshot.endpoints.get(service.hostname)?.values() ?? []) {
-    for (const endpoint of endpoints) {
-      const sameNetwork = view.network === '' || endpoint.network === '' || endpoint.network === view.network;
-      if (endpoint.ready && sameNetwork) ips.add(endpoint.address);
-    }
+  const first = service.ports[0];
+  const ips: string[] = [];
+  for (const endpoint of (first && snapshot.endpoints.get(service.hostname)?.get(first.port)) ?? []) {
+    const sameNetwork = view.network === '' || endpoint.network === '' || endpoint.network === view.network;
+    if (endpoint.ready && sameNetwork) ips.push(endpoint.address);
   }
-  return [...ips].sort();
+  return ips;
 }
 
 /**
  * NDS: hostname → IPs of every service the proxy may reach, including services that exist only
- * in other kube clusters (the point of DNS capture in multicluster: kube-dns does not know them).
+ * in other kube clusters (the point of DNS capture in multicluster: kube-dns does not know them);
+ * the IPs as Istio's name table gives them (pkg/dns/server/name_table.go).
  * The agent itself answers the short forms (name, name.ns, …) from shortname and namespace. Pure.
  */
 export function buildNameTable(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {

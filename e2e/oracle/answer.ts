@@ -22,6 +22,8 @@ export interface ProbeAnswer {
 
 export interface MeshAnswer {
   readonly istioVersion?: string;
+  /** Problems loading the mesh (the oracle: objects Istio refuses or skips). */
+  readonly errors?: readonly string[];
   readonly probes: Readonly<Record<string, ProbeAnswer>>;
 }
 

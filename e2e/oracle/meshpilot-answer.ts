@@ -16,8 +16,10 @@ import {
 } from '../../protos/type-urls.ts';
 import { translateAll } from '../../translators/index.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
 import {
   isJsonObject,
+  type Json,
   resourceName,
   type JsonObject,
   type MeshAnswer,
@@ -57,14 +59,79 @@ function wireNode(probe: Probe): NodeMessage {
 }
 
 /** Every resource of one type for one view, as proto3 JSON: encoded as sent, decoded back. */
-function resourcesAsJson(kind: XdsKind, snapshot: MeshSnapshot, probe: Probe): JsonObject[] {
-  const parsed = parseProxyNode(wireNode(probe), snapshot);
-  if (!parsed.ok) throw new Error(`probe ${probe.name}: ${parsed.error}`);
+function resourcesAsJson(kind: XdsKind, snapshot: MeshSnapshot, view: ProxyView): JsonObject[] {
   const typeUrl = TYPE_URLS[kind];
-  return translateAll(typeUrl, snapshot, parsed.proxy.view)
+  return translateAll(typeUrl, snapshot, view)
     .map((resource) => toProto3Json(typeUrl, decodeMessage(typeUrl, encodeMessage(typeUrl, resource.object))))
     .filter(isJsonObject)
     .sort((a, b) => resourceName(kind, a).localeCompare(resourceName(kind, b)));
+}
+
+/** Every string value under `key` anywhere in a JSON tree. */
+function valuesOf(json: Json, key: string, out = new Set<string>()): Set<string> {
+  if (Array.isArray(json)) for (const item of json) valuesOf(item, key, out);
+  else if (isJsonObject(json)) {
+    for (const [k, v] of Object.entries(json)) {
+      if (k === key && typeof v === 'string') out.add(v);
+      else valuesOf(v, key, out);
+    }
+  }
+  return out;
+}
+
+/** The EDS names a proxy asks for: its EDS clusters' service names. */
+function edsNames(clusters: readonly JsonObject[]): Set<string> {
+  const names = new Set<string>();
+  for (const cluster of clusters) {
+    if (cluster.type !== 'EDS') continue;
+    const config = isJsonObject(cluster.eds_cluster_config) ? cluster.eds_cluster_config : {};
+    names.add(typeof config.service_name === 'string' ? config.service_name : resourceName('cds', cluster));
+  }
+  return names;
+}
+
+/** The clusters routes send to (route.cluster and weighted clusters' names). */
+function routedClusters(routes: readonly JsonObject[]): Set<string> {
+  const names = valuesOf(routes as Json, 'cluster');
+  for (const weighted of valuesOfObjects(routes as Json, 'weighted_clusters')) {
+    for (const c of Array.isArray(weighted.clusters) ? weighted.clusters : [])
+      if (isJsonObject(c) && typeof c.name === 'string') names.add(c.name);
+  }
+  return names;
+}
+
+function valuesOfObjects(json: Json, key: string, out: JsonObject[] = []): JsonObject[] {
+  if (Array.isArray(json)) for (const item of json) valuesOfObjects(item, key, out);
+  else if (isJsonObject(json)) {
+    for (const [k, v] of Object.entries(json)) {
+      if (k === key && isJsonObject(v)) out.push(v);
+      valuesOfObjects(v, key, out);
+    }
+  }
+  return out;
+}
+
+const byNames = (kind: XdsKind, resources: JsonObject[], names: Set<string>): JsonObject[] =>
+  resources.filter((r) => names.has(resourceName(kind, r)));
+
+/**
+ * What one probe receives, asking as the oracle's probes ask (ORACLE-CONTRACT): Envoy CDS (all) →
+ * EDS of its EDS clusters → LDS (all) → RDS named by its listeners → NDS; proxyless gRPC LDS (all)
+ * → RDS named by its listeners → CDS named by its routes → EDS of those; no NDS.
+ */
+function probeAnswer(snapshot: MeshSnapshot, probe: Probe): ProbeAnswer {
+  const parsed = parseProxyNode(wireNode(probe), snapshot);
+  if (!parsed.ok) throw new Error(`probe ${probe.name}: ${parsed.error}`);
+  const view = parsed.proxy.view;
+  const all = (kind: XdsKind): JsonObject[] => resourcesAsJson(kind, snapshot, view);
+  const lds = all('lds');
+  const rds = byNames('rds', all('rds'), valuesOf(lds as Json, 'route_config_name'));
+  if (view.generator === 'grpc') {
+    const cds = byNames('cds', all('cds'), routedClusters(rds));
+    return { cds, eds: byNames('eds', all('eds'), edsNames(cds)), lds, rds, nds: null, errors: [] };
+  }
+  const cds = all('cds');
+  return { cds, eds: byNames('eds', all('eds'), edsNames(cds)), lds, rds, nds: all('nds')[0] ?? null, errors: [] };
 }
 
 /** What meshpilot sends each probe proxy for a mesh read from files, in the oracle's answer shape. */
@@ -74,16 +141,6 @@ export async function meshpilotAnswer(configPath: string, probes: readonly Probe
   const mesh = await loadOfflineMesh(loaded.config);
   if (mesh.errors.length > 0) throw new Error(`${configPath}: ${mesh.errors.join('; ')}`);
   const out: Record<string, ProbeAnswer> = {};
-  for (const probe of probes) {
-    const nds = resourcesAsJson('nds', mesh.snapshot, probe);
-    out[probe.name] = {
-      cds: resourcesAsJson('cds', mesh.snapshot, probe),
-      eds: resourcesAsJson('eds', mesh.snapshot, probe),
-      lds: resourcesAsJson('lds', mesh.snapshot, probe),
-      rds: resourcesAsJson('rds', mesh.snapshot, probe),
-      nds: nds[0] ?? null,
-      errors: [],
-    };
-  }
+  for (const probe of probes) out[probe.name] = probeAnswer(mesh.snapshot, probe);
   return { probes: out };
 }

@@ -5,7 +5,8 @@
  *   Envoy reads neither order; groups without endpoints are dropped (Envoy gives them no traffic);
  *   endpoint weights are divided by their greatest common divisor over the whole assignment, and
  *   locality weights by theirs: only ratios matter, within a locality and between localities.
- * - NDS: the NameTable is compared host by host, each host a resource of its own.
+ * - NDS: the NameTable is compared host by host, each host a resource of its own, its IPs as a set
+ *   (sorted): the agent answers a query with all of them.
  */
 import { isJsonObject, type Json, type JsonObject, type XdsKind } from './answer.ts';
 
@@ -71,6 +72,10 @@ export function normaliseResource(kind: XdsKind, resource: JsonObject): JsonObje
 export function nameTableEntries(table: JsonObject | null): Map<string, JsonObject> {
   const entries = new Map<string, JsonObject>();
   const hosts = table && isJsonObject(table.table) ? table.table : {};
-  for (const [host, entry] of Object.entries(hosts)) if (isJsonObject(entry)) entries.set(host, entry);
+  for (const [host, entry] of Object.entries(hosts)) {
+    if (!isJsonObject(entry)) continue;
+    const ips = Array.isArray(entry.ips) ? [...entry.ips].map(String).sort() : entry.ips;
+    entries.set(host, ips === undefined ? entry : { ...entry, ips });
+  }
   return entries;
 }

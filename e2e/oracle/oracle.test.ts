@@ -66,6 +66,7 @@ describe.runIf(oracleInRepo)("meshpilot against Istio's own pilot", () => {
         writeFileSync(join(dumpDir, mesh.name, 'istio.json'), JSON.stringify(istio, null, 1));
         writeFileSync(join(dumpDir, mesh.name, 'meshpilot.json'), JSON.stringify(meshpilot, null, 1));
       }
+      expect(istio.errors ?? [], 'the oracle could not load all of the mesh').toEqual([]);
       for (const probe of probes) expect(istio.probes[probe.name]?.errors ?? ['no answer'], probe.name).toEqual([]);
       const resources = compareAnswers(mesh.name, istio, meshpilot);
       compared.push(...resources);

@@ -72,7 +72,10 @@ export function parseProxyNode(node: NodeMessage | undefined, snapshot: MeshSnap
     zone: node.locality?.zone ?? '',
     subZone: node.locality?.sub_zone ?? '',
   };
-  const locality = !isEmptyLocality(nodeLocality) ? nodeLocality : (workload?.locality ?? NO_LOCALITY);
+  // As Istio (setTopologyLabels): the registry's locality of the proxy's pod (its node's labels) first,
+  // node.locality only for a proxy without a known pod or whose node has no topology labels.
+  const podLocality = workload && !isEmptyLocality(workload.locality) ? workload.locality : undefined;
+  const locality = podLocality ?? (!isEmptyLocality(nodeLocality) ? nodeLocality : NO_LOCALITY);
   const generatorValue = stringField(metadata, 'GENERATOR');
   const generator: Generator = generatorValue === 'grpc' ? 'grpc' : 'envoy';
   const labels = { ...workload?.pod.labels, ...labelsField(metadata) };

@@ -71,6 +71,7 @@ export function reduceService(object: unknown): KubeServiceRecord {
     ...(clusterIP && clusterIP !== 'None' ? { clusterIP } : {}),
     headless: clusterIP === 'None',
     ports,
+    ...(str(spec.trafficDistribution) ? { trafficDistribution: str(spec.trafficDistribution) } : {}),
     loadBalancerIPs,
     externalIPs: list(spec.externalIPs).filter((ip): ip is string => typeof ip === 'string'),
   };

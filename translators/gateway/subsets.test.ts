@@ -25,8 +25,9 @@ const base = snapshotOf([
     name: 'hello',
     port: 5000,
     endpoints: [
-      { ip: '10.0.0.1', labels: { version: 'v1' } },
-      { ip: '10.0.0.2', labels: { version: 'v2' } },
+      { ip: '10.0.0.1', labels: { version: 'v1', 'security.istio.io/tlsMode': 'istio' } },
+      { ip: '10.0.0.2', labels: { version: 'v2', 'security.istio.io/tlsMode': 'istio' } },
+      { ip: '10.0.0.3', labels: { version: 'v2' } },
     ],
   },
 ]);
@@ -56,5 +57,7 @@ describe('east-west gateway and DestinationRule subsets', () => {
     const eds = translateAll(ENDPOINT_TYPE, snapshot, router).find((r) => r.name === sni)!;
     expect(JSON.stringify(onTheWire(eds))).toContain('10.0.0.2');
     expect(JSON.stringify(onTheWire(eds))).not.toContain('10.0.0.1');
+    // As Istio: a pod without tlsMode istio cannot be reached through the gateway (it passes mTLS through by SNI).
+    expect(JSON.stringify(onTheWire(eds))).not.toContain('10.0.0.3');
   });
 });

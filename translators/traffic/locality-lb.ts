@@ -1,163 +1,239 @@
-import { localityKey, localityPriority, REGION_LABEL, SUBZONE_LABEL, ZONE_LABEL } from '../../model/locality.ts';
+import { REGION_LABEL, SUBZONE_LABEL, ZONE_LABEL } from '../../model/locality.ts';
 import type { LocalityLbSetting } from '../../model/istio/types.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
-import type { Locality } from '../../model/types.ts';
+import type { Locality, MeshService } from '../../model/types.ts';
+import type { EffectivePolicy } from './destination-rule.ts';
 
-/** What a DestinationRule's localityLbSetting does to one cluster's endpoints for one view. */
+export const NETWORK_LABEL = 'topology.istio.io/network';
+export const CLUSTER_LABEL = 'topology.istio.io/cluster';
+
+/**
+ * The locality load-balancing setting in effect for one cluster (Istio's GetEffectiveLbSetting,
+ * pilot/pkg/networking/core/loadbalancer): the DestinationRule's localityLbSetting, else the
+ * Service's trafficDistribution (PreferClose / PreferSameZone: failoverPriority network, region,
+ * zone, always applied), else the mesh default (enabled, nothing configured). Failover and
+ * failoverPriority apply only with outlier detection ("otherwise Envoy never detects the hosts are
+ * unhealthy") or when forced by trafficDistribution; distribute applies regardless.
+ */
 export interface LocalityPolicy {
+  /** Undefined: locality load balancing is off (localityLbSetting enabled: false). */
   readonly setting?: LocalityLbSetting;
-  /**
-   * Whether failover / failoverPriority apply. Istio applies them to Envoy only with outlier
-   * detection ("otherwise Envoy never drops to a lower priority": a host leaves a priority only
-   * when ejected); proxyless gRPC moves to the next priority when a priority has no ready
-   * subchannel, so meshpilot applies them to gRPC regardless.
-   */
-  readonly applyFailover: boolean;
+  readonly enableFailover: boolean;
+  /** Where the setting comes from, for explanations. */
+  readonly source: string;
 }
 
-export const NO_LOCALITY_POLICY: LocalityPolicy = { applyFailover: false };
+export const NO_LOCALITY_POLICY: LocalityPolicy = { enableFailover: false, source: 'no locality load balancing' };
+
+const PREFER_CLOSE = new Set(['preferclose', 'prefersamezone']);
+
+export function localityPolicyFor(policy: EffectivePolicy, service: MeshService | undefined): LocalityPolicy {
+  const outlierDetection = policy.outlierDetection !== undefined;
+  const setting = policy.loadBalancer?.localityLbSetting;
+  if (setting) {
+    if (setting.enabled === false) return { enableFailover: false, source: 'localityLbSetting enabled: false' };
+    return { setting, enableFailover: outlierDetection, source: 'the DestinationRule localityLbSetting' };
+  }
+  const distribution = service?.trafficDistribution?.toLowerCase();
+  if (distribution !== undefined && PREFER_CLOSE.has(distribution)) {
+    return {
+      setting: { failoverPriority: [NETWORK_LABEL, REGION_LABEL, ZONE_LABEL] },
+      enableFailover: true,
+      source: `trafficDistribution ${service?.trafficDistribution}`,
+    };
+  }
+  return { setting: {}, enableFailover: outlierDetection, source: 'the mesh default locality setting' };
+}
 
 /** The fields of an endpoint (or gateway endpoint) that locality rules read. */
 export interface LocatedEndpoint {
   readonly locality: Locality;
   readonly network: string;
   readonly kubeCluster?: string;
+  /** Pod labels; undefined for gateway endpoints, which carry only their network and kube cluster. */
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly weight: number;
 }
 
-export const NETWORK_LABEL = 'topology.istio.io/network';
-export const CLUSTER_LABEL = 'topology.istio.io/cluster';
-
-const PRIORITY_MATCH = ['same region, zone and subzone', 'same region and zone', 'same region', 'another region'];
-
-function where(locality: Locality): string {
-  return [locality.region, locality.zone, locality.subZone].filter((p) => p !== '').join('/') || '(none)';
-}
-
-/** Istio locality patterns "region/zone/subzone" with "*" (or missing parts) matching anything. */
+/** Istio's locality patterns "region/zone/subzone": "*" or a missing part matches anything (util.LocalityMatch). */
 export function localityMatches(pattern: string, locality: Locality): boolean {
-  const parts = pattern.split('/');
-  const values = [locality.region, locality.zone, locality.subZone];
-  return parts.every((part, i) => part === '*' || part === values[i]);
+  const [region = '', zone = '', subZone = ''] = pattern.split('/');
+  return (
+    (region === '*' || region === locality.region) &&
+    (zone === '*' || zone === '' || zone === locality.zone) &&
+    (subZone === '*' || subZone === '' || subZone === locality.subZone)
+  );
 }
 
-/**
- * failoverPriority labels meshpilot can read for both sides: network, kube cluster, region, zone,
- * subzone. A view carries no pod labels, so any other key never matches (documented limit).
- */
-function topologyValue(key: string, side: LocatedEndpoint): string | undefined {
+/** An endpoint's labels as Istio augments them with its topology (gateway endpoints: network and kube cluster only). */
+function endpointLabel(endpoint: LocatedEndpoint, key: string): string {
+  if (endpoint.labels === undefined) {
+    if (key === NETWORK_LABEL) return endpoint.network;
+    if (key === CLUSTER_LABEL) return endpoint.kubeCluster ?? '';
+    return '';
+  }
+  const own = endpoint.labels[key];
+  if (own !== undefined && own !== '') return own;
   switch (key) {
     case NETWORK_LABEL:
-      return side.network;
+      return endpoint.network;
     case CLUSTER_LABEL:
-      return side.kubeCluster;
+      return endpoint.kubeCluster ?? '';
     case REGION_LABEL:
-      return side.locality.region;
+      return endpoint.locality.region;
     case ZONE_LABEL:
-      return side.locality.zone;
+      return endpoint.locality.zone;
     case SUBZONE_LABEL:
-      return side.locality.subZone;
+      return endpoint.locality.subZone;
     default:
-      return undefined;
+      return '';
   }
 }
 
-export interface PriorityRank {
-  /** Compared lexicographically; equal ranks share a priority; ranks are then made contiguous. */
-  readonly rank: readonly number[];
+/** The proxy's value of a failoverPriority label: its topology, else the label as given ("key=value"), else ''. */
+function proxyLabel(view: ProxyView, key: string): string {
+  switch (key) {
+    case NETWORK_LABEL:
+      return view.network;
+    case CLUSTER_LABEL:
+      return view.kubeCluster;
+    case REGION_LABEL:
+      return view.locality.region;
+    case ZONE_LABEL:
+      return view.locality.zone;
+    case SUBZONE_LABEL:
+      return view.locality.subZone;
+    default:
+      return '';
+  }
+}
+
+/**
+ * Istio's applyFailoverPriorityPerLocality: the rank of one endpoint by the first failoverPriority
+ * label whose value differs from the proxy's; a differing network (when it is the first label) only
+ * ranks the endpoint after every same-network one.
+ */
+function failoverPriorityRank(
+  view: ProxyView,
+  endpoint: LocatedEndpoint,
+  labels: readonly string[],
+): { rank: number; differing: string[] } {
+  const includesNetwork = labels[0] === NETWORK_LABEL;
+  let priority = 0;
+  let adjust = 0;
+  const differing: string[] = [];
+  for (let j = 0; j < labels.length; j += 1) {
+    const [key = '', override] = labels[j]!.split('=');
+    const proxyValue = override ?? proxyLabel(view, key);
+    if (proxyValue === endpointLabel(endpoint, key)) continue;
+    differing.push(key);
+    if (j === 0 && includesNetwork) {
+      adjust = labels.length;
+      continue;
+    }
+    priority = labels.length - j;
+    break;
+  }
+  return { rank: priority + adjust, differing };
+}
+
+/** Istio's LbPriority, with `failover`: 0 same region/zone/subzone, 1 same zone, 2 same region, 3 other, 4 not the failover target. */
+function localityRank(view: ProxyView, endpoint: LocatedEndpoint, setting: LocalityLbSetting): number {
+  const proxy = view.locality;
+  const target = endpoint.locality;
+  if (proxy.region === target.region) {
+    if (proxy.zone !== target.zone) return 2;
+    return proxy.subZone === target.subZone ? 0 : 1;
+  }
+  const rule = setting.failover?.find((f) => f.from === proxy.region);
+  return rule && rule.to !== target.region ? 4 : 3;
+}
+
+/** Compacts ranks to contiguous priorities 0..k in rank order. */
+function compact(ranks: readonly number[]): number[] {
+  const distinct = [...new Set(ranks)].sort((a, b) => a - b);
+  return ranks.map((rank) => distinct.indexOf(rank));
+}
+
+export interface PriorityDecision {
+  readonly priority: number;
   readonly reason: string;
 }
 
-function defaultRank(view: ProxyView, endpoint: LocatedEndpoint): PriorityRank {
-  const raw = localityPriority(view.locality, endpoint.locality);
-  const match =
-    view.locality.region === '' && view.locality.zone === '' ? 'the proxy has no locality' : PRIORITY_MATCH[raw]!;
-  return { rank: [raw], reason: match };
-}
+const RANK_WORDS = [
+  'same region, zone and subzone',
+  'same region and zone',
+  'same region',
+  'another region',
+  'another region, not the failover target',
+];
 
-/** The rank that orders an endpoint's priority for a view, and why. */
-export function priorityRank(view: ProxyView, endpoint: LocatedEndpoint, policy: LocalityPolicy): PriorityRank {
+/** Every endpoint's priority for a view, as Istio's ApplyLocalityLoadBalancer sets them. Pure. */
+export function endpointPriorities(
+  view: ProxyView,
+  endpoints: readonly LocatedEndpoint[],
+  policy: LocalityPolicy,
+): PriorityDecision[] {
   const setting = policy.setting;
-  if (setting?.enabled === false) return { rank: [0], reason: 'localityLbSetting disabled: one priority' };
-  if (setting?.distribute?.some((d) => localityMatches(d.from, view.locality)))
-    return { rank: [0], reason: 'localityLbSetting distribute: one priority, weighted localities' };
-  if (!policy.applyFailover) return defaultRank(view, endpoint);
-  const proxy: LocatedEndpoint = { locality: view.locality, network: view.network, kubeCluster: view.kubeCluster };
-  const labels = setting?.failoverPriority ?? [];
+  if (!setting) return endpoints.map(() => ({ priority: 0, reason: `${policy.source}: one priority` }));
+  if (setting.distribute !== undefined && setting.distribute.length > 0)
+    return endpoints.map(() => ({
+      priority: 0,
+      reason: `${policy.source} distribute: one priority, weighted localities`,
+    }));
+  if (!policy.enableFailover)
+    return endpoints.map(() => ({
+      priority: 0,
+      reason: `${policy.source} without outlier detection: one priority (as Istio, failover needs outlier detection)`,
+    }));
+  const labels = setting.failoverPriority ?? [];
+  const failover = setting.failover ?? [];
   if (labels.length > 0) {
-    let matched = 0;
-    for (const key of labels) {
-      const value = topologyValue(key, proxy);
-      if (value === undefined || value !== topologyValue(key, endpoint)) break;
-      matched += 1;
-    }
-    const locality = defaultRank(view, endpoint);
-    const which =
-      matched === 0
-        ? 'no failoverPriority label matches'
-        : `failoverPriority matches ${labels.slice(0, matched).join(', ')}`;
-    return { rank: [labels.length - matched, ...locality.rank], reason: `${which}; then ${locality.reason}` };
+    const byLabel = endpoints.map((e) => failoverPriorityRank(view, e, labels));
+    const byLabels = compact(byLabel.map((r) => r.rank));
+    const ranks =
+      failover.length > 0 ? endpoints.map((e, i) => byLabels[i]! * 5 + localityRank(view, e, setting)) : byLabels;
+    return compact(ranks).map((priority, i) => {
+      const differing = byLabel[i]!.differing;
+      const labelText =
+        differing.length === 0
+          ? `every failoverPriority label (${labels.join(', ')}) matches the proxy`
+          : `failoverPriority label ${differing.join(' and ')} differs from the proxy's`;
+      const then = failover.length > 0 ? `, then ${RANK_WORDS[localityRank(view, endpoints[i]!, setting)]}` : '';
+      return { priority, reason: `${policy.source}: ${labelText}${then}` };
+    });
   }
-  const rule = setting?.failover?.find((f) => localityMatches(f.from, view.locality));
-  if (rule && view.locality.region !== endpoint.locality.region) {
-    return localityMatches(rule.to, endpoint.locality)
-      ? {
-          rank: [3],
-          reason: `failover from ${rule.from} to ${rule.to}: ${where(endpoint.locality)} is the failover target`,
-        }
-      : {
-          rank: [4],
-          reason: `failover from ${rule.from} to ${rule.to}: ${where(endpoint.locality)} is neither local nor the failover target`,
-        };
-  }
-  return defaultRank(view, endpoint);
-}
-
-function compare(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-/** Contiguous priorities 0..k from ranks: equal ranks share a priority. */
-export function contiguousPriorities(ranks: readonly (readonly number[])[]): number[] {
-  const distinct: (readonly number[])[] = [];
-  for (const rank of ranks) if (!distinct.some((d) => compare(d, rank) === 0)) distinct.push(rank);
-  distinct.sort(compare);
-  return ranks.map((rank) => distinct.findIndex((d) => compare(d, rank) === 0));
+  const ranks = endpoints.map((e) => localityRank(view, e, setting));
+  return compact(ranks).map((priority, i) => ({
+    priority,
+    reason: `${policy.source} with outlier detection: ${RANK_WORDS[ranks[i]!]}`,
+  }));
 }
 
 /**
- * localityLbSetting.distribute for the view's locality: each endpoint's locality weight, or
- * undefined to drop it (its locality is in no `to`, or has weight 0). A `to` entry's weight is
- * split between the localities it matches in proportion to their endpoints, as Istio does;
- * weights are scaled by 1000 to stay integers. Undefined when no distribute rule applies.
+ * localityLbSetting.distribute (Istio's applyLocalityWeights): for the first rule whose `from`
+ * matches the proxy, each `to` pattern's weight is shared by the localities it matches (not matched
+ * by an earlier pattern) in proportion to their current weights, rounded up; localities in no `to`
+ * are dropped. Returns each locality's new weight (by locality key), or undefined when no rule applies.
  */
-export function distributeWeights(
+export function distributeLocalityWeights(
   view: ProxyView,
-  endpoints: readonly LocatedEndpoint[],
-  setting: LocalityLbSetting | undefined,
-): (number | undefined)[] | undefined {
-  if (setting?.enabled === false) return undefined;
-  const rule = setting?.distribute?.find((d) => localityMatches(d.from, view.locality));
+  localities: ReadonlyMap<string, { readonly locality: Locality; readonly weight: number }>,
+  policy: LocalityPolicy,
+): Map<string, number | undefined> | undefined {
+  const rule = policy.setting?.distribute?.find((d) => localityMatches(d.from, view.locality));
   if (!rule) return undefined;
-  const targets = Object.entries(rule.to);
-  const target = endpoints.map((e) => targets.findIndex(([pattern]) => localityMatches(pattern, e.locality)));
-  const perTarget = new Map<number, number>();
-  const perLocality = new Map<string, number>();
-  endpoints.forEach((e, i) => {
-    if (target[i]! < 0) return;
-    perTarget.set(target[i]!, (perTarget.get(target[i]!) ?? 0) + 1);
-    const key = `${target[i]}|${localityKey(e.locality)}`;
-    perLocality.set(key, (perLocality.get(key) ?? 0) + 1);
-  });
-  return endpoints.map((e, i) => {
-    const t = target[i]!;
-    if (t < 0) return undefined;
-    const weight = targets[t]![1];
-    if (weight <= 0) return undefined;
-    const share = (1000 * weight * perLocality.get(`${t}|${localityKey(e.locality)}`)!) / perTarget.get(t)!;
-    return Math.max(1, Math.round(share));
-  });
+  const out = new Map<string, number | undefined>([...localities.keys()].map((k) => [k, undefined]));
+  const unmatched = new Set(localities.keys());
+  for (const [pattern, weight] of Object.entries(rule.to)) {
+    const matched = [...unmatched].filter((k) => localityMatches(pattern, localities.get(k)!.locality));
+    const total = matched.reduce((sum, k) => sum + localities.get(k)!.weight, 0);
+    for (const key of matched) {
+      unmatched.delete(key);
+      const original = localities.get(key)!.weight;
+      const share = (original * weight) / total;
+      out.set(key, share > 0 ? Math.ceil(share) : original);
+    }
+  }
+  return out;
 }

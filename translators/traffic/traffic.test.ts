@@ -180,7 +180,7 @@ describe('locality failover from a DestinationRule', () => {
     );
   };
 
-  it('applies failoverPriority for Envoy only with outlier detection, for proxyless gRPC always', () => {
+  it('applies failoverPriority only with outlier detection, for Envoy and proxyless gRPC alike (as Istio)', () => {
     expect(priorities(withIstioConfig(seed, rule(false)), view('envoy'))).toEqual({
       '192.192.146.69': 0,
       '10.64.31.211': 0,
@@ -190,6 +190,10 @@ describe('locality failover from a DestinationRule', () => {
       '10.64.31.211': 1,
     });
     expect(priorities(withIstioConfig(seed, rule(false)), view('grpc'))).toEqual({
+      '192.192.146.69': 0,
+      '10.64.31.211': 0,
+    });
+    expect(priorities(withIstioConfig(seed, rule(true)), view('grpc'))).toEqual({
       '192.192.146.69': 0,
       '10.64.31.211': 1,
     });
@@ -204,9 +208,9 @@ describe('locality failover from a DestinationRule', () => {
     const explained = explainServiceEndpoints(withIstioConfig(seed, objects), view('envoy'), HOST);
     const gateway = explained.find((e) => e.cluster === CLUSTER && e.outcome === 'via-gateway');
     expect(gateway).toMatchObject({ priority: 1, sentAs: ['10.64.31.211:15443'] });
-    expect(gateway?.reason).toContain('no failoverPriority label matches');
+    expect(gateway?.reason).toContain('failoverPriority label topology.istio.io/network differs');
     expect(explained.find((e) => e.cluster === CLUSTER && e.outcome === 'local')?.reason).toContain(
-      'failoverPriority matches topology.istio.io/network',
+      'every failoverPriority label (topology.istio.io/network) matches',
     );
     expect(explained.filter((e) => e.cluster === `outbound|5000|v2|${HOST}`).map((e) => e.outcome)).toEqual([
       'via-gateway',
