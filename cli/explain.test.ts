@@ -72,19 +72,21 @@ describe('meshpilot explain', () => {
     const byWorkload = Object.fromEntries(result.endpoints.map((e) => [e.workload, e]));
     expect(byWorkload['127.0.0.2:5000']).toMatchObject({ outcome: 'local', sentAs: ['127.0.0.2:5000'], priority: 0 });
     expect(byWorkload['127.0.0.2:5000']!.reason).toMatch(
-      /local: network net-a .*priority 0: same region, zone and subzone/,
+      /sent as is: network net-a, proxy network net-a .*priority 0: .*without outlier detection: one priority/,
     );
     expect(byWorkload['10.0.0.5:5000']).toMatchObject({
       outcome: 'via-gateway',
       sentAs: ['192.168.0.10:15443'],
-      priority: 1,
+      priority: 0,
     });
-    expect(byWorkload['10.0.0.5:5000']!.reason).toMatch(
-      /rewritten to 1 gateway\(s\) of network net-b.*priority 1: same region \(raw 2, compressed/,
-    );
+    expect(byWorkload['10.0.0.5:5000']!.reason).toMatch(/rewritten to 1 gateway\(s\) of network net-b.*priority 0/);
     expect(byWorkload['10.0.0.6:5000']).toMatchObject({ outcome: 'dropped', sentAs: [] });
-    expect(byWorkload['10.0.0.6:5000']!.reason).toMatch(/no mTLS/);
-    expect(byWorkload['10.1.0.5:5000']!.reason).toMatch(/network net-c has no gateway/);
+    expect(byWorkload['10.0.0.6:5000']!.reason).toMatch(/no Istio mTLS/);
+    // As Istio: a network without gateways is treated as directly reachable.
+    expect(byWorkload['10.1.0.5:5000']).toMatchObject({ outcome: 'local', sentAs: ['10.1.0.5:5000'] });
+    expect(byWorkload['10.1.0.5:5000']!.reason).toMatch(
+      /network without gateways, which Istio treats as directly reachable/,
+    );
   });
 
   it('prints a table, and names an unknown service', async () => {
@@ -96,7 +98,7 @@ describe('meshpilot explain', () => {
       /^service helloworld\.default\.svc\.cluster\.local as seen by .* \(network net-a, locality cn\/z1\)/,
     );
     expect(text).toMatch(
-      /10\.0\.0\.5:5000\s+cluster-b\s+net-b\s+cn\/z2\s+via-gateway\s+192\.168\.0\.10:15443\s+1\s+rewritten/,
+      /10\.0\.0\.5:5000\s+cluster-b\s+net-b\s+cn\/z2\s+via-gateway\s+192\.168\.0\.10:15443\s+0\s+rewritten/,
     );
     await expect(runExplain(meshpilot.adminUrl, PROXY, 'nope.default', { write: () => {} })).rejects.toThrow(
       /404 no service nope.default in the mesh/,

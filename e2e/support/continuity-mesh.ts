@@ -59,6 +59,9 @@ export class ContinuityMesh {
         port: 5000,
         targetPort: this.port,
         clusterIP: '10.96.0.10',
+        // Prefer the client's zone, failing over to the other (Istio gives locality priorities without
+        // a DestinationRule only with trafficDistribution PreferClose).
+        trafficDistribution: 'PreferClose',
         endpoints: entry.pods.map((pod) => ({ ip: pod.ip, pod: pod.name, node, ready: pod.ready })),
       }),
     ];

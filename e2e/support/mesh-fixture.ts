@@ -21,6 +21,8 @@ export interface FixtureService {
   readonly targetPort?: number;
   readonly portName?: string;
   readonly clusterIP?: string;
+  /** spec.trafficDistribution (PreferClose: locality failover without a DestinationRule, as in Istio). */
+  readonly trafficDistribution?: string;
   readonly endpoints: readonly FixtureEndpoint[];
 }
 
@@ -43,6 +45,7 @@ export function serviceManifests(service: FixtureService): Record<string, unknow
         clusterIP: service.clusterIP ?? '10.96.0.10',
         selector: { app: service.name },
         ports: [{ name: portName, port: service.port, targetPort, protocol: 'TCP' }],
+        ...(service.trafficDistribution ? { trafficDistribution: service.trafficDistribution } : {}),
       },
     },
     {
