@@ -259,16 +259,20 @@ describe('EDS for proxyless gRPC: every address once (gRFC A27)', () => {
     const zoneB = { region: 'r3', zone: 'b', subZone: '' };
     const endpoints = [endpoint(1, 'n0', LOCALITIES[0]!), endpoint(2, 'n1', zoneA), endpoint(3, 'n1', zoneB)];
     const gateways = new Map([['n1', [{ network: 'n1', address: '192.168.1.1', port: 15443 }]]]);
-    const seen = viewEndpoints(endpoints, gateways, view('n0', LOCALITIES[0]!), { applyFailover: true });
+    const seen = viewEndpoints(endpoints, gateways, view('n0', LOCALITIES[0]!), {
+      setting: {},
+      enableFailover: true,
+      source: 'test',
+    });
     expect(seen.map((e) => [e.address, e.priority, e.weight])).toEqual([
-      ['10.0.0.1', 0, 1],
       ['192.168.1.1', 1, 1],
+      ['10.0.0.1', 0, 1],
       ['192.168.1.1', 2, 1],
     ]);
     const unique = uniqueAddresses(seen);
     expect(unique.map((e) => [e.address, e.priority, e.weight, e.locality.zone, e.standsFor])).toEqual([
-      ['10.0.0.1', 0, 1, 'z1', undefined],
       ['192.168.1.1', 1, 2, 'a', 2],
+      ['10.0.0.1', 0, 1, 'z1', undefined],
     ]);
   });
 
@@ -277,7 +281,9 @@ describe('EDS for proxyless gRPC: every address once (gRFC A27)', () => {
       fc.property(meshArbitrary, (mesh) => {
         const { endpoints, gateways } = build(mesh);
         const seen = viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality), {
-          applyFailover: true,
+          setting: {},
+          enableFailover: true,
+          source: 'test',
         });
         const unique = uniqueAddresses(seen);
         const addresses = unique.map((e) => `${e.address}:${e.port}`);
