@@ -40,7 +40,12 @@ function envoyOutboundCluster(
       ...edsCluster(name),
       ...envoyPolicyFields(policy, portProtocol(port) === 'http2', remedy),
       metadata: istioClusterMetadata(service, rule),
-      ...envoyTransport(policy.tls, sniName(port.port, subsetName, service.hostname), sans),
+      ...envoyTransport(
+        policy.tls,
+        sniName(port.port, subsetName, service.hostname),
+        sans,
+        portProtocol(port) === 'http2',
+      ),
     },
   };
 }

@@ -7,9 +7,9 @@ import { isJsonObject, type MeshAnswer } from './answer.ts';
 
 const run = promisify(execFile);
 
-/** The oracle binary built by interop/istio-oracle/build.sh (npm test builds it first). */
+/** The oracle binary built by interop/istio-oracle/build.sh (npm test builds it first), or $ISTIO_ORACLE. */
 export function oracleBinary(): string {
-  const binary = join(harnessDir('istio-oracle'), 'istio-oracle');
+  const binary = process.env.ISTIO_ORACLE ?? join(harnessDir('istio-oracle'), 'istio-oracle');
   if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`bash interop/istio-oracle/build.sh\``);
   return binary;
 }

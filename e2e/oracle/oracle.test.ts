@@ -17,7 +17,9 @@ import { istioAnswer } from './istio-answer.ts';
 import { meshpilotAnswer, readProbes } from './meshpilot-answer.ts';
 
 const meshes = corpusMeshes();
-const oracleInRepo = existsSync(join(ORACLE_DIR, '..', '..', 'interop', 'istio-oracle', 'build.sh'));
+const oracleInRepo =
+  existsSync(join(ORACLE_DIR, '..', '..', 'interop', 'istio-oracle', 'build.sh')) ||
+  process.env.ISTIO_ORACLE !== undefined;
 
 function short(value: unknown): string {
   const text = JSON.stringify(value);

@@ -2,6 +2,8 @@ import { typed, type ProtoObject } from '../../protos/any.ts';
 import { ADS_CONFIG_SOURCE } from '../resource.ts';
 
 export const ISTIO_MTLS_ALPN = ['istio-peer-exchange', 'istio'] as const;
+/** Istio's ALPN for an HTTP/2 in-mesh cluster (gRPC, HTTP/2 ports): it advertises h2 too (ALPNInMeshH2WithMxc). */
+export const ISTIO_MTLS_ALPN_H2 = ['istio-peer-exchange', 'istio', 'h2'] as const;
 /** The ALPNs an Istio client offers on mTLS connections, as servers and gateways match them (seed order). */
 export const ISTIO_ALPN_MATCH = [
   'istio',
@@ -19,8 +21,8 @@ export function spiffeUri(trustDomain: string, namespace: string, serviceAccount
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }
 
-/** Istio's client-side mTLS for Envoy: SDS secrets `default` / `ROOTCA` over ADS, SNI, SAN match. */
-export function istioUpstreamTls(sni: string, subjectAltNames: readonly string[]): ProtoObject {
+/** Istio's client-side mTLS for Envoy: SDS secrets `default` / `ROOTCA` over ADS, SNI, SAN match, h2 ALPN for HTTP/2. */
+export function istioUpstreamTls(sni: string, subjectAltNames: readonly string[], http2 = false): ProtoObject {
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: typed(UPSTREAM_TLS, {
@@ -32,7 +34,7 @@ export function istioUpstreamTls(sni: string, subjectAltNames: readonly string[]
           },
           validation_context_sds_secret_config: { name: ROOTCA_SECRET, sds_config: ADS_CONFIG_SOURCE },
         },
-        alpn_protocols: [...ISTIO_MTLS_ALPN],
+        alpn_protocols: [...(http2 ? ISTIO_MTLS_ALPN_H2 : ISTIO_MTLS_ALPN)],
       },
       sni,
     }),

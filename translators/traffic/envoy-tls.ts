@@ -65,14 +65,19 @@ function userTls(tls: ClientTlsSettings): ProtoObject {
  * endpoint's tlsMode); ISTIO_MUTUAL = always Istio mTLS; DISABLE = plaintext; SIMPLE / MUTUAL =
  * the user's TLS origination.
  */
-export function envoyTransport(tls: ClientTlsSettings | undefined, sni: string, sans: readonly string[]): ProtoObject {
+export function envoyTransport(
+  tls: ClientTlsSettings | undefined,
+  sni: string,
+  sans: readonly string[],
+  http2 = false,
+): ProtoObject {
   if (!tls) {
     return {
       transport_socket_matches: [
         {
           name: 'tlsMode-istio',
           match: structValue({ tlsMode: 'istio' }),
-          transport_socket: istioUpstreamTls(sni, sans),
+          transport_socket: istioUpstreamTls(sni, sans, http2),
         },
         { name: 'tlsMode-disabled', match: structValue({}), transport_socket: RAW_BUFFER_SOCKET },
       ],
@@ -80,7 +85,7 @@ export function envoyTransport(tls: ClientTlsSettings | undefined, sni: string, 
   }
   switch (tls.mode) {
     case 'ISTIO_MUTUAL':
-      return { transport_socket: istioUpstreamTls(tls.sni ?? sni, tls.subjectAltNames ?? sans) };
+      return { transport_socket: istioUpstreamTls(tls.sni ?? sni, tls.subjectAltNames ?? sans, http2) };
     case 'DISABLE':
       return { transport_socket: RAW_BUFFER_SOCKET };
     default:
