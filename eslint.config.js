@@ -118,5 +118,15 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // common/: small helpers every folder may use; it imports nothing of the project.
+    files: ['common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../*'], message: 'common/ imports nothing outside common/.' }] },
+      ],
+    },
+  },
   ...BOUNDARIES,
 );

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import pino from 'pino';
 import { AgentError } from './agent-error.ts';
 import { WorkloadAgent } from './workload-agent.ts';
-import { errorMessage } from '../pki/errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 import { namespaceProblem, serviceAccountProblem, trustDomainProblem } from '../pki/spiffe.ts';
 
 export interface AgentFlags {

@@ -6,7 +6,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { errorMessage } from '../pki/errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 import { parseCertificates } from '../pki/pem.ts';
 import { rotationDeadline } from '../pki/rotation-deadline.ts';
 import { spiffeId } from '../pki/spiffe.ts';

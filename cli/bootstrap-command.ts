@@ -6,6 +6,7 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { decodeMessage, encodeMessage, ProtoEncodeError, type ProtoObject } from '../protos/any.ts';
 import { toProto3Json } from '../protos/proto3-json.ts';
 import { formatViolations, validateResourceBytes, type RuleViolation } from '../protos/validate-rules.ts';
+import { errorMessage } from '../common/error-message.ts';
 import {
   BOOTSTRAP_TYPE,
   buildEnvoyBootstrap,
@@ -155,10 +156,6 @@ export function renderBootstrap(bootstrap: ProtoObject): RenderResult {
   };
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Runs the command; returns the exit code. Errors go to `stderr`, the JSON to `stdout` or `--output`. */
 export async function runBootstrapCommand(
   flags: BootstrapFlags,
@@ -193,7 +190,7 @@ export async function runBootstrapCommand(
     await writeFile(flags.output, rendered.json, { mode });
     await chmod(flags.output, mode);
   } catch (error: unknown) {
-    stderr.write(`error [${BootstrapErrorCode.badInput}]: cannot write ${flags.output}: ${message(error)}\n`);
+    stderr.write(`error [${BootstrapErrorCode.badInput}]: cannot write ${flags.output}: ${errorMessage(error)}\n`);
     return 1;
   }
   return 0;

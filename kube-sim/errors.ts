@@ -20,10 +20,6 @@ export class KubeSimError extends Error {
   }
 }
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 export interface StatusDetails {
   name?: string;
   group?: string;

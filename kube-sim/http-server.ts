@@ -13,7 +13,8 @@ import {
   openApiV3Index,
   versionInfo,
 } from './discovery.ts';
-import { ApiStatusError, apiErrors, errorMessage, KubeSimError, KubeSimErrorCode } from './errors.ts';
+import { ApiStatusError, apiErrors, KubeSimError, KubeSimErrorCode } from './errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 import type { FaultState, KubeSimFaults } from './faults.ts';
 import { sendJson, sendStatusError } from './http-util.ts';
 import { parseResourcePath } from './request-info.ts';

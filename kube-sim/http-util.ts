@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { ApiStatusError, apiErrors, errorMessage } from './errors.ts';
+import { ApiStatusError, apiErrors } from './errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 import type { JsonObject, JsonValue } from './types.ts';
 
 const maxBodyBytes = 3 * 1024 * 1024;

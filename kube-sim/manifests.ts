@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { errorMessage, KubeSimError, KubeSimErrorCode } from './errors.ts';
+import { KubeSimError, KubeSimErrorCode } from './errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 import { findByKind, isStored } from './resources.ts';
 import { isJsonObject, stringField, type KubeObject } from './types.ts';
 

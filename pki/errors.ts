@@ -28,8 +28,3 @@ export class SecurityError extends Error {
     this.code = code;
   }
 }
-
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}

@@ -6,7 +6,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { subtle } from './x509-library.ts';
 import { encodePem, type ParseResult } from './pem.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 
 export interface SigningKey {
   privateKey: CryptoKey;

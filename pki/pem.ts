@@ -2,7 +2,7 @@
  * PEM text ⇄ DER blocks and certificates. Errors name the block type and position, never the content.
  */
 import { x509 } from './x509-library.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 
 export interface PemBlock {
   type: string;

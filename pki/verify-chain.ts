@@ -7,7 +7,7 @@ import { x509 } from './x509-library.ts';
 import { parseCertificates } from './pem.ts';
 import { isCaCertificate, isIssuedBy, subjectAltNames } from './certificate-profiles.ts';
 import { parseSpiffeId, type SpiffeIdentity } from './spiffe.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 
 export type PeerChainErrorCode =
   | 'MESHPILOT_ERR_PEER_CHAIN_INVALID'

@@ -60,11 +60,6 @@ export function describeValue(value: unknown): string {
   return String(value);
 }
 
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
-
 /** `ENOENT` and friends, from an error thrown by node:fs. */
 export function errnoCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string')

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
-import { ConfigErrorCode, errorMessage, formatConfigPath, type ConfigError } from './config-error.ts';
+import { ConfigErrorCode, formatConfigPath, type ConfigError } from './config-error.ts';
+import { errorMessage } from '../../common/error-message.ts';
 import { checkConfigReferences, resolveConfigPath } from './references.ts';
 import { MeshpilotConfigSchema, type MeshpilotConfig } from './schema.ts';
 import { lineOfPath } from './yaml-locate.ts';

@@ -1,7 +1,8 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { ManifestErrorCode, describeValue, errnoCode, errorMessage, type ConfigError } from './config-error.ts';
+import { ManifestErrorCode, describeValue, errnoCode, type ConfigError } from './config-error.ts';
+import { errorMessage } from '../../common/error-message.ts';
 
 /** A Kubernetes object as read from a manifest: only the identifying fields are checked. */
 export type KubeObject = {

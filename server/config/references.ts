@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigErrorCode, errnoCode, errorMessage } from './config-error.ts';
+import { ConfigErrorCode, errnoCode } from './config-error.ts';
+import { errorMessage } from '../../common/error-message.ts';
 import { DEFAULT_DEBOUNCE } from './schema.ts';
 import type { PathIssue } from './zod-issues.ts';
 

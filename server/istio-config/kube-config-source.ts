@@ -1,7 +1,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { IstioKind } from '../../model/istio/types.ts';
-import { errorMessage } from '../config/config-error.ts';
+import { errorMessage } from '../../common/error-message.ts';
 import type { BackoffOptions } from '../kube/backoff.ts';
 import { ResilientInformer } from '../kube/informer.ts';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';

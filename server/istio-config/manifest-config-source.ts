@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { errorMessage } from '../config/config-error.ts';
+import { errorMessage } from '../../common/error-message.ts';
 import { FolderWatcher } from '../config/folder-watcher.ts';
 import { manifestFilesOf, parseManifestText } from '../config/manifests.ts';
 import type { ConfigSourceHealth, IstioConfigSource, RawConfigObject } from './config-source.ts';

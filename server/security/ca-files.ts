@@ -5,7 +5,8 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { SecurityError, errorMessage } from '../../pki/errors.ts';
+import { SecurityError } from '../../pki/errors.ts';
+import { errorMessage } from '../../common/error-message.ts';
 
 export const CA_FILE_NAMES = {
   caCert: 'ca-cert.pem',

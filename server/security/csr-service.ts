@@ -7,7 +7,8 @@
 import { status, type Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CertificateAuthority } from './ca.ts';
-import { SecurityError, errorMessage, type SecurityErrorCode } from '../../pki/errors.ts';
+import { SecurityError, type SecurityErrorCode } from '../../pki/errors.ts';
+import { errorMessage } from '../../common/error-message.ts';
 import type { PeerAuthenticator } from './peer-authentication.ts';
 import {
   CSR_SERVICE,

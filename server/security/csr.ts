@@ -5,7 +5,8 @@
  * clear error instead of silently issuing a different identity than the one asked for.
  */
 import { x509 } from '../../pki/x509-library.ts';
-import { SecurityError, errorMessage } from '../../pki/errors.ts';
+import { SecurityError } from '../../pki/errors.ts';
+import { errorMessage } from '../../common/error-message.ts';
 import { decodePemBlocks } from '../../pki/pem.ts';
 import { publicKeyFromSpki, workloadPublicKeyProblem } from '../../pki/keys.ts';
 

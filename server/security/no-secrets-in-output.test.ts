@@ -14,7 +14,7 @@ import { SECRET_TYPE } from '../../protos/type-urls.ts';
 import { configDump } from '../admin/config-dump.ts';
 import { createCertificate, createKeyAndCsr } from '../../agent/csr-client.ts';
 import { WorkloadAgent } from '../../agent/workload-agent.ts';
-import { errorMessage } from '../../pki/errors.ts';
+import { errorMessage } from '../../common/error-message.ts';
 import { makeTempDir } from '../../pki/test-support.ts';
 import { bearer, startSecurityFixture, type SecurityFixture } from './security-test-support.ts';
 

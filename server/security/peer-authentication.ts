@@ -9,7 +9,7 @@ import type { AuthenticatedIdentity } from '../xds/authenticated-identity.ts';
 import type { CertificateAuthority } from './ca.ts';
 import { spiffeId } from '../../pki/spiffe.ts';
 import type { TokenReviewer } from './token-review.ts';
-import { errorMessage } from '../../pki/errors.ts';
+import { errorMessage } from '../../common/error-message.ts';
 
 export type PeerAuthentication =
   { ok: true; identity: AuthenticatedIdentity } | { ok: false; code: status; message: string };

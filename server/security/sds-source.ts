@@ -19,7 +19,7 @@ import type { ResourceMap, ResourceSource, SourceStream, Touched } from '../xds/
 import type { WorkloadCertificate } from './ca.ts';
 import type { CertificateCache } from './rotation.ts';
 import type { WorkloadIdentity } from '../../pki/spiffe.ts';
-import { errorMessage } from '../../pki/errors.ts';
+import { errorMessage } from '../../common/error-message.ts';
 
 export const DEFAULT_SECRET_NAME = 'default';
 export const ROOTCA_SECRET_NAME = 'ROOTCA';

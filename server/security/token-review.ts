@@ -6,7 +6,7 @@
 import { AuthenticationV1Api } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import type { KubeconfigPolicy } from '../kube/kubeconfig-policy.ts';
-import { errorMessage } from '../../pki/errors.ts';
+import { errorMessage } from '../../common/error-message.ts';
 
 export type TokenReviewResult = { ok: true; namespace: string; serviceAccount: string } | { ok: false; reason: string };
 

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { GreeterClient, type HelloReply } from '../../support/helloworld.ts';
+import { errorMessage } from '../../../common/error-message.ts';
 
 grpcXds.register();
 
@@ -24,10 +25,6 @@ interface Command {
 function flag(name: string): string | undefined {
   const prefix = `--${name}=`;
   return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function sayHello(client: grpc.Client, name: string, metadata: grpc.Metadata, deadlineMs: number): Promise<HelloReply> {
