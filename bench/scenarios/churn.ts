@@ -291,7 +291,6 @@ function rowsOf(
       baseline: p99B,
       ratio: round(ratioOf(p99M, p99B), 1),
       peers: { [PEER_NAME]: { value: p99G, ratio: round(ratioOf(p99M, p99G), 1), ...version } },
-      cpuSeconds: cpuSecondsRow,
       target: 'p99 ≤ 1000 ms',
       pass: m.missing > 0 ? false : p99M === null ? null : p99M <= 1_000,
       status,
