@@ -44,6 +44,18 @@ export function describeKubeError(error: unknown, secrets: readonly string[] = [
     const reason = /, reason: (.*)$/s.exec(message);
     text = (reason?.[1] ?? message).split('\n')[0] ?? '';
   }
-  for (const secret of secrets) if (secret.length >= 4) text = text.split(secret).join('<redacted>');
-  return text;
+  return maskCredentials(text, secrets);
+}
+
+/**
+ * `text` with every known secret masked, then anything shaped like a credential whatever its source
+ * (an exec plugin's output, a token file read later): `Bearer <token>`, `Basic <…>` and JWTs.
+ */
+export function maskCredentials(text: string, secrets: readonly string[] = []): string {
+  let masked = text;
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length))
+    if (secret.length >= 4) masked = masked.split(secret).join('<redacted>');
+  return masked
+    .replace(/\b(Bearer|Basic)\s+(?!<redacted>)[^\s"',;]+/gi, '$1 <redacted>')
+    .replace(/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, '<redacted-jwt>');
 }

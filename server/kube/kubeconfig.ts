@@ -44,7 +44,22 @@ function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
-/** Inline credentials of every user of the kubeconfig (tokens, passwords, keys, auth-provider config). */
+/** The content of a credential file a kubeconfig names (only reached when the policy allows files), or nothing. */
+function fileContent(path: unknown): string[] {
+  if (typeof path !== 'string' || path === '') return [];
+  try {
+    const text = readFileSync(path, 'utf8');
+    return [text, text.trim()];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Every credential of every user of the kubeconfig, to mask in messages: inline tokens, passwords,
+ * keys and auth-provider settings, and the content of token files it names (client-node sends a
+ * token file's content as is, so a trailing newline makes an error that repeats the header).
+ */
 export function kubeconfigCredentials(kubeConfig: KubeConfig): string[] {
   const out: string[] = [];
   for (const user of kubeConfig.getUsers()) {
@@ -52,8 +67,9 @@ export function kubeconfigCredentials(kubeConfig: KubeConfig): string[] {
       if (typeof value === 'string' && value !== '') out.push(value);
     const providerConfig = (user.authProvider as { config?: Record<string, unknown> } | undefined)?.config ?? {};
     for (const value of Object.values(providerConfig)) if (typeof value === 'string' && value !== '') out.push(value);
+    out.push(...fileContent(providerConfig.tokenFile));
   }
-  return out;
+  return [...new Set(out.filter((value) => value.length >= 4))];
 }
 
 /**
