@@ -4,7 +4,7 @@ import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sayHello } from './support/helloworld.ts';
 import { CLIENT_ID, failureCode, MTLS_NS, startMtlsMesh, type MtlsMesh } from './support/mtls-mesh.ts';
-import { eventually, eventuallyResolves } from './support/xds-server-support.ts';
+import { eventually, eventuallyResolves } from './support/eventually.ts';
 
 grpcXds.register();
 

@@ -14,7 +14,7 @@ import {
   type MtlsMesh,
 } from './support/mtls-mesh.ts';
 import { impostorCertificate, runWorkloadAgent } from './support/secure-mesh.ts';
-import { eventuallyResolves } from './support/xds-server-support.ts';
+import { eventuallyResolves } from './support/eventually.ts';
 
 grpcXds.register();
 

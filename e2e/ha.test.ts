@@ -5,6 +5,7 @@ import { ContinuityMesh } from './support/continuity-mesh.ts';
 import { startTestMeshpilot } from './support/meshpilot-process.ts';
 import { tempDir } from './support/mesh-fixture.ts';
 import { RpcLoad } from './support/rpc-load.ts';
+import { eventually } from './support/eventually.ts';
 
 grpcXds.register();
 
@@ -13,14 +14,6 @@ type Meshpilot = Awaited<ReturnType<typeof startTestMeshpilot>>;
 async function proxiesOn(replica: Meshpilot): Promise<string[]> {
   const syncz = (await (await fetch(`${replica.adminUrl}/debug/syncz`)).json()) as { proxy: string }[];
   return syncz.map((s) => s.proxy.split('~')[2]!.split('.')[0]!).sort();
-}
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /**

@@ -11,6 +11,7 @@ import { startTestMeshpilot } from './support/meshpilot-process.ts';
 import { AdsTestClient, node, type DecodedResponse } from './support/ads-client.ts';
 import { serviceManifests } from './support/mesh-fixture.ts';
 import { CLUSTER_TYPE } from '../protos/type-urls.ts';
+import { eventually } from './support/eventually.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 function hasKubectl(): boolean {
@@ -37,14 +38,6 @@ spec:
   subsets:
 ${subsets.map((s) => `  - {name: ${s}, labels: {version: ${s}}}`).join('\n')}
 `;
-
-async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-sim + kubectl)', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;

@@ -8,6 +8,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startKubeSim, type KubeSim } from './index.ts';
+import { eventually } from '../e2e/support/eventually.ts';
 
 function slice(
   name: string,
@@ -22,14 +23,6 @@ function slice(
     ports: [{ name: 'http', port: 5000, protocol: 'TCP' }],
     endpoints: [{ addresses: [address] }],
   };
-}
-
-async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('kube-sim with @kubernetes/client-node', () => {

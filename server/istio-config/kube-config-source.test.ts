@@ -4,17 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../e2e/support/mesh-fixture.ts';
 import { startKubeSim, type KubeSim } from '../../kube-sim/index.ts';
 import { KubeConfigSource } from './kube-config-source.ts';
+import { eventually } from '../../e2e/support/eventually.ts';
 
 const logger = pino({ level: 'silent' });
 const FAST = { initialMs: 20, maxMs: 100, resetAfterMs: 60_000, jitter: 0 };
-
-async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('KubeConfigSource', () => {
   let source: KubeConfigSource | undefined;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestMeshpilot } from '../../e2e/support/meshpilot-process.ts';
 import { tempDir, writeCluster } from '../../e2e/support/mesh-fixture.ts';
 import type { ConfigzView } from './config-store.ts';
+import { eventually } from '../../e2e/support/eventually.ts';
 
 const GOOD_VS = `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -34,14 +35,6 @@ spec:
     - {destination: {host: broken, subset: v1}, weight: 90}
     - {destination: {host: broken, subset: v2}, weight: ${weight}}
 `;
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('Istio config from a manifests folder', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;

@@ -7,17 +7,10 @@ import type { RegistryChange } from '../registry/events.ts';
 import type { KubeClusterSource } from '../registry/kube-cluster-source.ts';
 import { KubeWatcher } from '../registry/kube-watcher.ts';
 import { RemoteSecretsController, type KubeClusterRegistrar } from './remote-secrets.ts';
+import { eventually } from '../../e2e/support/eventually.ts';
 
 const logger = pino({ level: 'silent' });
 const FAST_BACKOFF = { initialMs: 20, maxMs: 200, resetAfterMs: 60_000, jitter: 0.5 };
-
-async function eventually(check: () => boolean, what: string, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** A pipeline stand-in: the sources it serves, every call, and the changes each source emitted. */
 class FakeRegistrar implements KubeClusterRegistrar {

@@ -8,16 +8,9 @@ import { KUBE_KINDS, type RegistryChange } from './events.ts';
 import { clusterScopedKey, namespacedKey } from '../kube/resource.ts';
 import { KubeWatcher, type RegistrySettings } from './kube-watcher.ts';
 import { reduceEndpointSlice, reduceNode, reducePod, reduceService } from './reduce.ts';
+import { eventually } from '../../e2e/support/eventually.ts';
 
 const FAST_BACKOFF = { initialMs: 20, maxMs: 200, resetAfterMs: 60_000, jitter: 0.5 };
-
-async function eventually(check: () => boolean, what: string, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** What the store must hold: the simulator's objects, reduced the same way. */
 function truth(sim: KubeSim): Record<string, Record<string, unknown>> {
