@@ -213,6 +213,8 @@ export class ResilientInformer<R> {
       if (continueToken === undefined) break;
     }
     if (generation !== this.generation) throw new Error('superseded by a newer list');
+    // A good list ends a run of failures: the next one starts from the first delay again (issue 13).
+    this.backoff.reset();
     handlers.onListing(new Map(items.map((item) => [item.key, item.record])));
     this.phase = 'watch';
     this.stateValue = 'synced';
