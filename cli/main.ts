@@ -29,6 +29,11 @@ function outputFormat(value: string): 'table' | 'json' {
   return value;
 }
 
+function logFormat(value: string): 'json' | 'text' {
+  if (value !== 'json' && value !== 'text') throw new InvalidArgumentError('expected json or text');
+  return value;
+}
+
 function proxyConfigKind(value: string): ProxyConfigKind {
   if (!(PROXY_CONFIG_KINDS as readonly string[]).includes(value))
     throw new InvalidArgumentError(`expected one of ${PROXY_CONFIG_KINDS.join(', ')}`);
@@ -60,9 +65,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     .requiredOption('--config <file>', 'meshpilot.yaml')
     .option('--xds <host:port>', 'plaintext ADS listen address (overrides listen.xds; "off" disables)')
     .option('--admin <host:port>', 'admin HTTP listen address (overrides listen.admin)')
-    .action(async (flags: { config: string; xds?: string; admin?: string }) => {
+    .option('--log-format <format>', 'json (default) or text (human-readable lines)', logFormat)
+    .action(async (flags: { config: string; xds?: string; admin?: string; logFormat?: 'json' | 'text' }) => {
       const { runServe } = await import('../server/cli/serve-command.ts');
-      process.exitCode = await runServe(flags);
+      const code = await runServe(flags);
+      // A failed start may leave a half-bound listener holding the event loop: exit now.
+      if (code !== 0) process.exit(code);
     });
 
   program

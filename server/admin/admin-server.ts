@@ -9,6 +9,7 @@ import { explainServiceEndpoints } from '../../translators/eds-explain.ts';
 import { configDump } from './config-dump.ts';
 import { syncStatus } from './syncz.ts';
 import { uiRoutes } from './ui/ui-routes.ts';
+import { handleLogLevel } from './log-level.ts';
 
 export interface AdminSources {
   readonly metrics: Metrics;
@@ -29,7 +30,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(`${JSON.stringify(body, null, 2)}\n`);
 }
 
-/** Read-only admin HTTP: health, readiness, Prometheus metrics and /debug views. */
+/** Admin HTTP: health, readiness, Prometheus metrics, /debug views (read-only) and the log level (/scopej). */
 export function createAdminServer(sources: AdminSources): Server {
   const routes: Record<string, Handler> = {
     ...uiRoutes(),
@@ -74,6 +75,13 @@ export function createAdminServer(sources: AdminSources): Server {
   };
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://admin');
+    if (url.pathname.startsWith('/scopej')) {
+      handleLogLevel(req, url, res, sources.logger).catch((error: unknown) => {
+        sources.logger.error({ path: url.pathname, error: String(error) }, 'admin handler failed');
+        if (!res.headersSent) json(res, 500, { error: 'internal error' });
+      });
+      return;
+    }
     const handler = routes[url.pathname];
     if (req.method !== 'GET' || !handler)
       return json(res, 404, { error: `no ${req.method} ${url.pathname}`, paths: Object.keys(routes) });
