@@ -21,7 +21,9 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const SCREENSHOT = fileURLToPath(new URL('./__screenshots__/ui.png', import.meta.url));
+// Into the git-ignored .cache/ of the repository: tests never write tracked files.
+const SCREENSHOT_DIR = fileURLToPath(new URL('../../../.cache/screenshots/', import.meta.url));
+const SCREENSHOT = `${SCREENSHOT_DIR}ui.png`;
 const PROXY = 'sidecar~127.0.0.9~client-0.default~default.svc.cluster.local';
 const OTHER_PROXY = 'sidecar~127.0.0.10~client-1.default~default.svc.cluster.local';
 const HELLO = 'helloworld.default.svc.cluster.local';
@@ -241,7 +243,7 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
       '1',
     ]);
     expect(remote[7]).toMatch(/rewritten to 1 gateway\(s\) of network net-b.*priority 1: same region/);
-    await mkdir(fileURLToPath(new URL('./__screenshots__/', import.meta.url)), { recursive: true });
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
   });
