@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { CLUSTER_TYPE } from '../protos/type-urls.ts';
+import { status } from '@grpc/grpc-js';
+import { AdsTestClient, node } from './support/ads-client.ts';
 import { tempDir, writeCluster } from './support/mesh-fixture.ts';
 import { startTestMeshpilot } from './support/meshpilot-process.ts';
 
@@ -95,6 +98,14 @@ describe('startup with a member API server that accepts TCP and never answers', 
       if (await accepts(xdsPort)) portUpMs = performance.now() - started;
       else await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // A stream opened before the first snapshot is refused (as istiod) rather than answered with nothing.
+    let early: { code: number; details: string } | undefined;
+    if (portUpMs !== undefined && !runtimeDone) {
+      const client = new AdsTestClient(`127.0.0.1:${xdsPort}`);
+      client.send({ node: node('sidecar~10.10.0.9~early.sample~sample.svc.cluster.local'), type_url: CLUSTER_TYPE });
+      early = await client.status();
+      client.close();
+    }
     const runtime = await starting;
     const startedMs = performance.now() - started;
     portUpMs ??= startedMs;
@@ -103,6 +114,8 @@ describe('startup with a member API server that accepts TCP and never answers', 
         `startup with a hung API server: xDS port accepting after ${Math.round(portUpMs)} ms, runtime started after ${Math.round(startedMs)} ms (readiness timeout ${READINESS_TIMEOUT_MS} ms)\n`,
       );
       expect(portUpMs).toBeLessThan(READINESS_TIMEOUT_MS);
+      expect(early?.code).toBe(status.UNAVAILABLE);
+      expect(early?.details).toContain('not ready to serve discovery information');
       // The healthy kube cluster is in the first snapshot; the hung one is not synced and does not hold it back.
       expect([...(runtime.cache.currentSnapshot()?.services.keys() ?? [])].join()).toContain('helloworld.sample');
       const health = await (await fetch(`${runtime.adminUrl}/debug/clusterz`)).json();
