@@ -36,6 +36,19 @@ const probes = [
     },
   },
   {
+    name: 'sidecar-a-own-network-view',
+    node: {
+      id: 'sidecar~192.192.146.69~helloworld-5d977bc559-8dxts.default~default.svc.cluster.local',
+      metadata: {
+        CLUSTER_ID: 'cluster-a',
+        NETWORK: 'group20',
+        ISTIO_VERSION: '1.28.0',
+        REQUESTED_NETWORK_VIEW: 'group20',
+      },
+    },
+  },
+  { name: 'bad-node-id', node: { id: 'not-an-istio-node-id', metadata: {} } },
+  {
     name: 'grpc-b',
     node: {
       id: 'sidecar~10.201.141.149~helloworld-5d977bc559-az6xt.default~default.svc.cluster.local',
@@ -141,7 +154,13 @@ describe('istio-oracle harness (Istio pilot in process) on the seed example', ()
     expect(pinned).toBeDefined();
     expect(answer.istioVersion).toBe(pinned);
     expect(answer.errors).toEqual([]);
-    expect(Object.keys(answer.probes).sort()).toEqual(['eastwest-a', 'grpc-b', 'sidecar-a']);
+    expect(Object.keys(answer.probes).sort()).toEqual([
+      'bad-node-id',
+      'eastwest-a',
+      'grpc-b',
+      'sidecar-a',
+      'sidecar-a-own-network-view',
+    ]);
   });
 
   it("gives a sidecar Istio's CDS with the DestinationRule applied and split-horizon EDS", () => {
@@ -158,6 +177,18 @@ describe('istio-oracle harness (Istio pilot in process) on the seed example', ()
     expect(sidecar?.lds.some((l) => l.name === 'virtualOutbound')).toBe(true);
     expect(sidecar?.rds.some((r) => r.name === '5000')).toBe(true);
     expect(sidecar?.nds?.table).toHaveProperty(['helloworld.default.svc.cluster.local']);
+  });
+
+  it('honours REQUESTED_NETWORK_VIEW: only the networks asked for', () => {
+    const view = answer.probes['sidecar-a-own-network-view'];
+    expect(view?.errors).toEqual([]);
+    expect(endpointAddresses(byName(view?.eds ?? [], 'cluster_name', HELLOWORLD))).toEqual(['192.192.146.69:5000']);
+  });
+
+  it("reports Istio's refusal of a bad node id in that probe's errors, the others unaffected", () => {
+    const bad = answer.probes['bad-node-id'];
+    expect(bad?.cds).toEqual([]);
+    expect(bad?.errors.join('\n')).toContain('not-an-istio-node-id');
   });
 
   it('gives a proxyless gRPC client its listener, route, cluster and EDS from the other network', () => {

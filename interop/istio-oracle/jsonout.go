@@ -8,7 +8,6 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // canonical renders a message as proto3 JSON (proto field names, Any fields expanded with "@type") and
@@ -47,13 +46,4 @@ func render[T proto.Message](resources []T, name func(T) string) ([]json.RawMess
 		out = append(out, j)
 	}
 	return out, nil
-}
-
-// expand renders the message inside an Any (without the Any's own "@type").
-func expand(a *anypb.Any) (json.RawMessage, error) {
-	m, err := a.UnmarshalNew()
-	if err != nil {
-		return nil, fmt.Errorf("cannot read a %s resource: %v", a.TypeUrl, err)
-	}
-	return canonical(m)
 }

@@ -73,6 +73,14 @@ func main() {
 	t := &failer{verbose: *verbose}
 	defer t.removeTemp()
 	server := xds.NewFakeDiscoveryServer(t, opts)
+	if err := orderRegistries(server, cfg.Clusters); err != nil {
+		fatalf("%v", err)
+	}
+	if *verbose {
+		for _, gw := range server.PushContext().NetworkManager().AllGateways() {
+			fmt.Fprintf(os.Stderr, "istio-oracle: network gateway: network %s, kube cluster %s, %s:%d\n", gw.Network, gw.Cluster, gw.Addr, gw.Port)
+		}
+	}
 
 	out := output{IstioVersion: istioVersion(), Errors: warnings, Probes: map[string]probeResult{}}
 	if out.Errors == nil {

@@ -23,6 +23,7 @@ import (
 
 	v3 "istio.io/istio/pilot/pkg/xds/v3"
 	"istio.io/istio/pilot/test/xds"
+	dnsProto "istio.io/istio/pkg/dns/proto"
 )
 
 // probeSpec is one entry of probes.json: a proxy described the way it describes itself to istiod.
@@ -205,11 +206,18 @@ func (p *adsProbe) envoy(result *probeResult) error {
 		return err
 	}
 	if len(nds) > 0 {
-		table, err := expand(nds[0])
-		if err != nil {
+		table := &dnsProto.NameTable{}
+		if err := nds[0].UnmarshalTo(table); err != nil {
+			return fmt.Errorf("cannot read the NDS resource: %v", err)
+		}
+		// Istio lists a headless service's addresses in endpoint-shard (Go map) order, which changes from
+		// run to run; a DNS answer is a set, so the oracle sorts them.
+		for _, info := range table.Table {
+			sort.Strings(info.Ips)
+		}
+		if result.NDS, err = canonical(table); err != nil {
 			return err
 		}
-		result.NDS = table
 	}
 	return nil
 }
