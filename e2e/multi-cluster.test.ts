@@ -116,7 +116,7 @@ describe('three kube-sim clusters watched live by meshpilot', () => {
     expect(health[1]?.objects).toEqual({ Service: 1, EndpointSlice: 1, Pod: 1, Node: 1 });
     const metrics = await (await fetch(`${meshpilot.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/meshpilot_kube_cluster_synced\{cluster="cluster-b"\} 1/);
-    expect(metrics).toMatch(/istiod_managed_clusters 3/);
+    expect(metrics).toMatch(/istiod_managed_clusters\{cluster_type="local"\} 3/);
   });
 
   it.skipIf(!hasKubectl)('follows a pod added, moved and removed with kubectl', async () => {

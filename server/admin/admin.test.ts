@@ -93,7 +93,7 @@ describe('admin HTTP', () => {
 
   it('exports Prometheus metrics with the connected stream and pushes', async () => {
     const { body } = await get('/metrics');
-    expect(body).toMatch(/pilot_xds\{kind="sotw"\} 1/);
+    expect(body).toMatch(/pilot_xds\{version="[^"]*",kind="sotw"\} 1/);
     expect(body).toMatch(/pilot_xds_pushes\{type="cds"\} 1/);
     expect(body).toMatch(/pilot_xds_pushes\{type="eds"\} 1/);
   });

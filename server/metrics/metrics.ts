@@ -1,12 +1,28 @@
+import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** package.json's version, found from the sources (server/metrics) or the compiled build (dist/server/metrics). */
+function meshpilotVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8'));
+      if (typeof parsed === 'object' && parsed !== null && 'name' in parsed && parsed.name === 'meshpilot')
+        return 'version' in parsed && typeof parsed.version === 'string' ? parsed.version : 'unknown';
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
+}
+const MESHPILOT_VERSION = meshpilotVersion();
 
 /** meshpilot's Prometheus metrics, named like istiod's where one exists (pilot/pkg/xds/monitoring.go). */
 export class Metrics {
   readonly registry = new Registry();
   readonly connectedStreams = new Gauge({
     name: 'pilot_xds',
-    help: 'Connected xDS streams',
-    labelNames: ['kind'],
+    help: 'Connected xDS streams, by the proxy ISTIO_VERSION (as istiod) and the stream kind (ads or delta)',
+    labelNames: ['version', 'kind'],
     registers: [this.registry],
   });
   readonly pushes = new Counter({
@@ -81,11 +97,60 @@ export class Metrics {
   });
   readonly managedKubeClusters = new Gauge({
     name: 'istiod_managed_clusters',
-    help: 'Kube clusters watched',
+    help: 'Kube clusters watched: cluster_type local (meshpilot.yaml) or remote (remote secrets), as istiod',
+    labelNames: ['cluster_type'],
+    registers: [this.registry],
+  });
+  /** The metrics below are the rest of what Istio's control-plane dashboard queries (pilot-dashboard). */
+  readonly build = new Gauge({
+    name: 'istio_build',
+    help: 'Istio component build info (meshpilot serves as component pilot)',
+    labelNames: ['component', 'tag'],
+    registers: [this.registry],
+  });
+  readonly registryEvents = new Counter({
+    name: 'pilot_k8s_reg_events',
+    help: 'Events from the kube registry (type: Services, EndpointSlice, Pods, Nodes; event: update for an add or change, delete)',
+    labelNames: ['type', 'event'],
+    registers: [this.registry],
+  });
+  readonly pushTriggers = new Counter({
+    name: 'pilot_push_triggers',
+    help: 'Total number of times a push was triggered, by reason (as istiod: config, endpoint, service, ...)',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  readonly internalErrors = new Counter({
+    name: 'pilot_total_xds_internal_errors',
+    help: 'Total number of internal xDS errors (a response that could not be built or sent)',
+    registers: [this.registry],
+  });
+  readonly configSize = new Histogram({
+    name: 'pilot_xds_config_size_bytes',
+    help: 'Distribution of the size of one xDS response in bytes, by type',
+    labelNames: ['type'],
+    buckets: [1, 10_000, 1_000_000, 4_000_000, 10_000_000, 40_000_000],
+    registers: [this.registry],
+  });
+  readonly expiredNonces = new Counter({
+    name: 'pilot_xds_expired_nonce',
+    help: 'Total number of xDS requests with an expired nonce, by type',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  readonly services = new Gauge({
+    name: 'pilot_services',
+    help: 'Total services known to meshpilot',
+    registers: [this.registry],
+  });
+  readonly virtualServices = new Gauge({
+    name: 'pilot_virt_services',
+    help: 'Total virtual services known to meshpilot',
     registers: [this.registry],
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.build.set({ component: 'pilot', tag: MESHPILOT_VERSION }, 1);
   }
 }

@@ -34,6 +34,21 @@ export interface MeshPipelineOptions {
   ) => void;
 }
 
+/** Istio's pilot_k8s_reg_events type label per kube kind. */
+const ISTIO_REGISTRY_TYPE: Readonly<Record<RegistryChange['kind'], string>> = {
+  Service: 'Services',
+  EndpointSlice: 'EndpointSlice',
+  Pod: 'Pods',
+  Node: 'Nodes',
+};
+/** Istio's pilot_push_triggers reason per kube kind (a Service changes the service, the rest endpoints). */
+const PUSH_TRIGGER: Readonly<Record<RegistryChange['kind'], string>> = {
+  Service: 'service',
+  EndpointSlice: 'endpoint',
+  Pod: 'endpoint',
+  Node: 'endpoint',
+};
+
 /** Debouncer item standing for "the Istio config set changed" beside registry changes. */
 const ISTIO_CONFIG_CHANGED = 'istio-config-changed';
 
@@ -66,15 +81,22 @@ export class MeshPipeline {
   setIstioConfig(set: IstioConfigSet): void {
     this.istioConfig = set;
     this.options.metrics.inboundUpdates.inc({ type: 'config' });
+    this.options.metrics.virtualServices.set(set.virtualServices.length);
     this.debouncer.add([ISTIO_CONFIG_CHANGED]);
   }
 
   /** Adds a kube cluster and waits for its first sync. */
   async addKubeCluster(source: KubeClusterSource): Promise<void> {
     this.sources.set(source.name, source);
-    this.options.metrics.managedKubeClusters.set(this.sources.size);
+    this.countKubeClusters();
     await source.start((changes) => {
-      for (const change of changes) this.options.metrics.inboundUpdates.inc({ type: change.kind });
+      for (const change of changes) {
+        this.options.metrics.inboundUpdates.inc({ type: change.kind });
+        this.options.metrics.registryEvents.inc({
+          type: ISTIO_REGISTRY_TYPE[change.kind],
+          event: change.op === 'delete' ? 'delete' : 'update',
+        });
+      }
       this.debouncer.add(changes);
     });
   }
@@ -83,7 +105,7 @@ export class MeshPipeline {
     const source = this.sources.get(name);
     if (!source) return;
     this.sources.delete(name);
-    this.options.metrics.managedKubeClusters.set(this.sources.size);
+    this.countKubeClusters();
     await source.stop();
     this.rebuild([]);
   }
@@ -116,6 +138,10 @@ export class MeshPipeline {
     if (isEmptyDelta(delta)) return this.current!;
     this.current = snapshot;
     this.snapshotCount += 1;
+    this.options.metrics.services.set(snapshot.services.size);
+    for (const reason of new Set(changes.map((change) => PUSH_TRIGGER[change.kind])))
+      this.options.metrics.pushTriggers.inc({ type: reason });
+    if (delta.config) this.options.metrics.pushTriggers.inc({ type: 'config' });
     this.options.cache.setSnapshot(snapshot, delta);
     this.options.logger.debug(
       {
@@ -131,6 +157,14 @@ export class MeshPipeline {
     );
     this.options.onSnapshot(snapshot, delta, changes, changeSeenAt);
     return snapshot;
+  }
+
+  /** istiod_managed_clusters: local = named in meshpilot.yaml, remote = joined by a remote secret. */
+  private countKubeClusters(): void {
+    const configured = this.options.settings.kubeClusterNetworks;
+    const local = [...this.sources.keys()].filter((name) => Object.hasOwn(configured, name)).length;
+    this.options.metrics.managedKubeClusters.set({ cluster_type: 'local' }, local);
+    this.options.metrics.managedKubeClusters.set({ cluster_type: 'remote' }, this.sources.size - local);
   }
 
   health(): KubeClusterHealth[] {

@@ -163,9 +163,15 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
       this.handle(bytes);
     } catch (error: unknown) {
       if (error instanceof RequestError) this.fail(error.reason, error.message);
-      else this.fail('internal', error instanceof Error ? error.message : String(error));
+      else {
+        this.context.metrics.internalErrors.inc();
+        this.fail('internal', error instanceof Error ? error.message : String(error));
+      }
     }
   }
+
+  /** The proxy's ISTIO_VERSION metadata: istiod's pilot_xds label. */
+  private istioVersion = 'unknown';
 
   /** On the first request: identify the proxy from its node, or end the stream. */
   protected identify(node: NodeMessage | undefined): P {
@@ -174,7 +180,9 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     if (!identified.ok) throw new RequestError('node', identified.error);
     this.proxy = identified.proxy;
     this.context.register(this);
-    this.context.metrics.connectedStreams.inc({ kind: this.kind });
+    const version = node?.metadata?.['ISTIO_VERSION'];
+    this.istioVersion = typeof version === 'string' && version !== '' ? version : 'unknown';
+    this.context.metrics.connectedStreams.inc({ version: this.istioVersion, kind: this.kind });
     this.context.logger.info(
       {
         connection: this.id,
@@ -273,6 +281,12 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     }
   }
 
+  /** A request answering an older response than the one in flight (istiod: pilot_xds_expired_nonce). */
+  protected staleNonce(state: TypeState): void {
+    this.context.metrics.staleNonces.inc();
+    this.context.metrics.expiredNonces.inc({ type: shortTypeName(state.typeUrl) });
+  }
+
   protected recordNack(state: TypeState, message: string, nonce: string): void {
     state.lastNack = {
       message,
@@ -298,6 +312,7 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     state.sentChangeAt = this.changeSeenAt;
     const type = shortTypeName(state.typeUrl);
     this.context.metrics.pushes.inc({ type });
+    this.context.metrics.configSize.observe({ type }, bytes.length);
     this.context.metrics.pushTime.observe({ type }, (performance.now() - started) / 1000);
     this.context.logger.debug(
       { connection: this.id, proxy: this.proxy?.id, type, nonce: state.nonce, version: state.version },
@@ -323,7 +338,7 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     this.closed = true;
     if (this.proxy) {
       this.context.unregister(this);
-      this.context.metrics.connectedStreams.dec({ kind: this.kind });
+      this.context.metrics.connectedStreams.dec({ version: this.istioVersion, kind: this.kind });
       this.context.logger.info({ connection: this.id, proxy: this.proxy.id, kind: this.kind }, 'proxy disconnected');
     }
   }

@@ -24,7 +24,7 @@ export class DeltaConnection<P extends StreamProxy, C> extends XdsConnection<P, 
 
     const nonce = request.response_nonce ?? '';
     if (nonce !== '') {
-      if (nonce !== state.nonce) this.context.metrics.staleNonces.inc();
+      if (nonce !== state.nonce) this.staleNonce(state);
       else if (request.error_detail) this.recordNack(state, request.error_detail.message ?? '', nonce);
       else {
         state.ackedVersion = state.version;

@@ -22,7 +22,7 @@ export class SotwConnection<P extends StreamProxy, C> extends XdsConnection<P, C
     const nonce = request.response_nonce ?? '';
     if (nonce !== '' && nonce !== state.nonce) {
       // A newer response is in flight: this request answers an older one and is superseded.
-      this.context.metrics.staleNonces.inc();
+      this.staleNonce(state);
       return;
     }
     if (nonce !== '') {
