@@ -48,6 +48,7 @@ describe('meshpilot create-remote-secret against kube-sim', () => {
 
   beforeAll(async () => {
     member = await startKubeSim({ clusterName: 'member' });
+    member.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } });
     for (const object of [
       nodeManifest({ name: 'node-1' }),
       ...serviceManifests({
@@ -145,6 +146,7 @@ describe('meshpilot create-remote-secret against kube-sim', () => {
 
   it('with --auth secret and no token controller: exits 1 naming the unfilled Secret, and removes it', async () => {
     const sim = await startKubeSim({ clusterName: 'lonely' });
+    sim.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } });
     extraSims.push(sim);
     const kubeconfig = join(dir, 'lonely.kubeconfig');
     await sim.writeKubeconfig(kubeconfig);

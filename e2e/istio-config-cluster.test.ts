@@ -71,6 +71,7 @@ describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-
   beforeAll(async () => {
     dir = await tempDir('istio-config-cluster');
     sim = await startKubeSim({ clusterName: 'config', bookmarkIntervalMs: 200 });
+    sim.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sample' } });
     kubeconfig = join(dir.path, 'config.kubeconfig');
     await sim.writeKubeconfig(kubeconfig);
     meshpilot = await startTestMeshpilot(dir.path, {

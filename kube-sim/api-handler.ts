@@ -6,12 +6,18 @@ import { asObject, mediaTypeOf, parseBody, readBody, sendJson } from './http-uti
 import { listObjects } from './list.ts';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
 import type { ResourceRequest } from './request-info.ts';
-import { apiVersionOf, type ResourceType } from './resources.ts';
+import { apiVersionOf, findByKind, type ResourceType } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector, type ObjectFilter } from './selectors.ts';
 import type { ObjectStore } from './store.ts';
 import { tableFor, wantsTable } from './table.ts';
 import { isJsonObject, stringField, type JsonObject, type JsonValue, type KubeObject } from './types.ts';
 import type { WatchHub } from './watch.ts';
+
+const NAMESPACE_TYPE = ((): ResourceType => {
+  const type = findByKind('v1', 'Namespace');
+  if (type === undefined) throw new Error('kube-sim serves no Namespace type');
+  return type;
+})();
 
 function isTrue(value: string | null): boolean {
   return value === 'true' || value === '1';
@@ -80,7 +86,12 @@ export class ResourceApi {
           201,
           this.store.create(
             type,
-            this.checkedBody(await this.readObject(request, type.kind), type, namespace, undefined),
+            this.checkedBody(
+              await this.readObject(request, type.kind),
+              type,
+              this.existingNamespace(type, namespace),
+              undefined,
+            ),
           ),
         );
       case 'update':
@@ -97,6 +108,13 @@ export class ResourceApi {
         return this.deleteCollection(response, query, type, namespace);
     }
     throw apiErrors.methodNotAllowed(verb, type.resource);
+  }
+
+  /** As a real API server (NamespaceLifecycle admission): an object is created only in a namespace that exists. */
+  private existingNamespace(type: ResourceType, namespace: string | undefined): string | undefined {
+    if (type.namespaced && namespace !== undefined && !this.store.get(NAMESPACE_TYPE, '', namespace))
+      throw apiErrors.notFound('namespaces', '', namespace);
+    return namespace;
   }
 
   private verbOf(method: string, name: string | undefined, query: URLSearchParams): string {
@@ -249,7 +267,15 @@ export class ResourceApi {
         return sendJson(
           response,
           201,
-          this.store.create(type, this.checkedBody(applied, type, type.namespaced ? namespace : undefined, name)),
+          this.store.create(
+            type,
+            this.checkedBody(
+              applied,
+              type,
+              type.namespaced ? this.existingNamespace(type, namespace) : undefined,
+              name,
+            ),
+          ),
         );
       const merged = asObject(mergePatch(existing, applied), 'the patched object');
       return sendJson(

@@ -87,6 +87,22 @@ describe('kube-sim over raw HTTPS', () => {
   });
 
   it('creates, conflicts on duplicates and stale resourceVersions, patches and deletes', async () => {
+    // As on a real API server, an object is created only in a namespace that exists.
+    const missing = await simRequest(sim, {
+      method: 'POST',
+      path: '/api/v1/namespaces/crud/services',
+      token: sim.adminToken,
+      body: service('crud', 'a'),
+    });
+    expect(missing.status).toBe(404);
+    expect(obj(missing.body)['message']).toBe('namespaces "crud" not found');
+    const namespace = await simRequest(sim, {
+      method: 'POST',
+      path: '/api/v1/namespaces',
+      token: sim.adminToken,
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crud' } },
+    });
+    expect(namespace.status).toBe(201);
     const created = await simRequest(sim, {
       method: 'POST',
       path: '/api/v1/namespaces/crud/services',

@@ -77,6 +77,7 @@ describe.skipIf(!kubectl)('kube-sim with kubectl', () => {
   });
 
   it('applies a file (create, then update) and deletes it', async () => {
+    sim.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } });
     const file = join(dir, 'web.yaml');
     const manifest = (targetPort: number, extraPort: string): string =>
       `apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: demo, labels: {app: web}}\nspec:\n  ports:\n  - {name: http, port: 80, targetPort: ${targetPort}}\n${extraPort}---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: web, namespace: demo}\nspec:\n  hosts: [web]\n  http: [{route: [{destination: {host: web, port: {number: ${targetPort}}}}]}]\n`;
