@@ -1,22 +1,19 @@
 /**
- * deploy/: the manifests that host meshpilot and the member-cluster reader. No real API server runs
- * here, so they are checked structurally, and with kubectl against kube-sim for the kinds it serves.
+ * deploy/: the manifests that host meshpilot and the member-cluster reader, checked structurally here;
+ * e2e/real-apiserver/registry.test.ts applies them to a real API server with kubectl and runs meshpilot
+ * with exactly the member-cluster role.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../server/config/load.ts';
-import { startKubeSim, type KubeSim } from '../kube-sim/index.ts';
 import { tokenSecretName } from '../cli/create-remote-secret.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEPLOY = join(ROOT, 'deploy');
-const run = promisify(execFile);
 
 interface Manifest {
   apiVersion: string;
@@ -53,24 +50,6 @@ const at = (value: unknown, path: string): unknown =>
         node === undefined || node === null ? undefined : (node as Tree)[/^\d+$/.test(key) ? Number(key) : key],
       value,
     );
-
-const KUBE_SIM_UNSERVED = /no matches for kind "(\w+)" in version "([\w./]+)"/;
-
-async function kubectlAvailable(): Promise<boolean> {
-  return run('kubectl', ['version', '--client'], { timeout: 10_000 }).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** kubectl's output, exit code aside: kube-sim serving only some kinds makes kubectl exit 1. */
-async function kubectl(kubeconfig: string, args: string[]): Promise<string> {
-  const result = await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 }).then(
-    (ok) => ok.stdout + ok.stderr,
-    (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
-  );
-  return result;
-}
 
 describe('deploy/ manifests', () => {
   let all: Manifest[];
@@ -186,86 +165,5 @@ describe('deploy/ manifests', () => {
     expect(token.metadata.annotations?.['kubernetes.io/service-account.name']).toBe('meshpilot-reader');
     expect(token['type']).toBe('kubernetes.io/service-account-token');
     expect(find('ServiceAccount', 'meshpilot-reader').metadata.namespace).toBe('istio-system');
-  });
-});
-
-describe('deploy/ with kubectl against kube-sim', () => {
-  let sim: KubeSim | undefined;
-  let dir: string;
-  let kubeconfig: string;
-  let hasKubectl = false;
-  beforeAll(async () => {
-    hasKubectl = await kubectlAvailable();
-    if (!hasKubectl) return;
-    sim = await startKubeSim({});
-    dir = await mkdtemp(join(tmpdir(), 'meshpilot-deploy-kubectl-'));
-    kubeconfig = join(dir, 'kubeconfig');
-    await sim.writeKubeconfig(kubeconfig);
-  });
-  afterAll(async () => {
-    await sim?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
-
-  /** kubectl lines: every manifest either went through, or kube-sim does not serve its kind (listed). */
-  function checkOutput(output: string, expectedCreated: string[]): string[] {
-    const lines = output.split('\n').filter((line) => line.trim() !== '' && line !== 'ensure CRDs are installed first');
-    const unserved: string[] = [];
-    for (const line of lines) {
-      const match = KUBE_SIM_UNSERVED.exec(line);
-      if (match !== null) unserved.push(`${match[2]} ${match[1]}`);
-      else expect(line).toMatch(/ (created|configured|unchanged)( \(dry run\))?$/);
-    }
-    for (const created of expectedCreated) expect(output).toContain(created);
-    return unserved;
-  }
-
-  it('kubectl apply --dry-run=client -f deploy/ goes through for every kind kube-sim serves', async () => {
-    if (!hasKubectl) {
-      console.log('kubectl not installed: skipped the kubectl dry run of deploy/');
-      return;
-    }
-    const output = await kubectl(kubeconfig, ['apply', '--dry-run=client', '--validate=false', '-f', DEPLOY]);
-    const unserved = checkOutput(output, [
-      'namespace/meshpilot created (dry run)',
-      'service/meshpilot created (dry run)',
-    ]);
-    console.log(
-      `kube-sim does not serve ${unserved.join(', ')}: kubectl could not map those manifests (structure checked above)`,
-    );
-    const mayBeUnserved = new Set([
-      'apps/v1 Deployment',
-      'policy/v1 PodDisruptionBudget',
-      'v1 ConfigMap',
-      'v1 ServiceAccount',
-    ]);
-    for (const kind of unserved) expect(mayBeUnserved.has(kind), `${kind} should have gone through`).toBe(true);
-  });
-
-  it('kubectl apply -f deploy/member-cluster/ creates what kube-sim serves (RBAC and ServiceAccounts it does not)', async () => {
-    if (!hasKubectl || sim === undefined) {
-      console.log('kubectl not installed: skipped kubectl apply of deploy/member-cluster/');
-      return;
-    }
-    // kube-sim's OpenAPI has no RBAC or ServiceAccount schemas, so client validation is off here.
-    const output = await kubectl(kubeconfig, ['apply', '--validate=false', '-f', join(DEPLOY, 'member-cluster')]);
-    const unserved = checkOutput(output, [
-      'namespace/istio-system',
-      `secret/${tokenSecretName('meshpilot-reader')} created`,
-    ]);
-    console.log(
-      `kube-sim does not serve ${[...new Set(unserved)].join(', ')}: those member-cluster manifests were not applied`,
-    );
-    const mayBeUnserved = new Set([
-      'v1 ServiceAccount',
-      'rbac.authorization.k8s.io/v1 ClusterRole',
-      'rbac.authorization.k8s.io/v1 ClusterRoleBinding',
-      'rbac.authorization.k8s.io/v1 Role',
-      'rbac.authorization.k8s.io/v1 RoleBinding',
-    ]);
-    for (const kind of unserved) expect(mayBeUnserved.has(kind), `${kind} should have been applied`).toBe(true);
-    expect(
-      sim.get('v1', 'Secret', 'istio-system', tokenSecretName('meshpilot-reader'))?.metadata.annotations,
-    ).toMatchObject({ 'kubernetes.io/service-account.name': 'meshpilot-reader' });
   });
 });

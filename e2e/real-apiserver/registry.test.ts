@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,7 @@ describe('the registry on real kube-apiservers', { timeout: 120_000 }, () => {
   let members: Record<Tag, RealKubeCluster>;
   let meshpilot: Awaited<ReturnType<typeof startRealMeshpilot>>;
   let follower: EdsFollower;
+  let memberClusterApply: string;
 
   /** Waits until the proxy's EDS is exactly what the member API servers hold; returns it. */
   const edsMatchesApiServers = async (what: string, since = 0): Promise<readonly string[]> => {
@@ -94,9 +95,10 @@ describe('the registry on real kube-apiservers', { timeout: 120_000 }, () => {
     members = { a, b, c };
     await config.kubectl(['apply', '--server-side', '-f', realKubeBinaries().istioCrds]);
     await config.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
-    await Promise.all(
+    const applied = await Promise.all(
       [config, a, b, c].map((cluster) => cluster.kubectl(['apply', '-f', join(repoRoot, 'deploy', 'member-cluster')])),
     );
+    memberClusterApply = applied[0] ?? '';
     await Promise.all(
       (['a', 'b', 'c'] as const).map((tag) => applyHelloworld(members[tag], tag, helloPods(tag, BASE[tag]))),
     );
@@ -389,5 +391,85 @@ describe('the registry on real kube-apiservers', { timeout: 120_000 }, () => {
       async () => ((await clusterz(meshpilot.adminUrl)).some((h) => h.name === 'cluster-d') ? undefined : true),
       'cluster-d gone',
     );
+    // Deleting cluster-c's remote secret takes exactly its endpoints away, in one push.
+    const beforeRemoval = follower.updates.length;
+    await config.kubectl(['delete', 'secret', 'istio-remote-secret-cluster-c', '-n', 'istio-system']);
+    const removed = await follower.waitFor(
+      (addresses) => !addresses.includes('10.3.0.1:5000'),
+      'cluster-c endpoints gone',
+      { since: beforeRemoval },
+    );
+    expect(removed.addresses).toEqual(['10.1.0.1:5000', '10.2.0.1:5000']);
+    await until(
+      async () => ((await clusterz(meshpilot.adminUrl)).some((h) => h.name === 'cluster-c') ? undefined : true),
+      'cluster-c gone from /debug/clusterz',
+    );
+  });
+  it('applies deploy/ on a real API server: the member-cluster reader for real, meshpilot itself as a server-side dry run', async () => {
+    for (const created of [
+      'namespace/istio-system',
+      'serviceaccount/meshpilot-reader created',
+      'clusterrole.rbac.authorization.k8s.io/meshpilot-reader created',
+      'clusterrolebinding.rbac.authorization.k8s.io/meshpilot-reader created',
+      'role.rbac.authorization.k8s.io/meshpilot-reader-secrets created',
+      'rolebinding.rbac.authorization.k8s.io/meshpilot-reader-secrets created',
+    ])
+      expect(memberClusterApply).toContain(created);
+    await config.kubectl(['apply', '-f', join(repoRoot, 'deploy', 'namespace.yaml')]);
+    const dryRun = await config.kubectl(['apply', '--dry-run=server', '-f', join(repoRoot, 'deploy')]);
+    const lines = dryRun.trim().split('\n');
+    for (const line of lines) expect(line).toMatch(/ (created|configured|unchanged) \(server dry run\)$/);
+    for (const kind of ['configmap', 'deployment.apps', 'poddisruptionbudget.policy', 'service', 'serviceaccount'])
+      expect(dryRun).toContain(`${kind}/meshpilot`);
+  });
+
+  it('marks kube clusters it cannot reach at start unhealthy, says which and why, serves the others, and is ready after the timeout', async () => {
+    const reader = await readFile(join(dir.path, 'readers', 'cluster-a.kubeconfig'), 'utf8');
+    const token = /token: (\S+)/.exec(reader)?.[1] ?? '';
+    expect(token).not.toBe('');
+    const badToken = `${token.slice(0, -8)}AAAAAAAA`;
+    const startDir = join(dir.path, 'unreachable-at-start');
+    await mkdir(startDir);
+    await writeFile(join(startDir, 'dead.kubeconfig'), reader.replace(a.url, 'https://127.0.0.1:1'), { mode: 0o600 });
+    await writeFile(join(startDir, 'bad-token.kubeconfig'), reader.replace(token, badToken), { mode: 0o600 });
+    const second = await startRealMeshpilot(startDir, {
+      clusters: [
+        { name: 'cluster-a', kubeconfig: join(dir.path, 'readers', 'cluster-a.kubeconfig') },
+        { name: 'cluster-x', kubeconfig: join(startDir, 'dead.kubeconfig') },
+        { name: 'cluster-y', kubeconfig: join(startDir, 'bad-token.kubeconfig') },
+      ],
+      remoteClusterTimeoutMs: 3_000,
+    });
+    try {
+      const notReady = await fetch(`${second.adminUrl}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(((await notReady.json()) as { reason: string }).reason).toBe(
+        'kube clusters not synced yet: cluster-x, cluster-y',
+      );
+      const health = await clusterz(second.adminUrl);
+      expect(health.map((h) => [h.name, h.state])).toEqual([
+        ['cluster-a', 'synced'],
+        ['cluster-x', 'unreachable'],
+        ['cluster-y', 'unreachable'],
+      ]);
+      expect(health[1]?.lastError).toMatch(/^cluster-x: list [a-z]+: connect ECONNREFUSED 127\.0\.0\.1:1$/);
+      expect(health[2]?.lastError).toMatch(/^cluster-y: list [a-z]+: 401 Unauthorized/);
+      expect(JSON.stringify(health)).not.toContain(badToken);
+      const local = EdsFollower.connect(second.xdsAddress, PROXY, { CLUSTER_ID: 'cluster-a' }, HELLO_ENVOY_CLUSTER);
+      try {
+        await local.waitFor(sameSet(['10.1.0.1:5000']), 'cluster-a endpoints');
+      } finally {
+        await local.close();
+      }
+      await until(
+        async () => ((await fetch(`${second.adminUrl}/readyz`)).status === 200 ? true : undefined),
+        'ready after the timeout',
+      );
+      const metrics = await (await fetch(`${second.adminUrl}/metrics`)).text();
+      expect(metrics).toMatch(/remote_cluster_sync_timeouts_total 1/);
+      expect(metrics).toMatch(/meshpilot_kube_cluster_synced\{cluster="cluster-x"\} 0/);
+    } finally {
+      await second.stop();
+    }
   });
 });

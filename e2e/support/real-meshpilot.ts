@@ -17,6 +17,7 @@ export interface RealMeshConfig {
   readonly config?: readonly { cluster: string }[];
   readonly tokenReviewCluster?: string;
   readonly resyncMs?: number;
+  readonly remoteClusterTimeoutMs?: number;
 }
 
 /** meshpilot in this process on loopback ephemeral ports (plain and TLS xDS, admin), watching real API servers. */
@@ -29,6 +30,9 @@ export async function startRealMeshpilot(dir: string, mesh: RealMeshConfig): Pro
       ...(mesh.remoteSecrets ? { remoteSecrets: mesh.remoteSecrets } : {}),
       ...(mesh.config ? { config: mesh.config } : {}),
       registry: { resyncMs: mesh.resyncMs ?? 60_000 },
+      ...(mesh.remoteClusterTimeoutMs !== undefined
+        ? { readiness: { remoteClusterTimeoutMs: mesh.remoteClusterTimeoutMs } }
+        : {}),
       debounce: { quietMs: 20, maxMs: 200 },
       listen: { xds: '127.0.0.1:0', xdsTls: '127.0.0.1:0', admin: '127.0.0.1:0' },
       security: {
