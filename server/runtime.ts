@@ -59,6 +59,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     metrics,
     logger,
     controlPlane: { identifier: `meshpilot@${hostname()}` },
+    limits: config.xdsServer,
     ...(security !== undefined ? { extraSources: new Map([[SECRET_TYPE, security.sds]]) } : {}),
   });
   const kubeClusterNetworks = Object.fromEntries(config.clusters.map((c) => [c.name, c.network]));

@@ -6,6 +6,7 @@ import { XdsCache } from '../../server/cache/xds-cache.ts';
 import { Metrics } from '../../server/metrics/metrics.ts';
 import { createMeshXdsService } from '../../server/cache/mesh-xds-service.ts';
 import { listenGrpc } from '../../server/xds/xds-server.ts';
+import type { StreamLimits } from '../../server/xds/stream-limits.ts';
 import { AdsTestClient, node } from './ads-client.ts';
 
 /**
@@ -15,19 +16,25 @@ import { AdsTestClient, node } from './ads-client.ts';
 export class XdsHarness {
   readonly cache = new XdsCache();
   readonly metrics = new Metrics({ defaultMetrics: false });
-  readonly xds = createMeshXdsService({
-    cache: this.cache,
-    metrics: this.metrics,
-    logger: pino({ level: 'silent' }),
-    controlPlane: { identifier: 'test' },
-  });
+  readonly xds: ReturnType<typeof createMeshXdsService>;
   private readonly server = new Server();
   private readonly clients: AdsTestClient[] = [];
   private current: MeshSnapshot | undefined;
   address = '';
 
-  static async start(): Promise<XdsHarness> {
-    const harness = new XdsHarness();
+  private constructor(limits: Partial<StreamLimits>) {
+    this.xds = createMeshXdsService({
+      cache: this.cache,
+      metrics: this.metrics,
+      logger: pino({ level: 'silent' }),
+      controlPlane: { identifier: 'test' },
+      limits,
+    });
+  }
+
+  /** `limits`: per-stream limits other than the defaults. */
+  static async start(limits: Partial<StreamLimits> = {}): Promise<XdsHarness> {
+    const harness = new XdsHarness(limits);
     harness.xds.addTo(harness.server);
     harness.address = `127.0.0.1:${await listenGrpc(harness.server, '127.0.0.1:0')}`;
     return harness;

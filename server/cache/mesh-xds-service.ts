@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { ControlPlaneId } from '../xds/wire.ts';
 import type { XdsConnection } from '../xds/connection.ts';
 import { XdsService } from '../xds/xds-server.ts';
+import type { StreamLimits } from '../xds/stream-limits.ts';
 import { meshProxyIdentifier, meshResourceSources, type MeshResourceSource } from './mesh-sources.ts';
 import type { ConnectedProxy } from '../generators/proxy-identity.ts';
 
@@ -20,6 +21,7 @@ export interface MeshXdsServiceOptions {
   readonly controlPlane: ControlPlaneId;
   /** Sources of types not generated from the mesh snapshot (SDS), by type URL. */
   readonly extraSources?: ReadonlyMap<XdsTypeUrl, MeshResourceSource>;
+  readonly limits?: Partial<StreamLimits>;
 }
 
 /** ADS streams wired to the generated resources of the mesh snapshot (and any extra sources). */
@@ -30,5 +32,6 @@ export function createMeshXdsService(options: MeshXdsServiceOptions): MeshXdsSer
     metrics: options.metrics,
     logger: options.logger,
     controlPlane: options.controlPlane,
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
   });
 }

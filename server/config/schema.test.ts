@@ -19,7 +19,14 @@ describe('MeshpilotConfigSchema', () => {
       debounce: { quietMs: 100, maxMs: 1000 },
       readiness: { remoteClusterTimeoutMs: 30000 },
       registry: { resyncMs: 300000, unreachablePolicy: 'keep', dropAfterMs: 600000 },
-      xdsServer: { maxConnectionAgeMs: 0, maxConnectionAgeGraceMs: 10000 },
+      xdsServer: {
+        maxConnectionAgeMs: 0,
+        maxConnectionAgeGraceMs: 10000,
+        maxSubscribedNamesPerType: 100_000,
+        maxSubscribedNamesPerStream: 250_000,
+        maxUnknownTypeUrls: 16,
+        maxNackMessageBytes: 4096,
+      },
       logLevel: 'info',
     });
   });

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isCidr, isDnsLabel, isDnsSubdomain, isIpOrHostname, parseListenAddress } from './address.ts';
 import { ConfigErrorCode } from './config-error.ts';
+import { DEFAULT_STREAM_LIMITS } from '../xds/stream-limits.ts';
 import { KUBECONFIG_ALLOWANCES, type KubeconfigAllowance } from '../kube/kubeconfig-policy.ts';
 
 // The meshpilot.yaml schema (DESIGN.md "Public contracts"). Every object is strict: unknown keys are errors.
@@ -274,6 +275,11 @@ const RegistrySchema = z.strictObject({
 const XdsServerSchema = z.strictObject({
   maxConnectionAgeMs: durationMs.default(0),
   maxConnectionAgeGraceMs: durationMs.default(10_000),
+  // Per-stream limits on what a client can make the server remember (server/xds/stream-limits.ts).
+  maxSubscribedNamesPerType: z.number().int().min(1).default(DEFAULT_STREAM_LIMITS.maxSubscribedNamesPerType),
+  maxSubscribedNamesPerStream: z.number().int().min(1).default(DEFAULT_STREAM_LIMITS.maxSubscribedNamesPerStream),
+  maxUnknownTypeUrls: z.number().int().min(0).default(DEFAULT_STREAM_LIMITS.maxUnknownTypeUrls),
+  maxNackMessageBytes: z.number().int().min(64).default(DEFAULT_STREAM_LIMITS.maxNackMessageBytes),
 });
 
 export const MeshpilotConfigSchema = z.strictObject({

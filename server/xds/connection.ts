@@ -15,6 +15,7 @@ import {
   type Touched,
 } from './resource-source.ts';
 import type { SharedSets } from './shared-sets.ts';
+import type { StreamLimits } from './stream-limits.ts';
 import { TypeState } from './type-state.ts';
 import type { ControlPlaneId, NodeMessage } from './wire.ts';
 
@@ -29,15 +30,24 @@ export interface ConnectionContext<P extends StreamProxy, C> {
   readonly controlPlane: ControlPlaneId;
   readonly register: (connection: XdsConnection<P, C>) => void;
   readonly unregister: (connection: XdsConnection<P, C>) => void;
+  readonly limits: StreamLimits;
 }
 
 export class RequestError extends Error {
   readonly code = 'MESHPILOT_ERR_XDS_REQUEST';
   readonly reason: string;
-  constructor(reason: string, message: string) {
+  /** The gRPC status the stream ends with. */
+  readonly grpcCode: status;
+  constructor(reason: string, message: string, grpcCode: status = status.INVALID_ARGUMENT) {
     super(message);
     this.reason = reason;
+    this.grpcCode = grpcCode;
   }
+}
+
+/** A stream asked for more than a limit allows: it ends with RESOURCE_EXHAUSTED naming the limit. */
+export function limitExceeded(limit: keyof StreamLimits, value: number, message: string): RequestError {
+  return new RequestError(limit, `xdsServer.${limit} (${value}) exceeded: ${message}`, status.RESOURCE_EXHAUSTED);
 }
 
 /** What ADS SotW and Delta streams share: proxy identity, per-type state, nonces, ending with a status. */
@@ -120,10 +130,40 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     return touchedByAll(source, changes, this.stream());
   }
 
-  /** Answers a request now, or after the stream drains. */
+  /**
+   * Answers a request now, or, while an earlier response has not left (a slow or stuck reader),
+   * once the stream drains: repeated requests then cost one answer per type, with the newest state.
+   */
   protected respond(state: TypeState): void {
-    if (this.blocked) this.pendingResends.add(state.typeUrl);
-    else this.send(state, true, 'all');
+    if (this.blocked || this.unflushed > 0) {
+      this.setBlocked(true);
+      this.pendingResends.add(state.typeUrl);
+    } else this.send(state, true, 'all');
+  }
+
+  /** Answers waiting for the stream to drain (at most one per type). */
+  get queuedAnswers(): number {
+    return this.pendingResends.size;
+  }
+
+  /** Ends the stream if its subscriptions exceed the per-type or per-stream limit. */
+  protected checkSubscriptionLimits(state: TypeState): void {
+    const { maxSubscribedNamesPerType, maxSubscribedNamesPerStream } = this.context.limits;
+    const count = state.names.size;
+    if (count > maxSubscribedNamesPerType)
+      throw limitExceeded(
+        'maxSubscribedNamesPerType',
+        maxSubscribedNamesPerType,
+        `${count} ${shortTypeName(state.typeUrl)} resource names subscribed on one stream`,
+      );
+    let total = 0;
+    for (const other of this.types.values()) total += other.names.size;
+    if (total > maxSubscribedNamesPerStream)
+      throw limitExceeded(
+        'maxSubscribedNamesPerStream',
+        maxSubscribedNamesPerStream,
+        `${total} resource names subscribed on one stream`,
+      );
   }
 
   private setBlocked(blocked: boolean): void {
@@ -162,7 +202,7 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     try {
       this.handle(bytes);
     } catch (error: unknown) {
-      if (error instanceof RequestError) this.fail(error.reason, error.message);
+      if (error instanceof RequestError) this.fail(error.reason, error.message, error.grpcCode);
       else {
         this.context.metrics.internalErrors.inc();
         this.fail('internal', error instanceof Error ? error.message : String(error));
@@ -249,9 +289,17 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
       throw new RequestError('type_url', 'type_url is empty: every ADS request must name its resource type');
     if (!isKnownTypeUrl(typeUrl)) {
       this.context.metrics.unknownTypeRequests.inc();
-      if (!this.warnedUnknownTypes.has(typeUrl)) {
-        this.warnedUnknownTypes.add(typeUrl);
-        this.context.logger.warn({ connection: this.id, typeUrl }, 'request for an unknown type URL ignored');
+      // Remembered by a bounded prefix: a client's type URL can be as long as its message.
+      const remembered = typeUrl.slice(0, 256);
+      if (!this.warnedUnknownTypes.has(remembered)) {
+        const max = this.context.limits.maxUnknownTypeUrls;
+        if (this.warnedUnknownTypes.size >= max)
+          throw limitExceeded('maxUnknownTypeUrls', max, `more than ${max} distinct unknown type URLs requested`);
+        this.warnedUnknownTypes.add(remembered);
+        this.context.logger.warn(
+          { connection: this.id, typeUrl: remembered },
+          'request for an unknown type URL ignored',
+        );
       }
       return undefined;
     }
@@ -287,7 +335,8 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     this.context.metrics.expiredNonces.inc({ type: shortTypeName(state.typeUrl) });
   }
 
-  protected recordNack(state: TypeState, message: string, nonce: string): void {
+  protected recordNack(state: TypeState, fullMessage: string, nonce: string): void {
+    const message = truncate(fullMessage, this.context.limits.maxNackMessageBytes);
     state.lastNack = {
       message,
       nonce,
@@ -320,15 +369,15 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     );
   }
 
-  protected fail(reason: string, message: string): void {
+  protected fail(reason: string, message: string, code: status = status.INVALID_ARGUMENT): void {
     if (this.closed) return;
     this.context.metrics.malformedRequests.inc({ reason });
     this.context.logger.warn(
       { connection: this.id, proxy: this.proxy?.id, reason, error: message },
       'stream ended: invalid request',
     );
-    const code = reason === 'internal' ? status.INTERNAL : status.INVALID_ARGUMENT;
-    this.call.emit('error', { code, details: message, message, name: 'RequestError' });
+    const grpcCode = reason === 'internal' ? status.INTERNAL : code;
+    this.call.emit('error', { code: grpcCode, details: message, message, name: 'RequestError' });
     this.close();
   }
 
@@ -342,4 +391,15 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
       this.context.logger.info({ connection: this.id, proxy: this.proxy.id, kind: this.kind }, 'proxy disconnected');
     }
   }
+}
+
+/** The first `max` bytes of a client's message (UTF-8), saying how much was left out. */
+function truncate(message: string, max: number): string {
+  const bytes = Buffer.byteLength(message);
+  if (bytes <= max) return message;
+  const kept = Buffer.from(message)
+    .subarray(0, max)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
+  return `${kept}… (${bytes - max} more bytes; xdsServer.maxNackMessageBytes is ${max})`;
 }

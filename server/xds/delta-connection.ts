@@ -1,6 +1,6 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { setVersion, type EncodedResource } from './encoded-resource.ts';
-import { XdsConnection, type ConnectionContext } from './connection.ts';
+import { limitExceeded, XdsConnection, type ConnectionContext } from './connection.ts';
 import type { StreamProxy, Touched } from './resource-source.ts';
 import type { TypeState } from './type-state.ts';
 import { decodeDeltaDiscoveryRequest, encodeDeltaDiscoveryResponse } from './wire.ts';
@@ -35,7 +35,11 @@ export class DeltaConnection<P extends StreamProxy, C> extends XdsConnection<P, 
     const subscribe = request.resource_names_subscribe ?? [];
     const unsubscribe = request.resource_names_unsubscribe ?? [];
     if (firstRequest) {
-      this.held.set(state.typeUrl, new Map(Object.entries(request.initial_resource_versions ?? {})));
+      const initial = Object.entries(request.initial_resource_versions ?? {});
+      const max = this.context.limits.maxSubscribedNamesPerType;
+      if (initial.length > max)
+        throw limitExceeded('maxSubscribedNamesPerType', max, `${initial.length} initial_resource_versions`);
+      this.held.set(state.typeUrl, new Map(initial));
       if (subscribe.length === 0 && state.allowsWildcard) state.wildcard = true;
     }
     for (const name of subscribe) {
@@ -50,6 +54,7 @@ export class DeltaConnection<P extends StreamProxy, C> extends XdsConnection<P, 
         this.heldBy(state).delete(name);
       }
     }
+    if (subscribe.length > 0) this.checkSubscriptionLimits(state);
     if (firstRequest || subscribe.length > 0 || unsubscribe.length > 0) {
       for (const name of subscribe) this.resendNames(state).add(name);
       if (firstRequest) this.initial.add(state.typeUrl);

@@ -45,6 +45,7 @@ export class SotwConnection<P extends StreamProxy, C> extends XdsConnection<P, C
         (name) => available.get(name)?.name ?? name,
       );
       state.namesDigest = request.namesDigest;
+      if (changed) this.checkSubscriptionLimits(state);
     }
     if (firstRequest || changed || (nonce === '' && !firstRequest)) this.respond(state);
   }

@@ -8,6 +8,7 @@ import { SotwConnection } from './sotw-connection.ts';
 import { PushQueue } from './push-queue.ts';
 import type { ProxyIdentifier, ResourceSources, StreamProxy } from './resource-source.ts';
 import { SharedSets } from './shared-sets.ts';
+import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.ts';
 import type { ControlPlaneId } from './wire.ts';
 
 const ADS = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
@@ -43,6 +44,8 @@ export interface XdsServerOptions<P extends StreamProxy, C> {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly controlPlane: ControlPlaneId;
+  /** What one stream may make the server remember (defaults: DEFAULT_STREAM_LIMITS). */
+  readonly limits?: Partial<StreamLimits>;
 }
 
 export type StreamAuthentication =
@@ -72,6 +75,7 @@ export class XdsService<P extends StreamProxy = StreamProxy, C = unknown> {
     this.context = {
       ...options,
       sharedSets: new SharedSets(),
+      limits: { ...DEFAULT_STREAM_LIMITS, ...options.limits },
       register: (connection) => this.connections.set(connection.id, connection),
       unregister: (connection) => this.connections.delete(connection.id),
     };
