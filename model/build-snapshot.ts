@@ -209,33 +209,55 @@ function endpointsOf(
   slices: readonly EndpointSliceRecord[],
   resolver: NetworkResolver,
 ): WorkloadEndpoint[] {
-  const out: WorkloadEndpoint[] = [];
+  // The same address and port name in several slices of a service (legal in Kubernetes) is sent
+  // once, as Istio merges them: a ready endpoint wins, then the newest slice.
+  const out = new Map<string, { endpoint: WorkloadEndpoint; slice: EndpointSliceRecord }>();
   for (const slice of slices) {
     for (const slicePort of slice.ports) {
       for (const endpoint of slice.endpoints) {
         const pod = podOf(cluster, slice, endpoint);
         const nodeName = endpoint.nodeName ?? pod?.nodeName;
         for (const address of endpoint.addresses) {
-          out.push({
-            kubeCluster: cluster.name,
-            address,
-            port: slicePort.port,
-            servicePortName: slicePort.name,
-            ready: endpoint.ready,
-            serving: endpoint.serving,
-            terminating: endpoint.terminating,
-            ...(endpoint.podName ? { podName: endpoint.podName } : {}),
-            labels: pod?.labels ?? {},
-            ...(pod ? { serviceAccount: pod.serviceAccount } : {}),
-            network: resolver.networkOf(cluster.name, address, pod),
-            locality: localityOf(cluster, pod, nodeName, endpoint.zone),
-            tlsMode: tlsModeOf(pod),
+          const key = `${address}|${slicePort.name}`;
+          const existing = out.get(key);
+          if (existing && !replaces(endpoint, slice, existing.endpoint, existing.slice)) continue;
+          out.set(key, {
+            slice,
+            endpoint: {
+              kubeCluster: cluster.name,
+              address,
+              port: slicePort.port,
+              servicePortName: slicePort.name,
+              ready: endpoint.ready,
+              serving: endpoint.serving,
+              terminating: endpoint.terminating,
+              ...(endpoint.podName ? { podName: endpoint.podName } : {}),
+              labels: pod?.labels ?? {},
+              ...(pod ? { serviceAccount: pod.serviceAccount } : {}),
+              network: resolver.networkOf(cluster.name, address, pod),
+              locality: localityOf(cluster, pod, nodeName, endpoint.zone),
+              tlsMode: tlsModeOf(pod),
+            },
           });
         }
       }
     }
   }
-  return out;
+  return [...out.values()].map((entry) => entry.endpoint);
+}
+
+/** Whether an endpoint of `slice` replaces the same address already taken from `otherSlice`. */
+function replaces(
+  endpoint: SliceEndpointRecord,
+  slice: EndpointSliceRecord,
+  other: WorkloadEndpoint,
+  otherSlice: EndpointSliceRecord,
+): boolean {
+  if (endpoint.ready !== other.ready) return endpoint.ready;
+  const created = slice.createdAt ?? '';
+  const otherCreated = otherSlice.createdAt ?? '';
+  if (created !== otherCreated) return created > otherCreated;
+  return slice.name > otherSlice.name;
 }
 
 function localityOf(

@@ -38,6 +38,8 @@ export interface KubeServiceRecord {
   readonly trafficDistribution?: string;
   readonly loadBalancerIPs: readonly string[];
   readonly externalIPs: readonly string[];
+  /** What the registry dropped from the object as invalid (ports, protocols, label values). */
+  readonly dropped?: readonly string[];
 }
 
 export interface EndpointSliceRecord {
@@ -45,8 +47,12 @@ export interface EndpointSliceRecord {
   readonly name: string;
   readonly serviceName: string;
   readonly addressType: string;
+  /** metadata.creationTimestamp (RFC 3339): the newest slice wins an address found in several. */
+  readonly createdAt?: string;
   readonly ports: readonly { readonly name: string; readonly port: number; readonly protocol: string }[];
   readonly endpoints: readonly SliceEndpointRecord[];
+  /** What the registry dropped from the object as invalid (addresses, ports, protocols). */
+  readonly dropped?: readonly string[];
 }
 
 export interface SliceEndpointRecord {
@@ -68,6 +74,8 @@ export interface PodRecord {
   readonly labels: Readonly<Record<string, string>>;
   readonly serviceAccount: string;
   readonly nodeName?: string;
+  /** What the registry dropped from the object as invalid (pod IP, label values). */
+  readonly dropped?: readonly string[];
 }
 
 export interface NodeRecord {

@@ -113,6 +113,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     kubeClusters: () => membership.health(),
     istioConfig: () => istioConfig?.configz() ?? { sources: [], accepted: [], rejected: [] },
     notReadyReason: () => xds.heldBecause() ?? membership.notReadyReason(),
+    droppedInputs: () => pipeline.droppedInputs.list(),
   });
   const adminPort = await listenHttp(admin, options.adminAddress ?? config.listen.admin);
 

@@ -4,6 +4,7 @@ import type { MeshSnapshot } from '../../model/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ConfigzView } from '../istio-config/config-store.ts';
 import type { KubeClusterHealth } from '../registry/kube-cluster-source.ts';
+import type { DroppedInput } from '../registry/dropped-inputs.ts';
 import type { MeshXdsService } from '../cache/mesh-xds-service.ts';
 import { explainServiceEndpoints } from '../../translators/eds-explain.ts';
 import { configDump } from './config-dump.ts';
@@ -21,6 +22,8 @@ export interface AdminSources {
   readonly istioConfig?: () => ConfigzView;
   /** Undefined when ready; otherwise why not (e.g. which kube clusters have not synced). */
   readonly notReadyReason: () => string | undefined;
+  /** Registry objects whose invalid values were dropped (listed on /debug/registryz). */
+  readonly droppedInputs?: () => readonly DroppedInput[];
 }
 
 type Handler = (url: URL, res: ServerResponse) => Promise<void> | void;
@@ -69,7 +72,8 @@ export function createAdminServer(sources: AdminSources): Server {
         endpoints: explainServiceEndpoints(snapshot, connection.proxy.view, hostname),
       });
     },
-    '/debug/registryz': (_url, res) => json(res, 200, registryView(sources.snapshot())),
+    '/debug/registryz': (_url, res) =>
+      json(res, 200, registryView(sources.snapshot(), sources.droppedInputs?.() ?? [])),
     '/debug/endpointz': (_url, res) => json(res, 200, endpointView(sources.snapshot())),
     '/debug/clusterz': (_url, res) => json(res, 200, sources.kubeClusters()),
   };
@@ -101,9 +105,10 @@ function resolveServiceName(snapshot: MeshSnapshot, name: string): string | unde
   return candidates.find((candidate) => snapshot.services.has(candidate));
 }
 
-function registryView(snapshot: MeshSnapshot | undefined): unknown {
-  if (!snapshot) return { services: [] };
+function registryView(snapshot: MeshSnapshot | undefined, droppedInputs: readonly DroppedInput[]): unknown {
+  if (!snapshot) return { services: [], droppedInputs };
   return {
+    droppedInputs,
     kubeClusters: snapshot.kubeClusters,
     services: [...snapshot.services.values()].map((service) => ({
       ...service,

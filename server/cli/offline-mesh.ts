@@ -6,6 +6,7 @@ import type { MeshSnapshot } from '../../model/types.ts';
 import { readManifestFolder } from '../config/manifests.ts';
 import type { MeshpilotConfig } from '../config/schema.ts';
 import { istioKindOf, validateIstioObject } from '../istio-config/validate.ts';
+import { KUBE_KINDS } from '../registry/events.ts';
 import { listingOf } from '../registry/kinds.ts';
 
 /** A mesh built from files alone (manifest-folder kube clusters and Istio config folders), as the pipeline builds it. */
@@ -13,6 +14,8 @@ export interface OfflineMesh {
   readonly snapshot: MeshSnapshot;
   /** What could not be read offline (kubeconfig clusters, config clusters). */
   readonly notes: readonly string[];
+  /** Invalid values of registry objects that serve drops (the rest of each object is kept). */
+  readonly dropped: readonly string[];
   /** Invalid Istio objects (rejected alone, as meshpilot serve would) and unreadable manifests. */
   readonly errors: readonly string[];
 }
@@ -21,10 +24,18 @@ export async function kubeClusterFromFolder(
   name: string,
   dir: string,
   network: string | undefined,
-): Promise<{ objects: KubeClusterObjects; errors: string[] }> {
+): Promise<{ objects: KubeClusterObjects; errors: string[]; dropped: string[] }> {
   const { objects, errors } = await readManifestFolder(dir);
   const listing = listingOf(objects);
+  const dropped: string[] = [];
+  for (const kind of KUBE_KINDS)
+    for (const [key, record] of listing[kind] as ReadonlyMap<string, { dropped?: readonly string[] }>)
+      for (const problem of record.dropped ?? [])
+        dropped.push(
+          `kube cluster ${name}: ${kind} ${key}: ${problem} (dropped) [MESHPILOT_WARN_REGISTRY_INPUT_DROPPED]`,
+        );
   return {
+    dropped,
     objects: {
       name,
       ...(network ? { network } : {}),
@@ -40,6 +51,7 @@ export async function kubeClusterFromFolder(
 export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineMesh> {
   const notes: string[] = [];
   const errors: string[] = [];
+  const dropped: string[] = [];
   const kubeClusters: KubeClusterObjects[] = [];
   for (const cluster of config.clusters) {
     if (cluster.manifests === undefined) {
@@ -48,6 +60,7 @@ export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineM
     }
     const read = await kubeClusterFromFolder(cluster.name, cluster.manifests, cluster.network);
     errors.push(...read.errors);
+    dropped.push(...read.dropped);
     const objects = read.objects;
     kubeClusters.push(objects);
   }
@@ -78,5 +91,5 @@ export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineM
     kubeClusters,
     istioConfig: buildIstioConfigSet(istio),
   });
-  return { snapshot, notes, errors };
+  return { snapshot, notes, errors, dropped };
 }

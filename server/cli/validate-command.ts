@@ -63,6 +63,8 @@ export async function runValidate(
   // translates the mesh for representative proxies and checks every resource against validate.rules.
   const mesh = await loadOfflineMesh(config);
   for (const error of mesh.errors) out.write(`${error}\n`);
+  // Invalid registry values (addresses, ports, protocols, label values): serve drops them and goes on.
+  for (const dropped of mesh.dropped) out.write(`warning: ${dropped}\n`);
   if (mesh.errors.length > 0) {
     out.write(`${configPath}: validation failed: ${plural(mesh.errors.length, 'error')} in Istio config\n`);
     return 1;
@@ -84,7 +86,11 @@ export async function runValidate(
   const networks = Object.keys(config.meshNetworks.networks).length;
   out.write(
     `config OK: ${plural(config.clusters.length, 'kube cluster')}, ${plural(networks, 'network')}, ${plural(config.config.length, 'config source')}, ` +
-      `${plural(objectCount, 'manifest object')} in ${plural(uniqueFolders.length, 'folder')}\n`,
+      `${plural(objectCount, 'manifest object')} in ${plural(uniqueFolders.length, 'folder')}` +
+      (mesh.dropped.length > 0
+        ? `; serve would drop ${plural(mesh.dropped.length, 'invalid value')} (warnings above)`
+        : '') +
+      '\n',
   );
   return 0;
 }

@@ -60,6 +60,12 @@ export class Metrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly registryInputsDropped = new Counter({
+    name: 'meshpilot_registry_inputs_dropped_total',
+    help: 'Registry objects with invalid values (addresses, ports, protocols, label values) dropped at the door',
+    labelNames: ['kubeCluster', 'kind'] as const,
+    registers: [this.registry],
+  });
   readonly inboundUpdates = new Counter({
     name: 'pilot_inbound_updates',
     help: 'Registry changes received, by kind',

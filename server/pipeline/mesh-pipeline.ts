@@ -7,6 +7,7 @@ import { isEmptyDelta, shareUnchanged, type SnapshotDelta } from '../../model/sn
 import type { MeshSnapshot } from '../../model/types.ts';
 import type { XdsCache } from '../cache/xds-cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { DroppedInputs } from '../registry/dropped-inputs.ts';
 import type { RegistryChange } from '../registry/events.ts';
 import type { KubeClusterHealth, KubeClusterSource } from '../registry/kube-cluster-source.ts';
 import { Debouncer, type DebounceOptions } from './debouncer.ts';
@@ -65,9 +66,12 @@ export class MeshPipeline {
   /** Lets the next build reuse every service whose input records did not change. */
   private memo: SnapshotMemo | undefined;
   private istioConfig: IstioConfigSet = EMPTY_ISTIO_CONFIG;
+  /** Registry objects with invalid values dropped (logged once, counted, on /debug/registryz). */
+  readonly droppedInputs: DroppedInputs;
 
   constructor(options: MeshPipelineOptions) {
     this.options = options;
+    this.droppedInputs = new DroppedInputs(options.logger, options.metrics.registryInputsDropped);
     this.debouncer = new Debouncer(options.debounce, (batch, firstAt) => {
       options.metrics.debounceTime.observe((performance.now() - firstAt) / 1000);
       this.rebuild(
@@ -90,6 +94,7 @@ export class MeshPipeline {
     this.sources.set(source.name, source);
     this.countKubeClusters();
     await source.start((changes) => {
+      this.droppedInputs.observe(changes);
       for (const change of changes) {
         this.options.metrics.inboundUpdates.inc({ type: change.kind });
         this.options.metrics.registryEvents.inc({
@@ -105,6 +110,7 @@ export class MeshPipeline {
     const source = this.sources.get(name);
     if (!source) return;
     this.sources.delete(name);
+    this.droppedInputs.forget(name);
     this.countKubeClusters();
     await source.stop();
     this.rebuild([]);

@@ -1,4 +1,5 @@
 import { localityFromNodeLabels } from '../../model/locality.ts';
+import { isValidAddress, isValidPort, isValidProtocol, validLabels } from './input-checks.ts';
 import type {
   EndpointSliceRecord,
   KubeServiceRecord,
@@ -30,6 +31,11 @@ function stringMap(value: unknown): Record<string, string> {
   for (const [key, v] of Object.entries(record(value))) if (typeof v === 'string') out[key] = v;
   return out;
 }
+/** An RFC 3339 time (string from YAML, Date from client-node) in one form, so times compare as strings. */
+function timestamp(value: unknown): string | undefined {
+  const time = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
 function bool(value: unknown, fallback: boolean): boolean {
   return typeof value === 'boolean' ? value : fallback;
 }
@@ -43,23 +49,45 @@ function metadataOf(object: unknown): { name: string; namespace: string; labels:
   };
 }
 
+/** `dropped` only when something was: records of valid objects stay as they were. */
+function droppedField(problems: readonly string[]): { dropped?: readonly string[] } {
+  return problems.length > 0 ? { dropped: problems } : {};
+}
+
 export function reduceService(object: unknown): KubeServiceRecord {
-  const { name, namespace, labels } = metadataOf(object);
+  const problems: string[] = [];
+  const { name, namespace, labels: rawLabels } = metadataOf(object);
+  const labels = validLabels(rawLabels, problems);
   const spec = record(record(object).spec);
   const status = record(record(object).status);
   const clusterIP = str(spec.clusterIP);
-  const ports: ServicePort[] = list(spec.ports).map((raw) => {
+  const ports: ServicePort[] = [];
+  for (const raw of list(spec.ports)) {
     const port = record(raw);
     const targetPort = port.targetPort;
-    return {
+    const number = Number(port.port);
+    const protocol = str(port.protocol) ?? 'TCP';
+    if (!isValidPort(number)) {
+      problems.push(`port ${JSON.stringify(port.port)}: not a port number (1-65535)`);
+      continue;
+    }
+    if (!isValidProtocol(protocol)) {
+      problems.push(`port ${number}: unknown protocol ${JSON.stringify(protocol)}`);
+      continue;
+    }
+    if (typeof targetPort === 'number' && !isValidPort(targetPort)) {
+      problems.push(`port ${number}: targetPort ${targetPort} is not a port number (1-65535)`);
+      continue;
+    }
+    ports.push({
       name: str(port.name) ?? '',
-      port: Number(port.port),
+      port: number,
       ...(typeof targetPort === 'number' || typeof targetPort === 'string' ? { targetPort } : {}),
-      protocol: str(port.protocol) ?? 'TCP',
+      protocol,
       ...(str(port.appProtocol) ? { appProtocol: str(port.appProtocol) } : {}),
       ...(typeof port.nodePort === 'number' ? { nodePort: port.nodePort } : {}),
-    };
-  });
+    });
+  }
   const loadBalancerIPs = list(record(status.loadBalancer).ingress)
     .map((ingress) => str(record(ingress).ip))
     .filter((ip): ip is string => ip !== undefined);
@@ -74,12 +102,17 @@ export function reduceService(object: unknown): KubeServiceRecord {
     ...(str(spec.trafficDistribution) ? { trafficDistribution: str(spec.trafficDistribution) } : {}),
     loadBalancerIPs,
     externalIPs: list(spec.externalIPs).filter((ip): ip is string => typeof ip === 'string'),
+    ...droppedField(problems),
   };
 }
 
 export function reduceEndpointSlice(object: unknown): EndpointSliceRecord {
   const { name, namespace, labels } = metadataOf(object);
   const raw = record(object);
+  const created = record(raw.metadata).creationTimestamp;
+  const createdAt = timestamp(created);
+  const addressType = str(raw.addressType) ?? 'IPv4';
+  const problems: string[] = [];
   const endpoints: SliceEndpointRecord[] = list(raw.endpoints).map((value) => {
     const endpoint = record(value);
     const conditions = record(endpoint.conditions);
@@ -87,7 +120,11 @@ export function reduceEndpointSlice(object: unknown): EndpointSliceRecord {
     const targetRef = record(endpoint.targetRef);
     const podName = str(targetRef.kind) === 'Pod' ? str(targetRef.name) : undefined;
     return {
-      addresses: list(endpoint.addresses).filter((a): a is string => typeof a === 'string'),
+      addresses: list(endpoint.addresses).filter((a): a is string => {
+        if (typeof a === 'string' && isValidAddress(a, addressType)) return true;
+        problems.push(`address ${JSON.stringify(a)}: not an ${addressType} address`);
+        return false;
+      }),
       ready,
       serving: bool(conditions.serving, ready),
       terminating: bool(conditions.terminating, false),
@@ -100,20 +137,34 @@ export function reduceEndpointSlice(object: unknown): EndpointSliceRecord {
     namespace,
     name,
     serviceName: labels['kubernetes.io/service-name'] ?? '',
-    addressType: str(raw.addressType) ?? 'IPv4',
-    ports: list(raw.ports).map((value) => {
+    addressType,
+    ...(createdAt ? { createdAt } : {}),
+    ports: list(raw.ports).flatMap((value) => {
       const port = record(value);
-      return { name: str(port.name) ?? '', port: Number(port.port), protocol: str(port.protocol) ?? 'TCP' };
+      const number = Number(port.port);
+      const protocol = str(port.protocol) ?? 'TCP';
+      if (!isValidPort(number) || !isValidProtocol(protocol)) {
+        problems.push(`port ${JSON.stringify(port.port)}/${protocol}: not a valid port and protocol`);
+        return [];
+      }
+      return [{ name: str(port.name) ?? '', port: number, protocol }];
     }),
     endpoints,
+    ...droppedField(problems),
   };
 }
 
 export function reducePod(object: unknown): PodRecord {
-  const { name, namespace, labels } = metadataOf(object);
+  const problems: string[] = [];
+  const { name, namespace, labels: rawLabels } = metadataOf(object);
+  const labels = validLabels(rawLabels, problems);
   const spec = record(record(object).spec);
   const status = record(record(object).status);
-  const ip = str(status.podIP);
+  let ip = str(status.podIP);
+  if (ip !== undefined && !isValidAddress(ip, 'any')) {
+    problems.push(`podIP ${JSON.stringify(ip)}: not an IP address`);
+    ip = undefined;
+  }
   const nodeName = str(spec.nodeName);
   return {
     namespace,
@@ -122,6 +173,7 @@ export function reducePod(object: unknown): PodRecord {
     labels,
     serviceAccount: str(spec.serviceAccountName) ?? str(spec.serviceAccount) ?? 'default',
     ...(nodeName ? { nodeName } : {}),
+    ...droppedField(problems),
   };
 }
 
