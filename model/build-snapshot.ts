@@ -1,36 +1,35 @@
+import { isDeepStrictEqual } from 'node:util';
+import { buildService, serviceDependencies, serviceKeyOf, type ServiceRecordIn } from './build-service.ts';
 import { serviceHostname } from './hostnames.ts';
+import { InputIndex } from './input-index.ts';
 import { EMPTY_ISTIO_CONFIG } from './istio/config-set.ts';
-import type { KubeClusterObjects, SnapshotInput } from './inputs.ts';
-import { localityFromPodLabel, POD_LOCALITY_LABEL, NO_LOCALITY } from './locality.ts';
+import type { InputChange, KubeClusterObjects, SnapshotInput } from './inputs.ts';
 import { NetworkResolver, resolveGateways } from './networks.ts';
-import type {
-  EndpointSliceRecord,
-  SliceEndpointRecord,
-  KubeServiceRecord,
-  Locality,
-  MeshService,
-  MeshSnapshot,
-  PodRecord,
-  ProxyWorkload,
-  ServicePort,
-  TlsMode,
-  WorkloadEndpoint,
-} from './types.ts';
+import { FULL_DELTA, isEmptyDelta, type SnapshotDelta } from './snapshot-delta.ts';
+import type { MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from './types.ts';
+import { updateWorkloads, workloadsByIp, type PodIps, type WorkloadsByIp } from './workloads.ts';
 
-export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+export { TLS_MODE_LABEL } from './build-service.ts';
 
 /**
  * What a build remembers for the next one: per service, the input records it was built from
- * (compared by identity: the kube cluster stores keep unchanged records as the same objects)
- * and what it produced. A build then re-derives only services whose inputs changed.
+ * (compared by identity: the kube cluster stores keep unchanged records as the same objects) and
+ * what it produced; the index from records to services; the snapshot it made. A memo is handed on:
+ * pass each one to one later build only.
  */
 export interface SnapshotMemo {
   readonly settings: readonly unknown[];
+  /** The record maps the build read: a keyed build is valid only over the same kube cluster stores. */
+  readonly stores: readonly unknown[];
   readonly services: ReadonlyMap<string, ServiceMemo>;
   readonly workloads: {
-    readonly inputs: readonly unknown[];
-    readonly byIp: ReadonlyMap<string, readonly ProxyWorkload[]>;
+    /** The records the workloads were derived from, or undefined once a keyed build updated them. */
+    readonly inputs: readonly unknown[] | undefined;
+    readonly byIp: WorkloadsByIp;
+    readonly podIps: PodIps;
   };
+  readonly index: InputIndex;
+  readonly snapshot: MeshSnapshot;
 }
 
 interface ServiceMemo {
@@ -39,265 +38,283 @@ interface ServiceMemo {
   readonly endpoints: ReadonlyMap<number, readonly WorkloadEndpoint[]>;
 }
 
+export interface SnapshotBuild {
+  readonly snapshot: MeshSnapshot;
+  readonly memo: SnapshotMemo;
+  /** What changed since the memo's snapshot (FULL_DELTA without a memo); unchanged parts are the same objects. */
+  readonly delta: SnapshotDelta;
+  /** How the build found what to rebuild: from the named changes, or by looking at every service. */
+  readonly followed: 'changes' | 'every service';
+}
+
 /** Builds the immutable mesh snapshot from every kube cluster's reduced objects. Pure. */
 export function buildSnapshot(input: SnapshotInput): MeshSnapshot {
   return buildSnapshotIncremental(input, undefined).snapshot;
 }
 
-/** buildSnapshot, reusing the previous build's results for every service whose inputs are the same objects. Pure. */
+/**
+ * buildSnapshot, reusing the previous build. With `changes` (every input record added, changed or
+ * removed since the memo was made, as the registry's events name them) it rebuilds only the
+ * services those records feed, found through the memo's index: O(the change). Without them, or when
+ * the kube clusters or settings differ from the memo's, it walks every service and reuses those
+ * whose input records are the same objects.
+ */
 export function buildSnapshotIncremental(
   input: SnapshotInput,
   memo: SnapshotMemo | undefined,
-): { snapshot: MeshSnapshot; memo: SnapshotMemo } {
-  const resolver = new NetworkResolver(input.meshNetworks, input.kubeClusters);
+  changes?: readonly InputChange[],
+): SnapshotBuild {
   const kubeClusters = [...input.kubeClusters].sort((a, b) => a.name.localeCompare(b.name));
   const settings = [input.meshNetworks, input.domainSuffix, ...kubeClusters.map((c) => `${c.name}=${c.network ?? ''}`)];
-  const reusable = memo && sameRefs(memo.settings, settings) ? memo.services : undefined;
-
-  const merged = new Map<string, { cluster: KubeClusterObjects; service: KubeServiceRecord }[]>();
-  for (const cluster of kubeClusters) {
-    for (const service of cluster.services.values()) {
-      const hostname = serviceHostname(service.name, service.namespace, input.domainSuffix);
-      const records = merged.get(hostname) ?? [];
-      records.push({ cluster, service });
-      merged.set(hostname, records);
-    }
-  }
-  const slicesByService = new Map(kubeClusters.map((cluster) => [cluster.name, indexSlices(cluster)]));
-
-  const services = new Map<string, MeshService>();
-  const endpoints = new Map<string, ReadonlyMap<number, readonly WorkloadEndpoint[]>>();
-  const nextMemo = new Map<string, ServiceMemo>();
-  for (const hostname of [...merged.keys()].sort()) {
-    const records = merged.get(hostname)!;
-    const inputs = serviceInputs(records, slicesByService);
-    const previous = reusable?.get(hostname);
-    const built =
-      previous && sameRefs(previous.inputs, inputs)
-        ? previous
-        : { inputs, ...buildService(hostname, records, slicesByService, resolver) };
-    nextMemo.set(hostname, built);
-    services.set(hostname, built.service);
-    endpoints.set(hostname, built.endpoints);
-  }
-
-  const workloadInputs = kubeClusters.flatMap((c) => [c.name, ...c.pods.values(), ...c.nodes.values()]);
-  const workloads =
-    reusable && memo && sameRefs(memo.workloads.inputs, workloadInputs)
-      ? memo.workloads
-      : { inputs: workloadInputs, byIp: workloadsByIp(kubeClusters, resolver) };
-
-  return {
-    snapshot: {
-      domainSuffix: input.domainSuffix,
-      trustDomain: input.trustDomain,
-      services,
-      endpoints,
-      gateways: resolveGateways(input.meshNetworks, kubeClusters, input.domainSuffix),
-      workloadsByIp: workloads.byIp,
-      kubeClusters: kubeClusters.map((c) => c.name),
-      istioConfig: input.istioConfig ?? EMPTY_ISTIO_CONFIG,
-    },
-    memo: { settings, services: nextMemo, workloads },
-  };
-}
-
-function podOf(
-  cluster: KubeClusterObjects,
-  slice: EndpointSliceRecord,
-  endpoint: SliceEndpointRecord,
-): PodRecord | undefined {
-  const key = endpoint.podKey ?? (endpoint.podName ? `${slice.namespace}/${endpoint.podName}` : undefined);
-  return key ? cluster.pods.get(key) : undefined;
+  const stores = kubeClusters.flatMap((c) => [c.services, c.endpointSlices, c.pods, c.nodes]);
+  const keyed =
+    memo !== undefined &&
+    changes !== undefined &&
+    sameRefs(memo.settings, settings) &&
+    sameRefs(memo.stores, stores) &&
+    input.trustDomain === memo.snapshot.trustDomain;
+  const build: SnapshotBuild = keyed
+    ? { ...buildKeyed(input, kubeClusters, memo, changes), followed: 'changes' }
+    : { ...buildWhole(input, kubeClusters, settings, stores, memo), followed: 'every service' };
+  // Nothing changed (not even the pods proxies are identified by): keep the previous snapshot object itself.
+  if (memo !== undefined && isEmptyDelta(build.delta) && build.snapshot.workloadsByIp === memo.snapshot.workloadsByIp)
+    return { ...build, snapshot: memo.snapshot, memo: { ...build.memo, snapshot: memo.snapshot } };
+  return build;
 }
 
 function sameRefs(a: readonly unknown[], b: readonly unknown[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
-type SliceIndex = ReadonlyMap<string, readonly EndpointSliceRecord[]>;
-
-/** A kube cluster's EndpointSlices by `namespace/service`, so each service finds its own at once. */
-function indexSlices(cluster: KubeClusterObjects): SliceIndex {
-  const index = new Map<string, EndpointSliceRecord[]>();
-  for (const slice of cluster.endpointSlices.values()) {
-    if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
-    const key = `${slice.namespace}/${slice.serviceName}`;
-    const list = index.get(key) ?? [];
-    list.push(slice);
-    index.set(key, list);
-  }
-  return index;
-}
-
-function slicesOf(records: SliceIndex | undefined, service: KubeServiceRecord): readonly EndpointSliceRecord[] {
-  return records?.get(`${service.namespace}/${service.name}`) ?? [];
-}
-
-/** Every record a service's result depends on: its Service, EndpointSlices, and their pods and nodes. */
-function serviceInputs(
-  records: readonly { cluster: KubeClusterObjects; service: KubeServiceRecord }[],
-  slices: ReadonlyMap<string, SliceIndex>,
-): unknown[] {
-  const inputs: unknown[] = [];
-  for (const { cluster, service } of records) {
-    inputs.push(cluster.name, service);
-    for (const slice of slicesOf(slices.get(cluster.name), service)) {
-      inputs.push(slice);
-      for (const endpoint of slice.endpoints) {
-        const pod = podOf(cluster, slice, endpoint);
-        const nodeName = endpoint.nodeName ?? pod?.nodeName;
-        inputs.push(pod, nodeName ? cluster.nodes.get(nodeName) : undefined);
-      }
+/** Every service's Service records across kube clusters, by hostname, in hostname order. */
+function mergeServices(
+  kubeClusters: readonly KubeClusterObjects[],
+  domainSuffix: string,
+): Map<string, ServiceRecordIn[]> {
+  const merged = new Map<string, ServiceRecordIn[]>();
+  for (const cluster of kubeClusters) {
+    for (const service of cluster.services.values()) {
+      const hostname = serviceHostname(service.name, service.namespace, domainSuffix);
+      const records = merged.get(hostname) ?? [];
+      records.push({ cluster, service });
+      merged.set(hostname, records);
     }
   }
-  return inputs;
+  return new Map([...merged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function buildService(
-  hostname: string,
-  records: readonly { cluster: KubeClusterObjects; service: KubeServiceRecord }[],
-  slices: ReadonlyMap<string, SliceIndex>,
-  resolver: NetworkResolver,
-): { service: MeshService; endpoints: ReadonlyMap<number, readonly WorkloadEndpoint[]> } {
-  const byPort = new Map<number, WorkloadEndpoint[]>();
-  const ports = mergePorts(records.map((r) => r.service));
-  for (const { cluster, service } of records) {
-    for (const endpoint of endpointsOf(cluster, slicesOf(slices.get(cluster.name), service), resolver)) {
-      const port = ports.find(
-        (p) => p.name === endpoint.servicePortName || (ports.length === 1 && endpoint.servicePortName === ''),
-      );
-      if (!port) continue;
-      let list = byPort.get(port.port);
-      if (!list) byPort.set(port.port, (list = []));
-      list.push(endpoint);
+/** The walk over every service (first build, new kube clusters or settings, or changes not named). */
+function buildWhole(
+  input: SnapshotInput,
+  kubeClusters: readonly KubeClusterObjects[],
+  settings: readonly unknown[],
+  stores: readonly unknown[],
+  memo: SnapshotMemo | undefined,
+): Omit<SnapshotBuild, 'followed'> {
+  const resolver = new NetworkResolver(input.meshNetworks, input.kubeClusters);
+  const reusable = memo && sameRefs(memo.settings, settings) ? memo.services : undefined;
+  const index = InputIndex.of(kubeClusters);
+  const changes = new ChangeTracker(memo?.snapshot);
+
+  const nextMemo = new Map<string, ServiceMemo>();
+  for (const [hostname, records] of mergeServices(kubeClusters, input.domainSuffix)) {
+    const dependencies = serviceDependencies(records, index);
+    index.setRefs(serviceKeyOf(records[0]!.service), dependencies.pods, dependencies.nodes);
+    const previous = reusable?.get(hostname);
+    const built =
+      previous && sameRefs(previous.inputs, dependencies.inputs)
+        ? previous
+        : changes.compare(hostname, {
+            inputs: dependencies.inputs,
+            ...buildService(hostname, records, index, resolver),
+          });
+    nextMemo.set(hostname, built);
+  }
+  changes.removedExcept(nextMemo);
+
+  const workloadInputs = kubeClusters.flatMap((c) => [c.name, ...c.pods.values(), ...c.nodes.values()]);
+  const workloads =
+    reusable && memo?.workloads.inputs && sameRefs(memo.workloads.inputs, workloadInputs)
+      ? memo.workloads
+      : { inputs: workloadInputs, ...workloadsByIp(kubeClusters, resolver) };
+  const gateways = changes.gateways(resolveGateways(input.meshNetworks, kubeClusters, input.domainSuffix));
+  return finish(input, kubeClusters, settings, stores, nextMemo, workloads, index, gateways, changes);
+}
+
+/** The build that follows named changes: rebuilds only the services the changed records feed. */
+function buildKeyed(
+  input: SnapshotInput,
+  kubeClusters: readonly KubeClusterObjects[],
+  memo: SnapshotMemo,
+  inputChanges: readonly InputChange[],
+): Omit<SnapshotBuild, 'followed'> {
+  const { index } = memo;
+  const byName = new Map(kubeClusters.map((cluster) => [cluster.name, cluster]));
+  const dirty = new Set<string>();
+  const pods: { cluster: KubeClusterObjects; key: string }[] = [];
+  let servicesChanged = false;
+  let nodesChanged = false;
+  for (const change of inputChanges) {
+    const cluster = byName.get(change.kubeCluster);
+    if (cluster === undefined) continue;
+    switch (change.kind) {
+      case 'Service':
+        dirty.add(change.key);
+        servicesChanged = true;
+        break;
+      case 'EndpointSlice':
+        for (const key of index.fileSlice(cluster, change.key)) dirty.add(key);
+        break;
+      case 'Pod':
+        for (const key of index.servicesOfPod(cluster.name, change.key)) dirty.add(key);
+        pods.push({ cluster, key: change.key });
+        break;
+      case 'Node':
+        for (const key of index.servicesOfNode(cluster.name, change.key)) dirty.add(key);
+        nodesChanged = true;
+        break;
     }
   }
-  for (const list of byPort.values()) list.sort(compareEndpoints);
-  const first = records[0]!.service;
-  const vips: Record<string, string> = {};
-  for (const { cluster, service } of records) if (service.clusterIP) vips[cluster.name] = service.clusterIP;
-  const serviceAccounts = new Set<string>();
-  for (const list of byPort.values()) for (const e of list) if (e.serviceAccount) serviceAccounts.add(e.serviceAccount);
-  const trafficDistribution = records.find((r) => r.service.trafficDistribution)?.service.trafficDistribution;
-  return {
-    service: {
+
+  const resolver = new NetworkResolver(input.meshNetworks, input.kubeClusters);
+  const changes = new ChangeTracker(memo.snapshot);
+  const nextMemo = new Map(memo.services);
+  let added = false;
+  for (const key of dirty) {
+    const slash = key.indexOf('/');
+    const hostname = serviceHostname(key.slice(slash + 1), key.slice(0, slash), input.domainSuffix);
+    const records: ServiceRecordIn[] = [];
+    for (const cluster of kubeClusters) {
+      const service = cluster.services.get(key);
+      if (service) records.push({ cluster, service });
+    }
+    if (records.length === 0) {
+      index.dropRefs(key);
+      if (nextMemo.delete(hostname)) changes.removed(hostname);
+      continue;
+    }
+    const dependencies = serviceDependencies(records, index);
+    index.setRefs(key, dependencies.pods, dependencies.nodes);
+    added ||= !nextMemo.has(hostname);
+    nextMemo.set(
       hostname,
-      namespace: first.namespace,
-      name: first.name,
-      ports,
-      vips,
-      headless: records.every((r) => r.service.headless),
-      ...(trafficDistribution ? { trafficDistribution } : {}),
-      kubeClusters: records.map((r) => r.cluster.name),
-      serviceAccounts: [...serviceAccounts].sort(),
-    },
-    endpoints: byPort,
+      changes.compare(hostname, { inputs: dependencies.inputs, ...buildService(hostname, records, index, resolver) }),
+    );
+  }
+  const services = added ? new Map([...nextMemo].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : nextMemo;
+
+  const workloads = nodesChanged
+    ? { inputs: undefined, ...workloadsByIp(kubeClusters, resolver) }
+    : pods.length > 0
+      ? {
+          inputs: undefined,
+          podIps: memo.workloads.podIps,
+          byIp: updateWorkloads(memo.workloads.byIp, memo.workloads.podIps, pods, kubeClusters, resolver),
+        }
+      : memo.workloads;
+  const gateways =
+    servicesChanged || nodesChanged
+      ? changes.gateways(resolveGateways(input.meshNetworks, kubeClusters, input.domainSuffix))
+      : memo.snapshot.gateways;
+  return finish(input, kubeClusters, memo.settings, memo.stores, services, workloads, index, gateways, changes);
+}
+
+function finish(
+  input: SnapshotInput,
+  kubeClusters: readonly KubeClusterObjects[],
+  settings: readonly unknown[],
+  stores: readonly unknown[],
+  services: ReadonlyMap<string, ServiceMemo>,
+  workloads: SnapshotMemo['workloads'],
+  index: InputIndex,
+  gateways: ReadonlyMap<string, readonly NetworkGateway[]>,
+  changes: ChangeTracker,
+): Omit<SnapshotBuild, 'followed'> {
+  const meshServices = new Map<string, MeshService>();
+  const endpoints = new Map<string, ReadonlyMap<number, readonly WorkloadEndpoint[]>>();
+  for (const [hostname, built] of services) {
+    meshServices.set(hostname, built.service);
+    endpoints.set(hostname, built.endpoints);
+  }
+  const snapshot: MeshSnapshot = {
+    domainSuffix: input.domainSuffix,
+    trustDomain: input.trustDomain,
+    services: meshServices,
+    endpoints,
+    gateways,
+    workloadsByIp: workloads.byIp,
+    kubeClusters: kubeClusters.map((c) => c.name),
+    istioConfig: changes.istioConfig(input.istioConfig ?? EMPTY_ISTIO_CONFIG),
+  };
+  return {
+    snapshot,
+    memo: { settings, stores, services, workloads, index, snapshot },
+    delta: changes.delta(),
   };
 }
 
-/** Ports of a service present in several kube clusters: the union, by port number, first definition wins. */
-function mergePorts(services: readonly KubeServiceRecord[]): ServicePort[] {
-  const byNumber = new Map<number, ServicePort>();
-  for (const service of services)
-    for (const port of service.ports) if (!byNumber.has(port.port)) byNumber.set(port.port, port);
-  return [...byNumber.values()].sort((a, b) => a.port - b.port);
-}
+/**
+ * What changed against the previous snapshot, found per rebuilt service (never by diffing the whole
+ * mesh); unchanged results are replaced by the previous objects, so every consumer can compare by
+ * identity. Without a previous snapshot everything is new (FULL_DELTA).
+ */
+class ChangeTracker {
+  private readonly previous: MeshSnapshot | undefined;
+  private readonly services = new Set<string>();
+  private readonly endpoints = new Set<string>();
+  private gatewaysChanged = false;
+  private configChanged = false;
 
-function endpointsOf(
-  cluster: KubeClusterObjects,
-  slices: readonly EndpointSliceRecord[],
-  resolver: NetworkResolver,
-): WorkloadEndpoint[] {
-  // The same address and port name in several slices of a service (legal in Kubernetes) is sent
-  // once, as Istio merges them: a ready endpoint wins, then the newest slice.
-  const out = new Map<string, { endpoint: WorkloadEndpoint; slice: EndpointSliceRecord }>();
-  for (const slice of slices) {
-    for (const slicePort of slice.ports) {
-      for (const endpoint of slice.endpoints) {
-        const pod = podOf(cluster, slice, endpoint);
-        const nodeName = endpoint.nodeName ?? pod?.nodeName;
-        for (const address of endpoint.addresses) {
-          const key = `${address}|${slicePort.name}`;
-          const existing = out.get(key);
-          if (existing && !replaces(endpoint, slice, existing.endpoint, existing.slice)) continue;
-          out.set(key, {
-            slice,
-            endpoint: {
-              kubeCluster: cluster.name,
-              address,
-              port: slicePort.port,
-              servicePortName: slicePort.name,
-              ready: endpoint.ready,
-              serving: endpoint.serving,
-              terminating: endpoint.terminating,
-              ...(endpoint.podName ? { podName: endpoint.podName } : {}),
-              labels: pod?.labels ?? {},
-              ...(pod ? { serviceAccount: pod.serviceAccount } : {}),
-              network: resolver.networkOf(cluster.name, address, pod),
-              locality: localityOf(cluster, pod, nodeName, endpoint.zone),
-              tlsMode: tlsModeOf(pod),
-            },
-          });
-        }
-      }
-    }
+  constructor(previous: MeshSnapshot | undefined) {
+    this.previous = previous;
   }
-  return [...out.values()].map((entry) => entry.endpoint);
-}
 
-/** Whether an endpoint of `slice` replaces the same address already taken from `otherSlice`. */
-function replaces(
-  endpoint: SliceEndpointRecord,
-  slice: EndpointSliceRecord,
-  other: WorkloadEndpoint,
-  otherSlice: EndpointSliceRecord,
-): boolean {
-  if (endpoint.ready !== other.ready) return endpoint.ready;
-  const created = slice.createdAt ?? '';
-  const otherCreated = otherSlice.createdAt ?? '';
-  if (created !== otherCreated) return created > otherCreated;
-  return slice.name > otherSlice.name;
-}
-
-function localityOf(
-  cluster: KubeClusterObjects,
-  pod: PodRecord | undefined,
-  nodeName: string | undefined,
-  zone: string | undefined,
-): Locality {
-  const fromLabel = localityFromPodLabel(pod?.labels[POD_LOCALITY_LABEL]);
-  if (fromLabel) return fromLabel;
-  const node = nodeName ? cluster.nodes.get(nodeName) : undefined;
-  if (node) return node.locality;
-  return zone ? { ...NO_LOCALITY, zone } : NO_LOCALITY;
-}
-
-function tlsModeOf(pod: PodRecord | undefined): TlsMode {
-  return pod?.labels[TLS_MODE_LABEL] === 'istio' ? 'istio' : 'disabled';
-}
-
-function compareEndpoints(a: WorkloadEndpoint, b: WorkloadEndpoint): number {
-  return a.kubeCluster.localeCompare(b.kubeCluster) || a.address.localeCompare(b.address) || a.port - b.port;
-}
-
-function workloadsByIp(
-  kubeClusters: readonly KubeClusterObjects[],
-  resolver: NetworkResolver,
-): ReadonlyMap<string, readonly ProxyWorkload[]> {
-  const out = new Map<string, ProxyWorkload[]>();
-  for (const cluster of kubeClusters) {
-    for (const pod of cluster.pods.values()) {
-      if (!pod.ip) continue;
-      const list = out.get(pod.ip) ?? [];
-      list.push({
-        kubeCluster: cluster.name,
-        pod,
-        network: resolver.networkOf(cluster.name, pod.ip, pod),
-        locality: localityOf(cluster, pod, pod.nodeName, undefined),
-      });
-      out.set(pod.ip, list);
-    }
+  compare(hostname: string, built: ServiceMemo): ServiceMemo {
+    if (!this.previous) return built;
+    const oldService = this.previous.services.get(hostname);
+    const oldEndpoints = this.previous.endpoints.get(hostname);
+    const sameService = oldService !== undefined && isDeepStrictEqual(oldService, built.service);
+    const sameEndpoints = oldEndpoints !== undefined && isDeepStrictEqual(oldEndpoints, built.endpoints);
+    if (!sameService) this.services.add(hostname);
+    else if (!sameEndpoints) this.endpoints.add(hostname);
+    return {
+      inputs: built.inputs,
+      service: sameService ? oldService : built.service,
+      endpoints: sameEndpoints ? oldEndpoints : built.endpoints,
+    };
   }
-  return out;
+
+  removed(hostname: string): void {
+    if (this.previous?.services.has(hostname)) this.services.add(hostname);
+  }
+
+  removedExcept(current: ReadonlyMap<string, unknown>): void {
+    for (const hostname of this.previous?.services.keys() ?? []) if (!current.has(hostname)) this.removed(hostname);
+  }
+
+  gateways(next: ReadonlyMap<string, readonly NetworkGateway[]>): ReadonlyMap<string, readonly NetworkGateway[]> {
+    if (!this.previous) return next;
+    if (isDeepStrictEqual(this.previous.gateways, next)) return this.previous.gateways;
+    this.gatewaysChanged = true;
+    return next;
+  }
+
+  istioConfig(next: MeshSnapshot['istioConfig']): MeshSnapshot['istioConfig'] {
+    if (!this.previous) return next;
+    const old = this.previous.istioConfig;
+    if (old === next || isDeepStrictEqual(old, next)) return old;
+    this.configChanged = true;
+    return next;
+  }
+
+  delta(): SnapshotDelta {
+    if (!this.previous) return FULL_DELTA;
+    return {
+      services: this.services,
+      endpoints: this.endpoints,
+      gateways: this.gatewaysChanged,
+      config: this.configChanged,
+      full: false,
+    };
+  }
 }

@@ -36,3 +36,14 @@ export interface SnapshotInput {
   /** Validated Istio config; EMPTY_ISTIO_CONFIG when absent. */
   readonly istioConfig?: IstioConfigSet;
 }
+
+/**
+ * One input record added, changed or removed, as the registry's events name it (kube cluster,
+ * kind, key); the record itself is read from the kube cluster's maps. A build given every change
+ * since the previous one rebuilds only what they touch.
+ */
+export interface InputChange {
+  readonly kubeCluster: string;
+  readonly kind: 'Service' | 'EndpointSlice' | 'Pod' | 'Node';
+  readonly key: string;
+}

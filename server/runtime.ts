@@ -74,7 +74,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     metrics,
     logger,
     debounce: config.debounce,
-    onSnapshot: (_snapshot, delta, _changes, changeSeenAt) => xds.pushAll(delta, changeSeenAt),
+    subscriber: xds,
   });
 
   const sourceOptions = {
@@ -130,7 +130,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
       }),
       membership.startConfigured(),
     ]);
-    pipeline.rebuild([]);
+    pipeline.rebuild();
     xds.release();
     await membership.startRemoteSecrets();
   } catch (error: unknown) {

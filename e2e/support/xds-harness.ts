@@ -44,7 +44,7 @@ export class XdsHarness {
     const { snapshot, delta } = shareUnchanged(this.current, next);
     this.current = snapshot;
     this.cache.setSnapshot(snapshot, delta);
-    this.xds.pushAll(delta);
+    this.xds.publish(delta);
   }
 
   /** A stream subscribed to each type in turn, every first response ACKed. */

@@ -3,7 +3,7 @@ import { buildSnapshotIncremental, type SnapshotMemo } from '../../model/build-s
 import type { MeshNetworksSpec } from '../../model/inputs.ts';
 import { EMPTY_ISTIO_CONFIG } from '../../model/istio/config-set.ts';
 import type { IstioConfigSet } from '../../model/istio/types.ts';
-import { isEmptyDelta, shareUnchanged, type SnapshotDelta } from '../../model/snapshot-delta.ts';
+import { isEmptyDelta, type SnapshotDelta } from '../../model/snapshot-delta.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import type { XdsCache } from '../cache/xds-cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -20,19 +20,22 @@ export interface MeshSettings {
   readonly kubeClusterNetworks: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * Who hears of each change the pipeline makes, after its snapshot is in the cache: the ADS server,
+ * which pushes to every stream what the change touched.
+ */
+export interface MeshChangeSubscriber {
+  /** `changeSeenAt`: performance.now() when the first registry event of the change arrived. */
+  publish(change: SnapshotDelta, changeSeenAt?: number): void;
+}
+
 export interface MeshPipelineOptions {
   readonly settings: MeshSettings;
   readonly cache: XdsCache;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly debounce: DebounceOptions;
-  /** Called after each new snapshot that changed something is in the cache: the server pushes. */
-  readonly onSnapshot: (
-    snapshot: MeshSnapshot,
-    delta: SnapshotDelta,
-    changes: readonly RegistryChange[],
-    changeSeenAt?: number,
-  ) => void;
+  readonly subscriber: MeshChangeSubscriber;
 }
 
 /** Istio's pilot_k8s_reg_events type label per kube kind. */
@@ -113,13 +116,17 @@ export class MeshPipeline {
     this.droppedInputs.forget(name);
     this.countKubeClusters();
     await source.stop();
-    this.rebuild([]);
+    this.rebuild();
   }
 
-  /** Builds a snapshot from every kube cluster's current store and hands it on. */
-  rebuild(changes: readonly RegistryChange[], changeSeenAt?: number): MeshSnapshot {
+  /**
+   * Builds a snapshot from every kube cluster's current store and hands it on. `changes`: every
+   * registry change since the last build (the build then rebuilds only the services they touch);
+   * without them the build looks at every service.
+   */
+  rebuild(changes?: readonly RegistryChange[], changeSeenAt?: number): MeshSnapshot {
     const { settings } = this.options;
-    const { snapshot: built, memo } = buildSnapshotIncremental(
+    const { snapshot, memo, delta, followed } = buildSnapshotIncremental(
       {
         domainSuffix: settings.domainSuffix,
         trustDomain: settings.trustDomain,
@@ -138,14 +145,20 @@ export class MeshPipeline {
         }),
       },
       this.memo,
+      changes,
     );
     this.memo = memo;
-    const { snapshot, delta } = shareUnchanged(this.current, built);
-    if (isEmptyDelta(delta)) return this.current!;
+    if (snapshot === this.current) return snapshot;
+    if (isEmptyDelta(delta)) {
+      // Only pods no service reaches changed: nothing to push, but proxies are identified from the new pods.
+      this.current = snapshot;
+      this.options.cache.setSnapshot(snapshot, delta);
+      return snapshot;
+    }
     this.current = snapshot;
     this.snapshotCount += 1;
     this.options.metrics.services.set(snapshot.services.size);
-    for (const reason of new Set(changes.map((change) => PUSH_TRIGGER[change.kind])))
+    for (const reason of new Set((changes ?? []).map((change) => PUSH_TRIGGER[change.kind])))
       this.options.metrics.pushTriggers.inc({ type: reason });
     if (delta.config) this.options.metrics.pushTriggers.inc({ type: 'config' });
     this.options.cache.setSnapshot(snapshot, delta);
@@ -153,7 +166,8 @@ export class MeshPipeline {
       {
         snapshot: this.snapshotCount,
         services: snapshot.services.size,
-        changes: changes.length,
+        changes: changes?.length,
+        followed,
         changedServices: delta.services.size,
         changedEndpoints: delta.endpoints.size,
         gateways: delta.gateways,
@@ -161,7 +175,7 @@ export class MeshPipeline {
       },
       'mesh snapshot built',
     );
-    this.options.onSnapshot(snapshot, delta, changes, changeSeenAt);
+    this.options.subscriber.publish(delta, changeSeenAt);
     return snapshot;
   }
 

@@ -156,8 +156,11 @@ export class XdsService<P extends StreamProxy = StreamProxy, C = unknown> {
     return `stream-${this.streamCounter}`;
   }
 
-  /** Queues a push of what `change` touched (each type's source says what) to every connected stream. */
-  pushAll(change: C, changeSeenAt?: number): void {
+  /**
+   * Queues a push of what `change` touched (each type's source says what) to every connected stream:
+   * the ADS server as a subscriber of the changes its sources are generated from.
+   */
+  publish(change: C, changeSeenAt?: number): void {
     for (const connection of this.connections.values()) this.queue.enqueue(connection, [change], changeSeenAt);
   }
 
