@@ -1,6 +1,7 @@
 import { Server } from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
+import { keepaliveServerOptions } from './xds/keepalive.ts';
 import pino, { type Logger } from 'pino';
 import type { MeshpilotConfig } from './config/schema.ts';
 import { XdsCache } from './cache/xds-cache.ts';
@@ -91,6 +92,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
   const grpcServer = new Server({
     'grpc.max_send_message_length': 64 * 1024 * 1024,
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    ...keepaliveServerOptions(config.xdsServer),
     ...(config.xdsServer.maxConnectionAgeMs > 0
       ? {
           'grpc.max_connection_age_ms': config.xdsServer.maxConnectionAgeMs,
@@ -103,7 +105,9 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
   const xdsPort = xdsAddress === false ? undefined : await listenGrpc(grpcServer, xdsAddress);
   const xdsTlsAddress = options.xdsTlsAddress ?? config.listen.xdsTls;
   const xdsTlsPort =
-    security === undefined || xdsTlsAddress === false ? undefined : await security.listen(xds, xdsTlsAddress);
+    security === undefined || xdsTlsAddress === false
+      ? undefined
+      : await security.listen(xds, xdsTlsAddress, keepaliveServerOptions(config.xdsServer));
 
   const admin: HttpServer = createAdminServer({
     metrics,

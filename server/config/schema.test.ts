@@ -22,6 +22,8 @@ describe('MeshpilotConfigSchema', () => {
       xdsServer: {
         maxConnectionAgeMs: 0,
         maxConnectionAgeGraceMs: 10000,
+        keepaliveTimeMs: 30000,
+        keepaliveTimeoutMs: 10000,
         maxSubscribedNamesPerType: 100_000,
         maxSubscribedNamesPerStream: 250_000,
         maxUnknownTypeUrls: 16,

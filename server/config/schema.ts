@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isCidr, isDnsLabel, isDnsSubdomain, isIpOrHostname, parseListenAddress } from './address.ts';
 import { ConfigErrorCode } from './config-error.ts';
 import { DEFAULT_STREAM_LIMITS } from '../xds/stream-limits.ts';
+import { DEFAULT_KEEPALIVE } from '../xds/keepalive.ts';
 import { KUBECONFIG_ALLOWANCES, type KubeconfigAllowance } from '../kube/kubeconfig-policy.ts';
 
 // The meshpilot.yaml schema (DESIGN.md "Public contracts"). Every object is strict: unknown keys are errors.
@@ -275,6 +276,9 @@ const RegistrySchema = z.strictObject({
 const XdsServerSchema = z.strictObject({
   maxConnectionAgeMs: durationMs.default(0),
   maxConnectionAgeGraceMs: durationMs.default(10_000),
+  // HTTP/2 keepalive of both ADS ports, istiod's defaults (server/xds/keepalive.ts); 0 = off.
+  keepaliveTimeMs: durationMs.default(DEFAULT_KEEPALIVE.keepaliveTimeMs),
+  keepaliveTimeoutMs: durationMs.default(DEFAULT_KEEPALIVE.keepaliveTimeoutMs),
   // Per-stream limits on what a client can make the server remember (server/xds/stream-limits.ts).
   maxSubscribedNamesPerType: z.number().int().min(1).default(DEFAULT_STREAM_LIMITS.maxSubscribedNamesPerType),
   maxSubscribedNamesPerStream: z.number().int().min(1).default(DEFAULT_STREAM_LIMITS.maxSubscribedNamesPerStream),

@@ -49,6 +49,11 @@ export class Metrics {
     help: 'Requests for a type URL meshpilot does not serve',
     registers: [this.registry],
   });
+  readonly cancelledStreams = new Counter({
+    name: 'meshpilot_xds_streams_cancelled_total',
+    help: 'ADS streams ended by the peer or its connection (reset, gone, or closed by keepalive as a dead peer)',
+    registers: [this.registry],
+  });
   readonly staleNonces = new Counter({
     name: 'meshpilot_xds_stale_nonce_requests_total',
     help: 'Requests ignored for a stale nonce',

@@ -124,6 +124,21 @@ export class SdsSource implements ResourceSource<ConnectedProxy, SnapshotDelta> 
     return available;
   }
 
+  /** A closed stream is forgotten at once, not at the next rotation. */
+  released(connection: SdsStream): void {
+    for (const [key, watchers] of this.#watchers) {
+      watchers.delete(connection);
+      if (watchers.size === 0) this.#watchers.delete(key);
+    }
+  }
+
+  /** How many streams wait for or follow a certificate (for tests and /debug). */
+  get watchedStreams(): number {
+    let count = 0;
+    for (const watchers of this.#watchers.values()) count += watchers.size;
+    return count;
+  }
+
   /** Secrets do not depend on the mesh: a stream is pushed when its certificate is (re)issued. */
   touched(): Touched {
     return 'none';

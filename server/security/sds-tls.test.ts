@@ -93,6 +93,21 @@ describe('SDS over ADS on the TLS xDS port', () => {
     );
   });
 
+  it('forgets a closed SDS stream at once, not at the next rotation (issue 13 point 5)', async () => {
+    const before = fixture.security.sds.watchedStreams;
+    const client = open(fixture.tlsAddress, {
+      credentials: await fixture.channelCredentials({ namespace: 'ns1', serviceAccount: 'sa1' }),
+    });
+    subscribe(client, { SERVICE_ACCOUNT: 'sa1', NAMESPACE: 'ns1' });
+    await awaitSecret(client, 'default');
+    expect(fixture.security.sds.watchedStreams).toBe(before + 1);
+    client.close();
+    const deadline = Date.now() + 5_000;
+    while (fixture.security.sds.watchedStreams > before && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fixture.security.sds.watchedStreams).toBe(before);
+  });
+
   it('serves the authenticated identity, not the one the node metadata claims, and logs the mismatch', async () => {
     const client = open(fixture.tlsAddress, {
       credentials: await fixture.channelCredentials({ namespace: 'ns1', serviceAccount: 'sa1' }),

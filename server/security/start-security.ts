@@ -4,7 +4,7 @@
  * CA, rotated at half its lifetime). runtime.ts calls this when the config has a `security:` section.
  */
 import { readFile } from 'node:fs/promises';
-import { Server } from '@grpc/grpc-js';
+import { Server, type ChannelOptions } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { KubeClusterConfig, SecurityConfig } from '../config/schema.ts';
 import { listenGrpc, type XdsService } from '../xds/xds-server.ts';
@@ -35,7 +35,7 @@ export interface SecurityPlane {
   readonly sds: SdsSource;
   readonly authenticator: PeerAuthenticator;
   /** Serves ADS (authenticated) and CreateCertificate over TLS on `address`; returns the bound port. */
-  listen(xds: XdsService, address: string): Promise<number>;
+  listen(xds: XdsService, address: string, serverOptions?: ChannelOptions): Promise<number>;
   stop(): void;
 }
 
@@ -137,11 +137,11 @@ export async function startSecurity(options: StartSecurityOptions): Promise<Secu
     ca,
     sds,
     authenticator,
-    async listen(xds: XdsService, address: string): Promise<number> {
+    async listen(xds: XdsService, address: string, serverOptions: ChannelOptions = {}): Promise<number> {
       const issuedAt = clock();
       const serving = await issueServing();
       const credentials = new ClientCertificateRequestingCredentials(ca.rootCertPem(), serving);
-      const server = new Server(GRPC_SERVER_OPTIONS);
+      const server = new Server({ ...GRPC_SERVER_OPTIONS, ...serverOptions });
       xds.addTo(server, { authenticate: (call) => authenticator.authenticate(call) });
       addCsrService(server, { ca, authenticator, logger, defaultTtlMs: security.workloadCertTtlMs });
       const port = await listenGrpc(server, address, credentials);

@@ -79,10 +79,12 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     this.context = context;
     this.id = id;
     call.on('data', (bytes: Buffer) => this.onData(bytes));
-    call.on('end', () => this.close());
-    call.on('error', () => this.close());
-    call.on('cancelled', () => this.close());
-    call.on('close', () => this.close());
+    // A connection destroyed (keepalive) also ends the request side: look one turn later whether it was cancelled.
+    call.on('end', () => setImmediate(() => (call.cancelled ? this.lost() : this.close())));
+    // The peer reset the stream or its connection went away (e.g. closed by keepalive: a dead peer).
+    call.on('error', () => this.lost());
+    call.on('cancelled', () => this.lost());
+    call.on('close', () => this.lost());
   }
 
   protected abstract handle(bytes: Buffer): void;
@@ -369,8 +371,17 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     );
   }
 
+  /** Ended by the peer or its connection, not by the client finishing nor by the server: counted. */
+  private lost(): void {
+    if (!this.closed && !this.failing) this.context.metrics.cancelledStreams.inc();
+    this.close();
+  }
+
+  private failing = false;
+
   protected fail(reason: string, message: string, code: status = status.INVALID_ARGUMENT): void {
     if (this.closed) return;
+    this.failing = true;
     this.context.metrics.malformedRequests.inc({ reason });
     this.context.logger.warn(
       { connection: this.id, proxy: this.proxy?.id, reason, error: message },
@@ -385,6 +396,13 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     if (this.closed) return;
     this.setBlocked(false);
     this.closed = true;
+    // Release what the stream held: its sources' records of it, its per-type state, waiting pushes.
+    const stream = this.sourceStream;
+    if (stream !== undefined) for (const source of this.context.sources.values()) source.released?.(stream);
+    this.sourceStream = undefined;
+    this.types.clear();
+    this.pendingChanges = [];
+    this.pendingResends.clear();
     if (this.proxy) {
       this.context.unregister(this);
       this.context.metrics.connectedStreams.dec({ version: this.istioVersion, kind: this.kind });

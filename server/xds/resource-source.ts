@@ -39,6 +39,8 @@ export interface ResourceSource<P, C> {
   resources(stream: SourceStream<P>): ResourceMap;
   /** Which of the proxy's resources of this type `change` may have added, changed or removed. */
   touched(change: C, stream: SourceStream<P>): Touched;
+  /** The stream closed: forget whatever was kept for it. */
+  released?(stream: SourceStream<P>): void;
 }
 
 export type ResourceSources<P, C> = ReadonlyMap<XdsTypeUrl, ResourceSource<P, C>>;
