@@ -69,7 +69,9 @@ export function resolveGateways(
   const add = (gateway: NetworkGateway): void => {
     let byAddress = found.get(gateway.network);
     if (!byAddress) found.set(gateway.network, (byAddress = new Map()));
-    const key = `${gateway.address}:${gateway.port}`;
+    // As Istio's gateway set: the same address given by meshNetworks and by a kube cluster's Service are two
+    // gateways (the second one is preferred for that kube cluster's endpoints).
+    const key = `${gateway.address}:${gateway.port}|${gateway.kubeCluster ?? ''}`;
     if (!byAddress.has(key)) byAddress.set(key, gateway);
   };
 

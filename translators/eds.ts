@@ -25,7 +25,8 @@ export interface ViewEndpoint {
   readonly weight: number;
   readonly locality: Locality;
   readonly priority: number;
-  readonly healthStatus: 'HEALTHY';
+  /** HEALTHY for workload endpoints; gateway endpoints carry none (UNKNOWN, which Envoy treats as healthy), as in Istio. */
+  readonly healthStatus?: 'HEALTHY';
   /** `istio`: the client sends Istio mTLS (transport-socket match metadata); `disabled`: no metadata, plaintext. */
   readonly tlsMode: 'istio' | 'disabled';
   readonly network: string;
@@ -153,7 +154,7 @@ export function viewEndpoints(
           shares.reduce((sum, s) => sum + s, 0),
         ),
         locality: parseLocalityKey(key),
-        healthStatus: 'HEALTHY',
+
         tlsMode: 'istio',
         network: gateway.network,
         ...(gateway.kubeCluster ? { kubeCluster: gateway.kubeCluster } : {}),
@@ -242,7 +243,7 @@ function withLocalityRules(
 function lbEndpoint(endpoint: ViewEndpoint): Record<string, unknown> {
   return {
     endpoint: { address: { socket_address: { address: endpoint.address, port_value: endpoint.port } } },
-    health_status: endpoint.healthStatus,
+    ...(endpoint.healthStatus ? { health_status: endpoint.healthStatus } : {}),
     load_balancing_weight: { value: endpoint.weight },
     metadata: filterMetadata({
       ...(endpoint.tlsMode === 'istio' ? { 'envoy.transport_socket_match': { tlsMode: 'istio' } } : {}),
@@ -263,7 +264,12 @@ export function clusterLoadAssignment(clusterName: string, endpoints: readonly V
   const localityEndpoints = [...groups.values()].map((group) => {
     const first = group[0]!;
     return {
-      locality: { region: first.locality.region, zone: first.locality.zone, sub_zone: first.locality.subZone },
+      // Empty parts left out, as Istio's proto3 encoding does.
+      locality: {
+        ...(first.locality.region ? { region: first.locality.region } : {}),
+        ...(first.locality.zone ? { zone: first.locality.zone } : {}),
+        ...(first.locality.subZone ? { sub_zone: first.locality.subZone } : {}),
+      },
       lb_endpoints: group.map(lbEndpoint),
       load_balancing_weight: { value: first.localityWeight ?? group.reduce((sum, e) => sum + e.weight, 0) },
       ...(first.priority > 0 ? { priority: first.priority } : {}),

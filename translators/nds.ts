@@ -39,6 +39,9 @@ function headlessIps(snapshot: MeshSnapshot, service: MeshService, view: ProxyVi
  */
 export function buildNameTable(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
   const table: Record<string, Record<string, unknown>> = {};
+  // As Istio: gateways capture no DNS, their name table is empty.
+  if (view.proxyType === 'router')
+    return [{ name: NAME_TABLE_RESOURCE_NAME, typeUrl: NAME_TABLE_TYPE, object: { table } }];
   for (const service of snapshot.services.values()) {
     const ips = service.headless ? headlessIps(snapshot, service, view) : vipsFor(service, view);
     if (ips.length === 0) continue;

@@ -25,6 +25,11 @@ export interface MeshAnswer {
   /** Problems loading the mesh (the oracle: objects Istio refuses or skips). */
   readonly errors?: readonly string[];
   readonly probes: Readonly<Record<string, ProbeAnswer>>;
+  /**
+   * meshpilot's side only: per probe, the VIPs of each service absent from the probe's kube cluster
+   * (any of which Istio may list, see normalise.ts).
+   */
+  readonly vipChoices?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
 }
 
 /** One probe proxy of a corpus mesh: what it says about itself when it connects. */

@@ -1,6 +1,6 @@
 import { resourceName, XDS_KINDS, type JsonObject, type MeshAnswer, type XdsKind } from './answer.ts';
 import { diffJson, type DifferenceStatus } from './diff.ts';
-import { nameTableEntries, normaliseResource } from './normalise.ts';
+import { nameTableEntries, normaliseResource, ONE_OF_THE_VIPS, sameVipChoice } from './normalise.ts';
 
 /** One difference between Istio's and meshpilot's answer, located by mesh, probe, type, resource and field path. */
 export interface Difference {
@@ -45,7 +45,15 @@ export function compareAnswers(mesh: string, istio: MeshAnswer, meshpilot: MeshA
           : [byName(type, left[type]), byName(type, right[type])];
       const names = [...new Set([...istioResources.keys(), ...meshpilotResources.keys()])].sort();
       for (const resource of names) {
-        const differences = diffJson(istioResources.get(resource), meshpilotResources.get(resource)).map((d) => ({
+        let [istioResource, meshpilotResource] = [istioResources.get(resource), meshpilotResources.get(resource)];
+        if (
+          type === 'nds' &&
+          sameVipChoice(istioResource, meshpilotResource, meshpilot.vipChoices?.[probe]?.[resource])
+        ) {
+          istioResource = { ...istioResource, ips: [ONE_OF_THE_VIPS] };
+          meshpilotResource = { ...meshpilotResource, ips: [ONE_OF_THE_VIPS] };
+        }
+        const differences = diffJson(istioResource, meshpilotResource).map((d) => ({
           mesh,
           probe,
           type,

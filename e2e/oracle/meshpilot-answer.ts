@@ -141,6 +141,15 @@ export async function meshpilotAnswer(configPath: string, probes: readonly Probe
   const mesh = await loadOfflineMesh(loaded.config);
   if (mesh.errors.length > 0) throw new Error(`${configPath}: ${mesh.errors.join('; ')}`);
   const out: Record<string, ProbeAnswer> = {};
-  for (const probe of probes) out[probe.name] = probeAnswer(mesh.snapshot, probe);
-  return { probes: out };
+  const vipChoices: Record<string, Record<string, string[]>> = {};
+  for (const probe of probes) {
+    out[probe.name] = probeAnswer(mesh.snapshot, probe);
+    const kubeCluster = probe.node.metadata.CLUSTER_ID;
+    vipChoices[probe.name] = Object.fromEntries(
+      [...mesh.snapshot.services.values()]
+        .filter((s) => typeof kubeCluster !== 'string' || s.vips[kubeCluster] === undefined)
+        .map((s) => [s.hostname, Object.values(s.vips)]),
+    );
+  }
+  return { probes: out, vipChoices };
 }

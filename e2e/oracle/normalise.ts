@@ -6,7 +6,10 @@
  *   endpoint weights are divided by their greatest common divisor over the whole assignment, and
  *   locality weights by theirs: only ratios matter, within a locality and between localities.
  * - NDS: the NameTable is compared host by host, each host a resource of its own, its IPs as a set
- *   (sorted): the agent answers a query with all of them.
+ *   (sorted): the agent answers a query with all of them. For a service absent from the proxy's
+ *   kube cluster Istio lists one VIP, its default address, which comes from whichever kube registry
+ *   its in-process test server merged first (a Go map iteration, so it changes from run to run): one
+ *   VIP on each side, both VIPs of the service, count as equal.
  */
 import { isJsonObject, type Json, type JsonObject, type XdsKind } from './answer.ts';
 
@@ -66,6 +69,20 @@ function normaliseAssignment(cla: JsonObject): JsonObject {
 /** One resource, normalised for comparison. */
 export function normaliseResource(kind: XdsKind, resource: JsonObject): JsonObject {
   return kind === 'eds' ? normaliseAssignment(resource) : resource;
+}
+
+export const ONE_OF_THE_VIPS = '(one VIP of the service)';
+
+/** One VIP on each side, both among the service's VIPs: the same answer (see above). */
+export function sameVipChoice(
+  istio: JsonObject | undefined,
+  meshpilot: JsonObject | undefined,
+  choices: readonly string[] | undefined,
+): boolean {
+  const one = (entry: JsonObject | undefined): string | undefined =>
+    Array.isArray(entry?.ips) && entry.ips.length === 1 && typeof entry.ips[0] === 'string' ? entry.ips[0] : undefined;
+  const [a, b] = [one(istio), one(meshpilot)];
+  return a !== undefined && b !== undefined && choices !== undefined && choices.includes(a) && choices.includes(b);
 }
 
 /** The NameTable as one resource per host: `{ <host>: entry }`. */

@@ -96,7 +96,9 @@ export function parseProxyNode(node: NodeMessage | undefined, snapshot: MeshSnap
         generator,
         proxyType: type,
         routerMode: stringField(metadata, 'ROUTER_MODE') === 'sni-dnat' ? 'sni-dnat' : 'standard',
-        network: stringField(metadata, 'NETWORK') ?? workload?.network ?? '',
+        // As Istio: the network is the proxy's NETWORK metadata only; a proxy without one has none (and
+        // reaches every network that has gateways through them), whatever its pod's network.
+        network: stringField(metadata, 'NETWORK') ?? '',
         locality,
         kubeCluster,
         namespace: stringField(metadata, 'NAMESPACE') ?? namespace ?? workload?.pod.namespace ?? '',
