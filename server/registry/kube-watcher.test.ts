@@ -150,6 +150,23 @@ describe('KubeWatcher against kube-sim', () => {
     expect(log.lines.some((l) => l.msg === 'kube cluster reachable again, re-listed')).toBe(true);
   });
 
+  it('logs an unreachable kube cluster again when the reason changes, not when it repeats', async () => {
+    const w = await watch();
+    await sim.faults.stop();
+    await eventually(() => w.health().state === 'unreachable', 'the cluster to be reported unreachable');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const again = (): Record<string, unknown>[] =>
+      log.lines.filter((l) => l.msg === 'kube cluster still unreachable, for another reason');
+    expect(again()).toEqual([]);
+    // Back on the port but answering slower than listTimeoutMs (3 s): a timeout instead of a refusal.
+    sim.faults.delay(20_000);
+    await sim.faults.restart();
+    await eventually(() => again().length > 0, 'the new reason to be logged', 15_000);
+    expect(again()[0]?.reason).not.toMatch(/ECONNREFUSED/);
+    expect(again()[0]).toMatchObject({ kubeCluster: 'cluster-a', code: 'MESHPILOT_ERR_KUBE_CLUSTER_UNREACHABLE' });
+    sim.faults.reset();
+  }, 30_000);
+
   it('re-lists after a 410 and loses nothing, duplicates nothing', async () => {
     const w = await watch();
     await eventually(() => sim.openWatchCount() === 4, 'four open watches');

@@ -66,6 +66,8 @@ export class KubeWatcher implements KubeClusterSource {
   private syncedAt: string | undefined;
   private unreachableSince: number | undefined;
   private lastError: string | undefined;
+  /** The cause last logged at warn while unreachable (the reason without its `list Pod: ` prefix). */
+  private loggedCause: string | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private dropTimer: NodeJS.Timeout | undefined;
   private resyncing = false;
@@ -194,10 +196,20 @@ export class KubeWatcher implements KubeClusterSource {
     if (this.stopped) return;
     this.failing.set(kind, reason);
     this.lastError = `${this.name}: ${reason}`;
+    const cause = failureCause(reason);
     if (this.unreachableSince !== undefined) {
-      this.options.logger.debug({ kubeCluster: this.name, reason: this.lastError }, 'kube cluster still unreachable');
+      if (cause !== this.loggedCause) {
+        // The same failure on another kind or request is news to no one; a different cause is (issue 18).
+        this.loggedCause = cause;
+        this.options.logger.warn(
+          { kubeCluster: this.name, code: KubeRegistryErrorCode.unreachable, reason: this.lastError },
+          'kube cluster still unreachable, for another reason',
+        );
+      } else
+        this.options.logger.debug({ kubeCluster: this.name, reason: this.lastError }, 'kube cluster still unreachable');
       return;
     }
+    this.loggedCause = cause;
     this.unreachableSince = Date.now();
     const policy = this.settings.unreachablePolicy;
     this.options.logger.warn(
@@ -266,4 +278,9 @@ export class KubeWatcher implements KubeClusterSource {
       objects: this.store.counts(),
     };
   }
+}
+
+/** `list Pod: connect ECONNREFUSED …` → `connect ECONNREFUSED …`: the cause, whichever request met it. */
+function failureCause(reason: string): string {
+  return reason.replace(/^(list|watch) [A-Za-z]+: /, '');
 }
