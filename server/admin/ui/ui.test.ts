@@ -72,7 +72,15 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
     dir = await tempDir('ui');
     await writeCluster(
       join(dir.path, 'a'),
-      [{ name: 'helloworld', port: 5000, endpoints: [{ ip: '127.0.0.2', node: 'na', labels: MTLS }] }],
+      [
+        {
+          name: 'helloworld',
+          port: 5000,
+          // PreferClose: locality priorities without a DestinationRule (Istio applies them only then or with outlier detection).
+          trafficDistribution: 'PreferClose',
+          endpoints: [{ ip: '127.0.0.2', node: 'na', labels: MTLS }],
+        },
+      ],
       [{ name: 'na', region: 'cn', zone: 'z1' }],
     );
     await writeCluster(
@@ -81,6 +89,7 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
         {
           name: 'helloworld',
           port: 5000,
+          trafficDistribution: 'PreferClose',
           endpoints: [
             { ip: '10.0.0.5', node: 'nb', labels: MTLS },
             { ip: '10.0.0.6', node: 'nb', labels: MTLS },
@@ -231,7 +240,9 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
       '127.0.0.2:5000',
       '0',
     ]);
-    expect(local[7]).toMatch(/^local: network net-a .*priority 0: same region, zone and subzone/);
+    expect(local[7]).toMatch(
+      /^sent as is: network net-a, proxy network net-a .*priority 0: trafficDistribution PreferClose: every failoverPriority label .* matches the proxy/,
+    );
     const remote = await cellsOf(explain, /^10\.0\.0\.5:5000/);
     expect(remote.slice(0, 7)).toEqual([
       '10.0.0.5:5000',
@@ -242,7 +253,9 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
       '→ gateway 192.168.0.10:15443\ninstead of 10.0.0.5:5000',
       '1',
     ]);
-    expect(remote[7]).toMatch(/rewritten to 1 gateway\(s\) of network net-b.*priority 1: same region/);
+    expect(remote[7]).toMatch(
+      /rewritten to 1 gateway\(s\) of network net-b.*priority 1: trafficDistribution PreferClose: failoverPriority label topology.istio.io\/network/,
+    );
     await mkdir(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
