@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { benchEntry, forkTs } from './child-process.ts';
 import { stopChild, type ServerProcess } from './meshpilot-server.ts';
+import { PushWaiters } from './push-waiters.ts';
 
 /** The baseline server in its own process (so its CPU and RSS are its own), driven over IPC. */
 
@@ -18,8 +19,7 @@ export async function startBaseline(recordingDir: string, timeoutMs: number): Pr
     tail.push(chunk.toString('utf8').slice(0, 400));
     if (tail.length > 20) tail.shift();
   });
-  const waiters = new Map<number, (sent: number) => void>();
-  let nextId = 0;
+  const waiters = new PushWaiters();
   const ready = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`baseline server not ready within ${timeoutMs} ms: ${tail.join('')}`)),
@@ -30,8 +30,7 @@ export async function startBaseline(recordingDir: string, timeoutMs: number): Pr
         clearTimeout(timer);
         resolve(message.port);
       } else if (message.id !== undefined) {
-        waiters.get(message.id)?.(message.sent ?? 0);
-        waiters.delete(message.id);
+        waiters.settle(message.id, message.sent ?? 0);
       }
     });
     child.once('exit', (code) => {
@@ -53,19 +52,7 @@ export async function startBaseline(recordingDir: string, timeoutMs: number): Pr
     xdsPort: port,
     tail: () => [...tail],
     push(resources: readonly string[]): Promise<number> {
-      nextId += 1;
-      const id = nextId;
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          waiters.delete(id);
-          resolve(-1);
-        }, 30_000);
-        waiters.set(id, (sent) => {
-          clearTimeout(timer);
-          resolve(sent);
-        });
-        child.send({ op: 'push', id, resources });
-      });
+      return waiters.request((id) => child.send({ op: 'push', id, resources }));
     },
     stop: () => stopChild(child),
   };

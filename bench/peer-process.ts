@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from './child-process.ts';
 import { stopChild, type ServerProcess } from './meshpilot-server.ts';
+import { PushWaiters } from './push-waiters.ts';
 
 /**
  * The go-control-plane peer (interop/gcp-peer: an ADS server on go-control-plane's SnapshotCache for
@@ -43,8 +44,7 @@ export async function startPeer(recordingDir: string, timeoutMs: number): Promis
     tail.push(chunk.toString('utf8').slice(0, 400));
     if (tail.length > 20) tail.shift();
   });
-  const waiters = new Map<number, (sent: number) => void>();
-  let nextId = 0;
+  const waiters = new PushWaiters();
   const ready = new Promise<{ port: number; version: string }>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${PEER_NAME} peer not ready within ${timeoutMs} ms: ${tail.join('')}`)),
@@ -62,8 +62,7 @@ export async function startPeer(recordingDir: string, timeoutMs: number): Promis
         clearTimeout(timer);
         resolve({ port: message.port, version: message.version ?? 'unknown' });
       } else if (message.id !== undefined) {
-        waiters.get(message.id)?.(message.sent ?? 0);
-        waiters.delete(message.id);
+        waiters.settle(message.id, message.sent ?? 0);
       }
     });
     child.once('exit', (code) => {
@@ -86,19 +85,7 @@ export async function startPeer(recordingDir: string, timeoutMs: number): Promis
     version: started.version,
     tail: () => [...tail],
     push(resources: readonly string[]): Promise<number> {
-      nextId += 1;
-      const id = nextId;
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          waiters.delete(id);
-          resolve(-1);
-        }, 30_000);
-        waiters.set(id, (sent) => {
-          clearTimeout(timer);
-          resolve(sent);
-        });
-        child.stdin.write(`${JSON.stringify({ op: 'push', id, resources })}\n`);
-      });
+      return waiters.request((id) => child.stdin.write(`${JSON.stringify({ op: 'push', id, resources })}\n`));
     },
     stop: async () => {
       child.stdin.end();

@@ -43,16 +43,21 @@ export async function startTestMeshpilot(
       logLevel: 'silent',
     }),
   );
-  const loaded = await loadConfig(configPath);
-  if (!loaded.ok)
-    throw new Error(`test config invalid: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  const runtime = await startRuntime(loaded.config, {
-    logger: pino({ level: process.env.MESHPILOT_TEST_LOG ?? 'silent' }),
-    defaultMetrics: false,
-    fileResyncMs: 0,
-  });
+  const runtime = await startRuntimeFromConfigFile(configPath);
   return Object.assign(runtime, {
     xdsAddress: `127.0.0.1:${runtime.xdsPort}`,
     adminUrl: `http://127.0.0.1:${runtime.adminPort}`,
+  });
+}
+
+/** Loads a test config file (any error names its path) and starts meshpilot in this process, quiet unless MESHPILOT_TEST_LOG. */
+export async function startRuntimeFromConfigFile(configPath: string): Promise<Runtime> {
+  const loaded = await loadConfig(configPath);
+  if (!loaded.ok)
+    throw new Error(`test config invalid: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  return startRuntime(loaded.config, {
+    logger: pino({ level: process.env.MESHPILOT_TEST_LOG ?? 'silent' }),
+    defaultMetrics: false,
+    fileResyncMs: 0,
   });
 }

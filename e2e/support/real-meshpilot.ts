@@ -2,11 +2,10 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { parse, stringify } from 'yaml';
 import type { KubeClusterHealth } from '../../server/registry/kube-cluster-source.ts';
-import { loadConfig } from '../../server/config/load.ts';
-import { startRuntime, type Runtime } from '../../server/runtime.ts';
+import type { Runtime } from '../../server/runtime.ts';
+import { startRuntimeFromConfigFile } from './meshpilot-process.ts';
 import type { SecureMeshpilot } from './secure-mesh.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -44,14 +43,7 @@ export async function startRealMeshpilot(dir: string, mesh: RealMeshConfig): Pro
       logLevel: 'silent',
     }),
   );
-  const loaded = await loadConfig(configPath);
-  if (!loaded.ok)
-    throw new Error(`test config invalid: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  const runtime = await startRuntime(loaded.config, {
-    logger: pino({ level: process.env.MESHPILOT_TEST_LOG ?? 'silent' }),
-    defaultMetrics: false,
-    fileResyncMs: 0,
-  });
+  const runtime = await startRuntimeFromConfigFile(configPath);
   if (runtime.security === undefined || runtime.xdsTlsPort === undefined) {
     await runtime.stop();
     throw new Error('meshpilot started without its security plane');

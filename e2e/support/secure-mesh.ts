@@ -2,12 +2,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { stringify } from 'yaml';
-import { loadConfig } from '../../server/config/load.ts';
-import { startRuntime, type Runtime } from '../../server/runtime.ts';
+import type { Runtime } from '../../server/runtime.ts';
 import { loadOrCreateCa } from '../../server/security/ca.ts';
 import { CERT_CHAIN_FILE, KEY_FILE } from '../../agent/grpc-bootstrap.ts';
 import { WorkloadAgent } from '../../agent/workload-agent.ts';
-import type { TestKubeCluster } from './meshpilot-process.ts';
+import { startRuntimeFromConfigFile, type TestKubeCluster } from './meshpilot-process.ts';
 
 /**
  * e2e support for zero-trust scenarios: meshpilot with a `security:` section (CA, TLS xDS port with
@@ -47,14 +46,7 @@ export async function startSecureMeshpilot(
       logLevel: 'silent',
     }),
   );
-  const loaded = await loadConfig(configPath);
-  if (!loaded.ok)
-    throw new Error(`test config invalid: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  const runtime = await startRuntime(loaded.config, {
-    logger: pino({ level: process.env.MESHPILOT_TEST_LOG ?? 'silent' }),
-    defaultMetrics: false,
-    fileResyncMs: 0,
-  });
+  const runtime = await startRuntimeFromConfigFile(configPath);
   if (runtime.security === undefined || runtime.xdsTlsPort === undefined)
     throw new Error('meshpilot started without its security plane');
   return Object.assign(runtime, {
