@@ -17,6 +17,7 @@ import {
 import type { SharedSets } from './shared-sets.ts';
 import type { StreamLimits } from './stream-limits.ts';
 import { TypeState } from './type-state.ts';
+import { namesToWarm, WARMING_DEPENDENT } from './warming.ts';
 import type { ControlPlaneId, NodeMessage } from './wire.ts';
 
 const EMPTY: ResourceMap = new Map();
@@ -117,11 +118,32 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
       this.pendingChanges = mergePending(this.pendingChanges, changes);
       return;
     }
-    for (const state of this.orderedStates()) {
-      if (state.requests === 0) continue;
-      const touched = this.touched(state, changes);
-      if (touched !== 'none') this.send(state, false, touched);
+    this.pushing = true;
+    try {
+      for (const state of this.orderedStates()) {
+        if (state.requests === 0) continue;
+        // CDS went first: the EDS assignments of the clusters it changed go with this push (warming).
+        const touched = withNames(this.touched(state, changes), state.mustResend);
+        if (touched !== 'none') this.send(state, false, touched);
+      }
+    } finally {
+      this.pushing = false;
     }
+  }
+
+  /** True inside push(): dependents marked for warming are sent in their turn, in push order. */
+  private pushing = false;
+
+  /**
+   * After a response of `state`'s type carried `changed` (resources new to this stream or changed),
+   * marks what Envoy now waits for (server/xds/warming.ts) and, outside a push, sends it at once.
+   */
+  protected warm(state: TypeState, changed: readonly string[]): void {
+    const dependentType = WARMING_DEPENDENT.get(state.typeUrl);
+    const dependent = dependentType === undefined ? undefined : this.types.get(dependentType);
+    if (dependent === undefined || dependent.requests === 0) return;
+    for (const name of namesToWarm(state.typeUrl, changed, dependent)) dependent.mustResend.add(name);
+    if (!this.pushing && dependent.mustResend.size > 0) this.send(dependent, false, [...dependent.mustResend]);
   }
 
   /** Which resources of a type the changes touched, as its source says. */
@@ -409,6 +431,13 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
       this.context.logger.info({ connection: this.id, proxy: this.proxy.id, kind: this.kind }, 'proxy disconnected');
     }
   }
+}
+
+/** `touched` plus the names that must be sent again (warming). */
+function withNames(touched: Touched, names: ReadonlySet<string>): Touched {
+  if (names.size === 0 || touched === 'all') return touched;
+  if (touched === 'none') return [...names];
+  return [...new Set([...touched, ...names])];
 }
 
 /** The first `max` bytes of a client's message (UTF-8), saying how much was left out. */

@@ -1,4 +1,5 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../protos/type-urls.ts';
 import { setVersion, type EncodedResource } from './encoded-resource.ts';
 import { limitExceeded, XdsConnection, type ConnectionContext } from './connection.ts';
 import type { StreamProxy, Touched } from './resource-source.ts';
@@ -56,7 +57,10 @@ export class DeltaConnection<P extends StreamProxy, C> extends XdsConnection<P, 
     }
     if (subscribe.length > 0) this.checkSubscriptionLimits(state);
     if (firstRequest || subscribe.length > 0 || unsubscribe.length > 0) {
-      for (const name of subscribe) this.resendNames(state).add(name);
+      // An explicit (re-)subscribe is answered even if unchanged, except on a reconnect for what the
+      // client says it still holds (initial_resource_versions): that is sent only if it changed.
+      const held = this.heldBy(state);
+      for (const name of subscribe) if (!(firstRequest && held.has(name))) this.resendNames(state).add(name);
       if (firstRequest) this.initial.add(state.typeUrl);
       this.respond(state);
     }
@@ -82,6 +86,12 @@ export class DeltaConnection<P extends StreamProxy, C> extends XdsConnection<P, 
     return map;
   }
 
+  /** After the first CDS answer: every EDS name the stream subscribed to (see send). */
+  private dependentNames(state: TypeState): readonly string[] {
+    if (state.typeUrl !== CLUSTER_TYPE) return [];
+    return [...(this.types.get(ENDPOINT_TYPE)?.names ?? [])];
+  }
+
   protected send(state: TypeState, respond: boolean, touched: Touched): void {
     if (!respond && touched === 'none') return;
     const started = performance.now();
@@ -96,7 +106,8 @@ export class DeltaConnection<P extends StreamProxy, C> extends XdsConnection<P, 
       // Only the touched names can differ from what the client holds.
       for (const name of touched) {
         const resource = available.get(name);
-        if (resource && state.wants(name) && held.get(name) !== resource.version) changed.push(resource);
+        if (resource && state.wants(name) && (held.get(name) !== resource.version || state.mustResend.has(name)))
+          changed.push(resource);
         else if (resource === undefined && held.delete(name)) {
           state.sent.delete(name);
           if (state.wants(name)) removed.push(name);
@@ -105,7 +116,8 @@ export class DeltaConnection<P extends StreamProxy, C> extends XdsConnection<P, 
     } else {
       const current = state.select(available);
       for (const resource of current.values()) {
-        if (held.get(resource.name) !== resource.version || resend.has(resource.name)) changed.push(resource);
+        const { name, version } = resource;
+        if (held.get(name) !== version || resend.has(name) || state.mustResend.has(name)) changed.push(resource);
       }
       for (const name of [...held.keys()]) {
         if (current.has(name)) continue;
@@ -114,7 +126,15 @@ export class DeltaConnection<P extends StreamProxy, C> extends XdsConnection<P, 
         if (state.wants(name)) removed.push(name);
       }
     }
-    if (changed.length === 0 && removed.length === 0 && !(initial && state.wildcard)) return;
+    state.mustResend.clear();
+    // What Envoy warms again: the resources it did not hold; after the first CDS answer of a stream,
+    // every subscribed assignment (istiod's forceEDSPush: Delta Envoy may not re-request them, envoy#33607).
+    const fresh = changed.filter((resource) => held.get(resource.name) !== resource.version).map((r) => r.name);
+    const warming = initial ? [...new Set([...fresh, ...this.dependentNames(state)])] : fresh;
+    if (changed.length === 0 && removed.length === 0 && !(initial && state.wildcard)) {
+      this.warm(state, warming);
+      return;
+    }
 
     state.nonce = this.nextNonce();
     state.version = setVersion([
@@ -135,5 +155,6 @@ export class DeltaConnection<P extends StreamProxy, C> extends XdsConnection<P, 
       controlPlane: this.context.controlPlane,
     });
     this.write(state, bytes, started);
+    this.warm(state, warming);
   }
 }

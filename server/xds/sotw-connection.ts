@@ -62,8 +62,14 @@ export class SotwConnection<P extends StreamProxy, C> extends XdsConnection<P, C
     const current = state.select(this.available(state));
     const fullState = state.allowsWildcard;
     const changed: EncodedResource[] = [];
-    for (const resource of current.values())
-      if (resend || state.sent.get(resource.name) !== resource) changed.push(resource);
+    // Resources new to this stream or changed: what Envoy warms again (server/xds/warming.ts).
+    const fresh: string[] = [];
+    for (const resource of current.values()) {
+      const differs = state.sent.get(resource.name) !== resource;
+      if (differs) fresh.push(resource.name);
+      if (resend || differs || state.mustResend.has(resource.name)) changed.push(resource);
+    }
+    state.mustResend.clear();
     let removed = false;
     for (const name of [...state.sent.keys()]) {
       if (!current.has(name)) {
@@ -91,6 +97,7 @@ export class SotwConnection<P extends StreamProxy, C> extends XdsConnection<P, C
       controlPlane: this.context.controlPlane,
     });
     this.write(state, bytes, started);
+    this.warm(state, fresh);
   }
 
   /**
@@ -103,8 +110,10 @@ export class SotwConnection<P extends StreamProxy, C> extends XdsConnection<P, C
     for (const name of touched) {
       const resource = available.get(name);
       if (resource === undefined) state.sent.delete(name);
-      else if (state.wants(name) && state.sent.get(name) !== resource) changed.push(resource);
+      else if (state.wants(name) && (state.sent.get(name) !== resource || state.mustResend.has(name)))
+        changed.push(resource);
     }
+    state.mustResend.clear();
     if (changed.length === 0) return;
     // Chained from the previous version: hashing the whole subscription would cost O(subscribed).
     state.version = setVersion([{ name: '', version: state.version ?? '' }, ...changed]);

@@ -21,6 +21,11 @@ export class TypeState {
   version: string | undefined;
   ackedVersion: string | undefined;
   lastNack: NackRecord | undefined;
+  /**
+   * Names to send at the next response even if unchanged: their parent (a cluster, a listener) was
+   * added or changed, and Envoy keeps it warming until they arrive (server/xds/warming.ts).
+   */
+  readonly mustResend = new Set<string>();
   sentAt: string | undefined;
   /** performance.now() when the change carried by the last response was first seen. */
   sentChangeAt: number | undefined;
