@@ -25,10 +25,13 @@ type Tree = { [key: string]: Tree } & Tree[];
 
 async function yamlFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
+  return (
+    entries
+      // deploy/helm/ holds Helm charts (templates, not manifests): e2e/helm-charts.test.ts renders them.
+      .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && !e.parentPath.startsWith(join(DEPLOY, 'helm')))
+      .map((e) => join(e.parentPath, e.name))
+      .sort()
+  );
 }
 
 async function manifests(dir: string): Promise<Manifest[]> {
