@@ -8,7 +8,7 @@ import { expectNoFailures } from '../support/rpc-checks.ts';
 import { CLIENT_ID, GREETER_TARGET, MTLS_NS, startMtlsMesh } from '../../support/mtls-mesh.ts';
 
 /** ISTIO_MUTUAL towards greeter (the client's Cluster gets an UpstreamTlsContext) and STRICT at the server. */
-const ISTIO_CONFIG = [
+export const MTLS_ISTIO_CONFIG = [
   {
     apiVersion: 'networking.istio.io/v1',
     kind: 'DestinationRule',
@@ -32,7 +32,7 @@ export const mtls: Scenario = {
   name: "mTLS with meshpilot's CA (file_watcher certificate provider)",
   async setup() {
     grpcXds.register(); // the greeter's XdsServer runs in this process
-    const mesh = await startMtlsMesh('interop-mtls', ISTIO_CONFIG);
+    const mesh = await startMtlsMesh('interop-mtls', MTLS_ISTIO_CONFIG);
     const bootstrapFile = join(mesh.dir, 'interop-client-bootstrap.json');
     await writeFile(bootstrapFile, mesh.clientAgent.bootstrap);
     return {
