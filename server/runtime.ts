@@ -115,7 +115,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     logger,
     snapshot: () => cache.currentSnapshot(),
     kubeClusters: () => membership.health(),
-    istioConfig: () => istioConfig?.configz() ?? { sources: [], accepted: [], rejected: [] },
+    istioConfig: () => istioConfig?.configz() ?? { sources: [], accepted: [], rejected: [], unsupported: [] },
     notReadyReason: () => xds.heldBecause() ?? membership.notReadyReason(),
     droppedInputs: () => pipeline.droppedInputs.list(),
   });

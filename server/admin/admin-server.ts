@@ -47,7 +47,7 @@ export function createAdminServer(sources: AdminSources): Server {
       res.end(await sources.metrics.registry.metrics());
     },
     '/debug/configz': (_url, res) =>
-      json(res, 200, sources.istioConfig?.() ?? { sources: [], accepted: [], rejected: [] }),
+      json(res, 200, sources.istioConfig?.() ?? { sources: [], accepted: [], rejected: [], unsupported: [] }),
     '/debug/syncz': (_url, res) => json(res, 200, syncStatus(sources.xds.connected())),
     '/debug/config_dump': (url, res) => {
       const proxyId = url.searchParams.get('proxyID');

@@ -5,6 +5,8 @@ import type { KubeClusterObjects } from '../../model/inputs.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { readManifestFolder } from '../config/manifests.ts';
 import type { MeshpilotConfig } from '../config/schema.ts';
+import { translationWarnings } from '../istio-config/config-store.ts';
+import { describeUnsupported, unsupportedObjectOf } from '../istio-config/unsupported-kinds.ts';
 import { istioKindOf, validateIstioObject } from '../istio-config/validate.ts';
 import { KUBE_KINDS } from '../registry/events.ts';
 import { listingOf } from '../registry/kinds.ts';
@@ -18,6 +20,11 @@ export interface OfflineMesh {
   readonly dropped: readonly string[];
   /** Invalid Istio objects (rejected alone, as meshpilot serve would) and unreadable manifests. */
   readonly errors: readonly string[];
+  /**
+   * What serve accepts and does not translate: objects of kinds istiod reads and meshpilot does not
+   * (EnvoyFilter, Gateway API, ...), and parts of accepted objects (Telemetry access logging, ...).
+   */
+  readonly warnings: readonly string[];
 }
 
 export async function kubeClusterFromFolder(
@@ -52,6 +59,7 @@ export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineM
   const notes: string[] = [];
   const errors: string[] = [];
   const dropped: string[] = [];
+  const warnings: string[] = [];
   const kubeClusters: KubeClusterObjects[] = [];
   for (const cluster of config.clusters) {
     if (cluster.manifests === undefined) {
@@ -66,16 +74,25 @@ export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineM
   }
   const istio: AnyIstioConfig[] = [];
   for (const source of config.config) {
-    if (source.manifests === undefined) {
+    // A kube cluster given as a manifests folder holds its Istio objects in that same folder (as serve reads it).
+    const folder = source.manifests ?? config.clusters.find((c) => c.name === source.cluster)?.manifests;
+    if (folder === undefined) {
       notes.push(`Istio config of kube cluster ${source.cluster} is read from its API server: left out offline`);
       continue;
     }
-    const { objects } = await readManifestFolder(source.manifests);
+    const { objects } = await readManifestFolder(folder);
     for (const object of objects) {
-      if (!istioKindOf(object.apiVersion, object.kind)) continue;
-      const result = validateIstioObject(object, { type: 'file', path: source.manifests });
-      if (result.valid) istio.push(result.result);
-      else
+      if (!istioKindOf(object.apiVersion, object.kind)) {
+        const skipped = unsupportedObjectOf(object, { type: 'file', path: folder });
+        if (skipped !== undefined) warnings.push(describeUnsupported(skipped));
+        continue;
+      }
+      const result = validateIstioObject(object, { type: 'file', path: folder });
+      if (result.valid) {
+        istio.push(result.result);
+        for (const warning of translationWarnings(result.result, object))
+          warnings.push(`${object.kind} ${result.result.meta.namespace}/${result.result.meta.name}: ${warning}`);
+      } else
         errors.push(
           ...result.errors.map(
             (e) =>
@@ -91,5 +108,5 @@ export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineM
     kubeClusters,
     istioConfig: buildIstioConfigSet(istio),
   });
-  return { snapshot, notes, errors, dropped };
+  return { snapshot, notes, errors, dropped, warnings };
 }

@@ -109,4 +109,45 @@ meshNetworks:
     expect(lines).toEqual(['config OK: 2 kube clusters, 1 network, 0 config sources, 1 manifest object in 1 folder']);
     expect(code).toBe(0);
   });
+
+  it('names an EnvoyFilter, a RequestAuthentication, Gateway API objects and Telemetry tracing as not supported, and passes with warnings', async () => {
+    await writeFiles({
+      'meshpilot.yaml': 'clusters:\n  - { name: a, manifests: ./a }\nconfig:\n  - { manifests: ./istio }\n',
+      'a/pod.yaml': POD,
+      'istio/filters.yaml': `apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: { name: add-header, namespace: istio-system }
+spec: { configPatches: [] }
+---
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: { name: jwt, namespace: default }
+spec: { jwtRules: [{ issuer: "https://issuer.example" }] }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: reviews, namespace: default }
+spec: {}
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: { name: mesh-default, namespace: istio-system }
+spec: { tracing: [{ randomSamplingPercentage: 10 }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: not-istio, namespace: default }
+`,
+    });
+    const { code, lines } = await validate(join(root, 'meshpilot.yaml'));
+    const folder = join(root, 'istio');
+    expect(lines).toEqual([
+      `warning: EnvoyFilter istio-system/add-header (${folder}): not supported: EnvoyFilter (networking.istio.io) patches the generated Envoy config in Istio; meshpilot does not translate it and ignores it [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]`,
+      `warning: RequestAuthentication default/jwt (${folder}): not supported: RequestAuthentication (security.istio.io) validates JWTs on inbound requests in Istio; meshpilot does not translate it and ignores it [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]`,
+      `warning: HTTPRoute default/reviews (${folder}): not supported: HTTPRoute (gateway.networking.k8s.io) routes HTTP through Gateway API gateways and to mesh services in Istio; meshpilot does not translate it and ignores it [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]`,
+      'warning: Telemetry istio-system/mesh-default: spec.tracing: not supported: meshpilot ignores it (only metrics are translated) [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]',
+      'config OK with warnings: 1 kube cluster, 0 networks, 1 config source, 6 manifest objects in 2 folders; serve would ignore what 4 warnings above name (kinds or parts meshpilot does not translate)',
+    ]);
+    expect(code).toBe(0);
+  });
 });

@@ -65,6 +65,8 @@ export async function runValidate(
   for (const error of mesh.errors) out.write(`${error}\n`);
   // Invalid registry values (addresses, ports, protocols, label values): serve drops them and goes on.
   for (const dropped of mesh.dropped) out.write(`warning: ${dropped}\n`);
+  // Kinds istiod reads and meshpilot does not translate (EnvoyFilter, Gateway API, ...): serve ignores them.
+  for (const warning of mesh.warnings) out.write(`warning: ${warning}\n`);
   if (mesh.errors.length > 0) {
     out.write(`${configPath}: validation failed: ${plural(mesh.errors.length, 'error')} in Istio config\n`);
     return 1;
@@ -84,11 +86,15 @@ export async function runValidate(
     );
   }
   const networks = Object.keys(config.meshNetworks.networks).length;
+  const warned = mesh.dropped.length + mesh.warnings.length > 0;
   out.write(
-    `config OK: ${plural(config.clusters.length, 'kube cluster')}, ${plural(networks, 'network')}, ${plural(config.config.length, 'config source')}, ` +
+    `config OK${warned ? ' with warnings' : ''}: ${plural(config.clusters.length, 'kube cluster')}, ${plural(networks, 'network')}, ${plural(config.config.length, 'config source')}, ` +
       `${plural(objectCount, 'manifest object')} in ${plural(uniqueFolders.length, 'folder')}` +
       (mesh.dropped.length > 0
         ? `; serve would drop ${plural(mesh.dropped.length, 'invalid value')} (warnings above)`
+        : '') +
+      (mesh.warnings.length > 0
+        ? `; serve would ignore what ${plural(mesh.warnings.length, 'warning')} above name${mesh.warnings.length === 1 ? 's' : ''} (kinds or parts meshpilot does not translate)`
         : '') +
       '\n',
   );

@@ -1,4 +1,5 @@
 import type { ConfigOrigin, IstioKind } from '../../model/istio/types.ts';
+import type { UnsupportedObject } from './unsupported-kinds.ts';
 
 /** One Istio object as a source saw it, not yet validated. */
 export interface RawConfigObject {
@@ -33,6 +34,8 @@ export interface IstioConfigSource {
   start(onChange: () => void): Promise<void>;
   /** Every Istio object the source currently holds, in a stable order. */
   current(): readonly RawConfigObject[];
+  /** Objects of kinds istiod reads and meshpilot does not translate (EnvoyFilter, Gateway API, ...), in a stable order. */
+  unsupported(): readonly UnsupportedObject[];
   health(): ConfigSourceHealth;
   stop(): Promise<void>;
 }

@@ -5,10 +5,12 @@ import type { IstioConfigSet, IstioKind } from '../../model/istio/types.ts';
 import { IstioConfigMetrics } from './config-metrics.ts';
 import type { ConfigSourceHealth, IstioConfigSource, RawConfigObject } from './config-source.ts';
 import { IstioConfigStore } from './config-store.ts';
+import { unsupportedObjectOf, type UnsupportedObject } from './unsupported-kinds.ts';
 
 class FakeSource implements IstioConfigSource {
   readonly description: string;
   objects: RawConfigObject[] = [];
+  skipped: UnsupportedObject[] = [];
   private notify: () => void = () => {};
   constructor(description: string) {
     this.description = description;
@@ -22,6 +24,9 @@ class FakeSource implements IstioConfigSource {
   }
   current(): readonly RawConfigObject[] {
     return this.objects;
+  }
+  unsupported(): readonly UnsupportedObject[] {
+    return this.skipped;
   }
   health(): ConfigSourceHealth {
     return { source: this.description, state: 'synced', objects: this.objects.length };
@@ -171,6 +176,43 @@ describe('IstioConfigStore', () => {
         resourceVersion: '1',
       },
     ]);
+  });
+
+  it('lists objects of kinds it does not translate as "not supported" on configz and logs each once', async () => {
+    const source = new FakeSource('manifests /istio');
+    store = new IstioConfigStore({ sources: [source], logger, onChange: () => {} });
+    const filter = unsupportedObjectOf(
+      {
+        apiVersion: 'networking.istio.io/v1alpha3',
+        kind: 'EnvoyFilter',
+        metadata: { name: 'lua', namespace: 'istio-system' },
+      },
+      { type: 'file', path: '/istio/filters.yaml' },
+    );
+    expect(filter).toBeDefined();
+    if (filter === undefined) return;
+    source.skipped = [filter];
+    source.objects = [raw('VirtualService', 'reviews', goodVs('reviews'))];
+    await store.start();
+    expect(store.configz().unsupported).toEqual([
+      expect.objectContaining({
+        kind: 'EnvoyFilter',
+        namespace: 'istio-system',
+        name: 'lua',
+        reason: expect.stringMatching(/^not supported: EnvoyFilter/),
+      }),
+    ]);
+    expect(store.configz().accepted.map((c) => c.name)).toEqual(['reviews']);
+    store.recompute();
+    source.set([...source.objects]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const logged = lines.filter((l) => l.code === 'MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED');
+    expect(logged.map((l) => l.msg)).toEqual([
+      'Istio config not supported, ignored: EnvoyFilter istio-system/lua (/istio/filters.yaml): not supported: EnvoyFilter (networking.istio.io) patches the generated Envoy config in Istio; meshpilot does not translate it and ignores it [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]',
+    ]);
+    source.skipped = [];
+    store.recompute();
+    expect(store.configz().unsupported).toEqual([]);
   });
 
   it('accepts an AuthorizationPolicy with untranslatable parts, lists and logs (once) what cannot be enforced', async () => {

@@ -17,6 +17,7 @@ import {
   type RawConfigObject,
 } from './config-source.ts';
 import { IstioConfigErrorCode } from './schema-common.ts';
+import { describeUnsupported, UNSUPPORTED_KIND_CODE, type UnsupportedObject } from './unsupported-kinds.ts';
 import { validateIstioObject, type ValidationResult } from './validate.ts';
 
 export interface ConfigReject {
@@ -40,6 +41,8 @@ export interface ConfigzView {
     warnings?: readonly string[];
   }[];
   readonly rejected: readonly ConfigReject[];
+  /** Objects of kinds istiod reads and meshpilot does not translate (EnvoyFilter, Gateway API, ...): ignored. */
+  readonly unsupported: readonly UnsupportedObject[];
 }
 
 export interface IstioConfigStoreOptions {
@@ -68,6 +71,9 @@ export class IstioConfigStore {
   private reported = new Set<string>();
   private set: IstioConfigSet;
   private rejectList: readonly ConfigReject[] = [];
+  private unsupportedList: readonly UnsupportedObject[] = [];
+  /** Per accepted object (kind namespace/name): what of it the translators cannot express. */
+  private warnings = new Map<string, readonly string[]>();
   private scheduled: NodeJS.Immediate | undefined;
   private stopped = false;
 
@@ -101,6 +107,7 @@ export class IstioConfigStore {
     const winners = new Map<string, ConfigOrigin>();
     const accepted: AnyIstioConfig[] = [];
     const rejects: ConfigReject[] = [];
+    const warningsOf = new Map<string, readonly string[]>();
     for (const source of this.options.sources) {
       for (const raw of source.current()) {
         const identity = `${raw.kind} ${raw.namespace}/${raw.name}`;
@@ -117,9 +124,10 @@ export class IstioConfigStore {
           winners.set(identity, raw.origin);
           if (result.valid) {
             accepted.push(result.result);
-            const warnings = translationWarnings(result.result);
+            const warnings = translationWarnings(result.result, raw.object);
             const warnKey = `${versionKey}|warnings`;
             if (warnings.length > 0) {
+              warningsOf.set(identity, warnings);
               reported.add(warnKey);
               if (!this.reported.has(warnKey))
                 this.options.logger.warn(
@@ -136,9 +144,29 @@ export class IstioConfigStore {
         if (!this.reported.has(reportKey)) this.report(reject);
       }
     }
+    const unsupported = this.options.sources.flatMap((source) => source.unsupported());
+    for (const object of unsupported) {
+      // Logged once per object and source (not per version): an ignored kind stays ignored when edited.
+      const key = `unsupported|${originKey(object.origin)}|${object.apiVersion} ${object.kind} ${object.namespace}/${object.name}`;
+      reported.add(key);
+      if (!this.reported.has(key))
+        this.options.logger.warn(
+          {
+            code: UNSUPPORTED_KIND_CODE,
+            kind: object.kind,
+            apiVersion: object.apiVersion,
+            namespace: object.namespace,
+            name: object.name,
+            source: describeOrigin(object.origin),
+          },
+          `Istio config not supported, ignored: ${describeUnsupported(object)}`,
+        );
+    }
     this.validated = validated;
     this.reported = reported;
     this.rejectList = rejects;
+    this.unsupportedList = unsupported;
+    this.warnings = warningsOf;
     this.updateGauges(accepted, rejects);
     const next = buildIstioConfigSet(accepted, this.set.rootNamespace);
     if (isDeepStrictEqual(next, this.set)) return;
@@ -193,7 +221,7 @@ export class IstioConfigStore {
 
   configz(): ConfigzView {
     const accepted = allConfigs(this.set).map((config) => {
-      const warnings = translationWarnings(config);
+      const warnings = this.warnings.get(`${config.kind} ${config.meta.namespace}/${config.meta.name}`) ?? [];
       return {
         kind: config.kind,
         namespace: config.meta.namespace,
@@ -203,7 +231,12 @@ export class IstioConfigStore {
         ...(warnings.length > 0 ? { warnings } : {}),
       };
     });
-    return { sources: this.options.sources.map((source) => source.health()), accepted, rejected: this.rejectList };
+    return {
+      sources: this.options.sources.map((source) => source.health()),
+      accepted,
+      rejected: this.rejectList,
+      unsupported: this.unsupportedList,
+    };
   }
 
   async stop(): Promise<void> {
@@ -215,8 +248,22 @@ export class IstioConfigStore {
 
 /**
  * What of a valid object the translators cannot express (e.g. JWT principals in an
- * AuthorizationPolicy): applied as Istio does (ALLOW rules dropped, DENY rules widened), and said.
+ * AuthorizationPolicy): applied as Istio does (ALLOW rules dropped, DENY rules widened), and said;
+ * the parts of a Telemetry meshpilot accepts and does not translate (access logging, tracing).
  */
-function translationWarnings(config: AnyIstioConfig): string[] {
-  return config.kind === 'AuthorizationPolicy' ? authorizationPolicyIssues(config) : [];
+export function translationWarnings(config: AnyIstioConfig, raw: unknown): string[] {
+  if (config.kind === 'AuthorizationPolicy') return authorizationPolicyIssues(config);
+  if (config.kind === 'Telemetry') return ignoredTelemetryParts(raw);
+  return [];
+}
+
+const IGNORED_TELEMETRY_PARTS = ['accessLogging', 'tracing'] as const;
+
+function ignoredTelemetryParts(raw: unknown): string[] {
+  const spec = typeof raw === 'object' && raw !== null ? (raw as { spec?: unknown }).spec : undefined;
+  if (typeof spec !== 'object' || spec === null) return [];
+  return IGNORED_TELEMETRY_PARTS.filter((part) => (spec as Record<string, unknown>)[part] !== undefined).map(
+    (part) =>
+      `spec.${part}: not supported: meshpilot ignores it (only metrics are translated) [${UNSUPPORTED_KIND_CODE}]`,
+  );
 }

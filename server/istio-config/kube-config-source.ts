@@ -8,6 +8,7 @@ import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import type { KubeconfigPolicy } from '../kube/kubeconfig-policy.ts';
 import { customResource } from '../kube/resource.ts';
 import type { ConfigSourceHealth, IstioConfigSource, RawConfigObject } from './config-source.ts';
+import type { UnsupportedObject } from './unsupported-kinds.ts';
 
 export interface KubeConfigSourceOptions {
   /** The kube cluster's name from meshpilot.yaml (clusters[].name). */
@@ -112,6 +113,10 @@ export class KubeConfigSource implements IstioConfigSource {
         compareText(a.namespace, b.namespace) ||
         compareText(a.name, b.name),
     );
+  }
+
+  unsupported(): readonly UnsupportedObject[] {
+    return [];
   }
 
   health(): ConfigSourceHealth {

@@ -5,6 +5,7 @@ import { errorMessage } from '../../common/error-message.ts';
 import { FolderWatcher } from '../config/folder-watcher.ts';
 import { manifestFilesOf, parseManifestText } from '../config/manifests.ts';
 import type { ConfigSourceHealth, IstioConfigSource, RawConfigObject } from './config-source.ts';
+import { unsupportedObjectOf, type UnsupportedObject } from './unsupported-kinds.ts';
 import { istioKindOf } from './validate.ts';
 
 export interface ManifestConfigSourceOptions {
@@ -29,6 +30,7 @@ export class ManifestConfigSource implements IstioConfigSource {
   readonly description: string;
   private readonly options: ManifestConfigSourceOptions;
   private objects: readonly RawConfigObject[] = [];
+  private unsupportedObjects: readonly UnsupportedObject[] = [];
   /** Paths and versions of `objects`, to notify only on a real change. */
   private signature = '';
   private errors: readonly string[] = [];
@@ -60,6 +62,7 @@ export class ManifestConfigSource implements IstioConfigSource {
   private async reload(): Promise<void> {
     if (this.stopped) return;
     const objects: RawConfigObject[] = [];
+    const unsupported: UnsupportedObject[] = [];
     const errors: string[] = [];
     let files: string[] = [];
     try {
@@ -80,7 +83,11 @@ export class ManifestConfigSource implements IstioConfigSource {
       for (const error of parsed.errors) errors.push(`${error.path}: ${error.message} (${error.code})`);
       for (const object of parsed.objects) {
         const kind = istioKindOf(object.apiVersion, object.kind);
-        if (kind === undefined) continue;
+        if (kind === undefined) {
+          const skipped = unsupportedObjectOf(object, { type: 'file', path: file });
+          if (skipped !== undefined) unsupported.push(skipped);
+          continue;
+        }
         objects.push({
           kind,
           namespace: object.metadata.namespace ?? 'default',
@@ -98,10 +105,14 @@ export class ManifestConfigSource implements IstioConfigSource {
         'unreadable Istio config manifests skipped',
       );
     }
-    const signature = objects.map((o) => `${o.origin.type === 'file' ? o.origin.path : ''} ${o.version}`).join('\n');
+    const signature = [
+      ...objects.map((o) => `${o.origin.type === 'file' ? o.origin.path : ''} ${o.version}`),
+      ...unsupported.map((o) => `unsupported ${o.apiVersion} ${o.kind} ${o.namespace}/${o.name}`),
+    ].join('\n');
     const changed = signature !== this.signature;
     this.signature = signature;
     this.objects = objects;
+    this.unsupportedObjects = unsupported;
     this.errors = errors;
     this.syncedAt ??= new Date().toISOString();
     if (changed) this.onChange();
@@ -109,6 +120,10 @@ export class ManifestConfigSource implements IstioConfigSource {
 
   current(): readonly RawConfigObject[] {
     return this.objects;
+  }
+
+  unsupported(): readonly UnsupportedObject[] {
+    return this.unsupportedObjects;
   }
 
   health(): ConfigSourceHealth {

@@ -36,6 +36,12 @@ spec:
     - {destination: {host: broken, subset: v2}, weight: ${weight}}
 `;
 
+const ENVOY_FILTER = `apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: add-header, namespace: istio-system}
+spec: {configPatches: []}
+`;
+
 describe('Istio config from a manifests folder', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
@@ -51,6 +57,7 @@ describe('Istio config from a manifests folder', () => {
     await mkdir(istio);
     await writeFile(join(istio, 'helloworld.yaml'), `${GOOD_VS}---\n${DR}`);
     await writeFile(join(istio, 'broken.yaml'), badVs(20));
+    await writeFile(join(istio, 'filter.yaml'), ENVOY_FILTER);
     meshpilot = await startTestMeshpilot(dir.path, {
       clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'cluster-a') }],
       config: [{ manifests: istio }],
@@ -108,5 +115,21 @@ describe('Istio config from a manifests folder', () => {
       'broken',
       'helloworld',
     ]);
+  });
+
+  it('lists an EnvoyFilter as not supported on /debug/configz, beside the accepted objects', async () => {
+    const view = await configz();
+    expect(view.unsupported).toEqual([
+      {
+        apiVersion: 'networking.istio.io/v1alpha3',
+        kind: 'EnvoyFilter',
+        namespace: 'istio-system',
+        name: 'add-header',
+        origin: { type: 'file', path: join(dir.path, 'istio', 'filter.yaml') },
+        reason:
+          'not supported: EnvoyFilter (networking.istio.io) patches the generated Envoy config in Istio; meshpilot does not translate it and ignores it',
+      },
+    ]);
+    expect(view.accepted.map((c) => c.kind)).toContain('VirtualService');
   });
 });
