@@ -209,4 +209,33 @@ describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-
       20_000,
     );
   });
+
+  it('lists an Istio Gateway applied with kubectl as not supported, while the CRDs the cluster lacks (EnvoyFilter) keep it synced', async () => {
+    await apply(
+      'gateway',
+      `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: cross-network-gateway, namespace: sample}
+spec:
+  selector: {istio: eastwestgateway}
+  servers:
+  - port: {number: 15443, name: tls, protocol: TLS}
+    tls: {mode: AUTO_PASSTHROUGH}
+    hosts: ['*.local']
+`,
+    );
+    await eventually(async () => (await configz()).unsupported.length === 1, 'the Gateway listed as not supported');
+    const view = await configz();
+    expect(view.unsupported[0]).toMatchObject({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      namespace: 'sample',
+      name: 'cross-network-gateway',
+      origin: { type: 'kube', kubeCluster: 'config' },
+      reason: expect.stringMatching(/^not supported: Gateway \(networking\.istio\.io\)/),
+    });
+    expect(view.sources[0]?.state).toBe('synced');
+    await kubectl('delete', 'gateway.networking.istio.io', 'cross-network-gateway', '-n', 'sample');
+    await eventually(async () => (await configz()).unsupported.length === 0, 'the Gateway to leave the list');
+  });
 });

@@ -8,7 +8,7 @@ import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import type { KubeconfigPolicy } from '../kube/kubeconfig-policy.ts';
 import { customResource } from '../kube/resource.ts';
 import type { ConfigSourceHealth, IstioConfigSource, RawConfigObject } from './config-source.ts';
-import type { UnsupportedObject } from './unsupported-kinds.ts';
+import { unsupportedObjectOf, type UnsupportedObject } from './unsupported-kinds.ts';
 
 export interface KubeConfigSourceOptions {
   /** The kube cluster's name from meshpilot.yaml (clusters[].name). */
@@ -33,6 +33,31 @@ export const ISTIO_RESOURCES: readonly { kind: IstioKind; group: string; plural:
   { kind: 'Telemetry', group: 'telemetry.istio.io', plural: 'telemetries' },
 ];
 
+/**
+ * Kinds istiod reads and meshpilot does not translate, watched only to say so (/debug/configz, one log
+ * line per object). Their CRDs may well be absent: a failing watch of one is logged at debug and changes
+ * neither the source's health nor its first sync.
+ */
+export const UNSUPPORTED_RESOURCES: readonly { kind: string; group: string; version: string; plural: string }[] = [
+  { kind: 'EnvoyFilter', group: 'networking.istio.io', version: 'v1alpha3', plural: 'envoyfilters' },
+  { kind: 'Gateway', group: 'networking.istio.io', version: 'v1', plural: 'gateways' },
+  { kind: 'WorkloadEntry', group: 'networking.istio.io', version: 'v1', plural: 'workloadentries' },
+  { kind: 'WorkloadGroup', group: 'networking.istio.io', version: 'v1', plural: 'workloadgroups' },
+  { kind: 'RequestAuthentication', group: 'security.istio.io', version: 'v1', plural: 'requestauthentications' },
+  { kind: 'WasmPlugin', group: 'extensions.istio.io', version: 'v1alpha1', plural: 'wasmplugins' },
+  { kind: 'Gateway', group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
+  { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
+  { kind: 'GRPCRoute', group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes' },
+];
+
+/** One unsupported kind's informer and the objects it holds. */
+interface UnsupportedWatch {
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly informer: ResilientInformer<KubernetesObject>;
+  readonly objects: Map<string, KubernetesObject>;
+}
+
 const KUBECONFIG_INVALID = 'MESHPILOT_ERR_KUBECONFIG_INVALID';
 
 /** One kind's informer and what it holds. */
@@ -49,6 +74,7 @@ export class KubeConfigSource implements IstioConfigSource {
   readonly description: string;
   private readonly options: KubeConfigSourceOptions;
   private informers: KindWatch[] = [];
+  private unsupportedWatches: UnsupportedWatch[] = [];
   private loadError: string | undefined;
   private syncedAt: string | undefined;
 
@@ -77,6 +103,10 @@ export class KubeConfigSource implements IstioConfigSource {
         onChange,
       }),
     );
+    this.unsupportedWatches = UNSUPPORTED_RESOURCES.map((resource) =>
+      this.watchUnsupported(resource, kubeConfig, credentials, { logger, onChange }),
+    );
+    for (const { informer } of this.unsupportedWatches) void informer.start();
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -116,7 +146,15 @@ export class KubeConfigSource implements IstioConfigSource {
   }
 
   unsupported(): readonly UnsupportedObject[] {
-    return [];
+    const origin = { type: 'kube', kubeCluster: this.options.kubeCluster } as const;
+    const out: UnsupportedObject[] = [];
+    for (const { kind, apiVersion, objects } of this.unsupportedWatches)
+      for (const key of [...objects.keys()].sort(compareText)) {
+        const object = objects.get(key);
+        const found = object && unsupportedObjectOf({ ...object, apiVersion, kind }, origin);
+        if (found) out.push(found);
+      }
+    return out;
   }
 
   health(): ConfigSourceHealth {
@@ -141,7 +179,47 @@ export class KubeConfigSource implements IstioConfigSource {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.informers.map(({ informer }) => informer.stop()));
+    await Promise.all([...this.informers, ...this.unsupportedWatches].map(({ informer }) => informer.stop()));
+  }
+
+  private watchUnsupported(
+    { kind, group, version, plural }: (typeof UNSUPPORTED_RESOURCES)[number],
+    kubeConfig: KubeConfig,
+    secrets: readonly string[],
+    { logger, onChange }: { logger: Logger; onChange: () => void },
+  ): UnsupportedWatch {
+    const objects = new Map<string, KubernetesObject>();
+    const resource = customResource(kubeConfig, { group, version, plural });
+    return {
+      kind,
+      apiVersion: `${group}/${version}`,
+      objects,
+      informer: new ResilientInformer({
+        kubeConfig,
+        resource,
+        secrets,
+        ...(this.options.backoff !== undefined ? { backoff: this.options.backoff } : {}),
+        handlers: {
+          onListing: (listing) => {
+            const had = objects.size;
+            objects.clear();
+            for (const [key, object] of listing) objects.set(key, object);
+            if (had + objects.size > 0) onChange();
+          },
+          onUpsert: (key, object) => {
+            objects.set(key, object);
+            onChange();
+          },
+          onDelete: (key) => {
+            if (objects.delete(key)) onChange();
+          },
+          onSynced: () => {},
+          // Most clusters lack some of these CRDs (404): nothing to report, and no reason to call the source unhealthy.
+          onFailure: (reason) =>
+            logger.debug({ resource: resource.resource, error: reason }, 'unsupported kind not watched'),
+        },
+      }),
+    };
   }
 
   private watchKind(
