@@ -8,6 +8,7 @@ import { XdsCache } from './cache/xds-cache.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { MeshPipeline } from './pipeline/mesh-pipeline.ts';
 import { KubeClusterMembership } from './kube/membership.ts';
+import { RootCertPublisher } from './kube/root-cert-publisher.ts';
 import { listenGrpc } from './xds/xds-server.ts';
 import { createMeshXdsService, type MeshXdsService } from './cache/mesh-xds-service.ts';
 import { createAdminServer, listenHttp } from './admin/admin-server.ts';
@@ -83,7 +84,18 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     registry: config.registry,
     ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}),
   };
-  const membership = new KubeClusterMembership({ config, pipeline, metrics, logger, sourceOptions });
+  const rootCerts =
+    security !== undefined && config.security?.rootCertConfigMaps === true
+      ? new RootCertPublisher({ rootCertPem: security.ca.rootCertPem(), logger })
+      : undefined;
+  const membership = new KubeClusterMembership({
+    config,
+    pipeline,
+    metrics,
+    logger,
+    sourceOptions,
+    ...(rootCerts !== undefined ? { rootCerts } : {}),
+  });
   let istioConfig: IstioConfigPlane | undefined;
 
   // The ports first (issue 13): streams opened before the first snapshot end with UNAVAILABLE and

@@ -142,6 +142,8 @@ const SecuritySchema = z
     servingDnsNames: z.array(lowercaseDnsName).default([...DEFAULT_SECURITY.servingDnsNames]),
     servingIps: z.array(ipAddress).default([...DEFAULT_SECURITY.servingIps]),
     tokenReviewCluster: dnsLabel.optional(),
+    /** istiod's namespace controller: istio-ca-root-cert (this CA's root) in every namespace of every member kube cluster. */
+    rootCertConfigMaps: z.boolean().default(true),
   })
   .superRefine((value, ctx) => {
     if (value.servingDnsNames.length + value.servingIps.length > 0) return;

@@ -18,6 +18,7 @@ describe('security config section', () => {
       workloadCertTtlMs: 86_400_000,
       servingDnsNames: [...DEFAULT_SECURITY.servingDnsNames],
       servingIps: ['127.0.0.1'],
+      rootCertConfigMaps: true,
     });
   });
 
@@ -29,6 +30,7 @@ describe('security config section', () => {
         servingDnsNames: ['meshpilot.example.com'],
         servingIps: ['10.0.0.5', '::1'],
         tokenReviewCluster: 'cluster-a',
+        rootCertConfigMaps: false,
       },
     }).security;
     expect(security).toEqual({
@@ -37,6 +39,7 @@ describe('security config section', () => {
       servingDnsNames: ['meshpilot.example.com'],
       servingIps: ['10.0.0.5', '::1'],
       tokenReviewCluster: 'cluster-a',
+      rootCertConfigMaps: false,
     });
   });
 

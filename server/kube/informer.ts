@@ -157,6 +157,7 @@ export class ResilientInformer<R> {
       () => this.list(generation),
       false,
       resource.labelSelector,
+      resource.fieldSelector,
     );
     informer.on('add', (object) => live() && handlers.onUpsert(object.key, object.record));
     informer.on('update', (object) => live() && handlers.onUpsert(object.key, object.record));

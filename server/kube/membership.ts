@@ -8,6 +8,7 @@ import { KubeWatcher } from '../registry/kube-watcher.ts';
 import { operatorKubeconfigPolicy } from './kubeconfig.ts';
 import { STRICT_KUBECONFIG_POLICY } from './kubeconfig-policy.ts';
 import { RemoteSecretsController, type KubeClusterRegistrar } from './remote-secrets.ts';
+import type { RootCertPublisher } from './root-cert-publisher.ts';
 
 export interface KubeClusterMembershipOptions {
   readonly config: Pick<MeshpilotConfig, 'clusters' | 'remoteSecrets' | 'readiness' | 'meshNetworks'>;
@@ -16,6 +17,8 @@ export interface KubeClusterMembershipOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly sourceOptions: SourceOptions;
+  /** Keeps istio-ca-root-cert in every member kube cluster (security.rootCertConfigMaps). */
+  readonly rootCerts?: RootCertPublisher;
 }
 
 /** Resolves after `ms`, or at once when `ms` is 0; the timer never holds the process. */
@@ -83,9 +86,11 @@ export class KubeClusterMembership {
     const { config, pipeline } = this.options;
     const deadline = delay(this.remainingMs());
     await Promise.all(
-      config.clusters.map((cluster) =>
-        Promise.race([pipeline.addKubeCluster(createKubeClusterSource(cluster, this.sourceOptions)), deadline]),
-      ),
+      config.clusters.map((cluster) => {
+        const source = createKubeClusterSource(cluster, this.sourceOptions);
+        this.options.rootCerts?.joined(source);
+        return Promise.race([pipeline.addKubeCluster(source), deadline]);
+      }),
     );
   }
 
@@ -103,7 +108,7 @@ export class KubeClusterMembership {
       kubeconfig: { path: holder.kubeconfig },
       policy: operatorKubeconfigPolicy(holder),
       namespace: secretsConfig.namespace,
-      registrar: pipeline,
+      registrar: this.options.rootCerts?.wrap(pipeline) ?? pipeline,
       reservedNames: new Set(config.clusters.map((cluster) => cluster.name)),
       createSource: (name, yaml) =>
         new KubeWatcher({
@@ -141,6 +146,7 @@ export class KubeClusterMembership {
   async stop(): Promise<void> {
     clearTimeout(this.timeoutTimer);
     await this.remoteSecrets?.stop();
+    await this.options.rootCerts?.stop();
   }
 
   private remainingMs(): number {

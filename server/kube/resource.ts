@@ -14,6 +14,7 @@ export interface InformedResource<R> {
   /** Watch path ("/api/v1/pods"). */
   readonly path: string;
   readonly labelSelector?: string;
+  readonly fieldSelector?: string;
   listPage(limit: number, continueToken: string | undefined): Promise<ListPage>;
   key(object: unknown): string;
   reduce(object: unknown): R;

@@ -1,5 +1,13 @@
 import type { KubeClusterStore } from './kube-cluster-store.ts';
 import type { RegistryListener } from './events.ts';
+import type { KubeconfigSource } from '../kube/kubeconfig.ts';
+import type { KubeconfigPolicy } from '../kube/kubeconfig-policy.ts';
+
+/** How a kube cluster behind an API server is reached (absent for a manifest folder). */
+export interface KubeAccess {
+  readonly kubeconfig: KubeconfigSource;
+  readonly policy?: KubeconfigPolicy;
+}
 
 export type KubeClusterSyncState = 'syncing' | 'synced' | 'unreachable';
 
@@ -23,4 +31,6 @@ export interface KubeClusterSource {
   start(listener: RegistryListener): Promise<void>;
   stop(): Promise<void>;
   health(): KubeClusterHealth;
+  /** The kubeconfig of a kube cluster read through its API server (writers to the cluster reuse it). */
+  kubeAccess?(): KubeAccess | undefined;
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { BackoffOptions } from '../kube/backoff.ts';
 import { KUBE_KINDS, type KubeKind, type KubeRecords, type RegistryChange, type RegistryListener } from './events.ts';
 import { KubeClusterStore } from './kube-cluster-store.ts';
-import type { KubeClusterHealth, KubeClusterSource } from './kube-cluster-source.ts';
+import type { KubeAccess, KubeClusterHealth, KubeClusterSource } from './kube-cluster-source.ts';
 import { KubeRegistryErrorCode } from '../kube/kube-error.ts';
 import { KubeconfigError, loadKubeConfig, type KubeconfigSource } from '../kube/kubeconfig.ts';
 import type { KubeconfigPolicy } from '../kube/kubeconfig-policy.ts';
@@ -78,6 +78,11 @@ export class KubeWatcher implements KubeClusterSource {
     this.name = options.name;
     this.store = new KubeClusterStore(options.name);
     this.settings = { ...DEFAULT_REGISTRY_SETTINGS, ...options.settings };
+  }
+
+  /** The kubeconfig this kube cluster is reached with and what it may use (other writers of the cluster reuse it). */
+  kubeAccess(): KubeAccess {
+    return { kubeconfig: this.options.kubeconfig, ...(this.options.policy ? { policy: this.options.policy } : {}) };
   }
 
   async start(listener: RegistryListener): Promise<void> {

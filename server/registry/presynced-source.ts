@@ -1,6 +1,6 @@
 import type { RegistryChange, RegistryListener } from './events.ts';
 import type { KubeClusterStore } from './kube-cluster-store.ts';
-import type { KubeClusterHealth, KubeClusterSource } from './kube-cluster-source.ts';
+import type { KubeAccess, KubeClusterHealth, KubeClusterSource } from './kube-cluster-source.ts';
 
 /**
  * A source synced before it is handed to the pipeline, so that adding it, or swapping it in for
@@ -20,6 +20,10 @@ export class PresyncedSource implements KubeClusterSource {
 
   get store(): KubeClusterStore {
     return this.inner.store;
+  }
+
+  kubeAccess(): KubeAccess | undefined {
+    return this.inner.kubeAccess?.();
   }
 
   /** Runs the inner source's first sync (or its failure, see health()). */

@@ -46,6 +46,7 @@ export async function startSecurityFixture(settings: Partial<SecurityConfig> = {
     workloadCertTtlMs: DEFAULT_SECURITY.workloadCertTtlMs,
     servingDnsNames: ['localhost'],
     servingIps: ['127.0.0.1'],
+    rootCertConfigMaps: true,
     ...settings,
   };
   const security = await startSecurity({
