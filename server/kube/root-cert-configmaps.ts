@@ -165,8 +165,12 @@ export class RootCertConfigMaps {
           const before = [...store.keys()];
           store.clear();
           for (const [key, record] of listing) store.set(key, record);
+          const wasReady = this.listed.namespaces && this.listed.configMaps;
           this.listed[which] = true;
           for (const key of [...before, ...listing.keys()]) this.mark(namespaceOf(key));
+          // Marks made before both lists were in were not reconciled: once both are, every namespace is.
+          if (!wasReady && this.listed.namespaces && this.listed.configMaps)
+            for (const namespace of this.namespaces.keys()) this.mark(namespace);
         },
         onUpsert: (key, record) => {
           store.set(key, record);
