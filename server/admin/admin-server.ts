@@ -8,7 +8,8 @@ import type { DroppedInput } from '../registry/dropped-inputs.ts';
 import type { MeshXdsService } from '../cache/mesh-xds-service.ts';
 import { explainServiceEndpoints } from '../../translators/eds-explain.ts';
 import { configDump } from './config-dump.ts';
-import { syncStatus } from './syncz.ts';
+import { LISTED_NAMES_LIMIT, parseSynczQuery, selectSyncSources, syncEntry } from './syncz.ts';
+import { DEFAULT_CHUNK_SIZE, writeJsonArray, writeJsonObject, writeJsonWithArray } from './json-chunks.ts';
 import { uiRoutes } from './ui/ui-routes.ts';
 import { handleLogLevel } from './log-level.ts';
 
@@ -48,7 +49,15 @@ export function createAdminServer(sources: AdminSources): Server {
     },
     '/debug/configz': (_url, res) =>
       json(res, 200, sources.istioConfig?.() ?? { sources: [], accepted: [], rejected: [], unsupported: [] }),
-    '/debug/syncz': (_url, res) => json(res, 200, syncStatus(sources.xds.connected())),
+    // Large answers are written a chunk per turn of the event loop (ADS pushes go on meanwhile).
+    '/debug/syncz': (url, res) => {
+      const query = parseSynczQuery(url.searchParams);
+      if (!query.ok) return json(res, 400, { error: query.error });
+      const { selected, total } = selectSyncSources(sources.xds.connected(), query);
+      res.writeHead(200, { 'content-type': 'application/json', 'x-total-count': String(total) });
+      const namesLimit = query.proxyId !== undefined ? Number.POSITIVE_INFINITY : LISTED_NAMES_LIMIT;
+      return writeJsonArray(res, selected, (c) => syncEntry(c, namesLimit), { chunkSize: chunkSize.proxies });
+    },
     '/debug/config_dump': (url, res) => {
       const proxyId = url.searchParams.get('proxyID');
       if (!proxyId) return json(res, 400, { error: 'query parameter proxyID is required' });
@@ -72,9 +81,8 @@ export function createAdminServer(sources: AdminSources): Server {
         endpoints: explainServiceEndpoints(snapshot, connection.proxy.view, hostname),
       });
     },
-    '/debug/registryz': (_url, res) =>
-      json(res, 200, registryView(sources.snapshot(), sources.droppedInputs?.() ?? [])),
-    '/debug/endpointz': (_url, res) => json(res, 200, endpointView(sources.snapshot())),
+    '/debug/registryz': (_url, res) => writeRegistryView(res, sources.snapshot(), sources.droppedInputs?.() ?? []),
+    '/debug/endpointz': (_url, res) => writeEndpointView(res, sources.snapshot()),
     '/debug/clusterz': (_url, res) => json(res, 200, sources.kubeClusters()),
   };
   return createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -105,29 +113,39 @@ function resolveServiceName(snapshot: MeshSnapshot, name: string): string | unde
   return candidates.find((candidate) => snapshot.services.has(candidate));
 }
 
-function registryView(snapshot: MeshSnapshot | undefined, droppedInputs: readonly DroppedInput[]): unknown {
-  if (!snapshot) return { services: [], droppedInputs };
-  return {
-    droppedInputs,
-    kubeClusters: snapshot.kubeClusters,
-    services: [...snapshot.services.values()].map((service) => ({
+/** Items (proxies, services) per turn of the event loop in the large admin answers. */
+const chunkSize = { proxies: DEFAULT_CHUNK_SIZE, services: DEFAULT_CHUNK_SIZE };
+
+function writeRegistryView(
+  res: ServerResponse,
+  snapshot: MeshSnapshot | undefined,
+  droppedInputs: readonly DroppedInput[],
+): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  const head = snapshot
+    ? { droppedInputs, kubeClusters: snapshot.kubeClusters, gateways: Object.fromEntries(snapshot.gateways) }
+    : { droppedInputs };
+  const services = snapshot ? [...snapshot.services.values()] : [];
+  return writeJsonWithArray(
+    res,
+    head,
+    'services',
+    services,
+    (service) => ({
       ...service,
       endpoints: Object.fromEntries(
-        [...(snapshot.endpoints.get(service.hostname) ?? new Map())].map(([port, list]) => [port, list.length]),
+        [...(snapshot?.endpoints.get(service.hostname) ?? new Map())].map(([port, list]) => [port, list.length]),
       ),
-    })),
-    gateways: Object.fromEntries(snapshot.gateways),
-  };
+    }),
+    { chunkSize: chunkSize.services },
+  );
 }
 
-function endpointView(snapshot: MeshSnapshot | undefined): unknown {
-  if (!snapshot) return {};
-  return Object.fromEntries(
-    [...snapshot.endpoints].map(([hostname, byPort]) => [
-      hostname,
-      Object.fromEntries([...byPort].map(([port, list]) => [port, list])),
-    ]),
-  );
+function writeEndpointView(res: ServerResponse, snapshot: MeshSnapshot | undefined): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  return writeJsonObject(res, snapshot ? [...snapshot.endpoints] : [], (byPort) => Object.fromEntries(byPort), {
+    chunkSize: chunkSize.services,
+  });
 }
 
 export async function listenHttp(server: Server, address: string): Promise<number> {

@@ -62,6 +62,9 @@ describe('SentResources', () => {
     expect(shared.get('b')!.version).toBe('1');
     sent.delete('d');
     expect([...sent.keys()]).toEqual(['a', 'b']);
+    expect(sent.size).toBe(2);
+    sent.set('c', resource('c', '2'));
+    expect(sent.size).toBe([...sent.keys()].length);
     sent.replaceAll(shared);
     expect([...sent.values()]).toEqual([...shared.values()]);
   });

@@ -108,9 +108,14 @@ export class SentResources {
     for (const [, resource] of this.entries()) yield resource;
   }
 
+  /** O(overlay), not O(held): /debug/syncz reads it for every stream and type. */
   get size(): number {
-    let size = 0;
-    for (const _ of this.entries()) size += 1;
+    let size = this.base.size;
+    for (const [name, own] of this.overlay) {
+      const inBase = this.base.has(name);
+      if (own === null && inBase) size -= 1;
+      else if (own !== null && !inBase) size += 1;
+    }
     return size;
   }
 }

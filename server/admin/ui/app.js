@@ -6,6 +6,8 @@ import { serviceMatrix } from './service-matrix.js';
 import { explainTable, kubeClustersTable, proxiesTable } from './sections.js';
 
 const DEFAULT_REFRESH_SECONDS = 3;
+/** Proxies per page of the proxies table: the server answers at most 500 per request. */
+const DEFAULT_PROXIES_PER_PAGE = 100;
 
 /** `?refresh=N` (1..3600 seconds) overrides the refresh period. */
 function refreshSeconds() {
@@ -13,16 +15,31 @@ function refreshSeconds() {
   return Number.isInteger(asked) && asked >= 1 && asked <= 3600 ? asked : DEFAULT_REFRESH_SECONDS;
 }
 
+/** `?proxies=N` (1..500) overrides how many proxies one page of the proxies table shows. */
+function proxiesPerPage() {
+  const asked = Number(new URLSearchParams(location.search).get('proxies'));
+  return Number.isInteger(asked) && asked >= 1 && asked <= 500 ? asked : DEFAULT_PROXIES_PER_PAGE;
+}
+
+/**
+ * @param {string} path
+ * @returns {Promise<{ body: any, total: number | undefined }>}
+ */
+async function getJsonWithTotal(path) {
+  const response = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
+  /** @type {any} */
+  const body = await response.json().catch(() => undefined);
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${body?.error ?? response.statusText}`);
+  const total = Number(response.headers.get('x-total-count') ?? Number.NaN);
+  return { body, total: Number.isInteger(total) ? total : undefined };
+}
+
 /**
  * @param {string} path
  * @returns {Promise<any>}
  */
 async function getJson(path) {
-  const response = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
-  /** @type {any} */
-  const body = await response.json().catch(() => undefined);
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${body?.error ?? response.statusText}`);
-  return body;
+  return (await getJsonWithTotal(path)).body;
 }
 
 /**
@@ -42,15 +59,16 @@ function byId(id) {
  * @param {HTMLSelectElement} select
  * @param {string[]} values
  * @param {string} placeholder
+ * @param {string} [missing] how a chosen value no longer listed is marked
  */
-function setOptions(select, values, placeholder) {
+function setOptions(select, values, placeholder, missing = 'gone') {
   const current = select.value;
   const wanted = current && !values.includes(current) ? [...values, current] : values;
   const listed = [...select.options].slice(1).map((o) => o.value);
   if (listed.length === wanted.length && listed.every((v, i) => v === wanted[i])) return;
   select.replaceChildren(
     el('option', { value: '' }, placeholder),
-    ...wanted.map((v) => el('option', { value: v }, values.includes(v) ? v : `${v} (gone)`)),
+    ...wanted.map((v) => el('option', { value: v }, values.includes(v) ? v : `${v} (${missing})`)),
   );
   select.value = current;
 }
@@ -66,6 +84,12 @@ function start() {
   const serviceSelect = byId('explain-service');
   /** @type {HTMLElement} */
   const errorBox = byId('load-error');
+  /** @type {HTMLButtonElement} */
+  const previousPage = byId('proxies-prev');
+  /** @type {HTMLButtonElement} */
+  const nextPage = byId('proxies-next');
+  const perPage = proxiesPerPage();
+  let proxyOffset = 0;
   let running = false;
   /** @type {ReturnType<typeof setInterval> | undefined} */
   let timer;
@@ -102,9 +126,21 @@ function start() {
           return undefined;
         }
       };
-      const [clusters, registry, endpoints, proxies] = await Promise.all(
-        ['/debug/clusterz', '/debug/registryz', '/debug/endpointz', '/debug/syncz'].map(load),
-      );
+      // One page of proxies: a thousand connected proxies make neither a huge answer nor a huge table.
+      const proxiesPath = `/debug/syncz?${new URLSearchParams({ offset: String(proxyOffset), limit: String(perPage) })}`;
+      const [[clusters, registry, endpoints], proxyPage] = await Promise.all([
+        Promise.all(['/debug/clusterz', '/debug/registryz', '/debug/endpointz'].map(load)),
+        getJsonWithTotal(proxiesPath).catch((/** @type {unknown} */ error) => {
+          errors.push(error instanceof Error ? error.message : String(error));
+          return undefined;
+        }),
+      ]);
+      const proxies = proxyPage?.body;
+      const total = proxyPage?.total ?? proxies?.length ?? 0;
+      if (proxies && proxies.length === 0 && proxyOffset > 0 && total > 0) {
+        // The page emptied (proxies left): go back to the last page with proxies on the next refresh.
+        proxyOffset = Math.max(0, Math.floor((total - 1) / perPage) * perPage);
+      }
       if (clusters) show('kube-clusters', kubeClustersTable(clusters));
       if (registry && endpoints) {
         show('service-matrix', ...serviceMatrix(registry, endpoints));
@@ -115,11 +151,20 @@ function start() {
         );
       }
       if (proxies) {
-        show('proxies', proxiesTable(proxies));
+        show('proxies', proxiesTable(proxies, { offset: proxyOffset, total }));
+        previousPage.disabled = proxyOffset === 0;
+        nextPage.disabled = proxyOffset + proxies.length >= total;
+        show(
+          'proxies-page',
+          total > proxies.length && proxies.length > 0
+            ? `${proxyOffset + 1}–${proxyOffset + proxies.length} of ${total}`
+            : '',
+        );
         setOptions(
           proxySelect,
           proxies.map((/** @type {{proxy: string}} */ p) => p.proxy),
           'Choose a proxy…',
+          total > proxies.length ? 'not on this page' : 'gone',
         );
       }
       await refreshExplain();
@@ -137,6 +182,14 @@ function start() {
     if (!auto.checked) show('refresh-status', 'Paused');
   }
 
+  previousPage.addEventListener('click', () => {
+    proxyOffset = Math.max(0, proxyOffset - perPage);
+    void refreshAll();
+  });
+  nextPage.addEventListener('click', () => {
+    proxyOffset += perPage;
+    void refreshAll();
+  });
   auto.addEventListener('change', setAutoRefresh);
   byId('refresh-now').addEventListener('click', () => void refreshAll());
   proxySelect.addEventListener('change', () => void refreshExplain());

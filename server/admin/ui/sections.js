@@ -65,12 +65,17 @@ function syncCell(sync) {
   );
 }
 
-/** @param {ProxySync[]} proxies */
-export function proxiesTable(proxies) {
-  if (proxies.length === 0) return empty('No proxy is connected.');
+/**
+ * One page of the connected proxies.
+ * @param {ProxySync[]} proxies
+ * @param {{ offset: number, total: number }} [page] where the page starts, and how many proxies there are in all
+ */
+export function proxiesTable(proxies, page = { offset: 0, total: proxies.length }) {
+  if (proxies.length === 0) return empty(page.total === 0 ? 'No proxy is connected.' : 'No proxy on this page.');
   const types = typeColumns(proxies);
+  const all = `${page.total} connected prox${page.total === 1 ? 'y' : 'ies'}`;
   return table({
-    caption: `${proxies.length} connected prox${proxies.length === 1 ? 'y' : 'ies'}`,
+    caption: proxies.length < page.total ? `${all}, ${page.offset + 1}–${page.offset + proxies.length} shown` : all,
     label: 'Connected proxies',
     headers: [
       'Proxy',

@@ -280,4 +280,25 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
     expect(await page.getByRole('status').innerText()).toBe('Paused');
     expect(pageProblems).toEqual([]);
   });
+
+  it('shows the proxies a page at a time (bounded answers), with next and previous', async () => {
+    // Two proxies are connected now (the previous test added one); one per page here.
+    const paged = await context.newPage();
+    try {
+      await paged.goto(`${meshpilot.adminUrl}/ui?refresh=3600&proxies=1`);
+      const proxies = paged.getByRole('table', { name: 'Connected proxies' });
+      await proxies.waitFor();
+      expect(await proxies.locator('caption').innerText()).toBe('2 connected proxies, 1–1 shown');
+      expect(await proxies.getByRole('row').filter({ hasText: PROXY }).count()).toBe(1);
+      expect(await paged.getByRole('button', { name: 'Previous proxies' }).isDisabled()).toBe(true);
+      await paged.getByRole('button', { name: 'Next proxies' }).click();
+      await proxies.getByRole('row').filter({ hasText: OTHER_PROXY }).waitFor({ timeout: 10_000 });
+      expect(await proxies.locator('caption').innerText()).toBe('2 connected proxies, 2–2 shown');
+      expect(await proxies.getByRole('row').filter({ hasText: PROXY }).count()).toBe(0);
+      expect(await paged.getByRole('button', { name: 'Next proxies' }).isDisabled()).toBe(true);
+      expect(pageProblems).toEqual([]);
+    } finally {
+      await paged.close();
+    }
+  });
 });
