@@ -26,6 +26,6 @@ COPY --from=build /src/dist ./dist
 COPY examples ./examples
 # uid 1000 ("node" in the base image); deploy/ runs it non-root.
 USER 1000:1000
-EXPOSE 15010 15012 15014
+EXPOSE 15010 15012 15014 15017
 ENTRYPOINT ["node", "bin/meshpilot.js"]
 CMD ["serve", "--config", "/config/meshpilot.yaml"]
