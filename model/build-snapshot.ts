@@ -245,6 +245,7 @@ function finish(
     workloadsByIp: workloads.byIp,
     kubeClusters: kubeClusters.map((c) => c.name),
     istioConfig: changes.istioConfig(input.istioConfig ?? EMPTY_ISTIO_CONFIG),
+    ...(input.meshConfig !== undefined ? { meshConfig: input.meshConfig } : {}),
   };
   return {
     snapshot,

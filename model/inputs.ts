@@ -1,5 +1,5 @@
 import type { IstioConfigSet } from './istio/types.ts';
-import type { EndpointSliceRecord, KubeServiceRecord, NodeRecord, PodRecord } from './types.ts';
+import type { EndpointSliceRecord, KubeServiceRecord, MeshConfigDefaults, NodeRecord, PodRecord } from './types.ts';
 
 /** What the snapshot is built from: each kube cluster's reduced objects plus the mesh settings. */
 export interface KubeClusterObjects {
@@ -35,6 +35,8 @@ export interface SnapshotInput {
   readonly meshNetworks: MeshNetworksSpec;
   /** Validated Istio config; EMPTY_ISTIO_CONFIG when absent. */
   readonly istioConfig?: IstioConfigSet;
+  /** meshpilot.yaml's `mesh:` (fixed for the life of the process). */
+  readonly meshConfig?: MeshConfigDefaults;
 }
 
 /**

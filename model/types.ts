@@ -3,7 +3,7 @@
  * Objects here are already reduced to the fields meshpilot needs (see server/registry/reduce.ts).
  */
 
-import type { IstioConfigSet } from './istio/types.ts';
+import type { IstioConfigSet, LocalityLbSetting } from './istio/types.ts';
 
 export interface Locality {
   readonly region: string;
@@ -147,4 +147,12 @@ export interface MeshSnapshot {
   readonly kubeClusters: readonly string[];
   /** Accepted Istio config objects (VirtualService, DestinationRule, ...); empty when no config source is set. */
   readonly istioConfig: IstioConfigSet;
+  /** meshpilot.yaml's `mesh:` (Istio MeshConfig fields); absent = Istio's defaults. */
+  readonly meshConfig?: MeshConfigDefaults;
+}
+
+/** The Istio MeshConfig fields meshpilot reads (meshpilot.yaml `mesh:`), with Istio's meaning. */
+export interface MeshConfigDefaults {
+  /** Mesh-wide locality load balancing, for services whose DestinationRule and Service set none (Istio's default: enabled). */
+  readonly localityLbSetting?: LocalityLbSetting;
 }

@@ -71,6 +71,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
       trustDomain: config.trustDomain,
       meshNetworks: config.meshNetworks,
       kubeClusterNetworks,
+      meshConfig: config.mesh,
     },
     cache,
     metrics,

@@ -311,7 +311,14 @@ function serviceCluster(
     decisions: endpoints.map((e) => decideEndpoint(e, index, view, mtlsOf(e))),
     sent: forClient(
       view,
-      viewEndpoints(endpoints, snapshot.gateways, view, localityPolicyFor(policy, service), mtlsOf, service.namespace),
+      viewEndpoints(
+        endpoints,
+        snapshot.gateways,
+        view,
+        localityPolicyFor(policy, service, snapshot.meshConfig?.localityLbSetting),
+        mtlsOf,
+        service.namespace,
+      ),
     ),
   };
 }

@@ -105,6 +105,7 @@ export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineM
     domainSuffix: config.domainSuffix,
     trustDomain: config.trustDomain,
     meshNetworks: config.meshNetworks,
+    meshConfig: config.mesh,
     kubeClusters,
     istioConfig: buildIstioConfigSet(istio),
   });

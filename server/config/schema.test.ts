@@ -16,6 +16,7 @@ describe('MeshpilotConfigSchema', () => {
       clusters: [],
       config: [],
       meshNetworks: { networks: {} },
+      mesh: {},
       debounce: { quietMs: 100, maxMs: 1000 },
       readiness: { remoteClusterTimeoutMs: 30000 },
       registry: { resyncMs: 300000, unreachablePolicy: 'keep', dropAfterMs: 600000 },
@@ -118,6 +119,17 @@ describe('MeshpilotConfigSchema', () => {
       { path: 'registry.dropAfterMs', code: 'invalid_type' },
       { path: 'registry', code: 'unrecognized_keys' },
     ]);
+  });
+
+  it("reads mesh.localityLbSetting with Istio's rules and refuses the MeshConfig fields it does not implement", () => {
+    const setting = { distribute: [{ from: 'region1/*', to: { 'region1/*': 80, 'region2/*': 20 } }] };
+    expect(MeshpilotConfigSchema.parse({ mesh: { localityLbSetting: setting } }).mesh).toEqual({
+      localityLbSetting: setting,
+    });
+    expect(
+      issuesOf({ mesh: { localityLbSetting: { distribute: [{ from: 'region1/*', to: { 'region1/*': 50 } }] } } }),
+    ).toEqual([{ path: 'mesh.localityLbSetting.distribute.0.to', code: 'custom' }]);
+    expect(issuesOf({ mesh: { defaultConfig: {} } })).toEqual([{ path: 'mesh', code: 'unrecognized_keys' }]);
   });
 
   it('rejects unknown keys at every level', () => {

@@ -4,6 +4,7 @@ import { isCidr, isDnsLabel, isDnsSubdomain, isIpOrHostname, parseListenAddress 
 import { ConfigErrorCode } from './config-error.ts';
 import { DEFAULT_STREAM_LIMITS } from '../xds/stream-limits.ts';
 import { DEFAULT_KEEPALIVE } from '../xds/keepalive.ts';
+import { localityLbSetting } from '../istio-config/schema-destination-rule.ts';
 import { KUBECONFIG_ALLOWANCES, type KubeconfigAllowance } from '../kube/kubeconfig-policy.ts';
 
 // The meshpilot.yaml schema (DESIGN.md "Public contracts"). Every object is strict: unknown keys are errors.
@@ -288,6 +289,15 @@ const XdsServerSchema = z.strictObject({
   maxNackMessageBytes: z.number().int().min(64).default(DEFAULT_STREAM_LIMITS.maxNackMessageBytes),
 });
 
+/**
+ * The part of Istio's MeshConfig a multi-cluster user sets, with Istio's field names and meaning
+ * (istio.io/latest/docs/reference/config/istio.mesh.v1alpha1): the mesh-wide locality load-balancing
+ * setting, used for a service whose DestinationRule sets none and whose Service sets no trafficDistribution.
+ */
+const MeshConfigSchema = z.strictObject({
+  localityLbSetting: localityLbSetting.optional(),
+});
+
 export const MeshpilotConfigSchema = z.strictObject({
   meshId: nonEmptyString.default('mesh1'),
   trustDomain: trustDomain.default('cluster.local'),
@@ -297,6 +307,7 @@ export const MeshpilotConfigSchema = z.strictObject({
   remoteSecrets: RemoteSecretsSchema.optional(),
   config: z.array(ConfigSourceSchema).default([]),
   meshNetworks: MeshNetworksSchema.prefault({}),
+  mesh: MeshConfigSchema.prefault({}),
   debounce: DebounceSchema.prefault({}),
   readiness: ReadinessSchema.prefault({}),
   registry: RegistrySchema.prefault({}),
@@ -315,6 +326,7 @@ export type RemoteSecretsConfig = z.output<typeof RemoteSecretsSchema>;
 /** An Istio config source: a manifests folder, or the Istio CRDs of a member kube cluster. */
 export type ConfigSourceConfig = z.output<typeof ConfigSourceSchema>;
 export type MeshNetworksConfig = z.output<typeof MeshNetworksSchema>;
+export type MeshConfigSection = z.output<typeof MeshConfigSchema>;
 export type NetworkConfig = z.output<typeof NetworkSchema>;
 export type NetworkEndpointConfig = z.output<typeof NetworkEndpointSchema>;
 export type GatewayConfig = z.output<typeof GatewaySchema>;

@@ -38,7 +38,8 @@ const locality = z.string().superRefine((value, ctx) => {
   if (problem !== undefined) issue(ctx, [], problem);
 });
 
-const localityLbSetting = z
+/** Istio's LocalityLoadBalancerSetting, for DestinationRules and meshpilot.yaml's `mesh.localityLbSetting`. */
+export const localityLbSetting = z
   .strictObject({
     enabled: z.boolean().optional(),
     distribute: z

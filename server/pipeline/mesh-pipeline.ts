@@ -4,7 +4,7 @@ import type { MeshNetworksSpec } from '../../model/inputs.ts';
 import { EMPTY_ISTIO_CONFIG } from '../../model/istio/config-set.ts';
 import type { IstioConfigSet } from '../../model/istio/types.ts';
 import { isEmptyDelta, type SnapshotDelta } from '../../model/snapshot-delta.ts';
-import type { MeshSnapshot } from '../../model/types.ts';
+import type { MeshConfigDefaults, MeshSnapshot } from '../../model/types.ts';
 import type { XdsCache } from '../cache/xds-cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { DroppedInputs } from '../registry/dropped-inputs.ts';
@@ -18,6 +18,8 @@ export interface MeshSettings {
   readonly meshNetworks: MeshNetworksSpec;
   /** Configured network per kube cluster name. */
   readonly kubeClusterNetworks: Readonly<Record<string, string | undefined>>;
+  /** meshpilot.yaml's `mesh:` (Istio MeshConfig fields). */
+  readonly meshConfig?: MeshConfigDefaults;
 }
 
 /**
@@ -132,6 +134,7 @@ export class MeshPipeline {
         trustDomain: settings.trustDomain,
         meshNetworks: settings.meshNetworks,
         istioConfig: this.istioConfig,
+        ...(settings.meshConfig !== undefined ? { meshConfig: settings.meshConfig } : {}),
         kubeClusters: [...this.sources.values()].map((source) => {
           const network = settings.kubeClusterNetworks[source.name];
           return {

@@ -27,7 +27,11 @@ export const NO_LOCALITY_POLICY: LocalityPolicy = { enableFailover: false, sourc
 
 const PREFER_CLOSE = new Set(['preferclose', 'prefersamezone']);
 
-export function localityPolicyFor(policy: EffectivePolicy, service: MeshService | undefined): LocalityPolicy {
+export function localityPolicyFor(
+  policy: EffectivePolicy,
+  service: MeshService | undefined,
+  meshSetting?: LocalityLbSetting,
+): LocalityPolicy {
   const outlierDetection = policy.outlierDetection !== undefined;
   const setting = policy.loadBalancer?.localityLbSetting;
   if (setting) {
@@ -41,6 +45,12 @@ export function localityPolicyFor(policy: EffectivePolicy, service: MeshService 
       enableFailover: true,
       source: `trafficDistribution ${service?.trafficDistribution}`,
     };
+  }
+  // meshpilot.yaml `mesh.localityLbSetting`, as Istio's MeshConfig.localityLbSetting (default: enabled, nothing set).
+  if (meshSetting !== undefined) {
+    if (meshSetting.enabled === false)
+      return { enableFailover: false, source: 'mesh localityLbSetting enabled: false' };
+    return { setting: meshSetting, enableFailover: outlierDetection, source: 'the mesh localityLbSetting' };
   }
   return { setting: {}, enableFailover: outlierDetection, source: 'the mesh default locality setting' };
 }
