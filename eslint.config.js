@@ -102,6 +102,18 @@ export default tseslint.config(
     },
   },
   {
+    // demo/ (`meshpilot demo`, npm start) starts the server only the way `serve` does.
+    files: ['demo/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: forbid([
+      {
+        // gitignore rules: a file is re-included only if its folder is not excluded as a whole.
+        group: ['**/server/*', '!**/server/cli', '**/server/cli/*', '!**/server/cli/serve-command.ts'],
+        message: 'demo/ starts the control plane through server/cli/serve-command.ts only; its workloads are clients.',
+      },
+    ]),
+  },
+  {
     files: ['pki/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {

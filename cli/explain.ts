@@ -1,16 +1,18 @@
 import { getAdminJson } from './admin-client.ts';
+import { resolveProxyName } from './proxy-name.ts';
 import { formatTable } from './table.ts';
 import type { EndpointExplanation } from '../translators/eds-explain.ts';
 
 /** `meshpilot explain`: why each endpoint of a service has the address and priority a proxy sees. */
 export async function runExplain(
   adminUrl: string,
-  proxyId: string,
+  proxyName: string,
   service: string,
   out: { write(text: string): void },
   format: 'table' | 'json' = 'table',
 ): Promise<number> {
-  const query = `proxyID=${encodeURIComponent(proxyId)}&service=${encodeURIComponent(service)}`;
+  const id = await resolveProxyName(adminUrl, proxyName);
+  const query = `proxyID=${encodeURIComponent(id)}&service=${encodeURIComponent(service)}`;
   const result = (await getAdminJson(adminUrl, `/debug/explain?${query}`)) as {
     service: string;
     view: { network: string; locality: { region: string; zone: string; subZone: string } };
@@ -25,7 +27,7 @@ export async function runExplain(
       .filter((p) => p !== '')
       .join('/') || '(none)';
   out.write(
-    `service ${result.service} as seen by ${proxyId} (network ${result.view.network || '(none)'}, locality ${locality})\n`,
+    `service ${result.service} as seen by ${id} (network ${result.view.network || '(none)'}, locality ${locality})\n`,
   );
   const rows = result.endpoints.map((e) => [
     e.workload,

@@ -1,4 +1,5 @@
 import { getAdminJson } from './admin-client.ts';
+import { resolveProxyName } from './proxy-name.ts';
 import { formatTable } from './table.ts';
 
 export const PROXY_CONFIG_KINDS = ['clusters', 'endpoints', 'listeners', 'routes', 'secret', 'all'] as const;
@@ -111,7 +112,8 @@ export async function runProxyConfig(
   out: { write(text: string): void },
   format: 'table' | 'json' = 'table',
 ): Promise<number> {
-  const dump = obj(await getAdminJson(adminUrl, `/debug/config_dump?proxyID=${encodeURIComponent(proxyId)}`));
+  const id = await resolveProxyName(adminUrl, proxyId);
+  const dump = obj(await getAdminJson(adminUrl, `/debug/config_dump?proxyID=${encodeURIComponent(id)}`));
   const sections = list(dump.configs);
   const kinds = kind === 'all' ? (Object.keys(TABLES) as Exclude<ProxyConfigKind, 'all'>[]) : [kind];
   const chosen = kinds.map((k) => ({
