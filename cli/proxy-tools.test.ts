@@ -116,7 +116,7 @@ describe('proxy-status and proxy-config against a running meshpilot', () => {
 
   it('says which proxy is unknown, and exits 1 from the command line', async () => {
     await expect(runProxyConfig(meshpilot.adminUrl, 'clusters', 'nobody', capture().out)).rejects.toThrow(
-      /404 no connected proxy with id nobody/,
+      /no connected proxy "nobody" \(give a node id or <pod>.<namespace>/,
     );
     const child = spawn(process.execPath, [
       join(import.meta.dirname, '..', 'bin', 'meshpilot-ts.js'),
