@@ -379,6 +379,14 @@ describe('from istiod to meshpilot (README guide) on real API servers', { timeou
       // The reader and the remote secrets outlive istiod's release.
       expect(await names(cluster, 'serviceaccounts', 'istio-system')).toContain('meshpilot-reader');
     }
+    // What istiod kept in every namespace, meshpilot keeps now: istio-ca-root-cert with the same root.
+    for (const cluster of clusters) {
+      const rootCert = await until(async () => {
+        const answer = await cluster.get('/api/v1/namespaces/sample/configmaps/istio-ca-root-cert');
+        return answer.status === 200 ? answer.body : undefined;
+      }, `istio-ca-root-cert in ${cluster.name}/sample`);
+      expect(field(JSON.parse(rootCert), 'data', 'root-cert.pem')).toBe(rootCertPem);
+    }
     // meshpilot kept every cluster through the switch.
     const all = await clusterz(`http://127.0.0.1:${meshpilot?.adminPort ?? 0}`);
     expect(all.map((c) => [c.name, c.state])).toEqual(
