@@ -17,6 +17,8 @@ const ENVOY_FILES = [
   'envoy/config/route/v3/route.proto',
   'envoy/config/bootstrap/v3/bootstrap.proto',
   'envoy/admin/v3/config_dump.proto',
+  'envoy/admin/v3/clusters.proto',
+  'envoy/service/status/v3/csds.proto',
   'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
   'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
   'envoy/extensions/filters/network/rbac/v3/rbac.proto',

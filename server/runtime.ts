@@ -5,13 +5,14 @@ import { keepaliveServerOptions } from './xds/keepalive.ts';
 import pino, { type Logger } from 'pino';
 import type { MeshpilotConfig } from './config/schema.ts';
 import { XdsCache } from './cache/xds-cache.ts';
-import { Metrics } from './metrics/metrics.ts';
+import { Metrics, MESHPILOT_VERSION } from './metrics/metrics.ts';
 import { MeshPipeline } from './pipeline/mesh-pipeline.ts';
 import { KubeClusterMembership } from './kube/membership.ts';
 import { RootCertPublisher } from './kube/root-cert-publisher.ts';
 import { listenGrpc } from './xds/xds-server.ts';
 import { createMeshXdsService, type MeshXdsService } from './cache/mesh-xds-service.ts';
 import { createAdminServer, listenHttp } from './admin/admin-server.ts';
+import { meshDebugResponder } from './admin/xds-debug.ts';
 import { SECRET_TYPE } from '../protos/type-urls.ts';
 import { startSecurity, type SecurityPlane } from './security/start-security.ts';
 import { startConfigSources, type IstioConfigPlane } from './istio-config/start-config-sources.ts';
@@ -56,11 +57,19 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
           kubeClusters: config.clusters,
           logger,
         });
-  const xds = createMeshXdsService({
+  const instance = `meshpilot@${hostname()}`;
+  const xds: MeshXdsService = createMeshXdsService({
     cache,
     metrics,
     logger,
-    controlPlane: { identifier: `meshpilot@${hostname()}` },
+    controlPlane: { identifier: instance },
+    // istioctl's proxy-status and config dumps over ADS (istio.io/debug/*), as istiod's StatusGen.
+    debug: meshDebugResponder({
+      connected: () => xds.connected(),
+      debugEndpointAuth: config.xdsServer.debugEndpointAuth,
+      instance,
+      version: MESHPILOT_VERSION,
+    }),
     limits: config.xdsServer,
     ...(security !== undefined ? { extraSources: new Map([[SECRET_TYPE, security.sds]]) } : {}),
   });

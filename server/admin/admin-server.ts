@@ -10,8 +10,11 @@ import { explainServiceEndpoints } from '../../translators/eds-explain.ts';
 import { configDump } from './config-dump.ts';
 import { LISTED_NAMES_LIMIT, parseSynczQuery, selectSyncSources, syncEntry } from './syncz.ts';
 import { DEFAULT_CHUNK_SIZE, writeJsonArray, writeJsonObject, writeJsonWithArray } from './json-chunks.ts';
+import { toProto3Json } from '../../protos/proto3-json.ts';
 import { uiRoutes } from './ui/ui-routes.ts';
 import { handleLogLevel } from './log-level.ts';
+
+const CONFIG_DUMP = 'envoy.admin.v3.ConfigDump';
 
 export interface AdminSources {
   readonly metrics: Metrics;
@@ -63,7 +66,10 @@ export function createAdminServer(sources: AdminSources): Server {
       if (!proxyId) return json(res, 400, { error: 'query parameter proxyID is required' });
       const connection = sources.xds.connected().find((c) => c.proxy?.id === proxyId || c.id === proxyId);
       if (!connection) return json(res, 404, { error: `no connected proxy with id ${proxyId}` });
-      json(res, 200, configDump(connection));
+      const dump = configDump(connection);
+      // format=proto3: the canonical proto3 JSON of Envoy's /config_dump (durations as "5s", Structs as
+      // objects), which `istioctl proxy-config ... -f` and `istioctl proxy-status <pod> --file` read.
+      json(res, 200, url.searchParams.get('format') === 'proto3' ? toProto3Json(CONFIG_DUMP, dump) : dump);
     },
     '/debug/explain': (url, res) => {
       const proxyId = url.searchParams.get('proxyID');

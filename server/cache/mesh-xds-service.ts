@@ -7,6 +7,7 @@ import type { ControlPlaneId } from '../xds/wire.ts';
 import type { XdsConnection } from '../xds/connection.ts';
 import { XdsService } from '../xds/xds-server.ts';
 import type { StreamLimits } from '../xds/stream-limits.ts';
+import type { DebugResponder } from '../xds/debug-types.ts';
 import { meshProxyIdentifier, meshResourceSources, type MeshResourceSource } from './mesh-sources.ts';
 import type { ConnectedProxy } from '../generators/proxy-identity.ts';
 
@@ -22,6 +23,8 @@ export interface MeshXdsServiceOptions {
   /** Sources of types not generated from the mesh snapshot (SDS), by type URL. */
   readonly extraSources?: ReadonlyMap<XdsTypeUrl, MeshResourceSource>;
   readonly limits?: Partial<StreamLimits>;
+  /** Answers Istio's debug types (istio.io/debug/*) asked by istioctl. */
+  readonly debug?: DebugResponder;
 }
 
 /** ADS streams wired to the generated resources of the mesh snapshot (and any extra sources). */
@@ -33,5 +36,6 @@ export function createMeshXdsService(options: MeshXdsServiceOptions): MeshXdsSer
     logger: options.logger,
     controlPlane: options.controlPlane,
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    ...(options.debug !== undefined ? { debug: options.debug } : {}),
   });
 }

@@ -29,6 +29,7 @@ describe('MeshpilotConfigSchema', () => {
         maxSubscribedNamesPerStream: 250_000,
         maxUnknownTypeUrls: 16,
         maxNackMessageBytes: 4096,
+        debugEndpointAuth: true,
       },
       logLevel: 'info',
     });

@@ -287,6 +287,8 @@ const XdsServerSchema = z.strictObject({
   maxSubscribedNamesPerStream: z.number().int().min(1).default(DEFAULT_STREAM_LIMITS.maxSubscribedNamesPerStream),
   maxUnknownTypeUrls: z.number().int().min(0).default(DEFAULT_STREAM_LIMITS.maxUnknownTypeUrls),
   maxNackMessageBytes: z.number().int().min(64).default(DEFAULT_STREAM_LIMITS.maxNackMessageBytes),
+  // istiod's ENABLE_DEBUG_ENDPOINT_AUTH: istio.io/debug/* over ADS only to callers authenticated on the TLS port.
+  debugEndpointAuth: z.boolean().default(true),
 });
 
 /**

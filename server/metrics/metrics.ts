@@ -14,7 +14,7 @@ function meshpilotVersion(): string {
   }
   return 'unknown';
 }
-const MESHPILOT_VERSION = meshpilotVersion();
+export const MESHPILOT_VERSION = meshpilotVersion();
 
 /** meshpilot's Prometheus metrics, named like istiod's where one exists (pilot/pkg/xds/monitoring.go). */
 export class Metrics {

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import protobuf from 'protobufjs';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { isKnownTypeUrl, PUSH_ORDER, shortTypeName, type XdsTypeUrl } from '../../protos/type-urls.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { AuthenticatedIdentity } from './authenticated-identity.ts';
+import { isDebugTypeUrl, type DebugResponder, type DebugResource } from './debug-types.ts';
 import { mergePending, type PendingChanges } from './pending-changes.ts';
 import {
   touchedByAll,
@@ -18,7 +20,7 @@ import type { SharedSets } from './shared-sets.ts';
 import type { StreamLimits } from './stream-limits.ts';
 import { TypeState } from './type-state.ts';
 import { namesToWarm, WARMING_DEPENDENT } from './warming.ts';
-import type { ControlPlaneId, NodeMessage } from './wire.ts';
+import { encodeDiscoveryResponse, type ControlPlaneId, type NodeMessage } from './wire.ts';
 
 const EMPTY: ResourceMap = new Map();
 
@@ -32,6 +34,8 @@ export interface ConnectionContext<P extends StreamProxy, C> {
   readonly register: (connection: XdsConnection<P, C>) => void;
   readonly unregister: (connection: XdsConnection<P, C>) => void;
   readonly limits: StreamLimits;
+  /** Answers Istio's debug types (istio.io/debug/*); without it they are unknown types. */
+  readonly debug?: DebugResponder;
 }
 
 export class RequestError extends Error {
@@ -289,6 +293,7 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     bytes: Buffer,
     decode: (bytes: Uint8Array) => R,
     messageName: string,
+    debug?: (request: R) => { names: readonly string[]; nonce: string },
   ): { request: R; state: TypeState; firstRequest: boolean } | undefined {
     let request: R;
     try {
@@ -298,6 +303,12 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
         'decode',
         `${messageName} does not decode: ${error instanceof Error ? error.message : String(error)}`,
       );
+    }
+    // A debug request needs no proxy identity: istioctl's stream is a client of the control plane, not a proxy.
+    if (debug !== undefined && this.context.debug !== undefined && isDebugTypeUrl(request.type_url)) {
+      const { names, nonce } = debug(request);
+      this.answerDebug(this.context.debug, request.type_url, names, nonce);
+      return undefined;
     }
     this.identify(request.node);
     const state = this.stateFor(request.type_url);
@@ -330,6 +341,33 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     let state = this.types.get(typeUrl);
     if (!state) this.types.set(typeUrl, (state = new TypeState(typeUrl)));
     return state;
+  }
+
+  /** The nonce of the last debug answer per debug type (a few types: istioctl asks one per stream). */
+  private readonly debugNonces = new Map<string, string>();
+
+  /**
+   * Answers a debug request at once, as istiod's StatusGen: the first request of a type (whatever
+   * nonce it carries: istioctl's client sends one on its first request) is answered; later ones that
+   * carry a nonce are ACKs (or stale) and need nothing.
+   */
+  private answerDebug(responder: DebugResponder, typeUrl: string, names: readonly string[], nonce: string): void {
+    if (this.debugNonces.has(typeUrl) && nonce !== '') return;
+    if (!this.debugNonces.has(typeUrl) && this.debugNonces.size >= MAX_DEBUG_TYPES)
+      throw limitExceeded('maxUnknownTypeUrls', MAX_DEBUG_TYPES, `more than ${MAX_DEBUG_TYPES} debug types asked`);
+    const answer = responder.answer({ typeUrl, names, authenticated: this.authenticated });
+    if (!answer.ok) throw new RequestError('debug', answer.message, answer.code);
+    const responseNonce = this.nextNonce();
+    this.debugNonces.set(typeUrl, responseNonce);
+    const bytes = encodeDiscoveryResponse({
+      versionInfo: new Date().toISOString(),
+      resources: [],
+      resourcesField: encodeDebugResources(answer.resources),
+      typeUrl,
+      nonce: responseNonce,
+      controlPlane: responder.controlPlane,
+    });
+    if (!this.closed) this.call.write(bytes);
   }
 
   protected available(state: TypeState): ResourceMap {
@@ -438,6 +476,17 @@ function withNames(touched: Touched, names: ReadonlySet<string>): Touched {
   if (names.size === 0 || touched === 'all') return touched;
   if (touched === 'none') return [...names];
   return [...new Set([...touched, ...names])];
+}
+
+/** Debug types one stream may ask (istiod has three; istioctl asks one per stream). */
+const MAX_DEBUG_TYPES = 8;
+
+/** The `resources` field (2) of a DiscoveryResponse holding these Anys. */
+function encodeDebugResources(resources: readonly DebugResource[]): Buffer {
+  const writer = protobuf.Writer.create();
+  for (const resource of resources)
+    writer.uint32(18).fork().uint32(10).string(resource.typeUrl).uint32(18).bytes(resource.value).ldelim();
+  return Buffer.from(writer.finish());
 }
 
 /** The first `max` bytes of a client's message (UTF-8), saying how much was left out. */

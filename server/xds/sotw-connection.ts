@@ -15,11 +15,16 @@ export class SotwConnection<P extends StreamProxy, C> extends XdsConnection<P, C
   }
 
   protected handle(bytes: Buffer): void {
-    const begun = this.begin(bytes, decodeDiscoveryRequest, 'DiscoveryRequest');
+    const begun = this.begin(bytes, decodeDiscoveryRequest, 'DiscoveryRequest', (request) => ({
+      names: request.resourceNames(),
+      nonce: request.response_nonce ?? '',
+    }));
     if (!begun) return;
     const { request, state, firstRequest } = begun;
 
-    const nonce = request.response_nonce ?? '';
+    // As istiod: a type this stream was never sent is answered whatever nonce its request carries (an
+    // Envoy reconnecting with the nonce of its previous stream, istioctl's client on its first request).
+    const nonce = state.nonce === undefined ? '' : (request.response_nonce ?? '');
     if (nonce !== '' && nonce !== state.nonce) {
       // A newer response is in flight: this request answers an older one and is superseded.
       this.staleNonce(state);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { AuthenticatedIdentity } from './authenticated-identity.ts';
 import type { ConnectionContext, XdsConnection } from './connection.ts';
+import type { DebugResponder } from './debug-types.ts';
 import { DeltaConnection } from './delta-connection.ts';
 import { SotwConnection } from './sotw-connection.ts';
 import { PushQueue } from './push-queue.ts';
@@ -46,6 +47,8 @@ export interface XdsServerOptions<P extends StreamProxy, C> {
   readonly controlPlane: ControlPlaneId;
   /** What one stream may make the server remember (defaults: DEFAULT_STREAM_LIMITS). */
   readonly limits?: Partial<StreamLimits>;
+  /** Answers Istio's debug types (istio.io/debug/*) asked by istioctl. */
+  readonly debug?: DebugResponder;
 }
 
 export type StreamAuthentication =
