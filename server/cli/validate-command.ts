@@ -4,6 +4,7 @@ import { loadOfflineMesh } from './offline-mesh.ts';
 import { representativeViews, validateProxyOutput } from './validate-output.ts';
 import { loadConfig } from '../config/load.ts';
 import { readManifestFolder } from '../config/manifests.ts';
+import { checkStartup } from './startup-checks.ts';
 
 /** Where `validate` prints. Every call is one whole line ending in "\n", so `process.stdout` fits. */
 export type LineWriter = { write(line: string): void };
@@ -52,11 +53,20 @@ export async function runValidate(
   );
   const errors = results.flatMap((r) => r.errors);
   const objectCount = results.reduce((sum, r) => sum + r.objects.length, 0);
+  // What serve would fail on at start: one port twice, CA files, unreadable kubeconfigs (errors); a port
+  // taken or an address missing on this host now (warnings: validate may run beside the live instance).
+  const startup = await checkStartup(config);
+  printErrors(startup.errors, out);
+  for (const warning of startup.warnings) out.write(`warning: ${warning.path}: ${warning.message} [${warning.code}]\n`);
   printErrors(errors, out);
-  if (errors.length > 0) {
-    out.write(
-      `${configPath}: validation failed: ${plural(errors.length, 'error')} in ${plural(uniqueFolders.length, 'manifests folder')}\n`,
-    );
+  if (startup.errors.length > 0 || errors.length > 0) {
+    const where = [
+      ...(startup.errors.length > 0 ? [`${plural(startup.errors.length, 'error')} serve would stop at start`] : []),
+      ...(errors.length > 0
+        ? [`${plural(errors.length, 'error')} in ${plural(uniqueFolders.length, 'manifests folder')}`]
+        : []),
+    ];
+    out.write(`${configPath}: validation failed: ${where.join('; ')}\n`);
     return 1;
   }
   // Istio objects are checked as `serve` would check them, each alone; --proxy-output also
@@ -86,7 +96,7 @@ export async function runValidate(
     );
   }
   const networks = Object.keys(config.meshNetworks.networks).length;
-  const warned = mesh.dropped.length + mesh.warnings.length > 0;
+  const warned = mesh.dropped.length + mesh.warnings.length + startup.warnings.length > 0;
   out.write(
     `config OK${warned ? ' with warnings' : ''}: ${plural(config.clusters.length, 'kube cluster')}, ${plural(networks, 'network')}, ${plural(config.config.length, 'config source')}, ` +
       `${plural(objectCount, 'manifest object')} in ${plural(uniqueFolders.length, 'folder')}` +
@@ -95,6 +105,9 @@ export async function runValidate(
         : '') +
       (mesh.warnings.length > 0
         ? `; serve would ignore what ${plural(mesh.warnings.length, 'warning')} above name${mesh.warnings.length === 1 ? 's' : ''} (kinds or parts meshpilot does not translate)`
+        : '') +
+      (startup.warnings.length > 0
+        ? `; serve could not bind ${plural(startup.warnings.length, 'listen address')} on this host now (warnings above)`
         : '') +
       '\n',
   );
