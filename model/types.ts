@@ -155,4 +155,12 @@ export interface MeshSnapshot {
 export interface MeshConfigDefaults {
   /** Mesh-wide locality load balancing, for services whose DestinationRule and Service set none (Istio's default: enabled). */
   readonly localityLbSetting?: LocalityLbSetting;
+  /** Per-host settings: `clusterLocal` keeps a host's endpoints to proxies of the same kube cluster. */
+  readonly serviceSettings?: readonly ServiceSettings[];
+}
+
+/** Istio's MeshConfig.ServiceSettings: hosts are FQDNs or "*."-prefixed wildcards. */
+export interface ServiceSettings {
+  readonly settings?: { readonly clusterLocal?: boolean };
+  readonly hosts: readonly string[];
 }

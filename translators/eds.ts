@@ -9,6 +9,7 @@ import { isProxiedPort } from './common/protocol.ts';
 import { filterMetadata } from './common/struct.ts';
 import type { XdsResource } from './resource.ts';
 import { destinationRuleFor, effectivePolicy, labelsMatch, subsetsOf } from './traffic/destination-rule.ts';
+import { isClusterLocal } from './traffic/cluster-local.ts';
 import {
   distributeLocalityWeights,
   endpointPriorities,
@@ -333,8 +334,11 @@ export function serviceClusters(snapshot: MeshSnapshot, view: ProxyView, service
   const out: ServiceCluster[] = [];
   const byPort = snapshot.endpoints.get(service.hostname);
   const rule = destinationRuleFor(snapshot.istioConfig, service, view.namespace, snapshot.domainSuffix);
+  // A cluster-local service (mesh.serviceSettings) sends only the proxy's own kube cluster's endpoints, as Istio.
+  const clusterLocal = isClusterLocal(service.hostname, snapshot.meshConfig, snapshot.domainSuffix);
   for (const port of service.ports) {
-    const endpoints = byPort?.get(port.port) ?? [];
+    const all = byPort?.get(port.port) ?? [];
+    const endpoints = clusterLocal ? all.filter((e) => e.kubeCluster === view.kubeCluster) : all;
     const name = outboundClusterName(port.port, '', service.hostname);
     out.push(serviceCluster(snapshot, view, service, name, endpoints, effectivePolicy(rule, port.port)));
     for (const subset of subsetsOf(rule)) {

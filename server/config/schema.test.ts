@@ -131,6 +131,11 @@ describe('MeshpilotConfigSchema', () => {
       issuesOf({ mesh: { localityLbSetting: { distribute: [{ from: 'region1/*', to: { 'region1/*': 50 } }] } } }),
     ).toEqual([{ path: 'mesh.localityLbSetting.distribute.0.to', code: 'custom' }]);
     expect(issuesOf({ mesh: { defaultConfig: {} } })).toEqual([{ path: 'mesh', code: 'unrecognized_keys' }]);
+    expect(
+      issuesOf({
+        mesh: { serviceSettings: [{ settings: { clusterLocal: true }, hosts: ['*.demo.svc.cluster.local', 'a b'] }] },
+      }),
+    ).toEqual([{ path: 'mesh.serviceSettings.0.hosts.1', code: 'custom' }]);
   });
 
   it('rejects unknown keys at every level', () => {

@@ -294,10 +294,29 @@ const XdsServerSchema = z.strictObject({
 /**
  * The part of Istio's MeshConfig a multi-cluster user sets, with Istio's field names and meaning
  * (istio.io/latest/docs/reference/config/istio.mesh.v1alpha1): the mesh-wide locality load-balancing
- * setting, used for a service whose DestinationRule sets none and whose Service sets no trafficDistribution.
+ * setting, used for a service whose DestinationRule sets none and whose Service sets no trafficDistribution;
+ * serviceSettings (clusterLocal hosts).
  */
 const MeshConfigSchema = z.strictObject({
   localityLbSetting: localityLbSetting.optional(),
+  serviceSettings: z
+    .array(
+      z.strictObject({
+        settings: z.strictObject({ clusterLocal: z.boolean().optional() }).optional(),
+        hosts: z.array(
+          z
+            .string()
+            .refine(
+              (h) => h === '*' || isDnsSubdomain(h.startsWith('*.') ? h.slice(2) : h),
+              withCode(
+                ConfigErrorCode.badName,
+                'expected a host like "reviews.default.svc.cluster.local" or "*.example.com"',
+              ),
+            ),
+        ),
+      }),
+    )
+    .optional(),
 });
 
 export const MeshpilotConfigSchema = z.strictObject({
