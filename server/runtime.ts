@@ -15,6 +15,8 @@ import { createAdminServer, listenHttp } from './admin/admin-server.ts';
 import { meshDebugResponder } from './admin/xds-debug.ts';
 import { SECRET_TYPE } from '../protos/type-urls.ts';
 import { startSecurity, type SecurityPlane } from './security/start-security.ts';
+import { startWebhookServer } from './webhooks/webhook-server.ts';
+import { webhookHandlers } from './webhooks/handlers.ts';
 import { startConfigSources, type IstioConfigPlane } from './istio-config/start-config-sources.ts';
 
 export interface RuntimeOptions {
@@ -24,6 +26,8 @@ export interface RuntimeOptions {
   /** Overrides config.listen.xdsTls (served only when the config has a `security:` section); false = off. */
   readonly xdsTlsAddress?: string | false;
   readonly adminAddress?: string;
+  /** Overrides config.webhooks.listen (served only with `webhooks:` and `security:`). */
+  readonly webhookAddress?: string;
   /** Prometheus default process metrics (off in tests that start many runtimes). */
   readonly defaultMetrics?: boolean;
   readonly fileResyncMs?: number;
@@ -34,6 +38,8 @@ export interface Runtime {
   readonly xdsTlsPort: number | undefined;
   readonly security: SecurityPlane | undefined;
   readonly adminPort: number;
+  /** The HTTPS port of /inject and /validate, when `webhooks:` is configured. */
+  readonly webhookPort: number | undefined;
   readonly logger: Logger;
   readonly xds: MeshXdsService;
   readonly pipeline: MeshPipeline;
@@ -131,6 +137,21 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
       ? undefined
       : await security.listen(xds, xdsTlsAddress, keepaliveServerOptions(config.xdsServer));
 
+  const webhooks =
+    security === undefined || config.security === undefined || config.webhooks === undefined
+      ? undefined
+      : await startWebhookServer(
+          {
+            ca: security.ca,
+            servingDnsNames: config.security.servingDnsNames,
+            servingIps: config.security.servingIps,
+            certTtlMs: config.security.workloadCertTtlMs,
+            handlers: webhookHandlers(config),
+            logger,
+          },
+          options.webhookAddress ?? config.webhooks.listen,
+        );
+
   const admin: HttpServer = createAdminServer({
     metrics,
     xds,
@@ -162,6 +183,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
   } catch (error: unknown) {
     grpcServer.forceShutdown();
     security?.stop();
+    await webhooks?.stop();
     admin.closeAllConnections();
     await new Promise<void>((resolve) => admin.close(() => resolve()));
     await membership.stop();
@@ -174,6 +196,8 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
       xds: bound(xdsAddress, xdsPort),
       xdsTls: bound(xdsTlsAddress, xdsTlsPort),
       admin: bound(options.adminAddress ?? config.listen.admin, adminPort),
+      webhooks:
+        webhooks === undefined ? 'off' : bound(options.webhookAddress ?? config.webhooks?.listen ?? '', webhooks.port),
       kubeClusters: config.clusters.length,
     },
     'meshpilot serving',
@@ -184,6 +208,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     xdsTlsPort,
     security,
     adminPort,
+    webhookPort: webhooks?.port,
     logger,
     xds,
     pipeline,
@@ -194,6 +219,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
       xds.closeAll();
       grpcServer.forceShutdown();
       security?.stop();
+      await webhooks?.stop();
       await new Promise<void>((resolve) => admin.close(() => resolve()));
       admin.closeAllConnections();
       await membership.stop();

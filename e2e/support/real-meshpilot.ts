@@ -17,6 +17,8 @@ export interface RealMeshConfig {
   readonly tokenReviewCluster?: string;
   readonly resyncMs?: number;
   readonly remoteClusterTimeoutMs?: number;
+  /** meshpilot.yaml `webhooks:` (listen defaults to 127.0.0.1:0 here). */
+  readonly webhooks?: Record<string, unknown>;
 }
 
 /** meshpilot in this process on loopback ephemeral ports (plain and TLS xDS, admin), watching real API servers. */
@@ -40,6 +42,7 @@ export async function startRealMeshpilot(dir: string, mesh: RealMeshConfig): Pro
         servingIps: ['127.0.0.1'],
         ...(mesh.tokenReviewCluster ? { tokenReviewCluster: mesh.tokenReviewCluster } : {}),
       },
+      ...(mesh.webhooks ? { webhooks: { listen: '127.0.0.1:0', ...mesh.webhooks } } : {}),
       logLevel: 'silent',
     }),
   );

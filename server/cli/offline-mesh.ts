@@ -8,6 +8,7 @@ import type { MeshpilotConfig } from '../config/schema.ts';
 import { translationWarnings } from '../istio-config/config-store.ts';
 import { describeUnsupported, unsupportedObjectOf } from '../istio-config/unsupported-kinds.ts';
 import { istioKindOf, validateIstioObject } from '../istio-config/validate.ts';
+import { invalidObjectLines } from '../istio-config/validation-messages.ts';
 import { KUBE_KINDS } from '../registry/events.ts';
 import { listingOf } from '../registry/kinds.ts';
 
@@ -93,12 +94,7 @@ export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineM
         for (const warning of translationWarnings(result.result, object))
           warnings.push(`${object.kind} ${result.result.meta.namespace}/${result.result.meta.name}: ${warning}`);
       } else
-        errors.push(
-          ...result.errors.map(
-            (e) =>
-              `${object.kind} ${object.metadata.namespace ?? 'default'}/${object.metadata.name}: ${e} [MESHPILOT_ERR_ISTIO_CONFIG_INVALID]`,
-          ),
-        );
+        errors.push(...invalidObjectLines(object.kind, object.metadata.namespace, object.metadata.name, result.errors));
     }
   }
   const snapshot = buildSnapshot({

@@ -151,6 +151,12 @@ function clusterReferenceIssues(raw: Record<string, unknown>, clusters: readonly
         code: ConfigErrorCode.notKubeconfigCluster,
       });
   }
+  if (raw['webhooks'] !== undefined && raw['security'] === undefined)
+    issues.push({
+      segments: ['webhooks'],
+      message: "the webhooks are served over HTTPS with a certificate from meshpilot's CA: add a `security:` section",
+      code: ConfigErrorCode.required,
+    });
   asArray(raw['config']).forEach((source, index) => {
     const name = asString(asRecord(source)?.['cluster']);
     if (name !== undefined && !clusters.some((c) => c.name === name)) {

@@ -5,6 +5,7 @@ import { ConfigErrorCode } from './config-error.ts';
 import { DEFAULT_STREAM_LIMITS } from '../xds/stream-limits.ts';
 import { DEFAULT_KEEPALIVE } from '../xds/keepalive.ts';
 import { localityLbSetting } from '../istio-config/schema-destination-rule.ts';
+import { WebhooksSchema } from './webhooks-schema.ts';
 import { KUBECONFIG_ALLOWANCES, type KubeconfigAllowance } from '../kube/kubeconfig-policy.ts';
 
 // The meshpilot.yaml schema (DESIGN.md "Public contracts"). Every object is strict: unknown keys are errors.
@@ -334,6 +335,7 @@ export const MeshpilotConfigSchema = z.strictObject({
   registry: RegistrySchema.prefault({}),
   xdsServer: XdsServerSchema.prefault({}),
   security: SecuritySchema.optional(),
+  webhooks: WebhooksSchema.optional(),
   logLevel: z.enum(LOG_LEVELS).default('info'),
 });
 
