@@ -143,6 +143,7 @@ describe('deploy/ manifests', () => {
       ['', 'services'],
       ['', 'pods'],
       ['', 'nodes'],
+      ['', 'namespaces'],
       ['discovery.k8s.io', 'endpointslices'],
       ['networking.istio.io', 'destinationrules'],
       ['networking.istio.io', 'virtualservices'],

@@ -60,7 +60,7 @@ export function serviceDependencies(records: readonly ServiceRecordIn[], index: 
   const pods: RecordRef[] = [];
   const nodes: RecordRef[] = [];
   for (const { cluster, service } of records) {
-    inputs.push(cluster.name, service);
+    inputs.push(cluster.name, service, cluster.namespaces?.get(service.namespace));
     for (const slice of index.slicesOf(cluster, serviceKeyOf(service))) {
       inputs.push(slice);
       for (const endpoint of slice.endpoints) {
@@ -101,7 +101,10 @@ export function buildService(
   for (const { cluster, service } of records) if (service.clusterIP) vips[cluster.name] = service.clusterIP;
   const serviceAccounts = new Set<string>();
   for (const list of byPort.values()) for (const e of list) if (e.serviceAccount) serviceAccounts.add(e.serviceAccount);
-  const trafficDistribution = records.find((r) => r.service.trafficDistribution)?.service.trafficDistribution;
+  // As Istio's GetTrafficDistribution: the Service's (spec, then annotation), else its Namespace's annotation.
+  const trafficDistribution =
+    records.find((r) => r.service.trafficDistribution)?.service.trafficDistribution ??
+    records.map((r) => r.cluster.namespaces?.get(r.service.namespace)?.trafficDistribution).find(Boolean);
   return {
     service: {
       hostname,

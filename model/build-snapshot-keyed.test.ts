@@ -74,7 +74,7 @@ function node(name: string, zone: string): NodeRecord {
     name,
     locality: { region: 'r', zone, subZone: '' },
     internalIPs: [`172.16.0.${zone.length}${name.length}`],
-    externalIPs: [],
+    externalIPs: [`203.0.113.${zone.length}${name.length}`],
   };
 }
 
@@ -105,7 +105,8 @@ function mutate(clusters: readonly Stores[], next: (n: number) => number): Input
   const p = next(PODS + 2);
   switch (next(11)) {
     case 9: {
-      // an east-west gateway Service (network label): LoadBalancer IPs, or NodePort on the nodes' IPs
+      // an east-west gateway Service (network label): LoadBalancer IPs, or NodePort (with Istio's
+      // traffic.istio.io/nodeSelector annotation) on the nodes' ExternalIPs
       const nodePort = next(2) === 0;
       cluster.services.set('ns/eastwest', {
         ...service('eastwest', 15443),
@@ -113,6 +114,7 @@ function mutate(clusters: readonly Stores[], next: (n: number) => number): Input
         type: nodePort ? 'NodePort' : 'LoadBalancer',
         ports: [{ name: 'tls', port: 15443, protocol: 'TCP', ...(nodePort ? { nodePort: 31443 } : {}) }],
         loadBalancerIPs: nodePort ? [] : [`192.0.2.${next(3)}`],
+        ...(nodePort ? { nodeSelector: {} } : {}),
       });
       return [{ kubeCluster, kind: 'Service', key: 'ns/eastwest' }];
     }

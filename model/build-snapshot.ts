@@ -4,7 +4,7 @@ import { serviceHostname } from './hostnames.ts';
 import { InputIndex } from './input-index.ts';
 import { EMPTY_ISTIO_CONFIG } from './istio/config-set.ts';
 import type { InputChange, KubeClusterObjects, SnapshotInput } from './inputs.ts';
-import { NetworkResolver, resolveGateways } from './networks.ts';
+import { NetworkResolver, resolveGateways, systemNamespaceNetwork } from './networks.ts';
 import { FULL_DELTA, isEmptyDelta, type SnapshotDelta } from './snapshot-delta.ts';
 import type { MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from './types.ts';
 import { updateWorkloads, workloadsByIp, type PodIps, type WorkloadsByIp } from './workloads.ts';
@@ -65,8 +65,14 @@ export function buildSnapshotIncremental(
   changes?: readonly InputChange[],
 ): SnapshotBuild {
   const kubeClusters = [...input.kubeClusters].sort((a, b) => a.name.localeCompare(b.name));
-  const settings = [input.meshNetworks, input.domainSuffix, ...kubeClusters.map((c) => `${c.name}=${c.network ?? ''}`)];
-  const stores = kubeClusters.flatMap((c) => [c.services, c.endpointSlices, c.pods, c.nodes]);
+  // A kube cluster's network (configured, or its istio-system Namespace's label) feeds every endpoint and
+  // gateway: when it changes, the build walks every service.
+  const settings = [
+    input.meshNetworks,
+    input.domainSuffix,
+    ...kubeClusters.map((c) => `${c.name}=${c.network ?? ''}=${systemNamespaceNetwork(c)}`),
+  ];
+  const stores = kubeClusters.flatMap((c) => [c.services, c.endpointSlices, c.pods, c.nodes, c.namespaces]);
   const keyed =
     memo !== undefined &&
     changes !== undefined &&
@@ -172,6 +178,10 @@ function buildKeyed(
       case 'Node':
         for (const key of index.servicesOfNode(cluster.name, change.key)) dirty.add(key);
         nodesChanged = true;
+        break;
+      case 'Namespace':
+        // Its traffic-distribution annotation is its Services' default (its network label is a setting).
+        for (const key of cluster.services.keys()) if (key.startsWith(`${change.key}/`)) dirty.add(key);
         break;
     }
   }

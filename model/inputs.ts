@@ -1,5 +1,12 @@
 import type { IstioConfigSet } from './istio/types.ts';
-import type { EndpointSliceRecord, KubeServiceRecord, MeshConfigDefaults, NodeRecord, PodRecord } from './types.ts';
+import type {
+  EndpointSliceRecord,
+  KubeServiceRecord,
+  MeshConfigDefaults,
+  NamespaceRecord,
+  NodeRecord,
+  PodRecord,
+} from './types.ts';
 
 /** What the snapshot is built from: each kube cluster's reduced objects plus the mesh settings. */
 export interface KubeClusterObjects {
@@ -10,6 +17,8 @@ export interface KubeClusterObjects {
   readonly endpointSlices: ReadonlyMap<string, EndpointSliceRecord>;
   readonly pods: ReadonlyMap<string, PodRecord>;
   readonly nodes: ReadonlyMap<string, NodeRecord>;
+  /** Namespaces by name (absent: none known, e.g. a test's hand-made cluster). */
+  readonly namespaces?: ReadonlyMap<string, NamespaceRecord>;
 }
 
 export type NetworkEndpointsSelector = { readonly fromRegistry: string } | { readonly fromCidr: string };
@@ -46,6 +55,6 @@ export interface SnapshotInput {
  */
 export interface InputChange {
   readonly kubeCluster: string;
-  readonly kind: 'Service' | 'EndpointSlice' | 'Pod' | 'Node';
+  readonly kind: 'Service' | 'EndpointSlice' | 'Pod' | 'Node' | 'Namespace';
   readonly key: string;
 }

@@ -1,11 +1,19 @@
+import { isIP } from 'node:net';
 import type { KubeClusterObjects, MeshNetworksSpec } from './inputs.ts';
 import { localityFromPodLabel } from './locality.ts';
 import { serviceHostname } from './hostnames.ts';
-import type { NetworkGateway, PodRecord } from './types.ts';
+import type { KubeServiceRecord, NetworkGateway, PodRecord } from './types.ts';
 
 export const NETWORK_LABEL = 'topology.istio.io/network';
 export const GATEWAY_PORT_LABEL = 'networking.istio.io/gatewayPort';
 export const DEFAULT_GATEWAY_PORT = 15443;
+/** Istio's system namespace: its topology.istio.io/network label is its kube cluster's network. */
+export const SYSTEM_NAMESPACE = 'istio-system';
+
+/** The kube cluster's network from its istio-system Namespace's label ('' when unlabelled or unknown). */
+export function systemNamespaceNetwork(cluster: KubeClusterObjects): string {
+  return cluster.namespaces?.get(SYSTEM_NAMESPACE)?.network ?? '';
+}
 
 function ipv4ToInt(ip: string): number | undefined {
   const parts = ip.split('.').map(Number);
@@ -24,8 +32,9 @@ export function cidrContains(cidr: string, ip: string): boolean {
 }
 
 /**
- * Resolves an endpoint's network as Istio does: the pod's own label wins, then the kube cluster's
- * configured network, then meshNetworks fromRegistry, then fromCidr; '' when nothing matches.
+ * Resolves an endpoint's network as Istio does (kube/controller Network()): the pod's own label wins,
+ * then the kube cluster's istio-system Namespace label, then the kube cluster's configured network
+ * (clusters[].network), then meshNetworks fromRegistry, then fromCidr; '' when nothing matches.
  */
 export class NetworkResolver {
   private readonly byRegistry = new Map<string, string>();
@@ -39,7 +48,10 @@ export class NetworkResolver {
         else this.byCidr.push({ cidr: selector.fromCidr, network });
       }
     }
-    for (const cluster of kubeClusters) if (cluster.network) this.clusterNetworks.set(cluster.name, cluster.network);
+    for (const cluster of kubeClusters) {
+      const network = systemNamespaceNetwork(cluster) || cluster.network;
+      if (network) this.clusterNetworks.set(cluster.name, network);
+    }
   }
 
   networkOf(kubeCluster: string, address: string, pod: PodRecord | undefined): string {
@@ -55,59 +67,36 @@ export class NetworkResolver {
   }
 }
 
+/** Every name gateways are given by (LoadBalancer ingress hostnames, meshNetworks addresses) and what it resolves to. */
+export type ResolvedHostnames = ReadonlyMap<string, readonly string[]>;
+
 /**
- * Every network's gateways: static addresses and registryServiceName from meshNetworks (looked up in
- * the network's fromRegistry kube clusters), and Services labelled topology.istio.io/network that
- * listen on the gateway port. Deduplicated and sorted by address:port.
+ * Every network's gateways, as Istio finds them (serviceregistry/kube/controller/network.go,
+ * model/network.go): meshNetworks addresses; per kube cluster, a Service labelled
+ * topology.istio.io/network that listens on its networking.istio.io/gatewayPort (default 15443), or
+ * else one named by a meshNetworks registryServiceName of a network whose fromRegistry names that
+ * kube cluster, on their external addresses (see gatewayAddresses). Addresses that are hostnames
+ * become one gateway per address `resolved` gives them (none while unresolved, as Istio).
+ * Deduplicated and sorted by address:port.
  */
 export function resolveGateways(
   meshNetworks: MeshNetworksSpec,
   kubeClusters: readonly KubeClusterObjects[],
   domainSuffix: string,
+  resolved: ResolvedHostnames = new Map(),
 ): Map<string, NetworkGateway[]> {
   const found = new Map<string, Map<string, NetworkGateway>>();
   const add = (gateway: NetworkGateway): void => {
-    let byAddress = found.get(gateway.network);
-    if (!byAddress) found.set(gateway.network, (byAddress = new Map()));
-    // As Istio's gateway set: the same address given by meshNetworks and by a kube cluster's Service are two
-    // gateways (the second one is preferred for that kube cluster's endpoints).
-    const key = `${gateway.address}:${gateway.port}|${gateway.kubeCluster ?? ''}`;
-    if (!byAddress.has(key)) byAddress.set(key, gateway);
+    for (const address of isIP(gateway.address) ? [gateway.address] : (resolved.get(gateway.address) ?? [])) {
+      let byAddress = found.get(gateway.network);
+      if (!byAddress) found.set(gateway.network, (byAddress = new Map()));
+      // As Istio's gateway set: the same address given by meshNetworks and by a kube cluster's Service are two
+      // gateways (the second one is preferred for that kube cluster's endpoints).
+      const key = `${address}:${gateway.port}|${gateway.kubeCluster ?? ''}`;
+      if (!byAddress.has(key)) byAddress.set(key, { ...gateway, address });
+    }
   };
-
-  for (const [network, spec] of Object.entries(meshNetworks.networks)) {
-    for (const gateway of spec.gateways) {
-      const locality = localityFromPodLabel(gateway.locality?.replaceAll('/', '.'));
-      if ('address' in gateway) {
-        add({ network, address: gateway.address, port: gateway.port, ...(locality ? { locality } : {}) });
-        continue;
-      }
-      // As Istio (serviceregistry/kube/controller/network.go): only in the kube clusters of this
-      // network's fromRegistry entries, so a Service of that name in another network's kube
-      // cluster is not one of this network's gateways.
-      const registries = new Set(spec.endpoints.flatMap((e) => ('fromRegistry' in e ? [e.fromRegistry] : [])));
-      for (const cluster of kubeClusters) {
-        if (!registries.has(cluster.name)) continue;
-        for (const service of cluster.services.values()) {
-          if (serviceHostname(service.name, service.namespace, domainSuffix) !== gateway.registryServiceName) continue;
-          for (const address of gatewayAddresses(service, cluster, gateway.port)) {
-            add({ network, ...address, kubeCluster: cluster.name, ...(locality ? { locality } : {}) });
-          }
-        }
-      }
-    }
-  }
-
-  for (const cluster of kubeClusters) {
-    for (const service of cluster.services.values()) {
-      const network = service.labels[NETWORK_LABEL];
-      if (!network) continue;
-      const port = Number(service.labels[GATEWAY_PORT_LABEL] ?? DEFAULT_GATEWAY_PORT);
-      if (!service.ports.some((p) => p.port === port)) continue;
-      for (const address of gatewayAddresses(service, cluster, port))
-        add({ network, ...address, kubeCluster: cluster.name });
-    }
-  }
+  for (const gateway of unresolvedGateways(meshNetworks, kubeClusters, domainSuffix)) add(gateway);
 
   const result = new Map<string, NetworkGateway[]>();
   for (const [network, byAddress] of [...found].sort(([a], [b]) => a.localeCompare(b))) {
@@ -119,22 +108,111 @@ export function resolveGateways(
   return result;
 }
 
-function compareAddress(a: NetworkGateway, b: NetworkGateway): number {
-  return a.address === b.address ? a.port - b.port : a.address < b.address ? -1 : 1;
+/** The hostnames among the gateways' addresses: what the server resolves with DNS (sorted). */
+export function gatewayHostnames(
+  meshNetworks: MeshNetworksSpec,
+  kubeClusters: readonly KubeClusterObjects[],
+  domainSuffix: string,
+): string[] {
+  const names = new Set<string>();
+  for (const gateway of unresolvedGateways(meshNetworks, kubeClusters, domainSuffix))
+    if (!isIP(gateway.address)) names.add(gateway.address);
+  return [...names].sort();
 }
 
-/** LoadBalancer ingress IPs (or external IPs) on the gateway port; NodePort: node IPs on the node port. */
+/** Every gateway with its address as given (an IP or a hostname). */
+function unresolvedGateways(
+  meshNetworks: MeshNetworksSpec,
+  kubeClusters: readonly KubeClusterObjects[],
+  domainSuffix: string,
+): NetworkGateway[] {
+  const out: NetworkGateway[] = [];
+  for (const [network, spec] of Object.entries(meshNetworks.networks)) {
+    for (const gateway of spec.gateways) {
+      if (!('address' in gateway)) continue;
+      const locality = localityFromPodLabel(gateway.locality?.replaceAll('/', '.'));
+      out.push({ network, address: gateway.address, port: gateway.port, ...(locality ? { locality } : {}) });
+    }
+  }
+  for (const cluster of kubeClusters) {
+    const byServiceName = registryServiceGateways(meshNetworks, cluster.name);
+    for (const service of cluster.services.values()) {
+      for (const gateway of serviceGateways(service, byServiceName, domainSuffix))
+        for (const address of gatewayAddresses(service, cluster, gateway.port))
+          out.push({ ...gateway, ...address, kubeCluster: cluster.name });
+    }
+  }
+  return out;
+}
+
+type GatewayOfService = Omit<NetworkGateway, 'address' | 'kubeCluster'>;
+
+/**
+ * Istio's reloadMeshNetworks: the meshNetworks registryServiceName gateways of the networks whose
+ * fromRegistry names this kube cluster (a Service of that name in another network's kube cluster is
+ * not one of this network's gateways), by service FQDN.
+ */
+function registryServiceGateways(meshNetworks: MeshNetworksSpec, kubeCluster: string): Map<string, GatewayOfService[]> {
+  const out = new Map<string, GatewayOfService[]>();
+  for (const [network, spec] of Object.entries(meshNetworks.networks)) {
+    if (!spec.endpoints.some((e) => 'fromRegistry' in e && e.fromRegistry === kubeCluster)) continue;
+    for (const gateway of spec.gateways) {
+      if (!('registryServiceName' in gateway)) continue;
+      const locality = localityFromPodLabel(gateway.locality?.replaceAll('/', '.'));
+      const list = out.get(gateway.registryServiceName) ?? [];
+      list.push({ network, port: gateway.port, ...(locality ? { locality } : {}) });
+      out.set(gateway.registryServiceName, list);
+    }
+  }
+  return out;
+}
+
+/**
+ * Istio's getGatewayDetails: a Service labelled topology.istio.io/network is that network's gateway
+ * on its gateway port, if it has that port (a bad networking.istio.io/gatewayPort falls back to
+ * 15443); otherwise the registryServiceName gateways naming it.
+ */
+function serviceGateways(
+  service: KubeServiceRecord,
+  byServiceName: ReadonlyMap<string, readonly GatewayOfService[]>,
+  domainSuffix: string,
+): readonly GatewayOfService[] {
+  const network = service.labels[NETWORK_LABEL];
+  if (network) {
+    const label = service.labels[GATEWAY_PORT_LABEL];
+    const parsed = label === undefined ? NaN : Number.parseInt(label, 10);
+    const port = Number.isInteger(parsed) && String(parsed) === label?.trim() ? parsed : DEFAULT_GATEWAY_PORT;
+    return service.ports.some((p) => p.port === port) ? [{ network, port }] : [];
+  }
+  return byServiceName.get(serviceHostname(service.name, service.namespace, domainSuffix)) ?? [];
+}
+
+/**
+ * Istio's ClusterExternalAddresses (kube/conversion.go, controller.go): a LoadBalancer's ingress IPs
+ * (or hostnames) and any Service's externalIPs; with none, a NodePort Service annotated
+ * traffic.istio.io/nodeSelector is reached on the ExternalIP of each node its selector matches. A
+ * NodePort Service so annotated maps the gateway port to its node port.
+ */
 function gatewayAddresses(
-  service: KubeClusterObjects['services'] extends ReadonlyMap<string, infer S> ? S : never,
+  service: KubeServiceRecord,
   cluster: KubeClusterObjects,
   port: number,
 ): { address: string; port: number }[] {
-  if (service.type === 'NodePort') {
-    const nodePort = service.ports.find((p) => p.port === port)?.nodePort;
-    if (nodePort === undefined) return [];
-    return [...cluster.nodes.values()]
-      .flatMap((node) => (node.externalIPs.length > 0 ? node.externalIPs : node.internalIPs))
-      .map((address) => ({ address, port: nodePort }));
-  }
-  return [...service.loadBalancerIPs, ...service.externalIPs].map((address) => ({ address, port }));
+  const nodePortGateway = service.type === 'NodePort' && service.nodeSelector !== undefined;
+  const mapped = nodePortGateway ? (service.ports.find((p) => p.port === port)?.nodePort ?? port) : port;
+  const external = [
+    ...(service.type === 'LoadBalancer' ? [...service.loadBalancerIPs, ...(service.loadBalancerHostnames ?? [])] : []),
+    ...service.externalIPs,
+  ];
+  if (external.length > 0) return external.map((address) => ({ address, port: mapped }));
+  if (!nodePortGateway) return [];
+  const selector = Object.entries(service.nodeSelector ?? {});
+  return [...cluster.nodes.values()]
+    .filter((node) => selector.every(([key, value]) => node.labels?.[key] === value))
+    .flatMap((node) => node.externalIPs.slice(0, 1))
+    .map((address) => ({ address, port: mapped }));
+}
+
+function compareAddress(a: NetworkGateway, b: NetworkGateway): number {
+  return a.address === b.address ? a.port - b.port : a.address < b.address ? -1 : 1;
 }

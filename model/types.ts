@@ -37,7 +37,14 @@ export interface KubeServiceRecord {
   /** spec.trafficDistribution (PreferClose / PreferSameZone turn on locality failover, as in Istio). */
   readonly trafficDistribution?: string;
   readonly loadBalancerIPs: readonly string[];
+  /** status.loadBalancer.ingress[].hostname of ingresses without an IP (gateways resolve them with DNS, as Istio). */
+  readonly loadBalancerHostnames?: readonly string[];
   readonly externalIPs: readonly string[];
+  /**
+   * The `traffic.istio.io/nodeSelector` annotation (JSON label map; {} when unreadable, which selects every
+   * node, as Istio): set only when annotated. A NodePort Service with it is a gateway on its nodes' ExternalIPs.
+   */
+  readonly nodeSelector?: Readonly<Record<string, string>>;
   /** What the registry dropped from the object as invalid (ports, protocols, label values). */
   readonly dropped?: readonly string[];
 }
@@ -80,9 +87,20 @@ export interface PodRecord {
 
 export interface NodeRecord {
   readonly name: string;
+  /** The node's labels (what a gateway Service's traffic.istio.io/nodeSelector matches). */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly locality: Locality;
   readonly internalIPs: readonly string[];
   readonly externalIPs: readonly string[];
+}
+
+/** A Namespace, reduced to what the mesh reads from it. */
+export interface NamespaceRecord {
+  readonly name: string;
+  /** Its topology.istio.io/network label: on the system namespace (istio-system), the kube cluster's network. */
+  readonly network?: string;
+  /** Its networking.istio.io/traffic-distribution annotation: the default of its Services (as Istio). */
+  readonly trafficDistribution?: string;
 }
 
 /** One workload endpoint of a service port, in one kube cluster. */

@@ -51,6 +51,7 @@ export async function kubeClusterFromFolder(
       endpointSlices: listing.EndpointSlice,
       pods: listing.Pod,
       nodes: listing.Node,
+      namespaces: listing.Namespace,
     },
     errors: errors.map((e) => `${e.path}: ${e.message}`),
   };

@@ -191,6 +191,22 @@ describe('loadConfig semantic checks', () => {
     ]);
   });
 
+  it('fromRegistry may name a kube cluster a remote secret adds, when remoteSecrets is set (as Istio)', async () => {
+    const remote = `${TWO_CLUSTERS}remoteSecrets: { cluster: cluster-a }\n`;
+    expect(
+      await errorsFor(
+        `${remote}meshNetworks: { networks: { group40: { endpoints: [{ fromRegistry: cluster-c }] } } }\n`,
+        TWO_CLUSTER_FILES,
+      ),
+    ).toEqual([]);
+    // Still one network per kube cluster.
+    expect(
+      await semanticErrors(
+        `${remote}meshNetworks: { networks: { n1: { endpoints: [{ fromRegistry: cluster-c }] }, n2: { endpoints: [{ fromRegistry: cluster-c }] } } }\n`,
+      ),
+    ).toEqual(['meshNetworks.networks.n2.endpoints[0].fromRegistry MESHPILOT_ERR_CONFIG_CLUSTER_IN_TWO_NETWORKS']);
+  });
+
   it('a cluster network that disagrees with its fromRegistry network', async () => {
     const errors = await errorsFor(
       `${TWO_CLUSTERS}meshNetworks: { networks: { group20: { endpoints: [{ fromRegistry: cluster-b }] } } }\n`,

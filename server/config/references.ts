@@ -67,6 +67,7 @@ function duplicateClusterIssues(clusters: readonly LooseCluster[]): PathIssue[] 
 }
 
 function meshNetworkIssues(raw: Record<string, unknown>, clusters: readonly LooseCluster[]): PathIssue[] {
+  const remoteSecrets = asRecord(raw['remoteSecrets']) !== undefined;
   const networks = asRecord(asRecord(raw['meshNetworks'])?.['networks']) ?? {};
   const claimedBy = new Map<string, { network: string; segments: Segments }>();
   const issues: PathIssue[] = [];
@@ -76,7 +77,9 @@ function meshNetworkIssues(raw: Record<string, unknown>, clusters: readonly Loos
       if (registry === undefined) return;
       const segments: Segments = ['meshNetworks', 'networks', network, 'endpoints', index, 'fromRegistry'];
       const cluster = clusters.find((c) => c.name === registry);
-      if (cluster === undefined) {
+      // With remoteSecrets, a kube cluster may join later by remote secret under this name (as in Istio,
+      // where fromRegistry names any cluster ID, however it was added).
+      if (cluster === undefined && !remoteSecrets) {
         issues.push({
           segments,
           message: `unknown cluster "${registry}": ${clusterList(clusters)}`,
@@ -94,7 +97,7 @@ function meshNetworkIssues(raw: Record<string, unknown>, clusters: readonly Loos
         return;
       }
       claimedBy.set(registry, { network, segments });
-      if (cluster.network !== undefined && cluster.network !== network) {
+      if (cluster?.network !== undefined && cluster.network !== network) {
         issues.push({
           segments: ['clusters', cluster.index, 'network'],
           message: `cluster "${registry}" says network "${cluster.network}" but meshNetworks puts it in network "${network}" (fromRegistry); make them agree`,

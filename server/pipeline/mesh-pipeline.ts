@@ -46,6 +46,7 @@ const ISTIO_REGISTRY_TYPE: Readonly<Record<RegistryChange['kind'], string>> = {
   EndpointSlice: 'EndpointSlice',
   Pod: 'Pods',
   Node: 'Nodes',
+  Namespace: 'Namespaces',
 };
 /** Istio's pilot_push_triggers reason per kube kind (a Service changes the service, the rest endpoints). */
 const PUSH_TRIGGER: Readonly<Record<RegistryChange['kind'], string>> = {
@@ -53,6 +54,7 @@ const PUSH_TRIGGER: Readonly<Record<RegistryChange['kind'], string>> = {
   EndpointSlice: 'endpoint',
   Pod: 'endpoint',
   Node: 'endpoint',
+  Namespace: 'endpoint',
 };
 
 /** Debouncer item standing for "the Istio config set changed" beside registry changes. */
@@ -144,6 +146,7 @@ export class MeshPipeline {
             endpointSlices: source.store.records('EndpointSlice'),
             pods: source.store.records('Pod'),
             nodes: source.store.records('Node'),
+            namespaces: source.store.records('Namespace'),
           };
         }),
       },

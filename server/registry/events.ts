@@ -1,14 +1,21 @@
-import type { EndpointSliceRecord, KubeServiceRecord, NodeRecord, PodRecord } from '../../model/types.ts';
+import type {
+  EndpointSliceRecord,
+  KubeServiceRecord,
+  NamespaceRecord,
+  NodeRecord,
+  PodRecord,
+} from '../../model/types.ts';
 
-/** The four kinds of kube object the mesh model is built from. */
+/** The kinds of kube object the mesh model is built from. */
 export interface KubeRecords {
   Service: KubeServiceRecord;
   EndpointSlice: EndpointSliceRecord;
   Pod: PodRecord;
   Node: NodeRecord;
+  Namespace: NamespaceRecord;
 }
 export type KubeKind = keyof KubeRecords;
-export const KUBE_KINDS: readonly KubeKind[] = ['Service', 'EndpointSlice', 'Pod', 'Node'];
+export const KUBE_KINDS: readonly KubeKind[] = ['Service', 'EndpointSlice', 'Pod', 'Node', 'Namespace'];
 
 /** One object added, changed or removed in one kube cluster. Live and file registries emit the same. */
 export type RegistryChange = {

@@ -1,5 +1,5 @@
 import { objectKey, KUBE_KINDS, type KubeKind, type KubeRecords } from './events.ts';
-import { reduceEndpointSlice, reduceNode, reducePod, reduceService } from './reduce.ts';
+import { reduceEndpointSlice, reduceNamespace, reduceNode, reducePod, reduceService } from './reduce.ts';
 
 /** How the registry reads one kind: its reducer, and whether it lives in a namespace. */
 export interface KindEntry<R> {
@@ -13,12 +13,13 @@ export const KUBE_KIND_TABLE: { readonly [K in KubeKind]: KindEntry<KubeRecords[
   EndpointSlice: { reduce: reduceEndpointSlice, namespaced: true },
   Pod: { reduce: reducePod, namespaced: true },
   Node: { reduce: reduceNode, namespaced: false },
+  Namespace: { reduce: reduceNamespace, namespaced: false },
 };
 
 export type KindListing = { [K in KubeKind]: Map<string, KubeRecords[K]> };
 
 export function emptyListing(): KindListing {
-  return { Service: new Map(), EndpointSlice: new Map(), Pod: new Map(), Node: new Map() };
+  return { Service: new Map(), EndpointSlice: new Map(), Pod: new Map(), Node: new Map(), Namespace: new Map() };
 }
 
 export function isKubeKind(kind: unknown): kind is KubeKind {

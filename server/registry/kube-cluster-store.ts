@@ -9,7 +9,13 @@ type KindMaps = { [K in KubeKind]: Map<string, KubeRecords[K]> };
  */
 export class KubeClusterStore {
   readonly name: string;
-  private readonly maps: KindMaps = { Service: new Map(), EndpointSlice: new Map(), Pod: new Map(), Node: new Map() };
+  private readonly maps: KindMaps = {
+    Service: new Map(),
+    EndpointSlice: new Map(),
+    Pod: new Map(),
+    Node: new Map(),
+    Namespace: new Map(),
+  };
 
   constructor(name: string) {
     this.name = name;
@@ -59,6 +65,7 @@ export class KubeClusterStore {
       EndpointSlice: this.maps.EndpointSlice.size,
       Pod: this.maps.Pod.size,
       Node: this.maps.Node.size,
+      Namespace: this.maps.Namespace.size,
     };
   }
 }

@@ -5,7 +5,7 @@ import { KUBE_KIND_TABLE } from './kinds.ts';
 
 export type KubeKindResources = { [K in KubeKind]: InformedResource<KubeRecords[K]> };
 
-/** The four kinds the mesh model needs, across all namespaces, through the kubeconfig's API server. */
+/** The kinds the mesh model needs, across all namespaces, through the kubeconfig's API server. */
 export function kubeKindResources(kubeConfig: KubeConfig): KubeKindResources {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
@@ -41,6 +41,15 @@ export function kubeKindResources(kubeConfig: KubeConfig): KubeKindResources {
       listPage: async (limit, token) => pageOf(await core.listNode(page(limit, token))),
       key: clusterScopedKey,
       reduce: KUBE_KIND_TABLE.Node.reduce,
+    },
+    // The system namespace's topology.istio.io/network label is the kube cluster's network (Istio's
+    // networkFromSystemNamespace); namespaces' traffic-distribution annotation is their Services' default.
+    Namespace: {
+      resource: 'namespaces',
+      path: '/api/v1/namespaces',
+      listPage: async (limit, token) => pageOf(await core.listNamespace(page(limit, token))),
+      key: clusterScopedKey,
+      reduce: KUBE_KIND_TABLE.Namespace.reduce,
     },
   };
 }

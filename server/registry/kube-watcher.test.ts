@@ -7,7 +7,7 @@ import { startKubeSim, type KubeSim } from '../../kube-sim/index.ts';
 import { KUBE_KINDS, type RegistryChange } from './events.ts';
 import { clusterScopedKey, namespacedKey } from '../kube/resource.ts';
 import { KubeWatcher, type RegistrySettings } from './kube-watcher.ts';
-import { reduceEndpointSlice, reduceNode, reducePod, reduceService } from './reduce.ts';
+import { reduceEndpointSlice, reduceNamespace, reduceNode, reducePod, reduceService } from './reduce.ts';
 import { eventually } from '../../e2e/support/eventually.ts';
 
 const FAST_BACKOFF = { initialMs: 20, maxMs: 200, resetAfterMs: 60_000, jitter: 0.5 };
@@ -21,6 +21,7 @@ function truth(sim: KubeSim): Record<string, Record<string, unknown>> {
     EndpointSlice: of('discovery.k8s.io/v1', 'EndpointSlice', namespacedKey, reduceEndpointSlice),
     Pod: of('v1', 'Pod', namespacedKey, reducePod),
     Node: of('v1', 'Node', clusterScopedKey, reduceNode),
+    Namespace: of('v1', 'Namespace', clusterScopedKey, reduceNamespace),
   };
 }
 
@@ -88,24 +89,31 @@ describe('KubeWatcher against kube-sim', () => {
     await sim.stop();
   });
 
-  it('lists the four kinds, emits them as one batch, reports synced and logs counts once', async () => {
+  it('lists the five kinds, emits them as one batch, reports synced and logs counts once', async () => {
     const w = await watch();
     expect(stored(w)).toEqual(truth(sim));
-    expect(w.store.counts()).toEqual({ Service: 1, EndpointSlice: 1, Pod: 2, Node: 1 });
+    expect(w.store.counts()).toEqual({ Service: 1, EndpointSlice: 1, Pod: 2, Node: 1, Namespace: 5 });
     expect(batches).toHaveLength(1);
-    expect(batches[0]).toHaveLength(5);
+    expect(batches[0]).toHaveLength(10);
     const health = w.health();
     expect(health).toMatchObject({
       name: 'cluster-a',
       source: 'kubeconfig',
       state: 'synced',
-      objects: { Service: 1, EndpointSlice: 1, Pod: 2, Node: 1 },
+      objects: { Service: 1, EndpointSlice: 1, Pod: 2, Node: 1, Namespace: 5 },
     });
     expect(health.syncedAt).toBeDefined();
     expect(health.lastError).toBeUndefined();
     const synced = log.lines.filter((l) => l.msg === 'kube cluster synced');
     expect(synced).toHaveLength(1);
-    expect(synced[0]).toMatchObject({ kubeCluster: 'cluster-a', Service: 1, EndpointSlice: 1, Pod: 2, Node: 1 });
+    expect(synced[0]).toMatchObject({
+      kubeCluster: 'cluster-a',
+      Service: 1,
+      EndpointSlice: 1,
+      Pod: 2,
+      Node: 1,
+      Namespace: 5,
+    });
     expect(typeof synced[0]?.ms).toBe('number');
   });
 
@@ -145,7 +153,7 @@ describe('KubeWatcher against kube-sim', () => {
     await sim.faults.restart();
     await eventually(() => w.health().state === 'synced', 'recovery');
     await eventually(() => isDeepStrictEqual(stored(w), truth(sim)), 'the store to match after recovery');
-    expect(w.store.counts()).toEqual({ Service: 1, EndpointSlice: 1, Pod: 3, Node: 1 });
+    expect(w.store.counts()).toEqual({ Service: 1, EndpointSlice: 1, Pod: 3, Node: 1, Namespace: 5 });
     expect(w.health().lastError).toBeUndefined();
     expect(log.lines.some((l) => l.msg === 'kube cluster reachable again, re-listed')).toBe(true);
   });
@@ -169,14 +177,14 @@ describe('KubeWatcher against kube-sim', () => {
 
   it('re-lists after a 410 and loses nothing, duplicates nothing', async () => {
     const w = await watch();
-    await eventually(() => sim.openWatchCount() === 4, 'four open watches');
+    await eventually(() => sim.openWatchCount() === 5, 'five open watches');
     sim.faults.compact();
     sim.faults.force410(4);
     sim.faults.cutWatches();
     sim.remove('v1', 'Pod', 'sample', 'helloworld-1');
     for (const object of helloworld(['10.0.0.1', '10.0.0.9'], 'other')) sim.apply(object);
     await eventually(() => isDeepStrictEqual(stored(w), truth(sim)), 'the store to match after the re-list');
-    expect(w.store.counts()).toEqual({ Service: 2, EndpointSlice: 2, Pod: 3, Node: 1 });
+    expect(w.store.counts()).toEqual({ Service: 2, EndpointSlice: 2, Pod: 3, Node: 1, Namespace: 5 });
     const upserts = batches
       .flat()
       .filter((c) => c.op === 'upsert')
@@ -186,8 +194,8 @@ describe('KubeWatcher against kube-sim', () => {
 
   it('picks up changes made while its watches were silently cut', async () => {
     const w = await watch();
-    await eventually(() => sim.openWatchCount() === 4, 'four open watches');
-    expect(sim.faults.cutWatches()).toBe(4);
+    await eventually(() => sim.openWatchCount() === 5, 'five open watches');
+    expect(sim.faults.cutWatches()).toBe(5);
     for (const object of helloworld(['10.0.0.7'])) sim.apply(object);
     sim.remove('v1', 'Pod', 'sample', 'helloworld-1');
     await eventually(() => isDeepStrictEqual(stored(w), truth(sim)), 'the store to match after the cut');
@@ -214,7 +222,7 @@ describe('KubeWatcher against kube-sim', () => {
     const w = await watch({ settings: { unreachablePolicy: 'drop', dropAfterMs: 200 } });
     await sim.faults.stop();
     await eventually(() => w.store.counts().Pod === 0, 'the records to be dropped');
-    expect(w.store.counts()).toEqual({ Service: 0, EndpointSlice: 0, Pod: 0, Node: 0 });
+    expect(w.store.counts()).toEqual({ Service: 0, EndpointSlice: 0, Pod: 0, Node: 0, Namespace: 0 });
     await sim.faults.restart();
     await eventually(() => isDeepStrictEqual(stored(w), truth(sim)), 'the records to come back');
   });

@@ -161,6 +161,7 @@ export class KubeWatcher implements KubeClusterSource {
       EndpointSlice: this.store.records('EndpointSlice'),
       Pod: this.store.records('Pod'),
       Node: this.store.records('Node'),
+      Namespace: this.store.records('Namespace'),
     };
     current[kind] = listing;
     return current as KindListing;

@@ -3,6 +3,7 @@ import { isValidAddress, isValidPort, isValidProtocol, validLabels } from './inp
 import type {
   EndpointSliceRecord,
   KubeServiceRecord,
+  NamespaceRecord,
   NodeRecord,
   PodRecord,
   ServicePort,
@@ -40,13 +41,40 @@ function bool(value: unknown, fallback: boolean): boolean {
   return typeof value === 'boolean' ? value : fallback;
 }
 
-function metadataOf(object: unknown): { name: string; namespace: string; labels: Record<string, string> } {
+function metadataOf(object: unknown): {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
   const metadata = record(record(object).metadata);
   return {
     name: str(metadata.name) ?? '',
     namespace: str(metadata.namespace) ?? 'default',
     labels: stringMap(metadata.labels),
+    annotations: stringMap(metadata.annotations),
   };
+}
+
+export const NODE_SELECTOR_ANNOTATION = 'traffic.istio.io/nodeSelector';
+export const TRAFFIC_DISTRIBUTION_ANNOTATION = 'networking.istio.io/traffic-distribution';
+const NETWORK_LABEL = 'topology.istio.io/network';
+
+/** Istio's getNodeSelectorsForService: the annotation's JSON label map; unreadable = no selector = every node. */
+function nodeSelectorOf(annotations: Record<string, string>): { nodeSelector?: Record<string, string> } {
+  const text = annotations[NODE_SELECTOR_ANNOTATION];
+  if (text === undefined) return {};
+  try {
+    return { nodeSelector: stringMap(JSON.parse(text)) };
+  } catch {
+    return { nodeSelector: {} };
+  }
+}
+
+/** spec.trafficDistribution, else Istio's legacy networking.istio.io/traffic-distribution annotation. */
+function trafficDistributionOf(spec: Json, annotations: Record<string, string>): { trafficDistribution?: string } {
+  const value = str(spec.trafficDistribution) ?? str(annotations[TRAFFIC_DISTRIBUTION_ANNOTATION]);
+  return value ? { trafficDistribution: value } : {};
 }
 
 /** `dropped` only when something was: records of valid objects stay as they were. */
@@ -56,7 +84,7 @@ function droppedField(problems: readonly string[]): { dropped?: readonly string[
 
 export function reduceService(object: unknown): KubeServiceRecord {
   const problems: string[] = [];
-  const { name, namespace, labels: rawLabels } = metadataOf(object);
+  const { name, namespace, labels: rawLabels, annotations } = metadataOf(object);
   const labels = validLabels(rawLabels, problems);
   const spec = record(record(object).spec);
   const status = record(record(object).status);
@@ -88,9 +116,13 @@ export function reduceService(object: unknown): KubeServiceRecord {
       ...(typeof port.nodePort === 'number' ? { nodePort: port.nodePort } : {}),
     });
   }
-  const loadBalancerIPs = list(record(status.loadBalancer).ingress)
-    .map((ingress) => str(record(ingress).ip))
-    .filter((ip): ip is string => ip !== undefined);
+  const ingresses = list(record(status.loadBalancer).ingress).map(record);
+  const loadBalancerIPs = ingresses.map((ingress) => str(ingress.ip)).filter((ip): ip is string => ip !== undefined);
+  // As Istio (kube/conversion.go): an ingress's hostname only when it has no IP.
+  const loadBalancerHostnames = ingresses
+    .filter((ingress) => str(ingress.ip) === undefined)
+    .map((ingress) => str(ingress.hostname))
+    .filter((host): host is string => host !== undefined);
   return {
     namespace,
     name,
@@ -99,9 +131,11 @@ export function reduceService(object: unknown): KubeServiceRecord {
     ...(clusterIP && clusterIP !== 'None' ? { clusterIP } : {}),
     headless: clusterIP === 'None',
     ports,
-    ...(str(spec.trafficDistribution) ? { trafficDistribution: str(spec.trafficDistribution) } : {}),
+    ...trafficDistributionOf(spec, annotations),
     loadBalancerIPs,
+    ...(loadBalancerHostnames.length > 0 ? { loadBalancerHostnames } : {}),
     externalIPs: list(spec.externalIPs).filter((ip): ip is string => typeof ip === 'string'),
+    ...nodeSelectorOf(annotations),
     ...droppedField(problems),
   };
 }
@@ -187,8 +221,16 @@ export function reduceNode(object: unknown): NodeRecord {
       .filter((a): a is string => a !== undefined);
   return {
     name,
+    labels,
     locality: localityFromNodeLabels(labels),
     internalIPs: ofType('InternalIP'),
     externalIPs: ofType('ExternalIP'),
   };
+}
+
+export function reduceNamespace(object: unknown): NamespaceRecord {
+  const { name, labels, annotations } = metadataOf(object);
+  const network = labels[NETWORK_LABEL];
+  const trafficDistribution = annotations[TRAFFIC_DISTRIBUTION_ANNOTATION];
+  return { name, ...(network ? { network } : {}), ...(trafficDistribution ? { trafficDistribution } : {}) };
 }
