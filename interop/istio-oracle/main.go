@@ -45,6 +45,8 @@ func main() {
 	configPath := flag.String("config", "", "meshpilot.yaml to load into Istio's pilot")
 	probesPath := flag.String("probes", "", "probes.json: [{name, node: {id, metadata, locality}}]")
 	verbose := flag.Bool("verbose", false, "Istio's info logs and test-server logs on stderr")
+	pushUpdate := flag.String("push-sequence", "", "a folder of Istio config to create after the one probe "+
+		"subscribed to CDS and EDS: prints the responses Istio then pushes ({istioVersion, pushSequence})")
 	flag.Parse()
 	if *configPath == "" || *probesPath == "" || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "usage: istio-oracle --config <meshpilot.yaml> --probes <probes.json> [--verbose]")
@@ -82,6 +84,11 @@ func main() {
 		}
 	}
 
+	if *pushUpdate != "" {
+		runPushSequence(server, probes, *pushUpdate, warn)
+		t.removeTemp()
+		os.Exit(0)
+	}
 	out := output{IstioVersion: istioVersion(), Errors: warnings, Probes: map[string]probeResult{}}
 	if out.Errors == nil {
 		out.Errors = []string{}
@@ -101,6 +108,26 @@ func main() {
 	}
 	t.removeTemp()
 	os.Exit(0)
+}
+
+// runPushSequence prints what Istio pushes one Envoy probe after the configs of `folder` are created.
+func runPushSequence(server *xds.FakeDiscoveryServer, probes []probeSpec, folder string, warn func(string)) {
+	if len(probes) != 1 {
+		fatalf("--push-sequence takes exactly one probe, got %d", len(probes))
+	}
+	docs, err := readFolder(folder, warn)
+	if err != nil {
+		fatalf("push-sequence folder %s: %v", folder, err)
+	}
+	steps, err := pushSequence(context.Background(), server, probes[0], istioConfigs(docs, warn))
+	if err != nil {
+		fatalf("push sequence: %v", err)
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(map[string]any{"istioVersion": istioVersion(), "pushSequence": steps}); err != nil {
+		fatalf("cannot write the answer: %v", err)
+	}
 }
 
 func configureLogs(verbose bool) {
