@@ -175,6 +175,8 @@ export interface MeshConfigDefaults {
   readonly localityLbSetting?: LocalityLbSetting;
   /** Per-host settings: `clusterLocal` keeps a host's endpoints to proxies of the same kube cluster. */
   readonly serviceSettings?: readonly ServiceSettings[];
+  /** Other trust domains whose workloads count as this mesh's (Istio's trustDomainAliases): client SANs accept them. */
+  readonly trustDomainAliases?: readonly string[];
 }
 
 /** Istio's MeshConfig.ServiceSettings: hosts are FQDNs or "*."-prefixed wildcards. */

@@ -10,7 +10,7 @@ import { portProtocol } from './common/protocol.ts';
 import type { XdsResource } from './resource.ts';
 import { buildSniDnatClusters } from './gateway/sni-clusters.ts';
 import { blackHoleCluster, inboundPassthroughCluster, passthroughCluster } from './common/special-clusters.ts';
-import { spiffeUri } from './security/istio-tls.ts';
+import { serviceSpiffeUris } from './security/istio-tls.ts';
 import { envoyPolicyFields, grpcPolicyFields } from './traffic/cluster-policy.ts';
 import { destinationRuleFor, effectivePolicy, subsetsOf, type DestinationRule } from './traffic/destination-rule.ts';
 import { envoyTransport } from './traffic/envoy-tls.ts';
@@ -31,7 +31,12 @@ function envoyOutboundCluster(
   const subsetName = subset?.name ?? '';
   const name = outboundClusterName(port.port, subsetName, service.hostname);
   const policy = effectivePolicy(rule, port.port, subset);
-  const sans = service.serviceAccounts.map((sa) => spiffeUri(snapshot.trustDomain, service.namespace, sa));
+  const sans = serviceSpiffeUris(
+    snapshot.trustDomain,
+    snapshot.meshConfig?.trustDomainAliases,
+    service.namespace,
+    service.serviceAccounts,
+  );
   const remedy = policy.outlierDetection !== undefined && mayHoldGatewayEndpoints(snapshot, service, view);
   return {
     name,
@@ -62,7 +67,12 @@ function grpcOutboundCluster(
   const tls = policy.tls && policy.tls.mode !== 'DISABLE';
   const sans =
     policy.tls?.subjectAltNames ??
-    service.serviceAccounts.map((sa) => spiffeUri(snapshot.trustDomain, service.namespace, sa));
+    serviceSpiffeUris(
+      snapshot.trustDomain,
+      snapshot.meshConfig?.trustDomainAliases,
+      service.namespace,
+      service.serviceAccounts,
+    );
   return {
     name,
     typeUrl: CLUSTER_TYPE,

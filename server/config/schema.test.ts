@@ -131,6 +131,12 @@ describe('MeshpilotConfigSchema', () => {
       issuesOf({ mesh: { localityLbSetting: { distribute: [{ from: 'region1/*', to: { 'region1/*': 50 } }] } } }),
     ).toEqual([{ path: 'mesh.localityLbSetting.distribute.0.to', code: 'custom' }]);
     expect(issuesOf({ mesh: { defaultConfig: {} } })).toEqual([{ path: 'mesh', code: 'unrecognized_keys' }]);
+    expect(MeshpilotConfigSchema.parse({ mesh: { trustDomainAliases: ['old-td.local'] } }).mesh).toEqual({
+      trustDomainAliases: ['old-td.local'],
+    });
+    expect(issuesOf({ mesh: { trustDomainAliases: ['Bad Domain'] } })).toEqual([
+      { path: 'mesh.trustDomainAliases.0', code: 'custom' },
+    ]);
     expect(
       issuesOf({
         mesh: { serviceSettings: [{ settings: { clusterLocal: true }, hosts: ['*.demo.svc.cluster.local', 'a b'] }] },

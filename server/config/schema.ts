@@ -318,6 +318,7 @@ const MeshConfigSchema = z.strictObject({
       }),
     )
     .optional(),
+  trustDomainAliases: z.array(trustDomain).optional(),
 });
 
 export const MeshpilotConfigSchema = z.strictObject({

@@ -21,6 +21,25 @@ export function spiffeUri(trustDomain: string, namespace: string, serviceAccount
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }
 
+/**
+ * The SPIFFE identities a client accepts from a service's endpoints: one per service account, and, with
+ * meshpilot.yaml `mesh.trustDomainAliases`, the same identity in each alias trust domain, sorted (Istio's
+ * spiffe.ExpandWithTrustDomains on the service's accounts). Pure.
+ */
+export function serviceSpiffeUris(
+  trustDomain: string,
+  trustDomainAliases: readonly string[] | undefined,
+  namespace: string,
+  serviceAccounts: readonly string[],
+): string[] {
+  const own = serviceAccounts.map((sa) => spiffeUri(trustDomain, namespace, sa));
+  if (trustDomainAliases === undefined || trustDomainAliases.length === 0) return own;
+  const expanded = new Set(own);
+  for (const sa of serviceAccounts)
+    for (const alias of trustDomainAliases) expanded.add(spiffeUri(alias, namespace, sa));
+  return [...expanded].sort();
+}
+
 /** Istio's client-side mTLS for Envoy: SDS secrets `default` / `ROOTCA` over ADS, SNI, SAN match, h2 ALPN for HTTP/2. */
 export function istioUpstreamTls(sni: string, subjectAltNames: readonly string[], http2 = false): ProtoObject {
   return {
