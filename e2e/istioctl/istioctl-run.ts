@@ -36,3 +36,34 @@ export function istioctl(args: readonly string[], home: string): Promise<Istioct
     });
   });
 }
+
+export interface KubeletPortForward {
+  readonly port: number;
+  stop(): void;
+}
+
+/**
+ * interop/istioctl/kubelet: a kubelet's port-forward alone, so pods/portforward through a real
+ * kube-apiserver reaches loopback targets listed in `routesFile` (re-read at every forward).
+ */
+export function startKubeletPortForward(routesFile: string): Promise<KubeletPortForward> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(harnessDir('istioctl'), 'kubelet-portforward'), ['--routes', routesFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('kubelet-portforward printed no port within 10 s'));
+    }, 10_000);
+    let out = '';
+    child.on('error', reject);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line !== undefined) {
+        clearTimeout(timer);
+        resolve({ port: Number(line.trim()), stop: () => child.kill('SIGKILL') });
+      }
+    });
+  });
+}

@@ -8,7 +8,7 @@ import { tempDir } from '../support/mesh-fixture.ts';
 import { startRealKubeClusters, type RealKubeCluster } from '../support/real-kube-cluster.ts';
 import { applyHelloworld, helloPods, HELLO_ENVOY_CLUSTER, HELLO_NAMESPACE } from '../support/real-mesh-fixture.ts';
 import { startRealMeshpilot } from '../support/real-meshpilot.ts';
-import { istioctl, type IstioctlRun } from './istioctl-run.ts';
+import { istioctl, startKubeletPortForward, type IstioctlRun, type KubeletPortForward } from './istioctl-run.ts';
 
 /**
  * Istio's own istioctl (built from istio.io/istio at the pinned version) against meshpilot, as an
@@ -33,6 +33,7 @@ describe('real istioctl against meshpilot', { timeout: 120_000 }, () => {
   let meshpilot: Awaited<ReturnType<typeof startRealMeshpilot>>;
   let sidecar: AdsTestClient;
   let tls: string[];
+  let kubelet: KubeletPortForward;
 
   const ack = (response: DecodedResponse, names: string[] = []): void =>
     sidecar.send({
@@ -55,6 +56,58 @@ describe('real istioctl against meshpilot', { timeout: 120_000 }, () => {
       clusters: [{ name: 'cluster-a', kubeconfig: kube.kubeconfigPath }],
       tokenReviewCluster: 'cluster-a',
     });
+    // Port-forwards (istioctl's way to an Envoy admin port and to istiod's pod) through the API server to a
+    // stand-in kubelet on node-a: istiod's pod leads to meshpilot, the sidecar's admin port to its config dump.
+    const admin = new URL(meshpilot.adminUrl);
+    const routes = join(dir.path, 'kubelet-routes.json');
+    await writeFile(
+      routes,
+      JSON.stringify({
+        'istio-system/istiod-0': { '15014': admin.host, '15012': meshpilot.xdsTlsAddress },
+        [`${HELLO_NAMESPACE}/${POD}`]: {
+          '15000': `${meshpilot.adminUrl}/debug/?format=proto3&proxyID=${encodeURIComponent(PROXY_ID)}`,
+        },
+      }),
+    );
+    kubelet = await startKubeletPortForward(routes);
+    await kube.kubectl([
+      'patch',
+      'node',
+      'node-a',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+          daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } },
+        },
+      }),
+    ]);
+    await kube.apply([
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'istiod-0', namespace: 'istio-system', labels: { app: 'istiod', 'istio.io/rev': 'default' } },
+        spec: {
+          nodeName: 'node-a',
+          containers: [
+            { name: 'discovery', image: 'registry.test/meshpilot:latest', ports: [{ containerPort: 15014 }] },
+          ],
+        },
+      },
+    ]);
+    await kube.kubectl([
+      'patch',
+      'pod',
+      'istiod-0',
+      '-n',
+      'istio-system',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: 'Running', podIP: '127.0.0.1' } }),
+    ]);
     tls = ['--xds-address', meshpilot.xdsTlsAddress, '--kubeconfig', kube.kubeconfigPath, '--timeout', '20s'];
 
     // The sidecar proves its identity (sample/helloworld) with a service-account token on the TLS port, so it gets SDS.
@@ -98,6 +151,7 @@ describe('real istioctl against meshpilot', { timeout: 120_000 }, () => {
 
   afterAll(async () => {
     sidecar?.close();
+    kubelet?.stop();
     await meshpilot?.stop();
     await kube?.stop();
     await dir?.remove();
@@ -202,6 +256,29 @@ describe('real istioctl against meshpilot', { timeout: 120_000 }, () => {
     expect(secret?.secret.tls_certificate).toMatchObject({
       private_key: { inline_bytes: Buffer.from('[redacted]').toString('base64') },
     });
+  });
+
+  it('remote-clusters reads /debug/clusterz through a port-forward to the istiod pod', async () => {
+    const out = ok(await istioctl(['remote-clusters', '--kubeconfig', kube.kubeconfigPath], dir.path));
+    const rows = out
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/\s{2,}/));
+    expect(rows[0]).toEqual(['NAME', 'SECRET', 'STATUS', 'ISTIOD', 'REVISION']);
+    expect(rows.slice(1)).toEqual([['cluster-a', 'synced', 'istiod-0', 'default']]);
+  });
+
+  it('proxy-config <pod> and proxy-status <pod> reach the proxy’s admin port through a port-forward', async () => {
+    const kubeArgs = ['--kubeconfig', kube.kubeconfigPath];
+    const clusters = ok(
+      await istioctl(['proxy-config', 'cluster', `${POD}.${HELLO_NAMESPACE}`, ...kubeArgs], dir.path),
+    );
+    expect(clusters).toMatch(/helloworld\.sample\.svc\.cluster\.local\s+5000\s+-\s+outbound\s+EDS/);
+    const routes = ok(await istioctl(['proxy-config', 'route', `${POD}.${HELLO_NAMESPACE}`, ...kubeArgs], dir.path));
+    expect(routes).toMatch(/^5000\s+helloworld\.sample\.svc\.cluster\.local:5000/m);
+    const diff = ok(await istioctl(['proxy-status', `${POD}.${HELLO_NAMESPACE}`, ...tls], dir.path));
+    expect(diff).toContain('Clusters Match');
+    expect(diff).toContain('Listeners Match');
   });
 
   it('the plaintext port refuses debug types to an unauthenticated caller, as istiod', async () => {

@@ -11,4 +11,7 @@ fi
 cd "$REPO_ROOT/interop/istioctl"
 mkdir -p "$HARNESS_OUT"
 CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags='-s -w' -o "$HARNESS_OUT/istioctl" istio.io/istio/istioctl/cmd/istioctl
+# The kubelet's port-forward alone (k8s.io/cri-streaming), so istioctl's port-forwards through a real
+# kube-apiserver reach loopback targets (see kubelet/main.go).
+CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags='-s -w' -o "$HARNESS_OUT/kubelet-portforward" ./kubelet
 harness_done

@@ -2,6 +2,8 @@ module github.com/meshpilot/meshpilot/interop/istioctl
 
 go 1.26.0
 
+require k8s.io/cri-streaming v0.36.1
+
 require (
 	cel.dev/expr v0.25.1 // indirect
 	cloud.google.com/go/compute/metadata v0.9.0 // indirect

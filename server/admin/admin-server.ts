@@ -30,6 +30,17 @@ export interface AdminSources {
   readonly droppedInputs?: () => readonly DroppedInput[];
 }
 
+/**
+ * istiod's /debug/clusterz entry (pkg/cluster DebugInfo: id, secretName, syncStatus), which
+ * `istioctl remote-clusters` reads, beside meshpilot's own fields. syncStatus in istiod's words.
+ */
+function withIstiodClusterFields(
+  health: KubeClusterHealth,
+): KubeClusterHealth & { id: string; secretName: string; syncStatus: string } {
+  const syncStatus = health.state === 'unreachable' ? 'timeout' : health.state;
+  return { ...health, id: health.name, secretName: '', syncStatus };
+}
+
 type Handler = (url: URL, res: ServerResponse) => Promise<void> | void;
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -89,7 +100,7 @@ export function createAdminServer(sources: AdminSources): Server {
     },
     '/debug/registryz': (_url, res) => writeRegistryView(res, sources.snapshot(), sources.droppedInputs?.() ?? []),
     '/debug/endpointz': (_url, res) => writeEndpointView(res, sources.snapshot()),
-    '/debug/clusterz': (_url, res) => json(res, 200, sources.kubeClusters()),
+    '/debug/clusterz': (_url, res) => json(res, 200, sources.kubeClusters().map(withIstiodClusterFields)),
   };
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://admin');
