@@ -60,7 +60,7 @@ export const BOUNDARIES = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'bench/results/**', '**/*.generated.*'] },
+  { ignores: ['node_modules/**', 'dist/**', 'bench/results/**', '**/*.generated.*', 'protos/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

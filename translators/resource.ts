@@ -1,5 +1,6 @@
 import type { ProtoObject } from '../protos/any.ts';
-import type { XdsTypeUrl } from '../protos/type-urls.ts';
+import { CLUSTER_TYPE, type XdsTypeUrl } from '../protos/type-urls.ts';
+import type { Cluster } from '../protos/generated/envoy/config/cluster/v3/Cluster.ts';
 
 /** A generated xDS resource before encoding. */
 export interface XdsResource {
@@ -9,3 +10,14 @@ export interface XdsResource {
 }
 
 export const ADS_CONFIG_SOURCE = { ads: {}, resource_api_version: 'V3' } as const;
+
+/**
+ * Envoy messages as generated from the data-plane-api protos (npm run protos:types): a builder typed
+ * with one of these cannot misspell a field (`conect_timeout` is a type error, not a dropped key).
+ */
+export type { Cluster };
+
+/** A CDS resource from a typed Cluster message. */
+export function clusterResource(name: string, cluster: Cluster): XdsResource {
+  return { name, typeUrl: CLUSTER_TYPE, object: cluster as ProtoObject };
+}

@@ -1,7 +1,8 @@
 import { duration, typed, type ProtoObject } from '../../protos/any.ts';
 import type { MeshService } from '../../model/types.ts';
 import { isLoadedProtoType } from './proto-types.ts';
-import { ADS_CONFIG_SOURCE } from '../resource.ts';
+import { ADS_CONFIG_SOURCE, type Cluster } from '../resource.ts';
+import type { CircuitBreakers } from '../../protos/generated/envoy/config/cluster/v3/CircuitBreakers.ts';
 import { filterMetadata } from './struct.ts';
 
 /** Field sets every Envoy cluster of Istio's shape shares. */
@@ -10,7 +11,7 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 const UNLIMITED = 4_294_967_295;
 
 /** Istio's default circuit breakers: effectively unlimited, with remaining counts tracked. */
-export const DEFAULT_CIRCUIT_BREAKERS: ProtoObject = {
+export const DEFAULT_CIRCUIT_BREAKERS: CircuitBreakers = {
   thresholds: [
     {
       max_connections: { value: UNLIMITED },
@@ -23,7 +24,7 @@ export const DEFAULT_CIRCUIT_BREAKERS: ProtoObject = {
 };
 
 /** An EDS cluster over ADS whose ClusterLoadAssignment has the cluster's own name. */
-export function edsCluster(name: string): ProtoObject {
+export function edsCluster(name: string): Cluster {
   return {
     name,
     type: 'EDS',

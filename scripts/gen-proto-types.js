@@ -1,0 +1,55 @@
+// Generates TypeScript types for the Envoy resources meshpilot emits (npm run protos:types), with
+// @grpc/proto-loader's proto-loader-gen-types, as @grpc/grpc-js-xds does, from the data-plane-api tree
+// that @grpc/grpc-js-xds ships in deps/ (found through Node's module resolution). The output folder,
+// protos/generated/, is not tracked: it is made again before typecheck, lint and build (npm pre-scripts).
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const deps = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+const generator = join(
+  dirname(require.resolve('@grpc/proto-loader/package.json')),
+  'build',
+  'bin',
+  'proto-loader-gen-types.js',
+);
+const outDir = join(root, 'protos', 'generated');
+
+/** The resources translators return, one proto file each (their dependencies come along). */
+const FILES = [
+  'envoy/config/cluster/v3/cluster.proto',
+  'envoy/config/endpoint/v3/endpoint.proto',
+  'envoy/config/listener/v3/listener.proto',
+  'envoy/config/route/v3/route.proto',
+  'envoy/extensions/transport_sockets/tls/v3/secret.proto',
+];
+const INCLUDE_DIRS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((dir) => join(deps, dir));
+
+rmSync(outDir, { recursive: true, force: true });
+const result = spawnSync(
+  process.execPath,
+  [
+    generator,
+    '--keepCase',
+    '--longs=String',
+    '--enums=String',
+    '--defaults',
+    '--oneofs',
+    '--includeComments=false',
+    '--importFileExtension=.ts',
+    '--grpcLib=@grpc/grpc-js',
+    `--outDir=${outDir}`,
+    ...FILES,
+    '-I',
+    ...INCLUDE_DIRS,
+  ],
+  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+);
+if (result.status !== 0) {
+  process.stderr.write(`proto-loader-gen-types exited with ${String(result.status)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..');
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const RESOURCE = join(ROOT, 'translators', 'resource.ts');
+
+/** Type-checks one fixture (and what it imports) with the project's compiler options; returns tsc's output. */
+async function typecheck(dir: string, name: string, body: string): Promise<{ ok: boolean; output: string }> {
+  const file = join(dir, `${name}.ts`);
+  // A relative specifier, as the project's own imports are (rewriteRelativeImportExtensions).
+  await writeFile(file, `import { clusterResource } from ${JSON.stringify(relative(dir, RESOURCE))};\n${body}\n`);
+  const config = join(dir, `${name}.tsconfig.json`);
+  await writeFile(
+    config,
+    JSON.stringify({
+      extends: join(ROOT, 'tsconfig.json'),
+      compilerOptions: { noEmit: true, typeRoots: [join(ROOT, 'node_modules', '@types')] },
+      include: [],
+      files: [file],
+    }),
+  );
+  try {
+    await run(process.execPath, [TSC, '-p', config], { cwd: ROOT, timeout: 120_000 });
+    return { ok: true, output: '' };
+  } catch (error: unknown) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    return { ok: false, output: `${stdout}${stderr}` };
+  }
+}
+
+describe('typed Envoy output (issue #20 point 4): types generated from the data-plane-api protos', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    // protos/generated/ is not tracked; npm run typecheck makes it (pretypecheck). Make it if this runs first.
+    if (!existsSync(join(ROOT, 'protos', 'generated', 'envoy', 'config', 'cluster', 'v3', 'Cluster.ts')))
+      await run(process.execPath, [join(ROOT, 'scripts', 'gen-proto-types.js')], { cwd: ROOT, timeout: 120_000 });
+    dir = await mkdtemp(join(tmpdir(), 'meshpilot-typed-output-'));
+  }, 150_000);
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('accepts a Cluster with the real field names and enum values', { timeout: 150_000 }, async () => {
+    const result = await typecheck(
+      dir,
+      'good',
+      "clusterResource('c', { name: 'c', type: 'EDS', connect_timeout: { seconds: 1 }, lb_policy: 'LEAST_REQUEST' });",
+    );
+    expect(result.output).toBe('');
+    expect(result.ok).toBe(true);
+  });
+
+  it('rejects a misspelled Cluster field and an unknown enum value at compile time', { timeout: 150_000 }, async () => {
+    const misspelled = await typecheck(
+      dir,
+      'misspelled',
+      "clusterResource('c', { name: 'c', conect_timeout: { seconds: 1 } });",
+    );
+    expect(misspelled.ok).toBe(false);
+    expect(misspelled.output).toMatch(/error TS(2353|2561): .*'conect_timeout' does not exist in type 'Cluster'/);
+    const badEnum = await typecheck(dir, 'bad-enum', "clusterResource('c', { name: 'c', type: 'EDSS' });");
+    expect(badEnum.ok).toBe(false);
+    expect(badEnum.output).toMatch(/error TS(2322|2820): Type '"EDSS"' is not assignable/);
+  });
+});
