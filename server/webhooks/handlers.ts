@@ -1,10 +1,23 @@
 import type { MeshpilotConfig } from '../config/schema.ts';
 import type { AdmissionHandler } from './webhook-server.ts';
+import { injectAdmission } from './inject-webhook.ts';
 import { validateAdmission } from './validate-webhook.ts';
 
 /** The webhooks `webhooks:` turns on, by path (istiod's: /inject for sidecar injection, /validate for config). */
 export function webhookHandlers(config: MeshpilotConfig): Map<string, AdmissionHandler> {
   const handlers = new Map<string, AdmissionHandler>();
-  if (config.webhooks?.validation === true) handlers.set('/validate', (request) => validateAdmission(request));
+  const webhooks = config.webhooks;
+  if (webhooks?.validation === true) handlers.set('/validate', (request) => validateAdmission(request));
+  if (webhooks?.injection === true) {
+    const settings = {
+      revision: webhooks.revision,
+      proxyImage: webhooks.proxyImage,
+      discoveryAddress: webhooks.discoveryAddress,
+      meshId: config.meshId,
+      trustDomain: config.trustDomain,
+      domainSuffix: config.domainSuffix,
+    };
+    handlers.set('/inject', (request, path) => injectAdmission(request, path, settings));
+  }
   return handlers;
 }

@@ -1,0 +1,255 @@
+/**
+ * The containers and volumes Istio's injector adds (manifests/charts/istio-control/istio-discovery/
+ * files/injection-template.yaml and grpc-agent.yaml at the pinned Istio, with the chart's default
+ * values and classic, non-native sidecars). Pure: a pod and settings in, the injected parts out.
+ */
+
+export interface InjectionSettings {
+  readonly revision: string;
+  readonly proxyImage: string;
+  readonly discoveryAddress: string;
+  readonly clusterId: string;
+  readonly network: string;
+  readonly meshId: string;
+  readonly trustDomain: string;
+  readonly domainSuffix: string;
+}
+
+export type Json = Record<string, unknown>;
+
+export interface PodParts {
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly containers: readonly Json[];
+  readonly ownerName?: string;
+}
+
+const fieldRef = (name: string, fieldPath: string): Json => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+const resourceRef = (name: string, resource: string): Json => ({
+  name,
+  valueFrom: { resourceFieldRef: { resource, divisor: '1' } },
+});
+
+export function appContainerNames(pod: PodParts): string[] {
+  return pod.containers.map((c) => String(c['name'])).filter((name) => name !== 'istio-proxy');
+}
+
+function podPorts(pod: PodParts): string {
+  const ports = pod.containers.flatMap((c) => (Array.isArray(c['ports']) ? (c['ports'] as unknown[]) : []));
+  return `[\n${ports.map((p) => JSON.stringify(p)).join('\n,')}\n]`;
+}
+
+/** The env of istio-proxy shared by both templates, in the template's order. */
+function proxyEnv(pod: PodParts, s: InjectionSettings, grpc: boolean): Json[] {
+  const proxyConfig = JSON.stringify({
+    discoveryAddress: s.discoveryAddress,
+    ...(s.meshId ? { meshId: s.meshId } : {}),
+  });
+  return [
+    ...(grpc
+      ? [
+          { name: 'ISTIO_META_GENERATOR', value: 'grpc' },
+          { name: 'OUTPUT_CERTS', value: '/var/lib/istio/data' },
+        ]
+      : []),
+    { name: 'PILOT_CERT_PROVIDER', value: 'istiod' },
+    { name: 'CA_ADDR', value: s.discoveryAddress },
+    fieldRef('POD_NAME', 'metadata.name'),
+    fieldRef('POD_NAMESPACE', 'metadata.namespace'),
+    fieldRef('INSTANCE_IP', 'status.podIP'),
+    fieldRef('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+    fieldRef('HOST_IP', 'status.hostIP'),
+    ...(grpc ? [] : [resourceRef('ISTIO_CPU_LIMIT', 'limits.cpu')]),
+    { name: 'PROXY_CONFIG', value: `${proxyConfig}\n` },
+    { name: 'ISTIO_META_POD_PORTS', value: podPorts(pod) },
+    { name: 'ISTIO_META_APP_CONTAINERS', value: appContainerNames(pod).join(',') },
+    ...(grpc ? [] : [resourceRef('GOMEMLIMIT', 'limits.memory'), resourceRef('GOMAXPROCS', 'limits.cpu')]),
+    { name: 'ISTIO_META_CLUSTER_ID', value: s.clusterId },
+    fieldRef('ISTIO_META_NODE_NAME', 'spec.nodeName'),
+    ...(grpc ? [] : [{ name: 'ISTIO_META_INTERCEPTION_MODE', value: 'REDIRECT' }]),
+    ...(s.network ? [{ name: 'ISTIO_META_NETWORK', value: s.network }] : []),
+    ...(pod.ownerName ? [{ name: 'ISTIO_META_WORKLOAD_NAME', value: pod.ownerName }] : []),
+    { name: 'ISTIO_META_MESH_ID', value: s.meshId || s.trustDomain },
+    { name: 'TRUST_DOMAIN', value: s.trustDomain },
+    ...(grpc
+      ? [
+          { name: 'ISTIO_META_DNS_CAPTURE', value: 'false' },
+          { name: 'DISABLE_ENVOY', value: 'true' },
+        ]
+      : []),
+  ];
+}
+
+const proxyArgs = (s: InjectionSettings): string[] => [
+  'proxy',
+  'sidecar',
+  '--domain',
+  `$(POD_NAMESPACE).svc.${s.domainSuffix}`,
+  '--proxyLogLevel=warning',
+  '--proxyComponentLogLevel=misc:error',
+  '--log_output_level=default:info',
+];
+
+const readiness = (port: number): Json => ({
+  httpGet: { path: '/healthz/ready', port },
+  initialDelaySeconds: 0,
+  periodSeconds: 15,
+  timeoutSeconds: 3,
+  failureThreshold: 4,
+});
+
+const tokenVolume: Json = {
+  name: 'istio-token',
+  projected: {
+    sources: [{ serviceAccountToken: { path: 'istio-token', expirationSeconds: 43200, audience: 'istio-ca' } }],
+  },
+};
+const podInfoVolume: Json = {
+  name: 'istio-podinfo',
+  downwardAPI: {
+    items: [
+      { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
+      { path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } },
+    ],
+  },
+};
+const rootCertVolume: Json = { name: 'istiod-ca-cert', configMap: { name: 'istio-ca-root-cert' } };
+
+/** istio-init: istio-iptables with the template's default arguments. */
+export function initContainer(s: InjectionSettings): Json {
+  return {
+    name: 'istio-init',
+    image: s.proxyImage,
+    args: [
+      'istio-iptables',
+      '-p',
+      '15001',
+      '-z',
+      '15006',
+      '-u',
+      '1337',
+      '-m',
+      'REDIRECT',
+      '-i',
+      '*',
+      '-x',
+      '',
+      '-b',
+      '*',
+      '-d',
+      '15090,15021,15020',
+      '--log_output_level=default:info',
+    ],
+    resources: {},
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
+      readOnlyRootFilesystem: false,
+      runAsGroup: 0,
+      runAsNonRoot: false,
+      runAsUser: 0,
+    },
+  };
+}
+
+export function sidecarContainer(pod: PodParts, s: InjectionSettings): Json {
+  return {
+    name: 'istio-proxy',
+    image: s.proxyImage,
+    ports: [{ containerPort: 15090, protocol: 'TCP', name: 'http-envoy-prom' }],
+    args: proxyArgs(s),
+    lifecycle: {
+      preStop: { exec: { command: ['pilot-agent', 'request', '--debug-port=15020', 'POST', 'drain'] } },
+    },
+    env: proxyEnv(pod, s, false),
+    readinessProbe: readiness(15021),
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 1337,
+      runAsGroup: 1337,
+    },
+    resources: {},
+    volumeMounts: [
+      { name: 'workload-socket', mountPath: '/var/run/secrets/workload-spiffe-uds' },
+      { name: 'credential-socket', mountPath: '/var/run/secrets/credential-uds' },
+      { name: 'workload-certs', mountPath: '/var/run/secrets/workload-spiffe-credentials' },
+      { mountPath: '/var/run/secrets/istio', name: 'istiod-ca-cert' },
+      { mountPath: '/var/run/secrets/istio/crl', name: 'istio-ca-crl' },
+      { mountPath: '/var/lib/istio/data', name: 'istio-data' },
+      { mountPath: '/etc/istio/proxy', name: 'istio-envoy' },
+      { mountPath: '/var/run/secrets/tokens', name: 'istio-token' },
+      { name: 'istio-podinfo', mountPath: '/etc/istio/pod' },
+    ],
+  };
+}
+
+export function sidecarVolumes(): Json[] {
+  return [
+    { emptyDir: {}, name: 'workload-socket' },
+    { emptyDir: {}, name: 'credential-socket' },
+    { emptyDir: {}, name: 'workload-certs' },
+    { emptyDir: { medium: 'Memory' }, name: 'istio-envoy' },
+    { name: 'istio-data', emptyDir: {} },
+    podInfoVolume,
+    tokenVolume,
+    rootCertVolume,
+    { name: 'istio-ca-crl', configMap: { name: 'istio-ca-crl', optional: true } },
+  ];
+}
+
+/** grpc-agent: the agent only (DISABLE_ENVOY), serving the gRPC bootstrap and certificates to the app. */
+export function grpcAgentContainer(pod: PodParts, s: InjectionSettings): Json {
+  return {
+    name: 'istio-proxy',
+    image: s.proxyImage,
+    ports: [{ containerPort: 15020, protocol: 'TCP', name: 'mesh-metrics' }],
+    args: proxyArgs(s),
+    lifecycle: {
+      postStart: { exec: { command: ['pilot-agent', 'wait', '--url=http://localhost:15020/healthz/ready'] } },
+    },
+    env: proxyEnv(pod, s, true),
+    readinessProbe: readiness(15020),
+    resources: {},
+    volumeMounts: [
+      { name: 'workload-socket', mountPath: '/var/run/secrets/workload-spiffe-uds' },
+      { name: 'workload-certs', mountPath: '/var/run/secrets/workload-spiffe-credentials' },
+      { mountPath: '/var/run/secrets/istio', name: 'istiod-ca-cert' },
+      { mountPath: '/var/lib/istio/data', name: 'istio-data' },
+      { mountPath: '/etc/istio/proxy', name: 'istio-xds' },
+      { mountPath: '/var/run/secrets/tokens', name: 'istio-token' },
+      { name: 'istio-podinfo', mountPath: '/etc/istio/pod' },
+    ],
+  };
+}
+
+/** What grpc-agent adds to each application container: the bootstrap the agent writes, and its volumes. */
+export function grpcAppAdditions(): { env: Json[]; volumeMounts: Json[] } {
+  return {
+    env: [
+      { name: 'GRPC_XDS_EXPERIMENTAL_SECURITY_SUPPORT', value: 'true' },
+      { name: 'GRPC_XDS_BOOTSTRAP', value: '/etc/istio/proxy/grpc-bootstrap.json' },
+    ],
+    volumeMounts: [
+      { mountPath: '/var/lib/istio/data', name: 'istio-data' },
+      { mountPath: '/etc/istio/proxy', name: 'istio-xds' },
+    ],
+  };
+}
+
+export function grpcAgentVolumes(): Json[] {
+  return [
+    { emptyDir: {}, name: 'workload-socket' },
+    { emptyDir: {}, name: 'workload-certs' },
+    { emptyDir: { medium: 'Memory' }, name: 'istio-xds' },
+    { name: 'istio-data', emptyDir: {} },
+    podInfoVolume,
+    tokenVolume,
+    rootCertVolume,
+  ];
+}
