@@ -98,8 +98,8 @@ describe('meshpilot bootstrap', () => {
   });
 
   it.each([
-    [{ tls: true, rootCert: undefined }, /--tls needs --root-cert/],
-    [{ tls: false }, /--root-cert is only used with --tls/],
+    [{ tls: true, rootCert: undefined }, /--tls needs --root-cert-file/],
+    [{ tls: false }, /--root-cert-file is only used with --tls/],
     [{ xdsAddress: 'meshpilot' }, /--xds-address: expected host:port/],
     [{ xdsAddress: 'meshpilot:70000' }, /--xds-address: expected host:port/],
     [{ type: 'gateway' }, /--type: expected sidecar or router/],

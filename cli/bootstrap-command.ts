@@ -1,3 +1,4 @@
+import { stringify } from 'yaml';
 /**
  * `meshpilot bootstrap`: the Envoy bootstrap JSON of a sidecar or east-west gateway (what
  * istio-agent would hand Envoy), checked against validate.rules before it is printed or written.
@@ -48,7 +49,10 @@ export interface BootstrapFlags {
   xdsServerName?: string;
   tokenFile?: string;
   adminAddress?: string;
+  /** The file to write (`--output-file`); stdout when absent. */
   output?: string;
+  /** `-o`: json (default) or yaml (Envoy reads both). */
+  format?: 'json' | 'yaml';
 }
 
 export interface CommandOutput {
@@ -92,9 +96,11 @@ function required(value: string | undefined, flag: string): string {
 /** The translator input the flags describe; reads the token file (its content is never printed). */
 export async function bootstrapInputFromFlags(flags: BootstrapFlags): Promise<EnvoyBootstrapInput> {
   if (flags.tls === true && flags.rootCert === undefined)
-    throw new BootstrapInputError('--tls needs --root-cert FILE: the root certificate Envoy trusts meshpilot with');
+    throw new BootstrapInputError(
+      '--tls needs --root-cert-file FILE: the root certificate Envoy trusts meshpilot with',
+    );
   if (flags.tls !== true && flags.rootCert !== undefined)
-    throw new BootstrapInputError('--root-cert is only used with --tls');
+    throw new BootstrapInputError('--root-cert-file is only used with --tls');
   let bearerToken: string | undefined;
   if (flags.tokenFile !== undefined) {
     try {
@@ -156,7 +162,7 @@ export function renderBootstrap(bootstrap: ProtoObject): RenderResult {
   };
 }
 
-/** Runs the command; returns the exit code. Errors go to `stderr`, the JSON to `stdout` or `--output`. */
+/** Runs the command; returns the exit code. Errors go to `stderr`, the JSON (or YAML) to `stdout` or `--output-file`. */
 export async function runBootstrapCommand(
   flags: BootstrapFlags,
   stdout: CommandOutput,
@@ -180,14 +186,15 @@ export async function runBootstrapCommand(
     );
     return 1;
   }
+  const text = flags.format === 'yaml' ? stringify(JSON.parse(rendered.json)) : rendered.json;
   if (flags.output === undefined) {
-    stdout.write(rendered.json);
+    stdout.write(text);
     return 0;
   }
   try {
     // A bootstrap with a bearer token is a secret: owner-only.
     const mode = input.xds.bearerToken !== undefined ? 0o600 : 0o644;
-    await writeFile(flags.output, rendered.json, { mode });
+    await writeFile(flags.output, text, { mode });
     await chmod(flags.output, mode);
   } catch (error: unknown) {
     stderr.write(`error [${BootstrapErrorCode.badInput}]: cannot write ${flags.output}: ${errorMessage(error)}\n`);

@@ -5,6 +5,8 @@
  * the cluster meshpilot's `remoteSecrets` watches. Tokens are printed only inside that Secret.
  */
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
@@ -223,7 +225,8 @@ export async function createRemoteSecret(
 }
 
 export interface CreateRemoteSecretFlags {
-  kubeconfig: string;
+  /** Absent: $KUBECONFIG (its first file), else ~/.kube/config, as kubectl and istioctl. */
+  kubeconfig?: string;
   context?: string;
   name: string;
   namespace: string;
@@ -233,6 +236,12 @@ export interface CreateRemoteSecretFlags {
   tokenWaitMs?: number;
 }
 
+/** kubectl's default: the first file of $KUBECONFIG, else ~/.kube/config. */
+export function defaultKubeconfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  const first = (env.KUBECONFIG ?? '').split(delimiter).find((p) => p !== '');
+  return first ?? join(homedir(), '.kube', 'config');
+}
+
 export async function runCreateRemoteSecret(
   flags: CreateRemoteSecretFlags,
   stdout: { write(text: string): unknown },
@@ -240,12 +249,15 @@ export async function runCreateRemoteSecret(
 ): Promise<number> {
   try {
     const config = new KubeConfig();
+    const file = flags.kubeconfig ?? defaultKubeconfigPath();
     try {
-      config.loadFromFile(flags.kubeconfig);
+      config.loadFromFile(file);
     } catch (error: unknown) {
+      const which =
+        flags.kubeconfig !== undefined ? '--kubeconfig' : 'the default kubeconfig ($KUBECONFIG, ~/.kube/config)';
       throw new RemoteSecretError(
         RemoteSecretErrorCode.badInput,
-        `--kubeconfig ${flags.kubeconfig}: ${error instanceof Error ? error.message : String(error)}`,
+        `${which} ${file}: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
     if (flags.context !== undefined) config.setCurrentContext(flags.context);

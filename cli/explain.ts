@@ -1,4 +1,5 @@
 import { getAdminJson } from './admin-client.ts';
+import { writeStructured, type OutputFormat } from './output.ts';
 import { resolveProxyName } from './proxy-name.ts';
 import { formatTable } from './table.ts';
 import type { EndpointExplanation } from '../translators/eds-explain.ts';
@@ -9,7 +10,7 @@ export async function runExplain(
   proxyName: string,
   service: string,
   out: { write(text: string): void },
-  format: 'table' | 'json' = 'table',
+  format: OutputFormat = 'short',
 ): Promise<number> {
   const id = await resolveProxyName(adminUrl, proxyName);
   const query = `proxyID=${encodeURIComponent(id)}&service=${encodeURIComponent(service)}`;
@@ -18,10 +19,7 @@ export async function runExplain(
     view: { network: string; locality: { region: string; zone: string; subZone: string } };
     endpoints: EndpointExplanation[];
   };
-  if (format === 'json') {
-    out.write(`${JSON.stringify(result, null, 2)}\n`);
-    return 0;
-  }
+  if (writeStructured(out, format, result)) return 0;
   const locality =
     [result.view.locality.region, result.view.locality.zone, result.view.locality.subZone]
       .filter((p) => p !== '')

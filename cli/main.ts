@@ -2,7 +2,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { AgentFlags } from '../agent/command.ts';
 import type { BootstrapFlags } from './bootstrap-command.ts';
 import type { AuthSource, CreateRemoteSecretFlags } from './create-remote-secret.ts';
-import { PROXY_CONFIG_KINDS, type ProxyConfigKind } from './proxy-config.ts';
+import { OUTPUT_FORMATS, parseOutputFormat, type OutputFormat } from './output.ts';
+import {
+  PROXY_CONFIG_KINDS,
+  parseProxyConfigKind,
+  type ProxyConfigFilter,
+  type ProxyConfigKind,
+} from './proxy-config.ts';
 
 function port(value: string): number {
   const n = Number(value);
@@ -24,9 +30,27 @@ function remoteSecretAuth(value: string): AuthSource {
 
 const DEFAULT_ADMIN_URL = 'http://127.0.0.1:15014';
 
-function outputFormat(value: string): 'table' | 'json' {
-  if (value !== 'table' && value !== 'json') throw new InvalidArgumentError('expected table or json');
+const OUTPUT_HELP = 'output format: short (a table), json or yaml';
+
+function outputFormat(value: string): OutputFormat {
+  const format = parseOutputFormat(value);
+  if (format === undefined) throw new InvalidArgumentError(`expected one of ${OUTPUT_FORMATS.join(', ')}`);
+  return format;
+}
+
+function bootstrapFormat(value: string): 'json' | 'yaml' {
+  if (value !== 'json' && value !== 'yaml') throw new InvalidArgumentError('expected json or yaml');
   return value;
+}
+
+function direction(value: string): 'inbound' | 'outbound' {
+  if (value !== 'inbound' && value !== 'outbound') throw new InvalidArgumentError('expected inbound or outbound');
+  return value;
+}
+
+function boolean(value: string): boolean {
+  if (value !== 'true' && value !== 'false') throw new InvalidArgumentError('expected true or false');
+  return value === 'true';
 }
 
 function logFormat(value: string): 'json' | 'text' {
@@ -35,9 +59,10 @@ function logFormat(value: string): 'json' | 'text' {
 }
 
 function proxyConfigKind(value: string): ProxyConfigKind {
-  if (!(PROXY_CONFIG_KINDS as readonly string[]).includes(value))
-    throw new InvalidArgumentError(`expected one of ${PROXY_CONFIG_KINDS.join(', ')}`);
-  return value as ProxyConfigKind;
+  const kind = parseProxyConfigKind(value);
+  if (kind === undefined)
+    throw new InvalidArgumentError(`expected one of ${PROXY_CONFIG_KINDS.join(', ')} (singular, plural or short)`);
+  return kind;
 }
 
 /** Admin-reading commands print a one-line error (never a stack) and exit 1. */
@@ -52,6 +77,11 @@ async function reportAdminErrors(run: () => Promise<number>): Promise<number> {
 
 /** The `meshpilot` command line. Each subcommand loads its own module so start-up stays light. */
 export async function main(argv: readonly string[]): Promise<void> {
+  await buildProgram().parseAsync([...argv]);
+}
+
+/** Every command and flag of `meshpilot` (tests read it to check one flag name per concept). */
+export function buildProgram(): Command {
   const program = new Command('meshpilot')
     .description('Hosted multi-cluster xDS control plane')
     .showHelpAfterError()
@@ -152,42 +182,85 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   program
     .command('proxy-status')
-    .description('each connected proxy, its kube cluster, and CDS/LDS/EDS/RDS/SDS as SYNCED, STALE, NACKED or NOT SENT')
+    .description(
+      'each connected proxy (or the one named), its kube cluster, and CDS/LDS/EDS/RDS/SDS as SYNCED, STALE, NACKED or NOT SENT',
+    )
+    .argument('[proxy]', 'only this proxy: node id, <pod>.<namespace> or pod name')
     .option('--admin <url>', 'meshpilot admin URL', DEFAULT_ADMIN_URL)
-    .option('-o, --output <format>', 'table or json', outputFormat, 'table')
-    .action(async (flags: { admin: string; output: 'table' | 'json' }) => {
+    .option('-o, --output <format>', OUTPUT_HELP, outputFormat, 'short')
+    .action(async (proxy: string | undefined, flags: { admin: string; output: OutputFormat }) => {
       const { runProxyStatus } = await import('./proxy-status.ts');
-      process.exitCode = await reportAdminErrors(() => runProxyStatus(flags.admin, process.stdout, flags.output));
+      process.exitCode = await reportAdminErrors(() =>
+        runProxyStatus(flags.admin, process.stdout, flags.output, proxy),
+      );
     });
 
   program
     .command('proxy-config')
     .description('what meshpilot sent one proxy: clusters, endpoints, listeners, routes, secret, or all')
-    .argument('<kind>', 'clusters | endpoints | listeners | routes | secret | all', proxyConfigKind)
-    .argument('<proxy>', 'the proxy id (node.id), as proxy-status lists it')
+    .argument(
+      '<kind>',
+      'cluster(s) | endpoint(s) | listener(s) | route(s) | secret(s) | all (or c, ep, l, r, s)',
+      proxyConfigKind,
+    )
+    .argument('<proxy>', 'node id, <pod>.<namespace> or pod name, as proxy-status lists them')
     .option('--admin <url>', 'meshpilot admin URL', DEFAULT_ADMIN_URL)
-    .option('-o, --output <format>', 'table or json', outputFormat, 'table')
-    .action(async (kind: ProxyConfigKind, proxy: string, flags: { admin: string; output: 'table' | 'json' }) => {
-      const { runProxyConfig } = await import('./proxy-config.ts');
-      process.exitCode = await reportAdminErrors(() =>
-        runProxyConfig(flags.admin, kind, proxy, process.stdout, flags.output),
-      );
-    });
+    .option('-o, --output <format>', OUTPUT_HELP, outputFormat, 'short')
+    .option('--fqdn <fqdn>', 'clusters, endpoints: only Envoy clusters whose service FQDN contains this')
+    .option('--port <port>', 'clusters, endpoints, listeners: only this port', port)
+    .option('--direction <direction>', 'clusters, endpoints: inbound or outbound', direction)
+    .option('--subset <subset>', 'clusters, endpoints: only this subset')
+    .action(
+      async (
+        kind: ProxyConfigKind,
+        proxy: string,
+        flags: { admin: string; output: OutputFormat } & ProxyConfigFilter,
+      ) => {
+        const { runProxyConfig } = await import('./proxy-config.ts');
+        const { admin, output, ...filter } = flags;
+        process.exitCode = await reportAdminErrors(() =>
+          runProxyConfig(admin, kind, proxy, process.stdout, output, filter),
+        );
+      },
+    );
 
   program
     .command('explain')
     .description(
       'why each endpoint of a service has the address and priority a proxy sees (local, rewritten to a gateway, or dropped)',
     )
-    .requiredOption('--proxy <id>', 'a connected proxy id (node.id)')
+    .requiredOption('--proxy <proxy>', 'a connected proxy: node id, <pod>.<namespace> or pod name')
     .requiredOption('--service <name>', 'service FQDN or name.namespace')
     .option('--admin <url>', 'meshpilot admin URL', DEFAULT_ADMIN_URL)
-    .option('-o, --output <format>', 'table or json', outputFormat, 'table')
-    .action(async (flags: { proxy: string; service: string; admin: string; output: 'table' | 'json' }) => {
+    .option('-o, --output <format>', OUTPUT_HELP, outputFormat, 'short')
+    .action(async (flags: { proxy: string; service: string; admin: string; output: OutputFormat }) => {
       const { runExplain } = await import('./explain.ts');
       process.exitCode = await reportAdminErrors(() =>
         runExplain(flags.admin, flags.proxy, flags.service, process.stdout, flags.output),
       );
+    });
+
+  program
+    .command('remote-clusters')
+    .description(
+      'every member kube cluster meshpilot reads, its source, network and sync status (istioctl x remote-clusters)',
+    )
+    .option('--admin <url>', 'meshpilot admin URL', DEFAULT_ADMIN_URL)
+    .option('-o, --output <format>', OUTPUT_HELP, outputFormat, 'short')
+    .action(async (flags: { admin: string; output: OutputFormat }) => {
+      const { runRemoteClusters } = await import('./remote-clusters.ts');
+      process.exitCode = await reportAdminErrors(() => runRemoteClusters(flags.admin, process.stdout, flags.output));
+    });
+
+  program
+    .command('version')
+    .description("this meshpilot's version and the control plane's (istioctl version)")
+    .option('--admin <url>', 'meshpilot admin URL', DEFAULT_ADMIN_URL)
+    .option('--remote <bool>', 'also ask the control plane (false: the client only)', boolean, true)
+    .option('-o, --output <format>', OUTPUT_HELP, outputFormat, 'short')
+    .action(async (flags: { admin: string; remote: boolean; output: OutputFormat }) => {
+      const { runVersion } = await import('./version.ts');
+      process.exitCode = await runVersion(flags.admin, flags.remote, process.stdout, process.stderr, flags.output);
     });
 
   program
@@ -253,7 +326,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .requiredOption('--xds-address <host:port>', 'meshpilot ADS address: 15010 plaintext, or 15012 with --tls')
     .option('--tls', 'connect to meshpilot over TLS (port 15012)')
     .option(
-      '--root-cert <file>',
+      '--root-cert-file <file>',
       'with --tls: root certificate file Envoy trusts meshpilot with (path as Envoy sees it)',
     )
     .option(
@@ -265,19 +338,38 @@ export async function main(argv: readonly string[]): Promise<void> {
       'service-account token sent as "authorization: Bearer" on the ADS stream (15012 needs it for SDS "default")',
     )
     .option('--admin-address <host:port>', 'Envoy admin listen address', '127.0.0.1:15000')
-    .option('-o, --output <file>', 'write the JSON to this file instead of stdout')
-    .action(async (flags: BootstrapFlags) => {
-      const { runBootstrapCommand } = await import('./bootstrap-command.ts');
-      process.exitCode = await runBootstrapCommand(flags, process.stdout, process.stderr);
-    });
+    .option('-o, --output <format>', 'json (default) or yaml', bootstrapFormat, 'json')
+    .option('--output-file <file>', 'write the bootstrap to this file instead of stdout')
+    .action(
+      async (
+        flags: Omit<BootstrapFlags, 'output' | 'format' | 'rootCert'> & {
+          output: 'json' | 'yaml';
+          outputFile?: string;
+          rootCertFile?: string;
+        },
+      ) => {
+        const { runBootstrapCommand } = await import('./bootstrap-command.ts');
+        const { output, outputFile, rootCertFile, ...rest } = flags;
+        process.exitCode = await runBootstrapCommand(
+          {
+            ...rest,
+            format: output,
+            ...(outputFile !== undefined ? { output: outputFile } : {}),
+            ...(rootCertFile !== undefined ? { rootCert: rootCertFile } : {}),
+          },
+          process.stdout,
+          process.stderr,
+        );
+      },
+    );
 
   program
     .command('create-remote-secret')
     .description(
       "print an Istio remote secret (istio/multiCluster=true) holding a kubeconfig for a member kube cluster's reader service account",
     )
-    .requiredOption('--kubeconfig <file>', "the member cluster's kubeconfig")
-    .option('--context <name>', 'kubeconfig context (default: current)')
+    .option('--kubeconfig <file>', "the member cluster's kubeconfig (default: $KUBECONFIG, else ~/.kube/config)")
+    .option('--context <name>', "kubeconfig context (default: the kubeconfig's current context)")
     .requiredOption('--name <cluster>', 'kube cluster name (CLUSTER_ID), the data key of the secret')
     .option('--namespace <ns>', 'namespace of the reader service account and of the secret', 'istio-system')
     .option('--server <url>', "API server URL written into the secret (default: the kubeconfig's)")
@@ -299,5 +391,5 @@ export async function main(argv: readonly string[]): Promise<void> {
       );
     });
 
-  await program.parseAsync([...argv]);
+  return program;
 }

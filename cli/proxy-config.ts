@@ -1,9 +1,42 @@
 import { getAdminJson } from './admin-client.ts';
+import { writeStructured, type OutputFormat } from './output.ts';
 import { resolveProxyName } from './proxy-name.ts';
 import { formatTable } from './table.ts';
 
 export const PROXY_CONFIG_KINDS = ['clusters', 'endpoints', 'listeners', 'routes', 'secret', 'all'] as const;
 export type ProxyConfigKind = (typeof PROXY_CONFIG_KINDS)[number];
+
+/** Every name a kind answers to, as istioctl: singular, plural and its short form. */
+const KIND_NAMES: Readonly<Record<string, ProxyConfigKind>> = {
+  cluster: 'clusters',
+  clusters: 'clusters',
+  c: 'clusters',
+  endpoint: 'endpoints',
+  endpoints: 'endpoints',
+  ep: 'endpoints',
+  listener: 'listeners',
+  listeners: 'listeners',
+  l: 'listeners',
+  route: 'routes',
+  routes: 'routes',
+  r: 'routes',
+  secret: 'secret',
+  secrets: 'secret',
+  s: 'secret',
+  all: 'all',
+};
+
+export function parseProxyConfigKind(value: string): ProxyConfigKind | undefined {
+  return KIND_NAMES[value];
+}
+
+/** istioctl's proxy-config filters: clusters and endpoints by service FQDN (substring), port, direction and subset; listeners by port. */
+export interface ProxyConfigFilter {
+  readonly fqdn?: string;
+  readonly port?: number;
+  readonly direction?: 'inbound' | 'outbound';
+  readonly subset?: string;
+}
 
 type Json = Record<string, unknown>;
 const DUMP_TYPES: Record<Exclude<ProxyConfigKind, 'all'>, string> = {
@@ -22,6 +55,50 @@ function obj(value: unknown): Json {
 }
 function str(value: unknown): string {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+}
+
+/** `outbound|5000|v1|helloworld.default.svc.cluster.local` → its parts; other names have none. */
+function envoyClusterParts(
+  name: string,
+): { direction: string; port: string; subset: string; fqdn: string } | undefined {
+  const parts = name.split('|');
+  if (parts.length !== 4) return undefined;
+  return { direction: parts[0]!, port: parts[1]!, subset: parts[2]!, fqdn: parts[3]! };
+}
+
+function clusterNameMatches(name: string, filter: ProxyConfigFilter): boolean {
+  const parts = envoyClusterParts(name);
+  if (filter.fqdn !== undefined && !(parts ? parts.fqdn : name).includes(filter.fqdn)) return false;
+  if (filter.port !== undefined && parts?.port !== String(filter.port)) return false;
+  if (filter.direction !== undefined && parts?.direction !== filter.direction) return false;
+  if (filter.subset !== undefined && parts?.subset !== filter.subset) return false;
+  return true;
+}
+
+const SECTION_LISTS: Record<Exclude<ProxyConfigKind, 'all'>, string> = {
+  clusters: 'dynamic_active_clusters',
+  endpoints: 'dynamic_endpoint_configs',
+  listeners: 'dynamic_listeners',
+  routes: 'dynamic_route_configs',
+  secret: 'dynamic_active_secrets',
+};
+
+function entryKeep(kind: Exclude<ProxyConfigKind, 'all'>, entry: Json, filter: ProxyConfigFilter): boolean {
+  if (kind === 'clusters') return clusterNameMatches(str(obj(entry.cluster).name), filter);
+  if (kind === 'endpoints') return clusterNameMatches(str(obj(entry.endpoint_config).cluster_name), filter);
+  if (kind === 'listeners' && filter.port !== undefined) {
+    const socket = obj(obj(obj(obj(entry.active_state).listener).address).socket_address);
+    const name = str(entry.name);
+    return str(socket.port_value) === String(filter.port) || name.endsWith(`:${filter.port}`);
+  }
+  return true;
+}
+
+/** The section with only the entries the filter keeps. */
+function filtered(kind: Exclude<ProxyConfigKind, 'all'>, section: Json, filter: ProxyConfigFilter): Json {
+  const key = SECTION_LISTS[kind];
+  if (!Array.isArray(section[key])) return section;
+  return { ...section, [key]: list(section[key]).filter((entry) => entryKeep(kind, entry, filter)) };
 }
 
 function clusterRows(section: Json): string[][] {
@@ -104,26 +181,25 @@ const TABLES: Record<Exclude<ProxyConfigKind, 'all'>, { header: string[]; rows: 
   secret: { header: ['RESOURCE NAME', 'VERSION', 'LAST UPDATED'], rows: secretRows },
 };
 
-/** `meshpilot proxy-config <kind> <proxy>`: what meshpilot sent that proxy, as tables or JSON. */
+/** `meshpilot proxy-config <kind> <proxy>`: what meshpilot sent that proxy, as tables, JSON or YAML. */
 export async function runProxyConfig(
   adminUrl: string,
   kind: ProxyConfigKind,
-  proxyId: string,
+  proxyName: string,
   out: { write(text: string): void },
-  format: 'table' | 'json' = 'table',
+  format: OutputFormat = 'short',
+  filter: ProxyConfigFilter = {},
 ): Promise<number> {
-  const id = await resolveProxyName(adminUrl, proxyId);
+  const id = await resolveProxyName(adminUrl, proxyName);
   const dump = obj(await getAdminJson(adminUrl, `/debug/config_dump?proxyID=${encodeURIComponent(id)}`));
   const sections = list(dump.configs);
   const kinds = kind === 'all' ? (Object.keys(TABLES) as Exclude<ProxyConfigKind, 'all'>[]) : [kind];
   const chosen = kinds.map((k) => ({
     kind: k,
-    section: sections.find((s) => str(s['@type']).endsWith(DUMP_TYPES[k])) ?? {},
+    section: filtered(k, sections.find((s) => str(s['@type']).endsWith(DUMP_TYPES[k])) ?? {}, filter),
   }));
-  if (format === 'json') {
-    out.write(`${JSON.stringify(kind === 'all' ? dump : chosen[0]!.section, null, 2)}\n`);
-    return 0;
-  }
+  const structured = kind === 'all' ? { ...dump, configs: chosen.map((c) => c.section) } : chosen[0]!.section;
+  if (writeStructured(out, format, structured)) return 0;
   for (const { kind: k, section } of chosen) {
     if (kind === 'all') out.write(`\n${k.toUpperCase()}\n`);
     out.write(formatTable(TABLES[k].header, TABLES[k].rows(section)));

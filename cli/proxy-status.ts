@@ -1,4 +1,6 @@
 import { getAdminJson } from './admin-client.ts';
+import { writeStructured, type OutputFormat } from './output.ts';
+import { matchProxyName } from './proxy-name.ts';
 import { formatTable } from './table.ts';
 
 interface SyncEntry {
@@ -15,13 +17,20 @@ const TYPES = ['cds', 'lds', 'eds', 'rds', 'sds'] as const;
 export async function runProxyStatus(
   adminUrl: string,
   out: { write(text: string): void },
-  format: 'table' | 'json' = 'table',
+  format: OutputFormat = 'short',
+  proxyName?: string,
 ): Promise<number> {
-  const entries = (await getAdminJson(adminUrl, '/debug/syncz')) as SyncEntry[];
-  if (format === 'json') {
-    out.write(`${JSON.stringify(entries, null, 2)}\n`);
-    return 0;
-  }
+  const all = (await getAdminJson(adminUrl, '/debug/syncz')) as SyncEntry[];
+  // As istioctl proxy-status <pod>: one proxy, named by node id, <pod>.<namespace> or pod.
+  const only =
+    proxyName === undefined
+      ? undefined
+      : matchProxyName(
+          proxyName,
+          all.map((e) => e.proxy),
+        );
+  const entries = only === undefined ? all : all.filter((e) => e.proxy === only);
+  if (writeStructured(out, format, entries)) return 0;
   const rows = [...entries]
     .sort((a, b) => a.proxy.localeCompare(b.proxy))
     .map((e) => [
