@@ -276,6 +276,13 @@ describe('real istioctl against meshpilot', { timeout: 120_000 }, () => {
     expect(clusters).toMatch(/helloworld\.sample\.svc\.cluster\.local\s+5000\s+-\s+outbound\s+EDS/);
     const routes = ok(await istioctl(['proxy-config', 'route', `${POD}.${HELLO_NAMESPACE}`, ...kubeArgs], dir.path));
     expect(routes).toMatch(/^5000\s+helloworld\.sample\.svc\.cluster\.local:5000/m);
+    const endpoints = ok(
+      await istioctl(['proxy-config', 'endpoint', `${POD}.${HELLO_NAMESPACE}`, ...kubeArgs], dir.path),
+    );
+    expect(endpoints).toMatch(/^ENDPOINT\s+STATUS\s+OUTLIER CHECK\s+CLUSTER$/m);
+    expect(endpoints).toMatch(
+      /^10\.1\.0\.1:5000\s+HEALTHY\s+OK\s+outbound\|5000\|\|helloworld\.sample\.svc\.cluster\.local$/m,
+    );
     const diff = ok(await istioctl(['proxy-status', `${POD}.${HELLO_NAMESPACE}`, ...tls], dir.path));
     expect(diff).toContain('Clusters Match');
     expect(diff).toContain('Listeners Match');

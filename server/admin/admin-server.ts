@@ -8,6 +8,7 @@ import type { DroppedInput } from '../registry/dropped-inputs.ts';
 import type { MeshXdsService } from '../cache/mesh-xds-service.ts';
 import { explainServiceEndpoints } from '../../translators/eds-explain.ts';
 import { configDump } from './config-dump.ts';
+import { envoyClusters } from './envoy-clusters.ts';
 import { LISTED_NAMES_LIMIT, parseSynczQuery, selectSyncSources, syncEntry } from './syncz.ts';
 import { DEFAULT_CHUNK_SIZE, writeJsonArray, writeJsonObject, writeJsonWithArray } from './json-chunks.ts';
 import { toProto3Json } from '../../protos/proto3-json.ts';
@@ -81,6 +82,14 @@ export function createAdminServer(sources: AdminSources): Server {
       // format=proto3: the canonical proto3 JSON of Envoy's /config_dump (durations as "5s", Structs as
       // objects), which `istioctl proxy-config ... -f` and `istioctl proxy-status <pod> --file` read.
       json(res, 200, url.searchParams.get('format') === 'proto3' ? toProto3Json(CONFIG_DUMP, dump) : dump);
+    },
+    // Envoy's admin /clusters?format=json for one proxy (see envoy-clusters.ts); istioctl's `proxy-config endpoint`.
+    '/debug/clusters': (url, res) => {
+      const proxyId = url.searchParams.get('proxyID');
+      if (!proxyId) return json(res, 400, { error: 'query parameter proxyID is required' });
+      const connection = sources.xds.connected().find((c) => c.proxy?.id === proxyId || c.id === proxyId);
+      if (!connection) return json(res, 404, { error: `no connected proxy with id ${proxyId}` });
+      json(res, 200, envoyClusters(connection));
     },
     '/debug/explain': (url, res) => {
       const proxyId = url.searchParams.get('proxyID');
