@@ -15,20 +15,38 @@ export function systemNamespaceNetwork(cluster: KubeClusterObjects): string {
   return cluster.namespaces?.get(SYSTEM_NAMESPACE)?.network ?? '';
 }
 
-function ipv4ToInt(ip: string): number | undefined {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
-  return (((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!) >>> 0;
+/** An IP address as a number of its family's width (IPv4: 32 bits, IPv6: 128), or undefined. */
+function ipToBigInt(ip: string): { value: bigint; bits: number } | undefined {
+  const family = isIP(ip);
+  if (family === 4) {
+    return { value: ip.split('.').reduce((acc, part) => (acc << 8n) + BigInt(Number(part)), 0n), bits: 32 };
+  }
+  if (family !== 6) return undefined;
+  let text = ip.split('%')[0] ?? '';
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
+  if (v4 !== undefined) {
+    const n = ipToBigInt(v4)?.value ?? 0n;
+    text = `${text.slice(0, -v4.length)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups =
+    tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return { value: groups.reduce((acc, group) => (acc << 16n) + BigInt(parseInt(group, 16)), 0n), bits: 128 };
 }
 
+/** Whether `ip` is in `cidr`, IPv4 or IPv6 (an address of the other family never is, as Go's net.IPNet). */
 export function cidrContains(cidr: string, ip: string): boolean {
   const [base, bitsText] = cidr.split('/');
-  const baseInt = ipv4ToInt(base ?? '');
-  const ipInt = ipv4ToInt(ip);
-  const bits = Number(bitsText ?? '32');
-  if (baseInt === undefined || ipInt === undefined || !(bits >= 0 && bits <= 32)) return false;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return (baseInt & mask) === (ipInt & mask);
+  const network = ipToBigInt(base ?? '');
+  const address = ipToBigInt(ip);
+  if (network === undefined || address === undefined || network.bits !== address.bits) return false;
+  const bits = Number(bitsText ?? String(network.bits));
+  if (!Number.isInteger(bits) || bits < 0 || bits > network.bits) return false;
+  const shift = BigInt(network.bits - bits);
+  return network.value >> shift === address.value >> shift;
 }
 
 /**

@@ -20,6 +20,11 @@ export interface ProxyView {
   /** ISTIO_META_REQUESTED_NETWORK_VIEW: networks a gateway may see; empty = all. */
   readonly requestedNetworkView: readonly string[];
   /**
+   * The IP families of the proxy's addresses (INSTANCE_IPS, else node.id's IP), as Istio's ipMode:
+   * a single-family proxy is sent only the east-west gateways of its family. Undefined: unknown (all).
+   */
+  readonly ipFamily?: 'ipv4' | 'ipv6' | 'dual';
+  /**
    * The proxy's own IP (from node.id), when known. Sidecar inbound listeners/clusters and proxyless
    * gRPC server listeners are built from the services whose endpoints carry this IP in `kubeCluster`.
    * It makes views per workload; types that do not read it are listed by `viewForType` (translators/index.ts).
@@ -37,6 +42,7 @@ export function viewKey(view: ProxyView): string {
     view.kubeCluster,
     view.namespace,
     view.requestedNetworkView.join(','),
+    view.ipFamily ?? '',
     view.workloadIp ?? '',
   ].join('|');
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ENDPOINT_TYPE } from '../protos/type-urls.ts';
 import { localityKey, parseLocalityKey } from '../model/locality.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
@@ -85,13 +86,35 @@ export function decideEndpoint(
   const gateways = gatewaysFor(index, endpoint.network, endpoint.kubeCluster);
   const forceGateway = view.network === '' && endpoint.network !== '' && gateways.length > 0;
   if (!forceGateway && (sameNetwork(view.network, endpoint.network) || gateways.length === 0)) return { kind: 'local' };
+  const reachable = gatewaysOfFamily(gateways, view.ipFamily);
+  if (reachable.length === 0)
+    return {
+      kind: 'dropped',
+      reason: `no gateway of network ${endpoint.network} has an address of the proxy's IP family (${view.ipFamily ?? 'unknown'})`,
+    };
   if (!mtls)
     return {
       kind: 'dropped',
       reason:
         'no Istio mTLS to it (tlsMode, PeerAuthentication or DestinationRule TLS): the east-west gateway routes by SNI, which needs it',
     };
-  return { kind: 'via-gateway', gateways };
+  return { kind: 'via-gateway', gateways: reachable };
+}
+
+/**
+ * Istio's filterGatewaysByIPFamily: a single-family proxy reaches only gateways of its family (an
+ * IPv4-mapped IPv6 address counts as IPv4); a dual-stack proxy, or one of unknown family, all of them.
+ */
+function gatewaysOfFamily(
+  gateways: readonly NetworkGateway[],
+  family: ProxyView['ipFamily'],
+): readonly NetworkGateway[] {
+  if (family === undefined || family === 'dual') return gateways;
+  return gateways.filter((gateway) => {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(gateway.address)?.[1];
+    const version = isIP(mapped ?? gateway.address);
+    return family === 'ipv4' ? version === 4 : version === 6;
+  });
 }
 
 type Unprioritized = Omit<ViewEndpoint, 'priority' | 'priorityReason' | 'localityWeight'>;

@@ -211,6 +211,49 @@ describe('the registry on real kube-apiservers', { timeout: 120_000 }, () => {
     await restoreBaseline();
   });
 
+  it('reads a kube cluster’s network live from its istio-system Namespace label and finds the gateway its labelled Service names (issue #15 points 1 and 3)', async () => {
+    await restoreBaseline();
+    const gateway = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'istio-eastwestgateway',
+        namespace: 'istio-system',
+        labels: { 'topology.istio.io/network': 'network-c' },
+      },
+      spec: {
+        type: 'ClusterIP',
+        externalIPs: ['192.0.2.33'],
+        selector: { istio: 'eastwestgateway' },
+        ports: [{ name: 'tls', port: 15443, targetPort: 15443, protocol: 'TCP' }],
+      },
+    };
+    await c.apply([gateway]);
+    // Only endpoints the client sends Istio mTLS cross networks (the gateway routes by SNI).
+    await c.kubectl(['label', 'pod', 'helloworld-c-0', '-n', HELLO_NAMESPACE, 'security.istio.io/tlsMode=istio']);
+    try {
+      // cluster-c has no network yet: its endpoint is reached directly.
+      await edsMatchesApiServers('cluster-c without a network');
+      const since = follower.updates.length;
+      await c.kubectl(['label', 'namespace', 'istio-system', 'topology.istio.io/network=network-c']);
+      // The proxy has no network of its own: an endpoint in a network with a gateway goes through it (as Istio).
+      const viaGateway = await follower.waitFor(
+        sameSet(['10.1.0.1:5000', '10.2.0.1:5000', '192.0.2.33:15443']),
+        'cluster-c endpoints through network-c’s gateway',
+        { since, timeoutMs: 30_000 },
+      );
+      expect(viaGateway.addresses).not.toContain('10.3.0.1:5000');
+      const unlabelled = follower.updates.length;
+      await c.kubectl(['label', 'namespace', 'istio-system', 'topology.istio.io/network-']);
+      await edsMatchesApiServers('cluster-c direct again once the label is gone', unlabelled);
+    } finally {
+      const ignore = (): string => '';
+      await c.kubectl(['label', 'namespace', 'istio-system', 'topology.istio.io/network-']).catch(ignore);
+      await c.kubectl(['label', 'pod', 'helloworld-c-0', '-n', HELLO_NAMESPACE, 'security.istio.io/tlsMode-']);
+      await c.kubectl(['delete', 'service', 'istio-eastwestgateway', '-n', 'istio-system']);
+    }
+  });
+
   it('applies and deletes Istio resources on the config cluster, which validates them with Istio’s CRD schemas', async () => {
     const rule = (maxRequests: unknown) => ({
       apiVersion: 'networking.istio.io/v1',

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Generator, ProxyType, ProxyView } from '../../model/proxy-view.ts';
 import { isEmptyLocality, NO_LOCALITY } from '../../model/locality.ts';
 import type { Locality, MeshSnapshot, ProxyWorkload } from '../../model/types.ts';
@@ -106,10 +107,23 @@ export function parseProxyNode(node: NodeMessage | undefined, snapshot: MeshSnap
           .split(',')
           .map((n) => n.trim())
           .filter((n) => n !== ''),
+        ...ipFamilyOf(stringField(metadata, 'INSTANCE_IPS'), ip),
         ...(ip ? { workloadIp: ip } : {}),
       },
     },
   };
+}
+
+/**
+ * Istio's DiscoverIPMode over the proxy's addresses: INSTANCE_IPS when every entry is an IP, else
+ * node.id's IP; none valid: unknown.
+ */
+function ipFamilyOf(instanceIps: string | undefined, ip: string | undefined): Pick<ProxyView, 'ipFamily'> {
+  const listed = (instanceIps ?? '').split(',').map((a) => a.trim());
+  const addresses = listed.length > 0 && listed.every((a) => isIP(a) !== 0) ? listed : ip ? [ip] : [];
+  const v4 = addresses.some((a) => isIP(a) === 4);
+  const v6 = addresses.some((a) => isIP(a) === 6);
+  return v4 && v6 ? { ipFamily: 'dual' } : v4 ? { ipFamily: 'ipv4' } : v6 ? { ipFamily: 'ipv6' } : {};
 }
 
 function inferWorkload(
