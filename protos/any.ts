@@ -52,7 +52,10 @@ export function unpackAny(any: EncodedAny): ProtoObject {
 }
 
 /** `{'@type': url, ...fields}`: the form protobufjs accepts for a nested Any. */
-export function typed(typeUrl: string, fields: ProtoObject): ProtoObject {
+/** A message packed in a google.protobuf.Any, in the `{'@type': url, ...fields}` form protobufjs encodes. */
+export type TypedObject = ProtoObject & { readonly '@type': string };
+
+export function typed(typeUrl: string, fields: ProtoObject): TypedObject {
   const url = typeUrl.startsWith(TYPE_PREFIX) ? typeUrl : `${TYPE_PREFIX}${typeUrl}`;
   return { '@type': url, ...fields };
 }

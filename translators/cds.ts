@@ -1,4 +1,3 @@
-import { CLUSTER_TYPE } from '../protos/type-urls.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot, ServicePort } from '../model/types.ts';
 import type { Subset } from '../model/istio/types.ts';
@@ -7,7 +6,7 @@ import { grpcUpstreamTls } from './grpc/tls.ts';
 import { buildInboundClusters } from './sidecar/inbound-clusters.ts';
 import { outboundClusterName, sniName } from './common/names.ts';
 import { portProtocol } from './common/protocol.ts';
-import type { XdsResource } from './resource.ts';
+import { clusterResource, type XdsResource } from './resource.ts';
 import { buildSniDnatClusters } from './gateway/sni-clusters.ts';
 import { blackHoleCluster, inboundPassthroughCluster, passthroughCluster } from './common/special-clusters.ts';
 import { serviceSpiffeUris } from './security/istio-tls.ts';
@@ -38,21 +37,17 @@ function envoyOutboundCluster(
     service.serviceAccounts,
   );
   const remedy = policy.outlierDetection !== undefined && mayHoldGatewayEndpoints(snapshot, service, view);
-  return {
-    name,
-    typeUrl: CLUSTER_TYPE,
-    object: {
-      ...edsCluster(name),
-      ...envoyPolicyFields(policy, portProtocol(port) === 'http2', remedy),
-      metadata: istioClusterMetadata(service, rule),
-      ...envoyTransport(
-        policy.tls,
-        sniName(port.port, subsetName, service.hostname),
-        sans,
-        portProtocol(port) === 'http2',
-      ),
-    },
-  };
+  return clusterResource(name, {
+    ...edsCluster(name),
+    ...envoyPolicyFields(policy, portProtocol(port) === 'http2', remedy),
+    metadata: istioClusterMetadata(service, rule),
+    ...envoyTransport(
+      policy.tls,
+      sniName(port.port, subsetName, service.hostname),
+      sans,
+      portProtocol(port) === 'http2',
+    ),
+  });
 }
 
 /** Proxyless gRPC: EDS, ROUND_ROBIN or RING_HASH, max_requests, outlier detection, and TLS only when a DestinationRule asks for it. */
@@ -73,15 +68,11 @@ function grpcOutboundCluster(
       service.namespace,
       service.serviceAccounts,
     );
-  return {
-    name,
-    typeUrl: CLUSTER_TYPE,
-    object: {
-      ...edsCluster(name),
-      ...grpcPolicyFields(policy, remedy),
-      ...(tls ? { transport_socket: grpcUpstreamTls(sans) } : {}),
-    },
-  };
+  return clusterResource(name, {
+    ...edsCluster(name),
+    ...grpcPolicyFields(policy, remedy),
+    ...(tls ? { transport_socket: grpcUpstreamTls(sans) } : {}),
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
-import { duration, typed, type ProtoObject } from '../../protos/any.ts';
+import { duration, typed, type TypedObject } from '../../protos/any.ts';
 import type { MeshService } from '../../model/types.ts';
 import { isLoadedProtoType } from './proto-types.ts';
 import { ADS_CONFIG_SOURCE, type Cluster } from '../resource.ts';
+import type { Metadata } from '../../protos/generated/envoy/config/core/v3/Metadata.ts';
 import type { CircuitBreakers } from '../../protos/generated/envoy/config/cluster/v3/CircuitBreakers.ts';
 import { filterMetadata } from './struct.ts';
 
@@ -34,7 +35,7 @@ export function edsCluster(name: string): Cluster {
 }
 
 /** `metadata.filter_metadata.istio.services`: what istioctl and telemetry read to name a cluster's services. */
-export function istioServicesMetadata(services: readonly MeshService[]): ProtoObject {
+export function istioServicesMetadata(services: readonly MeshService[]): Metadata {
   return filterMetadata({
     istio: { services: services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) },
   });
@@ -44,7 +45,7 @@ export function istioServicesMetadata(services: readonly MeshService[]): ProtoOb
 export function istioClusterMetadata(
   service: MeshService,
   rule: { readonly meta: { readonly namespace: string; readonly name: string } } | undefined,
-): ProtoObject {
+): Metadata {
   const services = [{ host: service.hostname, name: service.name, namespace: service.namespace }];
   if (!rule) return filterMetadata({ istio: { services } });
   return filterMetadata({
@@ -61,7 +62,7 @@ const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOp
  * HTTP/2 to the upstream (gRPC, h2c ports), as Istio sets it. Undefined while the
  * HttpProtocolOptions proto is not loaded (protos/load.ts), rather than an empty Any.
  */
-export function http2ProtocolOptions(): ProtoObject | undefined {
+export function http2ProtocolOptions(): Record<string, TypedObject> | undefined {
   if (!isLoadedProtoType(HTTP_PROTOCOL_OPTIONS)) return undefined;
   return {
     [HTTP_PROTOCOL_OPTIONS]: typed(HTTP_PROTOCOL_OPTIONS, { explicit_http_config: { http2_protocol_options: {} } }),

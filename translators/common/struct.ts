@@ -1,4 +1,6 @@
 import type { ProtoObject } from '../../protos/any.ts';
+import type { Metadata } from '../../protos/generated/envoy/config/core/v3/Metadata.ts';
+import type { Struct } from '../../protos/generated/google/protobuf/Struct.ts';
 
 /**
  * google.protobuf.Struct in the form protobufjs encodes (`{fields: {k: {stringValue: …}}}`: its
@@ -26,8 +28,17 @@ function protoValue(value: JsonValue): ProtoObject {
 /** envoy.config.core.v3.Metadata: `filter_metadata` is a map of Structs. */
 export function filterMetadata(byFilter: {
   readonly [filter: string]: { readonly [key: string]: JsonValue };
-}): ProtoObject {
-  const out: Record<string, ProtoObject> = {};
-  for (const [filter, json] of Object.entries(byFilter)) out[filter] = structValue(json);
+}): Metadata {
+  const out: Record<string, Struct> = {};
+  for (const [filter, json] of Object.entries(byFilter)) out[filter] = structMessage(json);
   return { filter_metadata: out };
+}
+
+/**
+ * structValue typed as the generated Struct. The generated types spell Value's fields as the .proto
+ * does (`string_value`); protobufjs's built-in Struct wants camelCase (`stringValue`, see above), so
+ * this one place converts between the two views of the same message.
+ */
+export function structMessage(json: { readonly [key: string]: JsonValue }): Struct {
+  return structValue(json) as Struct;
 }

@@ -1,10 +1,9 @@
-import { CLUSTER_TYPE } from '../../protos/type-urls.ts';
 import type { MeshService, MeshSnapshot, ServicePort } from '../../model/types.ts';
 import { DEFAULT_CIRCUIT_BREAKERS, edsCluster, istioServicesMetadata } from '../common/cluster-common.ts';
 import { sniName } from '../common/names.ts';
 import { isProxiedPort } from '../common/protocol.ts';
 import { destinationRuleFor, subsetsOf } from '../traffic/destination-rule.ts';
-import type { XdsResource } from '../resource.ts';
+import { clusterResource, type XdsResource } from '../resource.ts';
 
 export interface SniTarget {
   readonly service: MeshService;
@@ -43,16 +42,12 @@ export function sniDnatTargets(snapshot: MeshSnapshot, gatewayNamespace: string)
 export function buildSniDnatClusters(snapshot: MeshSnapshot, gatewayNamespace: string): XdsResource[] {
   return sniDnatTargets(snapshot, gatewayNamespace).map(({ service, port, subset }) => {
     const name = sniName(port.port, subset, service.hostname);
-    return {
-      name,
-      typeUrl: CLUSTER_TYPE,
-      object: {
-        ...edsCluster(name),
-        lb_policy: 'LEAST_REQUEST',
-        circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
-        common_lb_config: { locality_weighted_lb_config: {} },
-        metadata: istioServicesMetadata([service]),
-      },
-    };
+    return clusterResource(name, {
+      ...edsCluster(name),
+      lb_policy: 'LEAST_REQUEST',
+      circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
+      common_lb_config: { locality_weighted_lb_config: {} },
+      metadata: istioServicesMetadata([service]),
+    });
   });
 }

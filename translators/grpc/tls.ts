@@ -1,4 +1,5 @@
 import { typed, type ProtoObject } from '../../protos/any.ts';
+import type { TransportSocket } from '../../protos/generated/envoy/config/core/v3/TransportSocket.ts';
 
 /**
  * TLS for proxyless gRPC (gRFC A29): certificates come from the bootstrap's certificate provider
@@ -44,7 +45,7 @@ const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsConte
  * `subjectAltNames` (the service's SPIFFE ids; empty = any certificate of the mesh CA). grpc-js-xds
  * reads `match_subject_alt_names` (not the typed variant) and ignores SNI.
  */
-export function grpcUpstreamTls(subjectAltNames: readonly string[]): ProtoObject {
+export function grpcUpstreamTls(subjectAltNames: readonly string[]): TransportSocket {
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: typed(UPSTREAM_TLS, {

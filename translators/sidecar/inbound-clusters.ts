@@ -1,10 +1,9 @@
 import { duration } from '../../protos/any.ts';
-import { CLUSTER_TYPE } from '../../protos/type-urls.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { CONNECT_TIMEOUT_MS, DEFAULT_CIRCUIT_BREAKERS, istioServicesMetadata } from '../common/cluster-common.ts';
 import { inboundClusterName } from '../common/names.ts';
-import type { XdsResource } from '../resource.ts';
+import { clusterResource, type XdsResource } from '../resource.ts';
 import { workloadInstances, workloadPorts } from '../common/workload.ts';
 
 const LOCALHOST = '127.0.0.1';
@@ -21,22 +20,18 @@ export function buildInboundClusters(snapshot: MeshSnapshot, view: ProxyView): X
     const services = [
       ...new Map(instances.filter((i) => i.endpointPort === port).map((i) => [i.service.hostname, i.service])).values(),
     ];
-    return {
+    return clusterResource(name, {
       name,
-      typeUrl: CLUSTER_TYPE,
-      object: {
-        name,
-        type: 'STATIC',
-        connect_timeout: duration(CONNECT_TIMEOUT_MS),
-        circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
-        metadata: istioServicesMetadata(services),
-        load_assignment: {
-          cluster_name: name,
-          endpoints: [
-            { lb_endpoints: [{ endpoint: { address: { socket_address: { address: LOCALHOST, port_value: port } } } }] },
-          ],
-        },
+      type: 'STATIC',
+      connect_timeout: duration(CONNECT_TIMEOUT_MS),
+      circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
+      metadata: istioServicesMetadata(services),
+      load_assignment: {
+        cluster_name: name,
+        endpoints: [
+          { lb_endpoints: [{ endpoint: { address: { socket_address: { address: LOCALHOST, port_value: port } } } }] },
+        ],
       },
-    };
+    });
   });
 }

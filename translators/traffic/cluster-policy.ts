@@ -1,4 +1,5 @@
 import type { ProtoObject } from '../../protos/any.ts';
+import type { Cluster } from '../resource.ts';
 import type { EffectivePolicy } from './destination-rule.ts';
 import { circuitBreakers, connectTimeout, httpProtocolOptions } from './connection-pool.ts';
 import { envoyPanicThreshold, grpcMaxEjectionPercent } from './gateway-ejection.ts';
@@ -6,7 +7,7 @@ import { envoyLoadBalancer, grpcLoadBalancer } from './load-balancer.ts';
 import { envoyOutlierDetection, grpcOutlierDetection } from './outlier-detection.ts';
 
 /** The cluster fields a DestinationRule's policy sets, for an Envoy outbound cluster. */
-export function envoyPolicyFields(policy: EffectivePolicy, http2: boolean, gatewayRemedy: boolean): ProtoObject {
+export function envoyPolicyFields(policy: EffectivePolicy, http2: boolean, gatewayRemedy: boolean): Cluster {
   const pool = policy.connectionPool;
   const outlier = policy.outlierDetection;
   const timeout = connectTimeout(pool);
@@ -27,7 +28,7 @@ export function envoyPolicyFields(policy: EffectivePolicy, http2: boolean, gatew
 }
 
 /** The same for proxyless gRPC: lb (ROUND_ROBIN / RING_HASH), max_requests, outlier detection. */
-export function grpcPolicyFields(policy: EffectivePolicy, gatewayRemedy: boolean): ProtoObject {
+export function grpcPolicyFields(policy: EffectivePolicy, gatewayRemedy: boolean): Cluster {
   const outlier = policy.outlierDetection;
   let outlierFields: ProtoObject | undefined;
   if (outlier) {

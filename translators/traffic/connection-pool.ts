@@ -1,4 +1,6 @@
-import { duration, typed, type ProtoObject } from '../../protos/any.ts';
+import { duration, typed, type ProtoObject, type TypedObject } from '../../protos/any.ts';
+import type { CircuitBreakers } from '../../protos/generated/envoy/config/cluster/v3/CircuitBreakers.ts';
+import type { Duration } from '../../protos/generated/google/protobuf/Duration.ts';
 import type { ConnectionPoolSettings } from '../../model/istio/types.ts';
 import { isLoadedProtoType } from '../common/proto-types.ts';
 
@@ -6,7 +8,7 @@ const UNLIMITED = 4_294_967_295;
 export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 /** circuit_breakers: Istio's unlimited defaults, with the pool's limits where set. */
-export function circuitBreakers(pool: ConnectionPoolSettings | undefined): ProtoObject {
+export function circuitBreakers(pool: ConnectionPoolSettings | undefined): CircuitBreakers {
   return {
     thresholds: [
       {
@@ -26,7 +28,10 @@ export function circuitBreakers(pool: ConnectionPoolSettings | undefined): Proto
  * imbalance through east-west gateways —, idleTimeout, tcp.maxConnectionDuration), h2
  * maxConcurrentStreams. Undefined when nothing is set or the proto is not loaded.
  */
-export function httpProtocolOptions(pool: ConnectionPoolSettings | undefined, http2: boolean): ProtoObject | undefined {
+export function httpProtocolOptions(
+  pool: ConnectionPoolSettings | undefined,
+  http2: boolean,
+): Record<string, TypedObject> | undefined {
   if (!isLoadedProtoType(HTTP_PROTOCOL_OPTIONS)) return undefined;
   const common: ProtoObject = {
     ...(pool?.http?.idleTimeout !== undefined ? { idle_timeout: duration(pool.http.idleTimeout) } : {}),
@@ -51,6 +56,6 @@ export function httpProtocolOptions(pool: ConnectionPoolSettings | undefined, ht
   };
 }
 
-export function connectTimeout(pool: ConnectionPoolSettings | undefined): ProtoObject | undefined {
+export function connectTimeout(pool: ConnectionPoolSettings | undefined): Duration | undefined {
   return pool?.tcp?.connectTimeout !== undefined ? duration(pool.tcp.connectTimeout) : undefined;
 }

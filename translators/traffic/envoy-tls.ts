@@ -1,4 +1,6 @@
 import { typed, type ProtoObject } from '../../protos/any.ts';
+import type { Cluster } from '../resource.ts';
+import type { TransportSocket } from '../../protos/generated/envoy/config/core/v3/TransportSocket.ts';
 import type { ClientTlsSettings } from '../../model/istio/types.ts';
 import { ADS_CONFIG_SOURCE } from '../resource.ts';
 import { structValue } from '../common/struct.ts';
@@ -13,7 +15,7 @@ function sanMatchers(sans: readonly string[]): ProtoObject[] {
 }
 
 /** SIMPLE / MUTUAL: the user's certificates, from files or (credentialName) from SDS `kubernetes://<name>`, as Istio names them. */
-function userTls(tls: ClientTlsSettings): ProtoObject {
+function userTls(tls: ClientTlsSettings): TransportSocket {
   const credential = tls.credentialName;
   const validation: ProtoObject = tls.insecureSkipVerify
     ? {}
@@ -70,7 +72,7 @@ export function envoyTransport(
   sni: string,
   sans: readonly string[],
   http2 = false,
-): ProtoObject {
+): Cluster {
   if (!tls) {
     return {
       transport_socket_matches: [

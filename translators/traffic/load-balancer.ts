@@ -1,4 +1,5 @@
 import type { ProtoObject } from '../../protos/any.ts';
+import type { Cluster } from '../resource.ts';
 import { duration } from '../../protos/any.ts';
 import type { ConsistentHashLb, LoadBalancerSettings } from '../../model/istio/types.ts';
 
@@ -10,7 +11,7 @@ function ringSize(hash: ConsistentHashLb): number | undefined {
 }
 
 /** Envoy: lb_policy and its config. PASSTHROUGH (an ORIGINAL_DST cluster in Istio) is not supported: the default applies. */
-export function envoyLoadBalancer(lb: LoadBalancerSettings | undefined): ProtoObject {
+export function envoyLoadBalancer(lb: LoadBalancerSettings | undefined): Cluster {
   const hash = lb?.consistentHash;
   if (hash?.maglev)
     return {
@@ -36,7 +37,7 @@ export function envoyLoadBalancer(lb: LoadBalancerSettings | undefined): ProtoOb
  * cluster otherwise), so consistent hashing (ring or maglev) → RING_HASH, every simple policy →
  * ROUND_ROBIN. gRPC's ring size must stay ≤ 8M (grpc-js-xds's limit).
  */
-export function grpcLoadBalancer(lb: LoadBalancerSettings | undefined): ProtoObject {
+export function grpcLoadBalancer(lb: LoadBalancerSettings | undefined): Cluster {
   const hash = lb?.consistentHash;
   if (!hash) return { lb_policy: 'ROUND_ROBIN' };
   const size = ringSize(hash);

@@ -1,4 +1,5 @@
 import { duration, type ProtoObject } from '../../protos/any.ts';
+import type { OutlierDetection as EnvoyOutlierDetection } from '../../protos/generated/envoy/config/cluster/v3/OutlierDetection.ts';
 import type { OutlierDetection } from '../../model/istio/types.ts';
 
 const ENFORCE = { value: 100 };
@@ -15,7 +16,7 @@ function timing(outlier: OutlierDetection): ProtoObject {
 }
 
 /** Envoy, as Istio's applyOutlierDetection: consecutive errors enforced at 100 %, success-rate ejection off. */
-export function envoyOutlierDetection(outlier: OutlierDetection): ProtoObject {
+export function envoyOutlierDetection(outlier: OutlierDetection): EnvoyOutlierDetection {
   const consecutive5xx = outlier.consecutive5xxErrors;
   const gateway = outlier.consecutiveGatewayErrors;
   const localOrigin = outlier.splitExternalLocalOriginErrors === true;
@@ -54,7 +55,7 @@ export const GRPC_FAILURE_PERCENTAGE_THRESHOLD = 50;
  * interval of which more than 50 % failed is ejected (any host count: minimum_hosts 1);
  * success-rate ejection, on by default in gRPC, is turned off as Istio does for Envoy.
  */
-export function grpcOutlierDetection(outlier: OutlierDetection): ProtoObject {
+export function grpcOutlierDetection(outlier: OutlierDetection): EnvoyOutlierDetection {
   const volume = outlier.consecutive5xxErrors ?? outlier.consecutiveGatewayErrors ?? 5;
   return {
     ...timing(outlier),
