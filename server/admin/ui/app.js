@@ -2,6 +2,8 @@
 /* global document, fetch, location, URLSearchParams */
 // The admin page: loads the /debug endpoints, renders the four sections, refreshes every few seconds.
 import { el, empty, show } from './dom.js';
+import { istioConfigPanel } from './istio-config.js';
+import { meshMap } from './mesh-map.js';
 import { serviceMatrix } from './service-matrix.js';
 import { explainTable, kubeClustersTable, proxiesTable } from './sections.js';
 
@@ -128,8 +130,8 @@ function start() {
       };
       // One page of proxies: a thousand connected proxies make neither a huge answer nor a huge table.
       const proxiesPath = `/debug/syncz?${new URLSearchParams({ offset: String(proxyOffset), limit: String(perPage) })}`;
-      const [[clusters, registry, endpoints], proxyPage] = await Promise.all([
-        Promise.all(['/debug/clusterz', '/debug/registryz', '/debug/endpointz'].map(load)),
+      const [[clusters, registry, endpoints, configz], proxyPage] = await Promise.all([
+        Promise.all(['/debug/clusterz', '/debug/registryz', '/debug/endpointz', '/debug/configz'].map(load)),
         getJsonWithTotal(proxiesPath).catch((/** @type {unknown} */ error) => {
           errors.push(error instanceof Error ? error.message : String(error));
           return undefined;
@@ -142,6 +144,8 @@ function start() {
         proxyOffset = Math.max(0, Math.floor((total - 1) / perPage) * perPage);
       }
       if (clusters) show('kube-clusters', kubeClustersTable(clusters));
+      if (clusters && registry && endpoints) show('mesh-map', meshMap(clusters, registry, endpoints, proxies ?? []));
+      if (configz) show('istio-config', istioConfigPanel(configz));
       if (registry && endpoints) {
         show('service-matrix', ...serviceMatrix(registry, endpoints));
         setOptions(

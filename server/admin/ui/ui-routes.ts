@@ -12,6 +12,8 @@ export const UI_ASSETS: Readonly<Record<string, string>> = {
   'dom.js': 'text/javascript; charset=utf-8',
   'sections.js': 'text/javascript; charset=utf-8',
   'service-matrix.js': 'text/javascript; charset=utf-8',
+  'mesh-map.js': 'text/javascript; charset=utf-8',
+  'istio-config.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
 

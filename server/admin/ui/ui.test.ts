@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,7 +104,25 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
       ],
       [{ name: 'nb', region: 'cn', zone: 'z2' }],
     );
+    // Istio config with one object meshpilot rejects and one of a kind it does not translate.
+    await mkdir(join(dir.path, 'istio'), { recursive: true });
+    await writeFile(
+      join(dir.path, 'istio', 'config.yaml'),
+      [
+        'apiVersion: networking.istio.io/v1',
+        'kind: DestinationRule',
+        'metadata: { name: broken, namespace: default }',
+        'spec: { trafficPolicy: { loadBalancer: { simple: ROUND_ROBIN } } }',
+        '---',
+        'apiVersion: networking.istio.io/v1alpha3',
+        'kind: EnvoyFilter',
+        'metadata: { name: patch, namespace: default }',
+        'spec: { configPatches: [] }',
+        '',
+      ].join('\n'),
+    );
     meshpilot = await startTestMeshpilot(dir.path, {
+      config: [{ manifests: join(dir.path, 'istio') }],
       clusters: [
         { name: 'cluster-a', network: 'net-a', manifests: join(dir.path, 'a') },
         { name: 'cluster-b', network: 'net-b', manifests: join(dir.path, 'b') },
@@ -171,11 +189,46 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
     expect(await page.title()).toBe('meshpilot admin');
     const headings = await page.getByRole('heading', { level: 2 }).allInnerTexts();
     expect(headings).toEqual([
+      'Mesh map',
       'Kube clusters',
       'Services by kube cluster and network',
       'Connected proxies',
       'Endpoints as a proxy sees them',
+      'Istio config not applied',
     ]);
+  });
+
+  it('draws the mesh: kube clusters inside their networks, the gateways of each network, endpoints and proxies', async () => {
+    const map = page.getByRole('figure', { name: 'Mesh map' });
+    await map.waitFor();
+    const netA = map.getByRole('region', { name: 'network net-a' });
+    const netB = map.getByRole('region', { name: 'network net-b' });
+    expect(await netA.getByRole('article').allInnerTexts()).toHaveLength(1);
+    expect(await netA.getByRole('article', { name: 'kube cluster cluster-a' }).count()).toBe(1);
+    expect(await netB.getByRole('article', { name: 'kube cluster cluster-b' }).count()).toBe(1);
+    expect(await netA.locator('.map-gateways').innerText()).toBe('no east-west gateway: reached directly');
+    expect(await netB.locator('.map-gateways').innerText()).toBe('east-west gateway 192.168.0.10:15443');
+    const servicesB = await netB
+      .getByRole('list', { name: 'services in cluster-b' })
+      .getByRole('listitem')
+      .allInnerTexts();
+    expect(servicesB.sort()).toEqual([`greeter.default.svc.cluster.local 1 endpoint(s)`, `${HELLO} 2 endpoint(s)`]);
+    const proxiesA = netA.getByRole('list', { name: 'proxies in cluster-a' }).getByRole('listitem');
+    await proxiesA.filter({ hasText: 'client-0.default' }).waitFor();
+    // The proxy's LDS is NACKED: the map shows its worst state.
+    expect((await proxiesA.filter({ hasText: 'client-0.default' }).innerText()).replace(/\s+/g, ' ')).toBe(
+      'client-0.default NACKED',
+    );
+  });
+
+  it('lists the Istio config meshpilot did not apply: the rejected object with its errors, the unsupported kind', async () => {
+    const panel = page.getByRole('table', { name: 'Istio config not applied' });
+    const rejected = await cellsOf(panel, 'DestinationRule default/broken');
+    expect(rejected.slice(1, 2)).toEqual(['rejected']);
+    expect(rejected[3]).toMatch(/^MESHPILOT_ERR_\w+: .*host/);
+    const unsupported = await cellsOf(panel, 'EnvoyFilter default/patch');
+    expect(unsupported[1]).toBe('not supported');
+    expect(unsupported[3]).toMatch(/^not supported: EnvoyFilter/);
   });
 
   it('shows each kube cluster with its health', async () => {
