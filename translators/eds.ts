@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import { ENDPOINT_TYPE } from '../protos/type-urls.ts';
 import { localityKey, parseLocalityKey } from '../model/locality.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { Locality, MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
@@ -8,7 +7,8 @@ import { outboundClusterName, sniName } from './common/names.ts';
 import { gatewayIndex, gatewaysFor, type GatewayIndex } from './common/network-gateways.ts';
 import { isProxiedPort } from './common/protocol.ts';
 import { filterMetadata } from './common/struct.ts';
-import type { XdsResource } from './resource.ts';
+import { endpointResource, type LbEndpoint, type XdsResource } from './resource.ts';
+import type { LocalityLbEndpoints } from '../protos/generated/envoy/config/endpoint/v3/LocalityLbEndpoints.ts';
 import { destinationRuleFor, effectivePolicy, labelsMatch, subsetsOf } from './traffic/destination-rule.ts';
 import { isClusterLocal } from './traffic/cluster-local.ts';
 import {
@@ -264,7 +264,7 @@ function withLocalityRules(
   return out;
 }
 
-function lbEndpoint(endpoint: ViewEndpoint): Record<string, unknown> {
+function lbEndpoint(endpoint: ViewEndpoint): LbEndpoint {
   return {
     endpoint: { address: { socket_address: { address: endpoint.address, port_value: endpoint.port } } },
     ...(endpoint.healthStatus ? { health_status: endpoint.healthStatus } : {}),
@@ -285,7 +285,7 @@ export function clusterLoadAssignment(clusterName: string, endpoints: readonly V
     group.push(endpoint);
     groups.set(key, group);
   }
-  const localityEndpoints = [...groups.values()].map((group) => {
+  const localityEndpoints = [...groups.values()].map((group): LocalityLbEndpoints => {
     const first = group[0]!;
     return {
       // Empty parts left out, as Istio's proto3 encoding does.
@@ -299,11 +299,7 @@ export function clusterLoadAssignment(clusterName: string, endpoints: readonly V
       ...(first.priority > 0 ? { priority: first.priority } : {}),
     };
   });
-  return {
-    name: clusterName,
-    typeUrl: ENDPOINT_TYPE,
-    object: { cluster_name: clusterName, endpoints: localityEndpoints },
-  };
+  return endpointResource(clusterName, { cluster_name: clusterName, endpoints: localityEndpoints });
 }
 
 /** One EDS cluster of a service for a view: its name, the workload endpoints it draws from, and what is sent. */

@@ -1,6 +1,8 @@
 import type { ProtoObject } from '../protos/any.ts';
-import { CLUSTER_TYPE, type XdsTypeUrl } from '../protos/type-urls.ts';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, type XdsTypeUrl } from '../protos/type-urls.ts';
 import type { Cluster } from '../protos/generated/envoy/config/cluster/v3/Cluster.ts';
+import type { ClusterLoadAssignment } from '../protos/generated/envoy/config/endpoint/v3/ClusterLoadAssignment.ts';
+import type { LbEndpoint } from '../protos/generated/envoy/config/endpoint/v3/LbEndpoint.ts';
 
 /** A generated xDS resource before encoding. */
 export interface XdsResource {
@@ -15,7 +17,12 @@ export const ADS_CONFIG_SOURCE = { ads: {}, resource_api_version: 'V3' } as cons
  * Envoy messages as generated from the data-plane-api protos (npm run protos:types): a builder typed
  * with one of these cannot misspell a field (`conect_timeout` is a type error, not a dropped key).
  */
-export type { Cluster };
+export type { Cluster, ClusterLoadAssignment, LbEndpoint };
+
+/** An EDS resource from a typed ClusterLoadAssignment message. */
+export function endpointResource(name: string, assignment: ClusterLoadAssignment): XdsResource {
+  return { name, typeUrl: ENDPOINT_TYPE, object: assignment as ProtoObject };
+}
 
 /** A CDS resource from a typed Cluster message. */
 export function clusterResource(name: string, cluster: Cluster): XdsResource {

@@ -15,7 +15,10 @@ const RESOURCE = join(ROOT, 'translators', 'resource.ts');
 async function typecheck(dir: string, name: string, body: string): Promise<{ ok: boolean; output: string }> {
   const file = join(dir, `${name}.ts`);
   // A relative specifier, as the project's own imports are (rewriteRelativeImportExtensions).
-  await writeFile(file, `import { clusterResource } from ${JSON.stringify(relative(dir, RESOURCE))};\n${body}\n`);
+  await writeFile(
+    file,
+    `import { clusterResource, endpointResource } from ${JSON.stringify(relative(dir, RESOURCE))};\n${body}\n`,
+  );
   const config = join(dir, `${name}.tsconfig.json`);
   await writeFile(
     config,
@@ -70,5 +73,21 @@ describe('typed Envoy output (issue #20 point 4): types generated from the data-
     const badEnum = await typecheck(dir, 'bad-enum', "clusterResource('c', { name: 'c', type: 'EDSS' });");
     expect(badEnum.ok).toBe(false);
     expect(badEnum.output).toMatch(/error TS(2322|2820): Type '"EDSS"' is not assignable/);
+  });
+
+  it('types ClusterLoadAssignment the same way, down to the endpoints', { timeout: 150_000 }, async () => {
+    const good = await typecheck(
+      dir,
+      'cla-good',
+      "endpointResource('c', { cluster_name: 'c', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: 80 } } }, health_status: 'HEALTHY' }] }] });",
+    );
+    expect(good.output).toBe('');
+    const misspelled = await typecheck(
+      dir,
+      'cla-misspelled',
+      "endpointResource('c', { cluster_name: 'c', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { adress: '10.0.0.1' } } } }] }] });",
+    );
+    expect(misspelled.ok).toBe(false);
+    expect(misspelled.output).toMatch(/error TS(2353|2561): .*'adress' does not exist in type 'SocketAddress'/);
   });
 });
