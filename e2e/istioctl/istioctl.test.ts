@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, SECRET_TYPE } from '../../protos/type-urls.ts';
 import { AdsTestClient, node, type DecodedResponse } from '../support/ads-client.ts';
 import { tempDir } from '../support/mesh-fixture.ts';
-import { startRealKubeClusters, type RealKubeCluster } from '../support/real-kube-cluster.ts';
+import { realKubeBinaries, startRealKubeClusters, type RealKubeCluster } from '../support/real-kube-cluster.ts';
 import { applyHelloworld, helloPods, HELLO_ENVOY_CLUSTER, HELLO_NAMESPACE } from '../support/real-mesh-fixture.ts';
 import { startRealMeshpilot } from '../support/real-meshpilot.ts';
 import { istioctl, startKubeletPortForward, type IstioctlRun, type KubeletPortForward } from './istioctl-run.ts';
@@ -70,6 +70,17 @@ describe('real istioctl against meshpilot', { timeout: 120_000 }, () => {
       }),
     );
     kubelet = await startKubeletPortForward(routes);
+    // What an Istio install leaves that `x describe` reads: Istio's CRDs and the mesh config ConfigMap.
+    await kube.kubectl(['apply', '--server-side', '-f', realKubeBinaries().istioCrds]);
+    await kube.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    await kube.apply([
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'istio', namespace: 'istio-system' },
+        data: { mesh: 'rootNamespace: istio-system\n' },
+      },
+    ]);
     await kube.kubectl([
       'patch',
       'node',
@@ -286,6 +297,17 @@ describe('real istioctl against meshpilot', { timeout: 120_000 }, () => {
     const diff = ok(await istioctl(['proxy-status', `${POD}.${HELLO_NAMESPACE}`, ...tls], dir.path));
     expect(diff).toContain('Clusters Match');
     expect(diff).toContain('Listeners Match');
+  });
+
+  it('x describe pod reads the pod and its services, the config dump through a port-forward, and the mesh config', async () => {
+    const run = await istioctl(
+      ['x', 'describe', 'pod', `${POD}.${HELLO_NAMESPACE}`, '--kubeconfig', kube.kubeconfigPath],
+      dir.path,
+    );
+    const out = ok(run);
+    expect(out).toMatch(/^Pod: helloworld-a-0\.sample$/m);
+    expect(out).toMatch(/^Service: helloworld\.sample\n\s+Port: grpc 5000\/GRPC targets pod port 5000$/m);
+    expect(out).toMatch(/^Effective PeerAuthentication:\n\s+Workload mTLS mode: PERMISSIVE$/m);
   });
 
   it('the plaintext port refuses debug types to an unauthenticated caller, as istiod', async () => {
