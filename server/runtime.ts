@@ -180,6 +180,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     pipeline.rebuild();
     xds.release();
     await membership.startRemoteSecrets();
+    await membership.startKarmada();
   } catch (error: unknown) {
     grpcServer.forceShutdown();
     security?.stop();

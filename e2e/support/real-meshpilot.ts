@@ -19,6 +19,8 @@ export interface RealMeshConfig {
   readonly remoteClusterTimeoutMs?: number;
   /** meshpilot.yaml `webhooks:` (listen defaults to 127.0.0.1:0 here). */
   readonly webhooks?: Record<string, unknown>;
+  /** meshpilot.yaml `karmada:`. */
+  readonly karmada?: Record<string, unknown>;
 }
 
 /** meshpilot in this process on loopback ephemeral ports (plain and TLS xDS, admin), watching real API servers. */
@@ -29,6 +31,7 @@ export async function startRealMeshpilot(dir: string, mesh: RealMeshConfig): Pro
     stringify({
       clusters: mesh.clusters,
       ...(mesh.remoteSecrets ? { remoteSecrets: mesh.remoteSecrets } : {}),
+      ...(mesh.karmada ? { karmada: mesh.karmada } : {}),
       ...(mesh.config ? { config: mesh.config } : {}),
       registry: { resyncMs: mesh.resyncMs ?? 60_000 },
       ...(mesh.remoteClusterTimeoutMs !== undefined

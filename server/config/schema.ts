@@ -190,6 +190,16 @@ const RemoteSecretsSchema = z.strictObject({
   namespace: dnsLabel.default('istio-system'),
 });
 
+/**
+ * Member kube clusters from a Karmada control plane: its Push-mode cluster.karmada.io Clusters join
+ * while meshpilot runs (server/kube/karmada-clusters.ts).
+ */
+const KarmadaSchema = z.strictObject({
+  kubeconfig: nonEmptyString,
+  kubeconfigAllow: z.array(z.enum(KUBECONFIG_ALLOWANCES)).optional(),
+  networkLabel: nonEmptyString.default('topology.istio.io/network'),
+});
+
 const ConfigSourceSchema = z
   .strictObject({ manifests: nonEmptyString.optional(), cluster: nonEmptyString.optional() })
   .superRefine(exactlyOneOf('manifests', 'cluster'))
@@ -328,6 +338,7 @@ export const MeshpilotConfigSchema = z.strictObject({
   listen: ListenSchema.prefault({}),
   clusters: z.array(KubeClusterSchema).default([]),
   remoteSecrets: RemoteSecretsSchema.optional(),
+  karmada: KarmadaSchema.optional(),
   config: z.array(ConfigSourceSchema).default([]),
   meshNetworks: MeshNetworksSchema.prefault({}),
   mesh: MeshConfigSchema.prefault({}),

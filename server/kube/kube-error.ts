@@ -6,6 +6,7 @@ export const KubeRegistryErrorCode = {
   badKubeconfig: 'MESHPILOT_ERR_KUBECONFIG_INVALID',
   refusedKubeconfig: 'MESHPILOT_ERR_KUBECONFIG_REFUSED',
   badRemoteSecret: 'MESHPILOT_ERR_REMOTE_SECRET_INVALID',
+  badKarmadaCluster: 'MESHPILOT_ERR_KARMADA_CLUSTER_INVALID',
 } as const;
 
 function field(error: unknown, name: string): unknown {

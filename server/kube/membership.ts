@@ -6,17 +6,20 @@ import { createKubeClusterSource, type SourceOptions } from '../registry/create-
 import type { KubeClusterHealth } from '../registry/kube-cluster-source.ts';
 import { KubeWatcher } from '../registry/kube-watcher.ts';
 import { operatorKubeconfigPolicy } from './kubeconfig.ts';
-import { STRICT_KUBECONFIG_POLICY } from './kubeconfig-policy.ts';
+import { STRICT_KUBECONFIG_POLICY, type KubeconfigPolicy } from './kubeconfig-policy.ts';
+import { KarmadaClustersController } from './karmada-clusters.ts';
 import { RemoteSecretsController, type KubeClusterRegistrar } from './remote-secrets.ts';
 import type { RootCertPublisher } from './root-cert-publisher.ts';
 
 export interface KubeClusterMembershipOptions {
-  readonly config: Pick<MeshpilotConfig, 'clusters' | 'remoteSecrets' | 'readiness' | 'meshNetworks'>;
+  readonly config: Pick<MeshpilotConfig, 'clusters' | 'remoteSecrets' | 'karmada' | 'readiness' | 'meshNetworks'>;
   /** The mesh pipeline: it holds each member's store and builds snapshots from them. */
   readonly pipeline: KubeClusterRegistrar & { health(): KubeClusterHealth[] };
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly sourceOptions: SourceOptions;
+  /** Called with the Karmada Clusters Karmada marks not ready or taints NoExecute, whenever that set changes. */
+  readonly onDrainChange?: (draining: ReadonlySet<string>) => void;
   /** Keeps istio-ca-root-cert in every member kube cluster (security.rootCertConfigMaps). */
   readonly rootCerts?: RootCertPublisher;
 }
@@ -34,6 +37,7 @@ function delay(ms: number): Promise<void> {
  */
 export class KubeClusterMembership {
   remoteSecrets: RemoteSecretsController | undefined;
+  karmada: KarmadaClustersController | undefined;
   private readonly options: KubeClusterMembershipOptions;
   private readonly sourceOptions: SourceOptions;
   private readonly startedAt = Date.now();
@@ -110,27 +114,65 @@ export class KubeClusterMembership {
       namespace: secretsConfig.namespace,
       registrar: this.options.rootCerts?.wrap(pipeline) ?? pipeline,
       reservedNames: new Set(config.clusters.map((cluster) => cluster.name)),
-      createSource: (name, yaml) =>
-        new KubeWatcher({
-          name,
-          kubeconfig: { yaml },
-          source: 'remote-secret',
-          policy: STRICT_KUBECONFIG_POLICY,
-          logger,
-          ...(sourceOptions.onKubeconfigRefused ? { onKubeconfigRefused: sourceOptions.onKubeconfigRefused } : {}),
-          ...(sourceOptions.registry ? { settings: sourceOptions.registry } : {}),
-          ...(sourceOptions.backoff ? { backoff: sourceOptions.backoff } : {}),
-        }),
+      createSource: (name, yaml) => this.dynamicSource(name, yaml, 'remote-secret', STRICT_KUBECONFIG_POLICY),
       logger,
       ...(sourceOptions.backoff ? { backoff: sourceOptions.backoff } : {}),
     });
     await Promise.race([this.remoteSecrets.start(), delay(this.remainingMs())]);
   }
 
+  /** Starts watching Karmada Clusters (if configured); waits for their first list at most the rest of the readiness timeout. */
+  async startKarmada(): Promise<void> {
+    const { config, pipeline, logger } = this.options;
+    const karmada = config.karmada;
+    if (karmada === undefined) return;
+    const reserved = new Set(config.clusters.map((cluster) => cluster.name));
+    this.karmada = new KarmadaClustersController({
+      kubeconfig: { path: karmada.kubeconfig },
+      policy: {
+        origin: 'meshpilot.yaml karmada.kubeconfig',
+        allow: new Set(karmada.kubeconfigAllow ?? []),
+      },
+      networkLabel: karmada.networkLabel,
+      registrar: this.options.rootCerts?.wrap(pipeline) ?? pipeline,
+      isTaken: (name) => reserved.has(name) || this.remoteSecrets?.clusters().has(name) === true,
+      createSource: (name, yaml, network) =>
+        this.dynamicSource(name, yaml, 'karmada', { origin: `Karmada Cluster ${name}`, allow: new Set() }, network),
+      ...(this.options.onDrainChange ? { onDrainChange: this.options.onDrainChange } : {}),
+      logger,
+      ...(this.sourceOptions.backoff ? { backoff: this.sourceOptions.backoff } : {}),
+    });
+    await Promise.race([this.karmada.start(), delay(this.remainingMs())]);
+  }
+
+  /** A member kube cluster from a kubeconfig meshpilot did not get from its operator (remote secret, Karmada). */
+  private dynamicSource(
+    name: string,
+    yaml: string,
+    source: 'remote-secret' | 'karmada',
+    policy: KubeconfigPolicy,
+    network?: string,
+  ): KubeWatcher {
+    const sourceOptions = this.sourceOptions;
+    return new KubeWatcher({
+      name,
+      kubeconfig: { yaml },
+      source,
+      policy,
+      logger: this.options.logger,
+      ...(network ? { network } : {}),
+      ...(sourceOptions.onKubeconfigRefused ? { onKubeconfigRefused: sourceOptions.onKubeconfigRefused } : {}),
+      ...(sourceOptions.registry ? { settings: sourceOptions.registry } : {}),
+      ...(sourceOptions.backoff ? { backoff: sourceOptions.backoff } : {}),
+    });
+  }
+
   /** Every member kube cluster's health, with its network. */
   health(): KubeClusterHealth[] {
     const { config, pipeline } = this.options;
-    return pipeline.health().map((health) => ({ ...health, network: networkOfKubeCluster(config, health.name) }));
+    return pipeline
+      .health()
+      .map((health) => ({ ...health, network: networkOfKubeCluster(config, health.name) || (health.network ?? '') }));
   }
 
   /** Why /readyz answers 503: kube clusters not synced once, until the readiness timeout has passed. */
@@ -146,6 +188,7 @@ export class KubeClusterMembership {
   async stop(): Promise<void> {
     clearTimeout(this.timeoutTimer);
     await this.remoteSecrets?.stop();
+    await this.karmada?.stop();
     await this.options.rootCerts?.stop();
   }
 

@@ -138,7 +138,7 @@ export class MeshPipeline {
         istioConfig: this.istioConfig,
         ...(settings.meshConfig !== undefined ? { meshConfig: settings.meshConfig } : {}),
         kubeClusters: [...this.sources.values()].map((source) => {
-          const network = settings.kubeClusterNetworks[source.name];
+          const network = settings.kubeClusterNetworks[source.name] ?? source.network;
           return {
             name: source.name,
             ...(network ? { network } : {}),

@@ -13,7 +13,7 @@ export type KubeClusterSyncState = 'syncing' | 'synced' | 'unreachable';
 
 export interface KubeClusterHealth {
   readonly name: string;
-  readonly source: 'manifests' | 'kubeconfig' | 'remote-secret';
+  readonly source: 'manifests' | 'kubeconfig' | 'remote-secret' | 'karmada';
   readonly state: KubeClusterSyncState;
   readonly syncedAt?: string;
   readonly unreachableSince?: string;
@@ -27,6 +27,8 @@ export interface KubeClusterHealth {
 export interface KubeClusterSource {
   readonly name: string;
   readonly store: KubeClusterStore;
+  /** The network its source names (a Karmada Cluster's label); the config file's `network` wins. */
+  readonly network?: string | undefined;
   /** Starts watching; resolves after the first sync (or its failure, reported in health()). */
   start(listener: RegistryListener): Promise<void>;
   stop(): Promise<void>;

@@ -31,7 +31,9 @@ export interface KubeWatcherOptions {
   readonly name: string;
   /** A kubeconfig file, or its text (from a remote secret). */
   readonly kubeconfig: KubeconfigSource;
-  readonly source?: 'kubeconfig' | 'remote-secret';
+  readonly source?: 'kubeconfig' | 'remote-secret' | 'karmada';
+  /** The kube cluster's network when its source names one (a Karmada Cluster's network label). */
+  readonly network?: string;
   /** What the kubeconfig may use beyond inline credentials; default: nothing (as for a remote secret). */
   readonly policy?: KubeconfigPolicy;
   /** Called when the policy refuses the kubeconfig (the metric). */
@@ -266,7 +268,11 @@ export class KubeWatcher implements KubeClusterSource {
     await Promise.all([...this.informers.values()].map((informer) => informer.stop()));
   }
 
-  private sourceKind(): 'kubeconfig' | 'remote-secret' {
+  get network(): string | undefined {
+    return this.options.network;
+  }
+
+  private sourceKind(): 'kubeconfig' | 'remote-secret' | 'karmada' {
     return this.options.source ?? 'kubeconfig';
   }
 
@@ -282,6 +288,7 @@ export class KubeWatcher implements KubeClusterSource {
         : {}),
       ...(unreachable && this.lastError ? { lastError: this.lastError } : {}),
       objects: this.store.counts(),
+      ...(this.options.network ? { network: this.options.network } : {}),
     };
   }
 }

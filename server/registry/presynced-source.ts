@@ -18,6 +18,10 @@ export class PresyncedSource implements KubeClusterSource {
     this.name = inner.name;
   }
 
+  get network(): string | undefined {
+    return this.inner.network;
+  }
+
   get store(): KubeClusterStore {
     return this.inner.store;
   }
