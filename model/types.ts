@@ -177,6 +177,8 @@ export interface MeshConfigDefaults {
   readonly serviceSettings?: readonly ServiceSettings[];
   /** Other trust domains whose workloads count as this mesh's (Istio's trustDomainAliases): client SANs accept them. */
   readonly trustDomainAliases?: readonly string[];
+  /** Every cluster's connect timeout unless a DestinationRule sets one (Istio's default 10 s), in milliseconds. */
+  readonly connectTimeout?: number;
 }
 
 /** Istio's MeshConfig.ServiceSettings: hosts are FQDNs or "*."-prefixed wildcards. */

@@ -1,7 +1,7 @@
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot, ServicePort } from '../model/types.ts';
 import type { Subset } from '../model/istio/types.ts';
-import { edsCluster, istioClusterMetadata } from './common/cluster-common.ts';
+import { edsCluster, istioClusterMetadata, meshConnectTimeoutMs } from './common/cluster-common.ts';
 import { grpcUpstreamTls } from './grpc/tls.ts';
 import { buildInboundClusters } from './sidecar/inbound-clusters.ts';
 import { outboundClusterName, sniName } from './common/names.ts';
@@ -38,7 +38,7 @@ function envoyOutboundCluster(
   );
   const remedy = policy.outlierDetection !== undefined && mayHoldGatewayEndpoints(snapshot, service, view);
   return clusterResource(name, {
-    ...edsCluster(name),
+    ...edsCluster(name, meshConnectTimeoutMs(snapshot)),
     ...envoyPolicyFields(policy, portProtocol(port) === 'http2', remedy),
     metadata: istioClusterMetadata(service, rule),
     ...envoyTransport(
@@ -69,7 +69,7 @@ function grpcOutboundCluster(
       service.serviceAccounts,
     );
   return clusterResource(name, {
-    ...edsCluster(name),
+    ...edsCluster(name, meshConnectTimeoutMs(snapshot)),
     ...grpcPolicyFields(policy, remedy),
     ...(tls ? { transport_socket: grpcUpstreamTls(sans) } : {}),
   });
@@ -110,10 +110,11 @@ export function buildSharedClusters(snapshot: MeshSnapshot, view: ProxyView): Xd
     return [
       ...outbound,
       ...(view.routerMode === 'sni-dnat' ? buildSniDnatClusters(snapshot, view.namespace) : []),
-      blackHoleCluster(),
+      blackHoleCluster(meshConnectTimeoutMs(snapshot)),
     ];
   }
-  return [...outbound, blackHoleCluster(), passthroughCluster(), inboundPassthroughCluster()];
+  const timeout = meshConnectTimeoutMs(snapshot);
+  return [...outbound, blackHoleCluster(timeout), passthroughCluster(timeout), inboundPassthroughCluster(timeout)];
 }
 
 /** `inbound|<port>||` for a sidecar's own workload ports. Pure. */

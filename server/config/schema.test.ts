@@ -134,6 +134,8 @@ describe('MeshpilotConfigSchema', () => {
     expect(MeshpilotConfigSchema.parse({ mesh: { trustDomainAliases: ['old-td.local'] } }).mesh).toEqual({
       trustDomainAliases: ['old-td.local'],
     });
+    expect(MeshpilotConfigSchema.parse({ mesh: { connectTimeout: '2.5s' } }).mesh).toEqual({ connectTimeout: 2500 });
+    expect(issuesOf({ mesh: { connectTimeout: '10' } })).toEqual([{ path: 'mesh.connectTimeout', code: 'custom' }]);
     expect(issuesOf({ mesh: { trustDomainAliases: ['Bad Domain'] } })).toEqual([
       { path: 'mesh.trustDomainAliases.0', code: 'custom' },
     ]);

@@ -4,6 +4,7 @@ import { isCidr, isDnsLabel, isDnsSubdomain, isIpOrHostname, parseListenAddress 
 import { ConfigErrorCode } from './config-error.ts';
 import { DEFAULT_STREAM_LIMITS } from '../xds/stream-limits.ts';
 import { DEFAULT_KEEPALIVE } from '../xds/keepalive.ts';
+import { duration as istioDuration } from '../istio-config/schema-common.ts';
 import { localityLbSetting } from '../istio-config/schema-destination-rule.ts';
 import { WebhooksSchema } from './webhooks-schema.ts';
 import { KUBECONFIG_ALLOWANCES, type KubeconfigAllowance } from '../kube/kubeconfig-policy.ts';
@@ -329,6 +330,7 @@ const MeshConfigSchema = z.strictObject({
     )
     .optional(),
   trustDomainAliases: z.array(trustDomain).optional(),
+  connectTimeout: istioDuration().optional(),
 });
 
 export const MeshpilotConfigSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import { duration, typed, type TypedObject } from '../../protos/any.ts';
-import type { MeshService } from '../../model/types.ts';
+import type { MeshService, MeshSnapshot } from '../../model/types.ts';
 import { isLoadedProtoType } from './proto-types.ts';
 import { ADS_CONFIG_SOURCE, type Cluster } from '../resource.ts';
 import type { Metadata } from '../../protos/generated/envoy/config/core/v3/Metadata.ts';
@@ -25,12 +25,12 @@ export const DEFAULT_CIRCUIT_BREAKERS: CircuitBreakers = {
 };
 
 /** An EDS cluster over ADS whose ClusterLoadAssignment has the cluster's own name. */
-export function edsCluster(name: string): Cluster {
+export function edsCluster(name: string, connectTimeoutMs = CONNECT_TIMEOUT_MS): Cluster {
   return {
     name,
     type: 'EDS',
     eds_cluster_config: { eds_config: { ...ADS_CONFIG_SOURCE, initial_fetch_timeout: {} }, service_name: name },
-    connect_timeout: duration(CONNECT_TIMEOUT_MS),
+    connect_timeout: duration(connectTimeoutMs),
   };
 }
 
@@ -67,4 +67,9 @@ export function http2ProtocolOptions(): Record<string, TypedObject> | undefined 
   return {
     [HTTP_PROTOCOL_OPTIONS]: typed(HTTP_PROTOCOL_OPTIONS, { explicit_http_config: { http2_protocol_options: {} } }),
   };
+}
+
+/** meshpilot.yaml `mesh.connectTimeout` (Istio's MeshConfig.connectTimeout, default 10 s): every cluster's connect timeout unless a DestinationRule sets one. */
+export function meshConnectTimeoutMs(snapshot: Pick<MeshSnapshot, 'meshConfig'>): number {
+  return snapshot.meshConfig?.connectTimeout ?? CONNECT_TIMEOUT_MS;
 }

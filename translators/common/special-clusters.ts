@@ -4,20 +4,20 @@ import { BLACKHOLE_CLUSTER, INBOUND_PASSTHROUGH_CLUSTER, PASSTHROUGH_CLUSTER } f
 import { clusterResource, type XdsResource } from '../resource.ts';
 
 /** Istio's BlackHoleCluster: STATIC with no endpoints, so whatever is routed there is dropped. */
-export function blackHoleCluster(): XdsResource {
+export function blackHoleCluster(connectTimeoutMs = CONNECT_TIMEOUT_MS): XdsResource {
   return clusterResource(BLACKHOLE_CLUSTER, {
     name: BLACKHOLE_CLUSTER,
     type: 'STATIC',
-    connect_timeout: duration(CONNECT_TIMEOUT_MS),
+    connect_timeout: duration(connectTimeoutMs),
   });
 }
 
 /** Istio's PassthroughCluster: connect to the connection's original destination (outboundTrafficPolicy ALLOW_ANY). */
-export function passthroughCluster(): XdsResource {
+export function passthroughCluster(connectTimeoutMs = CONNECT_TIMEOUT_MS): XdsResource {
   return clusterResource(PASSTHROUGH_CLUSTER, {
     name: PASSTHROUGH_CLUSTER,
     type: 'ORIGINAL_DST',
-    connect_timeout: duration(CONNECT_TIMEOUT_MS),
+    connect_timeout: duration(connectTimeoutMs),
     lb_policy: 'CLUSTER_PROVIDED',
     circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
   });
@@ -27,11 +27,11 @@ export function passthroughCluster(): XdsResource {
  * Istio's InboundPassthroughCluster: inbound traffic to a port no service declares goes to the
  * original destination, from 127.0.0.6 so that iptables does not capture it a second time.
  */
-export function inboundPassthroughCluster(): XdsResource {
+export function inboundPassthroughCluster(connectTimeoutMs = CONNECT_TIMEOUT_MS): XdsResource {
   return clusterResource(INBOUND_PASSTHROUGH_CLUSTER, {
     name: INBOUND_PASSTHROUGH_CLUSTER,
     type: 'ORIGINAL_DST',
-    connect_timeout: duration(CONNECT_TIMEOUT_MS),
+    connect_timeout: duration(connectTimeoutMs),
     lb_policy: 'CLUSTER_PROVIDED',
     circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
     upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } },

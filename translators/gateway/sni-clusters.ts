@@ -1,5 +1,10 @@
 import type { MeshService, MeshSnapshot, ServicePort } from '../../model/types.ts';
-import { DEFAULT_CIRCUIT_BREAKERS, edsCluster, istioServicesMetadata } from '../common/cluster-common.ts';
+import {
+  DEFAULT_CIRCUIT_BREAKERS,
+  edsCluster,
+  istioServicesMetadata,
+  meshConnectTimeoutMs,
+} from '../common/cluster-common.ts';
 import { sniName } from '../common/names.ts';
 import { isProxiedPort } from '../common/protocol.ts';
 import { destinationRuleFor, subsetsOf } from '../traffic/destination-rule.ts';
@@ -43,7 +48,7 @@ export function buildSniDnatClusters(snapshot: MeshSnapshot, gatewayNamespace: s
   return sniDnatTargets(snapshot, gatewayNamespace).map(({ service, port, subset }) => {
     const name = sniName(port.port, subset, service.hostname);
     return clusterResource(name, {
-      ...edsCluster(name),
+      ...edsCluster(name, meshConnectTimeoutMs(snapshot)),
       lb_policy: 'LEAST_REQUEST',
       circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
       common_lb_config: { locality_weighted_lb_config: {} },

@@ -1,7 +1,7 @@
 import { duration } from '../../protos/any.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
-import { CONNECT_TIMEOUT_MS, DEFAULT_CIRCUIT_BREAKERS, istioServicesMetadata } from '../common/cluster-common.ts';
+import { DEFAULT_CIRCUIT_BREAKERS, istioServicesMetadata, meshConnectTimeoutMs } from '../common/cluster-common.ts';
 import { inboundClusterName } from '../common/names.ts';
 import { clusterResource, type XdsResource } from '../resource.ts';
 import { workloadInstances, workloadPorts } from '../common/workload.ts';
@@ -23,7 +23,7 @@ export function buildInboundClusters(snapshot: MeshSnapshot, view: ProxyView): X
     return clusterResource(name, {
       name,
       type: 'STATIC',
-      connect_timeout: duration(CONNECT_TIMEOUT_MS),
+      connect_timeout: duration(meshConnectTimeoutMs(snapshot)),
       circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
       metadata: istioServicesMetadata(services),
       load_assignment: {
