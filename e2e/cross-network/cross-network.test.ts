@@ -2,17 +2,14 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProtoObject } from '../../protos/any.ts';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../../protos/type-urls.ts';
 import { loadOrCreateCa } from '../../server/security/ca.ts';
-import { AdsTestClient, node } from '../support/ads-client.ts';
 import { tempDir, writeCluster } from '../support/mesh-fixture.ts';
 import { startTestMeshpilot } from '../support/meshpilot-process.ts';
 import { haproxyConfig } from './haproxy-config.ts';
 import { canConnect, createNetns, NET, netnsUnavailable, spawnIn, type Netns } from './netns.ts';
+import { fetchXds, firstLine, type Xds } from './xds-fetch.ts';
 
 /**
  * Issue 19 point 6: cross-network traffic for real. Two networks as Linux network namespaces created by the test
@@ -23,8 +20,7 @@ import { canConnect, createNetns, NET, netnsUnavailable, spawnIn, type Netns } f
  *
  * Not covered here (see the README): a gRPC xDS client doing this by itself. grpc-go (GRPC_EXPERIMENTAL_XDS_SNI) and
  * grpc-java read UpstreamTlsContext.sni, but Istio, and so meshpilot, sends proxyless clients no SNI; the client here is the
- * data path of an Envoy sidecar, driven by the sidecar's xDS. Failover under load needs an xDS client, so it is not
- * measured here either.
+ * data path of an Envoy sidecar, driven by the sidecar's xDS. Failover under load is failover.test.ts.
  */
 const unavailable = netnsUnavailable();
 const haproxyMissing = (() => {
@@ -44,48 +40,6 @@ const CLIENT_SPIFFE = `spiffe://cluster.local/ns/${NS}/sa/client`;
 const ISTIO_MTLS = { 'security.istio.io/tlsMode': 'istio' };
 const here = dirname(fileURLToPath(import.meta.url));
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
-interface Xds {
-  listeners: ProtoObject[];
-  clusters: ProtoObject[];
-  assignments: ProtoObject[];
-}
-
-/** What meshpilot serves one proxy: every listener and cluster (wildcard) and the assignments of its EDS clusters. */
-async function fetchXds(address: string, nodeId: string, metadata: Record<string, string>): Promise<Xds> {
-  const client = new AdsTestClient(address);
-  try {
-    client.send({ node: node(nodeId, metadata), type_url: CLUSTER_TYPE, resource_names: [] });
-    const clusters = (await client.responses.next(10_000)).resources;
-    client.send({ type_url: LISTENER_TYPE, resource_names: [] });
-    const listeners = (await client.responses.next(10_000)).resources;
-    const eds = clusters.filter((c) => c.type === 'EDS').map((c) => String(c.name));
-    client.send({ type_url: ENDPOINT_TYPE, resource_names: eds });
-    const assignments = eds.length > 0 ? (await client.responses.next(10_000)).resources : [];
-    return { listeners, clusters, assignments };
-  } finally {
-    client.close();
-  }
-}
-
-function firstLine(child: ChildProcess, what: string, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const stderr: string[] = [];
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-    const timer = setTimeout(
-      () => reject(new Error(`${what}: no output within ${timeoutMs} ms\n${stderr.join('')}`)),
-      timeoutMs,
-    );
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      resolve(line);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited (${code})\n${stderr.join('')}`));
-    });
-  });
-}
 
 describe.skipIf(unavailable !== undefined)(
   'cross-network traffic through an SNI-routing HAProxy gateway (netns)',

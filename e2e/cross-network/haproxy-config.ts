@@ -6,7 +6,8 @@ import type { ProtoObject } from '../../protos/any.ts';
  * same in TCP mode: read the TLS ClientHello, pick a backend by SNI (and the Istio ALPNs), pass the still-encrypted
  * connection on. It throws on anything it cannot translate, so the gateway never silently differs from what
  * meshpilot said. One approximation: HAProxy's req.ssl_alpn sees the client's first ALPN only, where Envoy's
- * application_protocols match any (Istio clients list `istio-peer-exchange` first).
+ * application_protocols match any (Istio clients list `istio-peer-exchange` first). Endpoint priorities become servers
+ * (priority 0) and backups (priority 1); a cluster's outlier detection becomes a passive health check.
  */
 export function haproxyConfig(
   listeners: readonly ProtoObject[],
@@ -62,19 +63,43 @@ export function haproxyConfig(
     const assignment = assignmentByName.get(clusterName);
     if (!assignment) throw new Error(`cluster ${clusterName}: no ClusterLoadAssignment`);
     lines.push(`backend ${backend}`, `  # ${clusterName}`);
+    const ejection = outlierDetection(cluster, clusterName);
+    const priorities = new Set<number>();
     let n = 0;
-    for (const locality of (assignment.endpoints ?? []) as ProtoObject[])
+    for (const locality of (assignment.endpoints ?? []) as ProtoObject[]) {
+      const priority = Number(locality.priority ?? 0);
+      priorities.add(priority);
       for (const lb of (locality.lb_endpoints ?? []) as ProtoObject[]) {
         const endpoint = (lb.endpoint ?? {}) as ProtoObject;
         const { address, port } = socketAddress(endpoint.address, `cluster ${clusterName} endpoint`);
         const raw = lb.load_balancing_weight as number | { value?: number } | undefined;
         const weight = typeof raw === 'object' ? (raw.value ?? 1) : (raw ?? 1);
-        lines.push(`  server e${n} ${address}:${port} weight ${Math.min(256, weight)}`);
+        // Priority 0 serves; priority 1 takes over when every priority-0 server is down (HAProxy's backup).
+        const backup = priority > 0 ? ' backup' : '';
+        lines.push(`  server e${n} ${address}:${port} weight ${Math.min(256, weight)}${backup}${ejection}`);
         n += 1;
       }
+    }
+    if (priorities.size > 2 || [...priorities].some((p) => p > 1))
+      throw new Error(`cluster ${clusterName}: priorities ${[...priorities]} (HAProxy has servers and backups only)`);
     if (n === 0) throw new Error(`cluster ${clusterName}: no endpoints`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Envoy's outlier detection as HAProxy's passive health check: a server is marked down after the cluster's
+ * consecutive 5xx (in Envoy a connect failure counts as one) connection errors in a row; HAProxy's active check
+ * then brings it back, where Envoy would after the ejection time.
+ */
+function outlierDetection(cluster: ProtoObject, clusterName: string): string {
+  const detection = cluster.outlier_detection as ProtoObject | undefined;
+  if (detection === undefined) return '';
+  const raw = detection.consecutive_5xx as { value?: number } | undefined;
+  const limit = raw?.value ?? 5;
+  if (limit < 1)
+    throw new Error(`cluster ${clusterName}: outlier_detection.consecutive_5xx ${limit} cannot be translated`);
+  return ` check observe layer4 error-limit ${limit} on-error mark-down`;
 }
 
 function socketAddress(value: unknown, where: string): { address: string; port: number } {
