@@ -1,5 +1,7 @@
 import type { ProtoObject } from '../protos/any.ts';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, type XdsTypeUrl } from '../protos/type-urls.ts';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, ROUTE_TYPE, type XdsTypeUrl } from '../protos/type-urls.ts';
+import type { RouteConfiguration } from '../protos/generated/envoy/config/route/v3/RouteConfiguration.ts';
+import type { VirtualHost } from '../protos/generated/envoy/config/route/v3/VirtualHost.ts';
 import type { Cluster } from '../protos/generated/envoy/config/cluster/v3/Cluster.ts';
 import type { ClusterLoadAssignment } from '../protos/generated/envoy/config/endpoint/v3/ClusterLoadAssignment.ts';
 import type { LbEndpoint } from '../protos/generated/envoy/config/endpoint/v3/LbEndpoint.ts';
@@ -17,11 +19,16 @@ export const ADS_CONFIG_SOURCE = { ads: {}, resource_api_version: 'V3' } as cons
  * Envoy messages as generated from the data-plane-api protos (npm run protos:types): a builder typed
  * with one of these cannot misspell a field (`conect_timeout` is a type error, not a dropped key).
  */
-export type { Cluster, ClusterLoadAssignment, LbEndpoint };
+export type { Cluster, ClusterLoadAssignment, LbEndpoint, RouteConfiguration, VirtualHost };
 
 /** An EDS resource from a typed ClusterLoadAssignment message. */
 export function endpointResource(name: string, assignment: ClusterLoadAssignment): XdsResource {
   return { name, typeUrl: ENDPOINT_TYPE, object: assignment as ProtoObject };
+}
+
+/** An RDS resource from a typed RouteConfiguration message. */
+export function routeResource(name: string, routes: RouteConfiguration): XdsResource {
+  return { name, typeUrl: ROUTE_TYPE, object: routes as ProtoObject };
 }
 
 /** A CDS resource from a typed Cluster message. */

@@ -1,10 +1,10 @@
 import { typed } from '../../protos/any.ts';
-import { LISTENER_TYPE, ROUTE_TYPE } from '../../protos/type-urls.ts';
+import { LISTENER_TYPE } from '../../protos/type-urls.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { HCM_TYPE, OUTBOUND_HTTP_FILTERS } from '../common/filters.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import { hostPortName } from '../common/names.ts';
-import { ADS_CONFIG_SOURCE, type XdsResource } from '../resource.ts';
+import { ADS_CONFIG_SOURCE, routeResource, type XdsResource } from '../resource.ts';
 import { serviceRoutes } from '../traffic/http-routes.ts';
 
 /** Proxyless gRPC client listeners `<fqdn>:<port>`: api_listener + HttpConnectionManager + RDS. Pure. */
@@ -42,10 +42,8 @@ export function buildGrpcRoutes(snapshot: MeshSnapshot, view: ProxyView): XdsRes
     for (const port of service.ports) {
       const name = hostPortName(service.hostname, port.port);
       const shortNames = [`${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`];
-      out.push({
-        name,
-        typeUrl: ROUTE_TYPE,
-        object: {
+      out.push(
+        routeResource(name, {
           name,
           virtual_hosts: [
             {
@@ -54,8 +52,8 @@ export function buildGrpcRoutes(snapshot: MeshSnapshot, view: ProxyView): XdsRes
               routes: serviceRoutes({ snapshot, view, service, port: port.port, vhostName: name }),
             },
           ],
-        },
-      });
+        }),
+      );
     }
   }
   return out;

@@ -1,11 +1,9 @@
-import { ROUTE_TYPE } from '../../protos/type-urls.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot } from '../../model/types.ts';
 import { hostPortName, PASSTHROUGH_CLUSTER } from '../common/names.ts';
 import { isHttpPort, isProxiedPort } from '../common/protocol.ts';
-import type { XdsResource } from '../resource.ts';
+import { routeResource, type VirtualHost, type XdsResource } from '../resource.ts';
 import { httpPortNumbers } from './outbound-listeners.ts';
-import type { ProtoObject } from '../../protos/any.ts';
 import { NO_TIMEOUTS, serviceRoutes } from '../traffic/http-routes.ts';
 
 /** Istio's names for a service from a proxy in `proxyNamespace`: the bare name only from its own namespace. */
@@ -22,7 +20,7 @@ function serviceDomains(service: MeshService, port: number, proxyNamespace: stri
 function routeConfiguration(snapshot: MeshSnapshot, view: ProxyView, port: number): XdsResource {
   const name = String(port);
   const taken = new Set<string>(['*']);
-  const virtualHosts: ProtoObject[] = [];
+  const virtualHosts: VirtualHost[] = [];
   for (const service of snapshot.services.values()) {
     const servicePort = service.ports.find((p) => p.port === port);
     if (!servicePort || !isProxiedPort(servicePort) || !isHttpPort(servicePort)) continue;
@@ -41,11 +39,7 @@ function routeConfiguration(snapshot: MeshSnapshot, view: ProxyView, port: numbe
     domains: ['*'],
     routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, ...NO_TIMEOUTS } }],
   });
-  return {
-    name,
-    typeUrl: ROUTE_TYPE,
-    object: { name, virtual_hosts: virtualHosts, validate_clusters: { value: false } },
-  };
+  return routeResource(name, { name, virtual_hosts: virtualHosts, validate_clusters: { value: false } });
 }
 
 /**

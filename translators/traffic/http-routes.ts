@@ -1,4 +1,5 @@
 import { duration, type ProtoObject } from '../../protos/any.ts';
+import type { Route } from '../../protos/generated/envoy/config/route/v3/Route.ts';
 import type { HTTPMatchRequest, HTTPRoute, StringMatch } from '../../model/istio/types.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot } from '../../model/types.ts';
@@ -145,7 +146,7 @@ function routeAction(vs: VirtualService, http: HTTPRoute, target: RouteTarget): 
  * injection per route — or, with no VirtualService, the default route to `outbound|<port>||<fqdn>`.
  * Requests matching no VirtualService route get no route (404 / UNIMPLEMENTED), as in Istio. Pure.
  */
-export function serviceRoutes(target: RouteTarget): ProtoObject[] {
+export function serviceRoutes(target: RouteTarget): Route[] {
   const { snapshot, view, service, port } = target;
   const vs = virtualServiceFor(snapshot.istioConfig, service, view.namespace, snapshot.domainSuffix);
   const envoy = view.generator !== 'grpc';
