@@ -110,7 +110,7 @@ meshNetworks:
     expect(code).toBe(0);
   });
 
-  it('names an EnvoyFilter, a RequestAuthentication, Gateway API objects and Telemetry tracing as not supported, and passes with warnings', async () => {
+  it('names an EnvoyFilter, a RequestAuthentication, Gateway API objects, Telemetry tracing and a ServiceEntry as not supported, and passes with warnings', async () => {
     await writeFiles({
       'meshpilot.yaml': 'clusters:\n  - { name: a, manifests: ./a }\nconfig:\n  - { manifests: ./istio }\n',
       'a/pod.yaml': POD,
@@ -134,6 +134,11 @@ kind: Telemetry
 metadata: { name: mesh-default, namespace: istio-system }
 spec: { tracing: [{ randomSamplingPercentage: 10 }] }
 ---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: external-api, namespace: default }
+spec: { hosts: [api.example.com], ports: [{ number: 443, name: tls, protocol: TLS }], resolution: DNS }
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: { name: not-istio, namespace: default }
@@ -146,7 +151,8 @@ metadata: { name: not-istio, namespace: default }
       `warning: RequestAuthentication default/jwt (${folder}): not supported: RequestAuthentication (security.istio.io) validates JWTs on inbound requests in Istio; meshpilot does not translate it and ignores it [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]`,
       `warning: HTTPRoute default/reviews (${folder}): not supported: HTTPRoute (gateway.networking.k8s.io) routes HTTP through Gateway API gateways and to mesh services in Istio; meshpilot does not translate it and ignores it [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]`,
       'warning: Telemetry istio-system/mesh-default: spec.tracing: not supported: meshpilot ignores it (only metrics are translated) [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]',
-      'config OK with warnings: 1 kube cluster, 0 networks, 1 config source, 6 manifest objects in 2 folders; serve would ignore what 4 warnings above name (kinds or parts meshpilot does not translate)',
+      'warning: ServiceEntry default/external-api: not supported: meshpilot validates a ServiceEntry but builds no clusters, routes or endpoints for its hosts (Istio adds them to the mesh) [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]',
+      'config OK with warnings: 1 kube cluster, 0 networks, 1 config source, 7 manifest objects in 2 folders; serve would ignore what 5 warnings above name (kinds or parts meshpilot does not translate)',
     ]);
     expect(code).toBe(0);
   });

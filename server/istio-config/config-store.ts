@@ -254,8 +254,15 @@ export class IstioConfigStore {
 export function translationWarnings(config: AnyIstioConfig, raw: unknown): string[] {
   if (config.kind === 'AuthorizationPolicy') return authorizationPolicyIssues(config);
   if (config.kind === 'Telemetry') return ignoredTelemetryParts(raw);
+  if (config.kind === 'ServiceEntry') return [SERVICE_ENTRY_NOT_TRANSLATED];
   return [];
 }
+
+/**
+ * A ServiceEntry is validated but builds no clusters or endpoints yet; Istio would add its hosts to the mesh,
+ * so saying nothing would let a mesh look healthy while that traffic has no route.
+ */
+const SERVICE_ENTRY_NOT_TRANSLATED = `not supported: meshpilot validates a ServiceEntry but builds no clusters, routes or endpoints for its hosts (Istio adds them to the mesh) [${UNSUPPORTED_KIND_CODE}]`;
 
 const IGNORED_TELEMETRY_PARTS = ['accessLogging', 'tracing'] as const;
 
