@@ -1,5 +1,6 @@
 import type { ProtoObject } from '../protos/any.ts';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, ROUTE_TYPE, type XdsTypeUrl } from '../protos/type-urls.ts';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, type XdsTypeUrl } from '../protos/type-urls.ts';
+import type { Listener } from '../protos/generated/envoy/config/listener/v3/Listener.ts';
 import type { RouteConfiguration } from '../protos/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { VirtualHost } from '../protos/generated/envoy/config/route/v3/VirtualHost.ts';
 import type { Cluster } from '../protos/generated/envoy/config/cluster/v3/Cluster.ts';
@@ -19,7 +20,7 @@ export const ADS_CONFIG_SOURCE = { ads: {}, resource_api_version: 'V3' } as cons
  * Envoy messages as generated from the data-plane-api protos (npm run protos:types): a builder typed
  * with one of these cannot misspell a field (`conect_timeout` is a type error, not a dropped key).
  */
-export type { Cluster, ClusterLoadAssignment, LbEndpoint, RouteConfiguration, VirtualHost };
+export type { Cluster, ClusterLoadAssignment, LbEndpoint, Listener, RouteConfiguration, VirtualHost };
 
 /** An EDS resource from a typed ClusterLoadAssignment message. */
 export function endpointResource(name: string, assignment: ClusterLoadAssignment): XdsResource {
@@ -29,6 +30,11 @@ export function endpointResource(name: string, assignment: ClusterLoadAssignment
 /** An RDS resource from a typed RouteConfiguration message. */
 export function routeResource(name: string, routes: RouteConfiguration): XdsResource {
   return { name, typeUrl: ROUTE_TYPE, object: routes as ProtoObject };
+}
+
+/** An LDS resource from a typed Listener message. */
+export function listenerResource(name: string, listener: Listener): XdsResource {
+  return { name, typeUrl: LISTENER_TYPE, object: listener as ProtoObject };
 }
 
 /** A CDS resource from a typed Cluster message. */

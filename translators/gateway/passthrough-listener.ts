@@ -1,8 +1,7 @@
-import { LISTENER_TYPE } from '../../protos/type-urls.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { socketAddress, TLS_INSPECTOR, tcpProxyFilter } from '../common/filters.ts';
 import { addressPortName, GATEWAY_PASSTHROUGH_PORT, sniName } from '../common/names.ts';
-import type { XdsResource } from '../resource.ts';
+import { type XdsResource, listenerResource } from '../resource.ts';
 import { sniDnatTargets } from './sni-clusters.ts';
 import { ISTIO_ALPN_MATCH } from '../security/istio-tls.ts';
 
@@ -23,15 +22,11 @@ export function buildGatewayPassthroughListener(snapshot: MeshSnapshot, gatewayN
       filters: [tcpProxyFilter(sni, sni)],
     };
   });
-  return {
+  return listenerResource(name, {
     name,
-    typeUrl: LISTENER_TYPE,
-    object: {
-      name,
-      address: socketAddress('0.0.0.0', GATEWAY_PASSTHROUGH_PORT),
-      filter_chains: filterChains,
-      listener_filters: [TLS_INSPECTOR],
-      traffic_direction: 'OUTBOUND',
-    },
-  };
+    address: socketAddress('0.0.0.0', GATEWAY_PASSTHROUGH_PORT),
+    filter_chains: filterChains,
+    listener_filters: [TLS_INSPECTOR],
+    traffic_direction: 'OUTBOUND',
+  });
 }

@@ -1,10 +1,9 @@
 import { typed } from '../../protos/any.ts';
-import { LISTENER_TYPE } from '../../protos/type-urls.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { HCM_TYPE, OUTBOUND_HTTP_FILTERS } from '../common/filters.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import { hostPortName } from '../common/names.ts';
-import { ADS_CONFIG_SOURCE, routeResource, type XdsResource } from '../resource.ts';
+import { ADS_CONFIG_SOURCE, routeResource, type XdsResource, listenerResource } from '../resource.ts';
 import { serviceRoutes } from '../traffic/http-routes.ts';
 
 /** Proxyless gRPC client listeners `<fqdn>:<port>`: api_listener + HttpConnectionManager + RDS. Pure. */
@@ -13,10 +12,8 @@ export function buildGrpcListeners(snapshot: MeshSnapshot): XdsResource[] {
   for (const service of snapshot.services.values()) {
     for (const port of service.ports) {
       const name = hostPortName(service.hostname, port.port);
-      out.push({
-        name,
-        typeUrl: LISTENER_TYPE,
-        object: {
+      out.push(
+        listenerResource(name, {
           name,
           api_listener: {
             api_listener: typed(HCM_TYPE, {
@@ -25,8 +22,8 @@ export function buildGrpcListeners(snapshot: MeshSnapshot): XdsResource[] {
               http_filters: OUTBOUND_HTTP_FILTERS,
             }),
           },
-        },
-      });
+        }),
+      );
     }
   }
   return out;

@@ -1,11 +1,10 @@
 import type { ProtoObject } from '../../protos/any.ts';
-import { LISTENER_TYPE } from '../../protos/type-urls.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { httpConnectionManagerFilter, ROUTER_FILTER, socketAddress } from '../common/filters.ts';
 import { grpcDownstreamTls } from './tls.ts';
 import { GRPC_SERVER_LISTENER_PREFIX } from '../common/names.ts';
-import type { XdsResource } from '../resource.ts';
+import { type XdsResource, listenerResource } from '../resource.ts';
 import { workloadRbac } from '../security/authorization-policy.ts';
 import { httpRbacFilters } from '../security/rbac-filters.ts';
 import { mtlsModeForPort, workloadMtls } from '../security/peer-authentication.ts';
@@ -66,11 +65,7 @@ export function buildGrpcServerListeners(snapshot: MeshSnapshot, view: ProxyView
     };
     for (const host of bindHosts(ip)) {
       const name = `${GRPC_SERVER_LISTENER_PREFIX}${hostPort(host, port)}`;
-      out.push({
-        name,
-        typeUrl: LISTENER_TYPE,
-        object: { name, address: socketAddress(host, port), filter_chains: [chain] },
-      });
+      out.push(listenerResource(name, { name, address: socketAddress(host, port), filter_chains: [chain] }));
     }
   }
   return out;

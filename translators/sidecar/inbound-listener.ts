@@ -1,5 +1,4 @@
 import { duration, type ProtoObject } from '../../protos/any.ts';
-import { LISTENER_TYPE } from '../../protos/type-urls.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { ORIGINAL_DST, socketAddress, TLS_INSPECTOR, tcpProxyFilter } from '../common/filters.ts';
@@ -10,7 +9,7 @@ import {
   VIRTUAL_INBOUND_LISTENER,
   VIRTUAL_INBOUND_PORT,
 } from '../common/names.ts';
-import type { XdsResource } from '../resource.ts';
+import { type XdsResource, listenerResource } from '../resource.ts';
 import { workloadRbac } from '../security/authorization-policy.ts';
 import { mtlsModeForPort, workloadMtls, type EffectiveMtlsMode } from '../security/peer-authentication.ts';
 import { networkRbacFilters } from '../security/rbac-filters.ts';
@@ -121,21 +120,17 @@ export function buildSidecarInboundListener(snapshot: MeshSnapshot, view: ProxyV
   for (const port of workloadPorts(workloadInstances(snapshot, view)))
     chains.push(...portChains(port, mtlsModeForPort(mtls, port), authz));
   if (mtls.mode === 'STRICT') chains.push(...strictPassthroughChains(authz));
-  return {
+  return listenerResource(VIRTUAL_INBOUND_LISTENER, {
     name: VIRTUAL_INBOUND_LISTENER,
-    typeUrl: LISTENER_TYPE,
-    object: {
-      name: VIRTUAL_INBOUND_LISTENER,
-      address: socketAddress('0.0.0.0', VIRTUAL_INBOUND_PORT),
-      filter_chains: chains,
-      default_filter_chain: {
-        name: 'InboundPassthroughFilterChain',
-        filters: [...authz, tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER)],
-      },
-      listener_filters: [ORIGINAL_DST, TLS_INSPECTOR],
-      listener_filters_timeout: duration(INSPECTION_TIMEOUT_MS),
-      continue_on_listener_filters_timeout: true,
-      traffic_direction: 'INBOUND',
+    address: socketAddress('0.0.0.0', VIRTUAL_INBOUND_PORT),
+    filter_chains: chains,
+    default_filter_chain: {
+      name: 'InboundPassthroughFilterChain',
+      filters: [...authz, tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER)],
     },
-  };
+    listener_filters: [ORIGINAL_DST, TLS_INSPECTOR],
+    listener_filters_timeout: duration(INSPECTION_TIMEOUT_MS),
+    continue_on_listener_filters_timeout: true,
+    traffic_direction: 'INBOUND',
+  });
 }

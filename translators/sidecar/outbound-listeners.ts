@@ -1,5 +1,4 @@
 import type { ProtoObject } from '../../protos/any.ts';
-import { LISTENER_TYPE } from '../../protos/type-urls.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot, ServicePort } from '../../model/types.ts';
 import {
@@ -19,7 +18,7 @@ import {
 import { isHttpPort, isProxiedPort } from '../common/protocol.ts';
 import { serviceTcpProxyFilter } from '../traffic/tcp-routes.ts';
 import { statsFilters } from '../telemetry/stats-filter.ts';
-import { ADS_CONFIG_SOURCE, type XdsResource } from '../resource.ts';
+import { ADS_CONFIG_SOURCE, type XdsResource, listenerResource, type Listener } from '../resource.ts';
 
 /**
  * A sidecar's outbound listeners, in Istio's shape: iptables sends every outbound connection to
@@ -46,8 +45,8 @@ function clientStatsFilters(snapshot: MeshSnapshot, view: ProxyView): ProtoObjec
   return statsFilters(snapshot.istioConfig.telemetries, scope, 'CLIENT');
 }
 
-function listener(name: string, object: Record<string, unknown>): XdsResource {
-  return { name, typeUrl: LISTENER_TYPE, object: { name, ...object } };
+function listener(name: string, object: Listener): XdsResource {
+  return listenerResource(name, { name, ...object });
 }
 
 function virtualOutbound(): XdsResource {
