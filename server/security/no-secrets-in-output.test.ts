@@ -51,7 +51,9 @@ describe('no keys or tokens in logs, errors or debug output', () => {
   const privateKeys: string[] = [];
 
   beforeAll(async () => {
-    fixture = await startSecurityFixture({ workloadCertTtlMs: 2_000 });
+    // Short enough to see a rotation within the test, long enough that the 15012 serving certificate (same
+    // lifetime) cannot expire before its renewal on a loaded machine (2 s did: "certificate has expired").
+    fixture = await startSecurityFixture({ workloadCertTtlMs: 6_000 });
     temp = await makeTempDir();
     fixture.kubeSim.registerServiceAccountToken(TOKENS[0] ?? '', 'ns1', 'sa1');
     fixture.kubeSim.registerServiceAccountToken(TOKENS[1] ?? '', 'ns1', 'sa2');
@@ -108,7 +110,7 @@ describe('no keys or tokens in logs, errors or debug output', () => {
 
       const received: string[] = [];
       for (let index = 0; index < 8 && received.length < 2; index += 1) {
-        const response = await sotwToken.responses.next(5_000);
+        const response = await sotwToken.responses.next(10_000);
         sotwToken.send({
           type_url: SECRET_TYPE,
           version_info: response.version_info,
