@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { harnessDir } from './harness.ts';
+import { runProcess } from './run-process.ts';
 
 /**
  * The real helm (helm.sh/helm/v3, built by interop/helm/build.sh) with its config, cache and data folders
@@ -40,33 +40,16 @@ export class Helm {
 
   /** Runs helm with `args` (60 s at most); never throws for a non-zero exit. */
   run(args: readonly string[], options: { input?: string; cwd?: string } = {}): Promise<HelmRun> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, [...args], {
-        cwd: options.cwd,
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: this.home,
-          HELM_CONFIG_HOME: join(this.home, 'config'),
-          HELM_CACHE_HOME: join(this.home, 'cache'),
-          HELM_DATA_HOME: join(this.home, 'data'),
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({
-          code: code ?? -1,
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
-        });
-      });
-      child.stdin.end(options.input ?? '');
+    return runProcess(this.binary, args, {
+      cwd: options.cwd,
+      input: options.input,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: this.home,
+        HELM_CONFIG_HOME: join(this.home, 'config'),
+        HELM_CACHE_HOME: join(this.home, 'cache'),
+        HELM_DATA_HOME: join(this.home, 'data'),
+      },
     });
   }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { harnessDir } from './harness.ts';
 import { createKubePki, type KubePki } from './real-kube-pki.ts';
+import { runProcess } from './run-process.ts';
 
 /**
  * Real Kubernetes control planes for tests, as Kubernetes' own envtest runs them: etcd and
@@ -403,33 +404,20 @@ export class RealKubeCluster {
   }
 
   /** Runs Debian's kubectl against this cluster as the admin (or with `kubeconfigPath`); stdin from `input`. */
-  kubectl(args: readonly string[], options: { input?: string; kubeconfigPath?: string } = {}): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(
-        KUBECTL,
-        [
-          '--kubeconfig',
-          options.kubeconfigPath ?? this.kubeconfigPath,
-          '--cache-dir',
-          join(this.dir, 'kubectl-cache'),
-          ...args,
-        ],
-        { env: { ...process.env, HOME: this.dir }, stdio: ['pipe', 'pipe', 'pipe'] },
-      );
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        const stderr = Buffer.concat(err).toString('utf8');
-        if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-        else reject(new Error(`kubectl ${args.join(' ')} on ${this.name} failed (${code}): ${stderr.trim()}`));
-      });
-      child.stdin.end(options.input ?? '');
-    });
+  async kubectl(args: readonly string[], options: { input?: string; kubeconfigPath?: string } = {}): Promise<string> {
+    const run = await runProcess(
+      KUBECTL,
+      [
+        '--kubeconfig',
+        options.kubeconfigPath ?? this.kubeconfigPath,
+        '--cache-dir',
+        join(this.dir, 'kubectl-cache'),
+        ...args,
+      ],
+      { env: { ...process.env, HOME: this.dir }, input: options.input },
+    );
+    if (run.code === 0) return run.stdout;
+    throw new Error(`kubectl ${args.join(' ')} on ${this.name} failed (${run.code}): ${run.stderr.trim()}`);
   }
 
   /** `kubectl apply -f -` of these objects. */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +5,7 @@ import { parse, stringify } from 'yaml';
 import type { KubeClusterHealth } from '../../server/registry/kube-cluster-source.ts';
 import type { Runtime } from '../../server/runtime.ts';
 import { startRuntimeFromConfigFile } from './meshpilot-process.ts';
+import { runProcess } from './run-process.ts';
 import type { SecureMeshpilot } from './secure-mesh.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -86,26 +86,13 @@ export interface RemoteSecretRun {
 }
 
 /** Runs the real `meshpilot create-remote-secret` command (bin/meshpilot-ts.js: the sources, no build) with `args`. */
-export function createRemoteSecretCli(args: readonly string[]): Promise<RemoteSecretRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'meshpilot-ts.js'), 'create-remote-secret', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({
-        code: code ?? -1,
-        secret: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
-    });
-  });
+export async function createRemoteSecretCli(args: readonly string[]): Promise<RemoteSecretRun> {
+  const run = await runProcess(process.execPath, [
+    join(repoRoot, 'bin', 'meshpilot-ts.js'),
+    'create-remote-secret',
+    ...args,
+  ]);
+  return { code: run.code, secret: run.stdout, stderr: run.stderr };
 }
 
 /** The kubeconfig a remote Secret carries under its kube cluster's key. */
