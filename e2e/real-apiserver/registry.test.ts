@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { EdsFollower } from '../support/eds-follower.ts';
 import { tempDir } from '../support/mesh-fixture.ts';
 import { realKubeBinaries, startRealKubeClusters, type RealKubeCluster } from '../support/real-kube-cluster.ts';
@@ -450,6 +452,63 @@ describe('the registry on real kube-apiservers', { timeout: 120_000 }, () => {
       'cluster-c gone from /debug/clusterz',
     );
   });
+  it('refuses a hostile remote secret whose kubeconfig runs a command: never runs it, marks only that kube cluster, counts it', async () => {
+    const marker = join(dir.path, 'hostile-exec-ran');
+    const hostile = stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'e', cluster: { server: a.url, 'insecure-skip-tls-verify': true } }],
+      users: [
+        {
+          name: 'e',
+          user: {
+            exec: {
+              apiVersion: 'client.authentication.k8s.io/v1',
+              command: '/bin/sh',
+              args: ['-c', `touch '${marker}'`],
+            },
+          },
+        },
+      ],
+      contexts: [{ name: 'e', context: { cluster: 'e', user: 'e' } }],
+      'current-context': 'e',
+    });
+    const secret = stringify({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 'istio-remote-secret-cluster-e',
+        namespace: 'istio-system',
+        labels: { 'istio/multiCluster': 'true' },
+        annotations: { 'networking.istio.io/cluster': 'cluster-e' },
+      },
+      stringData: { 'cluster-e': hostile },
+    });
+    await config.kubectl(['apply', '-f', '-'], { input: secret });
+    try {
+      const refused = await until(
+        async () =>
+          (await clusterz(meshpilot.adminUrl)).find(
+            (h) => h.name === 'cluster-e' && /MESHPILOT_ERR_KUBECONFIG_REFUSED/.test(h.lastError ?? ''),
+          ),
+        'cluster-e refused',
+      );
+      expect(refused.state).toBe('unreachable');
+      expect(refused.lastError).toContain('users[0].user.exec');
+      expect(existsSync(marker)).toBe(false);
+      const others = (await clusterz(meshpilot.adminUrl)).filter((h) => h.name !== 'cluster-e');
+      expect(others.every((h) => h.state === 'synced')).toBe(true);
+      const metrics = await (await fetch(`${meshpilot.adminUrl}/metrics`)).text();
+      expect(metrics).toMatch(/meshpilot_kubeconfig_refused_total\{cluster="cluster-e"\} [1-9]/);
+    } finally {
+      await config.kubectl(['delete', 'secret', 'istio-remote-secret-cluster-e', '-n', 'istio-system']);
+    }
+    await until(
+      async () => ((await clusterz(meshpilot.adminUrl)).some((h) => h.name === 'cluster-e') ? undefined : true),
+      'cluster-e gone',
+    );
+  });
+
   it('applies deploy/ on a real API server: the member-cluster reader for real, meshpilot itself as a server-side dry run', async () => {
     for (const created of [
       'namespace/istio-system',
