@@ -66,6 +66,38 @@ describe('the import graph is one-directional (npm run lint enforces it)', () =>
     ).toHaveLength(1);
   });
 
+  it('the tools beside the server (cli/, agent/, kube-sim/, pki/) reach server/ only through serve and validate; demo/ only through serve', async () => {
+    for (const folder of ['cli', 'agent', 'kube-sim'])
+      expect(
+        await boundaryErrors(
+          `${folder}/probe.ts`,
+          `import { x } from '../server/registry/reduce.ts';\nexport const f = x;\n`,
+        ),
+        folder,
+      ).toEqual([expect.stringContaining('do not import server/')]);
+    expect(
+      await boundaryErrors('pki/probe.ts', `import { x } from '../server/registry/reduce.ts';\nexport const f = x;\n`),
+    ).toEqual([expect.stringContaining('pki/ is shared')]);
+    expect(
+      await boundaryErrors(
+        'cli/probe.ts',
+        `import { x } from '../server/cli/serve-command.ts';\nexport const f = x;\n`,
+      ),
+    ).toEqual([]);
+    expect(
+      await boundaryErrors(
+        'demo/probe.ts',
+        `import { x } from '../server/cli/validate-command.ts';\nexport const f = x;\n`,
+      ),
+    ).toEqual([expect.stringContaining('demo/ starts the control plane')]);
+    expect(
+      await boundaryErrors(
+        'demo/probe.ts',
+        `import { x } from '../server/cli/serve-command.ts';\nexport const f = x;\n`,
+      ),
+    ).toEqual([]);
+  });
+
   it('tests may wire anything', async () => {
     expect(
       await boundaryErrors(
