@@ -92,7 +92,14 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/server/**', '!**/server/cli/serve-command.ts', '!**/server/cli/validate-command.ts'],
+              // gitignore rules: a file is re-included only if its folder is not excluded as a whole.
+              group: [
+                '**/server/*',
+                '!**/server/cli',
+                '**/server/cli/*',
+                '!**/server/cli/serve-command.ts',
+                '!**/server/cli/validate-command.ts',
+              ],
               message:
                 'pki/, agent/, kube-sim/ and cli/ do not import server/ (cli/main.ts starts serve and validate).',
             },
