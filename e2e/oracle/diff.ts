@@ -12,11 +12,18 @@ export interface FieldDifference {
   readonly meshpilot?: Json;
 }
 
-/** How an element of an array is identified: its `name`, an endpoint's address, a locality group's priority and locality. */
+/**
+ * How an element of an array is identified: its `name`, an endpoint's address, a locality group's
+ * priority and locality, an unnamed filter chain's SNI names (Envoy picks such a chain by its match,
+ * never by its place in the list; the east-west gateway's chains have no names).
+ */
 function elementKey(field: string, element: Json, index: number): string {
   if (field === 'lb_endpoints') return endpointKey(element);
   if (field === 'endpoints' && isJsonObject(element) && 'lb_endpoints' in element) return localityGroupKey(element);
   if (isJsonObject(element) && typeof element.name === 'string' && element.name !== '') return element.name;
+  const match = field === 'filter_chains' && isJsonObject(element) ? element.filter_chain_match : undefined;
+  if (isJsonObject(match) && Array.isArray(match.server_names) && match.server_names.length > 0)
+    return `sni ${match.server_names.map(String).sort().join(',')}`;
   return String(index);
 }
 

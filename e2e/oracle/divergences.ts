@@ -5,30 +5,56 @@ import type { Difference } from './compare.ts';
 import type { DifferenceStatus } from './diff.ts';
 
 /**
- * A row of the README's divergence table (e2e/oracle/divergences.yaml is its source): a difference
- * between Istio's and meshpilot's answer that is allowed, with why and the config that gives Istio's
- * behaviour. `resource`, `path`, `mesh` and `probe` are globs (`*` = any characters).
+ * A row of the README's divergence table (e2e/oracle/divergences.yaml is its source): differences
+ * between Istio's and meshpilot's answer that are allowed, for one reason, with why and the config
+ * that gives Istio's behaviour. `resources`, `paths`, `meshes` and `probes` are globs (`*` = any
+ * characters; a difference matches when one glob of each list matches); `paths` name exact fields,
+ * and every one of them must still match a difference (oracle.test.ts), so a row cannot excuse
+ * more than the fields it lists.
  */
 export interface Divergence {
   readonly id: string;
-  readonly status: DifferenceStatus;
+  readonly statuses: readonly DifferenceStatus[];
   readonly types: readonly XdsKind[];
-  readonly resource: string;
-  readonly path: string;
-  readonly mesh: string;
-  readonly probe: string;
+  readonly resources: readonly string[];
+  readonly paths: readonly string[];
+  readonly meshes: readonly string[];
+  readonly probes: readonly string[];
   readonly what: string;
   readonly why: string;
   readonly istio: string;
 }
 
 const STATUSES: readonly DifferenceStatus[] = ['missing', 'extra', 'differs'];
+const ROW_KEYS = ['id', 'status', 'type', 'resource', 'path', 'mesh', 'probe', 'what', 'why', 'istio'];
 
 function text(row: Record<string, unknown>, key: string, where: string, fallback?: string): string {
   const value = row[key] ?? fallback;
   if (typeof value !== 'string' || value.trim() === '')
     throw new Error(`${where}.${key}: a non-empty string is required`);
   return value.trim().replace(/\s+/g, ' ');
+}
+
+/** A glob, or a list of globs (YAML sequence), of a row; `*` when absent. */
+function globs(row: Record<string, unknown>, key: string, where: string): string[] {
+  const value = row[key];
+  if (value === undefined) return ['*'];
+  const items = Array.isArray(value) ? value : [value];
+  if (items.length === 0) throw new Error(`${where}.${key}: at least one glob is required`);
+  return items.map((item: unknown, i) => {
+    if (typeof item !== 'string' || item.trim() === '')
+      throw new Error(`${where}.${key}${Array.isArray(value) ? `[${i}]` : ''}: a non-empty string is required`);
+    return item.trim();
+  });
+}
+
+function list<T extends string>(row: Record<string, unknown>, key: string, where: string, allowed: readonly T[]): T[] {
+  const items = text(row, key, where)
+    .split(',')
+    .map((t) => t.trim());
+  for (const t of items)
+    if (!allowed.includes(t as T)) throw new Error(`${where}.${key}: ${t} is not one of ${allowed.join(', ')}`);
+  return items as T[];
 }
 
 export function parseDivergences(source: string, where = 'divergences.yaml'): Divergence[] {
@@ -42,21 +68,16 @@ export function parseDivergences(source: string, where = 'divergences.yaml'): Di
     const id = text(row, 'id', at);
     if (ids.has(id)) throw new Error(`${at}.id: ${id} is used twice`);
     ids.add(id);
-    const status = text(row, 'status', at) as DifferenceStatus;
-    if (!STATUSES.includes(status)) throw new Error(`${at}.status: one of ${STATUSES.join(', ')}`);
-    const types = text(row, 'type', at)
-      .split(',')
-      .map((t) => t.trim()) as XdsKind[];
-    for (const t of types)
-      if (!XDS_KINDS.includes(t)) throw new Error(`${at}.type: ${t} is not one of ${XDS_KINDS.join(', ')}`);
+    for (const key of Object.keys(row))
+      if (!ROW_KEYS.includes(key)) throw new Error(`${at}.${key}: not a row field (${ROW_KEYS.join(', ')})`);
     return {
       id,
-      status,
-      types,
-      resource: text(row, 'resource', at, '*'),
-      path: text(row, 'path', at, '*'),
-      mesh: text(row, 'mesh', at, '*'),
-      probe: text(row, 'probe', at, '*'),
+      statuses: list(row, 'status', at, STATUSES),
+      types: list(row, 'type', at, XDS_KINDS),
+      resources: globs(row, 'resource', at),
+      paths: globs(row, 'path', at),
+      meshes: globs(row, 'mesh', at),
+      probes: globs(row, 'probe', at),
       what: text(row, 'what', at),
       why: text(row, 'why', at),
       istio: text(row, 'istio', at),
@@ -84,14 +105,24 @@ function glob(pattern: string): RegExp {
   return re;
 }
 
-export function matches(row: Divergence, d: Difference): boolean {
+const any = (patterns: readonly string[], value: string): boolean => patterns.some((p) => glob(p).test(value));
+
+/** Whether a row allows a difference; with `path`, only through that one of its path globs. */
+export function matches(row: Divergence, d: Difference, path?: string): boolean {
   return (
-    row.status === d.status &&
+    row.statuses.includes(d.status) &&
     row.types.includes(d.type) &&
-    glob(row.resource).test(d.resource) &&
-    glob(row.path).test(d.path) &&
-    glob(row.mesh).test(d.mesh) &&
-    glob(row.probe).test(d.probe)
+    any(row.resources, d.resource) &&
+    any(path === undefined ? row.paths : [path], d.path) &&
+    any(row.meshes, d.mesh) &&
+    any(row.probes, d.probe)
+  );
+}
+
+/** `<row id> <path glob>` for every path glob of a row that allows none of the differences (stale). */
+export function stalePaths(rows: readonly Divergence[], differences: readonly Difference[]): string[] {
+  return rows.flatMap((row) =>
+    row.paths.filter((path) => !differences.some((d) => matches(row, d, path))).map((path) => `${row.id} ${path}`),
   );
 }
 
@@ -99,16 +130,20 @@ export function matches(row: Divergence, d: Difference): boolean {
 export function renderTable(rows: readonly Divergence[]): string {
   const cell = (s: string): string => s.replaceAll('|', '\\|');
   const code = (s: string): string => (s === '*' ? 'any' : `\`${cell(s)}\``);
+  const codes = (globs: readonly string[]): string => globs.map(code).join(', ');
   const lines = [
     "| id | status | type | resource | field | what differs | why meshpilot differs | config that gives Istio's behaviour |",
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    const scope = [r.mesh !== '*' ? `mesh ${code(r.mesh)}` : '', r.probe !== '*' ? `probe ${code(r.probe)}` : '']
+    const scope = [
+      r.meshes.join() !== '*' ? `mesh ${codes(r.meshes)}` : '',
+      r.probes.join() !== '*' ? `probe ${codes(r.probes)}` : '',
+    ]
       .filter(Boolean)
-      .join(', ');
+      .join('; ');
     lines.push(
-      `| ${r.id} | ${r.status} | ${r.types.join(', ')} | ${code(r.resource)}${scope ? ` (${scope})` : ''} | ${code(r.path)} | ${cell(r.what)} | ${cell(r.why)} | ${cell(r.istio)} |`,
+      `| ${r.id} | ${r.statuses.join(', ')} | ${r.types.join(', ')} | ${codes(r.resources)}${scope ? ` (${scope})` : ''} | ${codes(r.paths)} | ${cell(r.what)} | ${cell(r.why)} | ${cell(r.istio)} |`,
     );
   }
   return lines.join('\n');
