@@ -4,7 +4,7 @@ import { serviceHostname } from './hostnames.ts';
 import { InputIndex } from './input-index.ts';
 import { EMPTY_ISTIO_CONFIG } from './istio/config-set.ts';
 import type { InputChange, KubeClusterObjects, SnapshotInput } from './inputs.ts';
-import { NetworkResolver, resolveGateways, systemNamespaceNetwork } from './networks.ts';
+import { NetworkResolver, resolveGateways, systemNamespaceNetwork, type ResolvedHostnames } from './networks.ts';
 import { FULL_DELTA, isEmptyDelta, type SnapshotDelta } from './snapshot-delta.ts';
 import type { MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from './types.ts';
 import { updateWorkloads, workloadsByIp, type PodIps, type WorkloadsByIp } from './workloads.ts';
@@ -30,6 +30,8 @@ export interface SnapshotMemo {
   };
   readonly index: InputIndex;
   readonly snapshot: MeshSnapshot;
+  /** The resolved gateway hostnames the snapshot's gateways were found with. */
+  readonly resolved: ResolvedHostnames;
 }
 
 interface ServiceMemo {
@@ -88,6 +90,12 @@ export function buildSnapshotIncremental(
   return build;
 }
 
+const NO_RESOLVED_HOSTNAMES: ResolvedHostnames = new Map();
+
+function resolvedOf(input: SnapshotInput): ResolvedHostnames {
+  return input.resolvedHostnames ?? NO_RESOLVED_HOSTNAMES;
+}
+
 function sameRefs(a: readonly unknown[], b: readonly unknown[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
 }
@@ -143,7 +151,9 @@ function buildWhole(
     reusable && memo?.workloads.inputs && sameRefs(memo.workloads.inputs, workloadInputs)
       ? memo.workloads
       : { inputs: workloadInputs, ...workloadsByIp(kubeClusters, resolver) };
-  const gateways = changes.gateways(resolveGateways(input.meshNetworks, kubeClusters, input.domainSuffix));
+  const gateways = changes.gateways(
+    resolveGateways(input.meshNetworks, kubeClusters, input.domainSuffix, resolvedOf(input)),
+  );
   return finish(input, kubeClusters, settings, stores, nextMemo, workloads, index, gateways, changes);
 }
 
@@ -222,9 +232,10 @@ function buildKeyed(
           byIp: updateWorkloads(memo.workloads.byIp, memo.workloads.podIps, pods, kubeClusters, resolver),
         }
       : memo.workloads;
+  // A gateway hostname resolved to other addresses changes the gateways only (Istio's NotifyGatewayHandlers).
   const gateways =
-    servicesChanged || nodesChanged
-      ? changes.gateways(resolveGateways(input.meshNetworks, kubeClusters, input.domainSuffix))
+    servicesChanged || nodesChanged || resolvedOf(input) !== memo.resolved
+      ? changes.gateways(resolveGateways(input.meshNetworks, kubeClusters, input.domainSuffix, resolvedOf(input)))
       : memo.snapshot.gateways;
   return finish(input, kubeClusters, memo.settings, memo.stores, services, workloads, index, gateways, changes);
 }
@@ -259,7 +270,7 @@ function finish(
   };
   return {
     snapshot,
-    memo: { settings, stores, services, workloads, index, snapshot },
+    memo: { settings, stores, services, workloads, index, snapshot, resolved: resolvedOf(input) },
     delta: changes.delta(),
   };
 }

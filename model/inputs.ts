@@ -46,6 +46,8 @@ export interface SnapshotInput {
   readonly istioConfig?: IstioConfigSet;
   /** meshpilot.yaml's `mesh:` (fixed for the life of the process). */
   readonly meshConfig?: MeshConfigDefaults;
+  /** Addresses of the gateway hostnames resolved so far (a new map object when any changes). */
+  readonly resolvedHostnames?: ReadonlyMap<string, readonly string[]>;
 }
 
 /**

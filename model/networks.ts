@@ -111,7 +111,8 @@ export function resolveGateways(
       // As Istio's gateway set: the same address given by meshNetworks and by a kube cluster's Service are two
       // gateways (the second one is preferred for that kube cluster's endpoints).
       const key = `${address}:${gateway.port}|${gateway.kubeCluster ?? ''}`;
-      if (!byAddress.has(key)) byAddress.set(key, { ...gateway, address });
+      const hostname = address === gateway.address ? {} : { hostname: gateway.address };
+      if (!byAddress.has(key)) byAddress.set(key, { ...gateway, address, ...hostname });
     }
   };
   for (const gateway of unresolvedGateways(meshNetworks, kubeClusters, domainSuffix)) add(gateway);

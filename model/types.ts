@@ -142,6 +142,8 @@ export interface NetworkGateway {
   readonly port: number;
   readonly kubeCluster?: string;
   readonly locality?: Locality;
+  /** The hostname the address was resolved from (a LoadBalancer ingress hostname or a meshNetworks address). */
+  readonly hostname?: string;
 }
 
 export interface ProxyWorkload {

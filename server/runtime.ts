@@ -93,6 +93,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     logger,
     debounce: config.debounce,
     subscriber: xds,
+    gatewayDns: config.gatewayDns,
   });
 
   const sourceOptions = {
@@ -161,6 +162,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     istioConfig: () => istioConfig?.configz() ?? { sources: [], accepted: [], rejected: [], unsupported: [] },
     notReadyReason: () => xds.heldBecause() ?? membership.notReadyReason(),
     droppedInputs: () => pipeline.droppedInputs.list(),
+    gatewayNames: () => pipeline.gatewayNames.states(),
   });
   const adminPort = await listenHttp(admin, options.adminAddress ?? config.listen.admin);
 
@@ -177,7 +179,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
       }),
       membership.startConfigured(),
     ]);
-    pipeline.rebuild();
+    await pipeline.rebuildResolvingGateways();
     xds.release();
     await membership.startRemoteSecrets();
     await membership.startKarmada();

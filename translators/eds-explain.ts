@@ -1,6 +1,6 @@
 import { localityKey } from '../model/locality.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
-import type { Locality, MeshSnapshot } from '../model/types.ts';
+import type { Locality, MeshSnapshot, NetworkGateway } from '../model/types.ts';
 import { serviceClusters, type ViewEndpoint } from './eds.ts';
 
 /** Why one workload endpoint appears (or not) in a proxy's EDS, with what address and priority. */
@@ -16,6 +16,15 @@ export interface EndpointExplanation {
   readonly priority?: number;
   readonly weight?: number;
   readonly reason: string;
+}
+
+/** ` (10.0.0.1 resolved from gw.example.com, ...)` for the gateways sent that were found by DNS. */
+function resolvedFrom(gateways: readonly NetworkGateway[], sent: readonly ViewEndpoint[]): string {
+  const named = gateways.filter(
+    (g) => g.hostname !== undefined && sent.some((e) => e.address === g.address && e.port === g.port),
+  );
+  const parts = [...new Set(named.map((g) => `${g.address} resolved from ${g.hostname ?? ''}`))];
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }
 
 function where(locality: Locality): string {
@@ -72,7 +81,7 @@ export function explainServiceEndpoints(
       const how =
         decision.kind === 'local'
           ? `sent as is: network ${endpoint.network || '(none)'}, proxy network ${view.network || '(none)'} (same network, no network, or a network without gateways, which Istio treats as directly reachable)`
-          : `rewritten to ${matches.length} gateway(s) of network ${endpoint.network}, standing for ${matches[0]?.standsFor ?? 0} endpoint(s) of ${where(endpoint.locality)}`;
+          : `rewritten to ${matches.length} gateway(s) of network ${endpoint.network}${resolvedFrom(decision.gateways, matches)}, standing for ${matches[0]?.standsFor ?? 0} endpoint(s) of ${where(endpoint.locality)}`;
       out.push({
         ...base,
         outcome: decision.kind,

@@ -20,6 +20,8 @@ export interface TestMeshConfig {
   readonly xdsServer?: { maxConnectionAgeMs?: number; maxConnectionAgeGraceMs?: number };
   /** Istio config sources: manifest folders and/or config kube clusters (names from `clusters`). */
   readonly config?: readonly ({ manifests: string } | { cluster: string })[];
+  /** How gateway hostnames are resolved (e.g. a test DNS server and a short minimum TTL). */
+  readonly gatewayDns?: { servers?: string[]; minTtlMs?: number; maxTtlMs?: number; timeoutMs?: number };
 }
 
 /** Starts meshpilot in this process on loopback ephemeral ports, from a config file written to `dir`. */
@@ -39,6 +41,7 @@ export async function startTestMeshpilot(
       ...(mesh.config ? { config: mesh.config } : {}),
       debounce: mesh.debounce ?? { quietMs: 20, maxMs: 200 },
       ...(mesh.xdsServer ? { xdsServer: mesh.xdsServer } : {}),
+      ...(mesh.gatewayDns ? { gatewayDns: mesh.gatewayDns } : {}),
       listen: { xds: `127.0.0.1:${mesh.xdsPort ?? 0}`, admin: '127.0.0.1:0' },
       logLevel: 'silent',
     }),

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { ConfigzView } from '../istio-config/config-store.ts';
 import type { KubeClusterHealth } from '../registry/kube-cluster-source.ts';
 import type { DroppedInput } from '../registry/dropped-inputs.ts';
+import type { GatewayNameState } from '../gateway-dns/gateway-name-cache.ts';
 import type { MeshXdsService } from '../cache/mesh-xds-service.ts';
 import { explainServiceEndpoints } from '../../translators/eds-explain.ts';
 import { configDump } from './config-dump.ts';
@@ -29,6 +30,8 @@ export interface AdminSources {
   readonly notReadyReason: () => string | undefined;
   /** Registry objects whose invalid values were dropped (listed on /debug/registryz). */
   readonly droppedInputs?: () => readonly DroppedInput[];
+  /** The east-west gateway hostnames and what they resolve to (/debug/gatewaydnsz). */
+  readonly gatewayNames?: () => readonly GatewayNameState[];
 }
 
 /**
@@ -110,6 +113,8 @@ export function createAdminServer(sources: AdminSources): Server {
     '/debug/registryz': (_url, res) => writeRegistryView(res, sources.snapshot(), sources.droppedInputs?.() ?? []),
     '/debug/endpointz': (_url, res) => writeEndpointView(res, sources.snapshot()),
     '/debug/clusterz': (_url, res) => json(res, 200, sources.kubeClusters().map(withIstiodClusterFields)),
+    // Each gateway hostname: its addresses, state, TTL, when it was and will be resolved, the last error.
+    '/debug/gatewaydnsz': (_url, res) => json(res, 200, sources.gatewayNames?.() ?? []),
   };
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://admin');

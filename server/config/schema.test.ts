@@ -17,6 +17,7 @@ describe('MeshpilotConfigSchema', () => {
       config: [],
       meshNetworks: { networks: {} },
       mesh: {},
+      gatewayDns: { servers: [], minTtlMs: 30_000, maxTtlMs: 3_600_000, timeoutMs: 5_000 },
       debounce: { quietMs: 100, maxMs: 1000 },
       readiness: { remoteClusterTimeoutMs: 30000 },
       registry: { resyncMs: 300000, unreachablePolicy: 'keep', dropAfterMs: 600000 },
@@ -33,6 +34,22 @@ describe('MeshpilotConfigSchema', () => {
       },
       logLevel: 'info',
     });
+  });
+
+  it('takes gateway DNS servers as ip:port and names what is wrong with a bad one', () => {
+    expect(MeshpilotConfigSchema.parse({ gatewayDns: { servers: ['127.0.0.1:5353', '[::1]:53'] } }).gatewayDns).toEqual(
+      { servers: ['127.0.0.1:5353', '[::1]:53'], minTtlMs: 30_000, maxTtlMs: 3_600_000, timeoutMs: 5_000 },
+    );
+    const result = MeshpilotConfigSchema.safeParse({ gatewayDns: { servers: ['dns.example.com:53', '10.0.0.1'] } });
+    const issues = result.success ? [] : result.error.issues;
+    expect(issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['gatewayDns.servers.0', '"dns.example.com" is not an IP address (a DNS server is given by IP and port)'],
+      ['gatewayDns.servers.1', expect.stringContaining('"10.0.0.1" has no port')],
+    ]);
+    expect(issues.map((i) => (i as { params?: { code?: string } }).params?.code)).toEqual([
+      'MESHPILOT_ERR_CONFIG_BAD_ADDRESS',
+      'MESHPILOT_ERR_CONFIG_BAD_ADDRESS',
+    ]);
   });
 
   it('fills nested defaults inside partly given objects', () => {

@@ -333,6 +333,31 @@ const MeshConfigSchema = z.strictObject({
   connectTimeout: istioDuration().optional(),
 });
 
+/**
+ * How east-west gateway hostnames (LoadBalancer ingress hostnames, meshNetworks addresses) are resolved;
+ * the defaults are Istio's (pilot/pkg/model/network.go). `servers`: `ip:port` or `[ip6]:port`, tried in
+ * order; none = the system's resolvers (/etc/resolv.conf).
+ */
+const GatewayDnsSchema = z.strictObject({
+  servers: z
+    .array(
+      z.string().superRefine((value, ctx) => {
+        const parsed = parseListenAddress(value);
+        const message = !parsed.ok
+          ? parsed.message
+          : isIP(parsed.value.host) === 0
+            ? `"${parsed.value.host}" is not an IP address (a DNS server is given by IP and port)`
+            : undefined;
+        if (message !== undefined)
+          ctx.addIssue({ code: 'custom', message, params: { code: ConfigErrorCode.badAddress } });
+      }),
+    )
+    .default([]),
+  minTtlMs: durationMs.default(30_000),
+  maxTtlMs: durationMs.default(3_600_000),
+  timeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).default(5_000),
+});
+
 export const MeshpilotConfigSchema = z.strictObject({
   meshId: nonEmptyString.default('mesh1'),
   trustDomain: trustDomain.default('cluster.local'),
@@ -344,6 +369,7 @@ export const MeshpilotConfigSchema = z.strictObject({
   config: z.array(ConfigSourceSchema).default([]),
   meshNetworks: MeshNetworksSchema.prefault({}),
   mesh: MeshConfigSchema.prefault({}),
+  gatewayDns: GatewayDnsSchema.prefault({}),
   debounce: DebounceSchema.prefault({}),
   readiness: ReadinessSchema.prefault({}),
   registry: RegistrySchema.prefault({}),

@@ -10,6 +10,9 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { DroppedInputs } from '../registry/dropped-inputs.ts';
 import type { RegistryChange } from '../registry/events.ts';
 import type { KubeClusterHealth, KubeClusterSource } from '../registry/kube-cluster-source.ts';
+import { gatewayHostnames } from '../../model/networks.ts';
+import type { KubeClusterObjects } from '../../model/inputs.ts';
+import { GatewayNameCache, type GatewayDnsOptions } from '../gateway-dns/gateway-name-cache.ts';
 import { Debouncer, type DebounceOptions } from './debouncer.ts';
 
 export interface MeshSettings {
@@ -38,7 +41,17 @@ export interface MeshPipelineOptions {
   readonly logger: Logger;
   readonly debounce: DebounceOptions;
   readonly subscriber: MeshChangeSubscriber;
+  /** How gateway hostnames are resolved (meshpilot.yaml `gatewayDns:`); absent = Istio's defaults. */
+  readonly gatewayDns?: GatewayDnsOptions;
 }
+
+/** Istio's gateway name cache settings (pilot/pkg/model/network.go): system DNS, TTL 30 s–1 h, 5 s timeout. */
+export const ISTIO_GATEWAY_DNS: GatewayDnsOptions = {
+  servers: [],
+  minTtlMs: 30_000,
+  maxTtlMs: 3_600_000,
+  timeoutMs: 5_000,
+};
 
 /** Istio's pilot_k8s_reg_events type label per kube kind. */
 const ISTIO_REGISTRY_TYPE: Readonly<Record<RegistryChange['kind'], string>> = {
@@ -59,6 +72,9 @@ const PUSH_TRIGGER: Readonly<Record<RegistryChange['kind'], string>> = {
 
 /** Debouncer item standing for "the Istio config set changed" beside registry changes. */
 const ISTIO_CONFIG_CHANGED = 'istio-config-changed';
+/** Debouncer item standing for "a gateway hostname resolved to other addresses". */
+const GATEWAY_DNS_CHANGED = 'gateway-dns-changed';
+type PipelineItem = RegistryChange | typeof ISTIO_CONFIG_CHANGED | typeof GATEWAY_DNS_CHANGED;
 
 /**
  * registry → model → cache: collects change events from every kube cluster, debounces them,
@@ -67,7 +83,7 @@ const ISTIO_CONFIG_CHANGED = 'istio-config-changed';
 export class MeshPipeline {
   private readonly options: MeshPipelineOptions;
   private readonly sources = new Map<string, KubeClusterSource>();
-  private readonly debouncer: Debouncer<RegistryChange | typeof ISTIO_CONFIG_CHANGED>;
+  private readonly debouncer: Debouncer<PipelineItem>;
   private snapshotCount = 0;
   private current: MeshSnapshot | undefined;
   /** Lets the next build reuse every service whose input records did not change. */
@@ -75,6 +91,8 @@ export class MeshPipeline {
   private istioConfig: IstioConfigSet = EMPTY_ISTIO_CONFIG;
   /** Registry objects with invalid values dropped (logged once, counted, on /debug/registryz). */
   readonly droppedInputs: DroppedInputs;
+  /** The gateway hostnames and what they resolve to (on /debug/gatewaydnsz). */
+  readonly gatewayNames: GatewayNameCache;
 
   constructor(options: MeshPipelineOptions) {
     this.options = options;
@@ -82,10 +100,15 @@ export class MeshPipeline {
     this.debouncer = new Debouncer(options.debounce, (batch, firstAt) => {
       options.metrics.debounceTime.observe((performance.now() - firstAt) / 1000);
       this.rebuild(
-        batch.filter((item): item is RegistryChange => item !== ISTIO_CONFIG_CHANGED),
+        batch.filter((item): item is RegistryChange => item !== ISTIO_CONFIG_CHANGED && item !== GATEWAY_DNS_CHANGED),
         firstAt,
       );
     });
+    this.gatewayNames = new GatewayNameCache(
+      options.gatewayDns ?? ISTIO_GATEWAY_DNS,
+      options.logger.child({ scope: 'gateway-dns' }),
+      () => this.debouncer.add([GATEWAY_DNS_CHANGED]),
+    );
   }
 
   /** Takes a new accepted Istio config set (server/istio-config) and schedules a debounced rebuild. */
@@ -130,6 +153,10 @@ export class MeshPipeline {
    */
   rebuild(changes?: readonly RegistryChange[], changeSeenAt?: number): MeshSnapshot {
     const { settings } = this.options;
+    const kubeClusters = this.kubeClusterObjects();
+    // Istio resolves gateway hostnames while it ingests kube and meshNetworks changes; here the
+    // answers arrive later and rebuild the gateways (GATEWAY_DNS_CHANGED).
+    this.gatewayNames.watch(gatewayHostnames(settings.meshNetworks, kubeClusters, settings.domainSuffix));
     const { snapshot, memo, delta, followed } = buildSnapshotIncremental(
       {
         domainSuffix: settings.domainSuffix,
@@ -137,18 +164,8 @@ export class MeshPipeline {
         meshNetworks: settings.meshNetworks,
         istioConfig: this.istioConfig,
         ...(settings.meshConfig !== undefined ? { meshConfig: settings.meshConfig } : {}),
-        kubeClusters: [...this.sources.values()].map((source) => {
-          const network = settings.kubeClusterNetworks[source.name] ?? source.network;
-          return {
-            name: source.name,
-            ...(network ? { network } : {}),
-            services: source.store.records('Service'),
-            endpointSlices: source.store.records('EndpointSlice'),
-            pods: source.store.records('Pod'),
-            nodes: source.store.records('Node'),
-            namespaces: source.store.records('Namespace'),
-          };
-        }),
+        kubeClusters,
+        resolvedHostnames: this.gatewayNames.addresses(),
       },
       this.memo,
       changes,
@@ -185,6 +202,32 @@ export class MeshPipeline {
     return snapshot;
   }
 
+  /**
+   * The first build: waits for the gateway hostnames it names to resolve (each query bounded by the
+   * resolver's timeout), as Istio resolves them before its first push, then builds again.
+   */
+  async rebuildResolvingGateways(): Promise<MeshSnapshot> {
+    this.rebuild();
+    await this.gatewayNames.settled();
+    return this.rebuild();
+  }
+
+  private kubeClusterObjects(): KubeClusterObjects[] {
+    const { settings } = this.options;
+    return [...this.sources.values()].map((source) => {
+      const network = settings.kubeClusterNetworks[source.name] ?? source.network;
+      return {
+        name: source.name,
+        ...(network ? { network } : {}),
+        services: source.store.records('Service'),
+        endpointSlices: source.store.records('EndpointSlice'),
+        pods: source.store.records('Pod'),
+        nodes: source.store.records('Node'),
+        namespaces: source.store.records('Namespace'),
+      };
+    });
+  }
+
   /** istiod_managed_clusters: local = named in meshpilot.yaml, remote = joined by a remote secret. */
   private countKubeClusters(): void {
     const configured = this.options.settings.kubeClusterNetworks;
@@ -199,6 +242,7 @@ export class MeshPipeline {
 
   async stop(): Promise<void> {
     this.debouncer.stop();
+    this.gatewayNames.stop();
     await Promise.all([...this.sources.values()].map((source) => source.stop()));
   }
 }

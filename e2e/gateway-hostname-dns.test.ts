@@ -1,0 +1,159 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as grpcXds from '@grpc/grpc-js-xds';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './support/eventually.ts';
+import { startTestMeshpilot } from './support/meshpilot-process.ts';
+import { serviceManifests, tempDir, toYaml } from './support/mesh-fixture.ts';
+import { startTestDnsServer, type TestDnsServer } from './support/test-dns-server.ts';
+import {
+  GreeterClient,
+  sayHello,
+  startGreeter,
+  xdsBootstrap,
+  XDS_BOOTSTRAP_OPTION,
+  type GreeterServer,
+} from './support/helloworld.ts';
+
+grpcXds.register();
+
+/**
+ * Hostname gateways (issue #15 point 1): net-b's east-west gateway is a LoadBalancer Service whose
+ * ingress has only a hostname (as on AWS), resolved through a real DNS server on loopback
+ * (meshpilot.yaml gatewayDns.servers) and re-resolved on its TTL. A proxyless gRPC client in net-a
+ * reaches helloworld, whose only pod is in cluster-b, at the address the name resolves to; when the
+ * DNS record moves to another address, meshpilot re-pushes EDS once the TTL (1 s minimum here, Istio's
+ * 30 s by default) expires and the client's calls follow. /debug/gatewaydnsz and /debug/explain show it.
+ */
+
+const GATEWAY_HOSTNAME = 'eastwest.net-b.test';
+const FIRST_IP = '127.0.8.30';
+const SECOND_IP = '127.0.8.31';
+const PROXY_ID = 'sidecar~127.0.8.29~client-0.default~default.svc.cluster.local';
+
+describe('a gateway given by a LoadBalancer ingress hostname, resolved with DNS (proxyless gRPC)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let dns: TestDnsServer;
+  let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
+  let first: GreeterServer;
+  let second: GreeterServer;
+  let client: grpc.Client;
+
+  const callServers = async (count: number): Promise<string[]> => {
+    const servers: string[] = [];
+    const deadline = Date.now() + 20_000;
+    // Bounded in count and time; the first calls may wait for xDS.
+    for (let i = 0; i < 400 && Date.now() < deadline && servers.length < count; i += 1) {
+      const reply = await sayHello(client, 'by name', 2_000).catch(() => undefined);
+      if (reply) servers.push(reply.server);
+    }
+    return servers;
+  };
+
+  beforeAll(async () => {
+    first = await startGreeter(FIRST_IP);
+    second = await startGreeter(SECOND_IP, first.port);
+    dns = await startTestDnsServer();
+    dns.set(GATEWAY_HOSTNAME, { a: [FIRST_IP], ttl: 0 });
+    dir = await tempDir('gateway-hostname-dns');
+    const clusterA = join(dir.path, 'cluster-a');
+    const clusterB = join(dir.path, 'cluster-b');
+    await mkdir(clusterA, { recursive: true });
+    await mkdir(clusterB, { recursive: true });
+    await writeFile(
+      join(clusterA, 'mesh.yaml'),
+      toYaml(serviceManifests({ name: 'helloworld', port: 5000, endpoints: [] })),
+    );
+    await writeFile(
+      join(clusterB, 'mesh.yaml'),
+      toYaml([
+        ...serviceManifests({
+          name: 'helloworld',
+          port: 5000,
+          targetPort: 5000,
+          endpoints: [{ ip: '10.88.0.1', labels: { 'security.istio.io/tlsMode': 'istio' } }],
+        }),
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: {
+            name: 'istio-eastwestgateway',
+            namespace: 'istio-system',
+            labels: {
+              'topology.istio.io/network': 'net-b',
+              'networking.istio.io/gatewayPort': String(first.port),
+            },
+          },
+          spec: {
+            type: 'LoadBalancer',
+            clusterIP: '10.96.1.1',
+            ports: [{ name: 'tls', port: first.port, targetPort: 15443, protocol: 'TCP' }],
+          },
+          status: { loadBalancer: { ingress: [{ hostname: GATEWAY_HOSTNAME }] } },
+        },
+      ]),
+    );
+    meshpilot = await startTestMeshpilot(dir.path, {
+      clusters: [
+        { name: 'cluster-a', network: 'net-a', manifests: clusterA },
+        { name: 'cluster-b', network: 'net-b', manifests: clusterB },
+      ],
+      gatewayDns: { servers: [dns.address], minTtlMs: 1_000, timeoutMs: 1_000 },
+    });
+    client = new GreeterClient('xds:///helloworld.default.svc.cluster.local:5000', grpc.credentials.createInsecure(), {
+      [XDS_BOOTSTRAP_OPTION]: xdsBootstrap(meshpilot.xdsAddress, PROXY_ID, {
+        CLUSTER_ID: 'cluster-a',
+        NETWORK: 'net-a',
+      }),
+    });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await meshpilot?.stop();
+    await Promise.all([first?.kill(), second?.kill()]);
+    await dns?.close();
+    await dir?.remove();
+  });
+
+  it('sends calls to the address the hostname resolves to, shown on /debug/gatewaydnsz and by explain', async () => {
+    expect(await callServers(5)).toEqual(Array<string>(5).fill(FIRST_IP));
+    expect(second.calls()).toBe(0);
+
+    const names = (await (await fetch(`${meshpilot.adminUrl}/debug/gatewaydnsz`)).json()) as {
+      hostname: string;
+      addresses: string[];
+      state: string;
+      ttlSeconds: number;
+    }[];
+    expect(
+      names.map(({ hostname, addresses, state, ttlSeconds }) => ({ hostname, addresses, state, ttlSeconds })),
+    ).toEqual([{ hostname: GATEWAY_HOSTNAME, addresses: [FIRST_IP], state: 'resolved', ttlSeconds: 1 }]);
+    const query = `proxyID=${encodeURIComponent(PROXY_ID)}&service=helloworld.default`;
+    const explained = (await (await fetch(`${meshpilot.adminUrl}/debug/explain?${query}`)).json()) as {
+      endpoints: { outcome: string; sentAs: string[]; reason: string }[];
+    };
+    expect(explained.endpoints).toHaveLength(1);
+    expect(explained.endpoints[0]).toMatchObject({ outcome: 'via-gateway', sentAs: [`${FIRST_IP}:${first.port}`] });
+    expect(explained.endpoints[0]?.reason).toContain(`(${FIRST_IP} resolved from ${GATEWAY_HOSTNAME})`);
+  });
+
+  it('follows the DNS record to its new address once its TTL expires (EDS pushed again)', async () => {
+    const pushesBefore = await edsPushes(meshpilot.adminUrl);
+    dns.set(GATEWAY_HOSTNAME, { a: [SECOND_IP], ttl: 0 });
+    await eventually(async () => {
+      const reply = await sayHello(client, 'after the move', 2_000).catch(() => undefined);
+      return reply?.server === SECOND_IP;
+    }, 'calls to reach the gateway’s new address');
+    expect(await callServers(5)).toEqual(Array<string>(5).fill(SECOND_IP));
+    expect(await edsPushes(meshpilot.adminUrl)).toBeGreaterThan(pushesBefore);
+  });
+});
+
+/** pilot_xds_pushes{type="eds"} from meshpilot's /metrics. */
+async function edsPushes(adminUrl: string): Promise<number> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('pilot_xds_pushes{type="eds"}'));
+  return Number(line?.split(' ').at(-1) ?? 0);
+}
