@@ -113,25 +113,30 @@ export class GeneratedMesh {
       for (let i = 0; i < files.length; i += 64)
         await Promise.all(files.slice(i, i + 64).map((file) => writeFile(file.path, file.text)));
     }
-    const networks = Object.fromEntries(
-      [...new Set(mesh.kubeClusters.map((c) => c.network))].map((network) => [
-        network,
-        {
-          endpoints: mesh.kubeClusters.filter((c) => c.network === network).map((c) => ({ fromRegistry: c.name })),
-          gateways: [{ address: GATEWAYS[network]!, port: 15443 }],
-        },
-      ]),
-    );
     await writeFile(
       mesh.configPath,
       stringify({
         clusters: mesh.kubeClusters.map((c) => ({ name: c.name, network: c.network, manifests: c.dir })),
-        meshNetworks: { networks },
+        meshNetworks: mesh.meshNetworks(),
         debounce: options.debounce,
         logLevel: options.logLevel,
       }),
     );
     return mesh;
+  }
+
+  /** meshNetworks of the config: one network per distinct network, its kube clusters and its east-west gateway. */
+  meshNetworks(): { networks: Record<string, unknown> } {
+    const networks = Object.fromEntries(
+      [...new Set(this.kubeClusters.map((c) => c.network))].map((network) => [
+        network,
+        {
+          endpoints: this.kubeClusters.filter((c) => c.network === network).map((c) => ({ fromRegistry: c.name })),
+          gateways: [{ address: GATEWAYS[network]!, port: 15443 }],
+        },
+      ]),
+    );
+    return { networks };
   }
 
   private stateOf(kubeCluster: number, service: number): ServiceState {
@@ -141,7 +146,7 @@ export class GeneratedMesh {
     return state;
   }
 
-  private nodesList(k: number, kubeCluster: KubeClusterLayout): Record<string, unknown> {
+  private nodesList(k: number, kubeCluster: KubeClusterLayout): { items: unknown[] } & Record<string, unknown> {
     const labels = {
       'topology.kubernetes.io/region': kubeCluster.region,
       'topology.kubernetes.io/zone': kubeCluster.zone,
@@ -150,7 +155,8 @@ export class GeneratedMesh {
     return { apiVersion: 'v1', kind: 'NodeList', items };
   }
 
-  private serviceFile(k: number, s: number): { path: string; text: string } {
+  /** The Kubernetes objects of service `s` in kube cluster `k` as they stand (Service, EndpointSlice, Pods). */
+  serviceObjects(k: number, s: number): Record<string, unknown>[] {
     const service = this.services[s]!;
     const state = this.stateOf(k, s);
     const count = this.shape.endpointsPerKubeCluster + (state.probe ? 1 : 0);
@@ -167,7 +173,11 @@ export class GeneratedMesh {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: { name: service.name, ...meta },
-        spec: { clusterIP: `10.96.${Math.floor(s / 250)}.${(s % 250) + 1}`, selector: { app: service.name }, ports },
+        spec: {
+          clusterIP: `10.96.${1 + Math.floor(s / 250)}.${(s % 250) + 1}`,
+          selector: { app: service.name },
+          ports,
+        },
       },
       {
         apiVersion: 'discovery.k8s.io/v1',
@@ -190,8 +200,29 @@ export class GeneratedMesh {
         status: { podIP: pod.ip, phase: 'Running' },
       })),
     ];
+    return items;
+  }
+
+  /** The Node objects of kube cluster `k` (their labels give the pods' locality). */
+  nodeObjects(k: number): Record<string, unknown>[] {
+    return this.nodesList(k, this.kubeClusters[k]!).items.map((node) => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      ...(node as Record<string, unknown>),
+    }));
+  }
+
+  /** Flips the extra endpoint of service `s` in kube cluster `k` without writing anything (for other sources). */
+  flipEndpoint(k: number, s: number): void {
+    const state = this.stateOf(k, s);
+    state.probe = !state.probe;
+  }
+
+  private serviceFile(k: number, s: number): { path: string; text: string } {
+    const items = this.serviceObjects(k, s);
     const dir = this.kubeClusters[k]!.dir;
-    return { path: join(dir, `${service.name}.json`), text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) };
+    const name = this.services[s]!.name;
+    return { path: join(dir, `${name}.json`), text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) };
   }
 
   /** Rewrites one service file atomically (temp dot-file + rename: the registry skips dot-files). */

@@ -6,6 +6,7 @@ import { REPO_ROOT } from './child-process.ts';
 import { nowMs } from './clock.ts';
 import { machineInfo, rewriteMarkdown, writeReport } from './report.ts';
 import { runChurn, type ChurnOptions } from './scenarios/churn.ts';
+import { runKubeSuite } from './scenarios/kube-suite.ts';
 import type { BenchContext } from './scenarios/context.ts';
 import { runPushSuite } from './scenarios/push-suite.ts';
 import type { ScenarioRow } from './scenarios/result.ts';
@@ -22,6 +23,8 @@ const ALL: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e'];
 interface Scale {
   readonly shape: { services: number; kubeClusters: number; endpointsPerKubeCluster: number };
   readonly pushStreams: readonly number[];
+  /** Streams of (a), (b), (d) with meshpilot and istiod on real API servers (bench/scenarios/kube-suite.ts). */
+  readonly kubeStreams: readonly number[];
   readonly edsChanges: number;
   readonly churn: Omit<ChurnOptions, 'initialTimeoutMs' | 'convergenceTimeoutMs'>;
   readonly stuck: Omit<StuckReaderOptions, 'initialTimeoutMs'>;
@@ -32,6 +35,7 @@ export function scaleFor(quick: boolean): Scale {
   return {
     shape,
     pushStreams: quick ? [200, 1_000] : [1_000, 10_000],
+    kubeStreams: quick ? [200] : [1_000, 10_000],
     edsChanges: quick ? 2 : 3,
     churn: { shape, streams: quick ? 200 : 1_000, ratePerSecond: 100, durationS: quick ? 5 : 30, trackEvery: 10 },
     stuck: {
@@ -66,13 +70,14 @@ async function main(argv: readonly string[]): Promise<number> {
       scenario: { type: 'string' },
       'streams-per-worker': { type: 'string', default: '2500' },
       'report-only': { type: 'boolean', default: false },
+      'no-istiod': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench -- [--quick] [--scenario a,b,c,d,e] [--streams-per-worker N] [--report-only]\n',
+      'usage: npm run bench -- [--quick] [--scenario a,b,c,d,e] [--streams-per-worker N] [--no-istiod] [--report-only]\n',
     );
     return 0;
   }
@@ -118,6 +123,26 @@ async function main(argv: readonly string[]): Promise<number> {
             scenarios: suite,
           },
           timeoutMs,
+        );
+        rows.push(...result.rows);
+      }
+    }
+    if (suite.size > 0 && !values['no-istiod']) {
+      for (const streams of scale.kubeStreams) {
+        context.log(
+          `scenarios ${[...suite].join(', ')} on real API servers, meshpilot and istiod: ${streams.toLocaleString('en-US')} streams`,
+        );
+        const result = await runKubeSuite(
+          context,
+          {
+            shape: scale.shape,
+            streams,
+            changes: scale.edsChanges,
+            initialTimeoutMs: Math.max(60_000, streams * 25),
+            convergenceTimeoutMs: quick ? 15_000 : 30_000,
+            scenarios: suite,
+          },
+          quick ? 240_000 : streams >= 10_000 ? 900_000 : 360_000,
         );
         rows.push(...result.rows);
       }

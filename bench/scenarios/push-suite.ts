@@ -66,14 +66,14 @@ function cpuDelta(start: number | undefined, end: number | undefined): number | 
 }
 
 /** Services changed in (b): spread over the mesh, each in a different kube cluster. */
-function changePlan(shape: MeshShape, count: number): { service: number; kubeCluster: number }[] {
+export function changePlan(shape: MeshShape, count: number): { service: number; kubeCluster: number }[] {
   return Array.from({ length: count }, (_, i) => ({
     service: Math.floor(((i + 0.5) * shape.services) / count),
     kubeCluster: i % shape.kubeClusters,
   }));
 }
 
-async function measure(
+export async function measure(
   context: BenchContext,
   cleanup: Cleanup,
   kind: ServerKind,

@@ -12,7 +12,7 @@ import { checkMemory, type BenchContext, type Cleanup } from './context.ts';
 
 /** The two servers under test and what scenarios do with them: start, connect a fleet, change, measure. */
 
-export type ServerKind = 'meshpilot' | 'baseline' | typeof PEER_NAME;
+export type ServerKind = 'meshpilot' | 'baseline' | typeof PEER_NAME | 'istiod';
 
 export const DEFAULT_DEBOUNCE = { quietMs: 100, maxMs: 1_000 };
 

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const twoUp = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// Compiled into dist/e2e/support (the bench's build imports it): the repository is one level further up.
+const repoRoot = basename(twoUp) === 'dist' ? dirname(twoUp) : twoUp;
 
 /**
  * The folder where `interop/<name>/build.sh` put its build (a per-machine cache; `npm test` and `.ci/run`

@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceLayout } from './generate-mesh.ts';
+import { ISTIOD_NAME } from './peers/istiod.ts';
+import type { PeerOutcome, ServerOutcome } from './scenarios/push-suite.ts';
+import { runKubeSuite, type KubeSuiteResult } from './scenarios/kube-suite.ts';
+
+/**
+ * The bench's istiod peer at its tiniest, end to end: three real API servers holding the generated
+ * mesh, meshpilot reading them through its kube registry, then istiod (pilot-discovery built from the
+ * pinned istio.io/istio) reading the same clusters, each serving a fleet of simulated sidecars, and
+ * one EndpointSlice update converging on both. Correctness only, never timings.
+ */
+
+const SERVICES = 4;
+const STREAMS = 8;
+
+function ok(peer: PeerOutcome | undefined): ServerOutcome {
+  if (!peer?.ok) throw new Error(`istiod did not run: ${peer?.error ?? 'no outcome'}`);
+  return peer.outcome;
+}
+
+describe('bench smoke: meshpilot and istiod on the same real API servers', () => {
+  let workDir: string;
+  let result: KubeSuiteResult;
+  const log: string[] = [];
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'meshpilot-bench-peers-'));
+    result = await runKubeSuite(
+      { quick: true, workDir, streamsPerWorker: 4, log: (line) => log.push(line) },
+      {
+        shape: { services: SERVICES, kubeClusters: 3, endpointsPerKubeCluster: 2 },
+        streams: STREAMS,
+        changes: 1,
+        initialTimeoutMs: 90_000,
+        convergenceTimeoutMs: 30_000,
+        keepNames: true,
+        scenarios: new Set(['a', 'b', 'd']),
+      },
+      280_000,
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('both servers gave every stream its full push, with an EDS resource for every generated service', () => {
+    expect(
+      result.rows.map((r) => `${r.id} ${r.status}`),
+      log.join('\n'),
+    ).toEqual([`a/kube/${STREAMS} ok`, `d/kube/${STREAMS} ok`, `b/kube/${STREAMS} ok`]);
+    const expectedEds = Array.from({ length: SERVICES }, (_, i) => serviceLayout(i).envoyCluster);
+    for (const outcome of [result.meshpilot!, ok(result.istiod)]) {
+      expect(outcome.failed, `${outcome.kind}: ${outcome.firstFailure ?? ''}`).toBe(0);
+      expect(outcome.initialDone, outcome.kind).toBe(STREAMS);
+      for (const names of Object.values(outcome.summaries.names ?? {}))
+        expect(names.eds, outcome.kind).toEqual(expect.arrayContaining(expectedEds));
+      expect(Object.keys(outcome.summaries.names ?? {}), outcome.kind).toHaveLength(STREAMS);
+    }
+  });
+
+  it('one EndpointSlice update reached every stream of both servers', () => {
+    for (const outcome of [result.meshpilot!, ok(result.istiod)]) {
+      expect(outcome.missing, outcome.kind).toBe(0);
+      expect(outcome.latencies, outcome.kind).toHaveLength(STREAMS);
+    }
+  });
+
+  it("rows carry istiod's value, version, meshpilot / istiod ratio and both servers' CPU-seconds", () => {
+    for (const row of result.rows) {
+      const peer = row.peers?.[ISTIOD_NAME];
+      expect(peer?.version, row.id).toMatch(
+        /^istiod \(pilot-discovery\) istio\.io\/istio v0\.0\.0-20260827124520-eed52ebb66ad/,
+      );
+      expect(peer?.value, row.id).not.toBeNull();
+      if (row.meshpilot !== null && peer?.value) expect(peer.ratio).toBeCloseTo(row.meshpilot / peer.value, 1);
+      if (row.scenario !== 'd')
+        for (const server of ['meshpilot', ISTIOD_NAME])
+          expect(row.cpuSeconds?.[server], `${row.id} ${server}`).toBeGreaterThanOrEqual(0);
+    }
+  });
+});

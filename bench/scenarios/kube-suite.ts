@@ -1,0 +1,271 @@
+import { join } from 'node:path';
+import { nowMs, percentile } from '../clock.ts';
+import { GeneratedMesh, type MeshShape } from '../generate-mesh.ts';
+import { startMeshpilot } from '../meshpilot-server.ts';
+import { ISTIOD_NAME, startIstiod } from '../peers/istiod.ts';
+import { KubeMesh } from '../peers/kube-mesh.ts';
+import { KIB } from '../proc-stats.ts';
+import { withTimeout, type BenchContext } from './context.ts';
+import { changePlan, measure, type PeerOutcome, type ServerOutcome } from './push-suite.ts';
+import { failedRow, ratioOf, round, type ScenarioRow } from './result.ts';
+import { DEFAULT_DEBOUNCE } from './servers.ts';
+
+/**
+ * Scenarios (a), (b) and (d) with both servers reading the same member clusters from real Kubernetes
+ * API servers (interop/kube-apiserver, one per kube cluster): meshpilot (its kube registry, one
+ * kubeconfig per cluster, the same meshNetworks) and then istiod (pilot-discovery, a primary plus remote
+ * secrets), each with a fresh fleet of the same N simulated sidecars. A change is one EndpointSlice
+ * update sent to an API server, so (b) here times the pipeline from the write that becomes the watch
+ * event (issue #16 point 4), with no file registry re-read in it.
+ */
+
+export interface KubeSuiteOptions {
+  readonly shape: MeshShape;
+  readonly streams: number;
+  readonly changes: number;
+  readonly initialTimeoutMs: number;
+  readonly convergenceTimeoutMs: number;
+  readonly keepNames?: boolean;
+  readonly scenarios: ReadonlySet<'a' | 'b' | 'd'>;
+}
+
+export interface KubeSuiteResult {
+  readonly rows: ScenarioRow[];
+  readonly meshpilot?: ServerOutcome;
+  readonly istiod?: PeerOutcome;
+}
+
+const TITLES = {
+  a: 'Full push, both reading real API servers',
+  b: 'One EndpointSlice update → every stream ACKed',
+  d: 'RSS per idle stream, real API servers',
+} as const;
+const METRICS = { a: 'time to full push', b: 'convergence p99', d: 'RSS per idle stream' } as const;
+const UNITS = { a: 'ms', b: 'ms', d: 'KiB' } as const;
+const TARGETS = {
+  a: `≤ ${ISTIOD_NAME}, CPU ≤ 0.5× ${ISTIOD_NAME}'s`,
+  b: `≤ ${ISTIOD_NAME}, CPU ≤ 0.5× ${ISTIOD_NAME}'s; p99 ≤ 1000 ms at 10,000 streams`,
+  d: `≤ 0.5× ${ISTIOD_NAME}'s`,
+} as const;
+
+export async function runKubeSuite(
+  context: BenchContext,
+  options: KubeSuiteOptions,
+  timeoutMs: number,
+): Promise<KubeSuiteResult> {
+  const n = options.streams;
+  let meshpilot: ServerOutcome | undefined;
+  let istiod: PeerOutcome | undefined;
+  try {
+    await withTimeout(`real-API-server suite at ${n} streams`, timeoutMs, async (cleanup) => {
+      const root = join(context.workDir, `kube-${n}`);
+      const mesh = await GeneratedMesh.write(join(root, 'mesh'), options.shape, {
+        debounce: DEFAULT_DEBOUNCE,
+        logLevel: 'info',
+      });
+      let started = nowMs();
+      const kube = await KubeMesh.start(join(root, 'kube'), mesh);
+      cleanup.defer(() => kube.stop());
+      context.log(
+        `  ${kube.clusters.length} real API servers up with ${kube.objectCount().toLocaleString('en-US')} objects in ${Math.round(nowMs() - started)} ms`,
+      );
+      const plan = changePlan(options.shape, options.changes);
+      const tracked = plan.map((p) => mesh.services[p.service]!.envoyCluster);
+      const toggle = (i: number): Promise<number> => kube.toggleEndpoint(plan[i]!.kubeCluster, plan[i]!.service);
+      const configPath = join(root, 'meshpilot-kube.yaml');
+      await kube.writeMeshpilotConfig(configPath, { debounce: DEFAULT_DEBOUNCE, logLevel: 'info' });
+      started = nowMs();
+      const server = await startMeshpilot(configPath, 180_000);
+      cleanup.defer(() => server.stop());
+      context.log(`  meshpilot (kube registry) up in ${Math.round(nowMs() - started)} ms (pid ${server.pid})`);
+      meshpilot = await measure(
+        context,
+        cleanup,
+        'meshpilot',
+        { port: server.xdsPort, pid: server.pid },
+        options,
+        tracked,
+        toggle,
+      );
+      await server.stop();
+      try {
+        started = nowMs();
+        const peer = await startIstiod(kube, join(root, 'istiod'), 180_000);
+        cleanup.defer(() => peer.stop());
+        context.log(`  ${ISTIOD_NAME} up and synced in ${Math.round(nowMs() - started)} ms (pid ${peer.pid})`);
+        const outcome = await measure(
+          context,
+          cleanup,
+          ISTIOD_NAME,
+          { port: peer.xdsPort, pid: peer.pid },
+          options,
+          tracked,
+          toggle,
+        );
+        istiod = { ok: true, version: peer.version, outcome };
+        await peer.stop();
+      } catch (error: unknown) {
+        istiod = { ok: false, error: error instanceof Error ? error.message : String(error) };
+        context.log(`  ${ISTIOD_NAME}: ${istiod.error}`);
+      }
+    });
+  } catch (error: unknown) {
+    const status =
+      error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
+    const message = error instanceof Error ? error.message : String(error);
+    context.log(`  real-API-server suite at ${n} streams: ${status}: ${message}`);
+    if (!meshpilot) {
+      const rows = [...options.scenarios].map((s) =>
+        failedRow(
+          {
+            id: `${s}/kube/${n}`,
+            scenario: s,
+            title: TITLES[s],
+            metric: METRICS[s],
+            unit: UNITS[s],
+            target: TARGETS[s],
+            streams: n,
+            services: options.shape.services,
+          },
+          status,
+          message,
+        ),
+      );
+      return { rows };
+    }
+  }
+  istiod ??= { ok: false, error: 'not run: the suite ended before istiod' };
+  return { rows: kubeRows(options, meshpilot!, istiod), meshpilot: meshpilot!, istiod };
+}
+
+function kubeRows(options: KubeSuiteOptions, m: ServerOutcome, peer: PeerOutcome): ScenarioRow[] {
+  const n = options.streams;
+  const base = { streams: n, services: options.shape.services, baseline: null, ratio: null };
+  const peerValue = (value: (o: ServerOutcome) => number | null): number | null =>
+    peer.ok ? value(peer.outcome) : null;
+  const cell = (mp: number | null, value: (o: ServerOutcome) => number | null, digits: number) => {
+    const v = peerValue(value);
+    return {
+      [ISTIOD_NAME]: {
+        value: v,
+        ratio: round(ratioOf(mp, v), digits),
+        ...(peer.version !== undefined ? { version: peer.version } : {}),
+      },
+    };
+  };
+  const cpu = (pick: (o: ServerOutcome) => number | null) => ({
+    meshpilot: round(pick(m), 2),
+    [ISTIOD_NAME]: round(peerValue(pick), 2),
+  });
+  const cpuRatio = (pick: (o: ServerOutcome) => number | null): number | null => ratioOf(pick(m), peerValue(pick));
+  const complete = (o: ServerOutcome): boolean => o.fullPushMs !== undefined;
+  const status = complete(m) ? ('ok' as const) : ('timeout' as const);
+  const note = peer.ok ? undefined : `${ISTIOD_NAME}: ${peer.error.slice(0, 300)}`;
+  const rows: ScenarioRow[] = [];
+  if (options.scenarios.has('a')) {
+    const mp = round(m.fullPushMs ?? null, 0);
+    const peers = cell(mp, (o) => round(o.fullPushMs ?? null, 0), 2);
+    const ratio = peers[ISTIOD_NAME].ratio;
+    const cpuR = cpuRatio((o) => o.cpuFullPushS);
+    rows.push({
+      id: `a/kube/${n}`,
+      scenario: 'a',
+      title: TITLES.a,
+      metric: METRICS.a,
+      unit: UNITS.a,
+      target: TARGETS.a,
+      ...base,
+      meshpilot: mp,
+      peers,
+      cpuSeconds: cpu((o) => o.cpuFullPushS),
+      pass: ratio === null ? null : ratio <= 1 && (cpuR === null || cpuR <= 0.5),
+      status,
+      ...(note ? { notes: note } : {}),
+      details: {
+        streamsDone: { meshpilot: m.initialDone, [ISTIOD_NAME]: peerValue((o) => o.initialDone) },
+        perStreamInitialP50Ms: {
+          meshpilot: round(m.perStreamInitialP50, 0),
+          [ISTIOD_NAME]: peerValue((o) => round(o.perStreamInitialP50, 0)),
+        },
+        resourceNames: {
+          meshpilot: { cds: percentile(m.summaries.cdsNames, 50), eds: percentile(m.summaries.edsNames, 50) },
+          [ISTIOD_NAME]: peer.ok
+            ? {
+                cds: percentile(peer.outcome.summaries.cdsNames, 50),
+                eds: percentile(peer.outcome.summaries.edsNames, 50),
+              }
+            : null,
+        },
+        failures: {
+          meshpilot: m.firstFailure ?? null,
+          [ISTIOD_NAME]: peer.ok ? (peer.outcome.firstFailure ?? null) : peer.error.slice(0, 300),
+        },
+      },
+    });
+  }
+  if (options.scenarios.has('d')) {
+    const perStream = (o: ServerOutcome): number | null =>
+      complete(o) ? round((o.rssLoadedBytes - o.rssIdleBytes) / n / KIB, 1) : null;
+    const mp = perStream(m);
+    const peers = cell(mp, perStream, 2);
+    const ratio = peers[ISTIOD_NAME].ratio;
+    const rss = (o: ServerOutcome) => ({
+      idle: round(o.rssIdleBytes / 2 ** 20),
+      withStreams: round(o.rssLoadedBytes / 2 ** 20),
+      afterStreamsClosed: round(o.rssAfterCloseBytes / 2 ** 20),
+    });
+    rows.push({
+      id: `d/kube/${n}`,
+      scenario: 'd',
+      title: TITLES.d,
+      metric: METRICS.d,
+      unit: UNITS.d,
+      target: TARGETS.d,
+      ...base,
+      meshpilot: mp,
+      peers,
+      pass: ratio === null ? null : ratio <= 0.5,
+      status,
+      ...(note ? { notes: note } : {}),
+      details: { rssMiB: { meshpilot: rss(m), [ISTIOD_NAME]: peer.ok ? rss(peer.outcome) : null } },
+    });
+  }
+  if (options.scenarios.has('b')) {
+    const p = (o: ServerOutcome, q: number): number | null =>
+      o.latencies.length > 0 ? round(percentile(o.latencies, q), 1) : null;
+    const mp = m.missing > 0 ? null : p(m, 99);
+    const peers = cell(mp, (o) => (o.missing > 0 ? null : p(o, 99)), 1);
+    const ratio = peers[ISTIOD_NAME].ratio;
+    const cpuR = cpuRatio((o) => o.cpuChangesS);
+    rows.push({
+      id: `b/kube/${n}`,
+      scenario: 'b',
+      title: TITLES.b,
+      metric: METRICS.b,
+      unit: UNITS.b,
+      target: TARGETS.b,
+      ...base,
+      meshpilot: mp,
+      peers,
+      cpuSeconds: cpu((o) => o.cpuChangesS),
+      pass:
+        m.missing > 0
+          ? false
+          : ratio === null
+            ? null
+            : ratio <= 1 && (cpuR === null || cpuR <= 0.5) && (n < 10_000 || (mp !== null && mp <= 1_000)),
+      status: m.convergenceTimedOut || !complete(m) ? 'timeout' : 'ok',
+      notes:
+        'clock from the EndpointSlice update sent to the API server (no file registry in the path)' +
+        (note ? `; ${note}` : ''),
+      details: {
+        changes: options.changes,
+        p50Ms: { meshpilot: p(m, 50), [ISTIOD_NAME]: peerValue((o) => p(o, 50)) },
+        p99Ms: { meshpilot: p(m, 99), [ISTIOD_NAME]: peerValue((o) => p(o, 99)) },
+        maxMs: { meshpilot: p(m, 100), [ISTIOD_NAME]: peerValue((o) => p(o, 100)) },
+        neverConverged: { meshpilot: m.missing, [ISTIOD_NAME]: peerValue((o) => o.missing) },
+      },
+    });
+  }
+  return rows;
+}
