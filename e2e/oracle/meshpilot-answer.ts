@@ -138,7 +138,10 @@ function probeAnswer(snapshot: MeshSnapshot, probe: Probe): ProbeAnswer {
 export async function meshpilotAnswer(configPath: string, probes: readonly Probe[]): Promise<MeshAnswer> {
   const loaded = await loadConfig(configPath);
   if (!loaded.ok) throw new Error(`${configPath}: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  const mesh = await loadOfflineMesh(loaded.config);
+  // A mesh naming DNS servers for its gateway hostnames is answered with them resolved, as serve would.
+  const mesh = await loadOfflineMesh(loaded.config, {
+    resolveGatewayHostnames: loaded.config.gatewayDns.servers.length > 0,
+  });
   if (mesh.errors.length > 0) throw new Error(`${configPath}: ${mesh.errors.join('; ')}`);
   const out: Record<string, ProbeAnswer> = {};
   const vipChoices: Record<string, Record<string, string[]>> = {};

@@ -62,6 +62,9 @@ func main() {
 	if err != nil {
 		fatalf("%v", err)
 	}
+	if err := useGatewayDNS(*configPath); err != nil {
+		fatalf("%v", err)
+	}
 	var warnings []string
 	warn := func(message string) {
 		warnings = append(warnings, message)

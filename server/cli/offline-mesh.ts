@@ -1,4 +1,7 @@
+import pino from 'pino';
 import { buildSnapshot } from '../../model/build-snapshot.ts';
+import { gatewayHostnames } from '../../model/networks.ts';
+import { GatewayNameCache } from '../gateway-dns/gateway-name-cache.ts';
 import { buildIstioConfigSet } from '../../model/istio/config-set.ts';
 import type { AnyIstioConfig } from '../../model/istio/types.ts';
 import type { KubeClusterObjects } from '../../model/inputs.ts';
@@ -26,6 +29,21 @@ export interface OfflineMesh {
    * (EnvoyFilter, Gateway API, ...), and parts of accepted objects (Telemetry access logging, ...).
    */
   readonly warnings: readonly string[];
+}
+
+/** Every gateway hostname of the mesh resolved once (each query bounded by gatewayDns.timeoutMs). */
+async function resolveOnce(
+  config: MeshpilotConfig,
+  kubeClusters: readonly KubeClusterObjects[],
+): Promise<ReadonlyMap<string, readonly string[]>> {
+  const names = new GatewayNameCache(config.gatewayDns, pino({ level: 'silent' }), () => undefined);
+  try {
+    names.watch(gatewayHostnames(config.meshNetworks, kubeClusters, config.domainSuffix));
+    await names.settled();
+    return names.addresses();
+  } finally {
+    names.stop();
+  }
 }
 
 export async function kubeClusterFromFolder(
@@ -57,7 +75,15 @@ export async function kubeClusterFromFolder(
   };
 }
 
-export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineMesh> {
+export interface OfflineMeshOptions {
+  /**
+   * Resolve the east-west gateway hostnames once, with meshpilot.yaml's gatewayDns (as serve does before
+   * its first snapshot); otherwise a hostname gateway is left out, as an unresolved one is.
+   */
+  readonly resolveGatewayHostnames?: boolean;
+}
+
+export async function loadOfflineMesh(config: MeshpilotConfig, options: OfflineMeshOptions = {}): Promise<OfflineMesh> {
   const notes: string[] = [];
   const errors: string[] = [];
   const dropped: string[] = [];
@@ -105,6 +131,7 @@ export async function loadOfflineMesh(config: MeshpilotConfig): Promise<OfflineM
     meshConfig: config.mesh,
     kubeClusters,
     istioConfig: buildIstioConfigSet(istio),
+    ...(options.resolveGatewayHostnames === true ? { resolvedHostnames: await resolveOnce(config, kubeClusters) } : {}),
   });
   return { snapshot, notes, errors, dropped, warnings };
 }
