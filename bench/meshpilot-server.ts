@@ -41,16 +41,29 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
 export async function startMeshpilot(
   configPath: string,
   timeoutMs: number,
+  options: { nodeFlags?: readonly string[]; env?: NodeJS.ProcessEnv; bin?: string } = {},
 ): Promise<ServerProcess & { adminUrl: string }> {
   // MESHPILOT_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each meshpilot process (for finding hot spots).
   const profileDir = process.env.MESHPILOT_BENCH_CPU_PROF;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(
     process.execPath,
-    [...profile, MESHPILOT_BIN, 'serve', '--config', configPath, '--xds', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+    [
+      ...profile,
+      ...(options.nodeFlags ?? []),
+      options.bin ?? MESHPILOT_BIN,
+      'serve',
+      '--config',
+      configPath,
+      '--xds',
+      '127.0.0.1:0',
+      '--admin',
+      '127.0.0.1:0',
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: REPO_ROOT,
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
     },
   );
   const tail: string[] = [];

@@ -44,8 +44,11 @@ export const SHORT_TYPE_NAMES: Readonly<Record<XdsTypeUrl, string>> = {
   [NAME_TABLE_TYPE]: 'nds',
 };
 
+const KNOWN_TYPE_URLS: ReadonlySet<string> = new Set(PUSH_ORDER);
+
+/** A Set, not a property lookup: every request's type URL is a fresh string (a property lookup interns it). */
 export function isKnownTypeUrl(typeUrl: string): typeUrl is XdsTypeUrl {
-  return Object.hasOwn(SHORT_TYPE_NAMES, typeUrl);
+  return KNOWN_TYPE_URLS.has(typeUrl);
 }
 
 export function shortTypeName(typeUrl: string): string {

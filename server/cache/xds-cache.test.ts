@@ -65,6 +65,12 @@ describe('XdsCache', () => {
       before.get('outbound|5000||a.default.svc.cluster.local'),
     );
     expect(cache.endpointNames(view('n1'), delta.endpoints)).toEqual(['outbound|5000||a.default.svc.cluster.local']);
+    // Every proxy of the view (each its own view object, with its own workload IP) gets the same
+    // names array for the change, so a push encodes its response once per view (SharedSets.changedSetOf).
+    const pod = (ip: string): ProxyView => ({ ...view('n1'), workloadIp: ip });
+    const names = cache.endpointNames(pod('10.9.0.1'), delta.endpoints);
+    expect(cache.endpointNames(pod('10.9.0.2'), delta.endpoints)).toBe(names);
+    expect(cache.endpointNames(view('n2'), delta.endpoints)).not.toBe(names);
   });
 
   it('re-translates every type when Istio config changed, and only EDS when endpoints did', () => {

@@ -23,6 +23,22 @@ interface MemoEntry {
   readonly perService?: ReadonlyMap<string, readonly EncodedResource[]>;
 }
 
+/** What the cache keeps per ProxyView object (one per connected proxy): its keys, and its maps of this generation. */
+interface ViewEntry {
+  readonly key: string;
+  readonly shared: ProxyView;
+  readonly sharedKey: string;
+  generation: number;
+  readonly byType: Map<XdsTypeUrl, ResourceMap>;
+}
+
+/** A per-service type's resource names of some services, in one shared view, at one generation. */
+interface NamesEntry {
+  readonly generation: number;
+  readonly hostnames: ReadonlySet<string>;
+  readonly names: readonly string[];
+}
+
 function internKey(resource: EncodedResource): string {
   return `${resource.typeUrl}#${resource.name}#${resource.version}`;
 }
@@ -89,13 +105,48 @@ export class XdsCache {
     return scoped;
   }
 
+  /**
+   * Per view object (each connected proxy keeps its own): its keys, computed once, and what
+   * resources() gave it in this generation, so the pushes and ACKs of a stream cost a lookup.
+   */
+  private viewEntries = new WeakMap<ProxyView, ViewEntry>();
+
+  private entryOf(view: ProxyView): ViewEntry {
+    let entry = this.viewEntries.get(view);
+    if (entry === undefined) {
+      const shared = sharedView(view);
+      entry = {
+        key: viewKey(view),
+        shared,
+        sharedKey: viewKey(shared),
+        generation: this.generation,
+        byType: new Map(),
+      };
+      this.viewEntries.set(view, entry);
+    } else if (entry.generation !== this.generation) {
+      entry.generation = this.generation;
+      entry.byType.clear();
+    }
+    return entry;
+  }
+
   resources(view: ProxyView, typeUrl: XdsTypeUrl): ResourceMap {
     const generator = this.generators.get(typeUrl);
     if (!this.snapshot || !generator) return EMPTY;
-    const snapshot = this.scopedFor(this.snapshot, view);
-    const shared = this.sharedResources(snapshot, sharedView(view), generator);
+    const entry = this.entryOf(view);
+    const known = entry.byType.get(typeUrl);
+    if (known !== undefined) return known;
+    const map = this.resourcesOf(view, entry, generator);
+    entry.byType.set(typeUrl, map);
+    return map;
+  }
+
+  private resourcesOf(view: ProxyView, entry: ViewEntry, generator: TypeGenerator): ResourceMap {
+    const snapshot = this.scopedFor(this.snapshot!, view);
+    const shared = this.sharedResources(snapshot, entry.shared, generator, entry.sharedKey);
     if (!generator.perWorkload || view.workloadIp === undefined) return shared;
-    const key = `${typeUrl}#${viewKey(view)}`;
+    const typeUrl = generator.typeUrl;
+    const key = `${typeUrl}#${entry.key}`;
     const cached = this.workloadMemo.get(key);
     if (cached?.generation === this.generation) return cached.map;
     const own = this.encodeAll(generator.perWorkload(snapshot, view));
@@ -104,8 +155,13 @@ export class XdsCache {
     return map;
   }
 
-  private sharedResources(snapshot: MeshSnapshot, view: ProxyView, generator: TypeGenerator): ResourceMap {
-    const memoKey = `${generator.typeUrl}#${viewKey(view)}`;
+  private sharedResources(
+    snapshot: MeshSnapshot,
+    view: ProxyView,
+    generator: TypeGenerator,
+    sharedKey: string,
+  ): ResourceMap {
+    const memoKey = `${generator.typeUrl}#${sharedKey}`;
     const entry = this.memo.get(memoKey);
     if (entry?.generation === this.generation) return entry.map;
     const delta = entry ? this.deltaSince(entry.generation) : undefined;
@@ -119,17 +175,28 @@ export class XdsCache {
     return next.map;
   }
 
-  /** The names of a per-service type's resources of the given services in a view (for pushes of a few services). */
-  namesOf(view: ProxyView, typeUrl: XdsTypeUrl, hostnames: ReadonlySet<string>): string[] {
+  /** Per type and shared view: the names namesOf gave last, handed again (the same array) to every stream of the view. */
+  private namesMemo = new Map<string, NamesEntry>();
+
+  /**
+   * The names of a per-service type's resources of the given services in a view (for pushes of a
+   * few services). Every proxy of one shared view asking about the same `hostnames` set in one
+   * generation gets the same array: a push of one change to many streams computes it once per view.
+   */
+  namesOf(view: ProxyView, typeUrl: XdsTypeUrl, hostnames: ReadonlySet<string>): readonly string[] {
     this.resources(view, typeUrl);
-    const perService = this.memo.get(`${typeUrl}#${viewKey(sharedView(view))}`)?.perService;
+    const memoKey = `${typeUrl}#${this.entryOf(view).sharedKey}`;
+    const known = this.namesMemo.get(memoKey);
+    if (known?.generation === this.generation && known.hostnames === hostnames) return known.names;
+    const perService = this.memo.get(memoKey)?.perService;
     const names: string[] = [];
     for (const hostname of hostnames) for (const resource of perService?.get(hostname) ?? []) names.push(resource.name);
+    this.namesMemo.set(memoKey, { generation: this.generation, hostnames, names });
     return names;
   }
 
   /** The EDS resource names of the given services in a view (for endpoint-only pushes). */
-  endpointNames(view: ProxyView, hostnames: ReadonlySet<string>): string[] {
+  endpointNames(view: ProxyView, hostnames: ReadonlySet<string>): readonly string[] {
     return this.namesOf(view, ENDPOINT_TYPE, hostnames);
   }
 

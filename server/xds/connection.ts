@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { isKnownTypeUrl, PUSH_ORDER, shortTypeName, type XdsTypeUrl } from '../../protos/type-urls.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { AuthenticatedIdentity } from './authenticated-identity.ts';
+import { releaseReadBuffers } from './grpc-read-buffers.ts';
 import { isDebugTypeUrl, type DebugResponder, type DebugResource } from './debug-types.ts';
 import { mergePending, type PendingChanges } from './pending-changes.ts';
 import {
@@ -229,6 +230,8 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     if (this.closed) return;
     try {
       this.handle(bytes);
+      // grpc-js would keep this request's bytes until the next one: an idle stream holds none.
+      releaseReadBuffers(this.call);
     } catch (error: unknown) {
       if (error instanceof RequestError) this.fail(error.reason, error.message, error.grpcCode);
       else {

@@ -1,5 +1,16 @@
 import { encodeResourcesField, setVersion, type EncodedResource } from './encoded-resource.ts';
 
+/** What one push of a few changed resources (the same list for every stream of a view) encodes once. */
+interface ChangedSet {
+  readonly resources: readonly EncodedResource[];
+  readonly field: Buffer;
+  /** The stream's previous version → the version chained from it with these resources. */
+  readonly versions: Map<string, string>;
+}
+
+/** Chained versions remembered per changed set: a view's streams share one previous version. */
+const MAX_CHAINED_VERSIONS = 64;
+
 /**
  * Per shared resource map (the same map object many streams send, e.g. a view's CDS): its version
  * and its encoded `resources` field, computed once for every stream that sends it whole.
@@ -16,6 +27,32 @@ export class SharedSets {
     return version;
   }
 
+  private readonly changedSets = new WeakMap<readonly string[], ChangedSet>();
+
+  /**
+   * For a push of the resources `touched` names (the same array for every stream of a view, see
+   * ResourceSource.touched): the encoded `resources` field and the version chained from the
+   * stream's previous one, computed once for all streams that send exactly `changed`.
+   */
+  changedSetOf(
+    touched: readonly string[],
+    changed: readonly EncodedResource[],
+    previousVersion: string,
+  ): { field: Buffer; version: string } {
+    let set = this.changedSets.get(touched);
+    if (set === undefined || !sameResources(set.resources, changed)) {
+      set = { resources: [...changed], field: encodeResourcesField(changed), versions: new Map() };
+      this.changedSets.set(touched, set);
+    }
+    let version = set.versions.get(previousVersion);
+    if (version === undefined) {
+      version = setVersion([{ name: '', version: previousVersion }, ...changed]);
+      if (set.versions.size >= MAX_CHAINED_VERSIONS) set.versions.clear();
+      set.versions.set(previousVersion, version);
+    }
+    return { field: set.field, version };
+  }
+
   resourcesFieldOf(resources: ReadonlyMap<string, EncodedResource>): Buffer {
     const known = this.resourceFields.get(resources);
     if (known !== undefined) return known;
@@ -23,4 +60,10 @@ export class SharedSets {
     this.resourceFields.set(resources, field);
     return field;
   }
+}
+
+function sameResources(a: readonly EncodedResource[], b: readonly EncodedResource[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
 }

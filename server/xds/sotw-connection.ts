@@ -1,5 +1,5 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { setVersion, type EncodedResource } from './encoded-resource.ts';
+import type { EncodedResource } from './encoded-resource.ts';
 import { XdsConnection, type ConnectionContext } from './connection.ts';
 import type { StreamProxy, Touched } from './resource-source.ts';
 import type { TypeState } from './type-state.ts';
@@ -121,12 +121,15 @@ export class SotwConnection<P extends StreamProxy, C> extends XdsConnection<P, C
     state.mustResend.clear();
     if (changed.length === 0) return;
     // Chained from the previous version: hashing the whole subscription would cost O(subscribed).
-    state.version = setVersion([{ name: '', version: state.version ?? '' }, ...changed]);
+    // Every stream of a view pushed the same change sends the same resources: encoded once for all.
+    const { field, version } = this.context.sharedSets.changedSetOf(touched, changed, state.version ?? '');
+    state.version = version;
     state.nonce = this.nextNonce();
     for (const resource of changed) state.sent.set(resource.name, resource);
     const bytes = encodeDiscoveryResponse({
       versionInfo: state.version,
       resources: changed,
+      resourcesField: field,
       typeUrl: state.typeUrl,
       nonce: state.nonce,
       controlPlane: this.context.controlPlane,

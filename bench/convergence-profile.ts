@@ -1,0 +1,254 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { nowMs, percentile, sleep } from './clock.ts';
+import { connectInspector, inspectorUrl, summarizeProfile, type CpuProfile } from './inspector.ts';
+import { cpuSeconds, KIB, rssBytes } from './proc-stats.ts';
+import { Cleanup, type BenchContext } from './scenarios/context.ts';
+import { connectFleet, DEFAULT_DEBOUNCE, waitConvergence } from './scenarios/servers.ts';
+import { GeneratedMesh } from './generate-mesh.ts';
+import { startMeshpilot } from './meshpilot-server.ts';
+
+/**
+ * Where meshpilot's main thread spends one-change convergence, and what an idle stream holds:
+ * `node --import tsx bench/convergence-profile.ts --streams N [--services S] [--changes K]
+ * [--heap-snapshot] [--env KEY=VALUE]`. meshpilot runs in its own process with the inspector open;
+ * after the fleet's full push the bench forces a GC and reads RSS (with the fleet idle), then
+ * profiles the CPU from the first change to the last one's convergence only, and writes the
+ * profile, its top functions and (with --heap-snapshot) a heap snapshot under --out.
+ */
+
+async function main(argv: readonly string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      streams: { type: 'string', default: '1000' },
+      services: { type: 'string', default: '100' },
+      changes: { type: 'string', default: '3' },
+      out: { type: 'string', default: join(tmpdir(), 'meshpilot-profile') },
+      label: { type: 'string', default: 'run' },
+      'heap-snapshot': { type: 'boolean', default: false },
+      'no-profile': { type: 'boolean', default: false },
+      env: { type: 'string', multiple: true, default: [] },
+      /** NAME=PATH of a meshpilot entry (bin/meshpilot-ts.js of another checkout), repeatable: runs alternate between them. */
+      bin: { type: 'string', multiple: true, default: [] },
+      rounds: { type: 'string', default: '1' },
+      'streams-per-worker': { type: 'string', default: '2500' },
+    },
+    strict: true,
+  });
+  const streams = Number(values.streams);
+  const services = Number(values.services);
+  const changes = Number(values.changes);
+  const env = Object.fromEntries(
+    (values.env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+  const options = {
+    streams,
+    services,
+    changes,
+    env,
+    out: values.out!,
+    heapSnapshot: values['heap-snapshot'] ?? false,
+    profile: !(values['no-profile'] ?? false),
+  };
+  const workDir = await mkdtemp(join(tmpdir(), 'meshpilot-profile-'));
+  const out = values.out!;
+  await mkdir(out, { recursive: true });
+  const started = nowMs();
+  const context: BenchContext = {
+    quick: true,
+    workDir,
+    streamsPerWorker: Number(values['streams-per-worker']),
+    log: (message) => process.stdout.write(`[${((nowMs() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`),
+  };
+  const bins = (values.bin ?? []).map((nv) => ({
+    name: nv.slice(0, nv.indexOf('=')),
+    path: nv.slice(nv.indexOf('=') + 1),
+  }));
+  const runs = bins.length === 0 ? [{ name: values.label!, path: undefined as string | undefined }] : bins;
+  const summaries: Summary[] = [];
+  try {
+    for (let round = 0; round < Number(values.rounds); round += 1)
+      for (const run of runs) {
+        const label = `${run.name}-${round + 1}`;
+        context.log(`=== ${label}${run.path ? ` (${run.path})` : ''}`);
+        summaries.push(await profileOnce(context, { ...options, label, ...(run.path ? { bin: run.path } : {}) }));
+      }
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+  await writeFile(join(out, `${values.label!}.summary.json`), JSON.stringify(summaries, null, 2));
+  for (const summary of summaries)
+    context.log(
+      `${summary.label}: full push ${summary.fullPushMs} ms; convergence p50 ${summary.convergence.p50Ms?.toFixed(0)} / p99 ${summary.convergence.p99Ms?.toFixed(0)} ms; ` +
+        `server CPU ${summary.serverCpuSeconds.toFixed(2)} s; ${summary.memory.rssPerStreamKiB.toFixed(1)} KiB RSS, ${summary.memory.heapPerStreamKiB.toFixed(1)} KiB heap per idle stream`,
+    );
+}
+
+interface ProfileOptions {
+  readonly streams: number;
+  readonly services: number;
+  readonly changes: number;
+  readonly env: Record<string, string>;
+  readonly out: string;
+  readonly label: string;
+  readonly heapSnapshot: boolean;
+  readonly profile: boolean;
+  readonly bin?: string;
+}
+
+interface Summary {
+  readonly label: string;
+  readonly fullPushMs: number;
+  readonly convergence: { p50Ms: number | undefined; p99Ms: number | undefined; maxMs: number | undefined };
+  readonly serverCpuSeconds: number;
+  readonly memory: { rssPerStreamKiB: number; heapPerStreamKiB: number; [key: string]: unknown };
+  readonly [key: string]: unknown;
+}
+
+async function profileOnce(context: BenchContext, options: ProfileOptions): Promise<Summary> {
+  const { streams, services, changes, env, out } = options;
+  const cleanup = new Cleanup();
+  try {
+    const shape = { services, kubeClusters: 3, endpointsPerKubeCluster: 10 };
+    const mesh = await GeneratedMesh.write(join(context.workDir, options.label, 'mesh'), shape, {
+      debounce: DEFAULT_DEBOUNCE,
+      logLevel: 'info',
+    });
+    const server = await startMeshpilot(mesh.configPath, 180_000, {
+      nodeFlags: ['--inspect=127.0.0.1:0'],
+      env,
+      ...(options.bin ? { bin: options.bin } : {}),
+    });
+    cleanup.defer(() => server.stop());
+    const url = inspectorUrl(server.tail());
+    if (url === undefined) throw new Error(`no inspector URL in meshpilot's output: ${server.tail().join(' | ')}`);
+    const inspector = await connectInspector(url);
+    cleanup.defer(() => inspector.close());
+    const gcRss = async (): Promise<number> => {
+      for (let i = 0; i < 2; i += 1) await inspector.call('HeapProfiler.collectGarbage');
+      await sleep(500);
+      return (await rssBytes(server.pid)) ?? 0;
+    };
+    const heapUsed = async (): Promise<number> => {
+      const result = await inspector.call<{ result: { value: number } }>('Runtime.evaluate', {
+        expression: 'process.memoryUsage().heapUsed',
+        returnByValue: true,
+      });
+      return result.result.value;
+    };
+    const usage = async (): Promise<Record<string, number>> => {
+      const result = await inspector.call<{ result: { value: Record<string, number> } }>('Runtime.evaluate', {
+        expression: 'process.memoryUsage()',
+        returnByValue: true,
+      });
+      return result.result.value;
+    };
+    const rssBefore = await gcRss();
+    const heapBefore = await heapUsed();
+    const usageBefore = await usage();
+    const plan = Array.from({ length: changes }, (_, i) => ({
+      service: Math.floor(((i + 0.5) * services) / changes),
+      kubeCluster: i % 3,
+    }));
+    const tracked = plan.map((p) => mesh.services[p.service]!.envoyCluster);
+    const initial = await connectFleet(
+      context,
+      cleanup,
+      { port: server.xdsPort, pid: server.pid },
+      {
+        streams,
+        tracked,
+        timeoutMs: Math.max(60_000, streams * 30),
+      },
+    );
+    context.log(
+      `${initial.status.initialDone}/${streams} streams got the full push` +
+        (initial.fullPushMs !== undefined ? ` in ${Math.round(initial.fullPushMs)} ms` : ' (incomplete)'),
+    );
+    if (initial.fullPushMs === undefined) throw new Error(`full push incomplete: ${initial.status.firstFailure ?? ''}`);
+    await sleep(2_000);
+    const rssWith = await gcRss();
+    const heapWith = await heapUsed();
+    const usageWith = await usage();
+    context.log(`memoryUsage before ${JSON.stringify(usageBefore)}, with streams ${JSON.stringify(usageWith)}`);
+    const memory = {
+      rssBeforeMiB: rssBefore / 2 ** 20,
+      rssWithStreamsMiB: rssWith / 2 ** 20,
+      rssPerStreamKiB: (rssWith - rssBefore) / streams / KIB,
+      heapPerStreamKiB: (heapWith - heapBefore) / streams / KIB,
+    };
+    context.log(
+      `after GC: RSS ${memory.rssBeforeMiB.toFixed(1)} → ${memory.rssWithStreamsMiB.toFixed(1)} MiB, ` +
+        `${memory.rssPerStreamKiB.toFixed(1)} KiB RSS and ${memory.heapPerStreamKiB.toFixed(1)} KiB heap per idle stream`,
+    );
+    if (options.heapSnapshot) {
+      const chunks: string[] = [];
+      inspector.on('HeapProfiler.addHeapSnapshotChunk', (params) => chunks.push(String(params['chunk'])));
+      await inspector.call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      const file = join(out, `${options.label}.heapsnapshot`);
+      await writeFile(file, chunks.join(''));
+      context.log(`heap snapshot: ${file}`);
+    }
+    const profile = options.profile;
+    if (profile) {
+      await inspector.call('Profiler.enable');
+      await inspector.call('Profiler.setSamplingInterval', { interval: 200 });
+      await inspector.call('Profiler.start');
+    }
+    const cpuBefore = (await cpuSeconds(server.pid)) ?? 0;
+    const latencies: number[] = [];
+    for (let i = 0; i < changes; i += 1) {
+      const change = { resource: tracked[i]!, writtenAt: nowMs() };
+      await mesh.toggleEndpoint(plan[i]!.kubeCluster, plan[i]!.service);
+      const { result, timedOut } = await waitConvergence(initial.fleet, [change], 60_000);
+      latencies.push(...result.latencies);
+      context.log(
+        `change ${i + 1}: p50 ${percentile(result.latencies, 50)?.toFixed(0)} ms, p99 ${percentile(result.latencies, 99)?.toFixed(0)} ms` +
+          (timedOut ? ' (timeout)' : ''),
+      );
+      await sleep(500);
+    }
+    const cpu = ((await cpuSeconds(server.pid)) ?? 0) - cpuBefore;
+    const summary: Summary = {
+      label: options.label,
+      bin: options.bin ?? 'this checkout',
+      streams,
+      services,
+      changes,
+      env,
+      fullPushMs: Math.round(initial.fullPushMs),
+      convergence: {
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+        maxMs: percentile(latencies, 100),
+      },
+      serverCpuSeconds: cpu,
+      memory,
+    };
+    if (profile) {
+      const { profile: cpuProfile } = await inspector.call<{ profile: CpuProfile }>('Profiler.stop');
+      await writeFile(join(out, `${options.label}.cpuprofile`), JSON.stringify(cpuProfile));
+      const top = summarizeProfile(cpuProfile, 45);
+      const lines = top.map((l) => `${l.selfMs.toFixed(0).padStart(7)} ${l.totalMs.toFixed(0).padStart(7)}  ${l.name}`);
+      await writeFile(join(out, `${options.label}.top.txt`), `  self   total  (ms)\n${lines.join('\n')}\n`);
+      process.stdout.write(`  self   total  (ms)\n${lines.join('\n')}\n`);
+    }
+    await writeFile(join(out, `${options.label}.json`), JSON.stringify(summary, null, 2));
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    await initial.fleet.close();
+    return summary;
+  } finally {
+    await cleanup.run();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
