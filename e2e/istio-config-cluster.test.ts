@@ -210,7 +210,7 @@ describe.skipIf(!kubectlPresent)('Istio config from a config kube cluster (kube-
     );
   });
 
-  it('lists an Istio Gateway applied with kubectl as not supported, while the CRDs the cluster lacks (EnvoyFilter) keep it synced', async () => {
+  it('accepts an Istio Gateway applied with kubectl, and lists a RequestAuthentication as not supported while the CRDs the cluster lacks (EnvoyFilter) keep it synced', async () => {
     await apply(
       'gateway',
       `apiVersion: networking.istio.io/v1
@@ -222,20 +222,45 @@ spec:
   - port: {number: 15443, name: tls, protocol: TLS}
     tls: {mode: AUTO_PASSTHROUGH}
     hosts: ['*.local']
+---
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: jwt, namespace: sample}
+spec:
+  jwtRules: [{issuer: "https://example.com"}]
 `,
     );
-    await eventually(async () => (await configz()).unsupported.length === 1, 'the Gateway listed as not supported');
+    await eventually(
+      async () =>
+        (await configz()).unsupported.length === 1 &&
+        (meshpilot.cache.currentSnapshot()?.istioConfig.gateways.length ?? 0) === 1,
+      'the Gateway accepted and the RequestAuthentication listed as not supported',
+    );
     const view = await configz();
+    expect(view.accepted.filter((a) => a.kind === 'Gateway')).toMatchObject([
+      {
+        kind: 'Gateway',
+        namespace: 'sample',
+        name: 'cross-network-gateway',
+        origin: { type: 'kube', kubeCluster: 'config' },
+      },
+    ]);
     expect(view.unsupported[0]).toMatchObject({
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'Gateway',
+      apiVersion: 'security.istio.io/v1',
+      kind: 'RequestAuthentication',
       namespace: 'sample',
-      name: 'cross-network-gateway',
+      name: 'jwt',
       origin: { type: 'kube', kubeCluster: 'config' },
-      reason: expect.stringMatching(/^not supported: Gateway \(networking\.istio\.io\)/),
+      reason: expect.stringMatching(/^not supported: RequestAuthentication \(security\.istio\.io\)/),
     });
     expect(view.sources[0]?.state).toBe('synced');
     await kubectl('delete', 'gateway.networking.istio.io', 'cross-network-gateway', '-n', 'sample');
-    await eventually(async () => (await configz()).unsupported.length === 0, 'the Gateway to leave the list');
+    await kubectl('delete', 'requestauthentication', 'jwt', '-n', 'sample');
+    await eventually(
+      async () =>
+        (await configz()).unsupported.length === 0 &&
+        meshpilot.cache.currentSnapshot()?.istioConfig.gateways.length === 0,
+      'the Gateway and the RequestAuthentication to go',
+    );
   });
 });

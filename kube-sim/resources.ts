@@ -73,6 +73,9 @@ export const resourceTypes: readonly ResourceType[] = [
     categories: [...istio, 'security-istio-io'],
     resource: 'authorizationpolicies',
   }),
+  type('security.istio.io', 'v1', 'RequestAuthentication', true, {
+    categories: [...istio, 'security-istio-io'],
+  }),
   type('telemetry.istio.io', 'v1', 'Telemetry', true, {
     shortNames: ['telemetry'],
     categories: [...istio, 'telemetry-istio-io'],

@@ -10,6 +10,7 @@ export const ISTIO_KINDS: readonly IstioKind[] = [
   'PeerAuthentication',
   'AuthorizationPolicy',
   'Telemetry',
+  'Gateway',
 ];
 
 /** The IstioConfigSet field holding each kind. */
@@ -21,6 +22,7 @@ export const SET_FIELD = {
   PeerAuthentication: 'peerAuthentications',
   AuthorizationPolicy: 'authorizationPolicies',
   Telemetry: 'telemetries',
+  Gateway: 'gateways',
 } as const satisfies Record<IstioKind, keyof IstioConfigSet>;
 
 export const EMPTY_ISTIO_CONFIG: IstioConfigSet = {
@@ -32,6 +34,7 @@ export const EMPTY_ISTIO_CONFIG: IstioConfigSet = {
   peerAuthentications: [],
   authorizationPolicies: [],
   telemetries: [],
+  gateways: [],
 };
 
 /** "Kind namespace/name": one object's identity across sources. */
@@ -71,6 +74,7 @@ export function buildIstioConfigSet(
     peerAuthentications: ofKind(sorted, 'PeerAuthentication'),
     authorizationPolicies: ofKind(sorted, 'AuthorizationPolicy'),
     telemetries: ofKind(sorted, 'Telemetry'),
+    gateways: ofKind(sorted, 'Gateway'),
   };
 }
 

@@ -15,7 +15,8 @@ export type IstioKind =
   | 'Sidecar'
   | 'PeerAuthentication'
   | 'AuthorizationPolicy'
-  | 'Telemetry';
+  | 'Telemetry'
+  | 'Gateway';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -300,6 +301,39 @@ export interface SidecarSpec {
   readonly outboundTrafficPolicy?: { readonly mode: 'REGISTRY_ONLY' | 'ALLOW_ANY' };
 }
 
+// ---------- networking.istio.io/v1 Gateway ----------
+
+export type ServerTlsMode =
+  'PASSTHROUGH' | 'SIMPLE' | 'MUTUAL' | 'AUTO_PASSTHROUGH' | 'ISTIO_MUTUAL' | 'OPTIONAL_MUTUAL';
+
+export interface ServerTlsSettings {
+  readonly httpsRedirect?: boolean;
+  /** Absent = PASSTHROUGH, as in Istio's API (its zero value). */
+  readonly mode?: ServerTlsMode;
+  /** A kube Secret in the gateway workload's namespace (SIMPLE / MUTUAL through SDS). */
+  readonly credentialName?: string;
+  readonly subjectAltNames?: readonly string[];
+  readonly minProtocolVersion?: string;
+  readonly maxProtocolVersion?: string;
+  readonly cipherSuites?: readonly string[];
+}
+
+export interface GatewayServer {
+  /** Istio's port: the gateway Service's port (translated to the pod's targetPort), protocol and a unique name. */
+  readonly port: { readonly number: number; readonly protocol: string; readonly name: string };
+  /** "namespace/dnsName" or "dnsName" (any namespace); dnsName may be "*" or "*.suffix". */
+  readonly hosts: readonly string[];
+  readonly tls?: ServerTlsSettings;
+  readonly bind?: string;
+  readonly name?: string;
+}
+
+export interface GatewaySpec {
+  /** Pod labels of the gateway workloads; absent = every router that asks. */
+  readonly selector?: Labels;
+  readonly servers: readonly GatewayServer[];
+}
+
 // ---------- security.istio.io/v1 PeerAuthentication ----------
 
 export type MutualTlsMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
@@ -428,6 +462,7 @@ export interface IstioSpecs {
   PeerAuthentication: PeerAuthenticationSpec;
   AuthorizationPolicy: AuthorizationPolicySpec;
   Telemetry: TelemetrySpec;
+  Gateway: GatewaySpec;
 }
 
 /** Where an object came from: a file of a manifests folder, or a kube cluster's API server. */
@@ -466,4 +501,5 @@ export interface IstioConfigSet {
   readonly peerAuthentications: readonly IstioConfig<'PeerAuthentication'>[];
   readonly authorizationPolicies: readonly IstioConfig<'AuthorizationPolicy'>[];
   readonly telemetries: readonly IstioConfig<'Telemetry'>[];
+  readonly gateways: readonly IstioConfig<'Gateway'>[];
 }

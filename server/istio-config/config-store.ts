@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
+import { untranslatedGatewayServers } from '../../translators/gateway/untranslated-servers.ts';
 import { authorizationPolicyIssues } from '../../translators/security/authorization-policy.ts';
 import {
   allConfigs,
@@ -255,6 +256,7 @@ export function translationWarnings(config: AnyIstioConfig, raw: unknown): strin
   if (config.kind === 'AuthorizationPolicy') return authorizationPolicyIssues(config);
   if (config.kind === 'Telemetry') return ignoredTelemetryParts(raw);
   if (config.kind === 'ServiceEntry') return [SERVICE_ENTRY_NOT_TRANSLATED];
+  if (config.kind === 'Gateway') return untranslatedGatewayServers(config);
   return [];
 }
 

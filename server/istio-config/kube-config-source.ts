@@ -22,7 +22,7 @@ export interface KubeConfigSourceOptions {
   readonly firstSyncTimeoutMs?: number;
 }
 
-/** The seven Istio resources, watched across all namespaces at their v1 API. */
+/** The Istio resources meshpilot translates, watched across all namespaces at their v1 API. */
 export const ISTIO_RESOURCES: readonly { kind: IstioKind; group: string; plural: string }[] = [
   { kind: 'VirtualService', group: 'networking.istio.io', plural: 'virtualservices' },
   { kind: 'DestinationRule', group: 'networking.istio.io', plural: 'destinationrules' },
@@ -31,6 +31,7 @@ export const ISTIO_RESOURCES: readonly { kind: IstioKind; group: string; plural:
   { kind: 'PeerAuthentication', group: 'security.istio.io', plural: 'peerauthentications' },
   { kind: 'AuthorizationPolicy', group: 'security.istio.io', plural: 'authorizationpolicies' },
   { kind: 'Telemetry', group: 'telemetry.istio.io', plural: 'telemetries' },
+  { kind: 'Gateway', group: 'networking.istio.io', plural: 'gateways' },
 ];
 
 /**
@@ -40,7 +41,6 @@ export const ISTIO_RESOURCES: readonly { kind: IstioKind; group: string; plural:
  */
 export const UNSUPPORTED_RESOURCES: readonly { kind: string; group: string; version: string; plural: string }[] = [
   { kind: 'EnvoyFilter', group: 'networking.istio.io', version: 'v1alpha3', plural: 'envoyfilters' },
-  { kind: 'Gateway', group: 'networking.istio.io', version: 'v1', plural: 'gateways' },
   { kind: 'WorkloadEntry', group: 'networking.istio.io', version: 'v1', plural: 'workloadentries' },
   { kind: 'WorkloadGroup', group: 'networking.istio.io', version: 'v1', plural: 'workloadgroups' },
   { kind: 'RequestAuthentication', group: 'security.istio.io', version: 'v1', plural: 'requestauthentications' },

@@ -4,6 +4,7 @@ import { formatConfigPath } from '../config/config-error.ts';
 import { issuesFromZod } from '../config/zod-issues.ts';
 import { isDnsLabel } from './schema-common.ts';
 import { DestinationRuleSchema } from './schema-destination-rule.ts';
+import { GatewaySchema } from './schema-gateway.ts';
 import { AuthorizationPolicySchema, PeerAuthenticationSchema } from './schema-security.ts';
 import { ServiceEntrySchema, SidecarSchema } from './schema-service-entry-sidecar.ts';
 import { TelemetrySchema } from './schema-telemetry.ts';
@@ -20,6 +21,7 @@ const GROUP_OF: Readonly<Record<IstioKind, string>> = {
   PeerAuthentication: 'security.istio.io',
   AuthorizationPolicy: 'security.istio.io',
   Telemetry: 'telemetry.istio.io',
+  Gateway: 'networking.istio.io',
 };
 
 /** API versions meshpilot reads; the older ones have the same spec as v1 for the fields used here. */
@@ -39,6 +41,7 @@ const SPEC_SCHEMAS: SpecSchemas = {
   PeerAuthentication: PeerAuthenticationSchema,
   AuthorizationPolicy: AuthorizationPolicySchema,
   Telemetry: TelemetrySchema,
+  Gateway: GatewaySchema,
 };
 
 function isIstioKind(kind: string): kind is IstioKind {
@@ -125,6 +128,9 @@ export function validateIstioObject(
       `apiVersion: expected one of ${versions.map((v) => `${group}/${v}`).join(', ')}, got ${JSON.stringify(apiVersion)}`,
     );
   const meta = metaOf(object, origin, fallbackVersion, errors);
+  // Istio's ValidateGateway: a Gateway's name is a DNS label (no dots), since VirtualServices name it as namespace/name.
+  if (istioKind === 'Gateway' && meta.name !== '' && !isDnsLabel(meta.name))
+    errors.push(`metadata.name: invalid gateway name ${JSON.stringify(meta.name)}: expected a DNS label (no dots)`);
   const rawSpec = object['spec'] ?? {};
   const schema = SPEC_SCHEMAS[istioKind];
   const parsed = schema.safeParse(rawSpec);

@@ -21,9 +21,12 @@ describe('validation webhook (pure)', () => {
 
   it('allows deletes, kinds meshpilot does not read, and returns untranslated parts as warnings', () => {
     expect(review({}, 'DELETE').allowed).toBe(true);
-    expect(review({ apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'g' } }).allowed).toBe(
-      true,
-    );
+    expect(
+      review({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'g' } }).allowed,
+    ).toBe(true);
+    const gateway = review({ apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'g' } });
+    expect(gateway.allowed).toBe(false);
+    expect(gateway.status?.message).toMatch(/^Gateway sample\/g: spec\.servers: gateway must have at least one server/);
     const telemetry = review({
       apiVersion: 'telemetry.istio.io/v1',
       kind: 'Telemetry',
