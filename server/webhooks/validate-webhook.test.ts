@@ -26,7 +26,7 @@ describe('validation webhook (pure)', () => {
     ).toBe(true);
     const gateway = review({ apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'g' } });
     expect(gateway.allowed).toBe(false);
-    expect(gateway.status?.message).toMatch(/^Gateway sample\/g: spec\.servers: gateway must have at least one server/);
+    expect(gateway.status?.message).toMatch(/^Gateway sample\/g: spec\.servers: required: expected a list/);
     const telemetry = review({
       apiVersion: 'telemetry.istio.io/v1',
       kind: 'Telemetry',
