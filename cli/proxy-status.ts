@@ -8,10 +8,18 @@ interface SyncEntry {
   kubeCluster: string;
   network: string;
   kind: string;
+  /** Present when the proxy's CLUSTER_ID or NETWORK matches nothing meshpilot knows. */
+  unknownTopology?: { field: 'CLUSTER_ID' | 'NETWORK'; value: string; message: string }[];
   types: Record<string, { status: string; lastNack?: { message: string } | null }>;
 }
 
 const TYPES = ['cds', 'lds', 'eds', 'rds', 'sds'] as const;
+
+/** The value, `-` when empty, marked `(unknown)` when meshpilot knows no kube cluster or network by it. */
+function flagged(entry: SyncEntry, field: 'CLUSTER_ID' | 'NETWORK', value: string): string {
+  if (value === '') return '-';
+  return entry.unknownTopology?.some((u) => u.field === field) ? `${value} (unknown)` : value;
+}
 
 /** `meshpilot proxy-status`: every connected proxy and, per xDS type, SYNCED / STALE / NACKED / NOT SENT. */
 export async function runProxyStatus(
@@ -35,8 +43,8 @@ export async function runProxyStatus(
     .sort((a, b) => a.proxy.localeCompare(b.proxy))
     .map((e) => [
       e.proxy,
-      e.kubeCluster || '-',
-      e.network || '-',
+      flagged(e, 'CLUSTER_ID', e.kubeCluster),
+      flagged(e, 'NETWORK', e.network),
       ...TYPES.map((t) => e.types[t]?.status ?? 'IGNORED'),
       e.kind,
     ]);

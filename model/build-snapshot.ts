@@ -4,7 +4,13 @@ import { serviceHostname } from './hostnames.ts';
 import { InputIndex } from './input-index.ts';
 import { EMPTY_ISTIO_CONFIG } from './istio/config-set.ts';
 import type { InputChange, KubeClusterObjects, SnapshotInput } from './inputs.ts';
-import { NetworkResolver, resolveGateways, systemNamespaceNetwork, type ResolvedHostnames } from './networks.ts';
+import {
+  namedNetworks,
+  NetworkResolver,
+  resolveGateways,
+  systemNamespaceNetwork,
+  type ResolvedHostnames,
+} from './networks.ts';
 import { FULL_DELTA, isEmptyDelta, type SnapshotDelta } from './snapshot-delta.ts';
 import type { MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from './types.ts';
 import { updateWorkloads, workloadsByIp, type PodIps, type WorkloadsByIp } from './workloads.ts';
@@ -85,7 +91,12 @@ export function buildSnapshotIncremental(
     ? { ...buildKeyed(input, kubeClusters, memo, changes), followed: 'changes' }
     : { ...buildWhole(input, kubeClusters, settings, stores, memo), followed: 'every service' };
   // Nothing changed (not even the pods proxies are identified by): keep the previous snapshot object itself.
-  if (memo !== undefined && isEmptyDelta(build.delta) && build.snapshot.workloadsByIp === memo.snapshot.workloadsByIp)
+  if (
+    memo !== undefined &&
+    isEmptyDelta(build.delta) &&
+    build.snapshot.workloadsByIp === memo.snapshot.workloadsByIp &&
+    sameRefs(build.snapshot.networks, memo.snapshot.networks) // strings: equal values
+  )
     return { ...build, snapshot: memo.snapshot, memo: { ...build.memo, snapshot: memo.snapshot } };
   return build;
 }
@@ -265,6 +276,7 @@ function finish(
     gateways,
     workloadsByIp: workloads.byIp,
     kubeClusters: kubeClusters.map((c) => c.name),
+    networks: namedNetworks(input.meshNetworks, kubeClusters, gateways),
     istioConfig: changes.istioConfig(input.istioConfig ?? EMPTY_ISTIO_CONFIG),
     ...(input.meshConfig !== undefined ? { meshConfig: input.meshConfig } : {}),
   };

@@ -85,6 +85,24 @@ export class NetworkResolver {
   }
 }
 
+/**
+ * The networks config and kube clusters name: meshNetworks' networks, each kube cluster's network
+ * (its istio-system Namespace's label, else clusters[].network) and every network with gateways. Sorted.
+ */
+export function namedNetworks(
+  meshNetworks: MeshNetworksSpec,
+  kubeClusters: readonly KubeClusterObjects[],
+  gateways: ReadonlyMap<string, unknown>,
+): string[] {
+  const names = new Set([...Object.keys(meshNetworks.networks), ...gateways.keys()]);
+  for (const cluster of kubeClusters) {
+    const network = systemNamespaceNetwork(cluster) || cluster.network;
+    if (network) names.add(network);
+  }
+  names.delete('');
+  return [...names].sort();
+}
+
 /** Every name gateways are given by (LoadBalancer ingress hostnames, meshNetworks addresses) and what it resolves to. */
 export type ResolvedHostnames = ReadonlyMap<string, readonly string[]>;
 

@@ -165,6 +165,12 @@ export interface MeshSnapshot {
   /** Workloads (pods) by IP, for inferring missing proxy metadata. Several when IPs overlap across clusters. */
   readonly workloadsByIp: ReadonlyMap<string, readonly ProxyWorkload[]>;
   readonly kubeClusters: readonly string[];
+  /**
+   * The networks config and kube clusters name, sorted: meshNetworks' networks, each kube cluster's
+   * (configured, or its istio-system Namespace's label) and those with gateways. A pod's own network
+   * label may name one more (see workloadsByIp).
+   */
+  readonly networks: readonly string[];
   /** Accepted Istio config objects (VirtualService, DestinationRule, ...); empty when no config source is set. */
   readonly istioConfig: IstioConfigSet;
   /** meshpilot.yaml's `mesh:` (Istio MeshConfig fields); absent = Istio's defaults. */

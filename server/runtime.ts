@@ -18,6 +18,7 @@ import { startSecurity, type SecurityPlane } from './security/start-security.ts'
 import { startWebhookServer } from './webhooks/webhook-server.ts';
 import { webhookHandlers } from './webhooks/handlers.ts';
 import { startConfigSources, type IstioConfigPlane } from './istio-config/start-config-sources.ts';
+import { countUnknownTopology } from './generators/proxy-topology.ts';
 
 export interface RuntimeOptions {
   readonly logger?: Logger;
@@ -79,6 +80,12 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     limits: config.xdsServer,
     ...(security !== undefined ? { extraSources: new Map([[SECRET_TYPE, security.sds]]) } : {}),
   });
+  metrics.countProxiesWithUnknownCluster(() =>
+    countUnknownTopology(
+      cache.currentSnapshot(),
+      xds.connected().flatMap((c) => (c.proxy ? [c.proxy.view] : [])),
+    ),
+  );
   const kubeClusterNetworks = Object.fromEntries(config.clusters.map((c) => [c.name, c.network]));
   const pipeline = new MeshPipeline({
     settings: {

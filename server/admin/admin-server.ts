@@ -8,6 +8,7 @@ import type { DroppedInput } from '../registry/dropped-inputs.ts';
 import type { GatewayNameState } from '../gateway-dns/gateway-name-cache.ts';
 import type { MeshXdsService } from '../cache/mesh-xds-service.ts';
 import { explainServiceEndpoints } from '../../translators/eds-explain.ts';
+import { topologyChecker } from '../generators/proxy-topology.ts';
 import { configDump } from './config-dump.ts';
 import { envoyClusters } from './envoy-clusters.ts';
 import { LISTED_NAMES_LIMIT, parseSynczQuery, selectSyncSources, syncEntry } from './syncz.ts';
@@ -74,7 +75,9 @@ export function createAdminServer(sources: AdminSources): Server {
       const { selected, total } = selectSyncSources(sources.xds.connected(), query);
       res.writeHead(200, { 'content-type': 'application/json', 'x-total-count': String(total) });
       const namesLimit = query.proxyId !== undefined ? Number.POSITIVE_INFINITY : LISTED_NAMES_LIMIT;
-      return writeJsonArray(res, selected, (c) => syncEntry(c, namesLimit), { chunkSize: chunkSize.proxies });
+      const snapshot = sources.snapshot();
+      const check = snapshot ? topologyChecker(snapshot) : undefined;
+      return writeJsonArray(res, selected, (c) => syncEntry(c, namesLimit, check), { chunkSize: chunkSize.proxies });
     },
     '/debug/config_dump': (url, res) => {
       const proxyId = url.searchParams.get('proxyID');

@@ -65,7 +65,8 @@ export async function handleLogLevel(
   }
   const previous = logger.level;
   logger.level = level;
-  logger.warn({ previous, level }, 'log level changed');
+  // Not `level`: that key is pino's own (the record's numeric level), which it would overwrite.
+  logger.warn({ previous, output_level: level }, 'log level changed');
   json(res, 200, scopeView(logger));
   return true;
 }

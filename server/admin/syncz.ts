@@ -1,5 +1,7 @@
 import { shortTypeName } from '../../protos/type-urls.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
 import type { ConnectedProxy } from '../generators/proxy-identity.ts';
+import type { UnknownTopology } from '../generators/proxy-topology.ts';
 import type { TypeState } from '../xds/type-state.ts';
 
 /** What /debug/syncz reads of a stream (an XdsConnection; tests build it from real TypeStates). */
@@ -25,6 +27,7 @@ export const MAX_PAGE_SIZE = 500;
 export function syncEntry(
   connection: SyncSource,
   namesLimit = LISTED_NAMES_LIMIT,
+  check?: (view: ProxyView) => readonly UnknownTopology[],
 ): Record<string, unknown> | undefined {
   const proxy = connection.proxy;
   if (proxy === undefined) return undefined;
@@ -51,8 +54,15 @@ export function syncEntry(
     network: proxy.view.network,
     locality: proxy.view.locality,
     generator: proxy.view.generator,
+    // Only when the proxy claims a CLUSTER_ID or NETWORK the mesh does not know (istiod's syncz has no such field).
+    ...unknownTopologyField(check?.(proxy.view) ?? []),
     types,
   };
+}
+
+function unknownTopologyField(unknown: readonly UnknownTopology[]): { unknownTopology?: object[] } {
+  if (unknown.length === 0) return {};
+  return { unknownTopology: unknown.map(({ field, value, message }) => ({ field, value, message })) };
 }
 
 /** `*` first when wildcard, then the names, at most `limit` in all (bounded work per stream). */

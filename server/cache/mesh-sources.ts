@@ -6,6 +6,7 @@ import type { NodeMessage } from '../xds/wire.ts';
 import type { TypeGenerator } from '../generators/generator.ts';
 import { MESH_GENERATORS } from '../generators/index.ts';
 import { parseProxyNode, type ConnectedProxy } from '../generators/proxy-identity.ts';
+import { topologyChecker, UNKNOWN_CLUSTER_CODE } from '../generators/proxy-topology.ts';
 
 /** A source of the ADS streams as meshpilot runs them: proxies identified from node, changes are snapshot deltas. */
 export type MeshResourceSource = ResourceSource<ConnectedProxy, SnapshotDelta>;
@@ -39,13 +40,24 @@ export function meshResourceSources(
 /** Identifies a proxy from its node, inferring what is missing from the current snapshot's pods. */
 export function meshProxyIdentifier(cache: XdsCache): ProxyIdentifier<ConnectedProxy> {
   return (node: NodeMessage | undefined) => {
-    const parsed = parseProxyNode(node, cache.currentSnapshot());
+    const snapshot = cache.currentSnapshot();
+    const parsed = parseProxyNode(node, snapshot);
     if (!parsed.ok) return parsed;
     const { view } = parsed.proxy;
+    // Served as it claims (as istiod), but said once: a typo in CLUSTER_ID or NETWORK otherwise looks healthy.
+    const unknown = snapshot ? topologyChecker(snapshot)(view) : [];
     return {
       ok: true,
       proxy: parsed.proxy,
       logFields: { kubeCluster: view.kubeCluster, network: view.network, generator: view.generator },
+      ...(unknown.length > 0
+        ? {
+            warning: {
+              code: UNKNOWN_CLUSTER_CODE,
+              message: `proxy served as it claims, but its ${unknown.map((u) => u.message).join('; its ')}`,
+            },
+          }
+        : {}),
     };
   };
 }

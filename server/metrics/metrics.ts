@@ -160,6 +160,24 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** How many connected proxies claim a CLUSTER_ID / NETWORK the mesh does not know (the runtime sets it). */
+  private unknownClusterProxies: () => Readonly<Record<string, number>> = () => ({});
+  readonly proxiesUnknownCluster = new Gauge({
+    name: 'meshpilot_proxies_unknown_cluster',
+    help: 'Connected proxies whose CLUSTER_ID matches no kube cluster (reason cluster_id) or whose NETWORK matches no network (reason network)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+    collect: () => {
+      for (const [reason, count] of Object.entries(this.unknownClusterProxies()))
+        this.proxiesUnknownCluster.set({ reason }, count);
+    },
+  });
+
+  /** Where meshpilot_proxies_unknown_cluster is read from at each scrape. */
+  countProxiesWithUnknownCluster(count: () => Readonly<Record<string, number>>): void {
+    this.unknownClusterProxies = count;
+  }
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.build.set({ component: 'pilot', tag: MESHPILOT_VERSION }, 1);

@@ -264,6 +264,12 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
       },
       'proxy connected',
     );
+    if (identified.warning !== undefined) {
+      this.context.logger.warn(
+        { connection: this.id, proxy: identified.proxy.id, code: identified.warning.code, ...identified.logFields },
+        identified.warning.message,
+      );
+    }
     return identified.proxy;
   }
 

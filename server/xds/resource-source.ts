@@ -51,7 +51,13 @@ export interface StreamProxy {
 }
 
 export type ProxyIdentification<P> =
-  | { readonly ok: true; readonly proxy: P; readonly logFields?: Readonly<Record<string, unknown>> }
+  | {
+      readonly ok: true;
+      readonly proxy: P;
+      readonly logFields?: Readonly<Record<string, unknown>>;
+      /** Something wrong with the proxy that does not stop it being served: logged once, at warn, when it connects. */
+      readonly warning?: { readonly code: string; readonly message: string };
+    }
   | { readonly ok: false; readonly error: string };
 
 /** Identifies the proxy of a stream from the node of its first request (injected by the runtime). */

@@ -10,7 +10,7 @@ import { badge, el, empty } from './dom.js';
  * @typedef {{ hostname: string }} Service
  * @typedef {{ services?: Service[], gateways?: Record<string, Gateway[]> }} Registry
  * @typedef {{ kubeCluster: string, network: string, address: string, ready: boolean }} Endpoint
- * @typedef {{ proxy: string, kubeCluster?: string, network?: string, types: Record<string, { status: string }> }} Proxy
+ * @typedef {{ proxy: string, kubeCluster?: string, network?: string, unknownTopology?: { field: string, value: string, message: string }[], types: Record<string, { status: string }> }} Proxy
  */
 
 /** @type {Record<string, 'ok' | 'warn' | 'bad' | 'none'>} */
@@ -77,18 +77,49 @@ function clusterCard(cluster, services, endpoints, proxies) {
     el(
       'ul',
       { class: 'map-proxies', 'aria-label': `proxies in ${cluster.name}` },
-      mine.length === 0
-        ? el('li', { class: 'sub' }, 'no connected proxy')
-        : mine.map((p) =>
-            el(
-              'li',
-              { title: p.proxy },
-              el('span', { class: 'mono' }, shortName(p.proxy)),
-              ' ',
-              badge(proxyState(p), KIND[proxyState(p)] ?? 'none'),
-            ),
-          ),
+      mine.length === 0 ? el('li', { class: 'sub' }, 'no connected proxy') : mine.map(proxyItem),
     ),
+  );
+}
+
+/** A proxy's short name, worst sync state, and what it claims that meshpilot does not know. @param {Proxy} p */
+function proxyItem(p) {
+  return el(
+    'li',
+    { title: p.proxy },
+    el('span', { class: 'mono' }, shortName(p.proxy)),
+    ' ',
+    badge(proxyState(p), KIND[proxyState(p)] ?? 'none'),
+    (p.unknownTopology ?? []).map((u) => [
+      ' ',
+      badge(
+        u.field === 'CLUSTER_ID' ? `unknown kube cluster ${u.value}` : `unknown network ${u.value}`,
+        'bad',
+        u.message,
+      ),
+    ]),
+  );
+}
+
+/**
+ * Proxies whose CLUSTER_ID names no kube cluster of the map (or none at all): they belong to no card.
+ * @param {KubeCluster[]} clusters
+ * @param {Proxy[]} proxies
+ */
+function strayProxies(clusters, proxies) {
+  const names = new Set(clusters.map((c) => c.name));
+  const stray = proxies.filter((p) => !names.has(p.kubeCluster ?? ''));
+  if (stray.length === 0) return null;
+  return el(
+    'article',
+    { class: 'map-cluster map-stray', 'aria-label': 'proxies of no known kube cluster' },
+    el('h4', {}, 'Proxies of no known kube cluster'),
+    el(
+      'p',
+      { class: 'stale', role: 'note' },
+      'Their CLUSTER_ID matches no kube cluster of the mesh (or they sent none): they are served as they claim.',
+    ),
+    el('ul', { class: 'map-proxies', 'aria-label': 'proxies of no known kube cluster' }, stray.map(proxyItem)),
   );
 }
 
@@ -125,5 +156,6 @@ export function meshMap(clusters, registry, endpoints, proxies) {
       ),
     );
   }
+  parts.push(strayProxies(clusters, proxies));
   return el('div', { class: 'map', role: 'figure', 'aria-label': 'Mesh map' }, parts);
 }

@@ -6,7 +6,8 @@ import { badge, cell, el, empty, localityText, rowHeader, table, time } from './
  * @typedef {{ name: string, source?: string, state: string, syncedAt?: string, unreachableSince?: string, lastError?: string, objects?: Record<string, number> }} KubeClusterHealth
  * @typedef {{ message: string, nonce?: string, version?: string, at?: string }} Nack
  * @typedef {{ status: string, sentVersion?: string | null, ackedVersion?: string | null, resources?: number, subscribed?: string[], lastNack?: Nack | null }} TypeSync
- * @typedef {{ proxy: string, kind?: string, connectedAt?: string, kubeCluster?: string, network?: string, locality?: { region?: string, zone?: string, subZone?: string }, generator?: string, types: Record<string, TypeSync> }} ProxySync
+ * @typedef {{ field: string, value: string, message: string }} UnknownTopology
+ * @typedef {{ proxy: string, kind?: string, connectedAt?: string, kubeCluster?: string, network?: string, locality?: { region?: string, zone?: string, subZone?: string }, generator?: string, unknownTopology?: UnknownTopology[], types: Record<string, TypeSync> }} ProxySync
  * @typedef {{ cluster: string, workload: string, kubeCluster: string, network: string, locality: string, outcome: string, sentAs: string[], priority?: number, weight?: number, reason: string }} Explanation
  * @typedef {{ proxy: string, service: string, view?: { network?: string, kubeCluster?: string, locality?: { region?: string, zone?: string, subZone?: string } }, endpoints: Explanation[] }} ExplainResult
  */
@@ -66,6 +67,25 @@ function syncCell(sync) {
 }
 
 /**
+ * A proxy's kube cluster or network, with an `unknown` badge (the reason in its tooltip and as text
+ * below) when meshpilot knows no kube cluster or network by that name.
+ * @param {ProxySync} proxy
+ * @param {'CLUSTER_ID' | 'NETWORK'} field
+ * @param {string} text
+ */
+function claimCell(proxy, field, text) {
+  const unknown = proxy.unknownTopology?.find((u) => u.field === field);
+  if (!unknown) return text;
+  return cell(
+    { 'data-unknown': field },
+    text,
+    ' ',
+    badge('unknown', 'bad', unknown.message),
+    el('span', { class: 'sub' }, unknown.message),
+  );
+}
+
+/**
  * One page of the connected proxies.
  * @param {ProxySync[]} proxies
  * @param {{ offset: number, total: number }} [page] where the page starts, and how many proxies there are in all
@@ -91,8 +111,8 @@ export function proxiesTable(proxies, page = { offset: 0, total: proxies.length 
         el('span', { class: 'mono' }, p.proxy),
         p.generator ? el('span', { class: 'sub' }, `generator ${p.generator}`) : null,
       ),
-      p.kubeCluster || '—',
-      p.network || '(none)',
+      claimCell(p, 'CLUSTER_ID', p.kubeCluster || '—'),
+      claimCell(p, 'NETWORK', p.network || '(none)'),
       localityText(p.locality),
       p.kind ?? '',
       time(p.connectedAt),
