@@ -114,7 +114,12 @@ export function buildSharedClusters(snapshot: MeshSnapshot, view: ProxyView): Xd
     ];
   }
   const timeout = meshConnectTimeoutMs(snapshot);
-  return [...outbound, blackHoleCluster(timeout), passthroughCluster(timeout), inboundPassthroughCluster(timeout)];
+  return [
+    ...outbound,
+    blackHoleCluster(timeout),
+    passthroughCluster(timeout),
+    inboundPassthroughCluster(view, timeout),
+  ];
 }
 
 /** `inbound|<port>||` for a sidecar's own workload ports. Pure. */

@@ -2,19 +2,22 @@ import { NAME_TABLE_TYPE } from '../protos/type-urls.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot } from '../model/types.ts';
 import type { XdsResource } from './resource.ts';
+import { addressesOfFamily } from './common/ip-family.ts';
 
 /** Istio sends the NameTable as one resource without a name (pilot/pkg/xds/nds.go). */
 export const NAME_TABLE_RESOURCE_NAME = '';
 
 /**
  * As Istio (Service.GetAllAddressesForProxy): the VIP of the proxy's own kube cluster when the
- * service exists there, else one VIP, the service's default address (its first kube cluster's).
+ * service exists there, else one VIP, the service's default address (its first kube cluster's); for a
+ * single-family proxy only a VIP of its family (FilterAddressesByIPFamily), else none.
  */
 function vipsFor(service: MeshService, view: ProxyView): string[] {
   const own = service.vips[view.kubeCluster];
-  if (own) return [own];
+  const ownOfFamily = own === undefined ? [] : addressesOfFamily([own], view);
+  if (ownOfFamily.length > 0) return ownOfFamily;
   const first = service.kubeClusters.map((c) => service.vips[c]).find((vip) => vip !== undefined);
-  return first ? [first] : [];
+  return first === undefined ? [] : addressesOfFamily([first], view);
 }
 
 /**

@@ -2,6 +2,8 @@ import { duration } from '../../protos/any.ts';
 import { CONNECT_TIMEOUT_MS, DEFAULT_CIRCUIT_BREAKERS } from './cluster-common.ts';
 import { BLACKHOLE_CLUSTER, INBOUND_PASSTHROUGH_CLUSTER, PASSTHROUGH_CLUSTER } from './names.ts';
 import { clusterResource, type XdsResource } from '../resource.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
+import { inboundPassthroughBind } from './ip-family.ts';
 
 /** Istio's BlackHoleCluster: STATIC with no endpoints, so whatever is routed there is dropped. */
 export function blackHoleCluster(connectTimeoutMs = CONNECT_TIMEOUT_MS): XdsResource {
@@ -25,15 +27,16 @@ export function passthroughCluster(connectTimeoutMs = CONNECT_TIMEOUT_MS): XdsRe
 
 /**
  * Istio's InboundPassthroughCluster: inbound traffic to a port no service declares goes to the
- * original destination, from 127.0.0.6 so that iptables does not capture it a second time.
+ * original destination, from 127.0.0.6 (::6 for an IPv6-only proxy, both for a dual-stack one) so that
+ * iptables does not capture it a second time.
  */
-export function inboundPassthroughCluster(connectTimeoutMs = CONNECT_TIMEOUT_MS): XdsResource {
+export function inboundPassthroughCluster(view: ProxyView, connectTimeoutMs = CONNECT_TIMEOUT_MS): XdsResource {
   return clusterResource(INBOUND_PASSTHROUGH_CLUSTER, {
     name: INBOUND_PASSTHROUGH_CLUSTER,
     type: 'ORIGINAL_DST',
     connect_timeout: duration(connectTimeoutMs),
     lb_policy: 'CLUSTER_PROVIDED',
     circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
-    upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } },
+    upstream_bind_config: inboundPassthroughBind(view),
   });
 }

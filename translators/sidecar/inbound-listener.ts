@@ -17,6 +17,7 @@ import { workloadScope } from '../security/workload-scope.ts';
 import { statsFilters } from '../telemetry/stats-filter.ts';
 import { ISTIO_ALPN_MATCH, istioDownstreamTls } from '../security/istio-tls.ts';
 import { workloadInstances, workloadPorts } from '../common/workload.ts';
+import { primaryWildcard } from '../common/ip-family.ts';
 
 /** Istio's PILOT_INBOUND_PROTOCOL_DETECTION_TIMEOUT: how long tls_inspector waits for a server-first protocol. */
 const INSPECTION_TIMEOUT_MS = 1_000;
@@ -122,7 +123,7 @@ export function buildSidecarInboundListener(snapshot: MeshSnapshot, view: ProxyV
   if (mtls.mode === 'STRICT') chains.push(...strictPassthroughChains(authz));
   return listenerResource(VIRTUAL_INBOUND_LISTENER, {
     name: VIRTUAL_INBOUND_LISTENER,
-    address: socketAddress('0.0.0.0', VIRTUAL_INBOUND_PORT),
+    address: socketAddress(primaryWildcard(view), VIRTUAL_INBOUND_PORT),
     filter_chains: chains,
     default_filter_chain: {
       name: 'InboundPassthroughFilterChain',

@@ -16,6 +16,7 @@ import {
   VIRTUAL_OUTBOUND_PORT,
 } from '../common/names.ts';
 import { isHttpPort, isProxiedPort } from '../common/protocol.ts';
+import { extraWildcards, primaryWildcard } from '../common/ip-family.ts';
 import { serviceTcpProxyFilter } from '../traffic/tcp-routes.ts';
 import { statsFilters } from '../telemetry/stats-filter.ts';
 import { ADS_CONFIG_SOURCE, type XdsResource, listenerResource, type Listener } from '../resource.ts';
@@ -33,7 +34,11 @@ import { ADS_CONFIG_SOURCE, type XdsResource, listenerResource, type Listener } 
  */
 export function buildSidecarOutboundListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
   const stats = clientStatsFilters(snapshot, view);
-  return [virtualOutbound(), ...tcpServiceListeners(snapshot, view, stats), ...httpPortListeners(snapshot, stats)];
+  return [
+    virtualOutbound(view),
+    ...tcpServiceListeners(snapshot, view, stats),
+    ...httpPortListeners(snapshot, view, stats),
+  ];
 }
 
 /**
@@ -49,9 +54,9 @@ function listener(name: string, object: Listener): XdsResource {
   return listenerResource(name, { name, ...object });
 }
 
-function virtualOutbound(): XdsResource {
+function virtualOutbound(view: ProxyView): XdsResource {
   return listener(VIRTUAL_OUTBOUND_LISTENER, {
-    address: socketAddress('0.0.0.0', VIRTUAL_OUTBOUND_PORT),
+    address: socketAddress(primaryWildcard(view), VIRTUAL_OUTBOUND_PORT),
     filter_chains: [
       {
         name: 'virtualOutbound-blackhole',
@@ -110,11 +115,15 @@ export function httpPortNumbers(snapshot: MeshSnapshot): number[] {
   return [...ports].sort((a, b) => a - b);
 }
 
-function httpPortListeners(snapshot: MeshSnapshot, stats: readonly ProtoObject[]): XdsResource[] {
+function httpPortListeners(snapshot: MeshSnapshot, view: ProxyView, stats: readonly ProtoObject[]): XdsResource[] {
+  const wildcard = primaryWildcard(view);
   return httpPortNumbers(snapshot).map((port) => {
-    const name = addressPortName('0.0.0.0', port);
+    const name = addressPortName(wildcard, port);
+    // A dual-stack proxy's `0.0.0.0_<port>` also listens on `::` (Istio's extra wildcard binds).
+    const extra = extraWildcards(view).map((address) => ({ address: socketAddress(address, port) }));
     return listener(name, {
-      address: socketAddress('0.0.0.0', port),
+      address: socketAddress(wildcard, port),
+      ...(extra.length > 0 ? { additional_addresses: extra } : {}),
       filter_chains: [
         {
           filters: [
