@@ -81,6 +81,7 @@ describe('kube-sim over raw HTTPS', () => {
       'ServiceEntry',
       'Sidecar',
       'VirtualService',
+      'WorkloadEntry',
     ]);
     expect(obj((await simRequest(sim, { path: '/version', token: sim.readOnlyToken })).body)['major']).toBe('1');
     expect((await simRequest(sim, { path: '/apis/nope.example/v1', token: sim.adminToken })).status).toBe(404);

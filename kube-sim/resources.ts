@@ -59,6 +59,11 @@ export const resourceTypes: readonly ResourceType[] = [
     categories: [...istio, 'networking-istio-io'],
     resource: 'serviceentries',
   }),
+  type('networking.istio.io', 'v1', 'WorkloadEntry', true, {
+    shortNames: ['we'],
+    categories: [...istio, 'networking-istio-io'],
+    resource: 'workloadentries',
+  }),
   type('networking.istio.io', 'v1', 'Sidecar', true, { categories: [...istio, 'networking-istio-io'] }),
   type('networking.istio.io', 'v1', 'Gateway', true, {
     shortNames: ['gw'],

@@ -2,6 +2,7 @@ import type { KubeClusterObjects } from './inputs.ts';
 import type { InputIndex, RecordRef } from './input-index.ts';
 import { localityFromPodLabel, POD_LOCALITY_LABEL, NO_LOCALITY } from './locality.ts';
 import type { NetworkResolver } from './networks.ts';
+import { NO_WORKLOAD_ENTRIES, workloadEntryEndpoints, type WorkloadEntryIndex } from './workload-entries.ts';
 import type {
   EndpointSliceRecord,
   KubeServiceRecord,
@@ -81,19 +82,24 @@ export function buildService(
   records: readonly ServiceRecordIn[],
   index: InputIndex,
   resolver: NetworkResolver,
+  workloadEntries: WorkloadEntryIndex = NO_WORKLOAD_ENTRIES,
 ): BuiltService {
   const byPort = new Map<number, WorkloadEndpoint[]>();
   const ports = mergePorts(records.map((r) => r.service));
+  const add = (servicePort: number, endpoint: WorkloadEndpoint): void => {
+    let list = byPort.get(servicePort);
+    if (!list) byPort.set(servicePort, (list = []));
+    list.push(endpoint);
+  };
   for (const { cluster, service } of records) {
     for (const endpoint of endpointsOf(cluster, index.slicesOf(cluster, serviceKeyOf(service)), resolver)) {
       const port = ports.find(
         (p) => p.name === endpoint.servicePortName || (ports.length === 1 && endpoint.servicePortName === ''),
       );
-      if (!port) continue;
-      let list = byPort.get(port.port);
-      if (!list) byPort.set(port.port, (list = []));
-      list.push(endpoint);
+      if (port) add(port.port, endpoint);
     }
+    for (const { servicePort, endpoint } of workloadEntryEndpoints(cluster.name, service, ports, workloadEntries))
+      add(servicePort, endpoint);
   }
   for (const list of byPort.values()) list.sort(compareEndpoints);
   const first = records[0]!.service;

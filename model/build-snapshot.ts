@@ -13,6 +13,7 @@ import {
 } from './networks.ts';
 import { FULL_DELTA, isEmptyDelta, type SnapshotDelta } from './snapshot-delta.ts';
 import type { MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from './types.ts';
+import { indexWorkloadEntries, NO_WORKLOAD_ENTRIES, type WorkloadEntryIndex } from './workload-entries.ts';
 import { updateWorkloads, workloadsByIp, type PodIps, type WorkloadsByIp } from './workloads.ts';
 
 export { TLS_MODE_LABEL } from './build-service.ts';
@@ -75,10 +76,16 @@ export function buildSnapshotIncremental(
   const kubeClusters = [...input.kubeClusters].sort((a, b) => a.name.localeCompare(b.name));
   // A kube cluster's network (configured, or its istio-system Namespace's label) feeds every endpoint and
   // gateway: when it changes, the build walks every service.
+  // WorkloadEntries feed the Services that select them: when they change, the build walks every service.
+  const workloadEntries = input.istioConfig?.workloadEntries ?? [];
   const settings = [
     input.meshNetworks,
     input.domainSuffix,
     ...kubeClusters.map((c) => `${c.name}=${c.network ?? ''}=${systemNamespaceNetwork(c)}`),
+    `config kube cluster ${input.kubeClusters[0]?.name ?? ''}`,
+    JSON.stringify(
+      workloadEntries.map((entry) => [entry.meta.namespace, entry.meta.name, entry.meta.origin, entry.spec]),
+    ),
   ];
   const stores = kubeClusters.flatMap((c) => [c.services, c.endpointSlices, c.pods, c.nodes, c.namespaces]);
   const keyed =
@@ -99,6 +106,12 @@ export function buildSnapshotIncremental(
   )
     return { ...build, snapshot: memo.snapshot, memo: { ...build.memo, snapshot: memo.snapshot } };
   return build;
+}
+
+/** The WorkloadEntries of the Istio config, by the kube cluster whose Services select them. */
+function workloadEntryIndex(input: SnapshotInput): WorkloadEntryIndex {
+  const entries = input.istioConfig?.workloadEntries ?? [];
+  return entries.length === 0 ? NO_WORKLOAD_ENTRIES : indexWorkloadEntries(entries, input.kubeClusters[0]?.name);
 }
 
 const NO_RESOLVED_HOSTNAMES: ResolvedHostnames = new Map();
@@ -137,6 +150,7 @@ function buildWhole(
   memo: SnapshotMemo | undefined,
 ): Omit<SnapshotBuild, 'followed'> {
   const resolver = new NetworkResolver(input.meshNetworks, input.kubeClusters);
+  const entries = workloadEntryIndex(input);
   const reusable = memo && sameRefs(memo.settings, settings) ? memo.services : undefined;
   const index = InputIndex.of(kubeClusters);
   const changes = new ChangeTracker(memo?.snapshot);
@@ -151,7 +165,7 @@ function buildWhole(
         ? previous
         : changes.compare(hostname, {
             inputs: dependencies.inputs,
-            ...buildService(hostname, records, index, resolver),
+            ...buildService(hostname, records, index, resolver, entries),
           });
     nextMemo.set(hostname, built);
   }
@@ -208,6 +222,7 @@ function buildKeyed(
   }
 
   const resolver = new NetworkResolver(input.meshNetworks, input.kubeClusters);
+  const entries = workloadEntryIndex(input);
   const changes = new ChangeTracker(memo.snapshot);
   const nextMemo = new Map(memo.services);
   let added = false;
@@ -229,7 +244,10 @@ function buildKeyed(
     added ||= !nextMemo.has(hostname);
     nextMemo.set(
       hostname,
-      changes.compare(hostname, { inputs: dependencies.inputs, ...buildService(hostname, records, index, resolver) }),
+      changes.compare(hostname, {
+        inputs: dependencies.inputs,
+        ...buildService(hostname, records, index, resolver, entries),
+      }),
     );
   }
   const services = added ? new Map([...nextMemo].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : nextMemo;

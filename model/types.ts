@@ -45,6 +45,8 @@ export interface KubeServiceRecord {
    * node, as Istio): set only when annotated. A NodePort Service with it is a gateway on its nodes' ExternalIPs.
    */
   readonly nodeSelector?: Readonly<Record<string, string>>;
+  /** spec.selector when not empty: a Service with one also has the WorkloadEntries it selects as endpoints (as Istio). */
+  readonly selector?: Readonly<Record<string, string>>;
   /** What the registry dropped from the object as invalid (ports, protocols, label values). */
   readonly dropped?: readonly string[];
 }
@@ -119,6 +121,12 @@ export interface WorkloadEndpoint {
   readonly network: string;
   readonly locality: Locality;
   readonly tlsMode: TlsMode;
+  /** A WorkloadEntry's weight (Istio's LbWeight; absent = 1). */
+  readonly weight?: number;
+  /** Istio's locality label when not region/zone/subzone (a WorkloadEntry's, as written): its own locality group. */
+  readonly localityGroup?: string;
+  /** Set for an endpoint from a WorkloadEntry (its name): what the endpoint came from. */
+  readonly workloadEntry?: string;
 }
 
 /** A service merged across kube clusters by namespace/name ("namespace sameness"). */

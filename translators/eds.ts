@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { localityKey, parseLocalityKey } from '../model/locality.ts';
+import { localityKey } from '../model/locality.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { Locality, MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
 import { endpointMtls } from './common/endpoint-mtls.ts';
@@ -43,6 +43,13 @@ export interface ViewEndpoint {
   readonly priorityReason: string;
   /** The weight of the endpoint's locality, when localityLbSetting distribute sets it. */
   readonly localityWeight?: number;
+  /** Istio's locality label when not region/zone/subzone (a WorkloadEntry's, as written): its own locality group. */
+  readonly localityGroup?: string;
+}
+
+/** The key of an endpoint's locality group: Istio groups endpoints by their locality label as written. */
+function localityGroupKey(endpoint: { readonly locality: Locality; readonly localityGroup?: string }): string {
+  return endpoint.localityGroup ?? localityKey(endpoint.locality);
 }
 
 function sameNetwork(proxyNetwork: string, endpointNetwork: string): boolean {
@@ -82,10 +89,17 @@ export function decideEndpoint(
   ) {
     return { kind: 'dropped', reason: `network ${endpoint.network} is outside the proxy's REQUESTED_NETWORK_VIEW` };
   }
-  if (!index.multiNetwork) return { kind: 'local' };
+  // A WorkloadEntry without an address is reached only through its network's gateway (Istio's
+  // filterIstioEndpoint): whenever it would be sent as is, it is not sent at all.
+  const addressless: EndpointDecision = {
+    kind: 'dropped',
+    reason: "a WorkloadEntry without an address, reached only through its network's gateway",
+  };
+  if (!index.multiNetwork) return endpoint.address === '' ? addressless : { kind: 'local' };
   const gateways = gatewaysFor(index, endpoint.network, endpoint.kubeCluster);
   const forceGateway = view.network === '' && endpoint.network !== '' && gateways.length > 0;
-  if (!forceGateway && (sameNetwork(view.network, endpoint.network) || gateways.length === 0)) return { kind: 'local' };
+  if (!forceGateway && (sameNetwork(view.network, endpoint.network) || gateways.length === 0))
+    return endpoint.address === '' ? addressless : { kind: 'local' };
   const reachable = gatewaysOfFamily(gateways, view.ipFamily);
   if (reachable.length === 0)
     return {
@@ -134,21 +148,27 @@ export function viewEndpoints(
 ): ViewEndpoint[] {
   const index = gatewayIndex(gateways);
   const scale = index.multiNetwork ? index.scaleFactor : 1;
-  const byLocality = new Map<string, { direct: Unprioritized[]; viaGateway: Map<NetworkGateway, number[]> }>();
+  const byLocality = new Map<
+    string,
+    { locality: Locality; direct: Unprioritized[]; viaGateway: Map<NetworkGateway, number[]> }
+  >();
   for (const endpoint of endpoints) {
     const mtls = mtlsOf(endpoint);
     const decision = decideEndpoint(endpoint, index, view, mtls);
     if (decision.kind === 'dropped') continue;
-    const key = localityKey(endpoint.locality);
+    const key = localityGroupKey(endpoint);
     let group = byLocality.get(key);
-    if (!group) byLocality.set(key, (group = { direct: [], viaGateway: new Map() }));
+    if (!group) byLocality.set(key, (group = { locality: endpoint.locality, direct: [], viaGateway: new Map() }));
+    const weight = (endpoint.weight ?? 1) * scale;
     if (decision.kind === 'local') {
       group.direct.push({
         address: endpoint.address,
         port: endpoint.port,
-        weight: scale,
+        weight,
         locality: endpoint.locality,
-        healthStatus: 'HEALTHY',
+        ...(endpoint.localityGroup !== undefined ? { localityGroup: endpoint.localityGroup } : {}),
+        // A WorkloadEntry has no health status in Istio (UNKNOWN, which Envoy treats as healthy).
+        ...(endpoint.workloadEntry === undefined ? { healthStatus: 'HEALTHY' as const } : {}),
         tlsMode: mtls ? 'istio' : 'disabled',
         network: endpoint.network,
         kubeCluster: endpoint.kubeCluster,
@@ -157,7 +177,7 @@ export function viewEndpoints(
       });
       continue;
     }
-    const share = Math.floor(scale / decision.gateways.length);
+    const share = Math.floor(weight / decision.gateways.length);
     for (const gateway of decision.gateways) {
       const shares = group.viaGateway.get(gateway) ?? [];
       shares.push(share);
@@ -177,7 +197,8 @@ export function viewEndpoints(
           1,
           shares.reduce((sum, s) => sum + s, 0),
         ),
-        locality: parseLocalityKey(key),
+        locality: group.locality,
+        ...(key !== localityKey(group.locality) ? { localityGroup: key } : {}),
 
         tlsMode: 'istio',
         network: gateway.network,
@@ -280,7 +301,7 @@ function lbEndpoint(endpoint: ViewEndpoint): LbEndpoint {
 export function clusterLoadAssignment(clusterName: string, endpoints: readonly ViewEndpoint[]): XdsResource {
   const groups = new Map<string, ViewEndpoint[]>();
   for (const endpoint of endpoints) {
-    const key = `${endpoint.priority}|${localityKey(endpoint.locality)}`;
+    const key = `${endpoint.priority}|${localityGroupKey(endpoint)}`;
     const group = groups.get(key) ?? [];
     group.push(endpoint);
     groups.set(key, group);

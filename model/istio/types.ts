@@ -12,6 +12,7 @@ export type IstioKind =
   | 'VirtualService'
   | 'DestinationRule'
   | 'ServiceEntry'
+  | 'WorkloadEntry'
   | 'Sidecar'
   | 'PeerAuthentication'
   | 'AuthorizationPolicy'
@@ -458,6 +459,7 @@ export interface IstioSpecs {
   VirtualService: VirtualServiceSpec;
   DestinationRule: DestinationRuleSpec;
   ServiceEntry: ServiceEntrySpec;
+  WorkloadEntry: WorkloadEntrySpec;
   Sidecar: SidecarSpec;
   PeerAuthentication: PeerAuthenticationSpec;
   AuthorizationPolicy: AuthorizationPolicySpec;
@@ -497,6 +499,8 @@ export interface IstioConfigSet {
   readonly virtualServices: readonly IstioConfig<'VirtualService'>[];
   readonly destinationRules: readonly IstioConfig<'DestinationRule'>[];
   readonly serviceEntries: readonly IstioConfig<'ServiceEntry'>[];
+  /** networking.istio.io/v1 WorkloadEntry: VMs and other workloads outside Kubernetes, selected by Services. */
+  readonly workloadEntries: readonly IstioConfig<'WorkloadEntry'>[];
   readonly sidecars: readonly IstioConfig<'Sidecar'>[];
   readonly peerAuthentications: readonly IstioConfig<'PeerAuthentication'>[];
   readonly authorizationPolicies: readonly IstioConfig<'AuthorizationPolicy'>[];

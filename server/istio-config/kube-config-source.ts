@@ -27,6 +27,7 @@ export const ISTIO_RESOURCES: readonly { kind: IstioKind; group: string; plural:
   { kind: 'VirtualService', group: 'networking.istio.io', plural: 'virtualservices' },
   { kind: 'DestinationRule', group: 'networking.istio.io', plural: 'destinationrules' },
   { kind: 'ServiceEntry', group: 'networking.istio.io', plural: 'serviceentries' },
+  { kind: 'WorkloadEntry', group: 'networking.istio.io', plural: 'workloadentries' },
   { kind: 'Sidecar', group: 'networking.istio.io', plural: 'sidecars' },
   { kind: 'PeerAuthentication', group: 'security.istio.io', plural: 'peerauthentications' },
   { kind: 'AuthorizationPolicy', group: 'security.istio.io', plural: 'authorizationpolicies' },
@@ -41,7 +42,6 @@ export const ISTIO_RESOURCES: readonly { kind: IstioKind; group: string; plural:
  */
 export const UNSUPPORTED_RESOURCES: readonly { kind: string; group: string; version: string; plural: string }[] = [
   { kind: 'EnvoyFilter', group: 'networking.istio.io', version: 'v1alpha3', plural: 'envoyfilters' },
-  { kind: 'WorkloadEntry', group: 'networking.istio.io', version: 'v1', plural: 'workloadentries' },
   { kind: 'WorkloadGroup', group: 'networking.istio.io', version: 'v1', plural: 'workloadgroups' },
   { kind: 'RequestAuthentication', group: 'security.istio.io', version: 'v1', plural: 'requestauthentications' },
   { kind: 'WasmPlugin', group: 'extensions.istio.io', version: 'v1alpha1', plural: 'wasmplugins' },

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import type { ServiceEntrySpec, SidecarSpec } from '../../model/istio/types.ts';
+import type { ServiceEntrySpec, SidecarSpec, WorkloadEntrySpec } from '../../model/istio/types.ts';
 import {
   exportTo,
   ignored,
@@ -49,6 +49,31 @@ const workloadEntry = z.strictObject({
   weight: z.number().int().min(0).optional(),
   serviceAccount: z.string().optional(),
 });
+
+/**
+ * networking.istio.io/v1 WorkloadEntry (Istio's ValidateWorkloadEntry): an address (IP, FQDN or unix://),
+ * which may be left out only with a network (the workload is then reached through that network's gateway).
+ */
+export const WorkloadEntrySchema = workloadEntry
+  .superRefine((we, ctx) => {
+    if (we.address === undefined && (we.network ?? '') === '')
+      issue(
+        ctx,
+        ['address'],
+        'address is required (it may be left out only with a network, reached through its gateway)',
+      );
+    const address = we.address ?? '';
+    if (address.startsWith('unix://')) {
+      if (Object.keys(we.ports ?? {}).length > 0)
+        issue(ctx, ['ports'], `unix endpoint ${address} must not include ports`);
+    } else if (address !== '' && isIP(address) === 0 && !FQDN.test(address)) {
+      issue(ctx, ['address'], `endpoint address ${JSON.stringify(address)} is not a valid FQDN or an IP address`);
+    }
+  })
+  .transform((we): WorkloadEntrySpec => we);
+
+const FQDN =
+  /^(?=.{1,253}$)([a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*\.?$/;
 
 export const ServiceEntrySchema = z
   .strictObject({

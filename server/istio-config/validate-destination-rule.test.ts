@@ -195,6 +195,25 @@ spec:
   });
 });
 
+describe('WorkloadEntry validation', () => {
+  it('accepts an IP, an FQDN, and no address with a network', () => {
+    expect(errorsOf('WorkloadEntry', { address: '10.0.0.1', labels: { app: 'vm' }, ports: { http: 8080 } })).toEqual(
+      [],
+    );
+    expect(errorsOf('WorkloadEntry', { address: 'vm.example.com', serviceAccount: 'vm' })).toEqual([]);
+    expect(errorsOf('WorkloadEntry', { network: 'vm-net', locality: 'r1/z1', weight: 3 })).toEqual([]);
+  });
+
+  it.each([
+    ['no address and no network', {}, 'spec.address: address is required'],
+    ['an address that is neither IP nor FQDN', { address: 'not an address' }, 'is not a valid FQDN or an IP address'],
+    ['a unix socket with ports', { address: 'unix:///sock', ports: { http: 80 } }, 'must not include ports'],
+    ['a port out of range', { address: '10.0.0.1', ports: { http: 70000 } }, 'spec.ports.http'],
+  ])('refuses %s', (_what, spec, error) => {
+    expect(errorsOf('WorkloadEntry', spec).join('\n')).toContain(error);
+  });
+});
+
 describe('ServiceEntry and Sidecar validation', () => {
   it('accepts the examples of Istio docs', () => {
     expect(

@@ -6,7 +6,7 @@ import { isDnsLabel } from './schema-common.ts';
 import { DestinationRuleSchema } from './schema-destination-rule.ts';
 import { GatewaySchema } from './schema-gateway.ts';
 import { AuthorizationPolicySchema, PeerAuthenticationSchema } from './schema-security.ts';
-import { ServiceEntrySchema, SidecarSchema } from './schema-service-entry-sidecar.ts';
+import { ServiceEntrySchema, SidecarSchema, WorkloadEntrySchema } from './schema-service-entry-sidecar.ts';
 import { TelemetrySchema } from './schema-telemetry.ts';
 import { VirtualServiceSchema } from './schema-virtual-service.ts';
 
@@ -17,6 +17,7 @@ const GROUP_OF: Readonly<Record<IstioKind, string>> = {
   VirtualService: 'networking.istio.io',
   DestinationRule: 'networking.istio.io',
   ServiceEntry: 'networking.istio.io',
+  WorkloadEntry: 'networking.istio.io',
   Sidecar: 'networking.istio.io',
   PeerAuthentication: 'security.istio.io',
   AuthorizationPolicy: 'security.istio.io',
@@ -37,6 +38,7 @@ const SPEC_SCHEMAS: SpecSchemas = {
   VirtualService: VirtualServiceSchema,
   DestinationRule: DestinationRuleSchema,
   ServiceEntry: ServiceEntrySchema,
+  WorkloadEntry: WorkloadEntrySchema,
   Sidecar: SidecarSchema,
   PeerAuthentication: PeerAuthenticationSchema,
   AuthorizationPolicy: AuthorizationPolicySchema,

@@ -136,8 +136,15 @@ export function reduceService(object: unknown): KubeServiceRecord {
     ...(loadBalancerHostnames.length > 0 ? { loadBalancerHostnames } : {}),
     externalIPs: list(spec.externalIPs).filter((ip): ip is string => typeof ip === 'string'),
     ...nodeSelectorOf(annotations),
+    ...selectorOf(spec),
     ...droppedField(problems),
   };
+}
+
+/** spec.selector, when it selects anything: what picks the WorkloadEntries a Service adds as endpoints (as Istio). */
+function selectorOf(spec: Record<string, unknown>): { selector?: Record<string, string> } {
+  const selector = stringMap(spec.selector);
+  return Object.keys(selector).length > 0 ? { selector } : {};
 }
 
 export function reduceEndpointSlice(object: unknown): EndpointSliceRecord {

@@ -8,7 +8,8 @@ import type { WorkloadEndpoint } from '../../model/types.ts';
  */
 export function workloadTelemetry(endpoint: WorkloadEndpoint, namespace: string): string {
   const labels = endpoint.labels;
-  const workload = workloadName(endpoint.podName ?? '', labels['pod-template-hash']);
+  // A WorkloadEntry's workload is its name (Istio's WorkloadNameFromWorkloadEntry).
+  const workload = endpoint.workloadEntry ?? workloadName(endpoint.podName ?? '', labels['pod-template-hash']);
   const canonical =
     labels['service.istio.io/canonical-name'] ?? labels['app.kubernetes.io/name'] ?? labels.app ?? workload;
   const revision =
