@@ -1,0 +1,103 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as grpcXds from '@grpc/grpc-js-xds';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestMeshpilot } from './support/meshpilot-process.ts';
+import { tempDir, toYaml } from './support/mesh-fixture.ts';
+import {
+  GreeterClient,
+  sayHello,
+  startGreeter,
+  xdsBootstrap,
+  XDS_BOOTSTRAP_OPTION,
+  type GreeterServer,
+} from './support/helloworld.ts';
+
+grpcXds.register();
+
+/**
+ * A proxyless gRPC client (grpc-js-xds) reaches a VM (issue #15 point 4, Done means): the kube Service
+ * vm-greeter has no pods, only a selector; the WorkloadEntry `vm` of the config folder carries its labels,
+ * an address on loopback and the port the VM listens on under the service port's name, so meshpilot makes it
+ * the Service's endpoint, as Istio does. A second greeter is named by a WorkloadEntry whose labels the
+ * selector does not match, and must get nothing.
+ */
+
+const VM_IP = '127.0.9.10';
+const OTHER_VM_IP = '127.0.9.11';
+
+describe('a WorkloadEntry selected by a kube Service (proxyless gRPC)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
+  let vm: GreeterServer;
+  let otherVm: GreeterServer;
+  let client: grpc.Client;
+
+  beforeAll(async () => {
+    vm = await startGreeter(VM_IP);
+    otherVm = await startGreeter(OTHER_VM_IP, vm.port);
+    dir = await tempDir('workload-entry');
+    const cluster = join(dir.path, 'cluster-a');
+    const istio = join(dir.path, 'istio');
+    await mkdir(cluster, { recursive: true });
+    await mkdir(istio, { recursive: true });
+    await writeFile(
+      join(cluster, 'mesh.yaml'),
+      toYaml([
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } },
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'vm-greeter', namespace: 'default' },
+          spec: {
+            clusterIP: '10.96.0.20',
+            selector: { app: 'vm-greeter' },
+            ports: [{ name: 'grpc', port: 5000, targetPort: 5000, protocol: 'TCP' }],
+          },
+        },
+      ]),
+    );
+    const entry = (name: string, address: string, app: string) => ({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'WorkloadEntry',
+      metadata: { name, namespace: 'default' },
+      spec: { address, labels: { app }, ports: { grpc: vm.port } },
+    });
+    await writeFile(
+      join(istio, 'vms.yaml'),
+      toYaml([entry('vm', VM_IP, 'vm-greeter'), entry('other-vm', OTHER_VM_IP, 'other')]),
+    );
+    meshpilot = await startTestMeshpilot(dir.path, {
+      clusters: [{ name: 'cluster-a', network: 'net-a', manifests: cluster }],
+      config: [{ manifests: istio }],
+    });
+    client = new GreeterClient('xds:///vm-greeter.default.svc.cluster.local:5000', grpc.credentials.createInsecure(), {
+      [XDS_BOOTSTRAP_OPTION]: xdsBootstrap(
+        meshpilot.xdsAddress,
+        'sidecar~127.0.9.9~client-0.default~default.svc.cluster.local',
+        { CLUSTER_ID: 'cluster-a', NETWORK: 'net-a' },
+      ),
+    });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await meshpilot?.stop();
+    await Promise.all([vm?.kill(), otherVm?.kill()]);
+    await dir?.remove();
+  });
+
+  it('sends every call to the VM the WorkloadEntry names, on the port it maps the service port to', async () => {
+    const servers: string[] = [];
+    const deadline = Date.now() + 20_000;
+    // The first calls may wait for xDS; bounded in count and time.
+    for (let i = 0; i < 200 && Date.now() < deadline && servers.length < 10; i += 1) {
+      const reply = await sayHello(client, 'to the VM', 2_000).catch(() => undefined);
+      if (reply) servers.push(reply.server);
+    }
+    expect(servers).toEqual(Array<string>(10).fill(VM_IP));
+    expect(vm.calls()).toBe(10);
+    expect(otherVm.calls()).toBe(0);
+  });
+});
