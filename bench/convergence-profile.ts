@@ -161,7 +161,7 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
       {
         streams,
         tracked,
-        timeoutMs: Math.max(60_000, streams * 30),
+        timeoutMs: Math.max(120_000, streams * 120),
       },
     );
     context.log(

@@ -58,6 +58,13 @@ function logFormat(value: string): 'json' | 'text' {
   return value;
 }
 
+/** serve --processes: 1..64 (more than the machine's cores only adds context switches). */
+function processCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('expected an integer from 1 to 64');
+  return n;
+}
+
 function proxyConfigKind(value: string): ProxyConfigKind {
   const kind = parseProxyConfigKind(value);
   if (kind === undefined)
@@ -96,12 +103,25 @@ export function buildProgram(): Command {
     .option('--xds <host:port>', 'plaintext ADS listen address (overrides listen.xds; "off" disables)')
     .option('--admin <host:port>', 'admin HTTP listen address (overrides listen.admin)')
     .option('--log-format <format>', 'json (default) or text (human-readable lines)', logFormat)
-    .action(async (flags: { config: string; xds?: string; admin?: string; logFormat?: 'json' | 'text' }) => {
-      const { runServe } = await import('../server/cli/serve-command.ts');
-      const code = await runServe(flags);
-      // A failed start may leave a half-bound listener holding the event loop: exit now.
-      if (code !== 0) process.exit(code);
-    });
+    .option(
+      '--processes <n>',
+      'stream-serving processes sharing the listening ports (node:cluster; default 1: this process serves)',
+      processCount,
+    )
+    .action(
+      async (flags: {
+        config: string;
+        xds?: string;
+        admin?: string;
+        logFormat?: 'json' | 'text';
+        processes?: number;
+      }) => {
+        const { runServe } = await import('../server/cli/serve-command.ts');
+        const code = await runServe(flags);
+        // A failed start may leave a half-bound listener holding the event loop: exit now.
+        if (code !== 0) process.exit(code);
+      },
+    );
 
   program
     .command('demo')
