@@ -78,9 +78,13 @@ export function explainServiceEndpoints(
         });
         continue;
       }
+      const health =
+        decision.kind === 'local' && decision.unhealthy
+          ? 'not ready: sent UNHEALTHY, as Istio (counted for the priority health, never balanced to outside panic mode); '
+          : '';
       const how =
         decision.kind === 'local'
-          ? `sent as is: network ${endpoint.network || '(none)'}, proxy network ${view.network || '(none)'} (same network, no network, or a network without gateways, which Istio treats as directly reachable)`
+          ? `${health}sent as is: network ${endpoint.network || '(none)'}, proxy network ${view.network || '(none)'} (same network, no network, or a network without gateways, which Istio treats as directly reachable)`
           : `rewritten to ${matches.length} gateway(s) of network ${endpoint.network}${resolvedFrom(decision.gateways, matches)}, standing for ${matches[0]?.standsFor ?? 0} endpoint(s) of ${where(endpoint.locality)}`;
       out.push({
         ...base,

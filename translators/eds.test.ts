@@ -4,7 +4,7 @@ import { encodeMessage } from '../protos/any.ts';
 import { ENDPOINT_TYPE } from '../protos/type-urls.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { Locality, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
-import { clusterLoadAssignment, uniqueAddresses, viewEndpoints } from './eds.ts';
+import { clusterLoadAssignment, sendsUnhealthy, uniqueAddresses, viewEndpoints } from './eds.ts';
 
 const NETWORKS = ['n0', 'n1', 'n2', 'n3'];
 const LOCALITIES: Locality[] = [
@@ -55,6 +55,7 @@ const meshArbitrary = fc.record({
       network: fc.constantFrom(...NETWORKS),
       locality: fc.constantFrom(...LOCALITIES),
       ready: fc.boolean(),
+      terminating: fc.boolean(),
       mtls: fc.boolean(),
     }),
     { maxLength: 30 },
@@ -71,6 +72,7 @@ function build(mesh: Mesh): { endpoints: WorkloadEndpoint[]; gateways: Map<strin
     endpoint(i + 1, e.network, e.locality, {
       ready: e.ready,
       serving: e.ready,
+      terminating: !e.ready && e.terminating,
       tlsMode: e.mtls ? 'istio' : 'disabled',
     }),
   );
@@ -92,10 +94,11 @@ describe('EDS split horizon (property tests over random meshes)', () => {
       fc.property(meshArbitrary, (mesh) => {
         const { endpoints, gateways } = build(mesh);
         const seen = viewEndpoints(endpoints, gateways, view(mesh.proxyNetwork, mesh.proxyLocality));
-        // As Istio: a network without gateways is treated as directly reachable; through a gateway only mTLS.
+        // As Istio: a network without gateways is treated as directly reachable; through a gateway only mTLS;
+        // not-ready endpoints count (sent UNHEALTHY, or in their gateway's weight), terminating ones do not.
         const reachable = endpoints.filter(
           (e) =>
-            e.ready &&
+            (e.ready || !e.terminating) &&
             (e.network === mesh.proxyNetwork || e.tlsMode === 'istio' || (gateways.get(e.network)?.length ?? 0) === 0),
         );
         const perNetworkWeight = new Map<string, number>();
@@ -250,6 +253,41 @@ describe('EDS split horizon (property tests over random meshes)', () => {
     ];
     const restricted = { ...view('n1', LOCALITIES[0]!), requestedNetworkView: ['n1'] };
     expect(viewEndpoints(endpoints, new Map(), restricted).map((e) => e.address)).toEqual(['10.1.0.2']);
+  });
+});
+
+describe('not-ready endpoints, as Istio sends them', () => {
+  const notReady = { ready: false, serving: false, terminating: false };
+
+  it('sends a not-ready endpoint UNHEALTHY and counts a remote one in its gateway weight; never a terminating one', () => {
+    const endpoints = [
+      endpoint(1, 'n0', LOCALITIES[0]!),
+      endpoint(2, 'n0', LOCALITIES[0]!, notReady),
+      endpoint(3, 'n0', LOCALITIES[0]!, { ready: false, serving: true, terminating: true }),
+      endpoint(4, 'n1', LOCALITIES[1]!),
+      endpoint(5, 'n1', LOCALITIES[1]!, notReady),
+    ];
+    const gateways = new Map([['n1', [{ address: '192.168.1.1', port: 15443, network: 'n1' }]]]);
+    const seen = viewEndpoints(endpoints, gateways, view('n0', LOCALITIES[0]!));
+    expect(seen.map((e) => [e.address, e.healthStatus, e.weight])).toEqual([
+      ['10.0.0.1', 'HEALTHY', 1],
+      ['10.0.0.2', 'UNHEALTHY', 1],
+      ['192.168.1.1', undefined, 2],
+    ]);
+  });
+
+  it('leaves not-ready endpoints out where the cluster takes no unhealthy ones', () => {
+    const endpoints = [endpoint(1, 'n0', LOCALITIES[0]!), endpoint(2, 'n0', LOCALITIES[0]!, notReady)];
+    const seen = viewEndpoints(endpoints, new Map(), view('n0', LOCALITIES[0]!), undefined, undefined, '', false);
+    expect(seen.map((e) => e.address)).toEqual(['10.0.0.1']);
+  });
+
+  it('takes unhealthy endpoints unless outlier detection sets minHealthPercent, always with trafficDistribution', () => {
+    const strict = { outlierDetection: { consecutive5xxErrors: 5, minHealthPercent: 50 } };
+    expect(sendsUnhealthy({}, undefined)).toBe(true);
+    expect(sendsUnhealthy({ outlierDetection: { consecutive5xxErrors: 5 } }, undefined)).toBe(true);
+    expect(sendsUnhealthy(strict, undefined)).toBe(false);
+    expect(sendsUnhealthy(strict, { trafficDistribution: 'PreferClose' })).toBe(true);
   });
 });
 

@@ -9,7 +9,13 @@ import { isProxiedPort } from './common/protocol.ts';
 import { filterMetadata } from './common/struct.ts';
 import { endpointResource, type LbEndpoint, type XdsResource } from './resource.ts';
 import type { LocalityLbEndpoints } from '../protos/generated/envoy/config/endpoint/v3/LocalityLbEndpoints.ts';
-import { destinationRuleFor, effectivePolicy, labelsMatch, subsetsOf } from './traffic/destination-rule.ts';
+import {
+  destinationRuleFor,
+  effectivePolicy,
+  labelsMatch,
+  subsetsOf,
+  type EffectivePolicy,
+} from './traffic/destination-rule.ts';
 import { isClusterLocal } from './traffic/cluster-local.ts';
 import {
   distributeLocalityWeights,
@@ -27,8 +33,11 @@ export interface ViewEndpoint {
   readonly weight: number;
   readonly locality: Locality;
   readonly priority: number;
-  /** HEALTHY for workload endpoints; gateway endpoints carry none (UNKNOWN, which Envoy treats as healthy), as in Istio. */
-  readonly healthStatus?: 'HEALTHY';
+  /**
+   * HEALTHY, or UNHEALTHY for a workload endpoint that is not ready (sent as Istio sends it, see
+   * decideEndpoint); gateway endpoints carry none (UNKNOWN, which Envoy treats as healthy), as in Istio.
+   */
+  readonly healthStatus?: 'HEALTHY' | 'UNHEALTHY';
   /** `istio`: the client sends Istio mTLS (transport-socket match metadata); `disabled`: no metadata, plaintext. */
   readonly tlsMode: 'istio' | 'disabled';
   readonly network: string;
@@ -58,13 +67,32 @@ function sameNetwork(proxyNetwork: string, endpointNetwork: string): boolean {
 
 /** What split horizon does with one workload endpoint for one proxy view, and why. */
 export type EndpointDecision =
-  | { readonly kind: 'local' }
+  | { readonly kind: 'local'; readonly unhealthy?: true }
   | { readonly kind: 'via-gateway'; readonly gateways: readonly NetworkGateway[] }
   | { readonly kind: 'dropped'; readonly reason: string };
 
 /**
+ * Whether a cluster is sent its not-ready endpoints (as UNHEALTHY): Istio's supportsUnhealthyEndpoints
+ * with its defaults (PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS on, PILOT_SEND_UNHEALTHY_ENDPOINTS off): yes,
+ * unless the cluster's DestinationRule outlier detection sets minHealthPercent above 0 (Envoy's panic
+ * mode would then route to them) and the Service sets no trafficDistribution (which always needs them,
+ * to know when to spill over to another zone). Envoy and gRPC never balance to an UNHEALTHY host
+ * outside panic mode; they count it when judging a priority's health.
+ */
+export function sendsUnhealthy(
+  policy: EffectivePolicy,
+  service: Pick<MeshService, 'trafficDistribution'> | undefined,
+): boolean {
+  const distribution = service?.trafficDistribution;
+  if (distribution !== undefined && distribution !== '') return true;
+  return !((policy.outlierDetection?.minHealthPercent ?? 0) > 0);
+}
+
+/**
  * Istio's rules for one endpoint (pilot/pkg/xds/endpoints: filterIstioEndpoint, EndpointsByNetworkFilter):
- * only ready endpoints; only networks in the proxy's REQUESTED_NETWORK_VIEW (plus endpoints without a
+ * a not-ready endpoint is left out when it is terminating (Istio's Terminating, never sent; an absent
+ * terminating condition counts as terminating, as in Istio's endpointHealthStatus) or when the cluster
+ * does not take unhealthy endpoints (sendsUnhealthy), else it goes on as UNHEALTHY; only networks in the proxy's REQUESTED_NETWORK_VIEW (plus endpoints without a
  * network); an endpoint is sent as is when the mesh has no gateway at all, when it is in the proxy's
  * network (or either has none), or when its network has no gateway (treated as directly reachable);
  * a proxy without a network still goes through a gateway to a network that has one; otherwise it is
@@ -76,11 +104,13 @@ export function decideEndpoint(
   index: GatewayIndex,
   view: ProxyView,
   mtls: boolean,
+  sendUnhealthy = true,
 ): EndpointDecision {
-  if (!endpoint.ready)
+  if (!endpoint.ready && endpoint.terminating) return { kind: 'dropped', reason: 'terminating (as Istio, never sent)' };
+  if (!endpoint.ready && !sendUnhealthy)
     return {
       kind: 'dropped',
-      reason: endpoint.terminating ? 'terminating (as Istio, never sent)' : 'not ready',
+      reason: "not ready, and the DestinationRule's outlierDetection.minHealthPercent is above 0 (as Istio)",
     };
   if (
     view.requestedNetworkView.length > 0 &&
@@ -95,11 +125,12 @@ export function decideEndpoint(
     kind: 'dropped',
     reason: "a WorkloadEntry without an address, reached only through its network's gateway",
   };
-  if (!index.multiNetwork) return endpoint.address === '' ? addressless : { kind: 'local' };
+  const local: EndpointDecision =
+    endpoint.address === '' ? addressless : endpoint.ready ? { kind: 'local' } : { kind: 'local', unhealthy: true };
+  if (!index.multiNetwork) return local;
   const gateways = gatewaysFor(index, endpoint.network, endpoint.kubeCluster);
   const forceGateway = view.network === '' && endpoint.network !== '' && gateways.length > 0;
-  if (!forceGateway && (sameNetwork(view.network, endpoint.network) || gateways.length === 0))
-    return endpoint.address === '' ? addressless : { kind: 'local' };
+  if (!forceGateway && (sameNetwork(view.network, endpoint.network) || gateways.length === 0)) return local;
   const reachable = gatewaysOfFamily(gateways, view.ipFamily);
   if (reachable.length === 0)
     return {
@@ -136,7 +167,8 @@ type Unprioritized = Omit<ViewEndpoint, 'priority' | 'priorityReason' | 'localit
 /**
  * The endpoints of one cluster as a proxy will see them, as Istio builds them: every weight scaled by
  * the mesh-wide gateway factor; per locality, the endpoints kept as they are, then one endpoint per
- * gateway carrying the sum of the split weights of the remote endpoints it stands for.
+ * gateway carrying the sum of the split weights of the remote endpoints it stands for (not-ready ones
+ * included, as Istio counts them).
  */
 export function viewEndpoints(
   endpoints: readonly WorkloadEndpoint[],
@@ -145,6 +177,7 @@ export function viewEndpoints(
   localityPolicy: LocalityPolicy = NO_LOCALITY_POLICY,
   mtlsOf: (endpoint: WorkloadEndpoint) => boolean = (e) => e.tlsMode === 'istio',
   namespace = '',
+  sendUnhealthy = true,
 ): ViewEndpoint[] {
   const index = gatewayIndex(gateways);
   const scale = index.multiNetwork ? index.scaleFactor : 1;
@@ -154,7 +187,7 @@ export function viewEndpoints(
   >();
   for (const endpoint of endpoints) {
     const mtls = mtlsOf(endpoint);
-    const decision = decideEndpoint(endpoint, index, view, mtls);
+    const decision = decideEndpoint(endpoint, index, view, mtls, sendUnhealthy);
     if (decision.kind === 'dropped') continue;
     const key = localityGroupKey(endpoint);
     let group = byLocality.get(key);
@@ -168,7 +201,9 @@ export function viewEndpoints(
         locality: endpoint.locality,
         ...(endpoint.localityGroup !== undefined ? { localityGroup: endpoint.localityGroup } : {}),
         // A WorkloadEntry has no health status in Istio (UNKNOWN, which Envoy treats as healthy).
-        ...(endpoint.workloadEntry === undefined ? { healthStatus: 'HEALTHY' as const } : {}),
+        ...(endpoint.workloadEntry === undefined
+          ? { healthStatus: decision.unhealthy ? ('UNHEALTHY' as const) : ('HEALTHY' as const) }
+          : {}),
         tlsMode: mtls ? 'istio' : 'disabled',
         network: endpoint.network,
         kubeCluster: endpoint.kubeCluster,
@@ -346,10 +381,11 @@ function serviceCluster(
 ): ServiceCluster {
   const mtlsOf = endpointMtls(snapshot, policy, service.namespace);
   const index = gatewayIndex(snapshot.gateways);
+  const sendUnhealthy = sendsUnhealthy(policy, service);
   return {
     cluster,
     endpoints,
-    decisions: endpoints.map((e) => decideEndpoint(e, index, view, mtlsOf(e))),
+    decisions: endpoints.map((e) => decideEndpoint(e, index, view, mtlsOf(e), sendUnhealthy)),
     sent: forClient(
       view,
       viewEndpoints(
@@ -359,6 +395,7 @@ function serviceCluster(
         localityPolicyFor(policy, service, snapshot.meshConfig?.localityLbSetting),
         mtlsOf,
         service.namespace,
+        sendUnhealthy,
       ),
     ),
   };

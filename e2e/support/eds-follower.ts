@@ -16,8 +16,27 @@ export function socketAddresses(value: unknown, out: string[] = []): string[] {
 
 export interface EdsUpdate {
   readonly at: number;
-  /** Endpoint addresses (ip:port), sorted, duplicates kept. */
+  /** Addresses (ip:port) of the endpoints a proxy balances to (not UNHEALTHY or DRAINING), sorted, duplicates kept. */
   readonly addresses: readonly string[];
+}
+
+const NOT_BALANCED = new Set<unknown>(['UNHEALTHY', 'DRAINING', 2, 3]);
+
+/** The locality groups of a ClusterLoadAssignment without the endpoints Envoy and gRPC do not balance to. */
+function balancedEndpoints(groups: unknown): unknown[] {
+  if (!Array.isArray(groups)) return [];
+  return groups.map((group: unknown) => {
+    if (typeof group !== 'object' || group === null) return group;
+    const record = group as Record<string, unknown>;
+    const endpoints = Array.isArray(record['lb_endpoints']) ? (record['lb_endpoints'] as unknown[]) : [];
+    return {
+      ...record,
+      lb_endpoints: endpoints.filter(
+        (e) =>
+          !(typeof e === 'object' && e !== null && NOT_BALANCED.has((e as Record<string, unknown>)['health_status'])),
+      ),
+    };
+  });
 }
 
 /**
@@ -69,7 +88,10 @@ export class EdsFollower {
       if (response.type_url === CLUSTER_TYPE) this.clusters.push(response.names);
       if (response.type_url === ENDPOINT_TYPE) {
         const assignment = response.resources.find((r) => r['cluster_name'] === this.envoyCluster);
-        this.updates.push({ at: Date.now(), addresses: socketAddresses(assignment?.['endpoints'] ?? []).sort() });
+        this.updates.push({
+          at: Date.now(),
+          addresses: socketAddresses(balancedEndpoints(assignment?.['endpoints'])).sort(),
+        });
       }
     }
   }

@@ -74,12 +74,20 @@ func main() {
 	if err != nil {
 		fatalf("%v", err)
 	}
+	late := &lateSlices{}
+	opts.KubeClientBuilder = late.builder
 
 	t := &failer{verbose: *verbose}
 	defer t.removeTemp()
 	server := xds.NewFakeDiscoveryServer(t, opts)
 	if err := orderRegistries(server, cfg.Clusters); err != nil {
 		fatalf("%v", err)
+	}
+	if err := late.create(context.Background()); err != nil {
+		fatalf("%v", err)
+	}
+	if err := settle(server); err != nil {
+		fatalf("endpoints did not settle: %v", err)
 	}
 	if *verbose {
 		for _, gw := range server.PushContext().NetworkManager().AllGateways() {

@@ -168,7 +168,9 @@ export function reduceEndpointSlice(object: unknown): EndpointSliceRecord {
       }),
       ready,
       serving: bool(conditions.serving, ready),
-      terminating: bool(conditions.terminating, false),
+      // Absent on a not-ready endpoint: terminating, as Istio's endpointHealthStatus reads it (such an
+      // endpoint is never sent; a not-ready one that says terminating: false is sent UNHEALTHY).
+      terminating: bool(conditions.terminating, !ready),
       ...(str(endpoint.nodeName) ? { nodeName: str(endpoint.nodeName) } : {}),
       ...(str(endpoint.zone) ? { zone: str(endpoint.zone) } : {}),
       ...(podName ? { podName, podKey: `${str(targetRef.namespace) ?? namespace}/${podName}` } : {}),

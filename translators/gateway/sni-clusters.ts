@@ -8,6 +8,7 @@ import {
 import { sniName } from '../common/names.ts';
 import { isProxiedPort } from '../common/protocol.ts';
 import { destinationRuleFor, subsetsOf } from '../traffic/destination-rule.ts';
+import { panicThreshold } from '../traffic/gateway-ejection.ts';
 import { clusterResource, type XdsResource } from '../resource.ts';
 
 export interface SniTarget {
@@ -51,7 +52,7 @@ export function buildSniDnatClusters(snapshot: MeshSnapshot, gatewayNamespace: s
       ...edsCluster(name, meshConnectTimeoutMs(snapshot)),
       lb_policy: 'LEAST_REQUEST',
       circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
-      common_lb_config: { locality_weighted_lb_config: {} },
+      common_lb_config: { locality_weighted_lb_config: {}, healthy_panic_threshold: panicThreshold(0) },
       metadata: istioServicesMetadata([service]),
     });
   });

@@ -2,7 +2,7 @@ import type { ProtoObject } from '../../protos/any.ts';
 import type { Cluster } from '../resource.ts';
 import type { EffectivePolicy } from './destination-rule.ts';
 import { circuitBreakers, connectTimeout, httpProtocolOptions } from './connection-pool.ts';
-import { envoyPanicThreshold, grpcMaxEjectionPercent } from './gateway-ejection.ts';
+import { envoyPanicThreshold, grpcMaxEjectionPercent, panicThreshold } from './gateway-ejection.ts';
 import { envoyLoadBalancer, grpcLoadBalancer } from './load-balancer.ts';
 import { envoyOutlierDetection, grpcOutlierDetection } from './outlier-detection.ts';
 
@@ -18,9 +18,9 @@ export function envoyPolicyFields(policy: EffectivePolicy, http2: boolean, gatew
     circuit_breakers: circuitBreakers(pool),
     common_lb_config: {
       locality_weighted_lb_config: {},
-      ...(outlier
-        ? { healthy_panic_threshold: { value: envoyPanicThreshold(outlier.minHealthPercent, gatewayRemedy) } }
-        : {}),
+      healthy_panic_threshold: panicThreshold(
+        outlier ? envoyPanicThreshold(outlier.minHealthPercent, gatewayRemedy) : 0,
+      ),
     },
     ...(outlier ? { outlier_detection: envoyOutlierDetection(outlier) } : {}),
     ...(protocolOptions ? { typed_extension_protocol_options: protocolOptions } : {}),

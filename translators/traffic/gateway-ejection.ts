@@ -32,6 +32,16 @@ export function mayHoldGatewayEndpoints(snapshot: MeshSnapshot, service: MeshSer
  */
 export const GATEWAY_PANIC_THRESHOLD_PERCENT = 1;
 
+/**
+ * common_lb_config.healthy_panic_threshold as Istio sends it: 0 % (an empty Percent, panic mode off)
+ * unless outlier detection sets it. Without it Envoy's default is 50 %: with half the hosts
+ * unhealthy Envoy would balance over all of them, including the not-ready endpoints EDS sends as
+ * UNHEALTHY.
+ */
+export function panicThreshold(percent: number): { value?: number } {
+  return percent === 0 ? {} : { value: percent };
+}
+
 export function envoyPanicThreshold(minHealthPercent: number | undefined, gatewayRemedy: boolean): number {
   const configured = minHealthPercent ?? 0;
   return gatewayRemedy ? Math.max(configured, GATEWAY_PANIC_THRESHOLD_PERCENT) : configured;

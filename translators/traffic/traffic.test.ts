@@ -124,14 +124,14 @@ describe('the east-west gateway ejection remedy, structurally', () => {
     ).toMatchObject({ healthy_panic_threshold: { value: 40 } });
   });
 
-  it('Envoy: a proxy outside any network gets Istio’s behaviour (panic threshold = minHealthPercent, 0)', () => {
+  it('Envoy: a proxy outside any network gets Istio’s behaviour (panic threshold = minHealthPercent, 0: an empty Percent)', () => {
     const cluster = wire(
       CLUSTER_TYPE,
       withIstioConfig(seed, outlier()),
       { ...SEED_VIEWS.sidecarGroup20, network: '' },
       CLUSTER,
     );
-    expect((cluster.common_lb_config as Record<string, unknown>).healthy_panic_threshold).toEqual({ value: 0 });
+    expect((cluster.common_lb_config as Record<string, unknown>).healthy_panic_threshold).toEqual({});
   });
 
   it('proxyless gRPC: max_ejection_percent 0 when gateways may be reached, the configured bound otherwise', () => {
