@@ -1,9 +1,11 @@
 // @ts-check
 /* global document, fetch, location, URLSearchParams */
-// The admin page: loads the /debug endpoints, renders the four sections, refreshes every few seconds.
+// The admin page: loads the /debug endpoints, renders its sections, refreshes every few seconds.
 import { el, empty, show } from './dom.js';
 import { istioConfigPanel } from './istio-config.js';
 import { meshMap } from './mesh-map.js';
+import { pathsPicture } from './paths.js';
+import { stalePanel } from './stale.js';
 import { serviceMatrix } from './service-matrix.js';
 import { explainTable, kubeClustersTable, proxiesTable } from './sections.js';
 
@@ -92,6 +94,8 @@ function start() {
   const nextPage = byId('proxies-next');
   const perPage = proxiesPerPage();
   let proxyOffset = 0;
+  /** Kube clusters unreachable at the last refresh: their endpoints are drawn stale. @type {Set<string>} */
+  let unreachable = new Set();
   let running = false;
   /** @type {ReturnType<typeof setInterval> | undefined} */
   let timer;
@@ -100,6 +104,7 @@ function start() {
     const proxy = proxySelect.value;
     const service = serviceSelect.value;
     if (!proxy || !service) {
+      show('explain-paths');
       show('explain', empty("Choose a proxy and a service to see each endpoint's address, priority and why."));
       return;
     }
@@ -107,10 +112,15 @@ function start() {
     try {
       const result = await getJson(`/debug/explain?${query}`);
       // The user may have changed the selection while this was in flight.
-      if (proxySelect.value === proxy && serviceSelect.value === service) show('explain', explainTable(result));
+      if (proxySelect.value === proxy && serviceSelect.value === service) {
+        show('explain-paths', result.endpoints.length > 0 ? pathsPicture(result, unreachable) : null);
+        show('explain', explainTable(result));
+      }
     } catch (error) {
-      if (proxySelect.value === proxy && serviceSelect.value === service)
+      if (proxySelect.value === proxy && serviceSelect.value === service) {
+        show('explain-paths');
         show('explain', empty(error instanceof Error ? error.message : String(error)));
+      }
     }
   }
 
@@ -143,7 +153,15 @@ function start() {
         // The page emptied (proxies left): go back to the last page with proxies on the next refresh.
         proxyOffset = Math.max(0, Math.floor((total - 1) / perPage) * perPage);
       }
-      if (clusters) show('kube-clusters', kubeClustersTable(clusters));
+      if (clusters) {
+        show('kube-clusters', kubeClustersTable(clusters));
+        unreachable = new Set(
+          clusters
+            .filter((/** @type {{ state: string }} */ c) => c.state === 'unreachable')
+            .map((/** @type {{ name: string }} */ c) => c.name),
+        );
+      }
+      if (clusters && endpoints) show('stale', stalePanel(clusters, endpoints));
       if (clusters && registry && endpoints) show('mesh-map', meshMap(clusters, registry, endpoints, proxies ?? []));
       if (configz) show('istio-config', istioConfigPanel(configz));
       if (registry && endpoints) {

@@ -90,7 +90,7 @@ function proxyItem(p) {
     el('span', { class: 'mono' }, shortName(p.proxy)),
     ' ',
     badge(proxyState(p), KIND[proxyState(p)] ?? 'none'),
-    (p.unknownTopology ?? []).map((u) => [
+    (p.unknownTopology ?? []).flatMap((u) => [
       ' ',
       badge(
         u.field === 'CLUSTER_ID' ? `unknown kube cluster ${u.value}` : `unknown network ${u.value}`,

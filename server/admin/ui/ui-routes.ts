@@ -14,6 +14,8 @@ export const UI_ASSETS: Readonly<Record<string, string>> = {
   'service-matrix.js': 'text/javascript; charset=utf-8',
   'mesh-map.js': 'text/javascript; charset=utf-8',
   'istio-config.js': 'text/javascript; charset=utf-8',
+  'paths.js': 'text/javascript; charset=utf-8',
+  'stale.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
 

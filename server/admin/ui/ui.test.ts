@@ -194,6 +194,7 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
       'Services by kube cluster and network',
       'Connected proxies',
       'Endpoints as a proxy sees them',
+      'Stale data from unreachable kube clusters',
       'Istio config not applied',
     ]);
   });
@@ -229,6 +230,12 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
     const unsupported = await cellsOf(panel, 'EnvoyFilter default/patch');
     expect(unsupported[1]).toBe('not supported');
     expect(unsupported[3]).toMatch(/^not supported: EnvoyFilter/);
+  });
+
+  it('says no data is stale while every kube cluster is reachable', async () => {
+    const section = page.locator('#stale');
+    await section.getByText('Every kube cluster is reachable').waitFor();
+    expect(await section.innerText()).toBe('Every kube cluster is reachable: nothing is served from stale data.');
   });
 
   it('shows each kube cluster with its health', async () => {
@@ -309,8 +316,51 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
     expect(remote[7]).toMatch(
       /rewritten to 1 gateway\(s\) of network net-b.*priority 1: trafficDistribution PreferClose: failoverPriority label topology.istio.io\/network/,
     );
+
+    // The picture of the same answer: the local endpoint straight from the proxy, the remote ones through
+    // the gateway of their network, each with the priority of its last hop.
+    const picture = page.getByRole('img', { name: `Paths from ${PROXY} to ${HELLO}` });
+    await picture.waitFor();
+    const boxes = picture.locator('g.path-box[data-endpoint]');
+    expect(await boxes.count()).toBe(3);
+    const endpoint = (address: string): Locator => picture.locator(`g.path-box[data-endpoint="${address}"]`);
+    expect(await endpoint('127.0.0.2:5000').getAttribute('data-outcome')).toBe('local');
+    expect(await endpoint('127.0.0.2:5000').getAttribute('data-priority')).toBe('0');
+    for (const remote of ['10.0.0.5:5000', '10.0.0.6:5000']) {
+      expect(await endpoint(remote).getAttribute('data-outcome')).toBe('via-gateway');
+      expect(await endpoint(remote).getAttribute('data-via')).toBe('192.168.0.10:15443');
+      expect(await endpoint(remote).getAttribute('data-priority')).toBe('1');
+      expect(await endpoint(remote).locator('text').allTextContents()).toEqual([remote, 'cluster-b · network net-b']);
+    }
+    const gateways = picture.locator('g.path-box[data-gateway]');
+    expect(await gateways.count()).toBe(1);
+    expect(await gateways.getAttribute('data-network')).toBe('net-b');
+    expect(await gateways.locator('text').first().textContent()).toBe('gateway 192.168.0.10:15443');
+    const hops = async (to: string): Promise<string[]> =>
+      (await picture
+        .locator(`path.hop[data-to="${to}"]`)
+        .evaluateAll((paths) =>
+          paths.map((p) => `${p.getAttribute('data-from')} priority ${p.getAttribute('data-priority') ?? '-'}`),
+        )) as string[];
+    expect(await hops('127.0.0.2:5000')).toEqual(['proxy priority 0']);
+    expect(await hops('10.0.0.5:5000')).toEqual(['192.168.0.10:15443 priority 1']);
+    expect(await hops('192.168.0.10:15443')).toEqual(['proxy priority -']);
+    expect(await picture.locator('text.priority').allTextContents()).toEqual([
+      'priority 0',
+      'priority 1',
+      'priority 1',
+    ]);
+    // Each box says why in its tooltip: explain's reason.
+    expect(await endpoint('10.0.0.5:5000').locator('title').textContent()).toMatch(
+      /^rewritten to 1 gateway\(s\) of network net-b/,
+    );
+
+    // Paused while the screenshots are taken: each refresh draws the picture anew.
+    await page.getByLabel(/Auto-refresh/).uncheck();
     await mkdir(SCREENSHOT_DIR, { recursive: true });
+    await page.locator('.paths-figure').screenshot({ path: `${SCREENSHOT_DIR}ui-paths.png` });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.getByLabel(/Auto-refresh/).check();
     expect(existsSync(SCREENSHOT)).toBe(true);
   });
 
