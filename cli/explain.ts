@@ -4,6 +4,16 @@ import { resolveProxyName } from './proxy-name.ts';
 import { formatTable } from './table.ts';
 import type { EndpointExplanation } from '../translators/eds-explain.ts';
 
+/** One gateway hostname as /debug/explain lists it (server/gateway-dns GatewayNameState). */
+interface GatewayHostnameState {
+  readonly hostname: string;
+  readonly addresses: readonly string[];
+  readonly state: string;
+  readonly ttlSeconds?: number;
+  readonly nextResolveAt?: string;
+  readonly lastError?: string;
+}
+
 /** `meshpilot explain`: why each endpoint of a service has the address and priority a proxy sees. */
 export async function runExplain(
   adminUrl: string,
@@ -18,6 +28,7 @@ export async function runExplain(
     service: string;
     view: { network: string; locality: { region: string; zone: string; subZone: string } };
     endpoints: EndpointExplanation[];
+    gatewayHostnames?: GatewayHostnameState[];
   };
   if (writeStructured(out, format, result)) return 0;
   const locality =
@@ -40,5 +51,22 @@ export async function runExplain(
   out.write(
     formatTable(['WORKLOAD', 'KUBE CLUSTER', 'NETWORK', 'LOCALITY', 'OUTCOME', 'SENT AS', 'PRIORITY', 'WHY'], rows),
   );
+  const names = result.gatewayHostnames ?? [];
+  if (names.length > 0) {
+    out.write('\neast-west gateway hostnames (a gateway exists once its name resolves):\n');
+    out.write(
+      formatTable(
+        ['HOSTNAME', 'STATE', 'ADDRESSES', 'TTL', 'NEXT RESOLUTION', 'LAST ERROR'],
+        names.map((n) => [
+          n.hostname,
+          n.state,
+          n.addresses.join(',') || '-',
+          n.ttlSeconds === undefined ? '-' : `${n.ttlSeconds}s`,
+          n.nextResolveAt ?? '-',
+          n.lastError ?? '-',
+        ]),
+      ),
+    );
+  }
   return 0;
 }

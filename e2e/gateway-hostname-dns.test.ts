@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runExplain } from '../cli/explain.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestMeshpilot } from './support/meshpilot-process.ts';
 import { serviceManifests, tempDir, toYaml } from './support/mesh-fixture.ts';
@@ -28,6 +29,8 @@ grpcXds.register();
  */
 
 const GATEWAY_HOSTNAME = 'eastwest.net-b.test';
+/** A meshNetworks gateway of net-c whose name does not exist: net-c has no gateway. */
+const MISSING_HOSTNAME = 'missing.net-c.test';
 const FIRST_IP = '127.0.8.30';
 const SECOND_IP = '127.0.8.31';
 const PROXY_ID = 'sidecar~127.0.8.29~client-0.default~default.svc.cluster.local';
@@ -99,6 +102,9 @@ describe('a gateway given by a LoadBalancer ingress hostname, resolved with DNS 
         { name: 'cluster-a', network: 'net-a', manifests: clusterA },
         { name: 'cluster-b', network: 'net-b', manifests: clusterB },
       ],
+      meshNetworks: {
+        networks: { 'net-c': { endpoints: [], gateways: [{ address: MISSING_HOSTNAME, port: 15443 }] } },
+      },
       gatewayDns: { servers: [dns.address], minTtlMs: 1_000, timeoutMs: 1_000 },
     });
     client = new GreeterClient('xds:///helloworld.default.svc.cluster.local:5000', grpc.credentials.createInsecure(), {
@@ -129,7 +135,10 @@ describe('a gateway given by a LoadBalancer ingress hostname, resolved with DNS 
     }[];
     expect(
       names.map(({ hostname, addresses, state, ttlSeconds }) => ({ hostname, addresses, state, ttlSeconds })),
-    ).toEqual([{ hostname: GATEWAY_HOSTNAME, addresses: [FIRST_IP], state: 'resolved', ttlSeconds: 1 }]);
+    ).toEqual([
+      { hostname: GATEWAY_HOSTNAME, addresses: [FIRST_IP], state: 'resolved', ttlSeconds: 1 },
+      { hostname: MISSING_HOSTNAME, addresses: [], state: 'resolved', ttlSeconds: 1 },
+    ]);
     const query = `proxyID=${encodeURIComponent(PROXY_ID)}&service=helloworld.default`;
     const explained = (await (await fetch(`${meshpilot.adminUrl}/debug/explain?${query}`)).json()) as {
       endpoints: { outcome: string; sentAs: string[]; reason: string }[];
@@ -137,6 +146,23 @@ describe('a gateway given by a LoadBalancer ingress hostname, resolved with DNS 
     expect(explained.endpoints).toHaveLength(1);
     expect(explained.endpoints[0]).toMatchObject({ outcome: 'via-gateway', sentAs: [`${FIRST_IP}:${first.port}`] });
     expect(explained.endpoints[0]?.reason).toContain(`(${FIRST_IP} resolved from ${GATEWAY_HOSTNAME})`);
+
+    // `meshpilot explain` prints the same, and every gateway hostname's DNS state.
+    let text = '';
+    expect(
+      await runExplain(meshpilot.adminUrl, PROXY_ID, 'helloworld.default', { write: (t) => void (text += t) }),
+    ).toBe(0);
+    expect(text).toContain(`${FIRST_IP} resolved from ${GATEWAY_HOSTNAME}`);
+    const lines = text.split('\n');
+    expect(
+      lines
+        .find((l) => l.startsWith(GATEWAY_HOSTNAME))
+        ?.split(/\s+/)
+        .slice(0, 4),
+    ).toEqual([GATEWAY_HOSTNAME, 'resolved', FIRST_IP, '1s']);
+    const missing = lines.find((l) => l.startsWith(MISSING_HOSTNAME)) ?? '';
+    expect(missing.split(/\s+/).slice(0, 3)).toEqual([MISSING_HOSTNAME, 'resolved', '-']);
+    expect(missing).toContain('A: ENOTFOUND, AAAA: ENOTFOUND');
   });
 
   it('follows the DNS record to its new address once its TTL expires (EDS pushed again)', async () => {

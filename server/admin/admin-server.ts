@@ -111,6 +111,8 @@ export function createAdminServer(sources: AdminSources): Server {
         view: connection.proxy.view,
         service: hostname,
         endpoints: explainServiceEndpoints(snapshot, connection.proxy.view, hostname),
+        // Gateways given by hostname exist only once resolved: their DNS state explains a missing gateway.
+        gatewayHostnames: sources.gatewayNames?.() ?? [],
       });
     },
     '/debug/registryz': (_url, res) => writeRegistryView(res, sources.snapshot(), sources.droppedInputs?.() ?? []),
