@@ -33,6 +33,8 @@ const GATEWAY_HOSTNAME = 'eastwest.net-b.test';
 const MISSING_HOSTNAME = 'missing.net-c.test';
 const FIRST_IP = '127.0.8.30';
 const SECOND_IP = '127.0.8.31';
+const THIRD_IP = '127.0.8.32';
+const ADDED_HOSTNAME = 'eastwest-2.net-b.test';
 const PROXY_ID = 'sidecar~127.0.8.29~client-0.default~default.svc.cluster.local';
 
 describe('a gateway given by a LoadBalancer ingress hostname, resolved with DNS (proxyless gRPC)', () => {
@@ -41,6 +43,8 @@ describe('a gateway given by a LoadBalancer ingress hostname, resolved with DNS 
   let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
   let first: GreeterServer;
   let second: GreeterServer;
+  let third: GreeterServer;
+  let clusterB: string;
   let client: grpc.Client;
 
   const callServers = async (count: number): Promise<string[]> => {
@@ -57,11 +61,12 @@ describe('a gateway given by a LoadBalancer ingress hostname, resolved with DNS 
   beforeAll(async () => {
     first = await startGreeter(FIRST_IP);
     second = await startGreeter(SECOND_IP, first.port);
+    third = await startGreeter(THIRD_IP, first.port);
     dns = await startTestDnsServer();
     dns.set(GATEWAY_HOSTNAME, { a: [FIRST_IP], ttl: 0 });
     dir = await tempDir('gateway-hostname-dns');
     const clusterA = join(dir.path, 'cluster-a');
-    const clusterB = join(dir.path, 'cluster-b');
+    clusterB = join(dir.path, 'cluster-b');
     await mkdir(clusterA, { recursive: true });
     await mkdir(clusterB, { recursive: true });
     await writeFile(
@@ -118,7 +123,7 @@ describe('a gateway given by a LoadBalancer ingress hostname, resolved with DNS 
   afterAll(async () => {
     client?.close();
     await meshpilot?.stop();
-    await Promise.all([first?.kill(), second?.kill()]);
+    await Promise.all([first?.kill(), second?.kill(), third?.kill()]);
     await dns?.close();
     await dir?.remove();
   });
@@ -174,6 +179,39 @@ describe('a gateway given by a LoadBalancer ingress hostname, resolved with DNS 
     }, 'calls to reach the gateway’s new address');
     expect(await callServers(5)).toEqual(Array<string>(5).fill(SECOND_IP));
     expect(await edsPushes(meshpilot.adminUrl)).toBeGreaterThan(pushesBefore);
+  });
+
+  it('resolves the hostname of a gateway Service added while running (a keyed build naming a Service)', async () => {
+    dns.set(ADDED_HOSTNAME, { a: [THIRD_IP], ttl: 300 });
+    await writeFile(
+      join(clusterB, 'second-gateway.yaml'),
+      toYaml([
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: {
+            name: 'istio-eastwestgateway-2',
+            namespace: 'istio-system',
+            labels: {
+              'topology.istio.io/network': 'net-b',
+              'networking.istio.io/gatewayPort': String(first.port),
+            },
+          },
+          spec: {
+            type: 'LoadBalancer',
+            clusterIP: '10.96.1.2',
+            ports: [{ name: 'tls', port: first.port, targetPort: 15443, protocol: 'TCP' }],
+          },
+          status: { loadBalancer: { ingress: [{ hostname: ADDED_HOSTNAME }] } },
+        },
+      ]),
+    );
+    // Two gateways of net-b now: calls (bounded in count and time) reach the added one's address too.
+    await eventually(async () => {
+      const reply = await sayHello(client, 'two gateways', 2_000).catch(() => undefined);
+      return reply?.server === THIRD_IP;
+    }, 'calls to reach the added gateway’s address');
+    expect(third.calls()).toBeGreaterThan(0);
   });
 });
 

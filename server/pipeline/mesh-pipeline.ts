@@ -155,8 +155,10 @@ export class MeshPipeline {
     const { settings } = this.options;
     const kubeClusters = this.kubeClusterObjects();
     // Istio resolves gateway hostnames while it ingests kube and meshNetworks changes; here the
-    // answers arrive later and rebuild the gateways (GATEWAY_DNS_CHANGED).
-    this.gatewayNames.watch(gatewayHostnames(settings.meshNetworks, kubeClusters, settings.domainSuffix));
+    // answers arrive later and rebuild the gateways (GATEWAY_DNS_CHANGED). Only Services and Nodes
+    // name gateways, so a build following other changes stays O(the change).
+    if (changes === undefined || changes.some((change) => change.kind === 'Service' || change.kind === 'Node'))
+      this.gatewayNames.watch(gatewayHostnames(settings.meshNetworks, kubeClusters, settings.domainSuffix));
     const { snapshot, memo, delta, followed } = buildSnapshotIncremental(
       {
         domainSuffix: settings.domainSuffix,
