@@ -50,6 +50,8 @@ class WorkerHandle {
       clearTimeout(waiter.timer);
       waiter.resolve(reply);
     });
+    // A send racing the worker's exit: the call's own timeout or the exit handler answers it.
+    this.child.on('error', () => undefined);
     this.child.on('exit', (code, signal) => {
       this.exited = `load-client worker exited (code ${String(code)}, signal ${String(signal)})`;
       for (const [id, waiter] of this.pending) {
@@ -62,6 +64,8 @@ class WorkerHandle {
 
   call<T>(request: Omit<FleetRequest, 'id'>, timeoutMs: number): Promise<T> {
     if (this.exited) return Promise.reject(new Error(this.exited));
+    // A worker that closed its IPC channel (closed already, exiting) has no 'exit' yet: sending would throw.
+    if (!this.child.connected) return Promise.reject(new Error('load-client worker disconnected'));
     this.nextId += 1;
     const id = this.nextId;
     return new Promise<FleetReply>((resolve) => {

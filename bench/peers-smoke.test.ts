@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceLayout } from './generate-mesh.ts';
 import { ISTIOD_NAME } from './peers/istiod.ts';
 import type { PeerOutcome, ServerOutcome } from './scenarios/push-suite.ts';
-import { runKubeSuite, type KubeSuiteResult } from './scenarios/kube-suite.ts';
+import { runKubeSuite, startKubeMesh, type KubeSuiteResult } from './scenarios/kube-suite.ts';
+import type { KubeMesh } from './peers/kube-mesh.ts';
 
 /**
  * The bench's istiod peer at its tiniest, end to end: three real API servers holding the generated
@@ -25,14 +26,17 @@ function ok(peer: PeerOutcome | undefined): ServerOutcome {
 describe('bench smoke: meshpilot and istiod on the same real API servers', () => {
   let workDir: string;
   let result: KubeSuiteResult;
+  let kube: KubeMesh | undefined;
   const log: string[] = [];
 
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'meshpilot-bench-peers-'));
+    const context = { quick: true, workDir, streamsPerWorker: 4, log: (line: string) => log.push(line) };
+    kube = await startKubeMesh(context, { services: SERVICES, kubeClusters: 3, endpointsPerKubeCluster: 2 });
     result = await runKubeSuite(
-      { quick: true, workDir, streamsPerWorker: 4, log: (line) => log.push(line) },
+      context,
+      kube,
       {
-        shape: { services: SERVICES, kubeClusters: 3, endpointsPerKubeCluster: 2 },
         streams: STREAMS,
         changes: 1,
         initialTimeoutMs: 90_000,
@@ -45,6 +49,7 @@ describe('bench smoke: meshpilot and istiod on the same real API servers', () =>
   }, 300_000);
 
   afterAll(async () => {
+    await kube?.stop();
     await rm(workDir, { recursive: true, force: true });
   });
 
@@ -70,13 +75,14 @@ describe('bench smoke: meshpilot and istiod on the same real API servers', () =>
     }
   });
 
-  it("rows carry istiod's value, version, meshpilot / istiod ratio and both servers' CPU-seconds", () => {
+  it("rows carry both servers' values (RSS after a forced GC in each), istiod's version, meshpilot / istiod ratios and CPU-seconds", () => {
     for (const row of result.rows) {
       const peer = row.peers?.[ISTIOD_NAME];
       expect(peer?.version, row.id).toMatch(
         /^istiod \(pilot-discovery\) istio\.io\/istio v0\.0\.0-20260827124520-eed52ebb66ad/,
       );
       expect(peer?.value, row.id).not.toBeNull();
+      expect(row.meshpilot, row.id).not.toBeNull();
       if (row.meshpilot !== null && peer?.value) expect(peer.ratio).toBeCloseTo(row.meshpilot / peer.value, 1);
       if (row.scenario !== 'd')
         for (const server of ['meshpilot', ISTIOD_NAME])

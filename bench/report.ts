@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { capacityMarkdown, type CapacityInputs } from './capacity.ts';
 import type { ScenarioRow } from './scenarios/result.ts';
 
 /** bench/results.json (machine-readable) and BENCHMARKS.md (the table, naming the machine). */
@@ -23,6 +24,8 @@ export interface BenchReport {
   readonly loadAverageAtStart: number;
   readonly scale: Record<string, unknown>;
   readonly results: readonly ScenarioRow[];
+  /** Measured inputs of the capacity section that come from other benchmarks. */
+  readonly capacityInputs?: CapacityInputs;
 }
 
 export function machineInfo(): MachineInfo {
@@ -196,6 +199,7 @@ ${cpuTable(report.results)}
 `
       : ''
   }
+${capacityMarkdown(report.results, report.capacityInputs)}
 ## What is measured
 
 - **Servers.** meshpilot runs as users run it, in its own process: \`node bin/meshpilot.js serve --config …\`
@@ -213,6 +217,20 @@ ${cpuTable(report.results)}
   resource once and builds every response from those bytes); a change is a new version of the resource
   handed to \`LinearCache.UpdateResources\` (in (c) batched every 100 ms, as for the baseline). Go uses
   both cores; meshpilot serves on one Node.js main thread.
+- **istiod peer and real API servers** (rows \`…/kube/…\`). One real kube-apiserver + etcd per kube cluster
+  (interop/kube-apiserver) holds the generated mesh (fewer pods than the manifest folders, see Scale:
+  every object is an API write on the same cores). meshpilot reads them through its kube registry (one
+  kubeconfig per cluster, same meshNetworks), then istiod itself (pilot-discovery built from the pinned
+  istio.io/istio by interop/istiod; its version is under the results) reads the same clusters as a
+  primary plus Istio remote secrets, with its defaults except loopback ports and
+  \`PILOT_MAX_REQUESTS_PER_SECOND\` raised from 25 (else a fleet is admitted at 25 streams/s); istiod's
+  debounce is its default (100 ms quiet, 10 s max), meshpilot's 100 ms / 1 s. Each serves a fresh fleet of
+  the same simulated sidecars on plaintext ADS. A change is one EndpointSlice update sent to an API
+  server (the pod it names exists beforehand), so (b) there is timed from the write that becomes the
+  watch event, with no file registry in the path; (c) sends the same plan of updates to both. (d) there
+  is RSS after a forced full GC in both (meshpilot: SIGUSR1 opens its inspector, which runs
+  HeapProfiler.collectGarbage; istiod: \`/debug/pprof/heap?gc=1\`), with 0 and with N streams; results.json
+  keeps the figures without it. The API servers' own CPU and memory are the same for both and not counted.
 - **Clients.** Simulated Envoys in forked worker processes (bench/ads-load-client.ts, up to 2,500 streams
   each), one HTTP/2 connection per stream, raw gRPC framing: CDS wildcard, then EDS for every EDS cluster
   CDS names; every response ACKed with its version and nonce (EDS ACKs repeat all resource names, as

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -6,7 +6,10 @@ import { REPO_ROOT } from './child-process.ts';
 import { nowMs } from './clock.ts';
 import { machineInfo, rewriteMarkdown, writeReport } from './report.ts';
 import { runChurn, type ChurnOptions } from './scenarios/churn.ts';
-import { runKubeSuite } from './scenarios/kube-suite.ts';
+import { runKubeChurn } from './scenarios/kube-churn.ts';
+import { runKubeSuite, startKubeMesh } from './scenarios/kube-suite.ts';
+import type { KubeMesh } from './peers/kube-mesh.ts';
+import type { MeshShape } from './generate-mesh.ts';
 import type { BenchContext } from './scenarios/context.ts';
 import { runPushSuite } from './scenarios/push-suite.ts';
 import type { ScenarioRow } from './scenarios/result.ts';
@@ -25,6 +28,11 @@ interface Scale {
   readonly pushStreams: readonly number[];
   /** Streams of (a), (b), (d) with meshpilot and istiod on real API servers (bench/scenarios/kube-suite.ts). */
   readonly kubeStreams: readonly number[];
+  /**
+   * The mesh the real API servers hold: fewer pods than the manifest folders, because every object goes
+   * through an API server (and etcd) on the same cores (a pod is a create plus a status write).
+   */
+  readonly kubeShape: MeshShape;
   readonly edsChanges: number;
   readonly churn: Omit<ChurnOptions, 'initialTimeoutMs' | 'convergenceTimeoutMs'>;
   readonly stuck: Omit<StuckReaderOptions, 'initialTimeoutMs'>;
@@ -36,6 +44,7 @@ export function scaleFor(quick: boolean): Scale {
     shape,
     pushStreams: quick ? [200, 1_000] : [1_000, 10_000],
     kubeStreams: quick ? [200] : [1_000, 10_000],
+    kubeShape: { services: quick ? 50 : 1_000, kubeClusters: 3, endpointsPerKubeCluster: quick ? 4 : 2 },
     edsChanges: quick ? 2 : 3,
     churn: { shape, streams: quick ? 200 : 1_000, ratePerSecond: 100, durationS: quick ? 5 : 30, trackEvery: 10 },
     stuck: {
@@ -106,6 +115,15 @@ async function main(argv: readonly string[]): Promise<number> {
     log: (message) => process.stdout.write(`[${((nowMs() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`),
   };
   const rows: ScenarioRow[] = [];
+  // Real API servers holding the mesh, started once for every suite that compares meshpilot with istiod.
+  let kube: Promise<KubeMesh> | undefined;
+  const kubeMesh = (): Promise<KubeMesh> => {
+    if (kube === undefined) {
+      context.log(`real API servers: ${JSON.stringify(scale.kubeShape)}`);
+      kube = startKubeMesh(context, scale.kubeShape);
+    }
+    return kube;
+  };
   try {
     const suite = new Set([...scenarios].filter((s): s is 'a' | 'b' | 'd' => s === 'a' || s === 'b' || s === 'd'));
     if (suite.size > 0) {
@@ -134,8 +152,8 @@ async function main(argv: readonly string[]): Promise<number> {
         );
         const result = await runKubeSuite(
           context,
+          await kubeMesh(),
           {
-            shape: scale.shape,
             streams,
             changes: scale.edsChanges,
             initialTimeoutMs: Math.max(60_000, streams * 25),
@@ -158,6 +176,17 @@ async function main(argv: readonly string[]): Promise<number> {
           quick ? 90_000 : 300_000,
         )),
       );
+      if (!values['no-istiod']) {
+        context.log(`scenario c on real API servers, meshpilot and istiod: ${scale.churn.streams} streams`);
+        rows.push(
+          ...(await runKubeChurn(
+            context,
+            await kubeMesh(),
+            { ...scale.churn, initialTimeoutMs: 120_000, convergenceTimeoutMs: 30_000 },
+            quick ? 180_000 : 420_000,
+          )),
+        );
+      }
     }
     if (scenarios.has('e')) {
       context.log(`scenario e: ${scale.stuck.stuckStreams} stuck readers, ${scale.stuck.changes} service changes`);
@@ -166,11 +195,19 @@ async function main(argv: readonly string[]): Promise<number> {
       );
     }
   } finally {
+    await kube?.then((k) => k.stop()).catch(() => undefined);
     await rm(workDir, { recursive: true, force: true });
   }
   const order = (row: ScenarioRow): number => ALL.indexOf(row.scenario) * 1e6 + row.streams;
   rows.sort((x, y) => order(x) - order(y));
+  const registry = JSON.parse(
+    await readFile(join(REPO_ROOT, 'bench', 'registry-results.json'), 'utf8').catch(() => '{}'),
+  ) as { rssBytesPer1000Pods?: unknown };
   const report = {
+    capacityInputs:
+      typeof registry.rssBytesPer1000Pods === 'number'
+        ? { registryRssBytesPer1000Pods: registry.rssBytesPer1000Pods }
+        : {},
     date: new Date().toISOString(),
     mode: quick ? ('quick' as const) : ('full' as const),
     durationS: Math.round((nowMs() - started) / 1000),

@@ -72,12 +72,16 @@ export async function startIstiod(kube: KubeMesh, dir: string, timeoutMs: number
   await mkdir(dir, { recursive: true });
   const [primary, ...remotes] = kube.clusters;
   if (!primary) throw new Error('MESHPILOT_BENCH_ERR_PEER: istiod needs at least one kube cluster');
-  for (const remote of remotes)
-    await primary.call(
+  for (const remote of remotes) {
+    const answer = await primary.request(
       'POST',
       `/api/v1/namespaces/${SYSTEM_NAMESPACE}/secrets`,
       remoteSecret(remote.name, remote.kubeconfig),
     );
+    // 409: an earlier istiod of this run created it already.
+    if (answer.status !== 201 && answer.status !== 409)
+      throw new Error(`remote secret for ${remote.name}: ${answer.status} ${answer.body.slice(0, 300)}`);
+  }
   const kubeconfig = join(dir, 'primary.kubeconfig');
   const meshConfig = join(dir, 'mesh.yaml');
   const networks = join(dir, 'meshNetworks.yaml');

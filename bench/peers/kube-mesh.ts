@@ -20,7 +20,7 @@ import type { GeneratedMesh } from '../generate-mesh.ts';
 
 export const SYSTEM_NAMESPACE = 'istio-system';
 /** Creates in flight per API server while loading. */
-const LOAD_CONCURRENCY = 16;
+const LOAD_CONCURRENCY = 32;
 
 type KubeObject = Record<string, unknown> & {
   kind?: string;
@@ -170,6 +170,20 @@ export class KubeMesh {
       LOAD_CONCURRENCY,
       (pod) => this.createPod(k, pod),
     );
+  }
+
+  /** Creates the extra pods that toggling these (kube cluster, service) pairs would name, so later toggles are one write each. */
+  async prepareToggles(pairs: readonly { kubeCluster: number; service: number }[]): Promise<void> {
+    const unique = [...new Map(pairs.map((p) => [`${p.kubeCluster}/${p.service}`, p])).values()];
+    await pool(unique, LOAD_CONCURRENCY, async ({ kubeCluster: k, service: s }) => {
+      this.mesh.flipEndpoint(k, s);
+      const objects = this.mesh.serviceObjects(k, s) as KubeObject[];
+      this.mesh.flipEndpoint(k, s);
+      for (const pod of objects.filter((o) => o.kind === 'Pod')) {
+        const key = `${k}/${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+        if (!this.createdPods.has(key)) await this.createPod(k, pod);
+      }
+    });
   }
 
   /**

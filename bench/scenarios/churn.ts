@@ -31,7 +31,7 @@ export interface ChurnOptions {
   readonly convergenceTimeoutMs: number;
 }
 
-interface PlannedChange {
+export interface PlannedChange {
   readonly service: number;
   readonly kubeCluster: number;
   readonly tracked: boolean;
@@ -49,7 +49,7 @@ export function churnPlan(shape: MeshShape, total: number, trackEvery: number): 
   });
 }
 
-interface ChurnOutcome {
+export interface ChurnOutcome {
   readonly kind: ServerKind;
   readonly applied: number;
   readonly achievedRate: number;
@@ -60,7 +60,7 @@ interface ChurnOutcome {
   readonly timedOut: boolean;
 }
 
-async function churnOn(
+export async function churnOn(
   context: BenchContext,
   cleanup: Cleanup,
   kind: ServerKind,

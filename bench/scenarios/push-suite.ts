@@ -44,6 +44,8 @@ export interface ServerOutcome {
   readonly firstFailure?: string;
   readonly rssIdleBytes: number;
   readonly rssLoadedBytes: number;
+  /** RSS with 0 streams and with N idle streams, each right after a forced full GC (when the server allows one). */
+  readonly rssForcedGc?: { readonly idleBytes: number; readonly loadedBytes: number };
   /** After every stream closed: what the push left behind in the allocator, not per-stream state. */
   readonly rssAfterCloseBytes: number;
   readonly latencies: readonly number[];
@@ -82,8 +84,10 @@ export async function measure(
   tracked: readonly string[],
   applyChange: (i: number) => Promise<number>,
   afterInitialPush: () => Promise<void> = async () => {},
+  forceGc?: () => Promise<boolean>,
 ): Promise<ServerOutcome> {
   const rssIdleBytes = await settledRss(target.pid);
+  const rssIdleGcBytes = forceGc && (await forceGc()) ? await settledRss(target.pid) : undefined;
   const cpuBeforePush = await cpuSeconds(target.pid);
   const initial = await connectFleet(context, cleanup, target, {
     streams: options.streams,
@@ -104,6 +108,8 @@ export async function measure(
   );
   await afterInitialPush();
   const rssLoadedBytes = await settledRss(target.pid, 2_000);
+  const rssLoadedGcBytes =
+    rssIdleGcBytes !== undefined && forceGc && (await forceGc()) ? await settledRss(target.pid) : undefined;
   const changes: TrackedChange[] = [];
   const latencies: number[] = [];
   let missing = 0;
@@ -138,6 +144,9 @@ export async function measure(
     ...(initial.status.firstFailure ? { firstFailure: initial.status.firstFailure } : {}),
     rssIdleBytes,
     rssLoadedBytes,
+    ...(rssIdleGcBytes !== undefined && rssLoadedGcBytes !== undefined
+      ? { rssForcedGc: { idleBytes: rssIdleGcBytes, loadedBytes: rssLoadedGcBytes } }
+      : {}),
     latencies,
     missing,
     convergenceTimedOut,

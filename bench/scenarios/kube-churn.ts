@@ -1,0 +1,167 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { nowMs, percentile } from '../clock.ts';
+import { startMeshpilot } from '../meshpilot-server.ts';
+import { ISTIOD_NAME, startIstiod } from '../peers/istiod.ts';
+import type { KubeMesh } from '../peers/kube-mesh.ts';
+import { churnOn, churnPlan, type ChurnOptions, type ChurnOutcome } from './churn.ts';
+import { withTimeout, type BenchContext } from './context.ts';
+import { failedRow, ratioOf, round, type ScenarioRow } from './result.ts';
+import { DEFAULT_DEBOUNCE } from './servers.ts';
+
+/**
+ * Scenario (c) with meshpilot and istiod reading the same real API servers: endpoint changes at a fixed
+ * rate, each one EndpointSlice update sent to an API server (the pods they name are created beforehand),
+ * the same plan for both servers, each with a fresh fleet. CPU is the server process's alone (the API
+ * servers' own CPU is the same for both and not counted).
+ */
+export async function runKubeChurn(
+  context: BenchContext,
+  kube: KubeMesh,
+  options: Omit<ChurnOptions, 'shape'>,
+  timeoutMs: number,
+): Promise<ScenarioRow[]> {
+  const base = { scenario: 'c' as const, streams: options.streams, services: kube.mesh.shape.services };
+  const title = `${options.ratePerSecond} EndpointSlice updates/s for ${options.durationS} s, real API servers`;
+  const plan = churnPlan(kube.mesh.shape, options.ratePerSecond * options.durationS, options.trackEvery);
+  let meshpilot: ChurnOutcome | undefined;
+  let istiod: ChurnOutcome | undefined;
+  const peer: { version?: string; error?: string } = {};
+  try {
+    await withTimeout('churn on real API servers', timeoutMs, async (cleanup) => {
+      const root = join(context.workDir, 'kube-churn');
+      await mkdir(root, { recursive: true });
+      const mesh = kube.mesh;
+      await kube.prepareToggles(plan);
+      const resourceOf = (service: number): string => mesh.services[service]!.envoyCluster;
+      const apply = async (c: { kubeCluster: number; service: number }): Promise<void> => {
+        await kube.toggleEndpoint(c.kubeCluster, c.service);
+      };
+      const configPath = join(root, 'meshpilot-kube.yaml');
+      await kube.writeMeshpilotConfig(configPath, { debounce: DEFAULT_DEBOUNCE, logLevel: 'info' });
+      const server = await startMeshpilot(configPath, 180_000);
+      cleanup.defer(() => server.stop());
+      meshpilot = await churnOn(
+        context,
+        cleanup,
+        'meshpilot',
+        { port: server.xdsPort, pid: server.pid },
+        { ...options, shape: kube.mesh.shape },
+        plan,
+        resourceOf,
+        apply,
+      );
+      await server.stop();
+      try {
+        const started = nowMs();
+        const peerProcess = await startIstiod(kube, join(root, 'istiod'), 180_000);
+        cleanup.defer(() => peerProcess.stop());
+        peer.version = peerProcess.version;
+        context.log(`  ${ISTIOD_NAME} up and synced in ${Math.round(nowMs() - started)} ms`);
+        istiod = await churnOn(
+          context,
+          cleanup,
+          ISTIOD_NAME,
+          { port: peerProcess.xdsPort, pid: peerProcess.pid },
+          { ...options, shape: kube.mesh.shape },
+          plan,
+          resourceOf,
+          apply,
+        );
+        await peerProcess.stop();
+      } catch (error: unknown) {
+        peer.error = error instanceof Error ? error.message : String(error);
+        context.log(`  ${ISTIOD_NAME}: ${peer.error}`);
+      }
+    });
+  } catch (error: unknown) {
+    const status =
+      error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
+    const message = error instanceof Error ? error.message : String(error);
+    context.log(`  churn on real API servers: ${status}: ${message}`);
+    if (!meshpilot) {
+      return [
+        failedRow(
+          { ...base, id: 'c/kube/cpu', title, metric: 'server CPU during changes', unit: 'cores', target: CPU_TARGET },
+          status,
+          message,
+        ),
+        failedRow(
+          { ...base, id: 'c/kube/convergence', title, metric: 'convergence p99', unit: 'ms', target: P99_TARGET },
+          status,
+          message,
+        ),
+      ];
+    }
+    peer.error ??= `${status}: ${message}`;
+  }
+  return rowsOf(base, title, plan.filter((c) => c.tracked).length, meshpilot!, istiod, peer);
+}
+
+const CPU_TARGET = `≤ 0.5× ${ISTIOD_NAME}'s`;
+const P99_TARGET = `≤ ${ISTIOD_NAME}, ≤ 1000 ms`;
+
+function rowsOf(
+  base: { scenario: 'c'; streams: number; services: number },
+  title: string,
+  trackedChanges: number,
+  m: ChurnOutcome,
+  i: ChurnOutcome | undefined,
+  peer: { version?: string; error?: string },
+): ScenarioRow[] {
+  const p = (o: ChurnOutcome | undefined, q: number): number | null =>
+    o && o.latencies.length > 0 ? round(percentile(o.latencies, q), 1) : null;
+  const cpuM = round(m.cpuCores, 2);
+  const cpuI = round(i?.cpuCores, 2);
+  const p99M = m.missing > 0 ? null : p(m, 99);
+  const p99I = !i || i.missing > 0 ? null : p(i, 99);
+  const version = peer.version !== undefined ? { version: peer.version } : {};
+  const details = {
+    appliedChanges: { meshpilot: m.applied, [ISTIOD_NAME]: i?.applied ?? null },
+    achievedRatePerS: { meshpilot: round(m.achievedRate), [ISTIOD_NAME]: round(i?.achievedRate) },
+    trackedChanges,
+    p50Ms: { meshpilot: p(m, 50), [ISTIOD_NAME]: p(i, 50) },
+    p99Ms: { meshpilot: p(m, 99), [ISTIOD_NAME]: p(i, 99) },
+    maxMs: { meshpilot: p(m, 100), [ISTIOD_NAME]: p(i, 100) },
+    neverConverged: { meshpilot: m.missing, [ISTIOD_NAME]: i?.missing ?? null },
+  };
+  const cpuSeconds = { meshpilot: round(m.cpuSecondsTotal, 2), [ISTIOD_NAME]: round(i?.cpuSecondsTotal, 2) };
+  const status = m.timedOut ? ('timeout' as const) : ('ok' as const);
+  const notes = peer.error !== undefined ? `${ISTIOD_NAME}: ${peer.error.slice(0, 300)}` : undefined;
+  const cpuRatio = round(ratioOf(cpuM, cpuI), 2);
+  const p99Ratio = round(ratioOf(p99M, p99I), 2);
+  const nulls = { baseline: null, ratio: null };
+  return [
+    {
+      ...base,
+      ...nulls,
+      id: 'c/kube/cpu',
+      title,
+      metric: 'server CPU during changes',
+      unit: 'cores',
+      meshpilot: cpuM,
+      peers: { [ISTIOD_NAME]: { value: cpuI, ratio: cpuRatio, ...version } },
+      cpuSeconds,
+      target: CPU_TARGET,
+      pass: cpuRatio === null ? null : cpuRatio <= 0.5,
+      status,
+      details,
+      ...(notes ? { notes } : {}),
+    },
+    {
+      ...base,
+      ...nulls,
+      id: 'c/kube/convergence',
+      title,
+      metric: 'convergence p99',
+      unit: 'ms',
+      meshpilot: p99M,
+      peers: { [ISTIOD_NAME]: { value: p99I, ratio: p99Ratio, ...version } },
+      target: P99_TARGET,
+      pass: m.missing > 0 ? false : p99M === null ? null : p99M <= 1_000 && (p99Ratio === null || p99Ratio <= 1),
+      status,
+      details,
+      ...(notes ? { notes } : {}),
+    },
+  ];
+}
