@@ -78,6 +78,8 @@ export async function runKubeSuite(
       let started: number;
       const plan = changePlan(kube.mesh.shape, options.changes);
       const tracked = plan.map((p) => mesh.services[p.service]!.envoyCluster);
+      // The pods the changes name exist before either server starts: each change is then one EndpointSlice write.
+      await kube.prepareToggles(plan);
       const toggle = (i: number): Promise<number> => kube.toggleEndpoint(plan[i]!.kubeCluster, plan[i]!.service);
       const configPath = join(root, 'meshpilot-kube.yaml');
       await kube.writeMeshpilotConfig(configPath, { debounce: DEFAULT_DEBOUNCE, logLevel: 'info' });
