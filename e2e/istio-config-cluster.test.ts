@@ -237,6 +237,8 @@ spec:
       'the Gateway accepted and the RequestAuthentication listed as not supported',
     );
     const view = await configz();
+    // AUTO_PASSTHROUGH is translated: no warning.
+    expect(view.accepted.filter((a) => a.kind === 'Gateway').map((a) => a.warnings)).toEqual([undefined]);
     expect(view.accepted.filter((a) => a.kind === 'Gateway')).toMatchObject([
       {
         kind: 'Gateway',

@@ -30,6 +30,11 @@ export interface ProxyView {
    * It makes views per workload; types that do not read it are listed by `viewForType` (translators/index.ts).
    */
   readonly workloadIp?: string;
+  /**
+   * A router's pod labels (node metadata LABELS over its pod's labels): the Gateways whose selector they
+   * match configure it. Sidecars and proxyless clients have none, so their views are not split by labels.
+   */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export function viewKey(view: ProxyView): string {
@@ -44,5 +49,10 @@ export function viewKey(view: ProxyView): string {
     view.requestedNetworkView.join(','),
     view.ipFamily ?? '',
     view.workloadIp ?? '',
+    view.labels === undefined ? '' : labelsKey(view.labels),
   ].join('|');
+}
+
+function labelsKey(labels: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -8,6 +8,7 @@ import { outboundClusterName, sniName } from './common/names.ts';
 import { portProtocol } from './common/protocol.ts';
 import { clusterResource, type XdsResource } from './resource.ts';
 import { buildSniDnatClusters } from './gateway/sni-clusters.ts';
+import { passesThroughBySni } from './gateway/selected-gateways.ts';
 import { blackHoleCluster, inboundPassthroughCluster, passthroughCluster } from './common/special-clusters.ts';
 import { serviceSpiffeUris } from './security/istio-tls.ts';
 import { envoyPolicyFields, grpcPolicyFields } from './traffic/cluster-policy.ts';
@@ -96,7 +97,8 @@ export function buildOutboundClusters(snapshot: MeshSnapshot, view: ProxyView): 
 /**
  * CDS. gRPC: outbound clusters. Sidecars: outbound, `inbound|<port>||` for the workload's own
  * ports, BlackHoleCluster, PassthroughCluster, InboundPassthroughCluster. Routers: outbound and
- * BlackHoleCluster, plus the `outbound_.<port>_.<subset>_.<fqdn>` clusters in sni-dnat mode. Pure.
+ * BlackHoleCluster, plus the `outbound_.<port>_.<subset>_.<fqdn>` clusters when the router passes
+ * mTLS through by SNI (an AUTO_PASSTHROUGH Gateway, or ROUTER_MODE sni-dnat without a Gateway). Pure.
  */
 export function buildClusters(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
   return [...buildSharedClusters(snapshot, view), ...buildWorkloadClusters(snapshot, view)];
@@ -109,7 +111,7 @@ export function buildSharedClusters(snapshot: MeshSnapshot, view: ProxyView): Xd
   if (view.proxyType === 'router') {
     return [
       ...outbound,
-      ...(view.routerMode === 'sni-dnat' ? buildSniDnatClusters(snapshot, view.namespace) : []),
+      ...(passesThroughBySni(snapshot, view) ? buildSniDnatClusters(snapshot, view.namespace) : []),
       blackHoleCluster(meshConnectTimeoutMs(snapshot)),
     ];
   }

@@ -25,6 +25,7 @@ import {
   type LocalityPolicy,
 } from './traffic/locality-lb.ts';
 import { workloadTelemetry } from './common/workload-telemetry.ts';
+import { passesThroughBySni } from './gateway/selected-gateways.ts';
 
 /** One endpoint as a proxy will see it: a workload, or a gateway standing for remote workloads. */
 export interface ViewEndpoint {
@@ -429,14 +430,14 @@ export function serviceClusters(snapshot: MeshSnapshot, view: ProxyView, service
 
 /**
  * EDS of one service as the proxy's view sees it: the clusters of serviceClusters, and for
- * east-west gateways in sni-dnat mode also `outbound_.<port>_.<subset>_.<fqdn>` (whole service and
+ * east-west gateways passing mTLS through by SNI (AUTO_PASSTHROUGH Gateway, or sni-dnat without one) also `outbound_.<port>_.<subset>_.<fqdn>` (whole service and
  * each subset): as Istio, the same endpoints as the outbound cluster, only those reached with Istio
  * mTLS (the gateway passes TLS through and cannot tell plaintext from mTLS). Pure.
  */
 export function serviceEndpoints(snapshot: MeshSnapshot, view: ProxyView, service: MeshService): XdsResource[] {
   const clusters = serviceClusters(snapshot, view, service);
   const out = clusters.map(({ cluster, sent }) => clusterLoadAssignment(cluster, sent));
-  if (view.proxyType !== 'router' || view.routerMode !== 'sni-dnat' || service.headless) return out;
+  if (service.headless || !passesThroughBySni(snapshot, view)) return out;
   const proxied = new Set(service.ports.filter(isProxiedPort).map((p) => p.port));
   for (const { cluster, sent } of clusters) {
     const parts = cluster.split('|');

@@ -1,6 +1,8 @@
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshSnapshot } from '../model/types.ts';
+import { buildGatewayListeners } from './gateway/gateway-listeners.ts';
 import { buildGatewayPassthroughListener } from './gateway/passthrough-listener.ts';
+import { gatewaysForProxy } from './gateway/selected-gateways.ts';
 import { buildGrpcListeners } from './grpc/client-listeners.ts';
 import { buildGrpcServerListeners } from './grpc/server-listeners.ts';
 import type { XdsResource } from './resource.ts';
@@ -9,8 +11,9 @@ import { buildSidecarOutboundListeners } from './sidecar/outbound-listeners.ts';
 
 /**
  * LDS. gRPC: client api listeners `<fqdn>:<port>` and server listeners for its own ports.
- * Sidecars: virtualOutbound, per-service outbound listeners, virtualInbound. Routers: the
- * 15443 SNI passthrough listener in sni-dnat mode, nothing otherwise (no Gateway resources yet). Pure.
+ * Sidecars: virtualOutbound, per-service outbound listeners, virtualInbound. Routers: the listeners
+ * of the Istio Gateways that select them; a router no Gateway selects gets the 15443 SNI passthrough
+ * listener in ROUTER_MODE sni-dnat, nothing otherwise. Pure.
  */
 export function buildListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
   return [...buildSharedListeners(snapshot, view), ...buildWorkloadListeners(snapshot, view)];
@@ -20,13 +23,18 @@ export function buildListeners(snapshot: MeshSnapshot, view: ProxyView): XdsReso
 export function buildSharedListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
   if (view.generator === 'grpc') return buildGrpcListeners(snapshot);
   if (view.proxyType === 'router')
-    return view.routerMode === 'sni-dnat' ? [buildGatewayPassthroughListener(snapshot, view.namespace)] : [];
+    return view.routerMode === 'sni-dnat' && gatewaysForProxy(snapshot, view).length === 0
+      ? [buildGatewayPassthroughListener(snapshot, view.namespace)]
+      : [];
   return buildSidecarOutboundListeners(snapshot, view);
 }
 
-/** The listeners of the proxy's own workload: virtualInbound, or a gRPC server's listeners. Pure. */
+/**
+ * The listeners of the proxy's own workload: virtualInbound, a gRPC server's listeners, or a router's
+ * Gateway listeners (their ports follow the router's own Services: Istio's port translation). Pure.
+ */
 export function buildWorkloadListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
   if (view.generator === 'grpc') return buildGrpcServerListeners(snapshot, view);
-  if (view.proxyType === 'router') return [];
+  if (view.proxyType === 'router') return buildGatewayListeners(snapshot, view);
   return [buildSidecarInboundListener(snapshot, view)];
 }

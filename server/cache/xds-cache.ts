@@ -144,7 +144,8 @@ export class XdsCache {
   private resourcesOf(view: ProxyView, entry: ViewEntry, generator: TypeGenerator): ResourceMap {
     const snapshot = this.scopedFor(this.snapshot!, view);
     const shared = this.sharedResources(snapshot, entry.shared, generator, entry.sharedKey);
-    if (!generator.perWorkload || view.workloadIp === undefined) return shared;
+    // A router's Gateway listeners are per workload even without a known IP (their ports then stay as written).
+    if (!generator.perWorkload || (view.workloadIp === undefined && view.proxyType !== 'router')) return shared;
     const typeUrl = generator.typeUrl;
     const key = `${typeUrl}#${entry.key}`;
     const cached = this.workloadMemo.get(key);

@@ -98,7 +98,8 @@ spec:
     );
   });
 
-  it('says which servers meshpilot builds no listener for', () => {
+  it('says which servers meshpilot builds no listener for (every one but AUTO_PASSTHROUGH)', () => {
+    expect(translationWarnings(accepted(CROSS_NETWORK), {})).toEqual([]);
     const gateway = accepted(`
 apiVersion: networking.istio.io/v1
 kind: Gateway

@@ -3,20 +3,31 @@ import { socketAddress, TLS_INSPECTOR, tcpProxyFilter } from '../common/filters.
 import { addressPortName, GATEWAY_PASSTHROUGH_PORT, sniName } from '../common/names.ts';
 import { type XdsResource, listenerResource } from '../resource.ts';
 import { sniDnatTargets } from './sni-clusters.ts';
+import { hostMatches } from './selected-gateways.ts';
 import { ISTIO_ALPN_MATCH } from '../security/istio-tls.ts';
 
 /**
- * The east-west gateway's AUTO_PASSTHROUGH listener `0.0.0.0_15443` (seed shape): tls_inspector
- * reads the SNI; one filter chain per service port (and subset) matches `outbound_.<port>_.<subset>_.<fqdn>` and the
- * Istio mTLS ALPNs, and tcp_proxies the still-encrypted connection to the cluster of that name.
- * No TLS termination: the mTLS session is between the two sidecars. The istio.stats wasm filter
- * of the seed is left out (its type is not an Envoy proto). REQUESTED_NETWORK_VIEW does not
- * apply here. Pure.
+ * The east-west gateway's AUTO_PASSTHROUGH listener `0.0.0.0_<port>` (seed shape; 15443 by default):
+ * tls_inspector reads the SNI; one filter chain per service port (and subset) matches
+ * `outbound_.<port>_.<subset>_.<fqdn>` and the Istio mTLS ALPNs, and tcp_proxies the still-encrypted
+ * connection to the cluster of that name. No TLS termination: the mTLS session is between the two
+ * sidecars. With `hosts` (an AUTO_PASSTHROUGH Gateway server's DNS names), only services whose hostname
+ * one of them covers get a chain, as Istio's builtAutoPassthroughFilterChains; without (ROUTER_MODE
+ * sni-dnat and no Gateway), every service. The istio.stats wasm filter of the seed is left out (its type
+ * is not an Envoy proto). REQUESTED_NETWORK_VIEW does not apply here. Pure.
  */
-export function buildGatewayPassthroughListener(snapshot: MeshSnapshot, gatewayNamespace: string): XdsResource {
-  const name = addressPortName('0.0.0.0', GATEWAY_PASSTHROUGH_PORT);
-  const filterChains = sniDnatTargets(snapshot, gatewayNamespace).map(({ service, port, subset }) => {
-    const sni = sniName(port.port, subset, service.hostname);
+export function buildGatewayPassthroughListener(
+  snapshot: MeshSnapshot,
+  gatewayNamespace: string,
+  port: number = GATEWAY_PASSTHROUGH_PORT,
+  hosts?: readonly string[],
+): XdsResource {
+  const name = addressPortName('0.0.0.0', port);
+  const targets = sniDnatTargets(snapshot, gatewayNamespace).filter(
+    ({ service }) => hosts === undefined || hosts.some((host) => hostMatches(service.hostname, host)),
+  );
+  const filterChains = targets.map(({ service, port: servicePort, subset }) => {
+    const sni = sniName(servicePort.port, subset, service.hostname);
     return {
       filter_chain_match: { server_names: [sni], application_protocols: [...ISTIO_ALPN_MATCH] },
       filters: [tcpProxyFilter(sni, sni)],
@@ -24,7 +35,7 @@ export function buildGatewayPassthroughListener(snapshot: MeshSnapshot, gatewayN
   });
   return listenerResource(name, {
     name,
-    address: socketAddress('0.0.0.0', GATEWAY_PASSTHROUGH_PORT),
+    address: socketAddress('0.0.0.0', port),
     filter_chains: filterChains,
     listener_filters: [TLS_INSPECTOR],
     traffic_direction: 'OUTBOUND',

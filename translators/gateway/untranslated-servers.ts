@@ -1,10 +1,11 @@
 import type { GatewayServer, IstioConfig } from '../../model/istio/types.ts';
+import { isAutoPassthrough } from './selected-gateways.ts';
 
 const UNSUPPORTED_KIND_CODE = 'MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED';
 
-/** Whether meshpilot builds a gateway proxy's listener for this server. */
-export function isTranslatedServer(_server: GatewayServer): boolean {
-  return false;
+/** Whether meshpilot builds a gateway proxy's listener for this server: AUTO_PASSTHROUGH (east-west) so far. */
+export function isTranslatedServer(server: GatewayServer): boolean {
+  return isAutoPassthrough(server);
 }
 
 /**
