@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { parse, stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { nowMs, percentile, sleep } from './clock.ts';
 import { connectInspector, inspectorUrl, summarizeProfile, type CpuProfile } from './inspector.ts';
-import { cpuSeconds, KIB, rssBytes } from './proc-stats.ts';
+import { KIB, treeCpuSeconds, treeRssBytes } from './proc-stats.ts';
 import { Cleanup, type BenchContext } from './scenarios/context.ts';
 import { connectFleet, DEFAULT_DEBOUNCE, waitConvergence } from './scenarios/servers.ts';
 import { GeneratedMesh } from './generate-mesh.ts';
@@ -29,6 +30,8 @@ async function main(argv: readonly string[]): Promise<void> {
       out: { type: 'string', default: join(tmpdir(), 'meshpilot-profile') },
       label: { type: 'string', default: 'run' },
       'heap-snapshot': { type: 'boolean', default: false },
+      /** Keep meshpilot's default HTTP/2 keepalive (30 s / 10 s) instead of turning it off. */
+      keepalive: { type: 'boolean', default: false },
       'no-profile': { type: 'boolean', default: false },
       env: { type: 'string', multiple: true, default: [] },
       /** NAME=PATH of a meshpilot entry (bin/meshpilot-ts.js of another checkout), repeatable: runs alternate between them. */
@@ -51,6 +54,7 @@ async function main(argv: readonly string[]): Promise<void> {
     env,
     out: values.out!,
     heapSnapshot: values['heap-snapshot'] ?? false,
+    keepalive: values.keepalive ?? false,
     profile: !(values['no-profile'] ?? false),
   };
   const workDir = await mkdtemp(join(tmpdir(), 'meshpilot-profile-'));
@@ -63,18 +67,28 @@ async function main(argv: readonly string[]): Promise<void> {
     streamsPerWorker: Number(values['streams-per-worker']),
     log: (message) => process.stdout.write(`[${((nowMs() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`),
   };
-  const bins = (values.bin ?? []).map((nv) => ({
-    name: nv.slice(0, nv.indexOf('=')),
-    path: nv.slice(nv.indexOf('=') + 1),
-  }));
-  const runs = bins.length === 0 ? [{ name: values.label!, path: undefined as string | undefined }] : bins;
+  // NAME=PATH[:N]: the meshpilot entry to run, with `serve --processes N` when N is given.
+  const bins = (values.bin ?? []).map((spec) => {
+    const match = /^([^=]+)=(.+?)(?::(\d+))?$/.exec(spec);
+    if (!match) throw new Error(`MESHPILOT_BENCH_ERR_ARGS: --bin takes NAME=PATH[:PROCESSES], got "${spec}"`);
+    return { name: match[1]!, path: match[2], processes: match[3] === undefined ? 1 : Number(match[3]) };
+  });
+  const runs =
+    bins.length === 0 ? [{ name: values.label!, path: undefined as string | undefined, processes: 1 }] : bins;
   const summaries: Summary[] = [];
   try {
     for (let round = 0; round < Number(values.rounds); round += 1)
       for (const run of runs) {
         const label = `${run.name}-${round + 1}`;
-        context.log(`=== ${label}${run.path ? ` (${run.path})` : ''}`);
-        summaries.push(await profileOnce(context, { ...options, label, ...(run.path ? { bin: run.path } : {}) }));
+        context.log(`=== ${label}${run.path ? ` (${run.path}, ${run.processes} process(es))` : ''}`);
+        summaries.push(
+          await profileOnce(context, {
+            ...options,
+            label,
+            processes: run.processes,
+            ...(run.path ? { bin: run.path } : {}),
+          }),
+        );
       }
   } finally {
     await rm(workDir, { recursive: true, force: true });
@@ -83,7 +97,7 @@ async function main(argv: readonly string[]): Promise<void> {
   for (const summary of summaries)
     context.log(
       `${summary.label}: full push ${summary.fullPushMs} ms; convergence p50 ${summary.convergence.p50Ms?.toFixed(0)} / p99 ${summary.convergence.p99Ms?.toFixed(0)} ms; ` +
-        `server CPU ${summary.serverCpuSeconds.toFixed(2)} s; ${summary.memory.rssPerStreamKiB.toFixed(1)} KiB RSS, ${summary.memory.heapPerStreamKiB.toFixed(1)} KiB heap per idle stream`,
+        `${summary.convergence.neverConverged} stream×change never converged; server CPU ${summary.serverCpuSeconds.toFixed(2)} s; ${summary.memory.rssPerStreamKiB.toFixed(1)} KiB RSS, ${summary.memory.heapPerStreamKiB.toFixed(1)} KiB heap per idle stream`,
     );
 }
 
@@ -95,14 +109,23 @@ interface ProfileOptions {
   readonly out: string;
   readonly label: string;
   readonly heapSnapshot: boolean;
+  readonly keepalive: boolean;
   readonly profile: boolean;
   readonly bin?: string;
+  /** `serve --processes N`: the inspector reaches only the primary, so RSS is the tree's without a forced GC and nothing is profiled. */
+  readonly processes: number;
 }
 
 interface Summary {
   readonly label: string;
   readonly fullPushMs: number;
-  readonly convergence: { p50Ms: number | undefined; p99Ms: number | undefined; maxMs: number | undefined };
+  readonly convergence: {
+    p50Ms: number | undefined;
+    p99Ms: number | undefined;
+    maxMs: number | undefined;
+    /** Streams × changes that did not converge within 60 s (e.g. a stream closed meanwhile). */
+    neverConverged: number;
+  };
   readonly serverCpuSeconds: number;
   readonly memory: { rssPerStreamKiB: number; heapPerStreamKiB: number; [key: string]: unknown };
   readonly [key: string]: unknown;
@@ -117,10 +140,17 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
       debounce: DEFAULT_DEBOUNCE,
       logLevel: 'info',
     });
+    if (!options.keepalive) {
+      // The simulated fleet (thousands of streams in one Node.js process on a shared machine) can stall
+      // past the 10 s ping timeout during a full push, and a stream closed then never converges.
+      const config = parse(await readFile(mesh.configPath, 'utf8')) as Record<string, unknown>;
+      await writeFile(mesh.configPath, stringify({ ...config, xdsServer: { keepaliveTimeMs: 0 } }));
+    }
     const server = await startMeshpilot(mesh.configPath, 180_000, {
       nodeFlags: ['--inspect=127.0.0.1:0'],
       env,
       ...(options.bin ? { bin: options.bin } : {}),
+      ...(options.processes > 1 ? { serveArgs: ['--processes', String(options.processes)] } : {}),
     });
     cleanup.defer(() => server.stop());
     const url = inspectorUrl(server.tail());
@@ -130,7 +160,7 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
     const gcRss = async (): Promise<number> => {
       for (let i = 0; i < 2; i += 1) await inspector.call('HeapProfiler.collectGarbage');
       await sleep(500);
-      return (await rssBytes(server.pid)) ?? 0;
+      return (await treeRssBytes(server.pid)) ?? 0;
     };
     const heapUsed = async (): Promise<number> => {
       const result = await inspector.call<{ result: { value: number } }>('Runtime.evaluate', {
@@ -192,29 +222,32 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
       await writeFile(file, chunks.join(''));
       context.log(`heap snapshot: ${file}`);
     }
-    const profile = options.profile;
+    const profile = options.profile && options.processes === 1;
     if (profile) {
       await inspector.call('Profiler.enable');
       await inspector.call('Profiler.setSamplingInterval', { interval: 200 });
       await inspector.call('Profiler.start');
     }
-    const cpuBefore = (await cpuSeconds(server.pid)) ?? 0;
+    const cpuBefore = (await treeCpuSeconds(server.pid)) ?? 0;
     const latencies: number[] = [];
+    let neverConverged = 0;
     for (let i = 0; i < changes; i += 1) {
       const change = { resource: tracked[i]!, writtenAt: nowMs() };
       await mesh.toggleEndpoint(plan[i]!.kubeCluster, plan[i]!.service);
       const { result, timedOut } = await waitConvergence(initial.fleet, [change], 60_000);
       latencies.push(...result.latencies);
+      neverConverged += result.perChange[0]?.missing ?? 0;
       context.log(
         `change ${i + 1}: p50 ${percentile(result.latencies, 50)?.toFixed(0)} ms, p99 ${percentile(result.latencies, 99)?.toFixed(0)} ms` +
           (timedOut ? ' (timeout)' : ''),
       );
       await sleep(500);
     }
-    const cpu = ((await cpuSeconds(server.pid)) ?? 0) - cpuBefore;
+    const cpu = ((await treeCpuSeconds(server.pid)) ?? 0) - cpuBefore;
     const summary: Summary = {
       label: options.label,
       bin: options.bin ?? 'this checkout',
+      processes: options.processes,
       streams,
       services,
       changes,
@@ -224,6 +257,7 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
         p50Ms: percentile(latencies, 50),
         p99Ms: percentile(latencies, 99),
         maxMs: percentile(latencies, 100),
+        neverConverged,
       },
       serverCpuSeconds: cpu,
       memory,

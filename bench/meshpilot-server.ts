@@ -41,7 +41,7 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
 export async function startMeshpilot(
   configPath: string,
   timeoutMs: number,
-  options: { nodeFlags?: readonly string[]; env?: NodeJS.ProcessEnv; bin?: string } = {},
+  options: { nodeFlags?: readonly string[]; env?: NodeJS.ProcessEnv; bin?: string; serveArgs?: readonly string[] } = {},
 ): Promise<ServerProcess & { adminUrl: string }> {
   // MESHPILOT_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each meshpilot process (for finding hot spots).
   const profileDir = process.env.MESHPILOT_BENCH_CPU_PROF;
@@ -59,6 +59,7 @@ export async function startMeshpilot(
       '127.0.0.1:0',
       '--admin',
       '127.0.0.1:0',
+      ...(options.serveArgs ?? []),
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** CPU and memory of another process, from /proc (Linux only; the bench says so when it is missing). */
 
@@ -16,6 +16,36 @@ export async function cpuSeconds(pid: number): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** `pid` and every process descended from it (a `serve --processes N` primary and its workers). */
+export async function processTree(pid: number): Promise<number[]> {
+  const parents = new Map<number, number[]>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length && i < 10_000; i += 1) tree.push(...(parents.get(tree[i]!) ?? []));
+  return tree;
+}
+
+/** utime + stime summed over `pid`'s process tree. */
+export async function treeCpuSeconds(pid: number): Promise<number | undefined> {
+  const values = await Promise.all((await processTree(pid)).map(cpuSeconds));
+  return values[0] === undefined ? undefined : values.reduce<number>((sum, v) => sum + (v ?? 0), 0);
+}
+
+/** VmRSS summed over `pid`'s process tree. */
+export async function treeRssBytes(pid: number): Promise<number | undefined> {
+  const values = await Promise.all((await processTree(pid)).map(rssBytes));
+  return values[0] === undefined ? undefined : values.reduce<number>((sum, v) => sum + (v ?? 0), 0);
 }
 
 /** Resident set size of `pid` in bytes (VmRSS of /proc/<pid>/status). */
