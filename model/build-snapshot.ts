@@ -13,6 +13,7 @@ import {
 } from './networks.ts';
 import { FULL_DELTA, isEmptyDelta, type SnapshotDelta } from './snapshot-delta.ts';
 import type { MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from './types.ts';
+import { serviceEntryServices } from './service-entries.ts';
 import { indexWorkloadEntries, NO_WORKLOAD_ENTRIES, type WorkloadEntryIndex } from './workload-entries.ts';
 import { updateWorkloads, workloadsByIp, type PodIps, type WorkloadsByIp } from './workloads.ts';
 
@@ -286,10 +287,31 @@ function finish(
     meshServices.set(hostname, built.service);
     endpoints.set(hostname, built.endpoints);
   }
+  // ServiceEntry hosts: rebuilt on every build (config objects, few), compared with the previous snapshot.
+  const serviceEntries = serviceEntryServices(
+    input.istioConfig?.serviceEntries ?? [],
+    workloadEntryIndex(input),
+    input.kubeClusters[0]?.name,
+    new Set(meshServices.keys()),
+  );
+  for (const [hostname, service] of serviceEntries.services) {
+    const built = changes.compare(hostname, {
+      inputs: [],
+      service,
+      endpoints: serviceEntries.endpoints.get(hostname) ?? new Map(),
+    });
+    meshServices.set(hostname, built.service);
+    endpoints.set(hostname, built.endpoints);
+  }
+  changes.serviceEntriesGone(serviceEntries.services);
+  const sortedServices =
+    serviceEntries.services.size > 0
+      ? new Map([...meshServices].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : meshServices;
   const snapshot: MeshSnapshot = {
     domainSuffix: input.domainSuffix,
     trustDomain: input.trustDomain,
-    services: meshServices,
+    services: sortedServices,
     endpoints,
     gateways,
     workloadsByIp: workloads.byIp,
@@ -341,7 +363,14 @@ class ChangeTracker {
   }
 
   removedExcept(current: ReadonlyMap<string, unknown>): void {
-    for (const hostname of this.previous?.services.keys() ?? []) if (!current.has(hostname)) this.removed(hostname);
+    for (const [hostname, service] of this.previous?.services ?? [])
+      if (service.serviceEntry === undefined && !current.has(hostname)) this.removed(hostname);
+  }
+
+  /** ServiceEntry hosts of the previous snapshot no ServiceEntry adds any more. */
+  serviceEntriesGone(current: ReadonlyMap<string, unknown>): void {
+    for (const [hostname, service] of this.previous?.services ?? [])
+      if (service.serviceEntry !== undefined && !current.has(hostname)) this.removed(hostname);
   }
 
   gateways(next: ReadonlyMap<string, readonly NetworkGateway[]>): ReadonlyMap<string, readonly NetworkGateway[]> {

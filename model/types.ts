@@ -142,6 +142,13 @@ export interface MeshService {
   readonly trafficDistribution?: string;
   readonly kubeClusters: readonly string[];
   readonly serviceAccounts: readonly string[];
+  /** Set for a host a ServiceEntry adds (not a kube Service). */
+  readonly serviceEntry?: {
+    readonly name: string;
+    readonly location: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+    readonly resolution: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
+    readonly exportTo?: readonly string[];
+  };
 }
 
 export interface NetworkGateway {

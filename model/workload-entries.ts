@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { IstioConfig } from './istio/types.ts';
+import type { IstioConfig, WorkloadEntrySpec } from './istio/types.ts';
 import { localityKey, POD_LOCALITY_LABEL, parseLocalityKey } from './locality.ts';
 import { NO_LOCALITY, type KubeServiceRecord, type Locality, type ServicePort, type TlsMode } from './types.ts';
 import type { WorkloadEndpoint } from './types.ts';
@@ -47,43 +47,49 @@ export function indexWorkloadEntries(
     const origin = entry.meta.origin;
     const kubeCluster = origin.type === 'kube' ? origin.kubeCluster : configKubeCluster;
     if (kubeCluster === undefined) continue;
-    const spec = entry.spec;
-    const address = spec.address ?? '';
-    if (address !== '' && isIP(address) === 0) continue;
-    const labels = spec.labels ?? {};
-    const tlsLabel = labels[TLS_MODE_LABEL];
-    // As Istio: the locality field, else the istio-locality label with its dots as slashes.
-    const label =
-      spec.locality !== undefined && spec.locality !== ''
-        ? spec.locality
-        : (labels[POD_LOCALITY_LABEL]?.replaceAll('.', '/') ?? '');
-    const locality = label === '' ? NO_LOCALITY : parseLocalityKey(label);
+    const converted = workloadEntryIn(entry.spec, kubeCluster, entry.meta.namespace, entry.meta.name);
+    if (converted === undefined) continue;
     const key = `${kubeCluster}/${entry.meta.namespace}`;
     const list = out.get(key) ?? [];
-    list.push({
-      kubeCluster,
-      namespace: entry.meta.namespace,
-      name: entry.meta.name,
-      address,
-      ports: spec.ports ?? {},
-      labels,
-      network: spec.network ?? '',
-      locality,
-      ...(label !== '' && label !== localityKey(locality) ? { localityGroup: label } : {}),
-      ...(spec.weight !== undefined && spec.weight > 0 ? { weight: spec.weight } : {}),
-      ...(spec.serviceAccount ? { serviceAccount: spec.serviceAccount } : {}),
-      tlsMode:
-        tlsLabel !== undefined
-          ? tlsLabel === 'istio'
-            ? 'istio'
-            : 'disabled'
-          : spec.serviceAccount
-            ? 'istio'
-            : 'disabled',
-    });
+    list.push(converted);
     out.set(key, list);
   }
   return out;
+}
+
+/** One WorkloadEntry (or ServiceEntry endpoint) as an endpoint source; undefined when its address is not an IP. */
+export function workloadEntryIn(
+  spec: WorkloadEntrySpec,
+  kubeCluster: string,
+  namespace: string,
+  name: string,
+): WorkloadEntryIn | undefined {
+  const address = spec.address ?? '';
+  if (address !== '' && isIP(address) === 0) return undefined;
+  const labels = spec.labels ?? {};
+  const tlsLabel = labels[TLS_MODE_LABEL];
+  // As Istio: the locality field, else the istio-locality label with its dots as slashes.
+  const label =
+    spec.locality !== undefined && spec.locality !== ''
+      ? spec.locality
+      : (labels[POD_LOCALITY_LABEL]?.replaceAll('.', '/') ?? '');
+  const locality = label === '' ? NO_LOCALITY : parseLocalityKey(label);
+  const tlsMode: TlsMode =
+    tlsLabel !== undefined ? (tlsLabel === 'istio' ? 'istio' : 'disabled') : spec.serviceAccount ? 'istio' : 'disabled';
+  return {
+    kubeCluster,
+    namespace,
+    name,
+    address,
+    ports: spec.ports ?? {},
+    labels,
+    network: spec.network ?? '',
+    locality,
+    ...(label !== '' && label !== localityKey(locality) ? { localityGroup: label } : {}),
+    ...(spec.weight !== undefined && spec.weight > 0 ? { weight: spec.weight } : {}),
+    ...(spec.serviceAccount ? { serviceAccount: spec.serviceAccount } : {}),
+    tlsMode,
+  };
 }
 
 /** Whether a kube Service adds the WorkloadEntries its selector picks (Istio: client-side load-balanced Services only). */
@@ -113,26 +119,7 @@ export function workloadEntryEndpoints(
     for (const entry of selected) {
       const port = entryPort(own, entry);
       if (port === undefined) continue;
-      out.push({
-        servicePort: servicePort.port,
-        endpoint: {
-          kubeCluster,
-          address: entry.address,
-          port,
-          servicePortName: servicePort.name,
-          ready: true,
-          serving: true,
-          terminating: false,
-          labels: entry.labels,
-          ...(entry.serviceAccount !== undefined ? { serviceAccount: entry.serviceAccount } : {}),
-          network: entry.network,
-          locality: entry.locality,
-          ...(entry.localityGroup !== undefined ? { localityGroup: entry.localityGroup } : {}),
-          tlsMode: entry.tlsMode,
-          ...(entry.weight !== undefined ? { weight: entry.weight } : {}),
-          workloadEntry: entry.name,
-        },
-      });
+      out.push({ servicePort: servicePort.port, endpoint: entryEndpoint(entry, servicePort.name, port) });
     }
   }
   return out;
@@ -143,4 +130,25 @@ function entryPort(port: ServicePort, entry: WorkloadEntryIn): number | undefine
   const target = port.targetPort ?? port.port;
   if (typeof target === 'string') return entry.ports[target];
   return entry.ports[port.name] ?? target;
+}
+
+/** A WorkloadEntry (or ServiceEntry endpoint) as the endpoint of one service port. */
+export function entryEndpoint(entry: WorkloadEntryIn, servicePortName: string, port: number): WorkloadEndpoint {
+  return {
+    kubeCluster: entry.kubeCluster,
+    address: entry.address,
+    port,
+    servicePortName,
+    ready: true,
+    serving: true,
+    terminating: false,
+    labels: entry.labels,
+    ...(entry.serviceAccount !== undefined ? { serviceAccount: entry.serviceAccount } : {}),
+    network: entry.network,
+    locality: entry.locality,
+    ...(entry.localityGroup !== undefined ? { localityGroup: entry.localityGroup } : {}),
+    tlsMode: entry.tlsMode,
+    ...(entry.weight !== undefined ? { weight: entry.weight } : {}),
+    workloadEntry: entry.name,
+  };
 }

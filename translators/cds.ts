@@ -42,12 +42,15 @@ function envoyOutboundCluster(
     ...edsCluster(name, meshConnectTimeoutMs(snapshot)),
     ...envoyPolicyFields(policy, portProtocol(port) === 'http2', remedy),
     metadata: istioClusterMetadata(service, rule),
-    ...envoyTransport(
-      policy.tls,
-      sniName(port.port, subsetName, service.hostname),
-      sans,
-      portProtocol(port) === 'http2',
-    ),
+    // Istio's auto mTLS never applies to a MESH_EXTERNAL ServiceEntry host: plaintext unless a DestinationRule sets TLS.
+    ...(service.serviceEntry?.location === 'MESH_EXTERNAL' && policy.tls === undefined
+      ? {}
+      : envoyTransport(
+          policy.tls,
+          sniName(port.port, subsetName, service.hostname),
+          sans,
+          portProtocol(port) === 'http2',
+        )),
   });
 }
 

@@ -48,7 +48,10 @@ export function buildNameTable(snapshot: MeshSnapshot, view: ProxyView): XdsReso
   for (const service of snapshot.services.values()) {
     const ips = service.headless ? headlessIps(snapshot, service, view) : vipsFor(service, view);
     if (ips.length === 0) continue;
-    table[service.hostname] = { ips, registry: 'Kubernetes', shortname: service.name, namespace: service.namespace };
+    // As Istio: a ServiceEntry host is of the External registry, with no short name or namespace.
+    table[service.hostname] = service.serviceEntry
+      ? { ips, registry: 'External' }
+      : { ips, registry: 'Kubernetes', shortname: service.name, namespace: service.namespace };
   }
   return [{ name: NAME_TABLE_RESOURCE_NAME, typeUrl: NAME_TABLE_TYPE, object: { table } }];
 }

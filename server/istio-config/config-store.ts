@@ -1,3 +1,4 @@
+import { isTranslatedServiceEntry } from '../../model/service-entries.ts';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { untranslatedGatewayServers } from '../../translators/gateway/untranslated-servers.ts';
@@ -255,16 +256,27 @@ export class IstioConfigStore {
 export function translationWarnings(config: AnyIstioConfig, raw: unknown): string[] {
   if (config.kind === 'AuthorizationPolicy') return authorizationPolicyIssues(config);
   if (config.kind === 'Telemetry') return ignoredTelemetryParts(raw);
-  if (config.kind === 'ServiceEntry') return [SERVICE_ENTRY_NOT_TRANSLATED];
+  if (config.kind === 'ServiceEntry') {
+    if (!isTranslatedServiceEntry(config)) return [serviceEntryNotTranslated(config.spec.resolution)];
+    const exportTo = config.spec.exportTo ?? [];
+    return exportTo.length > 0 && !exportTo.includes('*')
+      ? [
+          `spec.exportTo: not supported yet: meshpilot shows the ServiceEntry's hosts to every namespace (Istio only to ${exportTo.join(', ')}) [${UNSUPPORTED_KIND_CODE}]`,
+        ]
+      : [];
+  }
   if (config.kind === 'Gateway') return untranslatedGatewayServers(config);
   return [];
 }
 
 /**
- * A ServiceEntry is validated but builds no clusters or endpoints yet; Istio would add its hosts to the mesh,
- * so saying nothing would let a mesh look healthy while that traffic has no route.
+ * A ServiceEntry of a resolution meshpilot does not build yet (NONE, DNS) is validated but gets no clusters or
+ * endpoints; Istio would add its hosts to the mesh, so saying nothing would let a mesh look healthy while that
+ * traffic has no route.
  */
-const SERVICE_ENTRY_NOT_TRANSLATED = `not supported: meshpilot validates a ServiceEntry but builds no clusters, routes or endpoints for its hosts (Istio adds them to the mesh) [${UNSUPPORTED_KIND_CODE}]`;
+function serviceEntryNotTranslated(resolution: string): string {
+  return `not supported: meshpilot builds the hosts of ServiceEntries of resolution STATIC only; this one (resolution ${resolution}) gets no clusters, routes or endpoints (Istio adds its hosts to the mesh) [${UNSUPPORTED_KIND_CODE}]`;
+}
 
 const IGNORED_TELEMETRY_PARTS = ['accessLogging', 'tracing'] as const;
 

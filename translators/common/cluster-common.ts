@@ -47,10 +47,13 @@ export function istioClusterMetadata(
   rule: { readonly meta: { readonly namespace: string; readonly name: string } } | undefined,
 ): Metadata {
   const services = [{ host: service.hostname, name: service.name, namespace: service.namespace }];
-  if (!rule) return filterMetadata({ istio: { services } });
+  // A MESH_EXTERNAL ServiceEntry host is marked external, as Istio does.
+  const external: { external?: boolean } = service.serviceEntry?.location === 'MESH_EXTERNAL' ? { external: true } : {};
+  if (!rule) return filterMetadata({ istio: { ...external, services } });
   return filterMetadata({
     istio: {
       config: `/apis/networking.istio.io/v1/namespaces/${rule.meta.namespace}/destination-rule/${rule.meta.name}`,
+      ...external,
       services,
     },
   });

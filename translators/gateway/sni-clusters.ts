@@ -27,7 +27,8 @@ export interface SniTarget {
 export function sniDnatTargets(snapshot: MeshSnapshot, gatewayNamespace: string): SniTarget[] {
   const out: SniTarget[] = [];
   for (const service of snapshot.services.values()) {
-    if (service.headless) continue;
+    // As Istio, a gateway forwards to mesh services only: no SNI cluster for a MESH_EXTERNAL ServiceEntry host.
+    if (service.headless || service.serviceEntry?.location === 'MESH_EXTERNAL') continue;
     const subsets = subsetsOf(
       destinationRuleFor(snapshot.istioConfig, service, gatewayNamespace, snapshot.domainSuffix),
     );
