@@ -168,6 +168,7 @@ function endpointsOf(
               network: resolver.networkOf(cluster.name, address, pod),
               locality: localityOf(cluster, pod, nodeName, endpoint.zone),
               tlsMode: tlsModeOf(pod),
+              ...(cluster.draining !== undefined ? { draining: cluster.draining } : {}),
             },
           });
         }

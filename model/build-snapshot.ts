@@ -75,14 +75,14 @@ export function buildSnapshotIncremental(
   changes?: readonly InputChange[],
 ): SnapshotBuild {
   const kubeClusters = [...input.kubeClusters].sort((a, b) => a.name.localeCompare(b.name));
-  // A kube cluster's network (configured, or its istio-system Namespace's label) feeds every endpoint and
-  // gateway: when it changes, the build walks every service.
+  // A kube cluster's network (configured, or its istio-system Namespace's label) and whether it drains feed
+  // every endpoint and gateway: when one changes, the build walks every service.
   // WorkloadEntries feed the Services that select them: when they change, the build walks every service.
   const workloadEntries = input.istioConfig?.workloadEntries ?? [];
   const settings = [
     input.meshNetworks,
     input.domainSuffix,
-    ...kubeClusters.map((c) => `${c.name}=${c.network ?? ''}=${systemNamespaceNetwork(c)}`),
+    ...kubeClusters.map((c) => `${c.name}=${c.network ?? ''}=${systemNamespaceNetwork(c)}=${c.draining ?? ''}`),
     `config kube cluster ${input.kubeClusters[0]?.name ?? ''}`,
     JSON.stringify(
       workloadEntries.map((entry) => [entry.meta.namespace, entry.meta.name, entry.meta.origin, entry.spec]),

@@ -19,6 +19,8 @@ export interface KubeClusterObjects {
   readonly nodes: ReadonlyMap<string, NodeRecord>;
   /** Namespaces by name (absent: none known, e.g. a test's hand-made cluster). */
   readonly namespaces?: ReadonlyMap<string, NamespaceRecord>;
+  /** Why the kube cluster is draining (karmada.drainNotReady): its endpoints go behind healthy ones. */
+  readonly draining?: string;
 }
 
 export type NetworkEndpointsSelector = { readonly fromRegistry: string } | { readonly fromCidr: string };

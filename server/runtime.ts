@@ -119,6 +119,10 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     logger,
     sourceOptions,
     ...(rootCerts !== undefined ? { rootCerts } : {}),
+    // Opt-in (karmada.drainNotReady): Clusters Karmada marks not ready or taints NoExecute go behind healthy ones.
+    ...(config.karmada?.drainNotReady === true
+      ? { onDrainChange: (draining: ReadonlyMap<string, string>) => pipeline.setDrainingKubeClusters(draining) }
+      : {}),
   });
   let istioConfig: IstioConfigPlane | undefined;
 

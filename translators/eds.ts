@@ -23,6 +23,7 @@ import {
   localityPolicyFor,
   NO_LOCALITY_POLICY,
   type LocalityPolicy,
+  type PriorityDecision,
 } from './traffic/locality-lb.ts';
 import { workloadTelemetry } from './common/workload-telemetry.ts';
 import { passesThroughBySni } from './gateway/selected-gateways.ts';
@@ -55,6 +56,11 @@ export interface ViewEndpoint {
   readonly localityWeight?: number;
   /** Istio's locality label when not region/zone/subzone (a WorkloadEntry's, as written): its own locality group. */
   readonly localityGroup?: string;
+  /**
+   * Why its kube cluster drains (karmada.drainNotReady; a gateway endpoint: when every endpoint it
+   * stands for drains): it is sent behind every healthy endpoint. Not sent.
+   */
+  readonly draining?: string;
 }
 
 /** The key of an endpoint's locality group: Istio groups endpoints by their locality label as written. */
@@ -184,7 +190,11 @@ export function viewEndpoints(
   const scale = index.multiNetwork ? index.scaleFactor : 1;
   const byLocality = new Map<
     string,
-    { locality: Locality; direct: Unprioritized[]; viaGateway: Map<NetworkGateway, number[]> }
+    {
+      locality: Locality;
+      direct: Unprioritized[];
+      viaGateway: Map<NetworkGateway, { shares: number[]; draining: Set<string> }>;
+    }
   >();
   for (const endpoint of endpoints) {
     const mtls = mtlsOf(endpoint);
@@ -210,14 +220,17 @@ export function viewEndpoints(
         kubeCluster: endpoint.kubeCluster,
         labels: endpoint.labels,
         telemetry: workloadTelemetry(endpoint, namespace),
+        ...(endpoint.draining !== undefined ? { draining: endpoint.draining } : {}),
       });
       continue;
     }
     const share = Math.floor(weight / decision.gateways.length);
     for (const gateway of decision.gateways) {
-      const shares = group.viaGateway.get(gateway) ?? [];
-      shares.push(share);
-      group.viaGateway.set(gateway, shares);
+      const entry = group.viaGateway.get(gateway) ?? { shares: [], draining: new Set<string>() };
+      entry.shares.push(share);
+      // '' marks an endpoint that does not drain: the gateway endpoint drains only if none of them is ''.
+      entry.draining.add(endpoint.draining ?? '');
+      group.viaGateway.set(gateway, entry);
     }
   }
   const out: Unprioritized[] = [];
@@ -225,7 +238,7 @@ export function viewEndpoints(
     const group = byLocality.get(key)!;
     out.push(...group.direct);
     const sorted = [...group.viaGateway].sort(([a], [b]) => a.address.localeCompare(b.address) || a.port - b.port);
-    for (const [gateway, shares] of sorted) {
+    for (const [gateway, { shares, draining }] of sorted) {
       out.push({
         address: gateway.address,
         port: gateway.port,
@@ -241,6 +254,7 @@ export function viewEndpoints(
         ...(gateway.kubeCluster ? { kubeCluster: gateway.kubeCluster } : {}),
         telemetry: `;;;;${gateway.kubeCluster ?? ''}`,
         standsFor: shares.length,
+        ...(draining.has('') ? {} : { draining: [...draining].sort().join('; ') }),
       });
     }
   }
@@ -298,7 +312,7 @@ function withLocalityRules(
   view: ProxyView,
   policy: LocalityPolicy,
 ): ViewEndpoint[] {
-  const decisions = endpointPriorities(view, endpoints, policy);
+  const decisions = behindDraining(endpoints, endpointPriorities(view, endpoints, policy));
   const localities = new Map<string, { locality: Locality; weight: number }>();
   for (const e of endpoints) {
     const key = localityKey(e.locality);
@@ -319,6 +333,35 @@ function withLocalityRules(
     });
   });
   return out;
+}
+
+/**
+ * karmada.drainNotReady (opt-in; off, nothing is draining and Istio's priorities stand): endpoints of
+ * kube clusters Karmada marks not ready or taints for eviction go behind every healthy endpoint, keeping
+ * their order among themselves, so every proxy (Envoy's priority levels, gRPC's priority policy) sends
+ * them nothing while a healthy one is up, before Karmada evicts their pods. When every endpoint drains
+ * there is nowhere better to go: the priorities stay as they are.
+ */
+function behindDraining(
+  endpoints: readonly Unprioritized[],
+  decisions: readonly PriorityDecision[],
+): PriorityDecision[] {
+  const drains = endpoints.map((e) => e.draining !== undefined);
+  if (!drains.some(Boolean)) return [...decisions];
+  if (drains.every(Boolean))
+    return decisions.map((d, i) => ({
+      priority: d.priority,
+      reason: `${d.reason}; ${endpoints[i]!.draining} but no endpoint is healthier (karmada.drainNotReady): priority kept`,
+    }));
+  const behind = Math.max(...decisions.map((d) => d.priority)) + 1;
+  const ranks = decisions.map((d, i) => (drains[i] ? behind + d.priority : d.priority));
+  const distinct = [...new Set(ranks)].sort((a, b) => a - b);
+  return decisions.map((d, i) => ({
+    priority: distinct.indexOf(ranks[i]!),
+    reason: drains[i]
+      ? `${d.reason}; then behind every healthy endpoint: ${endpoints[i]!.draining} (karmada.drainNotReady)`
+      : d.reason,
+  }));
 }
 
 function lbEndpoint(endpoint: ViewEndpoint): LbEndpoint {

@@ -199,6 +199,11 @@ const KarmadaSchema = z.strictObject({
   kubeconfig: nonEmptyString,
   kubeconfigAllow: z.array(z.enum(KUBECONFIG_ALLOWANCES)).optional(),
   networkLabel: nonEmptyString.default('topology.istio.io/network'),
+  /**
+   * Opt-in (Istio has no such rule): a Cluster Karmada marks not ready or taints NoExecute has its
+   * endpoints sent at a lower EDS priority than every healthy kube cluster's, before its pods go.
+   */
+  drainNotReady: z.boolean().default(false),
 });
 
 const ConfigSourceSchema = z

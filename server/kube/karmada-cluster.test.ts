@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  isDraining,
+  drainReason,
   kubeconfigOfKarmadaCluster,
   reduceKarmadaCluster,
   unusableReason,
@@ -54,9 +54,11 @@ describe('Karmada Cluster records', () => {
       ready: false,
       noExecuteTaints: ['cluster.karmada.io/unreachable'],
     });
-    expect(isDraining(record)).toBe(true);
-    expect(isDraining(cluster(PUSH, { status: { conditions: [{ type: 'Ready', status: 'True' }] } }))).toBe(false);
-    expect(isDraining(cluster(PUSH))).toBe(false);
+    expect(drainReason(record)).toBe(
+      'Karmada Cluster member-1 Ready=False and tainted NoExecute cluster.karmada.io/unreachable',
+    );
+    expect(drainReason(cluster(PUSH, { status: { conditions: [{ type: 'Ready', status: 'True' }] } }))).toBeUndefined();
+    expect(drainReason(cluster(PUSH))).toBeUndefined();
   });
 
   it('says why a Push-mode Cluster cannot be used, and never refuses a Pull-mode one (it is skipped)', () => {

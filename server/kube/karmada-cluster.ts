@@ -69,9 +69,17 @@ export function unusableReason(cluster: KarmadaClusterRecord): string | undefine
   return undefined;
 }
 
-/** A Cluster Karmada reports not ready, or taints for eviction (NoExecute). */
-export function isDraining(cluster: KarmadaClusterRecord): boolean {
-  return cluster.ready === false || cluster.noExecuteTaints.length > 0;
+/**
+ * Why Karmada is about to move a Cluster's workloads away: its Ready condition is False, or it carries
+ * NoExecute taints (Karmada's eviction taints, e.g. cluster.karmada.io/not-ready or /unreachable);
+ * undefined when neither.
+ */
+export function drainReason(cluster: KarmadaClusterRecord): string | undefined {
+  const reasons = [
+    ...(cluster.ready === false ? ['Ready=False'] : []),
+    ...(cluster.noExecuteTaints.length > 0 ? [`tainted NoExecute ${cluster.noExecuteTaints.join(', ')}`] : []),
+  ];
+  return reasons.length > 0 ? `Karmada Cluster ${cluster.name} ${reasons.join(' and ')}` : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { KubeClusterSource } from '../registry/kube-cluster-source.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { DynamicKubeClusters, type KubeClusterRegistrar, type WantedKubeCluster } from './dynamic-members.ts';
 import {
-  isDraining,
+  drainReason,
   KARMADA_CLUSTER_API,
   kubeconfigOfKarmadaCluster,
   reduceKarmadaCluster,
@@ -27,8 +27,8 @@ export interface KarmadaClustersOptions {
   readonly isTaken: (name: string) => boolean;
   /** Makes the source of a member kube cluster from its kubeconfig text (strict policy) and network. */
   readonly createSource: (name: string, kubeconfigYaml: string, network: string) => KubeClusterSource;
-  /** Called after each change of the Clusters' readiness (drain). */
-  readonly onDrainChange?: (draining: ReadonlySet<string>) => void;
+  /** Called after each change of the Clusters' readiness (drain): kube cluster name → why it drains. */
+  readonly onDrainChange?: (draining: ReadonlyMap<string, string>) => void;
   readonly logger: Logger;
   readonly backoff?: BackoffOptions;
 }
@@ -54,7 +54,7 @@ export class KarmadaClustersController {
   private core: CoreV1Api | undefined;
   private running: Promise<void> = Promise.resolve();
   private watchError: string | undefined;
-  private draining = new Set<string>();
+  private draining: ReadonlyMap<string, string> = new Map();
 
   constructor(options: KarmadaClustersOptions) {
     this.options = options;
@@ -147,8 +147,8 @@ export class KarmadaClustersController {
     return this.members.clusters();
   }
 
-  /** Clusters Karmada marks not ready or taints NoExecute (among those added). */
-  drainingClusters(): ReadonlySet<string> {
+  /** Clusters Karmada marks not ready or taints NoExecute (among those added), with why. */
+  drainingClusters(): ReadonlyMap<string, string> {
     return this.draining;
   }
 
@@ -191,12 +191,14 @@ export class KarmadaClustersController {
     }
     for (const name of [...this.made.keys()]) if (!this.records.has(name)) this.made.delete(name);
     this.members.reconcile(wanted);
-    const draining = new Set(
-      [...this.records.values()].filter((r) => wanted.has(r.name) && isDraining(r)).map((r) => r.name),
-    );
-    if ([...draining].sort().join(',') !== [...this.draining].sort().join(',')) {
+    const draining = new Map<string, string>();
+    for (const record of [...this.records.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+      const reason = wanted.has(record.name) ? drainReason(record) : undefined;
+      if (reason !== undefined) draining.set(record.name, reason);
+    }
+    if (JSON.stringify([...draining]) !== JSON.stringify([...this.draining])) {
       this.draining = draining;
-      this.options.logger.info({ draining: [...draining].sort() }, 'Karmada Clusters not ready or tainted NoExecute');
+      this.options.logger.info({ draining: [...draining.values()] }, 'Karmada Clusters not ready or tainted NoExecute');
       this.options.onDrainChange?.(draining);
     }
   }

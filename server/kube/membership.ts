@@ -18,8 +18,8 @@ export interface KubeClusterMembershipOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly sourceOptions: SourceOptions;
-  /** Called with the Karmada Clusters Karmada marks not ready or taints NoExecute, whenever that set changes. */
-  readonly onDrainChange?: (draining: ReadonlySet<string>) => void;
+  /** Called with the Karmada Clusters Karmada marks not ready or taints NoExecute (and why), whenever that changes. */
+  readonly onDrainChange?: (draining: ReadonlyMap<string, string>) => void;
   /** Keeps istio-ca-root-cert in every member kube cluster (security.rootCertConfigMaps). */
   readonly rootCerts?: RootCertPublisher;
 }

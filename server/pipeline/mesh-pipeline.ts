@@ -74,7 +74,9 @@ const PUSH_TRIGGER: Readonly<Record<RegistryChange['kind'], string>> = {
 const ISTIO_CONFIG_CHANGED = 'istio-config-changed';
 /** Debouncer item standing for "a gateway hostname resolved to other addresses". */
 const GATEWAY_DNS_CHANGED = 'gateway-dns-changed';
-type PipelineItem = RegistryChange | typeof ISTIO_CONFIG_CHANGED | typeof GATEWAY_DNS_CHANGED;
+/** Debouncer item standing for "the draining kube clusters changed". */
+const DRAINING_CHANGED = 'draining-changed';
+type PipelineItem = RegistryChange | typeof ISTIO_CONFIG_CHANGED | typeof GATEWAY_DNS_CHANGED | typeof DRAINING_CHANGED;
 
 /**
  * registry → model → cache: collects change events from every kube cluster, debounces them,
@@ -89,6 +91,8 @@ export class MeshPipeline {
   /** Lets the next build reuse every service whose input records did not change. */
   private memo: SnapshotMemo | undefined;
   private istioConfig: IstioConfigSet = EMPTY_ISTIO_CONFIG;
+  /** Kube clusters whose endpoints go behind healthy ones (karmada.drainNotReady), with why. */
+  private draining: ReadonlyMap<string, string> = new Map();
   /** Registry objects with invalid values dropped (logged once, counted, on /debug/registryz). */
   readonly droppedInputs: DroppedInputs;
   /** The gateway hostnames and what they resolve to (on /debug/gatewaydnsz). */
@@ -100,7 +104,10 @@ export class MeshPipeline {
     this.debouncer = new Debouncer(options.debounce, (batch, firstAt) => {
       options.metrics.debounceTime.observe((performance.now() - firstAt) / 1000);
       this.rebuild(
-        batch.filter((item): item is RegistryChange => item !== ISTIO_CONFIG_CHANGED && item !== GATEWAY_DNS_CHANGED),
+        batch.filter(
+          (item): item is RegistryChange =>
+            item !== ISTIO_CONFIG_CHANGED && item !== GATEWAY_DNS_CHANGED && item !== DRAINING_CHANGED,
+        ),
         firstAt,
       );
     });
@@ -117,6 +124,15 @@ export class MeshPipeline {
     this.options.metrics.inboundUpdates.inc({ type: 'config' });
     this.options.metrics.virtualServices.set(set.virtualServices.length);
     this.debouncer.add([ISTIO_CONFIG_CHANGED]);
+  }
+
+  /**
+   * Takes the kube clusters to drain (name → why; karmada.drainNotReady) and schedules a debounced
+   * rebuild: their endpoints carry the reason, and EDS sends them behind every healthy endpoint.
+   */
+  setDrainingKubeClusters(draining: ReadonlyMap<string, string>): void {
+    this.draining = new Map(draining);
+    this.debouncer.add([DRAINING_CHANGED]);
   }
 
   /** Adds a kube cluster and waits for its first sync. */
@@ -218,9 +234,11 @@ export class MeshPipeline {
     const { settings } = this.options;
     return [...this.sources.values()].map((source) => {
       const network = settings.kubeClusterNetworks[source.name] ?? source.network;
+      const draining = this.draining.get(source.name);
       return {
         name: source.name,
         ...(network ? { network } : {}),
+        ...(draining !== undefined ? { draining } : {}),
         services: source.store.records('Service'),
         endpointSlices: source.store.records('EndpointSlice'),
         pods: source.store.records('Pod'),
@@ -239,7 +257,10 @@ export class MeshPipeline {
   }
 
   health(): KubeClusterHealth[] {
-    return [...this.sources.values()].map((source) => source.health());
+    return [...this.sources.values()].map((source) => {
+      const draining = this.draining.get(source.name);
+      return draining !== undefined ? { ...source.health(), draining } : source.health();
+    });
   }
 
   async stop(): Promise<void> {

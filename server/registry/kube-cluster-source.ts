@@ -21,6 +21,8 @@ export interface KubeClusterHealth {
   readonly objects: Readonly<Record<string, number>>;
   /** The kube cluster's network (config, else meshNetworks fromRegistry); filled in by the runtime. */
   readonly network?: string;
+  /** Why its endpoints are sent behind healthy ones (karmada.drainNotReady); filled in by the pipeline. */
+  readonly draining?: string;
 }
 
 /** One member kube cluster: where its objects come from, and the store they land in. */

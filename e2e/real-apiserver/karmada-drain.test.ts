@@ -1,0 +1,270 @@
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as grpcXds from '@grpc/grpc-js-xds';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { decodeCsds } from '../interop/support/csds.ts';
+import {
+  GreeterClient,
+  startGreeter,
+  xdsBootstrap,
+  XDS_BOOTSTRAP_OPTION,
+  type GreeterServer,
+} from '../support/helloworld.ts';
+import {
+  HELLO_ENVOY_CLUSTER,
+  HELLO_NAMESPACE,
+  startSimCluster,
+  type SimCluster,
+} from '../support/kube-sim-clusters.ts';
+import { nodeManifest, serviceManifests, tempDir } from '../support/mesh-fixture.ts';
+import { startRealKubeClusters, type RealKubeCluster } from '../support/real-kube-cluster.ts';
+import { clusterz, startRealMeshpilot, until } from '../support/real-meshpilot.ts';
+import { RpcLoad, servedSince } from '../support/rpc-load.ts';
+
+grpcXds.register();
+
+/**
+ * karmada.drainNotReady: a Karmada control plane on a real kube-apiserver (the Cluster CRD of
+ * fixtures/) with two Push-mode Clusters, member-a and member-b, whose API servers are kube-sims
+ * holding helloworld with pods that are real gRPC servers on loopback addresses (a real API server
+ * refuses 127.0.0.0/8 in EndpointSlices; karmada.test.ts covers real member API servers). A proxyless grpc-js-xds client
+ * in this process runs steady load; Karmada taints member-b NoExecute (as its cluster controller does
+ * when the cluster stops answering): meshpilot sends member-b's endpoints at a lower priority (read
+ * from the client's own CSDS), the load moves to member-a with no failed RPC, member-b's pods can go,
+ * and when the taint is lifted member-b serves again.
+ */
+
+const TARGET = 'xds:///helloworld.sample.svc.cluster.local:5000';
+const PROXY = 'sidecar~127.0.17.100~client-0.sample~sample.svc.cluster.local';
+const SECRET_NAMESPACE = 'karmada-cluster';
+const IPS = { a: ['127.0.17.1', '127.0.17.2'], b: ['127.0.17.11', '127.0.17.12'] } as const;
+const TAINT = 'cluster.karmada.io/not-ready';
+const FETCH_CLIENT_STATUS = '/envoy.service.status.v3.ClientStatusDiscoveryService/FetchClientStatus';
+
+/** This process's grpc-js-xds CSDS, served by grpc-js's admin services on loopback. */
+async function startCsds(): Promise<{ client: grpc.Client; server: grpc.Server }> {
+  const server = new grpc.Server();
+  grpc.addAdminServicesToServer(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) =>
+      error ? reject(error) : resolve(p),
+    ),
+  );
+  return { client: new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()), server };
+}
+
+/** Priority per endpoint address in the helloworld ClusterLoadAssignment the client holds (its CSDS). */
+async function clientPriorities(csds: grpc.Client): Promise<Record<string, number>> {
+  const bytes = await new Promise<Buffer>((resolve, reject) =>
+    csds.makeUnaryRequest<Buffer, Buffer>(
+      FETCH_CLIENT_STATUS,
+      (value) => value,
+      (value) => value,
+      Buffer.alloc(0),
+      { deadline: Date.now() + 10_000 },
+      (error, reply) => (error || !reply ? reject(error ?? new Error('empty CSDS reply')) : resolve(reply)),
+    ),
+  );
+  const assignment = decodeCsds(bytes).find(
+    (r) => r.typeUrl.endsWith('ClusterLoadAssignment') && r.name === HELLO_ENVOY_CLUSTER,
+  )?.object as
+    | {
+        endpoints?: {
+          priority?: number;
+          lb_endpoints?: { endpoint?: { address?: { socket_address?: { address?: string } } } }[];
+        }[];
+      }
+    | undefined;
+  const out: Record<string, number> = {};
+  for (const group of assignment?.endpoints ?? [])
+    for (const lb of group.lb_endpoints ?? [])
+      out[lb.endpoint?.address?.socket_address?.address ?? ''] = group.priority ?? 0;
+  return out;
+}
+
+const expected = (b: number): Record<string, number> => ({
+  [IPS.a[0]]: 0,
+  [IPS.a[1]]: 0,
+  [IPS.b[0]]: b,
+  [IPS.b[1]]: b,
+});
+
+describe('Karmada drain (karmada.drainNotReady) on real kube-apiservers', { timeout: 180_000 }, () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let karmada: RealKubeCluster;
+  const members: SimCluster[] = [];
+  let meshpilot: Awaited<ReturnType<typeof startRealMeshpilot>>;
+  let servers: GreeterServer[] = [];
+  let port: number;
+  let client: grpc.Client;
+  let csds: Awaited<ReturnType<typeof startCsds>>;
+  let load: RpcLoad | undefined;
+
+  const startServers = async (ips: readonly string[]): Promise<GreeterServer[]> =>
+    Promise.all(ips.map((ip) => startGreeter(ip, port)));
+
+  beforeAll(async () => {
+    dir = await tempDir('karmada-drain');
+    [karmada] = (await startRealKubeClusters(dir.path, [{ name: 'karmada' }])) as [RealKubeCluster];
+    const probe = await startGreeter(IPS.a[0]);
+    port = probe.port;
+    await probe.stop();
+    servers = await startServers([...IPS.a, ...IPS.b]);
+
+    await karmada.kubectl(['apply', '-f', join(import.meta.dirname, 'fixtures', 'karmada-cluster-crd.yaml')]);
+    await karmada.kubectl(['wait', '--for=condition=Established', 'crd/clusters.cluster.karmada.io', '--timeout=60s']);
+    await karmada.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SECRET_NAMESPACE } }]);
+    for (const tag of ['a', 'b'] as const) {
+      const member = await startSimCluster(dir.path, `member-${tag}`, [
+        nodeManifest({ name: `node-${tag}`, region: 'region-1', zone: `zone-${tag}` }),
+        ...serviceManifests({
+          name: 'helloworld',
+          namespace: HELLO_NAMESPACE,
+          port: 5000,
+          targetPort: port,
+          clusterIP: '10.96.0.10',
+          endpoints: IPS[tag].map((ip, i) => ({ ip, pod: `helloworld-${tag}-${i}`, node: `node-${tag}` })),
+        }),
+      ]);
+      members.push(member);
+      // Karmada's cluster Secret: the member's (read-only) token and CA.
+      const reader = parse(member.sim.kubeconfigFor(member.sim.readOnlyToken)) as {
+        clusters: { cluster: { 'certificate-authority-data': string } }[];
+        users: { user: { token: string } }[];
+      };
+      await karmada.apply([
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: `member-${tag}`, namespace: SECRET_NAMESPACE },
+          data: {
+            token: Buffer.from(reader.users[0]?.user.token ?? '').toString('base64'),
+            caBundle: reader.clusters[0]?.cluster['certificate-authority-data'] ?? '',
+          },
+        },
+        {
+          apiVersion: 'cluster.karmada.io/v1alpha1',
+          kind: 'Cluster',
+          metadata: { name: `member-${tag}` },
+          spec: {
+            syncMode: 'Push',
+            apiEndpoint: member.sim.url,
+            secretRef: { namespace: SECRET_NAMESPACE, name: `member-${tag}` },
+          },
+        },
+      ]);
+    }
+    meshpilot = await startRealMeshpilot(dir.path, {
+      clusters: [],
+      karmada: { kubeconfig: karmada.kubeconfigPath, drainNotReady: true },
+      resyncMs: 3_600_000,
+    });
+    csds = await startCsds();
+    client = new GreeterClient(TARGET, grpc.credentials.createInsecure(), {
+      [XDS_BOOTSTRAP_OPTION]: xdsBootstrap(
+        meshpilot.xdsAddress,
+        PROXY,
+        { CLUSTER_ID: 'member-a', NAMESPACE: HELLO_NAMESPACE },
+        { region: 'region-1', zone: 'zone-a' },
+      ),
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await load?.stop();
+    client?.close();
+    csds?.client.close();
+    csds?.server.forceShutdown();
+    await Promise.all(servers.map((server) => server.kill()));
+    await meshpilot?.stop();
+    await Promise.all(members.map((member) => member.sim.stop()));
+    await karmada?.stop();
+    await dir?.remove();
+  }, 60_000);
+
+  it('sends a tainted Cluster’s endpoints behind the healthy one’s: load moves with no failed RPC, and back when untainted', async () => {
+    // Both Clusters added: the client (its channel resolves on the first RPC) holds all four endpoints at
+    // priority 0, and both kube clusters serve.
+    load = new RpcLoad(client, { intervalMs: 5, maxRpcs: 20_000, maxMs: 150_000 });
+    await load.next(1, 60_000);
+    await until(
+      async () =>
+        JSON.stringify(await clientPriorities(csds.client)) === JSON.stringify(expected(0)) ? true : undefined,
+      'both member kube clusters’ endpoints at priority 0 in the client’s EDS',
+      60_000,
+    );
+    await load.next(80);
+    expect([...load.counts().keys()].sort()).toEqual([...IPS.a, ...IPS.b].sort());
+
+    // Karmada taints member-b for eviction: its endpoints go to priority 1 for the client, and /debug says why.
+    await karmada.kubectl([
+      'patch',
+      'clusters.cluster.karmada.io',
+      'member-b',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { taints: [{ key: TAINT, effect: 'NoExecute' }] } }),
+    ]);
+    await until(
+      async () =>
+        JSON.stringify(await clientPriorities(csds.client)) === JSON.stringify(expected(1)) ? true : undefined,
+      'member-b’s endpoints at priority 1 in the client’s EDS',
+    );
+    const reason = `Karmada Cluster member-b tainted NoExecute ${TAINT}`;
+    expect((await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'member-b')?.draining).toBe(reason);
+    expect((await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'member-a')?.draining).toBeUndefined();
+    const endpointz = (await (await fetch(`${meshpilot.adminUrl}/debug/endpointz`)).json()) as Record<
+      string,
+      Record<string, { kubeCluster: string; draining?: string }[]>
+    >;
+    expect(
+      endpointz['helloworld.sample.svc.cluster.local']?.['5000']?.map((e) => [e.kubeCluster, e.draining ?? '']),
+    ).toEqual([
+      ['member-a', ''],
+      ['member-a', ''],
+      ['member-b', reason],
+      ['member-b', reason],
+    ]);
+    const explained = (await (
+      await fetch(
+        `${meshpilot.adminUrl}/debug/explain?proxyID=${encodeURIComponent(PROXY)}&service=helloworld.sample.svc.cluster.local`,
+      )
+    ).json()) as { endpoints: { workload: string; priority: number; reason: string }[] };
+    const ofB = explained.endpoints.find((e) => e.workload === `${IPS.b[0]}:${port}`);
+    expect(ofB?.priority).toBe(1);
+    expect(ofB?.reason).toContain(reason);
+
+    const drained = load.counts();
+    await load.next(80);
+    expect([...servedSince(drained, load.counts()).keys()].sort()).toEqual([...IPS.a]);
+
+    // Karmada evicts member-b's pods: nothing notices.
+    const evicted = servers.filter((server) => (IPS.b as readonly string[]).includes(server.address));
+    await Promise.all(evicted.map((server) => server.kill()));
+    await load.next(80);
+
+    // member-b recovers: its pods are back, the taint is lifted, and it serves again at priority 0.
+    servers = [...servers.filter((server) => !evicted.includes(server)), ...(await startServers(IPS.b))];
+    await karmada.kubectl([
+      'patch',
+      'clusters.cluster.karmada.io',
+      'member-b',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { taints: [] } }),
+    ]);
+    await until(
+      async () =>
+        JSON.stringify(await clientPriorities(csds.client)) === JSON.stringify(expected(0)) ? true : undefined,
+      'member-b’s endpoints back at priority 0',
+    );
+    expect((await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'member-b')?.draining).toBeUndefined();
+    const back = load.counts();
+    await load.next(120);
+    await load.stop();
+    expect([...servedSince(back, load.counts()).keys()].sort()).toEqual([...IPS.a, ...IPS.b].sort());
+    console.log(`karmada drain: ${load.total()} RPCs, ${load.failures.length} failed`);
+    expect(load.failures).toEqual([]);
+  });
+});
