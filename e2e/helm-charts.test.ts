@@ -1,6 +1,7 @@
 /**
  * deploy/helm/: the hosted control plane's chart (meshpilot) and the member clusters' chart (meshpilot-member),
- * linted and rendered by the real helm (interop/helm). e2e/real-apiserver/istiod-migration.test.ts installs
+ * linted and rendered by the real helm (interop/helm); the member chart's webhook configurations are applied to a
+ * real kube-apiserver that then calls meshpilot's webhooks. e2e/real-apiserver/istiod-migration.test.ts installs
  * them on real API servers, replacing a real istiod install, as the README's "From istiod to meshpilot" guide.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +11,9 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../server/config/load.ts';
 import { Helm, parseObjects, type KubeObject } from './support/helm.ts';
+import { tempDir } from './support/mesh-fixture.ts';
+import { realKubeBinaries, startRealKubeClusters, type RealKubeCluster } from './support/real-kube-cluster.ts';
+import { startRealMeshpilot } from './support/real-meshpilot.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const HOSTED = join(ROOT, 'deploy', 'helm', 'meshpilot');
@@ -233,6 +237,86 @@ describe('helm charts (deploy/helm/)', { timeout: 120_000 }, () => {
     expect(byName.some((o) => o.kind === 'EndpointSlice')).toBe(false);
   });
 
+  it("meshpilot-member: Istio's injector and validator webhook configurations, through the istiod Service or by URL, with caBundle", async () => {
+    const byService = await helm.template(MEMBER, [
+      '--namespace',
+      'istio-system',
+      '--set',
+      'meshpilotAddress=192.0.2.10',
+      '--set',
+      'webhooks.caBundle=Uk9PVA==',
+    ]);
+    const injector = one(byService, 'MutatingWebhookConfiguration', 'istio-sidecar-injector');
+    type Webhook = {
+      name: string;
+      clientConfig: { url?: string; caBundle: string; service?: Record<string, unknown> };
+      namespaceSelector?: unknown;
+      objectSelector?: unknown;
+    };
+    const hooks = field<Webhook[]>(injector, 'webhooks');
+    // Istio's four cases (istio-discovery's mutatingwebhook.yaml, default revision).
+    expect(hooks.map((h) => h.name)).toEqual([
+      'rev.namespace.sidecar-injector.istio.io',
+      'rev.object.sidecar-injector.istio.io',
+      'namespace.sidecar-injector.istio.io',
+      'object.sidecar-injector.istio.io',
+    ]);
+    for (const hook of hooks) {
+      expect(hook.clientConfig).toEqual({
+        service: { name: 'istiod', namespace: 'istio-system', path: '/inject', port: 443 },
+        caBundle: 'Uk9PVA==',
+      });
+    }
+    expect(hooks[2]?.namespaceSelector).toEqual({
+      matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }],
+    });
+    const validator = one(byService, 'ValidatingWebhookConfiguration', 'istiod-default-validator');
+    expect(field(validator, 'webhooks', 0, 'clientConfig', 'service')).toEqual({
+      name: 'istiod',
+      namespace: 'istio-system',
+      path: '/validate',
+      port: 443,
+    });
+    expect(field(validator, 'webhooks', 0, 'objectSelector')).toBeUndefined();
+
+    // A revision: only the revision's two cases, and the validator for objects of that revision.
+    const canary = await helm.template(MEMBER, [
+      '--set',
+      'revision=canary',
+      '--set',
+      'webhooks.caBundle=Uk9PVA==',
+      '--set',
+      'webhooks.injectionURL=https://meshpilot.example.com:15017/inject/cluster/east/net/net-east',
+      '--set',
+      'webhooks.validationURL=https://meshpilot.example.com:15017/validate',
+    ]);
+    const canaryHooks = field<Webhook[]>(
+      one(canary, 'MutatingWebhookConfiguration', 'istio-sidecar-injector-canary'),
+      'webhooks',
+    );
+    expect(canaryHooks.map((h) => [h.name, h.clientConfig.url])).toEqual([
+      [
+        'rev.namespace.sidecar-injector.istio.io',
+        'https://meshpilot.example.com:15017/inject/cluster/east/net/net-east',
+      ],
+      ['rev.object.sidecar-injector.istio.io', 'https://meshpilot.example.com:15017/inject/cluster/east/net/net-east'],
+    ]);
+    const canaryValidator = one(canary, 'ValidatingWebhookConfiguration', 'istiod-default-validator-canary');
+    expect(field(canaryValidator, 'webhooks', 0, 'name')).toBe('rev.validation.istio.io');
+    expect(field(canaryValidator, 'webhooks', 0, 'clientConfig', 'url')).toBe(
+      'https://meshpilot.example.com:15017/validate',
+    );
+    expect(field(canaryValidator, 'webhooks', 0, 'objectSelector')).toEqual({
+      matchExpressions: [{ key: 'istio.io/rev', operator: 'In', values: ['canary'] }],
+    });
+
+    // No caBundle, no webhooks; a caBundle with nowhere to call fails the render naming the value.
+    expect((await helm.template(MEMBER)).some((o) => o.kind.endsWith('WebhookConfiguration'))).toBe(false);
+    const nowhere = await helm.run(['template', 'test', MEMBER, '--set', 'webhooks.caBundle=Uk9PVA==']);
+    expect(nowhere.code).not.toBe(0);
+    expect(nowhere.stderr).toContain('webhooks.injectionURL (or meshpilotAddress, for the istiod Service) is required');
+  });
+
   it('the values files document every key the templates read (no stray keys in either)', async () => {
     for (const chart of [HOSTED, MEMBER]) {
       const values = parse(await readFile(join(chart, 'values.yaml'), 'utf8')) as Record<string, unknown>;
@@ -243,5 +327,118 @@ describe('helm charts (deploy/helm/)', { timeout: 120_000 }, () => {
       expect([...read].filter((key) => !(key in values) && key !== 'nameOverride')).toEqual([]);
       expect(Object.keys(values).filter((key) => !read.has(key))).toEqual([]);
     }
+  });
+});
+
+/**
+ * The member chart's webhook configurations, rendered by the real helm and applied to a real kube-apiserver
+ * (Istio's CRDs installed), calling meshpilot's 15017 by URL on loopback with caBundle = meshpilot's root: a Pod
+ * is injected in each case Istio's selectors cover and not otherwise, and a bad VirtualService is refused.
+ */
+describe('meshpilot-member webhook configurations on a real kube-apiserver', { timeout: 180_000 }, () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let member: RealKubeCluster;
+  let meshpilot: Awaited<ReturnType<typeof startRealMeshpilot>>;
+  let helm: Helm;
+
+  beforeAll(async () => {
+    dir = await tempDir('helm-webhooks');
+    helm = await Helm.create(dir.path);
+    [member] = (await startRealKubeClusters(dir.path, [{ name: 'member' }])) as [RealKubeCluster];
+    await member.kubectl(['apply', '--server-side', '-f', realKubeBinaries().istioCrds]);
+    await member.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    meshpilot = await startRealMeshpilot(dir.path, {
+      clusters: [{ name: 'member', kubeconfig: member.kubeconfigPath }],
+      webhooks: { discoveryAddress: 'meshpilot.example.com:15012' },
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await meshpilot?.stop();
+    await member?.stop();
+    await dir?.remove();
+  }, 60_000);
+
+  it('injects Pods in the cases Istio selects and refuses a bad VirtualService, as the chart registers them', async () => {
+    const url = `https://127.0.0.1:${meshpilot.webhookPort}`;
+    const rendered = await helm.ok([
+      'template',
+      'meshpilot-member',
+      MEMBER,
+      '--namespace',
+      'istio-system',
+      '--set',
+      `webhooks.caBundle=${Buffer.from(meshpilot.rootCertPem).toString('base64')}`,
+      '--set',
+      `webhooks.injectionURL=${url}/inject/cluster/member/net/network-1`,
+      '--set',
+      `webhooks.validationURL=${url}/validate`,
+    ]);
+    await member.kubectl(['create', 'namespace', 'istio-system']);
+    await member.kubectl(['apply', '-f', '-'], { input: rendered });
+
+    const namespaces: Record<string, Record<string, string>> = {
+      injected: { 'istio-injection': 'enabled' },
+      revision: { 'istio.io/rev': 'default' },
+      plain: {},
+    };
+    for (const [name, labels] of Object.entries(namespaces))
+      await member.apply([
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } },
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app', namespace: name } },
+      ]);
+    const containers = async (namespace: string, name: string, labels: Record<string, string> = {}) => {
+      const answer = (await member.call('POST', `/api/v1/namespaces/${namespace}/pods`, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace, labels: { app: 'helloworld', ...labels } },
+        spec: { serviceAccountName: 'app', containers: [{ name: 'app', image: 'registry.example/helloworld:1' }] },
+      })) as { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } };
+      return answer.spec.containers;
+    };
+    const injected = await containers('injected', 'a');
+    expect(injected.map((c) => c.name)).toEqual(['app', 'istio-proxy']);
+    expect(injected[1]?.env?.find((e) => e.name === 'ISTIO_META_CLUSTER_ID')?.value).toBe('member');
+    expect((await containers('revision', 'a')).map((c) => c.name)).toEqual(['app', 'istio-proxy']);
+    expect((await containers('plain', 'a')).map((c) => c.name)).toEqual(['app']);
+    // Istio's object cases: the pod's own labels, in an unlabelled namespace.
+    expect((await containers('plain', 'b', { 'sidecar.istio.io/inject': 'true' })).map((c) => c.name)).toEqual([
+      'app',
+      'istio-proxy',
+    ]);
+    expect((await containers('plain', 'c', { 'istio.io/rev': 'default' })).map((c) => c.name)).toEqual([
+      'app',
+      'istio-proxy',
+    ]);
+    expect((await containers('injected', 'd', { 'sidecar.istio.io/inject': 'false' })).map((c) => c.name)).toEqual([
+      'app',
+    ]);
+
+    const virtualService = (weight: number) => ({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'reviews', namespace: 'plain' },
+      spec: {
+        hosts: ['reviews'],
+        http: [
+          {
+            route: [
+              { destination: { host: 'reviews' }, weight: 60 },
+              { destination: { host: 'ratings' }, weight },
+            ],
+          },
+        ],
+      },
+    });
+    const refused = await member.apply([virtualService(30)]).then(
+      () => 'applied',
+      (error: unknown) => String(error),
+    );
+    expect(refused).toContain('admission webhook "validation.istio.io" denied the request');
+    expect(refused).toContain('MESHPILOT_ERR_ISTIO_CONFIG_INVALID');
+    await member.apply([virtualService(40)]);
+    expect((await member.get('/apis/networking.istio.io/v1/namespaces/plain/virtualservices/reviews')).status).toBe(
+      200,
+    );
   });
 });
