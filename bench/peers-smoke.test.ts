@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceLayout } from './generate-mesh.ts';
 import { ISTIOD_NAME } from './peers/istiod.ts';
 import type { PeerOutcome, ServerOutcome } from './scenarios/push-suite.ts';
+import { runKubeChurn } from './scenarios/kube-churn.ts';
+import type { ScenarioRow } from './scenarios/result.ts';
 import { runKubeSuite, startKubeMesh, type KubeSuiteResult } from './scenarios/kube-suite.ts';
 import type { KubeMesh } from './peers/kube-mesh.ts';
 
@@ -27,6 +29,7 @@ describe('bench smoke: meshpilot and istiod on the same real API servers', () =>
   let workDir: string;
   let result: KubeSuiteResult;
   let kube: KubeMesh | undefined;
+  let churn: ScenarioRow[] = [];
   const log: string[] = [];
 
   beforeAll(async () => {
@@ -46,7 +49,20 @@ describe('bench smoke: meshpilot and istiod on the same real API servers', () =>
       },
       280_000,
     );
-  }, 300_000);
+    churn = await runKubeChurn(
+      context,
+      kube,
+      {
+        streams: STREAMS,
+        ratePerSecond: 20,
+        durationS: 2,
+        trackEvery: 5,
+        initialTimeoutMs: 60_000,
+        convergenceTimeoutMs: 30_000,
+      },
+      200_000,
+    );
+  }, 500_000);
 
   afterAll(async () => {
     await kube?.stop();
@@ -88,5 +104,23 @@ describe('bench smoke: meshpilot and istiod on the same real API servers', () =>
         for (const server of ['meshpilot', ISTIOD_NAME])
           expect(row.cpuSeconds?.[server], `${row.id} ${server}`).toBeGreaterThanOrEqual(0);
     }
+  });
+
+  it('under churn through the API servers both servers converged on every tracked update, CPU of each reported', () => {
+    expect(
+      churn.map((r) => `${r.id} ${r.status}`),
+      log.join('\n'),
+    ).toEqual(['c/kube/cpu ok', 'c/kube/convergence ok']);
+    const details = churn[0]!.details as {
+      neverConverged: Record<string, number | null>;
+      appliedChanges: Record<string, number | null>;
+    };
+    expect(details.neverConverged).toEqual({ meshpilot: 0, [ISTIOD_NAME]: 0 });
+    expect(details.appliedChanges[ISTIOD_NAME]).toBe(details.appliedChanges.meshpilot);
+    for (const row of churn) {
+      expect(row.meshpilot, row.id).not.toBeNull();
+      expect(row.peers?.[ISTIOD_NAME]?.value, row.id).not.toBeNull();
+    }
+    expect(churn[0]!.cpuSeconds?.[ISTIOD_NAME]).toBeGreaterThan(0);
   });
 });

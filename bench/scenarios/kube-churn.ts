@@ -34,9 +34,18 @@ export async function runKubeChurn(
       const mesh = kube.mesh;
       await kube.prepareToggles(plan);
       const resourceOf = (service: number): string => mesh.services[service]!.envoyCluster;
+      // Writes go out at the planned rate without waiting for each answer (at most MAX_IN_FLIGHT at once),
+      // so an API server's latency does not lower the rate one server gets; flush waits for the rest.
+      const inFlight = new Set<Promise<unknown>>();
       const apply = async (c: { kubeCluster: number; service: number }): Promise<void> => {
-        await kube.toggleEndpoint(c.kubeCluster, c.service);
+        const write: Promise<unknown> = kube
+          .toggleEndpoint(c.kubeCluster, c.service)
+          .catch((error: unknown) => context.log(`  churn write failed: ${String(error)}`))
+          .finally(() => inFlight.delete(write));
+        inFlight.add(write);
+        if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
       };
+      const flush = (): Promise<unknown> => Promise.all(inFlight);
       const configPath = join(root, 'meshpilot-kube.yaml');
       await kube.writeMeshpilotConfig(configPath, { debounce: DEFAULT_DEBOUNCE, logLevel: 'info' });
       const server = await startMeshpilot(configPath, 180_000);
@@ -50,6 +59,7 @@ export async function runKubeChurn(
         plan,
         resourceOf,
         apply,
+        flush,
       );
       await server.stop();
       try {
@@ -67,6 +77,7 @@ export async function runKubeChurn(
           plan,
           resourceOf,
           apply,
+          flush,
         );
         await peerProcess.stop();
       } catch (error: unknown) {
@@ -98,6 +109,7 @@ export async function runKubeChurn(
   return rowsOf(base, title, plan.filter((c) => c.tracked).length, meshpilot!, istiod, peer);
 }
 
+const MAX_IN_FLIGHT = 32;
 const CPU_TARGET = `≤ 0.5× ${ISTIOD_NAME}'s`;
 const P99_TARGET = `≤ ${ISTIOD_NAME}, ≤ 1000 ms`;
 
