@@ -411,8 +411,19 @@ export interface ServiceCluster {
   readonly sent: readonly ViewEndpoint[];
 }
 
+/**
+ * Proxyless gRPC: each address once (uniqueAddresses), and one locality group per locality and priority:
+ * Istio groups endpoints by their locality label as written, so a WorkloadEntry's "region1/zone1a" and a
+ * pod's region1/zone1a/ become two groups with the same Locality, which grpc-go NACKs ("duplicate
+ * locality ... with the same priority").
+ */
 function forClient(view: ProxyView, endpoints: ViewEndpoint[]): ViewEndpoint[] {
-  return view.generator === 'grpc' ? uniqueAddresses(endpoints) : endpoints;
+  if (view.generator !== 'grpc') return endpoints;
+  return uniqueAddresses(endpoints).map((endpoint) => {
+    if (endpoint.localityGroup === undefined) return endpoint;
+    const { localityGroup: _asWritten, ...merged } = endpoint;
+    return merged;
+  });
 }
 
 function serviceCluster(
