@@ -27,7 +27,7 @@ function source(index: number): SyncSource {
   cds.version = 'v1';
   cds.ackedVersion = 'v1';
   const eds = new TypeState(ENDPOINT_TYPE);
-  for (let n = 0; n < EDS_NAMES; n += 1) eds.names.add(`outbound|80||svc-${n}.bench.svc.cluster.local`);
+  for (let n = 0; n < EDS_NAMES; n += 1) eds.ownNames().add(`outbound|80||svc-${n}.bench.svc.cluster.local`);
   eds.version = 'v2';
   eds.ackedVersion = 'v1';
   return {

@@ -45,11 +45,11 @@ export class DeltaConnection<P extends StreamProxy, C> extends XdsConnection<P, 
     }
     for (const name of subscribe) {
       if (name === '*') state.wildcard = state.allowsWildcard;
-      else state.names.add(name);
+      else state.ownNames().add(name);
     }
     for (const name of unsubscribe) {
       if (name === '*') state.wildcard = false;
-      else state.names.delete(name);
+      else state.ownNames().delete(name);
       if (!state.wants(name)) {
         state.sent.delete(name);
         this.heldBy(state).delete(name);

@@ -29,6 +29,26 @@ export class SharedSets {
 
   private readonly changedSets = new WeakMap<readonly string[], ChangedSet>();
 
+  /** Subscriptions by type URL and names digest, held weakly: gone once no stream holds them. */
+  private readonly subscriptions = new Map<string, WeakRef<ReadonlySet<string>>>();
+  private readonly forgetSubscription = new FinalizationRegistry<string>((key) => {
+    if (this.subscriptions.get(key)?.deref() === undefined) this.subscriptions.delete(key);
+  });
+
+  /**
+   * The set of subscribed names every SotW stream of a type with the same request names (same
+   * digest of their bytes) shares; `names` becomes it when none is held yet. Shared sets are never
+   * changed: a stream whose subscription changes gets another one.
+   */
+  subscriptionOf(typeUrl: string, digest: string, names: ReadonlySet<string>): ReadonlySet<string> {
+    const key = `${typeUrl}#${digest}`;
+    const known = this.subscriptions.get(key)?.deref();
+    if (known !== undefined && known.size === names.size) return known;
+    this.subscriptions.set(key, new WeakRef(names));
+    this.forgetSubscription.register(names, key);
+    return names;
+  }
+
   /**
    * For a push of the resources `touched` names (the same array for every stream of a view, see
    * ResourceSource.touched): the encoded `resources` field and the version chained from the

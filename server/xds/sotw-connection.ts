@@ -48,6 +48,8 @@ export class SotwConnection<P extends StreamProxy, C> extends XdsConnection<P, C
         request.resourceNames(),
         firstRequest,
         (name) => available.get(name)?.name ?? name,
+        // Streams of a view subscribe to the same names: one set for all of them (an idle stream holds none of its own).
+        (names) => this.context.sharedSets.subscriptionOf(state.typeUrl, request.namesDigest, names),
       );
       state.namesDigest = request.namesDigest;
       if (changed) this.checkSubscriptionLimits(state);
@@ -148,16 +150,17 @@ export function updateSubscription(
   names: readonly string[],
   firstRequest: boolean,
   canonical: (name: string) => string = (name) => name,
+  share: (names: Set<string>) => ReadonlySet<string> = (names) => names,
 ): boolean {
   if (firstRequest && names.length === 0 && state.allowsWildcard) state.legacyWildcard = true;
   if (names.length > 0) state.legacyWildcard = false;
   const wildcard = state.allowsWildcard && (state.legacyWildcard || names.includes('*'));
   // An ACK repeats the subscription: recognise that without copying, rebuilding or sorting anything.
   if (wildcard === state.wildcard && sameNames(names, state.names)) return false;
-  const listed = [...new Set(names)].filter((name) => name !== '*');
+  const listed = new Set<string>();
+  for (const name of names) if (name !== '*') listed.add(canonical(name));
   state.wildcard = wildcard;
-  state.names.clear();
-  for (const name of listed) state.names.add(canonical(name));
+  state.names = share(listed);
   return true;
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../protos/type-urls.ts';
 import type { EncodedResource } from './encoded-resource.ts';
 import { updateSubscription } from './sotw-connection.ts';
+import { SharedSets } from './shared-sets.ts';
 import { SentResources, TypeState } from './type-state.ts';
 
 const resource = (name: string, version = '1'): EncodedResource => ({
@@ -43,6 +44,26 @@ describe('TypeState', () => {
     const canonical = 'outbound|5000||a.default.svc.cluster.local';
     updateSubscription(eds, [`outbound|5000||a.default.svc.cluster.local`.slice(0)], true, () => canonical);
     expect([...eds.names][0]).toBe(canonical);
+  });
+
+  it('shares one subscription set between streams with the same names, and never changes a shared one', () => {
+    const sets = new SharedSets();
+    const share = (digest: string) => (names: Set<string>) => sets.subscriptionOf(ENDPOINT_TYPE, digest, names);
+    const first = new TypeState(ENDPOINT_TYPE);
+    const second = new TypeState(ENDPOINT_TYPE);
+    updateSubscription(first, ['a', 'b'], true, undefined, share('ab'));
+    updateSubscription(second, ['a', 'b'], true, undefined, share('ab'));
+    expect(second.names).toBe(first.names);
+    // One stream changes its subscription: it gets a set of its own, the other keeps the shared one.
+    updateSubscription(second, ['a'], false, undefined, share('a'));
+    expect([...second.names]).toEqual(['a']);
+    expect([...first.names]).toEqual(['a', 'b']);
+    // A Delta-style change in place copies the shared set first.
+    const third = new TypeState(ENDPOINT_TYPE);
+    updateSubscription(third, ['a', 'b'], true, undefined, share('ab'));
+    third.ownNames().add('c');
+    expect([...first.names]).toEqual(['a', 'b']);
+    expect([...third.names]).toEqual(['a', 'b', 'c']);
   });
 });
 

@@ -14,7 +14,22 @@ export class TypeState {
   wildcard = false;
   /** True while the client relies on the legacy "empty list means wildcard" rule. */
   legacyWildcard = false;
-  readonly names = new Set<string>();
+  /**
+   * The subscribed names. SotW streams of a view with the same subscription share one set
+   * (SharedSets.subscriptionOf), so it is replaced, never changed in place; Delta streams change
+   * their own through ownNames().
+   */
+  names: ReadonlySet<string> = new Set<string>();
+  private owned: Set<string> | undefined;
+
+  /** The names as a set of this stream's own, to add to or delete from (copied first if it was shared). */
+  ownNames(): Set<string> {
+    if (this.owned === undefined || this.owned !== this.names) {
+      this.owned = new Set(this.names);
+      this.names = this.owned;
+    }
+    return this.owned;
+  }
   /** name → the resource last sent (what the client holds, for config_dump and diffs). */
   readonly sent = new SentResources();
   nonce: string | undefined;
