@@ -3,6 +3,7 @@ import { writeStructured, type OutputFormat } from './output.ts';
 import { resolveProxyName } from './proxy-name.ts';
 import { formatTable } from './table.ts';
 import type { EndpointExplanation } from '../translators/eds-explain.ts';
+import type { OptInEffect } from '../translators/opt-in-explain.ts';
 
 /** One gateway hostname as /debug/explain lists it (server/gateway-dns GatewayNameState). */
 interface GatewayHostnameState {
@@ -29,6 +30,7 @@ export async function runExplain(
     view: { network: string; locality: { region: string; zone: string; subZone: string } };
     endpoints: EndpointExplanation[];
     gatewayHostnames?: GatewayHostnameState[];
+    optIns?: OptInEffect[];
   };
   if (writeStructured(out, format, result)) return 0;
   const locality =
@@ -65,6 +67,16 @@ export async function runExplain(
           n.nextResolveAt ?? '-',
           n.lastError ?? '-',
         ]),
+      ),
+    );
+  }
+  const optIns = result.optIns ?? [];
+  if (optIns.length > 0) {
+    out.write("\nopt-ins that make this proxy's clusters differ from Istio's (meshpilot.yaml optIn:):\n");
+    out.write(
+      formatTable(
+        ['OPT-IN', 'CLUSTER', 'EFFECT'],
+        optIns.map((o) => [o.key, o.cluster, o.effect]),
       ),
     );
   }

@@ -148,6 +148,8 @@ describe('east-west gateway ejection remedy (proxyless gRPC)', () => {
         { name: 'cluster-b', network: 'net-b', manifests: clusterB },
       ],
       config: [{ manifests: join(dir.path, 'istio') }],
+      // Both are off by default (Istio sends proxyless gRPC no outlier detection at all).
+      optIn: { gatewayEjectionRemedy: true, grpcOutlierDetection: true },
     });
     const bootstrap = xdsBootstrap(
       meshpilot.xdsAddress,

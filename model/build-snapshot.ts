@@ -319,6 +319,7 @@ function finish(
     networks: namedNetworks(input.meshNetworks, kubeClusters, gateways),
     istioConfig: changes.istioConfig(input.istioConfig ?? EMPTY_ISTIO_CONFIG),
     ...(input.meshConfig !== undefined ? { meshConfig: input.meshConfig } : {}),
+    ...(input.optIn !== undefined ? { optIn: input.optIn } : {}),
   };
   return {
     snapshot,

@@ -3,6 +3,7 @@ import type {
   EndpointSliceRecord,
   KubeServiceRecord,
   MeshConfigDefaults,
+  OptIns,
   NamespaceRecord,
   NodeRecord,
   PodRecord,
@@ -48,6 +49,7 @@ export interface SnapshotInput {
   readonly istioConfig?: IstioConfigSet;
   /** meshpilot.yaml's `mesh:` (fixed for the life of the process). */
   readonly meshConfig?: MeshConfigDefaults;
+  readonly optIn?: OptIns;
   /** Addresses of the gateway hostnames resolved so far (a new map object when any changes). */
   readonly resolvedHostnames?: ReadonlyMap<string, readonly string[]>;
 }

@@ -192,6 +192,21 @@ export interface MeshSnapshot {
   readonly istioConfig: IstioConfigSet;
   /** meshpilot.yaml's `mesh:` (Istio MeshConfig fields); absent = Istio's defaults. */
   readonly meshConfig?: MeshConfigDefaults;
+  /** meshpilot.yaml's `optIn:`: improvements over Istio's output, each off (Istio's behaviour) unless set. */
+  readonly optIn?: OptIns;
+}
+
+/**
+ * meshpilot's deliberate improvements over Istio's output (README divergence table, `explain`):
+ * - gatewayEjectionRemedy: clusters with outlier detection that may hold east-west gateway endpoints
+ *   keep a 1 % panic threshold (Envoy) and max_ejection_percent 0 (proxyless gRPC), so one failing
+ *   remote workload cannot eject a network's only gateway endpoint;
+ * - grpcOutlierDetection: a DestinationRule's outlier detection reaches proxyless gRPC clients as
+ *   failure-percentage ejection (Istio sends them none: gRPC has no consecutive-5xx ejection).
+ */
+export interface OptIns {
+  readonly gatewayEjectionRemedy?: boolean;
+  readonly grpcOutlierDetection?: boolean;
 }
 
 /** The Istio MeshConfig fields meshpilot reads (meshpilot.yaml `mesh:`), with Istio's meaning. */

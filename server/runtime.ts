@@ -94,6 +94,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
       meshNetworks: config.meshNetworks,
       kubeClusterNetworks,
       meshConfig: config.mesh,
+      optIn: config.optIn,
     },
     cache,
     metrics,

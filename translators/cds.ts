@@ -14,7 +14,8 @@ import { serviceSpiffeUris } from './security/istio-tls.ts';
 import { envoyPolicyFields, grpcPolicyFields } from './traffic/cluster-policy.ts';
 import { destinationRuleFor, effectivePolicy, subsetsOf, type DestinationRule } from './traffic/destination-rule.ts';
 import { envoyTransport } from './traffic/envoy-tls.ts';
-import { mayHoldGatewayEndpoints } from './traffic/gateway-ejection.ts';
+import { gatewayEjectionRemedy } from './traffic/gateway-ejection.ts';
+import { forcesUnhealthy } from './eds.ts';
 
 interface ClusterTarget {
   readonly service: MeshService;
@@ -37,10 +38,10 @@ function envoyOutboundCluster(
     service.namespace,
     service.serviceAccounts,
   );
-  const remedy = policy.outlierDetection !== undefined && mayHoldGatewayEndpoints(snapshot, service, view);
+  const remedy = gatewayEjectionRemedy(snapshot, view, service, policy);
   return clusterResource(name, {
     ...edsCluster(name, meshConnectTimeoutMs(snapshot)),
-    ...envoyPolicyFields(policy, portProtocol(port) === 'http2', remedy),
+    ...envoyPolicyFields(policy, portProtocol(port) === 'http2', remedy, forcesUnhealthy(service)),
     metadata: istioClusterMetadata(service, rule),
     // Istio's auto mTLS never applies to a MESH_EXTERNAL ServiceEntry host: plaintext unless a DestinationRule sets TLS.
     ...(service.serviceEntry?.location === 'MESH_EXTERNAL' && policy.tls === undefined
@@ -62,7 +63,7 @@ function grpcOutboundCluster(
 ): XdsResource {
   const name = outboundClusterName(port.port, subset?.name ?? '', service.hostname);
   const policy = effectivePolicy(rule, port.port, subset);
-  const remedy = policy.outlierDetection !== undefined && mayHoldGatewayEndpoints(snapshot, service, view);
+  const remedy = gatewayEjectionRemedy(snapshot, view, service, policy);
   const tls = policy.tls && policy.tls.mode !== 'DISABLE';
   const sans =
     policy.tls?.subjectAltNames ??
@@ -74,7 +75,7 @@ function grpcOutboundCluster(
     );
   return clusterResource(name, {
     ...edsCluster(name, meshConnectTimeoutMs(snapshot)),
-    ...grpcPolicyFields(policy, remedy),
+    ...grpcPolicyFields(policy, remedy, snapshot.optIn?.grpcOutlierDetection === true),
     ...(tls ? { transport_socket: grpcUpstreamTls(sans) } : {}),
   });
 }

@@ -90,9 +90,17 @@ export function sendsUnhealthy(
   policy: EffectivePolicy,
   service: Pick<MeshService, 'trafficDistribution'> | undefined,
 ): boolean {
-  const distribution = service?.trafficDistribution;
-  if (distribution !== undefined && distribution !== '') return true;
+  if (forcesUnhealthy(service)) return true;
   return !((policy.outlierDetection?.minHealthPercent ?? 0) > 0);
+}
+
+/**
+ * Istio's ForcesSupportUnhealthyEndpoints: a Service with trafficDistribution is always sent its
+ * not-ready endpoints, and its clusters' panic threshold is 0 whatever minHealthPercent says.
+ */
+export function forcesUnhealthy(service: Pick<MeshService, 'trafficDistribution'> | undefined): boolean {
+  const distribution = service?.trafficDistribution;
+  return distribution !== undefined && distribution !== '';
 }
 
 /**

@@ -23,10 +23,15 @@ export interface Divergence {
   readonly what: string;
   readonly why: string;
   readonly istio: string;
+  /**
+   * The meshpilot.yaml opt-in (`optIn.<key>`) whose improvement over Istio this row is: off by default,
+   * and `explain` must name it for every proxy whose clusters it changes (oracle.test.ts).
+   */
+  readonly optIn?: string;
 }
 
 const STATUSES: readonly DifferenceStatus[] = ['missing', 'extra', 'differs'];
-const ROW_KEYS = ['id', 'status', 'type', 'resource', 'path', 'mesh', 'probe', 'what', 'why', 'istio'];
+const ROW_KEYS = ['id', 'status', 'type', 'resource', 'path', 'mesh', 'probe', 'what', 'why', 'istio', 'optIn'];
 
 function text(row: Record<string, unknown>, key: string, where: string, fallback?: string): string {
   const value = row[key] ?? fallback;
@@ -57,6 +62,12 @@ function list<T extends string>(row: Record<string, unknown>, key: string, where
   return items as T[];
 }
 
+function optInKey(key: string, where: string): string {
+  if (!/^optIn\.[A-Za-z]+$/.test(key))
+    throw new Error(`${where}.optIn: a meshpilot.yaml key like optIn.gatewayEjectionRemedy`);
+  return key;
+}
+
 export function parseDivergences(source: string, where = 'divergences.yaml'): Divergence[] {
   const rows: unknown = parse(source);
   if (!Array.isArray(rows)) throw new Error(`${where}: a list of rows is required`);
@@ -81,6 +92,7 @@ export function parseDivergences(source: string, where = 'divergences.yaml'): Di
       what: text(row, 'what', at),
       why: text(row, 'why', at),
       istio: text(row, 'istio', at),
+      ...(row.optIn !== undefined ? { optIn: optInKey(text(row, 'optIn', at), at) } : {}),
     };
   });
 }
@@ -143,7 +155,7 @@ export function renderTable(rows: readonly Divergence[]): string {
       .filter(Boolean)
       .join('; ');
     lines.push(
-      `| ${r.id} | ${r.statuses.join(', ')} | ${r.types.join(', ')} | ${codes(r.resources)}${scope ? ` (${scope})` : ''} | ${codes(r.paths)} | ${cell(r.what)} | ${cell(r.why)} | ${cell(r.istio)} |`,
+      `| ${r.id} | ${r.statuses.join(', ')} | ${r.types.join(', ')} | ${codes(r.resources)}${scope ? ` (${scope})` : ''} | ${codes(r.paths)} | ${cell(r.what)} | ${cell(r.why)} | ${r.optIn ? `opt-in \`${r.optIn}\`, off by default: ` : ''}${cell(r.istio)} |`,
     );
   }
   return lines.join('\n');

@@ -15,6 +15,7 @@ import {
   type XdsTypeUrl,
 } from '../../protos/type-urls.ts';
 import { translateAll } from '../../translators/index.ts';
+import { explainOptIns, type OptInEffect } from '../../translators/opt-in-explain.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import {
@@ -155,4 +156,14 @@ export async function meshpilotAnswer(configPath: string, probes: readonly Probe
     );
   }
   return { probes: out, vipChoices };
+}
+
+/** What `explain` says about opt-ins for one probe and the service of an outbound cluster `outbound|<port>|<subset>|<fqdn>`. */
+export async function meshpilotOptIns(configPath: string, probe: Probe, cluster: string): Promise<OptInEffect[]> {
+  const loaded = await loadConfig(configPath);
+  if (!loaded.ok) throw new Error(`${configPath}: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  const mesh = await loadOfflineMesh(loaded.config);
+  const parsed = parseProxyNode(wireNode(probe), mesh.snapshot);
+  if (!parsed.ok) throw new Error(`probe ${probe.name}: ${parsed.error}`);
+  return explainOptIns(mesh.snapshot, parsed.proxy.view, cluster.split('|')[3] ?? '');
 }

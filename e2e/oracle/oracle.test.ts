@@ -14,7 +14,7 @@ import { compareAnswers, type ComparedResource, type Difference } from './compar
 import { corpusMeshes, DIVERGENCES_FILE, ORACLE_DIR, README_FILE, readmeTable } from './corpus.ts';
 import { loadDivergences, matches, renderTable, stalePaths, type Divergence } from './divergences.ts';
 import { istioAnswer } from './istio-answer.ts';
-import { meshpilotAnswer, readProbes } from './meshpilot-answer.ts';
+import { meshpilotAnswer, meshpilotOptIns, readProbes } from './meshpilot-answer.ts';
 
 const meshes = corpusMeshes();
 // The comparison with Istio runs against the harness `npm run harnesses` built (or ISTIO_ORACLE=<binary>);
@@ -86,6 +86,24 @@ describe.runIf(oracleInRepo)("meshpilot against Istio's own pilot", () => {
         compared.flatMap((r) => r.differences),
       ),
     ).toEqual([]);
+  });
+
+  it('explain names the opt-in of every opt-in row for a proxy whose clusters it changes', async () => {
+    const optInRows = rows.filter((row) => row.optIn !== undefined);
+    expect(optInRows.length).toBeGreaterThan(0);
+    for (const row of optInRows) {
+      const seen = compared.flatMap((r) => r.differences).filter((d) => matches(row, d));
+      expect(seen.length, row.id).toBeGreaterThan(0);
+      for (const d of seen.slice(0, 5)) {
+        const mesh = meshes.find((m) => m.name === d.mesh)!;
+        const probe = (await readProbes(mesh.probes)).find((p) => p.name === d.probe)!;
+        const named = (await meshpilotOptIns(mesh.config, probe, d.resource)).filter((o) => o.cluster === d.resource);
+        expect(
+          named.map((o) => o.key),
+          `${row.id}: explain for ${d.mesh}/${d.probe} ${d.resource}`,
+        ).toContain(row.optIn);
+      }
+    }
   });
 
   afterAll(() => {

@@ -22,6 +22,8 @@ export interface TestMeshConfig {
   readonly config?: readonly ({ manifests: string } | { cluster: string })[];
   /** How gateway hostnames are resolved (e.g. a test DNS server and a short minimum TTL). */
   readonly gatewayDns?: { servers?: string[]; minTtlMs?: number; maxTtlMs?: number; timeoutMs?: number };
+  /** meshpilot's improvements over Istio's output (off by default). */
+  readonly optIn?: { gatewayEjectionRemedy?: boolean; grpcOutlierDetection?: boolean };
 }
 
 /** Starts meshpilot in this process on loopback ephemeral ports, from a config file written to `dir`. */
@@ -42,6 +44,7 @@ export async function startTestMeshpilot(
       debounce: mesh.debounce ?? { quietMs: 20, maxMs: 200 },
       ...(mesh.xdsServer ? { xdsServer: mesh.xdsServer } : {}),
       ...(mesh.gatewayDns ? { gatewayDns: mesh.gatewayDns } : {}),
+      ...(mesh.optIn ? { optIn: mesh.optIn } : {}),
       listen: { xds: `127.0.0.1:${mesh.xdsPort ?? 0}`, admin: '127.0.0.1:0' },
       logLevel: 'silent',
     }),

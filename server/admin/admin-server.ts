@@ -8,6 +8,7 @@ import type { DroppedInput } from '../registry/dropped-inputs.ts';
 import type { GatewayNameState } from '../gateway-dns/gateway-name-cache.ts';
 import type { MeshXdsService } from '../cache/mesh-xds-service.ts';
 import { explainServiceEndpoints } from '../../translators/eds-explain.ts';
+import { explainOptIns } from '../../translators/opt-in-explain.ts';
 import { topologyChecker } from '../generators/proxy-topology.ts';
 import { configDump } from './config-dump.ts';
 import { envoyClusters } from './envoy-clusters.ts';
@@ -113,6 +114,7 @@ export function createAdminServer(sources: AdminSources): Server {
         endpoints: explainServiceEndpoints(snapshot, connection.proxy.view, hostname),
         // Gateways given by hostname exist only once resolved: their DNS state explains a missing gateway.
         gatewayHostnames: sources.gatewayNames?.() ?? [],
+        optIns: explainOptIns(snapshot, connection.proxy.view, hostname),
       });
     },
     '/debug/registryz': (_url, res) => writeRegistryView(res, sources.snapshot(), sources.droppedInputs?.() ?? []),

@@ -129,6 +129,7 @@ export async function loadOfflineMesh(config: MeshpilotConfig, options: OfflineM
     trustDomain: config.trustDomain,
     meshNetworks: config.meshNetworks,
     meshConfig: config.mesh,
+    optIn: config.optIn,
     kubeClusters,
     istioConfig: buildIstioConfigSet(istio),
     ...(options.resolveGatewayHostnames === true ? { resolvedHostnames: await resolveOnce(config, kubeClusters) } : {}),

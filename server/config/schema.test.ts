@@ -17,6 +17,7 @@ describe('MeshpilotConfigSchema', () => {
       config: [],
       meshNetworks: { networks: {} },
       mesh: {},
+      optIn: { gatewayEjectionRemedy: false, grpcOutlierDetection: false },
       gatewayDns: { servers: [], minTtlMs: 30_000, maxTtlMs: 3_600_000, timeoutMs: 5_000 },
       debounce: { quietMs: 100, maxMs: 1000 },
       readiness: { remoteClusterTimeoutMs: 30000 },

@@ -339,6 +339,16 @@ const MeshConfigSchema = z.strictObject({
 });
 
 /**
+ * meshpilot's improvements over Istio's output, each off unless set (Istio-compatible by default);
+ * the README divergence table lists each with the differences it makes, and `explain` names the ones
+ * that change what a proxy is sent.
+ */
+const OptInSchema = z.strictObject({
+  gatewayEjectionRemedy: z.boolean().default(false),
+  grpcOutlierDetection: z.boolean().default(false),
+});
+
+/**
  * How east-west gateway hostnames (LoadBalancer ingress hostnames, meshNetworks addresses) are resolved;
  * the defaults are Istio's (pilot/pkg/model/network.go). `servers`: `ip:port` or `[ip6]:port`, tried in
  * order; none = the system's resolvers (/etc/resolv.conf).
@@ -374,6 +384,7 @@ export const MeshpilotConfigSchema = z.strictObject({
   config: z.array(ConfigSourceSchema).default([]),
   meshNetworks: MeshNetworksSchema.prefault({}),
   mesh: MeshConfigSchema.prefault({}),
+  optIn: OptInSchema.prefault({}),
   gatewayDns: GatewayDnsSchema.prefault({}),
   debounce: DebounceSchema.prefault({}),
   readiness: ReadinessSchema.prefault({}),

@@ -4,7 +4,7 @@ import type { MeshNetworksSpec } from '../../model/inputs.ts';
 import { EMPTY_ISTIO_CONFIG } from '../../model/istio/config-set.ts';
 import type { IstioConfigSet } from '../../model/istio/types.ts';
 import { isEmptyDelta, type SnapshotDelta } from '../../model/snapshot-delta.ts';
-import type { MeshConfigDefaults, MeshSnapshot } from '../../model/types.ts';
+import type { MeshConfigDefaults, MeshSnapshot, OptIns } from '../../model/types.ts';
 import type { XdsCache } from '../cache/xds-cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { DroppedInputs } from '../registry/dropped-inputs.ts';
@@ -23,6 +23,8 @@ export interface MeshSettings {
   readonly kubeClusterNetworks: Readonly<Record<string, string | undefined>>;
   /** meshpilot.yaml's `mesh:` (Istio MeshConfig fields). */
   readonly meshConfig?: MeshConfigDefaults;
+  /** meshpilot.yaml's `optIn:` (improvements over Istio's output). */
+  readonly optIn?: OptIns;
 }
 
 /**
@@ -182,6 +184,7 @@ export class MeshPipeline {
         meshNetworks: settings.meshNetworks,
         istioConfig: this.istioConfig,
         ...(settings.meshConfig !== undefined ? { meshConfig: settings.meshConfig } : {}),
+        ...(settings.optIn !== undefined ? { optIn: settings.optIn } : {}),
         kubeClusters,
         resolvedHostnames: this.gatewayNames.addresses(),
       },

@@ -6,8 +6,17 @@ import { envoyPanicThreshold, grpcMaxEjectionPercent, panicThreshold } from './g
 import { envoyLoadBalancer, grpcLoadBalancer } from './load-balancer.ts';
 import { envoyOutlierDetection, grpcOutlierDetection } from './outlier-detection.ts';
 
-/** The cluster fields a DestinationRule's policy sets, for an Envoy outbound cluster. */
-export function envoyPolicyFields(policy: EffectivePolicy, http2: boolean, gatewayRemedy: boolean): Cluster {
+/**
+ * The cluster fields a DestinationRule's policy sets, for an Envoy outbound cluster. `forcesUnhealthy`
+ * (a Service with trafficDistribution, sent its not-ready endpoints): panic threshold 0 whatever
+ * minHealthPercent says, as Istio, so Envoy never balances to them.
+ */
+export function envoyPolicyFields(
+  policy: EffectivePolicy,
+  http2: boolean,
+  gatewayRemedy: boolean,
+  forcesUnhealthy = false,
+): Cluster {
   const pool = policy.connectionPool;
   const outlier = policy.outlierDetection;
   const timeout = connectTimeout(pool);
@@ -19,7 +28,7 @@ export function envoyPolicyFields(policy: EffectivePolicy, http2: boolean, gatew
     common_lb_config: {
       locality_weighted_lb_config: {},
       healthy_panic_threshold: panicThreshold(
-        outlier ? envoyPanicThreshold(outlier.minHealthPercent, gatewayRemedy) : 0,
+        outlier ? envoyPanicThreshold(forcesUnhealthy ? 0 : outlier.minHealthPercent, gatewayRemedy) : 0,
       ),
     },
     ...(outlier ? { outlier_detection: envoyOutlierDetection(outlier) } : {}),
@@ -27,9 +36,12 @@ export function envoyPolicyFields(policy: EffectivePolicy, http2: boolean, gatew
   };
 }
 
-/** The same for proxyless gRPC: lb (ROUND_ROBIN / RING_HASH), max_requests, outlier detection. */
-export function grpcPolicyFields(policy: EffectivePolicy, gatewayRemedy: boolean): Cluster {
-  const outlier = policy.outlierDetection;
+/**
+ * The same for proxyless gRPC: lb (ROUND_ROBIN / RING_HASH), max_requests, and outlier detection only
+ * with optIn.grpcOutlierDetection (Istio sends gRPC clients none).
+ */
+export function grpcPolicyFields(policy: EffectivePolicy, gatewayRemedy: boolean, outlierOptIn: boolean): Cluster {
+  const outlier = outlierOptIn ? policy.outlierDetection : undefined;
   let outlierFields: ProtoObject | undefined;
   if (outlier) {
     const maxEjection = grpcMaxEjectionPercent(outlier.maxEjectionPercent, gatewayRemedy);

@@ -1,5 +1,6 @@
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot } from '../../model/types.ts';
+import type { EffectivePolicy } from './destination-rule.ts';
 
 /**
  * The east-west gateway ejection remedy (README, "East-west gateway ejection remedy").
@@ -56,4 +57,18 @@ export function envoyPanicThreshold(minHealthPercent: number | undefined, gatewa
  */
 export function grpcMaxEjectionPercent(configured: number | undefined, gatewayRemedy: boolean): number | undefined {
   return gatewayRemedy ? 0 : configured;
+}
+
+/** optIn.gatewayEjectionRemedy: on for a cluster with outlier detection that may hold gateway endpoints. */
+export function gatewayEjectionRemedy(
+  snapshot: MeshSnapshot,
+  view: ProxyView,
+  service: MeshService,
+  policy: EffectivePolicy,
+): boolean {
+  return (
+    snapshot.optIn?.gatewayEjectionRemedy === true &&
+    policy.outlierDetection !== undefined &&
+    mayHoldGatewayEndpoints(snapshot, service, view)
+  );
 }

@@ -8,6 +8,7 @@ import { translateAll } from '../index.ts';
 import { virtualServiceRetryPolicy } from './retry.ts';
 import { onTheWire } from '../test-support/golden.ts';
 import { istioObject, withIstioConfig } from '../test-support/istio-config.ts';
+import { explainOptIns } from '../opt-in-explain.ts';
 import { loadSeedSnapshot, SEED_VIEWS } from '../test-support/seed-snapshot.ts';
 import { destinationRuleFor } from './destination-rule.ts';
 import { GATEWAY_PANIC_THRESHOLD_PERCENT } from './gateway-ejection.ts';
@@ -95,7 +96,11 @@ describe('DestinationRule selection', () => {
   });
 });
 
-describe('the east-west gateway ejection remedy, structurally', () => {
+describe('the east-west gateway ejection remedy, structurally (optIn.gatewayEjectionRemedy, optIn.grpcOutlierDetection)', () => {
+  const withOptIns = (snapshot: MeshSnapshot): MeshSnapshot => ({
+    ...snapshot,
+    optIn: { gatewayEjectionRemedy: true, grpcOutlierDetection: true },
+  });
   const outlier = (minHealthPercent?: number): AnyIstioConfig[] => [
     istioObject('DestinationRule', 'default', 'helloworld', {
       host: HOST,
@@ -110,7 +115,12 @@ describe('the east-west gateway ejection remedy, structurally', () => {
   ];
 
   it('Envoy: keeps a healthy panic threshold above 0 when the cluster reaches another network through gateways', () => {
-    const cluster = wire(CLUSTER_TYPE, withIstioConfig(seed, outlier()), SEED_VIEWS.sidecarGroup20, CLUSTER);
+    const cluster = wire(
+      CLUSTER_TYPE,
+      withOptIns(withIstioConfig(seed, outlier())),
+      SEED_VIEWS.sidecarGroup20,
+      CLUSTER,
+    );
     expect(cluster.common_lb_config).toMatchObject({
       healthy_panic_threshold: { value: GATEWAY_PANIC_THRESHOLD_PERCENT },
     });
@@ -120,14 +130,15 @@ describe('the east-west gateway ejection remedy, structurally', () => {
     });
     // The user's larger minimum stands.
     expect(
-      wire(CLUSTER_TYPE, withIstioConfig(seed, outlier(40)), SEED_VIEWS.sidecarGroup20, CLUSTER).common_lb_config,
+      wire(CLUSTER_TYPE, withOptIns(withIstioConfig(seed, outlier(40))), SEED_VIEWS.sidecarGroup20, CLUSTER)
+        .common_lb_config,
     ).toMatchObject({ healthy_panic_threshold: { value: 40 } });
   });
 
   it('Envoy: a proxy outside any network gets Istio’s behaviour (panic threshold = minHealthPercent, 0: an empty Percent)', () => {
     const cluster = wire(
       CLUSTER_TYPE,
-      withIstioConfig(seed, outlier()),
+      withOptIns(withIstioConfig(seed, outlier())),
       { ...SEED_VIEWS.sidecarGroup20, network: '' },
       CLUSTER,
     );
@@ -135,7 +146,7 @@ describe('the east-west gateway ejection remedy, structurally', () => {
   });
 
   it('proxyless gRPC: max_ejection_percent 0 when gateways may be reached, the configured bound otherwise', () => {
-    const snapshot = withIstioConfig(seed, outlier());
+    const snapshot = withOptIns(withIstioConfig(seed, outlier()));
     expect(wire(CLUSTER_TYPE, snapshot, SEED_VIEWS.grpcGroup20, CLUSTER).outlier_detection).toMatchObject({
       max_ejection_percent: { value: 0 },
       enforcing_failure_percentage: { value: 100 },
@@ -147,6 +158,29 @@ describe('the east-west gateway ejection remedy, structurally', () => {
     expect(wire(CLUSTER_TYPE, snapshot, onlyGroup20, CLUSTER).outlier_detection).toMatchObject({
       max_ejection_percent: { value: 100 },
     });
+  });
+
+  it('is off by default, as Istio: panic threshold = minHealthPercent, no outlier detection for proxyless gRPC', () => {
+    const snapshot = withIstioConfig(seed, outlier());
+    expect(
+      (wire(CLUSTER_TYPE, snapshot, SEED_VIEWS.sidecarGroup20, CLUSTER).common_lb_config as Record<string, unknown>)
+        .healthy_panic_threshold,
+    ).toEqual({});
+    expect(wire(CLUSTER_TYPE, snapshot, SEED_VIEWS.grpcGroup20, CLUSTER).outlier_detection).toBeUndefined();
+    expect(explainOptIns(snapshot, SEED_VIEWS.grpcGroup20, HOST)).toEqual([]);
+  });
+
+  it('explain names each opt-in that changes a cluster of the proxy', () => {
+    const snapshot = withOptIns(withIstioConfig(seed, outlier()));
+    expect(explainOptIns(snapshot, SEED_VIEWS.grpcGroup20, HOST).map((o) => [o.key, o.cluster])).toEqual([
+      ['optIn.grpcOutlierDetection', CLUSTER],
+      ['optIn.gatewayEjectionRemedy', CLUSTER],
+    ]);
+    expect(explainOptIns(snapshot, SEED_VIEWS.sidecarGroup20, HOST).map((o) => o.key)).toEqual([
+      'optIn.gatewayEjectionRemedy',
+    ]);
+    // A proxy outside any network reaches no gateway: the remedy changes nothing for it.
+    expect(explainOptIns(snapshot, { ...SEED_VIEWS.sidecarGroup20, network: '' }, HOST)).toEqual([]);
   });
 });
 
