@@ -6,6 +6,14 @@ import type { VirtualHost } from '../protos/generated/envoy/config/route/v3/Virt
 import type { Cluster } from '../protos/generated/envoy/config/cluster/v3/Cluster.ts';
 import type { ClusterLoadAssignment } from '../protos/generated/envoy/config/endpoint/v3/ClusterLoadAssignment.ts';
 import type { LbEndpoint } from '../protos/generated/envoy/config/endpoint/v3/LbEndpoint.ts';
+import type { Filter } from '../protos/generated/envoy/config/listener/v3/Filter.ts';
+import type { FilterChain } from '../protos/generated/envoy/config/listener/v3/FilterChain.ts';
+import type { FilterChainMatch } from '../protos/generated/envoy/config/listener/v3/FilterChainMatch.ts';
+import type { ListenerFilter } from '../protos/generated/envoy/config/listener/v3/ListenerFilter.ts';
+import type { HttpFilter } from '../protos/generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpFilter.ts';
+import type { HttpConnectionManager } from '../protos/generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager.ts';
+import type { TransportSocket } from '../protos/generated/envoy/config/core/v3/TransportSocket.ts';
+import type { Address } from '../protos/generated/envoy/config/core/v3/Address.ts';
 
 /** A generated xDS resource before encoding. */
 export interface XdsResource {
@@ -21,6 +29,17 @@ export const ADS_CONFIG_SOURCE = { ads: {}, resource_api_version: 'V3' } as cons
  * with one of these cannot misspell a field (`conect_timeout` is a type error, not a dropped key).
  */
 export type { Cluster, ClusterLoadAssignment, LbEndpoint, Listener, RouteConfiguration, VirtualHost };
+/** The parts of a Listener its helpers build: chains, network / listener / HTTP filters, sockets, addresses. */
+export type {
+  Address,
+  Filter,
+  FilterChain,
+  FilterChainMatch,
+  HttpConnectionManager,
+  HttpFilter,
+  ListenerFilter,
+  TransportSocket,
+};
 
 /** An EDS resource from a typed ClusterLoadAssignment message. */
 export function endpointResource(name: string, assignment: ClusterLoadAssignment): XdsResource {

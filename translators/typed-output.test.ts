@@ -5,11 +5,16 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { typed } from '../protos/any.ts';
+import { tcpProxyFilter } from './common/filters.ts';
+import { typedConfig } from './common/typed-config.ts';
+import type { FilterChain } from './resource.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const RESOURCE = join(ROOT, 'translators', 'resource.ts');
+const TYPED_CONFIG = join(ROOT, 'translators', 'common', 'typed-config.ts');
 
 /** Type-checks one fixture (and what it imports) with the project's compiler options; returns tsc's output. */
 async function typecheck(dir: string, name: string, body: string): Promise<{ ok: boolean; output: string }> {
@@ -17,7 +22,8 @@ async function typecheck(dir: string, name: string, body: string): Promise<{ ok:
   // A relative specifier, as the project's own imports are (rewriteRelativeImportExtensions).
   await writeFile(
     file,
-    `import { clusterResource, endpointResource } from ${JSON.stringify(relative(dir, RESOURCE))};\n${body}\n`,
+    `import { clusterResource, endpointResource, listenerResource } from ${JSON.stringify(relative(dir, RESOURCE))};\n` +
+      `import { typedConfig } from ${JSON.stringify(relative(dir, TYPED_CONFIG))};\n${body}\n`,
   );
   const config = join(dir, `${name}.tsconfig.json`);
   await writeFile(
@@ -89,5 +95,65 @@ describe('typed Envoy output (issue #20 point 4): types generated from the data-
     );
     expect(misspelled.ok).toBe(false);
     expect(misspelled.output).toMatch(/error TS(2353|2561): .*'adress' does not exist in type 'SocketAddress'/);
+  });
+
+  it('types the filters inside a Listener and every typed_config by its type URL', { timeout: 150_000 }, async () => {
+    const good = await typecheck(
+      dir,
+      'filters-good',
+      "listenerResource('l', { name: 'l', filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: typedConfig('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', { stat_prefix: 's', cluster: 'c' }) }] }] });",
+    );
+    expect(good.output).toBe('');
+    const chainField = await typecheck(
+      dir,
+      'chain-misspelled',
+      "listenerResource('l', { name: 'l', filter_chains: [{ filter_chain_macth: {} }] });",
+    );
+    expect(chainField.ok).toBe(false);
+    expect(chainField.output).toMatch(
+      /error TS(2353|2561): .*'filter_chain_macth' does not exist in type 'FilterChain'/,
+    );
+    const hcmField = await typecheck(
+      dir,
+      'hcm-misspelled',
+      "typedConfig('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', { stat_prefix: 's', http_filter: [] });",
+    );
+    expect(hcmField.ok).toBe(false);
+    expect(hcmField.output).toMatch(
+      /error TS(2353|2561): .*'http_filter' does not exist in type 'HttpConnectionManager'/,
+    );
+    const tlsField = await typecheck(
+      dir,
+      'tls-misspelled',
+      "typedConfig('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', { require_client_certificate: { value: true }, common_tls_contxt: {} });",
+    );
+    expect(tlsField.ok).toBe(false);
+    expect(tlsField.output).toMatch(
+      /error TS(2353|2561): .*'common_tls_contxt' does not exist in type 'DownstreamTlsContext'/,
+    );
+    const unknownUrl = await typecheck(
+      dir,
+      'unknown-url',
+      "typedConfig('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxxy', { stat_prefix: 's' });",
+    );
+    expect(unknownUrl.ok).toBe(false);
+    expect(unknownUrl.output).toMatch(/error TS2345: .*'"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxxy"'/);
+  });
+
+  it('packs the same object as before (output bytes unchanged), and npm run typecheck rejects misspelled builder fields', () => {
+    expect(tcpProxyFilter('c', 's')).toEqual({
+      name: 'envoy.filters.network.tcp_proxy',
+      typed_config: typed('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', { stat_prefix: 's', cluster: 'c' }),
+    });
+    // Compile-time cases: `npm run typecheck` (which covers this file) fails if any of these stops being an error.
+    const misspelledInChain: FilterChain = {
+      // @ts-expect-error a misspelled FilterChain field ('filter' for 'filters') is a type error
+      filter: [tcpProxyFilter('c')],
+    };
+    // @ts-expect-error a misspelled TcpProxy field inside typed_config is a type error
+    const misspelledInAny = typedConfig('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', { clustr: 'c' });
+    // @ts-expect-error a type URL without a generated message is a type error
+    const unknownType = typedConfig('envoy.extensions.filters.http.router.v3.Routr', {});
+    expect([misspelledInChain, misspelledInAny, unknownType]).toHaveLength(3);
   });
 });

@@ -1,4 +1,4 @@
-import { typed } from '../../protos/any.ts';
+import { typedConfig } from '../common/typed-config.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { HCM_TYPE, OUTBOUND_HTTP_FILTERS } from '../common/filters.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
@@ -16,10 +16,10 @@ export function buildGrpcListeners(snapshot: MeshSnapshot): XdsResource[] {
         listenerResource(name, {
           name,
           api_listener: {
-            api_listener: typed(HCM_TYPE, {
+            api_listener: typedConfig(HCM_TYPE, {
               stat_prefix: name,
               rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: name },
-              http_filters: OUTBOUND_HTTP_FILTERS,
+              http_filters: [...OUTBOUND_HTTP_FILTERS],
             }),
           },
         }),

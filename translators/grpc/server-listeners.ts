@@ -1,10 +1,9 @@
-import type { ProtoObject } from '../../protos/any.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { httpConnectionManagerFilter, ROUTER_FILTER, socketAddress } from '../common/filters.ts';
 import { grpcDownstreamTls } from './tls.ts';
 import { GRPC_SERVER_LISTENER_PREFIX } from '../common/names.ts';
-import { type XdsResource, listenerResource } from '../resource.ts';
+import { type FilterChain, type XdsResource, listenerResource } from '../resource.ts';
 import { workloadRbac } from '../security/authorization-policy.ts';
 import { httpRbacFilters } from '../security/rbac-filters.ts';
 import { mtlsModeForPort, workloadMtls } from '../security/peer-authentication.ts';
@@ -43,7 +42,7 @@ export function buildGrpcServerListeners(snapshot: MeshSnapshot, view: ProxyView
   const out: XdsResource[] = [];
   for (const port of workloadPorts(workloadInstances(snapshot, view))) {
     const strict = mtlsModeForPort(mtls, port) === 'STRICT';
-    const chain: ProtoObject = {
+    const chain: FilterChain = {
       name: strict ? 'inbound-mtls' : 'inbound-plaintext',
       filters: [
         httpConnectionManagerFilter({

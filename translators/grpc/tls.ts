@@ -1,5 +1,5 @@
-import { typed, type ProtoObject } from '../../protos/any.ts';
-import type { TransportSocket } from '../../protos/generated/envoy/config/core/v3/TransportSocket.ts';
+import { typedConfig } from '../common/typed-config.ts';
+import type { TransportSocket } from '../resource.ts';
 
 /**
  * TLS for proxyless gRPC (gRFC A29): certificates come from the bootstrap's certificate provider
@@ -17,16 +17,16 @@ export const GRPC_ROOT_CERTIFICATE = {
   certificate_name: 'ROOTCA',
 } as const;
 
-const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext' as const;
 
 /**
  * A gRPC server's mTLS (PeerAuthentication STRICT): its workload certificate, the mesh root to
  * verify clients, and a client certificate required. Authorization is the RBAC filter's job.
  */
-export function grpcDownstreamTls(): ProtoObject {
+export function grpcDownstreamTls(): TransportSocket {
   return {
     name: 'envoy.transport_sockets.tls',
-    typed_config: typed(DOWNSTREAM_TLS, {
+    typed_config: typedConfig(DOWNSTREAM_TLS, {
       common_tls_context: {
         tls_certificate_provider_instance: { ...GRPC_IDENTITY_CERTIFICATE },
         // Not combined_validation_context: validate.rules require its SDS half, which gRPC rejects.
@@ -37,7 +37,7 @@ export function grpcDownstreamTls(): ProtoObject {
   };
 }
 
-const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext' as const;
 
 /**
  * A proxyless gRPC client's Istio mTLS to a service (DestinationRule ISTIO_MUTUAL): its workload
@@ -48,7 +48,7 @@ const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsConte
 export function grpcUpstreamTls(subjectAltNames: readonly string[]): TransportSocket {
   return {
     name: 'envoy.transport_sockets.tls',
-    typed_config: typed(UPSTREAM_TLS, {
+    typed_config: typedConfig(UPSTREAM_TLS, {
       common_tls_context: {
         tls_certificate_provider_instance: { ...GRPC_IDENTITY_CERTIFICATE },
         validation_context: {

@@ -1,5 +1,5 @@
-import { typed, type ProtoObject } from '../../protos/any.ts';
-import { ADS_CONFIG_SOURCE } from '../resource.ts';
+import { typedConfig } from '../common/typed-config.ts';
+import { ADS_CONFIG_SOURCE, type TransportSocket } from '../resource.ts';
 
 export const ISTIO_MTLS_ALPN = ['istio-peer-exchange', 'istio'] as const;
 /** Istio's ALPN for an HTTP/2 in-mesh cluster (gRPC, HTTP/2 ports): it advertises h2 too (ALPNInMeshH2WithMxc). */
@@ -14,8 +14,8 @@ export const ISTIO_ALPN_MATCH = [
 ] as const;
 export const DEFAULT_SECRET = 'default';
 export const ROOTCA_SECRET = 'ROOTCA';
-const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
-const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext' as const;
+const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext' as const;
 
 export function spiffeUri(trustDomain: string, namespace: string, serviceAccount: string): string {
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
@@ -41,10 +41,10 @@ export function serviceSpiffeUris(
 }
 
 /** Istio's client-side mTLS for Envoy: SDS secrets `default` / `ROOTCA` over ADS, SNI, SAN match, h2 ALPN for HTTP/2. */
-export function istioUpstreamTls(sni: string, subjectAltNames: readonly string[], http2 = false): ProtoObject {
+export function istioUpstreamTls(sni: string, subjectAltNames: readonly string[], http2 = false): TransportSocket {
   return {
     name: 'envoy.transport_sockets.tls',
-    typed_config: typed(UPSTREAM_TLS, {
+    typed_config: typedConfig(UPSTREAM_TLS, {
       common_tls_context: {
         tls_certificate_sds_secret_configs: [{ name: DEFAULT_SECRET, sds_config: ADS_CONFIG_SOURCE }],
         combined_validation_context: {
@@ -60,19 +60,19 @@ export function istioUpstreamTls(sni: string, subjectAltNames: readonly string[]
   };
 }
 
-export const RAW_BUFFER_SOCKET: ProtoObject = {
+export const RAW_BUFFER_SOCKET: TransportSocket = {
   name: 'envoy.transport_sockets.raw_buffer',
-  typed_config: typed('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', {}),
+  typed_config: typedConfig('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', {}),
 };
 
 /**
  * Istio's server-side mTLS for a sidecar's inbound chains: SDS `default` / `ROOTCA`, client
  * certificate required (any workload of the trust bundle; authorization is a separate concern).
  */
-export function istioDownstreamTls(alpnProtocols: readonly string[]): ProtoObject {
+export function istioDownstreamTls(alpnProtocols: readonly string[]): TransportSocket {
   return {
     name: 'envoy.transport_sockets.tls',
-    typed_config: typed(DOWNSTREAM_TLS, {
+    typed_config: typedConfig(DOWNSTREAM_TLS, {
       common_tls_context: {
         tls_certificate_sds_secret_configs: [{ name: DEFAULT_SECRET, sds_config: ADS_CONFIG_SOURCE }],
         combined_validation_context: {

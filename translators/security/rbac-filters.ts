@@ -1,8 +1,9 @@
-import { typed, type ProtoObject } from '../../protos/any.ts';
+import { typedConfig } from '../common/typed-config.ts';
+import type { Filter, HttpFilter } from '../resource.ts';
 import type { RbacRules, WorkloadRbac } from './authorization-policy.ts';
 
-const NETWORK_RBAC = 'envoy.extensions.filters.network.rbac.v3.RBAC';
-const HTTP_RBAC = 'envoy.extensions.filters.http.rbac.v3.RBAC';
+const NETWORK_RBAC = 'envoy.extensions.filters.network.rbac.v3.RBAC' as const;
+const HTTP_RBAC = 'envoy.extensions.filters.http.rbac.v3.RBAC' as const;
 
 function ordered(rbac: WorkloadRbac, withAudit: boolean): { suffix: string; rules: RbacRules }[] {
   return [
@@ -13,10 +14,10 @@ function ordered(rbac: WorkloadRbac, withAudit: boolean): { suffix: string; rule
 }
 
 /** `envoy.filters.network.rbac` filters for a TCP chain, before its tcp_proxy: AUDIT, DENY, ALLOW (Istio's order). */
-export function networkRbacFilters(rbac: WorkloadRbac): ProtoObject[] {
+export function networkRbacFilters(rbac: WorkloadRbac): Filter[] {
   return ordered(rbac, true).map(({ suffix, rules }) => ({
     name: `envoy.filters.network.rbac.${suffix}`,
-    typed_config: typed(NETWORK_RBAC, { rules, stat_prefix: 'tcp.' }),
+    typed_config: typedConfig(NETWORK_RBAC, { rules, stat_prefix: 'tcp.' }),
   }));
 }
 
@@ -27,9 +28,9 @@ export function networkRbacFilters(rbac: WorkloadRbac): ProtoObject[] {
  * with GRPC_XDS_EXPERIMENTAL_RBAC=true (it never ignores them): a new server then does not serve,
  * a running one keeps its last accepted Listener.
  */
-export function httpRbacFilters(rbac: WorkloadRbac, forGrpc: boolean): ProtoObject[] {
+export function httpRbacFilters(rbac: WorkloadRbac, forGrpc: boolean): HttpFilter[] {
   return ordered(rbac, !forGrpc).map(({ suffix, rules }) => ({
     name: `envoy.filters.http.rbac.${suffix}`,
-    typed_config: typed(HTTP_RBAC, { rules }),
+    typed_config: typedConfig(HTTP_RBAC, { rules }),
   }));
 }

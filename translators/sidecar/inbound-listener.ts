@@ -1,4 +1,4 @@
-import { duration, type ProtoObject } from '../../protos/any.ts';
+import { duration } from '../../protos/any.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { ORIGINAL_DST, socketAddress, TLS_INSPECTOR, tcpProxyFilter } from '../common/filters.ts';
@@ -9,7 +9,13 @@ import {
   VIRTUAL_INBOUND_LISTENER,
   VIRTUAL_INBOUND_PORT,
 } from '../common/names.ts';
-import { type XdsResource, listenerResource } from '../resource.ts';
+import {
+  type Filter,
+  type FilterChain,
+  type FilterChainMatch,
+  type XdsResource,
+  listenerResource,
+} from '../resource.ts';
 import { workloadRbac } from '../security/authorization-policy.ts';
 import { mtlsModeForPort, workloadMtls, type EffectiveMtlsMode } from '../security/peer-authentication.ts';
 import { networkRbacFilters } from '../security/rbac-filters.ts';
@@ -34,11 +40,11 @@ const INBOUND_TLS_ALPN = ['istio'];
  * - DISABLE: one chain for everything, nothing terminated.
  * `authz` (network RBAC, then istio.stats) runs before tcp_proxy on every chain that reaches the application.
  */
-function portChains(port: number, mode: EffectiveMtlsMode, authz: readonly ProtoObject[]): ProtoObject[] {
+function portChains(port: number, mode: EffectiveMtlsMode, authz: readonly Filter[]): FilterChain[] {
   const cluster = inboundClusterName(port);
   const destination_port = { value: port };
-  const forward = (): ProtoObject[] => [...authz, tcpProxyFilter(cluster)];
-  const mtls = (match: ProtoObject): ProtoObject => ({
+  const forward = (): Filter[] => [...authz, tcpProxyFilter(cluster)];
+  const mtls = (match: FilterChainMatch): FilterChain => ({
     name: `${cluster}-mtls`,
     filter_chain_match: { destination_port, transport_protocol: 'tls', ...match },
     transport_socket: istioDownstreamTls(INBOUND_TLS_ALPN),
@@ -78,7 +84,7 @@ function portChains(port: number, mode: EffectiveMtlsMode, authz: readonly Proto
  * InboundPassthroughFilterChain under STRICT): without a destination_port these lose to every
  * per-port chain, and keep plaintext from the default (passthrough) chain.
  */
-function strictPassthroughChains(authz: readonly ProtoObject[]): ProtoObject[] {
+function strictPassthroughChains(authz: readonly Filter[]): FilterChain[] {
   return [
     {
       name: 'InboundPassthroughFilterChain-mtls',
@@ -111,7 +117,7 @@ export function buildSidecarInboundListener(snapshot: MeshSnapshot, view: ProxyV
     ...networkRbacFilters(workloadRbac(authorizationPolicies, scope, 'tcp')),
     ...statsFilters(telemetries, scope, 'SERVER'),
   ];
-  const chains: ProtoObject[] = [
+  const chains: FilterChain[] = [
     {
       name: 'virtualInbound-blackhole',
       filter_chain_match: { destination_port: { value: VIRTUAL_INBOUND_PORT } },

@@ -1,4 +1,3 @@
-import type { ProtoObject } from '../../protos/any.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot, ServicePort } from '../../model/types.ts';
 import {
@@ -19,7 +18,7 @@ import { isHttpPort, isProxiedPort } from '../common/protocol.ts';
 import { extraWildcards, primaryWildcard } from '../common/ip-family.ts';
 import { serviceTcpProxyFilter } from '../traffic/tcp-routes.ts';
 import { statsFilters } from '../telemetry/stats-filter.ts';
-import { ADS_CONFIG_SOURCE, type XdsResource, listenerResource, type Listener } from '../resource.ts';
+import { ADS_CONFIG_SOURCE, type Filter, type XdsResource, listenerResource, type Listener } from '../resource.ts';
 
 /**
  * A sidecar's outbound listeners, in Istio's shape: iptables sends every outbound connection to
@@ -45,7 +44,7 @@ export function buildSidecarOutboundListeners(snapshot: MeshSnapshot, view: Prox
  * Telemetry (CLIENT mode) for outbound traffic. Outbound listeners are shared by every pod of a
  * view, so only mesh-wide and namespace Telemetry apply here (workload selectors need pod labels).
  */
-function clientStatsFilters(snapshot: MeshSnapshot, view: ProxyView): ProtoObject[] {
+function clientStatsFilters(snapshot: MeshSnapshot, view: ProxyView): Filter[] {
   const scope = { namespace: view.namespace, labels: {}, rootNamespace: snapshot.istioConfig.rootNamespace };
   return statsFilters(snapshot.istioConfig.telemetries, scope, 'CLIENT');
 }
@@ -75,7 +74,7 @@ function virtualOutbound(view: ProxyView): XdsResource {
  * ranges overlap across kube clusters), the one whose VIP is in the proxy's own kube cluster
  * wins, else the first by hostname: Envoy rejects two listeners with one address.
  */
-function tcpServiceListeners(snapshot: MeshSnapshot, view: ProxyView, stats: readonly ProtoObject[]): XdsResource[] {
+function tcpServiceListeners(snapshot: MeshSnapshot, view: ProxyView, stats: readonly Filter[]): XdsResource[] {
   const chosen = new Map<string, { service: MeshService; port: ServicePort; vip: string; own: boolean }>();
   for (const service of snapshot.services.values()) {
     if (service.headless) continue;
@@ -115,7 +114,7 @@ export function httpPortNumbers(snapshot: MeshSnapshot): number[] {
   return [...ports].sort((a, b) => a - b);
 }
 
-function httpPortListeners(snapshot: MeshSnapshot, view: ProxyView, stats: readonly ProtoObject[]): XdsResource[] {
+function httpPortListeners(snapshot: MeshSnapshot, view: ProxyView, stats: readonly Filter[]): XdsResource[] {
   const wildcard = primaryWildcard(view);
   return httpPortNumbers(snapshot).map((port) => {
     const name = addressPortName(wildcard, port);

@@ -1,4 +1,5 @@
-import { typed, type ProtoObject } from '../../protos/any.ts';
+import { typedConfig } from '../common/typed-config.ts';
+import type { Filter } from '../resource.ts';
 import type { IstioConfig, MetricSelectorMetric, MetricsOverride } from '../../model/istio/types.ts';
 import { structValue, type JsonValue } from '../common/struct.ts';
 import { applicableConfigs, hasSelector, oldestFirst, type WorkloadScope } from '../security/workload-scope.ts';
@@ -31,7 +32,7 @@ const METRIC_NAMES: Record<MetricSelectorMetric, string> = {
 
 const PROMETHEUS = 'prometheus';
 const STATS_PLUGIN_CONFIG = 'type.googleapis.com/stats.PluginConfig';
-const TYPED_STRUCT = 'udpa.type.v1.TypedStruct';
+const TYPED_STRUCT = 'udpa.type.v1.TypedStruct' as const;
 
 function appliesTo(override: MetricsOverride, mode: StatsMode): boolean {
   const wanted = override.match?.mode ?? 'CLIENT_AND_SERVER';
@@ -94,7 +95,7 @@ export function statsMetrics(
  * as a udpa TypedStruct of `stats.PluginConfig` (Istio's proxy extension, not in Envoy's protos).
  * Inbound (SERVER) sets disable_host_header_fallback, as the seed's config dump shows.
  */
-export function istioStatsFilter(metrics: readonly StatsMetricConfig[], mode: StatsMode): ProtoObject {
+export function istioStatsFilter(metrics: readonly StatsMetricConfig[], mode: StatsMode): Filter {
   const config: { [key: string]: JsonValue } = {
     metrics: metrics.map((m): { [key: string]: JsonValue } => ({
       ...(m.name !== '' ? { name: m.name } : {}),
@@ -106,7 +107,7 @@ export function istioStatsFilter(metrics: readonly StatsMetricConfig[], mode: St
   };
   return {
     name: 'istio.stats',
-    typed_config: typed(TYPED_STRUCT, { type_url: STATS_PLUGIN_CONFIG, value: structValue(config) }),
+    typed_config: typedConfig(TYPED_STRUCT, { type_url: STATS_PLUGIN_CONFIG, value: structValue(config) }),
   };
 }
 
@@ -115,7 +116,7 @@ export function statsFilters(
   telemetries: readonly IstioConfig<'Telemetry'>[],
   scope: WorkloadScope,
   mode: StatsMode,
-): ProtoObject[] {
+): Filter[] {
   const metrics = statsMetrics(telemetries, scope, mode);
   return metrics === undefined ? [] : [istioStatsFilter(metrics, mode)];
 }

@@ -1,9 +1,9 @@
-import type { ProtoObject } from '../../protos/any.ts';
 import type { L4MatchAttributes } from '../../model/istio/types.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot } from '../../model/types.ts';
 import { tcpProxyFilter, tcpProxyWeightedFilter } from '../common/filters.ts';
 import { outboundClusterName } from '../common/names.ts';
+import type { Filter } from '../resource.ts';
 import { destinationCluster, virtualServiceFor } from './virtual-service.ts';
 
 function applies(match: L4MatchAttributes, port: number, view: ProxyView): boolean {
@@ -25,7 +25,7 @@ export function serviceTcpProxyFilter(
   view: ProxyView,
   service: MeshService,
   port: number,
-): ProtoObject {
+): Filter {
   const fallback = tcpProxyFilter(outboundClusterName(port, '', service.hostname));
   const vs = virtualServiceFor(snapshot.istioConfig, service, view.namespace, snapshot.domainSuffix);
   const route = vs?.spec.tcp?.find(
