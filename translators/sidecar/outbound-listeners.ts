@@ -49,6 +49,22 @@ function clientStatsFilters(snapshot: MeshSnapshot, view: ProxyView): Filter[] {
   return statsFilters(snapshot.istioConfig.telemetries, scope, 'CLIENT');
 }
 
+/**
+ * The HTTP connection manager options Istio sets on a sidecar's outbound HTTP listeners
+ * (pilot/pkg/networking/core/listener_builder.go): websocket upgrades allowed, paths normalised
+ * (escaped slashes kept) before routing, 100-continue proxied, no stream idle timeout (Envoy's
+ * default closes a stream idle for 5 minutes), the downstream address not trusted as the client's.
+ * The RDS config source waits for its route configuration without a timeout, as Istio's.
+ */
+const ISTIO_HCM_OPTIONS = {
+  upgrade_configs: [{ upgrade_type: 'websocket' }],
+  normalize_path: { value: true },
+  path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
+  proxy_100_continue: true,
+  stream_idle_timeout: {},
+  use_remote_address: { value: false },
+} as const;
+
 function listener(name: string, object: Listener): XdsResource {
   return listenerResource(name, { name, ...object });
 }
@@ -128,8 +144,12 @@ function httpPortListeners(snapshot: MeshSnapshot, view: ProxyView, stats: reado
           filters: [
             httpConnectionManagerFilter({
               stat_prefix: `outbound_${name}`,
-              rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: String(port) },
+              rds: {
+                config_source: { ...ADS_CONFIG_SOURCE, initial_fetch_timeout: {} },
+                route_config_name: String(port),
+              },
               http_filters: [...stats, ...OUTBOUND_HTTP_FILTERS],
+              ...ISTIO_HCM_OPTIONS,
             }),
           ],
         },
