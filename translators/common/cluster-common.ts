@@ -1,4 +1,5 @@
-import { duration, typed, type TypedObject } from '../../protos/any.ts';
+import { duration, type TypedObject } from '../../protos/any.ts';
+import { typedConfig } from './typed-config.ts';
 import type { MeshService, MeshSnapshot } from '../../model/types.ts';
 import { isLoadedProtoType } from './proto-types.ts';
 import { ADS_CONFIG_SOURCE, type Cluster } from '../resource.ts';
@@ -59,7 +60,7 @@ export function istioClusterMetadata(
   });
 }
 
-const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions' as const;
 
 /**
  * HTTP/2 to the upstream (gRPC, h2c ports), as Istio sets it. Undefined while the
@@ -68,7 +69,9 @@ const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOp
 export function http2ProtocolOptions(): Record<string, TypedObject> | undefined {
   if (!isLoadedProtoType(HTTP_PROTOCOL_OPTIONS)) return undefined;
   return {
-    [HTTP_PROTOCOL_OPTIONS]: typed(HTTP_PROTOCOL_OPTIONS, { explicit_http_config: { http2_protocol_options: {} } }),
+    [HTTP_PROTOCOL_OPTIONS]: typedConfig(HTTP_PROTOCOL_OPTIONS, {
+      explicit_http_config: { http2_protocol_options: {} },
+    }),
   };
 }
 

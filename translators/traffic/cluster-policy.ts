@@ -1,4 +1,3 @@
-import type { ProtoObject } from '../../protos/any.ts';
 import type { Cluster } from '../resource.ts';
 import type { EffectivePolicy } from './destination-rule.ts';
 import { circuitBreakers, connectTimeout, httpProtocolOptions } from './connection-pool.ts';
@@ -42,7 +41,7 @@ export function envoyPolicyFields(
  */
 export function grpcPolicyFields(policy: EffectivePolicy, gatewayRemedy: boolean, outlierOptIn: boolean): Cluster {
   const outlier = outlierOptIn ? policy.outlierDetection : undefined;
-  let outlierFields: ProtoObject | undefined;
+  let outlierFields: Cluster['outlier_detection'];
   if (outlier) {
     const maxEjection = grpcMaxEjectionPercent(outlier.maxEjectionPercent, gatewayRemedy);
     const { max_ejection_percent: _configured, ...rest } = grpcOutlierDetection(outlier);

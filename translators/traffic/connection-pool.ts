@@ -1,11 +1,13 @@
-import { duration, typed, type ProtoObject, type TypedObject } from '../../protos/any.ts';
+import { duration, type TypedObject } from '../../protos/any.ts';
+import type { HttpProtocolOptions as CommonHttpProtocolOptions } from '../../protos/generated/envoy/config/core/v3/HttpProtocolOptions.ts';
+import { typedConfig } from '../common/typed-config.ts';
 import type { CircuitBreakers } from '../../protos/generated/envoy/config/cluster/v3/CircuitBreakers.ts';
 import type { Duration } from '../../protos/generated/google/protobuf/Duration.ts';
 import type { ConnectionPoolSettings } from '../../model/istio/types.ts';
 import { isLoadedProtoType } from '../common/proto-types.ts';
 
 const UNLIMITED = 4_294_967_295;
-export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions' as const;
 
 /** circuit_breakers: Istio's unlimited defaults, with the pool's limits where set. */
 export function circuitBreakers(pool: ConnectionPoolSettings | undefined): CircuitBreakers {
@@ -33,7 +35,7 @@ export function httpProtocolOptions(
   http2: boolean,
 ): Record<string, TypedObject> | undefined {
   if (!isLoadedProtoType(HTTP_PROTOCOL_OPTIONS)) return undefined;
-  const common: ProtoObject = {
+  const common: CommonHttpProtocolOptions = {
     ...(pool?.http?.idleTimeout !== undefined ? { idle_timeout: duration(pool.http.idleTimeout) } : {}),
     ...(pool?.http?.maxRequestsPerConnection
       ? { max_requests_per_connection: { value: pool.http.maxRequestsPerConnection } }
@@ -49,7 +51,7 @@ export function httpProtocolOptions(
     ? { http2_protocol_options: streams ? { max_concurrent_streams: { value: streams } } : {} }
     : { http_protocol_options: {} };
   return {
-    [HTTP_PROTOCOL_OPTIONS]: typed(HTTP_PROTOCOL_OPTIONS, {
+    [HTTP_PROTOCOL_OPTIONS]: typedConfig(HTTP_PROTOCOL_OPTIONS, {
       ...(hasCommon ? { common_http_protocol_options: common } : {}),
       explicit_http_config: explicit,
     }),

@@ -1,29 +1,31 @@
-import { typed, type ProtoObject } from '../../protos/any.ts';
-import type { Cluster } from '../resource.ts';
-import type { TransportSocket } from '../../protos/generated/envoy/config/core/v3/TransportSocket.ts';
+import type { Cluster, TransportSocket } from '../resource.ts';
+import type { CertificateValidationContext } from '../../protos/generated/envoy/extensions/transport_sockets/tls/v3/CertificateValidationContext.ts';
+import type { CommonTlsContext } from '../../protos/generated/envoy/extensions/transport_sockets/tls/v3/CommonTlsContext.ts';
+import type { SubjectAltNameMatcher } from '../../protos/generated/envoy/extensions/transport_sockets/tls/v3/SubjectAltNameMatcher.ts';
+import { typedConfig } from '../common/typed-config.ts';
 import type { ClientTlsSettings } from '../../model/istio/types.ts';
 import { ADS_CONFIG_SOURCE } from '../resource.ts';
 import { structValue } from '../common/struct.ts';
 import { istioUpstreamTls, RAW_BUFFER_SOCKET } from '../security/istio-tls.ts';
 
-const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext' as const;
 /** Where Debian (and Istio's proxy image) keep the system trust bundle: SIMPLE/MUTUAL without caCertificates. */
 const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
-function sanMatchers(sans: readonly string[]): ProtoObject[] {
+function sanMatchers(sans: readonly string[]): SubjectAltNameMatcher[] {
   return sans.map((san) => ({ san_type: san.startsWith('spiffe://') ? 'URI' : 'DNS', matcher: { exact: san } }));
 }
 
 /** SIMPLE / MUTUAL: the user's certificates, from files or (credentialName) from SDS `kubernetes://<name>`, as Istio names them. */
 function userTls(tls: ClientTlsSettings): TransportSocket {
   const credential = tls.credentialName;
-  const validation: ProtoObject = tls.insecureSkipVerify
+  const validation: CertificateValidationContext = tls.insecureSkipVerify
     ? {}
     : {
         trusted_ca: { filename: tls.caCertificates ?? SYSTEM_CA_BUNDLE },
         ...(tls.subjectAltNames ? { match_typed_subject_alt_names: sanMatchers(tls.subjectAltNames) } : {}),
       };
-  const common: ProtoObject = credential
+  const common: CommonTlsContext = credential
     ? {
         ...(tls.mode === 'MUTUAL'
           ? {
@@ -58,7 +60,7 @@ function userTls(tls: ClientTlsSettings): TransportSocket {
       };
   return {
     name: 'envoy.transport_sockets.tls',
-    typed_config: typed(UPSTREAM_TLS, { common_tls_context: common, ...(tls.sni ? { sni: tls.sni } : {}) }),
+    typed_config: typedConfig(UPSTREAM_TLS, { common_tls_context: common, ...(tls.sni ? { sni: tls.sni } : {}) }),
   };
 }
 

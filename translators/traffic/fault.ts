@@ -1,8 +1,10 @@
-import { duration, typed, type ProtoObject } from '../../protos/any.ts';
+import { duration, type TypedObject } from '../../protos/any.ts';
+import type { FractionalPercent } from '../../protos/generated/envoy/type/v3/FractionalPercent.ts';
+import { typedConfig } from '../common/typed-config.ts';
 import type { GrpcStatusName, HTTPFaultInjection, Percent } from '../../model/istio/types.ts';
 
 export const FAULT_FILTER_NAME = 'envoy.filters.http.fault';
-export const FAULT_TYPE = 'envoy.extensions.filters.http.fault.v3.HTTPFault';
+export const FAULT_TYPE = 'envoy.extensions.filters.http.fault.v3.HTTPFault' as const;
 
 const GRPC_CODES: Readonly<Record<GrpcStatusName, number>> = {
   OK: 0,
@@ -25,12 +27,12 @@ const GRPC_CODES: Readonly<Record<GrpcStatusName, number>> = {
 };
 
 /** Istio's percentage (0..100, fractions allowed) as a FractionalPercent per million; absent = every request. */
-function fraction(percentage: Percent | undefined): ProtoObject {
+function fraction(percentage: Percent | undefined): FractionalPercent {
   return { numerator: Math.round((percentage?.value ?? 100) * 10_000), denominator: 'MILLION' };
 }
 
 /** The route's `typed_per_filter_config` entry for the fault filter (Envoy and grpc-js-xds read the same). */
-export function faultPerFilterConfig(fault: HTTPFaultInjection): ProtoObject {
+export function faultPerFilterConfig(fault: HTTPFaultInjection): Record<string, TypedObject> {
   const delay = fault.delay
     ? { delay: { fixed_delay: duration(fault.delay.fixedDelay), percentage: fraction(fault.delay.percentage) } }
     : {};
@@ -44,5 +46,5 @@ export function faultPerFilterConfig(fault: HTTPFaultInjection): ProtoObject {
         },
       }
     : {};
-  return { [FAULT_FILTER_NAME]: typed(FAULT_TYPE, { ...delay, ...abort }) };
+  return { [FAULT_FILTER_NAME]: typedConfig(FAULT_TYPE, { ...delay, ...abort }) };
 }

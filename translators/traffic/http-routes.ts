@@ -1,5 +1,9 @@
-import { duration, type ProtoObject } from '../../protos/any.ts';
+import { duration } from '../../protos/any.ts';
 import type { Route } from '../../protos/generated/envoy/config/route/v3/Route.ts';
+import type { RouteAction } from '../../protos/generated/envoy/config/route/v3/RouteAction.ts';
+import type { RouteMatch } from '../../protos/generated/envoy/config/route/v3/RouteMatch.ts';
+import type { HeaderMatcher } from '../../protos/generated/envoy/config/route/v3/HeaderMatcher.ts';
+import type { StringMatcher } from '../../protos/generated/envoy/type/matcher/v3/StringMatcher.ts';
 import type { HTTPMatchRequest, HTTPRoute, StringMatch } from '../../model/istio/types.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot } from '../../model/types.ts';
@@ -11,7 +15,7 @@ import { hashPolicy } from './load-balancer.ts';
 import { destinationCluster, virtualServiceFor, type VirtualService } from './virtual-service.ts';
 
 /** Istio disables Envoy's 15 s route timeout and lets grpc-timeout headers through unbounded. */
-export const NO_TIMEOUTS: ProtoObject = {
+export const NO_TIMEOUTS: RouteAction = {
   timeout: {},
   max_stream_duration: { max_stream_duration: {}, grpc_timeout_header_max: {} },
 };
@@ -25,17 +29,17 @@ export interface RouteTarget {
   readonly vhostName: string;
 }
 
-function stringMatcher(match: StringMatch): ProtoObject {
+function stringMatcher(match: StringMatch): StringMatcher {
   if ('exact' in match) return { exact: match.exact };
   if ('prefix' in match) return { prefix: match.prefix };
   return { safe_regex: { regex: match.regex } };
 }
 
-function headerMatcher(name: string, match: StringMatch, invert = false): ProtoObject {
+function headerMatcher(name: string, match: StringMatch, invert = false): HeaderMatcher {
   return { name: name.toLowerCase(), string_match: stringMatcher(match), ...(invert ? { invert_match: true } : {}) };
 }
 
-function routeMatch(match: HTTPMatchRequest | undefined): ProtoObject {
+function routeMatch(match: HTTPMatchRequest | undefined): RouteMatch {
   const uri = match?.uri;
   const path = !uri
     ? { prefix: '/' }
@@ -44,7 +48,7 @@ function routeMatch(match: HTTPMatchRequest | undefined): ProtoObject {
       : 'prefix' in uri
         ? { prefix: uri.prefix }
         : { safe_regex: { regex: uri.regex } };
-  const headers: ProtoObject[] = [];
+  const headers: HeaderMatcher[] = [];
   if (match?.method) headers.push(headerMatcher(':method', match.method));
   if (match?.authority) headers.push(headerMatcher(':authority', match.authority));
   if (match?.scheme) headers.push(headerMatcher(':scheme', match.scheme));
@@ -82,7 +86,7 @@ function destinationHashPolicy(
   hostname: string,
   port: number,
   subsetName: string | undefined,
-): ProtoObject[] {
+): NonNullable<RouteAction['hash_policy']> {
   const service = target.snapshot.services.get(hostname);
   if (!service) return [];
   const rule = destinationRuleFor(
@@ -107,14 +111,14 @@ function weighted(
   return destinations.filter((d) => (d.weight ?? 0) > 0).map((d) => ({ cluster: d.cluster, weight: d.weight! }));
 }
 
-function timeouts(timeoutMs: number | undefined, target: RouteTarget): ProtoObject {
+function timeouts(timeoutMs: number | undefined, target: RouteTarget): RouteAction {
   if (timeoutMs === undefined || timeoutMs === 0) return target.view.generator === 'grpc' ? {} : NO_TIMEOUTS;
   const d = duration(timeoutMs);
   const stream = { max_stream_duration: { max_stream_duration: d, grpc_timeout_header_max: d } };
   return target.view.generator === 'grpc' ? stream : { timeout: d, ...stream };
 }
 
-function routeAction(vs: VirtualService, http: HTTPRoute, target: RouteTarget): ProtoObject | undefined {
+function routeAction(vs: VirtualService, http: HTTPRoute, target: RouteTarget): RouteAction | undefined {
   const resolved = http.route.flatMap((d) => {
     const found = destinationCluster(target.snapshot, vs, d.destination, target.port);
     return found
@@ -153,7 +157,7 @@ export function serviceRoutes(target: RouteTarget): Route[] {
   const decorator = envoy ? { decorator: { operation: `${target.vhostName}/*` } } : {};
   if (!vs || !vs.spec.http || vs.spec.http.length === 0) {
     const hash = destinationHashPolicy(target, service.hostname, port, undefined);
-    const route = {
+    const route: RouteAction = {
       cluster: outboundClusterName(port, '', service.hostname),
       ...(envoy ? NO_TIMEOUTS : {}),
       retry_policy: defaultRetryPolicy(),
@@ -163,7 +167,7 @@ export function serviceRoutes(target: RouteTarget): Route[] {
       envoy ? { name: 'default', match: { prefix: '/' }, route, ...decorator } : { match: { prefix: '' }, route },
     ];
   }
-  const routes: ProtoObject[] = [];
+  const routes: Route[] = [];
   for (const http of vs.spec.http) {
     const action = routeAction(vs, http, target);
     if (!action) continue;

@@ -1,4 +1,4 @@
-import type { ProtoObject } from '../../protos/any.ts';
+import type { RouteAction } from '../../protos/generated/envoy/config/route/v3/RouteAction.ts';
 import type { Cluster } from '../resource.ts';
 import { duration } from '../../protos/any.ts';
 import type { ConsistentHashLb, LoadBalancerSettings } from '../../model/istio/types.ts';
@@ -48,7 +48,7 @@ export function grpcLoadBalancer(lb: LoadBalancerSettings | undefined): Cluster 
 }
 
 /** Route hash_policy for a consistent-hash destination: header, cookie, source IP or query parameter. */
-export function hashPolicy(lb: LoadBalancerSettings | undefined): ProtoObject[] {
+export function hashPolicy(lb: LoadBalancerSettings | undefined): NonNullable<RouteAction['hash_policy']> {
   const hash = lb?.consistentHash;
   if (!hash) return [];
   if (hash.httpHeaderName) return [{ header: { header_name: hash.httpHeaderName } }];

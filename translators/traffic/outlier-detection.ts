@@ -1,11 +1,11 @@
-import { duration, type ProtoObject } from '../../protos/any.ts';
+import { duration } from '../../protos/any.ts';
 import type { OutlierDetection as EnvoyOutlierDetection } from '../../protos/generated/envoy/config/cluster/v3/OutlierDetection.ts';
 import type { OutlierDetection } from '../../model/istio/types.ts';
 
 const ENFORCE = { value: 100 };
 const OFF = { value: 0 };
 
-function timing(outlier: OutlierDetection): ProtoObject {
+function timing(outlier: OutlierDetection): EnvoyOutlierDetection {
   return {
     ...(outlier.interval !== undefined ? { interval: duration(outlier.interval) } : {}),
     ...(outlier.baseEjectionTime !== undefined ? { base_ejection_time: duration(outlier.baseEjectionTime) } : {}),

@@ -1,8 +1,10 @@
-import { duration, typed, type ProtoObject } from '../../protos/any.ts';
+import { duration } from '../../protos/any.ts';
+import type { RetryPolicy } from '../../protos/generated/envoy/config/route/v3/RetryPolicy.ts';
+import { typedConfig } from '../common/typed-config.ts';
 import type { HTTPRetry } from '../../model/istio/types.ts';
 import { isLoadedProtoType } from '../common/proto-types.ts';
 
-const PREVIOUS_HOSTS = 'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
+const PREVIOUS_HOSTS = 'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' as const;
 const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 
 /**
@@ -10,14 +12,14 @@ const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,r
  * gRPC reads the status names it knows from retry_on (unavailable, cancelled) and ignores the rest.
  * The previous-hosts predicate only when its proto is loaded.
  */
-export function defaultRetryPolicy(): ProtoObject {
+export function defaultRetryPolicy(): RetryPolicy {
   return {
     retry_on: DEFAULT_RETRY_ON,
     num_retries: { value: 2 },
     ...(isLoadedProtoType(PREVIOUS_HOSTS)
       ? {
           retry_host_predicate: [
-            { name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typed(PREVIOUS_HOSTS, {}) },
+            { name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typedConfig(PREVIOUS_HOSTS, {}) },
           ],
         }
       : {}),
@@ -31,10 +33,10 @@ export function defaultRetryPolicy(): ProtoObject {
  * attempts 0 = no retries (undefined); else the default with attempts, perTryTimeout and retryOn
  * replaced — numeric retryOn entries become retriable status codes (with `retriable-status-codes`).
  */
-export function virtualServiceRetryPolicy(retries: HTTPRetry | undefined): ProtoObject | undefined {
+export function virtualServiceRetryPolicy(retries: HTTPRetry | undefined): RetryPolicy | undefined {
   if (!retries) return defaultRetryPolicy();
   if (retries.attempts === 0) return undefined;
-  const policy: ProtoObject = { ...defaultRetryPolicy(), num_retries: { value: retries.attempts } };
+  const policy: RetryPolicy = { ...defaultRetryPolicy(), num_retries: { value: retries.attempts } };
   if (retries.perTryTimeout !== undefined && retries.perTryTimeout > 0)
     policy.per_try_timeout = duration(retries.perTryTimeout);
   if (retries.retryOn) {
