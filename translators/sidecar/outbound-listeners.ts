@@ -18,7 +18,14 @@ import { isHttpPort, isProxiedPort } from '../common/protocol.ts';
 import { extraWildcards, primaryWildcard } from '../common/ip-family.ts';
 import { serviceTcpProxyFilter } from '../traffic/tcp-routes.ts';
 import { statsFilters } from '../telemetry/stats-filter.ts';
-import { ADS_CONFIG_SOURCE, type Filter, type XdsResource, listenerResource, type Listener } from '../resource.ts';
+import {
+  ADS_CONFIG_SOURCE,
+  type Filter,
+  type HttpConnectionManager,
+  type XdsResource,
+  listenerResource,
+  type Listener,
+} from '../resource.ts';
 
 /**
  * A sidecar's outbound listeners, in Istio's shape: iptables sends every outbound connection to
@@ -56,14 +63,14 @@ function clientStatsFilters(snapshot: MeshSnapshot, view: ProxyView): Filter[] {
  * default closes a stream idle for 5 minutes), the downstream address not trusted as the client's.
  * The RDS config source waits for its route configuration without a timeout, as Istio's.
  */
-const ISTIO_HCM_OPTIONS = {
+const ISTIO_HCM_OPTIONS: HttpConnectionManager = {
   upgrade_configs: [{ upgrade_type: 'websocket' }],
   normalize_path: { value: true },
   path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
   proxy_100_continue: true,
   stream_idle_timeout: {},
   use_remote_address: { value: false },
-} as const;
+};
 
 function listener(name: string, object: Listener): XdsResource {
   return listenerResource(name, { name, ...object });
