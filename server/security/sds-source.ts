@@ -10,6 +10,8 @@
  * identities that still have streams and pushes them; others are dropped from the cache.
  */
 import type { Logger } from 'pino';
+import type { ProtoObject } from '../../protos/any.ts';
+import type { Secret } from '../../protos/generated/envoy/extensions/transport_sockets/tls/v3/Secret.ts';
 import { SECRET_TYPE } from '../../protos/type-urls.ts';
 import type { SnapshotDelta } from '../../model/snapshot-delta.ts';
 import { encodeResource } from '../cache/encoded-resource.ts';
@@ -34,27 +36,22 @@ export interface SdsSourceOptions {
   readonly logger: Logger;
 }
 
+/** An SDS resource from a typed Secret message (generated from the data-plane-api protos). */
+function secretResource(name: string, secret: Secret): EncodedResource {
+  return encodeResource({ name, typeUrl: SECRET_TYPE, object: { name, ...(secret as ProtoObject) } });
+}
+
 export function rootCaSecret(rootCertPem: string): EncodedResource {
-  return encodeResource({
-    name: ROOTCA_SECRET_NAME,
-    typeUrl: SECRET_TYPE,
-    object: {
-      name: ROOTCA_SECRET_NAME,
-      validation_context: { trusted_ca: { inline_bytes: Buffer.from(rootCertPem) } },
-    },
+  return secretResource(ROOTCA_SECRET_NAME, {
+    validation_context: { trusted_ca: { inline_bytes: Buffer.from(rootCertPem) } },
   });
 }
 
 export function workloadSecret(certificate: WorkloadCertificate): EncodedResource {
-  return encodeResource({
-    name: DEFAULT_SECRET_NAME,
-    typeUrl: SECRET_TYPE,
-    object: {
-      name: DEFAULT_SECRET_NAME,
-      tls_certificate: {
-        certificate_chain: { inline_bytes: Buffer.from(certificate.certChainPem) },
-        private_key: { inline_bytes: Buffer.from(certificate.privateKeyPem) },
-      },
+  return secretResource(DEFAULT_SECRET_NAME, {
+    tls_certificate: {
+      certificate_chain: { inline_bytes: Buffer.from(certificate.certChainPem) },
+      private_key: { inline_bytes: Buffer.from(certificate.privateKeyPem) },
     },
   });
 }
