@@ -1,4 +1,9 @@
-import type { ProtoObject } from '../../protos/any.ts';
+import type { Permission } from '../../protos/generated/envoy/config/rbac/v3/Permission.ts';
+import type { Policy } from '../../protos/generated/envoy/config/rbac/v3/Policy.ts';
+import type { Principal } from '../../protos/generated/envoy/config/rbac/v3/Principal.ts';
+
+/** A Principal or Permission piece (the matchers both sides share are typed as both). */
+type RbacMatch = Principal | Permission;
 import type {
   AuthorizationAction,
   AuthorizationCondition,
@@ -28,7 +33,7 @@ export type RbacTarget = 'tcp' | 'http';
 /** config.rbac.v3.RBAC: action and named policies (each: OR of permissions AND OR of principals). */
 export interface RbacRules {
   readonly action: 'ALLOW' | 'DENY' | 'LOG';
-  readonly policies: Readonly<Record<string, ProtoObject>>;
+  readonly policies: Readonly<Record<string, Policy>>;
 }
 
 /** The RBAC of one workload, in Istio's evaluation order: audit (LOG), DENY, ALLOW. */
@@ -43,20 +48,20 @@ export interface WorkloadRbac {
 export const AUTHZ_UNSUPPORTED = 'MESHPILOT_ERR_AUTHZ_UNSUPPORTED';
 
 /** One field of a rule, translated: which side of the Envoy policy it belongs to, or why it cannot be. */
-type Piece = { side: 'principal' | 'permission'; match: ProtoObject } | { skip: string };
+type Piece = { side: 'principal' | 'permission'; match: RbacMatch } | { skip: string };
 
 /** Values of one field: OR of their matches (negated for not-fields), or a skip naming the first bad value. */
 function values(
   list: readonly string[] | undefined,
   negate: boolean,
   side: 'principal' | 'permission',
-  map: (v: string) => ProtoObject | string,
+  map: (v: string) => RbacMatch | string,
 ): Piece[] {
   if (!list || list.length === 0) return [];
   const mapped = list.map(map);
   const bad = mapped.find((m): m is string => typeof m === 'string');
   if (bad !== undefined) return [{ skip: bad }];
-  const matches = mapped as ProtoObject[];
+  const matches = mapped as RbacMatch[];
   const any = side === 'principal' ? orIds(matches) : orRules(matches);
   return [{ side, match: negate ? (side === 'principal' ? { not_id: any } : { not_rule: any }) : any }];
 }
@@ -93,7 +98,7 @@ function operationPieces(operation: AuthorizationOperation, target: RbacTarget):
     list: readonly string[] | undefined,
     name: string,
     negate: boolean,
-    map: (v: string) => ProtoObject,
+    map: (v: string) => RbacMatch,
   ): Piece[] => {
     if (!list || list.length === 0) return [];
     if (target === 'tcp')
@@ -116,7 +121,7 @@ const HEADER_KEY = /^request\.headers\[(.+)\]$/;
 
 /** `when` conditions Istio maps without request authentication; the rest cannot be translated. */
 function conditionPieces(condition: AuthorizationCondition, target: RbacTarget): Piece[] {
-  const both = (side: 'principal' | 'permission', map: (v: string) => ProtoObject | string): Piece[] => [
+  const both = (side: 'principal' | 'permission', map: (v: string) => RbacMatch | string): Piece[] => [
     ...values(condition.values, false, side, map),
     ...values(condition.notValues, true, side, map),
   ];
@@ -163,10 +168,10 @@ export function translateRule(
   rule: AuthorizationRule,
   action: AuthorizationAction,
   target: RbacTarget,
-): { policy?: ProtoObject; issues: string[] } {
+): { policy?: Policy; issues: string[] } {
   const issues: string[] = [];
-  const keep = (pieces: Piece[], side: 'principal' | 'permission'): ProtoObject[] => {
-    const out: ProtoObject[] = [];
+  const keep = (pieces: Piece[], side: 'principal' | 'permission'): RbacMatch[] => {
+    const out: RbacMatch[] = [];
     for (const piece of pieces) {
       if ('skip' in piece) issues.push(piece.skip);
       else if (piece.side === side) out.push(piece.match);
@@ -200,7 +205,7 @@ export function workloadRbac(
   scope: WorkloadScope,
   target: RbacTarget,
 ): WorkloadRbac {
-  const byAction: Record<AuthorizationAction, Record<string, ProtoObject> | undefined> = {
+  const byAction: Record<AuthorizationAction, Record<string, Policy> | undefined> = {
     ALLOW: undefined,
     DENY: undefined,
     AUDIT: undefined,

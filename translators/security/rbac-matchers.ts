@@ -1,4 +1,7 @@
-import type { ProtoObject } from '../../protos/any.ts';
+import type { Permission } from '../../protos/generated/envoy/config/rbac/v3/Permission.ts';
+import type { Principal } from '../../protos/generated/envoy/config/rbac/v3/Principal.ts';
+import type { CidrRange } from '../../protos/generated/envoy/config/core/v3/CidrRange.ts';
+import type { StringMatcher } from '../../protos/generated/envoy/type/matcher/v3/StringMatcher.ts';
 
 /**
  * Istio AuthorizationPolicy values → Envoy config.rbac.v3 Principal / Permission pieces, as Istio's
@@ -6,7 +9,7 @@ import type { ProtoObject } from '../../protos/any.ts';
  */
 
 /** A StringMatcher for an Istio value with wildcard; `*` alone is the caller's "anything" case. */
-export function wildcardMatcher(value: string, transform: (v: string) => string = (v) => v): ProtoObject {
+export function wildcardMatcher(value: string, transform: (v: string) => string = (v) => v): StringMatcher {
   if (value.endsWith('*')) return { prefix: transform(value.slice(0, -1)) };
   if (value.startsWith('*')) return { suffix: value.slice(1) };
   return { exact: transform(value) };
@@ -17,13 +20,13 @@ function escapeRegex(text: string): string {
 }
 
 /** Peer identity (mTLS URI SAN). Principals are written without `spiffe://`, as in Istio. */
-export function principalId(value: string): ProtoObject {
+export function principalId(value: string): Principal {
   if (value === '*') return { authenticated: { principal_name: { safe_regex: { regex: '.+' } } } };
   return { authenticated: { principal_name: wildcardMatcher(value, (v) => `spiffe://${v}`) } };
 }
 
 /** Source namespace: Istio's regex on the peer principal (any trust domain, then `/ns/<ns>/`). */
-export function namespaceId(value: string): ProtoObject {
+export function namespaceId(value: string): Principal {
   const ns =
     value === '*'
       ? '.+'
@@ -36,7 +39,7 @@ export function namespaceId(value: string): ProtoObject {
 }
 
 /** `1.2.3.4` or `10.0.0.0/8` (IPv6 too) → CidrRange; undefined when it is neither. */
-export function cidrRange(value: string): ProtoObject | undefined {
+export function cidrRange(value: string): CidrRange | undefined {
   const [address, prefix, ...rest] = value.split('/');
   if (address === undefined || rest.length > 0) return undefined;
   const v6 = address.includes(':');
@@ -53,33 +56,33 @@ export function portNumber(value: string): number | undefined {
   return /^\d+$/.test(value) && port >= 1 && port <= 65535 ? port : undefined;
 }
 
-export function pathPermission(value: string): ProtoObject {
+export function pathPermission(value: string): Permission {
   if (value === '*') return { any: true };
   return { url_path: { path: wildcardMatcher(value) } };
 }
 
-export function headerMatch(name: string, value: string): ProtoObject {
+export function headerMatch(name: string, value: string): Principal & Permission {
   if (value === '*') return { header: { name, present_match: true } };
   return { header: { name, string_match: wildcardMatcher(value) } };
 }
 
-export const anyPrincipal: ProtoObject = { any: true };
-export const anyPermission: ProtoObject = { any: true };
+export const anyPrincipal: Principal = { any: true };
+export const anyPermission: Permission = { any: true };
 
-export function orIds(ids: readonly ProtoObject[]): ProtoObject {
-  return ids.length === 1 ? ids[0]! : { or_ids: { ids } };
+export function orIds(ids: readonly Principal[]): Principal {
+  return ids.length === 1 ? ids[0]! : { or_ids: { ids: [...ids] } };
 }
 
-export function andIds(ids: readonly ProtoObject[]): ProtoObject {
+export function andIds(ids: readonly Principal[]): Principal {
   if (ids.length === 0) return anyPrincipal;
-  return ids.length === 1 ? ids[0]! : { and_ids: { ids } };
+  return ids.length === 1 ? ids[0]! : { and_ids: { ids: [...ids] } };
 }
 
-export function orRules(rules: readonly ProtoObject[]): ProtoObject {
-  return rules.length === 1 ? rules[0]! : { or_rules: { rules } };
+export function orRules(rules: readonly Permission[]): Permission {
+  return rules.length === 1 ? rules[0]! : { or_rules: { rules: [...rules] } };
 }
 
-export function andRules(rules: readonly ProtoObject[]): ProtoObject {
+export function andRules(rules: readonly Permission[]): Permission {
   if (rules.length === 0) return anyPermission;
-  return rules.length === 1 ? rules[0]! : { and_rules: { rules } };
+  return rules.length === 1 ? rules[0]! : { and_rules: { rules: [...rules] } };
 }
