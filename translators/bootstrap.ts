@@ -6,8 +6,9 @@
  * and the admin interface on 127.0.0.1:15000. Pure: the caller reads files and tokens.
  */
 import { isIP } from 'node:net';
-import { duration, typed, type ProtoObject } from '../protos/any.ts';
-import { ADS_CONFIG_SOURCE } from './resource.ts';
+import { duration, type ProtoObject } from '../protos/any.ts';
+import { ADS_CONFIG_SOURCE, type Cluster, type TransportSocket } from './resource.ts';
+import { typedConfig } from './common/typed-config.ts';
 import { structValue, type JsonValue } from './common/struct.ts';
 
 export const BOOTSTRAP_TYPE = 'type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap' as const;
@@ -16,8 +17,8 @@ export const DEFAULT_ADMIN_ADDRESS = { host: '127.0.0.1', port: 15000 } as const
 /** Written as ISTIO_VERSION: the Istio release whose proxy behaviour meshpilot's output follows. */
 export const DEFAULT_ISTIO_VERSION = '1.24.0';
 
-const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions' as const;
+const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext' as const;
 const XDS_CONNECT_TIMEOUT_MS = 1_000;
 
 export type ProxyType = 'sidecar' | 'router';
@@ -109,11 +110,11 @@ function node(input: EnvoyBootstrapInput): ProtoObject {
 function xdsTransportSocket(
   tls: { readonly rootCertFile: string; readonly serverName?: string },
   host: string,
-): ProtoObject {
+): TransportSocket {
   const sni = tls.serverName ?? (isIP(host) === 0 ? host : undefined);
   return {
     name: 'envoy.transport_sockets.tls',
-    typed_config: typed(UPSTREAM_TLS, {
+    typed_config: typedConfig(UPSTREAM_TLS, {
       common_tls_context: {
         validation_context: { trusted_ca: { filename: tls.rootCertFile } },
         alpn_protocols: ['h2'],
@@ -123,7 +124,7 @@ function xdsTransportSocket(
   };
 }
 
-function xdsCluster(input: EnvoyBootstrapInput): ProtoObject {
+function xdsCluster(input: EnvoyBootstrapInput): Cluster {
   const { address, tls } = input.xds;
   return {
     name: XDS_ENVOY_CLUSTER,
@@ -136,7 +137,7 @@ function xdsCluster(input: EnvoyBootstrapInput): ProtoObject {
       endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(address) } }] }],
     },
     typed_extension_protocol_options: {
-      [HTTP_PROTOCOL_OPTIONS]: typed(HTTP_PROTOCOL_OPTIONS, {
+      [HTTP_PROTOCOL_OPTIONS]: typedConfig(HTTP_PROTOCOL_OPTIONS, {
         explicit_http_config: { http2_protocol_options: {} },
       }),
     },
