@@ -66,7 +66,11 @@ export async function settledRss(pid: number, settleMs = 1_000, samples = 3): Pr
   const values: number[] = [];
   for (let i = 0; i < samples; i += 1) {
     if (i > 0) await sleep(250);
-    values.push((await rssBytes(pid)) ?? 0);
+    const rss = await rssBytes(pid);
+    // A server that exited has no RSS: counted as 0 it made a negative per-stream RSS, and its streams "never converged".
+    if (rss === undefined)
+      throw new Error(`MESHPILOT_BENCH_ERR_SERVER_GONE: process ${pid} is gone (no VmRSS in /proc/${pid}/status)`);
+    values.push(rss);
   }
   values.sort((a, b) => a - b);
   return values[Math.floor(values.length / 2)]!;
