@@ -28,7 +28,15 @@ export const BOUNDARIES = [
     files: ['translators/**/*.ts'],
     ignores: TESTS,
     rules: forbid(
-      [{ group: ['**/server/**'], message: PURE }],
+      [
+        { group: ['**/server/**'], message: PURE },
+        {
+          group: ['**/protos/any.ts'],
+          importNames: ['typed'],
+          message:
+            'translators pack an Any through typedConfig (common/typed-config.ts), typed by the generated message',
+        },
+      ],
       IO_MODULES.map((name) =>
         name.endsWith('net')
           ? { name, allowImportNames: ['isIP', 'isIPv4', 'isIPv6'], message: PURE }

@@ -1,4 +1,5 @@
-import { typed, type ProtoObject, type TypedObject } from '../../protos/any.ts';
+import type { TypedObject } from '../../protos/any.ts';
+import { TYPE_PREFIX } from '../../protos/type-urls.ts';
 import type { HttpConnectionManager } from '../../protos/generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager.ts';
 import type { TcpProxy } from '../../protos/generated/envoy/extensions/filters/network/tcp_proxy/v3/TcpProxy.ts';
 import type { RBAC as NetworkRbac } from '../../protos/generated/envoy/extensions/filters/network/rbac/v3/RBAC.ts';
@@ -43,5 +44,6 @@ export type TypedConfigName = keyof TypedConfigs;
  * name keys, so a misspelled field inside a typed_config is a type error. Same object as typed().
  */
 export function typedConfig<N extends TypedConfigName>(name: N, message: TypedConfigs[N]): TypedObject {
-  return typed(name, message as ProtoObject);
+  // The same `{'@type': url, ...fields}` object protos/any.ts typed() makes (which translators may not import).
+  return { '@type': `${TYPE_PREFIX}${name}`, ...(message as object) };
 }
