@@ -346,7 +346,7 @@ describe('meshpilot-member webhook configurations on a real kube-apiserver', { t
     helm = await Helm.create(dir.path);
     [member] = (await startRealKubeClusters(dir.path, [{ name: 'member' }])) as [RealKubeCluster];
     await member.kubectl(['apply', '--server-side', '-f', realKubeBinaries().istioCrds]);
-    await member.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    await member.waitForCrdsEstablished();
     meshpilot = await startRealMeshpilot(dir.path, {
       clusters: [{ name: 'member', kubeconfig: member.kubeconfigPath }],
       webhooks: { discoveryAddress: 'meshpilot.example.com:15012' },

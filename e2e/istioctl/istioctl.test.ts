@@ -72,7 +72,7 @@ describe('real istioctl against meshpilot', { timeout: 120_000 }, () => {
     kubelet = await startKubeletPortForward(routes);
     // What an Istio install leaves that `x describe` reads: Istio's CRDs and the mesh config ConfigMap.
     await kube.kubectl(['apply', '--server-side', '-f', realKubeBinaries().istioCrds]);
-    await kube.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    await kube.waitForCrdsEstablished();
     await kube.apply([
       {
         apiVersion: 'v1',

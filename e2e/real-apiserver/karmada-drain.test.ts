@@ -113,7 +113,7 @@ describe('Karmada drain (karmada.drainNotReady) on real kube-apiservers', { time
     servers = await startServers([...IPS.a, ...IPS.b]);
 
     await karmada.kubectl(['apply', '-f', join(import.meta.dirname, 'fixtures', 'karmada-cluster-crd.yaml')]);
-    await karmada.kubectl(['wait', '--for=condition=Established', 'crd/clusters.cluster.karmada.io', '--timeout=60s']);
+    await karmada.waitForCrdsEstablished(['crd/clusters.cluster.karmada.io']);
     await karmada.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SECRET_NAMESPACE } }]);
     for (const tag of ['a', 'b'] as const) {
       const member = await startSimCluster(dir.path, `member-${tag}`, [

@@ -47,7 +47,7 @@ describe('Karmada-managed member clusters on real kube-apiservers', { timeout: 1
     dir = await tempDir('karmada');
     [karmada, member] = await startRealKubeClusters(dir.path, [{ name: 'karmada' }, { name: 'member' }]);
     await karmada.kubectl(['apply', '-f', join(import.meta.dirname, 'fixtures', 'karmada-cluster-crd.yaml')]);
-    await karmada.kubectl(['wait', '--for=condition=Established', 'crd/clusters.cluster.karmada.io', '--timeout=60s']);
+    await karmada.waitForCrdsEstablished(['crd/clusters.cluster.karmada.io']);
     await member.kubectl(['apply', '-f', join(import.meta.dirname, '..', '..', 'deploy', 'member-cluster')]);
     await applyHelloworld(member, 'm', helloPods('m', ['10.5.0.1', '10.5.0.2']));
     // The reader's token through meshpilot's own create-remote-secret; Karmada's Secret holds token and caBundle.

@@ -96,7 +96,7 @@ describe('the registry on real kube-apiservers', { timeout: 120_000 }, () => {
     );
     members = { a, b, c };
     await config.kubectl(['apply', '--server-side', '-f', realKubeBinaries().istioCrds]);
-    await config.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    await config.waitForCrdsEstablished();
     const applied = await Promise.all(
       [config, a, b, c].map((cluster) => cluster.kubectl(['apply', '-f', join(repoRoot, 'deploy', 'member-cluster')])),
     );

@@ -40,7 +40,7 @@ describe('webhooks on a real kube-apiserver', { timeout: 120_000 }, () => {
     dir = await tempDir('webhooks');
     [member] = await startRealKubeClusters(dir.path, [{ name: 'member' }]);
     await member.kubectl(['apply', '--server-side', '-f', realKubeBinaries().istioCrds]);
-    await member.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    await member.waitForCrdsEstablished();
     await member.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sample' } }]);
     meshpilot = await startRealMeshpilot(dir.path, {
       clusters: [{ name: 'member', kubeconfig: member.kubeconfigPath }],

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { harnessDir } from './harness.ts';
 import { createKubePki, type KubePki } from './real-kube-pki.ts';
+import { errorMessage } from '../../common/error-message.ts';
 import { runProcess } from './run-process.ts';
 
 /**
@@ -418,6 +419,25 @@ export class RealKubeCluster {
     );
     if (run.code === 0) return run.stdout;
     throw new Error(`kubectl ${args.join(' ')} on ${this.name} failed (${run.code}): ${run.stderr.trim()}`);
+  }
+
+  /**
+   * `kubectl wait --for=condition=Established` on CRDs (`crd --all` or one `crd/<name>`). Right after an apply
+   * a CRD may have no status conditions yet, and kubectl wait then fails at once ("conditions accessor
+   * error: <nil>") instead of waiting: retried, bounded by 60 s.
+   */
+  async waitForCrdsEstablished(target: readonly string[] = ['crd', '--all']): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.kubectl(['wait', '--for=condition=Established', ...target, '--timeout=60s']);
+        return;
+      } catch (error) {
+        const notYet = /accessor error/.test(errorMessage(error));
+        if (!notYet || attempt >= 60 || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
   }
 
   /** `kubectl apply -f -` of these objects. */
