@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../protos/any.ts';
 import { fromProto3Json } from '../protos/proto3-json.ts';
 import { validateResourceBytes } from '../protos/validate-rules.ts';
-import { BOOTSTRAP_TYPE, buildEnvoyBootstrap } from '../translators/bootstrap.ts';
+import { BOOTSTRAP_TYPE, bootstrapObject, buildEnvoyBootstrap } from '../translators/bootstrap.ts';
 import { parseProxyNode } from '../server/generators/proxy-identity.ts';
 import { renderBootstrap, runBootstrapCommand, type BootstrapFlags } from './bootstrap-command.ts';
 
@@ -116,15 +116,17 @@ describe('meshpilot bootstrap', () => {
   });
 
   it('refuses to render a bootstrap that breaks validate.rules, naming the path', () => {
-    const bootstrap = buildEnvoyBootstrap({
-      proxyType: 'sidecar',
-      podIp: '10.0.0.1',
-      podName: 'p',
-      namespace: 'n',
-      serviceAccount: 's',
-      kubeCluster: 'c',
-      xds: { address: { host: '10.0.0.2', port: 15010 } },
-    });
+    const bootstrap = bootstrapObject(
+      buildEnvoyBootstrap({
+        proxyType: 'sidecar',
+        podIp: '10.0.0.1',
+        podName: 'p',
+        namespace: 'n',
+        serviceAccount: 's',
+        kubeCluster: 'c',
+        xds: { address: { host: '10.0.0.2', port: 15010 } },
+      }),
+    );
     const clusters = (bootstrap['static_resources'] as { clusters: Record<string, unknown>[] }).clusters;
     clusters[0] = { ...clusters[0], name: '' };
     const result = renderBootstrap(bootstrap);

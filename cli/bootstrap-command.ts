@@ -10,6 +10,7 @@ import { formatViolations, validateResourceBytes, type RuleViolation } from '../
 import { errorMessage } from '../common/error-message.ts';
 import {
   BOOTSTRAP_TYPE,
+  bootstrapObject,
   buildEnvoyBootstrap,
   type EnvoyBootstrapInput,
   type HostPort,
@@ -172,7 +173,7 @@ export async function runBootstrapCommand(
   let input: EnvoyBootstrapInput;
   try {
     input = await bootstrapInputFromFlags(flags);
-    rendered = renderBootstrap(buildEnvoyBootstrap(input));
+    rendered = renderBootstrap(bootstrapObject(buildEnvoyBootstrap(input)));
   } catch (error: unknown) {
     if (error instanceof BootstrapInputError || error instanceof ProtoEncodeError) {
       stderr.write(`error [${error.code}]: ${error.message}\n`);

@@ -26,6 +26,8 @@ const FILES = [
   'envoy/config/listener/v3/listener.proto',
   'envoy/config/route/v3/route.proto',
   'envoy/extensions/transport_sockets/tls/v3/secret.proto',
+  // The Envoy bootstrap `meshpilot bootstrap` writes (translators/bootstrap.ts).
+  'envoy/config/bootstrap/v3/bootstrap.proto',
   // What translators pack in an Any (typed_config), keyed by type URL in translators/common/typed-config.ts.
   'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
   'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',

@@ -3,6 +3,7 @@ import { decodeMessage, encodeMessage, type ProtoObject } from '../protos/any.ts
 import { formatViolations, validateResourceBytes } from '../protos/validate-rules.ts';
 import {
   BOOTSTRAP_TYPE,
+  bootstrapObject,
   buildEnvoyBootstrap,
   istioProxyNodeId,
   XDS_ENVOY_CLUSTER,
@@ -40,7 +41,7 @@ const ROUTER: EnvoyBootstrapInput = {
 
 /** Encodes, checks validate.rules, and decodes back: what Envoy would read. */
 function roundTrip(input: EnvoyBootstrapInput): ProtoObject {
-  const bytes = encodeMessage(BOOTSTRAP_TYPE, buildEnvoyBootstrap(input));
+  const bytes = encodeMessage(BOOTSTRAP_TYPE, bootstrapObject(buildEnvoyBootstrap(input)));
   const violations = validateResourceBytes(BOOTSTRAP_TYPE, bytes, { reportUnknownAny: true });
   expect(formatViolations(violations)).toBe('');
   return decodeMessage(BOOTSTRAP_TYPE, bytes);

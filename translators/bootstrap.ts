@@ -6,6 +6,10 @@
  * and the admin interface on 127.0.0.1:15000. Pure: the caller reads files and tokens.
  */
 import { isIP } from 'node:net';
+import type { Bootstrap } from '../protos/generated/envoy/config/bootstrap/v3/Bootstrap.ts';
+import type { Node } from '../protos/generated/envoy/config/core/v3/Node.ts';
+import type { GrpcService } from '../protos/generated/envoy/config/core/v3/GrpcService.ts';
+import type { Address } from '../protos/generated/envoy/config/core/v3/Address.ts';
 import { duration, type ProtoObject } from '../protos/any.ts';
 import { ADS_CONFIG_SOURCE, type Cluster, type TransportSocket } from './resource.ts';
 import { typedConfig } from './common/typed-config.ts';
@@ -70,7 +74,7 @@ export function istioProxyNodeId(
   return `${input.proxyType}~${input.podIp}~${input.podName}.${input.namespace}~${input.namespace}.svc.${suffix}`;
 }
 
-function socketAddress(address: HostPort): ProtoObject {
+function socketAddress(address: HostPort): Address {
   return { socket_address: { address: address.host, port_value: address.port } };
 }
 
@@ -92,7 +96,7 @@ function nodeMetadata(input: EnvoyBootstrapInput): { [key: string]: JsonValue } 
   };
 }
 
-function node(input: EnvoyBootstrapInput): ProtoObject {
+function node(input: EnvoyBootstrapInput): Node {
   const app = input.app ?? input.labels?.['app'] ?? input.podName;
   const locality = input.locality ?? {};
   return {
@@ -162,7 +166,7 @@ function xdsCluster(input: EnvoyBootstrapInput): Cluster {
   };
 }
 
-function adsGrpcService(input: EnvoyBootstrapInput): ProtoObject {
+function adsGrpcService(input: EnvoyBootstrapInput): GrpcService {
   return {
     envoy_grpc: { cluster_name: XDS_ENVOY_CLUSTER },
     ...(input.xds.bearerToken !== undefined
@@ -171,8 +175,8 @@ function adsGrpcService(input: EnvoyBootstrapInput): ProtoObject {
   };
 }
 
-/** The bootstrap as a plain object in proto field naming (encodeMessage's input form). */
-export function buildEnvoyBootstrap(input: EnvoyBootstrapInput): ProtoObject {
+/** The bootstrap in proto field naming, typed from bootstrap.proto (encode with bootstrapObject). */
+export function buildEnvoyBootstrap(input: EnvoyBootstrapInput): Bootstrap {
   const dynamicSource = { ...ADS_CONFIG_SOURCE, initial_fetch_timeout: duration(0) };
   return {
     node: node(input),
@@ -189,4 +193,9 @@ export function buildEnvoyBootstrap(input: EnvoyBootstrapInput): ProtoObject {
     static_resources: { clusters: [xdsCluster(input)] },
     admin: { address: socketAddress(input.admin ?? DEFAULT_ADMIN_ADDRESS) },
   };
+}
+
+/** The bootstrap as encodeMessage's input form. */
+export function bootstrapObject(bootstrap: Bootstrap): ProtoObject {
+  return bootstrap as ProtoObject;
 }

@@ -9,6 +9,7 @@ import { typed } from '../protos/any.ts';
 import { tcpProxyFilter } from './common/filters.ts';
 import { typedConfig } from './common/typed-config.ts';
 import type { FilterChain } from './resource.ts';
+import type { Bootstrap } from '../protos/generated/envoy/config/bootstrap/v3/Bootstrap.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
@@ -154,6 +155,10 @@ describe('typed Envoy output (issue #20 point 4): types generated from the data-
     const misspelledInAny = typedConfig('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', { clustr: 'c' });
     // @ts-expect-error a type URL without a generated message is a type error
     const unknownType = typedConfig('envoy.extensions.filters.http.router.v3.Routr', {});
-    expect([misspelledInChain, misspelledInAny, unknownType]).toHaveLength(3);
+    const misspelledInBootstrap: Bootstrap = {
+      // @ts-expect-error a misspelled Bootstrap field ('dynamic_resource') is a type error (translators/bootstrap.ts builds one)
+      dynamic_resource: {},
+    };
+    expect([misspelledInChain, misspelledInAny, unknownType, misspelledInBootstrap]).toHaveLength(4);
   });
 });
