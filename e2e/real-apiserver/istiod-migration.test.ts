@@ -306,9 +306,18 @@ describe('from istiod to meshpilot (README guide) on real API servers', { timeou
     ]);
     expect(health.find((c) => c.name === 'cluster-1')?.network).toBe('network-1');
     expect((await fetch(`${adminUrl}/readyz`)).status).toBe(200);
-    const registry = (await (await fetch(`${adminUrl}/debug/registryz`)).json()) as {
-      services: { hostname: string; kubeClusters: string[] }[];
-    };
+    // A kube cluster reads as synced before the debounced snapshot holding its services is published.
+    const registry = await until(
+      async () => {
+        const answer = (await (await fetch(`${adminUrl}/debug/registryz`)).json()) as {
+          services: { hostname: string; kubeClusters: string[] }[];
+        };
+        const hosts = new Set(answer.services.map((s) => s.hostname));
+        return clusters.every((c) => hosts.has(`hello-${c.name}.sample.svc.cluster.local`)) ? answer : undefined;
+      },
+      'every kube cluster’s hello service in the registry',
+      30_000,
+    );
     for (const cluster of clusters)
       expect(
         registry.services.find((s) => s.hostname === `hello-${cluster.name}.sample.svc.cluster.local`)?.kubeClusters,
