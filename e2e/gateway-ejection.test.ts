@@ -1,20 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestMeshpilot } from './support/meshpilot-process.ts';
-import { serviceManifests, tempDir, toYaml } from './support/mesh-fixture.ts';
-import {
-  GREETER_SERVICE,
-  GreeterClient,
-  sayHello,
-  startGreeter,
-  xdsBootstrap,
-  XDS_BOOTSTRAP_OPTION,
-  type GreeterServer,
-  type HelloReply,
-} from './support/helloworld.ts';
+import { GreeterMesh } from './support/greeter-mesh.ts';
+import { sayHello, type GreeterServer, type HelloReply } from './support/helloworld.ts';
+import { eastWestGatewayManifest, serviceManifests } from './support/mesh-fixture.ts';
 
 grpcXds.register();
 
@@ -31,33 +20,6 @@ const GATEWAY = '127.0.7.10';
 const LOCAL = ['127.0.7.1', '127.0.7.2'];
 const CONTROL = ['127.0.7.21', '127.0.7.22'];
 
-interface FlakyGreeter {
-  readonly port: number;
-  calls(): number;
-  setFailing(failing: boolean): void;
-  stop(): void;
-}
-
-/** A greeter that fails every RPC with INTERNAL (not retried by the default policy) while failing. */
-async function startFlakyGreeter(host: string, port = 0): Promise<FlakyGreeter> {
-  const server = new grpc.Server();
-  let calls = 0;
-  let failing = false;
-  server.addService(GREETER_SERVICE, {
-    SayHello: (call: grpc.ServerUnaryCall<{ name?: string }, HelloReply>, callback: grpc.sendUnaryData<HelloReply>) => {
-      calls += 1;
-      if (failing) callback({ code: grpc.status.INTERNAL, details: `${host} is failing` });
-      else callback(null, { message: `hello ${call.request.name ?? ''}`, server: host });
-    },
-  });
-  const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) =>
-      error ? reject(error) : resolve(p),
-    ),
-  );
-  return { port: bound, calls: () => calls, setFailing: (f) => (failing = f), stop: () => server.forceShutdown() };
-}
-
 const outlierRule = (host: string) => `apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: ${host}, namespace: default}
@@ -72,109 +34,78 @@ async function attempt(client: grpc.Client): Promise<HelloReply | undefined> {
 }
 
 describe('east-west gateway ejection remedy (proxyless gRPC)', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
-  let gateway: FlakyGreeter;
-  let flakyControl: FlakyGreeter;
+  let mesh: GreeterMesh;
+  // The gateway and flakyControl fail every RPC while set failing (INTERNAL: not retried by the default policy).
+  let gateway: GreeterServer;
+  let flakyControl: GreeterServer;
   let locals: GreeterServer[] = [];
   let steadyControl: GreeterServer;
   let helloworld: grpc.Client;
   let control: grpc.Client;
 
   beforeAll(async () => {
-    gateway = await startFlakyGreeter(GATEWAY);
-    const first = await startGreeter(LOCAL[0]!);
-    locals = [first, await startGreeter(LOCAL[1]!, first.port)];
-    flakyControl = await startFlakyGreeter(CONTROL[0]!);
-    steadyControl = await startGreeter(CONTROL[1]!, flakyControl.port);
-    dir = await tempDir('gateway-ejection');
-    const clusterA = join(dir.path, 'cluster-a');
-    const clusterB = join(dir.path, 'cluster-b');
-    await mkdir(clusterA, { recursive: true });
-    await mkdir(clusterB, { recursive: true });
-    await writeFile(
-      join(clusterA, 'mesh.yaml'),
-      toYaml([
-        ...serviceManifests({
-          name: 'helloworld',
-          port: 5000,
-          targetPort: first.port,
-          endpoints: LOCAL.map((ip) => ({ ip })),
-        }),
-        ...serviceManifests({
-          name: 'control',
-          port: 6000,
-          targetPort: flakyControl.port,
-          clusterIP: '10.96.0.11',
-          endpoints: CONTROL.map((ip) => ({ ip })),
-        }),
-      ]),
-    );
+    mesh = await GreeterMesh.create('gateway-ejection');
+    gateway = await mesh.greeter(GATEWAY);
+    const first = await mesh.greeter(LOCAL[0]!);
+    locals = [first, await mesh.greeter(LOCAL[1]!, first.port)];
+    flakyControl = await mesh.greeter(CONTROL[0]!);
+    steadyControl = await mesh.greeter(CONTROL[1]!, flakyControl.port);
+    const clusterA = await mesh.folder('cluster-a', [
+      ...serviceManifests({
+        name: 'helloworld',
+        port: 5000,
+        targetPort: first.port,
+        endpoints: LOCAL.map((ip) => ({ ip })),
+      }),
+      ...serviceManifests({
+        name: 'control',
+        port: 6000,
+        targetPort: flakyControl.port,
+        clusterIP: '10.96.0.11',
+        endpoints: CONTROL.map((ip) => ({ ip })),
+      }),
+    ]);
     // net-b: one remote helloworld pod (Istio mTLS-capable, so it may cross networks) behind one gateway Service.
-    await writeFile(
-      join(clusterB, 'mesh.yaml'),
-      toYaml([
-        ...serviceManifests({
-          name: 'helloworld',
-          port: 5000,
-          targetPort: first.port,
-          endpoints: [{ ip: '10.77.0.1', labels: { 'security.istio.io/tlsMode': 'istio' } }],
-        }),
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: {
-            name: 'istio-eastwestgateway',
-            namespace: 'istio-system',
-            labels: { 'topology.istio.io/network': 'net-b', 'networking.istio.io/gatewayPort': String(gateway.port) },
-          },
-          spec: {
-            type: 'LoadBalancer',
-            clusterIP: '10.96.1.1',
-            externalIPs: [GATEWAY],
-            ports: [{ name: 'tls', port: gateway.port, targetPort: gateway.port, protocol: 'TCP' }],
-          },
-        },
-      ]),
-    );
-    await mkdir(join(dir.path, 'istio'), { recursive: true });
-    await writeFile(
-      join(dir.path, 'istio', 'rules.yaml'),
+    const clusterB = await mesh.folder('cluster-b', [
+      ...serviceManifests({
+        name: 'helloworld',
+        port: 5000,
+        targetPort: first.port,
+        endpoints: [{ ip: '10.77.0.1', labels: { 'security.istio.io/tlsMode': 'istio' } }],
+      }),
+      eastWestGatewayManifest({
+        network: 'net-b',
+        gatewayPort: gateway.port,
+        type: 'LoadBalancer',
+        clusterIP: '10.96.1.1',
+        externalIPs: [GATEWAY],
+        port: gateway.port,
+        targetPort: gateway.port,
+      }),
+    ]);
+    const istio = await mesh.folder(
+      'istio',
       `${outlierRule('helloworld')}---\n${outlierRule('control')}`,
+      'rules.yaml',
     );
-    meshpilot = await startTestMeshpilot(dir.path, {
+    await mesh.start({
       clusters: [
         { name: 'cluster-a', network: 'net-a', manifests: clusterA },
         { name: 'cluster-b', network: 'net-b', manifests: clusterB },
       ],
-      config: [{ manifests: join(dir.path, 'istio') }],
+      config: [{ manifests: istio }],
       // Both are off by default (Istio sends proxyless gRPC no outlier detection at all).
       optIn: { gatewayEjectionRemedy: true, grpcOutlierDetection: true },
     });
-    const bootstrap = xdsBootstrap(
-      meshpilot.xdsAddress,
-      'sidecar~127.0.7.9~client-0.default~default.svc.cluster.local',
-      { CLUSTER_ID: 'cluster-a', NETWORK: 'net-a' },
-    );
-    helloworld = new GreeterClient(
-      'xds:///helloworld.default.svc.cluster.local:5000',
-      grpc.credentials.createInsecure(),
-      { [XDS_BOOTSTRAP_OPTION]: bootstrap },
-    );
-    control = new GreeterClient('xds:///control.default.svc.cluster.local:6000', grpc.credentials.createInsecure(), {
-      [XDS_BOOTSTRAP_OPTION]: bootstrap,
-    });
+    const node = {
+      id: 'sidecar~127.0.7.9~client-0.default~default.svc.cluster.local',
+      metadata: { CLUSTER_ID: 'cluster-a', NETWORK: 'net-a' },
+    };
+    helloworld = mesh.client('xds:///helloworld.default.svc.cluster.local:5000', node);
+    control = mesh.client('xds:///control.default.svc.cluster.local:6000', node);
   });
 
-  afterAll(async () => {
-    helloworld?.close();
-    control?.close();
-    await meshpilot?.stop();
-    gateway?.stop();
-    flakyControl?.stop();
-    await Promise.all([...locals.map((l) => l.kill()), steadyControl?.kill()]);
-    await dir?.remove();
-  });
+  afterAll(() => mesh?.stop());
 
   it('keeps the only gateway endpoint of net-b in rotation while outlier detection ejects a failing local endpoint', async () => {
     // Both clients see every endpoint before anything fails (bounded).

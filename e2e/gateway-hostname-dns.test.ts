@@ -1,21 +1,13 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExplain } from '../cli/explain.ts';
 import { eventually } from './support/eventually.ts';
-import { startTestMeshpilot } from './support/meshpilot-process.ts';
-import { serviceManifests, tempDir, toYaml } from './support/mesh-fixture.ts';
+import { GreeterMesh } from './support/greeter-mesh.ts';
+import { replyingServers, sayHello, type GreeterServer } from './support/helloworld.ts';
+import { eastWestGatewayManifest, serviceManifests, writeManifests } from './support/mesh-fixture.ts';
+import type { TestMeshpilot } from './support/meshpilot-process.ts';
 import { startTestDnsServer, type TestDnsServer } from './support/test-dns-server.ts';
-import {
-  GreeterClient,
-  sayHello,
-  startGreeter,
-  xdsBootstrap,
-  XDS_BOOTSTRAP_OPTION,
-  type GreeterServer,
-} from './support/helloworld.ts';
 
 grpcXds.register();
 
@@ -37,72 +29,54 @@ const THIRD_IP = '127.0.8.32';
 const ADDED_HOSTNAME = 'eastwest-2.net-b.test';
 const PROXY_ID = 'sidecar~127.0.8.29~client-0.default~default.svc.cluster.local';
 
+/** An east-west gateway of net-b: a LoadBalancer known only by its ingress hostname, reached on `port`. */
+const hostnameGateway = (name: string, clusterIP: string, hostname: string, port: number) =>
+  eastWestGatewayManifest({
+    name,
+    network: 'net-b',
+    gatewayPort: port,
+    type: 'LoadBalancer',
+    clusterIP,
+    port,
+    targetPort: 15443,
+    ingressHostname: hostname,
+  });
+
 describe('a gateway given by a LoadBalancer ingress hostname, resolved with DNS (proxyless gRPC)', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let mesh: GreeterMesh;
   let dns: TestDnsServer;
-  let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
+  let meshpilot: TestMeshpilot;
   let first: GreeterServer;
   let second: GreeterServer;
   let third: GreeterServer;
   let clusterB: string;
   let client: grpc.Client;
 
-  const callServers = async (count: number): Promise<string[]> => {
-    const servers: string[] = [];
-    const deadline = Date.now() + 20_000;
-    // Bounded in count and time; the first calls may wait for xDS.
-    for (let i = 0; i < 400 && Date.now() < deadline && servers.length < count; i += 1) {
-      const reply = await sayHello(client, 'by name', 2_000).catch(() => undefined);
-      if (reply) servers.push(reply.server);
-    }
-    return servers;
-  };
+  // Bounded in count and time; the first calls may wait for xDS.
+  const callServers = (count: number): Promise<string[]> => replyingServers(client, 'by name', count);
 
   beforeAll(async () => {
-    first = await startGreeter(FIRST_IP);
-    second = await startGreeter(SECOND_IP, first.port);
-    third = await startGreeter(THIRD_IP, first.port);
+    mesh = await GreeterMesh.create('gateway-hostname-dns');
+    first = await mesh.greeter(FIRST_IP);
+    second = await mesh.greeter(SECOND_IP, first.port);
+    third = await mesh.greeter(THIRD_IP, first.port);
     dns = await startTestDnsServer();
+    mesh.defer(() => dns.close());
     dns.set(GATEWAY_HOSTNAME, { a: [FIRST_IP], ttl: 0 });
-    dir = await tempDir('gateway-hostname-dns');
-    const clusterA = join(dir.path, 'cluster-a');
-    clusterB = join(dir.path, 'cluster-b');
-    await mkdir(clusterA, { recursive: true });
-    await mkdir(clusterB, { recursive: true });
-    await writeFile(
-      join(clusterA, 'mesh.yaml'),
-      toYaml(serviceManifests({ name: 'helloworld', port: 5000, endpoints: [] })),
+    const clusterA = await mesh.folder(
+      'cluster-a',
+      serviceManifests({ name: 'helloworld', port: 5000, endpoints: [] }),
     );
-    await writeFile(
-      join(clusterB, 'mesh.yaml'),
-      toYaml([
-        ...serviceManifests({
-          name: 'helloworld',
-          port: 5000,
-          targetPort: 5000,
-          endpoints: [{ ip: '10.88.0.1', labels: { 'security.istio.io/tlsMode': 'istio' } }],
-        }),
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: {
-            name: 'istio-eastwestgateway',
-            namespace: 'istio-system',
-            labels: {
-              'topology.istio.io/network': 'net-b',
-              'networking.istio.io/gatewayPort': String(first.port),
-            },
-          },
-          spec: {
-            type: 'LoadBalancer',
-            clusterIP: '10.96.1.1',
-            ports: [{ name: 'tls', port: first.port, targetPort: 15443, protocol: 'TCP' }],
-          },
-          status: { loadBalancer: { ingress: [{ hostname: GATEWAY_HOSTNAME }] } },
-        },
-      ]),
-    );
-    meshpilot = await startTestMeshpilot(dir.path, {
+    clusterB = await mesh.folder('cluster-b', [
+      ...serviceManifests({
+        name: 'helloworld',
+        port: 5000,
+        targetPort: 5000,
+        endpoints: [{ ip: '10.88.0.1', labels: { 'security.istio.io/tlsMode': 'istio' } }],
+      }),
+      hostnameGateway('istio-eastwestgateway', '10.96.1.1', GATEWAY_HOSTNAME, first.port),
+    ]);
+    meshpilot = await mesh.start({
       clusters: [
         { name: 'cluster-a', network: 'net-a', manifests: clusterA },
         { name: 'cluster-b', network: 'net-b', manifests: clusterB },
@@ -112,21 +86,13 @@ describe('a gateway given by a LoadBalancer ingress hostname, resolved with DNS 
       },
       gatewayDns: { servers: [dns.address], minTtlMs: 1_000, timeoutMs: 1_000 },
     });
-    client = new GreeterClient('xds:///helloworld.default.svc.cluster.local:5000', grpc.credentials.createInsecure(), {
-      [XDS_BOOTSTRAP_OPTION]: xdsBootstrap(meshpilot.xdsAddress, PROXY_ID, {
-        CLUSTER_ID: 'cluster-a',
-        NETWORK: 'net-a',
-      }),
+    client = mesh.client('xds:///helloworld.default.svc.cluster.local:5000', {
+      id: PROXY_ID,
+      metadata: { CLUSTER_ID: 'cluster-a', NETWORK: 'net-a' },
     });
   });
 
-  afterAll(async () => {
-    client?.close();
-    await meshpilot?.stop();
-    await Promise.all([first?.kill(), second?.kill(), third?.kill()]);
-    await dns?.close();
-    await dir?.remove();
-  });
+  afterAll(() => mesh?.stop());
 
   it('sends calls to the address the hostname resolves to, shown on /debug/gatewaydnsz and by explain', async () => {
     expect(await callServers(5)).toEqual(Array<string>(5).fill(FIRST_IP));
@@ -183,28 +149,10 @@ describe('a gateway given by a LoadBalancer ingress hostname, resolved with DNS 
 
   it('resolves the hostname of a gateway Service added while running (a keyed build naming a Service)', async () => {
     dns.set(ADDED_HOSTNAME, { a: [THIRD_IP], ttl: 300 });
-    await writeFile(
-      join(clusterB, 'second-gateway.yaml'),
-      toYaml([
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: {
-            name: 'istio-eastwestgateway-2',
-            namespace: 'istio-system',
-            labels: {
-              'topology.istio.io/network': 'net-b',
-              'networking.istio.io/gatewayPort': String(first.port),
-            },
-          },
-          spec: {
-            type: 'LoadBalancer',
-            clusterIP: '10.96.1.2',
-            ports: [{ name: 'tls', port: first.port, targetPort: 15443, protocol: 'TCP' }],
-          },
-          status: { loadBalancer: { ingress: [{ hostname: ADDED_HOSTNAME }] } },
-        },
-      ]),
+    await writeManifests(
+      clusterB,
+      [hostnameGateway('istio-eastwestgateway-2', '10.96.1.2', ADDED_HOSTNAME, first.port)],
+      'second-gateway.yaml',
     );
     // Two gateways of net-b now: calls (bounded in count and time) reach the added one's address too.
     await eventually(async () => {

@@ -1,59 +1,41 @@
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestMeshpilot } from './support/meshpilot-process.ts';
-import { tempDir, writeCluster } from './support/mesh-fixture.ts';
-import {
-  GreeterClient,
-  sayHello,
-  startGreeter,
-  xdsBootstrap,
-  XDS_BOOTSTRAP_OPTION,
-  type GreeterServer,
-} from './support/helloworld.ts';
+import { GreeterMesh } from './support/greeter-mesh.ts';
+import { sayHello, type GreeterServer } from './support/helloworld.ts';
+import { writeCluster } from './support/mesh-fixture.ts';
 
 grpcXds.register();
 
 const TARGET = 'xds:///helloworld.default.svc.cluster.local:5000';
 
 describe('a @grpc/grpc-js-xds client configured by meshpilot', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
+  let mesh: GreeterMesh;
   let first: GreeterServer;
-  let second: GreeterServer;
   let client: grpc.Client;
 
   beforeAll(async () => {
-    first = await startGreeter('127.0.0.2');
-    second = await startGreeter('127.0.0.3', first.port);
-    dir = await tempDir('grpc-xds');
-    await writeCluster(join(dir.path, 'cluster-a'), [
+    mesh = await GreeterMesh.create('grpc-xds');
+    first = await mesh.greeter('127.0.0.2');
+    await mesh.greeter('127.0.0.3', first.port); // where the endpoint moves to
+    await writeCluster(join(mesh.dir, 'cluster-a'), [
       { name: 'helloworld', port: 5000, targetPort: first.port, endpoints: [{ ip: '127.0.0.2' }] },
     ]);
-    meshpilot = await startTestMeshpilot(dir.path, {
-      clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'cluster-a') }],
+    await mesh.start({ clusters: [{ name: 'cluster-a', manifests: join(mesh.dir, 'cluster-a') }] });
+    client = mesh.client(TARGET, {
+      id: 'sidecar~127.0.0.9~client-0.default~default.svc.cluster.local',
+      metadata: { CLUSTER_ID: 'cluster-a' },
     });
-    const bootstrap = xdsBootstrap(
-      meshpilot.xdsAddress,
-      'sidecar~127.0.0.9~client-0.default~default.svc.cluster.local',
-      { CLUSTER_ID: 'cluster-a' },
-    );
-    client = new GreeterClient(TARGET, grpc.credentials.createInsecure(), { [XDS_BOOTSTRAP_OPTION]: bootstrap });
   });
 
-  afterAll(async () => {
-    client?.close();
-    await meshpilot?.stop();
-    await Promise.all([first?.stop(), second?.stop()]);
-    await dir?.remove();
-  });
+  afterAll(() => mesh?.stop());
 
   it('calls the service through xds:/// and follows an endpoint move without restarting anything', async () => {
     const reply = await sayHello(client, 'mesh', 15_000);
     expect(reply).toEqual({ message: 'hello mesh', server: '127.0.0.2' });
 
-    await writeCluster(join(dir.path, 'cluster-a'), [
+    await writeCluster(join(mesh.dir, 'cluster-a'), [
       { name: 'helloworld', port: 5000, targetPort: first.port, endpoints: [{ ip: '127.0.0.3' }] },
     ]);
     const deadline = Date.now() + 15_000;

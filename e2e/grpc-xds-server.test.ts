@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
@@ -8,42 +7,17 @@ import { startTestMeshpilot } from './support/meshpilot-process.ts';
 import { tempDir, writeCluster } from './support/mesh-fixture.ts';
 import {
   GREETER_SERVICE,
-  GreeterClient,
   sayHello,
   xdsBootstrap,
+  xdsGreeterClient,
   XDS_BOOTSTRAP_OPTION,
   type HelloReply,
 } from './support/helloworld.ts';
+import { bindXdsServer, freePort } from './support/xds-server-support.ts';
 
 grpcXds.register();
 
 const POD_IP = '127.0.0.2';
-const SERVING_TIMEOUT_MS = 15_000;
-
-async function freePort(host: string): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.listen(0, host, resolve).once('error', reject));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
-
-/** Binds an XdsServer and resolves once meshpilot's Listener made it serve (bindAsync calls back only then). */
-function bindServing(server: grpcXds.XdsServer, address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`XdsServer on ${address} not serving after ${SERVING_TIMEOUT_MS} ms: no usable Listener`)),
-      SERVING_TIMEOUT_MS,
-    );
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve(port);
-    });
-  });
-}
-
 describe('a @grpc/grpc-js-xds XdsServer configured by meshpilot', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
@@ -88,16 +62,14 @@ describe('a @grpc/grpc-js-xds XdsServer configured by meshpilot', () => {
         callback(null, { message: `hello ${call.request.name ?? ''}`, server: 'xds-server' });
       },
     });
-    expect(await bindServing(server, `${POD_IP}:${port}`)).toBe(port);
+    expect(await bindXdsServer(server, `${POD_IP}:${port}`, grpc.ServerCredentials.createInsecure())).toBe(port);
 
     const clientBootstrap = xdsBootstrap(
       meshpilot.xdsAddress,
       'sidecar~127.0.0.9~client-0.default~default.svc.cluster.local',
       { CLUSTER_ID: 'cluster-a' },
     );
-    client = new GreeterClient('xds:///helloworld.default.svc.cluster.local:5000', grpc.credentials.createInsecure(), {
-      [XDS_BOOTSTRAP_OPTION]: clientBootstrap,
-    });
+    client = xdsGreeterClient('xds:///helloworld.default.svc.cluster.local:5000', clientBootstrap);
     expect(await sayHello(client, 'mesh', 15_000)).toEqual({ message: 'hello mesh', server: 'xds-server' });
     expect(calls).toBe(1);
   });

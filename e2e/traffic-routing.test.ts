@@ -1,18 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestMeshpilot } from './support/meshpilot-process.ts';
-import { tempDir, writeCluster } from './support/mesh-fixture.ts';
-import {
-  GreeterClient,
-  startGreeter,
-  xdsBootstrap,
-  XDS_BOOTSTRAP_OPTION,
-  type GreeterServer,
-  type HelloReply,
-} from './support/helloworld.ts';
+import { GreeterMesh } from './support/greeter-mesh.ts';
+import type { GreeterServer, HelloReply } from './support/helloworld.ts';
+import { writeCluster } from './support/mesh-fixture.ts';
 
 grpcXds.register();
 
@@ -64,17 +56,15 @@ function call(client: grpc.Client, metadata: Record<string, string> = {}): Promi
 }
 
 describe('VirtualService + DestinationRule subsets, through a @grpc/grpc-js-xds client', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
+  let mesh: GreeterMesh;
   let v1: GreeterServer;
-  let v2: GreeterServer;
   let client: grpc.Client;
 
   beforeAll(async () => {
-    v1 = await startGreeter(V1);
-    v2 = await startGreeter(V2, v1.port);
-    dir = await tempDir('traffic-routing');
-    await writeCluster(join(dir.path, 'cluster-a'), [
+    mesh = await GreeterMesh.create('traffic-routing');
+    v1 = await mesh.greeter(V1);
+    await mesh.greeter(V2, v1.port);
+    await writeCluster(join(mesh.dir, 'cluster-a'), [
       {
         name: 'helloworld',
         port: 5000,
@@ -85,18 +75,14 @@ describe('VirtualService + DestinationRule subsets, through a @grpc/grpc-js-xds 
         ],
       },
     ]);
-    await mkdir(join(dir.path, 'istio'), { recursive: true });
-    await writeFile(join(dir.path, 'istio', 'helloworld.yaml'), ISTIO_CONFIG);
-    meshpilot = await startTestMeshpilot(dir.path, {
-      clusters: [{ name: 'cluster-a', manifests: join(dir.path, 'cluster-a') }],
-      config: [{ manifests: join(dir.path, 'istio') }],
+    await mesh.start({
+      clusters: [{ name: 'cluster-a', manifests: join(mesh.dir, 'cluster-a') }],
+      config: [{ manifests: await mesh.folder('istio', ISTIO_CONFIG, 'helloworld.yaml') }],
     });
-    const bootstrap = xdsBootstrap(
-      meshpilot.xdsAddress,
-      'sidecar~127.0.6.9~client-0.default~default.svc.cluster.local',
-      { CLUSTER_ID: 'cluster-a' },
-    );
-    client = new GreeterClient(TARGET, grpc.credentials.createInsecure(), { [XDS_BOOTSTRAP_OPTION]: bootstrap });
+    client = mesh.client(TARGET, {
+      id: 'sidecar~127.0.6.9~client-0.default~default.svc.cluster.local',
+      metadata: { CLUSTER_ID: 'cluster-a' },
+    });
     // The canary route exists only once the VirtualService is applied: wait for it (bounded).
     const deadline = Date.now() + 15_000;
     for (let i = 0; i < 500 && Date.now() < deadline; i += 1) {
@@ -106,12 +92,7 @@ describe('VirtualService + DestinationRule subsets, through a @grpc/grpc-js-xds 
     }
   });
 
-  afterAll(async () => {
-    client?.close();
-    await meshpilot?.stop();
-    await Promise.all([v1?.stop(), v2?.stop()]);
-    await dir?.remove();
-  });
+  afterAll(() => mesh?.stop());
 
   it('splits 90/10 between subsets v1 and v2 over 2,000 RPCs (within ±3 points)', async () => {
     const served = new Map<string, number>();

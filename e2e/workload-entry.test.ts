@@ -1,18 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestMeshpilot } from './support/meshpilot-process.ts';
-import { tempDir, toYaml } from './support/mesh-fixture.ts';
-import {
-  GreeterClient,
-  sayHello,
-  startGreeter,
-  xdsBootstrap,
-  XDS_BOOTSTRAP_OPTION,
-  type GreeterServer,
-} from './support/helloworld.ts';
+import { GreeterMesh } from './support/greeter-mesh.ts';
+import { replyingServers, sayHello, type GreeterServer } from './support/helloworld.ts';
 
 grpcXds.register();
 
@@ -28,74 +18,55 @@ const VM_IP = '127.0.9.10';
 const OTHER_VM_IP = '127.0.9.11';
 
 describe('a WorkloadEntry selected by a kube Service (proxyless gRPC)', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
+  let mesh: GreeterMesh;
   let vm: GreeterServer;
   let otherVm: GreeterServer;
   let client: grpc.Client;
 
   beforeAll(async () => {
-    vm = await startGreeter(VM_IP);
-    otherVm = await startGreeter(OTHER_VM_IP, vm.port);
-    dir = await tempDir('workload-entry');
-    const cluster = join(dir.path, 'cluster-a');
-    const istio = join(dir.path, 'istio');
-    await mkdir(cluster, { recursive: true });
-    await mkdir(istio, { recursive: true });
-    await writeFile(
-      join(cluster, 'mesh.yaml'),
-      toYaml([
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } },
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: { name: 'vm-greeter', namespace: 'default' },
-          spec: {
-            clusterIP: '10.96.0.20',
-            selector: { app: 'vm-greeter' },
-            ports: [{ name: 'grpc', port: 5000, targetPort: 5000, protocol: 'TCP' }],
-          },
+    mesh = await GreeterMesh.create('workload-entry');
+    vm = await mesh.greeter(VM_IP);
+    otherVm = await mesh.greeter(OTHER_VM_IP, vm.port);
+    const cluster = await mesh.folder('cluster-a', [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'vm-greeter', namespace: 'default' },
+        spec: {
+          clusterIP: '10.96.0.20',
+          selector: { app: 'vm-greeter' },
+          ports: [{ name: 'grpc', port: 5000, targetPort: 5000, protocol: 'TCP' }],
         },
-      ]),
-    );
+      },
+    ]);
     const entry = (name: string, address: string, app: string) => ({
       apiVersion: 'networking.istio.io/v1',
       kind: 'WorkloadEntry',
       metadata: { name, namespace: 'default' },
       spec: { address, labels: { app }, ports: { grpc: vm.port } },
     });
-    await writeFile(
-      join(istio, 'vms.yaml'),
-      toYaml([entry('vm', VM_IP, 'vm-greeter'), entry('other-vm', OTHER_VM_IP, 'other')]),
+    const istio = await mesh.folder(
+      'istio',
+      [entry('vm', VM_IP, 'vm-greeter'), entry('other-vm', OTHER_VM_IP, 'other')],
+      'vms.yaml',
     );
-    meshpilot = await startTestMeshpilot(dir.path, {
+    await mesh.start({
       clusters: [{ name: 'cluster-a', network: 'net-a', manifests: cluster }],
       config: [{ manifests: istio }],
     });
-    client = new GreeterClient('xds:///vm-greeter.default.svc.cluster.local:5000', grpc.credentials.createInsecure(), {
-      [XDS_BOOTSTRAP_OPTION]: xdsBootstrap(
-        meshpilot.xdsAddress,
-        'sidecar~127.0.9.9~client-0.default~default.svc.cluster.local',
-        { CLUSTER_ID: 'cluster-a', NETWORK: 'net-a' },
-      ),
+    client = mesh.client('xds:///vm-greeter.default.svc.cluster.local:5000', {
+      id: 'sidecar~127.0.9.9~client-0.default~default.svc.cluster.local',
+      metadata: { CLUSTER_ID: 'cluster-a', NETWORK: 'net-a' },
     });
   });
 
-  afterAll(async () => {
-    client?.close();
-    await meshpilot?.stop();
-    await Promise.all([vm?.kill(), otherVm?.kill()]);
-    await dir?.remove();
-  });
+  afterAll(() => mesh?.stop());
 
   it('sends every call to the VM the WorkloadEntry names, on the port it maps the service port to', async () => {
     // The first call may wait for xDS (bounded: 20 s); a call that timed out on the client may still reach
     // the VM once xDS arrives, so the 10 calls counted start from the first that succeeded.
-    const deadline = Date.now() + 20_000;
-    let first: string | undefined;
-    for (let i = 0; i < 20 && Date.now() < deadline && first === undefined; i += 1)
-      first = (await sayHello(client, 'to the VM', 5_000).catch(() => undefined))?.server;
-    expect(first).toBe(VM_IP);
+    expect(await replyingServers(client, 'to the VM', 1, 5_000)).toEqual([VM_IP]);
     const before = vm.calls();
     const servers: string[] = [];
     for (let i = 0; i < 10; i += 1) servers.push((await sayHello(client, 'to the VM', 5_000)).server);

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { nodeManifest, serviceManifests } from './mesh-fixture.ts';
-import { GreeterClient, startGreeter, xdsBootstrap, XDS_BOOTSTRAP_OPTION, type GreeterServer } from './helloworld.ts';
+import { startGreeter, xdsBootstrap, xdsGreeterClient, type GreeterServer } from './helloworld.ts';
 import { startSimCluster, type SimCluster } from './kube-sim-clusters.ts';
 
 /**
@@ -117,7 +117,7 @@ export class ContinuityMesh {
       { CLUSTER_ID: 'cluster-a' },
       { region: 'region-1', zone },
     );
-    return new GreeterClient(TARGET, grpc.credentials.createInsecure(), { [XDS_BOOTSTRAP_OPTION]: bootstrap });
+    return xdsGreeterClient(TARGET, bootstrap);
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,8 @@ export interface GreeterServer {
   readonly address: string;
   readonly port: number;
   readonly calls: () => number;
+  /** While failing, every call fails with INTERNAL (a status the default retry policy does not retry). */
+  setFailing(failing: boolean): void;
   /** Graceful: in-flight calls finish. */
   stop(): Promise<void>;
   /** A dying process: every connection and call is cut at once. */
@@ -37,10 +39,12 @@ export interface GreeterServer {
 export async function startGreeter(host: string, port = 0): Promise<GreeterServer> {
   const server = new grpc.Server();
   let calls = 0;
+  let failing = false;
   server.addService(GREETER_SERVICE, {
     SayHello: (call: grpc.ServerUnaryCall<{ name?: string }, HelloReply>, callback: grpc.sendUnaryData<HelloReply>) => {
       calls += 1;
-      callback(null, { message: `hello ${call.request.name ?? ''}`, server: host });
+      if (failing) callback({ code: grpc.status.INTERNAL, details: `${host} is failing` });
+      else callback(null, { message: `hello ${call.request.name ?? ''}`, server: host });
     },
   });
   const bound = await new Promise<number>((resolve, reject) =>
@@ -52,6 +56,7 @@ export async function startGreeter(host: string, port = 0): Promise<GreeterServe
     address: host,
     port: bound,
     calls: () => calls,
+    setFailing: (f) => (failing = f),
     stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
     kill: async () => server.forceShutdown(),
   };
@@ -71,6 +76,25 @@ export function sayHello(client: grpc.Client, name: string, deadlineMs = 5_000):
       error || !reply ? reject(error ?? new Error('empty reply')) : resolve(reply),
     );
   });
+}
+
+/**
+ * The servers of the first `count` calls that succeed; failed calls (e.g. before xDS arrives) are skipped.
+ * Bounded: 400 calls, 20 s.
+ */
+export async function replyingServers(
+  client: grpc.Client,
+  name: string,
+  count: number,
+  callDeadlineMs = 2_000,
+): Promise<string[]> {
+  const servers: string[] = [];
+  const deadline = Date.now() + 20_000;
+  for (let i = 0; i < 400 && Date.now() < deadline && servers.length < count; i += 1) {
+    const reply = await sayHello(client, name, callDeadlineMs).catch(() => undefined);
+    if (reply) servers.push(reply.server);
+  }
+  return servers;
 }
 
 export interface XdsBootstrapOptions {
@@ -96,3 +120,12 @@ export function xdsBootstrap(
 }
 
 export const XDS_BOOTSTRAP_OPTION = 'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config';
+
+/** A grpc-js-xds greeter client of `target` (xds:///…) configured by `bootstrap` (plaintext unless `credentials`). */
+export function xdsGreeterClient(
+  target: string,
+  bootstrap: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): grpc.Client {
+  return new GreeterClient(target, credentials, { [XDS_BOOTSTRAP_OPTION]: bootstrap });
+}

@@ -81,8 +81,72 @@ export function nodeManifest(node: FixtureNode): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'Node', metadata: { name: node.name, labels } };
 }
 
+/** An east-west gateway Service in istio-system, found as Istio finds one: labelled with its network. */
+export interface FixtureGateway {
+  readonly name?: string;
+  readonly network: string;
+  readonly type: 'LoadBalancer' | 'NodePort';
+  readonly clusterIP: string;
+  /** Its port named tls. */
+  readonly port: number;
+  readonly targetPort: number;
+  readonly nodePort?: number;
+  /** The networking.istio.io/gatewayPort label: the port other networks reach it on. */
+  readonly gatewayPort?: number;
+  readonly externalIPs?: readonly string[];
+  /** status.loadBalancer.ingress[0].hostname (a LoadBalancer known only by name, as on AWS). */
+  readonly ingressHostname?: string;
+  /** The traffic.istio.io/nodeSelector annotation (JSON): a NodePort gateway is reached on these nodes' ExternalIPs. */
+  readonly nodeSelector?: string;
+}
+
+export function eastWestGatewayManifest(gateway: FixtureGateway): Record<string, unknown> {
+  const { gatewayPort, nodePort, nodeSelector, externalIPs, ingressHostname } = gateway;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: gateway.name ?? 'istio-eastwestgateway',
+      namespace: 'istio-system',
+      labels: {
+        'topology.istio.io/network': gateway.network,
+        ...(gatewayPort !== undefined ? { 'networking.istio.io/gatewayPort': String(gatewayPort) } : {}),
+      },
+      ...(nodeSelector !== undefined ? { annotations: { 'traffic.istio.io/nodeSelector': nodeSelector } } : {}),
+    },
+    spec: {
+      type: gateway.type,
+      clusterIP: gateway.clusterIP,
+      ...(externalIPs ? { externalIPs } : {}),
+      ports: [
+        {
+          name: 'tls',
+          port: gateway.port,
+          targetPort: gateway.targetPort,
+          ...(nodePort !== undefined ? { nodePort } : {}),
+          protocol: 'TCP',
+        },
+      ],
+    },
+    ...(ingressHostname !== undefined
+      ? { status: { loadBalancer: { ingress: [{ hostname: ingressHostname }] } } }
+      : {}),
+  };
+}
+
 export function toYaml(docs: readonly Record<string, unknown>[]): string {
   return docs.map((doc) => stringify(doc)).join('---\n');
+}
+
+/** Writes manifests (objects, or YAML text as is) to `dir`/`file`, making `dir`; returns `dir`. */
+export async function writeManifests(
+  dir: string,
+  manifests: readonly Record<string, unknown>[] | string,
+  file = 'mesh.yaml',
+): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, file), typeof manifests === 'string' ? manifests : toYaml(manifests));
+  return dir;
 }
 
 export async function writeCluster(
@@ -90,8 +154,7 @@ export async function writeCluster(
   services: readonly FixtureService[],
   nodes: readonly FixtureNode[] = [],
 ): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'mesh.yaml'), toYaml([...nodes.map(nodeManifest), ...services.flatMap(serviceManifests)]));
+  await writeManifests(dir, [...nodes.map(nodeManifest), ...services.flatMap(serviceManifests)]);
 }
 
 export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {

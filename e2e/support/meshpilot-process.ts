@@ -26,11 +26,10 @@ export interface TestMeshConfig {
   readonly optIn?: { gatewayEjectionRemedy?: boolean; grpcOutlierDetection?: boolean };
 }
 
+export type TestMeshpilot = Runtime & { xdsAddress: string; adminUrl: string };
+
 /** Starts meshpilot in this process on loopback ephemeral ports, from a config file written to `dir`. */
-export async function startTestMeshpilot(
-  dir: string,
-  mesh: TestMeshConfig,
-): Promise<Runtime & { xdsAddress: string; adminUrl: string }> {
+export async function startTestMeshpilot(dir: string, mesh: TestMeshConfig): Promise<TestMeshpilot> {
   const configPath = join(dir, 'meshpilot.yaml');
   await writeFile(
     configPath,

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { serviceManifests, tempDir } from './mesh-fixture.ts';
-import { GREETER_SERVICE, GreeterClient, XDS_BOOTSTRAP_OPTION, type HelloReply } from './helloworld.ts';
+import {
+  GREETER_SERVICE,
+  GreeterClient,
+  XDS_BOOTSTRAP_OPTION,
+  xdsGreeterClient,
+  type HelloReply,
+} from './helloworld.ts';
 import { startSimCluster, type SimCluster } from './kube-sim-clusters.ts';
 import {
   runWorkloadAgent,
@@ -144,7 +150,7 @@ export async function startMtlsMesh(name: string, istioConfig: readonly Record<s
       serverPort: port,
       peers,
       client: (bootstrap, credentials = new grpcXds.XdsChannelCredentials(grpc.credentials.createInsecure())) =>
-        track(new GreeterClient(GREETER_TARGET, credentials, { [XDS_BOOTSTRAP_OPTION]: bootstrap })),
+        track(xdsGreeterClient(GREETER_TARGET, bootstrap, credentials)),
       directClient: (credentials) => track(new GreeterClient(`${SERVER_IP}:${port}`, credentials)),
       agentDir,
       stop,

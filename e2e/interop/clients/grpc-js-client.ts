@@ -8,11 +8,10 @@ import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { GreeterClient, type HelloReply } from '../../support/helloworld.ts';
+import { fetchClientStatus, startCsds } from '../support/csds.ts';
 import { errorMessage } from '../../../common/error-message.ts';
 
 grpcXds.register();
-
-const FETCH_CLIENT_STATUS = '/envoy.service.status.v3.ClientStatusDiscoveryService/FetchClientStatus';
 
 interface Command {
   readonly op?: string;
@@ -63,30 +62,8 @@ async function rpcs(client: grpc.Client, command: Command): Promise<unknown> {
   return { byPeer, byCode, failures, errors };
 }
 
-/** grpc-js-xds's CSDS service, served on a loopback port by grpc-js's admin services and asked like a CSDS client. */
-async function startCsds(): Promise<{ client: grpc.Client; server: grpc.Server }> {
-  const server = new grpc.Server();
-  grpc.addAdminServicesToServer(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) =>
-      error ? reject(error) : resolve(p),
-    ),
-  );
-  return { client: new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()), server };
-}
-
-function csds(client: grpc.Client): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest<Buffer, Buffer>(
-      FETCH_CLIENT_STATUS,
-      (value) => value,
-      (bytes) => bytes,
-      Buffer.alloc(0),
-      { deadline: Date.now() + 10_000 },
-      (error, reply) =>
-        error || !reply ? reject(error ?? new Error('empty reply')) : resolve({ csds: reply.toString('base64') }),
-    );
-  });
+async function csds(client: grpc.Client): Promise<unknown> {
+  return { csds: (await fetchClientStatus(client)).toString('base64') };
 }
 
 async function main(): Promise<void> {

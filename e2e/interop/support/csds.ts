@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { findProtoPaths } from '../../../protos/load.ts';
 import { decodeMessage } from '../../../protos/any.ts';
@@ -68,5 +69,36 @@ export function decodeCsds(bytes: Buffer): CsdsResource[] {
             : undefined,
       };
     }),
+  );
+}
+
+const FETCH_CLIENT_STATUS = '/envoy.service.status.v3.ClientStatusDiscoveryService/FetchClientStatus';
+
+/**
+ * This process's grpc-js-xds CSDS service, served by grpc-js's admin services on a loopback port, and a client
+ * of it (for fetchClientStatus). Close the client and shut the server down when done.
+ */
+export async function startCsds(): Promise<{ client: grpc.Client; server: grpc.Server }> {
+  const server = new grpc.Server();
+  grpc.addAdminServicesToServer(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) =>
+      error ? reject(error) : resolve(p),
+    ),
+  );
+  return { client: new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()), server };
+}
+
+/** The ClientStatusResponse bytes a CSDS service answers FetchClientStatus with (10 s deadline); see decodeCsds. */
+export function fetchClientStatus(client: grpc.Client): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    client.makeUnaryRequest<Buffer, Buffer>(
+      FETCH_CLIENT_STATUS,
+      (value) => value,
+      (value) => value,
+      Buffer.alloc(0),
+      { deadline: Date.now() + 10_000 },
+      (error, reply) => (error || !reply ? reject(error ?? new Error('empty CSDS reply')) : resolve(reply)),
+    ),
   );
 }
