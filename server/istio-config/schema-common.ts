@@ -20,6 +20,21 @@ export function issue(ctx: z.RefinementCtx, path: Segments, message: string): vo
   ctx.addIssue({ code: 'custom', message, path: [...path] });
 }
 
+/** The protocol names Istio's protocol.Parse knows, for Gateway server and ServiceEntry ports (case-insensitive). */
+export const PORT_PROTOCOLS: ReadonlySet<string> = new Set([
+  'HTTP',
+  'HTTPS',
+  'HTTP2',
+  'GRPC',
+  'GRPC-WEB',
+  'MONGO',
+  'REDIS',
+  'MYSQL',
+  'TCP',
+  'TLS',
+  'UDP',
+]);
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

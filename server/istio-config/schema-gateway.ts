@@ -1,25 +1,20 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { GatewayServer, GatewaySpec, ServerTlsSettings } from '../../model/istio/types.ts';
-import { compact, isDnsLabel, issue, labels, unsupported, wildcardDomainProblem, without } from './schema-common.ts';
+import {
+  compact,
+  isDnsLabel,
+  issue,
+  labels,
+  PORT_PROTOCOLS,
+  unsupported,
+  wildcardDomainProblem,
+  without,
+} from './schema-common.ts';
 
 // networking.istio.io/v1 Gateway; rules from Istio's ValidateGateway, validateServer, validateServerPort
 // and validateTLSOptions (pkg/config/validation/validation.go).
 
-/** Istio's protocol.Parse names a Gateway server may use (case-insensitive). */
-const PROTOCOLS = new Set([
-  'HTTP',
-  'HTTPS',
-  'HTTP2',
-  'GRPC',
-  'GRPC-WEB',
-  'MONGO',
-  'REDIS',
-  'MYSQL',
-  'TCP',
-  'TLS',
-  'UDP',
-]);
 const TLS_PROTOCOLS = new Set(['HTTPS', 'TLS']);
 const HTTP_PROTOCOLS = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
 const TLS_VERSIONS = ['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3'] as const;
@@ -86,8 +81,8 @@ const serverPort = z.strictObject({
   protocol: z
     .string()
     .refine(
-      (p) => PROTOCOLS.has(p.toUpperCase()),
-      `invalid protocol: supported protocols are ${[...PROTOCOLS].join(', ')}`,
+      (p) => PORT_PROTOCOLS.has(p.toUpperCase()),
+      `invalid protocol: supported protocols are ${[...PORT_PROTOCOLS].join(', ')}`,
     ),
   name: z.string().refine((name) => name !== '', 'port name must be set'),
   targetPort: unsupported('port.targetPort (it has no impact on Gateways)'),

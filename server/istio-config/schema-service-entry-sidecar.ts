@@ -9,6 +9,7 @@ import {
   issue,
   labels,
   port,
+  PORT_PROTOCOLS,
   unsupported,
   wildcardDomainProblem,
   without,
@@ -16,25 +17,11 @@ import {
 
 // networking.istio.io/v1 ServiceEntry and Sidecar; rules from Istio's ValidateServiceEntry and ValidateSidecar.
 
-const PROTOCOLS = new Set([
-  'HTTP',
-  'HTTPS',
-  'HTTP2',
-  'GRPC',
-  'GRPC-WEB',
-  'MONGO',
-  'REDIS',
-  'MYSQL',
-  'TCP',
-  'TLS',
-  'UDP',
-]);
-
 const servicePort = z.strictObject({
   number: port,
   protocol: z
     .string()
-    .refine((p) => PROTOCOLS.has(p.toUpperCase()), `expected one of ${[...PROTOCOLS].join(', ')}`)
+    .refine((p) => PORT_PROTOCOLS.has(p.toUpperCase()), `expected one of ${[...PORT_PROTOCOLS].join(', ')}`)
     .optional(),
   name: z.string().min(1),
   targetPort: port.optional(),
