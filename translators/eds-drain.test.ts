@@ -8,6 +8,7 @@ import { reduceEndpointSlice, reducePod, reduceService } from '../server/registr
 import { uniqueAddresses, viewEndpoints } from './eds.ts';
 import { explainServiceEndpoints } from './eds-explain.ts';
 import type { LocalityPolicy } from './traffic/locality-lb.ts';
+import { workloadEndpoint } from './test-support/workload-endpoint.ts';
 
 /** karmada.drainNotReady: endpoints of draining kube clusters go behind every healthy endpoint. */
 
@@ -27,20 +28,7 @@ const view = (network = '', generator: ProxyView['generator'] = 'envoy'): ProxyV
 });
 
 function endpoint(kubeCluster: string, address: string, extra: Partial<WorkloadEndpoint> = {}): WorkloadEndpoint {
-  return {
-    kubeCluster,
-    address,
-    port: 5000,
-    servicePortName: 'grpc',
-    ready: true,
-    serving: true,
-    terminating: false,
-    labels: {},
-    network: '',
-    locality: HERE,
-    tlsMode: 'istio',
-    ...extra,
-  };
+  return workloadEndpoint({ kubeCluster, address, locality: HERE, ...extra });
 }
 
 const NO_GATEWAYS = new Map<string, NetworkGateway[]>();

@@ -5,6 +5,7 @@ import { ENDPOINT_TYPE } from '../protos/type-urls.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { Locality, NetworkGateway, WorkloadEndpoint } from '../model/types.ts';
 import { clusterLoadAssignment, sendsUnhealthy, uniqueAddresses, viewEndpoints } from './eds.ts';
+import { workloadEndpoint } from './test-support/workload-endpoint.ts';
 
 const NETWORKS = ['n0', 'n1', 'n2', 'n3'];
 const LOCALITIES: Locality[] = [
@@ -33,20 +34,13 @@ function endpoint(
   locality: Locality,
   extra: Partial<WorkloadEndpoint> = {},
 ): WorkloadEndpoint {
-  return {
+  return workloadEndpoint({
     kubeCluster: `c-${network}`,
     address: `10.${NETWORKS.indexOf(network)}.0.${i}`,
-    port: 5000,
-    servicePortName: 'grpc',
-    ready: true,
-    serving: true,
-    terminating: false,
-    labels: {},
     network,
     locality,
-    tlsMode: 'istio',
     ...extra,
-  };
+  });
 }
 
 const meshArbitrary = fc.record({
