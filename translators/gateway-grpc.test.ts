@@ -84,7 +84,7 @@ describe('shared and per-workload parts', () => {
     }
   });
 
-  it('shared plus per-workload is everything, and only CDS and LDS have a per-workload part', () => {
+  it('shared plus per-workload is everything, and only CDS, LDS and RDS (a router Gateway routes) have a per-workload part', () => {
     for (const view of [
       richView(),
       richView({ generator: 'grpc' }),
@@ -97,7 +97,9 @@ describe('shared and per-workload parts', () => {
           ...(translator.perWorkload?.(snapshot, view) ?? []),
         ];
         expect(translateAll(typeUrl, snapshot, view)).toEqual(parts);
-        expect(translator.perWorkload !== undefined).toBe(typeUrl === CLUSTER_TYPE || typeUrl === LISTENER_TYPE);
+        expect(translator.perWorkload !== undefined).toBe(
+          typeUrl === CLUSTER_TYPE || typeUrl === LISTENER_TYPE || typeUrl === ROUTE_TYPE,
+        );
       }
     }
     const sidecarInbound = translatorFor(CLUSTER_TYPE)!.perWorkload!(snapshot, richView()).map((r) => r.name);

@@ -11,7 +11,7 @@ import type { MeshSnapshot } from '../model/types.ts';
 import { buildClusters, buildSharedClusters, buildWorkloadClusters } from './cds.ts';
 import { buildEndpoints } from './eds.ts';
 import { buildListeners, buildSharedListeners, buildWorkloadListeners } from './lds.ts';
-import { buildRoutes } from './rds.ts';
+import { buildSharedRoutes, buildWorkloadRoutes } from './rds.ts';
 import { buildNameTable } from './nds.ts';
 import type { XdsResource } from './resource.ts';
 
@@ -37,7 +37,7 @@ export function translatorFor(typeUrl: XdsTypeUrl): TypeTranslator | undefined {
     case LISTENER_TYPE:
       return { shared: buildSharedListeners, perWorkload: buildWorkloadListeners };
     case ROUTE_TYPE:
-      return { shared: buildRoutes };
+      return { shared: buildSharedRoutes, perWorkload: buildWorkloadRoutes };
     case NAME_TABLE_TYPE:
       return { shared: buildNameTable };
     default:

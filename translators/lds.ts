@@ -1,6 +1,7 @@
 import type { ProxyView } from '../model/proxy-view.ts';
 import type { MeshSnapshot } from '../model/types.ts';
 import { buildGatewayListeners } from './gateway/gateway-listeners.ts';
+import { buildIngressGatewayListeners } from './gateway/ingress.ts';
 import { buildGatewayPassthroughListener } from './gateway/passthrough-listener.ts';
 import { gatewaysForProxy } from './gateway/selected-gateways.ts';
 import { buildGrpcListeners } from './grpc/client-listeners.ts';
@@ -31,10 +32,12 @@ export function buildSharedListeners(snapshot: MeshSnapshot, view: ProxyView): X
 
 /**
  * The listeners of the proxy's own workload: virtualInbound, a gRPC server's listeners, or a router's
- * Gateway listeners (their ports follow the router's own Services: Istio's port translation). Pure.
+ * Gateway listeners, AUTO_PASSTHROUGH and ingress servers (their ports follow the router's own Services:
+ * Istio's port translation). Pure.
  */
 export function buildWorkloadListeners(snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
   if (view.generator === 'grpc') return buildGrpcServerListeners(snapshot, view);
-  if (view.proxyType === 'router') return buildGatewayListeners(snapshot, view);
+  if (view.proxyType === 'router')
+    return [...buildGatewayListeners(snapshot, view), ...buildIngressGatewayListeners(snapshot, view)];
   return [buildSidecarInboundListener(snapshot, view)];
 }

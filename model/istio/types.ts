@@ -119,6 +119,17 @@ export interface TCPRoute {
   readonly route: readonly RouteDestination[];
 }
 
+export interface TLSMatchAttributes extends L4MatchAttributes {
+  /** SNI names the route applies to (wildcards allowed); at least one. */
+  readonly sniHosts: readonly string[];
+}
+
+/** A VirtualService tls route: TLS passthrough by SNI (Gateway PASSTHROUGH servers, sidecar TLS ports). */
+export interface TLSRoute {
+  readonly match: readonly TLSMatchAttributes[];
+  readonly route: readonly RouteDestination[];
+}
+
 export interface VirtualServiceSpec {
   /** Non-empty (delegate VirtualServices are not supported). */
   readonly hosts: readonly string[];
@@ -126,6 +137,7 @@ export interface VirtualServiceSpec {
   readonly gateways?: readonly string[];
   readonly http?: readonly HTTPRoute[];
   readonly tcp?: readonly TCPRoute[];
+  readonly tls?: readonly TLSRoute[];
   readonly exportTo?: readonly string[];
 }
 

@@ -36,6 +36,7 @@ export function representativeViews(snapshot: MeshSnapshot): { label: string; vi
       });
     }
   }
+  views.push(...gatewayRouterViews(snapshot));
   for (const [network, gateways] of snapshot.gateways) {
     const gateway = gateways[0];
     if (!gateway) continue;
@@ -51,6 +52,44 @@ export function representativeViews(snapshot: MeshSnapshot): { label: string; vi
         namespace: 'istio-system',
         requestedNetworkView: [],
         workloadIp: gateway.address,
+      },
+    });
+  }
+  return views;
+}
+
+/**
+ * A router per Gateway selector: the first pod (by IP) whose labels the selector matches, as that pod's
+ * gateway proxy sees its Gateways (listeners on its own ports, routes, credentials' SDS names).
+ */
+function gatewayRouterViews(snapshot: MeshSnapshot): { label: string; view: ProxyView }[] {
+  const views: { label: string; view: ProxyView }[] = [];
+  const seen = new Set<string>();
+  for (const gateway of snapshot.istioConfig.gateways) {
+    const selector = gateway.spec.selector;
+    if (selector === undefined || Object.keys(selector).length === 0) continue;
+    const key = JSON.stringify(Object.entries(selector).sort());
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const found = [...snapshot.workloadsByIp.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .flatMap(([ip, workloads]) => workloads.map((w) => ({ ip, w })))
+      .find(({ w }) => Object.entries(selector).every(([k, v]) => w.pod.labels[k] === v));
+    if (found === undefined) continue;
+    const { ip, w } = found;
+    views.push({
+      label: `gateway ${w.pod.namespace}/${w.pod.name} (${w.kubeCluster})`,
+      view: {
+        generator: 'envoy',
+        proxyType: 'router',
+        routerMode: 'standard',
+        network: w.network,
+        locality: w.locality,
+        kubeCluster: w.kubeCluster,
+        namespace: w.pod.namespace,
+        requestedNetworkView: [],
+        workloadIp: ip,
+        labels: w.pod.labels,
       },
     });
   }

@@ -1,6 +1,6 @@
 import { ROUTE_TYPE } from '../../protos/type-urls.ts';
 import type { SnapshotDelta } from '../../model/snapshot-delta.ts';
-import { buildRoutes } from '../../translators/rds.ts';
+import { buildSharedRoutes, buildWorkloadRoutes } from '../../translators/rds.ts';
 import { touchesEverything, type TouchedServices, type TypeGenerator } from './generator.ts';
 
 /** RDS needs a push when services (hosts, ports) or Istio config (VirtualServices) changed. */
@@ -10,6 +10,7 @@ export function rdsTouchedBy(change: SnapshotDelta): TouchedServices {
 
 export const routeGenerator: TypeGenerator = {
   typeUrl: ROUTE_TYPE,
-  shared: buildRoutes,
+  shared: buildSharedRoutes,
+  perWorkload: buildWorkloadRoutes,
   touchedBy: rdsTouchedBy,
 };

@@ -242,13 +242,38 @@ const tcpRoute = z
   })
   .superRefine((r, ctx) => checkWeights(r.route, ctx, ['route']));
 
+// Istio's validateTLSRoute / validateTLSMatch: every match names sniHosts (wildcards allowed), the routes' weights add up.
+const tlsMatch = z.strictObject({
+  sniHosts: z.array(z.string().min(1)).min(1, 'TLS match must have at least one SNI host'),
+  destinationSubnets: z.array(z.string()).optional(),
+  port: port.optional(),
+  sourceLabels: labels.optional(),
+  sourceNamespace: dnsLabel.optional(),
+  gateways: z.array(z.string().min(1)).optional(),
+});
+
+const tlsRoute = z
+  .strictObject({
+    match: z.array(tlsMatch).min(1, 'TLS route must have at least one match condition'),
+    route: z.array(z.strictObject({ destination, weight: weight.optional() })).min(1),
+  })
+  .superRefine((r, ctx) => {
+    checkWeights(r.route, ctx, ['route']);
+    r.match.forEach((m, i) =>
+      m.sniHosts.forEach((sni, j) => {
+        const problem = wildcardDomainProblem(sni);
+        if (problem !== undefined) issue(ctx, ['match', i, 'sniHosts', j], problem);
+      }),
+    );
+  });
+
 export const VirtualServiceSchema = z
   .strictObject({
     hosts: z.array(z.string()).optional(),
     gateways: z.array(z.string().min(1)).optional(),
     http: z.array(httpRoute).optional(),
     tcp: z.array(tcpRoute).optional(),
-    tls: unsupported('tls routes'),
+    tls: z.array(tlsRoute).optional(),
     exportTo: exportTo(false).optional(),
   })
   .superRefine((vs, ctx) => {
@@ -269,7 +294,7 @@ export const VirtualServiceSchema = z
       if (seen.has(host)) issue(ctx, ['hosts', index], `duplicate host ${JSON.stringify(host)}`);
       seen.add(host);
     });
-    if ((vs.http ?? []).length === 0 && (vs.tcp ?? []).length === 0)
-      issue(ctx, [], 'needs at least one http or tcp route');
+    if ((vs.http ?? []).length === 0 && (vs.tcp ?? []).length === 0 && (vs.tls ?? []).length === 0)
+      issue(ctx, [], 'needs at least one http, tcp or tls route');
   })
-  .transform((vs): VirtualServiceSpec => ({ ...without(vs, ['tls']), hosts: vs.hosts ?? [] }));
+  .transform((vs): VirtualServiceSpec => ({ ...vs, hosts: vs.hosts ?? [] }));

@@ -98,19 +98,39 @@ spec:
     );
   });
 
-  it('says which servers meshpilot builds no listener for (every one but AUTO_PASSTHROUGH)', () => {
+  it('says which servers meshpilot builds no listener for (ISTIO_MUTUAL), and none for the ingress servers it builds', () => {
     expect(translationWarnings(accepted(CROSS_NETWORK), {})).toEqual([]);
+    const ingress = accepted(`
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: ingress, namespace: default}
+spec:
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+    tls: {httpsRedirect: true}
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: ["*"]
+    tls: {mode: MUTUAL, credentialName: cred}
+  - port: {number: 8443, name: tls, protocol: TLS}
+    hosts: ["*"]
+    tls: {mode: PASSTHROUGH}
+  - port: {number: 9000, name: mongo, protocol: MONGO}
+    hosts: ["*"]
+`);
+    expect(translationWarnings(ingress, {})).toEqual([]);
     const gateway = accepted(`
 apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: ingress, namespace: default}
 spec:
   servers:
-  - port: {number: 9000, name: mongo, protocol: MONGO}
+  - port: {number: 9443, name: mesh-tls, protocol: TLS}
     hosts: ["*"]
+    tls: {mode: ISTIO_MUTUAL}
 `);
     expect(translationWarnings(gateway, {})).toEqual([
-      'spec.servers[0]: not supported: meshpilot builds no listener for a MONGO server on port 9000 (Istio opens it on the selected gateways) [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]',
+      'spec.servers[0]: not supported: tls.mode ISTIO_MUTUAL (the mesh certificate on a gateway port) on the TLS server on port 9443: meshpilot builds no listener for it (Istio does) [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]',
     ]);
   });
 });

@@ -97,7 +97,7 @@ spec:
       'spec.hosts[0]: domain name "reviews.*.svc" is invalid: label "*" is not a lowercase DNS-1123 label (a wildcard is allowed only in the first label)',
     ],
     ['duplicate hosts', vs([{ route: [route()] }], { hosts: ['a', 'a'] }), 'spec.hosts[1]: duplicate host "a"'],
-    ['no routes at all', { hosts: ['a'] }, 'spec: needs at least one http or tcp route'],
+    ['no routes at all', { hosts: ['a'] }, 'spec: needs at least one http, tcp or tls route'],
     [
       'an http rule without destinations',
       vs([{ match: [{ uri: { exact: '/' } }] }]),
@@ -195,8 +195,40 @@ spec:
       { hosts: ['a'], tcp: [{ route: [route('a', { weight: 10 }), route('b', { weight: 10 })] }] },
       'spec.tcp[0].route: the weights of the 2 destinations sum to 20, expected 100 (or omit every weight for an equal split)',
     ],
+    [
+      'a tls route without sniHosts',
+      { hosts: ['a.example.com'], gateways: ['gw'], tls: [{ match: [{ port: 443 }], route: [route('a')] }] },
+      expect.stringMatching(/^spec\.tls\[0\]\.match\[0\]\.sniHosts: /),
+    ],
+    [
+      'a tls route without a match',
+      { hosts: ['a.example.com'], gateways: ['gw'], tls: [{ route: [route('a')] }] },
+      expect.stringMatching(/^spec\.tls\[0\]\.match: /),
+    ],
   ])('rejects %s, naming the field', (_what, spec, expected) => {
     expect(errorsOf('VirtualService', spec)).toContainEqual(expected);
+  });
+
+  it('accepts tls routes (TLS passthrough by SNI at a Gateway), alone', () => {
+    const config = accepted(`
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: db, namespace: demo}
+spec:
+  hosts: [db.example.com]
+  gateways: [istio-system/passthrough]
+  tls:
+  - match: [{sniHosts: [db.example.com], port: 443}]
+    route: [{destination: {host: db.demo.svc.cluster.local, port: {number: 5432}}}]
+`);
+    expect(config.spec).toMatchObject({
+      tls: [
+        {
+          match: [{ sniHosts: ['db.example.com'], port: 443 }],
+          route: [{ destination: { host: 'db.demo.svc.cluster.local' } }],
+        },
+      ],
+    });
   });
 
   it('checks apiVersion and metadata too', () => {

@@ -44,12 +44,15 @@ function router(labels: Labels, extra: Partial<ProxyView> = {}): ProxyView {
   };
 }
 
-type WireListener = { name: string; filter_chains: { filter_chain_match: { server_names: string[] } }[] };
+type WireListener = { name: string; filter_chains: { filter_chain_match?: { server_names: string[] } }[] };
 
 function listeners(snapshot: typeof base, view: ProxyView): { name: string; snis: string[] }[] {
   return translateAll(LISTENER_TYPE, snapshot, view).map((r) => {
     const listener = onTheWire(r) as WireListener;
-    return { name: listener.name, snis: listener.filter_chains.map((c) => c.filter_chain_match.server_names[0]!) };
+    return {
+      name: listener.name,
+      snis: listener.filter_chains.map((c) => c.filter_chain_match?.server_names[0] ?? ''),
+    };
   });
 }
 
@@ -114,7 +117,7 @@ describe('Istio Gateway resources on routers', () => {
     expect(translateAll(LISTENER_TYPE, everyRouter, sidecar).map((r) => r.name)).not.toContain('0.0.0.0_15444');
   });
 
-  it('ROUTER_MODE sni-dnat without a selecting Gateway keeps the 15443 listener and SNI clusters; a Gateway without AUTO_PASSTHROUGH replaces them', () => {
+  it('ROUTER_MODE sni-dnat without a selecting Gateway keeps the 15443 listener and SNI clusters; a Gateway without AUTO_PASSTHROUGH replaces them with its own listeners', () => {
     const sniDnat = router({ istio: 'other' }, { routerMode: 'sni-dnat' });
     expect(listeners(base, sniDnat)).toEqual([{ name: '0.0.0.0_15443', snis: [EASTWEST_SNI, HELLO_SNI, OTHER_SNI] }]);
     expect(sniClusters(base, sniDnat)).toHaveLength(3);
@@ -124,7 +127,7 @@ describe('Istio Gateway resources on routers', () => {
         servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }],
       }),
     ]);
-    expect(listeners(ingressOnly, sniDnat)).toEqual([]);
+    expect(listeners(ingressOnly, sniDnat)).toEqual([{ name: '0.0.0.0_80', snis: [''] }]);
     expect(sniClusters(ingressOnly, sniDnat)).toEqual([]);
   });
 });

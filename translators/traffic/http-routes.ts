@@ -39,7 +39,7 @@ function headerMatcher(name: string, match: StringMatch, invert = false): Header
   return { name: name.toLowerCase(), string_match: stringMatcher(match), ...(invert ? { invert_match: true } : {}) };
 }
 
-function routeMatch(match: HTTPMatchRequest | undefined): RouteMatch {
+export function routeMatch(match: HTTPMatchRequest | undefined): RouteMatch {
   const uri = match?.uri;
   const path = !uri
     ? { prefix: '/' }
@@ -82,7 +82,7 @@ function matchApplies(match: HTTPMatchRequest | undefined, target: RouteTarget):
 
 /** Consistent-hash routing of the destination's DestinationRule (port and subset level included). */
 function destinationHashPolicy(
-  target: RouteTarget,
+  target: ActionTarget,
   hostname: string,
   port: number,
   subsetName: string | undefined,
@@ -111,14 +111,18 @@ function weighted(
   return destinations.filter((d) => (d.weight ?? 0) > 0).map((d) => ({ cluster: d.cluster, weight: d.weight! }));
 }
 
-function timeouts(timeoutMs: number | undefined, target: RouteTarget): RouteAction {
+function timeouts(timeoutMs: number | undefined, target: ActionTarget): RouteAction {
   if (timeoutMs === undefined || timeoutMs === 0) return target.view.generator === 'grpc' ? {} : NO_TIMEOUTS;
   const d = duration(timeoutMs);
   const stream = { max_stream_duration: { max_stream_duration: d, grpc_timeout_header_max: d } };
   return target.view.generator === 'grpc' ? stream : { timeout: d, ...stream };
 }
 
-function routeAction(vs: VirtualService, http: HTTPRoute, target: RouteTarget): RouteAction | undefined {
+/** What a route action depends on: the proxy, and the port being routed (a destination's default port). */
+export type ActionTarget = Pick<RouteTarget, 'snapshot' | 'view' | 'port'>;
+
+/** A VirtualService http route's action (clusters, weights, timeouts, retries, hash policy); undefined when no destination resolves. */
+export function routeAction(vs: VirtualService, http: HTTPRoute, target: ActionTarget): RouteAction | undefined {
   const resolved = http.route.flatMap((d) => {
     const found = destinationCluster(target.snapshot, vs, d.destination, target.port);
     return found
