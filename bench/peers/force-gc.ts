@@ -4,14 +4,27 @@ import type { ServerProcess } from '../meshpilot-server.ts';
 /**
  * Forces a full garbage collection in a server under test, from outside, without changing how it runs,
  * so (d) can report RSS per idle stream after a forced GC apart from what the push left behind:
- * - Node.js (meshpilot, the baseline): SIGUSR1 opens the inspector (Node prints its ws:// address on
- *   stderr, which the bench keeps in the server's tail), one HeapProfiler.collectGarbage over the
- *   inspector protocol, then the inspector is closed again from inside (node:inspector close()).
+ * - Node.js (meshpilot): SIGUSR1 opens the inspector (Node prints its ws:// address on stderr, which the
+ *   bench keeps in the server's tail), then HeapProfiler.collectGarbage over the inspector protocol.
+ *   The server must run with `--inspect-port=0` (INSPECT_ON_SIGNAL), so the inspector SIGUSR1 opens
+ *   listens on a port of its own instead of 9229, which another process on the machine may hold.
+ *   The inspector stays open (with no session) for the rest of the process's life and later
+ *   collections reuse its address: closing it from inside (node:inspector close(), run from a timer
+ *   the session set) while the bench's WebSocket was still disconnecting made Node crash with SIGSEGV
+ *   now and then (MESHPILOT_BENCH_ERR_SERVER_GONE in about 1 bench run of 11; Node's own bug, the
+ *   race of nodejs/node#18761), and a SIGUSR1 sent before that timer fired found the inspector still
+ *   open and printed nothing, so every other collection failed.
  * - istiod: GET /debug/pprof/heap?gc=1 on its HTTP port (Go's pprof runs runtime.GC() first).
- * Resolves true when the collection ran, false when it could not (e.g. the inspector port was taken).
+ * Resolves true when the collection ran, false when it could not.
  */
 
+/** Node flag for a server forceGcNode will collect: SIGUSR1 then opens the inspector on an ephemeral port. */
+export const INSPECT_ON_SIGNAL = '--inspect-port=0';
+
 const INSPECTOR_URL = /Debugger listening on (ws:\/\/\S+)/;
+
+/** The inspector address of each server a forced GC opened it in (it stays open, see above). */
+const openInspectors = new WeakMap<ServerProcess, string>();
 
 /** One inspector-protocol exchange per method, in order; resolves once every answer came back. */
 async function inspect(url: string, methods: readonly { method: string; params?: unknown }[], timeoutMs: number) {
@@ -40,36 +53,43 @@ async function inspect(url: string, methods: readonly { method: string; params?:
   }
 }
 
-export async function forceGcNode(server: ServerProcess, timeoutMs = 10_000): Promise<boolean> {
+/** Opens the inspector with SIGUSR1 and reads the address Node prints; undefined when none came in time. */
+async function openInspector(server: ServerProcess, deadline: number): Promise<string | undefined> {
   const seen = new Set(server.tail());
   try {
     process.kill(server.pid, 'SIGUSR1');
   } catch {
-    return false;
+    return undefined;
   }
-  const deadline = nowMs() + timeoutMs;
-  let url: string | undefined;
-  for (let i = 0; i < 200 && nowMs() < deadline && url === undefined; i += 1) {
+  for (let i = 0; i < 200 && nowMs() < deadline; i += 1) {
     await sleep(50);
     for (const line of server.tail()) {
       const match = seen.has(line) ? null : INSPECTOR_URL.exec(line);
-      if (match) url = match[1];
+      if (match) return match[1];
     }
   }
+  return undefined;
+}
+
+const COLLECT = [{ method: 'HeapProfiler.collectGarbage' }, { method: 'HeapProfiler.collectGarbage' }] as const;
+
+export async function forceGcNode(server: ServerProcess, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = nowMs() + timeoutMs;
+  const known = openInspectors.get(server);
+  if (known !== undefined) {
+    try {
+      await inspect(known, COLLECT, Math.max(1_000, deadline - nowMs()));
+      return true;
+    } catch {
+      openInspectors.delete(server);
+      return false;
+    }
+  }
+  const url = await openInspector(server, deadline);
   if (url === undefined) return false;
+  openInspectors.set(server, url);
   try {
-    await inspect(
-      url,
-      [
-        { method: 'HeapProfiler.collectGarbage' },
-        { method: 'HeapProfiler.collectGarbage' },
-        {
-          method: 'Runtime.evaluate',
-          params: { expression: "setTimeout(() => process.getBuiltinModule('node:inspector').close(), 100)" },
-        },
-      ],
-      Math.max(1_000, deadline - nowMs()),
-    );
+    await inspect(url, COLLECT, Math.max(1_000, deadline - nowMs()));
     return true;
   } catch {
     return false;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { nowMs, percentile } from '../clock.ts';
 import { GeneratedMesh, type MeshShape } from '../generate-mesh.ts';
 import { startMeshpilot } from '../meshpilot-server.ts';
-import { forceGcIstiod, forceGcNode } from '../peers/force-gc.ts';
+import { INSPECT_ON_SIGNAL, forceGcIstiod, forceGcNode } from '../peers/force-gc.ts';
 import { ISTIOD_NAME, startIstiod } from '../peers/istiod.ts';
 import { KubeMesh } from '../peers/kube-mesh.ts';
 import { KIB } from '../proc-stats.ts';
@@ -84,7 +84,7 @@ export async function runKubeSuite(
       const configPath = join(root, 'meshpilot-kube.yaml');
       await kube.writeMeshpilotConfig(configPath, { debounce: DEFAULT_DEBOUNCE, logLevel: 'info' });
       started = nowMs();
-      const server = await startMeshpilot(configPath, 180_000);
+      const server = await startMeshpilot(configPath, 180_000, { nodeFlags: [INSPECT_ON_SIGNAL] });
       cleanup.defer(() => server.stop());
       context.log(`  meshpilot (kube registry) up in ${Math.round(nowMs() - started)} ms (pid ${server.pid})`);
       meshpilot = await measure(
