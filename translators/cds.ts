@@ -42,7 +42,7 @@ function envoyOutboundCluster(
   return clusterResource(name, {
     ...edsCluster(name, meshConnectTimeoutMs(snapshot)),
     ...envoyPolicyFields(policy, portProtocol(port) === 'http2', remedy, forcesUnhealthy(service)),
-    metadata: istioClusterMetadata(service, rule),
+    metadata: istioClusterMetadata(service, rule, subset?.name),
     // Istio's auto mTLS never applies to a MESH_EXTERNAL ServiceEntry host: plaintext unless a DestinationRule sets TLS.
     ...(service.serviceEntry?.location === 'MESH_EXTERNAL' && policy.tls === undefined
       ? {}

@@ -51,7 +51,8 @@ describe('the seed talk shapes', () => {
       },
       connect_timeout: { seconds: '10' },
       lb_policy: 'LEAST_REQUEST',
-      circuit_breakers: { thresholds: [{ max_connections: { value: 4294967295 }, track_remaining: true }] },
+      alt_stat_name: `outbound|5000||${HELLO};`,
+      circuit_breakers: { thresholds: [{ max_connections: { value: 4294967295 } }] },
       common_lb_config: { locality_weighted_lb_config: {} },
       metadata: {
         filter_metadata: {
@@ -97,12 +98,14 @@ describe('the seed talk shapes', () => {
           },
         },
       ],
+      transport_socket_connect_timeout: { seconds: '15' },
     });
     expect(listener.listener_filters).toEqual([
       {
         name: 'envoy.filters.listener.tls_inspector',
         typed_config: {
           '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
+          initial_read_buffer_size: { value: 512 },
         },
       },
     ]);

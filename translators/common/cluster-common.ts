@@ -12,7 +12,10 @@ import { filterMetadata } from './struct.ts';
 export const CONNECT_TIMEOUT_MS = 10_000;
 const UNLIMITED = 4_294_967_295;
 
-/** Istio's default circuit breakers: effectively unlimited, with remaining counts tracked. */
+/**
+ * Istio's default circuit breakers: effectively unlimited. No track_remaining: Istio leaves the
+ * remaining-capacity gauges off (DISABLE_TRACK_REMAINING_CB_METRICS defaults to true).
+ */
 export const DEFAULT_CIRCUIT_BREAKERS: CircuitBreakers = {
   thresholds: [
     {
@@ -20,32 +23,58 @@ export const DEFAULT_CIRCUIT_BREAKERS: CircuitBreakers = {
       max_pending_requests: { value: UNLIMITED },
       max_requests: { value: UNLIMITED },
       max_retries: { value: UNLIMITED },
-      track_remaining: true,
     },
   ],
 };
+
+/**
+ * Istio's alt_stat_name: the stat prefix followed by ';' (util.DelimitedStatsPrefix), which Istio's
+ * stats tag extractors split on. The prefix is the cluster's name, except where Istio names it otherwise
+ * (InboundPassthroughCluster's stats go under PassthroughCluster).
+ */
+export function altStatName(statPrefix: string): string {
+  return `${statPrefix};`;
+}
 
 /** An EDS cluster over ADS whose ClusterLoadAssignment has the cluster's own name. */
 export function edsCluster(name: string, connectTimeoutMs = CONNECT_TIMEOUT_MS): Cluster {
   return {
     name,
     type: 'EDS',
+    alt_stat_name: altStatName(name),
     eds_cluster_config: { eds_config: { ...ADS_CONFIG_SOURCE, initial_fetch_timeout: {} }, service_name: name },
     connect_timeout: duration(connectTimeoutMs),
   };
 }
 
-/** `metadata.filter_metadata.istio.services`: what istioctl and telemetry read to name a cluster's services. */
-export function istioServicesMetadata(services: readonly MeshService[]): Metadata {
+/**
+ * `metadata.filter_metadata.istio.services`: what istioctl and telemetry read to name a cluster's services;
+ * with `config`, the path of the config object that shaped the cluster (see destinationRulePath).
+ */
+export function istioServicesMetadata(services: readonly MeshService[], config?: string): Metadata {
   return filterMetadata({
-    istio: { services: services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })) },
+    istio: {
+      ...(config !== undefined ? { config } : {}),
+      services: services.map((s) => ({ host: s.hostname, name: s.name, namespace: s.namespace })),
+    },
   });
 }
 
-/** As istioServicesMetadata, plus `config`: the DestinationRule that shaped the cluster, in Istio's path form. */
+/** Istio's `istio.config` metadata value: the config object's path (util.AddConfigInfoMetadata). */
+export function destinationRulePath(rule: {
+  readonly meta: { readonly namespace: string; readonly name: string };
+}): string {
+  return `/apis/networking.istio.io/v1/namespaces/${rule.meta.namespace}/destination-rule/${rule.meta.name}`;
+}
+
+/**
+ * As istioServicesMetadata, plus `config`: the DestinationRule that shaped the cluster, in Istio's path
+ * form, and for a subset cluster `subset` (its name), as Istio's buildSubsetCluster adds them.
+ */
 export function istioClusterMetadata(
   service: MeshService,
   rule: { readonly meta: { readonly namespace: string; readonly name: string } } | undefined,
+  subset?: string,
 ): Metadata {
   const services = [{ host: service.hostname, name: service.name, namespace: service.namespace }];
   // A MESH_EXTERNAL ServiceEntry host is marked external, as Istio does.
@@ -53,9 +82,10 @@ export function istioClusterMetadata(
   if (!rule) return filterMetadata({ istio: { ...external, services } });
   return filterMetadata({
     istio: {
-      config: `/apis/networking.istio.io/v1/namespaces/${rule.meta.namespace}/destination-rule/${rule.meta.name}`,
+      config: destinationRulePath(rule),
       ...external,
       services,
+      ...(subset ? { subset } : {}),
     },
   });
 }

@@ -47,9 +47,12 @@ export function httpConnectionManagerFilter(fields: HttpConnectionManager): Filt
   return { name: 'envoy.filters.network.http_connection_manager', typed_config: typedConfig(HCM_TYPE, fields) };
 }
 
+/** As Istio's: the first read is 512 bytes (Envoy's default is 64 KiB), enough for a ClientHello's SNI and ALPN. */
 export const TLS_INSPECTOR: ListenerFilter = {
   name: 'envoy.filters.listener.tls_inspector',
-  typed_config: typedConfig('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector', {}),
+  typed_config: typedConfig('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector', {
+    initial_read_buffer_size: { value: 512 },
+  }),
 };
 
 export const ORIGINAL_DST: ListenerFilter = {

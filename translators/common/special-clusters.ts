@@ -1,5 +1,5 @@
 import { duration } from '../../protos/any.ts';
-import { CONNECT_TIMEOUT_MS, DEFAULT_CIRCUIT_BREAKERS } from './cluster-common.ts';
+import { altStatName, CONNECT_TIMEOUT_MS, DEFAULT_CIRCUIT_BREAKERS } from './cluster-common.ts';
 import { BLACKHOLE_CLUSTER, INBOUND_PASSTHROUGH_CLUSTER, PASSTHROUGH_CLUSTER } from './names.ts';
 import { clusterResource, type XdsResource } from '../resource.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
@@ -10,6 +10,7 @@ export function blackHoleCluster(connectTimeoutMs = CONNECT_TIMEOUT_MS): XdsReso
   return clusterResource(BLACKHOLE_CLUSTER, {
     name: BLACKHOLE_CLUSTER,
     type: 'STATIC',
+    alt_stat_name: altStatName(BLACKHOLE_CLUSTER),
     connect_timeout: duration(connectTimeoutMs),
   });
 }
@@ -19,6 +20,7 @@ export function passthroughCluster(connectTimeoutMs = CONNECT_TIMEOUT_MS): XdsRe
   return clusterResource(PASSTHROUGH_CLUSTER, {
     name: PASSTHROUGH_CLUSTER,
     type: 'ORIGINAL_DST',
+    alt_stat_name: altStatName(PASSTHROUGH_CLUSTER),
     connect_timeout: duration(connectTimeoutMs),
     lb_policy: 'CLUSTER_PROVIDED',
     circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
@@ -34,6 +36,8 @@ export function inboundPassthroughCluster(view: ProxyView, connectTimeoutMs = CO
   return clusterResource(INBOUND_PASSTHROUGH_CLUSTER, {
     name: INBOUND_PASSTHROUGH_CLUSTER,
     type: 'ORIGINAL_DST',
+    // As Istio: the inbound passthrough's stats go under PassthroughCluster.
+    alt_stat_name: altStatName(PASSTHROUGH_CLUSTER),
     connect_timeout: duration(connectTimeoutMs),
     lb_policy: 'CLUSTER_PROVIDED',
     circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,

@@ -5,6 +5,7 @@ import { type XdsResource, listenerResource } from '../resource.ts';
 import { sniDnatTargets } from './sni-clusters.ts';
 import { hostMatches } from './selected-gateways.ts';
 import { ISTIO_ALPN_MATCH } from '../security/istio-tls.ts';
+import { MAX_CONNECTIONS_PER_SOCKET_EVENT, TRANSPORT_SOCKET_CONNECT_TIMEOUT } from '../common/listener-tuning.ts';
 
 /**
  * The east-west gateway's AUTO_PASSTHROUGH listener `0.0.0.0_<port>` (seed shape; 15443 by default):
@@ -31,6 +32,7 @@ export function buildGatewayPassthroughListener(
     return {
       filter_chain_match: { server_names: [sni], application_protocols: [...ISTIO_ALPN_MATCH] },
       filters: [tcpProxyFilter(sni, sni)],
+      transport_socket_connect_timeout: TRANSPORT_SOCKET_CONNECT_TIMEOUT,
     };
   });
   return listenerResource(name, {
@@ -39,5 +41,6 @@ export function buildGatewayPassthroughListener(
     filter_chains: filterChains,
     listener_filters: [TLS_INSPECTOR],
     traffic_direction: 'OUTBOUND',
+    max_connections_to_accept_per_socket_event: MAX_CONNECTIONS_PER_SOCKET_EVENT,
   });
 }

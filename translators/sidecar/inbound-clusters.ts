@@ -1,12 +1,31 @@
 import { duration } from '../../protos/any.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
-import type { MeshSnapshot } from '../../model/types.ts';
-import { DEFAULT_CIRCUIT_BREAKERS, istioServicesMetadata, meshConnectTimeoutMs } from '../common/cluster-common.ts';
+import type { MeshService, MeshSnapshot } from '../../model/types.ts';
+import {
+  altStatName,
+  DEFAULT_CIRCUIT_BREAKERS,
+  destinationRulePath,
+  istioServicesMetadata,
+  meshConnectTimeoutMs,
+} from '../common/cluster-common.ts';
+import { destinationRuleFor } from '../traffic/destination-rule.ts';
+import type { Metadata } from '../../protos/generated/envoy/config/core/v3/Metadata.ts';
 import { inboundClusterName } from '../common/names.ts';
 import { clusterResource, type XdsResource } from '../resource.ts';
 import { workloadInstances, workloadPorts } from '../common/workload.ts';
 
 const LOCALHOST = '127.0.0.1';
+
+/**
+ * The services of the port, plus `istio.config` when the DestinationRule of the port's first service
+ * (as the proxy's namespace sees it) has a traffic policy: Istio applies that policy's connection pool
+ * to the inbound cluster too and records the rule (buildInboundCluster).
+ */
+function inboundMetadata(snapshot: MeshSnapshot, view: ProxyView, services: readonly MeshService[]): Metadata {
+  const first = services[0];
+  const rule = first && destinationRuleFor(snapshot.istioConfig, first, view.namespace, snapshot.domainSuffix);
+  return istioServicesMetadata(services, rule?.spec.trafficPolicy ? destinationRulePath(rule) : undefined);
+}
 
 /**
  * `inbound|<port>||` per port the proxy's workload serves for some service, keyed like Istio
@@ -23,9 +42,10 @@ export function buildInboundClusters(snapshot: MeshSnapshot, view: ProxyView): X
     return clusterResource(name, {
       name,
       type: 'STATIC',
+      alt_stat_name: altStatName(name),
       connect_timeout: duration(meshConnectTimeoutMs(snapshot)),
       circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
-      metadata: istioServicesMetadata(services),
+      metadata: inboundMetadata(snapshot, view, services),
       load_assignment: {
         cluster_name: name,
         endpoints: [

@@ -2,6 +2,7 @@ import { duration } from '../../protos/any.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { ORIGINAL_DST, socketAddress, TLS_INSPECTOR, tcpProxyFilter } from '../common/filters.ts';
+import { MAX_CONNECTIONS_PER_SOCKET_EVENT } from '../common/listener-tuning.ts';
 import {
   BLACKHOLE_CLUSTER,
   inboundClusterName,
@@ -139,5 +140,6 @@ export function buildSidecarInboundListener(snapshot: MeshSnapshot, view: ProxyV
     listener_filters_timeout: duration(INSPECTION_TIMEOUT_MS),
     continue_on_listener_filters_timeout: true,
     traffic_direction: 'INBOUND',
+    max_connections_to_accept_per_socket_event: MAX_CONNECTIONS_PER_SOCKET_EVENT,
   });
 }

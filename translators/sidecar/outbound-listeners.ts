@@ -17,6 +17,8 @@ import {
 import { isHttpPort, isProxiedPort } from '../common/protocol.ts';
 import { extraWildcards, primaryWildcard } from '../common/ip-family.ts';
 import { serviceTcpProxyFilter } from '../traffic/tcp-routes.ts';
+import { altStatName } from '../common/cluster-common.ts';
+import { MAX_CONNECTIONS_PER_SOCKET_EVENT, TRANSPORT_SOCKET_CONNECT_TIMEOUT } from '../common/listener-tuning.ts';
 import { statsFilters } from '../telemetry/stats-filter.ts';
 import {
   ADS_CONFIG_SOURCE,
@@ -89,6 +91,7 @@ function virtualOutbound(view: ProxyView): XdsResource {
     default_filter_chain: { name: 'PassthroughFilterChain', filters: [tcpProxyFilter(PASSTHROUGH_CLUSTER)] },
     use_original_dst: { value: true },
     traffic_direction: 'OUTBOUND',
+    max_connections_to_accept_per_socket_event: MAX_CONNECTIONS_PER_SOCKET_EVENT,
   });
 }
 
@@ -117,7 +120,12 @@ function tcpServiceListeners(snapshot: MeshSnapshot, view: ProxyView, stats: rea
     .map(([name, { service, port, vip }]) =>
       listener(name, {
         address: socketAddress(vip, port.port),
-        filter_chains: [{ filters: [...stats, serviceTcpProxyFilter(snapshot, view, service, port.port)] }],
+        filter_chains: [
+          {
+            filters: [...stats, serviceTcpProxyFilter(snapshot, view, service, port.port)],
+            transport_socket_connect_timeout: TRANSPORT_SOCKET_CONNECT_TIMEOUT,
+          },
+        ],
         bind_to_port: { value: false },
         traffic_direction: 'OUTBOUND',
       }),
@@ -150,7 +158,8 @@ function httpPortListeners(snapshot: MeshSnapshot, view: ProxyView, stats: reado
         {
           filters: [
             httpConnectionManagerFilter({
-              stat_prefix: `outbound_${name}`,
+              // Istio's stat prefix ends in ';' (util.DelimitedStatsPrefix), for its stats tag extractors.
+              stat_prefix: altStatName(`outbound_${name}`),
               rds: {
                 config_source: { ...ADS_CONFIG_SOURCE, initial_fetch_timeout: {} },
                 route_config_name: String(port),
@@ -159,6 +168,7 @@ function httpPortListeners(snapshot: MeshSnapshot, view: ProxyView, stats: reado
               ...ISTIO_HCM_OPTIONS,
             }),
           ],
+          transport_socket_connect_timeout: TRANSPORT_SOCKET_CONNECT_TIMEOUT,
         },
       ],
       bind_to_port: { value: false },

@@ -17,6 +17,17 @@ function serviceDomains(service: MeshService, port: number, proxyNamespace: stri
   return [...names, ...vips].flatMap((host) => [host, `${host}:${port}`]);
 }
 
+/**
+ * What Istio sets on a sidecar's outbound route configurations (pilot/pkg/networking/core/httproute.go):
+ * Host headers matched without their port, and direct responses up to 1 MiB (Envoy's default is 4 KiB;
+ * Istio's webhook allows 1 MiB). Each virtual host sets include_request_attempt_count (the
+ * x-envoy-attempt-count header to the upstream), as Istio's default proxy headers do.
+ */
+const ISTIO_ROUTE_CONFIG_OPTIONS = {
+  ignore_port_in_host_matching: true,
+  max_direct_response_body_size_bytes: { value: 1024 * 1024 },
+} as const;
+
 function routeConfiguration(snapshot: MeshSnapshot, view: ProxyView, port: number): XdsResource {
   const name = String(port);
   const taken = new Set<string>(['*']);
@@ -32,14 +43,21 @@ function routeConfiguration(snapshot: MeshSnapshot, view: ProxyView, port: numbe
       name: vhostName,
       domains,
       routes: serviceRoutes({ snapshot, view, service, port, vhostName }),
+      include_request_attempt_count: true,
     });
   }
   virtualHosts.push({
     name: 'allow_any',
     domains: ['*'],
     routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, ...NO_TIMEOUTS } }],
+    include_request_attempt_count: true,
   });
-  return routeResource(name, { name, virtual_hosts: virtualHosts, validate_clusters: { value: false } });
+  return routeResource(name, {
+    name,
+    virtual_hosts: virtualHosts,
+    validate_clusters: { value: false },
+    ...ISTIO_ROUTE_CONFIG_OPTIONS,
+  });
 }
 
 /**

@@ -9,7 +9,7 @@ import { isLoadedProtoType } from '../common/proto-types.ts';
 const UNLIMITED = 4_294_967_295;
 export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions' as const;
 
-/** circuit_breakers: Istio's unlimited defaults, with the pool's limits where set. */
+/** circuit_breakers: Istio's unlimited defaults (no track_remaining, as Istio), with the pool's limits where set. */
 export function circuitBreakers(pool: ConnectionPoolSettings | undefined): CircuitBreakers {
   return {
     thresholds: [
@@ -18,7 +18,6 @@ export function circuitBreakers(pool: ConnectionPoolSettings | undefined): Circu
         max_pending_requests: { value: pool?.http?.http1MaxPendingRequests ?? UNLIMITED },
         max_requests: { value: pool?.http?.http2MaxRequests ?? UNLIMITED },
         max_retries: { value: pool?.http?.maxRetries ?? UNLIMITED },
-        track_remaining: true,
       },
     ],
   };

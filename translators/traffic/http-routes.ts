@@ -14,10 +14,14 @@ import { faultPerFilterConfig } from './fault.ts';
 import { hashPolicy } from './load-balancer.ts';
 import { destinationCluster, virtualServiceFor, type VirtualService } from './virtual-service.ts';
 
-/** Istio disables Envoy's 15 s route timeout and lets grpc-timeout headers through unbounded. */
+/**
+ * Istio disables Envoy's 15 s route timeout and lets grpc-timeout headers through unbounded, with the
+ * deprecated max_grpc_timeout as Istio's setTimeout does for Envoy ("the replacement MaxStreamDuration
+ * has some regressions"); proxyless gRPC reads max_stream_duration instead (see timeouts).
+ */
 export const NO_TIMEOUTS: RouteAction = {
   timeout: {},
-  max_stream_duration: { max_stream_duration: {}, grpc_timeout_header_max: {} },
+  max_grpc_timeout: {},
 };
 
 export interface RouteTarget {
@@ -114,8 +118,9 @@ function weighted(
 function timeouts(timeoutMs: number | undefined, target: ActionTarget): RouteAction {
   if (timeoutMs === undefined || timeoutMs === 0) return target.view.generator === 'grpc' ? {} : NO_TIMEOUTS;
   const d = duration(timeoutMs);
-  const stream = { max_stream_duration: { max_stream_duration: d, grpc_timeout_header_max: d } };
-  return target.view.generator === 'grpc' ? stream : { timeout: d, ...stream };
+  return target.view.generator === 'grpc'
+    ? { max_stream_duration: { max_stream_duration: d, grpc_timeout_header_max: d } }
+    : { timeout: d, max_grpc_timeout: d };
 }
 
 /** What a route action depends on: the proxy, and the port being routed (a destination's default port). */
@@ -150,7 +155,7 @@ export function routeAction(vs: VirtualService, http: HTTPRoute, target: ActionT
  * The routes of one service port's virtual host: a VirtualService's http routes in order (one
  * Envoy route per match; matches with another port, another source namespace, sourceLabels or
  * only non-mesh gateways left out) — with weighted clusters across subsets, retries replacing the
- * default policy, timeouts (route timeout and max_stream_duration, which gRPC reads) and fault
+ * default policy, timeouts (Envoy: route timeout and max_grpc_timeout, as Istio; gRPC: max_stream_duration) and fault
  * injection per route — or, with no VirtualService, the default route to `outbound|<port>||<fqdn>`.
  * Requests matching no VirtualService route get no route (404 / UNIMPLEMENTED), as in Istio. Pure.
  */

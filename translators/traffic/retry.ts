@@ -24,7 +24,6 @@ export function defaultRetryPolicy(): RetryPolicy {
         }
       : {}),
     host_selection_retry_max_attempts: 5,
-    retriable_status_codes: [503],
   };
 }
 
@@ -49,7 +48,6 @@ export function virtualServiceRetryPolicy(retries: HTTPRetry | undefined): Retry
     if (codes.length > 0 && !names.includes('retriable-status-codes')) names.push('retriable-status-codes');
     policy.retry_on = names.join(',');
     if (codes.length > 0) policy.retriable_status_codes = codes;
-    else delete policy.retriable_status_codes;
   }
   return policy;
 }
