@@ -12,6 +12,7 @@ import {
   tcpProxyWeightedFilter,
 } from '../common/filters.ts';
 import { primaryWildcard } from '../common/ip-family.ts';
+import { MAX_CONNECTIONS_PER_SOCKET_EVENT, TRANSPORT_SOCKET_CONNECT_TIMEOUT } from '../common/listener-tuning.ts';
 import { typedConfig } from '../common/typed-config.ts';
 import {
   ADS_CONFIG_SOURCE,
@@ -44,9 +45,6 @@ export function credentialResourceName(credentialName: string): string {
 
 /** Istio's SdsCaSuffix: the CA bundle of a MUTUAL credential. */
 export const SDS_CA_SUFFIX = '-cacert';
-
-/** Istio's gatewayTransportSocketConnectTimeout (15 s): slow TLS handshakes are cut. */
-const TRANSPORT_SOCKET_CONNECT_TIMEOUT = { seconds: 15 };
 
 /**
  * The connection manager options Istio sets on a gateway's HTTP listeners (buildGatewayConnectionManager and
@@ -301,6 +299,7 @@ export function buildIngressListeners(
         filter_chains: chains,
         ...(inspectSni ? { listener_filters: [TLS_INSPECTOR] } : {}),
         traffic_direction: 'OUTBOUND',
+        max_connections_to_accept_per_socket_event: MAX_CONNECTIONS_PER_SOCKET_EVENT,
       });
     });
 }
