@@ -1,14 +1,11 @@
 import type { MeshService, MeshSnapshot, ServicePort } from '../../model/types.ts';
-import {
-  DEFAULT_CIRCUIT_BREAKERS,
-  edsCluster,
-  istioServicesMetadata,
-  meshConnectTimeoutMs,
-} from '../common/cluster-common.ts';
+import type { Subset } from '../../model/istio/types.ts';
+import { edsCluster, istioClusterMetadata, meshConnectTimeoutMs } from '../common/cluster-common.ts';
 import { sniName } from '../common/names.ts';
-import { isProxiedPort } from '../common/protocol.ts';
-import { destinationRuleFor, subsetsOf } from '../traffic/destination-rule.ts';
-import { panicThreshold } from '../traffic/gateway-ejection.ts';
+import { isProxiedPort, portProtocol } from '../common/protocol.ts';
+import { envoyPolicyFields } from '../traffic/cluster-policy.ts';
+import { destinationRuleFor, effectivePolicy, subsetsOf, type DestinationRule } from '../traffic/destination-rule.ts';
+import { forcesUnhealthy } from '../eds.ts';
 import { clusterResource, type XdsResource } from '../resource.ts';
 
 export interface SniTarget {
@@ -17,6 +14,9 @@ export interface SniTarget {
   /** '' for the whole service, else a DestinationRule subset (its endpoints: those matching `labels`). */
   readonly subset: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The service's DestinationRule as the gateway's namespace sees it, and the subset's definition. */
+  readonly rule?: DestinationRule;
+  readonly subsetRule?: Subset;
 }
 
 /**
@@ -29,32 +29,34 @@ export function sniDnatTargets(snapshot: MeshSnapshot, gatewayNamespace: string)
   for (const service of snapshot.services.values()) {
     // As Istio, a gateway forwards to mesh services only: no SNI cluster for a MESH_EXTERNAL ServiceEntry host.
     if (service.headless || service.serviceEntry?.location === 'MESH_EXTERNAL') continue;
-    const subsets = subsetsOf(
-      destinationRuleFor(snapshot.istioConfig, service, gatewayNamespace, snapshot.domainSuffix),
-    );
+    const rule = destinationRuleFor(snapshot.istioConfig, service, gatewayNamespace, snapshot.domainSuffix);
+    const withRule = rule ? { rule } : {};
     for (const port of service.ports) {
       if (!isProxiedPort(port)) continue;
-      out.push({ service, port, subset: '', labels: {} });
-      for (const subset of subsets) out.push({ service, port, subset: subset.name, labels: subset.labels ?? {} });
+      out.push({ service, port, subset: '', labels: {}, ...withRule });
+      for (const subset of subsetsOf(rule))
+        out.push({ service, port, subset: subset.name, labels: subset.labels ?? {}, ...withRule, subsetRule: subset });
     }
   }
   return out;
 }
 
 /**
- * The clusters of an sni-dnat router: `outbound_.<port>_._.<fqdn>`, EDS with the same service
- * name (the lead's eds.ts serves them with local-network endpoints only). No TLS: the client's
- * mTLS passes through untouched. Pure.
+ * The clusters of an sni-dnat router: `outbound_.<port>_.<subset>_.<fqdn>`, EDS with the same service
+ * name (eds.ts serves them with local-network endpoints only). No TLS: the client's mTLS passes through
+ * untouched. As Istio's buildOutboundSniDnatClusters, the DestinationRule's traffic policy (merged for the
+ * port and subset) applies otherwise: load balancer, connection pool, outlier detection with its
+ * minHealthPercent as panic threshold (0 for a Service with trafficDistribution), HTTP/2 options for
+ * gRPC/HTTP2 ports, and the rule (and subset) in the istio metadata. Pure.
  */
 export function buildSniDnatClusters(snapshot: MeshSnapshot, gatewayNamespace: string): XdsResource[] {
-  return sniDnatTargets(snapshot, gatewayNamespace).map(({ service, port, subset }) => {
+  return sniDnatTargets(snapshot, gatewayNamespace).map(({ service, port, subset, rule, subsetRule }) => {
     const name = sniName(port.port, subset, service.hostname);
+    const policy = effectivePolicy(rule, port.port, subsetRule);
     return clusterResource(name, {
       ...edsCluster(name, meshConnectTimeoutMs(snapshot)),
-      lb_policy: 'LEAST_REQUEST',
-      circuit_breakers: DEFAULT_CIRCUIT_BREAKERS,
-      common_lb_config: { locality_weighted_lb_config: {}, healthy_panic_threshold: panicThreshold(0) },
-      metadata: istioServicesMetadata([service]),
+      ...envoyPolicyFields(policy, portProtocol(port) === 'http2', false, forcesUnhealthy(service)),
+      metadata: istioClusterMetadata(service, rule, subset || undefined),
     });
   });
 }
