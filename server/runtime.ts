@@ -63,6 +63,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
           trustDomain: config.trustDomain,
           kubeClusters: config.clusters,
           logger,
+          snapshot: () => cache.currentSnapshot(),
         });
   const instance = `meshpilot@${hostname()}`;
   const xds: MeshXdsService = createMeshXdsService({

@@ -22,6 +22,7 @@ import type { WorkloadCertificate } from './ca.ts';
 import type { CertificateCache } from './rotation.ts';
 import type { WorkloadIdentity } from '../../pki/spiffe.ts';
 import { errorMessage } from '../../common/error-message.ts';
+import { isCredentialName, type GatewayCredentialSds } from './gateway-credential-sds.ts';
 
 export const DEFAULT_SECRET_NAME = 'default';
 export const ROOTCA_SECRET_NAME = 'ROOTCA';
@@ -34,6 +35,8 @@ export interface SdsSourceOptions {
   readonly rootCertPem: string;
   readonly clock: () => number;
   readonly logger: Logger;
+  /** Gateway credentials (`kubernetes://<credentialName>`) from the gateways' kube Secrets; absent: none served. */
+  readonly gatewayCredentials?: GatewayCredentialSds;
 }
 
 /** An SDS resource from a typed Secret message (generated from the data-plane-api protos). */
@@ -86,9 +89,18 @@ export class SdsSource implements ResourceSource<ConnectedProxy, SnapshotDelta> 
   resources(connection: SdsStream): ResourceMap {
     const available = new Map<string, EncodedResource>([[ROOTCA_SECRET_NAME, this.#rootCa]]);
     const requested = requestedSecretNames(connection);
+    const credentials: string[] = [];
     for (const name of requested) {
-      if (name !== DEFAULT_SECRET_NAME && name !== ROOTCA_SECRET_NAME) this.#denyUnknownName(connection, name);
+      if (this.#options.gatewayCredentials !== undefined && isCredentialName(name)) credentials.push(name);
+      else if (name !== DEFAULT_SECRET_NAME && name !== ROOTCA_SECRET_NAME) this.#denyUnknownName(connection, name);
     }
+    if (credentials.length > 0)
+      for (const [name, resource] of this.#options.gatewayCredentials!.resources(
+        connection,
+        connection.authenticated,
+        credentials,
+      ))
+        available.set(name, resource);
     if (!requested.has(DEFAULT_SECRET_NAME)) return available;
     const identity = connection.authenticated;
     if (identity === undefined) {
@@ -123,6 +135,7 @@ export class SdsSource implements ResourceSource<ConnectedProxy, SnapshotDelta> 
 
   /** A closed stream is forgotten at once, not at the next rotation. */
   released(connection: SdsStream): void {
+    this.#options.gatewayCredentials?.released(connection);
     for (const [key, watchers] of this.#watchers) {
       watchers.delete(connection);
       if (watchers.size === 0) this.#watchers.delete(key);
@@ -136,14 +149,19 @@ export class SdsSource implements ResourceSource<ConnectedProxy, SnapshotDelta> 
     return count;
   }
 
-  /** Secrets do not depend on the mesh: a stream is pushed when its certificate is (re)issued. */
-  touched(): Touched {
-    return 'none';
+  /**
+   * Workload secrets do not depend on the mesh: a stream is pushed when its certificate is (re)issued. A
+   * gateway's credentials do (which Gateways name them): looked at again on every mesh change.
+   */
+  touched(_change: SnapshotDelta, connection: SdsStream): Touched {
+    if (this.#options.gatewayCredentials === undefined) return 'none';
+    return [...requestedSecretNames(connection)].some(isCredentialName) ? 'all' : 'none';
   }
 
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#options.gatewayCredentials?.stop();
   }
 
   #encodedFor(key: string, certificate: WorkloadCertificate): EncodedResource {
@@ -224,7 +242,7 @@ export class SdsSource implements ResourceSource<ConnectedProxy, SnapshotDelta> 
     this.#logOnce(connection, `name:${name}`, () =>
       this.#options.logger.warn(
         { connection: connection.id, proxy: connection.proxy.id, secret: name, code: 'MESHPILOT_ERR_SDS_DENIED' },
-        'SDS secret not served: only "default" (the stream\'s own authenticated identity) and "ROOTCA" exist',
+        'SDS secret not served: only "default" (the stream\'s own authenticated identity), "ROOTCA" and gateways\' kubernetes://<credentialName> exist',
       ),
     );
   }

@@ -15,6 +15,8 @@ import { startSecurity, type SecurityPlane } from './start-security.ts';
 import { kubeTokenReviewer } from './token-review.ts';
 import { makeTempDir } from '../../pki/test-support.ts';
 import type { WorkloadIdentity } from '../../pki/spiffe.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
+import { KubeCredentialSecrets } from './gateway-credential-secrets.ts';
 
 export interface SecurityFixture {
   readonly security: SecurityPlane;
@@ -36,7 +38,15 @@ export function bearer(token: string): Metadata {
   return metadata;
 }
 
-export async function startSecurityFixture(settings: Partial<SecurityConfig> = {}): Promise<SecurityFixture> {
+export interface SecurityFixtureOptions {
+  /** The mesh whose Gateways name the credentials gateways may have; Secrets are read from the fixture's kube-sim (kube cluster cluster-a). */
+  readonly gatewaySnapshot?: () => MeshSnapshot | undefined;
+}
+
+export async function startSecurityFixture(
+  settings: Partial<SecurityConfig> = {},
+  options: SecurityFixtureOptions = {},
+): Promise<SecurityFixture> {
   const temp = await makeTempDir();
   const logLines: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
@@ -55,6 +65,15 @@ export async function startSecurityFixture(settings: Partial<SecurityConfig> = {
     kubeClusters: [],
     logger,
     tokenReviewer: kubeTokenReviewer({ kubeconfig: kubeSim.kubeconfig, kubeCluster: 'cluster-a' }),
+    ...(options.gatewaySnapshot !== undefined
+      ? {
+          snapshot: options.gatewaySnapshot,
+          credentialSecrets: new KubeCredentialSecrets(
+            new Map([['cluster-a', { kubeconfig: { yaml: kubeSim.kubeconfig } }]]),
+            logger,
+          ),
+        }
+      : {}),
   });
   const xds = createMeshXdsService({
     cache: new XdsCache(),

@@ -19,6 +19,9 @@ import { SdsSource } from './sds-source.ts';
 import { ClientCertificateRequestingCredentials } from './serving-credentials.ts';
 import { kubeTokenReviewer, type TokenReviewer } from './token-review.ts';
 import { operatorKubeconfigPolicy } from '../kube/kubeconfig.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
+import { KubeCredentialSecrets, type SecretsKubeCluster } from './gateway-credential-secrets.ts';
+import { GatewayCredentialSds, type CredentialSecretsReader } from './gateway-credential-sds.ts';
 
 export interface StartSecurityOptions {
   readonly security: SecurityConfig;
@@ -28,6 +31,25 @@ export interface StartSecurityOptions {
   readonly clock?: () => number;
   /** Replaces the TokenReview client built from security.tokenReviewCluster (tests). */
   readonly tokenReviewer?: TokenReviewer;
+  /**
+   * The mesh whose Gateways say which credentials a gateway may have (runtime: the cache's current
+   * snapshot). Absent: no Gateway credential is served over SDS.
+   */
+  readonly snapshot?: () => MeshSnapshot | undefined;
+  /** Where Gateway credential Secrets are read (default: the kube clusters with a kubeconfig). */
+  readonly credentialSecrets?: CredentialSecretsReader;
+}
+
+function credentialSecretsOf(options: StartSecurityOptions): CredentialSecretsReader {
+  if (options.credentialSecrets !== undefined) return options.credentialSecrets;
+  const clusters = new Map<string, SecretsKubeCluster>();
+  for (const cluster of options.kubeClusters)
+    if (cluster.kubeconfig !== undefined)
+      clusters.set(cluster.name, {
+        kubeconfig: { path: cluster.kubeconfig },
+        policy: operatorKubeconfigPolicy(cluster),
+      });
+  return new KubeCredentialSecrets(clusters, options.logger);
 }
 
 export interface SecurityPlane {
@@ -90,7 +112,18 @@ export async function startSecurity(options: StartSecurityOptions): Promise<Secu
         ttlMs: security.workloadCertTtlMs,
       }),
   });
-  const sds = new SdsSource({ certificates, rootCertPem: ca.rootCertPem(), clock, logger });
+  const credentialSecrets = options.snapshot !== undefined ? credentialSecretsOf(options) : undefined;
+  const gatewayCredentials =
+    credentialSecrets !== undefined && options.snapshot !== undefined
+      ? new GatewayCredentialSds({ secrets: credentialSecrets, snapshot: options.snapshot, logger })
+      : undefined;
+  const sds = new SdsSource({
+    certificates,
+    rootCertPem: ca.rootCertPem(),
+    clock,
+    logger,
+    ...(gatewayCredentials !== undefined ? { gatewayCredentials } : {}),
+  });
   const tokenReviewer = await tokenReviewerFor(options);
   const authenticator = new PeerAuthenticator({ ca, ...(tokenReviewer !== undefined ? { tokenReviewer } : {}) });
   const servers: Server[] = [];
@@ -152,6 +185,8 @@ export async function startSecurity(options: StartSecurityOptions): Promise<Secu
     stop(): void {
       stopped = true;
       sds.stop();
+      // Informers of Gateway credential Secrets: stopping is fire-and-forget, as the servers' shutdown.
+      if (credentialSecrets instanceof KubeCredentialSecrets) void credentialSecrets.stop();
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       for (const server of servers) server.forceShutdown();
