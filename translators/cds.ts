@@ -13,7 +13,7 @@ import { blackHoleCluster, inboundPassthroughCluster, passthroughCluster } from 
 import { serviceSpiffeUris } from './security/istio-tls.ts';
 import { envoyPolicyFields, grpcPolicyFields } from './traffic/cluster-policy.ts';
 import { destinationRuleFor, effectivePolicy, subsetsOf, type DestinationRule } from './traffic/destination-rule.ts';
-import { envoyTransport } from './traffic/envoy-tls.ts';
+import { autoSniOptions, envoyTransport } from './traffic/envoy-tls.ts';
 import { gatewayEjectionRemedy } from './traffic/gateway-ejection.ts';
 import { forcesUnhealthy } from './eds.ts';
 
@@ -41,8 +41,14 @@ function envoyOutboundCluster(
   const remedy = gatewayEjectionRemedy(snapshot, view, service, policy);
   return clusterResource(name, {
     ...edsCluster(name, meshConnectTimeoutMs(snapshot)),
-    ...envoyPolicyFields(policy, portProtocol(port) === 'http2', remedy, forcesUnhealthy(service)),
-    metadata: istioClusterMetadata(service, rule, subset?.name),
+    ...envoyPolicyFields(
+      policy,
+      portProtocol(port) === 'http2',
+      remedy,
+      forcesUnhealthy(service),
+      autoSniOptions(policy.tls, view.proxyType),
+    ),
+    metadata: istioClusterMetadata(service, rule, subset?.name, policy.tls?.mode),
     // Istio's auto mTLS never applies to a MESH_EXTERNAL ServiceEntry host: plaintext unless a DestinationRule sets TLS.
     ...(service.serviceEntry?.location === 'MESH_EXTERNAL' && policy.tls === undefined
       ? {}

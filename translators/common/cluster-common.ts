@@ -69,12 +69,14 @@ export function destinationRulePath(rule: {
 
 /**
  * As istioServicesMetadata, plus `config`: the DestinationRule that shaped the cluster, in Istio's path
- * form, and for a subset cluster `subset` (its name), as Istio's buildSubsetCluster adds them.
+ * form, and for a subset cluster `subset` (its name), as Istio's buildSubsetCluster adds them; `tlsMode`: the
+ * cluster's DestinationRule TLS mode (SIMPLE / MUTUAL add `alpn_override: "false"`).
  */
 export function istioClusterMetadata(
   service: MeshService,
   rule: { readonly meta: { readonly namespace: string; readonly name: string } } | undefined,
   subset?: string,
+  tlsMode?: string,
 ): Metadata {
   const services = [{ host: service.hostname, name: service.name, namespace: service.namespace }];
   // A MESH_EXTERNAL ServiceEntry host is marked external, as Istio does.
@@ -83,6 +85,8 @@ export function istioClusterMetadata(
   return filterMetadata({
     istio: {
       config: destinationRulePath(rule),
+      // Istio's AddALPNOverrideToMetadata: TLS origination to a non-mesh server keeps the client's ALPN.
+      ...(tlsMode === 'SIMPLE' || tlsMode === 'MUTUAL' ? { alpn_override: 'false' } : {}),
       ...external,
       services,
       ...(subset ? { subset } : {}),

@@ -56,7 +56,7 @@ export function buildSniDnatClusters(snapshot: MeshSnapshot, gatewayNamespace: s
     return clusterResource(name, {
       ...edsCluster(name, meshConnectTimeoutMs(snapshot)),
       ...envoyPolicyFields(policy, portProtocol(port) === 'http2', false, forcesUnhealthy(service)),
-      metadata: istioClusterMetadata(service, rule, subset || undefined),
+      metadata: istioClusterMetadata(service, rule, subset || undefined, policy.tls?.mode),
     });
   });
 }

@@ -1,4 +1,5 @@
 import type { Cluster } from '../resource.ts';
+import type { UpstreamHttpProtocolOptions } from '../../protos/generated/envoy/config/core/v3/UpstreamHttpProtocolOptions.ts';
 import type { EffectivePolicy } from './destination-rule.ts';
 import { circuitBreakers, connectTimeout, httpProtocolOptions } from './connection-pool.ts';
 import { envoyPanicThreshold, grpcMaxEjectionPercent, panicThreshold } from './gateway-ejection.ts';
@@ -8,18 +9,20 @@ import { envoyOutlierDetection, grpcOutlierDetection } from './outlier-detection
 /**
  * The cluster fields a DestinationRule's policy sets, for an Envoy outbound cluster. `forcesUnhealthy`
  * (a Service with trafficDistribution, sent its not-ready endpoints): panic threshold 0 whatever
- * minHealthPercent says, as Istio, so Envoy never balances to them.
+ * minHealthPercent says, as Istio, so Envoy never balances to them. `upstreamTls`: the auto_sni /
+ * auto_san_validation options of the cluster's TLS origination (envoy-tls.ts autoSniOptions).
  */
 export function envoyPolicyFields(
   policy: EffectivePolicy,
   http2: boolean,
   gatewayRemedy: boolean,
   forcesUnhealthy = false,
+  upstreamTls?: UpstreamHttpProtocolOptions,
 ): Cluster {
   const pool = policy.connectionPool;
   const outlier = policy.outlierDetection;
   const timeout = connectTimeout(pool);
-  const protocolOptions = httpProtocolOptions(pool, http2);
+  const protocolOptions = httpProtocolOptions(pool, http2, upstreamTls);
   return {
     ...(timeout ? { connect_timeout: timeout } : {}),
     ...envoyLoadBalancer(policy.loadBalancer),

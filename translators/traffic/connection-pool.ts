@@ -1,5 +1,6 @@
 import { duration, type TypedObject } from '../../protos/any.ts';
 import type { HttpProtocolOptions as CommonHttpProtocolOptions } from '../../protos/generated/envoy/config/core/v3/HttpProtocolOptions.ts';
+import type { UpstreamHttpProtocolOptions } from '../../protos/generated/envoy/config/core/v3/UpstreamHttpProtocolOptions.ts';
 import { typedConfig } from '../common/typed-config.ts';
 import type { CircuitBreakers } from '../../protos/generated/envoy/config/cluster/v3/CircuitBreakers.ts';
 import type { Duration } from '../../protos/generated/google/protobuf/Duration.ts';
@@ -27,11 +28,13 @@ export function circuitBreakers(pool: ConnectionPoolSettings | undefined): Circu
  * `typed_extension_protocol_options` HttpProtocolOptions: HTTP/2 upstream for h2 ports (as
  * Istio), common options from the pool (maxRequestsPerConnection — the seed's mitigation for L4
  * imbalance through east-west gateways —, idleTimeout, tcp.maxConnectionDuration), h2
- * maxConcurrentStreams. Undefined when nothing is set or the proto is not loaded.
+ * maxConcurrentStreams, and `upstream` (auto_sni / auto_san_validation of a SIMPLE or MUTUAL DestinationRule,
+ * see envoy-tls.ts). Undefined when nothing is set or the proto is not loaded.
  */
 export function httpProtocolOptions(
   pool: ConnectionPoolSettings | undefined,
   http2: boolean,
+  upstream?: UpstreamHttpProtocolOptions,
 ): Record<string, TypedObject> | undefined {
   if (!isLoadedProtoType(HTTP_PROTOCOL_OPTIONS)) return undefined;
   const common: CommonHttpProtocolOptions = {
@@ -44,7 +47,7 @@ export function httpProtocolOptions(
       : {}),
   };
   const hasCommon = Object.keys(common).length > 0;
-  if (!http2 && !hasCommon) return undefined;
+  if (!http2 && !hasCommon && !upstream) return undefined;
   const streams = pool?.http?.maxConcurrentStreams;
   const explicit = http2
     ? { http2_protocol_options: streams ? { max_concurrent_streams: { value: streams } } : {} }
@@ -52,6 +55,7 @@ export function httpProtocolOptions(
   return {
     [HTTP_PROTOCOL_OPTIONS]: typedConfig(HTTP_PROTOCOL_OPTIONS, {
       ...(hasCommon ? { common_http_protocol_options: common } : {}),
+      ...(upstream ? { upstream_http_protocol_options: upstream } : {}),
       explicit_http_config: explicit,
     }),
   };

@@ -4,6 +4,8 @@ import type { CommonTlsContext } from '../../protos/generated/envoy/extensions/t
 import type { SubjectAltNameMatcher } from '../../protos/generated/envoy/extensions/transport_sockets/tls/v3/SubjectAltNameMatcher.ts';
 import { typedConfig } from '../common/typed-config.ts';
 import type { ClientTlsSettings } from '../../model/istio/types.ts';
+import type { ProxyType } from '../../model/proxy-view.ts';
+import type { UpstreamHttpProtocolOptions } from '../../protos/generated/envoy/config/core/v3/UpstreamHttpProtocolOptions.ts';
 import { ADS_CONFIG_SOURCE } from '../resource.ts';
 import { structValue } from '../common/struct.ts';
 import { istioUpstreamTls, RAW_BUFFER_SOCKET } from '../security/istio-tls.ts';
@@ -95,4 +97,23 @@ export function envoyTransport(
     default:
       return { transport_socket: userTls(tls) };
   }
+}
+
+/**
+ * Istio's setAutoSniAndAutoSanValidation for a DestinationRule's SIMPLE / MUTUAL TLS origination: without
+ * `sni`, Envoy sends the request's Host as SNI (auto_sni), and then, without `subjectAltNames` and unless
+ * insecureSkipVerify, checks the server certificate against it (auto_san_validation). Istio builds no TLS
+ * context (so no options) for a sidecar's credentialName outside a workloadSelector rule, which is the only
+ * kind of rule meshpilot applies; undefined otherwise.
+ */
+export function autoSniOptions(
+  tls: ClientTlsSettings | undefined,
+  proxyType: ProxyType,
+): UpstreamHttpProtocolOptions | undefined {
+  if (!tls || (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL')) return undefined;
+  if (tls.credentialName && !tls.credentialName.startsWith('configmap://') && proxyType === 'sidecar') return undefined;
+  const autoSni = !tls.sni;
+  const autoSan = autoSni && (tls.subjectAltNames ?? []).length === 0 && tls.insecureSkipVerify !== true;
+  if (!autoSni && !autoSan) return undefined;
+  return { ...(autoSni ? { auto_sni: true } : {}), ...(autoSan ? { auto_san_validation: true } : {}) };
 }
