@@ -19,7 +19,7 @@ const pod = (extra: Record<string, unknown> = {}, annotations: Record<string, st
   spec: { containers: [{ name: 'web', image: 'web:1' }], ...extra },
 });
 
-type Spec = { containers: Json[]; initContainers: Json[]; volumes: Json[] };
+type Spec = { containers: Json[]; initContainers?: Json[]; volumes: Json[] };
 const specOf = (injected: unknown): Spec => (injected as { spec: Spec }).spec;
 const envNames = (container: Json | undefined): string[] =>
   ((container?.['env'] as { name: string }[] | undefined) ?? []).map((e) => e.name);
@@ -72,7 +72,7 @@ describe('sidecar injection (pure)', () => {
     expect(review({ metadata: {} }).allowed).toBe(false);
   });
 
-  it('keeps the pod’s own init containers and volumes after istio-init and before its own volumes', () => {
+  it('puts istio-init after the pod’s own init containers and Istio’s volumes before the pod’s, as Istio', () => {
     const spec = specOf(
       injectPod(
         {
@@ -82,8 +82,8 @@ describe('sidecar injection (pure)', () => {
         { ...SETTINGS, clusterId: 'c', network: '' },
       ),
     );
-    expect(spec.initContainers.map((c) => c['name'])).toEqual(['istio-init', 'setup']);
-    expect(spec.volumes[0]?.['name']).toBe('data');
+    expect((spec.initContainers ?? []).map((c) => c['name'])).toEqual(['setup', 'istio-init']);
+    expect(spec.volumes.at(-1)?.['name']).toBe('data');
     expect(envNames(spec.containers[1])).not.toContain('ISTIO_META_NETWORK');
   });
 
@@ -105,7 +105,7 @@ describe('sidecar injection (pure)', () => {
     for (const { template, spec } of cases) {
       const names = [
         ...spec.containers.flatMap((c) => envNames(c)),
-        ...spec.initContainers.map((c) => String(c['name'])),
+        ...(spec.initContainers ?? []).map((c) => String(c['name'])),
         ...spec.volumes.map((v) => String(v['name'])),
         ...spec.containers.flatMap((c) =>
           ((c['volumeMounts'] as { mountPath: string }[] | undefined) ?? []).map((m) => m.mountPath),

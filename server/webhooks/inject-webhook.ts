@@ -1,3 +1,4 @@
+import { rewriteAppProbes } from './app-probes.ts';
 import { allow, deny, type AdmissionRequest, type AdmissionResponse } from './admission.ts';
 import {
   appContainerNames,
@@ -10,6 +11,7 @@ import {
   type InjectionSettings,
   type Json,
   type PodParts,
+  withClusterEnv,
 } from './sidecar-template.ts';
 
 /** Namespaces Istio never injects into (pkg/kube/inject IgnoredNamespaces). */
@@ -28,6 +30,7 @@ type PodObject = {
     namespace?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
+    ownerReferences?: { apiVersion?: string; kind?: string; name?: string; controller?: boolean }[];
   };
   spec?: { containers?: Json[]; initContainers?: Json[]; volumes?: Json[]; hostNetwork?: boolean };
 };
@@ -58,44 +61,99 @@ function skipReason(pod: PodObject, namespace: string): string | undefined {
   return undefined;
 }
 
-/** The workload name: Istio's DeploymentMeta name, from generateName for controller-made pods. */
-function workloadName(pod: PodObject): string | undefined {
-  const labels = pod.metadata?.labels ?? {};
-  const generate = pod.metadata?.generateName?.replace(/-$/, '');
-  const fromGenerate =
-    generate && labels['pod-template-hash']
-      ? generate.replace(new RegExp(`-${labels['pod-template-hash']}$`), '')
-      : generate;
-  return labels['service.istio.io/workload-name'] ?? fromGenerate ?? pod.metadata?.name;
+/** Istio's DeploymentMeta of a pod: its controller, a Deployment for a ReplicaSet's pods (pkg/kube GetDeployMetaFromPod). */
+function deployMeta(pod: PodObject, namespace: string): { name: string; owner: string } {
+  const meta = pod.metadata ?? {};
+  let name = meta.name ?? '';
+  let kind = 'Pod';
+  let apiVersion = 'v1';
+  const controller = meta.generateName ? meta.ownerReferences?.find((ref) => ref.controller === true) : undefined;
+  if (controller !== undefined) {
+    apiVersion = controller.apiVersion ?? '';
+    kind = controller.kind ?? '';
+    name = controller.name ?? '';
+    const hash = meta.labels?.['pod-template-hash'];
+    const cronJob = /^(.+)-\d{8,10}$/.exec(name);
+    if (kind === 'ReplicaSet' && hash && name.endsWith(hash)) {
+      name = name.slice(0, -(hash.length + 1));
+      kind = 'Deployment';
+    } else if (kind === 'Job' && cronJob?.[1] !== undefined) {
+      name = cronJob[1];
+      kind = 'CronJob';
+      apiVersion = 'batch/v1';
+    }
+  }
+  if (name === '') name = meta.name ?? '';
+  const owner =
+    apiVersion && name
+      ? `kubernetes://apis/${apiVersion}/namespaces/${namespace || 'default'}/${kind.toLowerCase()}s/${name}`
+      : '';
+  return { name, owner };
+}
+
+/** The template's canonical-name default: trunc 63 | trimAll "-_." (the sidecar template only). */
+const trimCanonical = (name: string): string => name.slice(0, 63).replace(/^[-_.]+|[-_.]+$/g, '');
+
+/** Which env the /inject/cluster/<id>/net/<network> path sets (Istio's URLParameterToEnv). */
+export function pathEnv(path: string): Record<string, string> {
+  const fromPath = pathParameters(path);
+  return {
+    ...(fromPath.clusterId !== undefined ? { ISTIO_META_CLUSTER_ID: fromPath.clusterId } : {}),
+    ...(fromPath.network !== undefined ? { ISTIO_META_NETWORK: fromPath.network } : {}),
+  };
 }
 
 /** The pod with Istio's sidecar (or grpc-agent) template applied, as an object. Pure. */
-export function injectPod(pod: PodObject, namespace: string, settings: InjectionSettings): PodObject {
+export function injectPod(
+  pod: PodObject,
+  namespace: string,
+  settings: InjectionSettings,
+  fromPath: Readonly<Record<string, string>> = {},
+): PodObject {
   const labels = pod.metadata?.labels ?? {};
   const annotations = pod.metadata?.annotations ?? {};
   const containers = pod.spec?.containers ?? [];
-  const parts: PodParts = { namespace, labels, annotations, containers, ...ownerOf(pod) };
+  const deploy = deployMeta(pod, namespace);
+  const parts: PodParts = {
+    namespace,
+    labels,
+    annotations,
+    containers,
+    ...(deploy.name ? { ownerName: deploy.name } : {}),
+    ...(deploy.owner ? { owner: deploy.owner } : {}),
+  };
   const templates = (annotations['inject.istio.io/templates'] ?? 'sidecar').split(',').map((t) => t.trim());
   const grpc = templates.includes(GRPC_AGENT_TEMPLATE);
   const apps = appContainerNames(parts);
-  const name = workloadName(pod) ?? '';
+  // The template's `default`: an empty label counts as absent.
+  const first = (...values: (string | undefined)[]): string | undefined =>
+    values.find((v) => v !== undefined && v !== '');
+  const canonicalName =
+    first(labels['service.istio.io/canonical-name'], labels['app.kubernetes.io/name'], labels['app'], deploy.name) ??
+    '';
+  const network = fromPath['ISTIO_META_NETWORK'];
   const newLabels: Record<string, string> = {
     ...labels,
-    ...(grpc ? {} : { 'security.istio.io/tlsMode': labels['security.istio.io/tlsMode'] ?? 'istio' }),
-    'service.istio.io/canonical-name':
-      labels['service.istio.io/canonical-name'] ?? labels['app.kubernetes.io/name'] ?? labels['app'] ?? name,
+    ...(grpc ? {} : { 'security.istio.io/tlsMode': first(labels['security.istio.io/tlsMode'], 'istio') ?? 'istio' }),
+    'service.istio.io/canonical-name': grpc ? canonicalName : trimCanonical(canonicalName),
     'service.istio.io/canonical-revision':
-      labels['service.istio.io/canonical-revision'] ??
-      labels['app.kubernetes.io/version'] ??
-      labels['version'] ??
-      'latest',
+      first(
+        labels['service.istio.io/canonical-revision'],
+        labels['app.kubernetes.io/version'],
+        labels['version'],
+        'latest',
+      ) ?? 'latest',
+    // Istio's applyMetadata: the network the /inject path names.
+    ...(network !== undefined ? { 'topology.istio.io/network': network } : {}),
   };
-  const initContainers = grpc ? [] : [initContainer(settings)];
-  const proxy = grpc ? grpcAgentContainer(parts, settings) : sidecarContainer(parts, settings);
+  const initContainers = grpc ? [] : [initContainer(settings, annotations)];
+  const template = grpc ? grpcAgentContainer(parts, settings) : sidecarContainer(parts, settings);
+  const proxyEnv = withClusterEnv((template['env'] as Json[] | undefined) ?? [], fromPath);
   const volumes = grpc ? grpcAgentVolumes() : sidecarVolumes();
+  // The grpc-agent template lists the app containers too (to add the bootstrap env), so they count as injected.
   const status = {
-    initContainers: initContainers.map((c) => c['name']),
-    containers: ['istio-proxy'],
+    initContainers: initContainers.length === 0 ? null : initContainers.map((c) => c['name']),
+    containers: grpc ? ['istio-proxy', ...apps] : ['istio-proxy'],
     volumes: volumes.map((v) => v['name']),
     imagePullSecrets: null,
     revision: settings.revision,
@@ -105,23 +163,23 @@ export function injectPod(pod: PodObject, namespace: string, settings: Injection
     ...annotations,
     'istio.io/rev': settings.revision,
     ...defaults,
-    ...(grpc
-      ? { 'sidecar.istio.io/rewriteAppHTTPProbers': 'false' }
-      : {
-          'sidecar.istio.io/interceptionMode': 'REDIRECT',
-          'traffic.sidecar.istio.io/includeInboundPorts':
-            annotations['traffic.sidecar.istio.io/includeInboundPorts'] ?? '*',
-          'traffic.sidecar.istio.io/excludeInboundPorts': '15020',
-          'traffic.sidecar.istio.io/includeOutboundIPRanges':
-            annotations['traffic.sidecar.istio.io/includeOutboundIPRanges'] ?? '*',
-          'prometheus.io/port': '15020',
-          'prometheus.io/path': '/stats/prometheus',
-          'prometheus.io/scrape': 'true',
-        }),
+    ...(grpc ? { 'sidecar.istio.io/rewriteAppHTTPProbers': 'false' } : {}),
+    // Istio's metrics merge (applyPrometheusMerge, mesh enablePrometheusMerge defaults to true).
+    'prometheus.io/port': '15020',
+    'prometheus.io/path': '/stats/prometheus',
+    'prometheus.io/scrape': 'true',
     'sidecar.istio.io/status': JSON.stringify(status),
   };
   const grpcApp = grpcAppAdditions();
-  const appContainers = containers
+  const probes = grpc ? { containers, probers: undefined } : rewriteAppProbes(containers, annotations);
+  const proxy = {
+    ...template,
+    env:
+      probes.probers === undefined
+        ? proxyEnv
+        : [...proxyEnv, { name: 'ISTIO_KUBE_APP_PROBERS', value: probes.probers }],
+  };
+  const appContainers = probes.containers
     .filter((c) => c['name'] !== 'istio-proxy')
     .map((c) =>
       grpc
@@ -137,16 +195,13 @@ export function injectPod(pod: PodObject, namespace: string, settings: Injection
     metadata: { ...pod.metadata, labels: newLabels, annotations: newAnnotations },
     spec: {
       ...pod.spec,
-      initContainers: [...initContainers, ...(pod.spec?.initContainers ?? [])],
+      ...(initContainers.length > 0 || pod.spec?.initContainers !== undefined
+        ? { initContainers: [...(pod.spec?.initContainers ?? []), ...initContainers] }
+        : {}),
       containers: [...appContainers, proxy],
-      volumes: [...(pod.spec?.volumes ?? []), ...volumes],
+      volumes: [...volumes, ...(pod.spec?.volumes ?? [])],
     },
   };
-}
-
-function ownerOf(pod: PodObject): { ownerName?: string } {
-  const name = workloadName(pod);
-  return name === undefined ? {} : { ownerName: name };
 }
 
 function defaultContainers(annotations: Record<string, string>, first: string): Record<string, string> {
@@ -167,7 +222,7 @@ function patchOf(before: PodObject, after: PodObject): Json[] {
   ops.push({ op: 'add', path: '/metadata/labels', value: after.metadata?.labels ?? {} });
   ops.push({ op: 'add', path: '/metadata/annotations', value: after.metadata?.annotations ?? {} });
   for (const key of ['initContainers', 'containers', 'volumes'] as const)
-    ops.push({ op: 'add', path: `/spec/${key}`, value: after.spec?.[key] ?? [] });
+    if (after.spec?.[key] !== undefined) ops.push({ op: 'add', path: `/spec/${key}`, value: after.spec[key] });
   return ops;
 }
 
@@ -183,12 +238,12 @@ export function injectAdmission(
     return deny(request.uid, 'the request carries no Pod with containers');
   const namespace = request.namespace ?? pod.metadata?.namespace ?? 'default';
   if (skipReason(pod, namespace) !== undefined) return allow(request.uid);
-  const fromPath = pathParameters(path);
-  const injected = injectPod(pod, namespace, {
-    ...settings,
-    clusterId: fromPath.clusterId ?? settings.clusterId ?? 'Kubernetes',
-    network: fromPath.network ?? settings.network ?? '',
-  });
+  const injected = injectPod(
+    pod,
+    namespace,
+    { ...settings, clusterId: settings.clusterId ?? 'Kubernetes', network: settings.network ?? '' },
+    pathEnv(path),
+  );
   return {
     uid: request.uid,
     allowed: true,

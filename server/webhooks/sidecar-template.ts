@@ -22,8 +22,13 @@ export interface PodParts {
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
   readonly containers: readonly Json[];
+  /** Istio's DeploymentMeta name and owner (pkg/kube GetDeployMetaFromPod). */
   readonly ownerName?: string;
+  /** kubernetes://apis/<apiVersion>/namespaces/<ns>/<kind>s/<name>, the template's ISTIO_META_OWNER. */
+  readonly owner?: string;
 }
+
+const STATUS_PORT = 15020;
 
 const fieldRef = (name: string, fieldPath: string): Json => ({ name, valueFrom: { fieldRef: { fieldPath } } });
 const resourceRef = (name: string, resource: string): Json => ({
@@ -35,9 +40,23 @@ export function appContainerNames(pod: PodParts): string[] {
   return pod.containers.map((c) => String(c['name'])).filter((name) => name !== 'istio-proxy');
 }
 
+/** A ContainerPort as Go's encoding/json writes corev1.ContainerPort (the template's structToJSON). */
+function goContainerPort(port: unknown): string {
+  const p = (typeof port === 'object' && port !== null ? port : {}) as Json;
+  const fields: [string, unknown][] = [
+    ['name', p['name'] || undefined],
+    ['hostPort', p['hostPort'] || undefined],
+    ['containerPort', p['containerPort'] ?? 0],
+    ['protocol', p['protocol'] || undefined],
+    ['hostIP', p['hostIP'] || undefined],
+  ];
+  return JSON.stringify(Object.fromEntries(fields.filter(([, value]) => value !== undefined)));
+}
+
+/** ISTIO_META_POD_PORTS as the template renders it: one port a line, after four spaces. */
 function podPorts(pod: PodParts): string {
   const ports = pod.containers.flatMap((c) => (Array.isArray(c['ports']) ? (c['ports'] as unknown[]) : []));
-  return `[\n${ports.map((p) => JSON.stringify(p)).join('\n,')}\n]`;
+  return `[${ports.map((p, i) => `\n    ${i === 0 ? '' : ','}${goContainerPort(p)}`).join('')}\n]`;
 }
 
 /** The env of istio-proxy shared by both templates, in the template's order. */
@@ -69,7 +88,10 @@ function proxyEnv(pod: PodParts, s: InjectionSettings, grpc: boolean): Json[] {
     fieldRef('ISTIO_META_NODE_NAME', 'spec.nodeName'),
     ...(grpc ? [] : [{ name: 'ISTIO_META_INTERCEPTION_MODE', value: 'REDIRECT' }]),
     ...(s.network ? [{ name: 'ISTIO_META_NETWORK', value: s.network }] : []),
-    ...(pod.ownerName ? [{ name: 'ISTIO_META_WORKLOAD_NAME', value: pod.ownerName }] : []),
+    ...(pod.labels['service.istio.io/workload-name'] || pod.ownerName
+      ? [{ name: 'ISTIO_META_WORKLOAD_NAME', value: pod.labels['service.istio.io/workload-name'] || pod.ownerName }]
+      : []),
+    ...(pod.owner ? [{ name: 'ISTIO_META_OWNER', value: pod.owner }] : []),
     { name: 'ISTIO_META_MESH_ID', value: s.meshId || s.trustDomain },
     { name: 'TRUST_DOMAIN', value: s.trustDomain },
     ...(grpc
@@ -78,6 +100,19 @@ function proxyEnv(pod: PodParts, s: InjectionSettings, grpc: boolean): Json[] {
           { name: 'DISABLE_ENVOY', value: 'true' },
         ]
       : []),
+  ];
+}
+
+/**
+ * The proxy's env with the /inject/cluster/<id>/net/<network> path's values: Istio's webhook removes
+ * ISTIO_META_CLUSTER_ID and ISTIO_META_NETWORK and appends the path's, sorted by name (updateClusterEnvs).
+ */
+export function withClusterEnv(env: readonly Json[], fromPath: Readonly<Record<string, string>>): Json[] {
+  const names = Object.keys(fromPath).sort();
+  if (names.length === 0) return [...env];
+  return [
+    ...env.filter((e) => !names.includes(String(e['name']))),
+    ...names.map((name) => ({ name, value: fromPath[name] })),
   ];
 }
 
@@ -91,9 +126,22 @@ const proxyArgs = (s: InjectionSettings): string[] => [
   '--log_output_level=default:info',
 ];
 
+// Istio's chart defaults (global.proxy.resources, startupProbe, readiness*): zero fields are left out, as
+// Go's encoding of the rendered template leaves them out.
+const proxyResources: Json = {
+  limits: { cpu: '2', memory: '1Gi' },
+  requests: { cpu: '100m', memory: '128Mi' },
+};
+
+const startupProbe: Json = {
+  httpGet: { path: '/healthz/ready', port: 15021 },
+  periodSeconds: 1,
+  timeoutSeconds: 3,
+  failureThreshold: 600,
+};
+
 const readiness = (port: number): Json => ({
   httpGet: { path: '/healthz/ready', port },
-  initialDelaySeconds: 0,
   periodSeconds: 15,
   timeoutSeconds: 3,
   failureThreshold: 4,
@@ -116,8 +164,21 @@ const podInfoVolume: Json = {
 };
 const rootCertVolume: Json = { name: 'istiod-ca-cert', configMap: { name: 'istio-ca-root-cert' } };
 
-/** istio-init: istio-iptables with the template's default arguments. */
-export function initContainer(s: InjectionSettings): Json {
+/** istio-iptables' -d: the excluded inbound ports with the agent's status port (template.go excludeInboundPort). */
+function excludeInboundPorts(excluded: string): string {
+  const ports = excluded.split(',').map((p) => p.trim());
+  if (ports.includes(String(STATUS_PORT))) return excluded;
+  return [...ports.filter((p) => p !== ''), String(STATUS_PORT)].join(',');
+}
+
+/** istio-init: istio-iptables with the template's arguments and the pod's traffic annotations. */
+export function initContainer(s: InjectionSettings, annotations: Readonly<Record<string, string>> = {}): Json {
+  const traffic = (name: string, fallback: string): string =>
+    annotations[`traffic.sidecar.istio.io/${name}`] ?? fallback;
+  const optional = (flag: string, name: string): string[] => {
+    const value = annotations[`traffic.sidecar.istio.io/${name}`];
+    return value === undefined ? [] : [flag, value];
+  };
   return {
     name: 'istio-init',
     image: s.proxyImage,
@@ -132,16 +193,18 @@ export function initContainer(s: InjectionSettings): Json {
       '-m',
       'REDIRECT',
       '-i',
-      '*',
+      traffic('includeOutboundIPRanges', '*'),
       '-x',
-      '',
+      traffic('excludeOutboundIPRanges', ''),
       '-b',
-      '*',
+      traffic('includeInboundPorts', '*'),
       '-d',
-      '15090,15021,15020',
+      `15090,15021,${excludeInboundPorts(traffic('excludeInboundPorts', ''))}`,
+      ...optional('-q', 'includeOutboundPorts'),
+      ...optional('-o', 'excludeOutboundPorts'),
       '--log_output_level=default:info',
     ],
-    resources: {},
+    resources: proxyResources,
     securityContext: {
       allowPrivilegeEscalation: false,
       privileged: false,
@@ -160,10 +223,8 @@ export function sidecarContainer(pod: PodParts, s: InjectionSettings): Json {
     image: s.proxyImage,
     ports: [{ containerPort: 15090, protocol: 'TCP', name: 'http-envoy-prom' }],
     args: proxyArgs(s),
-    lifecycle: {
-      preStop: { exec: { command: ['pilot-agent', 'request', '--debug-port=15020', 'POST', 'drain'] } },
-    },
     env: proxyEnv(pod, s, false),
+    startupProbe,
     readinessProbe: readiness(15021),
     securityContext: {
       allowPrivilegeEscalation: false,
@@ -174,7 +235,7 @@ export function sidecarContainer(pod: PodParts, s: InjectionSettings): Json {
       runAsUser: 1337,
       runAsGroup: 1337,
     },
-    resources: {},
+    resources: proxyResources,
     volumeMounts: [
       { name: 'workload-socket', mountPath: '/var/run/secrets/workload-spiffe-uds' },
       { name: 'credential-socket', mountPath: '/var/run/secrets/credential-uds' },
@@ -191,9 +252,10 @@ export function sidecarContainer(pod: PodParts, s: InjectionSettings): Json {
 
 export function sidecarVolumes(): Json[] {
   return [
-    { emptyDir: {}, name: 'workload-socket' },
-    { emptyDir: {}, name: 'credential-socket' },
-    { emptyDir: {}, name: 'workload-certs' },
+    // No volume source, as the template has it: the API server defaults it to emptyDir.
+    { name: 'workload-socket' },
+    { name: 'credential-socket' },
+    { name: 'workload-certs' },
     { emptyDir: { medium: 'Memory' }, name: 'istio-envoy' },
     { name: 'istio-data', emptyDir: {} },
     podInfoVolume,
@@ -215,7 +277,7 @@ export function grpcAgentContainer(pod: PodParts, s: InjectionSettings): Json {
     },
     env: proxyEnv(pod, s, true),
     readinessProbe: readiness(15020),
-    resources: {},
+    resources: proxyResources,
     volumeMounts: [
       { name: 'workload-socket', mountPath: '/var/run/secrets/workload-spiffe-uds' },
       { name: 'workload-certs', mountPath: '/var/run/secrets/workload-spiffe-credentials' },
@@ -238,14 +300,15 @@ export function grpcAppAdditions(): { env: Json[]; volumeMounts: Json[] } {
     volumeMounts: [
       { mountPath: '/var/lib/istio/data', name: 'istio-data' },
       { mountPath: '/etc/istio/proxy', name: 'istio-xds' },
+      { name: 'workload-certs', mountPath: '/var/run/secrets/workload-spiffe-credentials' },
     ],
   };
 }
 
 export function grpcAgentVolumes(): Json[] {
   return [
-    { emptyDir: {}, name: 'workload-socket' },
-    { emptyDir: {}, name: 'workload-certs' },
+    { name: 'workload-socket' },
+    { name: 'workload-certs' },
     { emptyDir: { medium: 'Memory' }, name: 'istio-xds' },
     { name: 'istio-data', emptyDir: {} },
     podInfoVolume,
