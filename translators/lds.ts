@@ -25,7 +25,7 @@ export function buildSharedListeners(snapshot: MeshSnapshot, view: ProxyView): X
   if (view.generator === 'grpc') return buildGrpcListeners(snapshot);
   if (view.proxyType === 'router')
     return view.routerMode === 'sni-dnat' && gatewaysForProxy(snapshot, view).length === 0
-      ? [buildGatewayPassthroughListener(snapshot, view.namespace)]
+      ? [buildGatewayPassthroughListener(snapshot, view)]
       : [];
   return buildSidecarOutboundListeners(snapshot, view);
 }

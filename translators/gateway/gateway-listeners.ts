@@ -19,5 +19,5 @@ export function buildGatewayListeners(snapshot: MeshSnapshot, view: ProxyView): 
   }
   return [...hostsByPort.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([port, hosts]) => buildGatewayPassthroughListener(snapshot, view.namespace, port, [...hosts].sort()));
+    .map(([port, hosts]) => buildGatewayPassthroughListener(snapshot, view, port, [...hosts].sort()));
 }

@@ -1,4 +1,6 @@
 import type { MeshSnapshot } from '../../model/types.ts';
+import type { ProxyView } from '../../model/proxy-view.ts';
+import { primaryWildcard } from '../common/ip-family.ts';
 import { socketAddress, TLS_INSPECTOR, tcpProxyFilter } from '../common/filters.ts';
 import { addressPortName, GATEWAY_PASSTHROUGH_PORT, sniName } from '../common/names.ts';
 import { type XdsResource, listenerResource } from '../resource.ts';
@@ -8,7 +10,8 @@ import { ISTIO_ALPN_MATCH } from '../security/istio-tls.ts';
 import { MAX_CONNECTIONS_PER_SOCKET_EVENT, TRANSPORT_SOCKET_CONNECT_TIMEOUT } from '../common/listener-tuning.ts';
 
 /**
- * The east-west gateway's AUTO_PASSTHROUGH listener `0.0.0.0_<port>` (seed shape; 15443 by default):
+ * The east-west gateway's AUTO_PASSTHROUGH listener `0.0.0.0_<port>` (seed shape; 15443 by default; `::_<port>`
+ * for an IPv6-only gateway):
  * tls_inspector reads the SNI; one filter chain per service port (and subset) matches
  * `outbound_.<port>_.<subset>_.<fqdn>` and the Istio mTLS ALPNs, and tcp_proxies the still-encrypted
  * connection to the cluster of that name. No TLS termination: the mTLS session is between the two
@@ -19,12 +22,14 @@ import { MAX_CONNECTIONS_PER_SOCKET_EVENT, TRANSPORT_SOCKET_CONNECT_TIMEOUT } fr
  */
 export function buildGatewayPassthroughListener(
   snapshot: MeshSnapshot,
-  gatewayNamespace: string,
+  view: ProxyView,
   port: number = GATEWAY_PASSTHROUGH_PORT,
   hosts?: readonly string[],
 ): XdsResource {
-  const name = addressPortName('0.0.0.0', port);
-  const targets = sniDnatTargets(snapshot, gatewayNamespace).filter(
+  // As Istio's buildGatewayListeners: bound to the proxy's first wildcard, `::` for an IPv6-only gateway.
+  const bind = primaryWildcard(view);
+  const name = addressPortName(bind, port);
+  const targets = sniDnatTargets(snapshot, view.namespace).filter(
     ({ service }) => hosts === undefined || hosts.some((host) => hostMatches(service.hostname, host)),
   );
   const filterChains = targets.map(({ service, port: servicePort, subset }) => {
@@ -37,7 +42,7 @@ export function buildGatewayPassthroughListener(
   });
   return listenerResource(name, {
     name,
-    address: socketAddress('0.0.0.0', port),
+    address: socketAddress(bind, port),
     filter_chains: filterChains,
     listener_filters: [TLS_INSPECTOR],
     traffic_direction: 'OUTBOUND',
