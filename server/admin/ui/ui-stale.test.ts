@@ -1,11 +1,17 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdsTestClient, node } from '../../../e2e/support/ads-client.ts';
+import {
+  cellsOf,
+  CHROMIUM,
+  haveChromium,
+  openChromium,
+  SCREENSHOT_DIR,
+  type ChromiumPage,
+} from '../../../e2e/support/chromium-page.ts';
 import { startTestMeshpilot } from '../../../e2e/support/meshpilot-process.ts';
 import { tempDir, writeCluster } from '../../../e2e/support/mesh-fixture.ts';
 import { startRealKubeClusters, type RealKubeCluster } from '../../../e2e/support/real-kube-cluster.ts';
@@ -16,34 +22,22 @@ import { CLUSTER_TYPE } from '../../../protos/type-urls.ts';
 // (direct, through which gateway, not sent; priorities), the stale-data panel of an unreachable kube cluster
 // (a real kube-apiserver, stopped), and point 6's mark on proxies whose CLUSTER_ID / NETWORK is unknown.
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT_DIR = fileURLToPath(new URL('../../../.cache/screenshots/', import.meta.url));
 const PROXY = 'sidecar~127.0.0.9~client-0.sample~sample.svc.cluster.local';
 const STRAY = 'sidecar~127.0.0.31~stray-0.sample~sample.svc.cluster.local';
 const HELLO = `helloworld.${HELLO_NAMESPACE}.svc.cluster.local`;
 const GATEWAY_C = '192.168.3.10:15443';
 
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium)
   console.warn(`/ui stale-data browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
-
-/** The text of each cell of the one row matching `text`. */
-async function cellsOf(table: Locator, text: string | RegExp): Promise<string[]> {
-  const row = table.getByRole('row').filter({ hasText: text });
-  await row.first().waitFor();
-  expect(await row.count()).toBe(1);
-  return (await row.locator('th, td').allInnerTexts()).map((t) => t.trim());
-}
 
 describe.skipIf(!haveChromium)('/ui paths, stale data and unknown proxies in chromium', { timeout: 120_000 }, () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let kube: RealKubeCluster;
   let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
-  let userDataDir: string;
-  let context: BrowserContext;
+  let browser: ChromiumPage;
   let page: Page;
+  let pageProblems: string[];
   const clients: AdsTestClient[] = [];
-  const pageProblems: string[] = [];
 
   const picture = (): Locator => page.getByRole('img', { name: `Paths from ${PROXY} to ${HELLO}` });
   const endpointBox = (address: string): Locator => picture().locator(`g.path-box[data-endpoint="${address}"]`);
@@ -84,26 +78,15 @@ describe.skipIf(!haveChromium)('/ui paths, stale data and unknown proxies in chr
       expect((await client.responses.next()).type_url).toBe(CLUSTER_TYPE);
     }
 
-    userDataDir = await mkdtemp(join(tmpdir(), 'meshpilot-ui-stale-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-      viewport: { width: 1500, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageProblems.push(`console error: ${message.text()}`);
-    });
+    browser = await openChromium('ui-stale');
+    ({ page, problems: pageProblems } = browser);
     await page.goto(`${meshpilot.adminUrl}/ui?refresh=1`);
     await page.getByLabel('Proxy', { exact: true }).selectOption(PROXY);
     await page.getByLabel('Service', { exact: true }).selectOption(HELLO);
   }, 180_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     for (const client of clients) client.close();
     await meshpilot?.stop();
     await kube?.stop();

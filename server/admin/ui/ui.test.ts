@@ -1,28 +1,21 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdsTestClient, node, type DecodedResponse } from '../../../e2e/support/ads-client.ts';
+import {
+  cellsOf,
+  CHROMIUM,
+  haveChromium,
+  openChromium,
+  SCREENSHOT_DIR,
+  type ChromiumPage,
+} from '../../../e2e/support/chromium-page.ts';
 import { startTestMeshpilot } from '../../../e2e/support/meshpilot-process.ts';
 import { tempDir, writeCluster } from '../../../e2e/support/mesh-fixture.ts';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../../../protos/type-urls.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-// Into the git-ignored .cache/ of the repository: tests never write tracked files.
-const SCREENSHOT_DIR = fileURLToPath(new URL('../../../.cache/screenshots/', import.meta.url));
 const SCREENSHOT = `${SCREENSHOT_DIR}ui.png`;
 const PROXY = 'sidecar~127.0.0.9~client-0.default~default.svc.cluster.local';
 const OTHER_PROXY = 'sidecar~127.0.0.10~client-1.default~default.svc.cluster.local';
@@ -31,7 +24,6 @@ const MTLS = { 'security.istio.io/tlsMode': 'istio' };
 // A NACK message is proxy-controlled text: the page must show it literally, never as markup.
 const NACK_MESSAGE = '<img src=x id=injected>listener 0.0.0.0_5000 rejected';
 
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium)
   console.warn(
     `web admin page browser test skipped: ${CHROMIUM} not found (apt-get install chromium; .ci/run installs it)`,
@@ -51,22 +43,14 @@ async function headersOf(table: Locator): Promise<string[]> {
   return (await table.locator('thead th').allInnerTexts()).map((t) => t.trim().replace(/\s+/g, ' '));
 }
 
-/** The text of each cell (th and td) of the one row matching `text`. */
-async function cellsOf(table: Locator, text: string | RegExp): Promise<string[]> {
-  const row = table.getByRole('row').filter({ hasText: text });
-  await row.first().waitFor();
-  expect(await row.count()).toBe(1);
-  return (await row.locator('th, td').allInnerTexts()).map((t) => t.trim());
-}
-
 describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let meshpilot: Awaited<ReturnType<typeof startTestMeshpilot>>;
-  let userDataDir: string;
+  let browser: ChromiumPage;
   let context: BrowserContext;
   let page: Page;
+  let pageProblems: string[];
   const clients: AdsTestClient[] = [];
-  const pageProblems: string[] = [];
 
   beforeAll(async () => {
     dir = await tempDir('ui');
@@ -159,27 +143,13 @@ describe.skipIf(!haveChromium)('web admin page /ui in chromium', () => {
     });
     await client.responses.quiet(100);
 
-    userDataDir = await mkdtemp(join(tmpdir(), 'meshpilot-ui-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1500, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageProblems.push(`console error: ${message.text()}`);
-    });
-    page.on('response', (response) => {
-      if (response.status() >= 400) pageProblems.push(`HTTP ${response.status()} for ${response.url()}`);
-    });
+    browser = await openChromium('ui', { httpErrors: true });
+    ({ context, page, problems: pageProblems } = browser);
     await page.goto(`${meshpilot.adminUrl}/ui?refresh=1`);
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     for (const client of clients) client.close();
     await meshpilot?.stop();
     await dir?.remove();
