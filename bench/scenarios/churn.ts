@@ -3,8 +3,8 @@ import type { TrackedChange } from '../fleet-protocol.ts';
 import type { MeshShape } from '../generate-mesh.ts';
 import { PEER_NAME } from '../peer-process.ts';
 import { cpuSeconds } from '../proc-stats.ts';
-import { withTimeout, type BenchContext, type Cleanup } from './context.ts';
-import { failedRow, ratioOf, round, type ScenarioRow } from './result.ts';
+import { failureOf, withTimeout, type BenchContext, type Cleanup } from './context.ts';
+import { failedRow, latencyPercentile, ratioOf, round, type ScenarioRow } from './result.ts';
 import {
   connectFleet,
   record,
@@ -187,9 +187,7 @@ export async function runChurn(
       }
     });
   } catch (error: unknown) {
-    const status =
-      error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
-    const message = error instanceof Error ? error.message : String(error);
+    const { status, message } = failureOf(error);
     context.log(`  churn: ${status}: ${message}`);
     if (!outcomes.meshpilot) {
       return [
@@ -228,8 +226,7 @@ function rowsOf(
   failure?: string,
 ): ScenarioRow[] {
   const g = peer.outcome;
-  const p = (o: ChurnOutcome | undefined, q: number): number | null =>
-    o && o.latencies.length > 0 ? round(percentile(o.latencies, q), 1) : null;
+  const p = (o: ChurnOutcome | undefined, q: number): number | null => latencyPercentile(o?.latencies, q);
   const cpuM = round(m.cpuCores, 2);
   const cpuB = round(b?.cpuCores, 2);
   const p99M = m.missing > 0 ? null : p(m, 99);

@@ -1,4 +1,5 @@
 import { totalmem } from 'node:os';
+import { errorMessage } from '../../common/error-message.ts';
 import { rssBytes } from '../proc-stats.ts';
 
 /** What every scenario is given: its scale, a scratch folder and a progress logger. */
@@ -59,6 +60,12 @@ export async function withTimeout<T>(
     clearTimeout(timer);
     await cleanup.run();
   }
+}
+
+/** How a suite that threw ended: 'timeout' when withTimeout's time ran out, else 'error'; and why. */
+export function failureOf(error: unknown): { status: 'timeout' | 'error'; message: string } {
+  const timedOut = error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT';
+  return { status: timedOut ? 'timeout' : 'error', message: errorMessage(error) };
 }
 
 /** Refuses to go on once the bench's processes use more than `fraction` of the machine's memory. */

@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nowMs, percentile } from '../clock.ts';
+import { nowMs } from '../clock.ts';
 import { startMeshpilot } from '../meshpilot-server.ts';
 import { ISTIOD_NAME, startIstiod } from '../peers/istiod.ts';
 import type { KubeMesh } from '../peers/kube-mesh.ts';
 import { churnOn, churnPlan, type ChurnOptions, type ChurnOutcome } from './churn.ts';
-import { withTimeout, type BenchContext } from './context.ts';
-import { failedRow, ratioOf, round, type ScenarioRow } from './result.ts';
-import { DEFAULT_DEBOUNCE } from './servers.ts';
+import { failureOf, withTimeout, type BenchContext } from './context.ts';
+import { failedRow, latencyPercentile, ratioOf, round, type ScenarioRow } from './result.ts';
+import { DEFAULT_DEBOUNCE, type ServerKind } from './servers.ts';
 
 /**
  * Scenario (c) with meshpilot and istiod reading the same real API servers: endpoint changes at a fixed
@@ -48,19 +48,12 @@ export async function runKubeChurn(
       const flush = (): Promise<unknown> => Promise.all(inFlight);
       const configPath = join(root, 'meshpilot-kube.yaml');
       await kube.writeMeshpilotConfig(configPath, { debounce: DEFAULT_DEBOUNCE, logLevel: 'info' });
+      // Both servers get the same plan, written to the API servers the same way.
+      const churn = (kind: ServerKind, target: { port: number; pid: number }): Promise<ChurnOutcome> =>
+        churnOn(context, cleanup, kind, target, { ...options, shape: kube.mesh.shape }, plan, resourceOf, apply, flush);
       const server = await startMeshpilot(configPath, 180_000);
       cleanup.defer(() => server.stop());
-      meshpilot = await churnOn(
-        context,
-        cleanup,
-        'meshpilot',
-        { port: server.xdsPort, pid: server.pid },
-        { ...options, shape: kube.mesh.shape },
-        plan,
-        resourceOf,
-        apply,
-        flush,
-      );
+      meshpilot = await churn('meshpilot', { port: server.xdsPort, pid: server.pid });
       await server.stop();
       try {
         const started = nowMs();
@@ -68,17 +61,7 @@ export async function runKubeChurn(
         cleanup.defer(() => peerProcess.stop());
         peer.version = peerProcess.version;
         context.log(`  ${ISTIOD_NAME} up and synced in ${Math.round(nowMs() - started)} ms`);
-        istiod = await churnOn(
-          context,
-          cleanup,
-          ISTIOD_NAME,
-          { port: peerProcess.xdsPort, pid: peerProcess.pid },
-          { ...options, shape: kube.mesh.shape },
-          plan,
-          resourceOf,
-          apply,
-          flush,
-        );
+        istiod = await churn(ISTIOD_NAME, { port: peerProcess.xdsPort, pid: peerProcess.pid });
         await peerProcess.stop();
       } catch (error: unknown) {
         peer.error = error instanceof Error ? error.message : String(error);
@@ -86,9 +69,7 @@ export async function runKubeChurn(
       }
     });
   } catch (error: unknown) {
-    const status =
-      error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
-    const message = error instanceof Error ? error.message : String(error);
+    const { status, message } = failureOf(error);
     context.log(`  churn on real API servers: ${status}: ${message}`);
     if (!meshpilot) {
       return [
@@ -121,8 +102,7 @@ function rowsOf(
   i: ChurnOutcome | undefined,
   peer: { version?: string; error?: string },
 ): ScenarioRow[] {
-  const p = (o: ChurnOutcome | undefined, q: number): number | null =>
-    o && o.latencies.length > 0 ? round(percentile(o.latencies, q), 1) : null;
+  const p = (o: ChurnOutcome | undefined, q: number): number | null => latencyPercentile(o?.latencies, q);
   const cpuM = round(m.cpuCores, 2);
   const cpuI = round(i?.cpuCores, 2);
   const p99M = m.missing > 0 ? null : p(m, 99);

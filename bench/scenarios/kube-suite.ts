@@ -7,10 +7,19 @@ import { INSPECT_ON_SIGNAL, forceGcIstiod, forceGcNode } from '../peers/force-gc
 import { ISTIOD_NAME, startIstiod } from '../peers/istiod.ts';
 import { KubeMesh } from '../peers/kube-mesh.ts';
 import { KIB } from '../proc-stats.ts';
-import { withTimeout, type BenchContext } from './context.ts';
-import { changePlan, measure, type PeerOutcome, type ServerOutcome } from './push-suite.ts';
+import { failureOf, withTimeout, type BenchContext } from './context.ts';
+import {
+  changePlan,
+  latencyOf,
+  measure,
+  peerCells,
+  rowHead,
+  rssMiB,
+  type PeerOutcome,
+  type ServerOutcome,
+} from './push-suite.ts';
 import { failedRow, ratioOf, round, type ScenarioRow } from './result.ts';
-import { DEFAULT_DEBOUNCE } from './servers.ts';
+import { DEFAULT_DEBOUNCE, type ServerKind } from './servers.ts';
 
 /**
  * Scenarios (a), (b) and (d) with both servers reading the same member clusters from real Kubernetes
@@ -41,8 +50,6 @@ const TITLES = {
   b: 'One EndpointSlice update → every stream ACKed',
   d: 'RSS per idle stream after a forced GC, real API servers',
 } as const;
-const METRICS = { a: 'time to full push', b: 'convergence p99', d: 'RSS per idle stream' } as const;
-const UNITS = { a: 'ms', b: 'ms', d: 'KiB' } as const;
 const TARGETS = {
   a: `≤ ${ISTIOD_NAME}, CPU ≤ 0.5× ${ISTIOD_NAME}'s`,
   b: `≤ ${ISTIOD_NAME}, CPU ≤ 0.5× ${ISTIOD_NAME}'s; p99 ≤ 1000 ms at 10,000 streams`,
@@ -87,16 +94,15 @@ export async function runKubeSuite(
       const server = await startMeshpilot(configPath, 180_000, { nodeFlags: [INSPECT_ON_SIGNAL] });
       cleanup.defer(() => server.stop());
       context.log(`  meshpilot (kube registry) up in ${Math.round(nowMs() - started)} ms (pid ${server.pid})`);
-      meshpilot = await measure(
-        context,
-        cleanup,
-        'meshpilot',
-        { port: server.xdsPort, pid: server.pid },
-        { ...options, shape: mesh.shape },
-        tracked,
-        toggle,
-        undefined,
-        () => forceGcNode(server),
+      // Both servers get the same fleet, changes and forced GCs.
+      const measureOn = (
+        kind: ServerKind,
+        target: { port: number; pid: number },
+        forceGc: () => Promise<boolean>,
+      ): Promise<ServerOutcome> =>
+        measure(context, cleanup, kind, target, { ...options, shape: mesh.shape }, tracked, toggle, undefined, forceGc);
+      meshpilot = await measureOn('meshpilot', { port: server.xdsPort, pid: server.pid }, () =>
+        forceGcNode(server),
       ).catch((error: unknown) => {
         throw new Error(
           `meshpilot: ${error instanceof Error ? error.message : String(error)}; its last lines: ${server.tail().join(' | ')}`,
@@ -108,16 +114,8 @@ export async function runKubeSuite(
         const peer = await startIstiod(kube, join(root, 'istiod'), 180_000);
         cleanup.defer(() => peer.stop());
         context.log(`  ${ISTIOD_NAME} up and synced in ${Math.round(nowMs() - started)} ms (pid ${peer.pid})`);
-        const outcome = await measure(
-          context,
-          cleanup,
-          ISTIOD_NAME,
-          { port: peer.xdsPort, pid: peer.pid },
-          { ...options, shape: mesh.shape },
-          tracked,
-          toggle,
-          undefined,
-          () => forceGcIstiod(peer.httpUrl),
+        const outcome = await measureOn(ISTIOD_NAME, { port: peer.xdsPort, pid: peer.pid }, () =>
+          forceGcIstiod(peer.httpUrl),
         );
         istiod = { ok: true, version: peer.version, outcome };
         await peer.stop();
@@ -127,23 +125,12 @@ export async function runKubeSuite(
       }
     });
   } catch (error: unknown) {
-    const status =
-      error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
-    const message = error instanceof Error ? error.message : String(error);
+    const { status, message } = failureOf(error);
     context.log(`  real-API-server suite at ${n} streams: ${status}: ${message}`);
     if (!meshpilot) {
       const rows = [...options.scenarios].map((s) =>
         failedRow(
-          {
-            id: `${s}/kube/${n}`,
-            scenario: s,
-            title: TITLES[s],
-            metric: METRICS[s],
-            unit: UNITS[s],
-            target: TARGETS[s],
-            streams: n,
-            services: kube.mesh.shape.services,
-          },
+          { ...rowHead(s, `${s}/kube/${n}`, TITLES, TARGETS), streams: n, services: kube.mesh.shape.services },
           status,
           message,
         ),
@@ -164,16 +151,8 @@ function kubeRows(
   const base = { streams: n, services: options.shape.services, baseline: null, ratio: null };
   const peerValue = (value: (o: ServerOutcome) => number | null): number | null =>
     peer.ok ? value(peer.outcome) : null;
-  const cell = (mp: number | null, value: (o: ServerOutcome) => number | null, digits: number) => {
-    const v = peerValue(value);
-    return {
-      [ISTIOD_NAME]: {
-        value: v,
-        ratio: round(ratioOf(mp, v), digits),
-        ...(peer.version !== undefined ? { version: peer.version } : {}),
-      },
-    };
-  };
+  const cell = (mp: number | null, value: (o: ServerOutcome) => number | null, digits: number) =>
+    peerCells(peer, value, mp, digits, ISTIOD_NAME);
   const cpu = (pick: (o: ServerOutcome) => number | null) => ({
     meshpilot: round(pick(m), 2),
     [ISTIOD_NAME]: round(peerValue(pick), 2),
@@ -186,15 +165,10 @@ function kubeRows(
   if (options.scenarios.has('a')) {
     const mp = round(m.fullPushMs ?? null, 0);
     const peers = cell(mp, (o) => round(o.fullPushMs ?? null, 0), 2);
-    const ratio = peers[ISTIOD_NAME].ratio;
+    const ratio = peers[ISTIOD_NAME]?.ratio ?? null;
     const cpuR = cpuRatio((o) => o.cpuFullPushS);
     rows.push({
-      id: `a/kube/${n}`,
-      scenario: 'a',
-      title: TITLES.a,
-      metric: METRICS.a,
-      unit: UNITS.a,
-      target: TARGETS.a,
+      ...rowHead('a', `a/kube/${n}`, TITLES, TARGETS),
       ...base,
       meshpilot: mp,
       peers,
@@ -232,25 +206,9 @@ function kubeRows(
       complete(o) ? round((o.rssLoadedBytes - o.rssIdleBytes) / n / KIB, 1) : null;
     const mp = perStream(m);
     const peers = cell(mp, perStream, 2);
-    const ratio = peers[ISTIOD_NAME].ratio;
-    const rss = (o: ServerOutcome) => ({
-      idle: round(o.rssIdleBytes / 2 ** 20),
-      withStreams: round(o.rssLoadedBytes / 2 ** 20),
-      afterStreamsClosed: round(o.rssAfterCloseBytes / 2 ** 20),
-      ...(o.rssForcedGc
-        ? {
-            idleAfterForcedGc: round(o.rssForcedGc.idleBytes / 2 ** 20),
-            withStreamsAfterForcedGc: round(o.rssForcedGc.loadedBytes / 2 ** 20),
-          }
-        : {}),
-    });
+    const ratio = peers[ISTIOD_NAME]?.ratio ?? null;
     rows.push({
-      id: `d/kube/${n}`,
-      scenario: 'd',
-      title: TITLES.d,
-      metric: METRICS.d,
-      unit: UNITS.d,
-      target: TARGETS.d,
+      ...rowHead('d', `d/kube/${n}`, TITLES, TARGETS),
       ...base,
       meshpilot: mp,
       peers,
@@ -268,25 +226,19 @@ function kubeRows(
           }
         : {}),
       details: {
-        rssMiB: { meshpilot: rss(m), [ISTIOD_NAME]: peer.ok ? rss(peer.outcome) : null },
+        rssMiB: { meshpilot: rssMiB(m), [ISTIOD_NAME]: peer.ok ? rssMiB(peer.outcome) : null },
         kibPerStreamWithoutForcedGc: { meshpilot: withoutGc(m), [ISTIOD_NAME]: peerValue(withoutGc) },
       },
     });
   }
   if (options.scenarios.has('b')) {
-    const p = (o: ServerOutcome, q: number): number | null =>
-      o.latencies.length > 0 ? round(percentile(o.latencies, q), 1) : null;
+    const p = latencyOf;
     const mp = m.missing > 0 ? null : p(m, 99);
     const peers = cell(mp, (o) => (o.missing > 0 ? null : p(o, 99)), 1);
-    const ratio = peers[ISTIOD_NAME].ratio;
+    const ratio = peers[ISTIOD_NAME]?.ratio ?? null;
     const cpuR = cpuRatio((o) => o.cpuChangesS);
     rows.push({
-      id: `b/kube/${n}`,
-      scenario: 'b',
-      title: TITLES.b,
-      metric: METRICS.b,
-      unit: UNITS.b,
-      target: TARGETS.b,
+      ...rowHead('b', `b/kube/${n}`, TITLES, TARGETS),
       ...base,
       meshpilot: mp,
       peers,

@@ -3,8 +3,8 @@ import type { SummariesResult, TrackedChange } from '../fleet-protocol.ts';
 import type { MeshShape } from '../generate-mesh.ts';
 import { PEER_NAME } from '../peer-process.ts';
 import { cpuSeconds, KIB } from '../proc-stats.ts';
-import { withTimeout, type BenchContext, type Cleanup } from './context.ts';
-import { failedRow, ratioOf, round, type PeerCell, type ScenarioRow } from './result.ts';
+import { failureOf, withTimeout, type BenchContext, type Cleanup } from './context.ts';
+import { failedRow, latencyPercentile, ratioOf, round, type PeerCell, type ScenarioRow } from './result.ts';
 import {
   connectFleet,
   record,
@@ -228,25 +228,11 @@ export async function runPushSuite(
       }
     });
   } catch (error: unknown) {
-    const status =
-      error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
-    const message = error instanceof Error ? error.message : String(error);
+    const { status, message } = failureOf(error);
     context.log(`  push suite at ${n} streams: ${status}: ${message}`);
     if (!outcomes.meshpilot || !outcomes.baseline) {
       const rows = [...options.scenarios].map((s) =>
-        failedRow(
-          {
-            id: `${s}/${n}`,
-            scenario: s,
-            title: TITLES[s],
-            metric: METRICS[s],
-            unit: UNITS[s],
-            target: TARGETS[s],
-            ...base,
-          },
-          status,
-          message,
-        ),
+        failedRow({ ...rowHead(s, `${s}/${n}`, TITLES, TARGETS), ...base }, status, message),
       );
       return { rows, ...outcomes };
     }
@@ -273,6 +259,45 @@ const TARGETS = {
   d: '≤ 50 KiB',
 } as const;
 
+type SuiteScenario = 'a' | 'b' | 'd';
+
+/** The fields a row of scenario a, b or d starts with: its id, and its suite's title and target for it. */
+export function rowHead(
+  scenario: SuiteScenario,
+  id: string,
+  titles: Readonly<Record<SuiteScenario, string>>,
+  targets: Readonly<Record<SuiteScenario, string>>,
+) {
+  return {
+    id,
+    scenario,
+    title: titles[scenario],
+    metric: METRICS[scenario],
+    unit: UNITS[scenario],
+    target: targets[scenario],
+  };
+}
+
+/** Convergence latency percentile of an outcome (null without latencies). */
+export function latencyOf(o: ServerOutcome, q: number): number | null {
+  return latencyPercentile(o.latencies, q);
+}
+
+/** RSS in MiB: idle, with the streams, after they closed, and after forced GCs when the server allowed them. */
+export function rssMiB(o: ServerOutcome): Record<string, number | null> {
+  return {
+    idle: round(o.rssIdleBytes / 2 ** 20),
+    withStreams: round(o.rssLoadedBytes / 2 ** 20),
+    afterStreamsClosed: round(o.rssAfterCloseBytes / 2 ** 20),
+    ...(o.rssForcedGc
+      ? {
+          idleAfterForcedGc: round(o.rssForcedGc.idleBytes / 2 ** 20),
+          withStreamsAfterForcedGc: round(o.rssForcedGc.loadedBytes / 2 ** 20),
+        }
+      : {}),
+  };
+}
+
 function sameNames(m: ServerOutcome, b: ServerOutcome): boolean {
   const views = new Set([...Object.keys(m.summaries.digests), ...Object.keys(b.summaries.digests)]);
   return [...views].every((view) => {
@@ -283,15 +308,16 @@ function sameNames(m: ServerOutcome, b: ServerOutcome): boolean {
 }
 
 /** The peer's cell for a row: its value (null when it did not run or complete) and meshpilot / it. */
-function peerCells(
+export function peerCells(
   peer: PeerOutcome,
   value: (o: ServerOutcome) => number | null,
   meshpilot: number | null,
   digits: number,
+  name: string = PEER_NAME,
 ): Record<string, PeerCell> {
   const v = peer.ok ? value(peer.outcome) : null;
   return {
-    [PEER_NAME]: {
+    [name]: {
       value: v,
       ratio: round(ratioOf(meshpilot, v), digits),
       ...(peer.version !== undefined ? { version: peer.version } : {}),
@@ -324,12 +350,7 @@ function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome, p
     const ratio = round(ratioOf(mp, bl), 2);
     const peerRatio = peer.ok ? ratioOf(mp, round(peer.outcome.fullPushMs ?? null, 0)) : null;
     rows.push({
-      id: `a/${n}`,
-      scenario: 'a',
-      title: TITLES.a,
-      metric: METRICS.a,
-      unit: UNITS.a,
-      target: TARGETS.a,
+      ...rowHead('a', `a/${n}`, TITLES, TARGETS),
       ...base,
       meshpilot: mp,
       baseline: bl,
@@ -365,12 +386,7 @@ function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome, p
     const mp = perStream(m);
     const bl = perStream(b);
     rows.push({
-      id: `d/${n}`,
-      scenario: 'd',
-      title: TITLES.d,
-      metric: METRICS.d,
-      unit: UNITS.d,
-      target: TARGETS.d,
+      ...rowHead('d', `d/${n}`, TITLES, TARGETS),
       ...base,
       meshpilot: mp,
       baseline: bl,
@@ -379,40 +395,16 @@ function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome, p
       pass: mp === null ? null : mp <= 50,
       status: complete(m) && complete(b) ? 'ok' : 'timeout',
       details: {
-        rssMiB: {
-          meshpilot: {
-            idle: round(m.rssIdleBytes / 2 ** 20),
-            withStreams: round(m.rssLoadedBytes / 2 ** 20),
-            afterStreamsClosed: round(m.rssAfterCloseBytes / 2 ** 20),
-          },
-          baseline: {
-            idle: round(b.rssIdleBytes / 2 ** 20),
-            withStreams: round(b.rssLoadedBytes / 2 ** 20),
-            afterStreamsClosed: round(b.rssAfterCloseBytes / 2 ** 20),
-          },
-          [PEER_NAME]: peer.ok
-            ? {
-                idle: round(peer.outcome.rssIdleBytes / 2 ** 20),
-                withStreams: round(peer.outcome.rssLoadedBytes / 2 ** 20),
-                afterStreamsClosed: round(peer.outcome.rssAfterCloseBytes / 2 ** 20),
-              }
-            : null,
-        },
+        rssMiB: { meshpilot: rssMiB(m), baseline: rssMiB(b), [PEER_NAME]: peer.ok ? rssMiB(peer.outcome) : null },
       },
     });
   }
   if (options.scenarios.has('b')) {
-    const p = (o: ServerOutcome, q: number): number | null =>
-      o.latencies.length > 0 ? round(percentile(o.latencies, q), 1) : null;
+    const p = latencyOf;
     const mp = m.missing > 0 ? null : p(m, 99);
     const bl = b.missing > 0 ? null : p(b, 99);
     rows.push({
-      id: `b/${n}`,
-      scenario: 'b',
-      title: TITLES.b,
-      metric: METRICS.b,
-      unit: UNITS.b,
-      target: TARGETS.b,
+      ...rowHead('b', `b/${n}`, TITLES, TARGETS),
       ...base,
       meshpilot: mp,
       baseline: bl,

@@ -1,3 +1,5 @@
+import { percentile } from '../clock.ts';
+
 /** One row of the results: a metric of one scenario, for meshpilot and the baseline, against its target. */
 export interface ScenarioRow {
   /** Stable id, e.g. `a/push/10000`. */
@@ -43,6 +45,11 @@ export function round(value: number | null | undefined, digits = 1): number | nu
   if (value === null || value === undefined || !Number.isFinite(value)) return null;
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
+}
+
+/** The q-th percentile of convergence latencies in ms, to 0.1 ms; null when there are none. */
+export function latencyPercentile(latencies: readonly number[] | undefined, q: number): number | null {
+  return latencies && latencies.length > 0 ? round(percentile(latencies, q), 1) : null;
 }
 
 /** A row for a scenario that could not produce numbers (timeout or error), so the table still lists it. */

@@ -2,7 +2,7 @@ import { sleep, waitUntil } from '../clock.ts';
 import type { MeshShape } from '../generate-mesh.ts';
 import type { LoadFleet } from '../load-fleet.ts';
 import { MIB, RssSampler } from '../proc-stats.ts';
-import { withTimeout, type BenchContext } from './context.ts';
+import { failureOf, withTimeout, type BenchContext } from './context.ts';
 import { failedRow, round, type ScenarioRow } from './result.ts';
 import { connectFleet, settledRss, startMeshpilotUnderTest, type MeshpilotUnderTest } from './servers.ts';
 
@@ -191,9 +191,7 @@ export async function runStuckReader(
       ];
     });
   } catch (error: unknown) {
-    const status =
-      error instanceof Error && 'code' in error && error.code === 'MESHPILOT_BENCH_ERR_TIMEOUT' ? 'timeout' : 'error';
-    const message = error instanceof Error ? error.message : String(error);
+    const { status, message } = failureOf(error);
     context.log(`  stuck reader: ${status}: ${message}`);
     return [failedRow(base, status, message)];
   }
