@@ -39,6 +39,13 @@ export async function connectInspector(url: string, timeoutMs = 10_000): Promise
   let nextId = 0;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners = new Map<string, ((params: Record<string, unknown>) => void)[]>();
+  // A socket that closes or fails fails the calls still waiting, rather than leaving them to their timeouts.
+  const failPending = (why: string): void => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`inspector at ${url}: ${why}`));
+    pending.clear();
+  };
+  socket.addEventListener('close', () => failPending('connection closed'));
+  socket.addEventListener('error', () => failPending('connection failed'));
   socket.addEventListener('message', (event: MessageEvent) => {
     const message = JSON.parse(String(event.data)) as {
       id?: number;

@@ -1,4 +1,5 @@
 import { nowMs, sleep } from '../clock.ts';
+import { connectInspector, inspectorUrl } from '../inspector.ts';
 import type { ServerProcess } from '../meshpilot-server.ts';
 
 /**
@@ -21,35 +22,19 @@ import type { ServerProcess } from '../meshpilot-server.ts';
 /** Node flag for a server forceGcNode will collect: SIGUSR1 then opens the inspector on an ephemeral port. */
 export const INSPECT_ON_SIGNAL = '--inspect-port=0';
 
-const INSPECTOR_URL = /Debugger listening on (ws:\/\/\S+)/;
-
 /** The inspector address of each server a forced GC opened it in (it stays open, see above). */
 const openInspectors = new WeakMap<ServerProcess, string>();
 
-/** One inspector-protocol exchange per method, in order; resolves once every answer came back. */
-async function inspect(url: string, methods: readonly { method: string; params?: unknown }[], timeoutMs: number) {
-  const socket = new WebSocket(url);
+/** Two full collections over the inspector protocol at `url`, within `timeoutMs`. */
+async function collect(url: string, timeoutMs: number): Promise<void> {
+  const end = nowMs() + timeoutMs;
+  const left = (): number => Math.max(1, end - nowMs());
+  const session = await connectInspector(url, left());
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('inspector did not answer')), timeoutMs);
-      let answered = 0;
-      socket.addEventListener('open', () =>
-        methods.forEach((m, id) => socket.send(JSON.stringify({ id: id + 1, method: m.method, params: m.params }))),
-      );
-      socket.addEventListener('message', (event) => {
-        const message = JSON.parse(String(event.data)) as { id?: number };
-        if (message.id !== undefined && ++answered === methods.length) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      socket.addEventListener('error', () => {
-        clearTimeout(timer);
-        reject(new Error('inspector connection failed'));
-      });
-    });
+    await session.call('HeapProfiler.collectGarbage', {}, left());
+    await session.call('HeapProfiler.collectGarbage', {}, left());
   } finally {
-    socket.close();
+    session.close();
   }
 }
 
@@ -63,22 +48,18 @@ async function openInspector(server: ServerProcess, deadline: number): Promise<s
   }
   for (let i = 0; i < 200 && nowMs() < deadline; i += 1) {
     await sleep(50);
-    for (const line of server.tail()) {
-      const match = seen.has(line) ? null : INSPECTOR_URL.exec(line);
-      if (match) return match[1];
-    }
+    const url = inspectorUrl(server.tail().filter((line) => !seen.has(line)));
+    if (url !== undefined) return url;
   }
   return undefined;
 }
-
-const COLLECT = [{ method: 'HeapProfiler.collectGarbage' }, { method: 'HeapProfiler.collectGarbage' }] as const;
 
 export async function forceGcNode(server: ServerProcess, timeoutMs = 10_000): Promise<boolean> {
   const deadline = nowMs() + timeoutMs;
   const known = openInspectors.get(server);
   if (known !== undefined) {
     try {
-      await inspect(known, COLLECT, Math.max(1_000, deadline - nowMs()));
+      await collect(known, Math.max(1_000, deadline - nowMs()));
       return true;
     } catch {
       openInspectors.delete(server);
@@ -89,7 +70,7 @@ export async function forceGcNode(server: ServerProcess, timeoutMs = 10_000): Pr
   if (url === undefined) return false;
   openInspectors.set(server, url);
   try {
-    await inspect(url, COLLECT, Math.max(1_000, deadline - nowMs()));
+    await collect(url, Math.max(1_000, deadline - nowMs()));
     return true;
   } catch {
     return false;
