@@ -1,23 +1,18 @@
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { decodeCsds } from '../interop/support/csds.ts';
-import {
-  GreeterClient,
-  startGreeter,
-  xdsBootstrap,
-  XDS_BOOTSTRAP_OPTION,
-  type GreeterServer,
-} from '../support/helloworld.ts';
+import { decodeCsds, fetchClientStatus, startCsds } from '../interop/support/csds.ts';
+import { GreeterMesh } from '../support/greeter-mesh.ts';
+import { startGreeter, type GreeterServer } from '../support/helloworld.ts';
 import {
   HELLO_ENVOY_CLUSTER,
   HELLO_NAMESPACE,
   startSimCluster,
   type SimCluster,
 } from '../support/kube-sim-clusters.ts';
-import { nodeManifest, serviceManifests, tempDir } from '../support/mesh-fixture.ts';
+import { nodeManifest, serviceManifests } from '../support/mesh-fixture.ts';
 import { startRealKubeClusters, type RealKubeCluster } from '../support/real-kube-cluster.ts';
 import { clusterz, startRealMeshpilot, until } from '../support/real-meshpilot.ts';
 import { RpcLoad, servedSince } from '../support/rpc-load.ts';
@@ -40,33 +35,10 @@ const PROXY = 'sidecar~127.0.17.100~client-0.sample~sample.svc.cluster.local';
 const SECRET_NAMESPACE = 'karmada-cluster';
 const IPS = { a: ['127.0.17.1', '127.0.17.2'], b: ['127.0.17.11', '127.0.17.12'] } as const;
 const TAINT = 'cluster.karmada.io/not-ready';
-const FETCH_CLIENT_STATUS = '/envoy.service.status.v3.ClientStatusDiscoveryService/FetchClientStatus';
-
-/** This process's grpc-js-xds CSDS, served by grpc-js's admin services on loopback. */
-async function startCsds(): Promise<{ client: grpc.Client; server: grpc.Server }> {
-  const server = new grpc.Server();
-  grpc.addAdminServicesToServer(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) =>
-      error ? reject(error) : resolve(p),
-    ),
-  );
-  return { client: new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()), server };
-}
 
 /** Priority per endpoint address in the helloworld ClusterLoadAssignment the client holds (its CSDS). */
 async function clientPriorities(csds: grpc.Client): Promise<Record<string, number>> {
-  const bytes = await new Promise<Buffer>((resolve, reject) =>
-    csds.makeUnaryRequest<Buffer, Buffer>(
-      FETCH_CLIENT_STATUS,
-      (value) => value,
-      (value) => value,
-      Buffer.alloc(0),
-      { deadline: Date.now() + 10_000 },
-      (error, reply) => (error || !reply ? reject(error ?? new Error('empty CSDS reply')) : resolve(reply)),
-    ),
-  );
-  const assignment = decodeCsds(bytes).find(
+  const assignment = decodeCsds(await fetchClientStatus(csds)).find(
     (r) => r.typeUrl.endsWith('ClusterLoadAssignment') && r.name === HELLO_ENVOY_CLUSTER,
   )?.object as
     | {
@@ -91,22 +63,41 @@ const expected = (b: number): Record<string, number> => ({
 });
 
 describe('Karmada drain (karmada.drainNotReady) on real kube-apiservers', { timeout: 180_000 }, () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let mesh: GreeterMesh;
   let karmada: RealKubeCluster;
-  const members: SimCluster[] = [];
   let meshpilot: Awaited<ReturnType<typeof startRealMeshpilot>>;
   let servers: GreeterServer[] = [];
   let port: number;
   let client: grpc.Client;
-  let csds: Awaited<ReturnType<typeof startCsds>>;
+  let csds: grpc.Client;
   let load: RpcLoad | undefined;
 
   const startServers = async (ips: readonly string[]): Promise<GreeterServer[]> =>
-    Promise.all(ips.map((ip) => startGreeter(ip, port)));
+    Promise.all(ips.map((ip) => mesh.greeter(ip, port)));
+
+  /** Sets member-b's Karmada Cluster taints (as Karmada's cluster controller does). */
+  const taintMemberB = (taints: readonly { key: string; effect: string }[]) =>
+    karmada.kubectl([
+      'patch',
+      'clusters.cluster.karmada.io',
+      'member-b',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { taints } }),
+    ]);
+
+  /** Waits until the client's EDS holds member-a's endpoints at priority 0 and member-b's at `b`. */
+  const untilPriorities = (b: number, what: string) =>
+    until(
+      async () => (JSON.stringify(await clientPriorities(csds)) === JSON.stringify(expected(b)) ? true : undefined),
+      what,
+      60_000,
+    );
 
   beforeAll(async () => {
-    dir = await tempDir('karmada-drain');
-    [karmada] = (await startRealKubeClusters(dir.path, [{ name: 'karmada' }])) as [RealKubeCluster];
+    mesh = await GreeterMesh.create('karmada-drain');
+    [karmada] = (await startRealKubeClusters(mesh.dir, [{ name: 'karmada' }])) as [RealKubeCluster];
+    mesh.defer(() => karmada.stop());
     const probe = await startGreeter(IPS.a[0]);
     port = probe.port;
     await probe.stop();
@@ -116,7 +107,7 @@ describe('Karmada drain (karmada.drainNotReady) on real kube-apiservers', { time
     await karmada.waitForCrdsEstablished(['crd/clusters.cluster.karmada.io']);
     await karmada.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SECRET_NAMESPACE } }]);
     for (const tag of ['a', 'b'] as const) {
-      const member = await startSimCluster(dir.path, `member-${tag}`, [
+      const member: SimCluster = await startSimCluster(mesh.dir, `member-${tag}`, [
         nodeManifest({ name: `node-${tag}`, region: 'region-1', zone: `zone-${tag}` }),
         ...serviceManifests({
           name: 'helloworld',
@@ -127,7 +118,7 @@ describe('Karmada drain (karmada.drainNotReady) on real kube-apiservers', { time
           endpoints: IPS[tag].map((ip, i) => ({ ip, pod: `helloworld-${tag}-${i}`, node: `node-${tag}` })),
         }),
       ]);
-      members.push(member);
+      mesh.defer(() => member.sim.stop());
       // Karmada's cluster Secret: the member's (read-only) token and CA.
       const reader = parse(member.sim.kubeconfigFor(member.sim.readOnlyToken)) as {
         clusters: { cluster: { 'certificate-authority-data': string } }[];
@@ -155,32 +146,27 @@ describe('Karmada drain (karmada.drainNotReady) on real kube-apiservers', { time
         },
       ]);
     }
-    meshpilot = await startRealMeshpilot(dir.path, {
-      clusters: [],
-      karmada: { kubeconfig: karmada.kubeconfigPath, drainNotReady: true },
-      resyncMs: 3_600_000,
-    });
-    csds = await startCsds();
-    client = new GreeterClient(TARGET, grpc.credentials.createInsecure(), {
-      [XDS_BOOTSTRAP_OPTION]: xdsBootstrap(
-        meshpilot.xdsAddress,
-        PROXY,
-        { CLUSTER_ID: 'member-a', NAMESPACE: HELLO_NAMESPACE },
-        { region: 'region-1', zone: 'zone-a' },
-      ),
+    meshpilot = mesh.serve(
+      await startRealMeshpilot(mesh.dir, {
+        clusters: [],
+        karmada: { kubeconfig: karmada.kubeconfigPath, drainNotReady: true },
+        resyncMs: 3_600_000,
+      }),
+    );
+    const status = await startCsds();
+    mesh.defer(() => status.server.forceShutdown());
+    mesh.defer(() => status.client.close());
+    csds = status.client;
+    client = mesh.client(TARGET, {
+      id: PROXY,
+      metadata: { CLUSTER_ID: 'member-a', NAMESPACE: HELLO_NAMESPACE },
+      locality: { region: 'region-1', zone: 'zone-a' },
     });
   }, 300_000);
 
   afterAll(async () => {
     await load?.stop();
-    client?.close();
-    csds?.client.close();
-    csds?.server.forceShutdown();
-    await Promise.all(servers.map((server) => server.kill()));
-    await meshpilot?.stop();
-    await Promise.all(members.map((member) => member.sim.stop()));
-    await karmada?.stop();
-    await dir?.remove();
+    await mesh?.stop();
   }, 60_000);
 
   it('sends a tainted Cluster’s endpoints behind the healthy one’s: load moves with no failed RPC, and back when untainted', async () => {
@@ -188,30 +174,13 @@ describe('Karmada drain (karmada.drainNotReady) on real kube-apiservers', { time
     // priority 0, and both kube clusters serve.
     load = new RpcLoad(client, { intervalMs: 5, maxRpcs: 20_000, maxMs: 150_000 });
     await load.next(1, 60_000);
-    await until(
-      async () =>
-        JSON.stringify(await clientPriorities(csds.client)) === JSON.stringify(expected(0)) ? true : undefined,
-      'both member kube clusters’ endpoints at priority 0 in the client’s EDS',
-      60_000,
-    );
+    await untilPriorities(0, 'both member kube clusters’ endpoints at priority 0 in the client’s EDS');
     await load.next(80);
     expect([...load.counts().keys()].sort()).toEqual([...IPS.a, ...IPS.b].sort());
 
     // Karmada taints member-b for eviction: its endpoints go to priority 1 for the client, and /debug says why.
-    await karmada.kubectl([
-      'patch',
-      'clusters.cluster.karmada.io',
-      'member-b',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { taints: [{ key: TAINT, effect: 'NoExecute' }] } }),
-    ]);
-    await until(
-      async () =>
-        JSON.stringify(await clientPriorities(csds.client)) === JSON.stringify(expected(1)) ? true : undefined,
-      'member-b’s endpoints at priority 1 in the client’s EDS',
-      60_000,
-    );
+    await taintMemberB([{ key: TAINT, effect: 'NoExecute' }]);
+    await untilPriorities(1, 'member-b’s endpoints at priority 1 in the client’s EDS');
     const reason = `Karmada Cluster member-b tainted NoExecute ${TAINT}`;
     expect((await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'member-b')?.draining).toBe(reason);
     expect((await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'member-a')?.draining).toBeUndefined();
@@ -249,20 +218,8 @@ describe('Karmada drain (karmada.drainNotReady) on real kube-apiservers', { time
 
     // member-b recovers: its pods are back, the taint is lifted, and it serves again at priority 0.
     servers = [...servers.filter((server) => !evicted.includes(server)), ...(await startServers(IPS.b))];
-    await karmada.kubectl([
-      'patch',
-      'clusters.cluster.karmada.io',
-      'member-b',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { taints: [] } }),
-    ]);
-    await until(
-      async () =>
-        JSON.stringify(await clientPriorities(csds.client)) === JSON.stringify(expected(0)) ? true : undefined,
-      'member-b’s endpoints back at priority 0',
-      60_000,
-    );
+    await taintMemberB([]);
+    await untilPriorities(0, 'member-b’s endpoints back at priority 0');
     expect((await clusterz(meshpilot.adminUrl)).find((h) => h.name === 'member-b')?.draining).toBeUndefined();
     // member-b's connections come back after the client's reconnect backoff (grpc-js: 1 s growing 1.6×).
     const back = load.counts();
