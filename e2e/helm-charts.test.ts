@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../server/config/load.ts';
 import { Helm, parseObjects, type KubeObject } from './support/helm.ts';
 import { tempDir } from './support/mesh-fixture.ts';
-import { realKubeBinaries, startRealKubeClusters, type RealKubeCluster } from './support/real-kube-cluster.ts';
-import { startRealMeshpilot } from './support/real-meshpilot.ts';
+import type { RealKubeCluster } from './support/real-kube-cluster.ts';
+import { startWebhookMember, type RealMeshpilot } from './support/real-meshpilot.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const HOSTED = join(ROOT, 'deploy', 'helm', 'meshpilot');
@@ -338,19 +338,13 @@ describe('helm charts (deploy/helm/)', { timeout: 120_000 }, () => {
 describe('meshpilot-member webhook configurations on a real kube-apiserver', { timeout: 180_000 }, () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let member: RealKubeCluster;
-  let meshpilot: Awaited<ReturnType<typeof startRealMeshpilot>>;
+  let meshpilot: RealMeshpilot;
   let helm: Helm;
 
   beforeAll(async () => {
     dir = await tempDir('helm-webhooks');
     helm = await Helm.create(dir.path);
-    [member] = (await startRealKubeClusters(dir.path, [{ name: 'member' }])) as [RealKubeCluster];
-    await member.kubectl(['apply', '--server-side', '-f', realKubeBinaries().istioCrds]);
-    await member.waitForCrdsEstablished();
-    meshpilot = await startRealMeshpilot(dir.path, {
-      clusters: [{ name: 'member', kubeconfig: member.kubeconfigPath }],
-      webhooks: { discoveryAddress: 'meshpilot.example.com:15012' },
-    });
+    ({ member, meshpilot } = await startWebhookMember(dir.path));
   }, 300_000);
 
   afterAll(async () => {

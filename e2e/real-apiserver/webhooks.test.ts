@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runValidate } from '../../server/cli/validate-command.ts';
 import { tempDir } from '../support/mesh-fixture.ts';
-import { realKubeBinaries, startRealKubeClusters, type RealKubeCluster } from '../support/real-kube-cluster.ts';
-import { startRealMeshpilot } from '../support/real-meshpilot.ts';
+import type { RealKubeCluster } from '../support/real-kube-cluster.ts';
+import { startWebhookMember, type RealMeshpilot } from '../support/real-meshpilot.ts';
 
 /**
  * meshpilot's webhooks (`webhooks:`, HTTPS on the port istiod uses for them, 15017) called by a real
@@ -33,19 +33,13 @@ const badVirtualService = {
 describe('webhooks on a real kube-apiserver', { timeout: 120_000 }, () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let member: RealKubeCluster;
-  let meshpilot: Awaited<ReturnType<typeof startRealMeshpilot>>;
+  let meshpilot: RealMeshpilot;
   let url: string;
 
   beforeAll(async () => {
     dir = await tempDir('webhooks');
-    [member] = await startRealKubeClusters(dir.path, [{ name: 'member' }]);
-    await member.kubectl(['apply', '--server-side', '-f', realKubeBinaries().istioCrds]);
-    await member.waitForCrdsEstablished();
+    ({ member, meshpilot } = await startWebhookMember(dir.path));
     await member.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sample' } }]);
-    meshpilot = await startRealMeshpilot(dir.path, {
-      clusters: [{ name: 'member', kubeconfig: member.kubeconfigPath }],
-      webhooks: { discoveryAddress: 'meshpilot.example.com:15012' },
-    });
     url = `https://127.0.0.1:${meshpilot.webhookPort}`;
   }, 300_000);
 

@@ -5,6 +5,7 @@ import { parse, stringify } from 'yaml';
 import type { KubeClusterHealth } from '../../server/registry/kube-cluster-source.ts';
 import type { Runtime } from '../../server/runtime.ts';
 import { startRuntimeFromConfigFile } from './meshpilot-process.ts';
+import { realKubeBinaries, startRealKubeClusters, type RealKubeCluster } from './real-kube-cluster.ts';
 import { runProcess } from './run-process.ts';
 import type { SecureMeshpilot } from './secure-mesh.ts';
 
@@ -23,8 +24,10 @@ export interface RealMeshConfig {
   readonly karmada?: Record<string, unknown>;
 }
 
+export type RealMeshpilot = SecureMeshpilot & Runtime;
+
 /** meshpilot in this process on loopback ephemeral ports (plain and TLS xDS, admin), watching real API servers. */
-export async function startRealMeshpilot(dir: string, mesh: RealMeshConfig): Promise<SecureMeshpilot & Runtime> {
+export async function startRealMeshpilot(dir: string, mesh: RealMeshConfig): Promise<RealMeshpilot> {
   const configPath = join(dir, 'meshpilot.yaml');
   await writeFile(
     configPath,
@@ -60,6 +63,26 @@ export async function startRealMeshpilot(dir: string, mesh: RealMeshConfig): Pro
     adminUrl: `http://127.0.0.1:${runtime.adminPort}`,
     rootCertPem: runtime.security.ca.rootCertPem(),
   });
+}
+
+/**
+ * The webhook tests' setup: a real kube-apiserver `member` with Istio's CRDs, and meshpilot watching it with its
+ * webhooks on (discovery address meshpilot.example.com:15012). Stop meshpilot, then the member.
+ */
+export async function startWebhookMember(dir: string): Promise<{ member: RealKubeCluster; meshpilot: RealMeshpilot }> {
+  const [member] = (await startRealKubeClusters(dir, [{ name: 'member' }])) as [RealKubeCluster];
+  try {
+    await member.kubectl(['apply', '--server-side', '-f', realKubeBinaries().istioCrds]);
+    await member.waitForCrdsEstablished();
+    const meshpilot = await startRealMeshpilot(dir, {
+      clusters: [{ name: 'member', kubeconfig: member.kubeconfigPath }],
+      webhooks: { discoveryAddress: 'meshpilot.example.com:15012' },
+    });
+    return { member, meshpilot };
+  } catch (error: unknown) {
+    await member.stop();
+    throw error;
+  }
 }
 
 export async function clusterz(adminUrl: string): Promise<KubeClusterHealth[]> {
