@@ -125,11 +125,15 @@ describe.skipIf(!haveChromium)('/ui paths, stale data and unknown proxies in chr
       'stray-0.sample STALE unknown kube cluster cluster-x unknown network net-z',
     ]);
     const proxies = page.getByRole('table', { name: 'Connected proxies' });
-    const row = await cellsOf(proxies, STRAY);
-    expect(row[1]).toMatch(
-      /^cluster-x unknown\s+CLUSTER_ID "cluster-x" matches no kube cluster \(known: cluster-a, cluster-c\)$/,
-    );
-    expect(row[2]).toMatch(/^net-z unknown\s+NETWORK "net-z" matches no network \(known: net-a, net-c\)$/);
+    // The page is rebuilt every second (refresh=1): a row caught while it is replaced reads as its bare text
+    // (innerText without layout, no line break before the reason), so it is read again (bounded by expect.poll).
+    const cellOf = (index: number) => async () => (await cellsOf(proxies, STRAY))[index];
+    await expect
+      .poll(cellOf(1))
+      .toMatch(/^cluster-x unknown\s+CLUSTER_ID "cluster-x" matches no kube cluster \(known: cluster-a, cluster-c\)$/);
+    await expect
+      .poll(cellOf(2))
+      .toMatch(/^net-z unknown\s+NETWORK "net-z" matches no network \(known: net-a, net-c\)$/);
     const good = await cellsOf(proxies, PROXY);
     expect(good.slice(1, 3)).toEqual(['cluster-a', 'net-a']);
   });
