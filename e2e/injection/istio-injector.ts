@@ -41,6 +41,8 @@ export interface InjectorOutput {
   readonly istioVersion: string;
   readonly setFlags: string[];
   readonly templates: string[];
+  /** The webhooks of the MutatingWebhookConfiguration Istio's chart renders. */
+  readonly mutatingWebhooks: unknown[];
   readonly answers: InjectorAnswer[];
 }
 

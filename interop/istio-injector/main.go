@@ -95,7 +95,10 @@ type output struct {
 	SetFlags []string `json:"setFlags"`
 	// Templates: the injection templates the rendered chart gives the webhook, by name.
 	Templates []string `json:"templates"`
-	Answers   []answer `json:"answers"`
+	// MutatingWebhooks: the webhooks of the rendered chart's MutatingWebhookConfiguration (which namespaces
+	// and pods the kube-apiserver sends to /inject), for comparison with meshpilot-member's.
+	MutatingWebhooks []any    `json:"mutatingWebhooks"`
+	Answers          []answer `json:"answers"`
 }
 
 func main() {
@@ -107,7 +110,7 @@ func main() {
 		fatalf("cannot read the request on stdin: %v", err)
 	}
 	setFlags := chartFlags(req.Values)
-	injectorConfig, valuesText, meshConfigText, err := renderChart(setFlags)
+	injectorConfig, valuesText, meshConfigText, webhooks, err := renderChart(setFlags)
 	if err != nil {
 		fatalf("%v", err)
 	}
@@ -145,7 +148,7 @@ func main() {
 		fatalf("%v", err)
 	}
 
-	out := output{IstioVersion: istioVersion(), SetFlags: setFlags, Answers: []answer{}}
+	out := output{IstioVersion: istioVersion(), SetFlags: setFlags, MutatingWebhooks: webhooks, Answers: []answer{}}
 	for name := range cfg.RawTemplates {
 		out.Templates = append(out.Templates, name)
 	}
@@ -188,14 +191,19 @@ func chartFlags(v values) []string {
 }
 
 // renderChart renders the pinned Istio's charts (compiled into istio.io/istio/manifests) and returns the
-// istio-sidecar-injector ConfigMap's config and values and the istio ConfigMap's mesh config.
-func renderChart(setFlags []string) (config, values, meshConfig string, err error) {
+// istio-sidecar-injector ConfigMap's config and values, the istio ConfigMap's mesh config and the webhooks
+// of the MutatingWebhookConfiguration.
+func renderChart(setFlags []string) (config, values, meshConfig string, webhooks []any, err error) {
 	sets, _, err := render.GenerateManifest(nil, setFlags, false, nil, nil)
 	if err != nil {
-		return "", "", "", fmt.Errorf("rendering Istio's charts: %v", err)
+		return "", "", "", nil, fmt.Errorf("rendering Istio's charts: %v", err)
 	}
 	for _, set := range sets {
 		for _, m := range set.Manifests {
+			if m.GetKind() == "MutatingWebhookConfiguration" {
+				hooks, _ := m.Object["webhooks"].([]any)
+				webhooks = append(webhooks, hooks...)
+			}
 			if m.GetKind() != "ConfigMap" {
 				continue
 			}
@@ -212,9 +220,9 @@ func renderChart(setFlags []string) (config, values, meshConfig string, err erro
 		}
 	}
 	if config == "" || values == "" || meshConfig == "" {
-		return "", "", "", fmt.Errorf("the rendered charts hold no istio-sidecar-injector config/values or istio mesh ConfigMap")
+		return "", "", "", nil, fmt.Errorf("the rendered charts hold no istio-sidecar-injector config/values or istio mesh ConfigMap")
 	}
-	return config, values, meshConfig, nil
+	return config, values, meshConfig, webhooks, nil
 }
 
 func hasPrefix(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }
