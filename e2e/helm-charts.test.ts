@@ -11,9 +11,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../server/config/load.ts';
 import { Helm, parseObjects, type KubeObject } from './support/helm.ts';
-import { tempDir } from './support/mesh-fixture.ts';
 import type { RealKubeCluster } from './support/real-kube-cluster.ts';
-import { startWebhookMember, type RealMeshpilot } from './support/real-meshpilot.ts';
+import { startWebhookMember, type RealMeshpilot, type WebhookMember } from './support/real-meshpilot.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const HOSTED = join(ROOT, 'deploy', 'helm', 'meshpilot');
@@ -336,22 +335,18 @@ describe('helm charts (deploy/helm/)', { timeout: 120_000 }, () => {
  * is injected in each case Istio's selectors cover and not otherwise, and a bad VirtualService is refused.
  */
 describe('meshpilot-member webhook configurations on a real kube-apiserver', { timeout: 180_000 }, () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let setup: WebhookMember | undefined;
   let member: RealKubeCluster;
   let meshpilot: RealMeshpilot;
   let helm: Helm;
 
   beforeAll(async () => {
-    dir = await tempDir('helm-webhooks');
-    helm = await Helm.create(dir.path);
-    ({ member, meshpilot } = await startWebhookMember(dir.path));
+    setup = await startWebhookMember('helm-webhooks');
+    ({ member, meshpilot } = setup);
+    helm = await Helm.create(setup.dir);
   }, 300_000);
 
-  afterAll(async () => {
-    await meshpilot?.stop();
-    await member?.stop();
-    await dir?.remove();
-  }, 60_000);
+  afterAll(() => setup?.stop(), 60_000);
 
   it('injects Pods in the cases Istio selects and refuses a bad VirtualService, as the chart registers them', async () => {
     const url = `https://127.0.0.1:${meshpilot.webhookPort}`;

@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runValidate } from '../../server/cli/validate-command.ts';
-import { tempDir } from '../support/mesh-fixture.ts';
 import type { RealKubeCluster } from '../support/real-kube-cluster.ts';
-import { startWebhookMember, type RealMeshpilot } from '../support/real-meshpilot.ts';
+import { startWebhookMember, type RealMeshpilot, type WebhookMember } from '../support/real-meshpilot.ts';
 
 /**
  * meshpilot's webhooks (`webhooks:`, HTTPS on the port istiod uses for them, 15017) called by a real
@@ -31,23 +30,20 @@ const badVirtualService = {
 };
 
 describe('webhooks on a real kube-apiserver', { timeout: 120_000 }, () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let setup: WebhookMember | undefined;
+  let dir: string;
   let member: RealKubeCluster;
   let meshpilot: RealMeshpilot;
   let url: string;
 
   beforeAll(async () => {
-    dir = await tempDir('webhooks');
-    ({ member, meshpilot } = await startWebhookMember(dir.path));
+    setup = await startWebhookMember('webhooks');
+    ({ dir, member, meshpilot } = setup);
     await member.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sample' } }]);
     url = `https://127.0.0.1:${meshpilot.webhookPort}`;
   }, 300_000);
 
-  afterAll(async () => {
-    await meshpilot?.stop();
-    await member?.stop();
-    await dir?.remove();
-  }, 60_000);
+  afterAll(() => setup?.stop(), 60_000);
 
   it('refuses a bad VirtualService at kubectl apply with the lines `meshpilot validate` prints, and admits a good one', async () => {
     await member.apply([
@@ -79,12 +75,12 @@ describe('webhooks on a real kube-apiserver', { timeout: 120_000 }, () => {
     ]);
 
     // What `meshpilot validate` says about the same object in a manifest folder.
-    const folder = join(dir.path, 'validate', 'istio');
+    const folder = join(dir, 'validate', 'istio');
     await mkdir(folder, { recursive: true });
     await writeFile(join(folder, 'reviews.yaml'), stringify(badVirtualService));
-    await writeFile(join(dir.path, 'validate', 'meshpilot.yaml'), stringify({ config: [{ manifests: './istio' }] }));
+    await writeFile(join(dir, 'validate', 'meshpilot.yaml'), stringify({ config: [{ manifests: './istio' }] }));
     const printed: string[] = [];
-    expect(await runValidate(join(dir.path, 'validate', 'meshpilot.yaml'), { write: (l) => printed.push(l) })).toBe(1);
+    expect(await runValidate(join(dir, 'validate', 'meshpilot.yaml'), { write: (l) => printed.push(l) })).toBe(1);
     const expected = printed
       .map((line) => line.trim())
       .filter((line) => line.includes('MESHPILOT_ERR_ISTIO_CONFIG_INVALID'));

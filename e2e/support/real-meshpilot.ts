@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { KubeClusterHealth } from '../../server/registry/kube-cluster-source.ts';
 import type { Runtime } from '../../server/runtime.ts';
+import { tempDir } from './mesh-fixture.ts';
 import { startRuntimeFromConfigFile } from './meshpilot-process.ts';
 import { realKubeBinaries, startRealKubeClusters, type RealKubeCluster } from './real-kube-cluster.ts';
 import { runProcess } from './run-process.ts';
@@ -65,22 +66,37 @@ export async function startRealMeshpilot(dir: string, mesh: RealMeshConfig): Pro
   });
 }
 
+export interface WebhookMember {
+  readonly dir: string;
+  readonly member: RealKubeCluster;
+  readonly meshpilot: RealMeshpilot;
+  /** Stops meshpilot and the member, and removes the folder. */
+  stop(): Promise<void>;
+}
+
 /**
- * The webhook tests' setup: a real kube-apiserver `member` with Istio's CRDs, and meshpilot watching it with its
- * webhooks on (discovery address meshpilot.example.com:15012). Stop meshpilot, then the member.
+ * The webhook tests' setup, in a temp folder: a real kube-apiserver `member` with Istio's CRDs, and meshpilot
+ * watching it with its webhooks on (discovery address meshpilot.example.com:15012).
  */
-export async function startWebhookMember(dir: string): Promise<{ member: RealKubeCluster; meshpilot: RealMeshpilot }> {
-  const [member] = (await startRealKubeClusters(dir, [{ name: 'member' }])) as [RealKubeCluster];
+export async function startWebhookMember(prefix: string): Promise<WebhookMember> {
+  const dir = await tempDir(prefix);
+  const stops: (() => Promise<void>)[] = [() => dir.remove()];
+  const stop = async () => {
+    for (const step of stops.splice(0).reverse()) await step();
+  };
   try {
+    const [member] = (await startRealKubeClusters(dir.path, [{ name: 'member' }])) as [RealKubeCluster];
+    stops.push(() => member.stop());
     await member.kubectl(['apply', '--server-side', '-f', realKubeBinaries().istioCrds]);
     await member.waitForCrdsEstablished();
-    const meshpilot = await startRealMeshpilot(dir, {
+    const meshpilot = await startRealMeshpilot(dir.path, {
       clusters: [{ name: 'member', kubeconfig: member.kubeconfigPath }],
       webhooks: { discoveryAddress: 'meshpilot.example.com:15012' },
     });
-    return { member, meshpilot };
+    stops.push(() => meshpilot.stop());
+    return { dir: dir.path, member, meshpilot, stop };
   } catch (error: unknown) {
-    await member.stop();
+    await stop();
     throw error;
   }
 }
