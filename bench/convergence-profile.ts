@@ -17,7 +17,8 @@ import { startMeshpilot } from './meshpilot-server.ts';
  * [--heap-snapshot] [--env KEY=VALUE]`. meshpilot runs in its own process with the inspector open;
  * after the fleet's full push the bench forces a GC and reads RSS (with the fleet idle), then
  * profiles the CPU from the first change to the last one's convergence only, and writes the
- * profile, its top functions and (with --heap-snapshot) a heap snapshot under --out.
+ * profile, its top functions and (with --heap-snapshot) heap snapshots before the fleet and with it
+ * idle under --out.
  */
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -176,9 +177,21 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
       });
       return result.result.value;
     };
+    let chunks: string[] = [];
+    inspector.on('HeapProfiler.addHeapSnapshotChunk', (params) => chunks.push(String(params['chunk'])));
+    // Two snapshots, before the fleet and with it idle: their difference is what the streams hold.
+    const heapSnapshot = async (when: string): Promise<void> => {
+      chunks = [];
+      await inspector.call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      const file = join(out, `${options.label}.${when}.heapsnapshot`);
+      await writeFile(file, chunks.join(''));
+      chunks = [];
+      context.log(`heap snapshot: ${file}`);
+    };
     const rssBefore = await gcRss();
     const heapBefore = await heapUsed();
     const usageBefore = await usage();
+    if (options.heapSnapshot) await heapSnapshot('before');
     const plan = Array.from({ length: changes }, (_, i) => ({
       service: Math.floor(((i + 0.5) * services) / changes),
       kubeCluster: i % 3,
@@ -214,14 +227,7 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
       `after GC: RSS ${memory.rssBeforeMiB.toFixed(1)} → ${memory.rssWithStreamsMiB.toFixed(1)} MiB, ` +
         `${memory.rssPerStreamKiB.toFixed(1)} KiB RSS and ${memory.heapPerStreamKiB.toFixed(1)} KiB heap per idle stream`,
     );
-    if (options.heapSnapshot) {
-      const chunks: string[] = [];
-      inspector.on('HeapProfiler.addHeapSnapshotChunk', (params) => chunks.push(String(params['chunk'])));
-      await inspector.call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
-      const file = join(out, `${options.label}.heapsnapshot`);
-      await writeFile(file, chunks.join(''));
-      context.log(`heap snapshot: ${file}`);
-    }
+    if (options.heapSnapshot) await heapSnapshot('with-streams');
     const profile = options.profile && options.processes === 1;
     if (profile) {
       await inspector.call('Profiler.enable');
