@@ -22,19 +22,20 @@ export class XdsHarness {
   private current: MeshSnapshot | undefined;
   address = '';
 
-  private constructor(limits: Partial<StreamLimits>) {
+  private constructor(limits: Partial<StreamLimits>, writeBudgetBytes: number | undefined) {
     this.xds = createMeshXdsService({
       cache: this.cache,
       metrics: this.metrics,
       logger: pino({ level: 'silent' }),
       controlPlane: { identifier: 'test' },
       limits,
+      ...(writeBudgetBytes !== undefined ? { writeBudgetBytes } : {}),
     });
   }
 
-  /** `limits`: per-stream limits other than the defaults. */
-  static async start(limits: Partial<StreamLimits> = {}): Promise<XdsHarness> {
-    const harness = new XdsHarness(limits);
+  /** `limits`: per-stream limits other than the defaults; `writeBudgetBytes`: the server's write budget. */
+  static async start(limits: Partial<StreamLimits> = {}, writeBudgetBytes?: number): Promise<XdsHarness> {
+    const harness = new XdsHarness(limits, writeBudgetBytes);
     harness.xds.addTo(harness.server);
     harness.address = `127.0.0.1:${await listenGrpc(harness.server, '127.0.0.1:0')}`;
     return harness;

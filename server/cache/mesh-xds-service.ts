@@ -25,6 +25,8 @@ export interface MeshXdsServiceOptions {
   readonly limits?: Partial<StreamLimits>;
   /** Answers Istio's debug types (istio.io/debug/*) asked by istioctl. */
   readonly debug?: DebugResponder;
+  /** Unflushed response bytes over all streams before pushes wait (server/xds/write-budget.ts). */
+  readonly writeBudgetBytes?: number;
 }
 
 /** ADS streams wired to the generated resources of the mesh snapshot (and any extra sources). */
@@ -37,5 +39,6 @@ export function createMeshXdsService(options: MeshXdsServiceOptions): MeshXdsSer
     controlPlane: options.controlPlane,
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
     ...(options.debug !== undefined ? { debug: options.debug } : {}),
+    ...(options.writeBudgetBytes !== undefined ? { writeBudgetBytes: options.writeBudgetBytes } : {}),
   });
 }

@@ -22,6 +22,7 @@ import type { StreamLimits } from './stream-limits.ts';
 import { TypeState } from './type-state.ts';
 import { namesToWarm, WARMING_DEPENDENT } from './warming.ts';
 import { encodeDiscoveryResponse, type ControlPlaneId, type NodeMessage } from './wire.ts';
+import type { BudgetWaiter, WriteBudget } from './write-budget.ts';
 
 const EMPTY: ResourceMap = new Map();
 
@@ -37,6 +38,8 @@ export interface ConnectionContext<P extends StreamProxy, C> {
   readonly limits: StreamLimits;
   /** Answers Istio's debug types (istio.io/debug/*); without it they are unknown types. */
   readonly debug?: DebugResponder;
+  /** Unflushed response bytes over every stream: a push starts only while there is room (write-budget.ts). */
+  readonly writeBudget?: WriteBudget;
 }
 
 export class RequestError extends Error {
@@ -57,7 +60,7 @@ export function limitExceeded(limit: keyof StreamLimits, value: number, message:
 }
 
 /** What ADS SotW and Delta streams share: proxy identity, per-type state, nonces, ending with a status. */
-export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unknown> {
+export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unknown> implements BudgetWaiter {
   readonly id: string;
   readonly kind: 'sotw' | 'delta';
   readonly connectedAt = new Date().toISOString();
@@ -117,8 +120,9 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
   push(changes: PendingChanges<C> = 'all', changeSeenAt?: number): void {
     if (changeSeenAt !== undefined) this.changeSeenAt = changeSeenAt;
     if (this.closed || !this.proxy) return;
-    if (this.unflushed > 0) {
-      // The previous push has not left yet (a slow or stuck reader): merge, send the newest once it has.
+    if (this.unflushed > 0 || !this.roomToSend()) {
+      // The previous push has not left yet (a slow or stuck reader), or every stream's unflushed bytes
+      // fill the write budget: merge, send the newest once there is room.
       this.setBlocked(true);
       this.pendingChanges = mergePending(this.pendingChanges, changes);
       return;
@@ -164,7 +168,7 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
    * once the stream drains: repeated requests then cost one answer per type, with the newest state.
    */
   protected respond(state: TypeState): void {
-    if (this.blocked || this.unflushed > 0) {
+    if (this.blocked || this.unflushed > 0 || !this.roomToSend()) {
       this.setBlocked(true);
       this.pendingResends.add(state.typeUrl);
     } else this.send(state, true, 'all');
@@ -200,6 +204,19 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     this.blocked = blocked;
     if (blocked) this.context.metrics.blockedStreams.inc();
     else this.context.metrics.blockedStreams.dec();
+  }
+
+  /** True when the server's write budget has room; otherwise waits for it (onBudget) and says false. */
+  private roomToSend(): boolean {
+    const budget = this.context.writeBudget;
+    if (budget === undefined || budget.hasRoom()) return true;
+    budget.wait(this);
+    return false;
+  }
+
+  /** The write budget has room again: send what waited, unless an own response is still unflushed (its write then does). */
+  onBudget(): void {
+    if (!this.closed && this.blocked && this.unflushed === 0) this.onDrain();
   }
 
   private onDrain(): void {
@@ -424,9 +441,11 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
   protected write(state: TypeState, bytes: Buffer, started: number): void {
     if (this.closed) return;
     this.unflushed += 1;
+    const release = this.context.writeBudget?.charge(bytes.length);
     this.call.write(bytes, () => {
       this.unflushed -= 1;
-      if (this.unflushed === 0 && this.blocked && !this.closed) this.onDrain();
+      release?.();
+      if (this.unflushed === 0 && this.blocked && !this.closed && this.roomToSend()) this.onDrain();
     });
     state.sentAt = new Date().toISOString();
     state.sentChangeAt = this.changeSeenAt;
@@ -465,6 +484,7 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     if (this.closed) return;
     this.setBlocked(false);
     this.closed = true;
+    this.context.writeBudget?.forget(this);
     // Release what the stream held: its sources' records of it, its per-type state, waiting pushes.
     const stream = this.sourceStream;
     if (stream !== undefined) for (const source of this.context.sources.values()) source.released?.(stream);

@@ -10,6 +10,7 @@ import { PushQueue } from './push-queue.ts';
 import type { ProxyIdentifier, ResourceSources, StreamProxy } from './resource-source.ts';
 import { SharedSets } from './shared-sets.ts';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.ts';
+import { WriteBudget } from './write-budget.ts';
 import type { ControlPlaneId } from './wire.ts';
 
 const ADS = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
@@ -49,6 +50,8 @@ export interface XdsServerOptions<P extends StreamProxy, C> {
   readonly limits?: Partial<StreamLimits>;
   /** Answers Istio's debug types (istio.io/debug/*) asked by istioctl. */
   readonly debug?: DebugResponder;
+  /** Unflushed response bytes over all streams before pushes wait (default DEFAULT_WRITE_BUDGET_BYTES; 0: no limit). */
+  readonly writeBudgetBytes?: number;
 }
 
 export type StreamAuthentication =
@@ -78,6 +81,7 @@ export class XdsService<P extends StreamProxy = StreamProxy, C = unknown> {
     this.context = {
       ...options,
       sharedSets: new SharedSets(),
+      ...(options.writeBudgetBytes === 0 ? {} : { writeBudget: new WriteBudget(options.writeBudgetBytes) }),
       limits: { ...DEFAULT_STREAM_LIMITS, ...options.limits },
       register: (connection) => this.connections.set(connection.id, connection),
       unregister: (connection) => this.connections.delete(connection.id),
