@@ -1,4 +1,5 @@
 import type { IstioConfig, IstioConfigSet } from './istio/types.ts';
+import { hasRestrictedExports, isServiceExportedTo } from './service-visibility.ts';
 import type { MeshService, MeshSnapshot, WorkloadEndpoint } from './types.ts';
 
 /**
@@ -41,14 +42,19 @@ export function isVisible(scope: EgressScope, service: MeshService, proxyNamespa
   });
 }
 
-/** The snapshot as a proxy in `namespace` sees it: only the services its Sidecar lets it reach. Pure. */
-export function scopeSnapshot(snapshot: MeshSnapshot, namespace: string): MeshSnapshot {
-  const scope = egressScopeFor(snapshot.istioConfig, namespace);
-  if (!scope) return snapshot;
+/**
+ * The snapshot as a proxy in `namespace` sees it: only the services exported to its namespace (ServiceEntry
+ * exportTo) and, when `applySidecar` (sidecars only, as Istio), that its namespace's Sidecar lets it reach. Pure.
+ */
+export function scopeSnapshot(snapshot: MeshSnapshot, namespace: string, applySidecar = true): MeshSnapshot {
+  const scope = applySidecar ? egressScopeFor(snapshot.istioConfig, namespace) : undefined;
+  const exports = hasRestrictedExports(snapshot);
+  if (!scope && !exports) return snapshot;
   const services = new Map<string, MeshService>();
   const endpoints = new Map<string, ReadonlyMap<number, readonly WorkloadEndpoint[]>>();
   for (const [hostname, service] of snapshot.services) {
-    if (!isVisible(scope, service, namespace)) continue;
+    if (scope && !isVisible(scope, service, namespace)) continue;
+    if (exports && !isServiceExportedTo(service, namespace)) continue;
     services.set(hostname, service);
     const byPort = snapshot.endpoints.get(hostname);
     if (byPort) endpoints.set(hostname, byPort);

@@ -15,6 +15,7 @@ import {
   type XdsTypeUrl,
 } from '../../protos/type-urls.ts';
 import { translateAll } from '../../translators/index.ts';
+import { scopedSnapshot } from '../../server/generators/view-scope.ts';
 import { explainOptIns, type OptInEffect } from '../../translators/opt-in-explain.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
@@ -124,7 +125,9 @@ function probeAnswer(snapshot: MeshSnapshot, probe: Probe): ProbeAnswer {
   const parsed = parseProxyNode(wireNode(probe), snapshot);
   if (!parsed.ok) throw new Error(`probe ${probe.name}: ${parsed.error}`);
   const view = parsed.proxy.view;
-  const all = (kind: XdsKind): JsonObject[] => resourcesAsJson(kind, snapshot, view);
+  // The snapshot the view's resources come from, as the server's cache picks it (Sidecar scope, exportTo).
+  const scoped = scopedSnapshot(snapshot, view);
+  const all = (kind: XdsKind): JsonObject[] => resourcesAsJson(kind, scoped, view);
   const lds = all('lds');
   const rds = byNames('rds', all('rds'), valuesOf(lds as Json, 'route_config_name'));
   if (view.generator === 'grpc') {

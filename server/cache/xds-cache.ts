@@ -100,7 +100,7 @@ export class XdsCache {
     if (key === undefined) return snapshot;
     const cached = this.scopes.get(key);
     if (cached?.generation === this.generation) return cached.snapshot;
-    const scoped = scopedSnapshot(snapshot, key);
+    const scoped = scopedSnapshot(snapshot, view);
     this.scopes.set(key, { generation: this.generation, snapshot: scoped });
     return scoped;
   }
