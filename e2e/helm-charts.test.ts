@@ -12,7 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../server/config/load.ts';
 import { Helm, parseObjects, type KubeObject } from './support/helm.ts';
 import type { RealKubeCluster } from './support/real-kube-cluster.ts';
-import { startWebhookMember, type RealMeshpilot, type WebhookMember } from './support/real-meshpilot.ts';
+import {
+  applyInjectionNamespaces,
+  startWebhookMember,
+  type RealMeshpilot,
+  type WebhookMember,
+} from './support/real-meshpilot.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const HOSTED = join(ROOT, 'deploy', 'helm', 'meshpilot');
@@ -366,16 +371,7 @@ describe('meshpilot-member webhook configurations on a real kube-apiserver', { t
     await member.kubectl(['create', 'namespace', 'istio-system']);
     await member.kubectl(['apply', '-f', '-'], { input: rendered });
 
-    const namespaces: Record<string, Record<string, string>> = {
-      injected: { 'istio-injection': 'enabled' },
-      revision: { 'istio.io/rev': 'default' },
-      plain: {},
-    };
-    for (const [name, labels] of Object.entries(namespaces))
-      await member.apply([
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } },
-        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app', namespace: name } },
-      ]);
+    await applyInjectionNamespaces(member);
     const containers = async (namespace: string, name: string, labels: Record<string, string> = {}) => {
       const answer = (await member.call('POST', `/api/v1/namespaces/${namespace}/pods`, {
         apiVersion: 'v1',

@@ -4,7 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runValidate } from '../../server/cli/validate-command.ts';
 import type { RealKubeCluster } from '../support/real-kube-cluster.ts';
-import { startWebhookMember, type RealMeshpilot, type WebhookMember } from '../support/real-meshpilot.ts';
+import {
+  applyInjectionNamespaces,
+  startWebhookMember,
+  type RealMeshpilot,
+  type WebhookMember,
+} from '../support/real-meshpilot.ts';
 
 /**
  * meshpilot's webhooks (`webhooks:`, HTTPS on the port istiod uses for them, 15017) called by a real
@@ -138,16 +143,7 @@ describe('webhooks on a real kube-apiserver', { timeout: 120_000 }, () => {
         ],
       },
     ]);
-    const namespaces = {
-      injected: { 'istio-injection': 'enabled' },
-      revision: { 'istio.io/rev': 'default' },
-      plain: {},
-    };
-    for (const [name, labels] of Object.entries(namespaces))
-      await member.apply([
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } },
-        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app', namespace: name } },
-      ]);
+    await applyInjectionNamespaces(member);
     const pod = (namespace: string, name: string, annotations: Record<string, string> = {}) => ({
       apiVersion: 'v1',
       kind: 'Pod',

@@ -101,6 +101,24 @@ export async function startWebhookMember(prefix: string): Promise<WebhookMember>
   }
 }
 
+/**
+ * The namespaces the webhook tests create Pods in, one per injection case Istio's namespace selectors cover:
+ * `injected` (istio-injection=enabled), `revision` (istio.io/rev=default) and `plain` (no label), each with the
+ * ServiceAccount `app` the Pods run as.
+ */
+export async function applyInjectionNamespaces(member: RealKubeCluster): Promise<void> {
+  const namespaces: Record<string, Record<string, string>> = {
+    injected: { 'istio-injection': 'enabled' },
+    revision: { 'istio.io/rev': 'default' },
+    plain: {},
+  };
+  for (const [name, labels] of Object.entries(namespaces))
+    await member.apply([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app', namespace: name } },
+    ]);
+}
+
 export async function clusterz(adminUrl: string): Promise<KubeClusterHealth[]> {
   return (await (await fetch(`${adminUrl}/debug/clusterz`)).json()) as KubeClusterHealth[];
 }
