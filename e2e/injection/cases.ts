@@ -13,6 +13,8 @@ export interface InjectionCase {
   readonly pod: Record<string, unknown>;
   /** Kube clusters holding nodes (Istio's native sidecar detection reads their kubelet versions). */
   readonly cluster?: { readonly id: string; readonly kubeletVersions: string[] };
+  /** meshpilot.yaml `webhooks:` settings of this case beside the test's defaults. */
+  readonly webhooks?: { readonly nativeSidecars?: boolean };
 }
 
 const MEMBER_PATH = '/inject/cluster/member/net/network-1';
@@ -130,6 +132,26 @@ export const INJECTION_CASES: readonly InjectionCase[] = [
     path: '/inject/cluster/native/net/network-1',
     pod: deploymentPod(),
     cluster: { id: 'native', kubeletVersions: ['v1.36.1'] },
+  },
+  {
+    name: 'nodes with kubelet 1.36 and webhooks.nativeSidecars: true: a native sidecar',
+    namespaceLabels: { 'istio-injection': 'enabled' },
+    path: '/inject/cluster/native/net/network-1',
+    pod: deploymentPod(
+      {},
+      {
+        containers: [app({ readinessProbe: { httpGet: { path: '/ready', port: 5000 } } })],
+        initContainers: [{ name: 'setup', image: 'setup:1', resources: {} }],
+      },
+    ),
+    cluster: { id: 'native', kubeletVersions: ['v1.36.1'] },
+    webhooks: { nativeSidecars: true },
+  },
+  {
+    name: 'pod annotation sidecar.istio.io/nativeSidecar "true": a native sidecar',
+    namespaceLabels: { 'istio-injection': 'enabled' },
+    path: MEMBER_PATH,
+    pod: deploymentPod({ 'sidecar.istio.io/nativeSidecar': 'true' }),
   },
   {
     name: 'nodes with kubelet 1.32: a classic sidecar',

@@ -45,8 +45,12 @@ describe("sidecar injection, judged by Istio's injector", { timeout: 120_000 }, 
     const parsed = await parseConfigText(MESHPILOT_YAML, '/nowhere/meshpilot.yaml');
     if (!parsed.ok) throw new Error(`the test's meshpilot.yaml is refused: ${JSON.stringify(parsed.errors)}`);
     const webhooks = parsed.config.webhooks;
-    const inject = webhookHandlers(parsed.config).get('/inject');
-    if (webhooks === undefined || inject === undefined) throw new Error('no /inject handler');
+    if (webhooks === undefined) throw new Error('no webhooks section');
+    const handlerFor = (overrides: Record<string, unknown> = {}) => {
+      const handler = webhookHandlers({ ...parsed.config, webhooks: { ...webhooks, ...overrides } }).get('/inject');
+      if (handler === undefined) throw new Error('no /inject handler');
+      return handler;
+    };
     const reviews = INJECTION_CASES.map((c, i) => {
       const request: AdmissionRequest & Record<string, unknown> = {
         uid: `review-${i}`,
@@ -56,7 +60,7 @@ describe("sidecar injection, judged by Istio's injector", { timeout: 120_000 }, 
         operation: 'CREATE',
         object: c.pod,
       };
-      const mine = inject(request, c.path);
+      const mine = handlerFor(c.webhooks)(request, c.path);
       if (!('allowed' in mine) || mine.allowed !== true) throw new Error(`meshpilot refused ${c.name}`);
       const patch: unknown = mine.patch === undefined ? [] : JSON.parse(Buffer.from(mine.patch, 'base64').toString());
       return {

@@ -12,6 +12,7 @@ export function webhookHandlers(config: MeshpilotConfig): Map<string, AdmissionH
     const settings = {
       revision: webhooks.revision,
       proxyImage: webhooks.proxyImage,
+      nativeSidecars: webhooks.nativeSidecars,
       discoveryAddress: webhooks.discoveryAddress,
       meshId: config.meshId,
       trustDomain: config.trustDomain,

@@ -146,14 +146,21 @@ export function injectPod(
     // Istio's applyMetadata: the network the /inject path names.
     ...(network !== undefined ? { 'topology.istio.io/network': network } : {}),
   };
+  // The template's $nativeSidecar: the pod's annotation (anything but "false") or the webhook's setting.
+  const nativeAnnotation = annotations['sidecar.istio.io/nativeSidecar'];
+  const native =
+    !grpc && (nativeAnnotation !== undefined ? nativeAnnotation !== 'false' : settings.nativeSidecars === true);
   const initContainers = grpc ? [] : [initContainer(settings, annotations)];
-  const template = grpc ? grpcAgentContainer(parts, settings) : sidecarContainer(parts, settings);
+  const template = grpc ? grpcAgentContainer(parts, settings) : sidecarContainer(parts, settings, native);
   const proxyEnv = withClusterEnv((template['env'] as Json[] | undefined) ?? [], fromPath);
   const volumes = grpc ? grpcAgentVolumes() : sidecarVolumes();
   // The grpc-agent template lists the app containers too (to add the bootstrap env), so they count as injected.
   const status = {
-    initContainers: initContainers.length === 0 ? null : initContainers.map((c) => c['name']),
-    containers: grpc ? ['istio-proxy', ...apps] : ['istio-proxy'],
+    initContainers:
+      initContainers.length === 0
+        ? null
+        : [...initContainers.map((c) => c['name']), ...(native ? ['istio-proxy'] : [])],
+    containers: native ? null : grpc ? ['istio-proxy', ...apps] : ['istio-proxy'],
     volumes: volumes.map((v) => v['name']),
     imagePullSecrets: null,
     revision: settings.revision,
@@ -195,10 +202,16 @@ export function injectPod(
     metadata: { ...pod.metadata, labels: newLabels, annotations: newAnnotations },
     spec: {
       ...pod.spec,
+      // Istio's reorderPod: istio-init runs last of the init containers (so it does not cut off the others'
+      // traffic), unless the proxy is a native sidecar: then istio-init and istio-proxy come first.
       ...(initContainers.length > 0 || pod.spec?.initContainers !== undefined
-        ? { initContainers: [...(pod.spec?.initContainers ?? []), ...initContainers] }
+        ? {
+            initContainers: native
+              ? [...initContainers, proxy, ...(pod.spec?.initContainers ?? [])]
+              : [...(pod.spec?.initContainers ?? []), ...initContainers],
+          }
         : {}),
-      containers: [...appContainers, proxy],
+      containers: native ? appContainers : [...appContainers, proxy],
       volumes: [...volumes, ...(pod.spec?.volumes ?? [])],
     },
   };

@@ -13,6 +13,8 @@ export interface InjectionSettings {
   readonly meshId: string;
   readonly trustDomain: string;
   readonly domainSuffix: string;
+  /** Istio's ENABLE_NATIVE_SIDECARS=true: istio-proxy as a native sidecar (an init container). */
+  readonly nativeSidecars?: boolean;
 }
 
 export type Json = Record<string, unknown>;
@@ -217,10 +219,21 @@ export function initContainer(s: InjectionSettings, annotations: Readonly<Record
   };
 }
 
-export function sidecarContainer(pod: PodParts, s: InjectionSettings): Json {
+export function sidecarContainer(pod: PodParts, s: InjectionSettings, native = false): Json {
   return {
     name: 'istio-proxy',
     image: s.proxyImage,
+    // A native sidecar: restarted like a container, drained when the pod starts shutting down.
+    ...(native
+      ? {
+          restartPolicy: 'Always',
+          lifecycle: {
+            preStop: {
+              exec: { command: ['pilot-agent', 'request', `--debug-port=${STATUS_PORT}`, 'POST', 'drain'] },
+            },
+          },
+        }
+      : {}),
     ports: [{ containerPort: 15090, protocol: 'TCP', name: 'http-envoy-prom' }],
     args: proxyArgs(s),
     env: proxyEnv(pod, s, false),
