@@ -15,7 +15,7 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export interface RealMeshConfig {
   readonly clusters: readonly { name: string; kubeconfig: string }[];
   readonly remoteSecrets?: { cluster: string; namespace?: string };
-  readonly config?: readonly { cluster: string }[];
+  readonly config?: readonly ({ cluster: string } | { manifests: string })[];
   readonly tokenReviewCluster?: string;
   readonly resyncMs?: number;
   readonly remoteClusterTimeoutMs?: number;
