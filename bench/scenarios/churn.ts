@@ -1,3 +1,4 @@
+import { errorMessage } from '../../common/error-message.ts';
 import { nowMs, percentile, sleep } from '../clock.ts';
 import type { TrackedChange } from '../fleet-protocol.ts';
 import type { MeshShape } from '../generate-mesh.ts';
@@ -182,7 +183,7 @@ export async function runChurn(
         peerBatcher.stop();
         await gcp.stop();
       } catch (error: unknown) {
-        peer.error = error instanceof Error ? error.message : String(error);
+        peer.error = errorMessage(error);
         context.log(`  ${PEER_NAME}: ${peer.error}`);
       }
     });

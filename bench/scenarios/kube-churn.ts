@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorMessage } from '../../common/error-message.ts';
 import { nowMs } from '../clock.ts';
 import { startMeshpilot } from '../meshpilot-server.ts';
 import { ISTIOD_NAME, startIstiod } from '../peers/istiod.ts';
@@ -64,7 +65,7 @@ export async function runKubeChurn(
         istiod = await churn(ISTIOD_NAME, { port: peerProcess.xdsPort, pid: peerProcess.pid });
         await peerProcess.stop();
       } catch (error: unknown) {
-        peer.error = error instanceof Error ? error.message : String(error);
+        peer.error = errorMessage(error);
         context.log(`  ${ISTIOD_NAME}: ${peer.error}`);
       }
     });

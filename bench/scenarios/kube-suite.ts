@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorMessage } from '../../common/error-message.ts';
 import { nowMs, percentile } from '../clock.ts';
 import { GeneratedMesh, type MeshShape } from '../generate-mesh.ts';
 import { startMeshpilot } from '../meshpilot-server.ts';
@@ -10,6 +11,7 @@ import { KIB } from '../proc-stats.ts';
 import { failureOf, withTimeout, type BenchContext } from './context.ts';
 import {
   changePlan,
+  failedSuiteRows,
   latencyOf,
   measure,
   peerCells,
@@ -18,7 +20,7 @@ import {
   type PeerOutcome,
   type ServerOutcome,
 } from './push-suite.ts';
-import { failedRow, ratioOf, round, type ScenarioRow } from './result.ts';
+import { ratioOf, round, type ScenarioRow } from './result.ts';
 import { DEFAULT_DEBOUNCE, type ServerKind } from './servers.ts';
 
 /**
@@ -104,9 +106,7 @@ export async function runKubeSuite(
       meshpilot = await measureOn('meshpilot', { port: server.xdsPort, pid: server.pid }, () =>
         forceGcNode(server),
       ).catch((error: unknown) => {
-        throw new Error(
-          `meshpilot: ${error instanceof Error ? error.message : String(error)}; its last lines: ${server.tail().join(' | ')}`,
-        );
+        throw new Error(`meshpilot: ${errorMessage(error)}; its last lines: ${server.tail().join(' | ')}`);
       });
       await server.stop();
       try {
@@ -120,22 +120,16 @@ export async function runKubeSuite(
         istiod = { ok: true, version: peer.version, outcome };
         await peer.stop();
       } catch (error: unknown) {
-        istiod = { ok: false, error: error instanceof Error ? error.message : String(error) };
+        istiod = { ok: false, error: errorMessage(error) };
         context.log(`  ${ISTIOD_NAME}: ${istiod.error}`);
       }
     });
   } catch (error: unknown) {
-    const { status, message } = failureOf(error);
-    context.log(`  real-API-server suite at ${n} streams: ${status}: ${message}`);
+    const failure = failureOf(error);
+    context.log(`  real-API-server suite at ${n} streams: ${failure.status}: ${failure.message}`);
     if (!meshpilot) {
-      const rows = [...options.scenarios].map((s) =>
-        failedRow(
-          { ...rowHead(s, `${s}/kube/${n}`, TITLES, TARGETS), streams: n, services: kube.mesh.shape.services },
-          status,
-          message,
-        ),
-      );
-      return { rows };
+      const base = { streams: n, services: kube.mesh.shape.services };
+      return { rows: failedSuiteRows(options.scenarios, (s) => `${s}/kube/${n}`, TITLES, TARGETS, base, failure) };
     }
   }
   istiod ??= { ok: false, error: 'not run: the suite ended before istiod' };

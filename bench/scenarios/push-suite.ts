@@ -1,3 +1,4 @@
+import { errorMessage } from '../../common/error-message.ts';
 import { nowMs, percentile, sleep } from '../clock.ts';
 import type { SummariesResult, TrackedChange } from '../fleet-protocol.ts';
 import type { MeshShape } from '../generate-mesh.ts';
@@ -223,7 +224,7 @@ export async function runPushSuite(
         peer = { ok: true, version: gcp.version, outcome };
         await gcp.stop();
       } catch (error: unknown) {
-        peer = { ok: false, error: error instanceof Error ? error.message : String(error) };
+        peer = { ok: false, error: errorMessage(error) };
         context.log(`  ${PEER_NAME}: ${peer.error}`);
       }
     });
@@ -231,9 +232,7 @@ export async function runPushSuite(
     const { status, message } = failureOf(error);
     context.log(`  push suite at ${n} streams: ${status}: ${message}`);
     if (!outcomes.meshpilot || !outcomes.baseline) {
-      const rows = [...options.scenarios].map((s) =>
-        failedRow({ ...rowHead(s, `${s}/${n}`, TITLES, TARGETS), ...base }, status, message),
-      );
+      const rows = failedSuiteRows(options.scenarios, (s) => `${s}/${n}`, TITLES, TARGETS, base, { status, message });
       return { rows, ...outcomes };
     }
   }
@@ -276,6 +275,20 @@ export function rowHead(
     unit: UNITS[scenario],
     target: targets[scenario],
   };
+}
+
+/** One failed row per scenario, for a suite that ended before it had the outcomes its rows compare. */
+export function failedSuiteRows(
+  scenarios: ReadonlySet<SuiteScenario>,
+  idOf: (scenario: SuiteScenario) => string,
+  titles: Readonly<Record<SuiteScenario, string>>,
+  targets: Readonly<Record<SuiteScenario, string>>,
+  base: { readonly streams: number; readonly services: number },
+  failure: { readonly status: 'timeout' | 'error'; readonly message: string },
+): ScenarioRow[] {
+  return [...scenarios].map((s) =>
+    failedRow({ ...rowHead(s, idOf(s), titles, targets), ...base }, failure.status, failure.message),
+  );
 }
 
 /** Convergence latency percentile of an outcome (null without latencies). */
