@@ -59,7 +59,7 @@ describe('ServiceEntry hosts as services', () => {
     expect(endpoints?.get(9000)?.map((e) => e.port)).toEqual([9001]);
   });
 
-  it('selects WorkloadEntries with workloadSelector, and leaves DNS and NONE ServiceEntries out', () => {
+  it('selects WorkloadEntries with workloadSelector; a DNS ServiceEntry without endpoints resolves its own host', () => {
     const snapshot = buildSnapshot(
       input([
         istioObject('ServiceEntry', 'demo', 'db', {
@@ -86,7 +86,13 @@ describe('ServiceEntry hosts as services', () => {
         ?.get(5432)
         ?.map((e) => e.workloadEntry),
     ).toEqual(['db-1']);
-    expect(snapshot.services.has('dns.example.com')).toBe(false);
+    expect(snapshot.services.get('dns.example.com')?.serviceEntry?.resolution).toBe('DNS');
+    expect(
+      snapshot.endpoints
+        .get('dns.example.com')
+        ?.get(443)
+        ?.map((e) => [e.address, e.port, e.tlsMode]),
+    ).toEqual([['dns.example.com', 443, 'disabled']]);
   });
 
   it('reports a changed and a removed ServiceEntry host in the delta', () => {

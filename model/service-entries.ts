@@ -1,5 +1,5 @@
 import type { IstioConfig, ServicePortSpec } from './istio/types.ts';
-import type { MeshService, ServicePort, WorkloadEndpoint } from './types.ts';
+import { NO_LOCALITY, type MeshService, type ServicePort, type WorkloadEndpoint } from './types.ts';
 import { entryEndpoint, workloadEntryIn, type WorkloadEntryIn, type WorkloadEntryIndex } from './workload-entries.ts';
 
 /** The services ServiceEntries add to the mesh, with their endpoints by service port. */
@@ -8,17 +8,19 @@ export interface ServiceEntryServices {
   readonly endpoints: ReadonlyMap<string, ReadonlyMap<number, readonly WorkloadEndpoint[]>>;
 }
 
-/** Whether meshpilot builds a ServiceEntry's hosts: resolution STATIC (EDS clusters, as Istio). */
-export function isTranslatedServiceEntry(entry: IstioConfig<'ServiceEntry'>): boolean {
-  return entry.spec.resolution === 'STATIC';
+/** Istio's DNS-type services: endpoints may be hostnames, resolved by Envoy (STRICT_DNS, LOGICAL_DNS). */
+function isDnsResolution(resolution: string): boolean {
+  return resolution === 'DNS' || resolution === 'DNS_ROUND_ROBIN';
 }
 
 /**
- * Istio's ServiceEntry services (serviceentry/conversion.go) for resolution STATIC: one service per host, in
+ * Istio's ServiceEntry services (serviceentry/conversion.go), of every resolution: one service per host, in
  * the ServiceEntry's namespace, its ports as declared, its first address (not a CIDR) as VIP, in the config
  * kube cluster. Endpoints are the inline `endpoints` (each a WorkloadEntry named `<name>-<index>`), or with a
  * `workloadSelector` the WorkloadEntries of the config kube cluster in its namespace whose labels it matches;
  * an endpoint's port is its `ports` entry for the port's name, else the port's targetPort, else its number.
+ * DNS and DNS_ROUND_ROBIN endpoints may be hostnames; without endpoints or selector each host is its own one
+ * endpoint (plaintext, no locality), as Istio's convertServiceEntryToInstances.
  * A host already served by a kube Service keeps the kube Service. The oldest ServiceEntry wins a host.
  */
 export function serviceEntryServices(
@@ -31,16 +33,22 @@ export function serviceEntryServices(
   const endpoints = new Map<string, Map<number, WorkloadEndpoint[]>>();
   if (configKubeCluster === undefined) return { services, endpoints };
   for (const entry of entries) {
-    if (!isTranslatedServiceEntry(entry)) continue;
     const { spec, meta } = entry;
     const ports = (spec.ports ?? []).map(servicePortOf);
     const sources = sourcesOf(entry, workloadEntries, configKubeCluster);
-    const byPort = new Map<number, WorkloadEndpoint[]>();
-    for (const port of spec.ports ?? []) {
-      const list: WorkloadEndpoint[] = [];
-      for (const source of sources) list.push(entryEndpoint(source, port.name, endpointPort(source, port)));
-      byPort.set(port.number, list);
-    }
+    const byPortOf = (sourceList: readonly WorkloadEntryIn[]): Map<number, WorkloadEndpoint[]> => {
+      const byPort = new Map<number, WorkloadEndpoint[]>();
+      for (const port of spec.ports ?? []) {
+        const list: WorkloadEndpoint[] = [];
+        for (const source of sourceList) list.push(entryEndpoint(source, port.name, endpointPort(source, port)));
+        byPort.set(port.number, list);
+      }
+      return byPort;
+    };
+    const shared = byPortOf(sources);
+    // Istio: a DNS ServiceEntry without endpoints or selector resolves each of its hosts (one endpoint per host).
+    const ownHost =
+      isDnsResolution(spec.resolution) && spec.endpoints === undefined && spec.workloadSelector === undefined;
     const vip = (spec.addresses ?? []).find((address) => !address.includes('/'));
     const serviceAccounts = [...new Set(sources.flatMap((s) => (s.serviceAccount ? [s.serviceAccount] : [])))].sort();
     for (const host of spec.hosts) {
@@ -61,7 +69,10 @@ export function serviceEntryServices(
           ...(spec.exportTo ? { exportTo: spec.exportTo } : {}),
         },
       });
-      endpoints.set(host, byPort);
+      endpoints.set(
+        host,
+        ownHost ? byPortOf([hostEndpoint(host, configKubeCluster, meta.namespace, meta.name)]) : shared,
+      );
     }
   }
   return { services, endpoints };
@@ -79,10 +90,26 @@ function sourcesOf(
       selector.every(([key, value]) => we.labels[key] === value),
     );
   }
+  const hostnames = isDnsResolution(spec.resolution);
   return (spec.endpoints ?? []).flatMap((endpoint, index) => {
-    const source = workloadEntryIn(endpoint, configKubeCluster, meta.namespace, `${meta.name}-${index}`);
+    const source = workloadEntryIn(endpoint, configKubeCluster, meta.namespace, `${meta.name}-${index}`, hostnames);
     return source ? [source] : [];
   });
+}
+
+/** Istio's endpoint of a DNS ServiceEntry host without endpoints: the host itself, plaintext, no labels or locality. */
+function hostEndpoint(host: string, kubeCluster: string, namespace: string, name: string): WorkloadEntryIn {
+  return {
+    kubeCluster,
+    namespace,
+    name,
+    address: host,
+    ports: {},
+    labels: {},
+    network: '',
+    locality: NO_LOCALITY,
+    tlsMode: 'disabled',
+  };
 }
 
 /** Istio's convertWorkloadInstanceToServiceInstance: the entry's port of that name, else targetPort, else number. */

@@ -127,6 +127,8 @@ export interface WorkloadEndpoint {
   readonly localityGroup?: string;
   /** Set for an endpoint from a WorkloadEntry (its name): what the endpoint came from. */
   readonly workloadEntry?: string;
+  /** A WorkloadEntry's workload name for telemetry when not its name (its auto-registration group, or label). */
+  readonly workloadName?: string;
   /** Set when its kube cluster is draining (karmada.drainNotReady): why; EDS puts it behind healthy endpoints. */
   readonly draining?: string;
 }

@@ -22,6 +22,23 @@ export interface WorkloadEntryIn {
   readonly weight?: number;
   readonly serviceAccount?: string;
   readonly tlsMode: TlsMode;
+  /** Istio's WorkloadNameFromWorkloadEntry when not the name: its WorkloadGroup's, or its workload-name label. */
+  readonly workloadName?: string;
+}
+
+const AUTO_REGISTRATION_GROUP = 'istio.io/autoRegistrationGroup';
+const WORKLOAD_NAME_LABEL = 'service.istio.io/workload-name';
+
+/**
+ * Istio's WorkloadNameFromWorkloadEntry: the WorkloadGroup an entry was auto-registered from (its
+ * istio.io/autoRegistrationGroup annotation), else its service.istio.io/workload-name label, else its name.
+ */
+export function workloadNameOf(meta: {
+  readonly name: string;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+}): string {
+  return meta.annotations[AUTO_REGISTRATION_GROUP] ?? meta.labels[WORKLOAD_NAME_LABEL] ?? meta.name;
 }
 
 /** WorkloadEntries by `kubeCluster/namespace`, in namespace/name order. */
@@ -47,8 +64,10 @@ export function indexWorkloadEntries(
     const origin = entry.meta.origin;
     const kubeCluster = origin.type === 'kube' ? origin.kubeCluster : configKubeCluster;
     if (kubeCluster === undefined) continue;
-    const converted = workloadEntryIn(entry.spec, kubeCluster, entry.meta.namespace, entry.meta.name);
-    if (converted === undefined) continue;
+    const found = workloadEntryIn(entry.spec, kubeCluster, entry.meta.namespace, entry.meta.name);
+    if (found === undefined) continue;
+    const workload = workloadNameOf(entry.meta);
+    const converted = workload === entry.meta.name ? found : { ...found, workloadName: workload };
     const key = `${kubeCluster}/${entry.meta.namespace}`;
     const list = out.get(key) ?? [];
     list.push(converted);
@@ -57,15 +76,19 @@ export function indexWorkloadEntries(
   return out;
 }
 
-/** One WorkloadEntry (or ServiceEntry endpoint) as an endpoint source; undefined when its address is not an IP. */
+/**
+ * One WorkloadEntry (or ServiceEntry endpoint) as an endpoint source; undefined when its address is not an IP,
+ * unless `hostnames` (the endpoints of a DNS ServiceEntry, which Envoy resolves); a unix socket never.
+ */
 export function workloadEntryIn(
   spec: WorkloadEntrySpec,
   kubeCluster: string,
   namespace: string,
   name: string,
+  hostnames = false,
 ): WorkloadEntryIn | undefined {
   const address = spec.address ?? '';
-  if (address !== '' && isIP(address) === 0) return undefined;
+  if (address !== '' && isIP(address) === 0 && (!hostnames || address.startsWith('unix://'))) return undefined;
   const labels = spec.labels ?? {};
   const tlsLabel = labels[TLS_MODE_LABEL];
   // As Istio: the locality field, else the istio-locality label with its dots as slashes.
@@ -150,5 +173,6 @@ export function entryEndpoint(entry: WorkloadEntryIn, servicePortName: string, p
     tlsMode: entry.tlsMode,
     ...(entry.weight !== undefined ? { weight: entry.weight } : {}),
     workloadEntry: entry.name,
+    ...(entry.workloadName !== undefined ? { workloadName: entry.workloadName } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { discoveryOf } from './common/service-entry-discovery.ts';
 import { isIP } from 'node:net';
 import { localityKey } from '../model/locality.ts';
 import type { ProxyView } from '../model/proxy-view.ts';
@@ -497,9 +498,11 @@ export function serviceClusters(snapshot: MeshSnapshot, view: ProxyView, service
  * mTLS (the gateway passes TLS through and cannot tell plaintext from mTLS). Pure.
  */
 export function serviceEndpoints(snapshot: MeshSnapshot, view: ProxyView, service: MeshService): XdsResource[] {
+  // DNS clusters carry their endpoints inline and ORIGINAL_DST clusters have none: no EDS for them.
+  if (discoveryOf(service, view) !== 'EDS') return [];
   const clusters = serviceClusters(snapshot, view, service);
   const out = clusters.map(({ cluster, sent }) => clusterLoadAssignment(cluster, sent));
-  if (service.headless || !passesThroughBySni(snapshot, view)) return out;
+  if (service.headless || !passesThroughBySni(snapshot, view)) return withoutEndpointsOfNonStatic(service, out);
   const proxied = new Set(service.ports.filter(isProxiedPort).map((p) => p.port));
   for (const { cluster, sent } of clusters) {
     const parts = cluster.split('|');
@@ -508,7 +511,14 @@ export function serviceEndpoints(snapshot: MeshSnapshot, view: ProxyView, servic
     const mtlsOnly = sent.filter((e) => e.tlsMode === 'istio');
     out.push(clusterLoadAssignment(sniName(port, parts[2] ?? '', service.hostname), mtlsOnly));
   }
-  return out;
+  return withoutEndpointsOfNonStatic(service, out);
+}
+
+/** Istio's EDS of a DNS or NONE ServiceEntry host (proxyless gRPC, a router's NONE clusters): no endpoints. */
+function withoutEndpointsOfNonStatic(service: MeshService, resources: XdsResource[]): XdsResource[] {
+  const resolution = service.serviceEntry?.resolution;
+  if (resolution === undefined || resolution === 'STATIC') return resources;
+  return resources.map((resource) => clusterLoadAssignment(resource.name, []));
 }
 
 /** EDS for every service of the mesh, as the proxy's view sees it. Pure. */

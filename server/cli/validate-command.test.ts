@@ -110,7 +110,7 @@ meshNetworks:
     expect(code).toBe(0);
   });
 
-  it('names an EnvoyFilter, a RequestAuthentication, Gateway API objects, Telemetry tracing and a ServiceEntry as not supported, and passes with warnings', async () => {
+  it('names an EnvoyFilter, a RequestAuthentication, Gateway API objects, and Telemetry tracing as not supported (a DNS ServiceEntry is translated), and passes with warnings', async () => {
     await writeFiles({
       'meshpilot.yaml': 'clusters:\n  - { name: a, manifests: ./a }\nconfig:\n  - { manifests: ./istio }\n',
       'a/pod.yaml': POD,
@@ -151,8 +151,7 @@ metadata: { name: not-istio, namespace: default }
       `warning: RequestAuthentication default/jwt (${folder}): not supported: RequestAuthentication (security.istio.io) validates JWTs on inbound requests in Istio; meshpilot does not translate it and ignores it [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]`,
       `warning: HTTPRoute default/reviews (${folder}): not supported: HTTPRoute (gateway.networking.k8s.io) routes HTTP through Gateway API gateways and to mesh services in Istio; meshpilot does not translate it and ignores it [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]`,
       'warning: Telemetry istio-system/mesh-default: spec.tracing: not supported: meshpilot ignores it (only metrics are translated) [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]',
-      'warning: ServiceEntry default/external-api: not supported: meshpilot builds the hosts of ServiceEntries of resolution STATIC only; this one (resolution DNS) gets no clusters, routes or endpoints (Istio adds its hosts to the mesh) [MESHPILOT_ERR_ISTIO_KIND_UNSUPPORTED]',
-      'config OK with warnings: 1 kube cluster, 0 networks, 1 config source, 7 manifest objects in 2 folders; serve would ignore what 5 warnings above name (kinds or parts meshpilot does not translate)',
+      'config OK with warnings: 1 kube cluster, 0 networks, 1 config source, 7 manifest objects in 2 folders; serve would ignore what 4 warnings above name (kinds or parts meshpilot does not translate)',
     ]);
     expect(code).toBe(0);
   });

@@ -27,7 +27,7 @@ const servicePort = z.strictObject({
   targetPort: port.optional(),
 });
 
-const workloadEntry = z.strictObject({
+export const workloadEntry = z.strictObject({
   address: z.string().min(1).optional(),
   ports: z.record(z.string(), port).optional(),
   labels: labels.optional(),
@@ -119,6 +119,24 @@ export const ServiceEntrySchema = z
           );
       }
     });
+    if (se.resolution === 'DNS_ROUND_ROBIN' && endpoints.length > 1)
+      issue(
+        ctx,
+        ['endpoints'],
+        `there must only be 0 or 1 endpoint for resolution DNS_ROUND_ROBIN, got ${endpoints.length}`,
+      );
+    if (se.resolution === 'DNS' || se.resolution === 'DNS_ROUND_ROBIN') {
+      // Istio: each endpoint of a DNS ServiceEntry is an IP or an FQDN Envoy resolves (not a unix socket, not empty).
+      endpoints.forEach((endpoint, index) => {
+        const address = endpoint.address ?? '';
+        if (isIP(address) === 0 && !FQDN.test(address))
+          issue(
+            ctx,
+            ['endpoints', index, 'address'],
+            `resolution ${se.resolution} needs an IP address or a hostname, got ${JSON.stringify(address)}`,
+          );
+      });
+    }
     if ((se.resolution === 'DNS' || se.resolution === 'DNS_ROUND_ROBIN') && endpoints.length === 0) {
       se.hosts.forEach((host, index) => {
         if (host.startsWith('*'))

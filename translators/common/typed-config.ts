@@ -14,6 +14,7 @@ import type { RawBuffer } from '../../protos/generated/envoy/extensions/transpor
 import type { HttpProtocolOptions } from '../../protos/generated/envoy/extensions/upstreams/http/v3/HttpProtocolOptions.ts';
 import type { PreviousHostsPredicate } from '../../protos/generated/envoy/extensions/retry/host/previous_hosts/v3/PreviousHostsPredicate.ts';
 import type { TypedStruct } from '../../protos/generated/udpa/type/v1/TypedStruct.ts';
+import type { CaresDnsResolverConfig } from '../../protos/generated/envoy/extensions/network/dns_resolver/cares/v3/CaresDnsResolverConfig.ts';
 
 /**
  * The messages translators pack in a google.protobuf.Any (typed_config, typed_per_filter_config,
@@ -35,6 +36,7 @@ export interface TypedConfigs {
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': HttpProtocolOptions;
   'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate': PreviousHostsPredicate;
   'udpa.type.v1.TypedStruct': TypedStruct;
+  'envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig': CaresDnsResolverConfig;
 }
 
 export type TypedConfigName = keyof TypedConfigs;

@@ -8,8 +8,11 @@ import type { WorkloadEndpoint } from '../../model/types.ts';
  */
 export function workloadTelemetry(endpoint: WorkloadEndpoint, namespace: string): string {
   const labels = endpoint.labels;
-  // A WorkloadEntry's workload is its name (Istio's WorkloadNameFromWorkloadEntry).
-  const workload = endpoint.workloadEntry ?? workloadName(endpoint.podName ?? '', labels['pod-template-hash']);
+  // A WorkloadEntry's workload: its group, workload-name label or name (Istio's WorkloadNameFromWorkloadEntry).
+  const workload =
+    endpoint.workloadName ??
+    endpoint.workloadEntry ??
+    workloadName(endpoint.podName ?? '', labels['pod-template-hash']);
   const canonical =
     labels['service.istio.io/canonical-name'] ?? labels['app.kubernetes.io/name'] ?? labels.app ?? workload;
   const revision =
