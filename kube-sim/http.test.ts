@@ -82,6 +82,7 @@ describe('kube-sim over raw HTTPS', () => {
       'Sidecar',
       'VirtualService',
       'WorkloadEntry',
+      'WorkloadGroup',
     ]);
     expect(obj((await simRequest(sim, { path: '/version', token: sim.readOnlyToken })).body)['major']).toBe('1');
     expect((await simRequest(sim, { path: '/apis/nope.example/v1', token: sim.adminToken })).status).toBe(404);

@@ -64,6 +64,10 @@ export const resourceTypes: readonly ResourceType[] = [
     categories: [...istio, 'networking-istio-io'],
     resource: 'workloadentries',
   }),
+  type('networking.istio.io', 'v1', 'WorkloadGroup', true, {
+    shortNames: ['wg'],
+    categories: [...istio, 'networking-istio-io'],
+  }),
   type('networking.istio.io', 'v1', 'Sidecar', true, { categories: [...istio, 'networking-istio-io'] }),
   type('networking.istio.io', 'v1', 'Gateway', true, {
     shortNames: ['gw'],

@@ -12,6 +12,7 @@ export const ISTIO_KINDS: readonly IstioKind[] = [
   'AuthorizationPolicy',
   'Telemetry',
   'Gateway',
+  'WorkloadGroup',
 ];
 
 /** The IstioConfigSet field holding each kind. */
@@ -25,6 +26,7 @@ export const SET_FIELD = {
   AuthorizationPolicy: 'authorizationPolicies',
   Telemetry: 'telemetries',
   Gateway: 'gateways',
+  WorkloadGroup: 'workloadGroups',
 } as const satisfies Record<IstioKind, keyof IstioConfigSet>;
 
 export const EMPTY_ISTIO_CONFIG: IstioConfigSet = {
@@ -38,6 +40,7 @@ export const EMPTY_ISTIO_CONFIG: IstioConfigSet = {
   authorizationPolicies: [],
   telemetries: [],
   gateways: [],
+  workloadGroups: [],
 };
 
 /** "Kind namespace/name": one object's identity across sources. */
@@ -79,6 +82,7 @@ export function buildIstioConfigSet(
     authorizationPolicies: ofKind(sorted, 'AuthorizationPolicy'),
     telemetries: ofKind(sorted, 'Telemetry'),
     gateways: ofKind(sorted, 'Gateway'),
+    workloadGroups: ofKind(sorted, 'WorkloadGroup'),
   };
 }
 

@@ -17,7 +17,8 @@ export type IstioKind =
   | 'PeerAuthentication'
   | 'AuthorizationPolicy'
   | 'Telemetry'
-  | 'Gateway';
+  | 'Gateway'
+  | 'WorkloadGroup';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -297,6 +298,18 @@ export interface ServiceEntrySpec {
   readonly subjectAltNames?: readonly string[];
 }
 
+// ---------- networking.istio.io/v1 WorkloadGroup ----------
+
+/**
+ * A WorkloadGroup: the template of the WorkloadEntries Istio's auto-registration creates when a VM's proxy
+ * connects (labels: proxy > metadata > template). Istio's pilot builds nothing from the group itself: the
+ * entries it created carry the merged fields. meshpilot reads only manifests and never creates entries.
+ */
+export interface WorkloadGroupSpec {
+  readonly metadata?: { readonly labels?: Labels; readonly annotations?: Labels };
+  readonly template: WorkloadEntrySpec;
+}
+
 // ---------- networking.istio.io/v1 Sidecar ----------
 
 export interface IstioEgressListener {
@@ -477,6 +490,7 @@ export interface IstioSpecs {
   AuthorizationPolicy: AuthorizationPolicySpec;
   Telemetry: TelemetrySpec;
   Gateway: GatewaySpec;
+  WorkloadGroup: WorkloadGroupSpec;
 }
 
 /** Where an object came from: a file of a manifests folder, or a kube cluster's API server. */
@@ -518,4 +532,6 @@ export interface IstioConfigSet {
   readonly authorizationPolicies: readonly IstioConfig<'AuthorizationPolicy'>[];
   readonly telemetries: readonly IstioConfig<'Telemetry'>[];
   readonly gateways: readonly IstioConfig<'Gateway'>[];
+  /** networking.istio.io/v1 WorkloadGroup: validated and listed; Istio's pilot builds nothing from it either (see its spec). */
+  readonly workloadGroups: readonly IstioConfig<'WorkloadGroup'>[];
 }

@@ -1,4 +1,3 @@
-import { isTranslatedServiceEntry } from '../../model/service-entries.ts';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { untranslatedGatewayServers } from '../../translators/gateway/untranslated-servers.ts';
@@ -256,27 +255,16 @@ export class IstioConfigStore {
 export function translationWarnings(config: AnyIstioConfig, raw: unknown): string[] {
   if (config.kind === 'AuthorizationPolicy') return authorizationPolicyIssues(config);
   if (config.kind === 'Telemetry') return ignoredTelemetryParts(raw);
-  if (config.kind === 'ServiceEntry') {
-    if (!isTranslatedServiceEntry(config)) return [serviceEntryNotTranslated(config.spec.resolution)];
-    const exportTo = config.spec.exportTo ?? [];
-    return exportTo.length > 0 && !exportTo.includes('*')
-      ? [
-          `spec.exportTo: not supported yet: meshpilot shows the ServiceEntry's hosts to every namespace (Istio only to ${exportTo.join(', ')}) [${UNSUPPORTED_KIND_CODE}]`,
-        ]
-      : [];
-  }
   if (config.kind === 'Gateway') return untranslatedGatewayServers(config);
+  if (config.kind === 'WorkloadGroup') return [WORKLOAD_GROUP_NOT_REGISTERING];
   return [];
 }
 
 /**
- * A ServiceEntry of a resolution meshpilot does not build yet (NONE, DNS) is validated but gets no clusters or
- * endpoints; Istio would add its hosts to the mesh, so saying nothing would let a mesh look healthy while that
- * traffic has no route.
+ * Istio builds nothing from a WorkloadGroup itself: its auto-registration writes a WorkloadEntry from the
+ * template when a VM's proxy connects, and the pilot translates that entry. meshpilot writes nothing.
  */
-function serviceEntryNotTranslated(resolution: string): string {
-  return `not supported: meshpilot builds the hosts of ServiceEntries of resolution STATIC only; this one (resolution ${resolution}) gets no clusters, routes or endpoints (Istio adds its hosts to the mesh) [${UNSUPPORTED_KIND_CODE}]`;
-}
+const WORKLOAD_GROUP_NOT_REGISTERING = `auto-registration not supported: meshpilot creates no WorkloadEntry from this group when a proxy connects (Istio does); WorkloadEntries written from its template are used as written [${UNSUPPORTED_KIND_CODE}]`;
 
 const IGNORED_TELEMETRY_PARTS = ['accessLogging', 'tracing'] as const;
 

@@ -33,6 +33,7 @@ export const ISTIO_RESOURCES: readonly { kind: IstioKind; group: string; plural:
   { kind: 'AuthorizationPolicy', group: 'security.istio.io', plural: 'authorizationpolicies' },
   { kind: 'Telemetry', group: 'telemetry.istio.io', plural: 'telemetries' },
   { kind: 'Gateway', group: 'networking.istio.io', plural: 'gateways' },
+  { kind: 'WorkloadGroup', group: 'networking.istio.io', plural: 'workloadgroups' },
 ];
 
 /**
@@ -42,7 +43,6 @@ export const ISTIO_RESOURCES: readonly { kind: IstioKind; group: string; plural:
  */
 export const UNSUPPORTED_RESOURCES: readonly { kind: string; group: string; version: string; plural: string }[] = [
   { kind: 'EnvoyFilter', group: 'networking.istio.io', version: 'v1alpha3', plural: 'envoyfilters' },
-  { kind: 'WorkloadGroup', group: 'networking.istio.io', version: 'v1', plural: 'workloadgroups' },
   { kind: 'RequestAuthentication', group: 'security.istio.io', version: 'v1', plural: 'requestauthentications' },
   { kind: 'WasmPlugin', group: 'extensions.istio.io', version: 'v1alpha1', plural: 'wasmplugins' },
   { kind: 'Gateway', group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },

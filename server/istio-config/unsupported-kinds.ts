@@ -28,7 +28,6 @@ const WHAT_ISTIO_DOES: Readonly<Record<string, string>> = {
   WasmPlugin: 'adds Wasm filters to proxies',
   ProxyConfig: 'sets proxy bootstrap options',
   Gateway: 'configures gateway listeners',
-  WorkloadGroup: 'templates WorkloadEntries for auto-registered VMs',
   HTTPRoute: 'routes HTTP through Gateway API gateways and to mesh services',
   GRPCRoute: 'routes gRPC through Gateway API gateways and to mesh services',
   TCPRoute: 'routes TCP through Gateway API gateways',

@@ -8,6 +8,7 @@ import { GatewaySchema } from './schema-gateway.ts';
 import { AuthorizationPolicySchema, PeerAuthenticationSchema } from './schema-security.ts';
 import { ServiceEntrySchema, SidecarSchema, WorkloadEntrySchema } from './schema-service-entry-sidecar.ts';
 import { TelemetrySchema } from './schema-telemetry.ts';
+import { WorkloadGroupSchema } from './schema-workload-group.ts';
 import { VirtualServiceSchema } from './schema-virtual-service.ts';
 
 /** Why something is invalid, not just that it is (grpc-js-xds's shape; STYLE.md). */
@@ -23,6 +24,7 @@ const GROUP_OF: Readonly<Record<IstioKind, string>> = {
   AuthorizationPolicy: 'security.istio.io',
   Telemetry: 'telemetry.istio.io',
   Gateway: 'networking.istio.io',
+  WorkloadGroup: 'networking.istio.io',
 };
 
 /** API versions meshpilot reads; the older ones have the same spec as v1 for the fields used here. */
@@ -44,6 +46,7 @@ const SPEC_SCHEMAS: SpecSchemas = {
   AuthorizationPolicy: AuthorizationPolicySchema,
   Telemetry: TelemetrySchema,
   Gateway: GatewaySchema,
+  WorkloadGroup: WorkloadGroupSchema,
 };
 
 function isIstioKind(kind: string): kind is IstioKind {
