@@ -77,6 +77,34 @@ export async function forceGcNode(server: ServerProcess, timeoutMs = 10_000): Pr
   }
 }
 
+/**
+ * heapUsed + external (process.memoryUsage()) of a Node.js server whose inspector forceGcNode opened:
+ * what its JavaScript objects and the buffers they own hold, without what the allocator kept.
+ */
+export async function nodeHeapBytes(server: ServerProcess, timeoutMs = 10_000): Promise<number | undefined> {
+  const url = openInspectors.get(server);
+  if (url === undefined) return undefined;
+  try {
+    const session = await connectInspector(url, timeoutMs);
+    try {
+      const answer = await session.call<{ result?: { value?: unknown } }>(
+        'Runtime.evaluate',
+        {
+          expression: '(() => { const m = process.memoryUsage(); return m.heapUsed + m.external; })()',
+          returnByValue: true,
+        },
+        timeoutMs,
+      );
+      const value = answer.result?.value;
+      return typeof value === 'number' ? value : undefined;
+    } finally {
+      session.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 export async function forceGcIstiod(httpUrl: string, timeoutMs = 10_000): Promise<boolean> {
   try {
     const answer = await fetch(`${httpUrl}/debug/pprof/heap?gc=1`, { signal: AbortSignal.timeout(timeoutMs) });

@@ -4,7 +4,7 @@ import { errorMessage } from '../../common/error-message.ts';
 import { nowMs, percentile } from '../clock.ts';
 import { GeneratedMesh, type MeshShape } from '../generate-mesh.ts';
 import { startMeshpilot } from '../meshpilot-server.ts';
-import { INSPECT_ON_SIGNAL, forceGcIstiod, forceGcNode } from '../peers/force-gc.ts';
+import { INSPECT_ON_SIGNAL, forceGcIstiod, forceGcNode, nodeHeapBytes } from '../peers/force-gc.ts';
 import { ISTIOD_NAME, startIstiod } from '../peers/istiod.ts';
 import { KubeMesh } from '../peers/kube-mesh.ts';
 import { KIB } from '../proc-stats.ts';
@@ -101,10 +101,25 @@ export async function runKubeSuite(
         kind: ServerKind,
         target: { port: number; pid: number },
         forceGc: () => Promise<boolean>,
+        heapBytes?: () => Promise<number | undefined>,
       ): Promise<ServerOutcome> =>
-        measure(context, cleanup, kind, target, { ...options, shape: mesh.shape }, tracked, toggle, undefined, forceGc);
-      meshpilot = await measureOn('meshpilot', { port: server.xdsPort, pid: server.pid }, () =>
-        forceGcNode(server),
+        measure(
+          context,
+          cleanup,
+          kind,
+          target,
+          { ...options, shape: mesh.shape },
+          tracked,
+          toggle,
+          undefined,
+          forceGc,
+          heapBytes,
+        );
+      meshpilot = await measureOn(
+        'meshpilot',
+        { port: server.xdsPort, pid: server.pid },
+        () => forceGcNode(server),
+        () => nodeHeapBytes(server),
       ).catch((error: unknown) => {
         throw new Error(`meshpilot: ${errorMessage(error)}; its last lines: ${server.tail().join(' | ')}`);
       });
@@ -201,6 +216,19 @@ function kubeRows(
     const mp = perStream(m);
     const peers = cell(mp, perStream, 2);
     const ratio = peers[ISTIOD_NAME]?.ratio ?? null;
+    const heap = m.heapForcedGc;
+    const heapPerStream = complete(m) && heap ? round((heap.loadedBytes - heap.idleBytes) / n / KIB, 1) : null;
+    const notes = [
+      ...(mp !== null && mp <= 0
+        ? ['inconclusive: RSS after the forced GC was lower with the streams than without them']
+        : []),
+      ...(heapPerStream === null
+        ? []
+        : [
+            `meshpilot's JS heap + external after the forced GC: ${heapPerStream} KiB per stream (what its objects hold; the rest of its RSS figure is native: nghttp2 sessions and what the allocator kept of the push)`,
+          ]),
+      ...(note ? [note] : []),
+    ];
     rows.push({
       ...rowHead('d', `d/kube/${n}`, TITLES, TARGETS),
       ...base,
@@ -209,18 +237,10 @@ function kubeRows(
       // RSS falling as streams were added (≤ 0) says the forced GC did not bring both samples to a steady state.
       pass: mp === null || mp <= 0 ? null : mp <= 50 && (ratio === null || ratio <= 0.5),
       status,
-      ...(note || (mp !== null && mp <= 0)
-        ? {
-            notes: [
-              ...(mp !== null && mp <= 0
-                ? ['inconclusive: RSS after the forced GC was lower with the streams than without them']
-                : []),
-              ...(note ? [note] : []),
-            ].join('; '),
-          }
-        : {}),
+      ...(notes.length > 0 ? { notes: notes.join('; ') } : {}),
       details: {
         rssMiB: { meshpilot: rssMiB(m), [ISTIOD_NAME]: peer.ok ? rssMiB(peer.outcome) : null },
+        meshpilotHeapKibPerStreamAfterForcedGc: heapPerStream,
         kibPerStreamWithoutForcedGc: { meshpilot: withoutGc(m), [ISTIOD_NAME]: peerValue(withoutGc) },
       },
     });

@@ -47,6 +47,8 @@ export interface ServerOutcome {
   readonly rssLoadedBytes: number;
   /** RSS with 0 streams and with N idle streams, each right after a forced full GC (when the server allows one). */
   readonly rssForcedGc?: { readonly idleBytes: number; readonly loadedBytes: number };
+  /** heapUsed + external after the same forced GCs (Node.js servers): what JavaScript holds, without the allocator's leftovers. */
+  readonly heapForcedGc?: { readonly idleBytes: number; readonly loadedBytes: number };
   /** After every stream closed: what the push left behind in the allocator, not per-stream state. */
   readonly rssAfterCloseBytes: number;
   readonly latencies: readonly number[];
@@ -86,9 +88,12 @@ export async function measure(
   applyChange: (i: number) => Promise<number>,
   afterInitialPush: () => Promise<void> = async () => {},
   forceGc?: () => Promise<boolean>,
+  /** A Node.js server's heapUsed + external, read right after a forced GC. */
+  heapBytes?: () => Promise<number | undefined>,
 ): Promise<ServerOutcome> {
   const rssIdleBytes = await settledRss(target.pid);
   const rssIdleGcBytes = forceGc && (await forceGc()) ? await settledRss(target.pid) : undefined;
+  const heapIdleBytes = rssIdleGcBytes !== undefined ? await heapBytes?.() : undefined;
   const cpuBeforePush = await cpuSeconds(target.pid);
   const initial = await connectFleet(context, cleanup, target, {
     streams: options.streams,
@@ -111,6 +116,7 @@ export async function measure(
   const rssLoadedBytes = await settledRss(target.pid, 2_000);
   const rssLoadedGcBytes =
     rssIdleGcBytes !== undefined && forceGc && (await forceGc()) ? await settledRss(target.pid) : undefined;
+  const heapLoadedBytes = rssLoadedGcBytes !== undefined ? await heapBytes?.() : undefined;
   const changes: TrackedChange[] = [];
   const latencies: number[] = [];
   let missing = 0;
@@ -147,6 +153,9 @@ export async function measure(
     rssLoadedBytes,
     ...(rssIdleGcBytes !== undefined && rssLoadedGcBytes !== undefined
       ? { rssForcedGc: { idleBytes: rssIdleGcBytes, loadedBytes: rssLoadedGcBytes } }
+      : {}),
+    ...(heapIdleBytes !== undefined && heapLoadedBytes !== undefined
+      ? { heapForcedGc: { idleBytes: heapIdleBytes, loadedBytes: heapLoadedBytes } }
       : {}),
     latencies,
     missing,
