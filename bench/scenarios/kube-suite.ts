@@ -225,7 +225,7 @@ function kubeRows(
       ...(heapPerStream === null
         ? []
         : [
-            `meshpilot's JS heap + external after the forced GC: ${heapPerStream} KiB per stream (what its objects hold; the rest of its RSS figure is native: nghttp2 sessions and what the allocator kept of the push)`,
+            `meshpilot's JS heap + external after the forced GC: ${heapPerStream} KiB per stream (what its objects hold, with the per-view caches the first push built; the rest of its RSS figure is native: nghttp2 sessions and what the allocator kept of the push)`,
           ]),
       ...(note ? [note] : []),
     ];
