@@ -99,6 +99,29 @@ export const INJECTION_CASES: readonly InjectionCase[] = [
     ),
   },
   {
+    name: 'proxy annotations meshpilot honours: image, resources, log levels',
+    namespaceLabels: { 'istio-injection': 'enabled' },
+    path: MEMBER_PATH,
+    pod: deploymentPod({
+      'sidecar.istio.io/proxyImage': 'registry.example/istio/proxyv2:1.29.1-distroless',
+      'sidecar.istio.io/proxyCPU': '50m',
+      'sidecar.istio.io/proxyMemoryLimit': '256Mi',
+      'sidecar.istio.io/logLevel': 'debug',
+      'sidecar.istio.io/componentLogLevel': 'upstream:debug',
+      'sidecar.istio.io/agentLogLevel': 'default:debug',
+    }),
+  },
+  {
+    name: 'proxyless gRPC with a proxy image and a memory request',
+    namespaceLabels: { 'istio-injection': 'enabled' },
+    path: MEMBER_PATH,
+    pod: deploymentPod({
+      'inject.istio.io/templates': 'grpc-agent',
+      'sidecar.istio.io/proxyImage': 'registry.example/istio/proxyv2:1.29.1',
+      'sidecar.istio.io/proxyMemory': '64Mi',
+    }),
+  },
+  {
     name: 'app probes (HTTP on a named port, TCP, gRPC) are rewritten to the agent',
     namespaceLabels: { 'istio-injection': 'enabled' },
     path: MEMBER_PATH,

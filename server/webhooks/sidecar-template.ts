@@ -118,19 +118,49 @@ export function withClusterEnv(env: readonly Json[], fromPath: Readonly<Record<s
   ];
 }
 
-const proxyArgs = (s: InjectionSettings): string[] => [
+type Annotations = Readonly<Record<string, string>>;
+
+/** The pod's override of a chart value (the template's `annotation .ObjectMeta <key> <default>`). */
+const annotation = (a: Annotations, key: string, fallback: string): string => a[key] ?? fallback;
+
+/** sidecar.istio.io/proxyImage: used as is when it names a registry path ("/"), as the template does. */
+function proxyImage(s: InjectionSettings, a: Annotations): string {
+  const image = a['sidecar.istio.io/proxyImage'];
+  return image !== undefined && image.includes('/') ? image : s.proxyImage;
+}
+
+/** The template's "resources": the sidecar.istio.io/proxyCPU|Memory[Limit] annotations, else the chart's. */
+function proxyResources(a: Annotations): Json {
+  const keys = ['proxyCPU', 'proxyMemory', 'proxyCPULimit', 'proxyMemoryLimit'].map((k) => `sidecar.istio.io/${k}`);
+  if (!keys.some((k) => a[k] !== undefined)) return DEFAULT_PROXY_RESOURCES;
+  const pick = (cpu: string, memory: string): Json | undefined => {
+    const out: Json = {
+      ...(a[cpu] !== undefined ? { cpu: a[cpu] } : {}),
+      ...(a[memory] !== undefined ? { memory: a[memory] } : {}),
+    };
+    return Object.keys(out).length > 0 ? out : undefined;
+  };
+  const requests = pick(keys[0] ?? '', keys[1] ?? '');
+  const limits = pick(keys[2] ?? '', keys[3] ?? '');
+  return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
+}
+
+const agentLogLevel = (a: Annotations): string =>
+  `--log_output_level=${annotation(a, 'sidecar.istio.io/agentLogLevel', 'default:info')}`;
+
+const proxyArgs = (s: InjectionSettings, a: Annotations): string[] => [
   'proxy',
   'sidecar',
   '--domain',
   `$(POD_NAMESPACE).svc.${s.domainSuffix}`,
-  '--proxyLogLevel=warning',
-  '--proxyComponentLogLevel=misc:error',
-  '--log_output_level=default:info',
+  `--proxyLogLevel=${annotation(a, 'sidecar.istio.io/logLevel', 'warning')}`,
+  `--proxyComponentLogLevel=${annotation(a, 'sidecar.istio.io/componentLogLevel', 'misc:error')}`,
+  agentLogLevel(a),
 ];
 
 // Istio's chart defaults (global.proxy.resources, startupProbe, readiness*): zero fields are left out, as
 // Go's encoding of the rendered template leaves them out.
-const proxyResources: Json = {
+const DEFAULT_PROXY_RESOURCES: Json = {
   limits: { cpu: '2', memory: '1Gi' },
   requests: { cpu: '100m', memory: '128Mi' },
 };
@@ -183,7 +213,7 @@ export function initContainer(s: InjectionSettings, annotations: Readonly<Record
   };
   return {
     name: 'istio-init',
-    image: s.proxyImage,
+    image: proxyImage(s, annotations),
     args: [
       'istio-iptables',
       '-p',
@@ -204,9 +234,9 @@ export function initContainer(s: InjectionSettings, annotations: Readonly<Record
       `15090,15021,${excludeInboundPorts(traffic('excludeInboundPorts', ''))}`,
       ...optional('-q', 'includeOutboundPorts'),
       ...optional('-o', 'excludeOutboundPorts'),
-      '--log_output_level=default:info',
+      agentLogLevel(annotations),
     ],
-    resources: proxyResources,
+    resources: proxyResources(annotations),
     securityContext: {
       allowPrivilegeEscalation: false,
       privileged: false,
@@ -222,7 +252,7 @@ export function initContainer(s: InjectionSettings, annotations: Readonly<Record
 export function sidecarContainer(pod: PodParts, s: InjectionSettings, native = false): Json {
   return {
     name: 'istio-proxy',
-    image: s.proxyImage,
+    image: proxyImage(s, pod.annotations),
     // A native sidecar: restarted like a container, drained when the pod starts shutting down.
     ...(native
       ? {
@@ -235,7 +265,7 @@ export function sidecarContainer(pod: PodParts, s: InjectionSettings, native = f
         }
       : {}),
     ports: [{ containerPort: 15090, protocol: 'TCP', name: 'http-envoy-prom' }],
-    args: proxyArgs(s),
+    args: proxyArgs(s, pod.annotations),
     env: proxyEnv(pod, s, false),
     startupProbe,
     readinessProbe: readiness(15021),
@@ -248,7 +278,7 @@ export function sidecarContainer(pod: PodParts, s: InjectionSettings, native = f
       runAsUser: 1337,
       runAsGroup: 1337,
     },
-    resources: proxyResources,
+    resources: proxyResources(pod.annotations),
     volumeMounts: [
       { name: 'workload-socket', mountPath: '/var/run/secrets/workload-spiffe-uds' },
       { name: 'credential-socket', mountPath: '/var/run/secrets/credential-uds' },
@@ -282,15 +312,15 @@ export function sidecarVolumes(): Json[] {
 export function grpcAgentContainer(pod: PodParts, s: InjectionSettings): Json {
   return {
     name: 'istio-proxy',
-    image: s.proxyImage,
+    image: proxyImage(s, pod.annotations),
     ports: [{ containerPort: 15020, protocol: 'TCP', name: 'mesh-metrics' }],
-    args: proxyArgs(s),
+    args: proxyArgs(s, pod.annotations),
     lifecycle: {
       postStart: { exec: { command: ['pilot-agent', 'wait', '--url=http://localhost:15020/healthz/ready'] } },
     },
     env: proxyEnv(pod, s, true),
     readinessProbe: readiness(15020),
-    resources: proxyResources,
+    resources: proxyResources(pod.annotations),
     volumeMounts: [
       { name: 'workload-socket', mountPath: '/var/run/secrets/workload-spiffe-uds' },
       { name: 'workload-certs', mountPath: '/var/run/secrets/workload-spiffe-credentials' },
