@@ -31,8 +31,10 @@ export interface ProxyView {
    */
   readonly workloadIp?: string;
   /**
-   * A router's pod labels (node metadata LABELS over its pod's labels): the Gateways whose selector they
-   * match configure it. Sidecars and proxyless clients have none, so their views are not split by labels.
+   * The proxy's pod labels (node metadata LABELS over its pod's labels): the Gateways whose selector a
+   * router's labels match configure it; failoverPriority entries naming a pod label match the proxy's.
+   * The shared part of a sidecar's or proxyless client's view keeps only the labels some failoverPriority
+   * names (translators/index.ts sharedView), so other labels do not split views.
    */
   readonly labels?: Readonly<Record<string, string>>;
 }

@@ -79,8 +79,8 @@ describe('shared and per-workload parts', () => {
     const b = richView({ workloadIp: '10.1.0.99' });
     for (const typeUrl of [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, NAME_TABLE_TYPE]) {
       const shared = translatorFor(typeUrl)!.shared;
-      expect(viewKey(sharedView(a))).toBe(viewKey(sharedView(b)));
-      expect(shared(snapshot, sharedView(a))).toEqual(shared(snapshot, a));
+      expect(viewKey(sharedView(a, snapshot))).toBe(viewKey(sharedView(b, snapshot)));
+      expect(shared(snapshot, sharedView(a, snapshot))).toEqual(shared(snapshot, a));
     }
   });
 
@@ -93,7 +93,7 @@ describe('shared and per-workload parts', () => {
       for (const typeUrl of [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, NAME_TABLE_TYPE]) {
         const translator = translatorFor(typeUrl)!;
         const parts = [
-          ...translator.shared(snapshot, sharedView(view)),
+          ...translator.shared(snapshot, sharedView(view, snapshot)),
           ...(translator.perWorkload?.(snapshot, view) ?? []),
         ];
         expect(translateAll(typeUrl, snapshot, view)).toEqual(parts);

@@ -13,6 +13,7 @@ import { buildEndpoints } from './eds.ts';
 import { buildListeners, buildSharedListeners, buildWorkloadListeners } from './lds.ts';
 import { buildSharedRoutes, buildWorkloadRoutes } from './rds.ts';
 import { buildNameTable } from './nds.ts';
+import { failoverLabelKeys } from './traffic/locality-lb.ts';
 import type { XdsResource } from './resource.ts';
 
 export type Translator = (snapshot: MeshSnapshot, view: ProxyView) => XdsResource[];
@@ -45,18 +46,28 @@ export function translatorFor(typeUrl: XdsTypeUrl): TypeTranslator | undefined {
   }
 }
 
-/** The view without the proxy's own workload: what the shared part of every type depends on. */
-export function sharedView(view: ProxyView): ProxyView {
-  if (view.workloadIp === undefined) return view;
-  const { workloadIp: _dropped, ...rest } = view;
-  return rest;
+/**
+ * The view without the proxy's own workload: what the shared part of every type depends on. A sidecar's
+ * or proxyless client's labels are kept only where a failoverPriority of `snapshot` matches them
+ * (failoverLabelKeys), so pods with other labels still share one view; a router keeps all its labels
+ * (its Gateways select it by them).
+ */
+export function sharedView(view: ProxyView, snapshot: MeshSnapshot): ProxyView {
+  const { workloadIp: _dropped, labels, ...rest } = view;
+  if (labels === undefined || view.proxyType === 'router') return labels === undefined ? rest : { ...rest, labels };
+  const keys = failoverLabelKeys(snapshot);
+  const kept = Object.entries(labels).filter(([key]) => keys.has(key));
+  return kept.length === 0 ? rest : { ...rest, labels: Object.fromEntries(kept) };
 }
 
 /** Everything of one type for one proxy, shared and per-workload parts together. Pure. */
 export function translateAll(typeUrl: XdsTypeUrl, snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
   const translator = translatorFor(typeUrl);
   if (!translator) return [];
-  return [...translator.shared(snapshot, sharedView(view)), ...(translator.perWorkload?.(snapshot, view) ?? [])];
+  return [
+    ...translator.shared(snapshot, sharedView(view, snapshot)),
+    ...(translator.perWorkload?.(snapshot, view) ?? []),
+  ];
 }
 
 export { buildClusters, buildListeners };

@@ -26,8 +26,8 @@ interface MemoEntry {
 /** What the cache keeps per ProxyView object (one per connected proxy): its keys, and its maps of this generation. */
 interface ViewEntry {
   readonly key: string;
-  readonly shared: ProxyView;
-  readonly sharedKey: string;
+  shared: ProxyView;
+  sharedKey: string;
   generation: number;
   readonly byType: Map<XdsTypeUrl, ResourceMap>;
 }
@@ -114,7 +114,7 @@ export class XdsCache {
   private entryOf(view: ProxyView): ViewEntry {
     let entry = this.viewEntries.get(view);
     if (entry === undefined) {
-      const shared = sharedView(view);
+      const shared = sharedView(view, this.snapshot!);
       entry = {
         key: viewKey(view),
         shared,
@@ -124,6 +124,10 @@ export class XdsCache {
       };
       this.viewEntries.set(view, entry);
     } else if (entry.generation !== this.generation) {
+      // Which labels the shared view keeps follows the snapshot's failoverPriority labels.
+      const shared = sharedView(view, this.snapshot!);
+      entry.shared = shared;
+      entry.sharedKey = viewKey(shared);
       entry.generation = this.generation;
       entry.byType.clear();
     }

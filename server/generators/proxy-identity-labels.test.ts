@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { snapshotOf } from '../../e2e/support/snapshot-fixture.ts';
 import { viewKey } from '../../model/proxy-view.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
+import { sharedView } from '../../translators/index.ts';
 import { parseProxyNode } from './proxy-identity.ts';
 
 const snapshot = snapshotOf([
@@ -32,12 +34,49 @@ function viewOf(type: 'router' | 'sidecar', labels: Record<string, string>) {
   return parsed.proxy.view;
 }
 
-describe("a router's view carries its labels (Gateway selectors match them)", () => {
-  it("merges node metadata LABELS over its pod's labels, for routers only", () => {
+/** The fixture with a DestinationRule whose failoverPriority names the pod label `app` (and topology keys). */
+function withFailoverOnApp(base: MeshSnapshot): MeshSnapshot {
+  const rule = {
+    kind: 'DestinationRule' as const,
+    meta: {
+      namespace: 'default',
+      name: 'by-app',
+      resourceVersion: '1',
+      labels: {},
+      annotations: {},
+      origin: { type: 'file' as const, path: 'by-app.yaml' },
+    },
+    spec: {
+      host: 'eastwest.default.svc.cluster.local',
+      trafficPolicy: {
+        loadBalancer: {
+          localityLbSetting: { failoverPriority: ['topology.istio.io/network', 'app', 'version=v1'] },
+        },
+      },
+    },
+  };
+  return { ...base, istioConfig: { ...base.istioConfig, destinationRules: [rule] } };
+}
+
+describe("a proxy's view carries its labels (Gateway selectors and failoverPriority match them)", () => {
+  it("merges node metadata LABELS over its pod's labels, for routers and sidecars", () => {
     expect(viewOf('router', { app: 'eastwest' }).labels).toEqual({ istio: 'eastwestgateway', app: 'eastwest' });
     expect(viewOf('router', { istio: 'other' }).labels).toMatchObject({ app: 'eastwest', istio: 'other' });
-    // Sidecar views are not split by labels.
-    expect(viewOf('sidecar', { app: 'eastwest' }).labels).toBeUndefined();
+    expect(viewOf('sidecar', { app: 'eastwest' }).labels).toEqual({ istio: 'eastwestgateway', app: 'eastwest' });
+  });
+
+  it("a sidecar's shared view keeps only the labels a failoverPriority names, so other labels do not split views", () => {
+    const a = viewOf('sidecar', { app: 'eastwest', 'pod-template-hash': 'x' });
+    const b = viewOf('sidecar', { app: 'eastwest', 'pod-template-hash': 'y' });
+    const c = viewOf('sidecar', { app: 'other' });
+    expect(sharedView(a, snapshot).labels).toBeUndefined();
+    expect(viewKey(sharedView(a, snapshot))).toBe(viewKey(sharedView(c, snapshot)));
+    const ruled = withFailoverOnApp(snapshot);
+    expect(sharedView(a, ruled).labels).toEqual({ app: 'eastwest' });
+    expect(viewKey(sharedView(a, ruled))).toBe(viewKey(sharedView(b, ruled)));
+    expect(viewKey(sharedView(a, ruled))).not.toBe(viewKey(sharedView(c, ruled)));
+    // A router keeps every label: its Gateways select it by any of them.
+    expect(sharedView(viewOf('router', { x: '1' }), snapshot).labels).toMatchObject({ x: '1' });
   });
 
   it('routers with other labels have other view keys; the order of labels does not matter', () => {

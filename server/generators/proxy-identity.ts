@@ -109,7 +109,7 @@ export function parseProxyNode(node: NodeMessage | undefined, snapshot: MeshSnap
           .filter((n) => n !== ''),
         ...ipFamilyOf(stringField(metadata, 'INSTANCE_IPS'), ip),
         ...(ip ? { workloadIp: ip } : {}),
-        ...(type === 'router' ? { labels } : {}),
+        ...(Object.keys(labels).length > 0 ? { labels } : {}),
       },
     },
   };

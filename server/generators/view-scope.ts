@@ -25,9 +25,5 @@ export function scopedSnapshot(snapshot: MeshSnapshot, view: ProxyView): MeshSna
   return scopeSnapshot(snapshot, view.namespace, sidecarScoped(snapshot, view));
 }
 
-/** The view without the proxy's own workload: what the shared part of every type depends on. */
-export function sharedView(view: ProxyView): ProxyView {
-  if (view.workloadIp === undefined) return view;
-  const { workloadIp: _dropped, ...rest } = view;
-  return rest;
-}
+/** The view without the proxy's own workload (and labels no failoverPriority reads): see translators/index.ts. */
+export { sharedView } from '../../translators/index.ts';

@@ -1,7 +1,7 @@
 import { REGION_LABEL, SUBZONE_LABEL, ZONE_LABEL } from '../../model/locality.ts';
-import type { LocalityLbSetting } from '../../model/istio/types.ts';
+import type { LocalityLbSetting, TrafficPolicy } from '../../model/istio/types.ts';
 import type { ProxyView } from '../../model/proxy-view.ts';
-import type { Locality, MeshService } from '../../model/types.ts';
+import type { Locality, MeshService, MeshSnapshot } from '../../model/types.ts';
 import type { EffectivePolicy } from './destination-rule.ts';
 
 export const NETWORK_LABEL = 'topology.istio.io/network';
@@ -114,8 +114,42 @@ function proxyLabel(view: ProxyView, key: string): string {
     case SUBZONE_LABEL:
       return view.locality.subZone;
     default:
-      return '';
+      // Any other label: the proxy's own pod label, as Istio matches it against proxy.Labels.
+      return view.labels?.[key] ?? '';
   }
+}
+
+const TOPOLOGY_KEYS = new Set([NETWORK_LABEL, CLUSTER_LABEL, REGION_LABEL, ZONE_LABEL, SUBZONE_LABEL]);
+const failoverKeysBySnapshot = new WeakMap<MeshSnapshot, ReadonlySet<string>>();
+
+/**
+ * The pod label keys some failoverPriority of the snapshot (DestinationRules at every level, the mesh's
+ * localityLbSetting) matches against the proxy's own labels: not the topology keys (read from the proxy's
+ * network, kube cluster and locality) nor entries with a value of their own (`key=value`). A proxy view
+ * keeps only these labels for its endpoints (translators/index.ts sharedView). Derived data of an immutable
+ * snapshot, so memoised by it.
+ */
+export function failoverLabelKeys(snapshot: MeshSnapshot): ReadonlySet<string> {
+  const known = failoverKeysBySnapshot.get(snapshot);
+  if (known) return known;
+  const keys = new Set<string>();
+  const add = (setting: LocalityLbSetting | undefined): void => {
+    for (const entry of setting?.failoverPriority ?? []) {
+      if (entry.includes('=')) continue;
+      if (!TOPOLOGY_KEYS.has(entry)) keys.add(entry);
+    }
+  };
+  const addPolicy = (policy: TrafficPolicy | undefined): void => {
+    add(policy?.loadBalancer?.localityLbSetting);
+    for (const port of policy?.portLevelSettings ?? []) add(port.loadBalancer?.localityLbSetting);
+  };
+  add(snapshot.meshConfig?.localityLbSetting);
+  for (const rule of snapshot.istioConfig.destinationRules) {
+    addPolicy(rule.spec.trafficPolicy);
+    for (const subset of rule.spec.subsets ?? []) addPolicy(subset.trafficPolicy);
+  }
+  failoverKeysBySnapshot.set(snapshot, keys);
+  return keys;
 }
 
 /**
