@@ -17,6 +17,16 @@ function generatedSource(cache: XdsCache, generator: TypeGenerator): MeshResourc
     resources: (stream) => cache.resources(stream.proxy.view, generator.typeUrl),
     touched(change, stream): Touched {
       const touched = generator.touchedBy(change);
+      // A router's own part (its Gateway listeners and routes) opens the targetPorts of the Services whose
+      // endpoints hold its IP, so a change of endpoints can move it (as istiod's ProxyUpdate for a pod whose
+      // service targets changed): a gateway that connected before its pod was listed gets the right ports.
+      if (
+        touched === 'none' &&
+        generator.perWorkload &&
+        stream.proxy.view.proxyType === 'router' &&
+        change.endpoints.size > 0
+      )
+        return 'all';
       if (touched === 'all' || touched === 'none') return touched;
       // Only per-service generators can name the resources of a few services.
       if (!generator.perService) return 'all';
