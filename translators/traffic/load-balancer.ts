@@ -6,8 +6,16 @@ import type { ConsistentHashLb, LoadBalancerSettings } from '../../model/istio/t
 /** Istio's default when a DestinationRule sets no simple policy. */
 const DEFAULT_ENVOY_LB = 'LEAST_REQUEST';
 
+/** Envoy's default minimum ring size, which Istio states when neither ringHash nor maglev is given. */
+const DEFAULT_MIN_RING_SIZE = 1024;
+
+/**
+ * As Istio's ApplyRingHashLoadBalancer: with `ringHash`, its minimumRingSize when set; without ringHash
+ * (nor maglev), the deprecated top-level minimumRingSize, else 1024, always stated.
+ */
 function ringSize(hash: ConsistentHashLb): number | undefined {
-  return hash.ringHash?.minimumRingSize ?? hash.minimumRingSize;
+  if (hash.ringHash) return hash.ringHash.minimumRingSize || undefined;
+  return hash.minimumRingSize || DEFAULT_MIN_RING_SIZE;
 }
 
 /** Envoy: lb_policy and its config. PASSTHROUGH (an ORIGINAL_DST cluster in Istio) is not supported: the default applies. */
