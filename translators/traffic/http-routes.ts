@@ -8,6 +8,7 @@ import type { HTTPMatchRequest, HTTPRoute, StringMatch } from '../../model/istio
 import type { ProxyView } from '../../model/proxy-view.ts';
 import type { MeshService, MeshSnapshot } from '../../model/types.ts';
 import { outboundClusterName } from '../common/names.ts';
+import { filterMetadata } from '../common/struct.ts';
 import { defaultRetryPolicy, virtualServiceRetryPolicy } from './retry.ts';
 import { destinationRuleFor, effectivePolicy } from './destination-rule.ts';
 import { faultPerFilterConfig } from './fault.ts';
@@ -65,7 +66,8 @@ export function routeMatch(match: HTTPMatchRequest | undefined): RouteMatch {
   }));
   return {
     ...path,
-    ...(match?.ignoreUriCase ? { case_sensitive: { value: false } } : {}),
+    // As Istio's TranslateRouteMatch: every match states case_sensitive (false with ignoreUriCase).
+    ...(match ? { case_sensitive: { value: match.ignoreUriCase !== true } } : {}),
     ...(headers.length > 0 ? { headers } : {}),
     ...(query.length > 0 ? { query_parameters: query } : {}),
   };
@@ -140,7 +142,8 @@ export function routeAction(vs: VirtualService, http: HTTPRoute, target: ActionT
   const first = resolved[0]!;
   const firstPort = first.destination.port?.number ?? target.port;
   const hash = destinationHashPolicy(target, first.hostname, firstPort, first.destination.subset);
-  const retry = virtualServiceRetryPolicy(http.retries);
+  // As Istio: a route to one destination that hashes consistently retries without the previous-hosts predicate.
+  const retry = virtualServiceRetryPolicy(http.retries, http.route.length === 1 && hash.length > 0);
   return {
     ...(clusters.length === 1
       ? { cluster: clusters[0]!.cluster }
@@ -185,7 +188,19 @@ export function serviceRoutes(target: RouteTarget): Route[] {
     for (const match of matches) {
       if (!matchApplies(match, target)) continue;
       const name = [http.name, match?.name].filter((n) => n !== undefined && n !== '').join('.');
-      routes.push({ ...(name ? { name } : {}), match: routeMatch(match), route: action, ...fault, ...decorator });
+      routes.push({
+        ...(name ? { name } : {}),
+        match: routeMatch(match),
+        // Istio names the VirtualService a route comes from (istioctl and telemetry read it).
+        metadata: filterMetadata({
+          istio: {
+            config: `/apis/networking.istio.io/v1/namespaces/${vs.meta.namespace}/virtual-service/${vs.meta.name}`,
+          },
+        }),
+        route: action,
+        ...fault,
+        ...decorator,
+      });
     }
   }
   return routes;

@@ -10,13 +10,14 @@ const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,r
 /**
  * Istio's default retry policy (networking/core/route/retry), for Envoy and proxyless gRPC alike:
  * gRPC reads the status names it knows from retry_on (unavailable, cancelled) and ignores the rest.
- * The previous-hosts predicate only when its proto is loaded.
+ * The previous-hosts predicate only when its proto is loaded, and not for a route that hashes consistently
+ * (Istio's DefaultConsistentHashPolicy: retries stay on the hashed host).
  */
-export function defaultRetryPolicy(): RetryPolicy {
+export function defaultRetryPolicy(consistentHash = false): RetryPolicy {
   return {
     retry_on: DEFAULT_RETRY_ON,
     num_retries: { value: 2 },
-    ...(isLoadedProtoType(PREVIOUS_HOSTS)
+    ...(!consistentHash && isLoadedProtoType(PREVIOUS_HOSTS)
       ? {
           retry_host_predicate: [
             { name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typedConfig(PREVIOUS_HOSTS, {}) },
@@ -32,10 +33,13 @@ export function defaultRetryPolicy(): RetryPolicy {
  * attempts 0 = no retries (undefined); else the default with attempts, perTryTimeout and retryOn
  * replaced — numeric retryOn entries become retriable status codes (with `retriable-status-codes`).
  */
-export function virtualServiceRetryPolicy(retries: HTTPRetry | undefined): RetryPolicy | undefined {
-  if (!retries) return defaultRetryPolicy();
+export function virtualServiceRetryPolicy(
+  retries: HTTPRetry | undefined,
+  consistentHash = false,
+): RetryPolicy | undefined {
+  if (!retries) return defaultRetryPolicy(consistentHash);
   if (retries.attempts === 0) return undefined;
-  const policy: RetryPolicy = { ...defaultRetryPolicy(), num_retries: { value: retries.attempts } };
+  const policy: RetryPolicy = { ...defaultRetryPolicy(consistentHash), num_retries: { value: retries.attempts } };
   if (retries.perTryTimeout !== undefined && retries.perTryTimeout > 0)
     policy.per_try_timeout = duration(retries.perTryTimeout);
   if (retries.retryOn) {
