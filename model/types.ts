@@ -94,6 +94,8 @@ export interface NodeRecord {
   readonly locality: Locality;
   readonly internalIPs: readonly string[];
   readonly externalIPs: readonly string[];
+  /** status.nodeInfo.kubeletVersion (what Istio's injector reads to decide on native sidecars). */
+  readonly kubeletVersion?: string;
 }
 
 /** A Namespace, reduced to what the mesh reads from it. */

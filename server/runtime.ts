@@ -160,7 +160,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
             servingDnsNames: config.security.servingDnsNames,
             servingIps: config.security.servingIps,
             certTtlMs: config.security.workloadCertTtlMs,
-            handlers: webhookHandlers(config),
+            handlers: webhookHandlers(config, { kubeNodes: (kubeCluster) => pipeline.kubeNodes(kubeCluster) }),
             logger,
           },
           options.webhookAddress ?? config.webhooks.listen,

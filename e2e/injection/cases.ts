@@ -11,10 +11,13 @@ export interface InjectionCase {
   /** The URL path the webhook configuration names (meshpilot-member's injectionURL or the Service's /inject). */
   readonly path: string;
   readonly pod: Record<string, unknown>;
-  /** Kube clusters holding nodes (Istio's native sidecar detection reads their kubelet versions). */
+  /**
+   * The kube cluster the path names and its nodes node-0, node-1… (Istio's native sidecar detection and
+   * meshpilot's read their kubelet versions); a case naming a cluster must give it the same nodes as others.
+   */
   readonly cluster?: { readonly id: string; readonly kubeletVersions: string[] };
   /** meshpilot.yaml `webhooks:` settings of this case beside the test's defaults. */
-  readonly webhooks?: { readonly nativeSidecars?: boolean };
+  readonly webhooks?: { readonly nativeSidecars?: boolean | 'auto' };
 }
 
 const MEMBER_PATH = '/inject/cluster/member/net/network-1';
@@ -182,5 +185,26 @@ export const INJECTION_CASES: readonly InjectionCase[] = [
     path: '/inject/cluster/old/net/network-1',
     pod: deploymentPod(),
     cluster: { id: 'old', kubeletVersions: ['v1.32.4'] },
+  },
+  {
+    name: 'nodes with kubelet 1.32 and 1.36, pod not scheduled: a classic sidecar',
+    namespaceLabels: { 'istio-injection': 'enabled' },
+    path: '/inject/cluster/mixed/net/network-1',
+    pod: deploymentPod(),
+    cluster: { id: 'mixed', kubeletVersions: ['v1.32.4', 'v1.36.1-eks-3abf2c'] },
+  },
+  {
+    name: 'nodes with kubelet 1.32 and 1.36, pod on the 1.36 node: a native sidecar',
+    namespaceLabels: { 'istio-injection': 'enabled' },
+    path: '/inject/cluster/mixed/net/network-1',
+    pod: deploymentPod({}, { nodeName: 'node-1' }),
+    cluster: { id: 'mixed', kubeletVersions: ['v1.32.4', 'v1.36.1-eks-3abf2c'] },
+  },
+  {
+    name: 'nodes with kubelet 1.36, pod annotation sidecar.istio.io/nativeSidecar "false": a classic sidecar',
+    namespaceLabels: { 'istio-injection': 'enabled' },
+    path: '/inject/cluster/native/net/network-1',
+    pod: deploymentPod({ 'sidecar.istio.io/nativeSidecar': 'false' }),
+    cluster: { id: 'native', kubeletVersions: ['v1.36.1'] },
   },
 ];

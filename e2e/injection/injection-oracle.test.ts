@@ -46,8 +46,26 @@ describe("sidecar injection, judged by Istio's injector", { timeout: 120_000 }, 
     if (!parsed.ok) throw new Error(`the test's meshpilot.yaml is refused: ${JSON.stringify(parsed.errors)}`);
     const webhooks = parsed.config.webhooks;
     if (webhooks === undefined) throw new Error('no webhooks section');
+    // The member clusters' Nodes as meshpilot's kube watch reduces them, named as the harness names them.
+    const clusterNodes = new Map(
+      INJECTION_CASES.flatMap((c) =>
+        c.cluster
+          ? [
+              [
+                c.cluster.id,
+                new Map(
+                  c.cluster.kubeletVersions.map((v, i) => [`node-${i}`, { name: `node-${i}`, kubeletVersion: v }]),
+                ),
+              ],
+            ]
+          : [],
+      ),
+    );
     const handlerFor = (overrides: Record<string, unknown> = {}) => {
-      const handler = webhookHandlers({ ...parsed.config, webhooks: { ...webhooks, ...overrides } }).get('/inject');
+      const handler = webhookHandlers(
+        { ...parsed.config, webhooks: { ...webhooks, ...overrides } },
+        { kubeNodes: (cluster) => clusterNodes.get(cluster) },
+      ).get('/inject');
       if (handler === undefined) throw new Error('no /inject handler');
       return handler;
     };

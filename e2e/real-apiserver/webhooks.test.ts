@@ -6,6 +6,7 @@ import { runValidate } from '../../server/cli/validate-command.ts';
 import type { RealKubeCluster } from '../support/real-kube-cluster.ts';
 import {
   applyInjectionNamespaces,
+  registerNode,
   startWebhookMember,
   type RealMeshpilot,
   type WebhookMember,
@@ -155,7 +156,13 @@ describe('webhooks on a real kube-apiserver', { timeout: 120_000 }, () => {
         ],
       },
     });
-    type Container = { name: string; image: string; args?: string[]; env?: { name: string; value?: string }[] };
+    type Container = {
+      name: string;
+      image: string;
+      args?: string[];
+      env?: { name: string; value?: string }[];
+      restartPolicy?: string;
+    };
     type PodAnswer = {
       metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
       spec: {
@@ -232,5 +239,22 @@ describe('webhooks on a real kube-apiserver', { timeout: 120_000 }, () => {
     expect(env(grpc.spec.containers[1], 'DISABLE_ENVOY')).toBe('true');
     expect(env(grpc.spec.containers[0], 'GRPC_XDS_BOOTSTRAP')).toBe('/etc/istio/proxy/grpc-bootstrap.json');
     expect(grpc.metadata.labels['security.istio.io/tlsMode']).toBeUndefined();
+
+    // webhooks.nativeSidecars auto (istiod's ENABLE_NATIVE_SIDECARS default): a pod scheduled on a node at
+    // kubelet 1.33+ gets istio-proxy as a native sidecar; an unscheduled one still needs every node at 1.33+.
+    await registerNode(member, meshpilot, 'kubelet-1-36', 'v1.36.1');
+    const scheduled = (await member.call('POST', '/api/v1/namespaces/injected/pods', {
+      ...pod('injected', 'scheduled'),
+      spec: { ...pod('injected', 'scheduled').spec, nodeName: 'kubelet-1-36' },
+    })) as PodAnswer;
+    expect(scheduled.spec.containers.map((c) => c.name)).toEqual(['app']);
+    expect(scheduled.spec.initContainers?.map((c) => [c.name, c.restartPolicy])).toEqual([
+      ['istio-init', undefined],
+      ['istio-proxy', 'Always'],
+    ]);
+    expect((await created('injected', 'unscheduled')).spec.containers.map((c) => c.name)).toEqual([
+      'app',
+      'istio-proxy',
+    ]);
   });
 });

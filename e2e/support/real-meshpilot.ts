@@ -94,11 +94,41 @@ export async function startWebhookMember(prefix: string): Promise<WebhookMember>
       webhooks: { discoveryAddress: 'meshpilot.example.com:15012' },
     });
     stops.push(() => meshpilot.stop());
+    // A node at kubelet 1.32: native sidecars (webhooks.nativeSidecars auto, as istiod) stay off for unscheduled pods.
+    await registerNode(member, meshpilot, 'kubelet-1-32', 'v1.32.4');
     return { dir: dir.path, member, meshpilot, stop };
   } catch (error: unknown) {
     await stop();
     throw error;
   }
+}
+
+/**
+ * A Node with the kubelet version (as a kubelet registers itself, status included), once meshpilot's watch
+ * of the member cluster holds it.
+ */
+export async function registerNode(
+  member: RealKubeCluster,
+  meshpilot: RealMeshpilot,
+  name: string,
+  kubeletVersion: string,
+): Promise<void> {
+  await member.call('POST', '/api/v1/nodes', {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name },
+    status: { nodeInfo: { kubeletVersion } },
+  });
+  const stored = (await member.call('GET', `/api/v1/nodes/${name}`)) as {
+    status?: { nodeInfo?: { kubeletVersion?: string } };
+  };
+  if (stored.status?.nodeInfo?.kubeletVersion !== kubeletVersion)
+    throw new Error(`${member.name}: node ${name} was stored without its kubelet version`);
+  await until(
+    async () =>
+      meshpilot.pipeline.kubeNodes(member.name)?.get(name)?.kubeletVersion === kubeletVersion ? true : undefined,
+    `meshpilot's watch of ${member.name} holding node ${name}`,
+  );
 }
 
 /**

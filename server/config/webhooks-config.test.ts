@@ -36,4 +36,16 @@ describe('webhooks config section', () => {
       ]),
     );
   });
+
+  it('nativeSidecars: auto by default (istiod ENABLE_NATIVE_SIDECARS), true and false kept, anything else named', async () => {
+    expect(DEFAULT_WEBHOOKS.nativeSidecars).toBe('auto');
+    for (const value of [true, false, 'auto'] as const) {
+      const parsed = await parse(`security: {}\nwebhooks: { nativeSidecars: ${JSON.stringify(value)} }\n`);
+      expect(parsed.ok && parsed.config.webhooks?.nativeSidecars).toBe(value);
+    }
+    const refused = await parse('security: {}\nwebhooks: { nativeSidecars: "yes" }\n');
+    expect(refused.ok ? [] : refused.errors.map((e) => [e.path, e.message])).toEqual([
+      ['webhooks.nativeSidecars', expect.stringContaining('expected true, false or "auto"')],
+    ]);
+  });
 });

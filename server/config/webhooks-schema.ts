@@ -10,7 +10,7 @@ export const DEFAULT_WEBHOOKS = {
   revision: 'default',
   proxyImage: 'docker.io/istio/proxyv2:1.29.0',
   discoveryAddress: 'istiod.istio-system.svc:15012',
-  nativeSidecars: false,
+  nativeSidecars: 'auto',
 } as const;
 
 const listenAddress = z.string().superRefine((value, ctx) => {
@@ -42,12 +42,17 @@ export const WebhooksSchema = z.strictObject({
   /** Where injected proxies find meshpilot (mesh config defaultConfig.discoveryAddress; also CA_ADDR). */
   discoveryAddress: dialAddress.default(DEFAULT_WEBHOOKS.discoveryAddress),
   /**
-   * istio-proxy as a Kubernetes native sidecar (an init container with restartPolicy Always; Kubernetes 1.29+),
-   * as istiod's ENABLE_NATIVE_SIDECARS=true. Istio's default, auto, turns it on when every node of the
-   * cluster runs kubelet 1.33 or later; meshpilot does not read node versions, so it is off unless set.
-   * A pod's sidecar.istio.io/nativeSidecar annotation decides for that pod, as with Istio.
+   * istio-proxy as a Kubernetes native sidecar (an init container with restartPolicy Always), as istiod's
+   * ENABLE_NATIVE_SIDECARS: true or false for every pod; "auto" (Istio's default) when the pod's node, or
+   * (not scheduled yet) every node of the member cluster the /inject path names, runs kubelet 1.33 or later,
+   * and never for a cluster meshpilot does not watch. A pod's sidecar.istio.io/nativeSidecar annotation
+   * ("true"/"false") decides for that pod, as with Istio.
    */
-  nativeSidecars: z.boolean().default(DEFAULT_WEBHOOKS.nativeSidecars),
+  nativeSidecars: z
+    .union([z.boolean(), z.literal('auto')], {
+      error: 'expected true, false or "auto" (Istio\'s ENABLE_NATIVE_SIDECARS)',
+    })
+    .default(DEFAULT_WEBHOOKS.nativeSidecars),
   injection: z.boolean().default(true),
   validation: z.boolean().default(true),
 });

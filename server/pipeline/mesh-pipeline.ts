@@ -4,7 +4,7 @@ import type { MeshNetworksSpec } from '../../model/inputs.ts';
 import { EMPTY_ISTIO_CONFIG } from '../../model/istio/config-set.ts';
 import type { IstioConfigSet } from '../../model/istio/types.ts';
 import { isEmptyDelta, type SnapshotDelta } from '../../model/snapshot-delta.ts';
-import type { MeshConfigDefaults, MeshSnapshot, OptIns } from '../../model/types.ts';
+import type { MeshConfigDefaults, MeshSnapshot, NodeRecord, OptIns } from '../../model/types.ts';
 import type { XdsCache } from '../cache/xds-cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { DroppedInputs } from '../registry/dropped-inputs.ts';
@@ -249,6 +249,11 @@ export class MeshPipeline {
         namespaces: source.store.records('Namespace'),
       };
     });
+  }
+
+  /** The Nodes of a member kube cluster (undefined: no such cluster), as the sidecar injection webhook reads them. */
+  kubeNodes(kubeCluster: string): ReadonlyMap<string, NodeRecord> | undefined {
+    return this.sources.get(kubeCluster)?.store.records('Node');
   }
 
   /** istiod_managed_clusters: local = named in meshpilot.yaml, remote = joined by a remote secret. */

@@ -228,12 +228,14 @@ export function reduceNode(object: unknown): NodeRecord {
       .filter((a) => a.type === type)
       .map((a) => str(a.address))
       .filter((a): a is string => a !== undefined);
+  const kubeletVersion = str(record(record(record(object).status).nodeInfo).kubeletVersion);
   return {
     name,
     labels,
     locality: localityFromNodeLabels(labels),
     internalIPs: ofType('InternalIP'),
     externalIPs: ofType('ExternalIP'),
+    ...(kubeletVersion !== undefined ? { kubeletVersion } : {}),
   };
 }
 

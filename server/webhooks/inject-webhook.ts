@@ -1,4 +1,5 @@
 import { rewriteAppProbes } from './app-probes.ts';
+import { detectNativeSidecar, type KubeNodesOf, type NativeSidecarMode } from './native-sidecars.ts';
 import { allow, deny, type AdmissionRequest, type AdmissionResponse } from './admission.ts';
 import {
   appContainerNames,
@@ -18,9 +19,12 @@ import {
 const IGNORED_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage']);
 export const GRPC_AGENT_TEMPLATE = 'grpc-agent';
 
-export type InjectorSettings = Omit<InjectionSettings, 'clusterId' | 'network'> & {
+export type InjectorSettings = Omit<InjectionSettings, 'clusterId' | 'network' | 'nativeSidecars'> & {
   readonly clusterId?: string;
   readonly network?: string;
+  /** webhooks.nativeSidecars; auto (Istio's default) reads the kubelet versions of the cluster's Nodes. */
+  readonly nativeSidecars?: NativeSidecarMode;
+  readonly kubeNodes?: KubeNodesOf;
 };
 
 type PodObject = {
@@ -32,7 +36,7 @@ type PodObject = {
     annotations?: Record<string, string>;
     ownerReferences?: { apiVersion?: string; kind?: string; name?: string; controller?: boolean }[];
   };
-  spec?: { containers?: Json[]; initContainers?: Json[]; volumes?: Json[]; hostNetwork?: boolean };
+  spec?: { containers?: Json[]; initContainers?: Json[]; volumes?: Json[]; hostNetwork?: boolean; nodeName?: string };
 };
 
 /** Istio's path parameters: /inject/cluster/<id>/net/<network> (istioctl's external control plane URL). */
@@ -146,10 +150,11 @@ export function injectPod(
     // Istio's applyMetadata: the network the /inject path names.
     ...(network !== undefined ? { 'topology.istio.io/network': network } : {}),
   };
-  // The template's $nativeSidecar: the pod's annotation (anything but "false") or the webhook's setting.
+  // The template's $nativeSidecar: the pod's annotation ("true" or "false"; another value counts as absent)
+  // or the webhook's answer for the pod's cluster.
   const nativeAnnotation = annotations['sidecar.istio.io/nativeSidecar'];
   const native =
-    !grpc && (nativeAnnotation !== undefined ? nativeAnnotation !== 'false' : settings.nativeSidecars === true);
+    !grpc && (nativeAnnotation === 'true' || (nativeAnnotation !== 'false' && settings.nativeSidecars === true));
   const initContainers = grpc ? [] : [initContainer(settings, annotations)];
   const template = grpc ? grpcAgentContainer(parts, settings) : sidecarContainer(parts, settings, native);
   const proxyEnv = withClusterEnv((template['env'] as Json[] | undefined) ?? [], fromPath);
@@ -251,10 +256,18 @@ export function injectAdmission(
     return deny(request.uid, 'the request carries no Pod with containers');
   const namespace = request.namespace ?? pod.metadata?.namespace ?? 'default';
   if (skipReason(pod, namespace) !== undefined) return allow(request.uid);
+  const { kubeNodes, ...rest } = settings;
+  // istiod reads the Nodes of the cluster the path names, else of its own cluster ("Kubernetes").
+  const cluster = pathParameters(path).clusterId || 'Kubernetes';
+  const nativeSidecars = detectNativeSidecar(
+    settings.nativeSidecars ?? 'auto',
+    kubeNodes?.(cluster),
+    pod.spec?.nodeName,
+  );
   const injected = injectPod(
     pod,
     namespace,
-    { ...settings, clusterId: settings.clusterId ?? 'Kubernetes', network: settings.network ?? '' },
+    { ...rest, nativeSidecars, clusterId: settings.clusterId ?? 'Kubernetes', network: settings.network ?? '' },
     pathEnv(path),
   );
   return {
