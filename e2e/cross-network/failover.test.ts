@@ -232,8 +232,11 @@ describe.skipIf(unavailable !== undefined)('cross-network failover under load th
     // Istio keeps an endpoint of a network without a gateway as directly reachable (so does meshpilot): the
     // gateway, in network B's locality, has B's backend at priority 0 and A's after it (HAProxy's backup).
     const backend = haproxyText.slice(haproxyText.indexOf(`# outbound_.5000_._.${GREETER}`)).split('\nbackend')[0]!;
-    expect(backend).toMatch(new RegExp(`server e\\d ${NET.remoteBackend}:5000 weight \\d+$`, 'm'));
-    expect(backend).toMatch(new RegExp(`server e\\d ${NET.localBackend}:5000 weight \\d+ backup$`, 'm'));
+    // The SNI cluster carries the DestinationRule's outlier detection (as Istio's), which the HAProxy
+    // config turns into health-check options after the weight and backup flag.
+    const ejection = '(?: check observe layer4 .*)?';
+    expect(backend).toMatch(new RegExp(`server e\\d ${NET.remoteBackend}:5000 weight \\d+${ejection}$`, 'm'));
+    expect(backend).toMatch(new RegExp(`server e\\d ${NET.localBackend}:5000 weight \\d+ backup${ejection}$`, 'm'));
   });
 
   it('the local backends die under load: 0 failed RPCs, the rest served by network B through the gateway', async () => {
