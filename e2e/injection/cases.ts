@@ -125,6 +125,39 @@ export const INJECTION_CASES: readonly InjectionCase[] = [
     }),
   },
   {
+    name: 'proxyless gRPC, two app containers with fields in another order than Go writes them',
+    namespaceLabels: { 'istio-injection': 'enabled' },
+    path: MEMBER_PATH,
+    pod: deploymentPod(
+      { 'inject.istio.io/templates': 'grpc-agent' },
+      {
+        containers: [
+          {
+            volumeMounts: [{ mountPath: '/data', readOnly: true, name: 'data' }],
+            env: [
+              { value: 'a<b && c>d', name: 'QUERY' },
+              { valueFrom: { fieldRef: { fieldPath: 'metadata.name' } }, name: 'POD' },
+            ],
+            resources: { requests: { memory: '64Mi', cpu: '100m' }, limits: { memory: '128Mi' } },
+            readinessProbe: { periodSeconds: 5, grpc: { port: 9090 } },
+            imagePullPolicy: 'IfNotPresent',
+            securityContext: { runAsUser: 1000, runAsNonRoot: true },
+            args: ['--port', '9090'],
+            command: ['/server'],
+            ports: [{ protocol: 'TCP', containerPort: 9090, name: 'grpc' }],
+            image: 'registry.example/server:1',
+            name: 'server',
+            workingDir: '/srv',
+            stdin: false,
+            tty: true,
+          },
+          { name: 'helper', image: 'helper:1', resources: {} },
+        ],
+        volumes: [{ name: 'data', emptyDir: {} }],
+      },
+    ),
+  },
+  {
     name: 'app probes (HTTP on a named port, TCP, gRPC) are rewritten to the agent',
     namespaceLabels: { 'istio-injection': 'enabled' },
     path: MEMBER_PATH,

@@ -1,4 +1,5 @@
 import { rewriteAppProbes } from './app-probes.ts';
+import { proxyOverridesAnnotation } from './go-container-json.ts';
 import { detectNativeSidecar, type KubeNodesOf, type NativeSidecarMode } from './native-sidecars.ts';
 import { allow, deny, type AdmissionRequest, type AdmissionResponse } from './admission.ts';
 import {
@@ -176,6 +177,11 @@ export function injectPod(
     'istio.io/rev': settings.revision,
     ...defaults,
     ...(grpc ? { 'sidecar.istio.io/rewriteAppHTTPProbers': 'false' } : {}),
+    // Istio's reapplyOverwrittenContainers: the Pod's containers the template also lists (grpc-agent lists
+    // every app container), kept to re-apply them if the Pod is injected again.
+    ...(grpc && apps.length > 0
+      ? { 'proxy.istio.io/overrides': proxyOverridesAnnotation(containers.filter((c) => c['name'] !== 'istio-proxy')) }
+      : {}),
     // Istio's metrics merge (applyPrometheusMerge, mesh enablePrometheusMerge defaults to true).
     'prometheus.io/port': '15020',
     'prometheus.io/path': '/stats/prometheus',
@@ -197,8 +203,9 @@ export function injectPod(
       grpc
         ? {
             ...c,
-            env: [...((c['env'] as Json[] | undefined) ?? []), ...grpcApp.env],
-            volumeMounts: [...((c['volumeMounts'] as Json[] | undefined) ?? []), ...grpcApp.volumeMounts],
+            // The template's entries first, then the container's own (Istio's merge of the template's containers).
+            env: [...grpcApp.env, ...((c['env'] as Json[] | undefined) ?? [])],
+            volumeMounts: [...grpcApp.volumeMounts, ...((c['volumeMounts'] as Json[] | undefined) ?? [])],
           }
         : c,
     );
