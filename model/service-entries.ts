@@ -17,7 +17,7 @@ function isDnsResolution(resolution: string): boolean {
  * Istio's ServiceEntry services (serviceentry/conversion.go), of every resolution: one service per host, in
  * the ServiceEntry's namespace, its ports as declared, its first address (not a CIDR) as VIP, in the config
  * kube cluster. Endpoints are the inline `endpoints` (each a WorkloadEntry named `<name>-<index>`), or with a
- * `workloadSelector` the WorkloadEntries of the config kube cluster in its namespace whose labels it matches;
+ * `workloadSelector` the WorkloadEntries of every kube cluster (config and members) in its namespace whose labels it matches;
  * an endpoint's port is its `ports` entry for the port's name, else the port's targetPort, else its number.
  * DNS and DNS_ROUND_ROBIN endpoints may be hostnames; without endpoints or selector each host is its own one
  * endpoint (plaintext, no locality), as Istio's convertServiceEntryToInstances.
@@ -86,8 +86,11 @@ function sourcesOf(
   const { spec, meta } = entry;
   if (spec.workloadSelector !== undefined) {
     const selector = Object.entries(spec.workloadSelector.labels);
-    return (workloadEntries.get(`${configKubeCluster}/${meta.namespace}`) ?? []).filter((we) =>
-      selector.every(([key, value]) => we.labels[key] === value),
+    // Istio's ServiceEntry controller also gets the WorkloadEntries of every member kube cluster.
+    return [...workloadEntries.values()].flatMap((list) =>
+      list.filter(
+        (we) => we.namespace === meta.namespace && selector.every(([key, value]) => we.labels[key] === value),
+      ),
     );
   }
   const hostnames = isDnsResolution(spec.resolution);

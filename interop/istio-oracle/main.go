@@ -83,6 +83,9 @@ func main() {
 	if err := orderRegistries(server, cfg.Clusters); err != nil {
 		fatalf("%v", err)
 	}
+	if err := memberWorkloadEntries(server, cfg, warn, make(chan struct{})); err != nil {
+		fatalf("%v", err)
+	}
 	if err := late.create(context.Background()); err != nil {
 		fatalf("%v", err)
 	}

@@ -230,7 +230,8 @@ func istioConfigs(docs []document, warn func(string)) []config.Config {
 }
 
 // kubeObjects turns the objects of a kube cluster folder into typed Kubernetes objects for a fake kube
-// client. Istio config kinds are skipped (they are read only from `config:` sources, as meshpilot does);
+// client. Istio config kinds are skipped (they are read only from `config:` sources, as meshpilot does; a member
+// kube cluster's WorkloadEntries are added by memberWorkloadEntries);
 // kinds the Kubernetes scheme does not know are skipped with a warning.
 //
 // network is the kube cluster's network (its istio-system Namespace's topology.istio.io/network label, or

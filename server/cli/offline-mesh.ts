@@ -10,6 +10,7 @@ import { readManifestFolder } from '../config/manifests.ts';
 import type { MeshpilotConfig } from '../config/schema.ts';
 import { translationWarnings } from '../istio-config/config-store.ts';
 import { describeUnsupported, unsupportedObjectOf } from '../istio-config/unsupported-kinds.ts';
+import { workloadEntryMembers } from '../istio-config/member-clusters.ts';
 import { istioKindOf, validateIstioObject } from '../istio-config/validate.ts';
 import { invalidObjectLines } from '../istio-config/validation-messages.ts';
 import { KUBE_KINDS } from '../registry/events.ts';
@@ -122,6 +123,25 @@ export async function loadOfflineMesh(config: MeshpilotConfig, options: OfflineM
           warnings.push(`${object.kind} ${result.result.meta.namespace}/${result.result.meta.name}: ${warning}`);
       } else
         errors.push(...invalidObjectLines(object.kind, object.metadata.namespace, object.metadata.name, result.errors));
+    }
+  }
+  // The member kube clusters' WorkloadEntries, each its kube cluster's (as serve reads them).
+  for (const member of workloadEntryMembers(config)) {
+    if (member.manifests === undefined) {
+      notes.push(`WorkloadEntries of kube cluster ${member.name} are read from its API server: left out offline`);
+      continue;
+    }
+    const { objects } = await readManifestFolder(member.manifests);
+    for (const object of objects) {
+      if (istioKindOf(object.apiVersion, object.kind) !== 'WorkloadEntry') continue;
+      const result = validateIstioObject(object, { type: 'kube', kubeCluster: member.name });
+      if (result.valid) istio.push(result.result);
+      else
+        errors.push(
+          ...invalidObjectLines(object.kind, object.metadata.namespace, object.metadata.name, result.errors).map(
+            (line) => `kube cluster ${member.name}: ${line}`,
+          ),
+        );
     }
   }
   const snapshot = buildSnapshot({

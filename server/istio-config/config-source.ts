@@ -12,6 +12,11 @@ export interface RawConfigObject {
   readonly origin: ConfigOrigin;
   /** The whole object (apiVersion, kind, metadata, spec) as read. */
   readonly object: unknown;
+  /**
+   * The member kube cluster whose WorkloadEntries this is (read from a kube cluster that is not a config
+   * source, as istiod's cross-cluster WorkloadEntries): objects of different scopes never conflict.
+   */
+  readonly scope?: string;
 }
 
 export type ConfigSourceState = 'syncing' | 'synced' | 'unreachable';
@@ -27,7 +32,7 @@ export interface ConfigSourceHealth {
   readonly objects: number;
 }
 
-/** A place Istio config comes from: a manifests folder or a config kube cluster. */
+/** A place Istio config comes from: a manifests folder or a config kube cluster (or a member kube cluster's WorkloadEntries). */
 export interface IstioConfigSource {
   readonly description: string;
   /** Starts watching; resolves after the first read (or its failure, reported by health()). */

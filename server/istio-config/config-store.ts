@@ -111,7 +111,7 @@ export class IstioConfigStore {
     const warningsOf = new Map<string, readonly string[]>();
     for (const source of this.options.sources) {
       for (const raw of source.current()) {
-        const identity = `${raw.kind} ${raw.namespace}/${raw.name}`;
+        const identity = `${raw.kind} ${raw.scope !== undefined ? `${raw.scope}:` : ''}${raw.namespace}/${raw.name}`;
         const versionKey = `${originKey(raw.origin)}|${identity}|${raw.version}`;
         const result = this.validated.get(versionKey) ?? validateIstioObject(raw.object, raw.origin, raw.version);
         validated.set(versionKey, result);

@@ -59,4 +59,33 @@ describe('KubeConfigSource', () => {
     ]);
     expect(changes).toBeGreaterThan(0);
   });
+
+  it("as a member kube cluster, watches only its WorkloadEntries, scoped to it (istiod's cross-cluster WorkloadEntries)", async () => {
+    dir = await tempDir('istio-kube-member');
+    sim = await startKubeSim({ clusterName: 'c2' });
+    const kubeconfigPath = join(dir.path, 'kubeconfig');
+    await sim.writeKubeconfig(kubeconfigPath);
+    sim.apply({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'r', namespace: 'ns' },
+      spec: { host: 'r' },
+    });
+    sim.apply({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'WorkloadEntry',
+      metadata: { name: 'vm', namespace: 'ns' },
+      spec: { address: '10.60.0.1', labels: { app: 'vm' } },
+    });
+    source = new KubeConfigSource({ kubeCluster: 'c2', kubeconfigPath, logger, backoff: FAST, member: true });
+    await source.start(() => {});
+    await eventually(() => source?.health().state === 'synced', 'the member source to sync');
+    expect(source.health().source).toBe('WorkloadEntries of cluster c2');
+    expect(
+      source
+        .current()
+        .map((o) => ({ kind: o.kind, name: `${o.namespace}/${o.name}`, origin: o.origin, scope: o.scope })),
+    ).toEqual([{ kind: 'WorkloadEntry', name: 'ns/vm', origin: { type: 'kube', kubeCluster: 'c2' }, scope: 'c2' }]);
+    expect(source.unsupported()).toEqual([]);
+  });
 });

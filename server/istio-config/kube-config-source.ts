@@ -20,6 +20,12 @@ export interface KubeConfigSourceOptions {
   readonly backoff?: BackoffOptions;
   /** How long start() waits for the first list of every kind before going on without it (an API server that does not answer). */
   readonly firstSyncTimeoutMs?: number;
+  /**
+   * A member kube cluster (not a config source): only its WorkloadEntries are watched, as istiod's
+   * cross-cluster WorkloadEntry controller does, scoped to it; kinds meshpilot does not translate are not
+   * watched (istiod reads none there).
+   */
+  readonly member?: boolean;
 }
 
 /** The Istio resources meshpilot translates, watched across all namespaces at their v1 API. */
@@ -80,7 +86,9 @@ export class KubeConfigSource implements IstioConfigSource {
 
   constructor(options: KubeConfigSourceOptions) {
     this.options = options;
-    this.description = `cluster ${options.kubeCluster}`;
+    this.description = options.member
+      ? `WorkloadEntries of cluster ${options.kubeCluster}`
+      : `cluster ${options.kubeCluster}`;
   }
 
   async start(onChange: () => void): Promise<void> {
@@ -92,18 +100,20 @@ export class KubeConfigSource implements IstioConfigSource {
       this.loadError = `${KUBECONFIG_INVALID}: cannot use kubeconfig ${this.options.kubeconfigPath}: ${errorMessage(error)}`;
       this.options.logger.error(
         { kubeCluster: this.options.kubeCluster, code: KUBECONFIG_INVALID, error: this.loadError },
-        'Istio config cluster not watched',
+        this.options.member ? 'WorkloadEntries of member cluster not watched' : 'Istio config cluster not watched',
       );
       return;
     }
     const logger = this.options.logger.child({ kubeCluster: this.options.kubeCluster });
-    this.informers = ISTIO_RESOURCES.map(({ kind, group, plural }) =>
+    const member = this.options.member === true;
+    const resources = member ? ISTIO_RESOURCES.filter(({ kind }) => kind === 'WorkloadEntry') : ISTIO_RESOURCES;
+    this.informers = resources.map(({ kind, group, plural }) =>
       this.watchKind(kind, customResource(kubeConfig, { group, version: 'v1', plural }), kubeConfig, credentials, {
         logger,
         onChange,
       }),
     );
-    this.unsupportedWatches = UNSUPPORTED_RESOURCES.map((resource) =>
+    this.unsupportedWatches = (member ? [] : UNSUPPORTED_RESOURCES).map((resource) =>
       this.watchUnsupported(resource, kubeConfig, credentials, { logger, onChange }),
     );
     for (const { informer } of this.unsupportedWatches) void informer.start();
@@ -134,6 +144,7 @@ export class KubeConfigSource implements IstioConfigSource {
           version: object.metadata?.resourceVersion ?? '',
           origin: { type: 'kube', kubeCluster: this.options.kubeCluster },
           object,
+          ...(this.options.member ? { scope: this.options.kubeCluster } : {}),
         });
       }
     }

@@ -15,6 +15,11 @@ export interface ManifestConfigSourceOptions {
   readonly settleMs?: number;
   /** Full re-read interval, repairing any missed file event; 0 disables. */
   readonly resyncMs?: number;
+  /**
+   * Set for a member kube cluster's folder: only its WorkloadEntries are read, as that kube cluster's
+   * (origin and scope), and kinds meshpilot does not translate are not reported (istiod reads none there).
+   */
+  readonly memberKubeCluster?: string;
 }
 
 /** A content hash standing in for resourceVersion: it changes exactly when the object does. */
@@ -42,7 +47,10 @@ export class ManifestConfigSource implements IstioConfigSource {
 
   constructor(options: ManifestConfigSourceOptions) {
     this.options = options;
-    this.description = `manifests ${options.dir}`;
+    this.description =
+      options.memberKubeCluster !== undefined
+        ? `WorkloadEntries of cluster ${options.memberKubeCluster} (manifests ${options.dir})`
+        : `manifests ${options.dir}`;
   }
 
   async start(onChange: () => void): Promise<void> {
@@ -83,6 +91,20 @@ export class ManifestConfigSource implements IstioConfigSource {
       for (const error of parsed.errors) errors.push(`${error.path}: ${error.message} (${error.code})`);
       for (const object of parsed.objects) {
         const kind = istioKindOf(object.apiVersion, object.kind);
+        const member = this.options.memberKubeCluster;
+        if (member !== undefined) {
+          if (kind === 'WorkloadEntry')
+            objects.push({
+              kind,
+              namespace: object.metadata.namespace ?? 'default',
+              name: object.metadata.name,
+              version: contentVersion(object),
+              origin: { type: 'kube', kubeCluster: member },
+              object,
+              scope: member,
+            });
+          continue;
+        }
         if (kind === undefined) {
           const skipped = unsupportedObjectOf(object, { type: 'file', path: file });
           if (skipped !== undefined) unsupported.push(skipped);
@@ -106,7 +128,7 @@ export class ManifestConfigSource implements IstioConfigSource {
       );
     }
     const signature = [
-      ...objects.map((o) => `${o.origin.type === 'file' ? o.origin.path : ''} ${o.version}`),
+      ...objects.map((o) => `${o.origin.type === 'file' ? o.origin.path : o.name} ${o.version}`),
       ...unsupported.map((o) => `unsupported ${o.apiVersion} ${o.kind} ${o.namespace}/${o.name}`),
     ].join('\n');
     const changed = signature !== this.signature;

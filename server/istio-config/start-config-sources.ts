@@ -9,6 +9,7 @@ import { IstioConfigStore, type ConfigzView } from './config-store.ts';
 import { operatorKubeconfigPolicy } from '../kube/kubeconfig.ts';
 import { KubeConfigSource } from './kube-config-source.ts';
 import { ManifestConfigSource } from './manifest-config-source.ts';
+import { workloadEntryMembers } from './member-clusters.ts';
 
 export interface ConfigSourcesOptions {
   readonly config: Pick<MeshpilotConfig, 'config' | 'clusters'>;
@@ -29,6 +30,10 @@ export interface IstioConfigPlane {
 }
 
 function createSources(options: ConfigSourcesOptions): IstioConfigSource[] {
+  return [...configSources(options), ...memberSources(options)];
+}
+
+function configSources(options: ConfigSourcesOptions): IstioConfigSource[] {
   const { config, logger } = options;
   const fileOptions = { logger, ...(options.fileResyncMs !== undefined ? { resyncMs: options.fileResyncMs } : {}) };
   return config.config.map((source): IstioConfigSource => {
@@ -51,8 +56,31 @@ function createSources(options: ConfigSourcesOptions): IstioConfigSource[] {
   });
 }
 
+/** The WorkloadEntries of the member kube clusters (workloadEntryMembers), each belonging to its kube cluster. */
+function memberSources(options: ConfigSourcesOptions): IstioConfigSource[] {
+  const { logger } = options;
+  const fileOptions = { logger, ...(options.fileResyncMs !== undefined ? { resyncMs: options.fileResyncMs } : {}) };
+  return workloadEntryMembers(options.config).map((kubeCluster): IstioConfigSource => {
+    if (kubeCluster.manifests !== undefined)
+      return new ManifestConfigSource({
+        dir: kubeCluster.manifests,
+        memberKubeCluster: kubeCluster.name,
+        ...fileOptions,
+      });
+    return new KubeConfigSource({
+      kubeCluster: kubeCluster.name,
+      kubeconfigPath: kubeCluster.kubeconfig,
+      policy: operatorKubeconfigPolicy(kubeCluster),
+      logger,
+      member: true,
+      ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
+    });
+  });
+}
+
 /**
- * Starts the `config:` sources of meshpilot.yaml (manifest folders and config kube clusters), waits
+ * Starts the `config:` sources of meshpilot.yaml (manifest folders and config kube clusters) and the member
+ * kube clusters' WorkloadEntries, waits
  * for their first read, and hands the first accepted set to `onChange` before resolving.
  */
 export async function startConfigSources(options: ConfigSourcesOptions): Promise<IstioConfigPlane> {
