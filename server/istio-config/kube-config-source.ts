@@ -73,6 +73,13 @@ interface KindWatch {
   readonly informer: ResilientInformer<KubernetesObject>;
   readonly objects: Map<string, KubernetesObject>;
   lastError: string | undefined;
+  /** A member kube cluster without the kind's CRD (404): it has none of them, which is not a failure. */
+  absent: boolean;
+}
+
+/** The list or watch of a kind answered 404: its CRD is not installed. */
+function crdAbsent(reason: string): boolean {
+  return /: 404 /.test(`${reason} `);
 }
 
 /** Istio config from a config kube cluster's API server: one resilient informer (server/kube) per kind. */
@@ -124,7 +131,7 @@ export class KubeConfigSource implements IstioConfigSource {
     });
     await Promise.race([Promise.all(this.informers.map(({ informer }) => informer.start())), timeout]);
     clearTimeout(timer);
-    if (this.informers.every(({ informer }) => informer.state === 'synced')) {
+    if (this.informers.every(({ informer, absent }) => absent || informer.state === 'synced')) {
       this.syncedAt = new Date().toISOString();
       logger.info({ objects: this.current().length, ms: Date.now() - started }, 'Istio config cluster synced');
     }
@@ -169,7 +176,7 @@ export class KubeConfigSource implements IstioConfigSource {
   }
 
   health(): ConfigSourceHealth {
-    const states = this.informers.map(({ informer }) => informer.state);
+    const states = this.informers.map(({ informer, absent }) => (absent ? 'synced' : informer.state));
     const errors = this.informers.flatMap((watch) => (watch.lastError === undefined ? [] : [watch.lastError]));
     const state =
       this.loadError !== undefined || states.includes('failed')
@@ -246,6 +253,7 @@ export class KubeConfigSource implements IstioConfigSource {
       resource: resource.resource,
       objects,
       lastError: undefined,
+      absent: false,
       informer: new ResilientInformer({
         kubeConfig,
         resource,
@@ -266,8 +274,20 @@ export class KubeConfigSource implements IstioConfigSource {
           },
           onSynced: () => {
             watch.lastError = undefined;
+            watch.absent = false;
           },
           onFailure: (reason) => {
+            // Istio cannot count on its CRDs in a member kube cluster either: without them it has no
+            // WorkloadEntries there, and the watch keeps retrying (with backoff) until they are installed.
+            if (this.options.member === true && crdAbsent(reason)) {
+              watch.absent = true;
+              if (objects.size > 0) {
+                objects.clear();
+                onChange();
+              }
+              logger.debug({ resource: resource.resource, error: reason }, 'member cluster has no such CRD');
+              return;
+            }
             watch.lastError = reason;
             logger.warn({ resource: resource.resource, error: reason }, 'Istio config watch failed; restarting');
           },
