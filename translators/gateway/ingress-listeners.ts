@@ -22,7 +22,7 @@ import {
   listenerResource,
   type XdsResource,
 } from '../resource.ts';
-import { destinationCluster } from '../traffic/virtual-service.ts';
+import { tcpRouteTarget } from '../traffic/tcp-routes.ts';
 import {
   type IngressServer,
   isHttpProtocol,
@@ -137,20 +137,9 @@ function networkFilters(
   routes: readonly RouteDestination[],
   port: number,
 ): Filter[] {
-  const targets = routes.flatMap((r) => {
-    const found = destinationCluster(snapshot, vs, r.destination, port);
-    return found ? [{ cluster: found.cluster, weight: r.weight }] : [];
-  });
-  if (targets.length === 0) return [];
-  if (targets.length === 1) return [tcpProxyFilter(targets[0]!.cluster)];
-  const equal = targets.every((t) => t.weight === undefined);
-  const weighted = targets
-    .map((t, i) => ({
-      name: t.cluster,
-      weight: equal ? Math.floor(100 / targets.length) + (i < 100 % targets.length ? 1 : 0) : (t.weight ?? 0),
-    }))
-    .filter((t) => t.weight > 0);
-  return [tcpProxyWeightedFilter(weighted, vs.meta.name)];
+  const target = tcpRouteTarget(snapshot, vs, routes, port);
+  if (!target) return [];
+  return ['cluster' in target ? tcpProxyFilter(target.cluster) : tcpProxyWeightedFilter(target.weighted, vs.meta.name)];
 }
 
 /** Istio's l4SingleMatch for a gateway: the match's port (if any) is the server's, its gateways (if any) name this one. */
