@@ -13,7 +13,7 @@ import {
 } from './networks.ts';
 import { FULL_DELTA, isEmptyDelta, type SnapshotDelta } from './snapshot-delta.ts';
 import type { MeshService, MeshSnapshot, NetworkGateway, WorkloadEndpoint } from './types.ts';
-import { serviceEntryServices } from './service-entries.ts';
+import { NO_POD_SOURCES, podSources, serviceEntryServices } from './service-entries.ts';
 import { indexWorkloadEntries, NO_WORKLOAD_ENTRIES, type WorkloadEntryIndex } from './workload-entries.ts';
 import { updateWorkloads, workloadsByIp, type PodIps, type WorkloadsByIp } from './workloads.ts';
 
@@ -288,11 +288,17 @@ function finish(
     endpoints.set(hostname, built.endpoints);
   }
   // ServiceEntry hosts: rebuilt on every build (config objects, few), compared with the previous snapshot.
+  const seList = input.istioConfig?.serviceEntries ?? [];
+  // Pods are read only when a ServiceEntry selects workloads (a pass over every pod of every kube cluster).
+  const pods = seList.some((entry) => entry.spec.workloadSelector !== undefined)
+    ? podSources(kubeClusters, new NetworkResolver(input.meshNetworks, input.kubeClusters))
+    : NO_POD_SOURCES;
   const serviceEntries = serviceEntryServices(
-    input.istioConfig?.serviceEntries ?? [],
+    seList,
     workloadEntryIndex(input),
     input.kubeClusters[0]?.name,
     new Set(meshServices.keys()),
+    pods,
   );
   for (const [hostname, service] of serviceEntries.services) {
     const built = changes.compare(hostname, {

@@ -1,4 +1,7 @@
+import { localityOf, TLS_MODE_LABEL } from './build-service.ts';
+import type { KubeClusterObjects } from './inputs.ts';
 import type { IstioConfig, ServicePortSpec } from './istio/types.ts';
+import type { NetworkResolver } from './networks.ts';
 import { NO_LOCALITY, type MeshService, type ServicePort, type WorkloadEndpoint } from './types.ts';
 import { entryEndpoint, workloadEntryIn, type WorkloadEntryIn, type WorkloadEntryIndex } from './workload-entries.ts';
 
@@ -28,6 +31,7 @@ export function serviceEntryServices(
   workloadEntries: WorkloadEntryIndex,
   configKubeCluster: string | undefined,
   taken: ReadonlySet<string>,
+  pods: PodSources = NO_POD_SOURCES,
 ): ServiceEntryServices {
   const services = new Map<string, MeshService>();
   const endpoints = new Map<string, Map<number, WorkloadEndpoint[]>>();
@@ -35,7 +39,7 @@ export function serviceEntryServices(
   for (const entry of entries) {
     const { spec, meta } = entry;
     const ports = (spec.ports ?? []).map(servicePortOf);
-    const sources = sourcesOf(entry, workloadEntries, configKubeCluster);
+    const sources = sourcesOf(entry, workloadEntries, configKubeCluster, pods);
     const byPortOf = (sourceList: readonly WorkloadEntryIn[]): Map<number, WorkloadEndpoint[]> => {
       const byPort = new Map<number, WorkloadEndpoint[]>();
       for (const port of spec.ports ?? []) {
@@ -82,22 +86,61 @@ function sourcesOf(
   entry: IstioConfig<'ServiceEntry'>,
   workloadEntries: WorkloadEntryIndex,
   configKubeCluster: string,
+  pods: PodSources,
 ): WorkloadEntryIn[] {
   const { spec, meta } = entry;
   if (spec.workloadSelector !== undefined) {
     const selector = Object.entries(spec.workloadSelector.labels);
-    // Istio's ServiceEntry controller also gets the WorkloadEntries of every member kube cluster.
-    return [...workloadEntries.values()].flatMap((list) =>
-      list.filter(
-        (we) => we.namespace === meta.namespace && selector.every(([key, value]) => we.labels[key] === value),
-      ),
-    );
+    const matches = (source: WorkloadEntryIn): boolean =>
+      source.namespace === meta.namespace && selector.every(([key, value]) => source.labels[key] === value);
+    // Istio's ServiceEntry controller gets the ready Pods and the WorkloadEntries of every kube cluster
+    // (config and members), pods first (its selected workloads are sorted by kind, then name).
+    const selectedPods = (pods.get(meta.namespace) ?? []).filter(matches);
+    return [...selectedPods, ...[...workloadEntries.values()].flatMap((list) => list.filter(matches))];
   }
   const hostnames = isDnsResolution(spec.resolution);
   return (spec.endpoints ?? []).flatMap((endpoint, index) => {
     const source = workloadEntryIn(endpoint, configKubeCluster, meta.namespace, `${meta.name}-${index}`, hostnames);
     return source ? [source] : [];
   });
+}
+
+/** Ready pods of every kube cluster as ServiceEntry endpoint sources, by namespace, in name order. */
+export type PodSources = ReadonlyMap<string, readonly WorkloadEntryIn[]>;
+
+export const NO_POD_SOURCES: PodSources = new Map();
+
+/**
+ * The pods a ServiceEntry's workloadSelector may pick, as Istio's kube controllers hand them to its ServiceEntry
+ * controller (kube/controller/pod.go notifyWorkloadHandlers, every kube cluster with
+ * PILOT_ENABLE_SERVICE_ENTRY_SELECT_PODS): a pod with an IP that is ready (not terminal, not being deleted,
+ * condition Ready), its labels, service account, network and locality as for a kube Service's endpoint, its
+ * tlsMode from its security.istio.io/tlsMode label only, its named container ports as its ports.
+ */
+export function podSources(kubeClusters: readonly KubeClusterObjects[], resolver: NetworkResolver): PodSources {
+  const out = new Map<string, WorkloadEntryIn[]>();
+  for (const cluster of kubeClusters) {
+    for (const pod of cluster.pods.values()) {
+      if (pod.ready !== true || pod.ip === undefined) continue;
+      const list = out.get(pod.namespace) ?? [];
+      list.push({
+        kubeCluster: cluster.name,
+        namespace: pod.namespace,
+        name: pod.name,
+        address: pod.ip,
+        ports: pod.containerPorts ?? {},
+        labels: pod.labels,
+        network: resolver.networkOf(cluster.name, pod.ip, pod),
+        locality: localityOf(cluster, pod, pod.nodeName, undefined),
+        serviceAccount: pod.serviceAccount,
+        tlsMode: pod.labels[TLS_MODE_LABEL] === 'istio' ? 'istio' : 'disabled',
+        pod: true,
+      });
+      out.set(pod.namespace, list);
+    }
+  }
+  for (const list of out.values()) list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out;
 }
 
 /** Istio's endpoint of a DNS ServiceEntry host without endpoints: the host itself, plaintext, no labels or locality. */
@@ -115,7 +158,7 @@ function hostEndpoint(host: string, kubeCluster: string, namespace: string, name
   };
 }
 
-/** Istio's convertWorkloadInstanceToServiceInstance: the entry's port of that name, else targetPort, else number. */
+/** Istio's convertWorkloadInstanceToServiceInstance: the entry's (or pod's named container) port of that name, else targetPort, else number. */
 function endpointPort(source: WorkloadEntryIn, port: ServicePortSpec): number {
   const own = source.ports[port.name];
   if (own !== undefined && own > 0) return own;

@@ -83,6 +83,13 @@ export interface PodRecord {
   readonly labels: Readonly<Record<string, string>>;
   readonly serviceAccount: string;
   readonly nodeName?: string;
+  /**
+   * Istio's shouldPodBeInEndpoints and IsPodReady: not Succeeded/Failed, not being deleted, condition Ready
+   * True. Only such a pod is a ServiceEntry's endpoint (absent: not ready).
+   */
+  readonly ready?: boolean;
+  /** Its containers' named TCP ports (first wins), Istio's getPortMap: a ServiceEntry port of that name targets it. */
+  readonly containerPorts?: Readonly<Record<string, number>>;
   /** What the registry dropped from the object as invalid (pod IP, label values). */
   readonly dropped?: readonly string[];
 }

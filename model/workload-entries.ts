@@ -24,6 +24,8 @@ export interface WorkloadEntryIn {
   readonly tlsMode: TlsMode;
   /** Istio's WorkloadNameFromWorkloadEntry when not the name: its WorkloadGroup's, or its workload-name label. */
   readonly workloadName?: string;
+  /** Set when the source is a kube Pod (a ServiceEntry's workloadSelector picks pods too): healthy, no entry name. */
+  readonly pod?: true;
 }
 
 const AUTO_REGISTRATION_GROUP = 'istio.io/autoRegistrationGroup';
@@ -172,7 +174,7 @@ export function entryEndpoint(entry: WorkloadEntryIn, servicePortName: string, p
     ...(entry.localityGroup !== undefined ? { localityGroup: entry.localityGroup } : {}),
     tlsMode: entry.tlsMode,
     ...(entry.weight !== undefined ? { weight: entry.weight } : {}),
-    workloadEntry: entry.name,
+    ...(entry.pod ? { podName: entry.name } : { workloadEntry: entry.name }),
     ...(entry.workloadName !== undefined ? { workloadName: entry.workloadName } : {}),
   };
 }

@@ -86,6 +86,9 @@ func main() {
 	if err := memberWorkloadEntries(server, cfg, warn, make(chan struct{})); err != nil {
 		fatalf("%v", err)
 	}
+	if err := memberPods(server, late); err != nil {
+		fatalf("%v", err)
+	}
 	if err := late.create(context.Background()); err != nil {
 		fatalf("%v", err)
 	}

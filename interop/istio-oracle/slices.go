@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -27,13 +28,19 @@ type lateSlices struct {
 type clientSlices struct {
 	client kubelib.Client
 	slices []*discoveryv1.EndpointSlice
+	// pods are the client's Pods (not held back): memberPods updates them once its handlers are in place.
+	pods []*corev1.Pod
 }
 
 // builder is the test server's KubeClientBuilder: a fake client with every object but the EndpointSlices.
 func (l *lateSlices) builder(objects ...runtime.Object) kubelib.Client {
 	var kept []runtime.Object
 	var slices []*discoveryv1.EndpointSlice
+	var pods []*corev1.Pod
 	for _, o := range objects {
+		if p, ok := o.(*corev1.Pod); ok {
+			pods = append(pods, p)
+		}
 		if s, ok := o.(*discoveryv1.EndpointSlice); ok {
 			slices = append(slices, s)
 			continue
@@ -42,7 +49,7 @@ func (l *lateSlices) builder(objects ...runtime.Object) kubelib.Client {
 	}
 	client := kubelib.NewFakeClient(kept...)
 	l.mu.Lock()
-	l.pending = append(l.pending, clientSlices{client: client, slices: slices})
+	l.pending = append(l.pending, clientSlices{client: client, slices: slices, pods: pods})
 	l.mu.Unlock()
 	return client
 }
@@ -51,13 +58,16 @@ func (l *lateSlices) builder(objects ...runtime.Object) kubelib.Client {
 func (l *lateSlices) create(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, p := range l.pending {
+	for i := range l.pending {
+		p := &l.pending[i]
 		for _, s := range p.slices {
 			if _, err := p.client.Kube().DiscoveryV1().EndpointSlices(s.Namespace).Create(ctx, s, metav1.CreateOptions{}); err != nil {
 				return fmt.Errorf("EndpointSlice %s/%s: %v", s.Namespace, s.Name, err)
 			}
 		}
 	}
-	l.pending = nil
+	for i := range l.pending {
+		l.pending[i].slices = nil
+	}
 	return nil
 }

@@ -209,6 +209,7 @@ export function reducePod(object: unknown): PodRecord {
     ip = undefined;
   }
   const nodeName = str(spec.nodeName);
+  const containerPorts = namedContainerPorts(spec);
   return {
     namespace,
     name,
@@ -216,8 +217,36 @@ export function reducePod(object: unknown): PodRecord {
     labels,
     serviceAccount: str(spec.serviceAccountName) ?? str(spec.serviceAccount) ?? 'default',
     ...(nodeName ? { nodeName } : {}),
+    ...(podReady(object) ? { ready: true } : {}),
+    ...(containerPorts ? { containerPorts } : {}),
     ...droppedField(problems),
   };
+}
+
+/** Istio's shouldPodBeInEndpoints && IsPodReady: not terminal, not being deleted, condition Ready True. */
+function podReady(object: unknown): boolean {
+  const status = record(record(object).status);
+  const phase = str(status.phase);
+  if (phase === 'Succeeded' || phase === 'Failed') return false;
+  if (record(record(object).metadata).deletionTimestamp != null) return false;
+  return list(status.conditions)
+    .map(record)
+    .some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** Istio's getPortMap: each container's named TCP ports (protocol absent = TCP), the first of a name wins. */
+function namedContainerPorts(spec: Record<string, unknown>): Record<string, number> | undefined {
+  const out = new Map<string, number>();
+  for (const container of list(spec.containers).map(record)) {
+    for (const port of list(container.ports).map(record)) {
+      const portName = str(port.name);
+      const number = port.containerPort;
+      if (portName === undefined || portName === '' || (str(port.protocol) ?? 'TCP') !== 'TCP') continue;
+      if (typeof number !== 'number' || !Number.isInteger(number) || number < 1 || number > 65535) continue;
+      if (!out.has(portName)) out.set(portName, number);
+    }
+  }
+  return out.size > 0 ? Object.fromEntries(out) : undefined;
 }
 
 export function reduceNode(object: unknown): NodeRecord {
