@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { istioObject } from '../translators/test-support/istio-config.ts';
+import { reducePod } from '../server/registry/reduce.ts';
 import { buildSnapshot, buildSnapshotIncremental } from './build-snapshot.ts';
 import type { KubeClusterObjects, SnapshotInput } from './inputs.ts';
 import { buildIstioConfigSet } from './istio/config-set.ts';
@@ -102,5 +103,38 @@ describe('ServiceEntry hosts as services', () => {
     const gone = buildSnapshotIncremental(input([]), moved.memo, []);
     expect([...gone.delta.services]).toEqual(['vm.example.internal']);
     expect(gone.snapshot.services.has('vm.example.internal')).toBe(false);
+  });
+});
+
+describe('ServiceEntry workloadSelector over kube Pods', () => {
+  const dbEntry = istioObject('ServiceEntry', 'demo', 'db', {
+    hosts: ['db.example.internal'],
+    location: 'MESH_INTERNAL',
+    resolution: 'STATIC',
+    ports: [{ number: 7000, name: 'http-db', protocol: 'HTTP', targetPort: 7001 }],
+    workloadSelector: { labels: { app: 'db' } },
+  });
+  const podObject = (ready: boolean) => ({
+    metadata: { name: 'db-0', namespace: 'demo', labels: { app: 'db' } },
+    spec: { containers: [{ name: 'db', ports: [{ name: 'http-db', containerPort: 7070 }] }] },
+    status: { phase: 'Running', podIP: '10.1.0.10', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  });
+  const withPod = (ready: boolean): SnapshotInput => ({
+    ...input([dbEntry]),
+    kubeClusters: [{ ...EMPTY_CLUSTER, pods: new Map([['demo/db-0', reducePod(podObject(ready))]]) }],
+  });
+
+  it('adds a pod once it is ready, on its named container port, in an incremental build', () => {
+    const first = buildSnapshotIncremental(withPod(false), undefined);
+    expect(first.snapshot.endpoints.get('db.example.internal')?.get(7000)).toEqual([]);
+    const ready = buildSnapshotIncremental(withPod(true), first.memo, [
+      { kubeCluster: 'config', kind: 'Pod', key: 'demo/db-0' },
+    ]);
+    // The pod's service account joins the service's, so the service itself changed.
+    expect([...ready.delta.services]).toEqual(['db.example.internal']);
+    const endpoints = ready.snapshot.endpoints.get('db.example.internal')?.get(7000) ?? [];
+    expect(endpoints.map((e) => [e.address, e.port, e.podName, e.workloadEntry, e.tlsMode])).toEqual([
+      ['10.1.0.10', 7070, 'db-0', undefined, 'disabled'],
+    ]);
   });
 });
