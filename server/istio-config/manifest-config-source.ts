@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import type { ConfigOrigin, IstioKind } from '../../model/istio/types.ts';
 import { errorMessage } from '../../common/error-message.ts';
 import { FolderWatcher } from '../config/folder-watcher.ts';
 import { manifestFilesOf, parseManifestText } from '../config/manifests.ts';
@@ -91,18 +92,18 @@ export class ManifestConfigSource implements IstioConfigSource {
       for (const error of parsed.errors) errors.push(`${error.path}: ${error.message} (${error.code})`);
       for (const object of parsed.objects) {
         const kind = istioKindOf(object.apiVersion, object.kind);
+        const raw = (kind: IstioKind, origin: ConfigOrigin): RawConfigObject => ({
+          kind,
+          namespace: object.metadata.namespace ?? 'default',
+          name: object.metadata.name,
+          version: contentVersion(object),
+          origin,
+          object,
+        });
         const member = this.options.memberKubeCluster;
         if (member !== undefined) {
           if (kind === 'WorkloadEntry')
-            objects.push({
-              kind,
-              namespace: object.metadata.namespace ?? 'default',
-              name: object.metadata.name,
-              version: contentVersion(object),
-              origin: { type: 'kube', kubeCluster: member },
-              object,
-              scope: member,
-            });
+            objects.push({ ...raw(kind, { type: 'kube', kubeCluster: member }), scope: member });
           continue;
         }
         if (kind === undefined) {
@@ -110,14 +111,7 @@ export class ManifestConfigSource implements IstioConfigSource {
           if (skipped !== undefined) unsupported.push(skipped);
           continue;
         }
-        objects.push({
-          kind,
-          namespace: object.metadata.namespace ?? 'default',
-          name: object.metadata.name,
-          version: contentVersion(object),
-          origin: { type: 'file', path: file },
-          object,
-        });
+        objects.push(raw(kind, { type: 'file', path: file }));
       }
     }
     if (this.stopped) return;

@@ -227,6 +227,8 @@ const httpRoute = z
     route: r.route ?? [],
   }));
 
+const weightedDestinations = z.array(z.strictObject({ destination, weight: weight.optional() })).min(1);
+
 const l4Match = z.strictObject({
   destinationSubnets: z.array(z.string()).optional(),
   port: port.optional(),
@@ -238,24 +240,20 @@ const l4Match = z.strictObject({
 const tcpRoute = z
   .strictObject({
     match: z.array(l4Match).optional(),
-    route: z.array(z.strictObject({ destination, weight: weight.optional() })).min(1),
+    route: weightedDestinations,
   })
   .superRefine((r, ctx) => checkWeights(r.route, ctx, ['route']));
 
 // Istio's validateTLSRoute / validateTLSMatch: every match names sniHosts (wildcards allowed), the routes' weights add up.
 const tlsMatch = z.strictObject({
   sniHosts: z.array(z.string().min(1)).min(1, 'TLS match must have at least one SNI host'),
-  destinationSubnets: z.array(z.string()).optional(),
-  port: port.optional(),
-  sourceLabels: labels.optional(),
-  sourceNamespace: dnsLabel.optional(),
-  gateways: z.array(z.string().min(1)).optional(),
+  ...l4Match.shape,
 });
 
 const tlsRoute = z
   .strictObject({
     match: z.array(tlsMatch).min(1, 'TLS route must have at least one match condition'),
-    route: z.array(z.strictObject({ destination, weight: weight.optional() })).min(1),
+    route: weightedDestinations,
   })
   .superRefine((r, ctx) => {
     checkWeights(r.route, ctx, ['route']);
