@@ -101,14 +101,9 @@ function translate(
   const action = routeAction(vs, http, target);
   if (action === undefined) return undefined;
   const name = [http.name, match?.name].filter((n) => n !== undefined && n !== '').join('.');
-  const envoyMatch = routeMatch(match);
   const route: Route = {
     ...(name ? { name } : {}),
-    // Istio writes case_sensitive on every URI match (true unless ignoreUriCase).
-    match:
-      match?.uri !== undefined && envoyMatch.case_sensitive === undefined
-        ? { ...envoyMatch, case_sensitive: { value: true } }
-        : envoyMatch,
+    match: routeMatch(match),
     // Istio names the VirtualService a route comes from (istioctl and telemetry read it).
     metadata: filterMetadata({
       istio: { config: `/apis/networking.istio.io/v1/namespaces/${vs.meta.namespace}/virtual-service/${vs.meta.name}` },
