@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { nowMs, percentile, sleep } from './clock.ts';
-import { connectInspector, inspectorUrl, summarizeProfile, type CpuProfile } from './inspector.ts';
+import {
+  connectInspector,
+  inspectorUrl,
+  summarizeProfile,
+  type CpuProfile,
+  type InspectorSession,
+} from './inspector.ts';
 import { KIB, treeCpuSeconds, treeRssBytes } from './proc-stats.ts';
 import { Cleanup, type BenchContext } from './scenarios/context.ts';
 import { connectFleet, DEFAULT_DEBOUNCE, waitConvergence } from './scenarios/servers.ts';
@@ -34,6 +40,8 @@ async function main(argv: readonly string[]): Promise<void> {
       /** Keep meshpilot's default HTTP/2 keepalive (30 s / 10 s) instead of turning it off. */
       keepalive: { type: 'boolean', default: false },
       'no-profile': { type: 'boolean', default: false },
+      /** Also CPU-profile the fleet's full push (cold caches), written as LABEL.full-push.cpuprofile. */
+      'profile-full-push': { type: 'boolean', default: false },
       env: { type: 'string', multiple: true, default: [] },
       /** NAME=PATH of a meshpilot entry (bin/meshpilot-ts.js of another checkout), repeatable: runs alternate between them. */
       bin: { type: 'string', multiple: true, default: [] },
@@ -57,6 +65,7 @@ async function main(argv: readonly string[]): Promise<void> {
     heapSnapshot: values['heap-snapshot'] ?? false,
     keepalive: values.keepalive ?? false,
     profile: !(values['no-profile'] ?? false),
+    profileFullPush: values['profile-full-push'] ?? false,
   };
   const workDir = await mkdtemp(join(tmpdir(), 'meshpilot-profile-'));
   const out = values.out!;
@@ -98,7 +107,7 @@ async function main(argv: readonly string[]): Promise<void> {
   for (const summary of summaries)
     context.log(
       `${summary.label}: full push ${summary.fullPushMs} ms; convergence p50 ${summary.convergence.p50Ms?.toFixed(0)} / p99 ${summary.convergence.p99Ms?.toFixed(0)} ms; ` +
-        `${summary.convergence.neverConverged} stream×change never converged; server CPU ${summary.serverCpuSeconds.toFixed(2)} s; ${summary.memory.rssPerStreamKiB.toFixed(1)} KiB RSS, ${summary.memory.heapPerStreamKiB.toFixed(1)} KiB heap per idle stream`,
+        `${summary.convergence.neverConverged} stream×change never converged; full push CPU ${summary.fullPushCpuSeconds.toFixed(2)} s; server CPU ${summary.serverCpuSeconds.toFixed(2)} s; ${summary.memory.rssPerStreamKiB.toFixed(1)} KiB RSS, ${summary.memory.heapPerStreamKiB.toFixed(1)} KiB heap per idle stream`,
     );
 }
 
@@ -112,6 +121,7 @@ interface ProfileOptions {
   readonly heapSnapshot: boolean;
   readonly keepalive: boolean;
   readonly profile: boolean;
+  readonly profileFullPush: boolean;
   readonly bin?: string;
   /** `serve --processes N`: the inspector reaches only the primary, so RSS is the tree's without a forced GC and nothing is profiled. */
   readonly processes: number;
@@ -120,6 +130,8 @@ interface ProfileOptions {
 interface Summary {
   readonly label: string;
   readonly fullPushMs: number;
+  /** Server CPU from before the fleet connects until every stream ACKed its full push. */
+  readonly fullPushCpuSeconds: number;
   readonly convergence: {
     p50Ms: number | undefined;
     p99Ms: number | undefined;
@@ -197,6 +209,9 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
       kubeCluster: i % 3,
     }));
     const tracked = plan.map((p) => mesh.services[p.service]!.envoyCluster);
+    const profilePush = options.profileFullPush && options.processes === 1;
+    if (profilePush) await startProfiler(inspector);
+    const pushCpuBefore = (await treeCpuSeconds(server.pid)) ?? 0;
     const initial = await connectFleet(
       context,
       cleanup,
@@ -212,6 +227,10 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
         (initial.fullPushMs !== undefined ? ` in ${Math.round(initial.fullPushMs)} ms` : ' (incomplete)'),
     );
     if (initial.fullPushMs === undefined) throw new Error(`full push incomplete: ${initial.status.firstFailure ?? ''}`);
+    // Includes the streams' connecting and the wait for the last ACK, as the full push's time does.
+    const fullPushCpuSeconds = ((await treeCpuSeconds(server.pid)) ?? 0) - pushCpuBefore;
+    context.log(`server CPU over the full push: ${fullPushCpuSeconds.toFixed(2)} s`);
+    if (profilePush) await stopProfiler(inspector, out, `${options.label}.full-push`);
     await sleep(2_000);
     const rssWith = await gcRss();
     const heapWith = await heapUsed();
@@ -229,11 +248,7 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
     );
     if (options.heapSnapshot) await heapSnapshot('with-streams');
     const profile = options.profile && options.processes === 1;
-    if (profile) {
-      await inspector.call('Profiler.enable');
-      await inspector.call('Profiler.setSamplingInterval', { interval: 200 });
-      await inspector.call('Profiler.start');
-    }
+    if (profile) await startProfiler(inspector);
     const cpuBefore = (await treeCpuSeconds(server.pid)) ?? 0;
     const latencies: number[] = [];
     let neverConverged = 0;
@@ -259,6 +274,7 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
       changes,
       env,
       fullPushMs: Math.round(initial.fullPushMs),
+      fullPushCpuSeconds,
       convergence: {
         p50Ms: percentile(latencies, 50),
         p99Ms: percentile(latencies, 99),
@@ -268,14 +284,7 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
       serverCpuSeconds: cpu,
       memory,
     };
-    if (profile) {
-      const { profile: cpuProfile } = await inspector.call<{ profile: CpuProfile }>('Profiler.stop');
-      await writeFile(join(out, `${options.label}.cpuprofile`), JSON.stringify(cpuProfile));
-      const top = summarizeProfile(cpuProfile, 45);
-      const lines = top.map((l) => `${l.selfMs.toFixed(0).padStart(7)} ${l.totalMs.toFixed(0).padStart(7)}  ${l.name}`);
-      await writeFile(join(out, `${options.label}.top.txt`), `  self   total  (ms)\n${lines.join('\n')}\n`);
-      process.stdout.write(`  self   total  (ms)\n${lines.join('\n')}\n`);
-    }
+    if (profile) await stopProfiler(inspector, out, options.label);
     await writeFile(join(out, `${options.label}.json`), JSON.stringify(summary, null, 2));
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     await initial.fleet.close();
@@ -283,6 +292,22 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
   } finally {
     await cleanup.run();
   }
+}
+
+async function startProfiler(inspector: InspectorSession): Promise<void> {
+  await inspector.call('Profiler.enable');
+  await inspector.call('Profiler.setSamplingInterval', { interval: 200 });
+  await inspector.call('Profiler.start');
+}
+
+/** Writes NAME.cpuprofile and its top functions (NAME.top.txt, and on stdout). */
+async function stopProfiler(inspector: InspectorSession, out: string, name: string): Promise<void> {
+  const { profile: cpuProfile } = await inspector.call<{ profile: CpuProfile }>('Profiler.stop');
+  await writeFile(join(out, `${name}.cpuprofile`), JSON.stringify(cpuProfile));
+  const top = summarizeProfile(cpuProfile, 45);
+  const lines = top.map((l) => `${l.selfMs.toFixed(0).padStart(7)} ${l.totalMs.toFixed(0).padStart(7)}  ${l.name}`);
+  await writeFile(join(out, `${name}.top.txt`), `  self   total  (ms)\n${lines.join('\n')}\n`);
+  process.stdout.write(`${name}:\n  self   total  (ms)\n${lines.join('\n')}\n`);
 }
 
 main(process.argv.slice(2)).then(
