@@ -8,8 +8,8 @@ import { runPushSuite, type PushSuiteResult, type ServerOutcome } from './scenar
 
 /**
  * The bench's tiniest configuration of scenarios (a) and (b), end to end (meshpilot process,
- * recording, baseline process, go-control-plane peer process, load-client workers). Correctness only,
- * never timings.
+ * recording, baseline process, go-control-plane peer process, meshpilot `serve --processes 2`,
+ * load-client workers). Correctness only, never timings.
  */
 
 const SERVICES = 5;
@@ -32,10 +32,11 @@ describe('bench smoke: scenarios (a) and (b) at 5 services × 10 streams', () =>
         convergenceTimeoutMs: 30_000,
         keepNames: true,
         scenarios: new Set(['a', 'b']),
+        processes: 2,
       },
-      150_000,
+      200_000,
     );
-  }, 180_000);
+  }, 240_000);
 
   afterAll(async () => {
     await rm(workDir, { recursive: true, force: true });
@@ -49,9 +50,14 @@ describe('bench smoke: scenarios (a) and (b) at 5 services × 10 streams', () =>
 
   it('every stream of the three servers got and ACKed the full CDS + EDS push', () => {
     expect(
-      result.rows.map((r) => r.status),
+      result.rows.map((r) => [r.id, r.status]),
       log.join('\n'),
-    ).toEqual(['ok', 'ok']);
+    ).toEqual([
+      ['a/10', 'ok'],
+      ['b/10', 'ok'],
+      ['a/10/processes-2', 'ok'],
+      ['b/10/processes-2', 'ok'],
+    ]);
     for (const outcome of [result.meshpilot!, result.baseline!, peerOutcome()]) {
       expect(outcome.failed, `${outcome.kind}: ${outcome.firstFailure ?? ''}`).toBe(0);
       expect(outcome.initialDone).toBe(STREAMS);
@@ -89,6 +95,27 @@ describe('bench smoke: scenarios (a) and (b) at 5 services × 10 streams', () =>
     for (const row of result.rows)
       for (const server of ['meshpilot', 'baseline', 'go-control-plane'])
         expect(row.cpuSeconds?.[server], `${row.id} ${server}`).toBeGreaterThanOrEqual(0);
+  });
+
+  it('meshpilot serve --processes 2 served every stream the full push and the change, measured over its process tree', () => {
+    const run = result.processes;
+    if (!run?.ok) throw new Error(`serve --processes 2 did not run: ${run?.error ?? 'no outcome'}`);
+    const outcome = run.outcome;
+    expect(outcome.failed, outcome.firstFailure ?? '').toBe(0);
+    expect(outcome.initialDone).toBe(STREAMS);
+    expect(outcome.missing).toBe(0);
+    expect(outcome.latencies).toHaveLength(STREAMS);
+    // The primary and its two workers: CPU and RSS are summed over all three.
+    expect(outcome.processCount).toBe(3);
+    expect(outcome.rssIdleBytes).toBeGreaterThan(result.meshpilot!.rssIdleBytes);
+    const fullPush = result.rows.find((r) => r.id === 'a/10/processes-2')!;
+    expect(fullPush.meshpilot).toBe(Math.round(outcome.fullPushMs!));
+    expect(fullPush.peers?.['go-control-plane']?.ratio).toBeCloseTo(
+      fullPush.meshpilot! / fullPush.peers!['go-control-plane']!.value!,
+      1,
+    );
+    expect(fullPush.cpuSeconds?.meshpilot).toBeGreaterThan(0);
+    expect(fullPush.notes).toMatch(/^1 process: \d+ ms/);
   });
 });
 

@@ -2,7 +2,17 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KEPT_SECTIONS_MARKER, machineInfo, writeReport, type BenchReport } from './report.ts';
+import { PEER_NAME } from './peer-process.ts';
+import {
+  cpuTable,
+  KEPT_SECTIONS_MARKER,
+  machineInfo,
+  markdownTable,
+  scaleMarkdown,
+  writeReport,
+  type BenchReport,
+} from './report.ts';
+import { processesRows, type PeerOutcome, type ServerOutcome } from './scenarios/push-suite.ts';
 
 const REPORT: BenchReport = {
   date: '2026-01-01T00:00:00.000Z',
@@ -38,5 +48,93 @@ describe('writeReport', () => {
     const paths = { json: join(dir, 'results.json'), markdown: join(dir, 'BENCHMARKS.md') };
     await writeReport(REPORT, paths);
     expect(await readFile(paths.markdown, 'utf8')).not.toContain(KEPT_SECTIONS_MARKER);
+  });
+});
+
+function outcome(
+  kind: ServerOutcome['kind'],
+  fullPushMs: number,
+  latencies: number[],
+  cpu: [number, number],
+  processCount = 1,
+): ServerOutcome {
+  return {
+    kind,
+    fullPushMs,
+    perStreamInitialP50: fullPushMs / 2,
+    initialDone: 1_000,
+    failed: 0,
+    rssIdleBytes: 100 * 2 ** 20,
+    rssLoadedBytes: 300 * 2 ** 20,
+    rssAfterCloseBytes: 290 * 2 ** 20,
+    latencies,
+    missing: 0,
+    convergenceTimedOut: false,
+    summaries: { digests: {}, cdsNames: [], edsNames: [], initialMs: [] },
+    cpuFullPushS: cpu[0],
+    cpuChangesS: cpu[1],
+    processCount,
+  };
+}
+
+describe('meshpilot serve --processes rows', () => {
+  const options = {
+    shape: { services: 100, kubeClusters: 3, endpointsPerKubeCluster: 10 },
+    streams: 1_000,
+    changes: 2,
+    initialTimeoutMs: 1,
+    convergenceTimeoutMs: 1,
+    scenarios: new Set(['a', 'b', 'd'] as const),
+    processes: 2,
+  };
+  const one = outcome('meshpilot', 4_000, [400, 800], [6, 1]);
+  const baseline = outcome('baseline', 1_000, [50, 100], [1, 0.2]);
+  const peer: PeerOutcome = { ok: true, version: 'v0.14.0', outcome: outcome(PEER_NAME, 2_000, [100, 200], [3, 0.5]) };
+  const two = outcome('meshpilot', 3_000, [300, 600], [8, 2], 3);
+
+  it('renders a and b rows for the processes server with its ratios to the baseline and the peer, and its tree CPU', () => {
+    const rows = processesRows(options, one, baseline, peer, { ok: true, processes: 2, outcome: two });
+    expect(rows.map((r) => r.id)).toEqual(['a/1000/processes-2', 'b/1000/processes-2']);
+    const table = markdownTable(rows);
+    expect(table).toContain(
+      '| a | Full push (initial CDS+EDS to every stream), meshpilot `serve --processes 2` | 1,000 | 100 | time to full push | 3000 ms | 1000 ms | 3× | 2000 ms | 1.5× |',
+    );
+    expect(table).toContain(
+      '| b | One endpoint change → every stream ACKed, meshpilot `serve --processes 2` | 1,000 | 100 | convergence p99 | 600 ms | 100 ms | 6× | 200 ms | 3× |',
+    );
+    const cpu = cpuTable(rows);
+    expect(cpu).toContain('| `a/1000/processes-2` | the full push | 8 s | 1 s | 3 s | 8× | 2.67× |');
+    expect(cpu).toContain('| `b/1000/processes-2` | the changes, until converged | 2 s | 0.2 s | 0.5 s | 10× | 4× |');
+    expect(rows[0]!.notes).toContain('1 process: 4000 ms (2 / 1 process = 0.75×)');
+    expect(rows[0]!.notes).toContain('(3 processes)');
+    expect(rows[1]!.notes).toContain('1 process: 800 ms p99 (2 / 1 process = 0.75×)');
+  });
+
+  it('lists the rows as failed, with the reason, when the processes server did not run', () => {
+    const rows = processesRows(options, one, baseline, peer, { ok: false, processes: 2, error: 'worker 1 exited' });
+    expect(rows.map((r) => [r.id, r.status, r.meshpilot, r.notes])).toEqual([
+      ['a/1000/processes-2', 'error', null, 'worker 1 exited'],
+      ['b/1000/processes-2', 'error', null, 'worker 1 exited'],
+    ]);
+    expect(markdownTable(rows)).toContain(
+      '| time to full push | — | — | — | ≤ 2× baseline, ≤ 1.5× go-control-plane | error |',
+    );
+  });
+});
+
+describe('Scale section', () => {
+  it('gives each part with its measured time and load, and the total', () => {
+    const text = scaleMarkdown({
+      ...REPORT,
+      mode: 'full',
+      parts: [
+        { part: 'abd at 10,000 streams × 100 services', seconds: 420, loadAverage1m: 3.5 },
+        { part: 'e: 200 stuck readers', seconds: 40, loadAverage1m: 1.2 },
+      ],
+    });
+    expect(text).toContain('| abd at 10,000 streams × 100 services | 7.0 min | 3.5 |');
+    expect(text).toContain('| e: 200 stuck readers | 40 s | 1.2 |');
+    expect(text).toContain('| **all parts** | **7.7 min** | |');
+    expect(text).toContain('10,000 streams on a 100-service mesh');
   });
 });

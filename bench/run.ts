@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './child-process.ts';
 import { nowMs } from './clock.ts';
-import { machineInfo, rewriteMarkdown, writeReport } from './report.ts';
+import { PEER_NAME } from './peer-process.ts';
+import { machineInfo, rewriteMarkdown, writeReport, type PartTime } from './report.ts';
 import { runChurn, type ChurnOptions } from './scenarios/churn.ts';
 import { runKubeChurn } from './scenarios/kube-churn.ts';
 import { runKubeSuite, startKubeMesh } from './scenarios/kube-suite.ts';
@@ -23,9 +24,17 @@ import { runStuckReader, type StuckReaderOptions } from './scenarios/stuck-reade
 type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e';
 const ALL: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e'];
 
-interface Scale {
-  readonly shape: { services: number; kubeClusters: number; endpointsPerKubeCluster: number };
-  readonly pushStreams: readonly number[];
+/** One push suite (a, b, d on one fleet): its streams, its mesh, and why that size. */
+export interface PushSuiteScale {
+  readonly streams: number;
+  readonly shape: MeshShape;
+  /** Also measure meshpilot `serve --processes N` on the same mesh, fleet size and changes (rows `…/processes-N`). */
+  readonly processes?: number;
+}
+
+export interface Scale {
+  /** (a), (b), (d) on manifest folders: meshpilot, the baseline and go-control-plane, each suite on its own mesh. */
+  readonly pushSuites: readonly PushSuiteScale[];
   /** Streams of (a), (b), (d) with meshpilot and istiod on real API servers (bench/scenarios/kube-suite.ts). */
   readonly kubeStreams: readonly number[];
   /**
@@ -38,17 +47,39 @@ interface Scale {
   readonly stuck: Omit<StuckReaderOptions, 'initialTimeoutMs'>;
 }
 
+const MESH = { kubeClusters: 3, endpointsPerKubeCluster: 10 } as const;
+
+/**
+ * The sizes of a run. Full: 10,000 streams on a 100-service mesh (~0.3 MB full push per stream, so
+ * ~3 GB through loopback per server) for convergence, push and RSS per idle stream at the target's
+ * stream count, and the 1,000-service mesh (~3 MB per stream) at 1,000 streams; the 10,000 × 1,000
+ * of earlier runs was ~30 GB per server and ~17 GiB of meshpilot RSS, more than the machine has.
+ * BENCHMARKS.md's Scale section gives the reasons and each part's measured time.
+ */
 export function scaleFor(quick: boolean): Scale {
-  const shape = { services: quick ? 100 : 1_000, kubeClusters: 3, endpointsPerKubeCluster: 10 };
+  const small = { services: 100, ...MESH };
   return {
-    shape,
-    pushStreams: quick ? [200, 1_000] : [1_000, 10_000],
+    pushSuites: quick
+      ? [
+          { streams: 200, shape: small },
+          { streams: 1_000, shape: small, processes: 2 },
+        ]
+      : [
+          { streams: 1_000, shape: { services: 1_000, ...MESH } },
+          { streams: 10_000, shape: small, processes: 2 },
+        ],
     kubeStreams: quick ? [200] : [1_000, 10_000],
-    kubeShape: { services: quick ? 50 : 1_000, kubeClusters: 3, endpointsPerKubeCluster: quick ? 4 : 2 },
+    kubeShape: { services: quick ? 50 : 100, kubeClusters: 3, endpointsPerKubeCluster: 4 },
     edsChanges: quick ? 2 : 3,
-    churn: { shape, streams: quick ? 200 : 1_000, ratePerSecond: 100, durationS: quick ? 5 : 30, trackEvery: 10 },
+    churn: {
+      shape: small,
+      streams: quick ? 200 : 1_000,
+      ratePerSecond: 100,
+      durationS: quick ? 5 : 30,
+      trackEvery: 10,
+    },
     stuck: {
-      shape: { ...shape, services: quick ? 100 : 200 },
+      shape: { ...MESH, services: quick ? 100 : 200 },
       stuckStreams: quick ? 100 : 200,
       changes: quick ? 60 : 150,
       intervalMs: 50,
@@ -115,83 +146,123 @@ async function main(argv: readonly string[]): Promise<number> {
     log: (message) => process.stdout.write(`[${((nowMs() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`),
   };
   const rows: ScenarioRow[] = [];
+  // Each part's wall time, for the report's Scale section (what a full run costs, and where).
+  const parts: PartTime[] = [];
+  const timed = async <T>(part: string, work: () => Promise<T>): Promise<T> => {
+    const partStarted = nowMs();
+    try {
+      return await work();
+    } finally {
+      const seconds = Math.round((nowMs() - partStarted) / 1000);
+      parts.push({ part, seconds, loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100 });
+      context.log(`  (${part}: ${seconds} s)`);
+    }
+  };
   // Real API servers holding the mesh, started once for every suite that compares meshpilot with istiod.
   let kube: Promise<KubeMesh> | undefined;
   const kubeMesh = (): Promise<KubeMesh> => {
     if (kube === undefined) {
       context.log(`real API servers: ${JSON.stringify(scale.kubeShape)}`);
-      kube = startKubeMesh(context, scale.kubeShape);
+      kube = timed(
+        `real API servers loaded: ${scale.kubeShape.services.toLocaleString('en-US')} services × ${scale.kubeShape.kubeClusters} kube clusters`,
+        () => startKubeMesh(context, scale.kubeShape),
+      );
     }
     return kube;
   };
+  const count = (n: number): string => n.toLocaleString('en-US');
   try {
     const suite = new Set([...scenarios].filter((s): s is 'a' | 'b' | 'd' => s === 'a' || s === 'b' || s === 'd'));
     if (suite.size > 0) {
-      for (const streams of scale.pushStreams) {
-        context.log(`scenarios ${[...suite].join(', ')}: ${streams.toLocaleString('en-US')} streams`);
-        const timeoutMs = quick ? 90_000 : streams >= 10_000 ? 600_000 : 180_000;
-        const result = await runPushSuite(
-          context,
-          {
-            shape: scale.shape,
-            streams,
-            changes: scale.edsChanges,
-            initialTimeoutMs: Math.max(60_000, streams * 25),
-            convergenceTimeoutMs: quick ? 15_000 : 30_000,
-            scenarios: suite,
-          },
-          timeoutMs,
+      for (const { streams, shape, processes } of scale.pushSuites) {
+        const servers = `meshpilot, baseline, ${PEER_NAME}${processes ? `, meshpilot --processes ${processes}` : ''}`;
+        context.log(`scenarios ${[...suite].join(', ')}: ${count(streams)} streams, ${count(shape.services)} services`);
+        // A server's share: its start, fleet, full push, recording, RSS samples and changes; more at 10,000 streams.
+        const perServerMs = quick ? 45_000 : streams >= 10_000 ? 300_000 : 150_000;
+        const result = await timed(
+          `${suite.has('a') ? 'a' : ''}${suite.has('b') ? 'b' : ''}${suite.has('d') ? 'd' : ''} at ${count(streams)} streams × ${count(shape.services)} services (${servers})`,
+          () =>
+            runPushSuite(
+              context,
+              {
+                shape,
+                streams,
+                changes: scale.edsChanges,
+                initialTimeoutMs: Math.max(60_000, streams * 25),
+                convergenceTimeoutMs: quick ? 15_000 : 30_000,
+                scenarios: suite,
+                ...(processes ? { processes } : {}),
+              },
+              perServerMs * (processes ? 4 : 3),
+            ),
         );
         rows.push(...result.rows);
       }
     }
     if (suite.size > 0 && !values['no-istiod']) {
       for (const streams of scale.kubeStreams) {
+        const mesh = await kubeMesh();
         context.log(
-          `scenarios ${[...suite].join(', ')} on real API servers, meshpilot and istiod: ${streams.toLocaleString('en-US')} streams`,
+          `scenarios ${[...suite].join(', ')} on real API servers, meshpilot and istiod: ${count(streams)} streams`,
         );
-        const result = await runKubeSuite(
-          context,
-          await kubeMesh(),
-          {
-            streams,
-            changes: scale.edsChanges,
-            initialTimeoutMs: Math.max(60_000, streams * 25),
-            convergenceTimeoutMs: quick ? 15_000 : 30_000,
-            scenarios: suite,
-          },
-          quick ? 240_000 : streams >= 10_000 ? 900_000 : 360_000,
+        const result = await timed(
+          `${[...suite].join('')} on real API servers at ${count(streams)} streams × ${count(scale.kubeShape.services)} services (meshpilot, istiod)`,
+          () =>
+            runKubeSuite(
+              context,
+              mesh,
+              {
+                streams,
+                changes: scale.edsChanges,
+                initialTimeoutMs: Math.max(60_000, streams * 25),
+                convergenceTimeoutMs: quick ? 15_000 : 30_000,
+                scenarios: suite,
+              },
+              quick ? 240_000 : streams >= 10_000 ? 900_000 : 360_000,
+            ),
         );
         rows.push(...result.rows);
       }
     }
     if (scenarios.has('c')) {
-      context.log(
-        `scenario c: ${scale.churn.ratePerSecond} changes/s for ${scale.churn.durationS} s, ${scale.churn.streams} streams`,
-      );
+      const churn = scale.churn;
+      const what = `${churn.ratePerSecond} changes/s for ${churn.durationS} s, ${count(churn.streams)} streams`;
+      context.log(`scenario c: ${what}`);
       rows.push(
-        ...(await runChurn(
-          context,
-          { ...scale.churn, initialTimeoutMs: 120_000, convergenceTimeoutMs: 30_000 },
-          quick ? 90_000 : 300_000,
+        ...(await timed(
+          `c: ${what} × ${count(churn.shape.services)} services (meshpilot, baseline, ${PEER_NAME})`,
+          () =>
+            runChurn(
+              context,
+              { ...churn, initialTimeoutMs: 120_000, convergenceTimeoutMs: 30_000 },
+              quick ? 90_000 : 300_000,
+            ),
         )),
       );
       if (!values['no-istiod']) {
-        context.log(`scenario c on real API servers, meshpilot and istiod: ${scale.churn.streams} streams`);
+        const mesh = await kubeMesh();
+        context.log(`scenario c on real API servers, meshpilot and istiod: ${count(churn.streams)} streams`);
         rows.push(
-          ...(await runKubeChurn(
-            context,
-            await kubeMesh(),
-            { ...scale.churn, initialTimeoutMs: 120_000, convergenceTimeoutMs: 30_000 },
-            quick ? 180_000 : 420_000,
+          ...(await timed(
+            `c on real API servers: ${what} × ${count(scale.kubeShape.services)} services (meshpilot, istiod)`,
+            () =>
+              runKubeChurn(
+                context,
+                mesh,
+                { ...churn, initialTimeoutMs: 120_000, convergenceTimeoutMs: 30_000 },
+                quick ? 180_000 : 420_000,
+              ),
           )),
         );
       }
     }
     if (scenarios.has('e')) {
-      context.log(`scenario e: ${scale.stuck.stuckStreams} stuck readers, ${scale.stuck.changes} service changes`);
+      const what = `${scale.stuck.stuckStreams} stuck readers, ${scale.stuck.changes} service changes`;
+      context.log(`scenario e: ${what}`);
       rows.push(
-        ...(await runStuckReader(context, { ...scale.stuck, initialTimeoutMs: 60_000 }, quick ? 60_000 : 180_000)),
+        ...(await timed(`e: ${what} × ${count(scale.stuck.shape.services)} services`, () =>
+          runStuckReader(context, { ...scale.stuck, initialTimeoutMs: 60_000 }, quick ? 60_000 : 180_000),
+        )),
       );
     }
   } finally {
@@ -214,6 +285,7 @@ async function main(argv: readonly string[]): Promise<number> {
     machine: machineInfo(),
     loadAverageAtStart,
     scale: { ...scale, streamsPerWorker, scenarios: [...scenarios] },
+    parts,
     results: rows,
   };
   await writeReport(report, paths);

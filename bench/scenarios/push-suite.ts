@@ -3,19 +3,21 @@ import { nowMs, percentile, sleep } from '../clock.ts';
 import type { SummariesResult, TrackedChange } from '../fleet-protocol.ts';
 import type { MeshShape } from '../generate-mesh.ts';
 import { PEER_NAME } from '../peer-process.ts';
-import { cpuSeconds, KIB } from '../proc-stats.ts';
+import { cpuSeconds as processCpuSeconds, KIB, processTree, treeCpuSeconds, treeRssBytes } from '../proc-stats.ts';
 import { failureOf, withTimeout, type BenchContext, type Cleanup } from './context.ts';
 import { failedRow, latencyPercentile, ratioOf, round, type PeerCell, type ScenarioRow } from './result.ts';
 import {
   connectFleet,
   record,
-  settledRss,
+  settledRss as settledServerRss,
   startBaselineUnderTest,
   startMeshpilotUnderTest,
   startPeerUnderTest,
   waitConvergence,
+  type MeshpilotUnderTest,
   type ServerKind,
 } from './servers.ts';
+import { startMeshpilot } from '../meshpilot-server.ts';
 
 /**
  * Scenarios (a) full push, (d) RSS per idle stream and (b) one endpoint change, on one fleet of
@@ -34,6 +36,12 @@ export interface PushSuiteOptions {
   readonly keepNames?: boolean;
   /** Which of a, b, d to report (all three share the fleet). */
   readonly scenarios: ReadonlySet<'a' | 'b' | 'd'>;
+  /**
+   * Also measure meshpilot `serve --processes N` (after the peer, on the same mesh, with a fresh fleet
+   * and the same changes): rows `a/<streams>/processes-N` and `b/<streams>/processes-N`, its CPU and
+   * RSS summed over its process tree.
+   */
+  readonly processes?: number;
 }
 
 export interface ServerOutcome {
@@ -59,6 +67,8 @@ export interface ServerOutcome {
   readonly cpuFullPushS: number | null;
   /** Server CPU-seconds from the first change to the last one's convergence. */
   readonly cpuChangesS: number | null;
+  /** Processes whose CPU and RSS were summed (a `serve --processes N` tree: N + 1); 1 for a single process. */
+  readonly processCount: number;
 }
 
 /** The peer's outcome, or why it has none. */
@@ -82,7 +92,8 @@ export async function measure(
   context: BenchContext,
   cleanup: Cleanup,
   kind: ServerKind,
-  target: { port: number; pid: number },
+  /** `tree`: CPU and RSS summed over the process and its descendants (`serve --processes N`). */
+  target: { port: number; pid: number; tree?: boolean },
   options: PushSuiteOptions,
   tracked: readonly string[],
   applyChange: (i: number) => Promise<number>,
@@ -91,6 +102,10 @@ export async function measure(
   /** A Node.js server's heapUsed + external, read right after a forced GC. */
   heapBytes?: () => Promise<number | undefined>,
 ): Promise<ServerOutcome> {
+  const cpuSeconds = target.tree ? treeCpuSeconds : processCpuSeconds;
+  const rssOf = target.tree ? treeRssBytes : undefined;
+  const settledRss = (pid: number, settleMs?: number): Promise<number> => settledServerRss(pid, settleMs, 3, rssOf);
+  const processCount = target.tree ? (await processTree(target.pid)).length : 1;
   const rssIdleBytes = await settledRss(target.pid);
   const rssIdleGcBytes = forceGc && (await forceGc()) ? await settledRss(target.pid) : undefined;
   const heapIdleBytes = rssIdleGcBytes !== undefined ? await heapBytes?.() : undefined;
@@ -141,6 +156,7 @@ export async function measure(
   const rssAfterCloseBytes = await settledRss(target.pid);
   return {
     kind,
+    processCount,
     cpuFullPushS: cpuDelta(cpuBeforePush, cpuAfterPush),
     cpuChangesS: latencies.length > 0 ? cpuDelta(cpuBeforeChanges, cpuAfterChanges) : null,
     rssAfterCloseBytes,
@@ -169,7 +185,14 @@ export interface PushSuiteResult {
   readonly meshpilot?: ServerOutcome;
   readonly baseline?: ServerOutcome;
   readonly peer?: PeerOutcome;
+  /** meshpilot `serve --processes N`, when the options asked for it. */
+  readonly processes?: ProcessesOutcome;
 }
+
+/** meshpilot `serve --processes N`'s outcome, or why it has none. */
+export type ProcessesOutcome =
+  | { readonly ok: true; readonly processes: number; readonly outcome: ServerOutcome }
+  | { readonly ok: false; readonly processes: number; readonly error: string };
 
 export async function runPushSuite(
   context: BenchContext,
@@ -180,6 +203,7 @@ export async function runPushSuite(
   const base = { streams: n, services: options.shape.services };
   const outcomes: Partial<Record<ServerKind, ServerOutcome>> = {};
   let peer: PeerOutcome | undefined;
+  let processes: ProcessesOutcome | undefined;
   try {
     await withTimeout(`push suite at ${n} streams`, timeoutMs, async (cleanup) => {
       const plan = changePlan(options.shape, options.changes);
@@ -236,6 +260,13 @@ export async function runPushSuite(
         peer = { ok: false, error: errorMessage(error) };
         context.log(`  ${PEER_NAME}: ${peer.error}`);
       }
+      if (options.processes !== undefined) {
+        processes = await measureProcesses(context, cleanup, under, options, options.processes, tracked, async (i) => {
+          const writtenAt = nowMs();
+          await under.mesh.toggleEndpoint(plan[i]!.kubeCluster, plan[i]!.service);
+          return writtenAt;
+        });
+      }
     });
   } catch (error: unknown) {
     const { status, message } = failureOf(error);
@@ -246,12 +277,60 @@ export async function runPushSuite(
     }
   }
   peer ??= { ok: false, error: 'not run: the suite ended before the peer' };
+  if (options.processes !== undefined)
+    processes ??= { ok: false, processes: options.processes, error: 'not run: the suite ended before it' };
+  const rows = rowsOf(options, outcomes.meshpilot!, outcomes.baseline!, peer);
   return {
-    rows: rowsOf(options, outcomes.meshpilot!, outcomes.baseline!, peer),
+    rows: processes
+      ? [...rows, ...processesRows(options, outcomes.meshpilot!, outcomes.baseline!, peer, processes)]
+      : rows,
     meshpilot: outcomes.meshpilot!,
     baseline: outcomes.baseline!,
     peer,
+    ...(processes ? { processes } : {}),
   };
+}
+
+/**
+ * meshpilot `serve --processes N` on the same mesh (its manifests as the changes left them), a fresh
+ * fleet of the same N streams and the same changes; CPU and RSS of the primary and its workers.
+ */
+async function measureProcesses(
+  context: BenchContext,
+  cleanup: Cleanup,
+  under: MeshpilotUnderTest,
+  options: PushSuiteOptions,
+  processes: number,
+  tracked: readonly string[],
+  applyChange: (i: number) => Promise<number>,
+): Promise<ProcessesOutcome> {
+  try {
+    const started = nowMs();
+    const server = await startMeshpilot(under.mesh.configPath, 180_000, {
+      serveArgs: ['--processes', String(processes)],
+    });
+    cleanup.defer(() => server.stop());
+    context.log(
+      `  meshpilot --processes ${processes} up in ${Math.round(nowMs() - started)} ms (pid ${server.pid}, ${(await processTree(server.pid)).length} processes)`,
+    );
+    const outcome = await measure(
+      context,
+      cleanup,
+      'meshpilot',
+      { port: server.xdsPort, pid: server.pid, tree: true },
+      options,
+      tracked,
+      applyChange,
+    ).catch((error: unknown) => {
+      throw new Error(`${errorMessage(error)}; its last lines: ${server.tail().join(' | ')}`);
+    });
+    await server.stop();
+    return { ok: true, processes, outcome };
+  } catch (error: unknown) {
+    const failure = { ok: false as const, processes, error: errorMessage(error) };
+    context.log(`  meshpilot --processes ${processes}: ${failure.error}`);
+    return failure;
+  }
 }
 
 const TITLES = {
@@ -447,6 +526,97 @@ function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome, p
         },
       },
       ...(n < 10_000 ? { notes: 'the target is set for 10,000 streams; at this scale it is indicative' } : {}),
+    });
+  }
+  return rows;
+}
+
+/**
+ * Rows `a/<n>/processes-N` and `b/<n>/processes-N`: meshpilot `serve --processes N` in the meshpilot
+ * column, against the same baseline and peer values as the single-process rows, and its gain over one
+ * process in the notes. CPU-seconds are the whole process tree's.
+ */
+export function processesRows(
+  options: PushSuiteOptions,
+  one: ServerOutcome,
+  b: ServerOutcome,
+  peer: PeerOutcome,
+  run: ProcessesOutcome,
+): ScenarioRow[] {
+  const n = options.streams;
+  const suffix = `processes-${run.processes}`;
+  const label = `meshpilot \`serve --processes ${run.processes}\``;
+  const titles = {
+    a: `${TITLES.a}, ${label}`,
+    b: `${TITLES.b}, ${label}`,
+    d: `${TITLES.d}, ${label}`,
+  } as const;
+  const base = { streams: n, services: options.shape.services };
+  const wanted = new Set([...options.scenarios].filter((s): s is 'a' | 'b' => s === 'a' || s === 'b'));
+  if (!run.ok) {
+    return failedSuiteRows(wanted, (s) => `${s}/${n}/${suffix}`, titles, TARGETS, base, {
+      status: 'error',
+      message: run.error,
+    });
+  }
+  const p = run.outcome;
+  const complete = (o: ServerOutcome): boolean => o.fullPushMs !== undefined;
+  const versusOne = (value: number | null, single: number | null, unit: string): string =>
+    `1 process: ${single ?? '—'} ${unit}` +
+    (value !== null && single !== null && single !== 0
+      ? ` (${run.processes} / 1 process = ${round(value / single, 2)}×)`
+      : '') +
+    `; CPU-seconds and RSS are the sum over the primary and its ${run.processes} workers (${p.processCount} processes)`;
+  const peerNote = peer.ok ? '' : `; ${PEER_NAME}: ${peer.error.slice(0, 200)}`;
+  const rows: ScenarioRow[] = [];
+  if (wanted.has('a')) {
+    const mp = round(p.fullPushMs ?? null, 0);
+    const bl = round(b.fullPushMs ?? null, 0);
+    const ratio = round(ratioOf(mp, bl), 2);
+    const peerRatio = peer.ok ? ratioOf(mp, round(peer.outcome.fullPushMs ?? null, 0)) : null;
+    rows.push({
+      ...rowHead('a', `a/${n}/${suffix}`, titles, TARGETS),
+      ...base,
+      meshpilot: mp,
+      baseline: bl,
+      ratio,
+      peers: peerCells(peer, (o) => round(o.fullPushMs ?? null, 0), mp, 2),
+      cpuSeconds: cpuOf(p, b, peer, (o) => o.cpuFullPushS),
+      pass: ratio === null ? null : ratio <= 2 && (peerRatio === null || peerRatio <= 1.5),
+      status: complete(p) && complete(b) ? 'ok' : 'timeout',
+      notes: versusOne(mp, round(one.fullPushMs ?? null, 0), 'ms') + peerNote,
+      details: {
+        processes: run.processes,
+        processCount: p.processCount,
+        streamsDone: p.initialDone,
+        failure: p.firstFailure ?? null,
+        rssMiB: rssMiB(p),
+        cpuFullPushSOneProcess: round(one.cpuFullPushS, 2),
+      },
+    });
+  }
+  if (wanted.has('b')) {
+    const mp = p.missing > 0 ? null : latencyOf(p, 99);
+    const bl = b.missing > 0 ? null : latencyOf(b, 99);
+    rows.push({
+      ...rowHead('b', `b/${n}/${suffix}`, titles, TARGETS),
+      ...base,
+      meshpilot: mp,
+      baseline: bl,
+      ratio: round(ratioOf(mp, bl), 1),
+      peers: peerCells(peer, (o) => (o.missing > 0 ? null : latencyOf(o, 99)), mp, 1),
+      cpuSeconds: cpuOf(p, b, peer, (o) => o.cpuChangesS),
+      pass: p.missing > 0 ? false : mp === null ? null : mp <= 1_000,
+      status: p.convergenceTimedOut || b.convergenceTimedOut || !complete(p) || !complete(b) ? 'timeout' : 'ok',
+      notes: versusOne(mp, one.missing > 0 ? null : latencyOf(one, 99), 'ms p99') + peerNote,
+      details: {
+        changes: options.changes,
+        p50Ms: { processes: latencyOf(p, 50), oneProcess: latencyOf(one, 50) },
+        p99Ms: { processes: latencyOf(p, 99), oneProcess: latencyOf(one, 99) },
+        maxMs: { processes: latencyOf(p, 100), oneProcess: latencyOf(one, 100) },
+        neverConverged: { processes: p.missing, oneProcess: one.missing },
+        cpuChangesSOneProcess: round(one.cpuChangesS, 2),
+      },
     });
   }
   return rows;

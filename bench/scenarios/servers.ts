@@ -6,7 +6,7 @@ import { GeneratedMesh, type MeshShape } from '../generate-mesh.ts';
 import { LoadFleet } from '../load-fleet.ts';
 import { startMeshpilot, type ServerProcess } from '../meshpilot-server.ts';
 import { PEER_NAME, startPeer, type PeerProcess } from '../peer-process.ts';
-import { rssBytes } from '../proc-stats.ts';
+import { processTree, rssBytes } from '../proc-stats.ts';
 import { recordViews, saveRecording } from '../recording.ts';
 import { checkMemory, type BenchContext, type Cleanup } from './context.ts';
 
@@ -61,12 +61,17 @@ export async function startPeerUnderTest(cleanup: Cleanup, recordingDir: string)
 }
 
 /** Median of a few RSS samples after a settle time: one sample is too noisy on a busy machine. */
-export async function settledRss(pid: number, settleMs = 1_000, samples = 3): Promise<number> {
+export async function settledRss(
+  pid: number,
+  settleMs = 1_000,
+  samples = 3,
+  read: (pid: number) => Promise<number | undefined> = rssBytes,
+): Promise<number> {
   await sleep(settleMs);
   const values: number[] = [];
   for (let i = 0; i < samples; i += 1) {
     if (i > 0) await sleep(250);
-    const rss = await rssBytes(pid);
+    const rss = await read(pid);
     // A server that exited has no RSS: counted as 0 it made a negative per-stream RSS, and its streams "never converged".
     if (rss === undefined)
       throw new Error(`MESHPILOT_BENCH_ERR_SERVER_GONE: process ${pid} is gone (no VmRSS in /proc/${pid}/status)`);
@@ -88,7 +93,7 @@ export interface InitialPush {
 export async function connectFleet(
   context: BenchContext,
   cleanup: Cleanup,
-  target: { port: number; pid: number },
+  target: { port: number; pid: number; tree?: boolean },
   options: {
     streams: number;
     tracked: readonly string[];
@@ -111,8 +116,8 @@ export async function connectFleet(
   if (opened.failed > 0)
     throw new Error(`${opened.failed} of ${options.streams} streams did not connect: ${opened.firstError ?? ''}`);
   const startedAt = await fleet.start();
-  const { status, timedOut } = await fleet.waitInitial(options.timeoutMs, () =>
-    checkMemory([target.pid, ...fleet.pids()]),
+  const { status, timedOut } = await fleet.waitInitial(options.timeoutMs, async () =>
+    checkMemory([...(target.tree ? await processTree(target.pid) : [target.pid]), ...fleet.pids()]),
   );
   const complete =
     !timedOut &&
