@@ -105,9 +105,9 @@ describe('meshpilot serve --processes rows', () => {
     const cpu = cpuTable(rows);
     expect(cpu).toContain('| `a/1000/processes-2` | the full push | 8 s | 1 s | 3 s | 8× | 2.67× |');
     expect(cpu).toContain('| `b/1000/processes-2` | the changes, until converged | 2 s | 0.2 s | 0.5 s | 10× | 4× |');
-    expect(rows[0]!.notes).toContain('1 process: 4000 ms (2 / 1 process = 0.75×)');
+    expect(rows[0]!.notes).toContain('1 process: 4000 ms (2 processes / 1 = 0.75×)');
     expect(rows[0]!.notes).toContain('(3 processes)');
-    expect(rows[1]!.notes).toContain('1 process: 800 ms p99 (2 / 1 process = 0.75×)');
+    expect(rows[1]!.notes).toContain('1 process: 800 ms p99 (2 processes / 1 = 0.75×)');
   });
 
   it('lists the rows as failed, with the reason, when the processes server did not run', () => {

@@ -564,7 +564,7 @@ export function processesRows(
   const versusOne = (value: number | null, single: number | null, unit: string): string =>
     `1 process: ${single ?? '—'} ${unit}` +
     (value !== null && single !== null && single !== 0
-      ? ` (${run.processes} / 1 process = ${round(value / single, 2)}×)`
+      ? ` (${run.processes} processes / 1 = ${round(value / single, 2)}×)`
       : '') +
     `; CPU-seconds and RSS are the sum over the primary and its ${run.processes} workers (${p.processCount} processes)`;
   const peerNote = peer.ok ? '' : `; ${PEER_NAME}: ${peer.error.slice(0, 200)}`;
