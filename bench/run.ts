@@ -177,8 +177,10 @@ async function main(argv: readonly string[]): Promise<number> {
       for (const { streams, shape, processes } of scale.pushSuites) {
         const servers = `meshpilot, baseline, ${PEER_NAME}${processes ? `, meshpilot --processes ${processes}` : ''}`;
         context.log(`scenarios ${[...suite].join(', ')}: ${count(streams)} streams, ${count(shape.services)} services`);
-        // A server's share: its start, fleet, full push, recording, RSS samples and changes; more at 10,000 streams.
-        const perServerMs = quick ? 45_000 : streams >= 10_000 ? 300_000 : 150_000;
+        // The full push's bytes grow with streams × services (~3 KB per stream and service): its bound
+        // does too. A server's share of the suite: its start, fleet, full push, recording, RSS samples, changes.
+        const initialTimeoutMs = Math.max(60_000, (streams * Math.max(100, shape.services)) / 4);
+        const perServerMs = quick ? 45_000 : initialTimeoutMs + 60_000;
         const result = await timed(
           `${suite.has('a') ? 'a' : ''}${suite.has('b') ? 'b' : ''}${suite.has('d') ? 'd' : ''} at ${count(streams)} streams × ${count(shape.services)} services (${servers})`,
           () =>
@@ -188,7 +190,7 @@ async function main(argv: readonly string[]): Promise<number> {
                 shape,
                 streams,
                 changes: scale.edsChanges,
-                initialTimeoutMs: Math.max(60_000, streams * 25),
+                initialTimeoutMs,
                 convergenceTimeoutMs: quick ? 15_000 : 30_000,
                 scenarios: suite,
                 ...(processes ? { processes } : {}),
@@ -250,7 +252,7 @@ async function main(argv: readonly string[]): Promise<number> {
                 context,
                 mesh,
                 { ...churn, initialTimeoutMs: 120_000, convergenceTimeoutMs: 30_000 },
-                quick ? 180_000 : 420_000,
+                quick ? 180_000 : 480_000,
               ),
           )),
         );
