@@ -226,6 +226,13 @@ ${capacityMarkdown(report.results, report.capacityInputs)}
   resource once and builds every response from those bytes); a change is a new version of the resource
   handed to \`LinearCache.UpdateResources\` (in (c) batched every 100 ms, as for the baseline). Go uses
   both cores; meshpilot serves on one Node.js main thread.
+- **meshpilot \`serve --processes 2\`** (rows \`…/processes-2\`, issue #16 point 3). After the peer, in the same
+  push suite: \`meshpilot serve --processes 2\` on the same manifest folders (two workers behind the same
+  ports, node:cluster handing each new connection to the next; each worker a whole control plane), a
+  fresh fleet of the same N streams and the same changes. Its row has the same baseline and peer values
+  as the single-process row, so its ratios show the gain (or not) of using both cores against the peers;
+  the notes give the single-process value and processes / 1. CPU-seconds and RSS are summed over the
+  primary and its workers (/proc of the process tree).
 - **istiod peer and real API servers** (rows \`…/kube/…\`). One real kube-apiserver + etcd per kube cluster
   (interop/kube-apiserver) holds the generated mesh (fewer pods than the manifest folders, see Scale:
   every object is an API write on the same cores). meshpilot reads them through its kube registry (one
@@ -277,19 +284,20 @@ that makes the bench use more than 75% of the machine's memory.
   runs each; a single quick run decides nothing.
 - **meshpilot's convergence includes its file registry.** A manifest edit is noticed by fs.watch, then
   (after a 30 ms settle) the registry re-reads and re-parses *every* manifest of that kube cluster
-  (1,000 files, ~12,000 objects at full scale) before the snapshot is rebuilt and the debounce starts.
+  (one file per service: 1,000 files, ~12,000 objects on the 1,000-service mesh) before the snapshot is rebuilt and the debounce starts.
   A kube-apiserver watch delivers one object instead. \`pilot_proxy_convergence_time\` on /metrics starts
   later (when the pipeline sees the change), so it reads lower than (b).
 - **Per-workload CDS.** Node ids carry pod IPs, as Istio's do, and meshpilot builds sidecar CDS per
   workload (inbound clusters), while EDS is shared per view; the baseline replays one recorded CDS per view.
-- **Bytes.** Each full push is ~3 MB of CDS + EDS per stream at 1,000 services: at 10,000 streams that is
-  ~32 GB through loopback for each server, received and parsed by the clients on the same 2 cores.
-- **SotW ACKs are heavy.** Every EDS ACK repeats all subscribed names (~50 KB at 1,000 services), as
-  Envoy's do. One EDS update to 10,000 streams therefore brings ~500 MB of ACKs back, which is why even the
-  baseline needs over a second in (b) at 10,000 streams here. In (c) the baseline (told about changes every
+- **Bytes.** Each full push is ~3 MB of CDS + EDS per stream at 1,000 services and ~0.3 MB at 100: at
+  full scale ~3 GB through loopback for each server in each push suite (1,000 × 3 MB, 10,000 × 0.3 MB),
+  received and parsed by the clients on the same 2 cores.
+- **SotW ACKs are heavy.** Every EDS ACK repeats all subscribed names (~50 KB at 1,000 services, ~5 KB at
+  100), as Envoy's do: one EDS update to 1,000 streams on the 1,000-service mesh brings ~50 MB of ACKs back,
+  to 10,000 streams on the 100-service mesh as much. In (c) the baseline (told about changes every
   100 ms, no debounce) makes every stream ACK 10 times a second and falls behind, while meshpilot's debounce
   (max 1 s) sends fewer, larger pushes: there the baseline is a limit of the whole setup, not of a server.
-- **RSS per stream (d)** is dominated by what pushing N × 3 MB leaves in the allocator: RSS does not go
+- **RSS per stream (d)** is dominated by what pushing N full pushes leaves in the allocator: RSS does not go
   down when the streams close (see the notes and results.json). The baseline, which keeps no per-stream
   state, shows the floor; meshpilot − baseline estimates meshpilot's own per-stream memory.
 
