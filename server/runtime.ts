@@ -17,6 +17,7 @@ import { SECRET_TYPE } from '../protos/type-urls.ts';
 import { startSecurity, type SecurityPlane } from './security/start-security.ts';
 import { startWebhookServer } from './webhooks/webhook-server.ts';
 import { webhookHandlers } from './webhooks/handlers.ts';
+import { ManifestFolders } from './config/manifest-folder.ts';
 import { startConfigSources, type IstioConfigPlane } from './istio-config/start-config-sources.ts';
 import { countUnknownTopology } from './generators/proxy-topology.ts';
 
@@ -105,9 +106,14 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
     gatewayDns: config.gatewayDns,
   });
 
+  // A manifest folder that is both a kube cluster and Istio config (its WorkloadEntries) is read once for both.
+  const manifestFolders = new ManifestFolders(
+    options.fileResyncMs !== undefined ? { resyncMs: options.fileResyncMs } : {},
+  );
   const sourceOptions = {
     logger,
     registry: config.registry,
+    manifestFolders,
     ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}),
   };
   const rootCerts =
@@ -188,6 +194,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
         logger,
         metrics,
         onChange: (set) => pipeline.setIstioConfig(set),
+        manifestFolders,
         ...(options.fileResyncMs !== undefined ? { fileResyncMs: options.fileResyncMs } : {}),
       }),
       membership.startConfigured(),

@@ -131,7 +131,8 @@ export function parseManifestText(text: string, source: string): ManifestReadRes
 
 export type LocatedObjects = { located: { object: KubeObject; path: string }[]; errors: ConfigError[] };
 
-function parseLocated(text: string, source: string): LocatedObjects {
+/** Like parseManifestText, with the `<source>#<index>` each object came from. Pure. */
+export function parseLocated(text: string, source: string): LocatedObjects {
   const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   const documents = Array.isArray(parsed) ? parsed : [];
@@ -189,17 +190,33 @@ async function listManifestFiles(dir: string, depth: number, seen: Set<string>):
       entry.isDirectory() ||
       (entry.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory() === true);
     if (isDirectory) files.push(...(await listManifestFiles(path, depth + 1, seen)));
-    else if (MANIFEST_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) files.push(path);
+    else if (isManifestFileName(entry.name)) files.push(path);
   }
   return files;
 }
 
-function objectKey(object: KubeObject): string {
+/** Whether a file of this name is read as a manifest (by extension; dot-files never are). */
+export function isManifestFileName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return !name.startsWith('.') && MANIFEST_EXTENSIONS.some((ext) => lower.endsWith(ext));
+}
+
+/** What makes two manifest objects the same object: group, kind, namespace, name. */
+export function manifestObjectKey(object: KubeObject): string {
   const group = object.apiVersion.includes('/') ? object.apiVersion.slice(0, object.apiVersion.indexOf('/')) : '';
   return `${group}|${object.kind}|${object.metadata.namespace ?? ''}|${object.metadata.name}`;
 }
 
-function describeObject(object: KubeObject): string {
+/** The error for the copy at `path` of an object first defined at `first` (the copy is ignored). */
+export function duplicateObjectError(object: KubeObject, path: string, first: string): ConfigError {
+  return {
+    path,
+    message: `${describeManifestObject(object)} is defined twice (first in ${first}); this copy is ignored`,
+    code: ManifestErrorCode.duplicateObject,
+  };
+}
+
+function describeManifestObject(object: KubeObject): string {
   const namespace = object.metadata.namespace === undefined ? '' : `${object.metadata.namespace}/`;
   return `${object.kind} ${namespace}${object.metadata.name}`;
 }
@@ -253,17 +270,13 @@ export async function readManifestFolder(dir: string, options: ManifestReadOptio
     options.cache?.set(file, { text, parsed });
     result.errors.push(...parsed.errors);
     for (const { object, path } of parsed.located) {
-      const key = objectKey(object);
+      const key = manifestObjectKey(object);
       const first = firstSeen.get(key);
       if (first === undefined) {
         firstSeen.set(key, path);
         result.objects.push(object);
       } else {
-        result.errors.push({
-          path,
-          message: `${describeObject(object)} is defined twice (first in ${first}); this copy is ignored`,
-          code: ManifestErrorCode.duplicateObject,
-        });
+        result.errors.push(duplicateObjectError(object, path, first));
       }
     }
   }

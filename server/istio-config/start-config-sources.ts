@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { IstioConfigSet } from '../../model/istio/types.ts';
+import type { ManifestFolders } from '../config/manifest-folder.ts';
 import type { MeshpilotConfig } from '../config/schema.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { BackoffOptions } from '../kube/backoff.ts';
@@ -19,6 +20,8 @@ export interface ConfigSourcesOptions {
   /** Receives every new accepted set (the pipeline rebuilds the snapshot from it). */
   readonly onChange: (set: IstioConfigSet) => void;
   readonly fileResyncMs?: number;
+  /** Manifest folders shared with the file registries reading the same folders (each read once). */
+  readonly manifestFolders?: ManifestFolders;
   readonly backoff?: BackoffOptions;
 }
 
@@ -29,13 +32,25 @@ export interface IstioConfigPlane {
   stop(): Promise<void>;
 }
 
+function fileSourceOptions(options: ConfigSourcesOptions): {
+  logger: Logger;
+  resyncMs?: number;
+  folders?: ManifestFolders;
+} {
+  return {
+    logger: options.logger,
+    ...(options.fileResyncMs !== undefined ? { resyncMs: options.fileResyncMs } : {}),
+    ...(options.manifestFolders !== undefined ? { folders: options.manifestFolders } : {}),
+  };
+}
+
 function createSources(options: ConfigSourcesOptions): IstioConfigSource[] {
   return [...configSources(options), ...memberSources(options)];
 }
 
 function configSources(options: ConfigSourcesOptions): IstioConfigSource[] {
   const { config, logger } = options;
-  const fileOptions = { logger, ...(options.fileResyncMs !== undefined ? { resyncMs: options.fileResyncMs } : {}) };
+  const fileOptions = fileSourceOptions(options);
   return config.config.map((source): IstioConfigSource => {
     if (source.manifests !== undefined) return new ManifestConfigSource({ dir: source.manifests, ...fileOptions });
     const kubeCluster = config.clusters.find((c) => c.name === source.cluster);
@@ -59,7 +74,7 @@ function configSources(options: ConfigSourcesOptions): IstioConfigSource[] {
 /** The WorkloadEntries of the member kube clusters (workloadEntryMembers), each belonging to its kube cluster. */
 function memberSources(options: ConfigSourcesOptions): IstioConfigSource[] {
   const { logger } = options;
-  const fileOptions = { logger, ...(options.fileResyncMs !== undefined ? { resyncMs: options.fileResyncMs } : {}) };
+  const fileOptions = fileSourceOptions(options);
   return workloadEntryMembers(options.config).map((kubeCluster): IstioConfigSource => {
     if (kubeCluster.manifests !== undefined)
       return new ManifestConfigSource({

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { KubeClusterConfig } from '../config/schema.ts';
+import type { ManifestFolders } from '../config/manifest-folder.ts';
 import type { BackoffOptions } from '../kube/backoff.ts';
 import { FileRegistry } from './file-registry.ts';
 import type { KubeClusterSource } from './kube-cluster-source.ts';
@@ -9,6 +10,8 @@ import { KubeWatcher, type RegistrySettings } from './kube-watcher.ts';
 export interface SourceOptions {
   readonly logger: Logger;
   readonly fileResyncMs?: number;
+  /** Manifest folders shared with the Istio config sources reading the same folders (each read once). */
+  readonly manifestFolders?: ManifestFolders;
   /** config `registry:` (resync, unreachable policy) for API-server clusters. */
   readonly registry?: Partial<RegistrySettings>;
   /** Restart backoff of failed watches (tests shorten it). */
@@ -25,6 +28,7 @@ export function createKubeClusterSource(cluster: KubeClusterConfig, options: Sou
       dir: cluster.manifests,
       logger: options.logger,
       ...(options.fileResyncMs !== undefined ? { resyncMs: options.fileResyncMs } : {}),
+      ...(options.manifestFolders !== undefined ? { folders: options.manifestFolders } : {}),
     });
   }
   return new KubeWatcher({
