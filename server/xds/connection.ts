@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { isKnownTypeUrl, PUSH_ORDER, shortTypeName, type XdsTypeUrl } from '../../protos/type-urls.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { AuthenticatedIdentity } from './authenticated-identity.ts';
+import { enableFramedWrites } from './grpc-framed-writes.ts';
 import { releaseReadBuffers } from './grpc-read-buffers.ts';
 import { isDebugTypeUrl, type DebugResponder, type DebugResource } from './debug-types.ts';
 import { mergePending, type PendingChanges } from './pending-changes.ts';
@@ -87,6 +88,7 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     this.call = call;
     this.context = context;
     this.id = id;
+    enableFramedWrites(call);
     call.on('data', (bytes: Buffer) => this.onData(bytes));
     // A connection destroyed (keepalive) also ends the request side: look one turn later whether it was cancelled.
     call.on('end', () => setImmediate(() => (call.cancelled ? this.lost() : this.close())));

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 import { lookupMessage } from '../../protos/load.ts';
 import { encodeResourcesField, type EncodedResource } from './encoded-resource.ts';
+import { framedMessage } from './grpc-framed-writes.ts';
 
 /**
  * DiscoveryResponse / DeltaDiscoveryResponse written by hand around the cached Any bytes, so a
@@ -30,7 +31,8 @@ function asBuffer(bytes: Uint8Array): Buffer {
 /**
  * A DiscoveryResponse around already-encoded resources. `resourcesField` (from
  * encodeResourcesField) lets many streams sending one shared set reuse its bytes: each response
- * is then one copy of them between a small head and tail.
+ * is then one copy of them between a small head and tail, with its gRPC prefix before it
+ * (grpc-framed-writes.ts).
  */
 export function encodeDiscoveryResponse(response: {
   versionInfo: string;
@@ -41,10 +43,16 @@ export function encodeDiscoveryResponse(response: {
   controlPlane: ControlPlaneId;
 }): Buffer {
   const head = protobuf.Writer.create().uint32(10).string(response.versionInfo).finish();
-  const tail = protobuf.Writer.create().uint32(34).string(response.typeUrl).uint32(42).string(response.nonce);
-  writeControlPlane(tail, 6, response.controlPlane);
+  const tailWriter = protobuf.Writer.create().uint32(34).string(response.typeUrl).uint32(42).string(response.nonce);
+  writeControlPlane(tailWriter, 6, response.controlPlane);
+  const tail = tailWriter.finish();
   const resources = response.resourcesField ?? encodeResourcesField(response.resources);
-  return Buffer.concat([head, resources, tail.finish()]);
+  // Framed for gRPC as it is built: grpc-js then writes these bytes without copying them again.
+  const message = framedMessage(head.length + resources.length + tail.length);
+  message.set(head, 0);
+  message.set(resources, head.length);
+  message.set(tail, head.length + resources.length);
+  return message;
 }
 
 export function encodeDeltaDiscoveryResponse(response: {
