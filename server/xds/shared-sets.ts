@@ -8,6 +8,24 @@ interface ChangedSet {
   readonly versions: Map<string, string>;
 }
 
+interface SharedSubscription {
+  readonly names: WeakRef<ReadonlySet<string>>;
+  /** Whether the request listed any name (`*` included), and whether one was `*`: known when recorded. */
+  readonly listed?: boolean;
+  readonly star?: boolean;
+}
+
+/** A subscription some request with the same names made: the shared set and how its names were listed. */
+export interface KnownSubscription {
+  readonly names: ReadonlySet<string>;
+  readonly listed: boolean;
+  readonly star: boolean;
+}
+
+function listedOf(requested: readonly string[]): { listed: boolean; star: boolean } {
+  return { listed: requested.length > 0, star: requested.includes('*') };
+}
+
 /** Chained versions remembered per changed set: a view's streams share one previous version. */
 const MAX_CHAINED_VERSIONS = 64;
 
@@ -30,23 +48,46 @@ export class SharedSets {
   private readonly changedSets = new WeakMap<readonly string[], ChangedSet>();
 
   /** Subscriptions by type URL and names digest, held weakly: gone once no stream holds them. */
-  private readonly subscriptions = new Map<string, WeakRef<ReadonlySet<string>>>();
+  private readonly subscriptions = new Map<string, SharedSubscription>();
   private readonly forgetSubscription = new FinalizationRegistry<string>((key) => {
-    if (this.subscriptions.get(key)?.deref() === undefined) this.subscriptions.delete(key);
+    if (this.subscriptions.get(key)?.names.deref() === undefined) this.subscriptions.delete(key);
   });
 
   /**
    * The set of subscribed names every SotW stream of a type with the same request names (same
    * digest of their bytes) shares; `names` becomes it when none is held yet. Shared sets are never
-   * changed: a stream whose subscription changes gets another one.
+   * changed: a stream whose subscription changes gets another one. With `requested` (the request's
+   * names as listed), later requests with that digest need not decode their names at all
+   * (knownSubscription).
    */
-  subscriptionOf(typeUrl: string, digest: string, names: ReadonlySet<string>): ReadonlySet<string> {
+  subscriptionOf(
+    typeUrl: string,
+    digest: string,
+    names: ReadonlySet<string>,
+    requested?: readonly string[],
+  ): ReadonlySet<string> {
     const key = `${typeUrl}#${digest}`;
-    const known = this.subscriptions.get(key)?.deref();
-    if (known !== undefined && known.size === names.size) return known;
-    this.subscriptions.set(key, new WeakRef(names));
+    const entry = this.subscriptions.get(key);
+    const known = entry?.names.deref();
+    if (known !== undefined && known.size === names.size) {
+      if (entry !== undefined && entry.listed === undefined && requested !== undefined)
+        this.subscriptions.set(key, { names: entry.names, ...listedOf(requested) });
+      return known;
+    }
+    this.subscriptions.set(key, {
+      names: new WeakRef(names),
+      ...(requested === undefined ? {} : listedOf(requested)),
+    });
     this.forgetSubscription.register(names, key);
     return names;
+  }
+
+  /** What an earlier request with the same names (same digest) subscribed to, while some stream holds it. */
+  knownSubscription(typeUrl: string, digest: string): KnownSubscription | undefined {
+    const entry = this.subscriptions.get(`${typeUrl}#${digest}`);
+    const names = entry?.names.deref();
+    if (entry?.listed === undefined || names === undefined) return undefined;
+    return { names, listed: entry.listed, star: entry.star === true };
   }
 
   /**

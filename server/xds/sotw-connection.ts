@@ -1,9 +1,12 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { EncodedResource } from './encoded-resource.ts';
 import { XdsConnection, type ConnectionContext } from './connection.ts';
-import type { StreamProxy, Touched } from './resource-source.ts';
+import type { ResourceMap, StreamProxy, Touched } from './resource-source.ts';
+import type { KnownSubscription } from './shared-sets.ts';
 import type { TypeState } from './type-state.ts';
 import { decodeDiscoveryRequest, encodeDiscoveryResponse } from './wire.ts';
+
+const EMPTY: ResourceMap = new Map();
 
 /**
  * StreamAggregatedResources (state of the world). CDS and LDS responses carry every subscribed
@@ -41,16 +44,22 @@ export class SotwConnection<P extends StreamProxy, C> extends XdsConnection<P, C
     // An ACK repeating the subscription (same bytes) needs no names at all.
     let changed = false;
     if (firstRequest || request.namesDigest !== state.namesDigest) {
-      const available = this.available(state);
-      // Keep the cache's copy of each name: a subscription of thousands of names then costs no strings per stream.
-      changed = updateSubscription(
-        state,
-        request.resourceNames(),
-        firstRequest,
-        (name) => available.get(name)?.name ?? name,
-        // Streams of a view subscribe to the same names: one set for all of them (an idle stream holds none of its own).
-        (names) => this.context.sharedSets.subscriptionOf(state.typeUrl, request.namesDigest, names),
-      );
+      const sharedSets = this.context.sharedSets;
+      // Another stream sent the same names (same bytes): its subscription, without decoding a name.
+      const known = sharedSets.knownSubscription(state.typeUrl, request.namesDigest);
+      const available = known === undefined ? this.available(state) : EMPTY;
+      changed =
+        known !== undefined
+          ? applyKnownSubscription(state, known, firstRequest)
+          : updateSubscription(
+              state,
+              request.resourceNames(),
+              firstRequest,
+              // Keep the cache's copy of each name: a subscription of thousands of names then costs no strings per stream.
+              (name) => available.get(name)?.name ?? name,
+              // Streams of a view subscribe to the same names: one set for all of them (an idle stream holds none of its own).
+              (names, requested) => sharedSets.subscriptionOf(state.typeUrl, request.namesDigest, names, requested),
+            );
       state.namesDigest = request.namesDigest;
       if (changed) this.checkSubscriptionLimits(state);
     }
@@ -150,7 +159,7 @@ export function updateSubscription(
   names: readonly string[],
   firstRequest: boolean,
   canonical: (name: string) => string = (name) => name,
-  share: (names: Set<string>) => ReadonlySet<string> = (names) => names,
+  share: (names: Set<string>, requested: readonly string[]) => ReadonlySet<string> = (names) => names,
 ): boolean {
   if (firstRequest && names.length === 0 && state.allowsWildcard) state.legacyWildcard = true;
   if (names.length > 0) state.legacyWildcard = false;
@@ -160,7 +169,25 @@ export function updateSubscription(
   const listed = new Set<string>();
   for (const name of names) if (name !== '*') listed.add(canonical(name));
   state.wildcard = wildcard;
-  state.names = share(listed);
+  state.names = share(listed, names);
+  return true;
+}
+
+/** updateSubscription for a request whose names are those of a known subscription (same digest). */
+export function applyKnownSubscription(state: TypeState, known: KnownSubscription, firstRequest: boolean): boolean {
+  if (firstRequest && !known.listed && state.allowsWildcard) state.legacyWildcard = true;
+  if (known.listed) state.legacyWildcard = false;
+  const wildcard = state.allowsWildcard && (state.legacyWildcard || known.star);
+  if (wildcard === state.wildcard && sameSet(known.names, state.names)) return false;
+  state.wildcard = wildcard;
+  state.names = known.names;
+  return true;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const name of a) if (!b.has(name)) return false;
   return true;
 }
 

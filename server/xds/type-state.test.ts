@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../protos/type-urls.ts';
 import type { EncodedResource } from './encoded-resource.ts';
-import { updateSubscription } from './sotw-connection.ts';
+import { applyKnownSubscription, updateSubscription } from './sotw-connection.ts';
 import { SharedSets } from './shared-sets.ts';
 import { SentResources, TypeState } from './type-state.ts';
 
@@ -64,6 +64,57 @@ describe('TypeState', () => {
     third.ownNames().add('c');
     expect([...first.names]).toEqual(['a', 'b']);
     expect([...third.names]).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('a request with the names of a known subscription (same digest) is not decoded', () => {
+  /** Each request's names, keyed by a stand-in digest (the names joined). */
+  const sequences: readonly (readonly string[])[][] = [
+    [[], [], ['x'], [], ['*'], ['*', 'x'], []],
+    [['a', 'b'], ['b', 'a', 'a'], ['b'], [], ['a', 'b']],
+    [['*'], [], ['x', '*'], ['x']],
+  ];
+
+  it('leaves a stream in the state decoding the names would, and says the same about a change', () => {
+    for (const typeUrl of [CLUSTER_TYPE, ENDPOINT_TYPE])
+      for (const sequence of sequences) {
+        const sets = new SharedSets();
+        // A first stream decodes every request and records each subscription with how it was listed.
+        const decoded = new TypeState(typeUrl);
+        const viaKnown = new TypeState(typeUrl);
+        let usedKnown = 0;
+        sequence.forEach((names, i) => {
+          const digest = names.join(',');
+          const decodedChanged = updateSubscription(decoded, names, i === 0, undefined, (set, requested) =>
+            sets.subscriptionOf(typeUrl, digest, set, requested),
+          );
+          // A second stream sending the same requests finds each one known (the first stream holds it).
+          const known = sets.knownSubscription(typeUrl, digest);
+          if (known !== undefined) usedKnown += 1;
+          const knownChanged =
+            known === undefined
+              ? updateSubscription(viaKnown, names, i === 0)
+              : applyKnownSubscription(viaKnown, known, i === 0);
+          expect([
+            typeUrl,
+            names,
+            knownChanged,
+            viaKnown.wildcard,
+            viaKnown.legacyWildcard,
+            [...viaKnown.names],
+          ]).toEqual([typeUrl, names, decodedChanged, decoded.wildcard, decoded.legacyWildcard, [...decoded.names]]);
+        });
+        expect(usedKnown).toBeGreaterThan(0);
+      }
+  });
+
+  it('knows a subscription only when it was recorded with how its names were listed', () => {
+    const sets = new SharedSets();
+    sets.subscriptionOf(ENDPOINT_TYPE, 'd', new Set(['a']));
+    expect(sets.knownSubscription(ENDPOINT_TYPE, 'd')).toBeUndefined();
+    const names = sets.subscriptionOf(ENDPOINT_TYPE, 'd', new Set(['a']), ['a', 'a']);
+    expect(sets.knownSubscription(ENDPOINT_TYPE, 'd')).toEqual({ names, listed: true, star: false });
+    expect(sets.knownSubscription(CLUSTER_TYPE, 'd')).toBeUndefined();
   });
 });
 
