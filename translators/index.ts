@@ -60,6 +60,14 @@ export function sharedView(view: ProxyView, snapshot: MeshSnapshot): ProxyView {
   return kept.length === 0 ? rest : { ...rest, labels: Object.fromEntries(kept) };
 }
 
+/**
+ * What of `snapshot` sharedView reads, as a string: two snapshots with the same basis give every
+ * view the same shared view, so it need not be worked out again per proxy.
+ */
+export function sharedViewBasis(snapshot: MeshSnapshot): string {
+  return [...failoverLabelKeys(snapshot)].sort().join('\n');
+}
+
 /** Everything of one type for one proxy, shared and per-workload parts together. Pure. */
 export function translateAll(typeUrl: XdsTypeUrl, snapshot: MeshSnapshot, view: ProxyView): XdsResource[] {
   const translator = translatorFor(typeUrl);

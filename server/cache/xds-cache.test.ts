@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProxyView } from '../../model/proxy-view.ts';
+import type { MeshSnapshot } from '../../model/types.ts';
 import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../protos/type-urls.ts';
 import { sidecarView, snapshotOf } from '../../e2e/support/snapshot-fixture.ts';
 import { shareUnchanged } from '../../model/snapshot-delta.ts';
@@ -9,7 +10,50 @@ const snapshot = (ips: string[]) =>
   snapshotOf([{ name: 'helloworld', port: 5000, endpoints: ips.map((ip) => ({ ip })) }]);
 const view = (network: string): ProxyView => sidecarView(network);
 
+/** `base` with a DestinationRule whose failoverPriority names the pod label `app`: views then split by it. */
+function withFailoverOnApp(base: MeshSnapshot): MeshSnapshot {
+  const rule = {
+    kind: 'DestinationRule' as const,
+    meta: {
+      namespace: 'default',
+      name: 'by-app',
+      resourceVersion: '1',
+      labels: {},
+      annotations: {},
+      origin: { type: 'file' as const, path: 'by-app.yaml' },
+    },
+    spec: {
+      host: 'helloworld.default.svc.cluster.local',
+      trafficPolicy: { loadBalancer: { localityLbSetting: { failoverPriority: ['app'] } } },
+    },
+  };
+  return { ...base, istioConfig: { ...base.istioConfig, destinationRules: [rule] } };
+}
+
 describe('XdsCache', () => {
+  it("follows the snapshot's failoverPriority labels in each proxy's shared view, and only works it out again when they change", () => {
+    const cache = new XdsCache();
+    const a: ProxyView = { ...view('n1'), labels: { app: 'a' } };
+    const b: ProxyView = { ...view('n1'), labels: { app: 'b' } };
+    type Resources = ReturnType<XdsCache['resources']>;
+    const shared = (): [Resources, Resources] => [cache.resources(a, ENDPOINT_TYPE), cache.resources(b, ENDPOINT_TYPE)];
+    cache.setSnapshot(snapshot(['10.0.0.1']));
+    const [first, second] = shared();
+    expect(second).toBe(first);
+    // The same proxies (view objects) after a rule names `app`: one shared view each.
+    cache.setSnapshot(withFailoverOnApp(snapshot(['10.0.0.1'])));
+    const [ruledA, ruledB] = shared();
+    expect(ruledB).not.toBe(ruledA);
+    // Endpoints change, the labels a rule names do not: still apart; and together again without the rule.
+    cache.setSnapshot(withFailoverOnApp(snapshot(['10.0.0.2'])));
+    const [movedA, movedB] = shared();
+    expect(movedB).not.toBe(movedA);
+    expect([...movedA.values()][0]).not.toBe([...ruledA.values()][0]);
+    cache.setSnapshot(snapshot(['10.0.0.2']));
+    const [plainA, plainB] = shared();
+    expect(plainB).toBe(plainA);
+  });
+
   it('gives the same versions after a restart (versions are content hashes, not counters)', () => {
     const before = new XdsCache();
     before.setSnapshot(snapshot(['10.0.0.1']));

@@ -4,7 +4,7 @@ import { viewKey, type ProxyView } from '../../model/proxy-view.ts';
 import { FULL_DELTA, mergeDeltas, type SnapshotDelta } from '../../model/snapshot-delta.ts';
 import type { MeshSnapshot } from '../../model/types.ts';
 import { MESH_GENERATORS, type TypeGenerator } from '../generators/index.ts';
-import { scopedSnapshot, scopeKeyOf, sharedView } from '../generators/view-scope.ts';
+import { scopedSnapshot, scopeKeyOf, sharedView, sharedViewBasis } from '../generators/view-scope.ts';
 import type { XdsResource } from '../../translators/resource.ts';
 import type { EncodedResource } from '../xds/encoded-resource.ts';
 import { encodeResource } from './encoded-resource.ts';
@@ -28,6 +28,8 @@ interface ViewEntry {
   readonly key: string;
   shared: ProxyView;
   sharedKey: string;
+  /** sharedViewBasis of the snapshot `shared` was worked out from. */
+  basis: string;
   generation: number;
   readonly byType: Map<XdsTypeUrl, ResourceMap>;
 }
@@ -52,6 +54,8 @@ function internKey(resource: EncodedResource): string {
  */
 export class XdsCache {
   private snapshot: MeshSnapshot | undefined;
+  /** sharedViewBasis(snapshot): while it stays the same, every proxy keeps its shared view and keys. */
+  private basis = '';
   private generation = 0;
   private deltas: SnapshotDelta[] = [];
   private memo = new Map<string, MemoEntry>();
@@ -67,6 +71,7 @@ export class XdsCache {
 
   setSnapshot(snapshot: MeshSnapshot, delta: SnapshotDelta = FULL_DELTA): void {
     this.snapshot = snapshot;
+    this.basis = sharedViewBasis(snapshot);
     this.generation += 1;
     this.deltas.push(delta);
     if (this.deltas.length > DELTA_HISTORY) this.deltas.shift();
@@ -119,15 +124,19 @@ export class XdsCache {
         key: viewKey(view),
         shared,
         sharedKey: viewKey(shared),
+        basis: this.basis,
         generation: this.generation,
         byType: new Map(),
       };
       this.viewEntries.set(view, entry);
     } else if (entry.generation !== this.generation) {
       // Which labels the shared view keeps follows the snapshot's failoverPriority labels.
-      const shared = sharedView(view, this.snapshot!);
-      entry.shared = shared;
-      entry.sharedKey = viewKey(shared);
+      if (entry.basis !== this.basis) {
+        const shared = sharedView(view, this.snapshot!);
+        entry.shared = shared;
+        entry.sharedKey = viewKey(shared);
+        entry.basis = this.basis;
+      }
       entry.generation = this.generation;
       entry.byType.clear();
     }

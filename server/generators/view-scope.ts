@@ -26,4 +26,4 @@ export function scopedSnapshot(snapshot: MeshSnapshot, view: ProxyView): MeshSna
 }
 
 /** The view without the proxy's own workload (and labels no failoverPriority reads): see translators/index.ts. */
-export { sharedView } from '../../translators/index.ts';
+export { sharedView, sharedViewBasis } from '../../translators/index.ts';

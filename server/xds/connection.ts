@@ -449,16 +449,18 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
       release?.();
       if (this.unflushed === 0 && this.blocked && !this.closed && this.roomToSend()) this.onDrain();
     });
-    state.sentAt = new Date().toISOString();
+    state.sentAtMs = Date.now();
     state.sentChangeAt = this.changeSeenAt;
     const type = shortTypeName(state.typeUrl);
     this.context.metrics.pushes.inc({ type });
     this.context.metrics.configSize.observe({ type }, bytes.length);
     this.context.metrics.pushTime.observe({ type }, (performance.now() - started) / 1000);
-    this.context.logger.debug(
-      { connection: this.id, proxy: this.proxy?.id, type, nonce: state.nonce, version: state.version },
-      'push',
-    );
+    const logger = this.context.logger;
+    if (logger.isLevelEnabled('debug'))
+      logger.debug(
+        { connection: this.id, proxy: this.proxy?.id, type, nonce: state.nonce, version: state.version },
+        'push',
+      );
   }
 
   /** Ended by the peer or its connection, not by the client finishing nor by the server: counted. */

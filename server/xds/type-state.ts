@@ -41,7 +41,11 @@ export class TypeState {
    * added or changed, and Envoy keeps it warming until they arrive (server/xds/warming.ts).
    */
   readonly mustResend = new Set<string>();
-  sentAt: string | undefined;
+  /** Date.now() of the last response (kept as a number: a push writes it to every stream). */
+  sentAtMs: number | undefined;
+  get sentAt(): string | undefined {
+    return this.sentAtMs === undefined ? undefined : new Date(this.sentAtMs).toISOString();
+  }
   /** performance.now() when the change carried by the last response was first seen. */
   sentChangeAt: number | undefined;
   requests = 0;
