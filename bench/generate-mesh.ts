@@ -218,6 +218,12 @@ export class GeneratedMesh {
     state.probe = !state.probe;
   }
 
+  /** Flips the extra port of service `s` in kube cluster `k` without writing anything (for other sources). */
+  flipServicePort(k: number, s: number): void {
+    const state = this.stateOf(k, s);
+    state.extraPort = !state.extraPort;
+  }
+
   private serviceFile(k: number, s: number): { path: string; text: string } {
     const items = this.serviceObjects(k, s);
     const dir = this.kubeClusters[k]!.dir;

@@ -19,6 +19,8 @@ export interface PeerProcess extends ServerProcess {
   readonly version: string;
   /** A new version of each named EDS resource in every view that has it; resolves with the watches woken. */
   push(resources: readonly string[]): Promise<number>;
+  /** A service change: a new CDS snapshot version in every view (one cluster changed); resolves with the views. */
+  changeClusters(): Promise<number>;
 }
 
 /** The built peer binary: `bash interop/gcp-peer/build.sh` (a hash check when it is already built). */
@@ -86,6 +88,9 @@ export async function startPeer(recordingDir: string, timeoutMs: number): Promis
     tail: () => [...tail],
     push(resources: readonly string[]): Promise<number> {
       return waiters.request((id) => child.stdin.write(`${JSON.stringify({ op: 'push', id, resources })}\n`));
+    },
+    changeClusters(): Promise<number> {
+      return waiters.request((id) => child.stdin.write(`${JSON.stringify({ op: 'cds', id })}\n`));
     },
     stop: async () => {
       child.stdin.end();

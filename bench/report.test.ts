@@ -13,6 +13,8 @@ import {
   type BenchReport,
 } from './report.ts';
 import { processesRows, type PeerOutcome, type ServerOutcome } from './scenarios/push-suite.ts';
+import { failedRow } from './scenarios/result.ts';
+import { stuckRow, type Phase, type StuckOutcome, type StuckPeer } from './scenarios/stuck-rounds.ts';
 
 const REPORT: BenchReport = {
   date: '2026-01-01T00:00:00.000Z',
@@ -136,5 +138,92 @@ describe('Scale section', () => {
     expect(text).toContain('| e: 200 stuck readers | 40 s | 1.2 |');
     expect(text).toContain('| **all parts** | **7.7 min** | |');
     expect(text).toContain('10,000 streams on a 100-service mesh');
+  });
+});
+
+describe('scenario (e) rows with a peer', () => {
+  const MIB_ = 2 ** 20;
+  const phase = (over: Partial<Phase> = {}): Phase => ({
+    before: 400 * MIB_,
+    peak: 430 * MIB_,
+    after: 420 * MIB_,
+    growthMiB: 30,
+    witnessMiB: 20,
+    witnessPushes: 60,
+    caughtUp: 100,
+    responsesAfterResume: 4,
+    blocked: null,
+    cpuS: 3,
+    ...over,
+  });
+  const outcome = (over: Partial<Phase> = {}): StuckOutcome => ({ control: phase(), withStuck: phase(over) });
+  const base = {
+    id: 'e/kube/stuck',
+    scenario: 'e' as const,
+    title: '100 stuck readers while 20 Service updates are pushed, real API servers',
+    streams: 101,
+    services: 50,
+    metric: 'server RSS growth',
+    unit: 'MiB',
+    target: "bounded, ≤ istiod's (within 16 MiB)",
+  };
+
+  it('renders the peer growth, meshpilot / peer and both CPU-seconds, and says who merged and who queued', () => {
+    const row = stuckRow(
+      base,
+      100,
+      outcome(),
+      {
+        name: 'istiod',
+        ok: true,
+        version: 'istiod (pilot-discovery) x',
+        outcome: outcome({ growthMiB: 60, responsesAfterResume: 60 }),
+      },
+      { atOrBelowPeer: true },
+    );
+    expect(row.peers?.istiod).toEqual({ value: 60, ratio: 0.5, version: 'istiod (pilot-discovery) x' });
+    expect(row.pass).toBe(true);
+    const table = markdownTable([row]);
+    expect(table).toContain(
+      '| e | 100 stuck readers while 20 Service updates are pushed, real API servers | 101 | 50 |',
+    );
+    expect(table).toContain('| 30 MiB | — | — | 60 MiB | 0.5× |');
+    expect(cpuTable([row])).toContain("| `e/kube/stuck` | the stuck round's changes | 3 s | 3 s | 1× |");
+    expect(row.notes).toContain(
+      'meshpilot: paused streams got 4 responses on reading again, the witness 60 meanwhile (merged), 100/100 caught up',
+    );
+    expect(row.notes).toContain(
+      'istiod: paused streams got 60 responses on reading again, the witness 60 meanwhile (queued)',
+    );
+  });
+
+  it('fails meshpilot when it replays every push, when a stuck stream never catches up, or when it grows beyond the peer', () => {
+    const peer: StuckPeer = { name: 'istiod', ok: true, version: 'v', outcome: outcome({ growthMiB: 2 }) };
+    expect(stuckRow(base, 100, outcome({ responsesAfterResume: 60 }), peer).pass).toBe(false);
+    expect(stuckRow(base, 100, outcome({ caughtUp: 99 }), peer).pass).toBe(false);
+    expect(stuckRow(base, 100, outcome(), peer).pass).toBe(true);
+    expect(stuckRow(base, 100, outcome(), peer, { atOrBelowPeer: true }).pass).toBe(false);
+    expect(stuckRow(base, 100, outcome({ growthMiB: 10 }), peer, { atOrBelowPeer: true }).pass).toBe(true);
+  });
+
+  it('a peer that did not run leaves an empty cell and its error in the notes; too few pushed bytes is inconclusive', () => {
+    const row = stuckRow(base, 100, outcome({ witnessMiB: 0.1 }), {
+      name: 'istiod',
+      ok: false,
+      error: 'istiod exited (code 1)',
+    });
+    expect(row.peers?.istiod).toEqual({ value: null, ratio: null });
+    expect(row.cpuSeconds).toEqual({ meshpilot: 3, istiod: null });
+    expect(row.pass).toBeNull();
+    expect(row.notes).toMatch(/^inconclusive: /);
+    expect(row.notes).toContain('istiod: istiod exited (code 1)');
+    expect(markdownTable([row])).toMatch(
+      /\| 30 MiB \| — \| — \| — \| — \| bounded, ≤ istiod's \(within 16 MiB\) \| inconclusive \|$/,
+    );
+  });
+
+  it('a scenario that ran out of time is listed with its status', () => {
+    const row = failedRow(base, 'timeout', 'stuck reader on real API servers: timeout after 240 s');
+    expect(markdownTable([row])).toMatch(/\| — \| — \| — \| bounded, ≤ istiod's \(within 16 MiB\) \| timeout \|$/);
   });
 });

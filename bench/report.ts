@@ -109,7 +109,7 @@ export function cpuTable(rows: readonly ScenarioRow[]): string {
     b: 'the changes, until converged',
     c: 'the changes, until converged',
     d: '',
-    e: '',
+    e: "the stuck round's changes",
   };
   for (const row of measured) {
     const cpu = row.cpuSeconds ?? {};
@@ -265,14 +265,24 @@ ${capacityMarkdown(report.results, report.capacityInputs)}
   after their full push, median of 3 samples each; (with − without) / N. This includes what the push
   left in the allocator (N × the bytes pushed went through it); results.json also gives RSS after all
   streams closed, and the baseline row shows what a server with no per-stream state of its own keeps.
-- **(e)** Streams that stop reading (their HTTP/2 stream paused, so flow control stops the server) while
-  service changes (each a full CDS push) keep coming; a healthy witness stream counts the bytes pushed.
-  The same changes run twice on one meshpilot: a control round with every stream reading, then a round
-  with the stuck streams paused (results.json shows both); growth = max(peak during, after) − before of
-  the stuck round. Pass when it is ≤ max(16 MiB, 25% of what an unbounded queue would
-  hold), every stuck stream catches up to the latest version once it reads again, and it receives fewer
-  responses than were pushed meanwhile (merged, not replayed). RSS of a Node.js process moves by tens of
-  MiB on its own, so the delivered-responses check is the sharper of the two signals.
+- **(e)** Streams that stop reading (their HTTP/2 stream paused with a 64 KiB window, so flow control
+  stops the server) while service changes (each a full CDS push) keep coming; a healthy witness stream
+  counts the bytes pushed. Each server gets a fresh fleet and runs the same changes twice: a control round
+  with every stream reading, then a round with the stuck streams paused, which then read again
+  (results.json shows both); growth = max(peak during, after) − before of the stuck round, VmRSS of the
+  server process sampled the same way for every server. Server CPU-seconds are over the stuck round's
+  changes. meshpilot toggles a service's second port in a manifest per change (10 ms / 100 ms debounce);
+  the go-control-plane peer, serving the recording of that meshpilot, gets a new CDS snapshot version per
+  change (every view's full CDS, one cluster changed), as its users hand one over. The baseline is not run:
+  it writes every push to every stream and grpc-js buffers what flow control holds back, so it cannot merge
+  by design. On the real API servers (\`e/kube/stuck\`) a change is one Service update (its second port
+  added or removed) that meshpilot and istiod each answer with a full push, 250 ms apart (beyond both
+  debounces' 100 ms quiet time, so each is its own push), and the same updates are replayed for istiod.
+  Pass when meshpilot's growth is ≤ max(16 MiB, 25% of what an unbounded queue would hold), every stuck
+  stream catches up to the witness's CDS version once it reads again, and it receives fewer responses than
+  were pushed meanwhile (merged, not queued and replayed; the notes give each server's counts); on the real
+  API servers also ≤ istiod's growth (or within 16 MiB of none). RSS of a Node.js process moves by tens of
+  MiB on its own (see each server's control round), so the delivered-responses check is the sharper signal.
 
 Every wait is bounded; a scenario that runs out of time reports \`timeout\`, and the run stops any process
 that makes the bench use more than 75% of the machine's memory.

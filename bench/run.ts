@@ -14,6 +14,7 @@ import type { MeshShape } from './generate-mesh.ts';
 import type { BenchContext } from './scenarios/context.ts';
 import { runPushSuite } from './scenarios/push-suite.ts';
 import type { ScenarioRow } from './scenarios/result.ts';
+import { runKubeStuckReader, type KubeStuckOptions } from './scenarios/kube-stuck-reader.ts';
 import { runStuckReader, type StuckReaderOptions } from './scenarios/stuck-reader.ts';
 
 /**
@@ -45,6 +46,8 @@ export interface Scale {
   readonly edsChanges: number;
   readonly churn: Omit<ChurnOptions, 'initialTimeoutMs' | 'convergenceTimeoutMs'>;
   readonly stuck: Omit<StuckReaderOptions, 'initialTimeoutMs'>;
+  /** (e) with meshpilot and istiod on the real API servers: Service updates spaced beyond both debounces. */
+  readonly kubeStuck: Omit<KubeStuckOptions, 'initialTimeoutMs'>;
 }
 
 const MESH = { kubeClusters: 3, endpointsPerKubeCluster: 10 } as const;
@@ -84,6 +87,7 @@ export function scaleFor(quick: boolean): Scale {
       changes: quick ? 60 : 150,
       intervalMs: 50,
     },
+    kubeStuck: { stuckStreams: quick ? 100 : 200, changes: quick ? 20 : 60, intervalMs: 250 },
   };
 }
 
@@ -262,10 +266,28 @@ async function main(argv: readonly string[]): Promise<number> {
       const what = `${scale.stuck.stuckStreams} stuck readers, ${scale.stuck.changes} service changes`;
       context.log(`scenario e: ${what}`);
       rows.push(
-        ...(await timed(`e: ${what} × ${count(scale.stuck.shape.services)} services`, () =>
-          runStuckReader(context, { ...scale.stuck, initialTimeoutMs: 60_000 }, quick ? 60_000 : 180_000),
+        ...(await timed(`e: ${what} × ${count(scale.stuck.shape.services)} services (meshpilot, ${PEER_NAME})`, () =>
+          runStuckReader(context, { ...scale.stuck, initialTimeoutMs: 60_000 }, quick ? 150_000 : 360_000),
         )),
       );
+      if (!values['no-istiod']) {
+        context.log(
+          `scenario e on real API servers, meshpilot and istiod: ${scale.kubeStuck.stuckStreams} stuck readers, ${scale.kubeStuck.changes} Service updates`,
+        );
+        const mesh = await kubeMesh();
+        rows.push(
+          ...(await timed(
+            `e on real API servers: ${scale.kubeStuck.stuckStreams} stuck readers × ${count(mesh.mesh.shape.services)} services (meshpilot, istiod)`,
+            () =>
+              runKubeStuckReader(
+                context,
+                mesh,
+                { ...scale.kubeStuck, initialTimeoutMs: 60_000 },
+                quick ? 240_000 : 600_000,
+              ),
+          )),
+        );
+      }
     }
   } finally {
     await kube?.then((k) => k.stop()).catch(() => undefined);

@@ -203,6 +203,19 @@ export class KubeMesh {
     return writtenAt;
   }
 
+  /**
+   * A service change: adds or removes the second port of service `s`'s Service in kube cluster `k` (read,
+   * then one update of the object as the API server holds it), so every proxy's CDS changes (a full push).
+   */
+  async toggleServicePort(k: number, s: number): Promise<void> {
+    this.mesh.flipServicePort(k, s);
+    const wanted = (this.mesh.serviceObjects(k, s) as KubeObject[]).find((o) => o.kind === 'Service')!;
+    const path = `${collectionPath(wanted)}/${wanted.metadata?.name ?? ''}`;
+    const current = (await this.clusters[k]!.call('GET', path)) as KubeObject & { spec?: Record<string, unknown> };
+    const ports = (wanted.spec as { ports?: unknown } | undefined)?.ports;
+    await this.clusters[k]!.call('PUT', path, { ...current, spec: { ...current.spec, ports } });
+  }
+
   /** Writes each cluster's admin kubeconfig (CA and client certificate inline) and returns the paths. */
   async kubeconfigs(): Promise<string[]> {
     return Promise.all(

@@ -10,7 +10,9 @@
 // Protocol with the bench (bench/peer-process.ts): stdout gets one JSON line {"ready":true,"port":N,
 // "version":...} once serving; stdin takes JSON lines {"op":"push","id":N,"resources":[names]} (a new
 // version of each named EDS resource in every view that has it, answered {"id":N,"sent":watches}) and
-// {"op":"streams","id":N} (answered {"id":N,"sent":open streams}). EOF on stdin stops the server.
+// {"op":"streams","id":N} (answered {"id":N,"sent":open streams}) and {"op":"cds","id":N} (a service change:
+// a new CDS snapshot version in every view, one cluster's bytes changed, answered {"id":N,"sent":views}).
+// EOF on stdin stops the server.
 package main
 
 import (
@@ -140,6 +142,7 @@ func run(dir, listen string) error {
 	}
 
 	generations := map[string]uint64{}
+	cdsGeneration := uint64(1)
 	scanner := bufio.NewScanner(os.Stdin)
 	scanner.Buffer(make([]byte, 1<<20), 64<<20)
 	for scanner.Scan() {
@@ -161,6 +164,12 @@ func run(dir, listen string) error {
 			sent = n
 		case "streams":
 			sent = open.Load()
+		case "cds":
+			cdsGeneration++
+			if err := newClusters(ctx, snapshots, views, cdsGeneration); err != nil {
+				return err
+			}
+			sent = int64(len(views))
 		default:
 			return fmt.Errorf("unknown op %q", command.Op)
 		}
@@ -202,6 +211,27 @@ func push(views []*view, endpoints map[string]*cache.LinearCache, generations ma
 		}
 	}
 	return woken, nil
+}
+
+// newClusters is a service change as go-control-plane's users hand one over: a new snapshot (version
+// `generation`, the same in every view) of every view's full CDS, in which one cluster (a different one
+// each time) carries the generation as an unknown field. SetSnapshot answers the watches open on it.
+func newClusters(ctx context.Context, snapshots cache.SnapshotCache, views []*view, generation uint64) error {
+	version := fmt.Sprint(generation)
+	for _, v := range views {
+		clusters, err := v.changedClusters(generation)
+		if err != nil {
+			return err
+		}
+		snapshot, err := cache.NewSnapshot(version, map[resource.Type][]types.Resource{resource.ClusterType: clusters})
+		if err != nil {
+			return fmt.Errorf("view %s: %w", v.key, err)
+		}
+		if err := snapshots.SetSnapshot(ctx, v.key, snapshot); err != nil {
+			return fmt.Errorf("view %s: %w", v.key, err)
+		}
+	}
+	return nil
 }
 
 func libraryVersion() string {

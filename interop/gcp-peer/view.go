@@ -14,7 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	// Clusters are unmarshalled by type URL; their packed configs stay bytes, as sent.
-	_ "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 )
 
 // view is one proxy view's resources as meshpilot sent them: its CDS as typed Clusters, its EDS as
@@ -22,6 +22,7 @@ import (
 type view struct {
 	key          string
 	clusters     []types.Resource
+	clusterWire  [][]byte
 	endpoints    map[string]types.Resource
 	endpointWire map[string][]byte
 }
@@ -39,6 +40,7 @@ func readView(dir, key string, cdsFiles, edsFiles []string) (*view, error) {
 				return nil, fmt.Errorf("%s: %w", file, err)
 			}
 			v.clusters = append(v.clusters, m)
+			v.clusterWire = append(v.clusterWire, a.GetValue())
 		}
 	}
 	for _, file := range edsFiles {
@@ -74,6 +76,20 @@ func readResponse(path, typeURL string) ([]*anypb.Any, error) {
 		return nil, fmt.Errorf("%s: type %s, want %s", path, response.GetTypeUrl(), typeURL)
 	}
 	return response.GetResources(), nil
+}
+
+// changedClusters is the view's full CDS with cluster generation % len carrying field 1000 = generation
+// (a new version of one cluster, the same size ± a few bytes); the other clusters are shared, unchanged.
+func (v *view) changedClusters(generation uint64) ([]types.Resource, error) {
+	i := int(generation % uint64(len(v.clusters)))
+	changed := protowire.AppendVarint(protowire.AppendTag(append([]byte(nil), v.clusterWire[i]...), 1000, protowire.VarintType), generation)
+	c := &cluster.Cluster{}
+	if err := proto.Unmarshal(changed, c); err != nil {
+		return nil, fmt.Errorf("changed cluster %d: %w", i, err)
+	}
+	clusters := append([]types.Resource(nil), v.clusters...)
+	clusters[i] = c
+	return clusters, nil
 }
 
 // changedEndpoints is a new version of the named ClusterLoadAssignment: its recorded bytes with field
