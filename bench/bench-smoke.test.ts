@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convergenceLatency } from './convergence.ts';
 import { serviceLayout } from './generate-mesh.ts';
 import { runPushSuite, type PushSuiteResult, type ServerOutcome } from './scenarios/push-suite.ts';
+import type { ScenarioRow } from './scenarios/result.ts';
+import { runStuckReader } from './scenarios/stuck-reader.ts';
 
 /**
  * The bench's tiniest configuration of scenarios (a) and (b), end to end (meshpilot process,
@@ -116,6 +118,70 @@ describe('bench smoke: scenarios (a) and (b) at 5 services × 10 streams', () =>
     );
     expect(fullPush.cpuSeconds?.meshpilot).toBeGreaterThan(0);
     expect(fullPush.notes).toMatch(/^1 process: \d+ ms/);
+  });
+});
+
+describe('bench smoke: scenario (e) on meshpilot and the go-control-plane peer, 3 stuck streams', () => {
+  let workDir: string;
+  let rows: ScenarioRow[] = [];
+  let failed: ScenarioRow[] = [];
+  const log: string[] = [];
+  const STUCK = 3;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'meshpilot-bench-stuck-'));
+    const context = { quick: true, workDir, streamsPerWorker: 4, log: (line: string) => log.push(line) };
+    const options = {
+      shape: { services: SERVICES, kubeClusters: 3, endpointsPerKubeCluster: 2 },
+      stuckStreams: STUCK,
+      changes: 4,
+      intervalMs: 100,
+      initialTimeoutMs: 60_000,
+    };
+    rows = await runStuckReader(context, options, 150_000);
+    failed = await runStuckReader(context, { ...options, initialTimeoutMs: 1 }, 60_000);
+  }, 240_000);
+
+  afterAll(async () => {
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  type PhaseDetails = Record<string, number | null>;
+  const stuckRound = (details: Record<string, unknown> | undefined): PhaseDetails =>
+    (details?.withStuckReaders ?? {}) as PhaseDetails;
+
+  it('both servers pushed the changes to the witness, and every paused stream caught up to its version after reading again', () => {
+    expect(
+      rows.map((r) => `${r.id} ${r.status}`),
+      log.join('\n'),
+    ).toEqual(['e/stuck ok']);
+    const row = rows[0]!;
+    const peerDetails = row.details?.['go-control-plane'] as Record<string, unknown> | undefined;
+    for (const [server, round] of [
+      ['meshpilot', stuckRound(row.details)],
+      ['go-control-plane', stuckRound(peerDetails)],
+    ] as const) {
+      expect(round.witnessPushes, `${server}: ${log.join('\n')}`).toBeGreaterThan(0);
+      expect(round.pausedStreamsCaughtUp, server).toBe(STUCK);
+      expect(round.pausedStreamResponsesAfterReadingAgain, server).toBeGreaterThan(0);
+    }
+  });
+
+  it("the row has both servers' RSS growth, the peer's version, meshpilot / peer and CPU-seconds of both", () => {
+    const row = rows[0]!;
+    const peer = row.peers?.['go-control-plane'];
+    expect(peer?.version).toMatch(/^go-control-plane v\d+\.\d+\.\d+/);
+    expect(row.meshpilot).not.toBeNull();
+    expect(peer?.value).not.toBeNull();
+    if (peer?.value && peer.value > 0) expect(peer.ratio).toBeCloseTo(row.meshpilot! / peer.value, 1);
+    for (const server of ['meshpilot', 'go-control-plane']) expect(row.cpuSeconds?.[server]).toBeGreaterThanOrEqual(0);
+    expect(row.notes).toMatch(/go-control-plane: paused streams got [\d.]+ responses on reading again/);
+  });
+
+  it('a server whose fleet does not get its full push in time is one error row saying so, no numbers', () => {
+    expect(failed.map((r) => `${r.id} ${r.status}`)).toEqual(['e/stuck error']);
+    expect(failed[0]!.meshpilot).toBeNull();
+    expect(failed[0]!.notes).toMatch(/^meshpilot: the initial push did not complete/);
   });
 });
 

@@ -6,6 +6,7 @@ import { serviceLayout } from './generate-mesh.ts';
 import { ISTIOD_NAME } from './peers/istiod.ts';
 import type { PeerOutcome, ServerOutcome } from './scenarios/push-suite.ts';
 import { runKubeChurn } from './scenarios/kube-churn.ts';
+import { runKubeStuckReader } from './scenarios/kube-stuck-reader.ts';
 import type { ScenarioRow } from './scenarios/result.ts';
 import { runKubeSuite, startKubeMesh, type KubeSuiteResult } from './scenarios/kube-suite.ts';
 import type { KubeMesh } from './peers/kube-mesh.ts';
@@ -19,6 +20,7 @@ import type { KubeMesh } from './peers/kube-mesh.ts';
 
 const SERVICES = 4;
 const STREAMS = 8;
+const STUCK = 3;
 
 function ok(peer: PeerOutcome | undefined): ServerOutcome {
   if (!peer?.ok) throw new Error(`istiod did not run: ${peer?.error ?? 'no outcome'}`);
@@ -30,6 +32,7 @@ describe('bench smoke: meshpilot and istiod on the same real API servers', () =>
   let result: KubeSuiteResult;
   let kube: KubeMesh | undefined;
   let churn: ScenarioRow[] = [];
+  let stuck: ScenarioRow[] = [];
   const log: string[] = [];
 
   beforeAll(async () => {
@@ -62,7 +65,13 @@ describe('bench smoke: meshpilot and istiod on the same real API servers', () =>
       },
       200_000,
     );
-  }, 500_000);
+    stuck = await runKubeStuckReader(
+      context,
+      kube,
+      { stuckStreams: STUCK, changes: 3, intervalMs: 250, initialTimeoutMs: 60_000 },
+      200_000,
+    );
+  }, 700_000);
 
   afterAll(async () => {
     await kube?.stop();
@@ -122,5 +131,25 @@ describe('bench smoke: meshpilot and istiod on the same real API servers', () =>
       expect(row.peers?.[ISTIOD_NAME]?.value, row.id).not.toBeNull();
     }
     expect(churn[0]!.cpuSeconds?.[ISTIOD_NAME]).toBeGreaterThan(0);
+  });
+
+  it('with stuck streams while Service updates come, both servers pushed to the witness and every paused stream caught up', () => {
+    expect(
+      stuck.map((r) => `${r.id} ${r.status}`),
+      log.join('\n'),
+    ).toEqual(['e/kube/stuck ok']);
+    const row = stuck[0]!;
+    const rounds = {
+      meshpilot: row.details?.withStuckReaders,
+      [ISTIOD_NAME]: (row.details?.[ISTIOD_NAME] as Record<string, unknown> | undefined)?.withStuckReaders,
+    } as Record<string, Record<string, number | null> | undefined>;
+    for (const [server, round] of Object.entries(rounds)) {
+      expect(round?.witnessPushes, `${server}: ${log.join('\n')}`).toBeGreaterThan(0);
+      expect(round?.pausedStreamsCaughtUp, server).toBe(STUCK);
+      expect(round?.pausedStreamResponsesAfterReadingAgain, server).toBeGreaterThan(0);
+    }
+    expect(row.peers?.[ISTIOD_NAME]?.value).not.toBeNull();
+    expect(row.peers?.[ISTIOD_NAME]?.version).toMatch(/^istiod \(pilot-discovery\)/);
+    expect(row.cpuSeconds?.[ISTIOD_NAME]).toBeGreaterThanOrEqual(0);
   });
 });
