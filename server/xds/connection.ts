@@ -131,8 +131,9 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
     }
     this.pushing = true;
     try {
-      for (const state of this.orderedStates()) {
-        if (state.requests === 0) continue;
+      for (const typeUrl of PUSH_ORDER) {
+        const state = this.types.get(typeUrl);
+        if (state === undefined || state.requests === 0) continue;
         // CDS went first: the EDS assignments of the clusters it changed go with this push (warming).
         const touched = withNames(this.touched(state, changes), state.mustResend);
         if (touched !== 'none') this.send(state, false, touched);
@@ -405,10 +406,6 @@ export abstract class XdsConnection<P extends StreamProxy = StreamProxy, C = unk
   protected nextNonce(): string {
     this.nonceCounter += 1;
     return `${this.noncePrefix}-${this.nonceCounter}`;
-  }
-
-  protected orderedStates(): TypeState[] {
-    return PUSH_ORDER.map((t) => this.types.get(t)).filter((s): s is TypeState => s !== undefined);
   }
 
   /** An ACK of the latest response: the proxy has converged on the change it carried. */

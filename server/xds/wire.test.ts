@@ -45,6 +45,20 @@ describe('decodeDiscoveryRequest (scanned)', () => {
     );
   });
 
+  it('reads a long run of names (multi-byte lengths) and the fields after it, and rejects a name past the end', () => {
+    const names = Array.from({ length: 300 }, (_, i) => `outbound|80||svc-${i}.${'x'.repeat(i)}.svc.cluster.local`);
+    const request = decodeDiscoveryRequest(encode({ resource_names: names, type_url: 't', response_nonce: 'n' }));
+    expect([request.type_url, request.response_nonce]).toEqual(['t', 'n']);
+    expect(request.resourceNames()).toEqual(names);
+    const other = decodeDiscoveryRequest(encode({ resource_names: [...names.slice(0, 299), 'y'], type_url: 't' }));
+    expect(other.namesDigest).not.toBe(request.namesDigest);
+    // Name "ab" claims 5 bytes; and a length varint cut off.
+    expect(() => decodeDiscoveryRequest(new Uint8Array([0x1a, 0x05, 0x61, 0x62]))).toThrow(/past the end/);
+    expect(() => decodeDiscoveryRequest(new Uint8Array([0x1a, 0x01, 0x61, 0x1a, 0x80]))).toThrow(
+      /invalid resource_names/,
+    );
+  });
+
   it('rejects a known field with the wrong wire type', () => {
     expect(() => decodeDiscoveryRequest(new Uint8Array([0x18, 0x01]))).toThrow(/field 3 has wire type 0/);
   });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import protobuf from 'protobufjs';
 import { lookupMessage } from '../../protos/load.ts';
 import { encodeResourcesField, type EncodedResource } from './encoded-resource.ts';
@@ -151,7 +151,7 @@ export function decodeDiscoveryRequest(bytes: Uint8Array): ScannedDiscoveryReque
         node = reader.bytes();
         break;
       case 3: {
-        reader.skip(reader.uint32());
+        reader.pos = skipNameRun(bytes, reader.pos, reader.len);
         const last = pieces.at(-1);
         if (last && last[1] === fieldStart) last[1] = reader.pos;
         else pieces.push([fieldStart, reader.pos]);
@@ -170,8 +170,6 @@ export function decodeDiscoveryRequest(bytes: Uint8Array): ScannedDiscoveryReque
         reader.skipType(tag & 7);
     }
   }
-  const digest = createHash('sha1');
-  for (const [start, end] of pieces) digest.update(bytes.subarray(start, end));
   return {
     version_info,
     type_url,
@@ -192,7 +190,7 @@ export function decodeDiscoveryRequest(bytes: Uint8Array): ScannedDiscoveryReque
           ) as ErrorDetail,
         }
       : {}),
-    namesDigest: digest.digest('base64'),
+    namesDigest: namesDigest(bytes, pieces),
     resourceNames: () =>
       (
         lookupMessage('envoy.service.discovery.v3.DiscoveryRequest').decode(bytes) as protobuf.Message & {
@@ -200,6 +198,39 @@ export function decodeDiscoveryRequest(bytes: Uint8Array): ScannedDiscoveryReque
         }
       ).resource_names,
   };
+}
+
+/** Field 3 (resource_names), wire type 2: its tag is this one byte. */
+const NAME_TAG = (3 << 3) | LENGTH_DELIMITED;
+
+/**
+ * From just after a resource_names tag: skips that name and every name that directly follows it
+ * (Envoy's ACKs repeat thousands), returning the position after the last one.
+ */
+function skipNameRun(bytes: Uint8Array, start: number, end: number): number {
+  let pos = start;
+  for (;;) {
+    let length = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (pos >= end || shift > 28) throw new Error(`invalid resource_names length at offset ${pos}`);
+      const byte = bytes[pos]!;
+      pos += 1;
+      length += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+    }
+    pos += length;
+    if (pos > end) throw new Error(`resource_names runs past the end of the message (offset ${pos} of ${end})`);
+    if (pos === end || bytes[pos] !== NAME_TAG) return pos;
+    pos += 1;
+  }
+}
+
+/** SHA-1 of the names' bytes; one-shot for the usual single run (every ACK of every stream comes here). */
+function namesDigest(bytes: Uint8Array, pieces: readonly (readonly [number, number])[]): string {
+  if (pieces.length === 1) return hash('sha1', bytes.subarray(pieces[0]![0], pieces[0]![1]), 'base64');
+  const digest = createHash('sha1');
+  for (const [start, end] of pieces) digest.update(bytes.subarray(start, end));
+  return digest.digest('base64');
 }
 
 export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRequestMessage {
