@@ -12,8 +12,12 @@ export interface BaselineProcess extends ServerProcess {
   push(resources: readonly string[]): Promise<number>;
 }
 
-export async function startBaseline(recordingDir: string, timeoutMs: number): Promise<BaselineProcess> {
-  const child: ChildProcess = forkTs(ENTRY, [recordingDir], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+export async function startBaseline(
+  recordingDir: string,
+  timeoutMs: number,
+  nodeFlags: readonly string[] = [],
+): Promise<BaselineProcess> {
+  const child: ChildProcess = forkTs(ENTRY, [recordingDir], { nodeFlags, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
   const tail: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => {
     tail.push(chunk.toString('utf8').slice(0, 400));

@@ -11,7 +11,7 @@ import {
   type CpuProfile,
   type InspectorSession,
 } from './inspector.ts';
-import { KIB, treeCpuSeconds, treeRssBytes } from './proc-stats.ts';
+import { KIB, mappedRss, treeCpuSeconds, treeRssBytes } from './proc-stats.ts';
 import { Cleanup, type BenchContext } from './scenarios/context.ts';
 import { connectFleet, DEFAULT_DEBOUNCE, waitConvergence } from './scenarios/servers.ts';
 import { GeneratedMesh } from './generate-mesh.ts';
@@ -201,6 +201,7 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
       context.log(`heap snapshot: ${file}`);
     };
     const rssBefore = await gcRss();
+    context.log(`RSS by mapping before the fleet ${JSON.stringify(await mappedRss(server.pid))}`);
     const heapBefore = await heapUsed();
     const usageBefore = await usage();
     if (options.heapSnapshot) await heapSnapshot('before');
@@ -233,14 +234,23 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
     if (profilePush) await stopProfiler(inspector, out, `${options.label}.full-push`);
     await sleep(2_000);
     const rssWith = await gcRss();
+    context.log(`RSS by mapping with the fleet ${JSON.stringify(await mappedRss(server.pid))}`);
     const heapWith = await heapUsed();
     const usageWith = await usage();
     context.log(`memoryUsage before ${JSON.stringify(usageBefore)}, with streams ${JSON.stringify(usageWith)}`);
-    const memory = {
+    const perStream = (key: string): number => ((usageWith[key] ?? 0) - (usageBefore[key] ?? 0)) / streams / KIB;
+    const memory: Record<string, number> & {
+      rssPerStreamKiB: number;
+      heapPerStreamKiB: number;
+      rssBeforeMiB: number;
+      rssWithStreamsMiB: number;
+    } = {
       rssBeforeMiB: rssBefore / 2 ** 20,
       rssWithStreamsMiB: rssWith / 2 ** 20,
       rssPerStreamKiB: (rssWith - rssBefore) / streams / KIB,
       heapPerStreamKiB: (heapWith - heapBefore) / streams / KIB,
+      heapExternalPerStreamKiB: perStream('heapUsed') + perStream('external'),
+      arrayBuffersPerStreamKiB: perStream('arrayBuffers'),
     };
     context.log(
       `after GC: RSS ${memory.rssBeforeMiB.toFixed(1)} → ${memory.rssWithStreamsMiB.toFixed(1)} MiB, ` +
@@ -285,9 +295,22 @@ async function profileOnce(context: BenchContext, options: ProfileOptions): Prom
       memory,
     };
     if (profile) await stopProfiler(inspector, out, options.label);
+    // What the streams leave once they are gone (after a forced GC): the allocator's share of the push.
+    await initial.fleet.close();
+    await sleep(2_000);
+    memory['rssAfterCloseMiB'] = (await gcRss()) / 2 ** 20;
+    memory['pushLeftInAllocatorMiB'] = memory['rssAfterCloseMiB'] - memory.rssBeforeMiB;
+    const usageAfterClose = await usage();
+    memory['heapTotalAfterCloseMiB'] = (usageAfterClose['heapTotal'] ?? 0) / 2 ** 20;
+    const mapped = await mappedRss(server.pid);
+    if (mapped !== undefined)
+      for (const [kind, bytes] of Object.entries(mapped)) memory[`${kind}AfterCloseMiB`] = bytes / 2 ** 20;
+    context.log(`memoryUsage after close ${JSON.stringify(usageAfterClose)}, RSS by mapping ${JSON.stringify(mapped)}`);
+    context.log(
+      `after the streams closed and a GC: RSS ${memory['rssAfterCloseMiB'].toFixed(1)} MiB (${memory['pushLeftInAllocatorMiB'].toFixed(1)} MiB over before the fleet)`,
+    );
     await writeFile(join(out, `${options.label}.json`), JSON.stringify(summary, null, 2));
     process.stdout.write(`${JSON.stringify(summary)}\n`);
-    await initial.fleet.close();
     return summary;
   } finally {
     await cleanup.run();

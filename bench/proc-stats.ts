@@ -81,3 +81,37 @@ export class RssSampler {
 
 export const MIB = 1024 * 1024;
 export const KIB = 1024;
+
+/** Resident bytes of `pid` by kind of mapping (/proc/<pid>/smaps): glibc's main arena, other anonymous memory, files. */
+export interface MappedRss {
+  /** `[heap]`: the brk heap, glibc's main malloc arena. */
+  readonly brkHeap: number;
+  /** Anonymous mappings: V8's heap pages, glibc's thread arenas and mmapped chunks, thread stacks. */
+  readonly anonymous: number;
+  /** File-backed mappings (the node binary, shared libraries). */
+  readonly file: number;
+}
+
+export function mappedRssOf(smaps: string): MappedRss {
+  const sums = { brkHeap: 0, anonymous: 0, file: 0 };
+  let kind: keyof typeof sums = 'anonymous';
+  for (const line of smaps.split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      const name = header[1] ?? '';
+      kind = name === '[heap]' ? 'brkHeap' : name === '' || name.startsWith('[') ? 'anonymous' : 'file';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB$/.exec(line);
+    if (rss) sums[kind] += Number(rss[1]) * 1024;
+  }
+  return sums;
+}
+
+export async function mappedRss(pid: number): Promise<MappedRss | undefined> {
+  try {
+    return mappedRssOf(await readFile(`/proc/${pid}/smaps`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PEER_NAME } from './peer-process.ts';
 import {
+  benchmarksMarkdown,
   cpuTable,
+  idleMemoryTable,
   KEPT_SECTIONS_MARKER,
   machineInfo,
   markdownTable,
@@ -15,6 +17,8 @@ import {
 import { processesRows, type PeerOutcome, type ServerOutcome } from './scenarios/push-suite.ts';
 import { failedRow } from './scenarios/result.ts';
 import { stuckRow, type Phase, type StuckOutcome, type StuckPeer } from './scenarios/stuck-rounds.ts';
+import type { IdleMemoryParts } from './scenarios/idle-memory.ts';
+import type { ScenarioRow } from './scenarios/result.ts';
 
 const REPORT: BenchReport = {
   date: '2026-01-01T00:00:00.000Z',
@@ -225,5 +229,64 @@ describe('scenario (e) rows with a peer', () => {
   it('a scenario that ran out of time is listed with its status', () => {
     const row = failedRow(base, 'timeout', 'stuck reader on real API servers: timeout after 240 s');
     expect(markdownTable([row])).toMatch(/\| — \| — \| — \| bounded, ≤ istiod's \(within 16 MiB\) \| timeout \|$/);
+  });
+});
+
+const PARTS: IdleMemoryParts = {
+  rssKiB: 96.4,
+  heapKiB: 14.2,
+  externalKiB: 2.9,
+  arrayBuffersKiB: 2.8,
+  restKiB: 79.3,
+  http2Floor: { connections: 1000, rssKiB: 40.8, jsKiB: 4.6, nativeKiB: 36.2 },
+  leftAfterCloseMiB: 83.3,
+  mainArenaMiB: { idle: 13.7, loaded: 83.2, afterClose: 83.2 },
+};
+
+function dRow(id: string, details: Record<string, unknown> | undefined): ScenarioRow {
+  return {
+    id,
+    scenario: 'd',
+    title: 'RSS per idle stream',
+    streams: 1_000,
+    services: 100,
+    metric: 'RSS per idle stream',
+    unit: 'KiB',
+    meshpilot: 96.4,
+    baseline: 60.1,
+    ratio: 1.6,
+    target: '≤ 50 KiB',
+    pass: false,
+    status: 'ok',
+    ...(details ? { details } : {}),
+  };
+}
+
+describe('idleMemoryTable', () => {
+  it('renders every part of (d) per server, with a dash for a part that was not measured', () => {
+    const table = idleMemoryTable([
+      dRow('d/1000', {
+        memoryParts: { meshpilot: PARTS, baseline: { ...PARTS, http2Floor: null, leftAfterCloseMiB: null } },
+      }),
+      dRow('d/old', undefined),
+    ]);
+    const lines = table.split('\n').filter((line) => line.startsWith('| `'));
+    expect(lines).toEqual([
+      '| `d/1000` | meshpilot | 96.4 KiB | 14.2 KiB | 2.9 KiB (2.8 KiB) | 79.3 KiB | 40.8 / 36.2 KiB | 83.3 MiB | 13.7 MiB → 83.2 MiB → 83.2 MiB |',
+      '| `d/1000` | baseline | 96.4 KiB | 14.2 KiB | 2.9 KiB (2.8 KiB) | 79.3 KiB | — | — | 13.7 MiB → 83.2 MiB → 83.2 MiB |',
+    ]);
+  });
+
+  it('is left out of BENCHMARKS.md when no row has parts, and shown under the results when one has', () => {
+    expect(idleMemoryTable([dRow('d/old', undefined)])).toBe('');
+    expect(benchmarksMarkdown({ ...REPORT, results: [dRow('d/old', undefined)] })).not.toContain('in parts (d)');
+    const markdown = benchmarksMarkdown({
+      ...REPORT,
+      results: [dRow('d/1000', { memoryParts: { meshpilot: PARTS } })],
+    });
+    expect(markdown.indexOf('### RSS per idle stream, in parts (d)')).toBeGreaterThan(markdown.indexOf('## Results'));
+    expect(markdown.indexOf('### RSS per idle stream, in parts (d)')).toBeLessThan(
+      markdown.indexOf('## What is measured'),
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { capacityMarkdown, type CapacityInputs } from './capacity.ts';
+import type { IdleMemoryParts } from './scenarios/idle-memory.ts';
 import type { ScenarioRow } from './scenarios/result.ts';
 
 /** bench/results.json (machine-readable) and BENCHMARKS.md (the table, naming the machine). */
@@ -149,10 +150,53 @@ function rssNote(row: ScenarioRow): string | undefined {
   const closed = rss.meshpilot.afterStreamsClosed;
   return (
     `meshpilot − baseline = ${over} KiB per stream (the baseline keeps no per-stream state of its own)` +
-    (closed !== undefined
+    // Rows with their parts show what the streams left in the table below; older results say it here.
+    (closed !== undefined && row.details?.memoryParts === undefined
       ? `; meshpilot's RSS after every stream closed was ${closed} MiB (with streams: ${rss.meshpilot.withStreams} MiB), so most of the figure is what the push left in the allocator`
       : '')
   );
+}
+
+function kib(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : `${value} KiB`;
+}
+
+function mibCell(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : `${value} MiB`;
+}
+
+/** (d) in parts, one line per server of each row that has them (issue #16: RSS apart from the allocator's leftovers). */
+export function idleMemoryTable(rows: readonly ScenarioRow[]): string {
+  const lines: string[] = [];
+  for (const row of rows) {
+    const parts = row.details?.memoryParts as Record<string, IdleMemoryParts | undefined> | undefined;
+    if (row.scenario !== 'd' || parts === undefined) continue;
+    for (const [server, p] of Object.entries(parts)) {
+      if (p === undefined) continue;
+      const floor = p.http2Floor;
+      const arena = p.mainArenaMiB;
+      lines.push(
+        `| \`${row.id}\` | ${server} | ${kib(p.rssKiB)} | ${kib(p.heapKiB)} | ${kib(p.externalKiB)} (${kib(p.arrayBuffersKiB)}) | ${kib(p.restKiB)} | ${floor ? `${floor.rssKiB} / ${floor.nativeKiB} KiB` : '—'} | ${mibCell(p.leftAfterCloseMiB)} | ${arena ? `${mibCell(arena.idle)} → ${mibCell(arena.loaded)} → ${mibCell(arena.afterClose)}` : '—'} |`,
+      );
+    }
+  }
+  if (lines.length === 0) return '';
+  return `### RSS per idle stream, in parts (d)
+
+Each server sampled after a forced full GC three times: before its fleet connected, with the fleet idle after
+its full push, and after every stream closed. Per stream: (iii) RSS; (i) what its JavaScript holds (V8 heap in
+use; external memory, of which ArrayBuffers); the rest of RSS (native memory: nghttp2 sessions, socket and
+C++ objects, and what the allocator kept). (ii) Node.js HTTP/2's own memory per idle connection, measured
+on a bare node:http2 server (no gRPC library, no state of its own) with as many connections, each with one
+stream and one small request: RSS / its native part; every Node.js server pays it, one HTTP/2 connection per
+stream. (iv) RSS after every stream closed over RSS before they came: what the full push (N × every
+response through the allocator) and the closed connections left behind, not held by any stream; glibc's main
+arena (\`[heap]\`) is where most of it stays.
+
+| Row | Server | (iii) RSS per idle stream | (i) V8 heap | (i) external (ArrayBuffers) | rest of RSS | (ii) node:http2 per connection: RSS / native | (iv) RSS left after the streams closed | glibc main arena: before → idle → closed |
+|---|---|---:|---:|---:|---:|---:|---:|---|
+${lines.join('\n')}
+`;
 }
 
 function notesOf(rows: readonly ScenarioRow[]): string {
@@ -195,7 +239,7 @@ CPUs. The baseline pays exactly the same client costs, which is why the ratio is
 ## Results
 
 ${markdownTable(report.results)}
-${notesOf(report.results)}${
+${notesOf(report.results)}${idleMemoryTable(report.results) ? `\n${idleMemoryTable(report.results)}` : ''}${
     peerNames(report.results).length > 0
       ? `
 Peers: ${peerVersions(report.results) || peerNames(report.results).join(', ')}.
@@ -262,9 +306,13 @@ ${capacityMarkdown(report.results, report.capacityInputs)}
   and those are the ones timed. CPU = utime+stime of the server process (/proc/<pid>/stat) over the
   change window, in cores.
 - **(d)** Server VmRSS (/proc/<pid>/status) with 0 streams (freshly started) and with N streams idle
-  after their full push, median of 3 samples each; (with − without) / N. This includes what the push
-  left in the allocator (N × the bytes pushed went through it); results.json also gives RSS after all
-  streams closed, and the baseline row shows what a server with no per-stream state of its own keeps.
+  after their full push, median of 3 samples each, each right after a forced full GC in meshpilot and
+  the baseline (SIGUSR1 opens the inspector, which runs HeapProfiler.collectGarbage twice); (with −
+  without) / N. The go-control-plane peer cannot be collected from outside: its cell and ratio use the
+  figures without a forced GC (results.json keeps those of every server). The table "in parts" splits
+  the figure: JavaScript heap and external memory, Node.js HTTP/2's own per-connection memory (a bare
+  node:http2 server with as many idle connections), and RSS after every stream closed, which is what the
+  push left in the allocator rather than what a stream holds.
 - **(e)** Streams that stop reading (their HTTP/2 stream paused with a 64 KiB window, so flow control
   stops the server) while service changes (each a full CDS push) keep coming; a healthy witness stream
   counts the bytes pushed. Each server gets a fresh fleet and runs the same changes twice: a control round
@@ -307,9 +355,10 @@ that makes the bench use more than 75% of the machine's memory.
   to 10,000 streams on the 100-service mesh as much. In (c) the baseline (told about changes every
   100 ms, no debounce) makes every stream ACK 10 times a second and falls behind, while meshpilot's debounce
   (max 1 s) sends fewer, larger pushes: there the baseline is a limit of the whole setup, not of a server.
-- **RSS per stream (d)** is dominated by what pushing N full pushes leaves in the allocator: RSS does not go
-  down when the streams close (see the notes and results.json). The baseline, which keeps no per-stream
-  state, shows the floor; meshpilot − baseline estimates meshpilot's own per-stream memory.
+- **RSS per stream (d)** includes what pushing N full pushes leaves in the allocator even after a forced GC:
+  RSS hardly goes down when the streams close (the parts table's last columns). The baseline, which keeps
+  no per-stream state, shows the floor of a grpc-js server; the bare node:http2 figure, that of any
+  Node.js server with one HTTP/2 connection per stream.
 
 ${scaleMarkdown(report)}
 ## Reproduce

@@ -77,11 +77,18 @@ export async function forceGcNode(server: ServerProcess, timeoutMs = 10_000): Pr
   }
 }
 
-/**
- * heapUsed + external (process.memoryUsage()) of a Node.js server whose inspector forceGcNode opened:
- * what its JavaScript objects and the buffers they own hold, without what the allocator kept.
- */
-export async function nodeHeapBytes(server: ServerProcess, timeoutMs = 10_000): Promise<number | undefined> {
+/** What a Node.js process's JavaScript holds (process.memoryUsage()), without what the allocator kept. */
+export interface NodeMemory {
+  /** V8 heap in use: JavaScript objects. */
+  readonly heapUsed: number;
+  /** Memory outside the V8 heap that V8 is told about: ArrayBuffer contents (Buffers) and native objects' reports. */
+  readonly external: number;
+  /** The ArrayBuffer part of external. */
+  readonly arrayBuffers: number;
+}
+
+/** process.memoryUsage() of a Node.js server whose inspector forceGcNode opened (undefined when it has none). */
+export async function nodeMemoryUsage(server: ServerProcess, timeoutMs = 10_000): Promise<NodeMemory | undefined> {
   const url = openInspectors.get(server);
   if (url === undefined) return undefined;
   try {
@@ -90,19 +97,30 @@ export async function nodeHeapBytes(server: ServerProcess, timeoutMs = 10_000): 
       const answer = await session.call<{ result?: { value?: unknown } }>(
         'Runtime.evaluate',
         {
-          expression: '(() => { const m = process.memoryUsage(); return m.heapUsed + m.external; })()',
+          expression: '(() => { const m = process.memoryUsage(); return [m.heapUsed, m.external, m.arrayBuffers]; })()',
           returnByValue: true,
         },
         timeoutMs,
       );
       const value = answer.result?.value;
-      return typeof value === 'number' ? value : undefined;
+      if (!Array.isArray(value) || value.length !== 3 || !value.every((v) => typeof v === 'number')) return undefined;
+      const [heapUsed, external, arrayBuffers] = value as [number, number, number];
+      return { heapUsed, external, arrayBuffers };
     } finally {
       session.close();
     }
   } catch {
     return undefined;
   }
+}
+
+/**
+ * heapUsed + external (process.memoryUsage()) of a Node.js server whose inspector forceGcNode opened:
+ * what its JavaScript objects and the buffers they own hold, without what the allocator kept.
+ */
+export async function nodeHeapBytes(server: ServerProcess, timeoutMs = 10_000): Promise<number | undefined> {
+  const usage = await nodeMemoryUsage(server, timeoutMs);
+  return usage === undefined ? undefined : usage.heapUsed + usage.external;
 }
 
 export async function forceGcIstiod(httpUrl: string, timeoutMs = 10_000): Promise<boolean> {

@@ -4,14 +4,16 @@ import { errorMessage } from '../../common/error-message.ts';
 import { nowMs, percentile } from '../clock.ts';
 import { GeneratedMesh, type MeshShape } from '../generate-mesh.ts';
 import { startMeshpilot } from '../meshpilot-server.ts';
-import { INSPECT_ON_SIGNAL, forceGcIstiod, forceGcNode, nodeHeapBytes } from '../peers/force-gc.ts';
+import { INSPECT_ON_SIGNAL, forceGcIstiod, forceGcNode, nodeMemoryUsage, type NodeMemory } from '../peers/force-gc.ts';
 import { ISTIOD_NAME, startIstiod } from '../peers/istiod.ts';
 import { KubeMesh } from '../peers/kube-mesh.ts';
+import type { Http2Floor } from '../http2-floor.ts';
 import { KIB } from '../proc-stats.ts';
 import { failureOf, withTimeout, type BenchContext } from './context.ts';
 import {
   changePlan,
   failedSuiteRows,
+  http2FloorFor,
   latencyOf,
   measure,
   peerCells,
@@ -20,6 +22,7 @@ import {
   type PeerOutcome,
   type ServerOutcome,
 } from './push-suite.ts';
+import { idleMemoryParts } from './idle-memory.ts';
 import { ratioOf, round, type ScenarioRow } from './result.ts';
 import { DEFAULT_DEBOUNCE, type ServerKind } from './servers.ts';
 
@@ -79,8 +82,10 @@ export async function runKubeSuite(
   const n = options.streams;
   let meshpilot: ServerOutcome | undefined;
   let istiod: PeerOutcome | undefined;
+  let floor: Http2Floor | null = null;
   try {
     await withTimeout(`real-API-server suite at ${n} streams`, timeoutMs, async (cleanup) => {
+      if (options.scenarios.has('d')) floor = await http2FloorFor(context, n);
       const root = join(context.workDir, `kube-${n}`);
       await mkdir(root, { recursive: true });
       const mesh = kube.mesh;
@@ -101,7 +106,7 @@ export async function runKubeSuite(
         kind: ServerKind,
         target: { port: number; pid: number },
         forceGc: () => Promise<boolean>,
-        heapBytes?: () => Promise<number | undefined>,
+        memoryUsage?: () => Promise<NodeMemory | undefined>,
       ): Promise<ServerOutcome> =>
         measure(
           context,
@@ -113,13 +118,13 @@ export async function runKubeSuite(
           toggle,
           undefined,
           forceGc,
-          heapBytes,
+          memoryUsage,
         );
       meshpilot = await measureOn(
         'meshpilot',
         { port: server.xdsPort, pid: server.pid },
         () => forceGcNode(server),
-        () => nodeHeapBytes(server),
+        () => nodeMemoryUsage(server),
       ).catch((error: unknown) => {
         throw new Error(`meshpilot: ${errorMessage(error)}; its last lines: ${server.tail().join(' | ')}`);
       });
@@ -148,13 +153,18 @@ export async function runKubeSuite(
     }
   }
   istiod ??= { ok: false, error: 'not run: the suite ended before istiod' };
-  return { rows: kubeRows({ ...options, shape: kube.mesh.shape }, meshpilot!, istiod), meshpilot: meshpilot!, istiod };
+  return {
+    rows: kubeRows({ ...options, shape: kube.mesh.shape }, meshpilot!, istiod, floor),
+    meshpilot: meshpilot!,
+    istiod,
+  };
 }
 
 function kubeRows(
   options: KubeSuiteOptions & { shape: MeshShape },
   m: ServerOutcome,
   peer: PeerOutcome,
+  floor: Http2Floor | null,
 ): ScenarioRow[] {
   const n = options.streams;
   const base = { streams: n, services: options.shape.services, baseline: null, ratio: null };
@@ -222,11 +232,6 @@ function kubeRows(
       ...(mp !== null && mp <= 0
         ? ['inconclusive: RSS after the forced GC was lower with the streams than without them']
         : []),
-      ...(heapPerStream === null
-        ? []
-        : [
-            `meshpilot's JS heap + external after the forced GC: ${heapPerStream} KiB per stream (what its objects hold, with the per-view caches the first push built; the rest of its RSS figure is native: nghttp2 sessions and what the allocator kept of the push)`,
-          ]),
       ...(note ? [note] : []),
     ];
     rows.push({
@@ -241,6 +246,7 @@ function kubeRows(
       details: {
         rssMiB: { meshpilot: rssMiB(m), [ISTIOD_NAME]: peer.ok ? rssMiB(peer.outcome) : null },
         meshpilotHeapKibPerStreamAfterForcedGc: heapPerStream,
+        memoryParts: { meshpilot: idleMemoryParts(m, n, floor) },
         kibPerStreamWithoutForcedGc: { meshpilot: withoutGc(m), [ISTIOD_NAME]: peerValue(withoutGc) },
       },
     });

@@ -3,11 +3,22 @@ import { nowMs, percentile, sleep } from '../clock.ts';
 import type { SummariesResult, TrackedChange } from '../fleet-protocol.ts';
 import type { MeshShape } from '../generate-mesh.ts';
 import { PEER_NAME } from '../peer-process.ts';
-import { cpuSeconds as processCpuSeconds, KIB, processTree, treeCpuSeconds, treeRssBytes } from '../proc-stats.ts';
+import { measureHttp2Floor, type Http2Floor } from '../http2-floor.ts';
+import { INSPECT_ON_SIGNAL, forceGcNode, nodeMemoryUsage, type NodeMemory } from '../peers/force-gc.ts';
+import {
+  cpuSeconds as processCpuSeconds,
+  KIB,
+  mappedRss,
+  processTree,
+  treeCpuSeconds,
+  treeRssBytes,
+} from '../proc-stats.ts';
 import { failureOf, withTimeout, type BenchContext, type Cleanup } from './context.ts';
+import { idleMemoryParts } from './idle-memory.ts';
 import { failedRow, latencyPercentile, ratioOf, round, type PeerCell, type ScenarioRow } from './result.ts';
 import {
   connectFleet,
+  DEFAULT_DEBOUNCE,
   record,
   settledRss as settledServerRss,
   startBaselineUnderTest,
@@ -57,8 +68,14 @@ export interface ServerOutcome {
   readonly rssForcedGc?: { readonly idleBytes: number; readonly loadedBytes: number };
   /** heapUsed + external after the same forced GCs (Node.js servers): what JavaScript holds, without the allocator's leftovers. */
   readonly heapForcedGc?: { readonly idleBytes: number; readonly loadedBytes: number };
+  /** process.memoryUsage() parts after the same forced GCs (Node.js servers). */
+  readonly usageForcedGc?: { readonly idle: NodeMemory; readonly loaded: NodeMemory };
   /** After every stream closed: what the push left behind in the allocator, not per-stream state. */
   readonly rssAfterCloseBytes: number;
+  /** RSS after every stream closed and a forced GC: over rssForcedGc.idleBytes, what the push left in the allocator. */
+  readonly rssAfterCloseForcedGcBytes?: number;
+  /** glibc's main arena (the `[heap]` mapping's RSS) at the forced-GC samples: where the push's freed memory stays. */
+  readonly mainArenaForcedGc?: { readonly idle?: number; readonly loaded?: number; readonly afterClose?: number };
   readonly latencies: readonly number[];
   readonly missing: number;
   readonly convergenceTimedOut: boolean;
@@ -99,8 +116,8 @@ export async function measure(
   applyChange: (i: number) => Promise<number>,
   afterInitialPush: () => Promise<void> = async () => {},
   forceGc?: () => Promise<boolean>,
-  /** A Node.js server's heapUsed + external, read right after a forced GC. */
-  heapBytes?: () => Promise<number | undefined>,
+  /** A Node.js server's process.memoryUsage(), read right after a forced GC. */
+  memoryUsage?: () => Promise<NodeMemory | undefined>,
 ): Promise<ServerOutcome> {
   const cpuSeconds = target.tree ? treeCpuSeconds : processCpuSeconds;
   const rssOf = target.tree ? treeRssBytes : undefined;
@@ -108,7 +125,8 @@ export async function measure(
   const processCount = target.tree ? (await processTree(target.pid)).length : 1;
   const rssIdleBytes = await settledRss(target.pid);
   const rssIdleGcBytes = forceGc && (await forceGc()) ? await settledRss(target.pid) : undefined;
-  const heapIdleBytes = rssIdleGcBytes !== undefined ? await heapBytes?.() : undefined;
+  const usageIdle = rssIdleGcBytes !== undefined ? await memoryUsage?.() : undefined;
+  const arenaIdle = rssIdleGcBytes !== undefined ? (await mappedRss(target.pid))?.brkHeap : undefined;
   const cpuBeforePush = await cpuSeconds(target.pid);
   const initial = await connectFleet(context, cleanup, target, {
     streams: options.streams,
@@ -131,7 +149,8 @@ export async function measure(
   const rssLoadedBytes = await settledRss(target.pid, 2_000);
   const rssLoadedGcBytes =
     rssIdleGcBytes !== undefined && forceGc && (await forceGc()) ? await settledRss(target.pid) : undefined;
-  const heapLoadedBytes = rssLoadedGcBytes !== undefined ? await heapBytes?.() : undefined;
+  const usageLoaded = rssLoadedGcBytes !== undefined ? await memoryUsage?.() : undefined;
+  const arenaLoaded = rssLoadedGcBytes !== undefined ? (await mappedRss(target.pid))?.brkHeap : undefined;
   const changes: TrackedChange[] = [];
   const latencies: number[] = [];
   let missing = 0;
@@ -154,6 +173,10 @@ export async function measure(
   const cpuAfterChanges = await cpuSeconds(target.pid);
   await initial.fleet.close();
   const rssAfterCloseBytes = await settledRss(target.pid);
+  const rssAfterCloseGcBytes =
+    rssLoadedGcBytes !== undefined && forceGc && (await forceGc()) ? await settledRss(target.pid) : undefined;
+  const arenaAfterClose = rssAfterCloseGcBytes !== undefined ? (await mappedRss(target.pid))?.brkHeap : undefined;
+  const js = (u: NodeMemory): number => u.heapUsed + u.external;
   return {
     kind,
     processCount,
@@ -170,8 +193,21 @@ export async function measure(
     ...(rssIdleGcBytes !== undefined && rssLoadedGcBytes !== undefined
       ? { rssForcedGc: { idleBytes: rssIdleGcBytes, loadedBytes: rssLoadedGcBytes } }
       : {}),
-    ...(heapIdleBytes !== undefined && heapLoadedBytes !== undefined
-      ? { heapForcedGc: { idleBytes: heapIdleBytes, loadedBytes: heapLoadedBytes } }
+    ...(usageIdle !== undefined && usageLoaded !== undefined
+      ? {
+          heapForcedGc: { idleBytes: js(usageIdle), loadedBytes: js(usageLoaded) },
+          usageForcedGc: { idle: usageIdle, loaded: usageLoaded },
+        }
+      : {}),
+    ...(rssAfterCloseGcBytes !== undefined ? { rssAfterCloseForcedGcBytes: rssAfterCloseGcBytes } : {}),
+    ...(arenaIdle !== undefined || arenaLoaded !== undefined || arenaAfterClose !== undefined
+      ? {
+          mainArenaForcedGc: {
+            ...(arenaIdle !== undefined ? { idle: arenaIdle } : {}),
+            ...(arenaLoaded !== undefined ? { loaded: arenaLoaded } : {}),
+            ...(arenaAfterClose !== undefined ? { afterClose: arenaAfterClose } : {}),
+          },
+        }
       : {}),
     latencies,
     missing,
@@ -204,10 +240,22 @@ export async function runPushSuite(
   const outcomes: Partial<Record<ServerKind, ServerOutcome>> = {};
   let peer: PeerOutcome | undefined;
   let processes: ProcessesOutcome | undefined;
+  // (d) after forced GCs: meshpilot and the baseline open their inspector on SIGUSR1 (see force-gc.ts).
+  const gc = options.scenarios.has('d');
+  const nodeFlags = gc ? [INSPECT_ON_SIGNAL] : [];
+  let floor: Http2Floor | null = null;
   try {
     await withTimeout(`push suite at ${n} streams`, timeoutMs, async (cleanup) => {
+      if (gc) floor = await http2FloorFor(context, n);
       const plan = changePlan(options.shape, options.changes);
-      const under = await startMeshpilotUnderTest(context, cleanup, `push-${n}`, options.shape);
+      const under = await startMeshpilotUnderTest(
+        context,
+        cleanup,
+        `push-${n}`,
+        options.shape,
+        DEFAULT_DEBOUNCE,
+        nodeFlags,
+      );
       const tracked = plan.map((p) => under.mesh.services[p.service]!.envoyCluster);
       outcomes.meshpilot = await measure(
         context,
@@ -222,9 +270,11 @@ export async function runPushSuite(
           return writtenAt;
         },
         () => record(under),
+        gc ? () => forceGcNode(under.server) : undefined,
+        gc ? () => nodeMemoryUsage(under.server) : undefined,
       );
       await under.server.stop();
-      const baseline = await startBaselineUnderTest(cleanup, under.recordingDir);
+      const baseline = await startBaselineUnderTest(cleanup, under.recordingDir, nodeFlags);
       outcomes.baseline = await measure(
         context,
         cleanup,
@@ -237,6 +287,9 @@ export async function runPushSuite(
           await baseline.push([tracked[i]!]);
           return writtenAt;
         },
+        undefined,
+        gc ? () => forceGcNode(baseline) : undefined,
+        gc ? () => nodeMemoryUsage(baseline) : undefined,
       );
       await baseline.stop();
       try {
@@ -279,7 +332,7 @@ export async function runPushSuite(
   peer ??= { ok: false, error: 'not run: the suite ended before the peer' };
   if (options.processes !== undefined)
     processes ??= { ok: false, processes: options.processes, error: 'not run: the suite ended before it' };
-  const rows = rowsOf(options, outcomes.meshpilot!, outcomes.baseline!, peer);
+  const rows = rowsOf(options, outcomes.meshpilot!, outcomes.baseline!, peer, floor);
   return {
     rows: processes
       ? [...rows, ...processesRows(options, outcomes.meshpilot!, outcomes.baseline!, peer, processes)]
@@ -439,7 +492,34 @@ function cpuOf(
   };
 }
 
-function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome, peer: PeerOutcome): ScenarioRow[] {
+/** Node.js HTTP/2's own memory per idle connection at `streams` connections, or null (logged) when it could not be measured. */
+export async function http2FloorFor(context: BenchContext, streams: number): Promise<Http2Floor | null> {
+  try {
+    const floor = await measureHttp2Floor(streams, 60_000);
+    context.log(
+      `  bare node:http2, ${streams} idle connections: ${floor.rssKiB} KiB RSS per connection (${floor.nativeKiB} KiB native)`,
+    );
+    return floor;
+  } catch (error: unknown) {
+    context.log(`  bare node:http2: ${errorMessage(error)}`);
+    return null;
+  }
+}
+
+/** RSS per idle stream after forced GCs (null when the server could not be collected or did not finish its push). */
+export function rssPerStreamAfterGc(o: ServerOutcome, streams: number): number | null {
+  return o.fullPushMs !== undefined && o.rssForcedGc
+    ? round((o.rssForcedGc.loadedBytes - o.rssForcedGc.idleBytes) / streams / KIB, 1)
+    : null;
+}
+
+function rowsOf(
+  options: PushSuiteOptions,
+  m: ServerOutcome,
+  b: ServerOutcome,
+  peer: PeerOutcome,
+  floor: Http2Floor | null,
+): ScenarioRow[] {
   const n = options.streams;
   const peerNote = peer.ok ? undefined : `${PEER_NAME}: ${peer.error.slice(0, 200)}`;
   const base = { streams: n, services: options.shape.services };
@@ -482,21 +562,44 @@ function rowsOf(options: PushSuiteOptions, m: ServerOutcome, b: ServerOutcome, p
     });
   }
   if (options.scenarios.has('d')) {
-    const perStream = (o: ServerOutcome): number | null =>
+    const withoutGc = (o: ServerOutcome): number | null =>
       complete(o) ? round((o.rssLoadedBytes - o.rssIdleBytes) / n / KIB, 1) : null;
-    const mp = perStream(m);
-    const bl = perStream(b);
+    // After forced GCs in meshpilot and the baseline (both Node.js); the go-control-plane peer has no way to
+    // force one from outside, so its cell and ratio compare the figures without one.
+    const mp = rssPerStreamAfterGc(m, n);
+    const bl = rssPerStreamAfterGc(b, n);
+    const peerValue = peer.ok ? withoutGc(peer.outcome) : null;
+    const notes = [
+      ...(mp === null && complete(m) ? ['meshpilot could not be forced to collect its garbage'] : []),
+      ...(mp !== null && mp <= 0
+        ? ['inconclusive: RSS after the forced GC was lower with the streams than without them']
+        : []),
+      `after a forced GC in meshpilot and the baseline; ${PEER_NAME}'s cell and ratio are without one (meshpilot without one: ${withoutGc(m) ?? '—'} KiB)`,
+    ];
     rows.push({
       ...rowHead('d', `d/${n}`, TITLES, TARGETS),
       ...base,
       meshpilot: mp,
       baseline: bl,
       ratio: round(ratioOf(mp, bl), 2),
-      peers: peerCells(peer, perStream, mp, 2),
-      pass: mp === null ? null : mp <= 50,
+      peers: {
+        [PEER_NAME]: {
+          value: peerValue,
+          ratio: round(ratioOf(withoutGc(m), peerValue), 2),
+          ...(peer.version !== undefined ? { version: peer.version } : {}),
+        },
+      },
+      pass: mp === null || mp <= 0 ? null : mp <= 50,
       status: complete(m) && complete(b) ? 'ok' : 'timeout',
+      notes: notes.join('; '),
       details: {
         rssMiB: { meshpilot: rssMiB(m), baseline: rssMiB(b), [PEER_NAME]: peer.ok ? rssMiB(peer.outcome) : null },
+        kibPerStreamWithoutForcedGc: {
+          meshpilot: withoutGc(m),
+          baseline: withoutGc(b),
+          [PEER_NAME]: peerValue,
+        },
+        memoryParts: { meshpilot: idleMemoryParts(m, n, floor), baseline: idleMemoryParts(b, n, floor) },
       },
     });
   }

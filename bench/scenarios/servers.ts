@@ -35,11 +35,12 @@ export async function startMeshpilotUnderTest(
   name: string,
   shape: MeshShape,
   debounce: { quietMs: number; maxMs: number } = DEFAULT_DEBOUNCE,
+  nodeFlags: readonly string[] = [],
 ): Promise<MeshpilotUnderTest> {
   const root = join(context.workDir, name);
   const mesh = await GeneratedMesh.write(join(root, 'mesh'), shape, { debounce, logLevel: 'info' });
   const started = nowMs();
-  const server = await startMeshpilot(mesh.configPath, 180_000);
+  const server = await startMeshpilot(mesh.configPath, 180_000, nodeFlags.length > 0 ? { nodeFlags } : {});
   cleanup.defer(() => server.stop());
   context.log(
     `  meshpilot up in ${Math.round(nowMs() - started)} ms (pid ${server.pid}, ${shape.services} services × ${shape.kubeClusters} kube clusters)`,
@@ -47,8 +48,12 @@ export async function startMeshpilotUnderTest(
   return { mesh, server, recordingDir: join(root, 'recording') };
 }
 
-export async function startBaselineUnderTest(cleanup: Cleanup, recordingDir: string): Promise<BaselineProcess> {
-  const baseline = await startBaseline(recordingDir, 60_000);
+export async function startBaselineUnderTest(
+  cleanup: Cleanup,
+  recordingDir: string,
+  nodeFlags: readonly string[] = [],
+): Promise<BaselineProcess> {
+  const baseline = await startBaseline(recordingDir, 60_000, nodeFlags);
   cleanup.defer(() => baseline.stop());
   return baseline;
 }
