@@ -82,10 +82,10 @@ export async function runKubeSuite(
   const n = options.streams;
   let meshpilot: ServerOutcome | undefined;
   let istiod: PeerOutcome | undefined;
-  let floor: Http2Floor | null = null;
+  // Bounded on its own (60 s), outside the suite's time.
+  const floor = options.scenarios.has('d') ? await http2FloorFor(context, n) : null;
   try {
     await withTimeout(`real-API-server suite at ${n} streams`, timeoutMs, async (cleanup) => {
-      if (options.scenarios.has('d')) floor = await http2FloorFor(context, n);
       const root = join(context.workDir, `kube-${n}`);
       await mkdir(root, { recursive: true });
       const mesh = kube.mesh;

@@ -243,10 +243,10 @@ export async function runPushSuite(
   // (d) after forced GCs: meshpilot and the baseline open their inspector on SIGUSR1 (see force-gc.ts).
   const gc = options.scenarios.has('d');
   const nodeFlags = gc ? [INSPECT_ON_SIGNAL] : [];
-  let floor: Http2Floor | null = null;
+  // Bounded on its own (60 s), outside the suite's time.
+  const floor = gc ? await http2FloorFor(context, n) : null;
   try {
     await withTimeout(`push suite at ${n} streams`, timeoutMs, async (cleanup) => {
-      if (gc) floor = await http2FloorFor(context, n);
       const plan = changePlan(options.shape, options.changes);
       const under = await startMeshpilotUnderTest(
         context,
