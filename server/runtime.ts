@@ -2,6 +2,7 @@ import { Server } from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { keepaliveServerOptions } from './xds/keepalive.ts';
+import { XDS_GRPC_SERVER_OPTIONS } from './xds/grpc-server-options.ts';
 import pino, { type Logger } from 'pino';
 import type { MeshpilotConfig } from './config/schema.ts';
 import { XdsCache } from './cache/xds-cache.ts';
@@ -138,8 +139,7 @@ export async function startRuntime(config: MeshpilotConfig, options: RuntimeOpti
   // retry, /readyz says why; no member kube cluster can hold the port back.
   xds.hold('first snapshot not built yet (kube clusters and Istio config syncing)');
   const grpcServer = new Server({
-    'grpc.max_send_message_length': 64 * 1024 * 1024,
-    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    ...XDS_GRPC_SERVER_OPTIONS,
     ...keepaliveServerOptions(config.xdsServer),
     ...(config.xdsServer.maxConnectionAgeMs > 0
       ? {

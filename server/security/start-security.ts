@@ -8,6 +8,7 @@ import { Server, type ChannelOptions } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { KubeClusterConfig, SecurityConfig } from '../config/schema.ts';
 import { listenGrpc, type XdsService } from '../xds/xds-server.ts';
+import { XDS_GRPC_SERVER_OPTIONS } from '../xds/grpc-server-options.ts';
 import { loadOrCreateCa, type CertificateAuthority } from './ca.ts';
 import { addCsrService } from './csr-service.ts';
 import { SecurityError } from '../../pki/errors.ts';
@@ -60,11 +61,6 @@ export interface SecurityPlane {
   listen(xds: XdsService, address: string, serverOptions?: ChannelOptions): Promise<number>;
   stop(): void;
 }
-
-const GRPC_SERVER_OPTIONS = {
-  'grpc.max_send_message_length': 64 * 1024 * 1024,
-  'grpc.max_receive_message_length': 16 * 1024 * 1024,
-};
 
 async function tokenReviewerFor(options: StartSecurityOptions): Promise<TokenReviewer | undefined> {
   if (options.tokenReviewer !== undefined) return options.tokenReviewer;
@@ -174,7 +170,7 @@ export async function startSecurity(options: StartSecurityOptions): Promise<Secu
       const issuedAt = clock();
       const serving = await issueServing();
       const credentials = new ClientCertificateRequestingCredentials(ca.rootCertPem(), serving);
-      const server = new Server({ ...GRPC_SERVER_OPTIONS, ...serverOptions });
+      const server = new Server({ ...XDS_GRPC_SERVER_OPTIONS, ...serverOptions });
       xds.addTo(server, { authenticate: (call) => authenticator.authenticate(call) });
       addCsrService(server, { ca, authenticator, logger, defaultTtlMs: security.workloadCertTtlMs });
       const port = await listenGrpc(server, address, credentials);
