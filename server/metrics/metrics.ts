@@ -76,6 +76,7 @@ export class Metrics {
     help: 'Registry changes received, by kind',
     labelNames: ['type'],
     registers: [this.registry],
+    collect: () => this.drainRegistryChanges(),
   });
   readonly debounceTime = new Histogram({
     name: 'pilot_debounce_time',
@@ -124,6 +125,7 @@ export class Metrics {
     help: 'Events from the kube registry (type: Services, EndpointSlice, Pods, Nodes; event: update for an add or change, delete)',
     labelNames: ['type', 'event'],
     registers: [this.registry],
+    collect: () => this.drainRegistryChanges(),
   });
   readonly pushTriggers = new Counter({
     name: 'pilot_push_triggers',
@@ -176,6 +178,30 @@ export class Metrics {
   /** Where meshpilot_proxies_unknown_cluster is read from at each scrape. */
   countProxiesWithUnknownCluster(count: () => Readonly<Record<string, number>>): void {
     this.unknownClusterProxies = count;
+  }
+
+  /**
+   * Registry changes counted since the last read of pilot_inbound_updates / pilot_k8s_reg_events, by
+   * kind, Istio type and event: a watch event costs a Map lookup here instead of two label hashes in
+   * prom-client; the counters take the tallies whenever they are read (a scrape, or get()).
+   */
+  private readonly registryTally = new Map<string, { kind: string; type: string; event: string; count: number }>();
+
+  /** One registry change of `kind` (pilot_inbound_updates type), Istio's `type` and `event` (pilot_k8s_reg_events). */
+  countRegistryChange(kind: string, type: string, event: 'update' | 'delete'): void {
+    const key = `${kind}|${event}`;
+    const tally = this.registryTally.get(key);
+    if (tally) tally.count += 1;
+    else this.registryTally.set(key, { kind, type, event, count: 1 });
+  }
+
+  private drainRegistryChanges(): void {
+    for (const tally of this.registryTally.values()) {
+      if (tally.count === 0) continue;
+      this.inboundUpdates.inc({ type: tally.kind }, tally.count);
+      this.registryEvents.inc({ type: tally.type, event: tally.event }, tally.count);
+      tally.count = 0;
+    }
   }
 
   constructor(options: { defaultMetrics?: boolean } = {}) {

@@ -18,6 +18,21 @@ describe('Debouncer', () => {
     expect(batches).toEqual([[1, 2, 3, 4]]);
   });
 
+  it('counts the quiet time from the latest item, not the first', () => {
+    const batches: number[][] = [];
+    const debouncer = new Debouncer<number>({ quietMs: 100, maxMs: 1000 }, (batch) => batches.push(batch));
+    debouncer.add([1]);
+    vi.advanceTimersByTime(90);
+    debouncer.add([2]);
+    vi.advanceTimersByTime(60);
+    // 150 ms after the first item, 60 ms after the latest: still waiting.
+    expect(batches).toEqual([]);
+    vi.advanceTimersByTime(39);
+    expect(batches).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(batches).toEqual([[1, 2]]);
+  });
+
   it('flushes at the max time even while changes keep coming', () => {
     const batches: number[][] = [];
     const debouncer = new Debouncer<number>({ quietMs: 100, maxMs: 300 }, (batch) => batches.push(batch));

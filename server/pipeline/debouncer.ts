@@ -14,6 +14,8 @@ export class Debouncer<T> {
   private readonly flushBatch: (batch: T[], firstAt: number) => void;
   private batch: T[] = [];
   private firstAt = 0;
+  /** performance.now() of the latest item: the quiet timer re-arms itself from it instead of being reset per item. */
+  private lastAt = 0;
   private quietTimer: NodeJS.Timeout | undefined;
   private maxTimer: NodeJS.Timeout | undefined;
 
@@ -25,12 +27,24 @@ export class Debouncer<T> {
   add(items: Iterable<T>): void {
     for (const item of items) this.batch.push(item);
     if (this.batch.length === 0) return;
+    this.lastAt = performance.now();
     if (this.maxTimer === undefined) {
-      this.firstAt = performance.now();
+      this.firstAt = this.lastAt;
       this.maxTimer = setTimeout(() => this.flush(), this.options.maxMs);
     }
-    clearTimeout(this.quietTimer);
-    this.quietTimer = setTimeout(() => this.flush(), this.options.quietMs);
+    // One timer per quiet period, not one cleared and set again per item: under a stream of watch events
+    // (100/s) the timer churn cost more than the rest of an event's handling.
+    this.quietTimer ??= setTimeout(() => this.quietCheck(), this.options.quietMs);
+  }
+
+  /** The quiet timer fired: flush if nothing arrived for quietMs, else wait out the rest of it. */
+  private quietCheck(): void {
+    const remaining = this.lastAt + this.options.quietMs - performance.now();
+    if (remaining > 0) {
+      this.quietTimer = setTimeout(() => this.quietCheck(), remaining);
+      return;
+    }
+    this.flush();
   }
 
   flush(): void {

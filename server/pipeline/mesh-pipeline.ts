@@ -143,13 +143,12 @@ export class MeshPipeline {
     this.countKubeClusters();
     await source.start((changes) => {
       this.droppedInputs.observe(changes);
-      for (const change of changes) {
-        this.options.metrics.inboundUpdates.inc({ type: change.kind });
-        this.options.metrics.registryEvents.inc({
-          type: ISTIO_REGISTRY_TYPE[change.kind],
-          event: change.op === 'delete' ? 'delete' : 'update',
-        });
-      }
+      for (const change of changes)
+        this.options.metrics.countRegistryChange(
+          change.kind,
+          ISTIO_REGISTRY_TYPE[change.kind],
+          change.op === 'delete' ? 'delete' : 'update',
+        );
       this.debouncer.add(changes);
     });
   }
