@@ -4,8 +4,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { nowMs, percentile, sleep } from './clock.ts';
 import type { TrackedChange } from './fleet-protocol.ts';
-import { connectInspector, inspectorUrl, summarizeProfile, type CpuProfile } from './inspector.ts';
+import {
+  connectInspector,
+  inspectorUrl,
+  summarizeProfile,
+  type CpuProfile,
+  type InspectorSession,
+} from './inspector.ts';
 import { startMeshpilot } from './meshpilot-server.ts';
+import { startIstiod } from './peers/istiod.ts';
 import type { KubeMesh } from './peers/kube-mesh.ts';
 import { cpuSeconds } from './proc-stats.ts';
 import { churnPlan, type PlannedChange } from './scenarios/churn.ts';
@@ -17,14 +24,15 @@ import { connectFleet, DEFAULT_DEBOUNCE, waitConvergence } from './scenarios/ser
 /**
  * Where meshpilot's CPU goes while it reads real API servers (issue #16, rows b/kube and c/kube):
  * `node --import tsx bench/kube-churn-profile.ts [--streams 200] [--services 50] [--changes 4]
- * [--rate 100] [--duration 5] [--rounds N] [--bin NAME=PATH ...] [--no-profile]`.
+ * [--rate 100] [--duration 5] [--rounds N] [--bin NAME=PATH ...] [--no-profile] [--istiod]`.
  * One set of real API servers (interop/kube-apiserver) holds the bench's generated mesh for the whole
  * run; each round starts every --bin in turn (alternating builds under the same load) on it, connects a
  * fresh fleet, then (b) makes one EndpointSlice update at a time and waits for every stream's ACK, and
  * (c) sends the churn plan of bench/scenarios/kube-churn.ts at --rate for --duration. Each phase has its
  * own CPU profile (through the inspector, the window only), CPU-seconds of the process and, from
  * meshpilot's /metrics, the watch events received and the debounced pushes made, so CPU per event and
- * per push can be read.
+ * per push can be read. With --istiod, istiod (interop/istiod) runs the same phases after the builds of each round
+ * (CPU-seconds and the same counters from its /metrics, no profile).
  */
 
 interface PhaseResult {
@@ -56,6 +64,8 @@ async function main(argv: readonly string[]): Promise<void> {
       bin: { type: 'string', multiple: true, default: [] },
       rounds: { type: 'string', default: '1' },
       'no-profile': { type: 'boolean', default: false },
+      /** Also run istiod (interop/istiod) on the same API servers after the meshpilot builds of each round. */
+      istiod: { type: 'boolean', default: false },
       'streams-per-worker': { type: 'string', default: '2500' },
     },
     strict: true,
@@ -95,7 +105,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const bPlan = changePlan(shape, options.changes);
     const cPlan = churnPlan(shape, options.rate * options.durationS, 10);
     await kube.prepareToggles([...bPlan, ...cPlan]);
-    for (let round = 0; round < Number(values.rounds); round += 1)
+    for (let round = 0; round < Number(values.rounds); round += 1) {
       for (const run of runs) {
         const label = `${run.name}-${round + 1}`;
         context.log(`=== ${label}${run.path ? ` (${run.path})` : ''}, load ${loadavg()[0]!.toFixed(1)}`);
@@ -103,6 +113,14 @@ async function main(argv: readonly string[]): Promise<void> {
         summaries.push(summary);
         process.stdout.write(`${JSON.stringify(summary)}\n`);
       }
+      if (values.istiod) {
+        const label = `istiod-${round + 1}`;
+        context.log(`=== ${label}, load ${loadavg()[0]!.toFixed(1)}`);
+        const summary = await istiodOnce(context, kube, { ...options, label }, bPlan, cPlan);
+        summaries.push(summary);
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+      }
+    }
   } finally {
     await kube.stop();
     await rm(workDir, { recursive: true, force: true });
@@ -128,8 +146,15 @@ function metricSum(text: string, name: string): number {
   return sum;
 }
 
-async function counters(adminUrl: string): Promise<{ events: number; pushes: number; responses: number }> {
-  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+interface Counters {
+  events: number;
+  pushes: number;
+  responses: number;
+}
+
+/** The same metric names in meshpilot's and istiod's /metrics. */
+async function counters(baseUrl: string): Promise<Counters> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
   return {
     events: metricSum(text, 'pilot_k8s_reg_events'),
     pushes: metricSum(text, 'pilot_debounce_time_count'),
@@ -137,20 +162,26 @@ async function counters(adminUrl: string): Promise<{ events: number; pushes: num
   };
 }
 
+interface RunOptions {
+  readonly streams: number;
+  readonly rate: number;
+  readonly durationS: number;
+  readonly profile: boolean;
+  readonly out: string;
+  readonly label: string;
+}
+
+type Plans = {
+  readonly b: readonly { kubeCluster: number; service: number }[];
+  readonly c: readonly PlannedChange[];
+};
+
 async function profileOnce(
   context: BenchContext,
   kube: KubeMesh,
-  options: {
-    streams: number;
-    rate: number;
-    durationS: number;
-    profile: boolean;
-    out: string;
-    label: string;
-    bin: string | undefined;
-  },
-  bPlan: readonly { kubeCluster: number; service: number }[],
-  cPlan: readonly PlannedChange[],
+  options: RunOptions & { bin: string | undefined },
+  bPlan: Plans['b'],
+  cPlan: Plans['c'],
 ): Promise<Record<string, unknown>> {
   const cleanup = new Cleanup();
   try {
@@ -165,97 +196,144 @@ async function profileOnce(
     if (url === undefined) throw new Error(`no inspector URL in meshpilot's output: ${server.tail().join(' | ')}`);
     const inspector = await connectInspector(url);
     cleanup.defer(() => inspector.close());
-    const resourceOf = (service: number): string => kube.mesh.services[service]!.envoyCluster;
-    const tracked = [
-      ...new Set([...bPlan.map((p) => resourceOf(p.service)), ...cPlan.map((p) => resourceOf(p.service))]),
-    ];
-    const initial = await connectFleet(
+    const phases = await runPhases(
       context,
       cleanup,
-      { port: server.xdsPort, pid: server.pid },
-      { streams: options.streams, tracked, timeoutMs: 120_000 },
+      kube,
+      { port: server.xdsPort, pid: server.pid, metricsUrl: server.adminUrl },
+      options.profile ? inspector : undefined,
+      options,
+      { b: bPlan, c: cPlan },
     );
-    if (initial.fullPushMs === undefined) throw new Error(`full push incomplete: ${initial.status.firstFailure ?? ''}`);
-    context.log(`full push to ${options.streams} streams in ${Math.round(initial.fullPushMs)} ms`);
-    await sleep(1_500);
-    const phase = async (name: string, body: () => Promise<TrackedChange[]>): Promise<PhaseResult> => {
-      if (options.profile) {
-        await inspector.call('Profiler.enable');
-        await inspector.call('Profiler.setSamplingInterval', { interval: 200 });
-        await inspector.call('Profiler.start');
-      }
-      const before = await counters(server.adminUrl);
-      const cpuBefore = (await cpuSeconds(server.pid)) ?? 0;
-      const changes = await body();
-      const { result } = await waitConvergence(initial.fleet, changes, 60_000);
-      const cpu = ((await cpuSeconds(server.pid)) ?? 0) - cpuBefore;
-      const after = await counters(server.adminUrl);
-      let top: string[] | undefined;
-      if (options.profile) {
-        const { profile } = await inspector.call<{ profile: CpuProfile }>('Profiler.stop');
-        await writeFile(join(options.out, `${options.label}.${name}.cpuprofile`), JSON.stringify(profile));
-        top = summarizeProfile(profile, 40).map(
-          (l) => `${l.selfMs.toFixed(0).padStart(7)} ${l.totalMs.toFixed(0).padStart(7)}  ${l.name}`,
-        );
-        await writeFile(
-          join(options.out, `${options.label}.${name}.top.txt`),
-          `  self   total  (ms)\n${top.join('\n')}\n`,
-        );
-      }
-      const latencies = result.latencies;
-      return {
-        cpuSeconds: cpu,
-        events: after.events - before.events,
-        pushes: after.pushes - before.pushes,
-        responses: after.responses - before.responses,
-        p50Ms: percentile(latencies, 50),
-        p99Ms: percentile(latencies, 99),
-        neverConverged: result.perChange.reduce((sum, c) => sum + c.missing, 0),
-        loadAverage: loadavg()[0]!,
-        ...(top ? { top: top.slice(0, 25) } : {}),
-      };
-    };
-    // (b): one EndpointSlice update at a time, each waited for.
-    const b = await phase('b', async () => {
-      const changes: TrackedChange[] = [];
-      for (const p of bPlan) {
-        const writtenAt = await kube.toggleEndpoint(p.kubeCluster, p.service);
-        const change = { resource: resourceOf(p.service), writtenAt };
-        await waitConvergence(initial.fleet, [change], 30_000);
-        changes.push(change);
-        await sleep(500);
-      }
-      return changes;
-    });
-    await sleep(1_000);
-    // (c): the churn plan at the rate, writes not waited for one by one (as bench/scenarios/kube-churn.ts).
-    const c = await phase('c', async () => {
-      const changes: TrackedChange[] = [];
-      const inFlight = new Set<Promise<unknown>>();
-      const intervalMs = 1_000 / options.rate;
-      const start = nowMs();
-      let applied = 0;
-      for (const change of cPlan) {
-        const wait = start + applied * intervalMs - nowMs();
-        if (wait > 1) await sleep(wait);
-        const writtenAt = nowMs();
-        const write: Promise<unknown> = kube
-          .toggleEndpoint(change.kubeCluster, change.service)
-          .catch((error: unknown) => context.log(`churn write failed: ${String(error)}`))
-          .finally(() => inFlight.delete(write));
-        inFlight.add(write);
-        if (inFlight.size >= 32) await Promise.race(inFlight);
-        if (change.tracked) changes.push({ resource: resourceOf(change.service), writtenAt });
-        applied += 1;
-      }
-      await Promise.all(inFlight);
-      return changes;
-    });
-    await initial.fleet.close();
-    return { label: options.label, bin: options.bin ?? 'this checkout', fullPushMs: initial.fullPushMs, b, c };
+    return { label: options.label, bin: options.bin ?? 'this checkout', ...phases };
   } finally {
     await cleanup.run();
   }
+}
+
+/** istiod on the same API servers, the same fleet and plans (no CPU profile: CPU-seconds and counters only). */
+async function istiodOnce(
+  context: BenchContext,
+  kube: KubeMesh,
+  options: RunOptions,
+  bPlan: Plans['b'],
+  cPlan: Plans['c'],
+): Promise<Record<string, unknown>> {
+  const cleanup = new Cleanup();
+  try {
+    const peer = await startIstiod(kube, join(context.workDir, options.label), 180_000);
+    cleanup.defer(() => peer.stop());
+    const phases = await runPhases(
+      context,
+      cleanup,
+      kube,
+      { port: peer.xdsPort, pid: peer.pid, metricsUrl: peer.metricsUrl },
+      undefined,
+      options,
+      { b: bPlan, c: cPlan },
+    );
+    return { label: options.label, bin: peer.version, ...phases };
+  } finally {
+    await cleanup.run();
+  }
+}
+
+async function runPhases(
+  context: BenchContext,
+  cleanup: Cleanup,
+  kube: KubeMesh,
+  target: { port: number; pid: number; metricsUrl: string },
+  inspector: InspectorSession | undefined,
+  options: RunOptions,
+  plans: Plans,
+): Promise<{ fullPushMs: number; b: PhaseResult; c: PhaseResult }> {
+  const resourceOf = (service: number): string => kube.mesh.services[service]!.envoyCluster;
+  const tracked = [
+    ...new Set([...plans.b.map((p) => resourceOf(p.service)), ...plans.c.map((p) => resourceOf(p.service))]),
+  ];
+  const initial = await connectFleet(context, cleanup, target, {
+    streams: options.streams,
+    tracked,
+    timeoutMs: 120_000,
+  });
+  if (initial.fullPushMs === undefined) throw new Error(`full push incomplete: ${initial.status.firstFailure ?? ''}`);
+  context.log(`full push to ${options.streams} streams in ${Math.round(initial.fullPushMs)} ms`);
+  await sleep(1_500);
+  const phase = async (name: string, body: () => Promise<TrackedChange[]>): Promise<PhaseResult> => {
+    if (inspector) {
+      await inspector.call('Profiler.enable');
+      await inspector.call('Profiler.setSamplingInterval', { interval: 200 });
+      await inspector.call('Profiler.start');
+    }
+    const before = await counters(target.metricsUrl);
+    const cpuBefore = (await cpuSeconds(target.pid)) ?? 0;
+    const changes = await body();
+    const { result } = await waitConvergence(initial.fleet, changes, 60_000);
+    const cpu = ((await cpuSeconds(target.pid)) ?? 0) - cpuBefore;
+    const after = await counters(target.metricsUrl);
+    let top: string[] | undefined;
+    if (inspector) {
+      const { profile } = await inspector.call<{ profile: CpuProfile }>('Profiler.stop');
+      await writeFile(join(options.out, `${options.label}.${name}.cpuprofile`), JSON.stringify(profile));
+      top = summarizeProfile(profile, 40).map(
+        (l) => `${l.selfMs.toFixed(0).padStart(7)} ${l.totalMs.toFixed(0).padStart(7)}  ${l.name}`,
+      );
+      await writeFile(
+        join(options.out, `${options.label}.${name}.top.txt`),
+        `  self   total  (ms)\n${top.join('\n')}\n`,
+      );
+    }
+    const latencies = result.latencies;
+    return {
+      cpuSeconds: cpu,
+      events: after.events - before.events,
+      pushes: after.pushes - before.pushes,
+      responses: after.responses - before.responses,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      neverConverged: result.perChange.reduce((sum, c) => sum + c.missing, 0),
+      loadAverage: loadavg()[0]!,
+      ...(top ? { top: top.slice(0, 25) } : {}),
+    };
+  };
+  // (b): one EndpointSlice update at a time, each waited for.
+  const b = await phase('b', async () => {
+    const changes: TrackedChange[] = [];
+    for (const p of plans.b) {
+      const writtenAt = await kube.toggleEndpoint(p.kubeCluster, p.service);
+      const change = { resource: resourceOf(p.service), writtenAt };
+      await waitConvergence(initial.fleet, [change], 30_000);
+      changes.push(change);
+      await sleep(500);
+    }
+    return changes;
+  });
+  await sleep(1_000);
+  // (c): the churn plan at the rate, writes not waited for one by one (as bench/scenarios/kube-churn.ts).
+  const c = await phase('c', async () => {
+    const changes: TrackedChange[] = [];
+    const inFlight = new Set<Promise<unknown>>();
+    const intervalMs = 1_000 / options.rate;
+    const start = nowMs();
+    let applied = 0;
+    for (const change of plans.c) {
+      const wait = start + applied * intervalMs - nowMs();
+      if (wait > 1) await sleep(wait);
+      const writtenAt = nowMs();
+      const write: Promise<unknown> = kube
+        .toggleEndpoint(change.kubeCluster, change.service)
+        .catch((error: unknown) => context.log(`churn write failed: ${String(error)}`))
+        .finally(() => inFlight.delete(write));
+      inFlight.add(write);
+      if (inFlight.size >= 32) await Promise.race(inFlight);
+      if (change.tracked) changes.push({ resource: resourceOf(change.service), writtenAt });
+      applied += 1;
+    }
+    await Promise.all(inFlight);
+    return changes;
+  });
+  await initial.fleet.close();
+  return { fullPushMs: initial.fullPushMs, b, c };
 }
 
 main(process.argv.slice(2)).then(

@@ -28,6 +28,8 @@ export interface IstiodProcess extends ServerProcess {
   readonly version: string;
   /** http://127.0.0.1:port of istiod's HTTP (readiness and debug) server. */
   readonly httpUrl: string;
+  /** http://127.0.0.1:port of istiod's monitoring server (/metrics). */
+  readonly metricsUrl: string;
 }
 
 /** The built pilot-discovery: `bash interop/istiod/build.sh` (a hash check when it is already built). */
@@ -172,6 +174,7 @@ export async function startIstiod(kube: KubeMesh, dir: string, timeoutMs: number
               pid: child.pid!,
               xdsPort: grpc,
               httpUrl,
+              metricsUrl: `http://127.0.0.1:${monitoring}`,
               version: versionOf(binary),
               tail: () => [...tail],
               stop,
