@@ -174,6 +174,17 @@ describe('FileRegistry on a real folder (incremental reads)', () => {
     await writeFile(join(outside, 'd.yaml'), docs(service('d', 81), pod('d-1', '10.0.3.1')));
     const movedIn = await harness.changesOf(() => rename(outside, join(harness.dir, 'moved')));
     expect(movedIn).toEqual(['upsert Pod default/d-1', 'upsert Service default/d']);
+    // Files in folders that appeared after the start are watched too.
+    expect(
+      await harness.changesOf(() =>
+        writeFile(join(harness.dir, 'sub', 'deeper', 'c.json'), JSON.stringify(podObject('c-1', '10.0.2.2'))),
+      ),
+    ).toEqual(['upsert Pod default/c-1']);
+    expect(
+      await harness.changesOf(() =>
+        writeFile(join(harness.dir, 'moved', 'd.yaml'), docs(service('d', 82), pod('d-1', '10.0.3.1'))),
+      ),
+    ).toEqual(['upsert Service default/d']);
 
     const movedOut = await harness.changesOf(() => rename(join(harness.dir, 'sub'), join(root, 'gone')));
     expect(movedOut).toEqual(['delete Pod default/c-1']);
