@@ -144,10 +144,12 @@ export class ManifestFolder {
 
   private async read(events: FolderEvents): Promise<void> {
     const changes: FileChange[] = [];
-    if (events.full || !(await this.readNamed(events.names, changes))) await this.readAll(changes);
-    if (changes.length === 0 || this.stopped) return;
-    this.sorted = undefined;
-    for (const listener of this.listeners) listener(changes);
+    try {
+      if (events.full || !(await this.readNamed(events.names, changes))) await this.readAll(changes);
+    } finally {
+      // What was read before a failure is passed on too: listeners stay in step with `files`.
+      if (changes.length > 0 && !this.stopped) for (const listener of this.listeners) listener(changes);
+    }
   }
 
   private async readAll(changes: FileChange[]): Promise<void> {
@@ -226,6 +228,7 @@ export class ManifestFolder {
     const known = this.files.get(path);
     if (known === undefined) return;
     this.files.delete(path);
+    this.sorted = undefined;
     changes.push({ path, before: known.file });
   }
 
@@ -265,6 +268,7 @@ export class ManifestFolder {
       parsed,
     };
     this.files.set(path, { file, stamp });
+    this.sorted = undefined;
     changes.push({ path, ...(known !== undefined ? { before: known.file } : {}), after: file });
   }
 }

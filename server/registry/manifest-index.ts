@@ -30,6 +30,7 @@ function compare(a: Definition, b: Definition): number {
  * is the record, as when a listing is built in that order.
  */
 export class ManifestObjectIndex {
+  private readonly files = new Map<string, ManifestFile>();
   private readonly definitions = new Map<string, Definition[]>();
   private readonly records = new Map<string, { ref: RecordRef; objectKeys: Set<string> }>();
   private readonly filesWithErrors = new Map<string, ManifestFile>();
@@ -39,9 +40,15 @@ export class ManifestObjectIndex {
   apply(changes: readonly FileChange[]): RecordRef[] {
     // Each touched object with one of its copies (old or new): its kind, namespace and name.
     const touched = new Map<string, KubeObject>();
-    for (const change of changes) {
-      if (change.before !== undefined) this.removeFile(change.before, touched);
-      if (change.after !== undefined) this.addFile(change.after, touched);
+    for (const { path, after } of changes) {
+      // The file held now, not the change's `before`: a reader that took the folder's files during a
+      // read gets that read's changes too, and applying one twice must change nothing.
+      const held = this.files.get(path);
+      if (held !== undefined) this.removeFile(held, touched);
+      if (after !== undefined) {
+        this.addFile(after, touched);
+        this.files.set(path, after);
+      } else this.files.delete(path);
     }
     const refs: RecordRef[] = [];
     for (const [objectKey, sample] of touched) {
