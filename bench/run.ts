@@ -182,9 +182,10 @@ async function main(argv: readonly string[]): Promise<number> {
         const servers = `meshpilot, baseline, ${PEER_NAME}${processes ? `, meshpilot --processes ${processes}` : ''}`;
         context.log(`scenarios ${[...suite].join(', ')}: ${count(streams)} streams, ${count(shape.services)} services`);
         // The full push's bytes grow with streams × services (~3 KB per stream and service): its bound
-        // does too. A server's share of the suite: its start, fleet, full push, recording, RSS samples, changes.
-        const initialTimeoutMs = Math.max(60_000, (streams * Math.max(100, shape.services)) / 4);
-        const perServerMs = quick ? 45_000 : initialTimeoutMs + 60_000;
+        // does too (400 s for 3 GB: on a loaded machine meshpilot needed more than 250 s at 10,000 streams).
+        // A server's share of the suite: its start, fleet, full push, recording, RSS samples, changes.
+        const initialTimeoutMs = Math.max(60_000, (streams * Math.max(100, shape.services)) / 2.5);
+        const perServerMs = quick ? 45_000 : initialTimeoutMs + 120_000;
         const result = await timed(
           `${suite.has('a') ? 'a' : ''}${suite.has('b') ? 'b' : ''}${suite.has('d') ? 'd' : ''} at ${count(streams)} streams × ${count(shape.services)} services (${servers})`,
           () =>
