@@ -128,6 +128,7 @@ export async function runKubeSuite(
       ).catch((error: unknown) => {
         throw new Error(`meshpilot: ${errorMessage(error)}; its last lines: ${server.tail().join(' | ')}`);
       });
+      if (meshpilot.initialDone < n) context.log(`  meshpilot's last lines: ${server.tail().join(' | ')}`);
       await server.stop();
       try {
         started = nowMs();
@@ -137,6 +138,8 @@ export async function runKubeSuite(
         const outcome = await measureOn(ISTIOD_NAME, { port: peer.xdsPort, pid: peer.pid }, () =>
           forceGcIstiod(peer.httpUrl),
         );
+        // Why streams closed is in istiod's own log (warnings and errors only), not in what the fleet saw.
+        if (outcome.initialDone < n) context.log(`  ${ISTIOD_NAME}'s last lines: ${peer.tail().join(' | ')}`);
         istiod = { ok: true, version: peer.version, outcome };
         await peer.stop();
       } catch (error: unknown) {
