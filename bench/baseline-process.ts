@@ -19,6 +19,7 @@ export async function startBaseline(
 ): Promise<BaselineProcess> {
   const child: ChildProcess = forkTs(ENTRY, [recordingDir], { nodeFlags, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
   const tail: string[] = [];
+  child.on('error', (error: Error) => tail.push(`process: ${error.message}`));
   child.stderr?.on('data', (chunk: Buffer) => {
     tail.push(chunk.toString('utf8').slice(0, 400));
     if (tail.length > 20) tail.shift();
@@ -56,7 +57,13 @@ export async function startBaseline(
     xdsPort: port,
     tail: () => [...tail],
     push(resources: readonly string[]): Promise<number> {
-      return waiters.request((id) => child.send({ op: 'push', id, resources }));
+      return waiters.request((id) => {
+        if (!child.connected) throw new Error('baseline server gone');
+        // An IPC error (the child exiting meanwhile) goes to this callback instead of an unhandled 'error' event.
+        child.send({ op: 'push', id, resources }, (error) => {
+          if (error) waiters.settle(id, -1);
+        });
+      });
     },
     stop: () => stopChild(child),
   };

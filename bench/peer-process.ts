@@ -42,6 +42,8 @@ export function peerBinary(): string {
 export async function startPeer(recordingDir: string, timeoutMs: number): Promise<PeerProcess> {
   const child = spawn(peerBinary(), ['--recording', recordingDir], { stdio: ['pipe', 'pipe', 'pipe'] });
   const tail: string[] = [];
+  // EPIPE when the peer exited before a write: the write's callback reports it, not an unhandled 'error' event.
+  child.stdin.on('error', (error: Error) => tail.push(`stdin: ${error.message}`));
   child.stderr.on('data', (chunk: Buffer) => {
     tail.push(chunk.toString('utf8').slice(0, 400));
     if (tail.length > 20) tail.shift();
@@ -87,7 +89,12 @@ export async function startPeer(recordingDir: string, timeoutMs: number): Promis
     version: started.version,
     tail: () => [...tail],
     push(resources: readonly string[]): Promise<number> {
-      return waiters.request((id) => child.stdin.write(`${JSON.stringify({ op: 'push', id, resources })}\n`));
+      return waiters.request((id) => {
+        if (!child.stdin.writable) throw new Error(`${PEER_NAME} peer gone`);
+        child.stdin.write(`${JSON.stringify({ op: 'push', id, resources })}\n`, (error) => {
+          if (error) waiters.settle(id, -1);
+        });
+      });
     },
     changeClusters(): Promise<number> {
       return waiters.request((id) => child.stdin.write(`${JSON.stringify({ op: 'cds', id })}\n`));
