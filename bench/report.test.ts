@@ -157,6 +157,7 @@ describe('scenario (e) rows with a peer', () => {
     caughtUp: 100,
     responsesAfterResume: 4,
     blocked: null,
+    closed: 0,
     cpuS: 3,
     ...over,
   });
@@ -175,7 +176,7 @@ describe('scenario (e) rows with a peer', () => {
   it('renders the peer growth, meshpilot / peer and both CPU-seconds, and says who merged and who queued', () => {
     const row = stuckRow(
       base,
-      100,
+      { stuckStreams: 100, changes: 20 },
       outcome(),
       {
         name: 'istiod',
@@ -203,15 +204,39 @@ describe('scenario (e) rows with a peer', () => {
 
   it('fails meshpilot when it replays every push, when a stuck stream never catches up, or when it grows beyond the peer', () => {
     const peer: StuckPeer = { name: 'istiod', ok: true, version: 'v', outcome: outcome({ growthMiB: 2 }) };
-    expect(stuckRow(base, 100, outcome({ responsesAfterResume: 60 }), peer).pass).toBe(false);
-    expect(stuckRow(base, 100, outcome({ caughtUp: 99 }), peer).pass).toBe(false);
-    expect(stuckRow(base, 100, outcome(), peer).pass).toBe(true);
-    expect(stuckRow(base, 100, outcome(), peer, { atOrBelowPeer: true }).pass).toBe(false);
-    expect(stuckRow(base, 100, outcome({ growthMiB: 10 }), peer, { atOrBelowPeer: true }).pass).toBe(true);
+    expect(stuckRow(base, { stuckStreams: 100, changes: 20 }, outcome({ responsesAfterResume: 60 }), peer).pass).toBe(
+      false,
+    );
+    expect(stuckRow(base, { stuckStreams: 100, changes: 20 }, outcome({ caughtUp: 99 }), peer).pass).toBe(false);
+    expect(stuckRow(base, { stuckStreams: 100, changes: 20 }, outcome(), peer).pass).toBe(true);
+    expect(stuckRow(base, { stuckStreams: 100, changes: 20 }, outcome(), peer, { atOrBelowPeer: true }).pass).toBe(
+      false,
+    );
+    expect(
+      stuckRow(base, { stuckStreams: 100, changes: 20 }, outcome({ growthMiB: 10 }), peer, { atOrBelowPeer: true })
+        .pass,
+    ).toBe(true);
+  });
+
+  it('a server whose witness got far fewer pushes than in the control round is reported as held back, and fails', () => {
+    const starved = outcome({ witnessPushes: 3, responsesAfterResume: 2, caughtUp: 34, closed: 5, firstFailure: 'x' });
+    const peer: StuckPeer = { name: 'istiod', ok: true, version: 'v', outcome: starved };
+    const row = stuckRow(base, { stuckStreams: 100, changes: 20 }, outcome(), peer);
+    expect(row.pass).toBe(true);
+    expect(row.notes).toContain(
+      'istiod: paused streams got 2 responses on reading again, the witness 3 meanwhile (merged; held back: the witness got 3 pushes for 20 changes, 60 in the control round), 34/100 caught up (5 closed: x)',
+    );
+    expect(row.details?.istiod).toMatchObject({ witnessStarved: true, allStuckStreamsCaughtUp: false });
+    // meshpilot grew more than the held-back peer, which stopped pushing: not compared.
+    expect(stuckRow(base, { stuckStreams: 100, changes: 20 }, outcome(), peer, { atOrBelowPeer: true }).pass).toBe(
+      true,
+    );
+    expect(row.notes).toContain("istiod's growth is no like-for-like reference");
+    expect(stuckRow(base, { stuckStreams: 100, changes: 20 }, starved, peer).pass).toBe(false);
   });
 
   it('a peer that did not run leaves an empty cell and its error in the notes; too few pushed bytes is inconclusive', () => {
-    const row = stuckRow(base, 100, outcome({ witnessMiB: 0.1 }), {
+    const row = stuckRow(base, { stuckStreams: 100, changes: 20 }, outcome({ witnessMiB: 0.1 }), {
       name: 'istiod',
       ok: false,
       error: 'istiod exited (code 1)',

@@ -328,9 +328,14 @@ ${capacityMarkdown(report.results, report.capacityInputs)}
   debounces' 100 ms quiet time, so each is its own push), and the same updates are replayed for istiod.
   Pass when meshpilot's growth is ≤ max(16 MiB, 25% of what an unbounded queue would hold), every stuck
   stream catches up to the witness's CDS version once it reads again, and it receives fewer responses than
-  were pushed meanwhile (merged, not queued and replayed; the notes give each server's counts); on the real
-  API servers also ≤ istiod's growth (or within 16 MiB of none). RSS of a Node.js process moves by tens of
-  MiB on its own (see each server's control round), so the delivered-responses check is the sharper signal.
+  were pushed meanwhile (merged, not queued and replayed; the notes give each server's counts), and the
+  witness got at least half as many pushes as in the control round (else the stuck streams *held the server
+  back*); on the real API servers also ≤ istiod's growth (or within 16 MiB of none), unless istiod itself
+  was held back: a server that stopped pushing has flat RSS, no reference (its ratio is still shown). istiod
+  bounds concurrent pushes (\`PILOT_PUSH_THROTTLE\`, by default 15 + 5 × cores: 25 here) and sets no
+  send timeout by default, so as many stuck streams as that can hold every push slot. RSS of a Node.js
+  process moves by tens of MiB on its own (see each server's control round), so the delivered-responses
+  check is the sharper signal.
 
 Every wait is bounded; a scenario that runs out of time reports \`timeout\`, and the run stops any process
 that makes the bench use more than 75% of the machine's memory.

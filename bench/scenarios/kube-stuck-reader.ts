@@ -97,5 +97,5 @@ export async function runKubeStuckReader(
     if (!meshpilot) return [failedRow(base, status, message)];
   }
   peer ??= { name: ISTIOD_NAME, ok: false, error: 'not run: the scenario ended before istiod' };
-  return [stuckRow(base, options.stuckStreams, meshpilot!, peer, { atOrBelowPeer: true })];
+  return [stuckRow(base, options, meshpilot!, peer, { atOrBelowPeer: true })];
 }

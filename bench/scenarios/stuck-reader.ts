@@ -88,5 +88,5 @@ export async function runStuckReader(
     if (!meshpilot) return [failedRow(base, status, message)];
   }
   peer ??= { name: PEER_NAME, ok: false, error: 'not run: the scenario ended before the peer' };
-  return [stuckRow(base, options.stuckStreams, meshpilot!, peer, { extraNote: BASELINE_NOT_APPLICABLE })];
+  return [stuckRow(base, options, meshpilot!, peer, { extraNote: BASELINE_NOT_APPLICABLE })];
 }

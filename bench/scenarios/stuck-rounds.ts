@@ -48,6 +48,9 @@ export interface Phase {
   /** Mean responses a paused stream received once it read again (all of them if the server queued every push). */
   readonly responsesAfterResume: number | null;
   readonly blocked: number | null;
+  /** Paused streams closed by the end of the round, and the first one's failure, if any. */
+  readonly closed: number;
+  readonly firstFailure?: string;
   /** Server CPU-seconds from the first change to the settled RSS after the last. */
   readonly cpuS: number | null;
 }
@@ -110,6 +113,7 @@ async function phase(
   await waitUntil(async () => (await caughtUp()) === paused.length, 30_000, 250);
   await sleep(500);
   const pausedAfter = await fleet.streamInfo(paused);
+  const firstFailure = pausedAfter.find((info) => info.failure !== undefined)?.failure;
   const resumedResponses = pausedAfter.map(
     (info, i) => info.responses - (pausedBefore[i]?.responses ?? info.responses),
   );
@@ -124,6 +128,8 @@ async function phase(
     witnessPushes: (witnessAfter?.responses ?? 0) - (witnessBefore?.responses ?? 0),
     caughtUp: await caughtUp(),
     blocked,
+    closed: pausedAfter.filter((info) => info.closed).length,
+    ...(firstFailure !== undefined ? { firstFailure: firstFailure.slice(0, 200) } : {}),
     cpuS: cpuBefore === undefined || cpuAfter === undefined ? null : cpuAfter - cpuBefore,
   };
 }
@@ -167,7 +173,7 @@ export async function runStuckRounds(
   return { control, withStuck };
 }
 
-function describePhase(p: Phase): Record<string, number | null> {
+function describePhase(p: Phase): Record<string, number | string | null> {
   return {
     rssBeforeMiB: round(p.before / MIB),
     rssPeakDuringMiB: round(p.peak / MIB),
@@ -177,6 +183,8 @@ function describePhase(p: Phase): Record<string, number | null> {
     witnessMiB: round(p.witnessMiB),
     pausedStreamResponsesAfterReadingAgain: round(p.responsesAfterResume),
     pausedStreamsCaughtUp: p.caughtUp,
+    pausedStreamsClosed: p.closed,
+    ...(p.firstFailure !== undefined ? { pausedStreamFirstFailure: p.firstFailure } : {}),
     blockedStreamsMetric: p.blocked,
     cpuSeconds: round(p.cpuS, 2),
   };
@@ -192,6 +200,8 @@ export interface StuckVerdict {
   readonly allCaughtUp: boolean;
   /** Fewer responses on reading again than were pushed meanwhile: the server merged, it did not replay. */
   readonly merged: boolean;
+  /** The witness got fewer than half the pushes of the control round: the stuck streams held the server back. */
+  readonly witnessStarved: boolean;
   readonly bounded: boolean;
 }
 
@@ -207,27 +217,40 @@ export function verdictOf(outcome: StuckOutcome, stuckStreams: number): StuckVer
     boundMiB,
     allCaughtUp: s.caughtUp === stuckStreams,
     merged,
+    witnessStarved: s.witnessPushes < outcome.control.witnessPushes / 2,
     bounded: s.growthMiB <= boundMiB,
   };
 }
 
-function sentence(name: string, outcome: StuckOutcome, stuckStreams: number): string {
+function sentence(name: string, outcome: StuckOutcome, stuckStreams: number, changes: number): string {
   const s = outcome.withStuck;
   const v = verdictOf(outcome, stuckStreams);
+  const how = [
+    v.merged ? 'merged' : v.witnessStarved ? 'not fewer' : 'queued',
+    ...(v.witnessStarved
+      ? [
+          `held back: the witness got ${s.witnessPushes} pushes for ${changes} changes, ${outcome.control.witnessPushes} in the control round`,
+        ]
+      : []),
+  ].join('; ');
   return (
     `${name}: paused streams got ${round(s.responsesAfterResume)} responses on reading again, the witness ${s.witnessPushes} meanwhile ` +
-    `(${v.merged ? 'merged' : 'queued'}), ${s.caughtUp}/${stuckStreams} caught up; control round growth ${round(outcome.control.growthMiB)} MiB`
+    `(${how}), ${s.caughtUp}/${stuckStreams} caught up` +
+    (s.closed > 0 ? ` (${s.closed} closed${s.firstFailure ? `: ${s.firstFailure}` : ''})` : '') +
+    `; control round growth ${round(outcome.control.growthMiB)} MiB`
   );
 }
 
 /**
  * The row of (e) for meshpilot and one peer. Pass: meshpilot's growth is bounded (≤ max(16 MiB, 25% of
  * what an unbounded queue would hold)), every stuck stream caught up and got fewer responses than were
- * pushed meanwhile; with `atOrBelowPeer`, also growth ≤ max(the peer's, 16 MiB) when the peer ran.
+ * pushed meanwhile, and the witness got at least half as many pushes as in the control round (else the
+ * stuck streams held the server back); with `atOrBelowPeer`, also growth ≤ max(the peer's, 16 MiB) when the peer ran
+ * and was not held back itself.
  */
 export function stuckRow(
   base: Omit<ScenarioRow, 'meshpilot' | 'baseline' | 'ratio' | 'pass' | 'status'>,
-  stuckStreams: number,
+  { stuckStreams, changes }: { readonly stuckStreams: number; readonly changes: number },
   meshpilot: StuckOutcome,
   peer: StuckPeer,
   options: { atOrBelowPeer?: boolean; extraNote?: string } = {},
@@ -241,16 +264,26 @@ export function stuckRow(
     ratio: growth !== null && peerGrowth !== null && peerGrowth > 0 ? round(growth / peerGrowth, 2) : null,
     ...(peer.version !== undefined ? { version: peer.version } : {}),
   };
+  // A peer whose witness was held back stopped pushing: its flat RSS is no reference for a server that kept serving.
+  const peerHeldBack = peer.ok && verdictOf(peer.outcome, stuckStreams).witnessStarved;
   const belowPeer =
-    !options.atOrBelowPeer || peerGrowth === null || m.growthMiB <= Math.max(peerGrowth, NOISE_FLOOR_MIB);
+    !options.atOrBelowPeer ||
+    peerGrowth === null ||
+    peerHeldBack ||
+    m.growthMiB <= Math.max(peerGrowth, NOISE_FLOOR_MIB);
   const notes = [
     ...(m.conclusive
       ? []
       : [
           `inconclusive: the witness saw only ${round(meshpilot.withStuck.witnessMiB)} MiB of pushes, too little to tell bounded from unbounded`,
         ]),
-    sentence('meshpilot', meshpilot, stuckStreams),
-    peer.ok ? sentence(peer.name, peer.outcome, stuckStreams) : `${peer.name}: ${peer.error.slice(0, 300)}`,
+    sentence('meshpilot', meshpilot, stuckStreams, changes),
+    peer.ok ? sentence(peer.name, peer.outcome, stuckStreams, changes) : `${peer.name}: ${peer.error.slice(0, 300)}`,
+    ...(peerHeldBack
+      ? [
+          `${peer.name}'s growth is no like-for-like reference: its stuck streams held its pushes back${options.atOrBelowPeer ? ', so the pass does not compare with it' : ''}`,
+        ]
+      : []),
     ...(options.extraNote ? [options.extraNote] : []),
   ];
   const peerDetails = peer.ok
@@ -270,7 +303,7 @@ export function stuckRow(
       meshpilot: round(meshpilot.withStuck.cpuS, 2),
       [peer.name]: peer.ok ? round(peer.outcome.withStuck.cpuS, 2) : null,
     },
-    pass: m.conclusive ? m.bounded && m.allCaughtUp && m.merged && belowPeer : null,
+    pass: m.conclusive ? m.bounded && m.allCaughtUp && m.merged && !m.witnessStarved && belowPeer : null,
     status: 'ok',
     notes: notes.join('; '),
     details: {
@@ -289,5 +322,6 @@ function verdictFields(v: StuckVerdict): Record<string, number | boolean | null>
     passBoundMiB: round(v.boundMiB),
     allStuckStreamsCaughtUp: v.allCaughtUp,
     merged: v.merged,
+    witnessStarved: v.witnessStarved,
   };
 }
