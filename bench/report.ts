@@ -308,8 +308,8 @@ ${capacityMarkdown(report.results, report.capacityInputs)}
 - **(d)** Server VmRSS (/proc/<pid>/status) with 0 streams (freshly started) and with N streams idle
   after their full push, median of 3 samples each, each right after a forced full GC in meshpilot and
   the baseline (SIGUSR1 opens the inspector, which runs HeapProfiler.collectGarbage twice); (with −
-  without) / N. The go-control-plane peer cannot be collected from outside: its cell and ratio use the
-  figures without a forced GC (results.json keeps those of every server). The table "in parts" splits
+  without) / N. The go-control-plane peer cannot be collected from outside: its cell is its RSS without a
+  forced GC, and meshpilot / it compares meshpilot's figure after one with it. The table "in parts" splits
   the figure: JavaScript heap and external memory, Node.js HTTP/2's own per-connection memory (a bare
   node:http2 server with as many idle connections), and RSS after every stream closed, which is what the
   push left in the allocator rather than what a stream holds.
