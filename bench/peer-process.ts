@@ -97,7 +97,12 @@ export async function startPeer(recordingDir: string, timeoutMs: number): Promis
       });
     },
     changeClusters(): Promise<number> {
-      return waiters.request((id) => child.stdin.write(`${JSON.stringify({ op: 'cds', id })}\n`));
+      return waiters.request((id) => {
+        if (!child.stdin.writable) throw new Error(`${PEER_NAME} peer gone`);
+        child.stdin.write(`${JSON.stringify({ op: 'cds', id })}\n`, (error) => {
+          if (error) waiters.settle(id, -1);
+        });
+      });
     },
     stop: async () => {
       child.stdin.end();

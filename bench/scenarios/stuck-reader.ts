@@ -72,7 +72,14 @@ export async function runStuckReader(
         const outcome = await runStuckRounds(
           context,
           cleanup,
-          { kind: PEER_NAME, port: gcp.xdsPort, pid: gcp.pid, change: async () => void (await gcp.changeClusters()) },
+          {
+            kind: PEER_NAME,
+            port: gcp.xdsPort,
+            pid: gcp.pid,
+            change: async () => {
+              if ((await gcp.changeClusters()) < 0) throw new Error(`${PEER_NAME} peer did not take a change`);
+            },
+          },
           options,
         );
         peer = { name: PEER_NAME, ok: true, version: gcp.version, outcome };
