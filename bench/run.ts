@@ -242,7 +242,7 @@ async function main(argv: readonly string[]): Promise<number> {
             runChurn(
               context,
               { ...churn, initialTimeoutMs: 120_000, convergenceTimeoutMs: 30_000 },
-              quick ? 90_000 : 300_000,
+              quick ? 90_000 : 540_000,
             ),
         )),
       );
