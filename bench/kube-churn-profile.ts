@@ -15,6 +15,7 @@ import { startMeshpilot } from './meshpilot-server.ts';
 import { startIstiod } from './peers/istiod.ts';
 import type { KubeMesh } from './peers/kube-mesh.ts';
 import { cpuSeconds } from './proc-stats.ts';
+import { metricSum } from './prom-metrics.ts';
 import { churnPlan, type PlannedChange } from './scenarios/churn.ts';
 import { Cleanup, type BenchContext } from './scenarios/context.ts';
 import { startKubeMesh } from './scenarios/kube-suite.ts';
@@ -135,15 +136,6 @@ async function main(argv: readonly string[]): Promise<void> {
         `= ${((c.cpuSeconds * 1000) / Math.max(1, c.pushes)).toFixed(1)} ms per push (load ${c.loadAverage.toFixed(1)})`,
     );
   }
-}
-
-/** Sums every sample of a counter or histogram `_count` in a Prometheus text exposition. */
-function metricSum(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n'))
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
 }
 
 interface Counters {

@@ -119,12 +119,19 @@ describe('bench smoke: meshpilot and istiod on the same real API servers', () =>
     expect(
       churn.map((r) => `${r.id} ${r.status}`),
       log.join('\n'),
-    ).toEqual(['c/kube/cpu ok', 'c/kube/convergence ok']);
+    ).toEqual(['c/kube/cpu ok', 'c/kube/cpu-per-push ok', 'c/kube/convergence ok']);
     const details = churn[0]!.details as {
       neverConverged: Record<string, number | null>;
       appliedChanges: Record<string, number | null>;
+      debouncedPushes: Record<string, number | null>;
     };
     expect(details.neverConverged).toEqual({ meshpilot: 0, [ISTIOD_NAME]: 0 });
+    // Each server pushed at least once for the changes, counted from its own pilot_debounce_time.
+    for (const server of ['meshpilot', ISTIOD_NAME])
+      expect(details.debouncedPushes[server], server).toBeGreaterThanOrEqual(1);
+    const perPush = churn[1]!;
+    const cpu = churn[0]!.cpuSeconds!;
+    expect(perPush.meshpilot).toBeCloseTo(((cpu.meshpilot ?? 0) * 1000) / details.debouncedPushes.meshpilot!, -1);
     expect(details.appliedChanges[ISTIOD_NAME]).toBe(details.appliedChanges.meshpilot);
     for (const row of churn) {
       expect(row.meshpilot, row.id).not.toBeNull();

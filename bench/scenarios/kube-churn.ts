@@ -5,6 +5,7 @@ import { nowMs } from '../clock.ts';
 import { startMeshpilot } from '../meshpilot-server.ts';
 import { ISTIOD_NAME, startIstiod } from '../peers/istiod.ts';
 import type { KubeMesh } from '../peers/kube-mesh.ts';
+import { metricValue } from '../prom-metrics.ts';
 import { churnOn, churnPlan, type ChurnOptions, type ChurnOutcome } from './churn.ts';
 import { failureOf, withTimeout, type BenchContext } from './context.ts';
 import { failedRow, latencyPercentile, ratioOf, round, type ScenarioRow } from './result.ts';
@@ -27,6 +28,9 @@ export async function runKubeChurn(
   const plan = churnPlan(kube.mesh.shape, options.ratePerSecond * options.durationS, options.trackEvery);
   let meshpilot: ChurnOutcome | undefined;
   let istiod: ChurnOutcome | undefined;
+  // Debounced pushes each server made over the same changes (pilot_debounce_time's count, a name both expose):
+  // istiod's 10 s debounce max pushes far less often under churn than meshpilot's 1 s, so CPU per push is shown too.
+  const pushes: { meshpilot?: number | null; istiod?: number | null } = {};
   const peer: { version?: string; error?: string } = {};
   try {
     await withTimeout('churn on real API servers', timeoutMs, async (cleanup) => {
@@ -50,11 +54,33 @@ export async function runKubeChurn(
       const configPath = join(root, 'meshpilot-kube.yaml');
       await kube.writeMeshpilotConfig(configPath, { debounce: DEFAULT_DEBOUNCE, logLevel: 'info' });
       // Both servers get the same plan, written to the API servers the same way.
-      const churn = (kind: ServerKind, target: { port: number; pid: number }): Promise<ChurnOutcome> =>
-        churnOn(context, cleanup, kind, target, { ...options, shape: kube.mesh.shape }, plan, resourceOf, apply, flush);
+      const churn = async (
+        kind: ServerKind,
+        target: { port: number; pid: number },
+        metricsUrl: string,
+        counted: (n: number | null) => void,
+      ): Promise<ChurnOutcome> => {
+        const before = await metricValue(metricsUrl, DEBOUNCED_PUSHES);
+        const outcome = await churnOn(
+          context,
+          cleanup,
+          kind,
+          target,
+          { ...options, shape: kube.mesh.shape },
+          plan,
+          resourceOf,
+          apply,
+          flush,
+        );
+        const after = await metricValue(metricsUrl, DEBOUNCED_PUSHES);
+        counted(before === null || after === null ? null : after - before);
+        return outcome;
+      };
       const server = await startMeshpilot(configPath, 180_000);
       cleanup.defer(() => server.stop());
-      meshpilot = await churn('meshpilot', { port: server.xdsPort, pid: server.pid });
+      meshpilot = await churn('meshpilot', { port: server.xdsPort, pid: server.pid }, server.adminUrl, (n) => {
+        pushes.meshpilot = n;
+      });
       await server.stop();
       try {
         const started = nowMs();
@@ -62,7 +88,14 @@ export async function runKubeChurn(
         cleanup.defer(() => peerProcess.stop());
         peer.version = peerProcess.version;
         context.log(`  ${ISTIOD_NAME} up and synced in ${Math.round(nowMs() - started)} ms`);
-        istiod = await churn(ISTIOD_NAME, { port: peerProcess.xdsPort, pid: peerProcess.pid });
+        istiod = await churn(
+          ISTIOD_NAME,
+          { port: peerProcess.xdsPort, pid: peerProcess.pid },
+          peerProcess.metricsUrl,
+          (n) => {
+            pushes.istiod = n;
+          },
+        );
         await peerProcess.stop();
       } catch (error: unknown) {
         peer.error = errorMessage(error);
@@ -88,10 +121,11 @@ export async function runKubeChurn(
     }
     peer.error ??= `${status}: ${message}`;
   }
-  return rowsOf(base, title, plan.filter((c) => c.tracked).length, meshpilot!, istiod, peer);
+  return rowsOf(base, title, plan.filter((c) => c.tracked).length, meshpilot!, istiod, peer, pushes);
 }
 
 const MAX_IN_FLIGHT = 32;
+const DEBOUNCED_PUSHES = 'pilot_debounce_time_count';
 const CPU_TARGET = `≤ 0.5× ${ISTIOD_NAME}'s`;
 const P99_TARGET = `≤ ${ISTIOD_NAME}, ≤ 1000 ms`;
 
@@ -102,6 +136,7 @@ function rowsOf(
   m: ChurnOutcome,
   i: ChurnOutcome | undefined,
   peer: { version?: string; error?: string },
+  pushes: { meshpilot?: number | null; istiod?: number | null },
 ): ScenarioRow[] {
   const p = (o: ChurnOutcome | undefined, q: number): number | null => latencyPercentile(o?.latencies, q);
   const cpuM = round(m.cpuCores, 2);
@@ -117,6 +152,7 @@ function rowsOf(
     p99Ms: { meshpilot: p(m, 99), [ISTIOD_NAME]: p(i, 99) },
     maxMs: { meshpilot: p(m, 100), [ISTIOD_NAME]: p(i, 100) },
     neverConverged: { meshpilot: m.missing, [ISTIOD_NAME]: i?.missing ?? null },
+    debouncedPushes: { meshpilot: pushes.meshpilot ?? null, [ISTIOD_NAME]: pushes.istiod ?? null },
   };
   const cpuSeconds = { meshpilot: round(m.cpuSecondsTotal, 2), [ISTIOD_NAME]: round(i?.cpuSecondsTotal, 2) };
   const status = m.timedOut ? ('timeout' as const) : ('ok' as const);
@@ -124,6 +160,11 @@ function rowsOf(
   const cpuRatio = round(ratioOf(cpuM, cpuI), 2);
   const p99Ratio = round(ratioOf(p99M, p99I), 2);
   const nulls = { baseline: null, ratio: null };
+  const perPushMs = (cpu: number | null | undefined, n: number | null | undefined): number | null =>
+    cpu === null || cpu === undefined || n === null || n === undefined || n <= 0 ? null : round((cpu * 1000) / n, 0);
+  const perPushM = perPushMs(m.cpuSecondsTotal, pushes.meshpilot);
+  const perPushI = perPushMs(i?.cpuSecondsTotal, pushes.istiod);
+  const pushCounts = `debounced pushes: meshpilot ${pushes.meshpilot ?? '?'}, ${ISTIOD_NAME} ${pushes.istiod ?? '?'} (debounce max 1 s vs ${ISTIOD_NAME}'s 10 s)`;
   return [
     {
       ...base,
@@ -140,6 +181,21 @@ function rowsOf(
       status,
       details,
       ...(notes ? { notes } : {}),
+    },
+    {
+      ...base,
+      ...nulls,
+      id: 'c/kube/cpu-per-push',
+      title,
+      metric: 'server CPU per debounced push',
+      unit: 'ms',
+      meshpilot: perPushM,
+      peers: { [ISTIOD_NAME]: { value: perPushI, ratio: round(ratioOf(perPushM, perPushI), 2), ...version } },
+      target: 'informational',
+      pass: null,
+      status,
+      details,
+      notes: notes ? `${pushCounts}; ${notes}` : pushCounts,
     },
     {
       ...base,

@@ -8,7 +8,8 @@ import type { KubeMesh } from '../peers/kube-mesh.ts';
 import { failureOf, withTimeout, type BenchContext } from './context.ts';
 import { failedRow, type ScenarioRow } from './result.ts';
 import { DEFAULT_DEBOUNCE } from './servers.ts';
-import { metricValue, runStuckRounds, stuckRow, type StuckOutcome, type StuckPeer } from './stuck-rounds.ts';
+import { metricValue } from '../prom-metrics.ts';
+import { runStuckRounds, stuckRow, type StuckOutcome, type StuckPeer } from './stuck-rounds.ts';
 
 /**
  * Scenario (e) with meshpilot and istiod each reading the same real API servers (bench/peers/kube-mesh.ts):

@@ -4,7 +4,8 @@ import { PEER_NAME } from '../peer-process.ts';
 import { failureOf, withTimeout, type BenchContext } from './context.ts';
 import { failedRow, type ScenarioRow } from './result.ts';
 import { record, startMeshpilotUnderTest, startPeerUnderTest } from './servers.ts';
-import { metricValue, runStuckRounds, stuckRow, type StuckOutcome, type StuckPeer } from './stuck-rounds.ts';
+import { metricValue } from '../prom-metrics.ts';
+import { runStuckRounds, stuckRow, type StuckOutcome, type StuckPeer } from './stuck-rounds.ts';
 
 /**
  * Scenario (e): streams that stop reading while service changes keep coming (each one a full CDS

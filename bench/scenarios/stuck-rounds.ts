@@ -65,20 +65,6 @@ export type StuckPeer =
   | { readonly name: string; readonly ok: true; readonly version: string; readonly outcome: StuckOutcome }
   | { readonly name: string; readonly ok: false; readonly version?: string; readonly error: string };
 
-/** The sum of a Prometheus metric's samples on `adminUrl`/metrics; null when it cannot be read. */
-export async function metricValue(adminUrl: string, name: string): Promise<number | null> {
-  try {
-    const text = await (await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-    const values = text
-      .split('\n')
-      .filter((line) => line.startsWith(name))
-      .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
-    return values.length > 0 ? values.reduce((a, b) => a + b, 0) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** One round of changes; `paused` streams stop reading before it and read again after it. */
 async function phase(
   target: StuckTarget,
