@@ -52,6 +52,8 @@ export class XdsHarness {
   async subscribe(
     id: string,
     subscriptions: readonly (readonly [string, readonly string[]])[],
+    /** How long to wait for each first response (longer where a test throttles the server on purpose). */
+    responseTimeoutMs = 5_000,
   ): Promise<AdsTestClient> {
     const client = new AdsTestClient(this.address);
     this.clients.push(client);
@@ -61,7 +63,7 @@ export class XdsHarness {
         type_url: typeUrl,
         resource_names: names,
       });
-      const response = await client.responses.next();
+      const response = await client.responses.next(responseTimeoutMs);
       client.send({
         type_url: typeUrl,
         version_info: response.version_info,
