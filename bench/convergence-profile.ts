@@ -12,7 +12,7 @@ import {
   type InspectorSession,
 } from './inspector.ts';
 import { KIB, mappedRss, treeCpuSeconds, treeRssBytes } from './proc-stats.ts';
-import { Cleanup, type BenchContext } from './scenarios/context.ts';
+import { Cleanup, elapsedLog, type BenchContext } from './scenarios/context.ts';
 import { connectFleet, DEFAULT_DEBOUNCE, waitConvergence } from './scenarios/servers.ts';
 import { GeneratedMesh } from './generate-mesh.ts';
 import { startMeshpilot } from './meshpilot-server.ts';
@@ -75,7 +75,7 @@ async function main(argv: readonly string[]): Promise<void> {
     quick: true,
     workDir,
     streamsPerWorker: Number(values['streams-per-worker']),
-    log: (message) => process.stdout.write(`[${((nowMs() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`),
+    log: elapsedLog(started),
   };
   // NAME=PATH[:N]: the meshpilot entry to run, with `serve --processes N` when N is given.
   const bins = (values.bin ?? []).map((spec) => {

@@ -17,7 +17,7 @@ import type { KubeMesh } from './peers/kube-mesh.ts';
 import { cpuSeconds } from './proc-stats.ts';
 import { metricSum } from './prom-metrics.ts';
 import { churnPlan, type PlannedChange } from './scenarios/churn.ts';
-import { Cleanup, type BenchContext } from './scenarios/context.ts';
+import { Cleanup, elapsedLog, type BenchContext } from './scenarios/context.ts';
 import { startKubeMesh } from './scenarios/kube-suite.ts';
 import { changePlan } from './scenarios/push-suite.ts';
 import { connectFleet, DEFAULT_DEBOUNCE, waitConvergence } from './scenarios/servers.ts';
@@ -79,7 +79,7 @@ async function main(argv: readonly string[]): Promise<void> {
     quick: true,
     workDir,
     streamsPerWorker: Number(values['streams-per-worker']),
-    log: (message) => process.stdout.write(`[${((nowMs() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`),
+    log: elapsedLog(started),
   };
   const bins = (values.bin ?? []).map((spec) => {
     const match = /^([^=]+)=(.+)$/.exec(spec);

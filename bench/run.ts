@@ -11,7 +11,7 @@ import { runKubeChurn } from './scenarios/kube-churn.ts';
 import { runKubeSuite, startKubeMesh } from './scenarios/kube-suite.ts';
 import type { KubeMesh } from './peers/kube-mesh.ts';
 import type { MeshShape } from './generate-mesh.ts';
-import type { BenchContext } from './scenarios/context.ts';
+import { elapsedLog, type BenchContext } from './scenarios/context.ts';
 import { runPushSuite } from './scenarios/push-suite.ts';
 import type { ScenarioRow } from './scenarios/result.ts';
 import { runKubeStuckReader, type KubeStuckOptions } from './scenarios/kube-stuck-reader.ts';
@@ -147,7 +147,7 @@ async function main(argv: readonly string[]): Promise<number> {
     quick,
     workDir,
     streamsPerWorker,
-    log: (message) => process.stdout.write(`[${((nowMs() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`),
+    log: elapsedLog(started),
   };
   const rows: ScenarioRow[] = [];
   // Each part's wall time, for the report's Scale section (what a full run costs, and where).

@@ -1,5 +1,6 @@
 import { totalmem } from 'node:os';
 import { errorMessage } from '../../common/error-message.ts';
+import { nowMs } from '../clock.ts';
 import { rssBytes } from '../proc-stats.ts';
 
 /** What every scenario is given: its scale, a scratch folder and a progress logger. */
@@ -9,6 +10,11 @@ export interface BenchContext {
   readonly log: (message: string) => void;
   /** Load-client streams per worker process. */
   readonly streamsPerWorker: number;
+}
+
+/** A progress logger to stdout, each line stamped with the seconds since `started`. */
+export function elapsedLog(started: number = nowMs()): (message: string) => void {
+  return (message) => process.stdout.write(`[${((nowMs() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
 }
 
 export class TimeoutError extends Error {

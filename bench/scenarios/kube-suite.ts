@@ -182,7 +182,11 @@ function kubeRows(
   const cpuRatio = (pick: (o: ServerOutcome) => number | null): number | null => ratioOf(pick(m), peerValue(pick));
   const complete = (o: ServerOutcome): boolean => o.fullPushMs !== undefined;
   const status = complete(m) ? ('ok' as const) : ('timeout' as const);
-  const note = peer.ok ? undefined : `${ISTIOD_NAME}: ${peer.error.slice(0, 300)}`;
+  const note = !peer.ok
+    ? `${ISTIOD_NAME}: ${peer.error.slice(0, 300)}`
+    : complete(peer.outcome)
+      ? undefined
+      : incompleteNote(peer.outcome, n);
   const rows: ScenarioRow[] = [];
   if (options.scenarios.has('a')) {
     const mp = round(m.fullPushMs ?? null, 0);
@@ -286,4 +290,10 @@ function kubeRows(
     });
   }
   return rows;
+}
+
+/** Why a server that ran has no value: not every stream got its full push, so nothing after it was measured. */
+function incompleteNote(o: ServerOutcome, streams: number): string {
+  const why = o.firstFailure ? ` (${o.firstFailure.slice(0, 200)})` : '';
+  return `${ISTIOD_NAME}: ${o.initialDone.toLocaleString('en-US')} of ${streams.toLocaleString('en-US')} streams got the full push${why}, so it has no value in this row`;
 }
