@@ -30,6 +30,11 @@ export interface InformerHandlers<R> {
   onSynced(): void;
   /** The list or watch failed; a restart is scheduled with backoff. `reason` never holds a token. */
   onFailure(reason: string): void;
+  /**
+   * Handling one watch event threw (client-node would drop it silently): that event is lost, so a fresh
+   * list follows after backoff to repair what the store missed. `reason` never holds a token.
+   */
+  onEventError?(reason: string): void;
 }
 
 export interface ResilientInformerOptions<R> {
@@ -57,10 +62,16 @@ function metadataOf(object: unknown): V1ObjectMeta {
 /** A client-node Watch that hands the informer reduced objects instead of full ones. */
 class ReducingWatch<R> extends Watch {
   private readonly reduceObject: (object: unknown) => ReducedObject<R>;
+  private readonly onCallbackError: (error: unknown) => void;
 
-  constructor(config: KubeConfig, reduceObject: (object: unknown) => ReducedObject<R>) {
+  constructor(
+    config: KubeConfig,
+    reduceObject: (object: unknown) => ReducedObject<R>,
+    onCallbackError: (error: unknown) => void,
+  ) {
     super(config);
     this.reduceObject = reduceObject;
+    this.onCallbackError = onCallbackError;
   }
 
   override watch(
@@ -75,10 +86,19 @@ class ReducingWatch<R> extends Watch {
       path,
       { ...queryParams, allowWatchBookmarks: true },
       (phase: string, object: unknown) => {
-        if (phase === 'ERROR') callback(phase, object);
-        else if (phase === 'BOOKMARK')
-          callback(phase, { metadata: { resourceVersion: metadataOf(object).resourceVersion } });
-        else callback(phase, this.reduceObject(object));
+        // client-node calls this inside a try/catch that ignores what it throws: say so instead; and
+        // ListWatch's handler is async, so what our handlers throw arrives as a rejected promise.
+        try {
+          const handled: unknown =
+            phase === 'ERROR'
+              ? callback(phase, object)
+              : phase === 'BOOKMARK'
+                ? callback(phase, { metadata: { resourceVersion: metadataOf(object).resourceVersion } })
+                : callback(phase, this.reduceObject(object));
+          if (handled instanceof Promise) handled.catch((error: unknown) => this.onCallbackError(error));
+        } catch (error: unknown) {
+          this.onCallbackError(error);
+        }
       },
       done,
     );
@@ -153,7 +173,11 @@ export class ResilientInformer<R> {
     const { resource, handlers } = this.options;
     const informer = new ListWatch<ReducedObject<R> & { apiVersion?: string }>(
       resource.path,
-      new ReducingWatch(this.options.kubeConfig, (object) => this.reduce(object)),
+      new ReducingWatch(
+        this.options.kubeConfig,
+        (object) => this.reduce(object),
+        (error) => live() && this.eventFailed(error),
+      ),
       () => this.list(generation),
       false,
       resource.labelSelector,
@@ -222,6 +246,14 @@ export class ResilientInformer<R> {
     handlers.onSynced();
     this.settle?.();
     return { metadata: { resourceVersion }, items };
+  }
+
+  private eventFailed(error: unknown): void {
+    const reason = describeKubeError(error, this.options.secrets);
+    this.options.handlers.onEventError?.(
+      `watch ${this.options.resource.resource}: an event could not be handled: ${reason}`,
+    );
+    this.fail(error);
   }
 
   private fail(error: unknown): void {

@@ -151,6 +151,11 @@ export class KubeWatcher implements KubeClusterSource {
         onDelete: (key) => this.emit([{ kubeCluster: this.name, kind, op: 'delete', key } as RegistryChange]),
         onSynced: () => this.kindSynced(kind),
         onFailure: (reason) => this.kindFailed(kind, reason),
+        onEventError: (reason) =>
+          this.options.logger.error(
+            { kubeCluster: this.name, kind, code: 'MESHPILOT_ERR_KUBE_EVENT', reason },
+            'kube watch event lost; listing again',
+          ),
       },
     });
     return informer as unknown as ResilientInformer<KubeRecords[KubeKind]>;
