@@ -1,39 +1,21 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResilientInformer } from './informer.ts';
 import type { InformedResource } from './resource.ts';
+import { startWatchTestServer, type WatchTestServer } from './watch-test-support.ts';
 
 const INITIAL_MS = 50;
 
 describe('ResilientInformer backoff', () => {
-  const watches = new Set<ServerResponse>();
-  const server = createServer((_request, response) => {
-    // Every request here is a watch (lists go through listPage): open it and send nothing.
-    response.writeHead(200, { 'content-type': 'application/json' });
-    response.flushHeaders();
-    watches.add(response);
-    response.on('close', () => watches.delete(response));
-  });
+  let api: WatchTestServer;
   let kubeConfig: KubeConfig;
+  let watches: WatchTestServer['watches'];
 
   beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [
-        { name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true },
-      ],
-      users: [{ name: 'u', token: 'test-token' }],
-      contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
-      currentContext: 'c',
-    });
+    api = await startWatchTestServer('test-token');
+    ({ kubeConfig, watches } = api);
   });
-  afterAll(async () => {
-    for (const watch of watches) watch.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  afterAll(() => api.close());
 
   it('starts again from the first delay after a successful list', async () => {
     let failing = true;

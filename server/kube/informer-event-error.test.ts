@@ -1,9 +1,8 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResilientInformer } from './informer.ts';
 import type { InformedResource } from './resource.ts';
+import { startWatchTestServer, type WatchTestServer } from './watch-test-support.ts';
 
 const TOKEN = 'secret-token-never-logged';
 
@@ -13,32 +12,14 @@ function eventLine(type: string, name: string, resourceVersion: string): string 
 }
 
 describe('ResilientInformer: a watch event whose handling throws', () => {
-  const watches = new Set<ServerResponse>();
-  // Every request here is a watch (lists go through listPage): it sends one ADDED event and stays open.
-  const server = createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'application/json' });
-    response.write(eventLine('ADDED', 'bad', '2'));
-    watches.add(response);
-    response.on('close', () => watches.delete(response));
-  });
+  // Every watch gets one ADDED event and stays open.
+  let api: WatchTestServer;
   let kubeConfig: KubeConfig;
-
   beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [
-        { name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true },
-      ],
-      users: [{ name: 'u', token: TOKEN }],
-      contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
-      currentContext: 'c',
-    });
+    api = await startWatchTestServer(TOKEN, (response) => response.write(eventLine('ADDED', 'bad', '2')));
+    ({ kubeConfig } = api);
   });
-  afterAll(async () => {
-    for (const watch of watches) watch.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  afterAll(() => api.close());
 
   const waitFor = async (check: () => boolean, what: string): Promise<void> => {
     for (let i = 0; i < 500 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
