@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { binRuns, profileContext } from './profile-setup.ts';
 import { nowMs, percentile, sleep } from './clock.ts';
 import {
   connectInspector,
@@ -12,7 +13,7 @@ import {
   type InspectorSession,
 } from './inspector.ts';
 import { KIB, mappedRss, treeCpuSeconds, treeRssBytes } from './proc-stats.ts';
-import { Cleanup, elapsedLog, type BenchContext } from './scenarios/context.ts';
+import { Cleanup, type BenchContext } from './scenarios/context.ts';
 import { connectFleet, DEFAULT_DEBOUNCE, waitConvergence } from './scenarios/servers.ts';
 import { GeneratedMesh } from './generate-mesh.ts';
 import { startMeshpilot } from './meshpilot-server.ts';
@@ -67,24 +68,10 @@ async function main(argv: readonly string[]): Promise<void> {
     profile: !(values['no-profile'] ?? false),
     profileFullPush: values['profile-full-push'] ?? false,
   };
-  const workDir = await mkdtemp(join(tmpdir(), 'meshpilot-profile-'));
   const out = values.out!;
-  await mkdir(out, { recursive: true });
-  const started = nowMs();
-  const context: BenchContext = {
-    quick: true,
-    workDir,
-    streamsPerWorker: Number(values['streams-per-worker']),
-    log: elapsedLog(started),
-  };
+  const context = await profileContext(out, 'meshpilot-profile-', Number(values['streams-per-worker']));
   // NAME=PATH[:N]: the meshpilot entry to run, with `serve --processes N` when N is given.
-  const bins = (values.bin ?? []).map((spec) => {
-    const match = /^([^=]+)=(.+?)(?::(\d+))?$/.exec(spec);
-    if (!match) throw new Error(`MESHPILOT_BENCH_ERR_ARGS: --bin takes NAME=PATH[:PROCESSES], got "${spec}"`);
-    return { name: match[1]!, path: match[2], processes: match[3] === undefined ? 1 : Number(match[3]) };
-  });
-  const runs =
-    bins.length === 0 ? [{ name: values.label!, path: undefined as string | undefined, processes: 1 }] : bins;
+  const runs = binRuns(values.bin ?? [], values.label!, true);
   const summaries: Summary[] = [];
   try {
     for (let round = 0; round < Number(values.rounds); round += 1)
@@ -101,7 +88,7 @@ async function main(argv: readonly string[]): Promise<void> {
         );
       }
   } finally {
-    await rm(workDir, { recursive: true, force: true });
+    await rm(context.workDir, { recursive: true, force: true });
   }
   await writeFile(join(out, `${values.label!}.summary.json`), JSON.stringify(summaries, null, 2));
   for (const summary of summaries)

@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { binRuns, profileContext } from './profile-setup.ts';
 import { nowMs, percentile, sleep } from './clock.ts';
 import type { TrackedChange } from './fleet-protocol.ts';
 import {
@@ -17,7 +18,7 @@ import type { KubeMesh } from './peers/kube-mesh.ts';
 import { cpuSeconds } from './proc-stats.ts';
 import { metricSum } from './prom-metrics.ts';
 import { churnPlan, type PlannedChange } from './scenarios/churn.ts';
-import { Cleanup, elapsedLog, type BenchContext } from './scenarios/context.ts';
+import { Cleanup, type BenchContext } from './scenarios/context.ts';
 import { startKubeMesh } from './scenarios/kube-suite.ts';
 import { changePlan } from './scenarios/push-suite.ts';
 import { connectFleet, DEFAULT_DEBOUNCE, waitConvergence } from './scenarios/servers.ts';
@@ -72,21 +73,8 @@ async function main(argv: readonly string[]): Promise<void> {
     strict: true,
   });
   const out = values.out!;
-  await mkdir(out, { recursive: true });
-  const workDir = await mkdtemp(join(tmpdir(), 'meshpilot-kube-profile-'));
-  const started = nowMs();
-  const context: BenchContext = {
-    quick: true,
-    workDir,
-    streamsPerWorker: Number(values['streams-per-worker']),
-    log: elapsedLog(started),
-  };
-  const bins = (values.bin ?? []).map((spec) => {
-    const match = /^([^=]+)=(.+)$/.exec(spec);
-    if (!match) throw new Error(`MESHPILOT_BENCH_ERR_ARGS: --bin takes NAME=PATH, got "${spec}"`);
-    return { name: match[1]!, path: match[2] as string | undefined };
-  });
-  const runs = bins.length > 0 ? bins : [{ name: 'run', path: undefined }];
+  const context = await profileContext(out, 'meshpilot-kube-profile-', Number(values['streams-per-worker']));
+  const runs = binRuns(values.bin ?? [], 'run', false);
   const shape = {
     services: Number(values.services),
     kubeClusters: 3,
@@ -124,7 +112,7 @@ async function main(argv: readonly string[]): Promise<void> {
     }
   } finally {
     await kube.stop();
-    await rm(workDir, { recursive: true, force: true });
+    await rm(context.workDir, { recursive: true, force: true });
   }
   await writeFile(join(out, 'summary.json'), JSON.stringify(summaries, null, 2));
   for (const s of summaries) {
