@@ -135,6 +135,16 @@ export class ManifestFolder {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Calls `listener` at once with every file read so far (each as added), then with each batch of changed
+   * files: both in the same turn, so no change falls between them. Returns the unsubscribe.
+   */
+  follow(listener: FolderListener): () => void {
+    const unsubscribe = this.subscribe(listener);
+    listener(this.current().map((file) => ({ path: file.path, after: file })));
+    return unsubscribe;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.listeners.clear();

@@ -76,8 +76,7 @@ export class ManifestConfigSource implements IstioConfigSource {
     await folder.start();
     if (this.stopped) return;
     this.syncedAt = new Date().toISOString();
-    this.unsubscribe = folder.subscribe((changes) => this.update(changes));
-    this.update(folder.current().map((file) => ({ path: file.path, after: file })));
+    this.unsubscribe = folder.follow((changes) => this.update(changes));
   }
 
   private update(changes: readonly FileChange[]): void {

@@ -55,10 +55,8 @@ export class FileRegistry implements KubeClusterSource {
     this.folder = folder;
     await folder.start();
     if (this.stopped) return;
-    // The files as read so far, then every change after them (both in the same turn: nothing falls between).
     this.syncedAt = new Date().toISOString();
-    this.unsubscribe = folder.subscribe((changes) => this.update(changes));
-    this.update(folder.current().map((file) => ({ path: file.path, after: file })));
+    this.unsubscribe = folder.follow((changes) => this.update(changes));
     this.options.logger.info(
       { kubeCluster: this.name, source: 'manifests', ...this.store.counts(), ms: Date.now() - started },
       'kube cluster synced',
